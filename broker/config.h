@@ -1,0 +1,94 @@
+/*
+ * csignd.conf: parsed form of the daemon's configuration (csignd.conf(5)).
+ *
+ * The syntax is sshd_config-like: one keyword and its arguments per line,
+ * '#' comments, keywords case-insensitive.  "Token NAME" and "Key NAME"
+ * open a block whose indented-or-not keywords (Module, Label, ...) apply to
+ * that block until the next Token, Key or a global keyword.  Every error is
+ * reported as "FILE:LINE: message".
+ */
+#ifndef CSIGN_CONFIG_H
+#define CSIGN_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "proto/names.h"
+
+#define CONFIG_DEFAULT_PATH CSIGN_SYSCONFDIR "/csign/csignd.conf"
+#define CONFIG_DEFAULT_LISTEN "/run/csign/csignd.sock"
+#define CONFIG_DEFAULT_AUDIT "/var/log/csign/audit.jsonl"
+#define CONFIG_DEFAULT_SANDBOX_USER "csign-sandbox"
+#define CONFIG_ERR_MAX 512
+
+struct cfg_token {
+	char name[KEY_NAME_MAX + 1];
+	char *module;		/* path of the PKCS#11 module */
+	char *label;		/* TokenLabel, or NULL */
+	long slot;		/* Slot id, or -1 */
+	char *pinfile;		/* PinFile path */
+	int line;
+};
+
+struct cfg_key {
+	char name[KEY_NAME_MAX + 1];
+	struct cfg_token *token;	/* resolved "Token NAME" */
+	char *label;		/* object label on the token, or NULL */
+	uint8_t id[64];		/* object id (Id hex), idlen 0 if unset */
+	size_t idlen;
+	char *certfile;		/* Certificate PATH, NULL = "Certificate token" */
+	unsigned formats;	/* FMT_BIT mask (Formats) */
+	unsigned digests;	/* DIG_BIT mask (Digest; first is default) */
+	int default_digest;	/* enum csign_digest */
+	int padding;		/* enum rsa_padding (Padding), RSA keys only */
+	int line;
+};
+
+/* "Allow group NAME keys K..." or "Allow user NAME keys K...". */
+struct cfg_allow {
+	int is_group;
+	char name[KEY_NAME_MAX + 1];
+	uid_t uid;		/* resolved user, if !is_group */
+	gid_t gid;		/* resolved group, if is_group */
+	struct cfg_key **keys;	/* resolved keys */
+	size_t nkeys;
+	int line;
+};
+
+struct config {
+	char *path;
+	char *listen;			/* Listen PATH */
+	char *sandbox_user;		/* SandboxUser NAME */
+	char *sandbox_program;		/* SandboxProgram PATH */
+	char *audit_log;		/* AuditLog PATH */
+	uint64_t max_artifact_size;	/* MaxArtifactSize, bytes (K/M/G) */
+	unsigned pool_size;		/* PoolSize: idle children kept ready */
+	unsigned max_sessions;		/* MaxSessions: concurrent sessions */
+	unsigned session_timeout;	/* SessionTimeout, seconds of silence */
+	unsigned sign_workers;		/* SignWorkers: token threads */
+	struct cfg_token *tokens;
+	size_t ntokens;
+	struct cfg_key *keys;
+	size_t nkeys;
+	struct cfg_allow *allows;
+	size_t nallows;
+};
+
+/*
+ * Parse path into a new config.  On error return NULL with err holding
+ * "FILE:LINE: message" (or "FILE: message" when no line is at fault).
+ * Checks done here: syntax, duplicates, unknown keywords, references
+ * (Key -> Token, Allow -> Key), users and groups that exist, formats this
+ * build supports.  Files named by the config (module, PinFile, certificate)
+ * are checked by their users, not here.
+ */
+struct config *config_load(const char *path, char *err, size_t errlen);
+void config_free(struct config *cfg);
+
+const struct cfg_key *config_find_key(const struct config *cfg,
+    const char *name);
+const struct cfg_token *config_find_token(const struct config *cfg,
+    const char *name);
+
+#endif

@@ -1,0 +1,21 @@
+#!/bin/sh
+# Install every Debian package that building, the demo and the tests need,
+# but only those that are missing (so a ready machine pays nothing).
+set -e
+pkgs="build-essential pkg-config libssl-dev libp11-dev libseccomp-dev
+libcap-dev libevent-dev libcmocka-dev softhsm2 opensc openssl mandoc
+valgrind passwd util-linux procps clang"
+missing=""
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: missing packages:$missing (run 'make deps' as root)" >&2
+	exit 1
+fi
+echo "deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

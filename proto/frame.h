@@ -1,0 +1,112 @@
+/*
+ * The client <-> session-child protocol.
+ *
+ * A frame on the stream socket is
+ *     u32 length | u16 type | TLV...        (network byte order)
+ * where length counts the type and the TLVs and is at most FRAME_MAX, and
+ * each TLV is  u16 tag | u32 len | value.  The first frame of a connection
+ * is F_HELLO with the protocol version.  File descriptors travel as
+ * SCM_RIGHTS on the first byte of the frame that uses them (see io.h).
+ *
+ * frame_decode() checks the whole frame before anyone reads it: a known
+ * type, known tags each of the right kind and size, the tags the type
+ * requires, no tag the type does not allow, no repeats except where a
+ * reply lists several entries, and nothing left over.
+ */
+#ifndef CSIGN_FRAME_H
+#define CSIGN_FRAME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proto/buf.h"
+
+#define PROTO_VERSION 1
+#define FRAME_MAX 65536		/* type + TLVs, excluding the length */
+#define FRAME_MAX_TLV 512	/* TLVs in one frame */
+#define FRAME_MAX_FDS 2		/* fds that may come with one frame */
+
+enum frame_type {
+	F_HELLO = 1,	/* T_VERSION */
+	F_SIGN,		/* T_KEY T_FORMAT [T_DIGEST] [T_NAME] [T_FLAGS]; fd */
+	F_KEYS,		/* - */
+	F_CERT,		/* T_KEY */
+	F_WHOAMI,	/* - */
+	F_STATUS,	/* - */
+	F_REPLY,	/* T_STATUS T_MESSAGE, then per-request fields */
+	F_TYPE_COUNT
+};
+
+enum tlv_tag {
+	T_VERSION = 1,	/* u32 */
+	T_KEY,		/* str: key name */
+	T_FORMAT,	/* str: format name */
+	T_DIGEST,	/* str: digest name */
+	T_NAME,		/* str: artifact name */
+	T_FLAGS,	/* u32: SIGN_F_* */
+	T_STATUS,	/* u32: enum csign_status */
+	T_MESSAGE,	/* str */
+	T_SIGNATURE,	/* bytes: the output (signature or container) */
+	T_CERT,		/* bytes: PEM certificate */
+	T_UID,		/* u32 */
+	T_GID,		/* u32 */
+	T_USER,		/* str */
+	T_GROUP,	/* str "name:gid", repeated */
+	T_FORMATS,	/* str: space-separated format names */
+	T_DIGESTS,	/* str: space-separated digest names */
+	T_ALG,		/* str: "rsa-2048", "ec-p256", ... */
+	T_TOKEN,	/* str: token name */
+	T_STATE,	/* str: ready, locked, unavailable */
+	T_SIZE,		/* u64: artifact size */
+	T_ADIGEST,	/* bytes: artifact digest */
+	T_FINGERPRINT,	/* str: SHA-256 of the certificate, hex */
+	T_TEST_SYSCALL,	/* str: test builds only, see sandbox/testhook.c */
+	T_TAG_COUNT
+};
+
+/* T_FLAGS bits of F_SIGN. */
+#define SIGN_F_PEM 0x1u
+#define SIGN_F_ALL 0x1u
+
+struct tlv {
+	uint16_t tag;
+	uint32_t len;
+	const uint8_t *val;
+};
+
+/* A decoded frame; values point into the buffer it was decoded from. */
+struct frame {
+	uint16_t type;
+	size_t ntlv;
+	struct tlv tlv[FRAME_MAX_TLV];
+};
+
+/*
+ * Decode and validate the frame body p[0..len) (type and TLVs, without the
+ * length).  Returns 0, or -1 with *err naming what is wrong.
+ */
+int frame_decode(const uint8_t *p, size_t len, struct frame *f,
+    const char **err);
+
+/* Getters for the first TLV with tag: 0 if found, -1 if absent. */
+const struct tlv *frame_find(const struct frame *f, uint16_t tag);
+int frame_get_u32(const struct frame *f, uint16_t tag, uint32_t *v);
+int frame_get_u64(const struct frame *f, uint16_t tag, uint64_t *v);
+/* Copy a string TLV into dst (NUL-terminated); -1 if absent or too long. */
+int frame_get_str(const struct frame *f, uint16_t tag, char *dst,
+    size_t dstlen);
+
+/* Encoding: begin, add TLVs, finish (back-patches the length). */
+int frame_begin(struct buf *b, uint16_t type);
+int frame_add_u32(struct buf *b, uint16_t tag, uint32_t v);
+int frame_add_u64(struct buf *b, uint16_t tag, uint64_t v);
+int frame_add_str(struct buf *b, uint16_t tag, const char *s);
+int frame_add_bytes(struct buf *b, uint16_t tag, const void *p, size_t len);
+int frame_finish(struct buf *b);
+
+/* Build a complete F_REPLY with only a status and a message. */
+int frame_reply_status(struct buf *b, int status, const char *msg);
+
+const char *frame_type_name(int type);
+
+#endif

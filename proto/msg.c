@@ -1,0 +1,229 @@
+/* msg.c: encoders and exact decoders of child <-> monitor messages. */
+#include "proto/msg.h"
+
+#include <string.h>
+
+static const char *const msg_names[MSG_TYPE_COUNT] = {
+	[MSG_READY] = "ready",
+	[MSG_SESSION] = "session",
+	[MSG_KEYINFO] = "keyinfo",
+	[MSG_KEYINFO_REPLY] = "keyinfo-reply",
+	[MSG_SIGN] = "sign",
+	[MSG_SIGN_REPLY] = "sign-reply",
+	[MSG_QUERY] = "query",
+	[MSG_QUERY_REPLY] = "query-reply",
+	[MSG_LOG] = "log",
+	[MSG_DONE] = "done",
+};
+
+const char *
+msg_type_name(int type)
+{
+	if (type <= 0 || type >= MSG_TYPE_COUNT)
+		return "unknown";
+	return msg_names[type];
+}
+
+int
+msg_begin(struct buf *b, uint16_t type)
+{
+	buf_reset(b);
+	if (b->max < MSG_MAX)
+		b->max = MSG_MAX;
+	return buf_put_u16(b, type);
+}
+
+int
+msg_type_of(struct buf *b, uint16_t *type)
+{
+	return buf_get_u16(b, type);
+}
+
+int
+msg_enc_empty(struct buf *b, uint16_t type)
+{
+	return msg_begin(b, type);
+}
+
+int
+msg_dec_empty(struct buf *b)
+{
+	return buf_end(b);
+}
+
+int
+msg_enc_session(struct buf *b, const struct msg_session *m)
+{
+	if (msg_begin(b, MSG_SESSION) == -1 ||
+	    buf_put_u32(b, m->session_id) == -1 ||
+	    buf_put_u64(b, m->max_artifact) == -1)
+		return -1;
+	return buf_put_u32(b, m->idle_timeout_ms);
+}
+
+int
+msg_dec_session(struct buf *b, struct msg_session *m)
+{
+	if (buf_get_u32(b, &m->session_id) == -1 ||
+	    buf_get_u64(b, &m->max_artifact) == -1 ||
+	    buf_get_u32(b, &m->idle_timeout_ms) == -1)
+		return -1;
+	return buf_end(b);
+}
+
+int
+msg_enc_keyinfo(struct buf *b, const struct msg_keyinfo *m)
+{
+	if (msg_begin(b, MSG_KEYINFO) == -1)
+		return -1;
+	return buf_put_str(b, m->key);
+}
+
+int
+msg_dec_keyinfo(struct buf *b, struct msg_keyinfo *m)
+{
+	if (buf_get_str(b, m->key, sizeof(m->key), KEY_NAME_MAX) == -1)
+		return -1;
+	return buf_end(b);
+}
+
+int
+msg_enc_keyinfo_reply(struct buf *b, const struct msg_keyinfo_reply *m)
+{
+	if (msg_begin(b, MSG_KEYINFO_REPLY) == -1 ||
+	    buf_put_u8(b, m->status) == -1 ||
+	    buf_put_str(b, m->message) == -1 ||
+	    buf_put_u8(b, m->keytype) == -1 ||
+	    buf_put_u8(b, m->padding) == -1 ||
+	    buf_put_u8(b, m->default_digest) == -1 ||
+	    buf_put_u32(b, m->formats) == -1 ||
+	    buf_put_u32(b, m->digests) == -1)
+		return -1;
+	return buf_put_bytes(b, m->cert, m->certlen);
+}
+
+int
+msg_dec_keyinfo_reply(struct buf *b, struct msg_keyinfo_reply *m)
+{
+	if (buf_get_u8(b, &m->status) == -1 ||
+	    buf_get_str(b, m->message, sizeof(m->message), MESSAGE_MAX) == -1 ||
+	    buf_get_u8(b, &m->keytype) == -1 ||
+	    buf_get_u8(b, &m->padding) == -1 ||
+	    buf_get_u8(b, &m->default_digest) == -1 ||
+	    buf_get_u32(b, &m->formats) == -1 ||
+	    buf_get_u32(b, &m->digests) == -1 ||
+	    buf_get_bytes_ref(b, CERT_DER_MAX, &m->cert, &m->certlen) == -1)
+		return -1;
+	if (m->status >= ST_COUNT || m->default_digest >= DIG_COUNT ||
+	    m->keytype > KT_EC || m->padding > PAD_PSS)
+		return -1;
+	return buf_end(b);
+}
+
+int
+msg_enc_sign(struct buf *b, const struct msg_sign *m)
+{
+	if (msg_begin(b, MSG_SIGN) == -1 ||
+	    buf_put_u32(b, m->reqid) == -1 ||
+	    buf_put_str(b, m->key) == -1 ||
+	    buf_put_u8(b, m->format) == -1 ||
+	    buf_put_u8(b, m->digest) == -1 ||
+	    buf_put_bytes(b, m->tbs, m->tbslen) == -1 ||
+	    buf_put_bytes(b, m->adigest, m->adigestlen) == -1 ||
+	    buf_put_str(b, m->name) == -1)
+		return -1;
+	return buf_put_u64(b, m->size);
+}
+
+int
+msg_dec_sign(struct buf *b, struct msg_sign *m)
+{
+	if (buf_get_u32(b, &m->reqid) == -1 ||
+	    buf_get_str(b, m->key, sizeof(m->key), KEY_NAME_MAX) == -1 ||
+	    buf_get_u8(b, &m->format) == -1 ||
+	    buf_get_u8(b, &m->digest) == -1 ||
+	    buf_get_bytes(b, m->tbs, sizeof(m->tbs), &m->tbslen) == -1 ||
+	    buf_get_bytes(b, m->adigest, sizeof(m->adigest),
+		&m->adigestlen) == -1 ||
+	    buf_get_str(b, m->name, sizeof(m->name), ARTIFACT_NAME_MAX) == -1 ||
+	    buf_get_u64(b, &m->size) == -1)
+		return -1;
+	return buf_end(b);
+}
+
+int
+msg_enc_sign_reply(struct buf *b, const struct msg_sign_reply *m)
+{
+	if (msg_begin(b, MSG_SIGN_REPLY) == -1 ||
+	    buf_put_u32(b, m->reqid) == -1 ||
+	    buf_put_u8(b, m->status) == -1 ||
+	    buf_put_str(b, m->message) == -1)
+		return -1;
+	return buf_put_bytes(b, m->sig, m->siglen);
+}
+
+int
+msg_dec_sign_reply(struct buf *b, struct msg_sign_reply *m)
+{
+	if (buf_get_u32(b, &m->reqid) == -1 ||
+	    buf_get_u8(b, &m->status) == -1 ||
+	    buf_get_str(b, m->message, sizeof(m->message), MESSAGE_MAX) == -1 ||
+	    buf_get_bytes(b, m->sig, sizeof(m->sig), &m->siglen) == -1)
+		return -1;
+	if (m->status >= ST_COUNT)
+		return -1;
+	return buf_end(b);
+}
+
+int
+msg_enc_query(struct buf *b, const struct msg_query *m)
+{
+	if (msg_begin(b, MSG_QUERY) == -1)
+		return -1;
+	return buf_put_u8(b, m->what);
+}
+
+int
+msg_dec_query(struct buf *b, struct msg_query *m)
+{
+	if (buf_get_u8(b, &m->what) == -1)
+		return -1;
+	if (m->what < Q_KEYS || m->what > Q_STATUS)
+		return -1;
+	return buf_end(b);
+}
+
+int
+msg_enc_query_reply(struct buf *b, const struct buf *frame)
+{
+	if (msg_begin(b, MSG_QUERY_REPLY) == -1)
+		return -1;
+	return buf_put_bytes(b, buf_ptr(frame), buf_left(frame));
+}
+
+int
+msg_dec_query_reply(struct buf *b, const uint8_t **frame, size_t *len)
+{
+	if (buf_get_bytes_ref(b, MSG_MAX, frame, len) == -1)
+		return -1;
+	return buf_end(b);
+}
+
+int
+msg_enc_log(struct buf *b, const struct msg_log *m)
+{
+	if (msg_begin(b, MSG_LOG) == -1 || buf_put_u8(b, m->level) == -1)
+		return -1;
+	return buf_put_str(b, m->text);
+}
+
+int
+msg_dec_log(struct buf *b, struct msg_log *m)
+{
+	if (buf_get_u8(b, &m->level) == -1 ||
+	    buf_get_str(b, m->text, sizeof(m->text), LOG_TEXT_MAX) == -1)
+		return -1;
+	if (m->level > 3)
+		return -1;
+	return buf_end(b);
+}

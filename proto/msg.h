@@ -1,0 +1,127 @@
+/*
+ * The session child <-> monitor channel: one SOCK_SEQPACKET datagram per
+ * message, u16 type then the fields below in order (integers in network
+ * byte order, strings and byte strings as u32 length + bytes).  Each
+ * decoder parses every field, bounds every string, and requires that
+ * nothing is left over; the monitor additionally checks each type against
+ * its per-session state table (monitor/monitor.c).
+ *
+ *   child -> monitor                    monitor -> child
+ *   MSG_READY     (sandbox is up)       MSG_SESSION  + client fd
+ *   MSG_KEYINFO   key                   MSG_KEYINFO_REPLY
+ *   MSG_SIGN      sign request          MSG_SIGN_REPLY
+ *   MSG_QUERY     what                  MSG_QUERY_REPLY (a client frame)
+ *   MSG_LOG       level, text
+ *   MSG_DONE      (client gone)
+ */
+#ifndef CSIGN_MSG_H
+#define CSIGN_MSG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proto/buf.h"
+#include "proto/names.h"
+
+#define MSG_MAX (65536 + 512)
+#define LOG_TEXT_MAX 512
+#define CERT_DER_MAX 16384
+
+enum msg_type {
+	MSG_READY = 1,
+	MSG_SESSION,
+	MSG_KEYINFO,
+	MSG_KEYINFO_REPLY,
+	MSG_SIGN,
+	MSG_SIGN_REPLY,
+	MSG_QUERY,
+	MSG_QUERY_REPLY,
+	MSG_LOG,
+	MSG_DONE,
+	MSG_TYPE_COUNT
+};
+
+enum query_what { Q_KEYS = 1, Q_WHOAMI, Q_STATUS };
+
+struct msg_session {
+	uint32_t session_id;
+	uint64_t max_artifact;		/* bytes */
+	uint32_t idle_timeout_ms;	/* client inactivity limit */
+};
+
+struct msg_keyinfo {
+	char key[KEY_NAME_MAX + 1];
+};
+
+struct msg_keyinfo_reply {
+	uint8_t status;			/* enum csign_status */
+	char message[MESSAGE_MAX + 1];
+	uint8_t keytype;		/* enum key_type */
+	uint8_t padding;		/* enum rsa_padding */
+	uint8_t default_digest;		/* enum csign_digest */
+	uint32_t formats;		/* FMT_BIT mask granted to this user */
+	uint32_t digests;		/* DIG_BIT mask */
+	const uint8_t *cert;		/* DER, points into the message */
+	size_t certlen;
+};
+
+struct msg_sign {
+	uint32_t reqid;
+	char key[KEY_NAME_MAX + 1];
+	uint8_t format;
+	uint8_t digest;
+	uint8_t tbs[DIGEST_MAX];	/* the digest to sign */
+	size_t tbslen;
+	uint8_t adigest[DIGEST_MAX];	/* the artifact's digest (audited) */
+	size_t adigestlen;
+	char name[ARTIFACT_NAME_MAX + 1];
+	uint64_t size;
+};
+
+struct msg_sign_reply {
+	uint32_t reqid;
+	uint8_t status;
+	char message[MESSAGE_MAX + 1];
+	uint8_t sig[SIG_MAX];
+	size_t siglen;
+};
+
+struct msg_query {
+	uint8_t what;			/* enum query_what */
+};
+
+struct msg_log {
+	uint8_t level;			/* enum log_level */
+	char text[LOG_TEXT_MAX + 1];
+};
+
+/*
+ * Encoders write a whole datagram (type included) into b; decoders take a
+ * datagram whose type was already read (b's offset is past it) and return
+ * 0 only if every field parsed and nothing is left.
+ */
+int msg_begin(struct buf *b, uint16_t type);
+int msg_type_of(struct buf *b, uint16_t *type);
+const char *msg_type_name(int type);
+
+int msg_enc_empty(struct buf *b, uint16_t type);
+int msg_dec_empty(struct buf *b);
+int msg_enc_session(struct buf *b, const struct msg_session *m);
+int msg_dec_session(struct buf *b, struct msg_session *m);
+int msg_enc_keyinfo(struct buf *b, const struct msg_keyinfo *m);
+int msg_dec_keyinfo(struct buf *b, struct msg_keyinfo *m);
+int msg_enc_keyinfo_reply(struct buf *b, const struct msg_keyinfo_reply *m);
+int msg_dec_keyinfo_reply(struct buf *b, struct msg_keyinfo_reply *m);
+int msg_enc_sign(struct buf *b, const struct msg_sign *m);
+int msg_dec_sign(struct buf *b, struct msg_sign *m);
+int msg_enc_sign_reply(struct buf *b, const struct msg_sign_reply *m);
+int msg_dec_sign_reply(struct buf *b, struct msg_sign_reply *m);
+int msg_enc_query(struct buf *b, const struct msg_query *m);
+int msg_dec_query(struct buf *b, struct msg_query *m);
+/* The reply to a query is a complete client frame (see frame.h). */
+int msg_enc_query_reply(struct buf *b, const struct buf *frame);
+int msg_dec_query_reply(struct buf *b, const uint8_t **frame, size_t *len);
+int msg_enc_log(struct buf *b, const struct msg_log *m);
+int msg_dec_log(struct buf *b, struct msg_log *m);
+
+#endif

@@ -1,0 +1,134 @@
+/* names.c: text forms of the shared enums (see names.h). */
+#include "proto/names.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *const format_names[FMT_COUNT] = {
+	"raw", "cms", "module", "pe", "ima"
+};
+static const char *const digest_names[DIG_COUNT] = {
+	"sha256", "sha384", "sha512"
+};
+static const size_t digest_lens[DIG_COUNT] = { 32, 48, 64 };
+static const char *const status_names[ST_COUNT] = {
+	"ok", "denied", "bad-request", "bad-artifact", "unavailable",
+	"timeout", "internal"
+};
+static const int status_exits[ST_COUNT] = {
+	EXIT_OK_, EXIT_DENIED, EXIT_ERROR, EXIT_BAD_ARTIFACT,
+	EXIT_UNAVAILABLE, EXIT_UNAVAILABLE, EXIT_ERROR
+};
+
+/* Index of name in a table of n names, or -1. */
+static int
+name_lookup(const char *const *tab, int n, const char *name)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(tab[i], name) == 0)
+			return i;
+	return -1;
+}
+
+/* Join the names of the set bits of mask with spaces. */
+static void
+mask_to_str(const char *const *tab, int n, unsigned mask, char *dst,
+    size_t dstlen)
+{
+	size_t used = 0;
+
+	if (dstlen == 0)
+		return;
+	dst[0] = '\0';
+	for (int i = 0; i < n; i++) {
+		if (!(mask & (1u << i)))
+			continue;
+		int w = snprintf(dst + used, dstlen - used, "%s%s",
+		    used ? " " : "", tab[i]);
+		if (w < 0 || (size_t)w >= dstlen - used)
+			return;
+		used += (size_t)w;
+	}
+}
+
+const char *
+format_name(int fmt)
+{
+	return fmt >= 0 && fmt < FMT_COUNT ? format_names[fmt] : "?";
+}
+
+int
+format_from_name(const char *name)
+{
+	return name_lookup(format_names, FMT_COUNT, name);
+}
+
+int
+format_supported(int fmt)
+{
+	return fmt == FMT_RAW || fmt == FMT_CMS;
+}
+
+void
+formats_to_str(unsigned mask, char *dst, size_t dstlen)
+{
+	mask_to_str(format_names, FMT_COUNT, mask, dst, dstlen);
+}
+
+const char *
+digest_name(int dig)
+{
+	return dig >= 0 && dig < DIG_COUNT ? digest_names[dig] : "?";
+}
+
+int
+digest_from_name(const char *name)
+{
+	return name_lookup(digest_names, DIG_COUNT, name);
+}
+
+size_t
+digest_len(int dig)
+{
+	return dig >= 0 && dig < DIG_COUNT ? digest_lens[dig] : 0;
+}
+
+void
+digests_to_str(unsigned mask, char *dst, size_t dstlen)
+{
+	mask_to_str(digest_names, DIG_COUNT, mask, dst, dstlen);
+}
+
+const char *
+keytype_name(int kt)
+{
+	return kt == KT_RSA ? "rsa" : kt == KT_EC ? "ec" : "none";
+}
+
+const char *
+padding_name(int pad)
+{
+	return pad == PAD_PSS ? "pss" : "pkcs1";
+}
+
+int
+padding_from_name(const char *name)
+{
+	if (strcmp(name, "pkcs1") == 0)
+		return PAD_PKCS1;
+	if (strcmp(name, "pss") == 0)
+		return PAD_PSS;
+	return -1;
+}
+
+const char *
+status_name(int st)
+{
+	return st >= 0 && st < ST_COUNT ? status_names[st] : "unknown";
+}
+
+int
+status_exit_code(int st)
+{
+	return st >= 0 && st < ST_COUNT ? status_exits[st] : EXIT_ERROR;
+}

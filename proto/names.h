@@ -1,0 +1,77 @@
+/*
+ * Names shared by every csign program: signature formats, digests, key
+ * types, RSA paddings and reply status codes, each with its text form.
+ */
+#ifndef CSIGN_NAMES_H
+#define CSIGN_NAMES_H
+
+#include <stddef.h>
+
+#define CSIGN_VERSION "0.1.0"
+#define KEY_NAME_MAX 64		/* key, token and group names */
+#define ARTIFACT_NAME_MAX 255	/* artifact name as the client gave it */
+#define DIGEST_MAX 64		/* largest digest (SHA-512) */
+#define SIG_MAX 1024		/* largest signature (RSA-8192 or DER ECDSA) */
+#define MESSAGE_MAX 255		/* human-readable message in a reply */
+
+enum csign_format {
+	FMT_RAW = 0,
+	FMT_CMS,
+	FMT_MODULE,
+	FMT_PE,
+	FMT_IMA,
+	FMT_COUNT
+};
+#define FMT_BIT(f) (1u << (f))
+
+enum csign_digest { DIG_SHA256 = 0, DIG_SHA384, DIG_SHA512, DIG_COUNT };
+#define DIG_BIT(d) (1u << (d))
+
+enum key_type { KT_NONE = 0, KT_RSA, KT_EC };
+
+enum rsa_padding { PAD_PKCS1 = 0, PAD_PSS };
+
+/* Reply status: one table for every reply a client or child can get. */
+enum csign_status {
+	ST_OK = 0,
+	ST_DENIED,
+	ST_BAD_REQUEST,
+	ST_BAD_ARTIFACT,
+	ST_UNAVAILABLE,
+	ST_TIMEOUT,
+	ST_INTERNAL,
+	ST_COUNT
+};
+
+/* Client exit codes (csign-client(1)). */
+enum csign_exit {
+	EXIT_OK_ = 0,
+	EXIT_ERROR = 1,
+	EXIT_USAGE = 2,
+	EXIT_DENIED = 3,
+	EXIT_UNAVAILABLE = 4,
+	EXIT_BAD_ARTIFACT = 5
+};
+
+const char *format_name(int fmt);
+/* -1 if unknown. */
+int format_from_name(const char *name);
+/* 1 if this build can produce the format. */
+int format_supported(int fmt);
+/* Space-separated names of the formats in a bit mask, into dst. */
+void formats_to_str(unsigned mask, char *dst, size_t dstlen);
+
+const char *digest_name(int dig);
+int digest_from_name(const char *name);
+size_t digest_len(int dig);
+void digests_to_str(unsigned mask, char *dst, size_t dstlen);
+
+const char *keytype_name(int kt);
+const char *padding_name(int pad);
+int padding_from_name(const char *name);
+
+const char *status_name(int st);
+/* The client's exit code for a reply status. */
+int status_exit_code(int st);
+
+#endif

@@ -1,0 +1,55 @@
+/*
+ * audit: csignd's tamper-evident audit log writer (JSON Lines, hash
+ * chained; format in proto/auditrec.h).
+ *
+ * Records are chained and written by one writer thread, which batches the
+ * records queued while it was busy and makes each batch durable with one
+ * fdatasync (group commit).  The event loop learns of finished batches
+ * through audit_notify_fd() and runs the callbacks with audit_dispatch():
+ * ok=1 means the record is on disk, ok=0 that it is not (the batch was
+ * rolled back with ftruncate so the file stays a valid chain).  A
+ * signature is released only from an ok=1 callback.  Each durable record
+ * also goes to syslog as one summary line.
+ */
+#ifndef CSIGN_AUDIT_H
+#define CSIGN_AUDIT_H
+
+#include <stddef.h>
+
+#include "proto/auditrec.h"
+
+struct audit;
+
+typedef void (*audit_done_cb)(void *arg, int ok);
+
+/*
+ * Open (create 0600) the log at path for appending, recover seq and the
+ * last hash from its last record (refusing a last record whose own hash is
+ * wrong), and start the writer thread.  NULL with err set on failure.
+ */
+struct audit *audit_open(const char *path, char *err, size_t errlen);
+
+/*
+ * Queue ev (copied; the caller's strings may go away).  cb, if not NULL,
+ * runs later from audit_dispatch() in the caller's thread.  -1 if the
+ * record cannot be queued (then cb is never called).
+ */
+int audit_submit(struct audit *a, const struct audit_event *ev,
+    audit_done_cb cb, void *arg);
+
+/* Write ev and wait until it is durable: 0 or -1 (for start/stop). */
+int audit_write_sync(struct audit *a, const struct audit_event *ev);
+
+/* A descriptor that becomes readable when callbacks are due. */
+int audit_notify_fd(const struct audit *a);
+
+/* Run the callbacks of finished batches (event-loop thread only). */
+void audit_dispatch(struct audit *a);
+
+/* Records queued and not yet finished. */
+size_t audit_pending(const struct audit *a);
+
+/* Flush what is queued, stop the thread, close the file. NULL is fine. */
+void audit_close(struct audit *a);
+
+#endif

@@ -1,0 +1,78 @@
+/*
+ * csignd: the monitor's process-wide state, owned by main() and passed to
+ * every event callback.  Only the event-loop thread touches it; the signer
+ * and audit threads talk to the loop through their notify pipes.
+ */
+#ifndef CSIGN_CSIGND_H
+#define CSIGN_CSIGND_H
+
+#include <sys/queue.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "broker/audit.h"
+#include "broker/config.h"
+#include "broker/policy.h"
+#include "monitor/signer.h"
+#include "monitor/token.h"
+
+struct child;
+
+/* An accepted client waiting for a free session child. */
+struct waiting {
+	TAILQ_ENTRY(waiting) entry;
+	int fd;
+	struct identity peer;
+};
+
+struct csignd {
+	struct event_base *base;
+	const char *cfgpath;
+	struct config *cfg;
+	struct tokens *tokens;
+	struct audit *audit;
+	struct signer *signer;
+
+	int listen_fd;
+	char *listen_path;		/* the path we bound, to unlink */
+	struct event *ev_listen;
+	struct event *ev_audit;
+	struct event *ev_signer;
+	struct event *ev_signals[5];
+	struct event *ev_drain;
+
+	TAILQ_HEAD(, child) children;
+	TAILQ_HEAD(, waiting) waiting;
+	size_t nwaiting;
+	size_t nidle;			/* ready children without a client */
+	size_t nstarting;		/* spawned, not yet ready */
+	size_t nsessions;		/* children serving a client */
+
+	char *sandbox_program;
+	uid_t sandbox_uid;
+	gid_t sandbox_gid;
+	int separate_uids;		/* 0 when not started as root */
+	int foreground;
+	int draining;
+	uint32_t next_session;
+	time_t started;
+	unsigned long served;		/* sessions started */
+	unsigned long signatures;	/* signatures released */
+};
+
+/* server.c */
+int server_listen(struct csignd *d, char *err, size_t errlen);
+void server_start_events(struct csignd *d);
+/* Give waiting clients to idle children (after a child became ready). */
+void server_assign_waiting(struct csignd *d);
+/* Begin an orderly shutdown (SIGTERM). */
+void server_drain(struct csignd *d);
+/* Leave the loop once nothing is in flight (called as work finishes). */
+void server_maybe_exit(struct csignd *d);
+/* Log and audit a daemon event (start, stop, reload). */
+void server_audit_event(struct csignd *d, const char *event,
+    const char *result, const char *reason);
+
+#endif

@@ -1,0 +1,347 @@
+/* pool.c: spawning, deadlines and reaping of session children. */
+#include "broker/pool.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "monitor/monitor.h"
+#include "proto/frame.h"
+#include "proto/io.h"
+#include "proto/msg.h"
+
+#define CHILD_START_TIMEOUT 10	/* seconds to sandbox itself and report */
+#define CHILD_FD 3		/* the channel's number in the child */
+
+const char *
+child_state_name(enum child_state s)
+{
+	static const char *const names[CH_STATE_COUNT] = {
+		"starting", "idle", "session", "signing", "gone"
+	};
+
+	return s < CH_STATE_COUNT ? names[s] : "?";
+}
+
+/* Deadline expired: the child took too long in its current state. */
+static void
+child_deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct child *c = arg;
+	char why[64];
+
+	(void)fd;
+	(void)what;
+	snprintf(why, sizeof(why), "deadline passed in state %s",
+	    child_state_name(c->state));
+	pool_kill(c, why);
+}
+
+void
+pool_deadline(struct child *c, unsigned seconds)
+{
+	struct timeval tv = { .tv_sec = seconds };
+
+	if (seconds == 0)
+		evtimer_del(c->timer);
+	else
+		evtimer_add(c->timer, &tv);
+}
+
+/*
+ * In the forked child, before exec: only async-signal-safe calls.  The
+ * channel becomes fd 3; stdin and stdout go to /dev/null; stderr stays
+ * for a foreground daemon (sandbox crashes are then visible) and is
+ * /dev/null otherwise; the signal mask inherited from the loop is cleared.
+ */
+static void __attribute__((noreturn))
+child_exec(const struct csignd *d, int chan, char *const argv[])
+{
+	sigset_t none;
+	int null;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if ((null = open("/dev/null", O_RDWR)) == -1 ||
+	    dup2(chan, CHILD_FD) == -1 || dup2(null, 0) == -1 ||
+	    dup2(null, 1) == -1 || (!d->foreground && dup2(null, 2) == -1))
+		_exit(126);
+	execv(d->sandbox_program, argv);
+	_exit(127);
+}
+
+/* Build the sandbox program's argument vector into strings a and argv. */
+static void
+child_argv(const struct csignd *d, char a[2][24], char *argv[8])
+{
+	int i = 0;
+
+	argv[i++] = "csign-sandbox";
+	if (d->separate_uids) {
+		snprintf(a[0], sizeof(a[0]), "%u", (unsigned)d->sandbox_uid);
+		snprintf(a[1], sizeof(a[1]), "%u", (unsigned)d->sandbox_gid);
+		argv[i++] = "-u";
+		argv[i++] = a[0];
+		argv[i++] = "-g";
+		argv[i++] = a[1];
+	} else
+		argv[i++] = "-U";
+	if (d->foreground)
+		argv[i++] = "-d";
+	argv[i] = NULL;
+}
+
+/* Start one child: socketpair, fork, exec.  NULL on failure (logged). */
+static struct child *
+child_spawn(struct csignd *d)
+{
+	char a[2][24], *argv[8];
+	struct child *c;
+	int sv[2];
+
+	child_argv(d, a, argv);
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
+		log_warn("socketpair");
+		free(c);
+		return NULL;
+	}
+	if ((c->pid = fork()) == -1) {
+		log_warn("fork");
+		close(sv[0]);
+		close(sv[1]);
+		free(c);
+		return NULL;
+	}
+	if (c->pid == 0)
+		child_exec(d, sv[1], argv);
+	close(sv[1]);
+	c->d = d;
+	c->fd = sv[0];
+	c->client_fd = -1;
+	c->state = CH_STARTING;
+	fcntl(c->fd, F_SETFL, O_NONBLOCK);
+	c->ev = event_new(d->base, c->fd, EV_READ | EV_PERSIST,
+	    monitor_child_readable, c);
+	c->timer = evtimer_new(d->base, child_deadline_cb, c);
+	if (c->ev == NULL || c->timer == NULL)
+		fatalx("event_new");
+	event_add(c->ev, NULL);
+	pool_deadline(c, CHILD_START_TIMEOUT);
+	TAILQ_INSERT_TAIL(&d->children, c, entry);
+	d->nstarting++;
+	return c;
+}
+
+void
+pool_fill(struct csignd *d)
+{
+	size_t limit = d->cfg->max_sessions + d->cfg->pool_size;
+
+	if (d->draining)
+		return;
+	while (d->nidle + d->nstarting < d->cfg->pool_size + d->nwaiting &&
+	    d->nidle + d->nstarting + d->nsessions < limit)
+		if (child_spawn(d) == NULL)
+			break;
+}
+
+struct child *
+pool_take_idle(struct csignd *d)
+{
+	struct child *c;
+
+	TAILQ_FOREACH(c, &d->children, entry)
+		if (c->state == CH_IDLE)
+			return c;
+	return NULL;
+}
+
+int
+pool_start_session(struct child *c, int client_fd, const struct identity *peer)
+{
+	struct csignd *d = c->d;
+	struct msg_session m = {
+		.session_id = ++d->next_session,
+		.max_artifact = d->cfg->max_artifact_size,
+		.idle_timeout_ms = d->cfg->session_timeout * 1000u,
+	};
+	struct buf b;
+	int r;
+
+	buf_init(&b, MSG_MAX);
+	r = msg_enc_session(&b, &m) == 0 ? io_send_msg(c->fd, &b, client_fd) : -1;
+	buf_free(&b);
+	if (r == -1) {
+		pool_kill(c, "cannot hand over the client");
+		return -1;
+	}
+	c->session = m.session_id;
+	c->peer = *peer;
+	c->client_fd = client_fd;
+	c->state = CH_SESSION;
+	d->nidle--;
+	d->nsessions++;
+	d->served++;
+	/* A little more than the child's own idle limit on the client. */
+	pool_deadline(c, d->cfg->session_timeout + 5);
+	log_debug("session %u: uid %u (%s) pid %d -> child %d", c->session,
+	    (unsigned)peer->uid, peer->user, (int)peer->pid, (int)c->pid);
+	return 0;
+}
+
+/* Leave the per-state counters as if c no longer existed. */
+static void
+child_uncount(struct child *c)
+{
+	struct csignd *d = c->d;
+
+	switch (c->state) {
+	case CH_STARTING:
+		d->nstarting--;
+		break;
+	case CH_IDLE:
+		d->nidle--;
+		break;
+	case CH_SESSION:
+	case CH_SIGNING:
+		d->nsessions--;
+		break;
+	default:
+		break;
+	}
+}
+
+/* Tell the client, if it has not heard yet, that its session failed. */
+static void
+child_tell_client(struct child *c, int status, const char *msg)
+{
+	struct buf b;
+
+	if (c->client_fd == -1 || c->reported)
+		return;
+	buf_init(&b, FRAME_MAX + 4);
+	if (frame_reply_status(&b, status, msg) == 0)
+		(void)send(c->client_fd, buf_ptr(&b), buf_left(&b),
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+	buf_free(&b);
+	c->reported = 1;
+}
+
+/* Stop watching a child that is dead or dying; keep it until reaped. */
+static void
+child_detach(struct child *c)
+{
+	child_uncount(c);
+	c->state = CH_GONE;
+	event_del(c->ev);
+	evtimer_del(c->timer);
+	monitor_child_gone(c);
+	if (c->client_fd != -1) {
+		close(c->client_fd);
+		c->client_fd = -1;
+	}
+}
+
+void
+pool_kill(struct child *c, const char *why)
+{
+	if (c->state == CH_GONE)
+		return;
+	log_warnx("session child %d (session %u, uid %u): %s; killed",
+	    (int)c->pid, c->session, (unsigned)c->peer.uid, why);
+	if (c->state == CH_SESSION || c->state == CH_SIGNING)
+		child_tell_client(c, ST_INTERNAL, "session ended by the daemon: "
+		    "internal error (see the daemon's log)");
+	kill(c->pid, SIGKILL);
+	child_detach(c);
+}
+
+/* Describe a wait status for the log. */
+static void
+status_text(int st, char *dst, size_t len)
+{
+	if (WIFEXITED(st))
+		snprintf(dst, len, "exited with status %d", WEXITSTATUS(st));
+	else if (WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS)
+		snprintf(dst, len, "killed by SIGSYS: seccomp blocked a "
+		    "forbidden system call");
+	else if (WIFSIGNALED(st))
+		snprintf(dst, len, "killed by signal %d (%s)", WTERMSIG(st),
+		    strsignal(WTERMSIG(st)));
+	else
+		snprintf(dst, len, "status 0x%x", st);
+}
+
+/* One child has exited with status st. */
+static void
+child_reaped(struct child *c, int st)
+{
+	char text[128];
+	int clean = WIFEXITED(st) && WEXITSTATUS(st) == 0;
+
+	status_text(st, text, sizeof(text));
+	if (c->state != CH_GONE) {
+		if (!clean || c->state == CH_SIGNING || c->state == CH_STARTING)
+			log_warnx("session child %d (session %u, uid %u) %s",
+			    (int)c->pid, c->session, (unsigned)c->peer.uid,
+			    text);
+		if (!clean || c->state == CH_SIGNING) {
+			char msg[160];
+			snprintf(msg, sizeof(msg), "session process %s", text);
+			child_tell_client(c, ST_INTERNAL, msg);
+		}
+		child_detach(c);
+	} else
+		log_debug("session child %d %s", (int)c->pid, text);
+	TAILQ_REMOVE(&c->d->children, c, entry);
+	event_free(c->ev);
+	event_free(c->timer);
+	close(c->fd);
+	free(c);
+}
+
+void
+pool_reap(struct csignd *d)
+{
+	struct child *c;
+	pid_t pid;
+	int st;
+
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		TAILQ_FOREACH(c, &d->children, entry)
+			if (c->pid == pid)
+				break;
+		if (c != NULL)
+			child_reaped(c, st);
+	}
+	pool_fill(d);
+	server_assign_waiting(d);
+	server_maybe_exit(d);
+}
+
+void
+pool_kill_all(struct csignd *d, int idle_only)
+{
+	struct child *c;
+
+	TAILQ_FOREACH(c, &d->children, entry) {
+		if (c->state == CH_GONE)
+			continue;
+		if (idle_only && c->state != CH_IDLE && c->state != CH_STARTING)
+			continue;
+		if (c->state == CH_IDLE || c->state == CH_STARTING) {
+			kill(c->pid, SIGKILL);
+			child_detach(c);
+		} else
+			pool_kill(c, "daemon shutting down");
+	}
+}

@@ -1,0 +1,65 @@
+/*
+ * pool: session children.  Each child is the sandbox program, started by
+ * fork and exec (never a bare fork of the monitor, whose memory holds the
+ * PKCS#11 module's state and the PIN's pages), joined to the monitor by a
+ * SOCK_SEQPACKET socketpair on its fd 3.  A pool of PoolSize children is
+ * kept ready (sandboxed, waiting); one child serves one client connection
+ * and then exits.
+ */
+#ifndef CSIGN_POOL_H
+#define CSIGN_POOL_H
+
+#include <stdint.h>
+#include <sys/queue.h>
+#include <sys/types.h>
+
+#include <event2/event.h>
+
+#include "broker/csignd.h"
+
+enum child_state {
+	CH_STARTING = 0,	/* exec'd, sandboxing itself */
+	CH_IDLE,		/* ready, no client */
+	CH_SESSION,		/* serving a client */
+	CH_SIGNING,		/* waiting for the monitor's signature */
+	CH_GONE,		/* killed or exiting, waiting to be reaped */
+	CH_STATE_COUNT
+};
+
+struct sign_ctx;
+
+struct child {
+	TAILQ_ENTRY(child) entry;
+	struct csignd *d;
+	pid_t pid;
+	int fd;				/* channel, monitor side */
+	struct event *ev;		/* channel readable */
+	struct event *timer;		/* deadline */
+	enum child_state state;
+	uint32_t session;
+	int client_fd;			/* our copy of the client socket */
+	struct identity peer;
+	uint32_t last_reqid;		/* sign request ids only increase */
+	uint32_t nsigns;
+	struct sign_ctx *inflight;	/* the sign being done for it */
+	int reported;			/* client already told of a failure */
+};
+
+/* Spawn children until PoolSize are idle or starting. */
+void pool_fill(struct csignd *d);
+/* An idle child, or NULL. */
+struct child *pool_take_idle(struct csignd *d);
+/* Hand client fd (ownership passes) to an idle child. */
+int pool_start_session(struct child *c, int client_fd,
+    const struct identity *peer);
+/* Kill a child for why (logged); it is cleaned up when reaped. */
+void pool_kill(struct child *c, const char *why);
+/* Reap exited children (SIGCHLD). */
+void pool_reap(struct csignd *d);
+/* (Re)arm the child's deadline, seconds from now; 0 disarms. */
+void pool_deadline(struct child *c, unsigned seconds);
+/* Kill every child (shutdown). */
+void pool_kill_all(struct csignd *d, int idle_only);
+const char *child_state_name(enum child_state s);
+
+#endif

@@ -1,0 +1,476 @@
+/*
+ * monitor.c: the request table for session children and its handlers
+ * (see monitor.h).
+ *
+ * The life of a signature: MSG_SIGN is decoded and checked against the
+ * policy of the session's kernel-reported identity; the monitor takes the
+ * key record and mechanism from its own config and queues a job for a
+ * signing thread; when the token has signed, the audit record is queued;
+ * only when that record is durable is the signature sent to the child.
+ * If the child dies meanwhile, the signature is wiped and dropped.
+ */
+#include "monitor/monitor.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "broker/pool.h"
+#include "common/log.h"
+#include "proto/frame.h"
+#include "proto/io.h"
+#include "proto/msg.h"
+
+#define MAX_SIGNS_PER_SESSION 1000000u
+
+/* A signature on its way through signer and audit log. */
+struct sign_ctx {
+	struct signer_job job;		/* first: the signer hands it back */
+	struct child *child;		/* NULL once the child is gone */
+	struct csignd *d;
+	struct msg_sign req;
+	struct identity peer;
+	char fingerprint[65];
+};
+
+typedef int (*mon_handler)(struct child *, struct buf *);
+
+static int monitor_answer_ready(struct child *, struct buf *);
+static int monitor_answer_keyinfo(struct child *, struct buf *);
+static int monitor_answer_sign(struct child *, struct buf *);
+static int monitor_answer_query(struct child *, struct buf *);
+static int monitor_answer_log(struct child *, struct buf *);
+static int monitor_answer_done(struct child *, struct buf *);
+
+#define S(st) (1u << (st))
+
+/* What a child may send, and when. */
+static const struct mon_entry {
+	uint16_t type;
+	unsigned states;
+	mon_handler handler;
+} mon_table[] = {
+	{ MSG_READY, S(CH_STARTING), monitor_answer_ready },
+	{ MSG_KEYINFO, S(CH_SESSION), monitor_answer_keyinfo },
+	{ MSG_SIGN, S(CH_SESSION), monitor_answer_sign },
+	{ MSG_QUERY, S(CH_SESSION), monitor_answer_query },
+	{ MSG_LOG, S(CH_STARTING) | S(CH_IDLE) | S(CH_SESSION) | S(CH_SIGNING),
+	    monitor_answer_log },
+	{ MSG_DONE, S(CH_SESSION), monitor_answer_done },
+};
+
+/* Send a message to the child; a failure ends the child. */
+static int
+monitor_send(struct child *c, struct buf *b)
+{
+	if (io_send_msg(c->fd, b, -1) == -1) {
+		pool_kill(c, "cannot write to the child");
+		return -1;
+	}
+	return 0;
+}
+
+/* Fill the peer part of an audit event from a session's identity. */
+static void
+audit_peer(struct audit_event *ev, const struct identity *p)
+{
+	ev->has_peer = 1;
+	ev->uid = p->uid;
+	ev->user = p->user;
+	ev->pid = p->pid;
+	ev->groups[0] = p->gid;
+	ev->ngroups = 1;
+	for (size_t i = 0; i < p->ngroups && ev->ngroups < AUDIT_MAX_GROUPS;
+	     i++)
+		if (p->groups[i] != p->gid)
+			ev->groups[ev->ngroups++] = p->groups[i];
+}
+
+/* Audit a refusal (no wait: nothing is released by a refusal). */
+static void
+audit_deny(struct csignd *d, const struct identity *p, const char *key,
+    int format, const char *artifact, const char *reason)
+{
+	struct audit_event ev = { .event = "deny", .key = key,
+		.format = format >= 0 ? format_name(format) : NULL,
+		.artifact = artifact, .result = "denied", .reason = reason };
+
+	audit_peer(&ev, p);
+	if (audit_submit(d->audit, &ev, NULL, NULL) == -1)
+		log_warnx("audit: cannot queue a deny record");
+	log_info("deny: uid %u (%s) key %s: %s", (unsigned)p->uid, p->user,
+	    key, reason);
+}
+
+static int
+monitor_answer_ready(struct child *c, struct buf *b)
+{
+	if (msg_dec_empty(b) == -1)
+		return -1;
+	c->d->nstarting--;
+	c->d->nidle++;
+	c->state = CH_IDLE;
+	pool_deadline(c, 0);
+	server_assign_waiting(c->d);
+	return 0;
+}
+
+/* Reply to KEYINFO with a status only (denied, unavailable). */
+static int
+keyinfo_refuse(struct child *c, int status, const char *why)
+{
+	struct msg_keyinfo_reply r = { .status = (uint8_t)status };
+	struct buf out;
+	int ret;
+
+	snprintf(r.message, sizeof(r.message), "%s", why);
+	buf_init(&out, MSG_MAX);
+	ret = msg_enc_keyinfo_reply(&out, &r) == 0 ? monitor_send(c, &out) : -1;
+	buf_free(&out);
+	return ret;
+}
+
+/*
+ * KEYINFO: the certificate and the parameters of a key, but only of a key
+ * granted to this session's identity (else a deny record).
+ */
+static int
+monitor_answer_keyinfo(struct child *c, struct buf *b)
+{
+	struct msg_keyinfo m;
+	struct msg_keyinfo_reply r = { .status = ST_OK };
+	const struct cfg_key *ck;
+	const struct token_key *k;
+	struct buf out;
+	int ret;
+
+	if (msg_dec_keyinfo(b, &m) == -1)
+		return -1;
+	ck = config_find_key(c->d->cfg, m.key);
+	if (ck == NULL || !policy_granted(c->d->cfg, &c->peer, ck) ||
+	    (k = tokens_find_key(c->d->tokens, ck->name)) == NULL) {
+		audit_deny(c->d, &c->peer, m.key, -1, NULL,
+		    policy_result_str(POLICY_NOT_GRANTED));
+		return keyinfo_refuse(c, ST_DENIED,
+		    policy_result_str(POLICY_NOT_GRANTED));
+	}
+	r.keytype = (uint8_t)k->keytype;
+	r.padding = (uint8_t)ck->padding;
+	r.default_digest = (uint8_t)ck->default_digest;
+	r.formats = ck->formats;
+	r.digests = ck->digests;
+	r.cert = k->certder;
+	r.certlen = k->certlen;
+	buf_init(&out, MSG_MAX);
+	ret = msg_enc_keyinfo_reply(&out, &r) == 0 ? monitor_send(c, &out) : -1;
+	buf_free(&out);
+	return ret;
+}
+
+/* Send the child the outcome of a sign request. */
+static void
+sign_reply(struct child *c, uint32_t reqid, int status, const char *msg,
+    const uint8_t *sig, size_t siglen)
+{
+	struct msg_sign_reply *r;
+	struct buf out;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		fatal("calloc");
+	r->reqid = reqid;
+	r->status = (uint8_t)status;
+	snprintf(r->message, sizeof(r->message), "%s", msg);
+	if (sig != NULL) {
+		memcpy(r->sig, sig, siglen);
+		r->siglen = siglen;
+	}
+	buf_init(&out, MSG_MAX);
+	if (msg_enc_sign_reply(&out, r) == 0)
+		(void)monitor_send(c, &out);
+	buf_free(&out);
+	OPENSSL_cleanse(r, sizeof(*r));
+	free(r);
+}
+
+/* Fill an audit event describing the sign request of ctx. */
+static void
+sign_event(struct sign_ctx *x, struct audit_event *ev, char *hex)
+{
+	memset(ev, 0, sizeof(*ev));
+	audit_peer(ev, &x->peer);
+	hex_encode(x->req.adigest, x->req.adigestlen, hex);
+	ev->event = "sign";
+	ev->key = x->req.key;
+	ev->cert_sha256 = x->fingerprint;
+	ev->format = format_name(x->req.format);
+	ev->artifact = x->req.name;
+	ev->has_size = 1;
+	ev->size = x->req.size;
+	ev->digest_alg = digest_name(x->req.digest);
+	ev->digest_hex = hex;
+}
+
+/* Finish a sign: back to the session state, free the context. */
+static void
+sign_finish(struct sign_ctx *x, int status, const char *msg, int with_sig)
+{
+	struct child *c = x->child;
+
+	if (c != NULL) {
+		c->inflight = NULL;
+		if (c->state == CH_SIGNING) {
+			c->state = CH_SESSION;
+			pool_deadline(c, c->d->cfg->session_timeout + 5);
+		}
+		sign_reply(c, x->req.reqid, status, msg,
+		    with_sig ? x->job.sig : NULL, x->job.siglen);
+		if (with_sig)
+			x->d->signatures++;
+	}
+	server_maybe_exit(x->d);
+	OPENSSL_cleanse(x, sizeof(*x));
+	free(x);
+}
+
+/* The audit record of a signature is durable (ok) or failed. */
+static void
+sign_audited(void *arg, int ok)
+{
+	struct sign_ctx *x = arg;
+
+	if (!ok) {
+		log_warnx("audit log write failed: signature for uid %u "
+		    "withheld", (unsigned)x->peer.uid);
+		sign_finish(x, ST_UNAVAILABLE, "audit log cannot be written; "
+		    "signature withheld", 0);
+		return;
+	}
+	sign_finish(x, ST_OK, "signed", 1);
+}
+
+void
+monitor_sign_done(struct signer_job *job, void *arg)
+{
+	struct sign_ctx *x = (struct sign_ctx *)job;
+	struct audit_event ev;
+	char hex[2 * DIGEST_MAX + 1];
+
+	(void)arg;
+	sign_event(x, &ev, hex);
+	if (!job->ok) {
+		ev.event = "error";
+		ev.result = "error";
+		ev.reason = "token signing failed";
+		(void)audit_submit(x->d->audit, &ev, NULL, NULL);
+		sign_finish(x, ST_UNAVAILABLE, "token signing failed", 0);
+		return;
+	}
+	ev.result = "ok";
+	if (audit_submit(x->d->audit, &ev, sign_audited, x) == -1)
+		sign_audited(x, 0);
+}
+
+/* Check what the child claims against the policy; reply if refused. */
+static const struct token_key *
+sign_authorize(struct child *c, const struct msg_sign *m,
+    const struct cfg_key **ckp)
+{
+	enum policy_result pr;
+	const struct token_key *k;
+
+	pr = policy_check(c->d->cfg, &c->peer, m->key, m->format, m->digest,
+	    ckp);
+	if (pr == POLICY_OK && !format_supported(m->format))
+		pr = POLICY_BAD_FORMAT;
+	if (pr != POLICY_OK) {
+		audit_deny(c->d, &c->peer, m->key, m->format, m->name,
+		    policy_result_str(pr));
+		sign_reply(c, m->reqid, ST_DENIED, policy_result_str(pr), NULL, 0);
+		return NULL;
+	}
+	k = tokens_find_key(c->d->tokens, (*ckp)->name);
+	if (k == NULL || token_key_state(k) != TOKEN_READY) {
+		sign_reply(c, m->reqid, ST_UNAVAILABLE, "token unavailable",
+		    NULL, 0);
+		return NULL;
+	}
+	return k;
+}
+
+/*
+ * SIGN: decode exactly, refuse replays and wrong digest sizes as protocol
+ * violations, check the policy, then queue the job with the monitor's own
+ * key record and mechanism.
+ */
+static int
+monitor_answer_sign(struct child *c, struct buf *b)
+{
+	const struct cfg_key *ck = NULL;
+	const struct token_key *k;
+	struct sign_ctx *x;
+
+	if ((x = calloc(1, sizeof(*x))) == NULL)
+		fatal("calloc");
+	if (msg_dec_sign(b, &x->req) == -1 || x->req.reqid <= c->last_reqid ||
+	    x->req.format >= FMT_COUNT || x->req.digest >= DIG_COUNT ||
+	    x->req.tbslen != digest_len(x->req.digest) ||
+	    x->req.adigestlen != digest_len(x->req.digest) ||
+	    c->nsigns >= MAX_SIGNS_PER_SESSION) {
+		free(x);
+		return -1;
+	}
+	c->last_reqid = x->req.reqid;
+	c->nsigns++;
+	if ((k = sign_authorize(c, &x->req, &ck)) == NULL) {
+		free(x);
+		return 0;
+	}
+	x->child = c;
+	x->d = c->d;
+	x->peer = c->peer;
+	memcpy(x->fingerprint, k->fingerprint, sizeof(x->fingerprint));
+	x->job.key = k;
+	x->job.digest = x->req.digest;
+	x->job.padding = ck->padding;
+	memcpy(x->job.tbs, x->req.tbs, x->req.tbslen);
+	x->job.tbslen = x->req.tbslen;
+	c->inflight = x;
+	c->state = CH_SIGNING;
+	pool_deadline(c, 0);
+	signer_submit(c->d->signer, &x->job);
+	return 0;
+}
+
+static int
+monitor_answer_query(struct child *c, struct buf *b)
+{
+	struct msg_query m;
+	struct buf frame, out;
+	int r = -1;
+
+	if (msg_dec_query(b, &m) == -1)
+		return -1;
+	buf_init(&frame, FRAME_MAX + 4);
+	buf_init(&out, MSG_MAX);
+	if (monitor_query_frame(c->d, &c->peer, m.what, &frame) == 0 &&
+	    msg_enc_query_reply(&out, &frame) == 0)
+		r = monitor_send(c, &out);
+	else
+		log_warnx("query reply too large");
+	buf_free(&frame);
+	buf_free(&out);
+	(void)r;
+	return 0;
+}
+
+/* A child's log line: printable characters only, tagged with the child. */
+static int
+monitor_answer_log(struct child *c, struct buf *b)
+{
+	struct msg_log m;
+
+	if (msg_dec_log(b, &m) == -1)
+		return -1;
+	for (char *p = m.text; *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	if (m.level <= LOG_LVL_WARN)
+		log_warnx("child %d (session %u, uid %u): %s", (int)c->pid,
+		    c->session, (unsigned)c->peer.uid, m.text);
+	else if (m.level == LOG_LVL_INFO)
+		log_info("child %d (session %u): %s", (int)c->pid, c->session,
+		    m.text);
+	else
+		log_debug("child %d (session %u): %s", (int)c->pid, c->session,
+		    m.text);
+	return 0;
+}
+
+/* DONE: the client has gone; the child exits by itself. */
+static int
+monitor_answer_done(struct child *c, struct buf *b)
+{
+	if (msg_dec_empty(b) == -1)
+		return -1;
+	c->reported = 1;
+	if (c->client_fd != -1) {
+		close(c->client_fd);
+		c->client_fd = -1;
+	}
+	pool_deadline(c, 5);
+	return 0;
+}
+
+/* Check a message against the table and run its handler. */
+static int
+monitor_dispatch(struct child *c, struct buf *b, int fd)
+{
+	uint16_t type;
+
+	if (fd != -1) {
+		close(fd);
+		return -1;
+	}
+	if (msg_type_of(b, &type) == -1)
+		return -1;
+	for (size_t i = 0; i < sizeof(mon_table) / sizeof(mon_table[0]); i++) {
+		if (mon_table[i].type != type)
+			continue;
+		if (!(mon_table[i].states & S(c->state)))
+			return -1;
+		if (c->state == CH_SESSION)
+			pool_deadline(c, c->d->cfg->session_timeout + 5);
+		return mon_table[i].handler(c, b);
+	}
+	return -1;
+}
+
+void
+monitor_child_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct child *c = arg;
+	struct buf b;
+	int passed = -1, r;
+	uint16_t type = 0;
+
+	(void)what;
+	buf_init(&b, MSG_MAX);
+	r = io_recv_msg(fd, &b, &passed);
+	if (r == -1 && errno == EAGAIN) {
+		buf_free(&b);
+		return;
+	}
+	if (r == -1) {
+		pool_kill(c, "unreadable or oversized message");
+		buf_free(&b);
+		return;
+	}
+	if (r == 0) {
+		/* The child closed its end: it is exiting; reap decides. */
+		event_del(c->ev);
+		buf_free(&b);
+		return;
+	}
+	if (buf_left(&b) >= 2)
+		type = (uint16_t)(buf_ptr(&b)[0] << 8 | buf_ptr(&b)[1]);
+	if (monitor_dispatch(c, &b, passed) == -1 && c->state != CH_GONE) {
+		char why[96];
+		snprintf(why, sizeof(why), "protocol violation (message %s in "
+		    "state %s)", msg_type_name(type), child_state_name(c->state));
+		pool_kill(c, why);
+	}
+	buf_free(&b);
+}
+
+void
+monitor_child_gone(struct child *c)
+{
+	if (c->inflight != NULL) {
+		c->inflight->child = NULL;
+		c->inflight = NULL;
+	}
+}

@@ -1,0 +1,36 @@
+/*
+ * monitor: privileged handling of session children's requests.
+ *
+ * One table lists every message a child may send: its type, the child
+ * states in which it is allowed, and its handler (monitor_answer_*).  The
+ * dispatcher checks type and state before any handler runs; handlers
+ * decode exactly (proto/msg.h) and re-derive everything they act on from
+ * the monitor's own records: the identity from the kernel, the key from
+ * the policy, the mechanism from the key's config.  A child that breaks
+ * the protocol is killed; the monitor carries on.
+ */
+#ifndef CSIGN_MONITOR_H
+#define CSIGN_MONITOR_H
+
+#include <event2/event.h>
+
+struct child;
+struct csignd;
+
+/* libevent callback: the child's channel is readable. */
+void monitor_child_readable(evutil_socket_t fd, short what, void *arg);
+
+/* The child is gone: orphan its in-flight signature, if any. */
+void monitor_child_gone(struct child *c);
+
+/* Called by the signer when a signature job finishes. */
+struct signer_job;
+void monitor_sign_done(struct signer_job *job, void *arg);
+
+/* Build the reply frame for a query (monitor/query.c); 0 or -1. */
+struct buf;
+struct identity;
+int monitor_query_frame(struct csignd *d, const struct identity *peer,
+    int what, struct buf *frame);
+
+#endif

@@ -1,0 +1,118 @@
+/*
+ * query.c: the monitor's answers to keys, whoami and status, built as
+ * complete client reply frames that the child forwards unchanged.
+ */
+#include <grp.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "broker/csignd.h"
+#include "monitor/monitor.h"
+#include "proto/frame.h"
+#include "proto/msg.h"
+
+/* Append the description of one key granted to the peer. */
+static int
+query_key(struct buf *f, const struct cfg_key *ck, const struct token_key *k)
+{
+	char fmts[128], digs[64];
+
+	formats_to_str(ck->formats, fmts, sizeof(fmts));
+	digests_to_str(ck->digests, digs, sizeof(digs));
+	if (frame_add_str(f, T_KEY, ck->name) == -1 ||
+	    frame_add_str(f, T_ALG, k->alg) == -1 ||
+	    frame_add_str(f, T_FORMATS, fmts) == -1 ||
+	    frame_add_str(f, T_DIGESTS, digs) == -1)
+		return -1;
+	return frame_add_str(f, T_FINGERPRINT, k->fingerprint);
+}
+
+/* keys: every key granted to the peer, with algorithm and formats. */
+static int
+query_keys(struct csignd *d, const struct identity *peer, struct buf *f)
+{
+	for (size_t i = 0; i < d->cfg->nkeys; i++) {
+		const struct cfg_key *ck = &d->cfg->keys[i];
+		const struct token_key *k = tokens_find_key(d->tokens, ck->name);
+
+		if (k != NULL && policy_granted(d->cfg, peer, ck) &&
+		    query_key(f, ck, k) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* Append "name:gid" for one group. */
+static int
+query_group(struct buf *f, gid_t gid)
+{
+	struct group gr, *res = NULL;
+	char sbuf[4096], text[96];
+
+	if (getgrgid_r(gid, &gr, sbuf, sizeof(sbuf), &res) == 0 && res != NULL)
+		snprintf(text, sizeof(text), "%s:%u", gr.gr_name, (unsigned)gid);
+	else
+		snprintf(text, sizeof(text), "%u:%u", (unsigned)gid,
+		    (unsigned)gid);
+	return frame_add_str(f, T_GROUP, text);
+}
+
+/* whoami: the identity the kernel reported and the keys it is granted. */
+static int
+query_whoami(struct csignd *d, const struct identity *peer, struct buf *f)
+{
+	if (frame_add_u32(f, T_UID, peer->uid) == -1 ||
+	    frame_add_str(f, T_USER, peer->user) == -1 ||
+	    frame_add_u32(f, T_GID, peer->gid) == -1 ||
+	    query_group(f, peer->gid) == -1)
+		return -1;
+	for (size_t i = 0; i < peer->ngroups; i++)
+		if (peer->groups[i] != peer->gid &&
+		    query_group(f, peer->groups[i]) == -1)
+			return -1;
+	for (size_t i = 0; i < d->cfg->nkeys; i++)
+		if (policy_granted(d->cfg, peer, &d->cfg->keys[i]) &&
+		    frame_add_str(f, T_KEY, d->cfg->keys[i].name) == -1)
+			return -1;
+	return 0;
+}
+
+/* status: every token's state. */
+static int
+query_status(struct csignd *d, struct buf *f)
+{
+	for (size_t i = 0; i < tokens_count(d->tokens); i++)
+		if (frame_add_str(f, T_TOKEN, tokens_name(d->tokens, i)) == -1 ||
+		    frame_add_str(f, T_STATE,
+			token_state_name(tokens_state(d->tokens, i))) == -1)
+			return -1;
+	return 0;
+}
+
+int
+monitor_query_frame(struct csignd *d, const struct identity *peer, int what,
+    struct buf *f)
+{
+	char msg[160];
+	int r = -1;
+
+	snprintf(msg, sizeof(msg), "csignd %s, up %lds, %zu sessions, %lu "
+	    "signatures", CSIGN_VERSION, (long)(time(NULL) - d->started),
+	    d->nsessions, d->signatures);
+	if (frame_begin(f, F_REPLY) == -1 ||
+	    frame_add_u32(f, T_STATUS, ST_OK) == -1 ||
+	    frame_add_str(f, T_MESSAGE, what == Q_STATUS ? msg : "ok") == -1)
+		return -1;
+	switch (what) {
+	case Q_KEYS:
+		r = query_keys(d, peer, f);
+		break;
+	case Q_WHOAMI:
+		r = query_whoami(d, peer, f);
+		break;
+	case Q_STATUS:
+		r = query_status(d, f);
+		break;
+	}
+	return r == -1 ? -1 : frame_finish(f);
+}

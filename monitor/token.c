@@ -1,0 +1,510 @@
+/*
+ * token.c: PKCS#11 tokens and keys through libp11 (see token.h).
+ *
+ * Each distinct module is loaded once (PKCS#11 allows one C_Initialize per
+ * process); each Token block is a slot of such a module, logged in once
+ * with its PIN.  Keys are looked up once at start; their libp11 handles
+ * stay valid until tokens_close().
+ */
+#include "monitor/token.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libp11.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+
+#include "common/log.h"
+#include "monitor/pin.h"
+
+struct module {
+	char *path;
+	PKCS11_CTX *ctx;
+	PKCS11_SLOT *slots;
+	unsigned int nslots;
+};
+
+struct token {
+	char name[KEY_NAME_MAX + 1];
+	char *module_path;
+	char *label;
+	long slotid;
+	struct module *mod;
+	PKCS11_SLOT *slot;
+	PKCS11_KEY *keys;	/* owned by libp11 */
+	unsigned int nkeys;
+	atomic_int state;
+};
+
+struct tokens {
+	struct module *mods;
+	size_t nmods;
+	struct token *toks;
+	size_t ntoks;
+	struct token_key *keys;
+	size_t nkeys;
+};
+
+const char *
+token_state_name(enum token_state s)
+{
+	static const char *const names[] = { "ready", "locked", "unavailable" };
+
+	return s <= TOKEN_UNAVAILABLE ? names[s] : "unknown";
+}
+
+/* Find the loaded module for path, loading it if needed. */
+static struct module *
+module_get(struct tokens *t, const char *path, char *err, size_t errlen)
+{
+	struct module *m;
+
+	for (size_t i = 0; i < t->nmods; i++)
+		if (strcmp(t->mods[i].path, path) == 0)
+			return &t->mods[i];
+	m = &t->mods[t->nmods];
+	memset(m, 0, sizeof(*m));
+	if ((m->path = strdup(path)) == NULL || (m->ctx = PKCS11_CTX_new()) == NULL) {
+		free(m->path);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (PKCS11_CTX_load(m->ctx, path) != 0) {
+		snprintf(err, errlen, "cannot load PKCS#11 module %s", path);
+		PKCS11_CTX_free(m->ctx);
+		free(m->path);
+		return NULL;
+	}
+	if (PKCS11_enumerate_slots(m->ctx, &m->slots, &m->nslots) != 0) {
+		snprintf(err, errlen, "%s: cannot list slots", path);
+		PKCS11_CTX_unload(m->ctx);
+		PKCS11_CTX_free(m->ctx);
+		free(m->path);
+		return NULL;
+	}
+	t->nmods++;
+	return m;
+}
+
+/* Find the slot of a token block by label or slot id. */
+static PKCS11_SLOT *
+slot_find(struct module *m, const struct token *tk)
+{
+	for (unsigned int i = 0; i < m->nslots; i++) {
+		PKCS11_SLOT *s = &m->slots[i];
+
+		if (s->token == NULL || !s->token->initialized)
+			continue;
+		if (tk->label != NULL && strcmp(s->token->label, tk->label) == 0)
+			return s;
+		if (tk->label == NULL &&
+		    (long)PKCS11_get_slotid_from_slot(s) == tk->slotid)
+			return s;
+	}
+	return NULL;
+}
+
+/*
+ * Log in to one token.  The PIN lives in a stack buffer only for the
+ * duration of the login and is wiped on every path.
+ */
+static int
+token_login(struct token *tk, const struct cfg_token *ct, char *err,
+    size_t errlen)
+{
+	char pin[PIN_MAX];
+	int r;
+
+	if (PKCS11_open_session(tk->slot, 0) != 0) {
+		snprintf(err, errlen, "token %s: cannot open a session",
+		    tk->name);
+		return -1;
+	}
+	if (pin_read(ct->pinfile, pin, sizeof(pin), err, errlen) == -1) {
+		explicit_bzero(pin, sizeof(pin));
+		return -1;
+	}
+	r = PKCS11_login(tk->slot, 0, pin);
+	explicit_bzero(pin, sizeof(pin));
+	if (r != 0) {
+		atomic_store(&tk->state, TOKEN_LOCKED);
+		snprintf(err, errlen, "token %s: login failed (wrong PIN or "
+		    "token locked); not retrying", tk->name);
+		return -1;
+	}
+	if (PKCS11_enumerate_keys(tk->slot->token, &tk->keys, &tk->nkeys) != 0) {
+		snprintf(err, errlen, "token %s: cannot list keys", tk->name);
+		return -1;
+	}
+	return 0;
+}
+
+/* Open the token of one Token block. */
+static int
+token_open(struct tokens *t, const struct cfg_token *ct, char *err,
+    size_t errlen)
+{
+	struct token *tk = &t->toks[t->ntoks];
+
+	memset(tk, 0, sizeof(*tk));
+	snprintf(tk->name, sizeof(tk->name), "%s", ct->name);
+	tk->slotid = ct->slot;
+	if ((tk->module_path = strdup(ct->module)) == NULL ||
+	    (ct->label != NULL && (tk->label = strdup(ct->label)) == NULL)) {
+		free(tk->module_path);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	t->ntoks++;
+	atomic_store(&tk->state, TOKEN_UNAVAILABLE);
+	if ((tk->mod = module_get(t, ct->module, err, errlen)) == NULL)
+		return -1;
+	if ((tk->slot = slot_find(tk->mod, tk)) == NULL) {
+		snprintf(err, errlen, "token %s: no initialized token with "
+		    "%s %s%ld in %s", tk->name, ct->label ? "label" : "slot",
+		    ct->label ? ct->label : "", ct->label ? 0L : ct->slot,
+		    ct->module);
+		return -1;
+	}
+	if (token_login(tk, ct, err, errlen) == -1)
+		return -1;
+	atomic_store(&tk->state, TOKEN_READY);
+	return 0;
+}
+
+/* The open token of a Token block name. */
+static struct token *
+token_by_name(const struct tokens *t, const char *name)
+{
+	for (size_t i = 0; i < t->ntoks; i++)
+		if (strcmp(t->toks[i].name, name) == 0)
+			return &t->toks[i];
+	return NULL;
+}
+
+/* The libp11 private key that matches a Key block's Label and/or Id. */
+static PKCS11_KEY *
+p11key_find(const struct token *tk, const struct cfg_key *ck)
+{
+	for (unsigned int i = 0; i < tk->nkeys; i++) {
+		PKCS11_KEY *k = &tk->keys[i];
+
+		if (!k->isPrivate)
+			continue;
+		if (ck->label != NULL &&
+		    (k->label == NULL || strcmp(k->label, ck->label) != 0))
+			continue;
+		if (ck->idlen > 0 && (k->id_len != ck->idlen ||
+		    memcmp(k->id, ck->id, ck->idlen) != 0))
+			continue;
+		return k;
+	}
+	return NULL;
+}
+
+/* Load a certificate file, PEM or DER. */
+static X509 *
+cert_load_file(const char *path)
+{
+	X509 *x = NULL;
+	FILE *f;
+
+	if ((f = fopen(path, "re")) == NULL)
+		return NULL;
+	x = PEM_read_X509(f, NULL, NULL, NULL);
+	if (x == NULL) {
+		ERR_clear_error();
+		rewind(f);
+		x = d2i_X509_fp(f, NULL);
+	}
+	fclose(f);
+	return x;
+}
+
+/* The certificate of a key: from the configured file or from the token. */
+static X509 *
+key_cert(PKCS11_KEY *k, const struct cfg_key *ck, char *err, size_t errlen)
+{
+	PKCS11_CERT *c;
+	X509 *x;
+
+	if (ck->certfile != NULL) {
+		if ((x = cert_load_file(ck->certfile)) == NULL)
+			snprintf(err, errlen, "key %s: cannot read certificate "
+			    "%s", ck->name, ck->certfile);
+		return x;
+	}
+	if ((c = PKCS11_find_certificate(k)) == NULL || c->x509 == NULL) {
+		snprintf(err, errlen, "key %s: no certificate with the key's "
+		    "id on the token (set Certificate PATH)", ck->name);
+		return NULL;
+	}
+	return X509_dup(c->x509);
+}
+
+/* Fill the descriptive fields of a key from its certificate. */
+static int
+key_describe(struct token_key *tk, char *err, size_t errlen)
+{
+	EVP_PKEY *pub = X509_get0_pubkey(tk->cert);
+	unsigned char *der = NULL;
+	int len;
+
+	if (pub == NULL || (len = i2d_X509(tk->cert, &der)) <= 0) {
+		snprintf(err, errlen, "key %s: bad certificate", tk->name);
+		return -1;
+	}
+	tk->certder = der;
+	tk->certlen = (size_t)len;
+	sha256_hex(der, tk->certlen, tk->fingerprint);
+	tk->bits = EVP_PKEY_get_bits(pub);
+	tk->maxsig = (size_t)EVP_PKEY_get_size(pub);
+	if (EVP_PKEY_get_base_id(pub) == EVP_PKEY_RSA) {
+		tk->keytype = KT_RSA;
+		snprintf(tk->alg, sizeof(tk->alg), "rsa-%d", tk->bits);
+	} else if (EVP_PKEY_get_base_id(pub) == EVP_PKEY_EC) {
+		tk->keytype = KT_EC;
+		snprintf(tk->alg, sizeof(tk->alg), "ec-p%d", tk->bits);
+	} else {
+		snprintf(err, errlen, "key %s: unsupported key type", tk->name);
+		return -1;
+	}
+	if (tk->maxsig > SIG_MAX) {
+		snprintf(err, errlen, "key %s: key too large", tk->name);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Prove that the token key and the certificate belong together and that
+ * signing works: sign a random digest on the token, verify with the cert.
+ */
+static int
+key_selftest(const struct token_key *k, const struct cfg_key *ck, char *err,
+    size_t errlen)
+{
+	uint8_t tbs[DIGEST_MAX], sig[SIG_MAX];
+	size_t tbslen = digest_len(ck->default_digest), siglen = sizeof(sig);
+
+	if (k->keytype != KT_RSA && ck->padding == PAD_PSS) {
+		snprintf(err, errlen, "key %s: Padding pss needs an RSA key",
+		    k->name);
+		return -1;
+	}
+	if (RAND_bytes(tbs, (int)tbslen) != 1 ||
+	    token_sign(k, ck->default_digest, ck->padding, tbs, tbslen, sig,
+		&siglen) == -1) {
+		snprintf(err, errlen, "key %s: test signature on the token "
+		    "failed", k->name);
+		return -1;
+	}
+	if (sig_verify(X509_get0_pubkey(k->cert), ck->default_digest,
+	    ck->padding, tbs, tbslen, sig, siglen) != 1) {
+		snprintf(err, errlen, "key %s: the certificate does not match "
+		    "the key on the token", k->name);
+		return -1;
+	}
+	return 0;
+}
+
+/* Find and check one configured key. */
+static int
+key_open(struct tokens *t, const struct cfg_key *ck, char *err, size_t errlen)
+{
+	struct token_key *k = &t->keys[t->nkeys];
+	struct token *tk;
+	PKCS11_KEY *p11;
+
+	memset(k, 0, sizeof(*k));
+	snprintf(k->name, sizeof(k->name), "%s", ck->name);
+	if ((tk = token_by_name(t, ck->token->name)) == NULL ||
+	    (p11 = p11key_find(tk, ck)) == NULL) {
+		snprintf(err, errlen, "key %s: no private key with that %s on "
+		    "token %s", ck->name, ck->label ? "label" : "id",
+		    ck->token->name);
+		return -1;
+	}
+	t->nkeys++;
+	k->token = tk;
+	k->p11key = p11;
+	if ((k->pkey = PKCS11_get_private_key(p11)) == NULL) {
+		snprintf(err, errlen, "key %s: cannot use the private key",
+		    ck->name);
+		return -1;
+	}
+	if ((k->cert = key_cert(p11, ck, err, errlen)) == NULL ||
+	    key_describe(k, err, errlen) == -1)
+		return -1;
+	return key_selftest(k, ck, err, errlen);
+}
+
+struct tokens *
+tokens_open(const struct config *cfg, char *err, size_t errlen)
+{
+	struct tokens *t;
+
+	err[0] = '\0';
+	if ((t = calloc(1, sizeof(*t))) == NULL ||
+	    (t->mods = calloc(cfg->ntokens + 1, sizeof(*t->mods))) == NULL ||
+	    (t->toks = calloc(cfg->ntokens + 1, sizeof(*t->toks))) == NULL ||
+	    (t->keys = calloc(cfg->nkeys + 1, sizeof(*t->keys))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		tokens_close(t);
+		return NULL;
+	}
+	for (size_t i = 0; i < cfg->ntokens; i++)
+		if (token_open(t, &cfg->tokens[i], err, errlen) == -1)
+			goto fail;
+	for (size_t i = 0; i < cfg->nkeys; i++)
+		if (key_open(t, &cfg->keys[i], err, errlen) == -1)
+			goto fail;
+	return t;
+fail:
+	tokens_close(t);
+	return NULL;
+}
+
+void
+tokens_close(struct tokens *t)
+{
+	if (t == NULL)
+		return;
+	for (size_t i = 0; t->keys != NULL && i < t->nkeys; i++) {
+		EVP_PKEY_free(t->keys[i].pkey);
+		X509_free(t->keys[i].cert);
+		OPENSSL_free(t->keys[i].certder);
+	}
+	for (size_t i = 0; t->toks != NULL && i < t->ntoks; i++) {
+		free(t->toks[i].module_path);
+		free(t->toks[i].label);
+	}
+	for (size_t i = 0; t->mods != NULL && i < t->nmods; i++) {
+		PKCS11_release_all_slots(t->mods[i].ctx, t->mods[i].slots,
+		    t->mods[i].nslots);
+		PKCS11_CTX_unload(t->mods[i].ctx);
+		PKCS11_CTX_free(t->mods[i].ctx);
+		free(t->mods[i].path);
+	}
+	free(t->keys);
+	free(t->toks);
+	free(t->mods);
+	free(t);
+}
+
+/* Does the open token tk still match the Token block ct? */
+static int
+token_same(const struct token *tk, const struct cfg_token *ct)
+{
+	if (strcmp(tk->module_path, ct->module) != 0 || tk->slotid != ct->slot)
+		return 0;
+	if ((tk->label == NULL) != (ct->label == NULL))
+		return 0;
+	return tk->label == NULL || strcmp(tk->label, ct->label) == 0;
+}
+
+int
+tokens_check_config(struct tokens *t, const struct config *cfg, char *err,
+    size_t errlen)
+{
+	for (size_t i = 0; i < cfg->ntokens; i++) {
+		struct token *tk = token_by_name(t, cfg->tokens[i].name);
+
+		if (tk == NULL || !token_same(tk, &cfg->tokens[i])) {
+			snprintf(err, errlen, "token %s is new or changed; "
+			    "token changes need a restart",
+			    cfg->tokens[i].name);
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < cfg->nkeys; i++) {
+		const struct token_key *k = tokens_find_key(t,
+		    cfg->keys[i].name);
+
+		if (k == NULL || k->token != token_by_name(t,
+		    cfg->keys[i].token->name) ||
+		    k->p11key != p11key_find(k->token, &cfg->keys[i])) {
+			snprintf(err, errlen, "key %s is new or changed; "
+			    "new keys need a restart", cfg->keys[i].name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+const struct token_key *
+tokens_find_key(const struct tokens *t, const char *name)
+{
+	for (size_t i = 0; i < t->nkeys; i++)
+		if (strcmp(t->keys[i].name, name) == 0)
+			return &t->keys[i];
+	return NULL;
+}
+
+size_t
+tokens_count(const struct tokens *t)
+{
+	return t->ntoks;
+}
+
+const char *
+tokens_name(const struct tokens *t, size_t i)
+{
+	return t->toks[i].name;
+}
+
+enum token_state
+tokens_state(const struct tokens *t, size_t i)
+{
+	return (enum token_state)atomic_load(&t->toks[i].state);
+}
+
+enum token_state
+token_key_state(const struct token_key *k)
+{
+	return (enum token_state)atomic_load(&k->token->state);
+}
+
+/*
+ * After a failed operation: if the token no longer reports a logged-in
+ * session, the device or session is gone; mark it unavailable so that
+ * requests fail fast instead of each waiting on a dead token.
+ */
+static void
+token_health(struct token *tk)
+{
+	int in = 0;
+
+	if (PKCS11_is_logged_in(tk->slot, 0, &in) != 0 || !in)
+		atomic_store(&tk->state, TOKEN_UNAVAILABLE);
+	ERR_clear_error();
+}
+
+int
+token_sign(const struct token_key *k, int digest, int padding,
+    const uint8_t *tbs, size_t tbslen, uint8_t *sig, size_t *siglen)
+{
+	EVP_PKEY_CTX *ctx;
+	size_t room = *siglen;
+	int r = -1;
+
+	if (tbslen != digest_len(digest) || room < k->maxsig)
+		return -1;
+	if ((ctx = EVP_PKEY_CTX_new(k->pkey, NULL)) == NULL)
+		return -1;
+	if (EVP_PKEY_sign_init(ctx) > 0 &&
+	    sig_ctx_setup(ctx, k->pkey, digest, padding) == 0 &&
+	    EVP_PKEY_sign(ctx, sig, siglen, tbs, tbslen) > 0)
+		r = 0;
+	EVP_PKEY_CTX_free(ctx);
+	if (r == -1) {
+		ERR_clear_error();
+		*siglen = 0;
+		token_health(k->token);
+	}
+	return r;
+}

@@ -1,0 +1,74 @@
+/*
+ * token: the PKCS#11 layer (libp11).  Only the monitor links this.
+ *
+ * tokens_open() loads each configured module once, logs in with the PIN
+ * from its PinFile (zeroed right after), finds every configured key and its
+ * certificate, and proves each pair with a test signature verified against
+ * the certificate.  token_sign() may be called from several signing
+ * threads at once (libp11 hands each caller its own session from the
+ * slot's pool).
+ */
+#ifndef CSIGN_TOKEN_H
+#define CSIGN_TOKEN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "broker/config.h"
+#include "common/sigcheck.h"
+
+enum token_state { TOKEN_READY = 0, TOKEN_LOCKED, TOKEN_UNAVAILABLE };
+
+struct token;
+
+/* A configured key found on its token. */
+struct token_key {
+	char name[KEY_NAME_MAX + 1];
+	struct token *token;
+	void *p11key;		/* PKCS11_KEY */
+	EVP_PKEY *pkey;		/* private key handle (operations go to the token) */
+	X509 *cert;
+	uint8_t *certder;
+	size_t certlen;
+	char fingerprint[65];	/* SHA-256 of certder, hex */
+	int keytype;		/* enum key_type */
+	int bits;
+	char alg[32];		/* "rsa-2048", "ec-p256" */
+	size_t maxsig;		/* largest signature */
+};
+
+struct tokens;
+
+/* Open every token and key of cfg; NULL with err set on any failure. */
+struct tokens *tokens_open(const struct config *cfg, char *err, size_t errlen);
+void tokens_close(struct tokens *t);
+
+/*
+ * Map the keys of a (new) config onto the open tokens, for a reload: 0 if
+ * every key of cfg is available, else -1 with err set.  Token blocks
+ * themselves must be unchanged (a token change needs a restart).
+ */
+int tokens_check_config(struct tokens *t, const struct config *cfg,
+    char *err, size_t errlen);
+
+const struct token_key *tokens_find_key(const struct tokens *t,
+    const char *name);
+size_t tokens_count(const struct tokens *t);
+/* Name and state of the i-th token. */
+const char *tokens_name(const struct tokens *t, size_t i);
+enum token_state tokens_state(const struct tokens *t, size_t i);
+const char *token_state_name(enum token_state s);
+enum token_state token_key_state(const struct token_key *k);
+
+/*
+ * Sign the digest tbs (digest_len(digest) bytes) with k: PKCS#1 v1.5 or
+ * PSS (salt = digest length) for RSA, DER ECDSA for EC.  Thread-safe.
+ * 0, or -1 if the token failed (the token is then marked unavailable).
+ */
+int token_sign(const struct token_key *k, int digest, int padding,
+    const uint8_t *tbs, size_t tbslen, uint8_t *sig, size_t *siglen);
+
+#endif

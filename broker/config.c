@@ -1,0 +1,1042 @@
+/* config.c: csignd.conf(5) parser (see config.h). */
+#include "broker/config.h"
+
+#include <sys/un.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#ifndef CSIGN_LIBEXECDIR
+#define CSIGN_LIBEXECDIR "/usr/local/libexec/csign"
+#endif
+
+#define CONF_LINE_MAX	4096	/* bytes per line, newline excluded */
+#define CONF_ARGS_MAX	300	/* words per line, keyword included */
+#define TOKENS_MAX	1024
+#define KEYS_MAX	1024
+#define ALLOWS_MAX	1024
+#define ALLOW_KEYS_MAX	256
+#define TOKEN_LABEL_MAX	32	/* size of the CK_TOKEN_INFO label field */
+#define LISTEN_MAX	(sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
+#define ID_MAX		(sizeof(((struct cfg_key *)0)->id))
+#define DEFAULT_ARTIFACT_SIZE	(UINT64_C(4) << 30)
+
+/* Where a keyword may appear; also the kind of block that is open. */
+enum scope { SC_GLOBAL = 0, SC_TOKEN, SC_KEY };
+
+static const char *const scope_names[] = { "global", "Token", "Key" };
+
+/* A name used before its definition, resolved once the file is read. */
+struct ref {
+	char name[KEY_NAME_MAX + 1];
+	size_t owner;		/* index of the Allow line */
+	size_t slot;		/* index in that line's keys */
+	int line;
+};
+
+struct parser;
+struct keyword;
+typedef int (*kw_handler)(struct parser *);
+
+#define KW_MULTI 0x1		/* may appear more than once per scope */
+
+/*
+ * One row per keyword.  The dispatcher checks scope, argument count,
+ * duplicates and exclusions before the handler runs; off, lo and hi feed
+ * the generic handlers (field offset, numeric range or maximum length).
+ */
+struct keyword {
+	const char *name;
+	enum scope scope;
+	unsigned flags;
+	int minargs;
+	int maxargs;
+	kw_handler fn;
+	size_t off;
+	unsigned long lo;
+	unsigned long hi;
+	const char *excl;	/* keyword that may not be used with this one */
+};
+
+struct parser {
+	struct config *cfg;
+	const char *path;
+	char *err;
+	size_t errlen;
+	int line;
+	enum scope block;	/* SC_GLOBAL when no block is open */
+	size_t cur;		/* index of the open token or key */
+	uint64_t seen_global;	/* keywords seen, by table index */
+	uint64_t seen_block;
+	const struct keyword *kw;	/* the line being handled */
+	int ac;			/* its arguments, keyword excluded */
+	char **av;
+	size_t captokens;
+	size_t capkeys;
+	size_t capallows;
+	struct ref *keytok;	/* each key's "Token NAME", by key index */
+	size_t capkeytok;
+	struct ref *keyrefs;	/* every key named by an Allow line */
+	size_t nkeyrefs;
+	size_t capkeyrefs;
+};
+
+static int kw_path(struct parser *);
+static int kw_string(struct parser *);
+static int kw_uint(struct parser *);
+static int kw_size(struct parser *);
+static int kw_allow(struct parser *);
+static int kw_token(struct parser *);
+static int kw_key(struct parser *);
+static int kw_key_token(struct parser *);
+static int kw_slot(struct parser *);
+static int kw_id(struct parser *);
+static int kw_cert(struct parser *);
+static int kw_formats(struct parser *);
+static int kw_digest(struct parser *);
+static int kw_padding(struct parser *);
+
+#define CF(f) offsetof(struct config, f)
+#define TF(f) offsetof(struct cfg_token, f)
+#define KF(f) offsetof(struct cfg_key, f)
+
+/*
+ * The Key-scope "Token" row must come before the global one: inside a Key
+ * block "Token NAME" names the key's token, elsewhere it opens a block.
+ */
+static const struct keyword keywords[] = {
+	{ "Listen", SC_GLOBAL, 0, 1, 1, kw_path, CF(listen), 0, LISTEN_MAX,
+	    NULL },
+	{ "SandboxUser", SC_GLOBAL, 0, 1, 1, kw_string, CF(sandbox_user), 0,
+	    KEY_NAME_MAX, NULL },
+	{ "SandboxProgram", SC_GLOBAL, 0, 1, 1, kw_path, CF(sandbox_program),
+	    0, PATH_MAX - 1, NULL },
+	{ "AuditLog", SC_GLOBAL, 0, 1, 1, kw_path, CF(audit_log), 0,
+	    PATH_MAX - 1, NULL },
+	{ "MaxArtifactSize", SC_GLOBAL, 0, 1, 1, kw_size,
+	    CF(max_artifact_size), 0, 0, NULL },
+	{ "PoolSize", SC_GLOBAL, 0, 1, 1, kw_uint, CF(pool_size), 1, 256,
+	    NULL },
+	{ "MaxSessions", SC_GLOBAL, 0, 1, 1, kw_uint, CF(max_sessions), 1,
+	    4096, NULL },
+	{ "SessionTimeout", SC_GLOBAL, 0, 1, 1, kw_uint, CF(session_timeout),
+	    1, 3600, NULL },
+	{ "SignWorkers", SC_GLOBAL, 0, 1, 1, kw_uint, CF(sign_workers), 1, 64,
+	    NULL },
+	{ "Allow", SC_GLOBAL, KW_MULTI, 1, CONF_ARGS_MAX, kw_allow, 0, 0, 0,
+	    NULL },
+	{ "Token", SC_KEY, KW_MULTI, 1, 1, kw_key_token, 0, 0, 0, NULL },
+	{ "Token", SC_GLOBAL, KW_MULTI, 1, 1, kw_token, 0, 0, 0, NULL },
+	{ "Key", SC_GLOBAL, KW_MULTI, 1, 1, kw_key, 0, 0, 0, NULL },
+	{ "Module", SC_TOKEN, 0, 1, 1, kw_path, TF(module), 0, PATH_MAX - 1,
+	    NULL },
+	{ "TokenLabel", SC_TOKEN, 0, 1, 1, kw_string, TF(label), 0,
+	    TOKEN_LABEL_MAX, "Slot" },
+	{ "Slot", SC_TOKEN, 0, 1, 1, kw_slot, TF(slot), 0, LONG_MAX,
+	    "TokenLabel" },
+	{ "PinFile", SC_TOKEN, 0, 1, 1, kw_path, TF(pinfile), 0, PATH_MAX - 1,
+	    NULL },
+	{ "Label", SC_KEY, 0, 1, 1, kw_string, KF(label), 0, 0, NULL },
+	{ "Id", SC_KEY, 0, 1, 1, kw_id, 0, 0, 0, NULL },
+	{ "Certificate", SC_KEY, 0, 1, 1, kw_cert, KF(certfile), 0,
+	    PATH_MAX - 1, NULL },
+	{ "Formats", SC_KEY, 0, 1, FMT_COUNT, kw_formats, 0, 0, 0, NULL },
+	{ "Digest", SC_KEY, 0, 1, DIG_COUNT, kw_digest, 0, 0, 0, NULL },
+	{ "Padding", SC_KEY, 0, 1, 1, kw_padding, 0, 0, 0, NULL },
+};
+#define NKEYWORDS (sizeof(keywords) / sizeof(keywords[0]))
+
+_Static_assert(NKEYWORDS <= 64, "seen masks hold 64 keywords");
+
+/* Write "FILE:LINE: message" (or "FILE: message" when line is 0) to err. */
+__attribute__((format(printf, 3, 0))) static void
+verr(struct parser *p, int line, const char *fmt, va_list ap)
+{
+	int n;
+
+	if (p->err == NULL || p->errlen == 0)
+		return;
+	if (line > 0)
+		n = snprintf(p->err, p->errlen, "%s:%d: ", p->path, line);
+	else
+		n = snprintf(p->err, p->errlen, "%s: ", p->path);
+	if (n < 0 || (size_t)n >= p->errlen)
+		return;
+	vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
+}
+
+/* Report an error at a given line (0: none); always returns -1. */
+__attribute__((format(printf, 3, 4))) static int
+perr_at(struct parser *p, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	verr(p, line, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* Report an error at the current line; always returns -1. */
+__attribute__((format(printf, 2, 3))) static int
+perr(struct parser *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	verr(p, p->line, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* Make room for element n of *arr, growing *cap geometrically up to max. */
+static int
+grow(void **arr, size_t *cap, size_t n, size_t size, size_t max)
+{
+	size_t ncap;
+	void *na;
+
+	if (n < *cap)
+		return 0;
+	if (n >= max)
+		return -1;
+	ncap = *cap ? *cap * 2 : 8;
+	if (ncap > max)
+		ncap = max;
+	if ((na = reallocarray(*arr, ncap, size)) == NULL)
+		return -1;
+	*arr = na;
+	*cap = ncap;
+	return 0;
+}
+
+/* Replace the string at *field with a copy of value. */
+static int
+set_string(struct parser *p, char **field, const char *value)
+{
+	char *s;
+
+	if ((s = strdup(value)) == NULL)
+		return perr(p, "out of memory");
+	free(*field);
+	*field = s;
+	return 0;
+}
+
+/* Parse a plain decimal number: digits only, no sign, no overflow. */
+static int
+parse_u64(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (*s == '\0')
+		return -1;
+	for (; *s != '\0'; s++) {
+		unsigned d = (unsigned)(*s - '0');
+
+		if (d > 9 || v > (UINT64_MAX - d) / 10)
+			return -1;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return 0;
+}
+
+/* 1 if s is a valid Token or Key name: [A-Za-z0-9._-]{1,KEY_NAME_MAX}. */
+static int
+valid_name(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len == 0 || len > KEY_NAME_MAX)
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!isalnum((unsigned char)*s) && strchr("._-", *s) == NULL)
+			return 0;
+	return 1;
+}
+
+/* Check a Token or Key name, reporting it if bad. */
+static int
+check_name(struct parser *p, const char *s)
+{
+	if (valid_name(s))
+		return 0;
+	return perr(p, "bad name '%s': use 1 to %d of A-Z a-z 0-9 . _ -", s,
+	    KEY_NAME_MAX);
+}
+
+/* Index of the token called name, or -1. */
+static long
+token_index(const struct config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->ntokens; i++)
+		if (strcmp(cfg->tokens[i].name, name) == 0)
+			return (long)i;
+	return -1;
+}
+
+/* Index of the key called name, or -1. */
+static long
+key_index(const struct config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->nkeys; i++)
+		if (strcmp(cfg->keys[i].name, name) == 0)
+			return (long)i;
+	return -1;
+}
+
+/* The record a scoped keyword writes to: the config or the open block. */
+static void *
+scope_base(struct parser *p, enum scope sc)
+{
+	if (sc == SC_TOKEN)
+		return &p->cfg->tokens[p->cur];
+	if (sc == SC_KEY)
+		return &p->cfg->keys[p->cur];
+	return p->cfg;
+}
+
+/* The field of the current keyword's row, in the record it belongs to. */
+static void *
+kw_field(struct parser *p)
+{
+	return (char *)scope_base(p, p->kw->scope) + p->kw->off;
+}
+
+/* Generic: an absolute path, at most kw->hi bytes. */
+static int
+kw_path(struct parser *p)
+{
+	const char *v = p->av[0];
+
+	if (v[0] != '/')
+		return perr(p, "%s must be an absolute path", p->kw->name);
+	if (strlen(v) > p->kw->hi)
+		return perr(p, "%s path too long (max %lu bytes)", p->kw->name,
+		    p->kw->hi);
+	return set_string(p, kw_field(p), v);
+}
+
+/* Generic: a string, at most kw->hi bytes when hi is set. */
+static int
+kw_string(struct parser *p)
+{
+	const char *v = p->av[0];
+
+	if (p->kw->hi != 0 && strlen(v) > p->kw->hi)
+		return perr(p, "%s too long (max %lu bytes)", p->kw->name,
+		    p->kw->hi);
+	return set_string(p, kw_field(p), v);
+}
+
+/* Generic: a decimal number in kw->lo..kw->hi, stored as unsigned. */
+static int
+kw_uint(struct parser *p)
+{
+	uint64_t v;
+
+	if (parse_u64(p->av[0], &v) == -1)
+		return perr(p, "bad number '%s'", p->av[0]);
+	if (v < p->kw->lo || v > p->kw->hi)
+		return perr(p, "%s must be between %lu and %lu", p->kw->name,
+		    p->kw->lo, p->kw->hi);
+	*(unsigned *)kw_field(p) = (unsigned)v;
+	return 0;
+}
+
+/*
+ * Parse a byte count with an optional K, M, G or T suffix (powers of 2).
+ * Returns 0, -1 for bad syntax, or -2 when the value does not fit.
+ */
+static int
+parse_size(const char *s, uint64_t *out)
+{
+	static const char suffixes[] = "KMGT";
+	char digits[32];
+	size_t n = strspn(s, "0123456789");
+	const char *sfx;
+	unsigned shift = 0;
+	uint64_t v;
+
+	if (n == 0)
+		return -1;
+	if (s[n] != '\0') {
+		sfx = strchr(suffixes, toupper((unsigned char)s[n]));
+		if (sfx == NULL || s[n + 1] != '\0')
+			return -1;
+		shift = 10 * (unsigned)(sfx - suffixes + 1);
+	}
+	if (n >= sizeof(digits))
+		return -2;
+	memcpy(digits, s, n);
+	digits[n] = '\0';
+	if (parse_u64(digits, &v) == -1 || v > (UINT64_MAX >> shift))
+		return -2;
+	*out = v << shift;
+	return 0;
+}
+
+/* MaxArtifactSize BYTES[K|M|G|T]: greater than zero, no overflow. */
+static int
+kw_size(struct parser *p)
+{
+	uint64_t v;
+	int rc;
+
+	if ((rc = parse_size(p->av[0], &v)) == -2)
+		return perr(p, "%s too large", p->kw->name);
+	if (rc == -1)
+		return perr(p, "bad size '%s' (expected a number with an "
+		    "optional K, M, G or T)", p->av[0]);
+	if (v == 0)
+		return perr(p, "%s must be greater than 0", p->kw->name);
+	*(uint64_t *)kw_field(p) = v;
+	return 0;
+}
+
+/* Slot N: a decimal slot id. */
+static int
+kw_slot(struct parser *p)
+{
+	uint64_t v;
+
+	if (parse_u64(p->av[0], &v) == -1)
+		return perr(p, "bad number '%s'", p->av[0]);
+	if (v > p->kw->hi)
+		return perr(p, "Slot out of range (max %lu)", p->kw->hi);
+	*(long *)kw_field(p) = (long)v;
+	return 0;
+}
+
+/* Value of one hex digit, or -1. */
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)tolower((unsigned char)c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* Id HEX: the object id, an even number of hex digits, 1..ID_MAX bytes. */
+static int
+kw_id(struct parser *p)
+{
+	struct cfg_key *k = scope_base(p, SC_KEY);
+	const char *s = p->av[0];
+	size_t len = strlen(s);
+
+	if (len % 2 != 0 || len / 2 > ID_MAX)
+		goto bad;
+	for (size_t i = 0; i < len; i += 2) {
+		int hi = hexval(s[i]), lo = hexval(s[i + 1]);
+
+		if (hi < 0 || lo < 0)
+			goto bad;
+		k->id[i / 2] = (uint8_t)(hi << 4 | lo);
+	}
+	k->idlen = len / 2;
+	return 0;
+bad:
+	return perr(p, "bad Id '%s': expected an even number of hex digits, "
+	    "at most %zu bytes", s, ID_MAX);
+}
+
+/* Certificate PATH|token: "token" reads the certificate from the token. */
+static int
+kw_cert(struct parser *p)
+{
+	char **field = kw_field(p);
+
+	if (strcmp(p->av[0], "token") == 0) {
+		free(*field);
+		*field = NULL;
+		return 0;
+	}
+	return kw_path(p);
+}
+
+/* Formats NAME...: formats this build can produce. */
+static int
+kw_formats(struct parser *p)
+{
+	struct cfg_key *k = scope_base(p, SC_KEY);
+	unsigned mask = 0;
+
+	for (int i = 0; i < p->ac; i++) {
+		int f = format_from_name(p->av[i]);
+
+		if (f < 0)
+			return perr(p, "unknown format '%s'", p->av[i]);
+		if (!format_supported(f))
+			return perr(p, "format '%s' is not supported by this "
+			    "build", p->av[i]);
+		mask |= FMT_BIT(f);
+	}
+	k->formats = mask;
+	return 0;
+}
+
+/* Digest NAME...: allowed digests, the first one the default. */
+static int
+kw_digest(struct parser *p)
+{
+	struct cfg_key *k = scope_base(p, SC_KEY);
+	unsigned mask = 0;
+	int first = -1;
+
+	for (int i = 0; i < p->ac; i++) {
+		int d = digest_from_name(p->av[i]);
+
+		if (d < 0)
+			return perr(p, "unknown digest '%s'", p->av[i]);
+		if (first < 0)
+			first = d;
+		mask |= DIG_BIT(d);
+	}
+	k->digests = mask;
+	k->default_digest = first;
+	return 0;
+}
+
+/* Padding pkcs1|pss: RSA padding of the key's signatures. */
+static int
+kw_padding(struct parser *p)
+{
+	struct cfg_key *k = scope_base(p, SC_KEY);
+	int pad = padding_from_name(p->av[0]);
+
+	if (pad < 0)
+		return perr(p, "unknown padding '%s' (expected pkcs1 or pss)",
+		    p->av[0]);
+	k->padding = pad;
+	return 0;
+}
+
+/* A token block must say which module, which token and where the PIN is. */
+static int
+check_token(struct parser *p, const struct cfg_token *t)
+{
+	if (t->module == NULL)
+		return perr_at(p, t->line, "token '%s' has no Module", t->name);
+	if (t->pinfile == NULL)
+		return perr_at(p, t->line, "token '%s' has no PinFile",
+		    t->name);
+	if (t->label == NULL && t->slot < 0)
+		return perr_at(p, t->line, "token '%s' needs a TokenLabel or "
+		    "a Slot", t->name);
+	return 0;
+}
+
+/* A key block must name its token, its object and its formats. */
+static int
+check_key(struct parser *p, const struct cfg_key *k, const struct ref *tok)
+{
+	if (tok->name[0] == '\0')
+		return perr_at(p, k->line, "key '%s' has no Token", k->name);
+	if (k->label == NULL && k->idlen == 0)
+		return perr_at(p, k->line, "key '%s' needs a Label or an Id",
+		    k->name);
+	if (k->formats == 0)
+		return perr_at(p, k->line, "key '%s' has no Formats", k->name);
+	return 0;
+}
+
+/* End the open block, if any, after checking that it is complete. */
+static int
+close_block(struct parser *p)
+{
+	enum scope b = p->block;
+
+	p->block = SC_GLOBAL;
+	if (b == SC_TOKEN)
+		return check_token(p, &p->cfg->tokens[p->cur]);
+	if (b == SC_KEY)
+		return check_key(p, &p->cfg->keys[p->cur], &p->keytok[p->cur]);
+	return 0;
+}
+
+/* Make the record at index the open block. */
+static void
+open_block(struct parser *p, enum scope sc, size_t index)
+{
+	p->block = sc;
+	p->cur = index;
+	p->seen_block = 0;
+}
+
+/* Token NAME (outside a Key block): open a token block. */
+static int
+kw_token(struct parser *p)
+{
+	struct config *cfg = p->cfg;
+	struct cfg_token *t;
+	long dup;
+
+	if (check_name(p, p->av[0]) == -1)
+		return -1;
+	if ((dup = token_index(cfg, p->av[0])) >= 0)
+		return perr(p, "duplicate Token '%s' (first at line %d)",
+		    p->av[0], cfg->tokens[dup].line);
+	if (cfg->ntokens >= TOKENS_MAX)
+		return perr(p, "too many Token blocks (max %d)", TOKENS_MAX);
+	if (grow((void **)&cfg->tokens, &p->captokens, cfg->ntokens,
+	    sizeof(*t), TOKENS_MAX) == -1)
+		return perr(p, "out of memory");
+	t = &cfg->tokens[cfg->ntokens];
+	memset(t, 0, sizeof(*t));
+	memcpy(t->name, p->av[0], strlen(p->av[0]) + 1);
+	t->slot = -1;
+	t->line = p->line;
+	open_block(p, SC_TOKEN, cfg->ntokens++);
+	return 0;
+}
+
+/* Key NAME: open a key block with the defaults of csignd.conf(5). */
+static int
+kw_key(struct parser *p)
+{
+	struct config *cfg = p->cfg;
+	struct cfg_key *k;
+	long dup;
+
+	if (check_name(p, p->av[0]) == -1)
+		return -1;
+	if ((dup = key_index(cfg, p->av[0])) >= 0)
+		return perr(p, "duplicate Key '%s' (first at line %d)",
+		    p->av[0], cfg->keys[dup].line);
+	if (cfg->nkeys >= KEYS_MAX)
+		return perr(p, "too many Key blocks (max %d)", KEYS_MAX);
+	if (grow((void **)&cfg->keys, &p->capkeys, cfg->nkeys, sizeof(*k),
+	    KEYS_MAX) == -1 ||
+	    grow((void **)&p->keytok, &p->capkeytok, cfg->nkeys,
+	    sizeof(*p->keytok), KEYS_MAX) == -1)
+		return perr(p, "out of memory");
+	k = &cfg->keys[cfg->nkeys];
+	memset(k, 0, sizeof(*k));
+	memset(&p->keytok[cfg->nkeys], 0, sizeof(*p->keytok));
+	memcpy(k->name, p->av[0], strlen(p->av[0]) + 1);
+	k->digests = DIG_BIT(DIG_SHA256);
+	k->default_digest = DIG_SHA256;
+	k->padding = PAD_PKCS1;
+	k->line = p->line;
+	open_block(p, SC_KEY, cfg->nkeys++);
+	return 0;
+}
+
+/*
+ * Token NAME inside a Key block: the key's token, resolved at the end so
+ * that tokens may be defined later in the file.  A second Token line can
+ * only be an attempt to open a token block, which is not possible here.
+ */
+static int
+kw_key_token(struct parser *p)
+{
+	struct ref *r = &p->keytok[p->cur];
+
+	if (r->name[0] != '\0')
+		return perr(p, "Token block after a Key block: define tokens "
+		    "first");
+	if (check_name(p, p->av[0]) == -1)
+		return -1;
+	memcpy(r->name, p->av[0], strlen(p->av[0]) + 1);
+	r->line = p->line;
+	return 0;
+}
+
+/* Resolve an Allow line's user or group name into a; -1 if unknown. */
+static int
+allow_resolve(struct cfg_allow *a)
+{
+	struct passwd *pw;
+	struct group *gr;
+
+	if (a->is_group) {
+		if ((gr = getgrnam(a->name)) == NULL)
+			return -1;
+		a->gid = gr->gr_gid;
+	} else {
+		if ((pw = getpwnam(a->name)) == NULL)
+			return -1;
+		a->uid = pw->pw_uid;
+	}
+	return 0;
+}
+
+/* Remember that slot of Allow line owner names key name. */
+static int
+add_keyref(struct parser *p, size_t owner, size_t slot, const char *name)
+{
+	struct ref *r;
+
+	if (check_name(p, name) == -1)
+		return -1;
+	if (grow((void **)&p->keyrefs, &p->capkeyrefs, p->nkeyrefs,
+	    sizeof(*r), (size_t)ALLOWS_MAX * ALLOW_KEYS_MAX) == -1)
+		return perr(p, "out of memory");
+	r = &p->keyrefs[p->nkeyrefs++];
+	memcpy(r->name, name, strlen(name) + 1);
+	r->owner = owner;
+	r->slot = slot;
+	r->line = p->line;
+	return 0;
+}
+
+/* The "group" or "user" word of an Allow line: 1, 0, or -1 if neither. */
+static int
+allow_kind(const char *word)
+{
+	if (strcasecmp(word, "group") == 0)
+		return 1;
+	if (strcasecmp(word, "user") == 0)
+		return 0;
+	return -1;
+}
+
+/* Allow group|user NAME keys KEY...: grant keys to a group or a user. */
+static int
+kw_allow(struct parser *p)
+{
+	struct config *cfg = p->cfg;
+	struct cfg_allow *a;
+	size_t idx, nkeys;
+	int kind;
+
+	if (p->ac < 4 || (kind = allow_kind(p->av[0])) < 0 ||
+	    strcasecmp(p->av[2], "keys") != 0)
+		return perr(p, "expected: Allow group|user NAME keys KEY...");
+	nkeys = (size_t)p->ac - 3;
+	if (nkeys > ALLOW_KEYS_MAX)
+		return perr(p, "too many keys in Allow (max %d)",
+		    ALLOW_KEYS_MAX);
+	if (strlen(p->av[1]) > KEY_NAME_MAX)
+		return perr(p, "%s name too long (max %d bytes)",
+		    kind ? "group" : "user", KEY_NAME_MAX);
+	if (cfg->nallows >= ALLOWS_MAX)
+		return perr(p, "too many Allow lines (max %d)", ALLOWS_MAX);
+	if (grow((void **)&cfg->allows, &p->capallows, cfg->nallows,
+	    sizeof(*a), ALLOWS_MAX) == -1)
+		return perr(p, "out of memory");
+	idx = cfg->nallows;
+	a = &cfg->allows[idx];
+	memset(a, 0, sizeof(*a));
+	a->is_group = kind;
+	memcpy(a->name, p->av[1], strlen(p->av[1]) + 1);
+	a->line = p->line;
+	if (allow_resolve(a) == -1)
+		return perr(p, "unknown %s '%s'", kind ? "group" : "user",
+		    a->name);
+	if ((a->keys = calloc(nkeys, sizeof(*a->keys))) == NULL)
+		return perr(p, "out of memory");
+	a->nkeys = nkeys;
+	cfg->nallows++;
+	for (size_t i = 0; i < nkeys; i++)
+		if (add_keyref(p, idx, i, p->av[3 + i]) == -1)
+			return -1;
+	return 0;
+}
+
+/*
+ * Find the row for word in the open block.  A block keyword in the wrong
+ * place gets its own message, since "unknown keyword" would mislead.
+ */
+static const struct keyword *
+keyword_find(struct parser *p, const char *word)
+{
+	const struct keyword *misplaced = NULL;
+
+	for (size_t i = 0; i < NKEYWORDS; i++) {
+		const struct keyword *kw = &keywords[i];
+
+		if (strcasecmp(kw->name, word) != 0)
+			continue;
+		if (kw->scope == SC_GLOBAL || kw->scope == p->block)
+			return kw;
+		misplaced = kw;
+	}
+	if (misplaced != NULL)
+		perr(p, "%s outside a %s block", misplaced->name,
+		    scope_names[misplaced->scope]);
+	else
+		perr(p, "unknown keyword '%s'", word);
+	return NULL;
+}
+
+/* Bit of a keyword row in the seen masks. */
+static uint64_t
+kw_bit(const struct keyword *kw)
+{
+	return UINT64_C(1) << (kw - keywords);
+}
+
+/* Bit of the row called name in the same scope as kw (0 if none). */
+static uint64_t
+excl_bit(const struct keyword *kw)
+{
+	for (size_t i = 0; i < NKEYWORDS; i++)
+		if (keywords[i].scope == kw->scope &&
+		    strcmp(keywords[i].name, kw->excl) == 0)
+			return kw_bit(&keywords[i]);
+	return 0;
+}
+
+/*
+ * Handle one line's words.  A global keyword ends the open block first;
+ * then the table's argument limits, duplicate and exclusion rules apply.
+ */
+static int
+dispatch(struct parser *p, int argc, char **argv)
+{
+	const struct keyword *kw;
+	uint64_t *seen;
+
+	if ((kw = keyword_find(p, argv[0])) == NULL)
+		return -1;
+	if (kw->scope == SC_GLOBAL && close_block(p) == -1)
+		return -1;
+	if (argc - 1 < kw->minargs)
+		return perr(p, "%s: missing argument", kw->name);
+	if (argc - 1 > kw->maxargs)
+		return perr(p, "%s: too many arguments", kw->name);
+	seen = kw->scope == SC_GLOBAL ? &p->seen_global : &p->seen_block;
+	if (!(kw->flags & KW_MULTI) && (*seen & kw_bit(kw)))
+		return perr(p, "duplicate %s", kw->name);
+	if (kw->excl != NULL && (*seen & excl_bit(kw)))
+		return perr(p, "%s and %s cannot be used together", kw->excl,
+		    kw->name);
+	p->kw = kw;
+	p->ac = argc - 1;
+	p->av = argv + 1;
+	if (kw->fn(p) == -1)
+		return -1;
+	*seen |= kw_bit(kw);
+	return 0;
+}
+
+/*
+ * Split s into words in place.  Blanks separate words, a word starting
+ * with '"' runs to the next '"' (no escapes), and a word starting with '#'
+ * ends the line.
+ */
+static int
+split(struct parser *p, char *s, char **argv, int *argcp)
+{
+	int argc = 0;
+
+	for (;;) {
+		s += strspn(s, " \t\r");
+		if (*s == '\0' || *s == '#')
+			break;
+		if (argc == CONF_ARGS_MAX)
+			return perr(p, "too many arguments (max %d words)",
+			    CONF_ARGS_MAX);
+		if (*s == '"') {
+			char *end = strchr(s + 1, '"');
+
+			if (end == NULL)
+				return perr(p, "unterminated quote");
+			if (end == s + 1)
+				return perr(p, "empty quoted string");
+			if (end[1] != '\0' && strchr(" \t\r", end[1]) == NULL)
+				return perr(p, "text after closing quote");
+			*end = '\0';
+			argv[argc++] = s + 1;
+			s = end + 1;
+		} else {
+			argv[argc++] = s;
+			s += strcspn(s, " \t\r");
+			if (*s != '\0')
+				*s++ = '\0';
+		}
+	}
+	*argcp = argc;
+	return 0;
+}
+
+/* Read a line into buf (CONF_LINE_MAX + 1 bytes): 1 line, 0 EOF, -1 error. */
+static int
+read_line(struct parser *p, FILE *f, char *buf)
+{
+	size_t len = 0;
+	int c, nul = 0, any = 0;
+
+	while ((c = getc(f)) != EOF && c != '\n') {
+		any = 1;
+		if (c == '\0')
+			nul = 1;
+		if (len < CONF_LINE_MAX)
+			buf[len] = (char)c;
+		len++;
+	}
+	if (ferror(f))
+		return perr_at(p, 0, "read error: %s", strerror(errno));
+	if (c == EOF && !any)
+		return 0;
+	p->line++;
+	if (len > CONF_LINE_MAX)
+		return perr(p, "line too long (max %d bytes)", CONF_LINE_MAX);
+	if (nul)
+		return perr(p, "NUL byte in line");
+	buf[len] = '\0';
+	return 1;
+}
+
+/* Parse every line of f into p->cfg. */
+static int
+parse_file(struct parser *p, FILE *f)
+{
+	char line[CONF_LINE_MAX + 1];
+	char *argv[CONF_ARGS_MAX];
+	int argc = 0, rc;
+
+	while ((rc = read_line(p, f, line)) == 1) {
+		if (split(p, line, argv, &argc) == -1)
+			return -1;
+		if (argc > 0 && dispatch(p, argc, argv) == -1)
+			return -1;
+	}
+	if (rc == -1)
+		return -1;
+	return close_block(p);
+}
+
+/* Point every key at its token and every Allow line at its keys. */
+static int
+resolve_refs(struct parser *p)
+{
+	struct config *cfg = p->cfg;
+	long i;
+
+	for (size_t k = 0; k < cfg->nkeys; k++) {
+		const struct ref *r = &p->keytok[k];
+
+		if ((i = token_index(cfg, r->name)) < 0)
+			return perr_at(p, r->line, "undefined token '%s'",
+			    r->name);
+		cfg->keys[k].token = &cfg->tokens[i];
+	}
+	for (size_t n = 0; n < p->nkeyrefs; n++) {
+		const struct ref *r = &p->keyrefs[n];
+
+		if ((i = key_index(cfg, r->name)) < 0)
+			return perr_at(p, r->line, "undefined key '%s'",
+			    r->name);
+		cfg->allows[r->owner].keys[r->slot] = &cfg->keys[i];
+	}
+	return 0;
+}
+
+/* A config holding the defaults of csignd.conf(5), or NULL. */
+static struct config *
+config_new(const char *path)
+{
+	struct config *cfg;
+
+	if ((cfg = calloc(1, sizeof(*cfg))) == NULL)
+		return NULL;
+	cfg->path = strdup(path);
+	cfg->listen = strdup(CONFIG_DEFAULT_LISTEN);
+	cfg->sandbox_user = strdup(CONFIG_DEFAULT_SANDBOX_USER);
+	cfg->sandbox_program = strdup(CSIGN_LIBEXECDIR "/csign-sandbox");
+	cfg->audit_log = strdup(CONFIG_DEFAULT_AUDIT);
+	cfg->max_artifact_size = DEFAULT_ARTIFACT_SIZE;
+	cfg->pool_size = 4;
+	cfg->max_sessions = 64;
+	cfg->session_timeout = 60;
+	cfg->sign_workers = 2;
+	if (cfg->path == NULL || cfg->listen == NULL ||
+	    cfg->sandbox_user == NULL || cfg->sandbox_program == NULL ||
+	    cfg->audit_log == NULL) {
+		config_free(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
+struct config *
+config_load(const char *path, char *err, size_t errlen)
+{
+	struct parser p;
+	struct config *cfg = NULL;
+	FILE *f;
+
+	memset(&p, 0, sizeof(p));
+	p.path = path;
+	p.err = err;
+	p.errlen = errlen;
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	if ((f = fopen(path, "re")) == NULL) {
+		perr_at(&p, 0, "cannot open: %s", strerror(errno));
+		return NULL;
+	}
+	if ((p.cfg = config_new(path)) == NULL)
+		perr_at(&p, 0, "out of memory");
+	else if (parse_file(&p, f) == 0 && resolve_refs(&p) == 0) {
+		cfg = p.cfg;
+		p.cfg = NULL;
+	}
+	fclose(f);
+	config_free(p.cfg);
+	free(p.keytok);
+	free(p.keyrefs);
+	return cfg;
+}
+
+void
+config_free(struct config *cfg)
+{
+	if (cfg == NULL)
+		return;
+	for (size_t i = 0; i < cfg->ntokens; i++) {
+		free(cfg->tokens[i].module);
+		free(cfg->tokens[i].label);
+		free(cfg->tokens[i].pinfile);
+	}
+	for (size_t i = 0; i < cfg->nkeys; i++) {
+		free(cfg->keys[i].label);
+		free(cfg->keys[i].certfile);
+	}
+	for (size_t i = 0; i < cfg->nallows; i++)
+		free(cfg->allows[i].keys);
+	free(cfg->tokens);
+	free(cfg->keys);
+	free(cfg->allows);
+	free(cfg->path);
+	free(cfg->listen);
+	free(cfg->sandbox_user);
+	free(cfg->sandbox_program);
+	free(cfg->audit_log);
+	free(cfg);
+}
+
+const struct cfg_key *
+config_find_key(const struct config *cfg, const char *name)
+{
+	long i;
+
+	if (cfg == NULL || name == NULL || (i = key_index(cfg, name)) < 0)
+		return NULL;
+	return &cfg->keys[i];
+}
+
+const struct cfg_token *
+config_find_token(const struct config *cfg, const char *name)
+{
+	long i;
+
+	if (cfg == NULL || name == NULL || (i = token_index(cfg, name)) < 0)
+		return NULL;
+	return &cfg->tokens[i];
+}

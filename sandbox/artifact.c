@@ -1,0 +1,89 @@
+/* artifact.c: validate and hash an artifact descriptor (see artifact.h). */
+#include "sandbox/artifact.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "common/sigcheck.h"
+#include "proto/names.h"
+
+#define HASH_CHUNK (256u << 10)
+
+int
+artifact_check(int fd, uint64_t max, struct artifact_err *e)
+{
+	struct stat st;
+	int fl;
+
+	if (fstat(fd, &st) == -1) {
+		snprintf(e->msg, sizeof(e->msg), "artifact: fstat: %s",
+		    strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode)) {
+		snprintf(e->msg, sizeof(e->msg), "artifact is not a regular "
+		    "file or a pipe");
+		return -1;
+	}
+	if ((fl = fcntl(fd, F_GETFL)) == -1 ||
+	    ((fl & O_ACCMODE) != O_RDONLY && (fl & O_ACCMODE) != O_RDWR)) {
+		snprintf(e->msg, sizeof(e->msg), "artifact descriptor is not "
+		    "open for reading");
+		return -1;
+	}
+	if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > max) {
+		snprintf(e->msg, sizeof(e->msg), "artifact is %llu bytes, over "
+		    "the limit of %llu (MaxArtifactSize)",
+		    (unsigned long long)st.st_size, (unsigned long long)max);
+		return -1;
+	}
+	return 0;
+}
+
+int
+artifact_hash(int fd, int digest, uint64_t max, uint8_t *md, size_t *mdlen,
+    uint64_t *size, struct artifact_err *e)
+{
+	static uint8_t chunk[HASH_CHUNK];
+	EVP_MD_CTX *ctx;
+	unsigned int len = 0;
+	ssize_t n;
+	int r = -1;
+
+	*size = 0;
+	if ((ctx = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(ctx, digest_md(digest), NULL) != 1) {
+		snprintf(e->msg, sizeof(e->msg), "digest unavailable");
+		goto out;
+	}
+	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			snprintf(e->msg, sizeof(e->msg), "artifact: read: %s",
+			    strerror(errno));
+			goto out;
+		}
+		*size += (uint64_t)n;
+		if (*size > max) {
+			snprintf(e->msg, sizeof(e->msg), "artifact is over the "
+			    "limit of %llu bytes (MaxArtifactSize)",
+			    (unsigned long long)max);
+			goto out;
+		}
+		EVP_DigestUpdate(ctx, chunk, (size_t)n);
+	}
+	if (EVP_DigestFinal_ex(ctx, md, &len) == 1) {
+		*mdlen = len;
+		r = 0;
+	}
+out:
+	EVP_MD_CTX_free(ctx);
+	return r;
+}

@@ -1,0 +1,31 @@
+/*
+ * artifact: the descriptor a client passed for its artifact.  Only regular
+ * files and pipes are accepted, never larger than the configured limit,
+ * and they are hashed streaming in a fixed buffer.
+ */
+#ifndef CSIGN_ARTIFACT_H
+#define CSIGN_ARTIFACT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Result of a failed check: a message for the client. */
+struct artifact_err {
+	char msg[256];
+};
+
+/*
+ * Check fd with fstat (regular file or pipe, readable, at most max bytes
+ * when the size is known).  0 or -1 with e set.
+ */
+int artifact_check(int fd, uint64_t max, struct artifact_err *e);
+
+/*
+ * Hash everything readable from fd with digest (enum csign_digest) into
+ * md (DIGEST_MAX bytes), counting the bytes into *size; fails past max
+ * bytes.  0 or -1 with e set.
+ */
+int artifact_hash(int fd, int digest, uint64_t max, uint8_t *md,
+    size_t *mdlen, uint64_t *size, struct artifact_err *e);
+
+#endif

@@ -1,0 +1,170 @@
+/* channel.c: requests from the session child to the monitor. */
+#include "sandbox/channel.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "proto/io.h"
+
+/* Send one encoded message; the channel failing is fatal. */
+static void
+channel_send(struct buf *b)
+{
+	if (io_send_msg(CHANNEL_FD, b, -1) == -1)
+		_exit(3);
+}
+
+/* Forward one log line to the monitor. */
+static void
+channel_log(enum log_level lvl, const char *line)
+{
+	struct msg_log m = { .level = (uint8_t)lvl };
+	struct buf b;
+
+	snprintf(m.text, sizeof(m.text), "%s", line);
+	buf_init(&b, MSG_MAX);
+	if (msg_enc_log(&b, &m) == 0)
+		(void)io_send_msg(CHANNEL_FD, &b, -1);
+	buf_free(&b);
+}
+
+void
+channel_log_init(void)
+{
+	log_set_callback(channel_log);
+}
+
+/* Send a message with no fields. */
+static int
+send_empty(uint16_t type)
+{
+	struct buf b;
+
+	buf_init(&b, MSG_MAX);
+	if (msg_enc_empty(&b, type) == -1)
+		return -1;
+	channel_send(&b);
+	buf_free(&b);
+	return 0;
+}
+
+int
+sandbox_send_ready(void)
+{
+	return send_empty(MSG_READY);
+}
+
+int
+sandbox_send_done(void)
+{
+	return send_empty(MSG_DONE);
+}
+
+/*
+ * Receive the next message, which must be of type want; anything else is
+ * a broken monitor channel and ends the child.
+ */
+static void
+channel_expect(struct buf *b, uint16_t want, int *fd)
+{
+	uint16_t type;
+	int passed = -1, r;
+
+	r = io_recv_msg(CHANNEL_FD, b, &passed);
+	if (r <= 0)
+		_exit(3);
+	if (msg_type_of(b, &type) == -1 || type != want) {
+		if (passed != -1)
+			close(passed);
+		fatalx("monitor sent %s, expected %s", msg_type_name(type),
+		    msg_type_name(want));
+	}
+	if (fd != NULL)
+		*fd = passed;
+	else if (passed != -1) {
+		close(passed);
+		fatalx("unexpected descriptor from the monitor");
+	}
+}
+
+int
+sandbox_wait_session(struct msg_session *m, int *client_fd)
+{
+	struct buf b;
+	int r;
+
+	buf_init(&b, MSG_MAX);
+	channel_expect(&b, MSG_SESSION, client_fd);
+	r = msg_dec_session(&b, m);
+	buf_free(&b);
+	if (r == -1 || *client_fd == -1)
+		fatalx("bad session message from the monitor");
+	return 0;
+}
+
+int
+sandbox_request_keyinfo(const char *key, struct msg_keyinfo_reply *r,
+    struct buf *keep)
+{
+	struct msg_keyinfo m;
+	struct buf b;
+
+	snprintf(m.key, sizeof(m.key), "%s", key);
+	buf_init(&b, MSG_MAX);
+	if (msg_enc_keyinfo(&b, &m) == -1) {
+		buf_free(&b);
+		return -1;
+	}
+	channel_send(&b);
+	buf_free(&b);
+	buf_init(keep, MSG_MAX);
+	channel_expect(keep, MSG_KEYINFO_REPLY, NULL);
+	if (msg_dec_keyinfo_reply(keep, r) == -1)
+		fatalx("bad keyinfo reply from the monitor");
+	return 0;
+}
+
+int
+sandbox_request_sign(const struct msg_sign *m, struct msg_sign_reply *r)
+{
+	struct buf b;
+
+	buf_init(&b, MSG_MAX);
+	if (msg_enc_sign(&b, m) == -1) {
+		buf_free(&b);
+		return -1;
+	}
+	channel_send(&b);
+	channel_expect(&b, MSG_SIGN_REPLY, NULL);
+	if (msg_dec_sign_reply(&b, r) == -1 || r->reqid != m->reqid)
+		fatalx("bad sign reply from the monitor");
+	buf_free(&b);
+	return 0;
+}
+
+int
+sandbox_request_query(int what, struct buf *frame)
+{
+	struct msg_query m = { .what = (uint8_t)what };
+	const uint8_t *p;
+	struct buf b;
+	size_t len;
+	int r;
+
+	buf_init(&b, MSG_MAX);
+	if (msg_enc_query(&b, &m) == -1) {
+		buf_free(&b);
+		return -1;
+	}
+	channel_send(&b);
+	channel_expect(&b, MSG_QUERY_REPLY, NULL);
+	if (msg_dec_query_reply(&b, &p, &len) == -1)
+		fatalx("bad query reply from the monitor");
+	buf_reset(frame);
+	r = buf_put(frame, p, len);
+	buf_free(&b);
+	return r;
+}

@@ -1,0 +1,31 @@
+/*
+ * channel: the session child's side of the monitor channel (fd 3).  Each
+ * request waits for its one reply; any other message, or a reply that
+ * does not decode exactly, ends the child (the monitor is the only peer
+ * and never sends anything unasked).
+ */
+#ifndef CSIGN_CHANNEL_H
+#define CSIGN_CHANNEL_H
+
+#include "proto/buf.h"
+#include "proto/msg.h"
+
+#define CHANNEL_FD 3
+
+/* Route this process's log lines to the monitor (MSG_LOG). */
+void channel_log_init(void);
+
+int sandbox_send_ready(void);
+int sandbox_send_done(void);
+/* Wait for MSG_SESSION and its client descriptor. */
+int sandbox_wait_session(struct msg_session *m, int *client_fd);
+
+/* KEYINFO; r->cert points into keep, which the caller frees. */
+int sandbox_request_keyinfo(const char *key, struct msg_keyinfo_reply *r,
+    struct buf *keep);
+/* SIGN; 0 with r filled (r->status tells the outcome), -1 on failure. */
+int sandbox_request_sign(const struct msg_sign *m, struct msg_sign_reply *r);
+/* QUERY; the reply frame is copied into frame. */
+int sandbox_request_query(int what, struct buf *frame);
+
+#endif

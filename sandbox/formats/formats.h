@@ -1,0 +1,62 @@
+/*
+ * formats: the output formats a session child can build.  Each format
+ * reads the artifact, asks for exactly the signatures it needs through
+ * signop_sign(), and leaves its output bytes in out->data.
+ */
+#ifndef CSIGN_FORMATS_H
+#define CSIGN_FORMATS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "proto/buf.h"
+#include "proto/msg.h"
+
+/* What the session has established before a format runs. */
+struct sign_input {
+	int fd;				/* the artifact */
+	const char *name;		/* artifact name as given */
+	const char *key;		/* key name */
+	int format;
+	int digest;
+	int padding;
+	int pem;			/* PEM output requested */
+	uint64_t max_size;
+	X509 *cert;			/* the key's certificate */
+	EVP_PKEY *pub;			/* its public key */
+};
+
+/* What a format produced, or why it failed. */
+struct sign_output {
+	int status;			/* enum csign_status */
+	char message[MESSAGE_MAX + 1];
+	struct buf data;		/* the output bytes */
+	uint8_t adigest[DIGEST_MAX];	/* artifact digest */
+	size_t adigestlen;
+	uint64_t size;
+};
+
+typedef int (*format_fn)(const struct sign_input *, struct sign_output *);
+
+/* The builder for a format, or NULL if this build has none. */
+format_fn format_builder(int format);
+
+int format_raw(const struct sign_input *in, struct sign_output *out);
+int format_cms(const struct sign_input *in, struct sign_output *out);
+
+/* Set out's status and message; returns -1 for "return sign_fail(...)". */
+int sign_fail(struct sign_output *out, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/*
+ * Ask the monitor to sign the digest tbs of the artifact (adigest, size)
+ * and check the answer against the certificate before anyone uses it.
+ * 0 with sig filled, or -1 with out's status and message set.
+ */
+int signop_sign(const struct sign_input *in, struct sign_output *out,
+    const uint8_t *tbs, size_t tbslen, uint8_t *sig, size_t *siglen);
+
+#endif

@@ -1,0 +1,109 @@
+/*
+ * csign-sandbox: the session child of csignd.  Started by the monitor with
+ * fork and exec (never run by hand), with its channel on fd 3.  It prepares
+ * OpenSSL, drops every privilege, reports ready, and then serves exactly
+ * one client connection.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "common/log.h"
+#include "common/sigcheck.h"
+#include "sandbox/channel.h"
+#include "sandbox/drop.h"
+#include "sandbox/session.h"
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr, "usage: csign-sandbox [-d] -U | -u uid -g gid\n"
+	    "(started by csignd, with its channel on fd 3)\n");
+	exit(2);
+}
+
+/* Parse a decimal id. */
+static unsigned
+parse_id(const char *s)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || *s == '\0' || *end != '\0' || v == 0 || v > 0x7fffffff)
+		usage();
+	return (unsigned)v;
+}
+
+/*
+ * Everything OpenSSL would otherwise do lazily with files or syscalls the
+ * filter forbids (reading its config, loading providers, seeding the DRBG)
+ * happens here, before the privilege drop.
+ */
+static void
+openssl_preinit(void)
+{
+	uint8_t md[DIGEST_MAX], rnd[16];
+	unsigned int len;
+
+	if (OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG |
+	    OPENSSL_INIT_ADD_ALL_DIGESTS, NULL) != 1)
+		fatalx("OpenSSL initialisation failed");
+	for (int d = 0; d < DIG_COUNT; d++)
+		if (EVP_Digest("", 0, md, &len, digest_md(d), NULL) != 1)
+			fatalx("digest self-test failed");
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+		fatalx("random generator unavailable");
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct drop_opts o = { .keep_fd = CHANNEL_FD };
+	struct msg_session m;
+	struct stat st;
+	int ch, client = -1, unsep = 0, debug = 0;
+
+	while ((ch = getopt(argc, argv, "dg:u:U")) != -1) {
+		switch (ch) {
+		case 'd':
+			debug = 1;
+			break;
+		case 'g':
+			o.gid = parse_id(optarg);
+			break;
+		case 'u':
+			o.uid = parse_id(optarg);
+			break;
+		case 'U':
+			unsep = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	o.separate = !unsep;
+	if (optind != argc || (o.separate && (o.uid == 0 || o.gid == 0)))
+		usage();
+	if (fstat(CHANNEL_FD, &st) == -1 || !S_ISSOCK(st.st_mode))
+		usage();
+	log_init("csign-sandbox", LOG_TO_CALLBACK,
+	    debug ? LOG_LVL_DEBUG : LOG_LVL_INFO);
+	channel_log_init();
+	openssl_preinit();
+	sandbox_drop(&o);
+	sandbox_send_ready();
+	sandbox_wait_session(&m, &client);
+	session_serve(client, &m);
+	close(client);
+	sandbox_send_done();
+	return 0;
+}

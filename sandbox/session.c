@@ -1,0 +1,347 @@
+/* session.c: the client protocol inside the sandbox (see session.h). */
+#include "sandbox/session.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "common/log.h"
+#include "proto/frame.h"
+#include "proto/io.h"
+#include "sandbox/artifact.h"
+#include "sandbox/channel.h"
+#include "sandbox/formats/formats.h"
+#include "sandbox/testhook.h"
+
+struct session {
+	int client;
+	const struct msg_session *info;
+	int hello;
+	struct buf out;
+};
+
+typedef int (*frame_handler)(struct session *, const struct frame *,
+    const int *fds, size_t nfds);
+
+/* Send the frame in s->out; a client that cannot take it ends things. */
+static int
+session_send(struct session *s)
+{
+	if (frame_finish(&s->out) == -1 ||
+	    io_send_frame(s->client, &s->out, NULL, 0) == -1)
+		return -1;
+	return 0;
+}
+
+/* Reply with a status and a message only. */
+static int
+reply_status(struct session *s, int status, const char *msg)
+{
+	if (frame_reply_status(&s->out, status, msg) == -1)
+		return -1;
+	return io_send_frame(s->client, &s->out, NULL, 0);
+}
+
+static int
+session_hello(struct session *s, const struct frame *f, const int *fds,
+    size_t nfds)
+{
+	uint32_t v = 0;
+
+	(void)fds;
+	if (nfds != 0 || frame_get_u32(f, T_VERSION, &v) == -1 ||
+	    v != PROTO_VERSION) {
+		reply_status(s, ST_BAD_REQUEST, "unsupported protocol version");
+		return -1;
+	}
+	s->hello = 1;
+	return reply_status(s, ST_OK, "csignd " CSIGN_VERSION);
+}
+
+/* Load the key's certificate from a KEYINFO reply. */
+static X509 *
+cert_from_keyinfo(const struct msg_keyinfo_reply *k)
+{
+	const unsigned char *p = k->cert;
+
+	return d2i_X509(NULL, &p, (long)k->certlen);
+}
+
+/*
+ * Ask the monitor about a key (granted or not, its certificate); reply
+ * to the client and return NULL if refused.
+ */
+static X509 *
+session_key(struct session *s, const char *key, struct msg_keyinfo_reply *k,
+    struct buf *keep)
+{
+	X509 *x;
+
+	sandbox_request_keyinfo(key, k, keep);
+	if (k->status != ST_OK) {
+		reply_status(s, k->status, k->message);
+		return NULL;
+	}
+	if ((x = cert_from_keyinfo(k)) == NULL)
+		reply_status(s, ST_INTERNAL, "bad certificate from the monitor");
+	return x;
+}
+
+/* Parse the sign request's fields into in; reply and -1 if bad. */
+static int
+sign_fields(struct session *s, const struct frame *f, struct sign_input *in,
+    char *key, char *name, char *digest)
+{
+	char fmt[32];
+	uint32_t flags = 0;
+
+	if (frame_get_str(f, T_KEY, key, KEY_NAME_MAX + 1) == -1 ||
+	    frame_get_str(f, T_FORMAT, fmt, sizeof(fmt)) == -1)
+		return reply_status(s, ST_BAD_REQUEST, "bad key or format"), -1;
+	if ((in->format = format_from_name(fmt)) == -1 ||
+	    format_builder(in->format) == NULL)
+		return reply_status(s, ST_BAD_REQUEST, "unknown or unsupported "
+		    "format"), -1;
+	if (frame_get_str(f, T_NAME, name, ARTIFACT_NAME_MAX + 1) == -1)
+		snprintf(name, ARTIFACT_NAME_MAX + 1, "unnamed");
+	digest[0] = '\0';
+	(void)frame_get_str(f, T_DIGEST, digest, 17);
+	(void)frame_get_u32(f, T_FLAGS, &flags);
+	if (flags & ~SIGN_F_ALL)
+		return reply_status(s, ST_BAD_REQUEST, "unknown flags"), -1;
+	in->pem = (flags & SIGN_F_PEM) != 0;
+	in->key = key;
+	in->name = name;
+	return 0;
+}
+
+/* Send the result of a format builder to the client. */
+static int
+sign_reply(struct session *s, const struct sign_input *in,
+    struct sign_output *out)
+{
+	if (out->status != ST_OK)
+		return reply_status(s, out->status, out->message);
+	if (frame_begin(&s->out, F_REPLY) == -1 ||
+	    frame_add_u32(&s->out, T_STATUS, ST_OK) == -1 ||
+	    frame_add_str(&s->out, T_MESSAGE, "signed") == -1 ||
+	    frame_add_str(&s->out, T_DIGEST, digest_name(in->digest)) == -1 ||
+	    frame_add_bytes(&s->out, T_ADIGEST, out->adigest,
+		out->adigestlen) == -1 ||
+	    frame_add_u64(&s->out, T_SIZE, out->size) == -1 ||
+	    frame_add_bytes(&s->out, T_SIGNATURE, buf_ptr(&out->data),
+		buf_left(&out->data)) == -1)
+		return reply_status(s, ST_INTERNAL, "output too large");
+	return session_send(s);
+}
+
+/* Run the builder once the key, digest and artifact are settled. */
+static int
+sign_build(struct session *s, struct sign_input *in, const char *digest,
+    const struct msg_keyinfo_reply *k)
+{
+	struct sign_output out = { .status = ST_OK };
+	int r;
+
+	in->digest = digest[0] ? digest_from_name(digest) : k->default_digest;
+	if (in->digest == -1)
+		return reply_status(s, ST_BAD_REQUEST, "unknown digest");
+	in->padding = k->padding;
+	in->pub = X509_get0_pubkey(in->cert);
+	buf_init(&out.data, FRAME_MAX);
+	if (in->pub != NULL)
+		(void)format_builder(in->format)(in, &out);
+	else
+		sign_fail(&out, ST_INTERNAL, "certificate without a key");
+	r = sign_reply(s, in, &out);
+	buf_free(&out.data);
+	return r;
+}
+
+static int
+session_sign(struct session *s, const struct frame *f, const int *fds,
+    size_t nfds)
+{
+	char key[KEY_NAME_MAX + 1], name[ARTIFACT_NAME_MAX + 1], digest[17];
+	struct sign_input in = { .max_size = s->info->max_artifact };
+	struct msg_keyinfo_reply k;
+	struct artifact_err e;
+	struct buf keep;
+	int r;
+
+#ifdef CSIGN_TEST_HOOKS
+	char hook[33], msg[128];
+	if (frame_get_str(f, T_TEST_SYSCALL, hook, sizeof(hook)) == 0) {
+		testhook_syscall(hook, msg, sizeof(msg));
+		return reply_status(s, ST_INTERNAL, msg);
+	}
+#endif
+	if (nfds != 1)
+		return reply_status(s, ST_BAD_REQUEST, "sign needs exactly one "
+		    "artifact descriptor");
+	if (sign_fields(s, f, &in, key, name, digest) == -1)
+		return 0;
+	if (artifact_check(fds[0], in.max_size, &e) == -1)
+		return reply_status(s, ST_BAD_ARTIFACT, e.msg);
+	in.fd = fds[0];
+	if ((in.cert = session_key(s, key, &k, &keep)) == NULL) {
+		buf_free(&keep);
+		return 0;
+	}
+	r = sign_build(s, &in, digest, &k);
+	X509_free(in.cert);
+	buf_free(&keep);
+	return r;
+}
+
+static int
+session_cert(struct session *s, const struct frame *f, const int *fds,
+    size_t nfds)
+{
+	char key[KEY_NAME_MAX + 1], *pem = NULL;
+	struct msg_keyinfo_reply k;
+	struct buf keep;
+	BIO *b = NULL;
+	X509 *x;
+	long n;
+	int r;
+
+	(void)fds;
+	if (nfds != 0 || frame_get_str(f, T_KEY, key, sizeof(key)) == -1)
+		return reply_status(s, ST_BAD_REQUEST, "bad cert request");
+	if ((x = session_key(s, key, &k, &keep)) == NULL) {
+		buf_free(&keep);
+		return 0;
+	}
+	if ((b = BIO_new(BIO_s_mem())) == NULL || PEM_write_bio_X509(b, x) != 1 ||
+	    (n = BIO_get_mem_data(b, &pem)) <= 0 ||
+	    frame_begin(&s->out, F_REPLY) == -1 ||
+	    frame_add_u32(&s->out, T_STATUS, ST_OK) == -1 ||
+	    frame_add_str(&s->out, T_MESSAGE, "ok") == -1 ||
+	    frame_add_bytes(&s->out, T_CERT, pem, (size_t)n) == -1)
+		r = reply_status(s, ST_INTERNAL, "cannot encode the certificate");
+	else
+		r = session_send(s);
+	BIO_free(b);
+	X509_free(x);
+	buf_free(&keep);
+	return r;
+}
+
+/* keys, whoami, status: the monitor builds the reply frame. */
+static int
+session_query(struct session *s, const struct frame *f, const int *fds,
+    size_t nfds)
+{
+	static const int what[F_TYPE_COUNT] = { [F_KEYS] = Q_KEYS,
+		[F_WHOAMI] = Q_WHOAMI, [F_STATUS] = Q_STATUS };
+	struct frame *check;
+	const char *err;
+	int r = -1;
+
+	(void)fds;
+	if (nfds != 0)
+		return reply_status(s, ST_BAD_REQUEST, "unexpected descriptor");
+	if (sandbox_request_query(what[f->type], &s->out) == -1 ||
+	    buf_left(&s->out) < 4 || (check = malloc(sizeof(*check))) == NULL)
+		return reply_status(s, ST_INTERNAL, "query failed");
+	if (frame_decode(buf_ptr(&s->out) + 4, buf_left(&s->out) - 4, check,
+	    &err) == 0)
+		r = io_send_frame(s->client, &s->out, NULL, 0);
+	else
+		r = reply_status(s, ST_INTERNAL, "bad reply from the monitor");
+	free(check);
+	return r;
+}
+
+static const struct {
+	frame_handler fn;
+	int needs_hello;
+} handlers[F_TYPE_COUNT] = {
+	[F_HELLO] = { session_hello, 0 },
+	[F_SIGN] = { session_sign, 1 },
+	[F_KEYS] = { session_query, 1 },
+	[F_CERT] = { session_cert, 1 },
+	[F_WHOAMI] = { session_query, 1 },
+	[F_STATUS] = { session_query, 1 },
+};
+
+/* Tell the client why its frame could not be read; then the end. */
+static void
+session_recv_error(struct session *s, int err)
+{
+	char msg[96];
+
+	if (err == ETIMEDOUT)
+		snprintf(msg, sizeof(msg), "no complete request within %u s",
+		    s->info->idle_timeout_ms / 1000);
+	else if (err == EMSGSIZE)
+		snprintf(msg, sizeof(msg), "frame too large");
+	else
+		snprintf(msg, sizeof(msg), "truncated frame or unexpected "
+		    "descriptors");
+	reply_status(s, err == ETIMEDOUT ? ST_TIMEOUT : ST_BAD_REQUEST, msg);
+}
+
+/* Decode one received frame and run its handler: 0 go on, -1 stop. */
+static int
+session_frame(struct session *s, const struct buf *in, const int *fds,
+    size_t nfds, struct frame *f)
+{
+	const char *err = NULL;
+	char msg[128];
+
+	if (frame_decode(buf_ptr(in) + 4, buf_left(in) - 4, f, &err) == -1) {
+		snprintf(msg, sizeof(msg), "malformed frame: %s", err);
+		log_info("client sent a malformed frame: %s", err);
+		reply_status(s, ST_BAD_REQUEST, msg);
+		return -1;
+	}
+	if (handlers[f->type].fn == NULL ||
+	    handlers[f->type].needs_hello != s->hello) {
+		reply_status(s, ST_BAD_REQUEST, s->hello ? "unexpected frame" :
+		    "the first frame must be hello");
+		return -1;
+	}
+	return handlers[f->type].fn(s, f, fds, nfds);
+}
+
+void
+session_serve(int client, const struct msg_session *info)
+{
+	struct session s = { .client = client, .info = info };
+	struct frame *f;
+	struct buf in;
+	int fds[FRAME_MAX_FDS];
+	size_t nfds;
+	int r;
+
+	if ((f = malloc(sizeof(*f))) == NULL)
+		return;
+	buf_init(&in, FRAME_MAX + 4);
+	buf_init(&s.out, FRAME_MAX + 4);
+	for (;;) {
+		r = io_recv_frame(client, &in, fds, FRAME_MAX_FDS, &nfds,
+		    (int)info->idle_timeout_ms);
+		if (r == -1)
+			session_recv_error(&s, errno);
+		if (r <= 0) {
+			for (size_t i = 0; i < nfds; i++)
+				close(fds[i]);
+			break;
+		}
+		r = session_frame(&s, &in, fds, nfds, f);
+		for (size_t i = 0; i < nfds; i++)
+			close(fds[i]);
+		if (r == -1)
+			break;
+	}
+	buf_free(&in);
+	buf_free(&s.out);
+	free(f);
+}

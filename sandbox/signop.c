@@ -1,0 +1,57 @@
+/*
+ * signop.c: one signature from the monitor, checked before use.  A token
+ * fault (or a confused monitor) must never ship a bad signature, so every
+ * signature is verified against the key's certificate here.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/sigcheck.h"
+#include "sandbox/channel.h"
+#include "sandbox/formats/formats.h"
+
+int
+sign_fail(struct sign_output *out, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	out->status = status;
+	va_start(ap, fmt);
+	vsnprintf(out->message, sizeof(out->message), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int
+signop_sign(const struct sign_input *in, struct sign_output *out,
+    const uint8_t *tbs, size_t tbslen, uint8_t *sig, size_t *siglen)
+{
+	static uint32_t reqid;
+	struct msg_sign m = { .reqid = ++reqid, .format = (uint8_t)in->format,
+		.digest = (uint8_t)in->digest, .size = out->size };
+	struct msg_sign_reply r;
+
+	if (tbslen > sizeof(m.tbs) || out->adigestlen > sizeof(m.adigest))
+		return sign_fail(out, ST_INTERNAL, "digest too large");
+	snprintf(m.key, sizeof(m.key), "%s", in->key);
+	snprintf(m.name, sizeof(m.name), "%s", in->name);
+	memcpy(m.tbs, tbs, tbslen);
+	m.tbslen = tbslen;
+	memcpy(m.adigest, out->adigest, out->adigestlen);
+	m.adigestlen = out->adigestlen;
+	if (sandbox_request_sign(&m, &r) == -1)
+		return sign_fail(out, ST_INTERNAL, "cannot ask for a signature");
+	if (r.status != ST_OK)
+		return sign_fail(out, r.status, "%s", r.message);
+	if (sig_verify(in->pub, in->digest, in->padding, tbs, tbslen, r.sig,
+	    r.siglen) != 1)
+		return sign_fail(out, ST_INTERNAL, "the token returned a "
+		    "signature that does not verify with the key's "
+		    "certificate; nothing was written");
+	if (r.siglen > *siglen)
+		return sign_fail(out, ST_INTERNAL, "signature too large");
+	memcpy(sig, r.sig, r.siglen);
+	*siglen = r.siglen;
+	return 0;
+}

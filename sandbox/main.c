@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -44,8 +45,9 @@ parse_id(const char *s)
 }
 
 /*
- * Everything OpenSSL would otherwise do lazily with files or syscalls the
- * filter forbids (reading its config, loading providers, seeding the DRBG)
+ * Everything OpenSSL and libc would otherwise do lazily with files or syscalls the
+ * filter forbids (reading its config, loading providers, seeding the DRBG,
+ * reading the time zone)
  * happens here, before the privilege drop.
  */
 static void
@@ -53,6 +55,8 @@ openssl_preinit(void)
 {
 	uint8_t md[DIGEST_MAX], rnd[16];
 	unsigned int len;
+	time_t now = time(NULL);
+	struct tm tm;
 
 	if (OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG |
 	    OPENSSL_INIT_ADD_ALL_DIGESTS, NULL) != 1)
@@ -62,6 +66,10 @@ openssl_preinit(void)
 			fatalx("digest self-test failed");
 	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
 		fatalx("random generator unavailable");
+	/* glibc reads /etc/localtime on the first time conversion. */
+	tzset();
+	if (gmtime_r(&now, &tm) == NULL)
+		fatalx("gmtime_r");
 }
 
 int

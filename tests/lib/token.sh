@@ -1,0 +1,57 @@
+#!/bin/sh
+# Create a throwaway SoftHSM2 token with demo/test keys in directory $1:
+#   token label "csign", user PIN in $1/hsm.pin (mode 0600)
+#   rsa2048 (id 01) RSA-2048, p256 (id 02) EC P-256, rsapss (id 03) RSA-2048,
+#   p384 (id 04) EC P-384; certificates $1/<label>.crt, signed by a test CA
+#   ($1/ca.crt) so that `openssl cms -verify -CAfile ca.crt` has a chain.
+# Prints the SOFTHSM2_CONF path.  Keys are generated with openssl and
+# imported, so the tests can also compare against the key files.
+set -eu
+dir=$1
+mkdir -p "$dir/tokens"
+conf="$dir/softhsm2.conf"
+cat > "$conf" <<CONF
+directories.tokendir = $dir/tokens
+objectstore.backend = file
+log.level = ERROR
+slots.removable = false
+CONF
+export SOFTHSM2_CONF="$conf"
+pin=1234
+softhsm2-util --init-token --free --label csign --pin $pin --so-pin 87654321 >/dev/null
+printf '%s\n' $pin > "$dir/hsm.pin"
+chmod 600 "$dir/hsm.pin"
+
+cd "$dir"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 3650 \
+	-subj "/CN=csign test CA" -addext "basicConstraints=critical,CA:TRUE" \
+	-addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+cat > leaf.ext <<EXT
+basicConstraints=CA:FALSE
+keyUsage=critical,digitalSignature
+extendedKeyUsage=codeSigning
+subjectKeyIdentifier=hash
+authorityKeyIdentifier=keyid
+EXT
+serial=4096
+mkkey() {	# label id genpkey-args...
+	label=$1 id=$2
+	shift 2
+	openssl genpkey "$@" -out "$label.key" 2>/dev/null
+	openssl pkcs8 -topk8 -nocrypt -in "$label.key" -out "$label.p8"
+	openssl req -new -key "$label.key" -subj "/CN=csign test $label" \
+		-out "$label.csr"
+	serial=$((serial + 1))
+	openssl x509 -req -in "$label.csr" -CA ca.crt -CAkey ca.key \
+		-set_serial $serial -days 3650 -extfile leaf.ext \
+		-out "$label.crt" 2>/dev/null
+	openssl x509 -in "$label.crt" -pubkey -noout > "$label.pub"
+	softhsm2-util --import "$label.p8" --token csign --label "$label" \
+		--id "$id" --pin $pin >/dev/null
+	rm -f "$label.csr" "$label.p8"
+}
+mkkey rsa2048 01 -algorithm RSA -pkeyopt rsa_keygen_bits:2048
+mkkey p256 02 -algorithm EC -pkeyopt ec_paramgen_curve:P-256
+mkkey rsapss 03 -algorithm RSA -pkeyopt rsa_keygen_bits:2048
+mkkey p384 04 -algorithm EC -pkeyopt ec_paramgen_curve:P-384
+echo "$conf"

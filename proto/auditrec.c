@@ -361,7 +361,11 @@ get_u_escape(struct buf *b, unsigned *cp)
 	return 0;
 }
 
-/* Decode one backslash escape (the backslash already consumed). */
+/*
+ * Decode one backslash escape (the backslash already consumed).  A \u00XX
+ * that auditrec_format wrote for a byte that was not UTF-8 decodes as the
+ * code point U+00XX, as JSON says, not as the original byte.
+ */
 static int
 get_escape(struct buf *b, struct sink *s)
 {
@@ -545,7 +549,8 @@ parse_record(const char *line, size_t len, uint64_t *seq,
 	if (len >= AUDIT_LINE_MAX || len < LIT_LEN(HEAD) + 2 + TAIL_LEN)
 		return REC_MALFORMED;
 	buf_view(&b, line, len);
-	if (parse_head(&b, seq) == -1 || parse_tail(line, len, prev, hash) == -1)
+	if (parse_head(&b, seq) == -1 ||
+	    parse_tail(line, len, prev, hash) == -1)
 		return REC_MALFORMED;
 	if (sha256_hex(line, len - UNHASHED_LEN, want) == -1)
 		return REC_MALFORMED;

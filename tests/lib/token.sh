@@ -17,7 +17,7 @@ log.level = ERROR
 slots.removable = false
 CONF
 export SOFTHSM2_CONF="$conf"
-pin=1234
+pin=csign-test-pin-7731
 softhsm2-util --init-token --free --label csign --pin $pin --so-pin 87654321 >/dev/null
 printf '%s\n' $pin > "$dir/hsm.pin"
 chmod 600 "$dir/hsm.pin"

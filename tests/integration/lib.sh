@@ -1,0 +1,177 @@
+# Shared set-up and assertions for csign's integration tests (sourced).
+#
+# Everything real: a SoftHSM2 token in a temporary directory, Unix users
+# and groups created here (and removed at exit), the real csignd running
+# as root with the test build of the sandbox, the real csign-client run as
+# those users with runuser, and outputs checked with openssl.
+
+IT_PREFIX=csign-it
+IT_SIGNERS=$IT_PREFIX-signers	# granted rsa, ec, pss, p384, rawkey
+IT_RAWONLY=$IT_PREFIX-rawonly	# granted rawkey (raw only)
+ALICE=$IT_PREFIX-alice		# in $IT_SIGNERS (supplementary)
+BOB=$IT_PREFIX-bob		# in no granted group
+CAROL=$IT_PREFIX-carol		# primary group $IT_RAWONLY
+SANDBOX=$IT_PREFIX-sandbox
+
+passed=0
+failed=0
+current=""
+
+# Record the outcome of one check of the current test.
+ok() { passed=$((passed + 1)); }
+fail() {
+	failed=$((failed + 1))
+	printf 'FAIL [%s]: %s\n' "$current" "$*" >&2
+}
+# check DESCRIPTION CMD...: the command must succeed.
+check() {
+	desc=$1
+	shift
+	if "$@" >"$T/check.out" 2>&1; then ok; else
+		fail "$desc"; sed 's/^/    /' "$T/check.out" >&2
+	fi
+}
+# expect_rc RC DESCRIPTION CMD...: the command must exit with RC.
+expect_rc() {
+	want=$1 desc=$2
+	shift 2
+	"$@" >"$T/rc.out" 2>&1
+	got=$?
+	if [ "$got" -eq "$want" ]; then ok; else
+		fail "$desc: exit $got, wanted $want"
+		sed 's/^/    /' "$T/rc.out" >&2
+	fi
+}
+# expect_grep PATTERN FILE DESCRIPTION
+expect_grep() {
+	if grep -Eq -- "$1" "$2"; then ok; else
+		fail "$3: /$1/ not in $2"; tail -5 "$2" | sed 's/^/    /' >&2
+	fi
+}
+begin() { current=$1; printf 'test: %s\n' "$1"; }
+
+# Run csign-client as a user, in that user's directory.
+as() {
+	user=$1
+	shift
+	(cd "$T/home/$user" && runuser -u "$user" -- env \
+		CSIGN_SOCKET="$T/csignd.sock" "$T/bin/csign-client" "$@")
+}
+
+it_users() {
+	for g in $IT_SIGNERS $IT_RAWONLY; do
+		getent group "$g" >/dev/null || groupadd "$g"
+	done
+	getent passwd $SANDBOX >/dev/null ||
+		useradd --system --no-create-home -s /usr/sbin/nologin $SANDBOX
+	getent passwd $ALICE >/dev/null || useradd -M -G $IT_SIGNERS $ALICE
+	getent passwd $BOB >/dev/null || useradd -M $BOB
+	getent passwd $CAROL >/dev/null || useradd -M -g $IT_RAWONLY $CAROL
+	for u in $ALICE $BOB $CAROL; do
+		mkdir -p "$T/home/$u"
+		chown "$u" "$T/home/$u"
+	done
+}
+
+it_cleanup() {
+	it_stop_daemon
+	for u in $ALICE $BOB $CAROL $SANDBOX; do
+		userdel "$u" 2>/dev/null
+	done
+	for g in $IT_SIGNERS $IT_RAWONLY; do
+		groupdel "$g" 2>/dev/null
+	done
+	[ -n "${KEEP:-}" ] || rm -rf "$T"
+}
+
+# Write the daemon's config to $T/csignd.conf (extra lines from $1).
+it_config() {
+	cat > "$T/csignd.conf" <<CONF
+# csign integration test configuration
+Listen $T/csignd.sock
+SandboxUser $SANDBOX
+SandboxProgram $T/bin/csign-sandbox
+AuditLog $T/audit.jsonl
+PoolSize 2
+SessionTimeout 5
+
+Token hsm0
+    Module /usr/lib/softhsm/libsofthsm2.so
+    TokenLabel csign
+    PinFile $T/hsm.pin
+
+Key rsa
+    Token hsm0
+    Label rsa2048
+    Certificate $T/rsa2048.crt
+    Formats raw cms
+    Digest sha256 sha384
+Key ec
+    Token hsm0
+    Label p256
+    Certificate $T/p256.crt
+    Formats raw cms
+Key pss
+    Token hsm0
+    Id 03
+    Certificate $T/rsapss.crt
+    Formats raw cms
+    Padding pss
+Key p384
+    Token hsm0
+    Label p384
+    Certificate $T/p384.crt
+    Formats raw cms
+    Digest sha384
+Key rawkey
+    Token hsm0
+    Label rsa2048
+    Certificate $T/rsa2048.crt
+    Formats raw
+
+Allow group $IT_SIGNERS keys rsa ec pss p384 rawkey
+Allow group $IT_RAWONLY keys rawkey
+${1:-}
+CONF
+}
+
+# Start csignd in the foreground (debug log) and wait for its socket.
+it_start_daemon() {
+	SOFTHSM2_CONF=$SOFTHSM2_CONF $WRAP "$T/bin/csignd" -d -v \
+		-f "$T/csignd.conf" >>"$T/csignd.log" 2>&1 &
+	DPID=$!
+	for _ in $(seq 100); do
+		[ -S "$T/csignd.sock" ] && return 0
+		kill -0 $DPID 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "csignd did not start:" >&2
+	cat "$T/csignd.log" >&2
+	return 1
+}
+
+it_stop_daemon() {
+	[ -n "${DPID:-}" ] || return 0
+	kill -TERM "$DPID" 2>/dev/null
+	wait "$DPID" 2>/dev/null
+	DRC=$?
+	DPID=""
+}
+
+# Set up everything: tmp dir, token, users, config, binaries, daemon.
+it_setup() {
+	build=$1
+	T=$(mktemp -d /tmp/csign-it.XXXXXX)
+	chmod 755 "$T"
+	mkdir -p "$T/bin"
+	cp "$build/csignd" "$build/csign-client" "$build/csign-audit" \
+		"$build/test/csign-sandbox" "$build/test/rawclient" "$T/bin/"
+	chmod 755 "$T/bin"/*
+	SOFTHSM2_CONF=$(sh tests/lib/token.sh "$T")
+	export SOFTHSM2_CONF
+	PIN=$(cat "$T/hsm.pin")
+	chmod 644 "$T"/*.crt "$T"/*.pub
+	it_users
+	it_config
+	it_start_daemon
+}

@@ -1,0 +1,295 @@
+#!/bin/bash
+# csign integration tests: the real daemon, client, sandbox and token.
+# Usage: tests/integration/run.sh BUILD   (as root: creates test users)
+# KEEP=1 keeps the temporary directory for inspection.
+set -u
+build=${1:-build}
+cd "$(dirname "$0")/../.."
+. tests/integration/lib.sh
+WRAP=${WRAP:-}
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "integration tests need root (they create users and groups)" >&2
+	exit 1
+fi
+trap it_cleanup EXIT
+it_setup "$build" || exit 1
+
+# Verify a detached CMS signature of a file: der|pem.
+cms_ok() {
+	openssl cms -verify -binary -inform "$3" -in "$1" -content "$2" \
+		-CAfile "$T/ca.crt" -purpose any -out /dev/null
+}
+# Verify a raw signature: pubkey file, digest, signature, file [pss].
+raw_ok() {
+	if [ "${5:-}" = pss ]; then
+		openssl dgst -"$2" -sigopt rsa_padding_mode:pss \
+			-sigopt rsa_pss_saltlen:-1 -verify "$1" -signature "$3" "$4"
+	else
+		openssl dgst -"$2" -verify "$1" -signature "$3" "$4"
+	fi
+}
+sign_records() { grep -c '"event":"sign"' "$T/audit.jsonl"; }
+
+t_raw_signatures() {
+	begin "granted user signs raw with RSA, PSS and ECDSA keys"
+	a=$T/home/$ALICE
+	head -c 100000 /dev/urandom > "$a/art.bin"
+	chmod 644 "$a/art.bin"
+	for k in rsa:rsa2048:sha256 ec:p256:sha256 pss:rsapss:sha256:pss \
+	    p384:p384:sha384; do
+		IFS=: read -r key label dig pad <<EOF2
+$k
+EOF2
+		check "sign raw $key" as $ALICE sign -k "$key" -f raw \
+			-o "art.$key.raw" art.bin
+		check "openssl verifies raw $key" raw_ok "$T/$label.pub" \
+			"$dig" "$a/art.$key.raw" "$a/art.bin" "$pad"
+	done
+	check "sign raw rsa with sha384" as $ALICE sign -k rsa -f raw -d sha384 \
+		-o art.384.raw art.bin
+	check "openssl verifies sha384" raw_ok "$T/rsa2048.pub" sha384 \
+		"$a/art.384.raw" "$a/art.bin"
+	expect_rc 3 "digest not allowed for the key" \
+		as $ALICE sign -k rsa -f raw -d sha512 -o x.raw art.bin
+}
+
+t_cms_signatures() {
+	begin "granted user signs cms (DER and PEM) and openssl cms verifies"
+	a=$T/home/$ALICE
+	for key in rsa ec pss; do
+		check "sign cms $key" as $ALICE sign -k $key -f cms \
+			-o "art.$key.p7s" art.bin
+		check "openssl cms -verify $key" cms_ok "$a/art.$key.p7s" \
+			"$a/art.bin" DER
+	done
+	check "sign cms --pem" as $ALICE sign -k ec -f cms --pem \
+		-o art.pem art.bin
+	check "PEM output verifies" cms_ok "$a/art.pem" "$a/art.bin" PEM
+	expect_grep "BEGIN CMS" "$a/art.pem" "PEM armour"
+	openssl cms -cmsout -print -inform DER -in "$a/art.rsa.p7s" \
+		> "$T/cms.txt" 2>&1
+	for attr in contentType signingTime messageDigest; do
+		expect_grep "$attr" "$T/cms.txt" "signed attribute $attr"
+	done
+	printf 'tampered' >> "$a/art.bin"
+	expect_rc 4 "openssl rejects the signature of a modified file" \
+		cms_ok "$a/art.rsa.p7s" "$a/art.bin" DER
+}
+
+t_batch() {
+	begin "several files share one connection, default output FILE.sig"
+	a=$T/home/$ALICE
+	for i in 1 2 3; do echo "file $i" > "$a/f$i.txt"; done
+	chmod 644 "$a"/f*.txt
+	before=$(sign_records)
+	check "batch sign" as $ALICE sign -k ec -f cms f1.txt f2.txt f3.txt
+	for i in 1 2 3; do
+		check "f$i.txt.sig verifies" cms_ok "$a/f$i.txt.sig" \
+			"$a/f$i.txt" DER
+	done
+	after=$(sign_records)
+	[ $((after - before)) -eq 3 ] && ok || fail "3 sign records, got $((after - before))"
+	pids=$(grep '"event":"sign"' "$T/audit.jsonl" | tail -3 |
+		sed 's/.*"pid":\([0-9]*\).*/\1/' | sort -u | wc -l)
+	[ "$pids" -eq 1 ] && ok || fail "batch used $pids connections"
+}
+
+t_denied() {
+	begin "a user in no granted group is denied (exit 3) and audited"
+	b=$T/home/$BOB
+	echo data > "$b/x.txt"
+	expect_rc 3 "bob denied" as $BOB sign -k rsa -f raw x.txt
+	[ ! -e "$b/x.txt.sig" ] && ok || fail "output written on denial"
+	expect_grep "\"event\":\"deny\".*\"user\":\"$BOB\"" "$T/audit.jsonl" \
+		"deny record for bob"
+	expect_rc 3 "unknown key looks the same" as $BOB sign -k nosuch -f raw x.txt
+	as $BOB sign -k rsa -f raw x.txt 2> "$T/bob.err"
+	expect_grep "not granted" "$T/bob.err" "clear denial message"
+}
+
+t_format_binding() {
+	begin "a key granted for raw only is refused for cms"
+	c=$T/home/$CAROL
+	echo data > "$c/y.txt"
+	check "carol (primary group) signs raw" as $CAROL sign -k rawkey -f raw y.txt
+	check "raw signature verifies" raw_ok "$T/rsa2048.pub" sha256 \
+		"$c/y.txt.sig" "$c/y.txt"
+	expect_rc 3 "cms refused for a raw-only key" \
+		as $CAROL sign -k rawkey -f cms -o y.p7s y.txt
+	expect_grep "\"event\":\"deny\".*\"key\":\"rawkey\".*\"format\":\"cms\"" \
+		"$T/audit.jsonl" "deny record names key and format"
+	expect_rc 3 "carol not granted rsa" as $CAROL sign -k rsa -f raw y.txt
+}
+
+t_queries() {
+	begin "keys, whoami, cert and status show what the daemon sees"
+	as $ALICE whoami > "$T/whoami.out" 2>&1
+	expect_grep "$ALICE" "$T/whoami.out" "whoami names the user"
+	expect_grep "$IT_SIGNERS" "$T/whoami.out" "whoami lists the group"
+	as $ALICE keys > "$T/keys.out" 2>&1
+	for k in rsa ec pss p384 rawkey; do
+		expect_grep "^$k " "$T/keys.out" "keys lists $k"
+	done
+	as $ALICE --json keys > "$T/keys.json"
+	check "keys --json is JSON" python3 -m json.tool "$T/keys.json"
+	as $CAROL keys > "$T/ckeys.out" 2>&1
+	grep -q '^rsa ' "$T/ckeys.out" && fail "carol sees rsa" || ok
+	as $ALICE cert rsa > "$T/cert.pem"
+	check "cert is the configured certificate" cmp "$T/cert.pem" \
+		"$T/rsa2048.crt"
+	expect_rc 3 "cert of a key not granted" as $BOB cert rsa
+	as $BOB status > "$T/status.out" 2>&1
+	expect_grep "hsm0: ready" "$T/status.out" "status shows token ready"
+}
+
+t_bad_artifacts() {
+	begin "artifacts that are not files, missing files, no daemon"
+	a=$T/home/$ALICE
+	mkdir -p "$a/dir"
+	expect_rc 5 "a device is a bad artifact" as $ALICE sign -k rsa -f raw \
+		-o d.sig /dev/null
+	expect_grep "not a regular file or a pipe" "$T/rc.out" "says why"
+	expect_rc 1 "a directory is refused" as $ALICE sign -k rsa -f raw -o d.sig dir
+	expect_rc 1 "a missing file is an error" as $ALICE sign -k rsa -f raw nosuch
+	expect_rc 4 "no daemon: unavailable" runuser -u $ALICE -- \
+		"$T/bin/csign-client" -S "$T/nosuch.sock" status
+	expect_rc 2 "usage error" as $ALICE sign -f raw
+	echo piped | as $ALICE sign -k ec -f raw -o pipe.sig - > /dev/null
+	[ $? -eq 0 ] && ok || fail "signing from a pipe"
+}
+
+t_malformed_frames() {
+	begin "malformed frames get bad-request and the next client is served"
+	for mode in garbage badtlv oversize nohello; do
+		expect_rc 2 "rawclient $mode" "$T/bin/rawclient" "$T/csignd.sock" $mode
+	done
+	check "next client is served" as $ALICE sign -k ec -f raw -o after.sig art.bin
+	begin "a client that stalls half-way through a frame is cut off"
+	"$T/bin/rawclient" "$T/csignd.sock" half 8 > "$T/half.out"
+	rc=$?
+	[ $rc -eq 5 ] || [ $rc -eq 10 ] && ok || fail "stalled client: rc $rc"
+	check "daemon still serves" as $ALICE status
+}
+
+t_child_killed() {
+	begin "a session child killed mid-request: client error, daemon serves on"
+	(sleep 20 | as $ALICE sign -k ec -f raw -o killed.sig - \
+		> "$T/killed.out" 2>&1; echo $? > "$T/killed.rc") &
+	child=""
+	for _ in $(seq 50); do
+		sleep 0.1
+		child=$(sed -n 's/.*session [0-9]*: uid [0-9]* ('$ALICE') pid [0-9]* -> child \([0-9]*\).*/\1/p' \
+			"$T/csignd.log" | tail -1)
+		[ -n "$child" ] && kill -0 "$child" 2>/dev/null &&
+			grep -q State:.S /proc/$child/status && break
+	done
+	sleep 0.3
+	kill -KILL "$child"
+	for _ in $(seq 50); do [ -f "$T/killed.rc" ] && break; sleep 0.1; done
+	rc=$(cat "$T/killed.rc" 2>/dev/null || echo none)
+	[ "$rc" = 1 ] && ok || fail "client exit $rc after its child was killed"
+	expect_grep "session process|killed" "$T/killed.out" "client told why"
+	pkill -f "sleep 20" 2>/dev/null
+	check "next client is served" as $ALICE sign -k ec -f raw -o next.sig art.bin
+}
+
+t_seccomp() {
+	begin "forbidden system calls kill the child (seccomp), daemon serves on"
+	for sc in open socket exec ptrace kill setuid mount; do
+		"$T/bin/rawclient" "$T/csignd.sock" syscall $sc > "$T/sc.out"
+		expect_grep "SIGSYS" "$T/sc.out" "$sc blocked by seccomp"
+	done
+	expect_grep "SIGSYS: seccomp" "$T/csignd.log" "the daemon logs the kill"
+	check "next client is served" as $ALICE sign -k rsa -f raw -o sc.sig art.bin
+}
+
+t_sandbox_status() {
+	begin "live session children: sandbox uid, no capabilities, no_new_privs, seccomp"
+	pid=$(pgrep -f "csign-sandbox -u" | head -1)
+	st=/proc/$pid/status
+	uid=$(id -u $SANDBOX)
+	check "child exists" test -n "$pid"
+	expect_grep "^Uid:[[:space:]]+$uid[[:space:]]+$uid[[:space:]]+$uid[[:space:]]+$uid" $st "uid"
+	for c in CapInh CapPrm CapEff CapBnd CapAmb; do
+		expect_grep "^$c:[[:space:]]+0000000000000000" $st "$c empty"
+	done
+	expect_grep "^NoNewPrivs:[[:space:]]+1" $st "no_new_privs"
+	expect_grep "^Seccomp:[[:space:]]+2" $st "seccomp filter"
+	n=$(ls /proc/$pid/fd | wc -l)
+	[ "$n" -le 4 ] && ok || fail "child has $n fds open"
+}
+
+t_config_check() {
+	begin "csignd -t reports bad configs with file and line"
+	cp "$T/csignd.conf" "$T/bad.conf"
+	sed -i 's/^    Formats raw$/    Formats raw bogus/' "$T/bad.conf"
+	line=$(grep -n 'Formats raw bogus' "$T/bad.conf" | cut -d: -f1)
+	expect_rc 1 "bad config refused" "$T/bin/csignd" -t -f "$T/bad.conf"
+	"$T/bin/csignd" -t -f "$T/bad.conf" 2> "$T/t.err"
+	expect_grep "^$T/bad.conf:$line: " "$T/t.err" "error names file:line"
+	check "good config accepted" "$T/bin/csignd" -t -f "$T/csignd.conf"
+}
+
+t_pinfile_mode() {
+	begin "a world-readable PinFile is refused"
+	cp "$T/hsm.pin" "$T/open.pin"
+	chmod 644 "$T/open.pin"
+	sed "s|PinFile $T/hsm.pin|PinFile $T/open.pin|; s|Listen .*|Listen $T/pin.sock|; s|AuditLog .*|AuditLog $T/pin.jsonl|" \
+		"$T/csignd.conf" > "$T/pin.conf"
+	expect_rc 1 "daemon refuses to start" env SOFTHSM2_CONF=$SOFTHSM2_CONF \
+		"$T/bin/csignd" -d -f "$T/pin.conf"
+	expect_grep "open.pin.*(group or others|mode)" "$T/rc.out" "message names the file"
+	grep -q "$PIN" "$T/rc.out" && fail "PIN printed" || ok
+}
+
+t_reload() {
+	begin "SIGHUP: a bad config keeps the old one, a good one applies"
+	cp "$T/csignd.conf" "$T/csignd.conf.good"
+	echo "Bogus keyword" >> "$T/csignd.conf"
+	kill -HUP "$DPID"
+	sleep 0.5
+	expect_grep "reload failed, keeping" "$T/csignd.log" "reload failure logged"
+	check "old config still serves" as $ALICE sign -k ec -f raw -o r1.sig art.bin
+	it_config "Allow user $BOB keys ec"
+	kill -HUP "$DPID"
+	sleep 0.5
+	expect_grep "configuration reloaded" "$T/csignd.log" "reload logged"
+	echo data > "$T/home/$BOB/z.txt"
+	check "new grant applies" as $BOB sign -k ec -f raw z.txt
+	cp "$T/csignd.conf.good" "$T/csignd.conf"
+	kill -HUP "$DPID"
+	sleep 0.5
+	expect_rc 3 "revoked grant applies" as $BOB sign -k ec -f raw z.txt
+}
+
+t_audit() {
+	begin "csign-audit verify passes, and fails on one edited byte"
+	check "chain verifies" "$T/bin/csign-audit" verify "$T/audit.jsonl"
+	cp "$T/audit.jsonl" "$T/edited.jsonl"
+	n=$(grep -n '"event":"sign"' "$T/edited.jsonl" | sed -n 2p | cut -d: -f1)
+	sed -i "${n}s/\"size\":/\"size\":1/" "$T/edited.jsonl"
+	expect_rc 1 "edited log fails" "$T/bin/csign-audit" verify "$T/edited.jsonl"
+	expect_grep "edited.jsonl:$n:" "$T/rc.out" "names the edited record"
+	expect_grep '"cert_sha256":"[0-9a-f]{64}".*"digest":"[0-9a-f]+"' \
+		"$T/audit.jsonl" "sign records carry fingerprint and digest"
+}
+
+t_shutdown() {
+	begin "SIGTERM: clean exit, stop record, chain intact"
+	it_stop_daemon
+	[ "$DRC" -eq 0 ] && ok || fail "csignd exit status $DRC"
+	expect_grep '"event":"stop"' "$T/audit.jsonl" "stop record"
+	check "chain verifies after stop" "$T/bin/csign-audit" verify "$T/audit.jsonl"
+	[ ! -S "$T/csignd.sock" ] && ok || fail "socket left behind"
+	grep -q "$PIN" "$T/csignd.log" && fail "PIN appears in the log" || ok
+}
+
+for t in t_raw_signatures t_cms_signatures t_batch t_denied t_format_binding \
+    t_queries t_bad_artifacts t_malformed_frames t_child_killed t_seccomp \
+    t_sandbox_status t_config_check t_pinfile_mode t_reload t_audit \
+    t_shutdown; do
+	$t
+done
+echo "integration: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

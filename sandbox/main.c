@@ -22,6 +22,20 @@
 #include "sandbox/drop.h"
 #include "sandbox/session.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+/*
+ * Sanitizer builds: LeakSanitizer's exit-time scan stops the world with
+ * ptrace, which the seccomp filter rightly kills.  Leaks of the sandbox
+ * are checked by valgrind and by the unit tests instead.
+ */
+const char *__asan_default_options(void);
+const char *
+__asan_default_options(void)
+{
+	return "detect_leaks=0";
+}
+#endif
+
 static void __attribute__((noreturn))
 usage(void)
 {

@@ -174,8 +174,8 @@ t_malformed_frames() {
 
 t_child_killed() {
 	begin "a session child killed mid-request: client error, daemon serves on"
-	(sleep 20 | as $ALICE sign -k ec -f raw -o killed.sig - \
-		> "$T/killed.out" 2>&1; echo $? > "$T/killed.rc") &
+	(sleep 20 | (as $ALICE sign -k ec -f raw -o killed.sig - \
+		> "$T/killed.out" 2>&1; echo $? > "$T/killed.rc")) &
 	child=""
 	for _ in $(seq 50); do
 		sleep 0.1

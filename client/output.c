@@ -1,0 +1,270 @@
+/* output.c: result files, terminal-safe text and failures (output.h). */
+#include "client/output.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "client/json.h"
+
+void
+cl_fail_set(struct failure *fl, int code, const char *status, const char *fmt,
+    ...)
+{
+	va_list ap;
+
+	fl->code = code;
+	fl->status = status;
+	va_start(ap, fmt);
+	vsnprintf(fl->msg, sizeof(fl->msg), fmt, ap);
+	va_end(ap);
+}
+
+const char *
+cl_file_label(const char *file)
+{
+	return strcmp(file, "-") == 0 ? "stdin" : file;
+}
+
+char *
+cl_fail_line(char *dst, size_t dstlen, const struct failure *fl)
+{
+	if (fl->file != NULL)
+		snprintf(dst, dstlen, "%s: %s", cl_file_label(fl->file),
+		    fl->msg);
+	else
+		snprintf(dst, dstlen, "%s", fl->msg);
+	return dst;
+}
+
+void
+cl_fail_json(FILE *fp, const struct failure *fl)
+{
+	struct json j;
+
+	cl_json_init(&j, fp);
+	cl_json_open(&j, '{');
+	if (fl->file != NULL)
+		cl_json_kv_str(&j, "file", fl->file);
+	cl_json_kv_str(&j, "status", fl->status != NULL ? fl->status : "error");
+	cl_json_kv_str(&j, "message", fl->msg);
+	cl_json_close(&j, '}');
+}
+
+/* Write all of p[0..len) to fd, resuming after short writes. */
+static int
+write_all(int fd, const uint8_t *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+cl_path_dir(const char *path, char *dst, size_t dstlen)
+{
+	const char *slash = strrchr(path, '/');
+	size_t n;
+
+	if (slash == NULL)
+		return snprintf(dst, dstlen, ".") < (int)dstlen ? 0 : -1;
+	n = slash == path ? 1 : (size_t)(slash - path);
+	if (n >= dstlen)
+		return -1;
+	memcpy(dst, path, n);
+	dst[n] = '\0';
+	return 0;
+}
+
+/*
+ * Make a rename in the directory of path durable.  Best effort: the output
+ * is already complete and in place, and some file systems refuse fsync on
+ * a directory.
+ */
+static void
+sync_dir(const char *path)
+{
+	char dir[PATH_MAX];
+	int fd;
+
+	if (cl_path_dir(path, dir, sizeof(dir)) == -1)
+		return;
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return;
+	(void)fsync(fd);
+	close(fd);
+}
+
+/* Fill the temporary file fd with p[0..len), give it mode, close it. */
+static int
+fill_temp(int fd, const void *p, size_t len, mode_t mode)
+{
+	int saved;
+
+	if (fchmod(fd, mode) == -1 || write_all(fd, p, len) == -1 ||
+	    fsync(fd) == -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return close(fd);
+}
+
+int
+cl_write_atomic(const char *path, const void *p, size_t len, mode_t mode)
+{
+	char tmp[PATH_MAX];
+	sigset_t hold, old;
+	int fd, saved, ret = -1;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >=
+	    (int)sizeof(tmp)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	/* An interrupt between mkstemp and rename would leave tmp behind. */
+	sigemptyset(&hold);
+	sigaddset(&hold, SIGINT);
+	sigaddset(&hold, SIGTERM);
+	sigaddset(&hold, SIGHUP);
+	sigaddset(&hold, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &hold, &old);
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1)
+		goto out;
+	if (fill_temp(fd, p, len, mode) == -1 || rename(tmp, path) == -1) {
+		saved = errno;
+		unlink(tmp);
+		errno = saved;
+		goto out;
+	}
+	sync_dir(path);
+	ret = 0;
+out:
+	saved = errno;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	errno = saved;
+	return ret;
+}
+
+int
+cl_write_stdout(const void *p, size_t len)
+{
+	if (len > 0 && fwrite(p, 1, len, stdout) != len)
+		return -1;
+	return fflush(stdout) == EOF ? -1 : 0;
+}
+
+size_t
+cl_utf8_len(const uint8_t *p, size_t left)
+{
+	uint8_t lo = 0x80, hi = 0xbf;
+	size_t n;
+
+	if (left == 0)
+		return 0;
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		n = 3;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	/* The second byte's range excludes overlongs and surrogates. */
+	if (p[0] == 0xe0)
+		lo = 0xa0;
+	else if (p[0] == 0xed)
+		hi = 0x9f;
+	else if (p[0] == 0xf0)
+		lo = 0x90;
+	else if (p[0] == 0xf4)
+		hi = 0x8f;
+	if (left < n || p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+/* 1 if the n-byte sequence at p is a character a terminal shows as is. */
+static int
+text_printable(const uint8_t *p, size_t n)
+{
+	if (n == 1)
+		return p[0] >= 0x20 && p[0] != 0x7f;
+	/* U+0080..U+009F, the C1 controls, are C2 80..C2 9F. */
+	return !(n == 2 && p[0] == 0xc2 && p[1] < 0xa0);
+}
+
+char *
+cl_text_clean(char *dst, size_t dstlen, const void *p, size_t len)
+{
+	const uint8_t *s = p;
+	size_t i = 0, o = 0, n;
+
+	if (dstlen == 0)
+		return dst;
+	while (i < len) {
+		n = cl_utf8_len(s + i, len - i);
+		if (n == 0 || !text_printable(s + i, n)) {
+			if (o + 1 >= dstlen)
+				break;
+			dst[o++] = '?';
+			i += n == 0 ? 1 : n;
+			continue;
+		}
+		if (o + n >= dstlen)
+			break;
+		memcpy(dst + o, s + i, n);
+		o += n;
+		i += n;
+	}
+	dst[o] = '\0';
+	return dst;
+}
+
+size_t
+cl_text_width(const char *s)
+{
+	size_t w = 0;
+
+	for (; *s != '\0'; s++)
+		if (((uint8_t)*s & 0xc0) != 0x80)
+			w++;
+	return w;
+}
+
+char *
+cl_hex(char *dst, size_t dstlen, const void *p, size_t len)
+{
+	static const char digits[] = "0123456789abcdef";
+	const uint8_t *s = p;
+	size_t o = 0;
+
+	if (dstlen == 0)
+		return dst;
+	for (size_t i = 0; i < len && o + 2 < dstlen; i++) {
+		dst[o++] = digits[s[i] >> 4];
+		dst[o++] = digits[s[i] & 0xf];
+	}
+	dst[o] = '\0';
+	return dst;
+}

@@ -1,0 +1,59 @@
+/*
+ * What csign-client writes: result files (atomically), text that came
+ * from the daemon made safe for a terminal, and failure reports.
+ */
+#ifndef CSIGN_CLIENT_OUTPUT_H
+#define CSIGN_CLIENT_OUTPUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "client/client.h"
+
+/*
+ * Write p[0..len) to path so that path is either untouched or complete:
+ * a temporary "path.XXXXXX" in the same directory gets the bytes, mode
+ * and an fsync, then is renamed over path.  Termination signals are held
+ * back meanwhile so that no temporary is left behind.  0, or -1 with
+ * errno set (nothing left on disk).
+ */
+int cl_write_atomic(const char *path, const void *p, size_t len, mode_t mode);
+
+/* Write p[0..len) to stdout and flush it: 0 or -1 with errno set. */
+int cl_write_stdout(const void *p, size_t len);
+
+/* The directory part of path ("." if none) into dst: 0, or -1 if long. */
+int cl_path_dir(const char *path, char *dst, size_t dstlen);
+
+/*
+ * Length of the well-formed UTF-8 sequence at the start of p[0..left)
+ * (RFC 3629: no overlongs, surrogates or code points above U+10FFFF),
+ * or 0 if there is none.
+ */
+size_t cl_utf8_len(const uint8_t *p, size_t left);
+
+/*
+ * Copy p[0..len) into dst (always NUL-terminated) for a terminal: control
+ * characters, C1 controls and bytes that are not UTF-8 become '?', and a
+ * too long text is cut at a character boundary.  Returns dst.
+ */
+char *cl_text_clean(char *dst, size_t dstlen, const void *p, size_t len);
+
+/* Characters (not bytes) in the UTF-8 string s. */
+size_t cl_text_width(const char *s);
+
+/* Lowercase hex of p[0..len) into dst; cut short if dst is too small. */
+char *cl_hex(char *dst, size_t dstlen, const void *p, size_t len);
+
+/* The error line of fl, "[FILE: ]MESSAGE", into dst (for log_warnx). */
+char *cl_fail_line(char *dst, size_t dstlen, const struct failure *fl);
+
+/* fl as one JSON object {"file","status","message"} on fp. */
+void cl_fail_json(FILE *fp, const struct failure *fl);
+
+/* How an artifact operand is shown to the user ("stdin" for "-"). */
+const char *cl_file_label(const char *file);
+
+#endif

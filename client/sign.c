@@ -1,0 +1,230 @@
+/* sign.c: csign-client sign, one artifact after another (sign.h). */
+#include "client/sign.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "client/conn.h"
+#include "client/json.h"
+#include "client/output.h"
+#include "proto/frame.h"
+#include "proto/names.h"
+
+int
+cl_sign_output(const char *file, const char *out, char *dst, size_t dstlen)
+{
+	int n;
+
+	if (out != NULL && strcmp(out, "-") == 0)
+		n = snprintf(dst, dstlen, "%s", "");
+	else if (out != NULL)
+		n = snprintf(dst, dstlen, "%s", out);
+	else if (strcmp(file, "-") == 0)
+		n = snprintf(dst, dstlen, "%s", "");
+	else
+		n = snprintf(dst, dstlen, "%s.sig", file);
+	return n < 0 || (size_t)n >= dstlen ? -1 : 0;
+}
+
+char *
+cl_artifact_name(const char *file, char *dst, size_t dstlen)
+{
+	size_t end = strlen(file), start, n;
+
+	if (dstlen == 0)
+		return dst;
+	if (end == 0) {
+		dst[0] = '\0';
+		return dst;
+	}
+	if (strcmp(file, "-") == 0) {
+		snprintf(dst, dstlen, "stdin");
+		return dst;
+	}
+	while (end > 1 && file[end - 1] == '/')
+		end--;
+	for (start = end; start > 0 && file[start - 1] != '/'; start--)
+		;
+	if (start == end)	/* "/" alone */
+		start = end - 1;
+	n = end - start;
+	if (n > ARTIFACT_NAME_MAX)
+		n = ARTIFACT_NAME_MAX;
+	if (n > dstlen - 1)
+		n = dstlen - 1;
+	/* Do not cut a UTF-8 sequence: back up over continuation bytes. */
+	if (n < end - start)
+		while (n > 0 && ((unsigned char)file[start + n] & 0xc0) == 0x80)
+			n--;
+	memcpy(dst, file + start, n);
+	dst[n] = '\0';
+	return dst;
+}
+
+int
+cl_sign_build(struct buf *b, const struct options *o, const char *name)
+{
+	if (frame_begin(b, F_SIGN) == -1 ||
+	    frame_add_str(b, T_KEY, o->key) == -1 ||
+	    frame_add_str(b, T_FORMAT, o->format) == -1 ||
+	    (o->digest != NULL &&
+	    frame_add_str(b, T_DIGEST, o->digest) == -1) ||
+	    frame_add_str(b, T_NAME, name) == -1 ||
+	    frame_add_u32(b, T_FLAGS, o->pem ? SIGN_F_PEM : 0) == -1)
+		return -1;
+	return frame_finish(b);
+}
+
+/*
+ * Open the artifact with the caller's own rights; "-" is stdin.  The
+ * daemon checks what it gets; a directory or a terminal is refused here
+ * already, as a clearer error than the daemon could give.
+ */
+static int
+open_artifact(const char *file, struct failure *fl)
+{
+	struct stat st;
+	int fd;
+
+	if (strcmp(file, "-") == 0) {
+		if (isatty(STDIN_FILENO)) {
+			cl_fail_set(fl, EXIT_USAGE, "usage",
+			    "refusing to read the artifact from a terminal");
+			return -1;
+		}
+		return STDIN_FILENO;
+	}
+	if ((fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+		cl_fail_set(fl, EXIT_ERROR, "error", "%s", strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		close(fd);
+		cl_fail_set(fl, EXIT_ERROR, "error", "%s", strerror(EISDIR));
+		return -1;
+	}
+	return fd;
+}
+
+/* The JSON record of one signed file. */
+static void
+sign_json(const struct options *o, const char *file, const char *out,
+    const struct tlv *dig, const char *hex)
+{
+	struct json j;
+
+	cl_json_init(&j, stdout);
+	cl_json_open(&j, '{');
+	cl_json_kv_str(&j, "file", file);
+	cl_json_kv_str(&j, "output", out[0] != '\0' ? out : "-");
+	cl_json_kv_str(&j, "key", o->key);
+	cl_json_kv_str(&j, "format", o->format);
+	if (dig != NULL)
+		cl_json_kv_strn(&j, "digest", dig->val, dig->len);
+	if (hex[0] != '\0')
+		cl_json_kv_str(&j, "artifact_digest", hex);
+	cl_json_kv_str(&j, "status", "ok");
+	cl_json_close(&j, '}');
+	fflush(stdout);
+}
+
+/*
+ * The -v line of one signed file: on stdout, or on stderr when stdout
+ * carries the result.
+ */
+static void
+sign_verbose(const struct options *o, const char *file, const char *out,
+    const struct tlv *dig, const char *hex)
+{
+	FILE *fp = out[0] != '\0' ? stdout : stderr;
+	char name[32] = "";
+
+	if (dig != NULL)
+		cl_text_clean(name, sizeof(name), dig->val, dig->len);
+	fprintf(fp, "%s: signed with %s (%s) -> %s", cl_file_label(file),
+	    o->key, o->format, out[0] != '\0' ? out : "standard output");
+	if (hex[0] != '\0')
+		fprintf(fp, " (%s%s%s)", name, name[0] != '\0' ? ":" : "",
+		    hex);
+	putc('\n', fp);
+}
+
+/* Store the result in r for file: into out, or on stdout if out is "". */
+static int
+sign_save(const struct options *o, const char *file, const char *out,
+    const struct reply *r, struct failure *fl)
+{
+	const struct tlv *sig = frame_find(&r->f, T_SIGNATURE);
+	const struct tlv *ad = frame_find(&r->f, T_ADIGEST);
+	char hex[2 * DIGEST_MAX + 1] = "";
+
+	if (sig == NULL || sig->len == 0) {
+		cl_fail_protocol(fl, "reply without a signature");
+		return -1;
+	}
+	if (out[0] == '\0' && cl_write_stdout(sig->val, sig->len) == -1) {
+		cl_fail_set(fl, EXIT_ERROR, "error",
+		    "cannot write to standard output: %s", strerror(errno));
+		return -1;
+	}
+	if (out[0] != '\0' &&
+	    cl_write_atomic(out, sig->val, sig->len, o->out_mode) == -1) {
+		cl_fail_set(fl, EXIT_ERROR, "error", "cannot write %s: %s", out,
+		    strerror(errno));
+		return -1;
+	}
+	if (ad != NULL)
+		cl_hex(hex, sizeof(hex), ad->val, ad->len);
+	if (o->json)
+		sign_json(o, file, out, frame_find(&r->f, T_DIGEST), hex);
+	else if (o->verbose)
+		sign_verbose(o, file, out, frame_find(&r->f, T_DIGEST), hex);
+	return 0;
+}
+
+/* Sign one artifact: open it, pass it to the daemon, store the result. */
+static int
+sign_one(struct conn *c, const struct options *o, const char *file,
+    struct failure *fl)
+{
+	char name[ARTIFACT_NAME_MAX + 1], out[PATH_MAX];
+	struct reply r;
+	struct buf req;
+	int fd, ret = -1;
+
+	fl->file = file;
+	if (cl_sign_output(file, o->out, out, sizeof(out)) == -1) {
+		cl_fail_set(fl, EXIT_ERROR, "error", "%s",
+		    strerror(ENAMETOOLONG));
+		return -1;
+	}
+	if ((fd = open_artifact(file, fl)) == -1)
+		return -1;
+	cl_artifact_name(file, name, sizeof(name));
+	buf_init(&req, FRAME_MAX + 4);
+	cl_reply_init(&r);
+	if (cl_sign_build(&req, o, name) == -1)
+		cl_fail_set(fl, EXIT_ERROR, "error",
+		    "cannot encode the request");
+	else if (cl_conn_request(c, &req, &fd, 1, &r, fl) == 0)
+		ret = sign_save(o, file, out, &r, fl);
+	if (fd != STDIN_FILENO)
+		close(fd);
+	buf_free(&req);
+	cl_reply_free(&r);
+	return ret;
+}
+
+int
+cl_cmd_sign(struct conn *c, const struct options *o, struct failure *fl)
+{
+	for (int i = 0; i < o->nfiles; i++)
+		if (sign_one(c, o, o->files[i], fl) == -1)
+			return -1;
+	return 0;
+}

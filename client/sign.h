@@ -1,0 +1,31 @@
+/*
+ * The pure parts of csign-client sign: where a result goes, how an
+ * artifact is named to the daemon, and the F_SIGN frame.
+ */
+#ifndef CSIGN_CLIENT_SIGN_H
+#define CSIGN_CLIENT_SIGN_H
+
+#include <stddef.h>
+
+#include "client/client.h"
+#include "proto/buf.h"
+
+/*
+ * The output path for file into dst: out if given, else "file.sig"; ""
+ * means standard output (out "-", or file "-" without out).  0, or -1 if
+ * the path does not fit.
+ */
+int cl_sign_output(const char *file, const char *out, char *dst,
+    size_t dstlen);
+
+/*
+ * The name the daemon gets for file: its last path component, "stdin"
+ * for "-", at most ARTIFACT_NAME_MAX bytes and never cut inside a UTF-8
+ * sequence.  Returns dst.
+ */
+char *cl_artifact_name(const char *file, char *dst, size_t dstlen);
+
+/* Build the F_SIGN frame for the artifact called name into b: 0 or -1. */
+int cl_sign_build(struct buf *b, const struct options *o, const char *name);
+
+#endif

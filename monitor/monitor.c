@@ -450,8 +450,12 @@ monitor_child_readable(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	if (r == 0) {
-		/* The child closed its end: it is exiting; reap decides. */
+		/*
+		 * The child closed its end (or sent an empty datagram): it
+		 * must now exit; the deadline kills it if it does not.
+		 */
 		event_del(c->ev);
+		pool_deadline(c, 2);
 		buf_free(&b);
 		return;
 	}

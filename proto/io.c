@@ -227,17 +227,20 @@ io_recv_msg(int sock, struct buf *b, int *fd)
 	do {
 		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
 	} while (n == -1 && errno == EINTR);
-	if (n <= 0) {
+	if (n == -1) {
 		buf_reset(b);
-		return (int)n;
+		return -1;
 	}
 	b->len = (size_t)n;
-	if (collect_fds(&msg, fd, 1, &nfds) == -1 || (msg.msg_flags & MSG_TRUNC)) {
+	/* Descriptors first, so that none is left open on any path. */
+	if (collect_fds(&msg, fd, 1, &nfds) == -1 ||
+	    (msg.msg_flags & MSG_TRUNC) || (n == 0 && nfds > 0)) {
 		if (*fd >= 0)
 			close(*fd);
 		*fd = -1;
 		errno = (msg.msg_flags & MSG_TRUNC) ? EMSGSIZE : EPROTO;
+		buf_reset(b);
 		return -1;
 	}
-	return 1;
+	return n == 0 ? 0 : 1;
 }

@@ -1,0 +1,800 @@
+/* test_msg.c: child <-> monitor message codec (proto/msg.c). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "proto/buf.h"
+#include "proto/frame.h"
+#include "proto/msg.h"
+#include "proto/names.h"
+
+/* Decoded messages land here (some are large). */
+static struct msg_session d_session;
+static struct msg_keyinfo d_keyinfo;
+static struct msg_keyinfo_reply d_kreply;
+static struct msg_sign d_sign;
+static struct msg_sign_reply d_sreply;
+static struct msg_query d_query;
+static struct msg_log d_log;
+static const uint8_t *d_frame;
+static size_t d_framelen;
+
+static const uint8_t cert_der[] = { 0x30, 0x82, 0x00, 0x03, 0x02, 0x01, 0 };
+
+/* ---- one valid sample of each message ---- */
+
+static void
+enc_ready(struct buf *b)
+{
+	assert_int_equal(msg_enc_empty(b, MSG_READY), 0);
+}
+
+static void
+enc_done(struct buf *b)
+{
+	assert_int_equal(msg_enc_empty(b, MSG_DONE), 0);
+}
+
+static void
+enc_session(struct buf *b)
+{
+	const struct msg_session m = { .session_id = 0x01020304,
+		.max_artifact = 0x0000000500000006ull,
+		.idle_timeout_ms = 30000 };
+
+	assert_int_equal(msg_enc_session(b, &m), 0);
+}
+
+static void
+enc_keyinfo(struct buf *b)
+{
+	const struct msg_keyinfo m = { .key = "release-key" };
+
+	assert_int_equal(msg_enc_keyinfo(b, &m), 0);
+}
+
+static void
+enc_keyinfo_reply(struct buf *b)
+{
+	const struct msg_keyinfo_reply m = { .status = ST_OK,
+		.message = "granted", .keytype = KT_RSA, .padding = PAD_PSS,
+		.default_digest = DIG_SHA384,
+		.formats = FMT_BIT(FMT_RAW) | FMT_BIT(FMT_CMS),
+		.digests = DIG_BIT(DIG_SHA256) | DIG_BIT(DIG_SHA384),
+		.cert = cert_der, .certlen = sizeof(cert_der) };
+
+	assert_int_equal(msg_enc_keyinfo_reply(b, &m), 0);
+}
+
+static void
+enc_sign(struct buf *b)
+{
+	struct msg_sign m = { .reqid = 42, .key = "k1", .format = FMT_CMS,
+		.digest = DIG_SHA256, .tbslen = 32, .adigestlen = 32,
+		.name = "vmlinuz", .size = 123456789 };
+
+	memset(m.tbs, 0xaa, sizeof(m.tbs));
+	memset(m.adigest, 0xbb, sizeof(m.adigest));
+	assert_int_equal(msg_enc_sign(b, &m), 0);
+}
+
+static void
+enc_sign_reply(struct buf *b)
+{
+	struct msg_sign_reply m = { .reqid = 42, .status = ST_OK,
+		.message = "signed", .siglen = 256 };
+
+	memset(m.sig, 0x5a, sizeof(m.sig));
+	assert_int_equal(msg_enc_sign_reply(b, &m), 0);
+}
+
+static void
+enc_query(struct buf *b)
+{
+	const struct msg_query m = { .what = Q_WHOAMI };
+
+	assert_int_equal(msg_enc_query(b, &m), 0);
+}
+
+static void
+enc_query_reply(struct buf *b)
+{
+	struct buf f;
+
+	buf_init(&f, 0);
+	assert_int_equal(frame_reply_status(&f, ST_OK, "alice"), 0);
+	assert_int_equal(msg_enc_query_reply(b, &f), 0);
+	buf_free(&f);
+}
+
+static void
+enc_log(struct buf *b)
+{
+	const struct msg_log m = { .level = 2, .text = "artifact too big" };
+
+	assert_int_equal(msg_enc_log(b, &m), 0);
+}
+
+/* ---- the decoders, each into its static result ---- */
+
+static int
+dec_empty(struct buf *b)
+{
+	return msg_dec_empty(b);
+}
+
+static int
+dec_session(struct buf *b)
+{
+	return msg_dec_session(b, &d_session);
+}
+
+static int
+dec_keyinfo(struct buf *b)
+{
+	return msg_dec_keyinfo(b, &d_keyinfo);
+}
+
+static int
+dec_keyinfo_reply(struct buf *b)
+{
+	return msg_dec_keyinfo_reply(b, &d_kreply);
+}
+
+static int
+dec_sign(struct buf *b)
+{
+	return msg_dec_sign(b, &d_sign);
+}
+
+static int
+dec_sign_reply(struct buf *b)
+{
+	return msg_dec_sign_reply(b, &d_sreply);
+}
+
+static int
+dec_query(struct buf *b)
+{
+	return msg_dec_query(b, &d_query);
+}
+
+static int
+dec_query_reply(struct buf *b)
+{
+	return msg_dec_query_reply(b, &d_frame, &d_framelen);
+}
+
+static int
+dec_log(struct buf *b)
+{
+	return msg_dec_log(b, &d_log);
+}
+
+static const struct kind {
+	uint16_t type;
+	void (*enc)(struct buf *);
+	int (*dec)(struct buf *);
+} kinds[] = {
+	{ MSG_READY, enc_ready, dec_empty },
+	{ MSG_SESSION, enc_session, dec_session },
+	{ MSG_KEYINFO, enc_keyinfo, dec_keyinfo },
+	{ MSG_KEYINFO_REPLY, enc_keyinfo_reply, dec_keyinfo_reply },
+	{ MSG_SIGN, enc_sign, dec_sign },
+	{ MSG_SIGN_REPLY, enc_sign_reply, dec_sign_reply },
+	{ MSG_QUERY, enc_query, dec_query },
+	{ MSG_QUERY_REPLY, enc_query_reply, dec_query_reply },
+	{ MSG_LOG, enc_log, dec_log },
+	{ MSG_DONE, enc_done, dec_empty },
+};
+#define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
+
+/* Decode the datagram p[0..len) as the receiver does: type, then body. */
+static int
+decode_as(const struct kind *k, const uint8_t *p, size_t len)
+{
+	uint16_t type;
+	struct buf b;
+
+	buf_view(&b, p, len);
+	if (msg_type_of(&b, &type) == -1 || type != k->type)
+		return -1;
+	return k->dec(&b);
+}
+
+/* Decode a whole owned buffer as type k. */
+static int
+decode_buf(const struct kind *k, const struct buf *b)
+{
+	return decode_as(k, b->data, b->len);
+}
+
+static const struct kind *
+kind_of(uint16_t type)
+{
+	for (size_t i = 0; i < NKINDS; i++)
+		if (kinds[i].type == type)
+			return &kinds[i];
+	fail_msg("no sample for type %u", type);
+	return NULL;
+}
+
+/* ---- generic properties of every message ---- */
+
+static void
+test_every_sample_decodes(void **state)
+{
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 0);
+	for (size_t i = 0; i < NKINDS; i++) {
+		kinds[i].enc(&b);
+		if (decode_buf(&kinds[i], &b) != 0)
+			fail_msg("%s does not decode",
+			    msg_type_name(kinds[i].type));
+	}
+	buf_free(&b);
+}
+
+/* Every proper prefix of a valid message must be refused. */
+static void
+test_every_truncation_is_refused(void **state)
+{
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 0);
+	for (size_t i = 0; i < NKINDS; i++) {
+		kinds[i].enc(&b);
+		for (size_t n = 0; n < b.len; n++)
+			if (decode_as(&kinds[i], b.data, n) != -1)
+				fail_msg("%s: prefix of %zu of %zu bytes "
+				    "accepted", msg_type_name(kinds[i].type),
+				    n, b.len);
+	}
+	buf_free(&b);
+}
+
+/* One byte more than a valid message must be refused, whatever it is. */
+static void
+test_every_trailing_byte_is_refused(void **state)
+{
+	static const uint8_t extra[] = { 0x00, 0x01, 0xff };
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 0);
+	for (size_t i = 0; i < NKINDS; i++) {
+		for (size_t e = 0; e < sizeof(extra); e++) {
+			kinds[i].enc(&b);
+			assert_int_equal(buf_put_u8(&b, extra[e]), 0);
+			if (decode_buf(&kinds[i], &b) != -1)
+				fail_msg("%s: trailing 0x%02x accepted",
+				    msg_type_name(kinds[i].type), extra[e]);
+		}
+	}
+	buf_free(&b);
+}
+
+static void
+test_type_names(void **state)
+{
+	(void)state;
+	assert_string_equal(msg_type_name(MSG_READY), "ready");
+	assert_string_equal(msg_type_name(MSG_KEYINFO_REPLY), "keyinfo-reply");
+	assert_string_equal(msg_type_name(MSG_DONE), "done");
+	assert_string_equal(msg_type_name(0), "unknown");
+	assert_string_equal(msg_type_name(MSG_TYPE_COUNT), "unknown");
+}
+
+/* ---- round trips, field by field ---- */
+
+static void
+test_empty_messages_are_the_type_alone(void **state)
+{
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 0);
+	enc_ready(&b);
+	assert_int_equal(b.len, 2);
+	assert_memory_equal(b.data, "\0\1", 2);
+	enc_done(&b);
+	assert_int_equal(b.len, 2);
+	assert_memory_equal(b.data, "\0\12", 2);
+	buf_free(&b);
+}
+
+static void
+test_session_round_trips_in_network_order(void **state)
+{
+	static const uint8_t want[] = { 0, MSG_SESSION, 1, 2, 3, 4,
+		0, 0, 0, 5, 0, 0, 0, 6, 0, 0, 0x75, 0x30 };
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 0);
+	enc_session(&b);
+	assert_int_equal(b.len, sizeof(want));
+	assert_memory_equal(b.data, want, sizeof(want));
+	assert_int_equal(decode_buf(kind_of(MSG_SESSION), &b), 0);
+	assert_int_equal(d_session.session_id, 0x01020304);
+	assert_true(d_session.max_artifact == 0x0000000500000006ull);
+	assert_int_equal(d_session.idle_timeout_ms, 30000);
+	buf_free(&b);
+}
+
+static void
+test_keyinfo_round_trips(void **state)
+{
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 0);
+	enc_keyinfo(&b);
+	assert_int_equal(decode_buf(kind_of(MSG_KEYINFO), &b), 0);
+	assert_string_equal(d_keyinfo.key, "release-key");
+	buf_free(&b);
+}
+
+static void
+test_keyinfo_reply_round_trips(void **state)
+{
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 0);
+	enc_keyinfo_reply(&b);
+	assert_int_equal(decode_buf(kind_of(MSG_KEYINFO_REPLY), &b), 0);
+	assert_int_equal(d_kreply.status, ST_OK);
+	assert_string_equal(d_kreply.message, "granted");
+	assert_int_equal(d_kreply.keytype, KT_RSA);
+	assert_int_equal(d_kreply.padding, PAD_PSS);
+	assert_int_equal(d_kreply.default_digest, DIG_SHA384);
+	assert_int_equal(d_kreply.formats, FMT_BIT(FMT_RAW) | FMT_BIT(FMT_CMS));
+	assert_int_equal(d_kreply.digests,
+	    DIG_BIT(DIG_SHA256) | DIG_BIT(DIG_SHA384));
+	assert_int_equal(d_kreply.certlen, sizeof(cert_der));
+	assert_memory_equal(d_kreply.cert, cert_der, sizeof(cert_der));
+	/* The certificate is a reference into the message. */
+	assert_true(d_kreply.cert > b.data &&
+	    d_kreply.cert + d_kreply.certlen == b.data + b.len);
+	buf_free(&b);
+}
+
+static void
+test_keyinfo_reply_without_certificate_round_trips(void **state)
+{
+	const struct msg_keyinfo_reply m = { .status = ST_DENIED,
+		.message = "not granted" };
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 0);
+	assert_int_equal(msg_enc_keyinfo_reply(&b, &m), 0);
+	assert_int_equal(decode_buf(kind_of(MSG_KEYINFO_REPLY), &b), 0);
+	assert_int_equal(d_kreply.status, ST_DENIED);
+	assert_string_equal(d_kreply.message, "not granted");
+	assert_int_equal(d_kreply.certlen, 0);
+	buf_free(&b);
+}
+
+static void
+test_sign_round_trips(void **state)
+{
+	uint8_t aa[32], bb[32];
+	struct buf b;
+
+	(void)state;
+	memset(aa, 0xaa, sizeof(aa));
+	memset(bb, 0xbb, sizeof(bb));
+	buf_init(&b, 0);
+	enc_sign(&b);
+	assert_int_equal(decode_buf(kind_of(MSG_SIGN), &b), 0);
+	assert_int_equal(d_sign.reqid, 42);
+	assert_string_equal(d_sign.key, "k1");
+	assert_int_equal(d_sign.format, FMT_CMS);
+	assert_int_equal(d_sign.digest, DIG_SHA256);
+	assert_int_equal(d_sign.tbslen, 32);
+	assert_memory_equal(d_sign.tbs, aa, 32);
+	assert_int_equal(d_sign.adigestlen, 32);
+	assert_memory_equal(d_sign.adigest, bb, 32);
+	assert_string_equal(d_sign.name, "vmlinuz");
+	assert_true(d_sign.size == 123456789);
+	buf_free(&b);
+}
+
+static void
+test_sign_reply_round_trips(void **state)
+{
+	uint8_t sig[256];
+	struct buf b;
+
+	(void)state;
+	memset(sig, 0x5a, sizeof(sig));
+	buf_init(&b, 0);
+	enc_sign_reply(&b);
+	assert_int_equal(decode_buf(kind_of(MSG_SIGN_REPLY), &b), 0);
+	assert_int_equal(d_sreply.reqid, 42);
+	assert_int_equal(d_sreply.status, ST_OK);
+	assert_string_equal(d_sreply.message, "signed");
+	assert_int_equal(d_sreply.siglen, 256);
+	assert_memory_equal(d_sreply.sig, sig, 256);
+	buf_free(&b);
+}
+
+static void
+test_query_round_trips_for_every_what(void **state)
+{
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 0);
+	for (uint8_t w = Q_KEYS; w <= Q_STATUS; w++) {
+		const struct msg_query m = { .what = w };
+
+		assert_int_equal(msg_enc_query(&b, &m), 0);
+		assert_int_equal(decode_buf(kind_of(MSG_QUERY), &b), 0);
+		assert_int_equal(d_query.what, w);
+	}
+	buf_free(&b);
+}
+
+static void
+test_query_reply_round_trips_a_frame(void **state)
+{
+	const char *err = NULL;
+	struct frame *f;
+	struct buf b;
+	char msg[16];
+
+	(void)state;
+	assert_non_null(f = test_malloc(sizeof(*f)));
+	buf_init(&b, 0);
+	enc_query_reply(&b);
+	assert_int_equal(decode_buf(kind_of(MSG_QUERY_REPLY), &b), 0);
+	assert_true(d_framelen > 4);
+	assert_int_equal(frame_decode(d_frame + 4, d_framelen - 4, f, &err), 0);
+	assert_int_equal(frame_get_str(f, T_MESSAGE, msg, sizeof(msg)), 0);
+	assert_string_equal(msg, "alice");
+	test_free(f);
+	buf_free(&b);
+}
+
+static void
+test_log_round_trips_for_every_level(void **state)
+{
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 0);
+	for (uint8_t lv = 0; lv <= 3; lv++) {
+		struct msg_log m = { .level = lv };
+
+		snprintf(m.text, sizeof(m.text), "level %u", lv);
+		assert_int_equal(msg_enc_log(&b, &m), 0);
+		assert_int_equal(decode_buf(kind_of(MSG_LOG), &b), 0);
+		assert_int_equal(d_log.level, lv);
+		assert_string_equal(d_log.text, m.text);
+	}
+	buf_free(&b);
+}
+
+/* ---- strings and byte strings past their bounds ---- */
+
+/* Append a u32 length then n copies of c. */
+static void
+put_fill(struct buf *b, size_t n, int c)
+{
+	uint8_t *p;
+
+	assert_int_equal(buf_put_u32(b, (uint32_t)n), 0);
+	if (n > 0) {
+		assert_non_null(p = buf_reserve(b, n));
+		memset(p, c, n);
+	}
+}
+
+static void
+keyinfo_with_key_of(struct buf *b, size_t keylen)
+{
+	assert_int_equal(msg_begin(b, MSG_KEYINFO), 0);
+	put_fill(b, keylen, 'k');
+}
+
+static void
+test_keyinfo_key_over_max_is_refused(void **state)
+{
+	const struct kind *k = kind_of(MSG_KEYINFO);
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 0);
+	keyinfo_with_key_of(&b, KEY_NAME_MAX);
+	assert_int_equal(decode_buf(k, &b), 0);
+	assert_int_equal(strlen(d_keyinfo.key), KEY_NAME_MAX);
+	keyinfo_with_key_of(&b, KEY_NAME_MAX + 1);
+	assert_int_equal(decode_buf(k, &b), -1);
+	buf_free(&b);
+}
+
+static void
+test_string_with_nul_is_refused(void **state)
+{
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 0);
+	assert_int_equal(msg_begin(&b, MSG_KEYINFO), 0);
+	assert_int_equal(buf_put_bytes(&b, "k\0y", 3), 0);
+	assert_int_equal(decode_buf(kind_of(MSG_KEYINFO), &b), -1);
+	assert_int_equal(msg_begin(&b, MSG_LOG), 0);
+	assert_int_equal(buf_put_u8(&b, 1), 0);
+	assert_int_equal(buf_put_bytes(&b, "x\0", 2), 0);
+	assert_int_equal(decode_buf(kind_of(MSG_LOG), &b), -1);
+	buf_free(&b);
+}
+
+/* Lengths of the variable fields of a hand-made MSG_SIGN. */
+struct sign_lens {
+	size_t key, tbs, adigest, name;
+};
+
+static void
+sign_with_lens(struct buf *b, const struct sign_lens *l)
+{
+	assert_int_equal(msg_begin(b, MSG_SIGN), 0);
+	assert_int_equal(buf_put_u32(b, 1), 0);
+	put_fill(b, l->key, 'k');
+	assert_int_equal(buf_put_u8(b, FMT_RAW), 0);
+	assert_int_equal(buf_put_u8(b, DIG_SHA512), 0);
+	put_fill(b, l->tbs, 0x11);
+	put_fill(b, l->adigest, 0x22);
+	put_fill(b, l->name, 'n');
+	assert_int_equal(buf_put_u64(b, 1), 0);
+}
+
+static void
+test_sign_fields_over_their_max_are_refused(void **state)
+{
+	const struct sign_lens ok = { KEY_NAME_MAX, DIGEST_MAX, DIGEST_MAX,
+		ARTIFACT_NAME_MAX };
+	const struct kind *k = kind_of(MSG_SIGN);
+	struct sign_lens l;
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 0);
+	sign_with_lens(&b, &ok);
+	assert_int_equal(decode_buf(k, &b), 0);
+	assert_int_equal(d_sign.tbslen, DIGEST_MAX);
+	assert_int_equal(strlen(d_sign.name), ARTIFACT_NAME_MAX);
+	l = ok;
+	l.key++;
+	sign_with_lens(&b, &l);
+	assert_int_equal(decode_buf(k, &b), -1);
+	l = ok;
+	l.tbs++;
+	sign_with_lens(&b, &l);
+	assert_int_equal(decode_buf(k, &b), -1);
+	l = ok;
+	l.adigest++;
+	sign_with_lens(&b, &l);
+	assert_int_equal(decode_buf(k, &b), -1);
+	l = ok;
+	l.name++;
+	sign_with_lens(&b, &l);
+	assert_int_equal(decode_buf(k, &b), -1);
+	buf_free(&b);
+}
+
+static void
+sign_reply_with_lens(struct buf *b, size_t msglen, size_t siglen)
+{
+	assert_int_equal(msg_begin(b, MSG_SIGN_REPLY), 0);
+	assert_int_equal(buf_put_u32(b, 1), 0);
+	assert_int_equal(buf_put_u8(b, ST_OK), 0);
+	put_fill(b, msglen, 'm');
+	put_fill(b, siglen, 0x33);
+}
+
+static void
+test_sign_reply_fields_over_their_max_are_refused(void **state)
+{
+	const struct kind *k = kind_of(MSG_SIGN_REPLY);
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 0);
+	sign_reply_with_lens(&b, MESSAGE_MAX, SIG_MAX);
+	assert_int_equal(decode_buf(k, &b), 0);
+	assert_int_equal(d_sreply.siglen, SIG_MAX);
+	sign_reply_with_lens(&b, MESSAGE_MAX, SIG_MAX + 1);
+	assert_int_equal(decode_buf(k, &b), -1);
+	sign_reply_with_lens(&b, MESSAGE_MAX + 1, SIG_MAX);
+	assert_int_equal(decode_buf(k, &b), -1);
+	buf_free(&b);
+}
+
+static void
+keyinfo_reply_with_lens(struct buf *b, size_t msglen, size_t certlen)
+{
+	assert_int_equal(msg_begin(b, MSG_KEYINFO_REPLY), 0);
+	assert_int_equal(buf_put_u8(b, ST_OK), 0);
+	put_fill(b, msglen, 'm');
+	assert_int_equal(buf_put_u8(b, KT_EC), 0);
+	assert_int_equal(buf_put_u8(b, PAD_PKCS1), 0);
+	assert_int_equal(buf_put_u8(b, DIG_SHA256), 0);
+	assert_int_equal(buf_put_u32(b, 1), 0);
+	assert_int_equal(buf_put_u32(b, 1), 0);
+	put_fill(b, certlen, 0x30);
+}
+
+static void
+test_keyinfo_reply_fields_over_their_max_are_refused(void **state)
+{
+	const struct kind *k = kind_of(MSG_KEYINFO_REPLY);
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 0);
+	keyinfo_reply_with_lens(&b, MESSAGE_MAX, CERT_DER_MAX);
+	assert_int_equal(decode_buf(k, &b), 0);
+	keyinfo_reply_with_lens(&b, MESSAGE_MAX + 1, 10);
+	assert_int_equal(decode_buf(k, &b), -1);
+	keyinfo_reply_with_lens(&b, 0, CERT_DER_MAX + 1);
+	assert_int_equal(decode_buf(k, &b), -1);
+	buf_free(&b);
+}
+
+static void
+log_with_text_of(struct buf *b, size_t n)
+{
+	assert_int_equal(msg_begin(b, MSG_LOG), 0);
+	assert_int_equal(buf_put_u8(b, 0), 0);
+	put_fill(b, n, 't');
+}
+
+static void
+test_log_text_over_max_is_refused(void **state)
+{
+	const struct kind *k = kind_of(MSG_LOG);
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 0);
+	log_with_text_of(&b, LOG_TEXT_MAX);
+	assert_int_equal(decode_buf(k, &b), 0);
+	assert_int_equal(strlen(d_log.text), LOG_TEXT_MAX);
+	log_with_text_of(&b, LOG_TEXT_MAX + 1);
+	assert_int_equal(decode_buf(k, &b), -1);
+	buf_free(&b);
+}
+
+/* ---- enumerations out of range ---- */
+
+/* Encode a keyinfo reply with the given enum fields and decode it. */
+static int
+keyinfo_reply_enums(uint8_t status, uint8_t kt, uint8_t pad, uint8_t dig)
+{
+	const struct msg_keyinfo_reply m = { .status = status,
+		.message = "m", .keytype = kt, .padding = pad,
+		.default_digest = dig };
+	struct buf b;
+	int r;
+
+	buf_init(&b, 0);
+	assert_int_equal(msg_enc_keyinfo_reply(&b, &m), 0);
+	r = decode_buf(kind_of(MSG_KEYINFO_REPLY), &b);
+	buf_free(&b);
+	return r;
+}
+
+static void
+test_keyinfo_reply_enums_out_of_range_are_refused(void **state)
+{
+	(void)state;
+	assert_int_equal(keyinfo_reply_enums(ST_COUNT - 1, KT_EC, PAD_PSS,
+	    DIG_SHA512), 0);
+	assert_int_equal(keyinfo_reply_enums(0, KT_NONE, PAD_PKCS1, 0), 0);
+	assert_int_equal(keyinfo_reply_enums(ST_COUNT, KT_RSA, 0, 0), -1);
+	assert_int_equal(keyinfo_reply_enums(255, KT_RSA, 0, 0), -1);
+	assert_int_equal(keyinfo_reply_enums(0, 3, 0, 0), -1);
+	assert_int_equal(keyinfo_reply_enums(0, 255, 0, 0), -1);
+	assert_int_equal(keyinfo_reply_enums(0, KT_RSA, 2, 0), -1);
+	assert_int_equal(keyinfo_reply_enums(0, KT_RSA, 0, 3), -1);
+	assert_int_equal(keyinfo_reply_enums(0, KT_RSA, 0, DIG_COUNT), -1);
+}
+
+static void
+test_sign_reply_status_out_of_range_is_refused(void **state)
+{
+	struct msg_sign_reply *m;
+	struct buf b;
+
+	(void)state;
+	assert_non_null(m = test_calloc(1, sizeof(*m)));
+	buf_init(&b, 0);
+	m->status = ST_COUNT - 1;
+	assert_int_equal(msg_enc_sign_reply(&b, m), 0);
+	assert_int_equal(decode_buf(kind_of(MSG_SIGN_REPLY), &b), 0);
+	m->status = ST_COUNT;
+	assert_int_equal(msg_enc_sign_reply(&b, m), 0);
+	assert_int_equal(decode_buf(kind_of(MSG_SIGN_REPLY), &b), -1);
+	buf_free(&b);
+	test_free(m);
+}
+
+static void
+test_query_what_out_of_range_is_refused(void **state)
+{
+	static const uint8_t bad[] = { 0, Q_STATUS + 1, 255 };
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 0);
+	for (size_t i = 0; i < sizeof(bad); i++) {
+		const struct msg_query m = { .what = bad[i] };
+
+		assert_int_equal(msg_enc_query(&b, &m), 0);
+		assert_int_equal(decode_buf(kind_of(MSG_QUERY), &b), -1);
+	}
+	buf_free(&b);
+}
+
+static void
+test_log_level_out_of_range_is_refused(void **state)
+{
+	const struct msg_log m = { .level = 4, .text = "x" };
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 0);
+	assert_int_equal(msg_enc_log(&b, &m), 0);
+	assert_int_equal(decode_buf(kind_of(MSG_LOG), &b), -1);
+	buf_free(&b);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_every_sample_decodes),
+		cmocka_unit_test(test_every_truncation_is_refused),
+		cmocka_unit_test(test_every_trailing_byte_is_refused),
+		cmocka_unit_test(test_type_names),
+		cmocka_unit_test(test_empty_messages_are_the_type_alone),
+		cmocka_unit_test(test_session_round_trips_in_network_order),
+		cmocka_unit_test(test_keyinfo_round_trips),
+		cmocka_unit_test(test_keyinfo_reply_round_trips),
+		cmocka_unit_test(
+		    test_keyinfo_reply_without_certificate_round_trips),
+		cmocka_unit_test(test_sign_round_trips),
+		cmocka_unit_test(test_sign_reply_round_trips),
+		cmocka_unit_test(test_query_round_trips_for_every_what),
+		cmocka_unit_test(test_query_reply_round_trips_a_frame),
+		cmocka_unit_test(test_log_round_trips_for_every_level),
+		cmocka_unit_test(test_keyinfo_key_over_max_is_refused),
+		cmocka_unit_test(test_string_with_nul_is_refused),
+		cmocka_unit_test(test_sign_fields_over_their_max_are_refused),
+		cmocka_unit_test(
+		    test_sign_reply_fields_over_their_max_are_refused),
+		cmocka_unit_test(
+		    test_keyinfo_reply_fields_over_their_max_are_refused),
+		cmocka_unit_test(test_log_text_over_max_is_refused),
+		cmocka_unit_test(
+		    test_keyinfo_reply_enums_out_of_range_are_refused),
+		cmocka_unit_test(
+		    test_sign_reply_status_out_of_range_is_refused),
+		cmocka_unit_test(test_query_what_out_of_range_is_refused),
+		cmocka_unit_test(test_log_level_out_of_range_is_refused),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -206,7 +206,7 @@ t_seccomp() {
 
 t_sandbox_status() {
 	begin "live session children: sandbox uid, no capabilities, no_new_privs, seccomp"
-	pid=$(pgrep -f "csign-sandbox -u" | head -1)
+	pid=$(pgrep -P "$DPID" -f csign-sandbox | head -1)
 	st=/proc/$pid/status
 	uid=$(id -u $SANDBOX)
 	check "child exists" test -n "$pid"

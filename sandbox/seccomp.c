@@ -76,7 +76,6 @@ static const struct allow allow_sanitizer[] = {
 	{ "sched_yield", "sanitizer locks" },
 	{ "mprotect", "sanitizer shadow memory" },
 	{ "tgkill", "sanitizer abort" },
-	{ "kill", "sanitizer abort" },
 };
 #endif
 

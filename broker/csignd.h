@@ -42,6 +42,7 @@ struct csignd {
 	struct event *ev_signer;
 	struct event *ev_signals[5];
 	struct event *ev_drain;
+	struct event *ev_respawn;	/* retry spawning after failures */
 
 	TAILQ_HEAD(, child) children;
 	TAILQ_HEAD(, waiting) waiting;
@@ -56,6 +57,8 @@ struct csignd {
 	int separate_uids;		/* 0 when not started as root */
 	int foreground;
 	int draining;
+	unsigned spawn_failures;	/* children that died before ready */
+	int spawn_paused;		/* waiting for ev_respawn */
 	uint32_t next_session;
 	time_t started;
 	unsigned long served;		/* sessions started */

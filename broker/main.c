@@ -76,7 +76,9 @@ sandbox_program(struct csignd *d)
 {
 	struct stat st;
 
-	d->sandbox_program = d->cfg->sandbox_program;
+	/* Kept for the daemon's life: a reload cannot change it. */
+	if ((d->sandbox_program = strdup(d->cfg->sandbox_program)) == NULL)
+		fatal("strdup");
 	if (stat(d->sandbox_program, &st) == -1)
 		fatal("SandboxProgram %s", d->sandbox_program);
 	if (!S_ISREG(st.st_mode) || (st.st_mode & 0111) == 0)
@@ -175,6 +177,9 @@ shutdown_all(struct csignd *d)
 	if (d->listen_path != NULL)
 		(void)unlink(d->listen_path);
 	free(d->listen_path);
+	free(d->sandbox_program);
+	if (d->ev_respawn != NULL)
+		event_free(d->ev_respawn);
 	tokens_close(d->tokens);
 	config_free(d->cfg);
 }

@@ -141,12 +141,48 @@ child_spawn(struct csignd *d)
 	return c;
 }
 
+/* The back-off after failed starts has passed: try again. */
+static void
+pool_respawn_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct csignd *d = arg;
+
+	(void)fd;
+	(void)what;
+	d->spawn_paused = 0;
+	pool_fill(d);
+	server_assign_waiting(d);
+}
+
+/*
+ * A child died before it was ready: something is wrong with the sandbox
+ * program or the system.  Back off (1 s, doubling to 60 s) instead of
+ * spawning in a tight loop; a child that becomes ready resets this.
+ */
+static void
+pool_start_failed(struct csignd *d)
+{
+	unsigned n = d->spawn_failures < 6 ? d->spawn_failures : 6;
+	struct timeval tv = { .tv_sec = 1 << n };
+
+	d->spawn_failures++;
+	if (d->spawn_paused)
+		return;
+	if (d->ev_respawn == NULL &&
+	    (d->ev_respawn = evtimer_new(d->base, pool_respawn_cb, d)) == NULL)
+		fatalx("evtimer_new");
+	d->spawn_paused = 1;
+	evtimer_add(d->ev_respawn, &tv);
+	log_warnx("session children fail to start (%u in a row); next try "
+	    "in %lds", d->spawn_failures, (long)tv.tv_sec);
+}
+
 void
 pool_fill(struct csignd *d)
 {
 	size_t limit = d->cfg->max_sessions + d->cfg->pool_size;
 
-	if (d->draining)
+	if (d->draining || d->spawn_paused)
 		return;
 	while (d->nidle + d->nstarting < d->cfg->pool_size + d->nwaiting &&
 	    d->nidle + d->nstarting + d->nsessions < limit)
@@ -289,6 +325,8 @@ child_reaped(struct child *c, int st)
 	int clean = WIFEXITED(st) && WEXITSTATUS(st) == 0;
 
 	status_text(st, text, sizeof(text));
+	if (c->state == CH_STARTING)
+		pool_start_failed(c->d);
 	if (c->state != CH_GONE) {
 		if (!clean || c->state == CH_SIGNING || c->state == CH_STARTING)
 			log_warnx("session child %d (session %u, uid %u) %s",

@@ -113,6 +113,7 @@ monitor_answer_ready(struct child *c, struct buf *b)
 		return -1;
 	c->d->nstarting--;
 	c->d->nidle++;
+	c->d->spawn_failures = 0;
 	c->state = CH_IDLE;
 	pool_deadline(c, 0);
 	server_assign_waiting(c->d);

@@ -120,7 +120,7 @@ Key pss
 Key p384
     Token hsm0
     Label p384
-    Certificate $T/p384.crt
+    Certificate token
     Formats raw cms
     Digest sha384
 Key rawkey

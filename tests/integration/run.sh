@@ -276,8 +276,18 @@ t_audit() {
 }
 
 t_shutdown() {
-	begin "SIGTERM: clean exit, stop record, chain intact"
+	begin "SIGTERM: in-flight requests finish, clean exit, chain intact"
+	echo slow > "$T/home/$ALICE/slow.txt"
+	( (sleep 1; cat "$T/home/$ALICE/slow.txt") | (as $ALICE sign -k ec \
+		-f raw -o slow.sig - > "$T/slow.out" 2>&1;
+		echo $? > "$T/slow.rc") ) &
+	slow=$!
+	sleep 0.5
 	it_stop_daemon
+	wait $slow
+	[ "$(cat "$T/slow.rc")" = 0 ] && ok || fail "in-flight request cut off"
+	check "in-flight signature verifies" raw_ok "$T/p256.pub" sha256 \
+		"$T/home/$ALICE/slow.sig" "$T/home/$ALICE/slow.txt"
 	[ "$DRC" -eq 0 ] && ok || fail "csignd exit status $DRC"
 	expect_grep '"event":"stop"' "$T/audit.jsonl" "stop record"
 	check "chain verifies after stop" "$T/bin/csign-audit" verify "$T/audit.jsonl"

@@ -107,6 +107,8 @@ deps:
 check: deps
 	$(MAKE) all tests
 	sh tests/run-unit.sh $(BUILD)
+	sh tests/install.sh
+	$(MAKE) man-lint
 	sh tests/integration/run.sh $(BUILD)
 
 tests: $(PROGS) $(TEST_PROGS) $(UNIT_BINS)

@@ -104,12 +104,14 @@ $(BUILD)/test/test_%: $(call obj,tests/unit/test_%.c) $(BUILD)/libcsignd.a \
 deps:
 	@sh contrib/deps.sh
 
+# Everything, then the same suites once more on the ASan+UBSan build.
 check: deps
 	$(MAKE) all tests
 	sh tests/run-unit.sh $(BUILD)
 	sh tests/install.sh
 	$(MAKE) man-lint
 	sh tests/integration/run.sh $(BUILD)
+	$(MAKE) asan
 
 tests: $(PROGS) $(TEST_PROGS) $(UNIT_BINS)
 

@@ -154,7 +154,9 @@ monitor_answer_keyinfo(struct child *c, struct buf *b)
 	ck = config_find_key(c->d->cfg, m.key);
 	if (ck == NULL || !policy_granted(c->d->cfg, &c->peer, ck) ||
 	    (k = tokens_find_key(c->d->tokens, ck->name)) == NULL) {
-		audit_deny(c->d, &c->peer, m.key, -1, NULL,
+		audit_deny(c->d, &c->peer, m.key,
+		    m.format == FMT_NONE ? -1 : m.format,
+		    m.name[0] ? m.name : NULL,
 		    policy_result_str(POLICY_NOT_GRANTED));
 		return keyinfo_refuse(c, ST_DENIED,
 		    policy_result_str(POLICY_NOT_GRANTED));

@@ -74,15 +74,20 @@ msg_dec_session(struct buf *b, struct msg_session *m)
 int
 msg_enc_keyinfo(struct buf *b, const struct msg_keyinfo *m)
 {
-	if (msg_begin(b, MSG_KEYINFO) == -1)
+	if (msg_begin(b, MSG_KEYINFO) == -1 || buf_put_str(b, m->key) == -1 ||
+	    buf_put_u8(b, m->format) == -1)
 		return -1;
-	return buf_put_str(b, m->key);
+	return buf_put_str(b, m->name);
 }
 
 int
 msg_dec_keyinfo(struct buf *b, struct msg_keyinfo *m)
 {
-	if (buf_get_str(b, m->key, sizeof(m->key), KEY_NAME_MAX) == -1)
+	if (buf_get_str(b, m->key, sizeof(m->key), KEY_NAME_MAX) == -1 ||
+	    buf_get_u8(b, &m->format) == -1 ||
+	    buf_get_str(b, m->name, sizeof(m->name), ARTIFACT_NAME_MAX) == -1)
+		return -1;
+	if (m->format >= FMT_COUNT && m->format != FMT_NONE)
 		return -1;
 	return buf_end(b);
 }

@@ -8,7 +8,7 @@
  *
  *   child -> monitor                    monitor -> child
  *   MSG_READY     (sandbox is up)       MSG_SESSION  + client fd
- *   MSG_KEYINFO   key                   MSG_KEYINFO_REPLY
+ *   MSG_KEYINFO   key, format, name     MSG_KEYINFO_REPLY
  *   MSG_SIGN      sign request          MSG_SIGN_REPLY
  *   MSG_QUERY     what                  MSG_QUERY_REPLY (a client frame)
  *   MSG_LOG       level, text
@@ -49,9 +49,14 @@ struct msg_session {
 	uint32_t idle_timeout_ms;	/* client inactivity limit */
 };
 
+/* format and name describe the request, for the audit record only. */
 struct msg_keyinfo {
 	char key[KEY_NAME_MAX + 1];
+	uint8_t format;			/* enum csign_format, or FMT_NONE */
+	char name[ARTIFACT_NAME_MAX + 1];	/* artifact name, or "" */
 };
+
+#define FMT_NONE 0xff
 
 struct msg_keyinfo_reply {
 	uint8_t status;			/* enum csign_status */

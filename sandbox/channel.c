@@ -106,15 +106,13 @@ sandbox_wait_session(struct msg_session *m, int *client_fd)
 }
 
 int
-sandbox_request_keyinfo(const char *key, struct msg_keyinfo_reply *r,
-    struct buf *keep)
+sandbox_request_keyinfo(const struct msg_keyinfo *m,
+    struct msg_keyinfo_reply *r, struct buf *keep)
 {
-	struct msg_keyinfo m;
 	struct buf b;
 
-	snprintf(m.key, sizeof(m.key), "%s", key);
 	buf_init(&b, MSG_MAX);
-	if (msg_enc_keyinfo(&b, &m) == -1) {
+	if (msg_enc_keyinfo(&b, m) == -1) {
 		buf_free(&b);
 		return -1;
 	}

@@ -20,9 +20,13 @@ int sandbox_send_done(void);
 /* Wait for MSG_SESSION and its client descriptor. */
 int sandbox_wait_session(struct msg_session *m, int *client_fd);
 
-/* KEYINFO; r->cert points into keep, which the caller frees. */
-int sandbox_request_keyinfo(const char *key, struct msg_keyinfo_reply *r,
-    struct buf *keep);
+/*
+ * KEYINFO for key (format and artifact name only describe the request for
+ * the monitor's audit record); r->cert points into keep, which the caller
+ * frees.
+ */
+int sandbox_request_keyinfo(const struct msg_keyinfo *m,
+    struct msg_keyinfo_reply *r, struct buf *keep);
 /* SIGN; 0 with r filled (r->status tells the outcome), -1 on failure. */
 int sandbox_request_sign(const struct msg_sign *m, struct msg_sign_reply *r);
 /* QUERY; the reply frame is copied into frame. */

@@ -77,12 +77,18 @@ cert_from_keyinfo(const struct msg_keyinfo_reply *k)
  * to the client and return NULL if refused.
  */
 static X509 *
-session_key(struct session *s, const char *key, struct msg_keyinfo_reply *k,
-    struct buf *keep)
+session_key(struct session *s, const struct sign_input *in,
+    struct msg_keyinfo_reply *k, struct buf *keep)
 {
+	struct msg_keyinfo m = { .format = FMT_NONE };
 	X509 *x;
 
-	sandbox_request_keyinfo(key, k, keep);
+	snprintf(m.key, sizeof(m.key), "%s", in->key);
+	if (in->name != NULL) {
+		m.format = (uint8_t)in->format;
+		snprintf(m.name, sizeof(m.name), "%s", in->name);
+	}
+	sandbox_request_keyinfo(&m, k, keep);
 	if (k->status != ST_OK) {
 		reply_status(s, k->status, k->message);
 		return NULL;
@@ -189,7 +195,7 @@ session_sign(struct session *s, const struct frame *f, const int *fds,
 	if (artifact_check(fds[0], in.max_size, &e) == -1)
 		return reply_status(s, ST_BAD_ARTIFACT, e.msg);
 	in.fd = fds[0];
-	if ((in.cert = session_key(s, key, &k, &keep)) == NULL) {
+	if ((in.cert = session_key(s, &in, &k, &keep)) == NULL) {
 		buf_free(&keep);
 		return 0;
 	}
@@ -204,6 +210,7 @@ session_cert(struct session *s, const struct frame *f, const int *fds,
     size_t nfds)
 {
 	char key[KEY_NAME_MAX + 1], *pem = NULL;
+	struct sign_input in = { .key = key };
 	struct msg_keyinfo_reply k;
 	struct buf keep;
 	BIO *b = NULL;
@@ -214,7 +221,7 @@ session_cert(struct session *s, const struct frame *f, const int *fds,
 	(void)fds;
 	if (nfds != 0 || frame_get_str(f, T_KEY, key, sizeof(key)) == -1)
 		return reply_status(s, ST_BAD_REQUEST, "bad cert request");
-	if ((x = session_key(s, key, &k, &keep)) == NULL) {
+	if ((x = session_key(s, &in, &k, &keep)) == NULL) {
 		buf_free(&keep);
 		return 0;
 	}

@@ -101,8 +101,8 @@ t_denied() {
 	echo data > "$b/x.txt"
 	expect_rc 3 "bob denied" as $BOB sign -k rsa -f raw x.txt
 	[ ! -e "$b/x.txt.sig" ] && ok || fail "output written on denial"
-	expect_grep "\"event\":\"deny\".*\"user\":\"$BOB\"" "$T/audit.jsonl" \
-		"deny record for bob"
+	expect_grep "\"event\":\"deny\".*\"user\":\"$BOB\".*\"key\":\"rsa\",\"format\":\"raw\",\"artifact\":\"x.txt\"" \
+		"$T/audit.jsonl" "deny record for bob names key, format, artifact"
 	expect_rc 3 "unknown key looks the same" as $BOB sign -k nosuch -f raw x.txt
 	as $BOB sign -k rsa -f raw x.txt 2> "$T/bob.err"
 	expect_grep "not granted" "$T/bob.err" "clear denial message"

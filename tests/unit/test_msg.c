@@ -53,7 +53,8 @@ enc_session(struct buf *b)
 static void
 enc_keyinfo(struct buf *b)
 {
-	const struct msg_keyinfo m = { .key = "release-key" };
+	const struct msg_keyinfo m = { .key = "release-key",
+		.format = FMT_CMS, .name = "vmlinuz" };
 
 	assert_int_equal(msg_enc_keyinfo(b, &m), 0);
 }
@@ -340,6 +341,8 @@ test_keyinfo_round_trips(void **state)
 	enc_keyinfo(&b);
 	assert_int_equal(decode_buf(kind_of(MSG_KEYINFO), &b), 0);
 	assert_string_equal(d_keyinfo.key, "release-key");
+	assert_int_equal(d_keyinfo.format, FMT_CMS);
+	assert_string_equal(d_keyinfo.name, "vmlinuz");
 	buf_free(&b);
 }
 
@@ -506,6 +509,8 @@ keyinfo_with_key_of(struct buf *b, size_t keylen)
 {
 	assert_int_equal(msg_begin(b, MSG_KEYINFO), 0);
 	put_fill(b, keylen, 'k');
+	assert_int_equal(buf_put_u8(b, FMT_NONE), 0);
+	assert_int_equal(buf_put_str(b, ""), 0);
 }
 
 static void

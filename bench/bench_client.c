@@ -54,11 +54,14 @@ usage(void)
 	exit(2);
 }
 
+/* Print and exit 1; the first thread to fail speaks for all. */
 static void
 die(const char *fmt, ...)
 {
+	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 	va_list ap;
 
+	pthread_mutex_lock(&mu);	/* held until exit */
 	fprintf(stderr, "bench-client: ");
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
@@ -181,12 +184,14 @@ sign_once(struct conn *c, const struct buf *req, int fd)
 
 struct worker {
 	pthread_t tid;
-	const char *sock, *key, *artifact;
+	const char *sock, *key;
+	int fd;			/* the artifact, this worker's own open file */
 	double *lat;		/* latencies, seconds */
 	size_t n, cap;
 };
 
-static pthread_barrier_t start_barrier;
+/* Workers and main meet at "ready" (all connected), then at "go". */
+static pthread_barrier_t ready_barrier, go_barrier;
 static double t_start, t_end;
 
 static void *
@@ -196,14 +201,13 @@ worker_main(void *arg)
 	struct conn c;
 	struct buf req;
 	double t0, t1;
-	int fd;
+	int fd = w->fd;
 
-	if ((fd = open(w->artifact, O_RDONLY | O_CLOEXEC)) == -1)
-		die("%s: %s", w->artifact, strerror(errno));
 	conn_open(&c, w->sock);
 	sign_frame(&req, w->key, "bench.bin");
 	sign_once(&c, &req, fd);	/* warm-up, not counted */
-	pthread_barrier_wait(&start_barrier);
+	pthread_barrier_wait(&ready_barrier);
+	pthread_barrier_wait(&go_barrier);	/* t_end is set */
 	t1 = now();
 	while (t1 < t_end) {
 		t0 = t1;
@@ -231,17 +235,27 @@ cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* A temporary artifact of ARTIFACT_SIZE pseudo-random bytes. */
+/*
+ * A temporary artifact of ARTIFACT_SIZE pseudo-random bytes, opened
+ * separately (own file offset) for each of the n workers, and unlinked
+ * before anything can fail.
+ */
 static void
-make_artifact(char *path, size_t len)
+make_artifact(struct worker *w, long n)
 {
 	uint8_t data[ARTIFACT_SIZE];
 	uint32_t x = (uint32_t)getpid() * 2654435761u + 1;
+	char path[] = "/tmp/csign-bench-XXXXXX";
 	int fd;
 
-	snprintf(path, len, "/tmp/csign-bench-XXXXXX");
 	if ((fd = mkstemp(path)) == -1)
 		die("mkstemp: %s", strerror(errno));
+	for (long i = 0; i < n; i++)
+		if ((w[i].fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+			unlink(path);
+			die("%s: %s", path, strerror(errno));
+		}
+	unlink(path);
 	for (size_t i = 0; i < sizeof(data); i++) {
 		x ^= x << 13;
 		x ^= x >> 17;
@@ -249,7 +263,7 @@ make_artifact(char *path, size_t len)
 		data[i] = (uint8_t)x;
 	}
 	if (write(fd, data, sizeof(data)) != (ssize_t)sizeof(data))
-		die("write %s: %s", path, strerror(errno));
+		die("write artifact: %s", strerror(errno));
 	close(fd);
 }
 
@@ -258,7 +272,7 @@ load_main(const char *sock, const char *key, const char *nclients,
     const char *seconds)
 {
 	struct worker *w;
-	char artifact[64], *ep;
+	char *ep;
 	double secs, elapsed, *all;
 	size_t total = 0, k = 0;
 	long n;
@@ -269,29 +283,27 @@ load_main(const char *sock, const char *key, const char *nclients,
 	secs = strtod(seconds, &ep);
 	if (*ep != '\0' || !(secs > 0))
 		usage();
-	make_artifact(artifact, sizeof(artifact));
 	if ((w = calloc((size_t)n, sizeof(*w))) == NULL)
 		die("out of memory");
-	/* The workers and this thread; t_end is set before it is released. */
-	pthread_barrier_init(&start_barrier, NULL, (unsigned)n + 1);
-	t_end = 1e300;
+	make_artifact(w, n);
+	pthread_barrier_init(&ready_barrier, NULL, (unsigned)n + 1);
+	pthread_barrier_init(&go_barrier, NULL, (unsigned)n + 1);
 	for (long i = 0; i < n; i++) {
 		w[i].sock = sock;
 		w[i].key = key;
-		w[i].artifact = artifact;
 		if (pthread_create(&w[i].tid, NULL, worker_main, &w[i]) != 0)
 			die("cannot start a thread");
 	}
-	/* Each worker has connected and signed once; go. */
+	/* Once each worker has connected and signed once: go. */
+	pthread_barrier_wait(&ready_barrier);
 	t_start = now();
 	t_end = t_start + secs;
-	pthread_barrier_wait(&start_barrier);
+	pthread_barrier_wait(&go_barrier);
 	for (long i = 0; i < n; i++) {
 		pthread_join(w[i].tid, NULL);
 		total += w[i].n;
 	}
 	elapsed = now() - t_start;
-	unlink(artifact);
 	if (total == 0)
 		die("no request finished");
 	if ((all = malloc(total * sizeof(*all))) == NULL)
@@ -307,7 +319,8 @@ load_main(const char *sock, const char *key, const char *nclients,
 	    all[(size_t)((double)total * 0.99)] * 1e6);
 	free(all);
 	free(w);
-	pthread_barrier_destroy(&start_barrier);
+	pthread_barrier_destroy(&ready_barrier);
+	pthread_barrier_destroy(&go_barrier);
 	return 0;
 }
 

@@ -129,6 +129,12 @@ while [ ! -S "$sock" ]; do
 	i=$((i + 1))
 done
 
+# CPU ticks of csignd: "own children" (threads of the monitor; session
+# children count once they have exited and been reaped).
+ticks() { sed 's/.*) //' "/proc/$pid/stat" | awk '{ print $12 + $13, $14 + $15 }'; }
+records() { wc -l < "$d/audit.jsonl"; }
+hz=$(getconf CLK_TCK)
+
 alive() {
 	kill -0 "$pid" 2>/dev/null && return 0
 	cat "$d/csignd.log" >&2
@@ -142,17 +148,25 @@ say "== csignd: N clients, one connection each, raw signatures back to back =="
 for key in rsa ec; do
 	if [ $key = rsa ]; then lim=$lim_rsa; else lim=$lim_ec; fi
 	for n in 1 8; do
+		t0=$(ticks)
+		r0=$(records)
 		out=$("$build/test/bench-client" "$sock" $key $n "$secs") || {
 			alive
 			die "bench-client $key $n failed"
 		}
+		sleep 0.5	# let csignd reap the finished session children
 		alive
+		cpu=$(printf '%s %s %s %s\n' "$t0" "$(ticks)" "$r0" "$(records)" |
+			awk -v hz="$hz" '{ n = $6 - $5; if (n < 1) n = 1
+				printf "monitor %.0f us, session children %.0f us (%d audit records)",
+				    ($3 - $1) / hz / n * 1e6, ($4 - $2) / hz / n * 1e6, n }')
 		r=$(ratio "$(rate_of "$out")" "$lim")
 		if [ $n -eq 8 ]; then
 			say "$out  ratio $r (target >= $target_load: $(verdict "$r" $target_load))"
 		else
 			say "$out  ratio $r"
 		fi
+		say "    CPU per signature: $cpu"
 	done
 done
 

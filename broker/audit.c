@@ -25,6 +25,7 @@
 #define AUDIT_BATCH_MAX 256
 /* Longest string field in a syslog summary. */
 #define SUMMARY_FIELD 128
+#define SUMMARY_LINE 1024	/* one syslog summary line */
 
 /* One queued record: the event and its strings in one allocation. */
 struct audit_item {
@@ -416,18 +417,18 @@ summary_str(const char *s, int quoted, char *dst, size_t dstlen)
 }
 
 /*
- * Send the summary of a durable record to syslog.  The full hash goes
+ * The syslog summary of a durable record.  The full hash goes
  * with it: the syslog copy anchors the chain outside the file, and a
  * shortened hash would be cheap to match with a forged record.
  */
 static void
-item_syslog(const struct audit_item *it)
+item_summary(const struct audit_item *it, char *dst, size_t dstlen)
 {
 	char ev[SUMMARY_FIELD], user[SUMMARY_FIELD], key[SUMMARY_FIELD];
 	char fmt[SUMMARY_FIELD], art[2 * SUMMARY_FIELD], res[SUMMARY_FIELD];
 	char why[2 * SUMMARY_FIELD];
 
-	syslog(LOG_AUTHPRIV | LOG_INFO, "seq=%" PRIu64 " event=%s "
+	snprintf(dst, dstlen, "seq=%" PRIu64 " event=%s "
 	    "user=%s key=%s format=%s artifact=%s result=%s reason=%s "
 	    "hash=%s", it->seq,
 	    summary_str(it->ev.event, 0, ev, sizeof(ev)),
@@ -476,20 +477,45 @@ batch_finish(struct audit *a, struct audit_item *batch, size_t n)
 		notify(a);
 }
 
+/*
+ * The summaries of a committed batch's durable records, SUMMARY_LINE
+ * bytes each ("" for a failed record), taken before the items are handed
+ * back; NULL if out of memory (then syslog misses this batch).
+ */
+static char *
+batch_summaries(const struct audit_item *batch, size_t n)
+{
+	char *sums = calloc(n ? n : 1, SUMMARY_LINE);
+	size_t i = 0;
+
+	if (sums == NULL)
+		return NULL;
+	for (; batch != NULL && i < n; batch = batch->next, i++)
+		if (batch->ok)
+			item_summary(batch, sums + i * SUMMARY_LINE,
+			    SUMMARY_LINE);
+	return sums;
+}
+
 /* The writer thread: commit batches until stopped and drained. */
 static void *
 writer_main(void *arg)
 {
 	struct audit *a = arg;
-	struct audit_item *batch, *it;
+	struct audit_item *batch;
+	char *sums;
 	size_t n;
 
 	while ((batch = batch_take(a, &n)) != NULL) {
 		batch_commit(a, batch);
-		for (it = batch; it != NULL; it = it->next)
-			if (it->ok)
-				item_syslog(it);
+		sums = batch_summaries(batch, n);
 		batch_finish(a, batch, n);
+		/* After the release: signatures never wait for syslog. */
+		for (size_t i = 0; sums != NULL && i < n; i++)
+			if (sums[i * SUMMARY_LINE] != '\0')
+				syslog(LOG_AUTHPRIV | LOG_INFO, "%s",
+				    sums + i * SUMMARY_LINE);
+		free(sums);
 	}
 	return NULL;
 }

@@ -18,11 +18,26 @@
 #include "sandbox/formats/formats.h"
 #include "sandbox/testhook.h"
 
+#define KEY_CACHE 8
+
+/*
+ * A key the monitor has described to this session.  Kept so that a batch
+ * does not ask again and parse the certificate again for every file: the
+ * monitor still checks the grant on every signature it makes.
+ */
+struct cached_key {
+	char name[KEY_NAME_MAX + 1];
+	struct msg_keyinfo_reply info;	/* cert pointer not used */
+	X509 *cert;
+};
+
 struct session {
 	int client;
 	const struct msg_session *info;
 	int hello;
 	struct buf out;
+	struct cached_key keys[KEY_CACHE];
+	size_t nkeys;
 };
 
 typedef int (*frame_handler)(struct session *, const struct frame *,
@@ -76,12 +91,47 @@ cert_from_keyinfo(const struct msg_keyinfo_reply *k)
  * Ask the monitor about a key (granted or not, its certificate); reply
  * to the client and return NULL if refused.
  */
+/* The cached description of a key, or NULL. */
+static struct cached_key *
+key_cached(struct session *s, const char *name)
+{
+	for (size_t i = 0; i < s->nkeys; i++)
+		if (strcmp(s->keys[i].name, name) == 0)
+			return &s->keys[i];
+	return NULL;
+}
+
+/* Remember a granted key (when there is room). */
+static void
+key_remember(struct session *s, const char *name,
+    const struct msg_keyinfo_reply *k, X509 *x)
+{
+	struct cached_key *c;
+
+	if (s->nkeys == KEY_CACHE || X509_up_ref(x) != 1)
+		return;
+	c = &s->keys[s->nkeys++];
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	c->info = *k;
+	c->info.cert = NULL;
+	c->info.certlen = 0;
+	c->cert = x;
+}
+
 static X509 *
 session_key(struct session *s, const struct sign_input *in,
     struct msg_keyinfo_reply *k, struct buf *keep)
 {
 	struct msg_keyinfo m = { .format = FMT_NONE };
+	struct cached_key *c;
 	X509 *x;
+
+	buf_init(keep, 0);
+	if ((c = key_cached(s, in->key)) != NULL &&
+	    X509_up_ref(c->cert) == 1) {
+		*k = c->info;
+		return c->cert;
+	}
 
 	snprintf(m.key, sizeof(m.key), "%s", in->key);
 	if (in->name != NULL) {
@@ -95,6 +145,8 @@ session_key(struct session *s, const struct sign_input *in,
 	}
 	if ((x = cert_from_keyinfo(k)) == NULL)
 		reply_status(s, ST_INTERNAL, "bad certificate from the monitor");
+	else
+		key_remember(s, in->key, k, x);
 	return x;
 }
 
@@ -350,5 +402,7 @@ session_serve(int client, const struct msg_session *info)
 	}
 	buf_free(&in);
 	buf_free(&s.out);
+	for (size_t i = 0; i < s.nkeys; i++)
+		X509_free(s.keys[i].cert);
 	free(f);
 }

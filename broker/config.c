@@ -148,6 +148,8 @@ static const struct keyword keywords[] = {
 	{ "Id", SC_KEY, 0, 1, 1, kw_id, 0, 0, 0, NULL },
 	{ "Certificate", SC_KEY, 0, 1, 1, kw_cert, KF(certfile), 0,
 	    PATH_MAX - 1, NULL },
+	{ "Chain", SC_KEY, 0, 1, 1, kw_path, KF(chainfile), 0, PATH_MAX - 1,
+	    NULL },
 	{ "Formats", SC_KEY, 0, 1, FMT_COUNT, kw_formats, 0, 0, 0, NULL },
 	{ "Digest", SC_KEY, 0, 1, DIG_COUNT, kw_digest, 0, 0, 0, NULL },
 	{ "Padding", SC_KEY, 0, 1, 1, kw_padding, 0, 0, 0, NULL },
@@ -1007,6 +1009,7 @@ config_free(struct config *cfg)
 	for (size_t i = 0; i < cfg->nkeys; i++) {
 		free(cfg->keys[i].label);
 		free(cfg->keys[i].certfile);
+		free(cfg->keys[i].chainfile);
 	}
 	for (size_t i = 0; i < cfg->nallows; i++)
 		free(cfg->allows[i].keys);

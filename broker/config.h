@@ -38,6 +38,7 @@ struct cfg_key {
 	uint8_t id[64];		/* object id (Id hex), idlen 0 if unset */
 	size_t idlen;
 	char *certfile;		/* Certificate PATH, NULL = "Certificate token" */
+	char *chainfile;	/* Chain PATH: more certificates to embed */
 	unsigned formats;	/* FMT_BIT mask (Formats) */
 	unsigned digests;	/* DIG_BIT mask (Digest; first is default) */
 	int default_digest;	/* enum csign_digest */

@@ -19,7 +19,10 @@ enum {
 	OPT_JSON = 0x100,
 	OPT_TIMEOUT,
 	OPT_VERSION,
-	OPT_PEM
+	OPT_PEM,
+	OPT_REPLACE,
+	OPT_APPEND,
+	OPT_KEYID
 };
 
 #define GLOBAL_SHORT ":hvS:"
@@ -40,6 +43,9 @@ static const struct option sign_long[] = {
 	{ "digest", required_argument, NULL, OPT_LONG | 'd' },
 	{ "output", required_argument, NULL, OPT_LONG | 'o' },
 	{ "pem", no_argument, NULL, OPT_PEM },
+	{ "replace", no_argument, NULL, OPT_REPLACE },
+	{ "append", no_argument, NULL, OPT_APPEND },
+	{ "keyid", no_argument, NULL, OPT_KEYID },
 	LONG_END
 };
 static const struct option cert_long[] = {
@@ -76,8 +82,8 @@ static const struct cmd_spec {
 static const char usage_text[] =
     "usage: csign-client [-v] [--json] [-S socket] [--timeout sec] command\n"
     "                    [argument ...]\n"
-    "       csign-client sign -k key -f format [-d digest] [-o out] [--pem]"
-    " file ...\n"
+    "       csign-client sign -k key -f format [-d digest] [-o out] [--pem]\n"
+    "                    [--replace | --append] [--keyid] file ...\n"
     "       csign-client keys\n"
     "       csign-client cert [-o out] key\n"
     "       csign-client whoami\n"
@@ -189,6 +195,15 @@ apply_option(struct options *o, int ch, const char *arg, char *err,
 	case OPT_PEM:
 		o->pem = 1;
 		return PARSE_RUN;
+	case OPT_REPLACE:
+		o->replace = 1;
+		return PARSE_RUN;
+	case OPT_APPEND:
+		o->append = 1;
+		return PARSE_RUN;
+	case OPT_KEYID:
+		o->keyid = 1;
+		return PARSE_RUN;
 	}
 	return parse_fail(err, errlen, "unexpected option");
 }
@@ -284,6 +299,9 @@ sign_operands(struct options *o, const char *cmd, int argc, char **argv,
 	if (nstdin > 1)
 		return parse_fail(err, errlen,
 		    "%s: standard input given more than once", cmd);
+	if (o->replace && o->append)
+		return parse_fail(err, errlen,
+		    "%s: --replace and --append exclude each other", cmd);
 	if (o->json && ((o->out != NULL && strcmp(o->out, "-") == 0) ||
 	    (o->out == NULL && nstdin > 0)))
 		return parse_fail(err, errlen,

@@ -42,6 +42,9 @@ struct options {
 	const char *digest;	/* sign -d, or NULL */
 	const char *out;	/* -o, "-" for stdout, or NULL */
 	int pem;		/* sign --pem */
+	int replace;		/* sign --replace */
+	int append;		/* sign --append */
+	int keyid;		/* sign --keyid */
 	char **files;		/* sign operands */
 	int nfiles;
 	mode_t out_mode;	/* mode of new output files, umask applied */

@@ -268,3 +268,94 @@ cl_hex(char *dst, size_t dstlen, const void *p, size_t len)
 	dst[o] = '\0';
 	return dst;
 }
+
+/* The temporary output of the request in flight, for the signal handler. */
+static char temp_pending[PATH_MAX];
+
+/* Remove the pending temporary file, then die of the signal as usual. */
+static void
+temp_signal(int sig)
+{
+	if (temp_pending[0] != '\0')
+		(void)unlink(temp_pending);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/* Install temp_signal for the signals that end a run. */
+static void
+temp_handlers(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+	struct sigaction sa = { .sa_handler = temp_signal };
+
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaddset(&sa.sa_mask, sigs[i]);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		(void)sigaction(sigs[i], &sa, NULL);
+}
+
+/* Record (or clear, with "") the pending name with signals held. */
+static void
+temp_set_pending(const char *tmp)
+{
+	sigset_t hold, old;
+
+	sigemptyset(&hold);
+	sigaddset(&hold, SIGINT);
+	sigaddset(&hold, SIGTERM);
+	sigaddset(&hold, SIGHUP);
+	sigaddset(&hold, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &hold, &old);
+	snprintf(temp_pending, sizeof(temp_pending), "%s", tmp);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+int
+cl_temp_create(const char *path, mode_t mode, char *tmp, size_t tmplen)
+{
+	int fd;
+
+	if (snprintf(tmp, tmplen, "%s.XXXXXX", path) >= (int)tmplen) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	temp_handlers();
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1)
+		return -1;
+	temp_set_pending(tmp);
+	if (fchmod(fd, mode) == -1) {
+		cl_temp_abort(fd, tmp);
+		return -1;
+	}
+	return fd;
+}
+
+int
+cl_temp_commit(int fd, const char *tmp, const char *path)
+{
+	int saved;
+
+	if (fsync(fd) == -1 || close(fd) == -1 || rename(tmp, path) == -1) {
+		saved = errno;
+		(void)unlink(tmp);
+		temp_set_pending("");
+		errno = saved;
+		return -1;
+	}
+	temp_set_pending("");
+	sync_dir(path);
+	return 0;
+}
+
+void
+cl_temp_abort(int fd, const char *tmp)
+{
+	int saved = errno;
+
+	close(fd);
+	(void)unlink(tmp);
+	temp_set_pending("");
+	errno = saved;
+}

@@ -56,4 +56,16 @@ void cl_fail_json(FILE *fp, const struct failure *fl);
 /* How an artifact operand is shown to the user ("stdin" for "-"). */
 const char *cl_file_label(const char *file);
 
+/*
+ * Outputs the daemon writes itself (a signed module or PE image): a
+ * temporary file beside path, opened for writing with mode; its name goes
+ * to tmp.  If the run is interrupted (SIGINT, SIGTERM, SIGHUP, SIGQUIT)
+ * before commit or abort, the temporary file is removed.  -1 on failure.
+ */
+int cl_temp_create(const char *path, mode_t mode, char *tmp, size_t tmplen);
+/* fsync fd, close it, rename tmp to path: 0, or -1 with tmp removed. */
+int cl_temp_commit(int fd, const char *tmp, const char *path);
+/* Close fd and remove tmp. */
+void cl_temp_abort(int fd, const char *tmp);
+
 #endif

@@ -16,8 +16,10 @@
 #include "proto/names.h"
 
 int
-cl_sign_output(const char *file, const char *out, char *dst, size_t dstlen)
+cl_sign_output(const char *file, const char *out, const char *format,
+    char *dst, size_t dstlen)
 {
+	int fmt = format != NULL ? format_from_name(format) : FMT_RAW;
 	int n;
 
 	if (out != NULL && strcmp(out, "-") == 0)
@@ -26,9 +28,29 @@ cl_sign_output(const char *file, const char *out, char *dst, size_t dstlen)
 		n = snprintf(dst, dstlen, "%s", out);
 	else if (strcmp(file, "-") == 0)
 		n = snprintf(dst, dstlen, "%s", "");
+	else if (fmt == FMT_MODULE)	/* in place, as sign-file does */
+		n = snprintf(dst, dstlen, "%s", file);
+	else if (fmt == FMT_PE)		/* as sbsign does */
+		n = snprintf(dst, dstlen, "%s.signed", file);
 	else
 		n = snprintf(dst, dstlen, "%s.sig", file);
 	return n < 0 || (size_t)n >= dstlen ? -1 : 0;
+}
+
+int
+cl_format_writes_artifact(const char *format)
+{
+	int fmt = format_from_name(format);
+
+	return fmt == FMT_MODULE || fmt == FMT_PE;
+}
+
+/* The T_FLAGS of a sign request. */
+static uint32_t
+sign_flags(const struct options *o)
+{
+	return (o->pem ? SIGN_F_PEM : 0) | (o->replace ? SIGN_F_REPLACE : 0) |
+	    (o->append ? SIGN_F_APPEND : 0) | (o->keyid ? SIGN_F_KEYID : 0);
 }
 
 char *
@@ -75,7 +97,7 @@ cl_sign_build(struct buf *b, const struct options *o, const char *name)
 	    (o->digest != NULL &&
 	    frame_add_str(b, T_DIGEST, o->digest) == -1) ||
 	    frame_add_str(b, T_NAME, name) == -1 ||
-	    frame_add_u32(b, T_FLAGS, o->pem ? SIGN_F_PEM : 0) == -1)
+	    frame_add_u32(b, T_FLAGS, sign_flags(o)) == -1)
 		return -1;
 	return frame_finish(b);
 }
@@ -163,6 +185,8 @@ sign_save(const struct options *o, const char *file, const char *out,
 	const struct tlv *ad = frame_find(&r->f, T_ADIGEST);
 	char hex[2 * DIGEST_MAX + 1] = "";
 
+	if (cl_format_writes_artifact(o->format))
+		goto report;	/* the daemon wrote the output itself */
 	if (sig == NULL || sig->len == 0) {
 		cl_fail_protocol(fl, "reply without a signature");
 		return -1;
@@ -178,6 +202,7 @@ sign_save(const struct options *o, const char *file, const char *out,
 		    strerror(errno));
 		return -1;
 	}
+report:
 	if (ad != NULL)
 		cl_hex(hex, sizeof(hex), ad->val, ad->len);
 	if (o->json)
@@ -187,34 +212,88 @@ sign_save(const struct options *o, const char *file, const char *out,
 	return 0;
 }
 
+/*
+ * For formats whose output the daemon writes (module, pe): the output
+ * descriptor to pass, a temporary file beside out (committed once signed)
+ * or standard output.  A module signed in place keeps its mode.
+ */
+static int
+open_output(const struct options *o, const char *file, const char *out,
+    char *tmp, size_t tmplen, struct failure *fl)
+{
+	mode_t mode = o->out_mode;
+	struct stat st;
+	int fd;
+
+	tmp[0] = '\0';
+	if (out[0] == '\0')
+		return STDOUT_FILENO;
+	if (strcmp(out, file) == 0 && stat(file, &st) == 0)
+		mode = st.st_mode & 07777;
+	if ((fd = cl_temp_create(out, mode, tmp, tmplen)) == -1) {
+		cl_fail_set(fl, EXIT_ERROR, "error", "cannot create %s: %s",
+		    out, strerror(errno));
+		tmp[0] = '\0';
+	}
+	return fd;
+}
+
+/* Put the daemon-written output in place, or throw it away. */
+static int
+close_output(int fd, const char *tmp, const char *out, int ok,
+    struct failure *fl)
+{
+	if (tmp[0] == '\0')
+		return ok ? 0 : -1;
+	if (!ok) {
+		cl_temp_abort(fd, tmp);
+		return -1;
+	}
+	if (cl_temp_commit(fd, tmp, out) == -1) {
+		cl_fail_set(fl, EXIT_ERROR, "error", "cannot write %s: %s", out,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 /* Sign one artifact: open it, pass it to the daemon, store the result. */
 static int
 sign_one(struct conn *c, const struct options *o, const char *file,
     struct failure *fl)
 {
-	char name[ARTIFACT_NAME_MAX + 1], out[PATH_MAX];
+	char name[ARTIFACT_NAME_MAX + 1], out[PATH_MAX], tmp[PATH_MAX] = "";
+	int fds[2] = { -1, -1 }, writes = cl_format_writes_artifact(o->format);
 	struct reply r;
 	struct buf req;
-	int fd, ret = -1;
+	int ret = -1;
 
 	fl->file = file;
-	if (cl_sign_output(file, o->out, out, sizeof(out)) == -1) {
+	if (cl_sign_output(file, o->out, o->format, out, sizeof(out)) == -1) {
 		cl_fail_set(fl, EXIT_ERROR, "error", "%s",
 		    strerror(ENAMETOOLONG));
 		return -1;
 	}
-	if ((fd = open_artifact(file, fl)) == -1)
+	if ((fds[0] = open_artifact(file, fl)) == -1)
 		return -1;
+	if (writes && (fds[1] = open_output(o, file, out, tmp, sizeof(tmp),
+	    fl)) == -1) {
+		if (fds[0] != STDIN_FILENO)
+			close(fds[0]);
+		return -1;
+	}
 	cl_artifact_name(file, name, sizeof(name));
 	buf_init(&req, FRAME_MAX + 4);
 	cl_reply_init(&r);
 	if (cl_sign_build(&req, o, name) == -1)
 		cl_fail_set(fl, EXIT_ERROR, "error",
 		    "cannot encode the request");
-	else if (cl_conn_request(c, &req, &fd, 1, &r, fl) == 0)
+	else if (cl_conn_request(c, &req, fds, writes ? 2 : 1, &r, fl) == 0)
 		ret = sign_save(o, file, out, &r, fl);
-	if (fd != STDIN_FILENO)
-		close(fd);
+	if (writes && close_output(fds[1], tmp, out, ret == 0, fl) == -1)
+		ret = -1;
+	if (fds[0] != STDIN_FILENO)
+		close(fds[0]);
 	buf_free(&req);
 	cl_reply_free(&r);
 	return ret;

@@ -11,12 +11,15 @@
 #include "proto/buf.h"
 
 /*
- * The output path for file into dst: out if given, else "file.sig"; ""
- * means standard output (out "-", or file "-" without out).  0, or -1 if
- * the path does not fit.
+ * The output path for file into dst: out if given, else by format: the
+ * module itself (signed in place, like sign-file), "file.signed" for pe
+ * (like sbsign), "file.sig" otherwise; "" means standard output (out "-",
+ * or file "-" without out).  0, or -1 if the path does not fit.
  */
-int cl_sign_output(const char *file, const char *out, char *dst,
-    size_t dstlen);
+int cl_sign_output(const char *file, const char *out, const char *format,
+    char *dst, size_t dstlen);
+/* 1 if the daemon writes a whole signed artifact for format (module, pe). */
+int cl_format_writes_artifact(const char *format);
 
 /*
  * The name the daemon gets for file: its last path component, "stdin"

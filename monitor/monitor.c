@@ -168,6 +168,8 @@ monitor_answer_keyinfo(struct child *c, struct buf *b)
 	r.digests = ck->digests;
 	r.cert = k->certder;
 	r.certlen = k->certlen;
+	r.chain = k->chainder;
+	r.chainlen = k->chainlen;
 	buf_init(&out, MSG_MAX);
 	ret = msg_enc_keyinfo_reply(&out, &r) == 0 ? monitor_send(c, &out) : -1;
 	buf_free(&out);

@@ -246,6 +246,54 @@ key_cert(PKCS11_KEY *k, const struct cfg_key *ck, char *err, size_t errlen)
 	return X509_dup(c->x509);
 }
 
+/*
+ * Load the Chain file (PEM, one or more certificates) as DER certificates
+ * back to back, for the child to embed in signatures.
+ */
+static int
+key_chain(struct token_key *k, const char *path, char *err, size_t errlen)
+{
+	unsigned char *der = NULL;
+	BIO *mem = BIO_new(BIO_s_mem());
+	FILE *f = fopen(path, "re");
+	int n, count = 0, r = -1;
+	X509 *x;
+	char *p;
+	long len;
+
+	if (f == NULL || mem == NULL) {
+		snprintf(err, errlen, "key %s: cannot read Chain %s", k->name,
+		    path);
+		goto out;
+	}
+	while ((x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL) {
+		n = i2d_X509(x, &der);
+		X509_free(x);
+		if (n <= 0 || BIO_write(mem, der, n) != n)
+			goto out;
+		OPENSSL_free(der);
+		der = NULL;
+		count++;
+	}
+	ERR_clear_error();
+	len = BIO_get_mem_data(mem, &p);
+	if (count == 0 || len <= 0 || len > 32768 ||
+	    (k->chainder = malloc((size_t)len)) == NULL) {
+		snprintf(err, errlen, "key %s: Chain %s: no certificates or "
+		    "too large", k->name, path);
+		goto out;
+	}
+	memcpy(k->chainder, p, (size_t)len);
+	k->chainlen = (size_t)len;
+	r = 0;
+out:
+	OPENSSL_free(der);
+	BIO_free(mem);
+	if (f != NULL)
+		fclose(f);
+	return r;
+}
+
 /* Fill the descriptive fields of a key from its certificate. */
 static int
 key_describe(struct token_key *tk, char *err, size_t errlen)
@@ -340,6 +388,9 @@ key_open(struct tokens *t, const struct cfg_key *ck, char *err, size_t errlen)
 	if ((k->cert = key_cert(p11, ck, err, errlen)) == NULL ||
 	    key_describe(k, err, errlen) == -1)
 		return -1;
+	if (ck->chainfile != NULL && key_chain(k, ck->chainfile, err,
+	    errlen) == -1)
+		return -1;
 	return key_selftest(k, ck, err, errlen);
 }
 
@@ -378,6 +429,7 @@ tokens_close(struct tokens *t)
 		EVP_PKEY_free(t->keys[i].pkey);
 		X509_free(t->keys[i].cert);
 		OPENSSL_free(t->keys[i].certder);
+		free(t->keys[i].chainder);
 	}
 	for (size_t i = 0; t->toks != NULL && i < t->ntoks; i++) {
 		free(t->toks[i].module_path);

@@ -33,6 +33,8 @@ struct token_key {
 	X509 *cert;
 	uint8_t *certder;
 	size_t certlen;
+	uint8_t *chainder;	/* Chain certificates, DER back to back */
+	size_t chainlen;
 	char fingerprint[65];	/* SHA-256 of certder, hex */
 	int keytype;		/* enum key_type */
 	int bits;

@@ -28,7 +28,8 @@
 
 enum frame_type {
 	F_HELLO = 1,	/* T_VERSION */
-	F_SIGN,		/* T_KEY T_FORMAT [T_DIGEST] [T_NAME] [T_FLAGS]; fd */
+	F_SIGN,		/* T_KEY T_FORMAT [T_DIGEST] [T_NAME] [T_FLAGS];
+			   artifact fd, and an output fd for module and pe */
 	F_KEYS,		/* - */
 	F_CERT,		/* T_KEY */
 	F_WHOAMI,	/* - */
@@ -65,8 +66,11 @@ enum tlv_tag {
 };
 
 /* T_FLAGS bits of F_SIGN. */
-#define SIGN_F_PEM 0x1u
-#define SIGN_F_ALL 0x1u
+#define SIGN_F_PEM 0x1u		/* cms: PEM instead of DER */
+#define SIGN_F_REPLACE 0x2u	/* module, pe: replace an existing signature */
+#define SIGN_F_APPEND 0x4u	/* pe: add a signature to those present */
+#define SIGN_F_KEYID 0x8u	/* module: signer by subject key identifier */
+#define SIGN_F_ALL 0xfu
 
 struct tlv {
 	uint16_t tag;

@@ -102,9 +102,10 @@ msg_enc_keyinfo_reply(struct buf *b, const struct msg_keyinfo_reply *m)
 	    buf_put_u8(b, m->padding) == -1 ||
 	    buf_put_u8(b, m->default_digest) == -1 ||
 	    buf_put_u32(b, m->formats) == -1 ||
-	    buf_put_u32(b, m->digests) == -1)
+	    buf_put_u32(b, m->digests) == -1 ||
+	    buf_put_bytes(b, m->cert, m->certlen) == -1)
 		return -1;
-	return buf_put_bytes(b, m->cert, m->certlen);
+	return buf_put_bytes(b, m->chain, m->chainlen);
 }
 
 int
@@ -117,7 +118,8 @@ msg_dec_keyinfo_reply(struct buf *b, struct msg_keyinfo_reply *m)
 	    buf_get_u8(b, &m->default_digest) == -1 ||
 	    buf_get_u32(b, &m->formats) == -1 ||
 	    buf_get_u32(b, &m->digests) == -1 ||
-	    buf_get_bytes_ref(b, CERT_DER_MAX, &m->cert, &m->certlen) == -1)
+	    buf_get_bytes_ref(b, CERT_DER_MAX, &m->cert, &m->certlen) == -1 ||
+	    buf_get_bytes_ref(b, CHAIN_DER_MAX, &m->chain, &m->chainlen) == -1)
 		return -1;
 	if (m->status >= ST_COUNT || m->default_digest >= DIG_COUNT ||
 	    m->keytype > KT_EC || m->padding > PAD_PSS)

@@ -26,6 +26,7 @@
 #define MSG_MAX (65536 + 512)
 #define LOG_TEXT_MAX 512
 #define CERT_DER_MAX 16384
+#define CHAIN_DER_MAX 32768
 
 enum msg_type {
 	MSG_READY = 1,
@@ -68,6 +69,8 @@ struct msg_keyinfo_reply {
 	uint32_t digests;		/* DIG_BIT mask */
 	const uint8_t *cert;		/* DER, points into the message */
 	size_t certlen;
+	const uint8_t *chain;		/* DER certificates back to back */
+	size_t chainlen;
 };
 
 struct msg_sign {

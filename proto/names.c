@@ -66,7 +66,7 @@ format_from_name(const char *name)
 int
 format_supported(int fmt)
 {
-	return fmt == FMT_RAW || fmt == FMT_CMS;
+	return fmt >= 0 && fmt < FMT_COUNT;
 }
 
 void

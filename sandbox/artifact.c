@@ -87,3 +87,74 @@ out:
 	EVP_MD_CTX_free(ctx);
 	return r;
 }
+
+int
+artifact_pread(int fd, uint64_t off, void *dst, size_t len)
+{
+	uint8_t *p = dst;
+
+	while (len > 0) {
+		ssize_t n = pread(fd, p, len, (off_t)off);
+
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		off += (uint64_t)n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+artifact_hash_range(int fd, EVP_MD_CTX *ctx, uint64_t off, uint64_t len)
+{
+	static uint8_t chunk[HASH_CHUNK];
+
+	while (len > 0) {
+		size_t n = len < sizeof(chunk) ? (size_t)len : sizeof(chunk);
+
+		if (artifact_pread(fd, off, chunk, n) == -1 ||
+		    EVP_DigestUpdate(ctx, chunk, n) != 1)
+			return -1;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int
+output_write(int outfd, const void *p, size_t len)
+{
+	const uint8_t *b = p;
+
+	while (len > 0) {
+		ssize_t n = write(outfd, b, len);
+
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		b += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+artifact_copy_range(int fd, int outfd, uint64_t off, uint64_t len)
+{
+	static uint8_t chunk[HASH_CHUNK];
+
+	while (len > 0) {
+		size_t n = len < sizeof(chunk) ? (size_t)len : sizeof(chunk);
+
+		if (artifact_pread(fd, off, chunk, n) == -1 ||
+		    output_write(outfd, chunk, n) == -1)
+			return -1;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}

@@ -28,4 +28,20 @@ int artifact_check(int fd, uint64_t max, struct artifact_err *e);
 int artifact_hash(int fd, int digest, uint64_t max, uint8_t *md,
     size_t *mdlen, uint64_t *size, struct artifact_err *e);
 
+/*
+ * Random access to a regular-file artifact (module and pe parsers), and
+ * writing the signed artifact to the client's output descriptor.  All
+ * return 0, or -1 if the range is not there (short file, read error).
+ */
+struct evp_md_ctx_st;
+/* Read exactly len bytes at off. */
+int artifact_pread(int fd, uint64_t off, void *dst, size_t len);
+/* Feed bytes [off, off + len) to ctx. */
+int artifact_hash_range(int fd, struct evp_md_ctx_st *ctx, uint64_t off,
+    uint64_t len);
+/* Copy bytes [off, off + len) to outfd. */
+int artifact_copy_range(int fd, int outfd, uint64_t off, uint64_t len);
+/* Write all of p[0..len) to outfd. */
+int output_write(int outfd, const void *p, size_t len);
+
 #endif

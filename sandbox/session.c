@@ -2,9 +2,11 @@
 #include "sandbox/session.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/pem.h>
@@ -27,8 +29,9 @@
  */
 struct cached_key {
 	char name[KEY_NAME_MAX + 1];
-	struct msg_keyinfo_reply info;	/* cert pointer not used */
+	struct msg_keyinfo_reply info;	/* cert and chain pointers unused */
 	X509 *cert;
+	STACK_OF(X509) *chain;		/* Chain certificates, or NULL */
 };
 
 struct session {
@@ -38,6 +41,7 @@ struct session {
 	struct buf out;
 	struct cached_key keys[KEY_CACHE];
 	size_t nkeys;
+	size_t evict;			/* next entry to reuse when full */
 };
 
 typedef int (*frame_handler)(struct session *, const struct frame *,
@@ -78,19 +82,15 @@ session_hello(struct session *s, const struct frame *f, const int *fds,
 	return reply_status(s, ST_OK, "csignd " CSIGN_VERSION);
 }
 
-/* Load the key's certificate from a KEYINFO reply. */
-static X509 *
-cert_from_keyinfo(const struct msg_keyinfo_reply *k)
+/* Forget a cached key. */
+static void
+key_clear(struct cached_key *c)
 {
-	const unsigned char *p = k->cert;
-
-	return d2i_X509(NULL, &p, (long)k->certlen);
+	X509_free(c->cert);
+	sk_X509_pop_free(c->chain, X509_free);
+	memset(c, 0, sizeof(*c));
 }
 
-/*
- * Ask the monitor about a key (granted or not, its certificate); reply
- * to the client and return NULL if refused.
- */
 /* The cached description of a key, or NULL. */
 static struct cached_key *
 key_cached(struct session *s, const char *name)
@@ -101,53 +101,88 @@ key_cached(struct session *s, const char *name)
 	return NULL;
 }
 
-/* Remember a granted key (when there is room). */
-static void
-key_remember(struct session *s, const char *name,
-    const struct msg_keyinfo_reply *k, X509 *x)
+/* Parse DER certificates back to back (the Chain); NULL chain if none. */
+static int
+chain_parse(const uint8_t *p, size_t len, STACK_OF(X509) **out)
 {
-	struct cached_key *c;
-
-	if (s->nkeys == KEY_CACHE || X509_up_ref(x) != 1)
-		return;
-	c = &s->keys[s->nkeys++];
-	snprintf(c->name, sizeof(c->name), "%s", name);
-	c->info = *k;
-	c->info.cert = NULL;
-	c->info.certlen = 0;
-	c->cert = x;
-}
-
-static X509 *
-session_key(struct session *s, const struct sign_input *in,
-    struct msg_keyinfo_reply *k, struct buf *keep)
-{
-	struct msg_keyinfo m = { .format = FMT_NONE };
-	struct cached_key *c;
+	const unsigned char *q = p, *end = p + len;
 	X509 *x;
 
-	buf_init(keep, 0);
-	if ((c = key_cached(s, in->key)) != NULL &&
-	    X509_up_ref(c->cert) == 1) {
-		*k = c->info;
-		return c->cert;
+	*out = NULL;
+	if (len == 0)
+		return 0;
+	if ((*out = sk_X509_new_null()) == NULL)
+		return -1;
+	while (q < end) {
+		if ((x = d2i_X509(NULL, &q, (long)(end - q))) == NULL ||
+		    !sk_X509_push(*out, x)) {
+			X509_free(x);
+			return -1;
+		}
 	}
+	return 0;
+}
 
-	snprintf(m.key, sizeof(m.key), "%s", in->key);
-	if (in->name != NULL) {
-		m.format = (uint8_t)in->format;
-		snprintf(m.name, sizeof(m.name), "%s", in->name);
+/* Fill cache entry c from a granted KEYINFO reply; -1 if unparsable. */
+static int
+key_fill(struct cached_key *c, const char *name,
+    const struct msg_keyinfo_reply *k)
+{
+	const unsigned char *p = k->cert;
+
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	c->info = *k;
+	c->info.cert = c->info.chain = NULL;
+	c->info.certlen = c->info.chainlen = 0;
+	if ((c->cert = d2i_X509(NULL, &p, (long)k->certlen)) == NULL ||
+	    p != k->cert + k->certlen ||
+	    chain_parse(k->chain, k->chainlen, &c->chain) == -1)
+		return -1;
+	return 0;
+}
+
+/*
+ * The description of a key granted to this session: from the cache, or
+ * asked of the monitor (which audits a refusal; format and name describe
+ * the request for that record).  Replies to the client and returns NULL
+ * if refused.  The cache spares a batch a round trip and a certificate
+ * parse per file; the monitor still checks the grant on every signature.
+ */
+static struct cached_key *
+session_key(struct session *s, const char *key, int format, const char *name)
+{
+	struct msg_keyinfo m = { .format = FMT_NONE };
+	struct msg_keyinfo_reply k;
+	struct cached_key *c;
+	struct buf keep;
+
+	if ((c = key_cached(s, key)) != NULL)
+		return c;
+	snprintf(m.key, sizeof(m.key), "%s", key);
+	if (name != NULL) {
+		m.format = (uint8_t)format;
+		snprintf(m.name, sizeof(m.name), "%s", name);
 	}
-	sandbox_request_keyinfo(&m, k, keep);
-	if (k->status != ST_OK) {
-		reply_status(s, k->status, k->message);
+	sandbox_request_keyinfo(&m, &k, &keep);
+	if (k.status != ST_OK) {
+		reply_status(s, k.status, k.message);
+		buf_free(&keep);
 		return NULL;
 	}
-	if ((x = cert_from_keyinfo(k)) == NULL)
+	if (s->nkeys < KEY_CACHE)
+		c = &s->keys[s->nkeys++];
+	else {
+		c = &s->keys[s->evict];
+		s->evict = (s->evict + 1) % KEY_CACHE;
+		key_clear(c);
+	}
+	if (key_fill(c, key, &k) == -1) {
+		key_clear(c);
+		c = NULL;
 		reply_status(s, ST_INTERNAL, "bad certificate from the monitor");
-	else
-		key_remember(s, in->key, k, x);
-	return x;
+	}
+	buf_free(&keep);
+	return c;
 }
 
 /* Parse the sign request's fields into in; reply and -1 if bad. */
@@ -172,9 +207,49 @@ sign_fields(struct session *s, const struct frame *f, struct sign_input *in,
 	(void)frame_get_u32(f, T_FLAGS, &flags);
 	if (flags & ~SIGN_F_ALL)
 		return reply_status(s, ST_BAD_REQUEST, "unknown flags"), -1;
+	if ((flags & SIGN_F_REPLACE) && (flags & SIGN_F_APPEND))
+		return reply_status(s, ST_BAD_REQUEST, "--replace and "
+		    "--append exclude each other"), -1;
+	in->flags = flags;
 	in->pem = (flags & SIGN_F_PEM) != 0;
 	in->key = key;
 	in->name = name;
+	return 0;
+}
+
+/*
+ * The descriptors of a sign request: the artifact, and for formats that
+ * write a signed artifact, an empty output the client opened for
+ * writing.  Reply and -1 if they are not what the format needs.
+ */
+static int
+sign_fds(struct session *s, struct sign_input *in, const int *fds,
+    size_t nfds)
+{
+	struct artifact_err e;
+	struct stat st;
+	int fl, writes = format_writes_artifact(in->format);
+
+	if (nfds != (writes ? 2u : 1u))
+		return reply_status(s, ST_BAD_REQUEST, writes ?
+		    "this format needs the artifact and an output descriptor" :
+		    "this format needs exactly one artifact descriptor"), -1;
+	if (artifact_check(fds[0], in->max_size, &e) == -1)
+		return reply_status(s, ST_BAD_ARTIFACT, e.msg), -1;
+	in->fd = fds[0];
+	in->outfd = writes ? fds[1] : -1;
+	if (fstat(in->fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		in->fd_is_file = 1;
+		in->size = (uint64_t)st.st_size;
+	}
+	if (!writes)
+		return 0;
+	if (fstat(in->outfd, &st) == -1 ||
+	    (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode)) ||
+	    (fl = fcntl(in->outfd, F_GETFL)) == -1 ||
+	    (fl & O_ACCMODE) == O_RDONLY)
+		return reply_status(s, ST_BAD_REQUEST, "the output must be a "
+		    "file or pipe open for writing"), -1;
 	return 0;
 }
 
@@ -191,9 +266,10 @@ sign_reply(struct session *s, const struct sign_input *in,
 	    frame_add_str(&s->out, T_DIGEST, digest_name(in->digest)) == -1 ||
 	    frame_add_bytes(&s->out, T_ADIGEST, out->adigest,
 		out->adigestlen) == -1 ||
-	    frame_add_u64(&s->out, T_SIZE, out->size) == -1 ||
-	    frame_add_bytes(&s->out, T_SIGNATURE, buf_ptr(&out->data),
-		buf_left(&out->data)) == -1)
+	    frame_add_u64(&s->out, T_SIZE, in->outfd != -1 ? out->written :
+		out->size) == -1 ||
+	    (in->outfd == -1 && frame_add_bytes(&s->out, T_SIGNATURE,
+		buf_ptr(&out->data), buf_left(&out->data)) == -1))
 		return reply_status(s, ST_INTERNAL, "output too large");
 	return session_send(s);
 }
@@ -201,15 +277,19 @@ sign_reply(struct session *s, const struct sign_input *in,
 /* Run the builder once the key, digest and artifact are settled. */
 static int
 sign_build(struct session *s, struct sign_input *in, const char *digest,
-    const struct msg_keyinfo_reply *k)
+    const struct cached_key *c)
 {
 	struct sign_output out = { .status = ST_OK };
 	int r;
 
-	in->digest = digest[0] ? digest_from_name(digest) : k->default_digest;
+	in->digest = digest[0] ? digest_from_name(digest) :
+	    c->info.default_digest;
 	if (in->digest == -1)
 		return reply_status(s, ST_BAD_REQUEST, "unknown digest");
-	in->padding = k->padding;
+	in->padding = c->info.padding;
+	in->keytype = c->info.keytype;
+	in->cert = c->cert;
+	in->chain = c->chain;
 	in->pub = X509_get0_pubkey(in->cert);
 	buf_init(&out.data, FRAME_MAX);
 	if (in->pub != NULL)
@@ -226,11 +306,9 @@ session_sign(struct session *s, const struct frame *f, const int *fds,
     size_t nfds)
 {
 	char key[KEY_NAME_MAX + 1], name[ARTIFACT_NAME_MAX + 1], digest[17];
-	struct sign_input in = { .max_size = s->info->max_artifact };
-	struct msg_keyinfo_reply k;
-	struct artifact_err e;
-	struct buf keep;
-	int r;
+	struct sign_input in = { .max_size = s->info->max_artifact,
+		.fd = -1, .outfd = -1 };
+	struct cached_key *c;
 
 #ifdef CSIGN_TEST_HOOKS
 	char hook[33], msg[128];
@@ -239,22 +317,12 @@ session_sign(struct session *s, const struct frame *f, const int *fds,
 		return reply_status(s, ST_INTERNAL, msg);
 	}
 #endif
-	if (nfds != 1)
-		return reply_status(s, ST_BAD_REQUEST, "sign needs exactly one "
-		    "artifact descriptor");
-	if (sign_fields(s, f, &in, key, name, digest) == -1)
+	if (sign_fields(s, f, &in, key, name, digest) == -1 ||
+	    sign_fds(s, &in, fds, nfds) == -1)
 		return 0;
-	if (artifact_check(fds[0], in.max_size, &e) == -1)
-		return reply_status(s, ST_BAD_ARTIFACT, e.msg);
-	in.fd = fds[0];
-	if ((in.cert = session_key(s, &in, &k, &keep)) == NULL) {
-		buf_free(&keep);
+	if ((c = session_key(s, key, in.format, name)) == NULL)
 		return 0;
-	}
-	r = sign_build(s, &in, digest, &k);
-	X509_free(in.cert);
-	buf_free(&keep);
-	return r;
+	return sign_build(s, &in, digest, c);
 }
 
 static int
@@ -262,22 +330,18 @@ session_cert(struct session *s, const struct frame *f, const int *fds,
     size_t nfds)
 {
 	char key[KEY_NAME_MAX + 1], *pem = NULL;
-	struct sign_input in = { .key = key };
-	struct msg_keyinfo_reply k;
-	struct buf keep;
+	struct cached_key *c;
 	BIO *b = NULL;
-	X509 *x;
 	long n;
 	int r;
 
 	(void)fds;
 	if (nfds != 0 || frame_get_str(f, T_KEY, key, sizeof(key)) == -1)
 		return reply_status(s, ST_BAD_REQUEST, "bad cert request");
-	if ((x = session_key(s, &in, &k, &keep)) == NULL) {
-		buf_free(&keep);
+	if ((c = session_key(s, key, FMT_NONE, NULL)) == NULL)
 		return 0;
-	}
-	if ((b = BIO_new(BIO_s_mem())) == NULL || PEM_write_bio_X509(b, x) != 1 ||
+	if ((b = BIO_new(BIO_s_mem())) == NULL ||
+	    PEM_write_bio_X509(b, c->cert) != 1 ||
 	    (n = BIO_get_mem_data(b, &pem)) <= 0 ||
 	    frame_begin(&s->out, F_REPLY) == -1 ||
 	    frame_add_u32(&s->out, T_STATUS, ST_OK) == -1 ||
@@ -287,8 +351,6 @@ session_cert(struct session *s, const struct frame *f, const int *fds,
 	else
 		r = session_send(s);
 	BIO_free(b);
-	X509_free(x);
-	buf_free(&keep);
 	return r;
 }
 
@@ -403,6 +465,6 @@ session_serve(int client, const struct msg_session *info)
 	buf_free(&in);
 	buf_free(&s.out);
 	for (size_t i = 0; i < s.nkeys; i++)
-		X509_free(s.keys[i].cert);
+		key_clear(&s.keys[i]);
 	free(f);
 }

@@ -7,7 +7,8 @@
  * contentType, signingTime and messageDigest); the signature over the
  * DER of the signed attributes is made by the monitor on the token and put
  * in place here.  The private key never comes near this process: the
- * SignerInfo is created with the certificate's public key.
+ * SignerInfo is created with the certificate's public key.  The Chain
+ * certificates of the key, if any, go in with the signer's certificate.
  */
 #include <string.h>
 
@@ -150,6 +151,9 @@ cms_signer(CMS_ContentInfo *cms, const struct sign_input *in,
 		return NULL;
 	if (in->padding == PAD_PSS && cms_set_pss(si, digest_md(in->digest)))
 		return NULL;
+	for (int i = 0; in->chain != NULL && i < sk_X509_num(in->chain); i++)
+		if (CMS_add1_cert(cms, sk_X509_value(in->chain, i)) != 1)
+			return NULL;
 	return si;
 }
 

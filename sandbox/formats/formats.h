@@ -18,22 +18,35 @@
 /* What the session has established before a format runs. */
 struct sign_input {
 	int fd;				/* the artifact */
+	int outfd;			/* output of artifact-writing formats,
+					   else -1 */
+	int fd_is_file;			/* fd is a regular file of size bytes */
+	uint64_t size;
 	const char *name;		/* artifact name as given */
 	const char *key;		/* key name */
 	int format;
 	int digest;
 	int padding;
-	int pem;			/* PEM output requested */
+	int keytype;			/* enum key_type */
+	int pem;			/* PEM output requested (SIGN_F_PEM) */
+	unsigned flags;			/* SIGN_F_* of the request */
 	uint64_t max_size;
 	X509 *cert;			/* the key's certificate */
 	EVP_PKEY *pub;			/* its public key */
+	STACK_OF(X509) *chain;		/* further certificates (Chain), or
+					   NULL */
 };
 
-/* What a format produced, or why it failed. */
+/*
+ * What a format produced, or why it failed.  Detached formats leave their
+ * output in data (sent back in the reply); artifact-writing formats write
+ * the signed artifact to in->outfd and count it in written.
+ */
 struct sign_output {
 	int status;			/* enum csign_status */
 	char message[MESSAGE_MAX + 1];
 	struct buf data;		/* the output bytes */
+	uint64_t written;		/* bytes written to in->outfd */
 	uint8_t adigest[DIGEST_MAX];	/* artifact digest */
 	size_t adigestlen;
 	uint64_t size;
@@ -43,9 +56,14 @@ typedef int (*format_fn)(const struct sign_input *, struct sign_output *);
 
 /* The builder for a format, or NULL if this build has none. */
 format_fn format_builder(int format);
+/* 1 if the format writes a signed artifact to an output descriptor. */
+int format_writes_artifact(int format);
 
 int format_raw(const struct sign_input *in, struct sign_output *out);
 int format_cms(const struct sign_input *in, struct sign_output *out);
+int format_module(const struct sign_input *in, struct sign_output *out);
+int format_pe(const struct sign_input *in, struct sign_output *out);
+int format_ima(const struct sign_input *in, struct sign_output *out);
 
 /* Set out's status and message; returns -1 for "return sign_fail(...)". */
 int sign_fail(struct sign_output *out, int status, const char *fmt, ...)

@@ -6,7 +6,7 @@
 # those users with runuser, and outputs checked with openssl.
 
 IT_PREFIX=csign-it
-IT_SIGNERS=$IT_PREFIX-signers	# granted rsa, ec, pss, p384, rawkey
+IT_SIGNERS=$IT_PREFIX-signers	# granted every key of it_config
 IT_RAWONLY=$IT_PREFIX-rawonly	# granted rawkey (raw only)
 ALICE=$IT_PREFIX-alice		# in $IT_SIGNERS (supplementary)
 BOB=$IT_PREFIX-bob		# in no granted group
@@ -128,8 +128,39 @@ Key rawkey
     Label rsa2048
     Certificate $T/rsa2048.crt
     Formats raw
+Key kmod
+    Token hsm0
+    Label rsa2048
+    Certificate $T/rsa2048.crt
+    Formats module
+    Digest sha256 sha384 sha512
+Key kmod4096
+    Token hsm0
+    Label rsa4096
+    Certificate $T/rsa4096.crt
+    Formats module
+    Digest sha256 sha384 sha512
+Key efi
+    Token hsm0
+    Label rsa2048
+    Certificate $T/rsa2048.crt
+    Chain $T/ca.crt
+    Formats pe
+    Digest sha256 sha384 sha512
+Key ima-rsa
+    Token hsm0
+    Label rsa2048
+    Certificate $T/rsa2048.crt
+    Formats ima
+    Digest sha256 sha384 sha512
+Key ima-ec
+    Token hsm0
+    Label p256
+    Certificate $T/p256.crt
+    Formats ima
+    Digest sha256 sha384 sha512
 
-Allow group $IT_SIGNERS keys rsa ec pss p384 rawkey
+Allow group $IT_SIGNERS keys rsa ec pss p384 rawkey kmod kmod4096 efi ima-rsa ima-ec
 Allow group $IT_RAWONLY keys rawkey
 ${1:-}
 CONF

@@ -295,10 +295,15 @@ t_shutdown() {
 	grep -q "$PIN" "$T/csignd.log" && fail "PIN appears in the log" || ok
 }
 
-for t in t_raw_signatures t_cms_signatures t_batch t_denied t_format_binding \
-    t_queries t_bad_artifacts t_malformed_frames t_child_killed t_seccomp \
-    t_sandbox_status t_config_check t_pinfile_mode t_reload t_audit \
-    t_shutdown; do
+# Format and feature suites add their cases from cases/*.sh: each file
+# defines t_* functions and appends their names to CASES.
+CASES="t_raw_signatures t_cms_signatures t_batch t_denied t_format_binding
+t_queries t_bad_artifacts t_malformed_frames t_child_killed t_seccomp
+t_sandbox_status t_config_check t_pinfile_mode t_reload t_audit"
+for f in tests/integration/cases/*.sh; do
+	[ -f "$f" ] && . "$f"
+done
+for t in $CASES t_shutdown; do
 	$t
 done
 echo "integration: $passed passed, $failed failed"

@@ -2,7 +2,8 @@
 # Create a throwaway SoftHSM2 token with demo/test keys in directory $1:
 #   token label "csign", user PIN in $1/hsm.pin (mode 0600)
 #   rsa2048 (id 01) RSA-2048, p256 (id 02) EC P-256, rsapss (id 03) RSA-2048,
-#   p384 (id 04) EC P-384 (its certificate also stored on the token);
+#   p384 (id 04) EC P-384 (its certificate also stored on the token),
+#   rsa4096 (id 05) RSA-4096;
 #   certificates $1/<label>.crt, signed by a test CA
 #   ($1/ca.crt) so that `openssl cms -verify -CAfile ca.crt` has a chain.
 # Prints the SOFTHSM2_CONF path.  Keys are generated with openssl and
@@ -55,6 +56,7 @@ mkkey rsa2048 01 -algorithm RSA -pkeyopt rsa_keygen_bits:2048
 mkkey p256 02 -algorithm EC -pkeyopt ec_paramgen_curve:P-256
 mkkey rsapss 03 -algorithm RSA -pkeyopt rsa_keygen_bits:2048
 mkkey p384 04 -algorithm EC -pkeyopt ec_paramgen_curve:P-384
+mkkey rsa4096 05 -algorithm RSA -pkeyopt rsa_keygen_bits:4096
 # p384's certificate also lives on the token (Certificate token).
 openssl x509 -in p384.crt -outform DER -out p384.der
 pkcs11-tool --module /usr/lib/softhsm/libsofthsm2.so --token-label csign \

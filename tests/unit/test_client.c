@@ -309,7 +309,8 @@ test_usage_lists_every_command(void **state)
 {
 	static const char *const cmds[] = {
 		("csign-client sign -k key -f format [-d digest] [-o out] "
-		 "[--pem] file ...\n"),
+		 "[--pem]\n                    [--replace | --append] [--keyid] "
+		 "file ...\n"),
 		"csign-client keys\n", "csign-client cert [-o out] key\n",
 		"csign-client whoami\n", "csign-client status\n",
 		"csign-client -h | --help | --version\n",
@@ -336,20 +337,33 @@ test_output_path_derivation(void **state)
 	char p[64];
 
 	(void)state;
-	assert_int_equal(cl_sign_output("a.ko", NULL, p, sizeof(p)), 0);
+	assert_int_equal(cl_sign_output("a.ko", NULL, "cms", p, sizeof(p)), 0);
 	assert_string_equal(p, "a.ko.sig");
-	assert_int_equal(cl_sign_output("d/a.ko", NULL, p, sizeof(p)), 0);
+	assert_int_equal(cl_sign_output("d/a.ko", NULL, "cms", p, sizeof(p)), 0);
 	assert_string_equal(p, "d/a.ko.sig");
-	assert_int_equal(cl_sign_output("a.ko", "o.sig", p, sizeof(p)), 0);
+	assert_int_equal(cl_sign_output("a.ko", "o.sig", "cms", p, sizeof(p)), 0);
 	assert_string_equal(p, "o.sig");
-	assert_int_equal(cl_sign_output("a.ko", "-", p, sizeof(p)), 0);
+	assert_int_equal(cl_sign_output("a.ko", "-", "cms", p, sizeof(p)), 0);
 	assert_string_equal(p, "");
-	assert_int_equal(cl_sign_output("-", NULL, p, sizeof(p)), 0);
+	assert_int_equal(cl_sign_output("-", NULL, "cms", p, sizeof(p)), 0);
 	assert_string_equal(p, "");
-	assert_int_equal(cl_sign_output("-", "x", p, sizeof(p)), 0);
+	assert_int_equal(cl_sign_output("-", "x", "cms", p, sizeof(p)), 0);
 	assert_string_equal(p, "x");
-	assert_int_equal(cl_sign_output("12345678", NULL, p, 12), -1);
-	assert_int_equal(cl_sign_output("1234567", NULL, p, 12), 0);
+	assert_int_equal(cl_sign_output("12345678", NULL, "cms", p, 12), -1);
+	assert_int_equal(cl_sign_output("1234567", NULL, "cms", p, 12), 0);
+	/* Formats whose output is a signed artifact: like sign-file, sbsign. */
+	assert_int_equal(cl_sign_output("d/a.ko", NULL, "module", p,
+	    sizeof(p)), 0);
+	assert_string_equal(p, "d/a.ko");
+	assert_int_equal(cl_sign_output("a.efi", NULL, "pe", p, sizeof(p)), 0);
+	assert_string_equal(p, "a.efi.signed");
+	assert_int_equal(cl_sign_output("a.efi", NULL, "ima", p, sizeof(p)),
+	    0);
+	assert_string_equal(p, "a.efi.sig");
+	assert_int_equal(cl_format_writes_artifact("module"), 1);
+	assert_int_equal(cl_format_writes_artifact("pe"), 1);
+	assert_int_equal(cl_format_writes_artifact("ima"), 0);
+	assert_int_equal(cl_format_writes_artifact("cms"), 0);
 }
 
 static void
@@ -1044,7 +1058,7 @@ test_sign_writes_the_returned_signature(void **state)
 	assert_int_equal(write(fd, "module", 6), 6);
 	close(fd);
 	o.key = "kmod";
-	o.format = "module";
+	o.format = "cms";
 	o.files = files;
 	o.nfiles = 1;
 	o.out_mode = 0644;

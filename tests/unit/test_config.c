@@ -831,11 +831,20 @@ test_unknown_format_is_an_error(void **state)
 }
 
 static void
-test_unsupported_format_is_an_error(void **state)
+test_every_format_and_a_chain_are_accepted(void **state)
 {
+	struct config *cfg;
+
 	(void)state;
-	assert_load_error(TOKEN_OK "Key k1\n\tFormats raw pe\n", 6,
-	    "format 'pe' is not supported by this build");
+	cfg = load_ok(TOKEN_OK "Key k1\n\tToken hsm0\n\tLabel k\n"
+	    "\tFormats raw cms module pe ima\n\tChain /etc/csign/ca.pem\n");
+	assert_int_equal(cfg->keys[0].formats, FMT_BIT(FMT_RAW) |
+	    FMT_BIT(FMT_CMS) | FMT_BIT(FMT_MODULE) | FMT_BIT(FMT_PE) |
+	    FMT_BIT(FMT_IMA));
+	assert_string_equal(cfg->keys[0].chainfile, "/etc/csign/ca.pem");
+	config_free(cfg);
+	assert_load_error(TOKEN_OK "Key k1\n\tChain relative.pem\n", 6,
+	    "Chain must be an absolute path");
 }
 
 static void
@@ -1064,7 +1073,7 @@ main(void)
 		    test_allow_syntax_errors_show_the_expected_form),
 		cmocka_unit_test(test_allow_with_too_many_keys_is_an_error),
 		cmocka_unit_test(test_unknown_format_is_an_error),
-		cmocka_unit_test(test_unsupported_format_is_an_error),
+		cmocka_unit_test(test_every_format_and_a_chain_are_accepted),
 		cmocka_unit_test(test_unknown_digest_is_an_error),
 		cmocka_unit_test(test_unknown_padding_is_an_error),
 		cmocka_unit_test(test_bad_id_is_an_error),

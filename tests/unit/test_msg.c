@@ -67,7 +67,8 @@ enc_keyinfo_reply(struct buf *b)
 		.default_digest = DIG_SHA384,
 		.formats = FMT_BIT(FMT_RAW) | FMT_BIT(FMT_CMS),
 		.digests = DIG_BIT(DIG_SHA256) | DIG_BIT(DIG_SHA384),
-		.cert = cert_der, .certlen = sizeof(cert_der) };
+		.cert = cert_der, .certlen = sizeof(cert_der),
+		.chain = cert_der, .chainlen = sizeof(cert_der) };
 
 	assert_int_equal(msg_enc_keyinfo_reply(b, &m), 0);
 }
@@ -367,7 +368,7 @@ test_keyinfo_reply_round_trips(void **state)
 	assert_memory_equal(d_kreply.cert, cert_der, sizeof(cert_der));
 	/* The certificate is a reference into the message. */
 	assert_true(d_kreply.cert > b.data &&
-	    d_kreply.cert + d_kreply.certlen == b.data + b.len);
+	    d_kreply.chain + d_kreply.chainlen == b.data + b.len);
 	buf_free(&b);
 }
 
@@ -639,6 +640,7 @@ keyinfo_reply_with_lens(struct buf *b, size_t msglen, size_t certlen)
 	assert_int_equal(buf_put_u32(b, 1), 0);
 	assert_int_equal(buf_put_u32(b, 1), 0);
 	put_fill(b, certlen, 0x30);
+	put_fill(b, 0, 0x30);	/* no chain */
 }
 
 static void

@@ -43,6 +43,9 @@ struct csignd {
 	struct event *ev_signals[5];
 	struct event *ev_drain;
 	struct event *ev_respawn;	/* retry spawning after failures */
+	struct event *ev_tick;		/* once a second: token recovery */
+	time_t recover_at;		/* next login attempt after a loss */
+	unsigned recover_delay;		/* seconds, doubling to 30 */
 
 	TAILQ_HEAD(, child) children;
 	TAILQ_HEAD(, waiting) waiting;

@@ -171,6 +171,7 @@ shutdown_all(struct csignd *d)
 	event_free(d->ev_listen);
 	event_free(d->ev_signer);
 	event_free(d->ev_audit);
+	event_free(d->ev_tick);
 	if (d->ev_drain != NULL)
 		event_free(d->ev_drain);
 	event_base_free(d->base);

@@ -217,6 +217,7 @@ server_drain(struct csignd *d)
 	log_info("shutting down: no new clients, finishing %zu sessions",
 	    d->nsessions);
 	event_del(d->ev_listen);
+	event_del(d->ev_tick);
 	close(d->listen_fd);
 	d->listen_fd = -1;
 	while ((w = TAILQ_FIRST(&d->waiting)) != NULL) {
@@ -250,6 +251,42 @@ server_signal(evutil_socket_t sig, short what, void *arg)
 		pool_reap(d);
 		break;
 	}
+}
+
+/*
+ * A token was lost: log in again once no signature is in flight, with a
+ * growing delay between attempts (1 s doubling to 30 s).  Requests are
+ * answered "token unavailable" meanwhile; a refused PIN is never retried.
+ */
+static void
+server_recover_tokens(struct csignd *d)
+{
+	char err[CONFIG_ERR_MAX];
+	time_t now = time(NULL);
+
+	if (d->draining || !tokens_need_recovery(d->tokens) ||
+	    signer_busy(d->signer) > 0 || now < d->recover_at)
+		return;
+	if (tokens_reopen(d->tokens, d->cfg, err, sizeof(err)) == 0) {
+		log_info("token session restored: logged in again");
+		server_audit_event(d, "token", "ok", "logged in again");
+		d->recover_delay = 0;
+		return;
+	}
+	d->recover_delay = d->recover_delay == 0 ? 1 :
+	    d->recover_delay >= 16 ? 30 : d->recover_delay * 2;
+	d->recover_at = now + d->recover_delay;
+	log_warnx("token still unavailable (%s); next login attempt in %us",
+	    err, d->recover_delay);
+}
+
+/* Once a second: housekeeping that does not belong to any request. */
+static void
+server_tick(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	server_recover_tokens(arg);
 }
 
 /* The signer or the audit writer has finished work for the loop. */
@@ -287,9 +324,13 @@ server_start_events(struct csignd *d)
 	    EV_READ | EV_PERSIST, server_audit_ready, d);
 	if (d->ev_listen == NULL || d->ev_signer == NULL || d->ev_audit == NULL)
 		fatalx("event_new");
+	d->ev_tick = event_new(d->base, -1, EV_PERSIST, server_tick, d);
+	if (d->ev_tick == NULL)
+		fatalx("event_new");
 	event_add(d->ev_listen, NULL);
 	event_add(d->ev_signer, NULL);
 	event_add(d->ev_audit, NULL);
+	event_add(d->ev_tick, &(struct timeval){ .tv_sec = 1 });
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
 		d->ev_signals[i] = evsignal_new(d->base, sigs[i], server_signal, d);
 		if (d->ev_signals[i] == NULL || evsignal_add(d->ev_signals[i],

@@ -394,8 +394,12 @@ key_open(struct tokens *t, const struct cfg_key *ck, char *err, size_t errlen)
 	return key_selftest(k, ck, err, errlen);
 }
 
-struct tokens *
-tokens_open(const struct config *cfg, char *err, size_t errlen)
+/*
+ * Open every token and key of cfg.  *locked is set when a login was
+ * refused (wrong PIN, locked token): that is never retried.
+ */
+static struct tokens *
+tokens_build(const struct config *cfg, char *err, size_t errlen, int *locked)
 {
 	struct tokens *t;
 
@@ -416,8 +420,92 @@ tokens_open(const struct config *cfg, char *err, size_t errlen)
 			goto fail;
 	return t;
 fail:
+	for (size_t i = 0; i < t->ntoks; i++)
+		if (atomic_load(&t->toks[i].state) == TOKEN_LOCKED)
+			*locked = 1;
 	tokens_close(t);
 	return NULL;
+}
+
+struct tokens *
+tokens_open(const struct config *cfg, char *err, size_t errlen)
+{
+	int locked = 0;
+
+	return tokens_build(cfg, err, errlen, &locked);
+}
+
+/*
+ * Drop every PKCS#11 handle (keys, sessions, modules) but keep the token
+ * names, so that status still answers while the tokens are away.
+ */
+static void
+tokens_release(struct tokens *t, enum token_state state)
+{
+	for (size_t i = 0; i < t->nkeys; i++) {
+		EVP_PKEY_free(t->keys[i].pkey);
+		X509_free(t->keys[i].cert);
+		OPENSSL_free(t->keys[i].certder);
+		free(t->keys[i].chainder);
+	}
+	t->nkeys = 0;
+	for (size_t i = 0; i < t->nmods; i++) {
+		PKCS11_release_all_slots(t->mods[i].ctx, t->mods[i].slots,
+		    t->mods[i].nslots);
+		PKCS11_CTX_unload(t->mods[i].ctx);
+		PKCS11_CTX_free(t->mods[i].ctx);
+		free(t->mods[i].path);
+	}
+	t->nmods = 0;
+	for (size_t i = 0; i < t->ntoks; i++) {
+		t->toks[i].mod = NULL;
+		t->toks[i].slot = NULL;
+		t->toks[i].keys = NULL;
+		t->toks[i].nkeys = 0;
+		atomic_store(&t->toks[i].state, state);
+	}
+	ERR_clear_error();
+}
+
+int
+tokens_reopen(struct tokens *t, const struct config *cfg, char *err,
+    size_t errlen)
+{
+	struct tokens *n;
+	int locked = 0;
+
+	tokens_release(t, TOKEN_UNAVAILABLE);
+	if ((n = tokens_build(cfg, err, errlen, &locked)) == NULL) {
+		if (locked)
+			tokens_release(t, TOKEN_LOCKED);
+		return -1;
+	}
+	for (size_t i = 0; i < t->ntoks; i++) {
+		free(t->toks[i].module_path);
+		free(t->toks[i].label);
+	}
+	free(t->keys);
+	free(t->toks);
+	free(t->mods);
+	*t = *n;
+	free(n);
+	return 0;
+}
+
+int
+tokens_need_recovery(const struct tokens *t)
+{
+	int lost = 0;
+
+	for (size_t i = 0; i < t->ntoks; i++) {
+		int st = atomic_load(&t->toks[i].state);
+
+		if (st == TOKEN_LOCKED)
+			return 0;	/* a refused PIN is never retried */
+		if (st == TOKEN_UNAVAILABLE)
+			lost = 1;
+	}
+	return lost;
 }
 
 void
@@ -425,22 +513,11 @@ tokens_close(struct tokens *t)
 {
 	if (t == NULL)
 		return;
-	for (size_t i = 0; t->keys != NULL && i < t->nkeys; i++) {
-		EVP_PKEY_free(t->keys[i].pkey);
-		X509_free(t->keys[i].cert);
-		OPENSSL_free(t->keys[i].certder);
-		free(t->keys[i].chainder);
-	}
+	if (t->keys != NULL && t->toks != NULL && t->mods != NULL)
+		tokens_release(t, TOKEN_UNAVAILABLE);
 	for (size_t i = 0; t->toks != NULL && i < t->ntoks; i++) {
 		free(t->toks[i].module_path);
 		free(t->toks[i].label);
-	}
-	for (size_t i = 0; t->mods != NULL && i < t->nmods; i++) {
-		PKCS11_release_all_slots(t->mods[i].ctx, t->mods[i].slots,
-		    t->mods[i].nslots);
-		PKCS11_CTX_unload(t->mods[i].ctx);
-		PKCS11_CTX_free(t->mods[i].ctx);
-		free(t->mods[i].path);
 	}
 	free(t->keys);
 	free(t->toks);
@@ -522,17 +599,15 @@ token_key_state(const struct token_key *k)
 }
 
 /*
- * After a failed operation: if the token no longer reports a logged-in
- * session, the device or session is gone; mark it unavailable so that
- * requests fail fast instead of each waiting on a dead token.
+ * After a failed operation (the monitor only asks for well-formed
+ * signatures, so a failure is the token's): mark the token unavailable so
+ * that requests fail fast, and let the monitor log in again
+ * (tokens_reopen) once no signature is in flight.
  */
 static void
 token_health(struct token *tk)
 {
-	int in = 0;
-
-	if (PKCS11_is_logged_in(tk->slot, 0, &in) != 0 || !in)
-		atomic_store(&tk->state, TOKEN_UNAVAILABLE);
+	atomic_store(&tk->state, TOKEN_UNAVAILABLE);
 	ERR_clear_error();
 }
 

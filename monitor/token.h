@@ -56,6 +56,16 @@ void tokens_close(struct tokens *t);
 int tokens_check_config(struct tokens *t, const struct config *cfg,
     char *err, size_t errlen);
 
+/*
+ * Log in again after a lost token: drop every handle of t and open the
+ * tokens and keys of cfg anew.  Only while no signature is in flight.
+ * 0, or -1 with err set (t then answers status, with no keys).
+ */
+int tokens_reopen(struct tokens *t, const struct config *cfg, char *err,
+    size_t errlen);
+/* 1 if a token is unavailable and none was refused its PIN. */
+int tokens_need_recovery(const struct tokens *t);
+
 const struct token_key *tokens_find_key(const struct tokens *t,
     const char *name);
 size_t tokens_count(const struct tokens *t);

@@ -1,9 +1,253 @@
-/* module.c: placeholder until the module format lands. */
+/*
+ * module.c: a Linux kernel module with an appended signature, the same
+ * bytes that the kernel's scripts/sign-file writes for the same RSA key
+ * and certificate:
+ *     module | PKCS#7 DER | struct module_signature | magic
+ * (see elf.h for the trailer).  sign-file signs without signed attributes,
+ * so the signature is over the digest of the module itself; the monitor
+ * signs that digest and the PKCS#7 is built here around the certificate's
+ * public key, as cms.c does.
+ *
+ * Order matters: everything that can be refused (the request, the ELF
+ * checks, an old signature, the PKCS#7 skeleton) is refused before the
+ * token signs, so that no audited signature is wasted; and the module is
+ * hashed a second time as it is copied to the output, so that the bytes
+ * written are the bytes that were signed even if the file changes.
+ */
+#include <limits.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <openssl/cms.h>
+
+#include "common/sigcheck.h"
+#include "proto/frame.h"
+#include "sandbox/artifact.h"
+#include "sandbox/formats/elf.h"
 #include "sandbox/formats/formats.h"
+
+#define MODSIG_CMS_MAX 65536	/* no certificates: a name, a signature */
+#define COPY_CHUNK (64u << 10)
+
+CMS_ContentInfo *
+modsig_cms_new(X509 *cert, EVP_PKEY *pub, int digest, int keyid)
+{
+	/* sign-file's flags, plus CMS_PARTIAL: the token signs, not us. */
+	const unsigned int cflags = CMS_NOCERTS | CMS_PARTIAL | CMS_BINARY |
+	    CMS_DETACHED | CMS_STREAM;
+	const unsigned int sflags = CMS_NOCERTS | CMS_BINARY |
+	    CMS_NOSMIMECAP | CMS_NOATTR | CMS_PARTIAL |
+	    (keyid ? CMS_USE_KEYID : 0);
+	CMS_ContentInfo *cms;
+
+	if (digest_md(digest) == NULL ||
+	    (cms = CMS_sign(NULL, NULL, NULL, NULL, cflags)) == NULL)
+		return NULL;
+	if (CMS_add1_signer(cms, cert, pub, digest_md(digest), sflags) ==
+	    NULL) {
+		CMS_ContentInfo_free(cms);
+		return NULL;
+	}
+	return cms;
+}
+
+int
+modsig_cms_der(CMS_ContentInfo *cms, const uint8_t *sig, size_t siglen,
+    struct buf *der)
+{
+	STACK_OF(CMS_SignerInfo) *sis = CMS_get0_SignerInfos(cms);
+	unsigned char *p = NULL;
+	CMS_SignerInfo *si;
+	int n, r = -1;
+
+	if (sis == NULL || sk_CMS_SignerInfo_num(sis) != 1 ||
+	    (si = sk_CMS_SignerInfo_value(sis, 0)) == NULL ||
+	    siglen > INT_MAX ||
+	    ASN1_STRING_set(CMS_SignerInfo_get0_signature(si), sig,
+	    (int)siglen) != 1)
+		return -1;
+	if ((n = i2d_CMS_ContentInfo(cms, &p)) > 0 &&
+	    buf_put(der, p, (size_t)n) == 0)
+		r = 0;
+	OPENSSL_free(p);
+	return r;
+}
+
+/* 1 if descriptors a and b are the same file. */
+static int
+same_file(int a, int b)
+{
+	struct stat sa, sb;
+
+	return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 &&
+	    sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+/* What the request itself must satisfy, before any byte is read. */
+static int
+module_check_request(const struct sign_input *in, struct sign_output *out)
+{
+	if (!in->fd_is_file)
+		return sign_fail(out, ST_BAD_ARTIFACT, "a kernel module must "
+		    "be a regular file, not a pipe");
+	if (in->outfd < 0)
+		return sign_fail(out, ST_BAD_REQUEST, "module signing needs an "
+		    "output descriptor");
+	if (in->pem || (in->flags & SIGN_F_APPEND))
+		return sign_fail(out, ST_BAD_REQUEST, "--pem and --append do "
+		    "not apply to module signatures");
+	if (in->padding == PAD_PSS)
+		return sign_fail(out, ST_BAD_REQUEST, "key %s uses RSA-PSS; "
+		    "kernel module signatures use RSA PKCS#1 v1.5 or ECDSA",
+		    in->key);
+	if ((in->flags & SIGN_F_KEYID) &&
+	    X509_get0_subject_key_id(in->cert) == NULL)
+		return sign_fail(out, ST_BAD_REQUEST, "--keyid: the certificate "
+		    "of key %s has no subject key identifier", in->key);
+	if (same_file(in->fd, in->outfd))
+		return sign_fail(out, ST_BAD_REQUEST, "the output descriptor "
+		    "is the module itself");
+	return 0;
+}
+
+/*
+ * The length of the module to sign: the whole file, or the file without
+ * its old signatures with --replace; then the ELF checks on those bytes.
+ */
+static int
+module_body(const struct sign_input *in, struct sign_output *out,
+    uint64_t *body)
+{
+	struct artifact_err e;
+	struct elf_module m;
+	int n;
+
+	if (modsig_strip(in->fd, in->size, body, &n, &e) == -1)
+		return sign_fail(out, ST_BAD_ARTIFACT, "%s", e.msg);
+	if (n > 0 && !(in->flags & SIGN_F_REPLACE))
+		return sign_fail(out, ST_BAD_ARTIFACT, "the module already "
+		    "carries a signature (--replace replaces it)");
+	if (elf_check_module(in->fd, *body, &m, &e) == -1)
+		return sign_fail(out, ST_BAD_ARTIFACT, "%s", e.msg);
+	return 0;
+}
+
+/* Digest of bytes [0, len) of fd into md; 0 or -1. */
+static int
+module_digest(int fd, int digest, uint64_t len, EVP_MD_CTX *ctx, uint8_t *md,
+    size_t *mdlen)
+{
+	unsigned int n = 0;
+
+	if (EVP_DigestInit_ex(ctx, digest_md(digest), NULL) != 1 ||
+	    artifact_hash_range(fd, ctx, 0, len) == -1 ||
+	    EVP_DigestFinal_ex(ctx, md, &n) != 1)
+		return -1;
+	*mdlen = n;
+	return 0;
+}
+
+/* The digest of the module bytes that get signed: what is audited. */
+static int
+module_hash(const struct sign_input *in, struct sign_output *out,
+    uint64_t body)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	int r;
+
+	r = ctx == NULL ? -1 : module_digest(in->fd, in->digest, body, ctx,
+	    out->adigest, &out->adigestlen);
+	EVP_MD_CTX_free(ctx);
+	out->size = body;
+	if (r == -1)
+		return sign_fail(out, ST_BAD_ARTIFACT, "cannot read the module "
+		    "(did it shrink?)");
+	return 0;
+}
+
+/* Copy [0, body) to the output, hashing it again as it goes. */
+static int
+module_copy_hashed(const struct sign_input *in, uint64_t body,
+    EVP_MD_CTX *ctx, uint8_t *md, size_t *mdlen)
+{
+	static uint8_t chunk[COPY_CHUNK];
+	unsigned int n = 0;
+
+	if (EVP_DigestInit_ex(ctx, digest_md(in->digest), NULL) != 1)
+		return -1;
+	for (uint64_t off = 0; off < body;) {
+		size_t len = body - off < sizeof(chunk) ?
+		    (size_t)(body - off) : sizeof(chunk);
+
+		if (artifact_pread(in->fd, off, chunk, len) == -1 ||
+		    EVP_DigestUpdate(ctx, chunk, len) != 1 ||
+		    output_write(in->outfd, chunk, len) == -1)
+			return -1;
+		off += len;
+	}
+	if (EVP_DigestFinal_ex(ctx, md, &n) != 1)
+		return -1;
+	*mdlen = n;
+	return 0;
+}
+
+/* Write module, PKCS#7 and trailer to the output descriptor. */
+static int
+module_write(const struct sign_input *in, struct sign_output *out,
+    uint64_t body, const struct buf *der)
+{
+	uint8_t trailer[MODSIG_TRAILER_LEN], md[DIGEST_MAX];
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	size_t mdlen = 0;
+	int r;
+
+	r = ctx == NULL ? -1 : module_copy_hashed(in, body, ctx, md, &mdlen);
+	EVP_MD_CTX_free(ctx);
+	if (r == -1)
+		return sign_fail(out, ST_INTERNAL, "cannot copy the module to "
+		    "the output");
+	if (mdlen != out->adigestlen || memcmp(md, out->adigest, mdlen) != 0)
+		return sign_fail(out, ST_BAD_ARTIFACT, "the module changed "
+		    "while it was being signed; the output is not usable");
+	modsig_encode((uint32_t)buf_left(der), trailer);
+	if (output_write(in->outfd, buf_ptr(der), buf_left(der)) == -1 ||
+	    output_write(in->outfd, trailer, sizeof(trailer)) == -1)
+		return sign_fail(out, ST_INTERNAL, "cannot write the signed "
+		    "module");
+	out->written = body + buf_left(der) + sizeof(trailer);
+	return 0;
+}
 
 int
 format_module(const struct sign_input *in, struct sign_output *out)
 {
-	(void)in;
-	return sign_fail(out, ST_BAD_REQUEST, "format module is not implemented");
+	uint8_t sig[SIG_MAX];
+	size_t siglen = sizeof(sig);
+	CMS_ContentInfo *cms = NULL;
+	struct buf der;
+	uint64_t body;
+	int r = -1;
+
+	buf_init(&der, MODSIG_CMS_MAX);
+	if (module_check_request(in, out) == -1 ||
+	    module_body(in, out, &body) == -1 ||
+	    module_hash(in, out, body) == -1)
+		goto out;
+	if ((cms = modsig_cms_new(in->cert, in->pub, in->digest,
+	    (in->flags & SIGN_F_KEYID) != 0)) == NULL) {
+		sign_fail(out, ST_INTERNAL, "cannot build the PKCS#7 structure");
+		goto out;
+	}
+	if (signop_sign(in, out, out->adigest, out->adigestlen, sig,
+	    &siglen) == -1)
+		goto out;
+	if (modsig_cms_der(cms, sig, siglen, &der) == -1) {
+		sign_fail(out, ST_INTERNAL, "cannot encode the PKCS#7 signature");
+		goto out;
+	}
+	r = module_write(in, out, body, &der);
+out:
+	CMS_ContentInfo_free(cms);
+	buf_free(&der);
+	return r;
 }

@@ -2,9 +2,16 @@
 # Install every Debian package that building, the demo and the tests need,
 # but only those that are missing (so a ready machine pays nothing).
 set -e
+# Build: compiler, libraries.  Demo and tests: SoftHSM, opensc
+# (pkcs11-tool), openssl, and the independent verifiers of each format:
+# the kernel's sign-file (linux-kbuild, with the headers that build the
+# test module), modinfo, evmctl, sbsign/sbverify, osslsigncode, mingw-w64
+# (test PE images) and systemd-boot's EFI binary.
 pkgs="build-essential pkg-config libssl-dev libp11-dev libseccomp-dev
 libcap-dev libevent-dev libcmocka-dev softhsm2 opensc openssl mandoc
-valgrind passwd util-linux procps clang"
+valgrind passwd util-linux procps clang python3 attr xz-utils
+linux-headers-amd64 kmod ima-evm-utils sbsigntool osslsigncode
+gcc-mingw-w64-x86-64 gcc-mingw-w64-i686 systemd-boot-efi"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||

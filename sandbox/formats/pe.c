@@ -1,9 +1,258 @@
-/* pe.c: placeholder until the pe format lands. */
+/*
+ * pe.c: Authenticode signatures embedded in PE/COFF images (PE32 and
+ * PE32+: UEFI applications and drivers, the kernel's EFI stub, Windows
+ * executables and DLLs), as checked by sbverify and osslsigncode verify.
+ *
+ * The image is parsed and hashed here (pe_parse.c), the PKCS#7 structure
+ * is built around the certificate's public key (authenticode.c), the
+ * monitor signs the digest of its signed attributes, and the signed image
+ * is written to the client's output descriptor:
+ *
+ *   image bytes up to the old certificate table (or the end of file), with
+ *     CheckSum and the certificate-table directory entry rewritten,
+ *   zero padding to 8 bytes (part of the hashed image),
+ *   with --append, the existing WIN_CERTIFICATE entries, unchanged,
+ *   the new WIN_CERTIFICATE (revision 2.0, PKCS_SIGNED_DATA; dwLength
+ *     without padding, as sbsign writes it), padded to 8 bytes.
+ *
+ * The certificate table is outside the hashed image, so an appended
+ * signature covers the same digest as those already there.  The output is
+ * written once, front to back (it may be a pipe); the checksum is summed
+ * while hashing so that the headers can be written first.
+ */
+#include <string.h>
+
+#include "proto/frame.h"
+#include "sandbox/artifact.h"
+#include "sandbox/formats/authenticode.h"
 #include "sandbox/formats/formats.h"
+#include "sandbox/formats/pe_parse.h"
+
+/* Where everything goes in the signed image. */
+struct pe_layout {
+	uint64_t table_off;		/* the certificate table */
+	uint64_t kept;			/* bytes of old entries kept (append) */
+	uint64_t kept_pad;		/* zeros after them, to 8 bytes */
+	uint32_t entry_len;		/* dwLength of the new entry */
+	uint64_t entry_pad;		/* zeros after it, to 8 bytes */
+	uint64_t table_size;
+	uint64_t total;
+};
+
+static const uint8_t zeros[PE_CERT_ALIGN];
+
+/* Little-endian u32 at p. */
+static void
+le32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+/* Bytes needed after len to reach a multiple of 8. */
+static uint64_t
+pad8(uint64_t len)
+{
+	return (PE_CERT_ALIGN - len % PE_CERT_ALIGN) % PE_CERT_ALIGN;
+}
+
+/*
+ * Check the request against the image before anything is signed: an
+ * existing signature needs --replace or --append, and the signed image
+ * must stay addressable with 32-bit offsets (SIG_ROOM is far more than
+ * any PKCS#7 blob with a certificate chain needs).
+ */
+#define SIG_ROOM (64u << 10)
+static int
+pe_check_request(const struct sign_input *in, struct sign_output *out,
+    const struct pe_image *img)
+{
+	uint64_t end = pe_padded_end(img);
+
+	if (in->flags & SIGN_F_APPEND)
+		end += img->cert_size + pad8(img->cert_size);
+	if (end + SIG_ROOM > PE_MAX_FILE)
+		return sign_fail(out, ST_BAD_ARTIFACT, "pe: the image (%llu "
+		    "bytes) leaves no room below 4 GiB for a certificate "
+		    "table", (unsigned long long)img->filesize);
+	if (!pe_is_signed(img) ||
+	    (in->flags & (SIGN_F_REPLACE | SIGN_F_APPEND)))
+		return 0;
+	return sign_fail(out, ST_BAD_ARTIFACT, "pe: the image is already "
+	    "signed (%u WIN_CERTIFICATE entr%s at 0x%x); use --replace to "
+	    "replace the signature or --append to add one", img->cert_entries,
+	    img->cert_entries == 1 ? "y" : "ies", img->cert_off);
+}
+
+/* Lay out the certificate table for a PKCS#7 blob of derlen bytes. */
+static int
+pe_plan(const struct sign_input *in, struct sign_output *out,
+    const struct pe_image *img, size_t derlen, struct pe_layout *l)
+{
+	memset(l, 0, sizeof(*l));
+	l->table_off = pe_padded_end(img);
+	if ((in->flags & SIGN_F_APPEND) && pe_is_signed(img)) {
+		l->kept = img->cert_size;
+		l->kept_pad = pad8(l->kept);
+	}
+	if (derlen > PE_MAX_FILE - PE_WIN_CERT_HDR)
+		return sign_fail(out, ST_INTERNAL, "pe: signature too large");
+	l->entry_len = (uint32_t)(PE_WIN_CERT_HDR + derlen);
+	l->entry_pad = pad8(l->entry_len);
+	l->table_size = l->kept + l->kept_pad + l->entry_len + l->entry_pad;
+	l->total = l->table_off + l->table_size;
+	if (l->total > PE_MAX_FILE)
+		return sign_fail(out, ST_BAD_ARTIFACT, "pe: the signed image "
+		    "would be %llu bytes, over the 4 GiB a PE image can "
+		    "address", (unsigned long long)l->total);
+	return 0;
+}
+
+/* The new WIN_CERTIFICATE header. */
+static void
+pe_entry_header(const struct pe_layout *l, uint8_t h[PE_WIN_CERT_HDR])
+{
+	le32(h, l->entry_len);
+	h[4] = PE_WIN_CERT_REVISION_2_0 & 0xff;
+	h[5] = PE_WIN_CERT_REVISION_2_0 >> 8;
+	h[6] = PE_WIN_CERT_TYPE_PKCS_SIGNED_DATA & 0xff;
+	h[7] = PE_WIN_CERT_TYPE_PKCS_SIGNED_DATA >> 8;
+}
+
+/*
+ * The checksum of the signed image: cs already holds every hashed byte;
+ * add the new directory entry, the kept entries and the new entry (the
+ * CheckSum field and all padding are zero and add nothing).
+ */
+static int
+pe_checksum(int fd, const struct pe_image *img, const struct pe_layout *l,
+    const uint8_t *der, size_t derlen, struct pe_csum *cs, uint32_t *sum)
+{
+	uint8_t dir[8], h[PE_WIN_CERT_HDR];
+	uint64_t entry_off = l->table_off + l->kept + l->kept_pad;
+
+	le32(dir, (uint32_t)l->table_off);
+	le32(dir + 4, (uint32_t)l->table_size);
+	pe_csum_add(cs, img->certdir_off, dir, sizeof(dir));
+	if (l->kept > 0 && pe_csum_range(fd, img->cert_off, l->kept, cs) == -1)
+		return -1;
+	pe_entry_header(l, h);
+	pe_csum_add(cs, entry_off, h, sizeof(h));
+	pe_csum_add(cs, entry_off + sizeof(h), der, derlen);
+	*sum = pe_csum_final(cs, l->total);
+	return 0;
+}
+
+/* Write the signed image to outfd, front to back. */
+static int
+pe_write(int fd, int outfd, const struct pe_image *img,
+    const struct pe_layout *l, uint32_t cksum, const uint8_t *der,
+    size_t derlen)
+{
+	uint8_t ck[4], dir[8], h[PE_WIN_CERT_HDR];
+	uint32_t after_ck = img->checksum_off + 4;
+	uint32_t after_dir = img->certdir_off + 8;
+
+	le32(ck, cksum);
+	le32(dir, (uint32_t)l->table_off);
+	le32(dir + 4, (uint32_t)l->table_size);
+	pe_entry_header(l, h);
+	if (artifact_copy_range(fd, outfd, 0, img->checksum_off) == -1 ||
+	    output_write(outfd, ck, sizeof(ck)) == -1 ||
+	    artifact_copy_range(fd, outfd, after_ck,
+		img->certdir_off - after_ck) == -1 ||
+	    output_write(outfd, dir, sizeof(dir)) == -1 ||
+	    artifact_copy_range(fd, outfd, after_dir,
+		img->data_end - after_dir) == -1 ||
+	    output_write(outfd, zeros, l->table_off - img->data_end) == -1)
+		return -1;
+	if (l->kept > 0 &&
+	    (artifact_copy_range(fd, outfd, img->cert_off, l->kept) == -1 ||
+	    output_write(outfd, zeros, l->kept_pad) == -1))
+		return -1;
+	if (output_write(outfd, h, sizeof(h)) == -1 ||
+	    output_write(outfd, der, derlen) == -1 ||
+	    output_write(outfd, zeros, l->entry_pad) == -1)
+		return -1;
+	return 0;
+}
+
+/* Build the PKCS#7 blob for the digest in out->adigest, signed. */
+static int
+pe_signature(const struct sign_input *in, struct sign_output *out,
+    uint8_t **der, size_t *derlen)
+{
+	struct authenticode ac = { 0 };
+	uint8_t tbs[DIGEST_MAX], sig[SIG_MAX];
+	size_t tbslen = 0, siglen = sizeof(sig);
+	int r = -1;
+
+	if (authenticode_build(&ac, in->cert, in->pub, in->chain, in->digest,
+	    out->adigest, out->adigestlen) == -1 ||
+	    authenticode_tbs(&ac, tbs, &tbslen) == -1) {
+		sign_fail(out, ST_INTERNAL, "cannot build the Authenticode "
+		    "structure");
+		goto out;
+	}
+	if (signop_sign(in, out, tbs, tbslen, sig, &siglen) == -1)
+		goto out;
+	if (authenticode_finish(&ac, sig, siglen, der, derlen) == -1) {
+		sign_fail(out, ST_INTERNAL, "cannot encode the Authenticode "
+		    "structure");
+		goto out;
+	}
+	r = 0;
+out:
+	authenticode_free(&ac);
+	return r;
+}
 
 int
 format_pe(const struct sign_input *in, struct sign_output *out)
 {
-	(void)in;
-	return sign_fail(out, ST_BAD_REQUEST, "format pe is not implemented");
+	struct pe_image img;
+	struct pe_csum cs = { 0 };
+	struct pe_layout l;
+	struct pe_err e;
+	uint8_t *der = NULL;
+	size_t derlen = 0;
+	uint32_t cksum;
+	int r = -1;
+
+	if (!in->fd_is_file)
+		return sign_fail(out, ST_BAD_ARTIFACT, "pe format needs a "
+		    "regular file");
+	if (in->outfd == -1)
+		return sign_fail(out, ST_INTERNAL, "pe: no output descriptor");
+	if (in->pem || (in->flags & SIGN_F_KEYID))
+		return sign_fail(out, ST_BAD_REQUEST, "%s does not apply to pe "
+		    "signatures", in->pem ? "--pem" : "--keyid");
+	if (in->padding == PAD_PSS)
+		return sign_fail(out, ST_BAD_REQUEST, "pe: RSA-PSS keys are "
+		    "not supported: Authenticode verifiers (UEFI, sbverify) "
+		    "expect PKCS#1 v1.5");
+	out->size = in->size;
+	if (pe_parse(in->fd, in->size, &img, &e) == -1)
+		return sign_fail(out, ST_BAD_ARTIFACT, "%s", e.msg);
+	if (pe_check_request(in, out, &img) == -1)
+		return -1;
+	if (pe_digest(in->fd, &img, in->digest, out->adigest,
+	    &out->adigestlen, &cs, &e) == -1)
+		return sign_fail(out, ST_BAD_ARTIFACT, "%s", e.msg);
+	if (pe_signature(in, out, &der, &derlen) == -1 ||
+	    pe_plan(in, out, &img, derlen, &l) == -1)
+		goto out;
+	if (pe_checksum(in->fd, &img, &l, der, derlen, &cs, &cksum) == -1 ||
+	    pe_write(in->fd, in->outfd, &img, &l, cksum, der, derlen) == -1) {
+		sign_fail(out, ST_INTERNAL, "pe: cannot write the signed "
+		    "image");
+		goto out;
+	}
+	out->written = l.total;
+	r = 0;
+out:
+	OPENSSL_free(der);
+	return r;
 }

@@ -102,7 +102,17 @@ Key ec
     Label p256
     Certificate $d/p256.crt
     Formats raw cms
-Allow user root keys rsa ec
+Key kmod
+    Token hsm0
+    Label rsa2048
+    Certificate $d/rsa2048.crt
+    Formats module
+Key efi
+    Token hsm0
+    Label rsa2048
+    Certificate $d/rsa2048.crt
+    Formats pe
+Allow user root keys rsa ec kmod efi
 EOF
 
 # ---- the direct limit (before the daemon runs, so nothing competes) ---------
@@ -207,3 +217,6 @@ r=$(ratio "$best_sb" "$best_os")
 say "sandbox (csignd raw sign of the file): $best_sb MB/s"
 say "openssl dgst -sha256:                  $best_os MB/s"
 say "ratio $r (target >= $target_hash: $(verdict "$r" $target_hash))"
+
+# ---- kernel and firmware formats --------------------------------------------
+. "$src/bench/formats.sh"

@@ -45,7 +45,8 @@ tobj = $(patsubst %.c,$(BUILD)/tobj/%.o,$(1))
 PROGS = $(BUILD)/csignd $(BUILD)/csign-sandbox $(BUILD)/csign-client \
 	$(BUILD)/csign-audit
 TEST_PROGS = $(BUILD)/test/csign-sandbox $(BUILD)/test/rawclient \
-	$(BUILD)/test/bench-direct $(BUILD)/test/bench-client
+	$(BUILD)/test/bench-direct $(BUILD)/test/bench-client \
+	$(BUILD)/test/bench-pe
 UNIT_SRC  = $(wildcard tests/unit/test_*.c)
 UNIT_BINS = $(patsubst tests/unit/%.c,$(BUILD)/test/%,$(UNIT_SRC))
 
@@ -96,6 +97,9 @@ $(BUILD)/test/bench-direct: $(call obj,bench/bench_direct.c) $(BUILD)/libcsignd.
 $(BUILD)/test/bench-client: $(call obj,bench/bench_client.c) $(BUILD)/libclient.a $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_CLIENT) -lpthread
+$(BUILD)/test/bench-pe: $(call obj,bench/bench_pe.c) $(BUILD)/libsandbox.a $(BUILD)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_SANDBOX)
 $(BUILD)/test/test_%: $(call obj,tests/unit/test_%.c) $(BUILD)/libcsignd.a \
 		$(BUILD)/libsandbox.a $(BUILD)/libclient.a $(BUILD)/libaudit.a $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)

@@ -336,6 +336,39 @@ test_idc_is_byte_identical_to_sbsign(void **state)
 
 /* ---- checksum ---- */
 
+/* The word-at-a-time checksum, as the PE specification states it. */
+static uint64_t
+csum_reference(uint64_t off, const uint8_t *p, size_t len)
+{
+	uint64_t sum = 0;
+
+	for (size_t i = 0; i < len; i++)
+		sum += (off + i) & 1 ? (uint64_t)p[i] << 8 : p[i];
+	return sum;
+}
+
+/* The eight-bytes-at-a-time sum equals the reference at any alignment. */
+static void
+test_checksum_sum_matches_the_reference(void **state)
+{
+	static uint8_t buf[300000];
+	struct pe_csum cs;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)(i * 2654435761u >> 13);
+	for (size_t k = 0; k < 40; k++) {
+		uint64_t off = k % 3, len = sizeof(buf) - k * 7001;
+
+		cs.sum = 0;
+		pe_csum_add(&cs, off, buf + k, len);
+		assert_int_equal(pe_csum_final(&cs, 0),
+		    pe_csum_final(&(struct pe_csum){ csum_reference(off,
+		    buf + k, len) }, 0));
+	}
+}
+
+
 /* The checksum stored in a fixture equals the one we compute. */
 static void
 check_stored_checksum(const char *name)
@@ -811,6 +844,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_checksum_sum_matches_the_reference),
 		cmocka_unit_test(test_digest_sha256_matches_sbsign),
 		cmocka_unit_test(test_digest_sha384_sha512_match_osslsigncode),
 		cmocka_unit_test(test_parse_reads_pe32_and_pe32plus),

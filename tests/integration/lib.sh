@@ -5,7 +5,7 @@
 # as root with the test build of the sandbox, the real csign-client run as
 # those users with runuser, and outputs checked with openssl.
 
-IT_PREFIX=csign-it
+IT_PREFIX=${IT_PREFIX:-csign-it}	# set it to run two suites at once
 IT_SIGNERS=$IT_PREFIX-signers	# granted every key of it_config
 IT_RAWONLY=$IT_PREFIX-rawonly	# granted rawkey (raw only)
 ALICE=$IT_PREFIX-alice		# in $IT_SIGNERS (supplementary)

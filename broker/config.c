@@ -103,6 +103,7 @@ static int kw_cert(struct parser *);
 static int kw_formats(struct parser *);
 static int kw_digest(struct parser *);
 static int kw_padding(struct parser *);
+static int kw_pinfile(struct parser *);
 
 #define CF(f) offsetof(struct config, f)
 #define TF(f) offsetof(struct cfg_token, f)
@@ -131,6 +132,8 @@ static const struct keyword keywords[] = {
 	    1, 3600, NULL },
 	{ "SignWorkers", SC_GLOBAL, 0, 1, 1, kw_uint, CF(sign_workers), 1, 64,
 	    NULL },
+	{ "CertificateExpiryWarning", SC_GLOBAL, 0, 1, 1, kw_uint,
+	    CF(cert_warn_days), 0, 3650, NULL },
 	{ "Allow", SC_GLOBAL, KW_MULTI, 1, CONF_ARGS_MAX, kw_allow, 0, 0, 0,
 	    NULL },
 	{ "Token", SC_KEY, KW_MULTI, 1, 1, kw_key_token, 0, 0, 0, NULL },
@@ -142,8 +145,8 @@ static const struct keyword keywords[] = {
 	    TOKEN_LABEL_MAX, "Slot" },
 	{ "Slot", SC_TOKEN, 0, 1, 1, kw_slot, TF(slot), 0, LONG_MAX,
 	    "TokenLabel" },
-	{ "PinFile", SC_TOKEN, 0, 1, 1, kw_path, TF(pinfile), 0, PATH_MAX - 1,
-	    NULL },
+	{ "PinFile", SC_TOKEN, 0, 1, 1, kw_pinfile, TF(pinfile), 0,
+	    PATH_MAX - 1, NULL },
 	{ "Label", SC_KEY, 0, 1, 1, kw_string, KF(label), 0, 0, NULL },
 	{ "Id", SC_KEY, 0, 1, 1, kw_id, 0, 0, 0, NULL },
 	{ "Certificate", SC_KEY, 0, 1, 1, kw_cert, KF(certfile), 0,
@@ -325,6 +328,25 @@ kw_path(struct parser *p)
 	if (strlen(v) > p->kw->hi)
 		return perr(p, "%s path too long (max %lu bytes)", p->kw->name,
 		    p->kw->hi);
+	return set_string(p, kw_field(p), v);
+}
+
+/*
+ * PinFile PATH, or PinFile credential:NAME for a systemd credential
+ * (LoadCredential=NAME:..., read from $CREDENTIALS_DIRECTORY at start).
+ */
+static int
+kw_pinfile(struct parser *p)
+{
+	const char *v = p->av[0], *name;
+
+	if (strncmp(v, "credential:", 11) != 0)
+		return kw_path(p);
+	name = v + 11;
+	if (name[0] == '\0' || strchr(name, '/') != NULL ||
+	    strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
+	    strlen(name) > 255)
+		return perr(p, "PinFile credential:NAME needs a plain name");
 	return set_string(p, kw_field(p), v);
 }
 
@@ -954,6 +976,7 @@ config_new(const char *path)
 	cfg->audit_log = strdup(CONFIG_DEFAULT_AUDIT);
 	cfg->max_artifact_size = DEFAULT_ARTIFACT_SIZE;
 	cfg->pool_size = 4;
+	cfg->cert_warn_days = 30;
 	cfg->max_sessions = 64;
 	cfg->session_timeout = 60;
 	cfg->sign_workers = 2;

@@ -27,7 +27,7 @@ struct cfg_token {
 	char *module;		/* path of the PKCS#11 module */
 	char *label;		/* TokenLabel, or NULL */
 	long slot;		/* Slot id, or -1 */
-	char *pinfile;		/* PinFile path */
+	char *pinfile;		/* PinFile path, or "credential:NAME" */
 	int line;
 };
 
@@ -68,6 +68,7 @@ struct config {
 	unsigned max_sessions;		/* MaxSessions: concurrent sessions */
 	unsigned session_timeout;	/* SessionTimeout, seconds of silence */
 	unsigned sign_workers;		/* SignWorkers: token threads */
+	unsigned cert_warn_days;	/* CertificateExpiryWarning, days */
 	struct cfg_token *tokens;
 	size_t ntokens;
 	struct cfg_key *keys;

@@ -1008,6 +1008,28 @@ test_error_without_err_buffer_does_not_crash(void **state)
 	assert_null(config_load(conf_path, NULL, 0));
 }
 
+/* PinFile credential:NAME names a systemd credential; no paths in it. */
+static void
+test_pinfile_credential_and_expiry_warning(void **state)
+{
+	struct config *cfg;
+
+	(void)state;
+	cfg = load_ok("CertificateExpiryWarning 14\nToken hsm0\n"
+	    "\tModule /usr/lib/softhsm/libsofthsm2.so\n\tTokenLabel csign\n"
+	    "\tPinFile credential:hsm0.pin\n");
+	assert_string_equal(cfg->tokens[0].pinfile, "credential:hsm0.pin");
+	assert_int_equal(cfg->cert_warn_days, 14);
+	config_free(cfg);
+	cfg = load_ok(TOKEN_OK);
+	assert_int_equal(cfg->cert_warn_days, 30);
+	config_free(cfg);
+	assert_load_error("Token hsm0\n\tPinFile credential:../x\n", 2,
+	    "PinFile credential:NAME needs a plain name");
+	assert_load_error("Token hsm0\n\tPinFile credential:\n", 2,
+	    "PinFile credential:NAME needs a plain name");
+}
+
 int
 main(void)
 {
@@ -1074,6 +1096,7 @@ main(void)
 		cmocka_unit_test(test_allow_with_too_many_keys_is_an_error),
 		cmocka_unit_test(test_unknown_format_is_an_error),
 		cmocka_unit_test(test_every_format_and_a_chain_are_accepted),
+		cmocka_unit_test(test_pinfile_credential_and_expiry_warning),
 		cmocka_unit_test(test_unknown_digest_is_an_error),
 		cmocka_unit_test(test_unknown_padding_is_an_error),
 		cmocka_unit_test(test_bad_id_is_an_error),

@@ -27,11 +27,12 @@ int
 signop_sign(const struct sign_input *in, struct sign_output *out,
     const uint8_t *tbs, size_t tbslen, uint8_t *sig, size_t *siglen)
 {
-	static uint32_t reqid;
-	struct msg_sign m = { .reqid = ++reqid, .format = (uint8_t)in->format,
+	static uint32_t last_reqid;
+	struct msg_sign m = { .format = (uint8_t)in->format,
 		.digest = (uint8_t)in->digest, .size = out->size };
 	struct msg_sign_reply r;
 
+	m.reqid = ++last_reqid;	/* the monitor wants them increasing */
 	if (tbslen > sizeof(m.tbs) || out->adigestlen > sizeof(m.adigest))
 		return sign_fail(out, ST_INTERNAL, "digest too large");
 	snprintf(m.key, sizeof(m.key), "%s", in->key);

@@ -1,7 +1,8 @@
 #!/bin/bash
 # csign integration tests: the real daemon, client, sandbox and token.
 # Usage: tests/integration/run.sh BUILD   (as root: creates test users)
-# KEEP=1 keeps the temporary directory for inspection.
+# KEEP=1 keeps the temporary directory for inspection; ONLY=REGEX runs
+# the matching cases only.
 set -u
 build=${1:-build}
 cd "$(dirname "$0")/../.."
@@ -303,7 +304,12 @@ t_sandbox_status t_config_check t_pinfile_mode t_reload t_audit"
 for f in tests/integration/cases/*.sh; do
 	[ -f "$f" ] && . "$f"
 done
+# ONLY=REGEX runs the matching cases only (and the final shutdown).
 for t in $CASES t_shutdown; do
+	if [ -n "${ONLY:-}" ] && [ "$t" != t_shutdown ] &&
+	    ! printf '%s\n' "$t" | grep -Eq -- "$ONLY"; then
+		continue
+	fi
 	$t
 done
 echo "integration: $passed passed, $failed failed"

@@ -10,6 +10,13 @@
  *         Any reply other than ST_OK with a signature is an error: it is
  *         printed and the program exits 1.
  *
+ *     bench-client --soak SOCKET KEY CLIENTS REQUESTS
+ *         CLIENTS threads (up to 1024) first all connect and say hello,
+ *         so that the daemon holds CLIENTS sessions at once; then each
+ *         sends REQUESTS sign requests on its connection.  Prints
+ *             soak: N clients, R requests, F failures, X sig/s
+ *         and exits 1 if any request failed.
+ *
  *     bench-client --hash SOCKET KEY FILE
  *         Times one raw sign request of FILE (the sandbox reads and hashes
  *         the whole descriptor) and prints
@@ -41,6 +48,7 @@
 #define ARTIFACT_SIZE 4096	/* bytes of the small artifact */
 #define REPLY_TIMEOUT_MS 120000
 #define MAX_CLIENTS 256
+#define SOAK_CLIENTS 1024
 
 static void usage(void) __attribute__((noreturn));
 static void die(const char *fmt, ...)
@@ -50,6 +58,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: bench-client SOCKET KEY CLIENTS SECONDS\n"
+	    "       bench-client --soak SOCKET KEY CLIENTS REQUESTS\n"
 	    "       bench-client --hash SOCKET KEY FILE\n");
 	exit(2);
 }
@@ -324,6 +333,87 @@ load_main(const char *sock, const char *key, const char *nclients,
 	return 0;
 }
 
+/* ---- soak mode ---- */
+
+struct soaker {
+	pthread_t tid;
+	const char *sock, *key;
+	int fd;
+	long requests;
+};
+
+static pthread_barrier_t soak_barrier;
+
+/* Connect (and so hold a session), wait for all, then sign requests. */
+static void *
+soaker_main(void *arg)
+{
+	struct soaker *w = arg;
+	struct conn c;
+	struct buf req;
+
+	conn_open(&c, w->sock);
+	sign_frame(&req, w->key, "soak.bin");
+	pthread_barrier_wait(&soak_barrier);
+	for (long i = 0; i < w->requests; i++)
+		sign_once(&c, &req, w->fd);
+	buf_free(&req);
+	conn_close(&c);
+	close(w->fd);
+	return NULL;
+}
+
+/* Parse a count in [1, max]. */
+static long
+count_arg(const char *s, long max)
+{
+	char *ep;
+	long n = strtol(s, &ep, 10);
+
+	if (*ep != '\0' || n < 1 || n > max)
+		usage();
+	return n;
+}
+
+static int
+soak_main(const char *sock, const char *key, const char *nclients,
+    const char *nreq)
+{
+	long n = count_arg(nclients, SOAK_CLIENTS), per = count_arg(nreq,
+	    10000000);
+	struct worker *files;
+	struct soaker *w;
+	pthread_attr_t attr;
+	double t0;
+
+	if ((w = calloc((size_t)n, sizeof(*w))) == NULL ||
+	    (files = calloc((size_t)n, sizeof(*files))) == NULL)
+		die("out of memory");
+	make_artifact(files, n);
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 256 * 1024);
+	pthread_barrier_init(&soak_barrier, NULL, (unsigned)n + 1);
+	for (long i = 0; i < n; i++) {
+		w[i] = (struct soaker){ .sock = sock, .key = key,
+			.fd = files[i].fd, .requests = per };
+		if (pthread_create(&w[i].tid, &attr, soaker_main, &w[i]) != 0)
+			die("cannot start thread %ld", i);
+	}
+	pthread_barrier_wait(&soak_barrier);	/* all n sessions are open */
+	printf("soak: %ld sessions open at once\n", n);
+	fflush(stdout);
+	t0 = now();
+	for (long i = 0; i < n; i++)
+		pthread_join(w[i].tid, NULL);
+	printf("soak: %ld clients, %ld requests, 0 failures, %.0f sig/s\n", n,
+	    n * per, (double)(n * per) / (now() - t0));
+	pthread_attr_destroy(&attr);
+	pthread_barrier_destroy(&soak_barrier);
+	free(files);
+	free(w);
+	return 0;
+}
+
 /* ---- hash mode ---- */
 
 static int
@@ -368,6 +458,8 @@ main(int argc, char **argv)
 {
 	if (argc == 5 && strcmp(argv[1], "--hash") == 0)
 		return hash_main(argv[2], argv[3], argv[4]);
+	if (argc == 6 && strcmp(argv[1], "--soak") == 0)
+		return soak_main(argv[2], argv[3], argv[4], argv[5]);
 	if (argc == 5 && argv[1][0] != '-')
 		return load_main(argv[1], argv[2], argv[3], argv[4]);
 	usage();

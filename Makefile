@@ -9,6 +9,9 @@ SBINDIR    ?= $(PREFIX)/sbin
 LIBEXECDIR ?= $(PREFIX)/libexec/csign
 MANDIR     ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
+UNITDIR    ?= /lib/systemd/system
+SYSUSERSDIR ?= /usr/lib/sysusers.d
+TMPFILESDIR ?= /usr/lib/tmpfiles.d
 DESTDIR    ?=
 
 BUILD   ?= build
@@ -38,29 +41,38 @@ CSIGND_SRC  = $(filter-out broker/main.c,$(wildcard broker/*.c monitor/*.c))
 SANDBOX_SRC = $(filter-out sandbox/main.c,$(wildcard sandbox/*.c sandbox/formats/*.c))
 CLIENT_SRC  = $(filter-out client/main.c,$(wildcard client/*.c))
 AUDIT_SRC   = $(filter-out audit/main.c,$(wildcard audit/*.c))
+ADMIN_SRC   = $(filter-out admin/main.c,$(wildcard admin/*.c))
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 tobj = $(patsubst %.c,$(BUILD)/tobj/%.o,$(1))
 
 PROGS = $(BUILD)/csignd $(BUILD)/csign-sandbox $(BUILD)/csign-client \
-	$(BUILD)/csign-audit
+	$(BUILD)/csign-audit $(BUILD)/csign-admin
 TEST_PROGS = $(BUILD)/test/csign-sandbox $(BUILD)/test/rawclient \
 	$(BUILD)/test/bench-direct $(BUILD)/test/bench-client \
-	$(BUILD)/test/bench-pe
+	$(BUILD)/test/bench-pe $(BUILD)/test/sdlaunch
 UNIT_SRC  = $(wildcard tests/unit/test_*.c)
 UNIT_BINS = $(patsubst tests/unit/%.c,$(BUILD)/test/%,$(UNIT_SRC))
 
-.PHONY: all deps check unit integration demo install uninstall asan asan-build \
+.PHONY: all deps check unit integration demo install uninstall asan asan-build deb \
+	fuzz fuzz-build fuzz-smoke soak check-package FORCE \
 	check-asan check-valgrind clean bench man-lint format
 
 all: $(PROGS)
 
-$(BUILD)/obj/%.o: %.c
+# The installation paths are compiled in: rebuild when they change.
+$(BUILD)/paths: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(LIBEXECDIR) $(SYSCONFDIR)' | cmp -s - $@ || \
+		echo '$(LIBEXECDIR) $(SYSCONFDIR)' > $@
+FORCE:
+
+$(BUILD)/obj/%.o: %.c $(BUILD)/paths
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_BASE) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 # Test-build objects: the same sources with the test-only hooks compiled in.
-$(BUILD)/tobj/%.o: %.c
+$(BUILD)/tobj/%.o: %.c $(BUILD)/paths
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_BASE) -DCSIGN_TEST_HOOKS $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
@@ -74,6 +86,8 @@ $(BUILD)/libclient.a: $(call obj,$(CLIENT_SRC))
 	$(AR) rcs $@ $^
 $(BUILD)/libaudit.a: $(call obj,$(AUDIT_SRC))
 	$(AR) rcs $@ $^
+$(BUILD)/libadmin.a: $(call obj,$(ADMIN_SRC))
+	$(AR) rcs $@ $^
 
 $(BUILD)/csignd: $(call obj,broker/main.c) $(BUILD)/libcsignd.a $(BUILD)/libcommon.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_CSIGND)
@@ -83,6 +97,9 @@ $(BUILD)/csign-client: $(call obj,client/main.c) $(BUILD)/libclient.a $(BUILD)/l
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_CLIENT)
 $(BUILD)/csign-audit: $(call obj,audit/main.c) $(BUILD)/libaudit.a $(BUILD)/libcommon.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_COMMON)
+# csign-admin shares the monitor's token layer (libcsignd.a).
+$(BUILD)/csign-admin: $(call obj,admin/main.c) $(BUILD)/libadmin.a $(BUILD)/libcsignd.a $(BUILD)/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_CSIGND) -ldl
 
 # The sandbox program of test builds: same code plus CSIGN_TEST_HOOKS.
 $(BUILD)/test/csign-sandbox: $(call tobj,sandbox/main.c $(SANDBOX_SRC) $(COMMON_SRC))
@@ -97,13 +114,17 @@ $(BUILD)/test/bench-direct: $(call obj,bench/bench_direct.c) $(BUILD)/libcsignd.
 $(BUILD)/test/bench-client: $(call obj,bench/bench_client.c) $(BUILD)/libclient.a $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_CLIENT) -lpthread
+$(BUILD)/test/sdlaunch: $(call obj,tests/tools/sdlaunch.c)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^
 $(BUILD)/test/bench-pe: $(call obj,bench/bench_pe.c) $(BUILD)/libsandbox.a $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_SANDBOX)
-$(BUILD)/test/test_%: $(call obj,tests/unit/test_%.c) $(BUILD)/libcsignd.a \
-		$(BUILD)/libsandbox.a $(BUILD)/libclient.a $(BUILD)/libaudit.a $(BUILD)/libcommon.a
+$(BUILD)/test/test_%: $(call obj,tests/unit/test_%.c) $(BUILD)/libadmin.a \
+		$(BUILD)/libcsignd.a $(BUILD)/libsandbox.a $(BUILD)/libclient.a \
+		$(BUILD)/libaudit.a $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_TEST)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_TEST) -ldl
 
 deps:
 	@sh contrib/deps.sh
@@ -115,6 +136,8 @@ check: deps
 	sh tests/install.sh
 	$(MAKE) man-lint
 	sh tests/integration/run.sh $(BUILD)
+	sh tests/load/soak.sh $(BUILD) 50 20
+	$(MAKE) fuzz-smoke
 	$(MAKE) asan
 
 tests: $(PROGS) $(TEST_PROGS) $(UNIT_BINS)
@@ -160,26 +183,92 @@ man-lint:
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR) \
 		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
-		$(DESTDIR)$(SYSCONFDIR)/csign
+		$(DESTDIR)$(SYSCONFDIR)/csign $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/logrotate.d
 	install -m 0755 $(BUILD)/csign-client $(DESTDIR)$(BINDIR)/
-	install -m 0755 $(BUILD)/csignd $(BUILD)/csign-audit $(DESTDIR)$(SBINDIR)/
+	install -m 0755 $(BUILD)/csignd $(BUILD)/csign-audit $(BUILD)/csign-admin \
+		$(DESTDIR)$(SBINDIR)/
 	install -m 0755 $(BUILD)/csign-sandbox $(DESTDIR)$(LIBEXECDIR)/
 	install -m 0644 man/csign-client.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 man/csignd.conf.5 $(DESTDIR)$(MANDIR)/man5/
-	install -m 0644 man/csignd.8 man/csign-audit.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 man/csignd.8 man/csign-audit.8 man/csign-admin.8 \
+		$(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 contrib/csignd.conf.example $(DESTDIR)$(SYSCONFDIR)/csign/
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+		contrib/systemd/csignd.service.in > $(DESTDIR)$(UNITDIR)/csignd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/csignd.service
+	install -m 0644 contrib/systemd/csignd.socket $(DESTDIR)$(UNITDIR)/
+	install -m 0644 contrib/systemd/sysusers-csign.conf \
+		$(DESTDIR)$(SYSUSERSDIR)/csign.conf
+	install -m 0644 contrib/systemd/tmpfiles-csign.conf \
+		$(DESTDIR)$(TMPFILESDIR)/csign.conf
+	install -m 0644 contrib/logrotate-csign $(DESTDIR)$(SYSCONFDIR)/logrotate.d/csign
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/csign-client $(DESTDIR)$(SBINDIR)/csignd \
-		$(DESTDIR)$(SBINDIR)/csign-audit $(DESTDIR)$(LIBEXECDIR)/csign-sandbox \
+		$(DESTDIR)$(SBINDIR)/csign-audit $(DESTDIR)$(SBINDIR)/csign-admin \
+		$(DESTDIR)$(LIBEXECDIR)/csign-sandbox \
 		$(DESTDIR)$(MANDIR)/man1/csign-client.1 $(DESTDIR)$(MANDIR)/man5/csignd.conf.5 \
 		$(DESTDIR)$(MANDIR)/man8/csignd.8 $(DESTDIR)$(MANDIR)/man8/csign-audit.8 \
-		$(DESTDIR)$(SYSCONFDIR)/csign/csignd.conf.example
+		$(DESTDIR)$(MANDIR)/man8/csign-admin.8 \
+		$(DESTDIR)$(SYSCONFDIR)/csign/csignd.conf.example \
+		$(DESTDIR)$(UNITDIR)/csignd.service $(DESTDIR)$(UNITDIR)/csignd.socket \
+		$(DESTDIR)$(SYSUSERSDIR)/csign.conf $(DESTDIR)$(TMPFILESDIR)/csign.conf \
+		$(DESTDIR)$(SYSCONFDIR)/logrotate.d/csign
+
+# libFuzzer harnesses (clang), one per decoder of outside bytes; each is
+# built from its harness and the sources it exercises.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS    = -g -O1 -std=c17 -D_GNU_SOURCE -I. -Itests/fuzz \
+	-DCSIGN_LIBEXECDIR='"$(LIBEXECDIR)"' -DCSIGN_SYSCONFDIR='"$(SYSCONFDIR)"' \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZERS = frame msg config pe module auditrec
+FUZZ_SRC_frame    = proto/frame.c proto/buf.c proto/names.c
+FUZZ_SRC_msg      = proto/msg.c proto/buf.c proto/names.c
+FUZZ_SRC_config   = broker/config.c proto/names.c common/log.c
+FUZZ_SRC_pe       = sandbox/formats/pe_parse.c sandbox/artifact.c \
+	common/sigcheck.c proto/names.c proto/buf.c common/log.c
+FUZZ_SRC_module   = sandbox/formats/elf.c sandbox/artifact.c \
+	common/sigcheck.c proto/names.c proto/buf.c common/log.c
+FUZZ_SRC_auditrec = proto/auditrec.c proto/buf.c common/sigcheck.c \
+	proto/names.c
+.SECONDEXPANSION:
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRC_$$*) tests/fuzz/fuzz_util.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_SRC_$*) -lcrypto
+
+fuzz-build: $(patsubst %,build-fuzz/fuzz_%,$(FUZZERS))
+
+# Each harness for FUZZ_SECONDS on a scratch copy of its seed corpus;
+# any crash, leak or timeout fails (the input lands in build-fuzz/crashes).
+fuzz: fuzz-build
+	sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZERS)
+
+# Load and soak: 1000 sessions held at once, 100,000 sign requests.
+soak: deps
+	$(MAKE) all tests
+	sh tests/load/soak.sh $(BUILD) 1000 100
+
+# The short pass make check runs, so the harnesses never rot.
+fuzz-smoke: fuzz-build
+	sh tests/fuzz/run.sh 3 $(FUZZERS)
+
+# The Debian package end to end (root; ~40 s): build and lintian
+# (contrib/deb.sh), dpkg -i, users, units and directories, a sign request
+# with the installed programs, dpkg --purge.
+check-package: deps
+	sh tests/package.sh
+
+# Debian package (debian/): dpkg-buildpackage, then lintian.
+deb: deps
+	sh contrib/deb.sh
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 -include $(shell find $(BUILD) build-asan -name '*.d' 2>/dev/null)

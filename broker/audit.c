@@ -36,8 +36,12 @@ struct audit_item {
 	audit_done_cb cb;
 	void *arg;
 	int sync;			/* audit_write_sync() waits for it */
+	int rotate;			/* audit_reopen(): switch files first */
 	int done;			/* finished (sync items only) */
-	int ok;				/* on disk */
+	int ok;				/* on disk (rotate: reopen worked) */
+	int reopened;			/* rotate: a new file is written */
+	char *err;			/* rotate: the caller's error buffer */
+	size_t errlen;
 	uint64_t seq;			/* its seq and hash, for syslog */
 	char hash[AUDIT_HASH_HEX + 1];
 	char strs[];
@@ -206,18 +210,15 @@ audit_submit(struct audit *a, const struct audit_event *ev,
 }
 
 /*
- * A sync item never goes to the done list: the writer marks it done under
- * the lock and this thread, its only owner from then on, frees it.  The
- * writer never waits for the caller, so this cannot deadlock.
+ * Queue a sync item and wait until the writer has finished it.  A sync
+ * item never goes to the done list: the writer marks it done under the
+ * lock and this thread, its only owner from then on, frees it.  The
+ * writer never waits for the caller, so this cannot deadlock.  -1 if it
+ * could not be queued (then it is freed here).
  */
-int
-audit_write_sync(struct audit *a, const struct audit_event *ev)
+static int
+sync_wait(struct audit *a, struct audit_item *it)
 {
-	struct audit_item *it;
-	int ok;
-
-	if (a == NULL || ev == NULL || (it = item_new(ev)) == NULL)
-		return -1;
 	it->sync = 1;
 	if (enqueue(a, it) == -1) {
 		free(it);
@@ -226,13 +227,64 @@ audit_write_sync(struct audit *a, const struct audit_event *ev)
 	pthread_mutex_lock(&a->mu);
 	while (!it->done)
 		pthread_cond_wait(&a->synced, &a->mu);
-	ok = it->ok;
 	pthread_mutex_unlock(&a->mu);
+	return 0;
+}
+
+int
+audit_write_sync(struct audit *a, const struct audit_event *ev)
+{
+	struct audit_item *it;
+	int ok;
+
+	if (a == NULL || ev == NULL || (it = item_new(ev)) == NULL ||
+	    sync_wait(a, it) == -1)
+		return -1;
+	ok = it->ok;
 	free(it);
 	return ok ? 0 : -1;
 }
 
-/* Wait for work and take up to a batch of it; NULL once stopped and drained. */
+/*
+ * The rotate record travels through the queue like any record, so it is
+ * stamped and ordered with the others; the writer acts on it between two
+ * batches (batch_take) and fills in the outcome before marking it done.
+ */
+int
+audit_reopen(struct audit *a, char *err, size_t errlen)
+{
+	const struct audit_event ev = { .event = "rotate", .result = "ok",
+		.reason = "log file reopened; prev is the last record of the "
+		    "previous file" };
+	struct audit_item *it;
+	int r;
+
+	set_err(err, errlen, "audit log: cannot queue the reopen (out of "
+	    "memory, queue full or stopping)");
+	if (a == NULL || (it = item_new(&ev)) == NULL)
+		return -1;
+	it->rotate = 1;
+	it->err = err;
+	it->errlen = errlen;
+	if (sync_wait(a, it) == -1)
+		return -1;
+	if ((r = it->ok ? it->reopened : -1) != -1)
+		set_err(err, errlen, "%s", "");
+	free(it);
+	return r;
+}
+
+const char *
+audit_path(const struct audit *a)
+{
+	return a != NULL ? a->path : "";
+}
+
+/*
+ * Wait for work and take up to a batch of it; NULL once stopped and
+ * drained.  A rotate item is always a batch of its own: the records
+ * queued before it go to the old file, those after it to the new one.
+ */
 static struct audit_item *
 batch_take(struct audit *a, size_t *n)
 {
@@ -243,7 +295,8 @@ batch_take(struct audit *a, size_t *n)
 		pthread_cond_wait(&a->work, &a->mu);
 	batch = last = a->queue.head;
 	*n = batch != NULL;
-	while (last != NULL && last->next != NULL && *n < AUDIT_BATCH_MAX) {
+	while (last != NULL && !last->rotate && last->next != NULL &&
+	    !last->next->rotate && *n < AUDIT_BATCH_MAX) {
 		last = last->next;
 		(*n)++;
 	}
@@ -386,6 +439,107 @@ batch_commit(struct audit *a, struct audit_item *batch)
 }
 
 /*
+ * Check the file just opened at the log's path before it replaces the
+ * current one: lockable (no other writer), a regular file, and empty, so
+ * that it holds nothing but the continuation of this chain.  A failed
+ * batch still to be cut from the old file is cut first: the old file
+ * must end on a complete record before it is let go.
+ */
+static int
+rotate_check(struct audit *a, int fd, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		set_err(err, errlen, "%s: %s", a->path, errno == EWOULDBLOCK ?
+		    "in use by another process" : strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1) {
+		set_err(err, errlen, "%s: %s", a->path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size != 0) {
+		set_err(err, errlen, "%s: %s; a new audit file must be empty "
+		    "(rename the old file away, do not copy and truncate it)",
+		    a->path, S_ISREG(st.st_mode) ? "not empty" :
+		    "not a regular file");
+		return -1;
+	}
+	if (a->need_trunc && ftruncate(a->fd, a->good_size) == -1) {
+		set_err(err, errlen, "%s: cannot cut back a failed write in "
+		    "the old file: %s", a->path, strerror(errno));
+		return -1;
+	}
+	a->need_trunc = 0;
+	return 0;
+}
+
+/*
+ * Open the log's path again.  Returns 0 if it still names the file being
+ * written (nothing to do), 1 with *fdp set to a checked new file, or -1
+ * with err set.
+ */
+static int
+rotate_open(struct audit *a, int *fdp, char *err, size_t errlen)
+{
+	struct stat ost, nst;
+	int fd;
+
+	fd = open(a->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (fd == -1) {
+		set_err(err, errlen, "%s: %s", a->path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &nst) == -1 || fstat(a->fd, &ost) == -1) {
+		set_err(err, errlen, "%s: %s", a->path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (nst.st_dev == ost.st_dev && nst.st_ino == ost.st_ino) {
+		close(fd);
+		return 0;
+	}
+	if (rotate_check(a, fd, err, errlen) == -1) {
+		close(fd);
+		return -1;
+	}
+	*fdp = fd;
+	return 1;
+}
+
+/*
+ * A rotate item: switch to the file now at the path and make the rotate
+ * record its first record, durable, before any other record goes there.
+ * The chain state is untouched by the switch, so that record's prev is
+ * the old file's last hash and its seq follows.  If the record cannot be
+ * written the new file is let go and the old one stays in use.
+ */
+static void
+writer_rotate(struct audit *a, struct audit_item *it)
+{
+	int old = a->fd, fd = -1, r;
+
+	it->ok = 0;
+	if ((r = rotate_open(a, &fd, it->err, it->errlen)) <= 0) {
+		it->ok = r == 0;
+		return;
+	}
+	a->fd = fd;
+	batch_commit(a, it);
+	if (!it->ok) {
+		set_err(it->err, it->errlen, "%s: cannot write the first "
+		    "record of the new file", a->path);
+		a->fd = old;
+		a->need_trunc = 0;	/* any cut-back concerned the new file */
+		close(fd);
+		return;
+	}
+	close(old);
+	it->reopened = 1;
+}
+
+/*
  * Copy s for a syslog line: printable ASCII only, anything else (and
  * backslash, quote, and space unless quoted) as \xNN, cut to fit; in
  * quotes if asked.  "-" if absent.
@@ -491,7 +645,7 @@ batch_summaries(const struct audit_item *batch, size_t n)
 	if (sums == NULL)
 		return NULL;
 	for (; batch != NULL && i < n; batch = batch->next, i++)
-		if (batch->ok)
+		if (batch->ok && batch->seq != 0)
 			item_summary(batch, sums + i * SUMMARY_LINE,
 			    SUMMARY_LINE);
 	return sums;
@@ -507,7 +661,10 @@ writer_main(void *arg)
 	size_t n;
 
 	while ((batch = batch_take(a, &n)) != NULL) {
-		batch_commit(a, batch);
+		if (batch->rotate)
+			writer_rotate(a, batch);
+		else
+			batch_commit(a, batch);
 		sums = batch_summaries(batch, n);
 		batch_finish(a, batch, n);
 		/* After the release: signatures never wait for syslog. */

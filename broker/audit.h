@@ -40,6 +40,22 @@ int audit_submit(struct audit *a, const struct audit_event *ev,
 /* Write ev and wait until it is durable: 0 or -1 (for start/stop). */
 int audit_write_sync(struct audit *a, const struct audit_event *ev);
 
+/*
+ * Reopen the log by its path, for rotation (event-loop thread only; it
+ * waits for the writer, at most one batch).  The writer switches files
+ * between two batches, so no record straddles files, and the chain goes
+ * on: the new file starts with a "rotate" record whose prev is the last
+ * hash of the old file and whose seq follows it.  The path must name an
+ * empty file or none (it is then created 0600) and be lockable; if it
+ * still names the file being written, nothing changes.  Returns 1 if a
+ * new file is now written, 0 if the path was still the same file, -1
+ * with err set if the old file is kept (then it is still written).
+ */
+int audit_reopen(struct audit *a, char *err, size_t errlen);
+
+/* The log's path as given to audit_open(). */
+const char *audit_path(const struct audit *a);
+
 /* A descriptor that becomes readable when callbacks are due. */
 int audit_notify_fd(const struct audit *a);
 

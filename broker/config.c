@@ -728,6 +728,39 @@ allow_kind(const char *word)
 	return -1;
 }
 
+/*
+ * "N/PERIOD": at most N signatures per PERIOD (second, minute, hour, day,
+ * or s, m, h, d), N from 1 to 1000000.  0 or -1.
+ */
+static int
+parse_rate(const char *v, unsigned *n, unsigned *period)
+{
+	static const struct {
+		const char *name;
+		unsigned secs;
+	} periods[] = {
+		{ "second", 1 }, { "s", 1 }, { "minute", 60 }, { "m", 60 },
+		{ "hour", 3600 }, { "h", 3600 }, { "day", 86400 }, { "d", 86400 },
+	};
+	const char *slash = strchr(v, '/');
+	char *end;
+	unsigned long x;
+
+	if (slash == NULL || slash == v || v[0] < '0' || v[0] > '9')
+		return -1;
+	errno = 0;
+	x = strtoul(v, &end, 10);
+	if (errno != 0 || end != slash || x == 0 || x > 1000000)
+		return -1;
+	for (size_t i = 0; i < sizeof(periods) / sizeof(periods[0]); i++)
+		if (strcasecmp(slash + 1, periods[i].name) == 0) {
+			*n = (unsigned)x;
+			*period = periods[i].secs;
+			return 0;
+		}
+	return -1;
+}
+
 /* Allow group|user NAME keys KEY...: grant keys to a group or a user. */
 static int
 kw_allow(struct parser *p)
@@ -735,12 +768,23 @@ kw_allow(struct parser *p)
 	struct config *cfg = p->cfg;
 	struct cfg_allow *a;
 	size_t idx, nkeys;
+	unsigned rate_n = 0, rate_period = 0;
 	int kind;
 
 	if (p->ac < 4 || (kind = allow_kind(p->av[0])) < 0 ||
 	    strcasecmp(p->av[2], "keys") != 0)
-		return perr(p, "expected: Allow group|user NAME keys KEY...");
+		return perr(p, "expected: Allow group|user NAME keys KEY... "
+		    "[rate N/PERIOD]");
 	nkeys = (size_t)p->ac - 3;
+	if (nkeys >= 2 && strcasecmp(p->av[p->ac - 2], "rate") == 0) {
+		if (parse_rate(p->av[p->ac - 1], &rate_n, &rate_period) == -1)
+			return perr(p, "bad rate '%s' (expected N/second, "
+			    "N/minute, N/hour or N/day)", p->av[p->ac - 1]);
+		nkeys -= 2;
+	}
+	if (nkeys == 0)
+		return perr(p, "expected: Allow group|user NAME keys KEY... "
+		    "[rate N/PERIOD]");
 	if (nkeys > ALLOW_KEYS_MAX)
 		return perr(p, "too many keys in Allow (max %d)",
 		    ALLOW_KEYS_MAX);
@@ -758,6 +802,8 @@ kw_allow(struct parser *p)
 	a->is_group = kind;
 	memcpy(a->name, p->av[1], strlen(p->av[1]) + 1);
 	a->line = p->line;
+	a->rate_n = rate_n;
+	a->rate_period = rate_period;
 	if (allow_resolve(a) == -1)
 		return perr(p, "unknown %s '%s'", kind ? "group" : "user",
 		    a->name);

@@ -46,7 +46,9 @@ struct cfg_key {
 	int line;
 };
 
-/* "Allow group NAME keys K..." or "Allow user NAME keys K...". */
+/*
+ * "Allow group NAME keys K... [rate N/PERIOD]" or the same with "user".
+ */
 struct cfg_allow {
 	int is_group;
 	char name[KEY_NAME_MAX + 1];
@@ -54,6 +56,8 @@ struct cfg_allow {
 	gid_t gid;		/* resolved group, if is_group */
 	struct cfg_key **keys;	/* resolved keys */
 	size_t nkeys;
+	unsigned rate_n;	/* "rate N/PERIOD": N signatures ... */
+	unsigned rate_period;	/* ... per this many seconds; 0: no limit */
 	int line;
 };
 

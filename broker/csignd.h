@@ -36,11 +36,13 @@ struct csignd {
 	struct signer *signer;
 
 	int listen_fd;
+	int activated;			/* listen_fd came from systemd */
 	char *listen_path;		/* the path we bound, to unlink */
+	char *listen_name;		/* what we listen on, for messages */
 	struct event *ev_listen;
 	struct event *ev_audit;
 	struct event *ev_signer;
-	struct event *ev_signals[5];
+	struct event *ev_signals[5];	/* TERM, INT, HUP, CHLD, USR1 */
 	struct event *ev_drain;
 	struct event *ev_respawn;	/* retry spawning after failures */
 	struct event *ev_tick;		/* once a second: token recovery */
@@ -69,6 +71,10 @@ struct csignd {
 };
 
 /* server.c */
+/*
+ * Listen on the socket systemd passed (d->activated, d->listen_fd set by
+ * main) or bind Listen; log which.  -1 with err set on failure.
+ */
 int server_listen(struct csignd *d, char *err, size_t errlen);
 void server_start_events(struct csignd *d);
 /* Give waiting clients to idle children (after a child became ready). */

@@ -4,7 +4,8 @@
  * Start-up order matters: config, then the audit log (nothing may be
  * signed unaudited), then the tokens (PIN read and wiped), then the
  * process is made undumpable, then the socket, the signing threads and the
- * first sandboxed children; only then does the loop serve anyone.
+ * first sandboxed children; only then does the loop serve anyone, and
+ * only then is systemd told that the service is ready.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +24,7 @@
 
 #include "broker/csignd.h"
 #include "broker/pool.h"
+#include "broker/systemd.h"
 #include "common/log.h"
 #include "monitor/monitor.h"
 
@@ -116,6 +118,35 @@ daemonize(void)
 	}
 }
 
+/*
+ * What systemd hands over, taken before daemonize() forks (LISTEN_PID
+ * names this process) and before anything is exec'd: the variables are
+ * removed from the environment and the socket made close-on-exec.
+ */
+static void
+systemd_takeover(struct csignd *d)
+{
+	char err[CONFIG_ERR_MAX];
+
+	if (systemd_notify_init(err, sizeof(err)) == -1)
+		log_warnx("%s; not notifying systemd", err);
+	if ((d->listen_fd = systemd_listen_fd(err, sizeof(err))) == -2)
+		fatalx("%s", err);
+	d->activated = d->listen_fd >= 0;
+}
+
+/* Tell systemd (Type=notify) that clients are being served. */
+static void
+notify_ready(const struct csignd *d)
+{
+	char msg[256];
+
+	snprintf(msg, sizeof(msg), "READY=1\nSTATUS=serving %zu keys on %s",
+	    d->cfg->nkeys, d->listen_name);
+	if (systemd_notify(msg) == -1)
+		log_warn("sd_notify(READY=1)");
+}
+
 /* Open the audit log and the tokens, and everything the loop needs. */
 static void
 startup(struct csignd *d)
@@ -175,9 +206,11 @@ shutdown_all(struct csignd *d)
 	if (d->ev_drain != NULL)
 		event_free(d->ev_drain);
 	event_base_free(d->base);
+	/* Only a socket we bound: systemd's stays for the next start. */
 	if (d->listen_path != NULL)
 		(void)unlink(d->listen_path);
 	free(d->listen_path);
+	free(d->listen_name);
 	free(d->sandbox_program);
 	if (d->ev_respawn != NULL)
 		event_free(d->ev_respawn);
@@ -227,13 +260,15 @@ main(int argc, char *argv[])
 		return 0;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	systemd_takeover(&d);
 	if (!d.foreground)
 		daemonize();
 	startup(&d);
 	server_audit_event(&d, "start", "ok", NULL);
 	log_info("csignd %s ready on %s (%zu keys, %u session children kept "
-	    "ready)", CSIGN_VERSION, d.cfg->listen, d.cfg->nkeys,
+	    "ready)", CSIGN_VERSION, d.listen_name, d.cfg->nkeys,
 	    d.cfg->pool_size);
+	notify_ready(&d);
 	event_base_dispatch(d.base);
 	log_info("csignd stopping");
 	shutdown_all(&d);

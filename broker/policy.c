@@ -57,6 +57,13 @@ allow_lists(const struct cfg_allow *a, const struct cfg_key *key)
 }
 
 int
+policy_rule_grants(const struct cfg_allow *a, const struct identity *id,
+    const struct cfg_key *key)
+{
+	return allow_matches(a, id) && allow_lists(a, key);
+}
+
+int
 policy_granted(const struct config *cfg, const struct identity *id,
     const struct cfg_key *key)
 {

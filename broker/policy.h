@@ -31,6 +31,10 @@ enum policy_result {
 	POLICY_BAD_DIGEST	/* granted, but not with this digest */
 };
 
+/* 1 if this Allow line grants key to id. */
+int policy_rule_grants(const struct cfg_allow *a, const struct identity *id,
+    const struct cfg_key *key);
+
 /* 1 if some Allow line grants key to id (primary or supplementary group). */
 int policy_granted(const struct config *cfg, const struct identity *id,
     const struct cfg_key *key);

@@ -11,10 +11,12 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "broker/csignd.h"
 #include "broker/pool.h"
+#include "broker/systemd.h"
 #include "common/log.h"
 #include "monitor/monitor.h"
 #include "proto/frame.h"
@@ -22,8 +24,33 @@
 #define MAX_WAITING 1024	/* accepted clients queued for a child */
 #define DRAIN_SECONDS 10	/* SIGTERM: time left to in-flight work */
 
-int
-server_listen(struct csignd *d, char *err, size_t errlen)
+/*
+ * The socket systemd passed: it is already bound and listening, and the
+ * service manager owns its path, so it is neither rebound nor unlinked
+ * at exit (listen_path stays NULL).  A path other than Listen is allowed
+ * (the unit decides) but said, since csign-client looks at Listen's
+ * default.
+ */
+static int
+server_listen_activated(struct csignd *d)
+{
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+
+	if (systemd_socket_path(d->listen_fd, path, sizeof(path)) == -1)
+		snprintf(path, sizeof(path), "an unnamed socket");
+	else if (strcmp(path, d->cfg->listen) != 0)
+		log_warnx("the socket passed by systemd is %s, not Listen %s",
+		    path, d->cfg->listen);
+	log_info("using the listening socket passed by systemd (fd %d, %s)",
+	    d->listen_fd, path);
+	if ((d->listen_name = strdup(path)) == NULL)
+		fatal("strdup");
+	return 0;
+}
+
+/* Create, bind and listen on Listen (no socket activation). */
+static int
+server_listen_bind(struct csignd *d, char *err, size_t errlen)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	const char *path = d->cfg->listen;
@@ -49,9 +76,19 @@ server_listen(struct csignd *d, char *err, size_t errlen)
 		return -1;
 	}
 	umask(old);
-	if ((d->listen_path = strdup(path)) == NULL)
+	if ((d->listen_path = strdup(path)) == NULL ||
+	    (d->listen_name = strdup(path)) == NULL)
 		fatal("strdup");
+	log_info("listening on %s (bound by csignd)", path);
 	return 0;
+}
+
+int
+server_listen(struct csignd *d, char *err, size_t errlen)
+{
+	if (d->activated)
+		return server_listen_activated(d);
+	return server_listen_bind(d, err, errlen);
 }
 
 /* Read the peer's identity from the kernel: SO_PEERCRED, SO_PEERGROUPS. */
@@ -156,9 +193,55 @@ server_audit_event(struct csignd *d, const char *event, const char *result,
 		log_warnx("audit: cannot write the %s record", event);
 }
 
+/* Tell systemd (if it started us) about a state change; never fatal. */
+static void
+server_notify(const char *state)
+{
+	if (systemd_notify(state) == -1)
+		log_warn("sd_notify(%.*s)", (int)strcspn(state, "\n"), state);
+}
+
+/*
+ * SIGUSR1 (after logrotate renamed the file), and SIGHUP: reopen AuditLog
+ * by its path.  The writer switches files between two batches and the
+ * chain goes on: the new file's first record, a "rotate" event, links to
+ * the last record of the old one, so "csign-audit verify OLD NEW" checks
+ * across the rotation.  On failure the old file is kept.
+ */
+static void
+server_reopen_audit(struct csignd *d)
+{
+	char err[CONFIG_ERR_MAX];
+	int r;
+
+	if ((r = audit_reopen(d->audit, err, sizeof(err))) == -1)
+		log_warnx("audit log not reopened, still writing to the old "
+		    "file: %s", err);
+	else if (r == 1)
+		log_info("audit log reopened: %s is a new file; the chain "
+		    "continues in it", audit_path(d->audit));
+	else
+		log_debug("audit log reopen: %s is still the same file",
+		    audit_path(d->audit));
+}
+
+/* RELOADING=1 with the time systemd wants beside it (for notify-reload). */
+static void
+server_notify_reloading(void)
+{
+	struct timespec ts;
+	char msg[64];
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	snprintf(msg, sizeof(msg), "RELOADING=1\nMONOTONIC_USEC=%llu",
+	    (unsigned long long)ts.tv_sec * 1000000ull +
+	    (unsigned long long)ts.tv_nsec / 1000ull);
+	server_notify(msg);
+}
+
 /* SIGHUP: load the config again; keep the old one if the new is bad. */
 static void
-server_reload(struct csignd *d)
+server_reload_config(struct csignd *d)
 {
 	char err[CONFIG_ERR_MAX];
 	struct config *n;
@@ -180,6 +263,21 @@ server_reload(struct csignd *d)
 	log_info("configuration reloaded from %s", d->cfgpath);
 	server_audit_event(d, "reload", "ok", NULL);
 	pool_fill(d);
+}
+
+/*
+ * SIGHUP: reopen the audit log, then reload the configuration.  During a
+ * shutdown systemd has been told STOPPING=1 and hears nothing more.
+ */
+static void
+server_reload(struct csignd *d)
+{
+	if (!d->draining)
+		server_notify_reloading();
+	server_reopen_audit(d);
+	server_reload_config(d);
+	if (!d->draining)
+		server_notify("READY=1\nSTATUS=serving");
 }
 
 void
@@ -214,6 +312,7 @@ server_drain(struct csignd *d)
 	if (d->draining)
 		return;
 	d->draining = 1;
+	server_notify("STOPPING=1\nSTATUS=finishing open sessions");
 	log_info("shutting down: no new clients, finishing %zu sessions",
 	    d->nsessions);
 	event_del(d->ev_listen);
@@ -246,6 +345,9 @@ server_signal(evutil_socket_t sig, short what, void *arg)
 		break;
 	case SIGHUP:
 		server_reload(d);
+		break;
+	case SIGUSR1:
+		server_reopen_audit(d);
 		break;
 	case SIGCHLD:
 		pool_reap(d);
@@ -314,7 +416,11 @@ server_audit_ready(evutil_socket_t fd, short what, void *arg)
 void
 server_start_events(struct csignd *d)
 {
-	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD };
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGUSR1 };
+
+	_Static_assert(sizeof(sigs) / sizeof(sigs[0]) ==
+	    sizeof(d->ev_signals) / sizeof(d->ev_signals[0]),
+	    "one event per signal");
 
 	d->ev_listen = event_new(d->base, d->listen_fd, EV_READ | EV_PERSIST,
 	    server_accept, d);

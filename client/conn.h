@@ -21,6 +21,7 @@ struct conn {
 	int fd;
 	int timeout;		/* seconds per reply */
 	const char *path;
+	int inline_data;	/* descriptors do not travel: send bytes */
 };
 
 /* A received reply; f's values point into raw. */
@@ -29,6 +30,7 @@ struct reply {
 	struct frame f;
 	uint32_t status;
 	char message[1025];	/* T_MESSAGE, at most 1024 bytes */
+	int accept_data;	/* F_DATA frames are expected too */
 };
 
 /*
@@ -45,6 +47,15 @@ void cl_conn_close(struct conn *c);
  */
 int cl_conn_request(struct conn *c, const struct buf *req, const int *fds,
     size_t nfds, struct reply *r, struct failure *fl);
+
+/* Send one finished frame without descriptors: 0 or -1 with fl filled. */
+int cl_conn_send(struct conn *c, const struct buf *req, struct failure *fl);
+
+/*
+ * Receive the next frame of an inline exchange into r: 1 for F_DATA (its
+ * T_DATA in r->f), 0 for an ST_OK reply, -1 with fl filled otherwise.
+ */
+int cl_conn_next(struct conn *c, struct reply *r, struct failure *fl);
 
 /* Send a request of type with an optional T_KEY, then as cl_conn_request. */
 int cl_conn_simple(struct conn *c, uint16_t type, const char *key,

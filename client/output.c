@@ -359,3 +359,9 @@ cl_temp_abort(int fd, const char *tmp)
 	temp_set_pending("");
 	errno = saved;
 }
+
+int
+cl_write_fd(int fd, const void *p, size_t len)
+{
+	return write_all(fd, p, len);
+}

@@ -68,4 +68,7 @@ int cl_temp_commit(int fd, const char *tmp, const char *path);
 /* Close fd and remove tmp. */
 void cl_temp_abort(int fd, const char *tmp);
 
+/* Write all of p[0..len) to fd: 0 or -1 (errno set). */
+int cl_write_fd(int fd, const void *p, size_t len);
+
 #endif

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "client/client.h"
 #include "client/conn.h"
@@ -15,16 +16,26 @@
 
 /* The fields of one key in a keys reply, in this order. */
 static const uint16_t key_tags[] = {
-	T_KEY, T_ALG, T_FORMATS, T_DIGESTS, T_FINGERPRINT
+	T_KEY, T_ALG, T_FORMATS, T_DIGESTS, T_NOTAFTER, T_FINGERPRINT
 };
-enum { KF_KEY, KF_ALG, KF_FORMATS, KF_DIGESTS, KF_FPR, KF_COUNT };
+enum {
+	KF_KEY, KF_ALG, KF_FORMATS, KF_DIGESTS, KF_NOTAFTER, KF_FPR, KF_COUNT
+};
 
 /* The table shows the first KEY_COLS fields; the fingerprint is JSON only. */
-#define KEY_COLS 4
+#define KEY_COLS 5
 #define CELL_MAX 256
 static const char *const key_heads[KEY_COLS] = {
-	"KEY", "ALG", "FORMATS", "DIGESTS"
+	"KEY", "ALG", "FORMATS", "DIGESTS", "EXPIRES"
 };
+
+/* When a keys reply was read, and the daemon's expiry warning window. */
+struct expiry_ctx {
+	time_t now;
+	uint32_t warn_days;	/* CertificateExpiryWarning */
+};
+
+enum expiry { EXP_UNKNOWN, EXP_VALID, EXP_SOON, EXP_EXPIRED };
 
 static const uint16_t token_tags[] = { T_TOKEN, T_STATE };
 
@@ -59,9 +70,91 @@ key_cell(char *dst, size_t dstlen, const struct tlv *t)
 	return dst;
 }
 
+/*
+ * Read a T_NOTAFTER value, "YYYY-MM-DDTHH:MM:SSZ", into *t: 0, or -1 if
+ * it is not exactly of that form.
+ */
+static int
+notafter_parse(const struct tlv *t, time_t *when)
+{
+	char s[32], *end;
+	struct tm tm;
+
+	if (t == NULL || t->len != 20)
+		return -1;
+	memcpy(s, t->val, t->len);
+	s[t->len] = '\0';
+	memset(&tm, 0, sizeof(tm));
+	if ((end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm)) == NULL ||
+	    *end != '\0')
+		return -1;
+	*when = timegm(&tm);
+	return 0;
+}
+
+/* Classify a key's notAfter; *days gets the whole days left. */
+static enum expiry
+key_expiry(const struct tlv *t, const struct expiry_ctx *ec, long *days)
+{
+	time_t when;
+	long long d;
+
+	if (notafter_parse(t, &when) == -1)
+		return EXP_UNKNOWN;
+	d = (long long)when - (long long)ec->now;
+	*days = (long)(d >= 0 ? d / 86400 : -((-d + 86399) / 86400));
+	if (d <= 0)
+		return EXP_EXPIRED;
+	if (d < (long long)ec->warn_days * 86400)
+		return EXP_SOON;
+	return EXP_VALID;
+}
+
+/*
+ * The EXPIRES cell: the notAfter date, marked "expires in N days" inside
+ * the daemon's warning window and "EXPIRED" once past.
+ */
+static const char *
+expiry_cell(char *dst, size_t dstlen, const struct tlv *t,
+    const struct expiry_ctx *ec)
+{
+	long days = 0;
+
+	switch (key_expiry(t, ec, &days)) {
+	case EXP_UNKNOWN:
+		return key_cell(dst, dstlen, t);
+	case EXP_EXPIRED:
+		snprintf(dst, dstlen, "%.10s (EXPIRED)", (const char *)t->val);
+		break;
+	case EXP_SOON:
+		if (days == 0)
+			snprintf(dst, dstlen, "%.10s (expires today)",
+			    (const char *)t->val);
+		else
+			snprintf(dst, dstlen, "%.10s (expires in %ld day%s)",
+			    (const char *)t->val, days, days == 1 ? "" : "s");
+		break;
+	case EXP_VALID:
+		snprintf(dst, dstlen, "%.10s", (const char *)t->val);
+		break;
+	}
+	return dst;
+}
+
+/* One cell of a key's table row. */
+static const char *
+row_cell(char *dst, size_t dstlen, const struct tlv *const *fld, size_t i,
+    const struct expiry_ctx *ec)
+{
+	if (i == KF_NOTAFTER)
+		return expiry_cell(dst, dstlen, fld[i], ec);
+	return key_cell(dst, dstlen, fld[i]);
+}
+
 /* Check the key list and measure each column: 0, or -1 with *err. */
 static int
-keys_widths(const struct frame *f, size_t *w, const char **err)
+keys_widths(const struct frame *f, const struct expiry_ctx *ec, size_t *w,
+    const char **err)
 {
 	const struct tlv *fld[KF_COUNT];
 	struct group_iter it;
@@ -73,8 +166,8 @@ keys_widths(const struct frame *f, size_t *w, const char **err)
 	cl_group_init(&it, f, key_tags, KF_COUNT);
 	while ((r = cl_group_next(&it, fld, err)) == 1) {
 		for (size_t i = 0; i < KEY_COLS; i++) {
-			size_t cw = cl_text_width(key_cell(cell, sizeof(cell),
-			    fld[i]));
+			size_t cw = cl_text_width(row_cell(cell, sizeof(cell),
+			    fld, i, ec));
 
 			if (cw > w[i])
 				w[i] = cw;
@@ -98,7 +191,7 @@ table_row(const char *const *cells, const size_t *w, size_t n)
 
 /* The keys as a table with a header (the list is already checked). */
 static void
-keys_text(const struct frame *f, const size_t *w)
+keys_text(const struct frame *f, const struct expiry_ctx *ec, const size_t *w)
 {
 	const struct tlv *fld[KF_COUNT];
 	char cells[KEY_COLS][CELL_MAX];
@@ -110,14 +203,31 @@ keys_text(const struct frame *f, const size_t *w)
 	cl_group_init(&it, f, key_tags, KF_COUNT);
 	while (cl_group_next(&it, fld, &err) == 1) {
 		for (size_t i = 0; i < KEY_COLS; i++)
-			row[i] = key_cell(cells[i], sizeof(cells[i]), fld[i]);
+			row[i] = row_cell(cells[i], sizeof(cells[i]), fld, i,
+			    ec);
 		table_row(row, w, KEY_COLS);
 	}
 }
 
+/* A key's "not_after", "expired" and "expires_soon", if it has a date. */
+static void
+expiry_json(struct json *j, const struct tlv *t, const struct expiry_ctx *ec)
+{
+	enum expiry e;
+	long days;
+
+	if (t == NULL)
+		return;
+	cl_json_kv_strn(j, "not_after", t->val, t->len);
+	if ((e = key_expiry(t, ec, &days)) == EXP_UNKNOWN)
+		return;
+	cl_json_kv_bool(j, "expired", e == EXP_EXPIRED);
+	cl_json_kv_bool(j, "expires_soon", e == EXP_SOON);
+}
+
 /* The keys as a JSON array of objects. */
 static void
-keys_json(const struct frame *f)
+keys_json(const struct frame *f, const struct expiry_ctx *ec)
 {
 	const struct tlv *fld[KF_COUNT];
 	struct group_iter it;
@@ -142,6 +252,7 @@ keys_json(const struct frame *f)
 		if (fld[KF_FPR] != NULL)
 			cl_json_kv_strn(&j, "fingerprint", fld[KF_FPR]->val,
 			    fld[KF_FPR]->len);
+		expiry_json(&j, fld[KF_NOTAFTER], ec);
 		cl_json_close(&j, '}');
 	}
 	cl_json_close(&j, ']');
@@ -150,6 +261,7 @@ keys_json(const struct frame *f)
 int
 cl_cmd_keys(struct conn *c, const struct options *o, struct failure *fl)
 {
+	struct expiry_ctx ec = { .now = time(NULL), .warn_days = 0 };
 	size_t w[KEY_COLS];
 	struct reply r;
 	const char *err;
@@ -158,14 +270,16 @@ cl_cmd_keys(struct conn *c, const struct options *o, struct failure *fl)
 	cl_reply_init(&r);
 	if (cl_conn_simple(c, F_KEYS, NULL, &r, fl) == -1)
 		goto done;
-	if (keys_widths(&r.f, w, &err) == -1) {
+	/* An older daemon sends no window: mark expired keys only. */
+	(void)frame_get_u32(&r.f, T_WARN_DAYS, &ec.warn_days);
+	if (keys_widths(&r.f, &ec, w, &err) == -1) {
 		cl_fail_protocol(fl, err);
 		goto done;
 	}
 	if (o->json)
-		keys_json(&r.f);
+		keys_json(&r.f, &ec);
 	else
-		keys_text(&r.f, w);
+		keys_text(&r.f, &ec, w);
 	ret = 0;
 done:
 	cl_reply_free(&r);

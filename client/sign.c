@@ -257,6 +257,58 @@ close_output(int fd, const char *tmp, const char *out, int ok,
 	return 0;
 }
 
+/*
+ * Inline exchange, for sockets that do not carry descriptors (OpenSSH
+ * forwarding): F_SIGN with SIGN_F_INLINE and T_SIZE, the artifact in
+ * F_DATA frames, then F_DATA frames of the output (module, pe) into outfd
+ * and the reply into r.
+ */
+static int
+sign_inline(struct conn *c, const struct options *o, const char *name,
+    int fd, int outfd, struct reply *r, struct failure *fl)
+{
+	static uint8_t chunk[DATA_CHUNK];
+	const struct tlv *t;
+	struct stat st;
+	struct buf b;
+	ssize_t n;
+	int ret = -1, k;
+
+	if (fd == STDIN_FILENO || fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		cl_fail_set(fl, EXIT_USAGE, "usage", "this daemon's socket does "
+		    "not pass descriptors (an SSH forward?): give a regular "
+		    "file, not standard input");
+		return -1;
+	}
+	buf_init(&b, FRAME_MAX + 4);
+	if (frame_begin(&b, F_SIGN) == -1 ||
+	    frame_add_str(&b, T_KEY, o->key) == -1 ||
+	    frame_add_str(&b, T_FORMAT, o->format) == -1 ||
+	    (o->digest != NULL && frame_add_str(&b, T_DIGEST, o->digest) == -1) ||
+	    frame_add_str(&b, T_NAME, name) == -1 ||
+	    frame_add_u32(&b, T_FLAGS, sign_flags(o) | SIGN_F_INLINE) == -1 ||
+	    frame_add_u64(&b, T_SIZE, (uint64_t)st.st_size) == -1 ||
+	    frame_finish(&b) == -1 || cl_conn_send(c, &b, fl) == -1)
+		goto out;
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
+		if (frame_begin(&b, F_DATA) == -1 ||
+		    frame_add_bytes(&b, T_DATA, chunk, (size_t)n) == -1 ||
+		    frame_finish(&b) == -1 || cl_conn_send(c, &b, fl) == -1)
+			goto out;
+	while ((k = cl_conn_next(c, r, fl)) == 1) {
+		if (outfd == -1 || (t = frame_find(&r->f, T_DATA)) == NULL ||
+		    cl_write_fd(outfd, t->val, t->len) == -1) {
+			cl_fail_protocol(fl, "output data the format does not "
+			    "have, or cannot be written");
+			goto out;
+		}
+	}
+	ret = k;
+out:
+	buf_free(&b);
+	return ret;
+}
+
 /* Sign one artifact: open it, pass it to the daemon, store the result. */
 static int
 sign_one(struct conn *c, const struct options *o, const char *file,
@@ -266,7 +318,7 @@ sign_one(struct conn *c, const struct options *o, const char *file,
 	int fds[2] = { -1, -1 }, writes = cl_format_writes_artifact(o->format);
 	struct reply r;
 	struct buf req;
-	int ret = -1;
+	int ret = -1, sent;
 
 	fl->file = file;
 	if (cl_sign_output(file, o->out, o->format, out, sizeof(out)) == -1) {
@@ -285,10 +337,15 @@ sign_one(struct conn *c, const struct options *o, const char *file,
 	cl_artifact_name(file, name, sizeof(name));
 	buf_init(&req, FRAME_MAX + 4);
 	cl_reply_init(&r);
-	if (cl_sign_build(&req, o, name) == -1)
+	if (c->inline_data)
+		sent = sign_inline(c, o, name, fds[0], fds[1], &r, fl);
+	else if (cl_sign_build(&req, o, name) == -1) {
 		cl_fail_set(fl, EXIT_ERROR, "error",
 		    "cannot encode the request");
-	else if (cl_conn_request(c, &req, fds, writes ? 2 : 1, &r, fl) == 0)
+		sent = -1;
+	} else
+		sent = cl_conn_request(c, &req, fds, writes ? 2 : 1, &r, fl);
+	if (sent == 0)
 		ret = sign_save(o, file, out, &r, fl);
 	if (writes && close_output(fds[1], tmp, out, ret == 0, fl) == -1)
 		ret = -1;

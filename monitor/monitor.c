@@ -15,11 +15,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
 
 #include "broker/pool.h"
+#include "broker/ratelimit.h"
 #include "common/log.h"
 #include "proto/frame.h"
 #include "proto/io.h"
@@ -152,8 +154,7 @@ monitor_answer_keyinfo(struct child *c, struct buf *b)
 	if (msg_dec_keyinfo(b, &m) == -1)
 		return -1;
 	ck = config_find_key(c->d->cfg, m.key);
-	if (ck == NULL || !policy_granted(c->d->cfg, &c->peer, ck) ||
-	    (k = tokens_find_key(c->d->tokens, ck->name)) == NULL) {
+	if (ck == NULL || !policy_granted(c->d->cfg, &c->peer, ck)) {
 		audit_deny(c->d, &c->peer, m.key,
 		    m.format == FMT_NONE ? -1 : m.format,
 		    m.name[0] ? m.name : NULL,
@@ -161,6 +162,10 @@ monitor_answer_keyinfo(struct child *c, struct buf *b)
 		return keyinfo_refuse(c, ST_DENIED,
 		    policy_result_str(POLICY_NOT_GRANTED));
 	}
+	/* Granted, but its token is away (and being logged in again). */
+	if ((k = tokens_find_key(c->d->tokens, ck->name)) == NULL ||
+	    token_key_state(k) != TOKEN_READY)
+		return keyinfo_refuse(c, ST_UNAVAILABLE, "token unavailable");
 	r.keytype = (uint8_t)k->keytype;
 	r.padding = (uint8_t)ck->padding;
 	r.default_digest = (uint8_t)ck->default_digest;
@@ -279,6 +284,43 @@ monitor_sign_done(struct signer_job *job, void *arg)
 		sign_audited(x, 0);
 }
 
+/*
+ * The rate-limit state of the running config: it starts afresh when a
+ * reload replaces the config (its buckets count the old Allow lines).
+ */
+static struct ratelimit *
+monitor_rates(const struct config *cfg)
+{
+	static struct ratelimit *rates;
+	static const struct config *seen;
+
+	if (rates == NULL && (rates = ratelimit_new()) == NULL)
+		fatal("calloc");
+	if (seen != cfg) {
+		ratelimit_reset(rates);
+		seen = cfg;
+	}
+	return rates;
+}
+
+/* Seconds on the monotonic clock, for rate limits. */
+static double
+monotonic_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Refuse a sign request: deny record, then the reply. */
+static void
+sign_deny(struct child *c, const struct msg_sign *m, const char *why)
+{
+	audit_deny(c->d, &c->peer, m->key, m->format, m->name, why);
+	sign_reply(c, m->reqid, ST_DENIED, why, NULL, 0);
+}
+
 /* Check what the child claims against the policy; reply if refused. */
 static const struct token_key *
 sign_authorize(struct child *c, const struct msg_sign *m,
@@ -286,15 +328,19 @@ sign_authorize(struct child *c, const struct msg_sign *m,
 {
 	enum policy_result pr;
 	const struct token_key *k;
+	char why[MESSAGE_MAX + 1];
 
 	pr = policy_check(c->d->cfg, &c->peer, m->key, m->format, m->digest,
 	    ckp);
 	if (pr == POLICY_OK && !format_supported(m->format))
 		pr = POLICY_BAD_FORMAT;
 	if (pr != POLICY_OK) {
-		audit_deny(c->d, &c->peer, m->key, m->format, m->name,
-		    policy_result_str(pr));
-		sign_reply(c, m->reqid, ST_DENIED, policy_result_str(pr), NULL, 0);
+		sign_deny(c, m, policy_result_str(pr));
+		return NULL;
+	}
+	if (!ratelimit_take(monitor_rates(c->d->cfg), c->d->cfg, &c->peer,
+	    *ckp, monotonic_now(), why, sizeof(why))) {
+		sign_deny(c, m, why);
 		return NULL;
 	}
 	k = tokens_find_key(c->d->tokens, (*ckp)->name);

@@ -15,22 +15,29 @@
 static int
 query_key(struct buf *f, const struct cfg_key *ck, const struct token_key *k)
 {
-	char fmts[128], digs[64];
+	char fmts[128], digs[64], notafter[21];
 
 	formats_to_str(ck->formats, fmts, sizeof(fmts));
 	digests_to_str(ck->digests, digs, sizeof(digs));
+	token_time_str(k->notafter, notafter);
 	if (frame_add_str(f, T_KEY, ck->name) == -1 ||
 	    frame_add_str(f, T_ALG, k->alg) == -1 ||
 	    frame_add_str(f, T_FORMATS, fmts) == -1 ||
-	    frame_add_str(f, T_DIGESTS, digs) == -1)
+	    frame_add_str(f, T_DIGESTS, digs) == -1 ||
+	    frame_add_str(f, T_FINGERPRINT, k->fingerprint) == -1)
 		return -1;
-	return frame_add_str(f, T_FINGERPRINT, k->fingerprint);
+	return frame_add_str(f, T_NOTAFTER, notafter);
 }
 
-/* keys: every key granted to the peer, with algorithm and formats. */
+/*
+ * keys: the expiry warning window, then every key granted to the peer,
+ * with algorithm, formats and certificate expiry.
+ */
 static int
 query_keys(struct csignd *d, const struct identity *peer, struct buf *f)
 {
+	if (frame_add_u32(f, T_WARN_DAYS, d->cfg->cert_warn_days) == -1)
+		return -1;
 	for (size_t i = 0; i < d->cfg->nkeys; i++) {
 		const struct cfg_key *ck = &d->cfg->keys[i];
 		const struct token_key *k = tokens_find_key(d->tokens, ck->name);

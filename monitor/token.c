@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <libp11.h>
 #include <openssl/err.h>
@@ -309,6 +310,11 @@ key_describe(struct token_key *tk, char *err, size_t errlen)
 	tk->certder = der;
 	tk->certlen = (size_t)len;
 	sha256_hex(der, tk->certlen, tk->fingerprint);
+	if (token_cert_not_after(tk->cert, &tk->notafter) == -1) {
+		snprintf(err, errlen, "key %s: certificate without a readable "
+		    "notAfter", tk->name);
+		return -1;
+	}
 	tk->bits = EVP_PKEY_get_bits(pub);
 	tk->maxsig = (size_t)EVP_PKEY_get_size(pub);
 	if (EVP_PKEY_get_base_id(pub) == EVP_PKEY_RSA) {
@@ -427,12 +433,86 @@ fail:
 	return NULL;
 }
 
+int
+token_cert_not_after(const X509 *x, time_t *t)
+{
+	const ASN1_TIME *na = X509_get0_notAfter(x);
+	struct tm tm;
+
+	memset(&tm, 0, sizeof(tm));
+	if (na == NULL || ASN1_TIME_to_tm(na, &tm) != 1)
+		return -1;
+	*t = timegm(&tm);
+	return 0;
+}
+
+void
+token_time_str(time_t t, char buf[21])
+{
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(buf, 21, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, 21, "unknown");
+}
+
+long
+token_days_left(time_t t, time_t now)
+{
+	long long d = (long long)t - (long long)now;
+
+	return (long)(d >= 0 ? d / 86400 : -((-d + 86399) / 86400));
+}
+
+enum cert_expiry
+token_cert_expiry(time_t notafter, time_t now, unsigned days)
+{
+	if (notafter <= now)
+		return CERT_EXPIRED;
+	if ((long long)notafter - (long long)now < (long long)days * 86400)
+		return CERT_EXPIRING;
+	return CERT_VALID;
+}
+
+/*
+ * Warn about each key whose certificate expired or expires within the
+ * configured window, so that the renewal is noticed in time.
+ */
+static void
+tokens_warn_expiry(const struct tokens *t, unsigned days)
+{
+	time_t now = time(NULL);
+	char when[21];
+
+	for (size_t i = 0; i < t->nkeys; i++) {
+		const struct token_key *k = &t->keys[i];
+
+		token_time_str(k->notafter, when);
+		switch (token_cert_expiry(k->notafter, now, days)) {
+		case CERT_EXPIRED:
+			log_warnx("key %s: certificate EXPIRED on %s", k->name,
+			    when);
+			break;
+		case CERT_EXPIRING:
+			log_warnx("key %s: certificate expires in %ld days, "
+			    "on %s", k->name, token_days_left(k->notafter, now),
+			    when);
+			break;
+		case CERT_VALID:
+			break;
+		}
+	}
+}
+
 struct tokens *
 tokens_open(const struct config *cfg, char *err, size_t errlen)
 {
+	struct tokens *t;
 	int locked = 0;
 
-	return tokens_build(cfg, err, errlen, &locked);
+	if ((t = tokens_build(cfg, err, errlen, &locked)) != NULL)
+		tokens_warn_expiry(t, cfg->cert_warn_days);
+	return t;
 }
 
 /*

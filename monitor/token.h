@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -40,11 +41,16 @@ struct token_key {
 	int bits;
 	char alg[32];		/* "rsa-2048", "ec-p256" */
 	size_t maxsig;		/* largest signature */
+	time_t notafter;	/* the certificate's notAfter */
 };
 
 struct tokens;
 
-/* Open every token and key of cfg; NULL with err set on any failure. */
+/*
+ * Open every token and key of cfg; NULL with err set on any failure.
+ * Certificates that expired or expire within CertificateExpiryWarning
+ * days are logged as warnings.
+ */
 struct tokens *tokens_open(const struct config *cfg, char *err, size_t errlen);
 void tokens_close(struct tokens *t);
 
@@ -82,5 +88,17 @@ enum token_state token_key_state(const struct token_key *k);
  */
 int token_sign(const struct token_key *k, int digest, int padding,
     const uint8_t *tbs, size_t tbslen, uint8_t *sig, size_t *siglen);
+
+/* The notAfter of x in seconds since the epoch: 0, or -1 if unreadable. */
+int token_cert_not_after(const X509 *x, time_t *t);
+/* t as RFC 3339 UTC, "2026-11-23T10:00:00Z", into buf (21 bytes). */
+void token_time_str(time_t t, char buf[21]);
+/* Whole days from now to t, rounded down: negative once t has passed. */
+long token_days_left(time_t t, time_t now);
+
+enum cert_expiry { CERT_VALID = 0, CERT_EXPIRING, CERT_EXPIRED };
+/* Has a certificate valid until notafter expired, or will it within days? */
+enum cert_expiry token_cert_expiry(time_t notafter, time_t now,
+    unsigned days);
 
 #endif

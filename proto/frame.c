@@ -35,6 +35,9 @@ static const struct tag_spec {
 	[T_ADIGEST] = { K_BYTES, DIGEST_MAX },
 	[T_FINGERPRINT] = { K_STR, 128 },
 	[T_TEST_SYSCALL] = { K_STR, 32 },
+	[T_NOTAFTER] = { K_STR, 32 },
+	[T_DATA] = { K_BYTES, DATA_CHUNK },
+	[T_WARN_DAYS] = { K_U32, 4 },
 };
 
 #define B(t) (1ull << (t))
@@ -48,7 +51,8 @@ static const struct type_spec {
 } type_specs[F_TYPE_COUNT] = {
 	[F_HELLO] = { "hello", B(T_VERSION), B(T_VERSION), 0 },
 	[F_SIGN] = { "sign",
-	    B(T_KEY) | B(T_FORMAT) | B(T_DIGEST) | B(T_NAME) | B(T_FLAGS)
+	    B(T_KEY) | B(T_FORMAT) | B(T_DIGEST) | B(T_NAME) | B(T_FLAGS) |
+		B(T_SIZE)
 #ifdef CSIGN_TEST_HOOKS
 		| B(T_TEST_SYSCALL)
 #endif
@@ -61,7 +65,8 @@ static const struct type_spec {
 	[F_REPLY] = { "reply", ~0ull & ~B(0) & ~B(T_TEST_SYSCALL),
 	    B(T_STATUS) | B(T_MESSAGE),
 	    B(T_KEY) | B(T_FORMATS) | B(T_DIGESTS) | B(T_ALG) | B(T_GROUP) |
-		B(T_TOKEN) | B(T_STATE) | B(T_FINGERPRINT) },
+		B(T_TOKEN) | B(T_STATE) | B(T_FINGERPRINT) | B(T_NOTAFTER) },
+	[F_DATA] = { "data", B(T_DATA), B(T_DATA), 0 },
 };
 
 /* Check one TLV value against its tag's kind and size. */

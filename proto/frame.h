@@ -35,6 +35,7 @@ enum frame_type {
 	F_WHOAMI,	/* - */
 	F_STATUS,	/* - */
 	F_REPLY,	/* T_STATUS T_MESSAGE, then per-request fields */
+	F_DATA,		/* T_DATA: artifact or output bytes, inline mode */
 	F_TYPE_COUNT
 };
 
@@ -62,6 +63,9 @@ enum tlv_tag {
 	T_ADIGEST,	/* bytes: artifact digest */
 	T_FINGERPRINT,	/* str: SHA-256 of the certificate, hex */
 	T_TEST_SYSCALL,	/* str: test builds only, see sandbox/testhook.c */
+	T_NOTAFTER,	/* str: certificate notAfter, RFC 3339 UTC */
+	T_DATA,		/* bytes: a chunk of an inline artifact or output */
+	T_WARN_DAYS,	/* u32: CertificateExpiryWarning, in a keys reply */
 	T_TAG_COUNT
 };
 
@@ -70,7 +74,19 @@ enum tlv_tag {
 #define SIGN_F_REPLACE 0x2u	/* module, pe: replace an existing signature */
 #define SIGN_F_APPEND 0x4u	/* pe: add a signature to those present */
 #define SIGN_F_KEYID 0x8u	/* module: signer by subject key identifier */
-#define SIGN_F_ALL 0xfu
+#define SIGN_F_INLINE 0x10u	/* artifact (and output) travel in F_DATA */
+#define SIGN_F_ALL 0x1fu
+
+/*
+ * T_FLAGS of the reply to F_HELLO.  The client sends a probe descriptor
+ * with its hello; where descriptors do not travel (a socket forwarded by
+ * OpenSSH), the reply lacks HELLO_F_FDS and the client sends artifacts
+ * inline: F_SIGN with SIGN_F_INLINE and T_SIZE, then F_DATA frames of at
+ * most DATA_CHUNK bytes; an output the daemon writes (module, pe) comes
+ * back as F_DATA frames before the F_REPLY.
+ */
+#define HELLO_F_FDS 0x1u
+#define DATA_CHUNK 60000
 
 struct tlv {
 	uint16_t tag;

@@ -11,6 +11,13 @@
 #include "proto/msg.h"
 
 #define CHANNEL_FD 3
+/*
+ * Scratch files for inline transfers (proto/frame.h, SIGN_F_INLINE):
+ * anonymous memory files created before the privilege drop, holding an
+ * artifact received in F_DATA frames and an output to send back that way.
+ */
+#define SCRATCH_IN_FD 4
+#define SCRATCH_OUT_FD 5
 
 /* Route this process's log lines to the monitor (MSG_LOG). */
 void channel_log_init(void);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -86,10 +87,36 @@ openssl_preinit(void)
 		fatalx("gmtime_r");
 }
 
+/*
+ * The scratch files of inline transfers, on fixed descriptors: created
+ * here because memfd_create is not on the seccomp allowlist.
+ */
+static void
+scratch_files(void)
+{
+	static const struct {
+		int fd;
+		const char *name;
+	} want[] = { { SCRATCH_IN_FD, "csign-artifact" },
+		     { SCRATCH_OUT_FD, "csign-output" } };
+
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		int fd = memfd_create(want[i].name, 0);
+
+		if (fd == -1)
+			fatal("memfd_create");
+		if (fd != want[i].fd) {
+			if (dup2(fd, want[i].fd) == -1)
+				fatal("dup2");
+			close(fd);
+		}
+	}
+}
+
 int
 main(int argc, char *argv[])
 {
-	struct drop_opts o = { .keep_fd = CHANNEL_FD };
+	struct drop_opts o = { .keep_fd = SCRATCH_OUT_FD };
 	struct msg_session m;
 	struct stat st;
 	int ch, client = -1, unsep = 0, debug = 0;
@@ -121,6 +148,7 @@ main(int argc, char *argv[])
 	    debug ? LOG_LVL_DEBUG : LOG_LVL_INFO);
 	channel_log_init();
 	openssl_preinit();
+	scratch_files();
 	sandbox_drop(&o);
 	sandbox_send_ready();
 	sandbox_wait_session(&m, &client);

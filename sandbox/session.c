@@ -73,13 +73,19 @@ session_hello(struct session *s, const struct frame *f, const int *fds,
 	uint32_t v = 0;
 
 	(void)fds;
-	if (nfds != 0 || frame_get_u32(f, T_VERSION, &v) == -1 ||
+	if (nfds > 1 || frame_get_u32(f, T_VERSION, &v) == -1 ||
 	    v != PROTO_VERSION) {
 		reply_status(s, ST_BAD_REQUEST, "unsupported protocol version");
 		return -1;
 	}
 	s->hello = 1;
-	return reply_status(s, ST_OK, "csignd " CSIGN_VERSION);
+	/* Say whether the client's probe descriptor came through. */
+	if (frame_begin(&s->out, F_REPLY) == -1 ||
+	    frame_add_u32(&s->out, T_STATUS, ST_OK) == -1 ||
+	    frame_add_str(&s->out, T_MESSAGE, "csignd " CSIGN_VERSION) == -1 ||
+	    frame_add_u32(&s->out, T_FLAGS, nfds == 1 ? HELLO_F_FDS : 0) == -1)
+		return -1;
+	return session_send(s);
 }
 
 /* Forget a cached key. */
@@ -253,6 +259,83 @@ sign_fds(struct session *s, struct sign_input *in, const int *fds,
 	return 0;
 }
 
+/*
+ * Inline transfer: receive the artifact announced by T_SIZE in F_DATA
+ * frames into the scratch file, and use that as the artifact (and the
+ * other scratch file as the output).  The stream is only in step again
+ * once every byte is in, so a failure here ends the session.
+ */
+static int
+sign_inline(struct session *s, const struct frame *f, struct sign_input *in,
+    size_t nfds)
+{
+	struct frame *d = NULL;
+	const struct tlv *t;
+	struct buf b;
+	uint64_t size, got = 0;
+	const char *err;
+	size_t n;
+	int fds[FRAME_MAX_FDS], r = -1;
+
+	if (nfds != 0 || frame_get_u64(f, T_SIZE, &size) == -1)
+		return reply_status(s, ST_BAD_REQUEST, "inline signing needs "
+		    "T_SIZE and no descriptors"), -1;
+	if (size > in->max_size)
+		return reply_status(s, ST_BAD_ARTIFACT, "artifact is over "
+		    "MaxArtifactSize"), -1;
+	if (ftruncate(SCRATCH_IN_FD, 0) == -1 ||
+	    ftruncate(SCRATCH_OUT_FD, 0) == -1 ||
+	    lseek(SCRATCH_OUT_FD, 0, SEEK_SET) == -1 ||
+	    (d = malloc(sizeof(*d))) == NULL)
+		return reply_status(s, ST_INTERNAL, "no scratch space"), -1;
+	buf_init(&b, FRAME_MAX + 4);
+	while (got < size) {
+		if (io_recv_frame(s->client, &b, fds, 0, &n,
+		    (int)s->info->idle_timeout_ms) != 1 ||
+		    frame_decode(buf_ptr(&b) + 4, buf_left(&b) - 4, d,
+		    &err) == -1 || d->type != F_DATA ||
+		    (t = frame_find(d, T_DATA)) == NULL || t->len == 0 ||
+		    t->len > size - got ||
+		    pwrite(SCRATCH_IN_FD, t->val, t->len, (off_t)got) !=
+		    (ssize_t)t->len) {
+			reply_status(s, ST_BAD_REQUEST, "inline artifact data "
+			    "missing, malformed or too long");
+			goto out;
+		}
+		got += t->len;
+	}
+	in->fd = SCRATCH_IN_FD;
+	in->fd_is_file = 1;
+	in->size = size;
+	in->outfd = format_writes_artifact(in->format) ? SCRATCH_OUT_FD : -1;
+	r = lseek(SCRATCH_IN_FD, 0, SEEK_SET) == 0 ? 0 : -1;
+out:
+	buf_free(&b);
+	free(d);
+	return r;
+}
+
+/* Send the inline output (scratch file, written bytes) as F_DATA frames. */
+static int
+send_inline_output(struct session *s, uint64_t len)
+{
+	static uint8_t chunk[DATA_CHUNK];
+	uint64_t off = 0;
+
+	while (off < len) {
+		size_t n = len - off < sizeof(chunk) ? (size_t)(len - off) :
+		    sizeof(chunk);
+
+		if (artifact_pread(SCRATCH_OUT_FD, off, chunk, n) == -1 ||
+		    frame_begin(&s->out, F_DATA) == -1 ||
+		    frame_add_bytes(&s->out, T_DATA, chunk, n) == -1 ||
+		    session_send(s) == -1)
+			return -1;
+		off += n;
+	}
+	return 0;
+}
+
 /* Send the result of a format builder to the client. */
 static int
 sign_reply(struct session *s, const struct sign_input *in,
@@ -260,6 +343,9 @@ sign_reply(struct session *s, const struct sign_input *in,
 {
 	if (out->status != ST_OK)
 		return reply_status(s, out->status, out->message);
+	if (in->outfd == SCRATCH_OUT_FD &&
+	    send_inline_output(s, out->written) == -1)
+		return -1;
 	if (frame_begin(&s->out, F_REPLY) == -1 ||
 	    frame_add_u32(&s->out, T_STATUS, ST_OK) == -1 ||
 	    frame_add_str(&s->out, T_MESSAGE, "signed") == -1 ||
@@ -317,8 +403,12 @@ session_sign(struct session *s, const struct frame *f, const int *fds,
 		return reply_status(s, ST_INTERNAL, msg);
 	}
 #endif
-	if (sign_fields(s, f, &in, key, name, digest) == -1 ||
-	    sign_fds(s, &in, fds, nfds) == -1)
+	if (sign_fields(s, f, &in, key, name, digest) == -1)
+		return 0;
+	if (in.flags & SIGN_F_INLINE) {
+		if (sign_inline(s, f, &in, nfds) == -1)
+			return -1;
+	} else if (sign_fds(s, &in, fds, nfds) == -1)
 		return 0;
 	if ((c = session_key(s, key, in.format, name)) == NULL)
 		return 0;

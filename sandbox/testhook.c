@@ -60,7 +60,7 @@ try_mount(void)
 static long
 try_write_fd(void)
 {
-	return write(5, "x", 1);	/* a descriptor we were not given */
+	return write(9, "x", 1);	/* a descriptor we were not given */
 }
 
 static const struct {

@@ -10,11 +10,15 @@ want() {
 	if [ -e "$dest$1" ]; then pass=$((pass + 1)); else
 		fail=$((fail + 1)); echo "install: missing $1" >&2; fi
 }
-make -s install DESTDIR="$dest" PREFIX=/usr SYSCONFDIR=/etc >/dev/null || exit 1
+make -s -o all install DESTDIR="$dest" PREFIX=/usr SYSCONFDIR=/etc >/dev/null || exit 1
 for f in /usr/sbin/csignd /usr/sbin/csign-audit /usr/bin/csign-client \
     /usr/libexec/csign/csign-sandbox /usr/share/man/man1/csign-client.1 \
     /usr/share/man/man5/csignd.conf.5 /usr/share/man/man8/csignd.8 \
-    /usr/share/man/man8/csign-audit.8 /etc/csign/csignd.conf.example; do
+    /usr/share/man/man8/csign-audit.8 /etc/csign/csignd.conf.example \
+    /usr/sbin/csign-admin /usr/share/man/man8/csign-admin.8 \
+    /lib/systemd/system/csignd.service /lib/systemd/system/csignd.socket \
+    /usr/lib/sysusers.d/csign.conf /usr/lib/tmpfiles.d/csign.conf \
+    /etc/logrotate.d/csign; do
 	want "$f"
 done
 if "$dest/usr/bin/csign-client" --help | grep -q "usage"; then

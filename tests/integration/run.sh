@@ -217,8 +217,19 @@ t_sandbox_status() {
 	done
 	expect_grep "^NoNewPrivs:[[:space:]]+1" $st "no_new_privs"
 	expect_grep "^Seccomp:[[:space:]]+2" $st "seccomp filter"
+	# stdin, stdout, stderr, the channel and the two scratch memfds.
 	n=$(ls /proc/$pid/fd | wc -l)
-	[ "$n" -le 4 ] && ok || fail "child has $n fds open"
+	[ "$n" -le 6 ] && ok || fail "child has $n fds open"
+	readlink "/proc/$pid/fd/4" > "$T/fd4.out"
+	expect_grep "memfd:csign-artifact" "$T/fd4.out" \
+		"fd 4 is the inline scratch file"
+	# (fd 2 is the daemon's own stderr: csignd -d keeps it for children)
+	for fd in $(ls /proc/$pid/fd); do
+		[ "$fd" = 2 ] || readlink "/proc/$pid/fd/$fd"
+	done > "$T/childfds.out"
+	grep -Ev '^(/dev/null|socket:|/memfd:csign-(artifact|output))' \
+		"$T/childfds.out" > "$T/childfds.bad" && fail "child holds \
+		$(cat "$T/childfds.bad")" || ok
 }
 
 t_config_check() {

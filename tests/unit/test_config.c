@@ -804,7 +804,7 @@ test_allow_syntax_errors_show_the_expected_form(void **state)
 			assert_load_error(text, 9, "Allow: missing argument");
 		else
 			assert_load_error(text, 9, "expected: Allow "
-			    "group|user NAME keys KEY...");
+			    "group|user NAME keys KEY... [rate N/PERIOD]");
 	}
 }
 
@@ -1030,6 +1030,27 @@ test_pinfile_credential_and_expiry_warning(void **state)
 	    "PinFile credential:NAME needs a plain name");
 }
 
+/* "rate N/PERIOD" ends an Allow line; bad rates name the line. */
+static void
+test_allow_rate(void **state)
+{
+	struct config *cfg;
+
+	(void)state;
+	cfg = load_ok(TOKEN_OK KEY_OK "Allow user root keys k1 rate 60/hour\n"
+	    "Allow group root keys k1\n");
+	assert_int_equal(cfg->allows[0].rate_n, 60);
+	assert_int_equal(cfg->allows[0].rate_period, 3600);
+	assert_int_equal(cfg->allows[0].nkeys, 1);
+	assert_int_equal(cfg->allows[1].rate_n, 0);
+	config_free(cfg);
+	assert_load_error(TOKEN_OK KEY_OK "Allow user root keys k1 rate 5/week\n",
+	    9, "bad rate '5/week' (expected N/second, N/minute, N/hour or "
+	    "N/day)");
+	assert_load_error(TOKEN_OK KEY_OK "Allow user root keys rate 5/day\n",
+	    9, "expected: Allow group|user NAME keys KEY... [rate N/PERIOD]");
+}
+
 int
 main(void)
 {
@@ -1097,6 +1118,7 @@ main(void)
 		cmocka_unit_test(test_unknown_format_is_an_error),
 		cmocka_unit_test(test_every_format_and_a_chain_are_accepted),
 		cmocka_unit_test(test_pinfile_credential_and_expiry_warning),
+		cmocka_unit_test(test_allow_rate),
 		cmocka_unit_test(test_unknown_digest_is_an_error),
 		cmocka_unit_test(test_unknown_padding_is_an_error),
 		cmocka_unit_test(test_bad_id_is_an_error),

@@ -1,0 +1,265 @@
+/* util.c: csign-admin's messages, usage and small shared helpers. */
+#include "admin/admin.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+
+/* The manual's synopsis, word for word. */
+void
+adm_usage(FILE *out)
+{
+	fprintf(out,
+	    "usage: " ADM_NAME " [-f config] tokens\n"
+	    "       " ADM_NAME " [-f config] keys --token token\n"
+	    "       " ADM_NAME " [-f config] keygen --token token"
+	    " --label label --type type\n"
+	    "                   [--id hex]\n"
+	    "       " ADM_NAME " [-f config] csr --token token --key label"
+	    " --subject subject\n"
+	    "                   [--eku purposes] [-o file]\n"
+	    "       " ADM_NAME " [-f config] import-cert --token token"
+	    " --key label\n"
+	    "                   [--chain file] [--to-token [--replace] |"
+	    " -o file] cert\n"
+	    "       " ADM_NAME " [-f config] show-cert cert\n"
+	    "       " ADM_NAME " -h | --help\n");
+}
+
+int
+adm_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, ADM_NAME ": ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	adm_usage(stderr);
+	return ADM_USAGE;
+}
+
+int
+adm_fail(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, ADM_NAME ": ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	return code;
+}
+
+struct config *
+adm_config(const struct adm_opts *o)
+{
+	char err[CONFIG_ERR_MAX];
+	struct config *cfg;
+
+	if ((cfg = config_load(o->config, err, sizeof(err))) == NULL)
+		adm_fail(ADM_FAIL, "%s", err);
+	return cfg;
+}
+
+const struct cfg_token *
+adm_token(const struct config *cfg, const char *name)
+{
+	const struct cfg_token *ct = config_find_token(cfg, name);
+
+	if (ct == NULL)
+		adm_fail(ADM_FAIL, "%s: no Token block named %s", cfg->path,
+		    name);
+	return ct;
+}
+
+/* The value of one hex digit, or -1. */
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+adm_hex_parse(const char *s, uint8_t *out, size_t max)
+{
+	size_t n = 0;
+	int hi, lo;
+
+	while (*s != '\0') {
+		if (n > 0 && *s == ':')
+			s++;
+		if ((hi = hexval(s[0])) == -1 || (lo = hexval(s[1])) == -1 ||
+		    n == max)
+			return -1;
+		out[n++] = (uint8_t)(hi << 4 | lo);
+		s += 2;
+	}
+	return n > 0 ? (int)n : -1;
+}
+
+void
+adm_hex(const uint8_t *p, size_t len, char *dst, size_t dstlen)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	if (dstlen == 0)
+		return;
+	for (i = 0; i < len && 2 * i + 2 < dstlen; i++) {
+		dst[2 * i] = digits[p[i] >> 4];
+		dst[2 * i + 1] = digits[p[i] & 0xf];
+	}
+	dst[2 * i] = '\0';
+}
+
+const char *
+adm_clean(const char *s, char *dst, size_t dstlen)
+{
+	size_t n = 0;
+
+	for (; *s != '\0' && n + 5 < dstlen; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c >= 0x20 && c < 0x7f && c != '\\')
+			dst[n++] = (char)c;
+		else
+			n += (size_t)snprintf(dst + n, dstlen - n, "\\x%02x",
+			    c);
+	}
+	dst[n] = '\0';
+	return dst;
+}
+
+const char *
+adm_key_type(EVP_PKEY *pub, char *dst, size_t dstlen)
+{
+	if (pub != NULL && EVP_PKEY_get_base_id(pub) == EVP_PKEY_RSA)
+		snprintf(dst, dstlen, "rsa-%d", EVP_PKEY_get_bits(pub));
+	else if (pub != NULL && EVP_PKEY_get_base_id(pub) == EVP_PKEY_EC)
+		snprintf(dst, dstlen, "ec-p%d", EVP_PKEY_get_bits(pub));
+	else
+		snprintf(dst, dstlen, "unknown");
+	return dst;
+}
+
+/* Write all of p[0..len) to fd; 0 or -1. */
+static int
+write_all(int fd, const void *p, size_t len)
+{
+	const char *c = p;
+
+	while (len > 0) {
+		ssize_t n = write(fd, c, len);
+
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		c += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+adm_write_file(const char *path, const void *data, size_t len, unsigned mode,
+    char *err, size_t errlen)
+{
+	char tmp[4096];
+	int fd, saved;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path,
+	    (long)getpid()) >= sizeof(tmp)) {
+		snprintf(err, errlen, "%s: path too long", path);
+		return -1;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+	    (mode_t)mode);
+	if (fd == -1) {
+		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	if (fchmod(fd, (mode_t)mode) == -1 || write_all(fd, data, len) == -1 ||
+	    fsync(fd) == -1 || close(fd) == -1) {
+		saved = errno;
+		close(fd);
+		unlink(tmp);
+		snprintf(err, errlen, "%s: %s", tmp, strerror(saved));
+		return -1;
+	}
+	if (rename(tmp, path) == -1) {
+		saved = errno;
+		unlink(tmp);
+		snprintf(err, errlen, "%s: %s", path, strerror(saved));
+		return -1;
+	}
+	return 0;
+}
+
+X509 *
+adm_cert_load(const char *path, char *err, size_t errlen)
+{
+	X509 *x = NULL;
+	FILE *f;
+
+	if ((f = fopen(path, "re")) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	x = PEM_read_X509(f, NULL, NULL, NULL);
+	if (x == NULL) {
+		ERR_clear_error();
+		rewind(f);
+		x = d2i_X509_fp(f, NULL);
+	}
+	fclose(f);
+	ERR_clear_error();
+	if (x == NULL)
+		snprintf(err, errlen, "%s: not a certificate (PEM or DER)",
+		    path);
+	return x;
+}
+
+STACK_OF(X509) *
+adm_chain_load(const char *path, char *err, size_t errlen)
+{
+	STACK_OF(X509) *chain = sk_X509_new_null();
+	X509 *x;
+	FILE *f;
+
+	if (chain == NULL || (f = fopen(path, "re")) == NULL) {
+		snprintf(err, errlen, "%s: %s", path,
+		    chain == NULL ? "out of memory" : strerror(errno));
+		sk_X509_free(chain);
+		return NULL;
+	}
+	while ((x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL)
+		if (sk_X509_push(chain, x) == 0) {
+			X509_free(x);
+			break;
+		}
+	fclose(f);
+	ERR_clear_error();
+	if (sk_X509_num(chain) == 0) {
+		snprintf(err, errlen, "%s: no PEM certificates", path);
+		sk_X509_pop_free(chain, X509_free);
+		return NULL;
+	}
+	return chain;
+}

@@ -1,0 +1,129 @@
+/* ratelimit.c: per-user token buckets for rate-limited grants. */
+#include "broker/ratelimit.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BUCKETS_MAX 65536	/* (rule, user) pairs remembered */
+
+struct bucket {
+	const struct cfg_allow *rule;	/* valid until the next reset */
+	uid_t uid;
+	double tokens;
+	double last;
+};
+
+struct ratelimit {
+	struct bucket *b;
+	size_t n, cap;
+};
+
+struct ratelimit *
+ratelimit_new(void)
+{
+	return calloc(1, sizeof(struct ratelimit));
+}
+
+void
+ratelimit_free(struct ratelimit *r)
+{
+	if (r == NULL)
+		return;
+	free(r->b);
+	free(r);
+}
+
+void
+ratelimit_reset(struct ratelimit *r)
+{
+	r->n = 0;
+}
+
+/* The bucket of (rule, uid), created full; NULL if none can be made. */
+static struct bucket *
+bucket_get(struct ratelimit *r, const struct cfg_allow *rule, uid_t uid,
+    double now)
+{
+	struct bucket *nb;
+
+	for (size_t i = 0; i < r->n; i++)
+		if (r->b[i].rule == rule && r->b[i].uid == uid)
+			return &r->b[i];
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? 2 * r->cap : 64;
+
+		if (cap > BUCKETS_MAX ||
+		    (nb = realloc(r->b, cap * sizeof(*nb))) == NULL)
+			return NULL;
+		r->b = nb;
+		r->cap = cap;
+	}
+	nb = &r->b[r->n++];
+	*nb = (struct bucket){ .rule = rule, .uid = uid,
+		.tokens = rule->rate_n, .last = now };
+	return nb;
+}
+
+/* Refill a bucket for the time since it was last used; take one. */
+static int
+bucket_take(struct bucket *b, double now)
+{
+	const struct cfg_allow *a = b->rule;
+
+	if (now > b->last) {
+		b->tokens += (now - b->last) * a->rate_n / a->rate_period;
+		if (b->tokens > a->rate_n)
+			b->tokens = a->rate_n;
+		b->last = now;
+	}
+	if (b->tokens < 1.0)
+		return 0;
+	b->tokens -= 1.0;
+	return 1;
+}
+
+/* "3 per hour" for a rule's limit. */
+static void
+rate_text(const struct cfg_allow *a, char *dst, size_t len)
+{
+	const char *unit = a->rate_period == 86400 ? "day" :
+	    a->rate_period == 3600 ? "hour" :
+	    a->rate_period == 60 ? "minute" : "second";
+
+	snprintf(dst, len, "rate limit: %u signatures per %s with this key",
+	    a->rate_n, unit);
+}
+
+int
+ratelimit_take(struct ratelimit *r, const struct config *cfg,
+    const struct identity *id, const struct cfg_key *key, double now,
+    char *why, size_t whylen)
+{
+	const struct cfg_allow *limited = NULL;
+	struct bucket *b;
+
+	for (size_t i = 0; i < cfg->nallows; i++) {
+		const struct cfg_allow *a = &cfg->allows[i];
+
+		if (!policy_rule_grants(a, id, key))
+			continue;
+		if (a->rate_n == 0)
+			return 1;
+		if (limited == NULL)
+			limited = a;
+	}
+	for (size_t i = 0; limited != NULL && i < cfg->nallows; i++) {
+		const struct cfg_allow *a = &cfg->allows[i];
+
+		if (a->rate_n == 0 || !policy_rule_grants(a, id, key))
+			continue;
+		if ((b = bucket_get(r, a, id->uid, now)) != NULL &&
+		    bucket_take(b, now))
+			return 1;
+	}
+	if (limited == NULL)
+		return 1;	/* not granted at all: policy_check said so */
+	rate_text(limited, why, whylen);
+	return 0;
+}

@@ -1,0 +1,32 @@
+/*
+ * ratelimit: "Allow ... rate N/PERIOD" — at most N signatures per PERIOD
+ * for each user, counted per Allow line, as token buckets (capacity N,
+ * refilled continuously at N per PERIOD).  State lives in the monitor and
+ * starts afresh when the configuration is reloaded.
+ */
+#ifndef CSIGN_RATELIMIT_H
+#define CSIGN_RATELIMIT_H
+
+#include <stddef.h>
+
+#include "broker/config.h"
+#include "broker/policy.h"
+
+struct ratelimit;
+
+struct ratelimit *ratelimit_new(void);
+void ratelimit_free(struct ratelimit *r);
+/* Forget every bucket (the Allow lines they counted are gone). */
+void ratelimit_reset(struct ratelimit *r);
+
+/*
+ * May id sign with key now?  Among the Allow lines granting it: any line
+ * without a rate allows it; else the first line with a signature left in
+ * its bucket allows it and is charged.  1 if allowed; 0 if every granting
+ * line is spent, with why describing the limit.  now is in seconds.
+ */
+int ratelimit_take(struct ratelimit *r, const struct config *cfg,
+    const struct identity *id, const struct cfg_key *key, double now,
+    char *why, size_t whylen);
+
+#endif

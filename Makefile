@@ -55,7 +55,7 @@ UNIT_SRC  = $(wildcard tests/unit/test_*.c)
 UNIT_BINS = $(patsubst tests/unit/%.c,$(BUILD)/test/%,$(UNIT_SRC))
 
 .PHONY: all deps check unit integration demo install uninstall asan asan-build deb \
-	fuzz fuzz-build fuzz-smoke soak check-package FORCE \
+	fuzz fuzz-build fuzz-smoke soak check-package lint FORCE \
 	check-asan check-valgrind clean bench man-lint format
 
 all: $(PROGS)
@@ -179,6 +179,14 @@ bench: deps
 
 man-lint:
 	mandoc -Tlint -W warning man/*.[1-8]
+
+# clang-tidy with the committed .clang-tidy over every source file.
+lint:
+	for f in $$(git ls-files '*.c' | grep -v '^tests/'); do \
+		clang-tidy --quiet $$f -- -std=c17 -D_GNU_SOURCE -I. \
+		    -DCSIGN_LIBEXECDIR='"$(LIBEXECDIR)"' \
+		    -DCSIGN_SYSCONFDIR='"$(SYSCONFDIR)"' || exit 1; \
+	done
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR) \

@@ -104,6 +104,7 @@ static int kw_formats(struct parser *);
 static int kw_digest(struct parser *);
 static int kw_padding(struct parser *);
 static int kw_pinfile(struct parser *);
+static int kw_admingroup(struct parser *);
 
 #define CF(f) offsetof(struct config, f)
 #define TF(f) offsetof(struct cfg_token, f)
@@ -134,6 +135,10 @@ static const struct keyword keywords[] = {
 	    NULL },
 	{ "CertificateExpiryWarning", SC_GLOBAL, 0, 1, 1, kw_uint,
 	    CF(cert_warn_days), 0, 3650, NULL },
+	{ "AdminGroup", SC_GLOBAL, 0, 1, 1, kw_admingroup, CF(admin_group), 0,
+	    KEY_NAME_MAX, NULL },
+	{ "StateFile", SC_GLOBAL, 0, 1, 1, kw_path, CF(state_file), 0,
+	    PATH_MAX - 1, NULL },
 	{ "Allow", SC_GLOBAL, KW_MULTI, 1, CONF_ARGS_MAX, kw_allow, 0, 0, 0,
 	    NULL },
 	{ "Token", SC_KEY, KW_MULTI, 1, 1, kw_key_token, 0, 0, 0, NULL },
@@ -698,6 +703,22 @@ allow_resolve(struct cfg_allow *a)
 	return 0;
 }
 
+/* AdminGroup NAME: the group that may disable and enable keys. */
+static int
+kw_admingroup(struct parser *p)
+{
+	struct group *gr;
+
+	if (strlen(p->av[0]) > KEY_NAME_MAX)
+		return perr(p, "group name too long (max %d bytes)",
+		    KEY_NAME_MAX);
+	if ((gr = getgrnam(p->av[0])) == NULL)
+		return perr(p, "unknown group '%s'", p->av[0]);
+	p->cfg->admin_gid = gr->gr_gid;
+	p->cfg->has_admin_group = 1;
+	return set_string(p, kw_field(p), p->av[0]);
+}
+
 /* Remember that slot of Allow line owner names key name. */
 static int
 add_keyref(struct parser *p, size_t owner, size_t slot, const char *name)
@@ -1023,12 +1044,13 @@ config_new(const char *path)
 	cfg->max_artifact_size = DEFAULT_ARTIFACT_SIZE;
 	cfg->pool_size = 4;
 	cfg->cert_warn_days = 30;
+	cfg->state_file = strdup(CONFIG_DEFAULT_STATE);
 	cfg->max_sessions = 64;
 	cfg->session_timeout = 60;
 	cfg->sign_workers = 2;
 	if (cfg->path == NULL || cfg->listen == NULL ||
 	    cfg->sandbox_user == NULL || cfg->sandbox_program == NULL ||
-	    cfg->audit_log == NULL) {
+	    cfg->audit_log == NULL || cfg->state_file == NULL) {
 		config_free(cfg);
 		return NULL;
 	}
@@ -1090,6 +1112,8 @@ config_free(struct config *cfg)
 	free(cfg->sandbox_user);
 	free(cfg->sandbox_program);
 	free(cfg->audit_log);
+	free(cfg->state_file);
+	free(cfg->admin_group);
 	free(cfg);
 }
 

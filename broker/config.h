@@ -20,6 +20,7 @@
 #define CONFIG_DEFAULT_LISTEN "/run/csign/csignd.sock"
 #define CONFIG_DEFAULT_AUDIT "/var/log/csign/audit.jsonl"
 #define CONFIG_DEFAULT_SANDBOX_USER "csign-sandbox"
+#define CONFIG_DEFAULT_STATE "/var/lib/csign/keystate"
 #define CONFIG_ERR_MAX 512
 
 struct cfg_token {
@@ -73,6 +74,10 @@ struct config {
 	unsigned session_timeout;	/* SessionTimeout, seconds of silence */
 	unsigned sign_workers;		/* SignWorkers: token threads */
 	unsigned cert_warn_days;	/* CertificateExpiryWarning, days */
+	char *admin_group;		/* AdminGroup NAME, or NULL */
+	gid_t admin_gid;		/* ... resolved */
+	int has_admin_group;
+	char *state_file;		/* StateFile PATH: disabled keys */
 	struct cfg_token *tokens;
 	size_t ntokens;
 	struct cfg_key *keys;

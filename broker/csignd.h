@@ -15,6 +15,7 @@
 #include "broker/audit.h"
 #include "broker/config.h"
 #include "broker/policy.h"
+#include "monitor/keystate.h"
 #include "monitor/signer.h"
 #include "monitor/token.h"
 
@@ -34,6 +35,7 @@ struct csignd {
 	struct tokens *tokens;
 	struct audit *audit;
 	struct signer *signer;
+	struct keystate *keystate;	/* disabled keys (StateFile) */
 
 	int listen_fd;
 	int activated;			/* listen_fd came from systemd */

@@ -155,6 +155,12 @@ startup(struct csignd *d)
 
 	sandbox_identity(d);
 	sandbox_program(d);
+	if ((d->keystate = keystate_load(d->cfg->state_file, err,
+	    sizeof(err))) == NULL)
+		fatalx("%s", err);
+	for (size_t i = 0; i < d->keystate->n; i++)
+		log_warnx("key %s is disabled: %s", d->keystate->e[i].key,
+		    d->keystate->e[i].reason);
 	if ((d->audit = audit_open(d->cfg->audit_log, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
 	if ((d->tokens = tokens_open(d->cfg, err, sizeof(err))) == NULL) {
@@ -215,6 +221,7 @@ shutdown_all(struct csignd *d)
 	if (d->ev_respawn != NULL)
 		event_free(d->ev_respawn);
 	tokens_close(d->tokens);
+	keystate_free(d->keystate);
 	config_free(d->cfg);
 }
 

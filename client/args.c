@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "proto/frame.h"
 #include "proto/names.h"
 
 /*
@@ -22,7 +23,8 @@ enum {
 	OPT_PEM,
 	OPT_REPLACE,
 	OPT_APPEND,
-	OPT_KEYID
+	OPT_KEYID,
+	OPT_REASON
 };
 
 #define GLOBAL_SHORT ":hvS:"
@@ -48,6 +50,11 @@ static const struct option sign_long[] = {
 	{ "keyid", no_argument, NULL, OPT_KEYID },
 	LONG_END
 };
+static const struct option admin_long[] = {
+	GLOBAL_LONG,
+	{ "reason", required_argument, NULL, OPT_REASON },
+	LONG_END
+};
 static const struct option cert_long[] = {
 	GLOBAL_LONG,
 	{ "output", required_argument, NULL, OPT_LONG | 'o' },
@@ -63,6 +70,8 @@ static enum parse_result cert_operands(struct options *, const char *, int,
     char **, char *, size_t);
 static enum parse_result no_operands(struct options *, const char *, int,
     char **, char *, size_t);
+static enum parse_result admin_operands(struct options *, const char *, int,
+    char **, char *, size_t);
 
 /* The commands: their options and the check of their operands. */
 static const struct cmd_spec {
@@ -77,6 +86,7 @@ static const struct cmd_spec {
 	{ "cert", CMD_CERT, GLOBAL_SHORT "o:", cert_long, cert_operands },
 	{ "whoami", CMD_WHOAMI, GLOBAL_SHORT, global_long, no_operands },
 	{ "status", CMD_STATUS, GLOBAL_SHORT, global_long, no_operands },
+	{ "admin", CMD_ADMIN, GLOBAL_SHORT, admin_long, admin_operands },
 };
 
 static const char usage_text[] =
@@ -88,6 +98,8 @@ static const char usage_text[] =
     "       csign-client cert [-o out] key\n"
     "       csign-client whoami\n"
     "       csign-client status\n"
+    "       csign-client admin disable-key key --reason text\n"
+    "       csign-client admin enable-key key [--reason text]\n"
     "       csign-client -h | --help | --version\n";
 
 void
@@ -203,6 +215,9 @@ apply_option(struct options *o, int ch, const char *arg, char *err,
 		return PARSE_RUN;
 	case OPT_KEYID:
 		o->keyid = 1;
+		return PARSE_RUN;
+	case OPT_REASON:
+		o->reason = arg;
 		return PARSE_RUN;
 	}
 	return parse_fail(err, errlen, "unexpected option");
@@ -322,6 +337,32 @@ cert_operands(struct options *o, const char *cmd, int argc, char **argv,
 	if (o->out != NULL && o->out[0] == '\0')
 		return parse_fail(err, errlen, "%s: empty output name", cmd);
 	o->key = argv[0];
+	return check_key(cmd, o->key, err, errlen);
+}
+
+/* admin disable-key KEY --reason TEXT, admin enable-key KEY. */
+static enum parse_result
+admin_operands(struct options *o, const char *cmd, int argc, char **argv,
+    char *err, size_t errlen)
+{
+	if (argc != 2)
+		return parse_fail(err, errlen, "%s: expected disable-key or "
+		    "enable-key and a key name", cmd);
+	if (strcmp(argv[0], "disable-key") == 0)
+		o->admin_op = ADMIN_DISABLE_KEY;
+	else if (strcmp(argv[0], "enable-key") == 0)
+		o->admin_op = ADMIN_ENABLE_KEY;
+	else
+		return parse_fail(err, errlen, "%s: unknown operation '%s'",
+		    cmd, argv[0]);
+	if (o->admin_op == ADMIN_DISABLE_KEY &&
+	    (o->reason == NULL || o->reason[0] == '\0'))
+		return parse_fail(err, errlen, "%s: disable-key needs --reason",
+		    cmd);
+	if (o->reason != NULL && strlen(o->reason) > MESSAGE_MAX)
+		return parse_fail(err, errlen, "%s: reason longer than %d "
+		    "bytes", cmd, MESSAGE_MAX);
+	o->key = argv[1];
 	return check_key(cmd, o->key, err, errlen);
 }
 

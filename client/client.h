@@ -27,6 +27,7 @@ enum cmd_id {
 	CMD_CERT,
 	CMD_WHOAMI,
 	CMD_STATUS,
+	CMD_ADMIN,
 	CMD_COUNT
 };
 
@@ -45,6 +46,8 @@ struct options {
 	int replace;		/* sign --replace */
 	int append;		/* sign --append */
 	int keyid;		/* sign --keyid */
+	unsigned admin_op;	/* admin: ADMIN_DISABLE_KEY or _ENABLE_KEY */
+	const char *reason;	/* admin --reason */
 	char **files;		/* sign operands */
 	int nfiles;
 	mode_t out_mode;	/* mode of new output files, umask applied */
@@ -69,5 +72,6 @@ int cl_cmd_keys(struct conn *c, const struct options *o, struct failure *fl);
 int cl_cmd_cert(struct conn *c, const struct options *o, struct failure *fl);
 int cl_cmd_whoami(struct conn *c, const struct options *o, struct failure *fl);
 int cl_cmd_status(struct conn *c, const struct options *o, struct failure *fl);
+int cl_cmd_admin(struct conn *c, const struct options *o, struct failure *fl);
 
 #endif

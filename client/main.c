@@ -34,6 +34,7 @@ static const cmd_fn commands[CMD_COUNT] = {
 	[CMD_CERT] = cl_cmd_cert,
 	[CMD_WHOAMI] = cl_cmd_whoami,
 	[CMD_STATUS] = cl_cmd_status,
+	[CMD_ADMIN] = cl_cmd_admin,
 };
 
 /* Report fl on stderr, and as JSON on stdout with --json; its exit code. */

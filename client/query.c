@@ -16,10 +16,11 @@
 
 /* The fields of one key in a keys reply, in this order. */
 static const uint16_t key_tags[] = {
-	T_KEY, T_ALG, T_FORMATS, T_DIGESTS, T_NOTAFTER, T_FINGERPRINT
+	T_KEY, T_ALG, T_FORMATS, T_DIGESTS, T_NOTAFTER, T_FINGERPRINT, T_STATE
 };
 enum {
-	KF_KEY, KF_ALG, KF_FORMATS, KF_DIGESTS, KF_NOTAFTER, KF_FPR, KF_COUNT
+	KF_KEY, KF_ALG, KF_FORMATS, KF_DIGESTS, KF_NOTAFTER, KF_FPR, KF_STATE,
+	KF_COUNT
 };
 
 /* The table shows the first KEY_COLS fields; the fingerprint is JSON only. */
@@ -146,8 +147,18 @@ static const char *
 row_cell(char *dst, size_t dstlen, const struct tlv *const *fld, size_t i,
     const struct expiry_ctx *ec)
 {
+	char state[32];
+
 	if (i == KF_NOTAFTER)
 		return expiry_cell(dst, dstlen, fld[i], ec);
+	if (i == KF_KEY && fld[KF_STATE] != NULL) {
+		/* A key disabled by an admin: "name (disabled)". */
+		key_cell(state, sizeof(state), fld[KF_STATE]);
+		key_cell(dst, dstlen, fld[i]);
+		snprintf(dst + strlen(dst), dstlen - strlen(dst), " (%s)",
+		    state);
+		return dst;
+	}
 	return key_cell(dst, dstlen, fld[i]);
 }
 
@@ -252,6 +263,8 @@ keys_json(const struct frame *f, const struct expiry_ctx *ec)
 		if (fld[KF_FPR] != NULL)
 			cl_json_kv_strn(&j, "fingerprint", fld[KF_FPR]->val,
 			    fld[KF_FPR]->len);
+		cl_json_kv_str(&j, "state", fld[KF_STATE] != NULL ?
+		    "disabled" : "enabled");
 		expiry_json(&j, fld[KF_NOTAFTER], ec);
 		cl_json_close(&j, '}');
 	}
@@ -576,6 +589,31 @@ cl_cmd_status(struct conn *c, const struct options *o, struct failure *fl)
 		status_text(&r);
 	ret = ready ? 0 : EXIT_UNAVAILABLE;
 done:
+	cl_reply_free(&r);
+	return ret;
+}
+
+int
+cl_cmd_admin(struct conn *c, const struct options *o, struct failure *fl)
+{
+	struct reply r;
+	struct buf b;
+	int ret = -1;
+
+	buf_init(&b, FRAME_MAX + 4);
+	cl_reply_init(&r);
+	if (frame_begin(&b, F_ADMIN) == -1 ||
+	    frame_add_str(&b, T_KEY, o->key) == -1 ||
+	    frame_add_u32(&b, T_FLAGS, o->admin_op) == -1 ||
+	    (o->reason != NULL &&
+	    frame_add_str(&b, T_MESSAGE, o->reason) == -1) ||
+	    frame_finish(&b) == -1)
+		cl_fail_set(fl, EXIT_ERROR, "error", "cannot encode the request");
+	else if (cl_conn_request(c, &b, NULL, 0, &r, fl) == 0) {
+		printf("%s: %s\n", o->key, r.message);
+		ret = 0;
+	}
+	buf_free(&b);
 	cl_reply_free(&r);
 	return ret;
 }

@@ -47,6 +47,7 @@ static int monitor_answer_sign(struct child *, struct buf *);
 static int monitor_answer_query(struct child *, struct buf *);
 static int monitor_answer_log(struct child *, struct buf *);
 static int monitor_answer_done(struct child *, struct buf *);
+static int monitor_answer_admin(struct child *, struct buf *);
 
 #define S(st) (1u << (st))
 
@@ -63,6 +64,7 @@ static const struct mon_entry {
 	{ MSG_LOG, S(CH_STARTING) | S(CH_IDLE) | S(CH_SESSION) | S(CH_SIGNING),
 	    monitor_answer_log },
 	{ MSG_DONE, S(CH_SESSION), monitor_answer_done },
+	{ MSG_ADMIN, S(CH_SESSION), monitor_answer_admin },
 };
 
 /* Send a message to the child; a failure ends the child. */
@@ -328,7 +330,8 @@ sign_authorize(struct child *c, const struct msg_sign *m,
 {
 	enum policy_result pr;
 	const struct token_key *k;
-	char why[MESSAGE_MAX + 1];
+	const struct keystate_entry *ks;
+	char why[MESSAGE_MAX + 32];
 
 	pr = policy_check(c->d->cfg, &c->peer, m->key, m->format, m->digest,
 	    ckp);
@@ -336,6 +339,11 @@ sign_authorize(struct child *c, const struct msg_sign *m,
 		pr = POLICY_BAD_FORMAT;
 	if (pr != POLICY_OK) {
 		sign_deny(c, m, policy_result_str(pr));
+		return NULL;
+	}
+	if ((ks = keystate_disabled(c->d->keystate, (*ckp)->name)) != NULL) {
+		snprintf(why, sizeof(why), "key disabled: %s", ks->reason);
+		sign_deny(c, m, why);
 		return NULL;
 	}
 	if (!ratelimit_take(monitor_rates(c->d->cfg), c->d->cfg, &c->peer,
@@ -439,6 +447,79 @@ monitor_answer_log(struct child *c, struct buf *b)
 		log_debug("child %d (session %u): %s", (int)c->pid, c->session,
 		    m.text);
 	return 0;
+}
+
+/* Reply to a query-like request with a status frame. */
+static int
+admin_reply(struct child *c, int status, const char *msg)
+{
+	struct buf frame, out;
+	int r = -1;
+
+	buf_init(&frame, FRAME_MAX + 4);
+	buf_init(&out, MSG_MAX);
+	if (frame_reply_status(&frame, status, msg) == 0 &&
+	    msg_enc_query_reply(&out, &frame) == 0)
+		r = monitor_send(c, &out);
+	buf_free(&frame);
+	buf_free(&out);
+	return r == -1 ? -1 : 0;
+}
+
+/* 1 if the session's identity is in the config's AdminGroup. */
+static int
+peer_is_admin(const struct csignd *d, const struct identity *p)
+{
+	if (!d->cfg->has_admin_group)
+		return 0;
+	if (p->gid == d->cfg->admin_gid)
+		return 1;
+	for (size_t i = 0; i < p->ngroups; i++)
+		if (p->groups[i] == d->cfg->admin_gid)
+			return 1;
+	return 0;
+}
+
+/*
+ * ADMIN: disable or enable a key, for incident response.  Only members of
+ * AdminGroup; the change is written to the StateFile and audited with who
+ * and why before it is confirmed.
+ */
+static int
+monitor_answer_admin(struct child *c, struct buf *b)
+{
+	struct audit_event ev = { .result = "ok" };
+	char err[CONFIG_ERR_MAX];
+	struct msg_admin m;
+	int disable;
+
+	if (msg_dec_admin(b, &m) == -1)
+		return -1;
+	disable = m.op == ADMIN_DISABLE_KEY;
+	if (!peer_is_admin(c->d, &c->peer)) {
+		audit_deny(c->d, &c->peer, m.key, -1, NULL,
+		    "not a member of AdminGroup");
+		return admin_reply(c, ST_DENIED, "not a member of AdminGroup");
+	}
+	if (config_find_key(c->d->cfg, m.key) == NULL)
+		return admin_reply(c, ST_BAD_REQUEST, "no such key");
+	if (disable && m.reason[0] == '\0')
+		return admin_reply(c, ST_BAD_REQUEST, "give a reason");
+	if (keystate_set(c->d->keystate, m.key, disable, c->peer.uid,
+	    time(NULL), m.reason, err, sizeof(err)) == -1) {
+		log_warnx("%s", err);
+		return admin_reply(c, ST_INTERNAL, "cannot write the key "
+		    "state; nothing changed");
+	}
+	audit_peer(&ev, &c->peer);
+	ev.event = disable ? "key-disable" : "key-enable";
+	ev.key = m.key;
+	ev.reason = m.reason[0] ? m.reason : NULL;
+	if (audit_write_sync(c->d->audit, &ev) == -1)
+		log_warnx("audit: cannot write the %s record", ev.event);
+	log_warnx("key %s %s by uid %u (%s): %s", m.key, disable ? "disabled" :
+	    "enabled", (unsigned)c->peer.uid, c->peer.user, m.reason);
+	return admin_reply(c, ST_OK, disable ? "key disabled" : "key enabled");
 }
 
 /* DONE: the client has gone; the child exits by itself. */

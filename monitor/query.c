@@ -13,7 +13,8 @@
 
 /* Append the description of one key granted to the peer. */
 static int
-query_key(struct buf *f, const struct cfg_key *ck, const struct token_key *k)
+query_key(struct buf *f, const struct cfg_key *ck, const struct token_key *k,
+    int disabled)
 {
 	char fmts[128], digs[64], notafter[21];
 
@@ -24,7 +25,8 @@ query_key(struct buf *f, const struct cfg_key *ck, const struct token_key *k)
 	    frame_add_str(f, T_ALG, k->alg) == -1 ||
 	    frame_add_str(f, T_FORMATS, fmts) == -1 ||
 	    frame_add_str(f, T_DIGESTS, digs) == -1 ||
-	    frame_add_str(f, T_FINGERPRINT, k->fingerprint) == -1)
+	    frame_add_str(f, T_FINGERPRINT, k->fingerprint) == -1 ||
+	    (disabled && frame_add_str(f, T_STATE, "disabled") == -1))
 		return -1;
 	return frame_add_str(f, T_NOTAFTER, notafter);
 }
@@ -43,7 +45,8 @@ query_keys(struct csignd *d, const struct identity *peer, struct buf *f)
 		const struct token_key *k = tokens_find_key(d->tokens, ck->name);
 
 		if (k != NULL && policy_granted(d->cfg, peer, ck) &&
-		    query_key(f, ck, k) == -1)
+		    query_key(f, ck, k,
+		    keystate_disabled(d->keystate, ck->name) != NULL) == -1)
 			return -1;
 	}
 	return 0;

@@ -67,6 +67,8 @@ static const struct type_spec {
 	    B(T_KEY) | B(T_FORMATS) | B(T_DIGESTS) | B(T_ALG) | B(T_GROUP) |
 		B(T_TOKEN) | B(T_STATE) | B(T_FINGERPRINT) | B(T_NOTAFTER) },
 	[F_DATA] = { "data", B(T_DATA), B(T_DATA), 0 },
+	[F_ADMIN] = { "admin", B(T_KEY) | B(T_FLAGS) | B(T_MESSAGE),
+	    B(T_KEY) | B(T_FLAGS), 0 },
 };
 
 /* Check one TLV value against its tag's kind and size. */

@@ -36,6 +36,7 @@ enum frame_type {
 	F_STATUS,	/* - */
 	F_REPLY,	/* T_STATUS T_MESSAGE, then per-request fields */
 	F_DATA,		/* T_DATA: artifact or output bytes, inline mode */
+	F_ADMIN,	/* T_KEY T_FLAGS (ADMIN_*) [T_MESSAGE: the reason] */
 	F_TYPE_COUNT
 };
 
@@ -86,6 +87,10 @@ enum tlv_tag {
  * back as F_DATA frames before the F_REPLY.
  */
 #define HELLO_F_FDS 0x1u
+
+/* T_FLAGS of F_ADMIN: the operation (AdminGroup members only). */
+#define ADMIN_DISABLE_KEY 1u
+#define ADMIN_ENABLE_KEY 2u
 #define DATA_CHUNK 60000
 
 struct tlv {

@@ -14,6 +14,7 @@ static const char *const msg_names[MSG_TYPE_COUNT] = {
 	[MSG_QUERY_REPLY] = "query-reply",
 	[MSG_LOG] = "log",
 	[MSG_DONE] = "done",
+	[MSG_ADMIN] = "admin",
 };
 
 const char *
@@ -231,6 +232,27 @@ msg_dec_log(struct buf *b, struct msg_log *m)
 	    buf_get_str(b, m->text, sizeof(m->text), LOG_TEXT_MAX) == -1)
 		return -1;
 	if (m->level > 3)
+		return -1;
+	return buf_end(b);
+}
+
+int
+msg_enc_admin(struct buf *b, const struct msg_admin *m)
+{
+	if (msg_begin(b, MSG_ADMIN) == -1 || buf_put_u8(b, m->op) == -1 ||
+	    buf_put_str(b, m->key) == -1)
+		return -1;
+	return buf_put_str(b, m->reason);
+}
+
+int
+msg_dec_admin(struct buf *b, struct msg_admin *m)
+{
+	if (buf_get_u8(b, &m->op) == -1 ||
+	    buf_get_str(b, m->key, sizeof(m->key), KEY_NAME_MAX) == -1 ||
+	    buf_get_str(b, m->reason, sizeof(m->reason), MESSAGE_MAX) == -1)
+		return -1;
+	if (m->op != 1 && m->op != 2)
 		return -1;
 	return buf_end(b);
 }

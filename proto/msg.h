@@ -13,6 +13,7 @@
  *   MSG_QUERY     what                  MSG_QUERY_REPLY (a client frame)
  *   MSG_LOG       level, text
  *   MSG_DONE      (client gone)
+ *   MSG_ADMIN     op, key, reason       MSG_QUERY_REPLY (a client frame)
  */
 #ifndef CSIGN_MSG_H
 #define CSIGN_MSG_H
@@ -39,6 +40,7 @@ enum msg_type {
 	MSG_QUERY_REPLY,
 	MSG_LOG,
 	MSG_DONE,
+	MSG_ADMIN,
 	MSG_TYPE_COUNT
 };
 
@@ -98,6 +100,13 @@ struct msg_query {
 	uint8_t what;			/* enum query_what */
 };
 
+/* Disable or enable a key (frame.h ADMIN_*); answered by MSG_QUERY_REPLY. */
+struct msg_admin {
+	uint8_t op;
+	char key[KEY_NAME_MAX + 1];
+	char reason[MESSAGE_MAX + 1];
+};
+
 struct msg_log {
 	uint8_t level;			/* enum log_level */
 	char text[LOG_TEXT_MAX + 1];
@@ -129,6 +138,8 @@ int msg_dec_query(struct buf *b, struct msg_query *m);
 /* The reply to a query is a complete client frame (see frame.h). */
 int msg_enc_query_reply(struct buf *b, const struct buf *frame);
 int msg_dec_query_reply(struct buf *b, const uint8_t **frame, size_t *len);
+int msg_enc_admin(struct buf *b, const struct msg_admin *m);
+int msg_dec_admin(struct buf *b, struct msg_admin *m);
 int msg_enc_log(struct buf *b, const struct msg_log *m);
 int msg_dec_log(struct buf *b, struct msg_log *m);
 

@@ -143,26 +143,47 @@ sandbox_request_sign(const struct msg_sign *m, struct msg_sign_reply *r)
 	return 0;
 }
 
+/* Send an encoded request and copy the client frame of its reply. */
+static int
+request_frame(struct buf *b, struct buf *frame)
+{
+	const uint8_t *p;
+	size_t len;
+	int r;
+
+	channel_send(b);
+	channel_expect(b, MSG_QUERY_REPLY, NULL);
+	if (msg_dec_query_reply(b, &p, &len) == -1)
+		fatalx("bad query reply from the monitor");
+	buf_reset(frame);
+	r = buf_put(frame, p, len);
+	buf_free(b);
+	return r;
+}
+
 int
 sandbox_request_query(int what, struct buf *frame)
 {
 	struct msg_query m = { .what = (uint8_t)what };
-	const uint8_t *p;
 	struct buf b;
-	size_t len;
-	int r;
 
 	buf_init(&b, MSG_MAX);
 	if (msg_enc_query(&b, &m) == -1) {
 		buf_free(&b);
 		return -1;
 	}
-	channel_send(&b);
-	channel_expect(&b, MSG_QUERY_REPLY, NULL);
-	if (msg_dec_query_reply(&b, &p, &len) == -1)
-		fatalx("bad query reply from the monitor");
-	buf_reset(frame);
-	r = buf_put(frame, p, len);
-	buf_free(&b);
-	return r;
+	return request_frame(&b, frame);
+}
+
+int
+sandbox_request_admin(const struct msg_admin *m, struct buf *frame)
+{
+	struct buf b;
+
+	buf_init(&b, MSG_MAX);
+	if (msg_enc_admin(&b, m) == -1) {
+		buf_free(&b);
+		return -1;
+	}
+	return request_frame(&b, frame);
 }

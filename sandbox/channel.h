@@ -38,5 +38,7 @@ int sandbox_request_keyinfo(const struct msg_keyinfo *m,
 int sandbox_request_sign(const struct msg_sign *m, struct msg_sign_reply *r);
 /* QUERY; the reply frame is copied into frame. */
 int sandbox_request_query(int what, struct buf *frame);
+/* ADMIN (disable or enable a key); the reply frame into frame. */
+int sandbox_request_admin(const struct msg_admin *m, struct buf *frame);
 
 #endif

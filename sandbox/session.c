@@ -470,6 +470,29 @@ session_query(struct session *s, const struct frame *f, const int *fds,
 	return r;
 }
 
+/* admin: disable or enable a key; the monitor decides and answers. */
+static int
+session_admin(struct session *s, const struct frame *f, const int *fds,
+    size_t nfds)
+{
+	struct msg_admin m = { 0 };
+	uint32_t op;
+
+	(void)fds;
+	if (nfds != 0 || frame_get_str(f, T_KEY, m.key, sizeof(m.key)) == -1 ||
+	    frame_get_u32(f, T_FLAGS, &op) == -1 ||
+	    (op != ADMIN_DISABLE_KEY && op != ADMIN_ENABLE_KEY))
+		return reply_status(s, ST_BAD_REQUEST, "bad admin request");
+	m.op = (uint8_t)op;
+	if (frame_find(f, T_MESSAGE) != NULL &&
+	    frame_get_str(f, T_MESSAGE, m.reason, sizeof(m.reason)) == -1)
+		return reply_status(s, ST_BAD_REQUEST, "reason too long "
+		    "(at most 255 bytes)");
+	if (sandbox_request_admin(&m, &s->out) == -1)
+		return reply_status(s, ST_INTERNAL, "admin request failed");
+	return io_send_frame(s->client, &s->out, NULL, 0);
+}
+
 static const struct {
 	frame_handler fn;
 	int needs_hello;
@@ -480,6 +503,7 @@ static const struct {
 	[F_CERT] = { session_cert, 1 },
 	[F_WHOAMI] = { session_query, 1 },
 	[F_STATUS] = { session_query, 1 },
+	[F_ADMIN] = { session_admin, 1 },
 };
 
 /* Tell the client why its frame could not be read; then the end. */

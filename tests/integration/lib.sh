@@ -94,6 +94,8 @@ SandboxProgram $T/bin/csign-sandbox
 AuditLog $T/audit.jsonl
 PoolSize 2
 SessionTimeout 5
+AdminGroup $IT_SIGNERS
+StateFile $T/keystate
 
 Token hsm0
     Module /usr/lib/softhsm/libsofthsm2.so

@@ -18,13 +18,14 @@ for h in "$@"; do
 	    -rss_limit_mb=2048 -artifact_prefix="build-fuzz/crashes/$h-" \
 	    -print_final_stats=1 "$work" > "$log" 2>&1; then
 		pass=$((pass + 1))
-		execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
-		cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1)
+		execs=$(grep -a '^stat::number_of_executed_units:' "$log" |
+			tail -1 | sed 's/.*: *//')
+		cov=$(grep -ao 'cov: [0-9]*' "$log" | tail -1)
 		echo "fuzz $h: ok, $execs execs, $cov in ${secs}s"
 	else
 		fail=$((fail + 1))
 		echo "fuzz $h: FAILED (see $log)" >&2
-		grep -E 'ERROR|SUMMARY|Test unit written' "$log" | head -5 >&2
+		grep -aE 'ERROR|SUMMARY|Test unit written' "$log" | head -5 >&2
 	fi
 done
 echo "fuzz: $pass passed, $fail failed"

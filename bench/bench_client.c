@@ -391,7 +391,7 @@ soak_main(const char *sock, const char *key, const char *nclients,
 		die("out of memory");
 	make_artifact(files, n);
 	pthread_attr_init(&attr);
-	pthread_attr_setstacksize(&attr, 256 * 1024);
+	pthread_attr_setstacksize(&attr, (size_t)256 * 1024);
 	pthread_barrier_init(&soak_barrier, NULL, (unsigned)n + 1);
 	for (long i = 0; i < n; i++) {
 		w[i] = (struct soaker){ .sock = sock, .key = key,

@@ -314,7 +314,7 @@ batch_take(struct audit *a, size_t *n)
 static int
 wbuf_reserve(struct audit *a, size_t need)
 {
-	size_t cap = a->wcap ? a->wcap : 4 * AUDIT_LINE_MAX;
+	size_t cap = a->wcap ? a->wcap : (size_t)4 * AUDIT_LINE_MAX;
 	char *p;
 
 	if (need <= a->wcap)

@@ -828,6 +828,8 @@ kw_allow(struct parser *p)
 	if (allow_resolve(a) == -1)
 		return perr(p, "unknown %s '%s'", kind ? "group" : "user",
 		    a->name);
+	/* An array of pointers to key records. */
+	// NOLINTNEXTLINE(bugprone-sizeof-expression)
 	if ((a->keys = calloc(nkeys, sizeof(*a->keys))) == NULL)
 		return perr(p, "out of memory");
 	a->nkeys = nkeys;

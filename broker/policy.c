@@ -8,7 +8,7 @@
 #include <string.h>
 
 #define PWBUF_START 1024
-#define PWBUF_MAX (1024 * 1024)
+#define PWBUF_MAX ((size_t)1024 * 1024)
 
 /*
  * Texts for replies and audit records.  POLICY_NO_KEY reads exactly like

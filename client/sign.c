@@ -22,12 +22,11 @@ cl_sign_output(const char *file, const char *out, const char *format,
 	int fmt = format != NULL ? format_from_name(format) : FMT_RAW;
 	int n;
 
-	if (out != NULL && strcmp(out, "-") == 0)
+	if ((out != NULL && strcmp(out, "-") == 0) ||
+	    (out == NULL && strcmp(file, "-") == 0))
 		n = snprintf(dst, dstlen, "%s", "");
 	else if (out != NULL)
 		n = snprintf(dst, dstlen, "%s", out);
-	else if (strcmp(file, "-") == 0)
-		n = snprintf(dst, dstlen, "%s", "");
 	else if (fmt == FMT_MODULE)	/* in place, as sign-file does */
 		n = snprintf(dst, dstlen, "%s", file);
 	else if (fmt == FMT_PE)		/* as sbsign does */

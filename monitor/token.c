@@ -634,8 +634,8 @@ tokens_check_config(struct tokens *t, const struct config *cfg, char *err,
 		const struct token_key *k = tokens_find_key(t,
 		    cfg->keys[i].name);
 
-		if (k == NULL || k->token != token_by_name(t,
-		    cfg->keys[i].token->name) ||
+		if (k == NULL || k->token == NULL ||
+		    k->token != token_by_name(t, cfg->keys[i].token->name) ||
 		    k->p11key != p11key_find(k->token, &cfg->keys[i])) {
 			snprintf(err, errlen, "key %s is new or changed; "
 			    "new keys need a restart", cfg->keys[i].name);

@@ -57,7 +57,7 @@ sha256_hex(const void *p, size_t len, char hex[AUDIT_HASH_HEX + 1])
 	if (EVP_Digest(p, len, md, &mdlen, EVP_sha256(), NULL) != 1 ||
 	    mdlen * 2 != AUDIT_HASH_HEX)
 		return -1;
-	for (unsigned int i = 0; i < mdlen; i++) {
+	for (size_t i = 0; i < mdlen; i++) {
 		hex[2 * i] = digits[md[i] >> 4];
 		hex[2 * i + 1] = digits[md[i] & 0x0f];
 	}

@@ -207,7 +207,7 @@ buf_get_u32(struct buf *b, uint32_t *v)
 int
 buf_get_u64(struct buf *b, uint64_t *v)
 {
-	uint32_t hi, lo;
+	uint32_t hi = 0, lo = 0;
 
 	if (buf_left(b) < 8)
 		return -1;

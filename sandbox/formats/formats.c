@@ -2,15 +2,15 @@
 #include "sandbox/formats/formats.h"
 
 static const struct {
-	int format;
 	format_fn fn;
+	int format;
 	int writes_artifact;	/* output goes to the client's output fd */
 } builders[] = {
-	{ FMT_RAW, format_raw, 0 },
-	{ FMT_CMS, format_cms, 0 },
-	{ FMT_MODULE, format_module, 1 },
-	{ FMT_PE, format_pe, 1 },
-	{ FMT_IMA, format_ima, 0 },
+	{ format_raw, FMT_RAW, 0 },
+	{ format_cms, FMT_CMS, 0 },
+	{ format_module, FMT_MODULE, 1 },
+	{ format_pe, FMT_PE, 1 },
+	{ format_ima, FMT_IMA, 0 },
 };
 
 /* The table entry of a format, or -1. */

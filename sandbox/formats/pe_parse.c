@@ -86,7 +86,7 @@ rd(const struct reader *r, uint64_t off, size_t n, uint32_t *v,
 static int
 parse_dos(const struct reader *r, struct pe_image *img)
 {
-	uint32_t v;
+	uint32_t v = 0;
 
 	if (r->size == 0)
 		return pe_fail(r->e, "the file is empty: no DOS header "
@@ -128,7 +128,7 @@ parse_headers(const struct reader *r, struct pe_image *img,
 {
 	uint64_t coff = (uint64_t)img->lfanew + 4, opt = coff + COFF_HDR_SIZE;
 	uint64_t ddoff, need, st_end;
-	uint32_t nsect, optsize, magic, nrva;
+	uint32_t nsect = 0, optsize = 0, magic = 0, nrva = 0;
 
 	if (rd(r, coff + 2, 2, &nsect, "NumberOfSections") == -1 ||
 	    rd(r, coff + 16, 2, &optsize, "SizeOfOptionalHeader") == -1)
@@ -144,7 +144,7 @@ parse_headers(const struct reader *r, struct pe_image *img,
 		return pe_fail(r->e, "optional header Magic 0x%x is neither "
 		    "PE32 (0x10b) nor PE32+ (0x20b)", magic);
 	ddoff = magic == OPT_MAGIC_PE32 ? 96 : 112;
-	need = ddoff + (DD_CERT_INDEX + 1) * DD_ENTRY_SIZE;
+	need = ddoff + (uint64_t)(DD_CERT_INDEX + 1) * DD_ENTRY_SIZE;
 	if (optsize < need)
 		return pe_fail(r->e, "SizeOfOptionalHeader %u is too small for "
 		    "the certificate-table entry (needs %llu)", optsize,
@@ -179,7 +179,7 @@ parse_headers(const struct reader *r, struct pe_image *img,
 	img->nsections = (uint16_t)nsect;
 	img->checksum_off = (uint32_t)(opt + OPT_CHECKSUM);
 	img->certdir_off = (uint32_t)(opt + ddoff +
-	    DD_CERT_INDEX * DD_ENTRY_SIZE);
+	    (uint64_t)DD_CERT_INDEX * DD_ENTRY_SIZE);
 	return 0;
 }
 
@@ -301,7 +301,7 @@ walk_cert_entries(const struct reader *r, struct pe_image *img,
 static int
 parse_cert_table(const struct reader *r, struct pe_image *img)
 {
-	uint32_t va, sz;
+	uint32_t va = 0, sz = 0;
 	uint64_t end;
 
 	if (rd(r, img->certdir_off, 4, &va,

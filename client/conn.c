@@ -276,6 +276,7 @@ cl_conn_open(struct conn *c, const char *path, int timeout, struct failure *fl)
 
 	c->path = path;
 	c->timeout = timeout;
+	c->inline_data = 0;
 	if ((c->fd = conn_connect(path)) == -1) {
 		int e = errno;
 

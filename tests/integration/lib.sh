@@ -48,6 +48,15 @@ expect_grep() {
 		fail "$3: /$1/ not in $2"; tail -5 "$2" | sed 's/^/    /' >&2
 	fi
 }
+# expect_grep_soon PATTERN FILE DESCRIPTION: the same, for a record the
+# daemon writes after its reply (deny records are not waited for).
+expect_grep_soon() {
+	for _ in $(seq 50); do
+		grep -Eq -- "$1" "$2" && break
+		sleep 0.1
+	done
+	expect_grep "$@"
+}
 begin() { current=$1; printf 'test: %s\n' "$1"; }
 
 # Run csign-client as a user, in that user's directory.

@@ -911,6 +911,7 @@ pair_open(struct conn *c, int *peer, int timeout)
 	int sv[2];
 
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	memset(c, 0, sizeof(*c));	/* descriptors travel: no inline mode */
 	c->fd = sv[0];
 	c->timeout = timeout;
 	c->path = "test";

@@ -15,7 +15,7 @@ t_rate_limit() {
 	expect_rc 3 "the fourth is over the limit" as $CAROL sign -k p384 \
 		-f raw -o rate4.sig rate.txt
 	expect_grep "rate limit: 3 signatures per hour" "$T/rc.out" "says why"
-	expect_grep "\"event\":\"deny\".*\"user\":\"$CAROL\".*rate limit" \
+	expect_grep_soon "\"event\":\"deny\".*\"user\":\"$CAROL\".*rate limit" \
 		"$T/audit.jsonl" "deny record"
 	check "other keys are not limited" as $CAROL sign -k rawkey -f raw \
 		-o rate5.sig rate.txt

@@ -404,12 +404,30 @@ monitor_answer_sign(struct child *c, struct buf *b)
 	return 0;
 }
 
+/* Answer a query or admin request with a status-only client frame. */
+static int
+query_status_reply(struct child *c, int status, const char *msg)
+{
+	struct buf frame, out;
+	int r = -1;
+
+	buf_init(&frame, FRAME_MAX + 4);
+	buf_init(&out, MSG_MAX);
+	if (frame_reply_status(&frame, status, msg) == 0 &&
+	    msg_enc_query_reply(&out, &frame) == 0)
+		r = monitor_send(c, &out);
+	buf_free(&frame);
+	buf_free(&out);
+	return r == -1 ? -1 : 0;
+}
+
+/* QUERY: keys, whoami or status, as a complete client frame. */
 static int
 monitor_answer_query(struct child *c, struct buf *b)
 {
 	struct msg_query m;
 	struct buf frame, out;
-	int r = -1;
+	int r;
 
 	if (msg_dec_query(b, &m) == -1)
 		return -1;
@@ -417,13 +435,15 @@ monitor_answer_query(struct child *c, struct buf *b)
 	buf_init(&out, MSG_MAX);
 	if (monitor_query_frame(c->d, &c->peer, m.what, &frame) == 0 &&
 	    msg_enc_query_reply(&out, &frame) == 0)
-		r = monitor_send(c, &out);
-	else
+		r = monitor_send(c, &out) == -1 ? -1 : 0;
+	else {
+		/* The child waits for an answer: never leave it without. */
 		log_warnx("query reply too large");
+		r = query_status_reply(c, ST_INTERNAL, "reply too large");
+	}
 	buf_free(&frame);
 	buf_free(&out);
-	(void)r;
-	return 0;
+	return r;
 }
 
 /* A child's log line: printable characters only, tagged with the child. */
@@ -447,23 +467,6 @@ monitor_answer_log(struct child *c, struct buf *b)
 		log_debug("child %d (session %u): %s", (int)c->pid, c->session,
 		    m.text);
 	return 0;
-}
-
-/* Reply to a query-like request with a status frame. */
-static int
-admin_reply(struct child *c, int status, const char *msg)
-{
-	struct buf frame, out;
-	int r = -1;
-
-	buf_init(&frame, FRAME_MAX + 4);
-	buf_init(&out, MSG_MAX);
-	if (frame_reply_status(&frame, status, msg) == 0 &&
-	    msg_enc_query_reply(&out, &frame) == 0)
-		r = monitor_send(c, &out);
-	buf_free(&frame);
-	buf_free(&out);
-	return r == -1 ? -1 : 0;
 }
 
 /* 1 if the session's identity is in the config's AdminGroup. */
@@ -499,16 +502,17 @@ monitor_answer_admin(struct child *c, struct buf *b)
 	if (!peer_is_admin(c->d, &c->peer)) {
 		audit_deny(c->d, &c->peer, m.key, -1, NULL,
 		    "not a member of AdminGroup");
-		return admin_reply(c, ST_DENIED, "not a member of AdminGroup");
+		return query_status_reply(c, ST_DENIED,
+		    "not a member of AdminGroup");
 	}
 	if (config_find_key(c->d->cfg, m.key) == NULL)
-		return admin_reply(c, ST_BAD_REQUEST, "no such key");
+		return query_status_reply(c, ST_BAD_REQUEST, "no such key");
 	if (disable && m.reason[0] == '\0')
-		return admin_reply(c, ST_BAD_REQUEST, "give a reason");
+		return query_status_reply(c, ST_BAD_REQUEST, "give a reason");
 	if (keystate_set(c->d->keystate, m.key, disable, c->peer.uid,
 	    time(NULL), m.reason, err, sizeof(err)) == -1) {
 		log_warnx("%s", err);
-		return admin_reply(c, ST_INTERNAL, "cannot write the key "
+		return query_status_reply(c, ST_INTERNAL, "cannot write the key "
 		    "state; nothing changed");
 	}
 	audit_peer(&ev, &c->peer);
@@ -519,7 +523,8 @@ monitor_answer_admin(struct child *c, struct buf *b)
 		log_warnx("audit: cannot write the %s record", ev.event);
 	log_warnx("key %s %s by uid %u (%s): %s", m.key, disable ? "disabled" :
 	    "enabled", (unsigned)c->peer.uid, c->peer.user, m.reason);
-	return admin_reply(c, ST_OK, disable ? "key disabled" : "key enabled");
+	return query_status_reply(c, ST_OK, disable ? "key disabled" :
+	    "key enabled");
 }
 
 /* DONE: the client has gone; the child exits by itself. */

@@ -3,25 +3,12 @@
  * fault (or a confused monitor) must never ship a bad signature, so every
  * signature is verified against the key's certificate here.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "common/sigcheck.h"
 #include "sandbox/channel.h"
 #include "sandbox/formats/formats.h"
-
-int
-sign_fail(struct sign_output *out, int status, const char *fmt, ...)
-{
-	va_list ap;
-
-	out->status = status;
-	va_start(ap, fmt);
-	vsnprintf(out->message, sizeof(out->message), fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 int
 signop_sign(const struct sign_input *in, struct sign_output *out,

@@ -89,6 +89,9 @@ static const size_t event_strs[] = {
 	offsetof(struct audit_event, digest_hex),
 	offsetof(struct audit_event, result),
 	offsetof(struct audit_event, reason),
+	offsetof(struct audit_event, approvers),
+	offsetof(struct audit_event, tsa),
+	offsetof(struct audit_event, timestamp),
 };
 #define N_EVENT_STRS (sizeof(event_strs) / sizeof(event_strs[0]))
 

@@ -227,6 +227,11 @@ out_event(struct out *o, const struct audit_event *ev)
 	out_field(o, "digest", ev->digest_hex);
 	out_field(o, "result", ev->result);
 	out_field(o, "reason", ev->reason);
+	if (ev->has_request)
+		out_fmt(o, ",\"request\":%" PRIu64, ev->request);
+	out_field(o, "approvers", ev->approvers);
+	out_field(o, "tsa", ev->tsa);
+	out_field(o, "timestamp", ev->timestamp);
 }
 
 int

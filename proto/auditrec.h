@@ -23,7 +23,7 @@
 
 /* One event; NULL strings and has_* == 0 fields are left out. */
 struct audit_event {
-	const char *event;	/* start, stop, reload, sign, deny, error */
+	const char *event;	/* start, stop, reload, sign, deny, error, ... */
 	int has_peer;
 	uid_t uid;
 	const char *user;
@@ -40,6 +40,11 @@ struct audit_event {
 	const char *digest_hex;
 	const char *result;	/* ok, denied, error */
 	const char *reason;
+	int has_request;
+	uint64_t request;	/* id of a request held for approval */
+	const char *approvers;	/* user names, comma-separated */
+	const char *tsa;	/* URL of the TSA that timestamped */
+	const char *timestamp;	/* the timestamp's genTime, as the TSA gave */
 };
 
 /* The chain state carried from one record to the next. */

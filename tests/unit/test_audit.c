@@ -168,6 +168,31 @@ test_format_leaves_out_absent_fields(void **state)
 	assert_null(strstr(line, "\"size\""));
 }
 
+static void
+test_format_writes_approval_and_timestamp_fields_last(void **state)
+{
+	struct audit_event ev = { .event = "sign", .result = "ok",
+		.has_request = 1, .request = 17, .approvers = "carol,dave",
+		.tsa = "http://127.0.0.1:3180/tsa",
+		.timestamp = "20261123180000Z" };
+	char line[LINE_BUF], v[64];
+	struct audit_chain c;
+	int n;
+
+	(void)state;
+	auditrec_chain_init(&c);
+	assert_true((n = auditrec_format(line, sizeof(line), &c, T0, 0,
+	    &ev)) > 0);
+	assert_non_null(strstr(line, "\"result\":\"ok\",\"request\":17,"
+	    "\"approvers\":\"carol,dave\",\"tsa\":\"http://127.0.0.1:3180/tsa\","
+	    "\"timestamp\":\"20261123180000Z\",\"prev\":"));
+	assert_int_equal(auditrec_get(line, (size_t)n - 1, "request", v,
+	    sizeof(v)), 0);
+	assert_string_equal(v, "17");
+	auditrec_chain_init(&c);
+	assert_int_equal(auditrec_check(line, (size_t)n - 1, &c, NULL), 0);
+}
+
 /* Whether every byte of s is printable ASCII or part of valid UTF-8. */
 static int
 clean_text(const char *s)
@@ -810,6 +835,7 @@ main(void)
 		cmocka_unit_test(
 		    test_format_writes_the_fields_in_the_fixed_order),
 		cmocka_unit_test(test_format_leaves_out_absent_fields),
+		cmocka_unit_test(test_format_writes_approval_and_timestamp_fields_last),
 		cmocka_unit_test(test_format_escapes_hostile_artifact_names),
 		cmocka_unit_test(
 		    test_get_ignores_field_names_inside_string_values),

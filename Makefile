@@ -50,7 +50,8 @@ PROGS = $(BUILD)/csignd $(BUILD)/csign-sandbox $(BUILD)/csign-client \
 	$(BUILD)/csign-audit $(BUILD)/csign-admin
 TEST_PROGS = $(BUILD)/test/csign-sandbox $(BUILD)/test/rawclient \
 	$(BUILD)/test/bench-direct $(BUILD)/test/bench-client \
-	$(BUILD)/test/bench-pe $(BUILD)/test/sdlaunch
+	$(BUILD)/test/bench-pe $(BUILD)/test/sdlaunch $(BUILD)/test/tsaserver \
+	$(BUILD)/test/tsextract
 UNIT_SRC  = $(wildcard tests/unit/test_*.c)
 UNIT_BINS = $(patsubst tests/unit/%.c,$(BUILD)/test/%,$(UNIT_SRC))
 
@@ -117,6 +118,13 @@ $(BUILD)/test/bench-client: $(call obj,bench/bench_client.c) $(BUILD)/libclient.
 $(BUILD)/test/sdlaunch: $(call obj,tests/tools/sdlaunch.c)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^
+# A loopback RFC 3161 TSA for the tests, and a reader of embedded tokens.
+$(BUILD)/test/tsaserver: $(call obj,tests/tools/tsaserver.c)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcrypto
+$(BUILD)/test/tsextract: $(call obj,tests/tools/tsextract.c)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcrypto
 $(BUILD)/test/bench-pe: $(call obj,bench/bench_pe.c) $(BUILD)/libsandbox.a $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_SANDBOX)
@@ -243,7 +251,7 @@ FUZZ_FLAGS    = -g -O1 -std=c17 -D_GNU_SOURCE -I. -Itests/fuzz \
 FUZZERS = frame msg config pe module auditrec
 FUZZ_SRC_frame    = proto/frame.c proto/buf.c proto/names.c
 FUZZ_SRC_msg      = proto/msg.c proto/buf.c proto/names.c
-FUZZ_SRC_config   = broker/config.c proto/names.c common/log.c
+FUZZ_SRC_config   = broker/config.c broker/tsaurl.c proto/names.c common/log.c
 FUZZ_SRC_pe       = sandbox/formats/pe_parse.c sandbox/artifact.c \
 	common/sigcheck.c proto/names.c proto/buf.c common/log.c
 FUZZ_SRC_module   = sandbox/formats/elf.c sandbox/artifact.c \

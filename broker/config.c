@@ -105,6 +105,7 @@ static int kw_digest(struct parser *);
 static int kw_padding(struct parser *);
 static int kw_pinfile(struct parser *);
 static int kw_admingroup(struct parser *);
+static int kw_timestamp(struct parser *);
 
 #define CF(f) offsetof(struct config, f)
 #define TF(f) offsetof(struct cfg_token, f)
@@ -139,6 +140,8 @@ static const struct keyword keywords[] = {
 	    KEY_NAME_MAX, NULL },
 	{ "StateFile", SC_GLOBAL, 0, 1, 1, kw_path, CF(state_file), 0,
 	    PATH_MAX - 1, NULL },
+	{ "TimestampTimeout", SC_GLOBAL, 0, 1, 1, kw_uint, CF(ts_timeout), 1,
+	    300, NULL },
 	{ "Allow", SC_GLOBAL, KW_MULTI, 1, CONF_ARGS_MAX, kw_allow, 0, 0, 0,
 	    NULL },
 	{ "Token", SC_KEY, KW_MULTI, 1, 1, kw_key_token, 0, 0, 0, NULL },
@@ -161,6 +164,8 @@ static const struct keyword keywords[] = {
 	{ "Formats", SC_KEY, 0, 1, FMT_COUNT, kw_formats, 0, 0, 0, NULL },
 	{ "Digest", SC_KEY, 0, 1, DIG_COUNT, kw_digest, 0, 0, 0, NULL },
 	{ "Padding", SC_KEY, 0, 1, 1, kw_padding, 0, 0, 0, NULL },
+	{ "Timestamp", SC_KEY, 0, 2, 1 + TSA_URLS_MAX, kw_timestamp, 0, 0, 0,
+	    NULL },
 };
 #define NKEYWORDS (sizeof(keywords) / sizeof(keywords[0]))
 
@@ -553,6 +558,33 @@ kw_padding(struct parser *p)
 	return 0;
 }
 
+/*
+ * Timestamp required|optional URL...: RFC 3161 timestamps for the key's
+ * cms and pe signatures, from the first of the TSAs that answers.
+ */
+static int
+kw_timestamp(struct parser *p)
+{
+	struct cfg_key *k = scope_base(p, SC_KEY);
+	char why[128];
+
+	if (strcmp(p->av[0], "required") == 0)
+		k->ts_mode = TS_REQUIRED;
+	else if (strcmp(p->av[0], "optional") == 0)
+		k->ts_mode = TS_OPTIONAL;
+	else
+		return perr(p, "Timestamp wants required or optional, not "
+		    "'%s'", p->av[0]);
+	if ((k->tsa = calloc((size_t)p->ac - 1, sizeof(*k->tsa))) == NULL)
+		return perr(p, "out of memory");
+	for (int i = 1; i < p->ac; i++)
+		if (tsaurl_parse(p->av[i], &k->tsa[i - 1], why,
+		    sizeof(why)) == -1)
+			return perr(p, "bad TSA URL '%s': %s", p->av[i], why);
+	k->ntsa = (size_t)p->ac - 1;
+	return 0;
+}
+
 /* A token block must say which module, which token and where the PIN is. */
 static int
 check_token(struct parser *p, const struct cfg_token *t)
@@ -579,6 +611,10 @@ check_key(struct parser *p, const struct cfg_key *k, const struct ref *tok)
 		    k->name);
 	if (k->formats == 0)
 		return perr_at(p, k->line, "key '%s' has no Formats", k->name);
+	if (k->ts_mode == TS_REQUIRED && (k->formats & ~TS_FORMATS) != 0)
+		return perr_at(p, k->line, "key '%s' requires timestamps, which "
+		    "only the cms and pe formats can carry: restrict its "
+		    "Formats", k->name);
 	return 0;
 }
 
@@ -1049,6 +1085,7 @@ config_new(const char *path)
 	cfg->state_file = strdup(CONFIG_DEFAULT_STATE);
 	cfg->max_sessions = 64;
 	cfg->session_timeout = 60;
+	cfg->ts_timeout = 10;
 	cfg->sign_workers = 2;
 	if (cfg->path == NULL || cfg->listen == NULL ||
 	    cfg->sandbox_user == NULL || cfg->sandbox_program == NULL ||
@@ -1103,6 +1140,7 @@ config_free(struct config *cfg)
 		free(cfg->keys[i].label);
 		free(cfg->keys[i].certfile);
 		free(cfg->keys[i].chainfile);
+		free(cfg->keys[i].tsa);
 	}
 	for (size_t i = 0; i < cfg->nallows; i++)
 		free(cfg->allows[i].keys);

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "broker/tsaurl.h"
 #include "proto/names.h"
 
 #define CONFIG_DEFAULT_PATH CSIGN_SYSCONFDIR "/csign/csignd.conf"
@@ -44,6 +45,9 @@ struct cfg_key {
 	unsigned digests;	/* DIG_BIT mask (Digest; first is default) */
 	int default_digest;	/* enum csign_digest */
 	int padding;		/* enum rsa_padding (Padding), RSA keys only */
+	int ts_mode;		/* enum ts_mode (Timestamp) */
+	struct tsa_url *tsa;	/* its TSAs, tried in order */
+	size_t ntsa;
 	int line;
 };
 
@@ -78,6 +82,7 @@ struct config {
 	gid_t admin_gid;		/* ... resolved */
 	int has_admin_group;
 	char *state_file;		/* StateFile PATH: disabled keys */
+	unsigned ts_timeout;		/* TimestampTimeout, seconds per TSA */
 	struct cfg_token *tokens;
 	size_t ntokens;
 	struct cfg_key *keys;

@@ -16,6 +16,7 @@
 #include <event2/event.h>
 
 #include "broker/csignd.h"
+#include "monitor/timestamp.h"
 
 enum child_state {
 	CH_STARTING = 0,	/* exec'd, sandboxing itself */
@@ -43,6 +44,7 @@ struct child {
 	uint32_t nsigns;
 	struct sign_ctx *inflight;	/* the sign being done for it */
 	int reported;			/* client already told of a failure */
+	struct child_ts ts;		/* a timestamp being made */
 };
 
 /* Spawn children until PoolSize are idle or starting. */

@@ -24,7 +24,8 @@ enum {
 	OPT_REPLACE,
 	OPT_APPEND,
 	OPT_KEYID,
-	OPT_REASON
+	OPT_REASON,
+	OPT_TIMESTAMP
 };
 
 #define GLOBAL_SHORT ":hvS:"
@@ -48,6 +49,7 @@ static const struct option sign_long[] = {
 	{ "replace", no_argument, NULL, OPT_REPLACE },
 	{ "append", no_argument, NULL, OPT_APPEND },
 	{ "keyid", no_argument, NULL, OPT_KEYID },
+	{ "timestamp", no_argument, NULL, OPT_TIMESTAMP },
 	LONG_END
 };
 static const struct option admin_long[] = {
@@ -93,7 +95,8 @@ static const char usage_text[] =
     "usage: csign-client [-v] [--json] [-S socket] [--timeout sec] command\n"
     "                    [argument ...]\n"
     "       csign-client sign -k key -f format [-d digest] [-o out] [--pem]\n"
-    "                    [--replace | --append] [--keyid] file ...\n"
+    "                    [--replace | --append] [--keyid] [--timestamp]\n"
+    "                    file ...\n"
     "       csign-client keys\n"
     "       csign-client cert [-o out] key\n"
     "       csign-client whoami\n"
@@ -215,6 +218,9 @@ apply_option(struct options *o, int ch, const char *arg, char *err,
 		return PARSE_RUN;
 	case OPT_KEYID:
 		o->keyid = 1;
+		return PARSE_RUN;
+	case OPT_TIMESTAMP:
+		o->timestamp = 1;
 		return PARSE_RUN;
 	case OPT_REASON:
 		o->reason = arg;

@@ -46,6 +46,7 @@ struct options {
 	int replace;		/* sign --replace */
 	int append;		/* sign --append */
 	int keyid;		/* sign --keyid */
+	int timestamp;		/* sign --timestamp */
 	unsigned admin_op;	/* admin: ADMIN_DISABLE_KEY or _ENABLE_KEY */
 	const char *reason;	/* admin --reason */
 	char **files;		/* sign operands */

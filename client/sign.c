@@ -49,7 +49,8 @@ static uint32_t
 sign_flags(const struct options *o)
 {
 	return (o->pem ? SIGN_F_PEM : 0) | (o->replace ? SIGN_F_REPLACE : 0) |
-	    (o->append ? SIGN_F_APPEND : 0) | (o->keyid ? SIGN_F_KEYID : 0);
+	    (o->append ? SIGN_F_APPEND : 0) | (o->keyid ? SIGN_F_KEYID : 0) |
+	    (o->timestamp ? SIGN_F_TIMESTAMP : 0);
 }
 
 char *

@@ -65,6 +65,8 @@ static const struct mon_entry {
 	    monitor_answer_log },
 	{ MSG_DONE, S(CH_SESSION), monitor_answer_done },
 	{ MSG_ADMIN, S(CH_SESSION), monitor_answer_admin },
+	{ MSG_TSA_OPEN, S(CH_SESSION), monitor_answer_tsa_open },
+	{ MSG_TSA_DONE, S(CH_SESSION), monitor_answer_tsa_done },
 };
 
 /* Send a message to the child; a failure ends the child. */
@@ -78,9 +80,8 @@ monitor_send(struct child *c, struct buf *b)
 	return 0;
 }
 
-/* Fill the peer part of an audit event from a session's identity. */
-static void
-audit_peer(struct audit_event *ev, const struct identity *p)
+void
+monitor_audit_peer(struct audit_event *ev, const struct identity *p)
 {
 	ev->has_peer = 1;
 	ev->uid = p->uid;
@@ -103,7 +104,7 @@ audit_deny(struct csignd *d, const struct identity *p, const char *key,
 		.format = format >= 0 ? format_name(format) : NULL,
 		.artifact = artifact, .result = "denied", .reason = reason };
 
-	audit_peer(&ev, p);
+	monitor_audit_peer(&ev, p);
 	if (audit_submit(d->audit, &ev, NULL, NULL) == -1)
 		log_warnx("audit: cannot queue a deny record");
 	log_info("deny: uid %u (%s) key %s: %s", (unsigned)p->uid, p->user,
@@ -177,6 +178,8 @@ monitor_answer_keyinfo(struct child *c, struct buf *b)
 	r.certlen = k->certlen;
 	r.chain = k->chainder;
 	r.chainlen = k->chainlen;
+	r.ts_mode = (uint8_t)ck->ts_mode;
+	r.ntsa = (uint8_t)ck->ntsa;
 	buf_init(&out, MSG_MAX);
 	ret = msg_enc_keyinfo_reply(&out, &r) == 0 ? monitor_send(c, &out) : -1;
 	buf_free(&out);
@@ -213,7 +216,7 @@ static void
 sign_event(struct sign_ctx *x, struct audit_event *ev, char *hex)
 {
 	memset(ev, 0, sizeof(*ev));
-	audit_peer(ev, &x->peer);
+	monitor_audit_peer(ev, &x->peer);
 	hex_encode(x->req.adigest, x->req.adigestlen, hex);
 	ev->event = "sign";
 	ev->key = x->req.key;
@@ -238,6 +241,9 @@ sign_finish(struct sign_ctx *x, int status, const char *msg, int with_sig)
 			c->state = CH_SESSION;
 			pool_deadline(c, c->d->cfg->session_timeout + 5);
 		}
+		if (with_sig)
+			ts_released(c, config_find_key(x->d->cfg, x->req.key),
+			    &x->req);
 		sign_reply(c, x->req.reqid, status, msg,
 		    with_sig ? x->job.sig : NULL, x->job.siglen);
 		if (with_sig)
@@ -515,7 +521,7 @@ monitor_answer_admin(struct child *c, struct buf *b)
 		return query_status_reply(c, ST_INTERNAL, "cannot write the key "
 		    "state; nothing changed");
 	}
-	audit_peer(&ev, &c->peer);
+	monitor_audit_peer(&ev, &c->peer);
 	ev.event = disable ? "key-disable" : "key-enable";
 	ev.key = m.key;
 	ev.reason = m.reason[0] ? m.reason : NULL;
@@ -610,6 +616,7 @@ monitor_child_readable(evutil_socket_t fd, short what, void *arg)
 void
 monitor_child_gone(struct child *c)
 {
+	ts_child_gone(c);
 	if (c->inflight != NULL) {
 		c->inflight->child = NULL;
 		c->inflight = NULL;

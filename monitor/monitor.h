@@ -27,9 +27,13 @@ void monitor_child_gone(struct child *c);
 struct signer_job;
 void monitor_sign_done(struct signer_job *job, void *arg);
 
+/* Fill the peer part of an audit event from a session's identity. */
+struct audit_event;
+struct identity;
+void monitor_audit_peer(struct audit_event *ev, const struct identity *p);
+
 /* Build the reply frame for a query (monitor/query.c); 0 or -1. */
 struct buf;
-struct identity;
 int monitor_query_frame(struct csignd *d, const struct identity *peer,
     int what, struct buf *frame);
 

@@ -76,7 +76,9 @@ enum tlv_tag {
 #define SIGN_F_APPEND 0x4u	/* pe: add a signature to those present */
 #define SIGN_F_KEYID 0x8u	/* module: signer by subject key identifier */
 #define SIGN_F_INLINE 0x10u	/* artifact (and output) travel in F_DATA */
-#define SIGN_F_ALL 0x1fu
+#define SIGN_F_TIMESTAMP 0x20u	/* cms, pe: an RFC 3161 timestamp, on a key
+				   where it is optional */
+#define SIGN_F_ALL 0x3fu
 
 /*
  * T_FLAGS of the reply to F_HELLO.  The client sends a probe descriptor

@@ -15,6 +15,9 @@ static const char *const msg_names[MSG_TYPE_COUNT] = {
 	[MSG_LOG] = "log",
 	[MSG_DONE] = "done",
 	[MSG_ADMIN] = "admin",
+	[MSG_TSA_OPEN] = "tsa-open",
+	[MSG_TSA_REPLY] = "tsa-reply",
+	[MSG_TSA_DONE] = "tsa-done",
 };
 
 const char *
@@ -104,9 +107,11 @@ msg_enc_keyinfo_reply(struct buf *b, const struct msg_keyinfo_reply *m)
 	    buf_put_u8(b, m->default_digest) == -1 ||
 	    buf_put_u32(b, m->formats) == -1 ||
 	    buf_put_u32(b, m->digests) == -1 ||
-	    buf_put_bytes(b, m->cert, m->certlen) == -1)
+	    buf_put_bytes(b, m->cert, m->certlen) == -1 ||
+	    buf_put_bytes(b, m->chain, m->chainlen) == -1 ||
+	    buf_put_u8(b, m->ts_mode) == -1)
 		return -1;
-	return buf_put_bytes(b, m->chain, m->chainlen);
+	return buf_put_u8(b, m->ntsa);
 }
 
 int
@@ -120,10 +125,13 @@ msg_dec_keyinfo_reply(struct buf *b, struct msg_keyinfo_reply *m)
 	    buf_get_u32(b, &m->formats) == -1 ||
 	    buf_get_u32(b, &m->digests) == -1 ||
 	    buf_get_bytes_ref(b, CERT_DER_MAX, &m->cert, &m->certlen) == -1 ||
-	    buf_get_bytes_ref(b, CHAIN_DER_MAX, &m->chain, &m->chainlen) == -1)
+	    buf_get_bytes_ref(b, CHAIN_DER_MAX, &m->chain, &m->chainlen) == -1 ||
+	    buf_get_u8(b, &m->ts_mode) == -1 ||
+	    buf_get_u8(b, &m->ntsa) == -1)
 		return -1;
 	if (m->status >= ST_COUNT || m->default_digest >= DIG_COUNT ||
-	    m->keytype > KT_EC || m->padding > PAD_PSS)
+	    m->keytype > KT_EC || m->padding > PAD_PSS ||
+	    m->ts_mode > TS_REQUIRED || m->ntsa > TSA_URLS_MAX)
 		return -1;
 	return buf_end(b);
 }
@@ -253,6 +261,76 @@ msg_dec_admin(struct buf *b, struct msg_admin *m)
 	    buf_get_str(b, m->reason, sizeof(m->reason), MESSAGE_MAX) == -1)
 		return -1;
 	if (m->op != 1 && m->op != 2)
+		return -1;
+	return buf_end(b);
+}
+
+int
+msg_enc_tsa_open(struct buf *b, const struct msg_tsa_open *m)
+{
+	if (msg_begin(b, MSG_TSA_OPEN) == -1)
+		return -1;
+	return buf_put_u8(b, m->index);
+}
+
+int
+msg_dec_tsa_open(struct buf *b, struct msg_tsa_open *m)
+{
+	if (buf_get_u8(b, &m->index) == -1)
+		return -1;
+	return buf_end(b);
+}
+
+int
+msg_enc_tsa_reply(struct buf *b, const struct msg_tsa_reply *m)
+{
+	if (msg_begin(b, MSG_TSA_REPLY) == -1 ||
+	    buf_put_u8(b, m->status) == -1 ||
+	    buf_put_str(b, m->message) == -1 ||
+	    buf_put_str(b, m->url) == -1 ||
+	    buf_put_str(b, m->hostport) == -1 ||
+	    buf_put_str(b, m->path) == -1)
+		return -1;
+	return buf_put_u32(b, m->timeout_ms);
+}
+
+int
+msg_dec_tsa_reply(struct buf *b, struct msg_tsa_reply *m)
+{
+	if (buf_get_u8(b, &m->status) == -1 ||
+	    buf_get_str(b, m->message, sizeof(m->message), MESSAGE_MAX) == -1 ||
+	    buf_get_str(b, m->url, sizeof(m->url), TSA_TEXT_MAX) == -1 ||
+	    buf_get_str(b, m->hostport, sizeof(m->hostport),
+		TSA_TEXT_MAX) == -1 ||
+	    buf_get_str(b, m->path, sizeof(m->path), TSA_TEXT_MAX) == -1 ||
+	    buf_get_u32(b, &m->timeout_ms) == -1)
+		return -1;
+	if (m->status >= ST_COUNT)
+		return -1;
+	return buf_end(b);
+}
+
+int
+msg_enc_tsa_done(struct buf *b, const struct msg_tsa_done *m)
+{
+	if (msg_begin(b, MSG_TSA_DONE) == -1 ||
+	    buf_put_u8(b, m->status) == -1 ||
+	    buf_put_u8(b, m->index) == -1 ||
+	    buf_put_str(b, m->gentime) == -1)
+		return -1;
+	return buf_put_str(b, m->message);
+}
+
+int
+msg_dec_tsa_done(struct buf *b, struct msg_tsa_done *m)
+{
+	if (buf_get_u8(b, &m->status) == -1 ||
+	    buf_get_u8(b, &m->index) == -1 ||
+	    buf_get_str(b, m->gentime, sizeof(m->gentime),
+		sizeof(m->gentime) - 1) == -1 ||
+	    buf_get_str(b, m->message, sizeof(m->message), MESSAGE_MAX) == -1)
+		return -1;
+	if (m->status >= ST_COUNT)
 		return -1;
 	return buf_end(b);
 }

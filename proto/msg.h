@@ -14,6 +14,8 @@
  *   MSG_LOG       level, text
  *   MSG_DONE      (client gone)
  *   MSG_ADMIN     op, key, reason       MSG_QUERY_REPLY (a client frame)
+ *   MSG_TSA_OPEN  TSA index             MSG_TSA_REPLY + connected socket
+ *   MSG_TSA_DONE  outcome of a timestamp
  */
 #ifndef CSIGN_MSG_H
 #define CSIGN_MSG_H
@@ -41,6 +43,9 @@ enum msg_type {
 	MSG_LOG,
 	MSG_DONE,
 	MSG_ADMIN,
+	MSG_TSA_OPEN,
+	MSG_TSA_REPLY,
+	MSG_TSA_DONE,
 	MSG_TYPE_COUNT
 };
 
@@ -73,6 +78,8 @@ struct msg_keyinfo_reply {
 	size_t certlen;
 	const uint8_t *chain;		/* DER certificates back to back */
 	size_t chainlen;
+	uint8_t ts_mode;		/* enum ts_mode */
+	uint8_t ntsa;			/* TSA URLs configured (0..4) */
 };
 
 struct msg_sign {
@@ -105,6 +112,34 @@ struct msg_admin {
 	uint8_t op;
 	char key[KEY_NAME_MAX + 1];
 	char reason[MESSAGE_MAX + 1];
+};
+
+/*
+ * A timestamp for the signature just made: the child asks for a
+ * connection to the key's TSA number index (in order, after a signature on
+ * a key with Timestamp); the monitor connects and passes the socket.
+ */
+struct msg_tsa_open {
+	uint8_t index;
+};
+
+#define TSA_TEXT_MAX 512
+
+struct msg_tsa_reply {
+	uint8_t status;			/* ST_OK: the socket comes with it */
+	char message[MESSAGE_MAX + 1];	/* why not, if not ST_OK */
+	char url[TSA_TEXT_MAX + 1];	/* the TSA, for messages */
+	char hostport[TSA_TEXT_MAX + 1];	/* the Host header */
+	char path[TSA_TEXT_MAX + 1];	/* the request target */
+	uint32_t timeout_ms;		/* left for the exchange */
+};
+
+/* How a timestamp went, for the audit record (status ST_OK or not). */
+struct msg_tsa_done {
+	uint8_t status;
+	uint8_t index;			/* the TSA that answered last */
+	char gentime[32];		/* the token's genTime, if ST_OK */
+	char message[MESSAGE_MAX + 1];	/* what went wrong, if not */
 };
 
 struct msg_log {
@@ -140,6 +175,12 @@ int msg_enc_query_reply(struct buf *b, const struct buf *frame);
 int msg_dec_query_reply(struct buf *b, const uint8_t **frame, size_t *len);
 int msg_enc_admin(struct buf *b, const struct msg_admin *m);
 int msg_dec_admin(struct buf *b, struct msg_admin *m);
+int msg_enc_tsa_open(struct buf *b, const struct msg_tsa_open *m);
+int msg_dec_tsa_open(struct buf *b, struct msg_tsa_open *m);
+int msg_enc_tsa_reply(struct buf *b, const struct msg_tsa_reply *m);
+int msg_dec_tsa_reply(struct buf *b, struct msg_tsa_reply *m);
+int msg_enc_tsa_done(struct buf *b, const struct msg_tsa_done *m);
+int msg_dec_tsa_done(struct buf *b, struct msg_tsa_done *m);
 int msg_enc_log(struct buf *b, const struct msg_log *m);
 int msg_dec_log(struct buf *b, struct msg_log *m);
 

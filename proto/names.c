@@ -111,6 +111,13 @@ padding_name(int pad)
 	return pad == PAD_PSS ? "pss" : "pkcs1";
 }
 
+const char *
+ts_mode_name(int mode)
+{
+	return mode == TS_REQUIRED ? "required" : mode == TS_OPTIONAL ?
+	    "optional" : "none";
+}
+
 int
 padding_from_name(const char *name)
 {

@@ -13,6 +13,7 @@
 #define DIGEST_MAX 64		/* largest digest (SHA-512) */
 #define SIG_MAX 1024		/* largest signature (RSA-8192 or DER ECDSA) */
 #define MESSAGE_MAX 255		/* human-readable message in a reply */
+#define TSA_URLS_MAX 4		/* TSAs of one key, tried in order */
 
 enum csign_format {
 	FMT_RAW = 0,
@@ -30,6 +31,11 @@ enum csign_digest { DIG_SHA256 = 0, DIG_SHA384, DIG_SHA512, DIG_COUNT };
 enum key_type { KT_NONE = 0, KT_RSA, KT_EC };
 
 enum rsa_padding { PAD_PKCS1 = 0, PAD_PSS };
+
+/* A key's RFC 3161 timestamps (Timestamp in csignd.conf(5)). */
+enum ts_mode { TS_NONE = 0, TS_OPTIONAL, TS_REQUIRED };
+/* Formats that can carry a timestamp token. */
+#define TS_FORMATS (FMT_BIT(FMT_CMS) | FMT_BIT(FMT_PE))
 
 /* Reply status: one table for every reply a client or child can get. */
 enum csign_status {
@@ -68,6 +74,7 @@ void digests_to_str(unsigned mask, char *dst, size_t dstlen);
 
 const char *keytype_name(int kt);
 const char *padding_name(int pad);
+const char *ts_mode_name(int mode);
 int padding_from_name(const char *name);
 
 const char *status_name(int st);

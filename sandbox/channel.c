@@ -187,3 +187,39 @@ sandbox_request_admin(const struct msg_admin *m, struct buf *frame)
 	}
 	return request_frame(&b, frame);
 }
+
+int
+sandbox_request_tsa(unsigned index, struct msg_tsa_reply *r, int *fd)
+{
+	struct msg_tsa_open m = { .index = (uint8_t)index };
+	struct buf b;
+
+	*fd = -1;
+	buf_init(&b, MSG_MAX);
+	if (msg_enc_tsa_open(&b, &m) == -1) {
+		buf_free(&b);
+		return -1;
+	}
+	channel_send(&b);
+	channel_expect(&b, MSG_TSA_REPLY, fd);
+	if (msg_dec_tsa_reply(&b, r) == -1 ||
+	    (r->status == ST_OK) != (*fd != -1))
+		fatalx("bad TSA reply from the monitor");
+	buf_free(&b);
+	return 0;
+}
+
+int
+sandbox_report_tsa(const struct msg_tsa_done *m)
+{
+	struct buf b;
+
+	buf_init(&b, MSG_MAX);
+	if (msg_enc_tsa_done(&b, m) == -1) {
+		buf_free(&b);
+		return -1;
+	}
+	channel_send(&b);
+	buf_free(&b);
+	return 0;
+}

@@ -41,4 +41,12 @@ int sandbox_request_query(int what, struct buf *frame);
 /* ADMIN (disable or enable a key); the reply frame into frame. */
 int sandbox_request_admin(const struct msg_admin *m, struct buf *frame);
 
+/*
+ * TSA_OPEN: a connection to the TSA number index of the key just used;
+ * if r->status is ST_OK, *fd is the connected socket (the caller's).
+ */
+int sandbox_request_tsa(unsigned index, struct msg_tsa_reply *r, int *fd);
+/* TSA_DONE: how the timestamp went, for the monitor's audit record. */
+int sandbox_report_tsa(const struct msg_tsa_done *m);
+
 #endif

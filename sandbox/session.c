@@ -360,6 +360,30 @@ sign_reply(struct session *s, const struct sign_input *in,
 	return session_send(s);
 }
 
+/*
+ * Whether this signature gets an RFC 3161 timestamp: always on a key
+ * where it is required, on request where it is optional.  A request the
+ * key or the format cannot honour is refused (reply, -1).
+ */
+static int
+sign_timestamp(struct session *s, struct sign_input *in,
+    const struct cached_key *c)
+{
+	int asked = (in->flags & SIGN_F_TIMESTAMP) != 0;
+
+	in->ntsa = c->info.ntsa;
+	in->timestamp = c->info.ts_mode == TS_REQUIRED ||
+	    (asked && c->info.ts_mode == TS_OPTIONAL);
+	if (asked && (c->info.ts_mode == TS_NONE || c->info.ntsa == 0))
+		return reply_status(s, ST_BAD_REQUEST, "--timestamp: the key "
+		    "has no TSA (Timestamp in csignd.conf)"), -1;
+	if (in->timestamp && !(TS_FORMATS & FMT_BIT(in->format)))
+		return reply_status(s, ST_BAD_REQUEST, asked ? "--timestamp "
+		    "applies to the cms and pe formats only" : "the key "
+		    "requires timestamps, which only cms and pe can carry"), -1;
+	return 0;
+}
+
 /* Run the builder once the key, digest and artifact are settled. */
 static int
 sign_build(struct session *s, struct sign_input *in, const char *digest,
@@ -372,6 +396,8 @@ sign_build(struct session *s, struct sign_input *in, const char *digest,
 	    c->info.default_digest;
 	if (in->digest == -1)
 		return reply_status(s, ST_BAD_REQUEST, "unknown digest");
+	if (sign_timestamp(s, in, c) == -1)
+		return 0;
 	in->padding = c->info.padding;
 	in->keytype = c->info.keytype;
 	in->cert = c->cert;

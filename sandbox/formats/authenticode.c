@@ -382,6 +382,21 @@ authenticode_finish(struct authenticode *ac, const uint8_t *sig,
 	return 0;
 }
 
+int
+authenticode_add_timestamp(struct authenticode *ac, const uint8_t *tok,
+    size_t toklen)
+{
+	ASN1_OBJECT *obj = OBJ_txt2obj(SPC_RFC3161_OBJID, 1);
+	int r = -1;
+
+	if (obj != NULL && toklen <= INT32_MAX &&
+	    X509at_add1_attr_by_OBJ(&ac->si->unauth_attr, obj,
+	    V_ASN1_SEQUENCE, tok, (int)toklen) != NULL)
+		r = 0;
+	ASN1_OBJECT_free(obj);
+	return r;
+}
+
 void
 authenticode_free(struct authenticode *ac)
 {

@@ -26,6 +26,8 @@
 #define SPC_STATEMENT_TYPE_OBJID "1.3.6.1.4.1.311.2.1.11"
 #define SPC_SP_OPUS_INFO_OBJID "1.3.6.1.4.1.311.2.1.12"
 #define SPC_INDIVIDUAL_SP_KEY_PURPOSE_OBJID "1.3.6.1.4.1.311.2.1.21"
+/* The RFC 3161 counter-signature (unsigned attribute) Windows reads. */
+#define SPC_RFC3161_OBJID "1.3.6.1.4.1.311.3.3.1"
 
 /* A signature being built; zero-initialise, release with _free. */
 struct authenticode {
@@ -59,6 +61,13 @@ int authenticode_tbs(struct authenticode *ac, uint8_t *tbs, size_t *tbslen);
  */
 int authenticode_finish(struct authenticode *ac, const uint8_t *sig,
     size_t siglen, uint8_t **der, size_t *derlen);
+
+/*
+ * Add the DER TimeStampToken tok as the RFC 3161 counter-signature
+ * (unsigned attribute SPC_RFC3161_OBJID).  0 or -1.
+ */
+int authenticode_add_timestamp(struct authenticode *ac, const uint8_t *tok,
+    size_t toklen);
 
 /* Release what build made; accepts a zeroed or already freed ac. */
 void authenticode_free(struct authenticode *ac);

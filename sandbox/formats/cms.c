@@ -20,6 +20,7 @@
 #include "common/sigcheck.h"
 #include "sandbox/artifact.h"
 #include "sandbox/formats/formats.h"
+#include "sandbox/tsa.h"
 
 /* The three signed attributes of a detached signature. */
 static int
@@ -157,6 +158,28 @@ cms_signer(CMS_ContentInfo *cms, const struct sign_input *in,
 	return si;
 }
 
+/*
+ * An RFC 3161 timestamp over the signature value, as the unsigned
+ * attribute id-aa-timeStampToken (RFC 3161 appendix A).
+ */
+static int
+cms_timestamp(CMS_SignerInfo *si, const struct sign_input *in,
+    struct sign_output *out, const uint8_t *sig, size_t siglen)
+{
+	uint8_t *tok = NULL;
+	size_t toklen = 0;
+	int r = 0;
+
+	if (tsa_stamp(in, out, sig, siglen, &tok, &toklen) == -1)
+		return -1;
+	if (toklen > INT32_MAX ||
+	    CMS_unsigned_add1_attr_by_NID(si, NID_id_smime_aa_timeStampToken,
+	    V_ASN1_SEQUENCE, tok, (int)toklen) != 1)
+		r = sign_fail(out, ST_INTERNAL, "cannot add the timestamp");
+	OPENSSL_free(tok);
+	return r;
+}
+
 int
 format_cms(const struct sign_input *in, struct sign_output *out)
 {
@@ -180,7 +203,13 @@ format_cms(const struct sign_input *in, struct sign_output *out)
 	if (signop_sign(in, out, tbs, tbslen, sig, &siglen) == -1)
 		goto out;
 	if (ASN1_STRING_set(CMS_SignerInfo_get0_signature(si), sig,
-	    (int)siglen) != 1 || cms_write(cms, in->pem, &out->data) == -1) {
+	    (int)siglen) != 1) {
+		sign_fail(out, ST_INTERNAL, "cannot encode the CMS structure");
+		goto out;
+	}
+	if (in->timestamp && cms_timestamp(si, in, out, sig, siglen) == -1)
+		goto out;
+	if (cms_write(cms, in->pem, &out->data) == -1) {
 		sign_fail(out, ST_INTERNAL, "cannot encode the CMS structure");
 		goto out;
 	}

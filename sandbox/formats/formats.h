@@ -35,6 +35,8 @@ struct sign_input {
 	EVP_PKEY *pub;			/* its public key */
 	STACK_OF(X509) *chain;		/* further certificates (Chain), or
 					   NULL */
+	int timestamp;			/* 1: get an RFC 3161 timestamp */
+	unsigned ntsa;			/* the key's TSAs (sandbox/tsa.h) */
 };
 
 /*

@@ -27,6 +27,7 @@
 #include "sandbox/formats/authenticode.h"
 #include "sandbox/formats/formats.h"
 #include "sandbox/formats/pe_parse.h"
+#include "sandbox/tsa.h"
 
 /* Where everything goes in the signed image. */
 struct pe_layout {
@@ -179,6 +180,23 @@ pe_write(int fd, int outfd, const struct pe_image *img,
 	return 0;
 }
 
+/* An RFC 3161 counter-signature over the signature value. */
+static int
+pe_timestamp(struct authenticode *ac, const struct sign_input *in,
+    struct sign_output *out, const uint8_t *sig, size_t siglen)
+{
+	uint8_t *tok = NULL;
+	size_t toklen = 0;
+	int r = 0;
+
+	if (tsa_stamp(in, out, sig, siglen, &tok, &toklen) == -1)
+		return -1;
+	if (authenticode_add_timestamp(ac, tok, toklen) == -1)
+		r = sign_fail(out, ST_INTERNAL, "cannot add the timestamp");
+	OPENSSL_free(tok);
+	return r;
+}
+
 /* Build the PKCS#7 blob for the digest in out->adigest, signed. */
 static int
 pe_signature(const struct sign_input *in, struct sign_output *out,
@@ -197,6 +215,8 @@ pe_signature(const struct sign_input *in, struct sign_output *out,
 		goto out;
 	}
 	if (signop_sign(in, out, tbs, tbslen, sig, &siglen) == -1)
+		goto out;
+	if (in->timestamp && pe_timestamp(&ac, in, out, sig, siglen) == -1)
 		goto out;
 	if (authenticode_finish(&ac, sig, siglen, der, derlen) == -1) {
 		sign_fail(out, ST_INTERNAL, "cannot encode the Authenticode "

@@ -1,0 +1,168 @@
+/* timestamp.c: the monitor's part of RFC 3161 timestamps (timestamp.h). */
+#include "monitor/timestamp.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "broker/pool.h"
+#include "common/log.h"
+#include "common/sigcheck.h"
+#include "monitor/monitor.h"
+#include "monitor/tsaconn.h"
+#include "proto/io.h"
+#include "proto/msg.h"
+
+/* Audit how the timestamp of c's last signature went. */
+static void
+ts_audit(struct child *c, int ok, const char *gentime, const char *why)
+{
+	struct child_ts *t = &c->ts;
+	struct audit_event ev = { .event = "timestamp", .key = t->key,
+		.format = format_name(t->format), .artifact = t->artifact,
+		.has_size = 1, .size = t->size,
+		.digest_alg = digest_name(t->digest),
+		.digest_hex = t->digest_hex, .result = ok ? "ok" : "error",
+		.reason = why, .tsa = t->url[0] ? t->url : NULL,
+		.timestamp = ok ? gentime : NULL };
+
+	monitor_audit_peer(&ev, &c->peer);
+	if (audit_submit(c->d->audit, &ev, NULL, NULL) == -1)
+		log_warnx("audit: cannot queue a timestamp record");
+	if (ok)
+		log_info("timestamp for uid %u key %s from %s: %s",
+		    (unsigned)c->peer.uid, t->key, t->url, gentime);
+	else
+		log_warnx("timestamp for uid %u key %s failed: %s",
+		    (unsigned)c->peer.uid, t->key, why);
+}
+
+/* Close the account of c's timestamp; audit it if it was owed. */
+static void
+ts_forget(struct child *c, const char *why)
+{
+	if (c->ts.open && c->ts.required)
+		ts_audit(c, 0, NULL, why);
+	tsa_conn_cancel(c->ts.conn);
+	c->ts.conn = NULL;
+	c->ts.open = 0;
+}
+
+void
+ts_released(struct child *c, const struct cfg_key *ck,
+    const struct msg_sign *m)
+{
+	struct child_ts *t = &c->ts;
+
+	ts_forget(c, "the session child signed again without the required "
+	    "timestamp");
+	if (ck == NULL || ck->ts_mode == TS_NONE ||
+	    !(TS_FORMATS & FMT_BIT(m->format)))
+		return;
+	memset(t, 0, sizeof(*t));
+	t->open = 1;
+	t->required = ck->ts_mode == TS_REQUIRED;
+	snprintf(t->key, sizeof(t->key), "%s", ck->name);
+	t->format = m->format;
+	t->digest = m->digest;
+	snprintf(t->artifact, sizeof(t->artifact), "%s", m->name);
+	hex_encode(m->adigest, m->adigestlen, t->digest_hex);
+	t->size = m->size;
+}
+
+/* Send the child the outcome of its TSA_OPEN, with the socket if any. */
+static void
+ts_reply(struct child *c, int fd, const char *err)
+{
+	const struct cfg_key *ck = config_find_key(c->d->cfg, c->ts.key);
+	struct msg_tsa_reply r = { .status = fd != -1 ? ST_OK :
+		ST_UNAVAILABLE };
+	struct buf out;
+	unsigned i = c->ts.next - 1;
+
+	snprintf(r.message, sizeof(r.message), "%s", err != NULL ? err : "");
+	snprintf(r.url, sizeof(r.url), "%s", c->ts.url);
+	if (ck != NULL && i < ck->ntsa) {
+		snprintf(r.hostport, sizeof(r.hostport), "%s",
+		    ck->tsa[i].hostport);
+		snprintf(r.path, sizeof(r.path), "%s", ck->tsa[i].path);
+	}
+	r.timeout_ms = c->d->cfg->ts_timeout * 1000u;
+	buf_init(&out, MSG_MAX);
+	if (msg_enc_tsa_reply(&out, &r) == -1 ||
+	    io_send_msg(c->fd, &out, fd) == -1)
+		pool_kill(c, "cannot write to the child");
+	buf_free(&out);
+	if (fd != -1)
+		close(fd);
+}
+
+/* tsaconn's callback: the connection is made (fd) or not (err). */
+static void
+ts_connected(int fd, const char *err, void *arg)
+{
+	struct child *c = arg;
+
+	c->ts.conn = NULL;
+	if (fd == -1)
+		log_info("child %d: TSA %s: %s", (int)c->pid, c->ts.url, err);
+	ts_reply(c, fd, err);
+}
+
+/*
+ * TSA_OPEN: only after a signature on a key with Timestamp, only that
+ * key's TSAs, each once and in order, one connection at a time.
+ */
+int
+monitor_answer_tsa_open(struct child *c, struct buf *b)
+{
+	struct child_ts *t = &c->ts;
+	const struct cfg_key *ck;
+	struct msg_tsa_open m;
+	const struct config *cfg = c->d->cfg;
+
+	if (msg_dec_tsa_open(b, &m) == -1 || !t->open || t->conn != NULL ||
+	    m.index != t->next)
+		return -1;
+	t->next++;
+	ck = config_find_key(cfg, t->key);
+	if (ck == NULL || m.index >= ck->ntsa) {
+		/* Past the last TSA, which a reload may have moved. */
+		t->url[0] = '\0';
+		ts_reply(c, -1, "no further TSA is configured for the key");
+		return 0;
+	}
+	snprintf(t->url, sizeof(t->url), "%s", ck->tsa[m.index].url);
+	pool_deadline(c, cfg->session_timeout + 2 * cfg->ts_timeout + 5);
+	if ((t->conn = tsa_connect(c->d->base, &ck->tsa[m.index],
+	    cfg->ts_timeout * 1000u, ts_connected, c)) == NULL)
+		ts_reply(c, -1, "cannot start a connection");
+	return 0;
+}
+
+/* TSA_DONE: the child reports the outcome; audit it. */
+int
+monitor_answer_tsa_done(struct child *c, struct buf *b)
+{
+	struct msg_tsa_done m;
+
+	if (msg_dec_tsa_done(b, &m) == -1 || !c->ts.open ||
+	    c->ts.conn != NULL || m.index >= TSA_URLS_MAX)
+		return -1;
+	for (char *p = m.message; *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	for (char *p = m.gentime; *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	ts_audit(c, m.status == ST_OK, m.gentime, m.status == ST_OK ? NULL :
+	    m.message);
+	c->ts.open = 0;
+	return 0;
+}
+
+void
+ts_child_gone(struct child *c)
+{
+	ts_forget(c, "the session ended without the required timestamp");
+}

@@ -1,0 +1,52 @@
+/*
+ * timestamp: the monitor's part of RFC 3161 timestamps.
+ *
+ * After releasing a signature on a key with Timestamp, the monitor lets
+ * the session child ask for connections to that key's TSAs, in order, one
+ * at a time (tsaconn.c makes them; the child has no network), and audits
+ * how the timestamp went when the child reports.  The child never names a
+ * host: it can only reach the TSAs of the key it has just used.  A child
+ * that does not report a required timestamp before its next signature or
+ * its end is audited as having skipped it.
+ */
+#ifndef CSIGN_TIMESTAMP_H
+#define CSIGN_TIMESTAMP_H
+
+#include <stdint.h>
+
+#include "broker/tsaurl.h"
+#include "proto/names.h"
+
+struct buf;
+struct child;
+struct cfg_key;
+struct msg_sign;
+struct tsa_conn;
+
+/* A child's timestamp in progress. */
+struct child_ts {
+	int open;			/* a signature awaits its timestamp */
+	int required;			/* Timestamp required: it must come */
+	char key[KEY_NAME_MAX + 1];
+	int format;
+	int digest;
+	char artifact[ARTIFACT_NAME_MAX + 1];
+	char digest_hex[2 * DIGEST_MAX + 1];
+	uint64_t size;
+	unsigned next;			/* the TSA index it may ask for next */
+	char url[TSA_URL_MAX + 1];	/* the TSA last connected to */
+	struct tsa_conn *conn;		/* a connection being made */
+};
+
+/* A signature was released to c for request m on key ck. */
+void ts_released(struct child *c, const struct cfg_key *ck,
+    const struct msg_sign *m);
+
+/* MSG_TSA_OPEN and MSG_TSA_DONE (monitor.c's table); 0 or -1. */
+int monitor_answer_tsa_open(struct child *c, struct buf *b);
+int monitor_answer_tsa_done(struct child *c, struct buf *b);
+
+/* The child is gone: stop connecting, audit a skipped timestamp. */
+void ts_child_gone(struct child *c);
+
+#endif

@@ -1,0 +1,54 @@
+/*
+ * tsa: RFC 3161 timestamps of a signature, made inside the sandbox.
+ *
+ * The request is a TimeStampReq over the hash of the signature value
+ * (the key's digest), with a fresh 64-bit nonce and certReq set.  It goes
+ * to the key's TSAs in order, over sockets the monitor connects (the child
+ * has no network), until one answers with a response that passes every
+ * check: PKIStatus granted, a token whose TSTInfo has our nonce and our
+ * message imprint, signed by the certificate it carries, which must be a
+ * timestamping certificate.  Trust in the TSA's chain is the verifier's
+ * business (the token goes in the signature as it came); these checks
+ * make sure that what goes in is the answer to this request.
+ */
+#ifndef CSIGN_TSA_H
+#define CSIGN_TSA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/asn1.h>
+
+#include "sandbox/formats/formats.h"
+
+#define TSA_GENTIME_MAX 31
+
+/*
+ * A DER TimeStampReq for the hash (with digest) of sig: *req (free with
+ * OPENSSL_free) and the nonce chosen (free with ASN1_INTEGER_free).
+ * imprint receives the hash.  0 or -1.
+ */
+int tsa_make_request(int digest, const uint8_t *sig, size_t siglen,
+    uint8_t *imprint, size_t *implen, uint8_t **req, size_t *reqlen,
+    ASN1_INTEGER **nonce);
+
+/*
+ * Check the DER TimeStampResp p[0..len) against the request (digest,
+ * imprint, nonce).  0 with the token's DER in *tok (OPENSSL_free) and its
+ * genTime in RFC 3339 form, or -1 with err saying what is wrong.
+ */
+int tsa_check_response(const uint8_t *p, size_t len, int digest,
+    const uint8_t *imprint, size_t implen, const ASN1_INTEGER *nonce,
+    uint8_t **tok, size_t *toklen, char gentime[TSA_GENTIME_MAX + 1],
+    char *err, size_t errlen);
+
+/*
+ * Timestamp the signature sig of the request in: try the key's TSAs in
+ * order and report the outcome to the monitor.  0 with the token's DER in
+ * *tok (OPENSSL_free), or -1 with out's status (ST_UNAVAILABLE) and
+ * message saying why each TSA failed.
+ */
+int tsa_stamp(const struct sign_input *in, struct sign_output *out,
+    const uint8_t *sig, size_t siglen, uint8_t **tok, size_t *toklen);
+
+#endif

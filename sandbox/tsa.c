@@ -198,7 +198,7 @@ tsa_check_response(const uint8_t *p, size_t len, int digest,
     char *err, size_t errlen)
 {
 	const unsigned char *q = p;
-	TS_RESP *resp;
+	TS_RESP *resp = NULL;
 	TS_STATUS_INFO *si;
 	PKCS7 *token;
 	TS_TST_INFO *ti;
@@ -208,8 +208,7 @@ tsa_check_response(const uint8_t *p, size_t len, int digest,
 	*tok = NULL;
 	if (len > LONG_MAX || (resp = d2i_TS_RESP(NULL, &q, (long)len)) ==
 	    NULL || q != p + len) {
-		if (q != p + len && q != p)
-			TS_RESP_free(resp);
+		TS_RESP_free(resp);
 		return snprintf(err, errlen, "the reply is not a "
 		    "TimeStampResp"), -1;
 	}

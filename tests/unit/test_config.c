@@ -267,6 +267,72 @@ test_key_defaults_to_sha256_pkcs1_and_token_certificate(void **state)
 }
 
 static void
+test_timestamp_lines_set_mode_and_urls(void **state)
+{
+	struct config *cfg;
+	const struct cfg_key *k;
+
+	(void)state;
+	cfg = load_ok("TimestampTimeout 3\n" TOKEN_OK
+	    "Key k0\n\tToken hsm0\n\tLabel k1\n\tFormats cms pe\n"
+	    "\tTimestamp required http://127.0.0.1:3180/tsa "
+	    "http://tsa.example.com\n"
+	    "Key k2\n\tToken hsm0\n\tLabel k2\n\tFormats raw cms\n"
+	    "\tTimestamp optional http://[::1]:8080/\n" KEY_OK);
+	assert_int_equal(cfg->ts_timeout, 3);
+	assert_int_equal(config_find_key(cfg, "k1")->ts_mode, TS_NONE);
+	k = config_find_key(cfg, "k0");
+	assert_int_equal(k->ts_mode, TS_REQUIRED);
+	assert_int_equal(k->ntsa, 2);
+	assert_string_equal(k->tsa[0].host, "127.0.0.1");
+	assert_string_equal(k->tsa[0].port, "3180");
+	assert_string_equal(k->tsa[0].path, "/tsa");
+	assert_string_equal(k->tsa[1].url, "http://tsa.example.com");
+	k = config_find_key(cfg, "k2");
+	assert_int_equal(k->ts_mode, TS_OPTIONAL);
+	assert_int_equal(k->ntsa, 1);
+	assert_string_equal(k->tsa[0].host, "::1");
+	k = config_find_key(cfg, "k1x");
+	assert_null(k);
+	config_free(cfg);
+	cfg = load_ok(TOKEN_OK KEY_OK);
+	assert_int_equal(cfg->ts_timeout, 10);
+	assert_int_equal(config_find_key(cfg, "k1")->ts_mode, TS_NONE);
+	config_free(cfg);
+}
+
+static void
+test_bad_timestamp_lines_are_errors(void **state)
+{
+	(void)state;
+	assert_load_error(TOKEN_OK KEY_OK "\tTimestamp always http://a/\n", 9,
+	    "Timestamp wants required or optional, not 'always'");
+	assert_load_error(TOKEN_OK KEY_OK "\tTimestamp required\n", 9,
+	    "Timestamp: missing argument");
+	assert_load_error(TOKEN_OK KEY_OK "\tTimestamp optional "
+	    "https://a/\n", 9, "bad TSA URL 'https://a/': https is not "
+	    "supported: the timestamp token is signed and checked, use "
+	    "http://");
+	assert_load_error(TOKEN_OK KEY_OK "\tTimestamp optional "
+	    "http://a:99999/\n", 9, "bad TSA URL 'http://a:99999/': bad "
+	    "port '99999'");
+	assert_load_error(TOKEN_OK KEY_OK "\tTimestamp optional http://a/ "
+	    "http://b/ http://c/ http://d/ http://e/\n", 9,
+	    "Timestamp: too many arguments");
+	assert_load_error(TOKEN_OK KEY_OK "\tTimestamp optional http://a/\n"
+	    "\tTimestamp optional http://b/\n", 10,
+	    "duplicate Timestamp");
+	assert_load_error("Timestamp optional http://a/\n", 1,
+	    "Timestamp outside a Key block");
+	assert_load_error("TimestampTimeout 0\n", 1,
+	    "TimestampTimeout must be between 1 and 300");
+	/* Required, but a format that cannot carry a timestamp. */
+	assert_load_error(TOKEN_OK KEY_OK "\tTimestamp required http://a/\n"
+	    "PoolSize 2\n", 5, "key 'k1' requires timestamps, which only the "
+	    "cms and pe formats can carry: restrict its Formats");
+}
+
+static void
 test_certificate_token_means_no_file(void **state)
 {
 	struct config *cfg;
@@ -1060,6 +1126,8 @@ main(void)
 		cmocka_unit_test(
 		    test_key_defaults_to_sha256_pkcs1_and_token_certificate),
 		cmocka_unit_test(test_certificate_token_means_no_file),
+		cmocka_unit_test(test_timestamp_lines_set_mode_and_urls),
+		cmocka_unit_test(test_bad_timestamp_lines_are_errors),
 		cmocka_unit_test(test_comments_and_blank_lines_are_ignored),
 		cmocka_unit_test(test_quoted_values_keep_spaces_and_hashes),
 		cmocka_unit_test(test_unterminated_quote_is_an_error),

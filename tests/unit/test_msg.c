@@ -68,7 +68,8 @@ enc_keyinfo_reply(struct buf *b)
 		.formats = FMT_BIT(FMT_RAW) | FMT_BIT(FMT_CMS),
 		.digests = DIG_BIT(DIG_SHA256) | DIG_BIT(DIG_SHA384),
 		.cert = cert_der, .certlen = sizeof(cert_der),
-		.chain = cert_der, .chainlen = sizeof(cert_der) };
+		.chain = cert_der, .chainlen = sizeof(cert_der),
+		.ts_mode = TS_REQUIRED, .ntsa = 2 };
 
 	assert_int_equal(msg_enc_keyinfo_reply(b, &m), 0);
 }
@@ -120,6 +121,33 @@ enc_log(struct buf *b)
 	const struct msg_log m = { .level = 2, .text = "artifact too big" };
 
 	assert_int_equal(msg_enc_log(b, &m), 0);
+}
+
+static void
+enc_tsa_open(struct buf *b)
+{
+	const struct msg_tsa_open m = { .index = 1 };
+
+	assert_int_equal(msg_enc_tsa_open(b, &m), 0);
+}
+
+static void
+enc_tsa_reply(struct buf *b)
+{
+	const struct msg_tsa_reply m = { .status = ST_OK,
+		.url = "http://127.0.0.1:3180/tsa", .hostport = "127.0.0.1:3180",
+		.path = "/tsa", .timeout_ms = 10000 };
+
+	assert_int_equal(msg_enc_tsa_reply(b, &m), 0);
+}
+
+static void
+enc_tsa_done(struct buf *b)
+{
+	const struct msg_tsa_done m = { .status = ST_UNAVAILABLE, .index = 1,
+		.message = "http://127.0.0.1:3180/tsa: wrong nonce" };
+
+	assert_int_equal(msg_enc_tsa_done(b, &m), 0);
 }
 
 /* ---- the decoders, each into its static result ---- */
@@ -178,6 +206,28 @@ dec_log(struct buf *b)
 	return msg_dec_log(b, &d_log);
 }
 
+static struct msg_tsa_open d_tsa_open;
+static struct msg_tsa_reply d_tsa_reply;
+static struct msg_tsa_done d_tsa_done;
+
+static int
+dec_tsa_open(struct buf *b)
+{
+	return msg_dec_tsa_open(b, &d_tsa_open);
+}
+
+static int
+dec_tsa_reply(struct buf *b)
+{
+	return msg_dec_tsa_reply(b, &d_tsa_reply);
+}
+
+static int
+dec_tsa_done(struct buf *b)
+{
+	return msg_dec_tsa_done(b, &d_tsa_done);
+}
+
 static const struct kind {
 	uint16_t type;
 	void (*enc)(struct buf *);
@@ -193,6 +243,9 @@ static const struct kind {
 	{ MSG_QUERY_REPLY, enc_query_reply, dec_query_reply },
 	{ MSG_LOG, enc_log, dec_log },
 	{ MSG_DONE, enc_done, dec_empty },
+	{ MSG_TSA_OPEN, enc_tsa_open, dec_tsa_open },
+	{ MSG_TSA_REPLY, enc_tsa_reply, dec_tsa_reply },
+	{ MSG_TSA_DONE, enc_tsa_done, dec_tsa_done },
 };
 #define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
 
@@ -366,9 +419,45 @@ test_keyinfo_reply_round_trips(void **state)
 	    DIG_BIT(DIG_SHA256) | DIG_BIT(DIG_SHA384));
 	assert_int_equal(d_kreply.certlen, sizeof(cert_der));
 	assert_memory_equal(d_kreply.cert, cert_der, sizeof(cert_der));
+	assert_int_equal(d_kreply.ts_mode, TS_REQUIRED);
+	assert_int_equal(d_kreply.ntsa, 2);
 	/* The certificate is a reference into the message. */
 	assert_true(d_kreply.cert > b.data &&
-	    d_kreply.chain + d_kreply.chainlen == b.data + b.len);
+	    d_kreply.chain + d_kreply.chainlen + 2 == b.data + b.len);
+	buf_free(&b);
+}
+
+static void
+test_tsa_messages_round_trip(void **state)
+{
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 0);
+	enc_tsa_reply(&b);
+	assert_int_equal(decode_buf(kind_of(MSG_TSA_REPLY), &b), 0);
+	assert_int_equal(d_tsa_reply.status, ST_OK);
+	assert_string_equal(d_tsa_reply.url, "http://127.0.0.1:3180/tsa");
+	assert_string_equal(d_tsa_reply.hostport, "127.0.0.1:3180");
+	assert_string_equal(d_tsa_reply.path, "/tsa");
+	assert_int_equal(d_tsa_reply.timeout_ms, 10000);
+	buf_reset(&b);
+	enc_tsa_done(&b);
+	assert_int_equal(decode_buf(kind_of(MSG_TSA_DONE), &b), 0);
+	assert_int_equal(d_tsa_done.status, ST_UNAVAILABLE);
+	assert_int_equal(d_tsa_done.index, 1);
+	assert_string_equal(d_tsa_done.gentime, "");
+	assert_string_equal(d_tsa_done.message,
+	    "http://127.0.0.1:3180/tsa: wrong nonce");
+	buf_reset(&b);
+	enc_tsa_open(&b);
+	assert_int_equal(decode_buf(kind_of(MSG_TSA_OPEN), &b), 0);
+	assert_int_equal(d_tsa_open.index, 1);
+	/* A status out of range is refused. */
+	buf_reset(&b);
+	enc_tsa_reply(&b);
+	b.data[2] = ST_COUNT;
+	assert_int_equal(decode_buf(kind_of(MSG_TSA_REPLY), &b), -1);
 	buf_free(&b);
 }
 
@@ -641,6 +730,8 @@ keyinfo_reply_with_lens(struct buf *b, size_t msglen, size_t certlen)
 	assert_int_equal(buf_put_u32(b, 1), 0);
 	put_fill(b, certlen, 0x30);
 	put_fill(b, 0, 0x30);	/* no chain */
+	assert_int_equal(buf_put_u8(b, TS_NONE), 0);
+	assert_int_equal(buf_put_u8(b, 0), 0);
 }
 
 static void
@@ -720,6 +811,28 @@ test_keyinfo_reply_enums_out_of_range_are_refused(void **state)
 }
 
 static void
+test_keyinfo_reply_timestamp_fields_out_of_range_are_refused(void **state)
+{
+	struct msg_keyinfo_reply m = { .status = ST_OK, .keytype = KT_RSA,
+		.cert = cert_der, .certlen = sizeof(cert_der),
+		.ts_mode = TS_REQUIRED, .ntsa = TSA_URLS_MAX };
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 0);
+	assert_int_equal(msg_enc_keyinfo_reply(&b, &m), 0);
+	assert_int_equal(decode_buf(kind_of(MSG_KEYINFO_REPLY), &b), 0);
+	m.ts_mode = TS_REQUIRED + 1;
+	assert_int_equal(msg_enc_keyinfo_reply(&b, &m), 0);
+	assert_int_equal(decode_buf(kind_of(MSG_KEYINFO_REPLY), &b), -1);
+	m.ts_mode = TS_OPTIONAL;
+	m.ntsa = TSA_URLS_MAX + 1;
+	assert_int_equal(msg_enc_keyinfo_reply(&b, &m), 0);
+	assert_int_equal(decode_buf(kind_of(MSG_KEYINFO_REPLY), &b), -1);
+	buf_free(&b);
+}
+
+static void
 test_sign_reply_status_out_of_range_is_refused(void **state)
 {
 	struct msg_sign_reply *m;
@@ -780,6 +893,7 @@ main(void)
 		cmocka_unit_test(test_session_round_trips_in_network_order),
 		cmocka_unit_test(test_keyinfo_round_trips),
 		cmocka_unit_test(test_keyinfo_reply_round_trips),
+		cmocka_unit_test(test_tsa_messages_round_trip),
 		cmocka_unit_test(
 		    test_keyinfo_reply_without_certificate_round_trips),
 		cmocka_unit_test(test_sign_round_trips),
@@ -797,6 +911,8 @@ main(void)
 		cmocka_unit_test(test_log_text_over_max_is_refused),
 		cmocka_unit_test(
 		    test_keyinfo_reply_enums_out_of_range_are_refused),
+		cmocka_unit_test(
+		    test_keyinfo_reply_timestamp_fields_out_of_range_are_refused),
 		cmocka_unit_test(
 		    test_sign_reply_status_out_of_range_is_refused),
 		cmocka_unit_test(test_query_what_out_of_range_is_refused),

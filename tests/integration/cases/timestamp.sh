@@ -1,0 +1,203 @@
+# RFC 3161 timestamps (Timestamp required|optional URL...), sourced by
+# run.sh.  TSAs run on loopback (tests/tools/tsaserver.c: OpenSSL's TSA
+# code behind a small HTTP server) with their own CA; each fault it can
+# play (down, garbage, wrong nonce, wrong imprint, rejection, HTTP 500,
+# no certificate, too slow) must be refused with its own message, exit 4,
+# nothing written and an audit record.  Timestamped outputs are checked
+# with openssl cms -verify, osslsigncode verify -TSA-CAfile, and the token
+# itself (read out by tests/tools/tsextract.c) with openssl ts -verify
+# against the hash of the signature value.
+
+. tests/lib/tsa.sh
+
+# The config of this case: timestamped keys on the test token's keys.
+ts_config() {
+	it_config "TimestampTimeout 2
+Key ts-cms
+    Token hsm0
+    Label rsa2048
+    Certificate $T/rsa2048.crt
+    Formats cms
+    Digest sha256 sha384
+    Timestamp required $TSA_URL_good
+Key ts-ec
+    Token hsm0
+    Label p256
+    Certificate $T/p256.crt
+    Formats cms
+    Timestamp required $TSA_URL_good
+Key ts-pe
+    Token hsm0
+    Label rsa2048
+    Certificate $T/rsa2048.crt
+    Chain $T/ca.crt
+    Formats pe
+    Timestamp required $TSA_URL_good
+Key ts-opt
+    Token hsm0
+    Label rsa2048
+    Certificate $T/rsa2048.crt
+    Formats raw cms
+    Timestamp optional $TSA_URL_good
+Key ts-fallback
+    Token hsm0
+    Label rsa2048
+    Certificate $T/rsa2048.crt
+    Formats cms
+    Timestamp required $TS_DOWN $TSA_URL_good
+Key ts-bad
+    Token hsm0
+    Label rsa2048
+    Certificate $T/rsa2048.crt
+    Formats cms
+    Timestamp required $TSA_URL_bad
+Key ts-slow
+    Token hsm0
+    Label rsa2048
+    Certificate $T/rsa2048.crt
+    Formats cms
+    Timestamp required $TSA_URL_slow
+Key ts-down
+    Token hsm0
+    Label rsa2048
+    Certificate $T/rsa2048.crt
+    Formats cms
+    Timestamp required $TS_DOWN
+Allow group $IT_SIGNERS keys ts-cms ts-ec ts-pe ts-opt ts-fallback ts-bad ts-slow ts-down"
+}
+
+# The token in FILE (cms|pe) must verify with openssl ts against the
+# hash of the file's signature value, under the test TSA CA.
+ts_token_ok() {
+	"$T/bin/tsextract" "$1" "$2" "$T/ts.tok" > "$T/ts.imprint" || return 1
+	read -r _ hex < "$T/ts.imprint"
+	openssl ts -verify -digest "$hex" -in "$T/ts.tok" -token_in \
+		-CAfile "$T/tsa/tsaca.crt"
+}
+
+ts_records() { grep -c '"event":"timestamp"' "$T/audit.jsonl"; }
+
+t_timestamps() {
+	begin "RFC 3161 timestamps: embedded in cms and pe, checked, refused when bad"
+	a=$T/home/$ALICE
+	TSASERVER=$build/test/tsaserver
+	cp "$build/test/tsextract" "$T/bin/"
+	tsa_make_ca "$T/tsa" || { fail "cannot make the TSA CA"; return; }
+	tsa_start "$T/tsa" good ok &&
+	tsa_start "$T/tsa" bad ok &&
+	tsa_start "$T/tsa" slow slow -d 4000 ||
+		{ fail "cannot start the TSAs"; return; }
+	TS_DOWN=http://127.0.0.1:$(tsa_free_port)/tsa
+	cp "$T/csignd.conf" "$T/csignd.conf.ts"
+	ts_config
+	it_stop_daemon
+	it_start_daemon || { fail "csignd does not start with Timestamp"; return; }
+	echo "timestamped release" > "$a/ts.txt"
+	cp /usr/lib/systemd/boot/efi/systemd-bootx64.efi "$a/ts.efi"
+	chmod 644 "$a/ts.efi"
+
+	# Required, cms: the token is there and covers the signature value.
+	check "cms with a required timestamp" as $ALICE sign -k ts-cms -f cms \
+		-o ts.p7s ts.txt
+	check "openssl cms verifies it" openssl cms -verify -binary -inform der \
+		-in "$a/ts.p7s" -content "$a/ts.txt" -CAfile "$T/ca.crt" \
+		-purpose any -out /dev/null
+	check "openssl ts verifies its token" ts_token_ok cms "$a/ts.p7s"
+	expect_grep "^sha256 [0-9a-f]{64}$" "$T/ts.imprint" "imprint sha256"
+	expect_grep "\"event\":\"timestamp\".*\"key\":\"ts-cms\".*\"result\":\"ok\".*\"tsa\":\"$TSA_URL_good\",\"timestamp\":\"20[0-9-]{8}T" \
+		"$T/audit.jsonl" "audited with the TSA and the time"
+	check "sha384 key digest, sha384 imprint" as $ALICE sign -k ts-cms \
+		-f cms -d sha384 --pem -o ts384.p7s ts.txt
+	check "its token verifies" ts_token_ok cms "$a/ts384.p7s"
+	expect_grep "^sha384 " "$T/ts.imprint" "imprint sha384"
+	check "ECDSA signature, timestamped" as $ALICE sign -k ts-ec -f cms \
+		-o tsec.p7s ts.txt
+	check "its token verifies" ts_token_ok cms "$a/tsec.p7s"
+	check "inline transfer, timestamped" sh -c "cd '$a' && runuser -u \
+		$ALICE -- env CSIGN_INLINE=1 CSIGN_SOCKET='$T/csignd.sock' \
+		'$T/bin/csign-client' sign -k ts-cms -f cms -o tsin.p7s ts.txt"
+	check "its token verifies" ts_token_ok cms "$a/tsin.p7s"
+
+	# Required, pe: the RFC 3161 counter-signature osslsigncode reads.
+	check "pe with a required timestamp" as $ALICE sign -k ts-pe -f pe \
+		-o ts.signed.efi ts.efi
+	check "osslsigncode verifies signature and timestamp" osslsigncode \
+		verify -CAfile "$T/ca.crt" -TSA-CAfile "$T/tsa/tsaca.crt" \
+		-in "$a/ts.signed.efi"
+	osslsigncode verify -CAfile "$T/ca.crt" -TSA-CAfile "$T/tsa/tsaca.crt" \
+		-in "$a/ts.signed.efi" > "$T/ts.ossl" 2>&1
+	expect_grep "Timestamp Server Signature verification: ok" "$T/ts.ossl" \
+		"osslsigncode checked the timestamp"
+	check "sbverify still verifies the image" sbverify --cert "$T/ca.crt" \
+		"$a/ts.signed.efi"
+	check "openssl ts verifies the pe token" ts_token_ok pe \
+		"$a/ts.signed.efi"
+
+	# Optional: only on request, and only where it can be carried.
+	n=$(wc -l < "$T/tsa/good.log")
+	check "optional, not asked" as $ALICE sign -k ts-opt -f cms \
+		-o opt0.p7s ts.txt
+	check "no TSA contacted" sh -c "[ $(cat "$T/tsa/good.log" | wc -l) -eq \
+		$n ] && [ \$(wc -l < '$T/tsa/good.log') -eq $n ]"
+	expect_rc 1 "no token in it" "$T/bin/tsextract" cms "$a/opt0.p7s" \
+		"$T/ts.none"
+	check "optional, asked with --timestamp" as $ALICE sign -k ts-opt \
+		-f cms --timestamp -o opt1.p7s ts.txt
+	check "its token verifies" ts_token_ok cms "$a/opt1.p7s"
+	expect_rc 1 "--timestamp on a key without TSA" as $ALICE sign -k rsa \
+		-f cms --timestamp -o x.p7s ts.txt
+	expect_grep "the key has no TSA" "$T/rc.out" "says why"
+	expect_rc 1 "--timestamp with raw" as $ALICE sign -k ts-opt -f raw \
+		--timestamp -o x.sig ts.txt
+	expect_grep "cms and pe formats only" "$T/rc.out" "says why"
+
+	# The first TSA is down: the next one is used.
+	check "fallback to the second TSA" as $ALICE sign -k ts-fallback \
+		-f cms -o fb.p7s ts.txt
+	check "its token verifies" ts_token_ok cms "$a/fb.p7s"
+	expect_grep "\"key\":\"ts-fallback\".*\"result\":\"ok\".*\"tsa\":\"$TSA_URL_good\"" \
+		"$T/audit.jsonl" "audited with the TSA that answered"
+
+	# Every fault: exit 4, its own message, no output, an audit record.
+	ts_refused() {
+		key=$1 words=$2 desc=$3
+		rm -f "$a/bad.p7s"
+		before=$(ts_records)
+		expect_rc 4 "$desc: exit 4" as $ALICE sign -k "$key" -f cms \
+			-o bad.p7s ts.txt
+		expect_grep "timestamp failed: .*$words" "$T/rc.out" \
+			"$desc: says why"
+		check "$desc: nothing written" sh -c "! [ -e '$a/bad.p7s' ]"
+		expect_grep_soon "\"event\":\"timestamp\".*\"key\":\"$key\".*\"result\":\"error\",\"reason\":\"[^\"]*$words" \
+			"$T/audit.jsonl" "$desc: audited"
+		check "$desc: one record more" sh -c \
+			"[ \$(grep -c '\"event\":\"timestamp\"' '$T/audit.jsonl') -gt $before ]"
+	}
+	ts_refused ts-down "Connection refused" "TSA down"
+	for f in "garbage:not a TimeStampResp" \
+	    "badnonce:nonce does not match the request" \
+	    "badimprint:message imprint does not match the signature" \
+	    "rejection:the TSA refused: status 2 \\(rejection\\)" \
+	    "http500:HTTP status 500" \
+	    "nocert:no TSA certificate"; do
+		tsa_mode "$T/tsa" bad "${f%%:*}"
+		ts_refused ts-bad "${f#*:}" "TSA ${f%%:*}"
+	done
+	ts_refused ts-slow "no complete reply within 2000 ms" "TSA too slow"
+	tsa_mode "$T/tsa" bad chunked
+	check "a chunked reply is fine" as $ALICE sign -k ts-bad -f cms \
+		-o chunked.p7s ts.txt
+	check "its token verifies" ts_token_ok cms "$a/chunked.p7s"
+	check "the daemon still serves" as $ALICE sign -k rsa -f raw \
+		-o after.sig ts.txt
+	check "the audit chain is intact" "$T/bin/csign-audit" verify \
+		"$T/audit.jsonl"
+
+	tsa_stop "$T/tsa" good
+	tsa_stop "$T/tsa" bad
+	tsa_stop "$T/tsa" slow
+	cp "$T/csignd.conf.ts" "$T/csignd.conf"
+	it_stop_daemon
+	it_start_daemon
+}
+CASES="$CASES t_timestamps"

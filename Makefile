@@ -248,7 +248,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_FLAGS    = -g -O1 -std=c17 -D_GNU_SOURCE -I. -Itests/fuzz \
 	-DCSIGN_LIBEXECDIR='"$(LIBEXECDIR)"' -DCSIGN_SYSCONFDIR='"$(SYSCONFDIR)"' \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-FUZZERS = frame msg config pe module auditrec
+FUZZERS = frame msg config pe module auditrec tsa
 FUZZ_SRC_frame    = proto/frame.c proto/buf.c proto/names.c
 FUZZ_SRC_msg      = proto/msg.c proto/buf.c proto/names.c
 FUZZ_SRC_config   = broker/config.c broker/tsaurl.c proto/names.c common/log.c
@@ -258,6 +258,9 @@ FUZZ_SRC_module   = sandbox/formats/elf.c sandbox/artifact.c \
 	common/sigcheck.c proto/names.c proto/buf.c common/log.c
 FUZZ_SRC_auditrec = proto/auditrec.c proto/buf.c common/sigcheck.c \
 	proto/names.c
+FUZZ_SRC_tsa      = sandbox/tsa.c sandbox/http.c sandbox/channel.c \
+	sandbox/formats/fail.c proto/io.c proto/msg.c proto/buf.c \
+	proto/names.c common/log.c common/sigcheck.c
 .SECONDEXPANSION:
 build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRC_$$*) tests/fuzz/fuzz_util.h
 	@mkdir -p $(dir $@)

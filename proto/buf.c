@@ -51,7 +51,10 @@ buf_left(const struct buf *b)
 const uint8_t *
 buf_ptr(const struct buf *b)
 {
-	return b->data + b->off;
+	static const uint8_t empty[1];
+
+	/* An empty buffer may not have allocated yet. */
+	return b->data != NULL ? b->data + b->off : empty;
 }
 
 /* Make room for len more bytes, growing geometrically up to max. */
@@ -98,10 +101,11 @@ buf_put(struct buf *b, const void *p, size_t len)
 {
 	uint8_t *d;
 
+	if (len == 0)
+		return 0;	/* nothing to add, and data may still be NULL */
 	if ((d = buf_reserve(b, len)) == NULL)
 		return -1;
-	if (len > 0)
-		memcpy(d, p, len);
+	memcpy(d, p, len);
 	return 0;
 }
 

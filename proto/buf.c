@@ -101,8 +101,8 @@ buf_put(struct buf *b, const void *p, size_t len)
 {
 	uint8_t *d;
 
-	if (len == 0)
-		return 0;	/* nothing to add, and data may still be NULL */
+	if (len == 0)		/* data may still be NULL: add nothing */
+		return b->view ? -1 : 0;
 	if ((d = buf_reserve(b, len)) == NULL)
 		return -1;
 	memcpy(d, p, len);

@@ -63,8 +63,9 @@ test_args_sign_sets_every_field(void **state)
 	(void)state;
 	assert_int_equal(parse(&o, err, sizeof(err), "-S", "/tmp/s",
 	    "--timeout", "30", "sign", "-k", "kmod", "-f", "module", "-d",
-	    "sha384", "--pem", "a.ko", "b.ko", NULL), PARSE_RUN);
+	    "sha384", "--pem", "--timestamp", "a.ko", "b.ko", NULL), PARSE_RUN);
 	assert_int_equal(o.cmd, CMD_SIGN);
+	assert_true(o.timestamp);
 	assert_string_equal(o.socket, "/tmp/s");
 	assert_int_equal(o.timeout, 30);
 	assert_string_equal(o.key, "kmod");
@@ -310,7 +311,7 @@ test_usage_lists_every_command(void **state)
 	static const char *const cmds[] = {
 		("csign-client sign -k key -f format [-d digest] [-o out] "
 		 "[--pem]\n                    [--replace | --append] [--keyid] "
-		 "file ...\n"),
+		 "[--timestamp]\n                    file ...\n"),
 		"csign-client keys\n", "csign-client cert [-o out] key\n",
 		"csign-client whoami\n", "csign-client status\n",
 		"csign-client -h | --help | --version\n",

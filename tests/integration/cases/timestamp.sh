@@ -106,10 +106,24 @@ t_timestamps() {
 	expect_grep "^sha256 [0-9a-f]{64}$" "$T/ts.imprint" "imprint sha256"
 	expect_grep "\"event\":\"timestamp\".*\"key\":\"ts-cms\".*\"result\":\"ok\".*\"tsa\":\"$TSA_URL_good\",\"timestamp\":\"20[0-9-]{8}T" \
 		"$T/audit.jsonl" "audited with the TSA and the time"
+	check "the shipped CI checker agrees" contrib/ci/csign-verify-timestamp \
+		"$a/ts.p7s" "$T/tsa/tsaca.crt"
+	cp "$a/ts.p7s" "$T/ts.tampered"
+	# Byte 1100 is inside the RSA signature value (ends before 1303).
+	printf '\377' | dd of="$T/ts.tampered" bs=1 seek=1100 conv=notrunc \
+		2>/dev/null
+	expect_rc 1 "the checker refuses another signature value" \
+		contrib/ci/csign-verify-timestamp "$T/ts.tampered" \
+		"$T/tsa/tsaca.crt"
+	expect_grep "message imprint mismatch" "$T/rc.out" "imprint mismatch"
+	expect_rc 1 "the checker wants the TSA's CA" \
+		contrib/ci/csign-verify-timestamp "$a/ts.p7s" "$T/ca.crt"
 	check "sha384 key digest, sha384 imprint" as $ALICE sign -k ts-cms \
 		-f cms -d sha384 --pem -o ts384.p7s ts.txt
 	check "its token verifies" ts_token_ok cms "$a/ts384.p7s"
 	expect_grep "^sha384 " "$T/ts.imprint" "imprint sha384"
+	check "the CI checker reads PEM" contrib/ci/csign-verify-timestamp \
+		"$a/ts384.p7s" "$T/tsa/tsaca.crt"
 	check "ECDSA signature, timestamped" as $ALICE sign -k ts-ec -f cms \
 		-o tsec.p7s ts.txt
 	check "its token verifies" ts_token_ok cms "$a/tsec.p7s"
@@ -141,6 +155,8 @@ t_timestamps() {
 		$n ] && [ \$(wc -l < '$T/tsa/good.log') -eq $n ]"
 	expect_rc 1 "no token in it" "$T/bin/tsextract" cms "$a/opt0.p7s" \
 		"$T/ts.none"
+	expect_rc 1 "the CI checker finds none" \
+		contrib/ci/csign-verify-timestamp "$a/opt0.p7s" "$T/tsa/tsaca.crt"
 	check "optional, asked with --timestamp" as $ALICE sign -k ts-opt \
 		-f cms --timestamp -o opt1.p7s ts.txt
 	check "its token verifies" ts_token_ok cms "$a/opt1.p7s"

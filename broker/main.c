@@ -27,6 +27,7 @@
 #include "broker/systemd.h"
 #include "common/log.h"
 #include "monitor/monitor.h"
+#include "monitor/tsaconn.h"
 
 static void __attribute__((noreturn))
 usage(void)
@@ -211,6 +212,7 @@ shutdown_all(struct csignd *d)
 	event_free(d->ev_tick);
 	if (d->ev_drain != NULL)
 		event_free(d->ev_drain);
+	tsa_conn_shutdown();
 	event_base_free(d->base);
 	/* Only a socket we bound: systemd's stays for the next start. */
 	if (d->listen_path != NULL)

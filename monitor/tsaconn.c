@@ -36,16 +36,25 @@ struct tsa_conn {
 };
 
 /* One resolver for the daemon's life, made on first use. */
+static struct evdns_base *resolver;
+
 static struct evdns_base *
 tsa_dns(struct event_base *base)
 {
-	static struct evdns_base *dns;
-
-	if (dns == NULL &&
-	    (dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
+	if (resolver == NULL &&
+	    (resolver = evdns_base_new(base,
+	    EVDNS_BASE_INITIALIZE_NAMESERVERS |
 	    EVDNS_BASE_DISABLE_WHEN_INACTIVE)) == NULL)
 		log_warnx("tsa: cannot start the resolver");
-	return dns;
+	return resolver;
+}
+
+void
+tsa_conn_shutdown(void)
+{
+	if (resolver != NULL)
+		evdns_base_free(resolver, 0);
+	resolver = NULL;
 }
 
 void

@@ -29,4 +29,7 @@ struct tsa_conn *tsa_connect(struct event_base *base, const struct tsa_url *u,
 /* Abandon a connection being made (cb is not called); NULL is fine. */
 void tsa_conn_cancel(struct tsa_conn *t);
 
+/* Free the resolver (at exit, before the event base). */
+void tsa_conn_shutdown(void);
+
 #endif

@@ -63,7 +63,19 @@ Key ts-down
     Certificate $T/rsa2048.crt
     Formats cms
     Timestamp required $TS_DOWN
-Allow group $IT_SIGNERS keys ts-cms ts-ec ts-pe ts-opt ts-fallback ts-bad ts-slow ts-down"
+Key ts-name
+    Token hsm0
+    Label rsa2048
+    Certificate $T/rsa2048.crt
+    Formats cms
+    Timestamp required http://localhost:$TSA_PORT_good/tsa
+Key ts-noname
+    Token hsm0
+    Label rsa2048
+    Certificate $T/rsa2048.crt
+    Formats cms
+    Timestamp required http://no-such-tsa.invalid/tsa
+Allow group $IT_SIGNERS keys ts-cms ts-ec ts-pe ts-opt ts-fallback ts-bad ts-slow ts-down ts-name ts-noname"
 }
 
 # The token in FILE (cms|pe) must verify with openssl ts against the
@@ -174,6 +186,11 @@ t_timestamps() {
 	expect_grep "\"key\":\"ts-fallback\".*\"result\":\"ok\".*\"tsa\":\"$TSA_URL_good\"" \
 		"$T/audit.jsonl" "audited with the TSA that answered"
 
+	# A TSA by name: resolved by the monitor without blocking its loop.
+	check "a TSA named in the URL" as $ALICE sign -k ts-name -f cms \
+		-o name.p7s ts.txt
+	check "its token verifies" ts_token_ok cms "$a/name.p7s"
+
 	# Every fault: exit 4, its own message, no output, an audit record.
 	ts_refused() {
 		key=$1 words=$2 desc=$3
@@ -190,6 +207,8 @@ t_timestamps() {
 			"[ \$(grep -c '\"event\":\"timestamp\"' '$T/audit.jsonl') -gt $before ]"
 	}
 	ts_refused ts-down "Connection refused" "TSA down"
+	ts_refused ts-noname "cannot (resolve|connect to) no-such-tsa.invalid" \
+		"TSA name unknown"
 	for f in "garbage:not a TimeStampResp" \
 	    "badnonce:nonce does not match the request" \
 	    "badimprint:message imprint does not match the signature" \

@@ -16,18 +16,19 @@
 
 /* The fields of one key in a keys reply, in this order. */
 static const uint16_t key_tags[] = {
-	T_KEY, T_ALG, T_FORMATS, T_DIGESTS, T_NOTAFTER, T_FINGERPRINT, T_STATE
+	T_KEY, T_ALG, T_FORMATS, T_DIGESTS, T_NOTAFTER, T_TIMESTAMP,
+	T_FINGERPRINT, T_STATE
 };
 enum {
-	KF_KEY, KF_ALG, KF_FORMATS, KF_DIGESTS, KF_NOTAFTER, KF_FPR, KF_STATE,
-	KF_COUNT
+	KF_KEY, KF_ALG, KF_FORMATS, KF_DIGESTS, KF_NOTAFTER, KF_TIMESTAMP,
+	KF_FPR, KF_STATE, KF_COUNT
 };
 
 /* The table shows the first KEY_COLS fields; the fingerprint is JSON only. */
-#define KEY_COLS 5
+#define KEY_COLS 6
 #define CELL_MAX 256
 static const char *const key_heads[KEY_COLS] = {
-	"KEY", "ALG", "FORMATS", "DIGESTS", "EXPIRES"
+	"KEY", "ALG", "FORMATS", "DIGESTS", "EXPIRES", "TIMESTAMP"
 };
 
 /* When a keys reply was read, and the daemon's expiry warning window. */
@@ -265,6 +266,9 @@ keys_json(const struct frame *f, const struct expiry_ctx *ec)
 			    fld[KF_FPR]->len);
 		cl_json_kv_str(&j, "state", fld[KF_STATE] != NULL ?
 		    "disabled" : "enabled");
+		if (fld[KF_TIMESTAMP] != NULL)
+			cl_json_kv_strn(&j, "timestamp", fld[KF_TIMESTAMP]->val,
+			    fld[KF_TIMESTAMP]->len);
 		expiry_json(&j, fld[KF_NOTAFTER], ec);
 		cl_json_close(&j, '}');
 	}

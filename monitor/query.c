@@ -26,7 +26,9 @@ query_key(struct buf *f, const struct cfg_key *ck, const struct token_key *k,
 	    frame_add_str(f, T_FORMATS, fmts) == -1 ||
 	    frame_add_str(f, T_DIGESTS, digs) == -1 ||
 	    frame_add_str(f, T_FINGERPRINT, k->fingerprint) == -1 ||
-	    (disabled && frame_add_str(f, T_STATE, "disabled") == -1))
+	    (disabled && frame_add_str(f, T_STATE, "disabled") == -1) ||
+	    (ck->ts_mode != TS_NONE && frame_add_str(f, T_TIMESTAMP,
+		ts_mode_name(ck->ts_mode)) == -1))
 		return -1;
 	return frame_add_str(f, T_NOTAFTER, notafter);
 }

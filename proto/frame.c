@@ -38,6 +38,7 @@ static const struct tag_spec {
 	[T_NOTAFTER] = { K_STR, 32 },
 	[T_DATA] = { K_BYTES, DATA_CHUNK },
 	[T_WARN_DAYS] = { K_U32, 4 },
+	[T_TIMESTAMP] = { K_STR, 16 },
 };
 
 #define B(t) (1ull << (t))
@@ -65,7 +66,8 @@ static const struct type_spec {
 	[F_REPLY] = { "reply", ~0ull & ~B(0) & ~B(T_TEST_SYSCALL),
 	    B(T_STATUS) | B(T_MESSAGE),
 	    B(T_KEY) | B(T_FORMATS) | B(T_DIGESTS) | B(T_ALG) | B(T_GROUP) |
-		B(T_TOKEN) | B(T_STATE) | B(T_FINGERPRINT) | B(T_NOTAFTER) },
+		B(T_TOKEN) | B(T_STATE) | B(T_FINGERPRINT) | B(T_NOTAFTER) |
+		B(T_TIMESTAMP) },
 	[F_DATA] = { "data", B(T_DATA), B(T_DATA), 0 },
 	[F_ADMIN] = { "admin", B(T_KEY) | B(T_FLAGS) | B(T_MESSAGE),
 	    B(T_KEY) | B(T_FLAGS), 0 },

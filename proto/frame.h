@@ -67,6 +67,7 @@ enum tlv_tag {
 	T_NOTAFTER,	/* str: certificate notAfter, RFC 3339 UTC */
 	T_DATA,		/* bytes: a chunk of an inline artifact or output */
 	T_WARN_DAYS,	/* u32: CertificateExpiryWarning, in a keys reply */
+	T_TIMESTAMP,	/* str: a key's Timestamp, required or optional */
 	T_TAG_COUNT
 };
 

@@ -108,6 +108,16 @@ t_timestamps() {
 	cp /usr/lib/systemd/boot/efi/systemd-bootx64.efi "$a/ts.efi"
 	chmod 644 "$a/ts.efi"
 
+	as $ALICE keys > "$T/ts.keys" 2>&1
+	expect_grep "^KEY +ALG +FORMATS +DIGESTS +EXPIRES +TIMESTAMP$" \
+		"$T/ts.keys" "keys has a TIMESTAMP column"
+	expect_grep "^ts-cms .* required$" "$T/ts.keys" "keys shows required"
+	expect_grep "^ts-opt .* optional$" "$T/ts.keys" "keys shows optional"
+	expect_grep "^rsa .* -$" "$T/ts.keys" "keys shows none as -"
+	as $ALICE --json keys > "$T/ts.keys.json" 2>&1
+	expect_grep "\"key\":\"ts-pe\".*\"timestamp\":\"required\"" \
+		"$T/ts.keys.json" "keys --json has it"
+
 	# Required, cms: the token is there and covers the signature value.
 	check "cms with a required timestamp" as $ALICE sign -k ts-cms -f cms \
 		-o ts.p7s ts.txt

@@ -44,8 +44,19 @@ struct cfg_key {
 	unsigned digests;	/* DIG_BIT mask (Digest; first is default) */
 	int default_digest;	/* enum csign_digest */
 	int padding;		/* enum rsa_padding (Padding), RSA keys only */
+	/* "Approval group NAME [count N] [expires DURATION]" */
+	int has_approval;
+	char approval_group[KEY_NAME_MAX + 1];
+	gid_t approval_gid;	/* ... resolved */
+	unsigned approval_count;	/* distinct approvers needed, 1..16 */
+	unsigned approval_expires;	/* seconds a request is held */
 	int line;
 };
+
+#define APPROVAL_COUNT_MAX 16
+#define APPROVAL_EXPIRES_DEFAULT 3600
+#define APPROVAL_EXPIRES_MIN 1		/* tests hold requests for seconds */
+#define APPROVAL_EXPIRES_MAX (7 * 86400)
 
 /*
  * "Allow group NAME keys K... [rate N/PERIOD]" or the same with "user".

@@ -14,6 +14,10 @@
  *   MSG_LOG       level, text
  *   MSG_DONE      (client gone)
  *   MSG_ADMIN     op, key, reason       MSG_QUERY_REPLY (a client frame)
+ *                                       MSG_SIGN_HELD (before a SIGN_REPLY)
+ *   MSG_APPROVAL  op, id, reason        MSG_QUERY_REPLY (a client frame)
+ *   MSG_HELD_CANCEL (client gone)       (then the MSG_SIGN_REPLY)
+ *   MSG_HELD_RESULT id, client frame
  */
 #ifndef CSIGN_MSG_H
 #define CSIGN_MSG_H
@@ -41,6 +45,10 @@ enum msg_type {
 	MSG_LOG,
 	MSG_DONE,
 	MSG_ADMIN,
+	MSG_SIGN_HELD,
+	MSG_APPROVAL,
+	MSG_HELD_CANCEL,
+	MSG_HELD_RESULT,
 	MSG_TYPE_COUNT
 };
 
@@ -86,7 +94,14 @@ struct msg_sign {
 	size_t adigestlen;
 	char name[ARTIFACT_NAME_MAX + 1];
 	uint64_t size;
+	uint8_t flags;			/* MSG_SIGN_F_* */
 };
+
+/*
+ * The client will not wait if the request is held for approval: the
+ * child answers it with the id and keeps the result for F_WAIT.
+ */
+#define MSG_SIGN_F_NOWAIT 0x1u
 
 struct msg_sign_reply {
 	uint32_t reqid;
@@ -105,6 +120,41 @@ struct msg_admin {
 	uint8_t op;
 	char key[KEY_NAME_MAX + 1];
 	char reason[MESSAGE_MAX + 1];
+};
+
+/*
+ * The monitor holds a sign request for approval (monitor/approval.h), or
+ * reports progress on it; the MSG_SIGN_REPLY follows when it is decided.
+ */
+struct msg_sign_held {
+	uint32_t reqid;
+	uint64_t id;			/* the held request's id */
+	char group[KEY_NAME_MAX + 1];	/* who may approve */
+	uint8_t have;			/* approvals so far */
+	uint8_t need;			/* approvals needed, 1..16 */
+	uint32_t expires_in;		/* seconds */
+	char approver[KEY_NAME_MAX + 1];	/* who just approved, or "" */
+};
+
+enum approval_op {
+	APPR_PENDING = 1,		/* list what the peer may decide */
+	APPR_APPROVE,
+	APPR_DENY,
+	APPR_WAIT			/* the result of a --no-wait request */
+};
+
+/* pending, approve, deny or wait; answered by MSG_QUERY_REPLY. */
+struct msg_approval {
+	uint8_t op;			/* enum approval_op */
+	uint64_t id;			/* 0 for APPR_PENDING */
+	char reason[MESSAGE_MAX + 1];
+};
+
+/* The final client frame of a --no-wait request, kept for F_WAIT. */
+struct msg_held_result {
+	uint64_t id;
+	const uint8_t *frame;		/* points into the message */
+	size_t len;
 };
 
 struct msg_log {
@@ -140,6 +190,12 @@ int msg_enc_query_reply(struct buf *b, const struct buf *frame);
 int msg_dec_query_reply(struct buf *b, const uint8_t **frame, size_t *len);
 int msg_enc_admin(struct buf *b, const struct msg_admin *m);
 int msg_dec_admin(struct buf *b, struct msg_admin *m);
+int msg_enc_sign_held(struct buf *b, const struct msg_sign_held *m);
+int msg_dec_sign_held(struct buf *b, struct msg_sign_held *m);
+int msg_enc_approval(struct buf *b, const struct msg_approval *m);
+int msg_dec_approval(struct buf *b, struct msg_approval *m);
+int msg_enc_held_result(struct buf *b, const struct msg_held_result *m);
+int msg_dec_held_result(struct buf *b, struct msg_held_result *m);
 int msg_enc_log(struct buf *b, const struct msg_log *m);
 int msg_dec_log(struct buf *b, struct msg_log *m);
 

@@ -27,8 +27,9 @@ int cl_held_notice(struct conn *c, const struct options *o,
     const struct reply *r, struct held_wait *hw, struct failure *fl);
 
 /*
- * The wait for a held request's final reply timed out: say so in fl
- * (exit 4; the daemon cancels the request when the connection closes).
+ * If fl says that the wait for a held request's final reply timed out,
+ * say why instead (exit 4; the daemon cancels the request when the
+ * connection closes).
  */
 void cl_held_timeout(const struct held_wait *hw, struct failure *fl);
 

@@ -338,7 +338,7 @@ sign_inline(struct conn *c, const struct options *o, const char *name,
 		}
 	}
 	ret = k;
-	if (k == -1 && hw->id != 0 && strcmp(fl->status, "timeout") == 0)
+	if (k == -1)
 		cl_held_timeout(hw, fl);
 out:
 	buf_free(&b);
@@ -358,8 +358,7 @@ sign_held(struct conn *c, const struct options *o, struct reply *r,
 	while (k == 0 && r->f.type == F_HELD) {
 		if (cl_held_notice(c, o, r, hw, fl) == -1)
 			return -1;
-		if ((k = cl_conn_reply(c, r, fl)) == -1 &&
-		    strcmp(fl->status, "timeout") == 0)
+		if ((k = cl_conn_reply(c, r, fl)) == -1)
 			cl_held_timeout(hw, fl);
 	}
 	return k;

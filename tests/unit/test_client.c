@@ -309,8 +309,13 @@ test_usage_lists_every_command(void **state)
 {
 	static const char *const cmds[] = {
 		("csign-client sign -k key -f format [-d digest] [-o out] "
-		 "[--pem]\n                    [--replace | --append] [--keyid] "
+		 "[--pem]\n                    [--replace | --append] [--keyid]\n"
+		 "                    [--no-wait | --wait-timeout sec] "
 		 "file ...\n"),
+		"csign-client pending\n",
+		"csign-client approve id [--reason text]\n",
+		"csign-client deny id --reason text\n",
+		"csign-client wait [-o out] [--wait-timeout sec] id\n",
 		"csign-client keys\n", "csign-client cert [-o out] key\n",
 		"csign-client whoami\n", "csign-client status\n",
 		"csign-client -h | --help | --version\n",

@@ -171,21 +171,31 @@ held_release_waiter(struct held *h, int status, const char *msg)
 	(void)monitor_reply_status(w, status, msg);
 }
 
+/* Answer a child's request with a complete client frame. */
+static void
+held_send_frame(struct child *c, const struct buf *frame)
+{
+	struct buf out;
+
+	buf_init(&out, MSG_MAX);
+	if (msg_enc_query_reply(&out, frame) == -1)
+		(void)monitor_reply_status(c, ST_INTERNAL, "reply too large");
+	else if (io_send_msg(c->fd, &out, -1) == -1)
+		pool_kill(c, "cannot write to the child");
+	buf_free(&out);
+}
+
 /* Give the kept result of h to its waiter, then forget h. */
 static void
 held_deliver(struct held *h)
 {
 	struct child *w = h->waiter;
-	struct buf frame, out;
+	struct buf frame;
 
 	h->waiter = NULL;
 	buf_view(&frame, h->frame, h->framelen);
-	buf_init(&out, MSG_MAX);
 	pool_deadline(w, w->d->cfg->session_timeout + 5);
-	if (msg_enc_query_reply(&out, &frame) == 0 &&
-	    io_send_msg(w->fd, &out, -1) == -1)
-		pool_kill(w, "cannot write to the child");
-	buf_free(&out);
+	held_send_frame(w, &frame);
 	approvals_remove(held_table(), h);
 }
 
@@ -369,12 +379,11 @@ static int
 held_pending(struct child *c)
 {
 	const struct approvals *a = held_table();
-	struct buf frame, out;
+	struct buf frame;
 	time_t now = time(NULL);
 	int r = -1;
 
 	buf_init(&frame, FRAME_MAX + 4);
-	buf_init(&out, MSG_MAX);
 	if (frame_begin(&frame, F_REPLY) == 0 &&
 	    frame_add_u32(&frame, T_STATUS, ST_OK) == 0 &&
 	    frame_add_str(&frame, T_MESSAGE, "ok") == 0) {
@@ -385,16 +394,12 @@ held_pending(struct child *c)
 			    a->v[i]->requester.uid == c->peer.uid))
 				r = pending_entry(&frame, a->v[i], now);
 	}
-	if (r == 0 && frame_finish(&frame) == 0 &&
-	    msg_enc_query_reply(&out, &frame) == 0)
-		r = io_send_msg(c->fd, &out, -1) == -1 ? -1 : 1;
+	if (r == 0 && frame_finish(&frame) == 0)
+		held_send_frame(c, &frame);
+	else
+		r = monitor_reply_status(c, ST_INTERNAL, "list too large");
 	buf_free(&frame);
-	buf_free(&out);
-	if (r == 1)
-		return 0;
-	if (r == -1 && c->state == CH_GONE)
-		return 0;
-	return monitor_reply_status(c, ST_INTERNAL, "list too large");
+	return r == -1 ? -1 : 0;
 }
 
 int

@@ -28,6 +28,7 @@
 #define LISTEN_MAX	(sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
 #define ID_MAX		(sizeof(((struct cfg_key *)0)->id))
 #define DEFAULT_ARTIFACT_SIZE	(UINT64_C(4) << 30)
+#define DURATION_MAX	(UINT64_C(366) * 86400)	/* seconds */
 
 /* Where a keyword may appear; also the kind of block that is open. */
 enum scope { SC_GLOBAL = 0, SC_TOKEN, SC_KEY };
@@ -739,14 +740,15 @@ parse_duration(const char *s, unsigned *secs)
 		return -1;
 	memcpy(digits, s, n);
 	digits[n] = '\0';
-	if (parse_u64(digits, &v) == -1)
+	/* Bounded before the multiplication, which then cannot wrap. */
+	if (parse_u64(digits, &v) == -1 || v > DURATION_MAX)
 		return -1;
 	if (s[n] != '\0') {
 		if ((u = strchr(units, s[n])) == NULL || s[n + 1] != '\0')
 			return -1;
 		v *= mult[u - units];
 	}
-	if (v > 366 * 86400)
+	if (v > DURATION_MAX)
 		return -1;
 	*secs = (unsigned)v;
 	return 0;

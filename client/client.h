@@ -19,7 +19,7 @@
 #define DEFAULT_SOCKET "/run/csign/csignd.sock"
 #define DEFAULT_TIMEOUT 120	/* seconds to wait for each reply */
 #define TIMEOUT_MAX 86400
-#define WAIT_TIMEOUT_MAX (8 * 86400)	/* past the longest Approval */
+#define WAIT_TIMEOUT_MAX 691200	/* 8 days: past the longest Approval */
 
 enum cmd_id {
 	CMD_NONE = 0,

@@ -90,7 +90,7 @@ approvals_remove(struct approvals *a, struct held *h)
 			continue;
 		/* Keep the order: listings show the oldest first. */
 		memmove(&a->v[i], &a->v[i + 1], (a->n - i - 1) *
-		    sizeof(a->v[0]));
+		    sizeof(struct held *));
 		a->n--;
 		held_free(h);
 		return;

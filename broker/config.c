@@ -28,6 +28,7 @@
 #define LISTEN_MAX	(sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
 #define ID_MAX		(sizeof(((struct cfg_key *)0)->id))
 #define DEFAULT_ARTIFACT_SIZE	(UINT64_C(4) << 30)
+#define DURATION_MAX	(UINT64_C(366) * 86400)	/* seconds */
 
 /* Where a keyword may appear; also the kind of block that is open. */
 enum scope { SC_GLOBAL = 0, SC_TOKEN, SC_KEY };
@@ -106,6 +107,7 @@ static int kw_padding(struct parser *);
 static int kw_pinfile(struct parser *);
 static int kw_admingroup(struct parser *);
 static int kw_timestamp(struct parser *);
+static int kw_approval(struct parser *);
 
 #define CF(f) offsetof(struct config, f)
 #define TF(f) offsetof(struct cfg_token, f)
@@ -166,6 +168,7 @@ static const struct keyword keywords[] = {
 	{ "Padding", SC_KEY, 0, 1, 1, kw_padding, 0, 0, 0, NULL },
 	{ "Timestamp", SC_KEY, 0, 2, 1 + TSA_URLS_MAX, kw_timestamp, 0, 0, 0,
 	    NULL },
+	{ "Approval", SC_KEY, 0, 2, 6, kw_approval, 0, 0, 0, NULL },
 };
 #define NKEYWORDS (sizeof(keywords) / sizeof(keywords[0]))
 
@@ -753,6 +756,95 @@ kw_admingroup(struct parser *p)
 	p->cfg->admin_gid = gr->gr_gid;
 	p->cfg->has_admin_group = 1;
 	return set_string(p, kw_field(p), p->av[0]);
+}
+
+/*
+ * A duration: a number with s, m, h or d (no suffix: seconds).  0, or -1
+ * for bad syntax or a value over a year.
+ */
+static int
+parse_duration(const char *s, unsigned *secs)
+{
+	static const char units[] = "smhd";
+	static const unsigned mult[] = { 1, 60, 3600, 86400 };
+	size_t n = strspn(s, "0123456789");
+	const char *u;
+	char digits[16];
+	uint64_t v;
+
+	if (n == 0 || n >= sizeof(digits))
+		return -1;
+	memcpy(digits, s, n);
+	digits[n] = '\0';
+	/* Bounded before the multiplication, which then cannot wrap. */
+	if (parse_u64(digits, &v) == -1 || v > DURATION_MAX)
+		return -1;
+	if (s[n] != '\0') {
+		if ((u = strchr(units, s[n])) == NULL || s[n + 1] != '\0')
+			return -1;
+		v *= mult[u - units];
+	}
+	if (v > DURATION_MAX)
+		return -1;
+	*secs = (unsigned)v;
+	return 0;
+}
+
+/* The "count N" and "expires DURATION" options of an Approval line. */
+static int
+approval_option(struct parser *p, struct cfg_key *k, const char *name,
+    const char *value)
+{
+	uint64_t v;
+
+	if (strcasecmp(name, "count") == 0) {
+		if (parse_u64(value, &v) == -1 || v < 1 ||
+		    v > APPROVAL_COUNT_MAX)
+			return perr(p, "Approval count must be between 1 and "
+			    "%d", APPROVAL_COUNT_MAX);
+		k->approval_count = (unsigned)v;
+		return 0;
+	}
+	if (strcasecmp(name, "expires") == 0) {
+		if (parse_duration(value, &k->approval_expires) == -1 ||
+		    k->approval_expires < APPROVAL_EXPIRES_MIN ||
+		    k->approval_expires > APPROVAL_EXPIRES_MAX)
+			return perr(p, "bad Approval expires '%s' (expected "
+			    "1s to 7d, as 90s, 30m, 2h or 1d)", value);
+		return 0;
+	}
+	return perr(p, "unknown Approval option '%s' (expected count or "
+	    "expires)", name);
+}
+
+/*
+ * Approval group NAME [count N] [expires DURATION]: sign requests for the
+ * key are held until N members of the group other than the requester
+ * approve them (monitor/approval.h).
+ */
+static int
+kw_approval(struct parser *p)
+{
+	struct cfg_key *k = scope_base(p, SC_KEY);
+	struct group *gr;
+
+	if (strcasecmp(p->av[0], "group") != 0 || p->ac % 2 != 0)
+		return perr(p, "expected: Approval group NAME [count N] "
+		    "[expires DURATION]");
+	if (strlen(p->av[1]) > KEY_NAME_MAX)
+		return perr(p, "group name too long (max %d bytes)",
+		    KEY_NAME_MAX);
+	if ((gr = getgrnam(p->av[1])) == NULL)
+		return perr(p, "unknown group '%s'", p->av[1]);
+	k->approval_gid = gr->gr_gid;
+	memcpy(k->approval_group, p->av[1], strlen(p->av[1]) + 1);
+	k->approval_count = 1;
+	k->approval_expires = APPROVAL_EXPIRES_DEFAULT;
+	for (int i = 2; i < p->ac; i += 2)
+		if (approval_option(p, k, p->av[i], p->av[i + 1]) == -1)
+			return -1;
+	k->has_approval = 1;
+	return 0;
 }
 
 /* Remember that slot of Allow line owner names key name. */

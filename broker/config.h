@@ -48,8 +48,19 @@ struct cfg_key {
 	int ts_mode;		/* enum ts_mode (Timestamp) */
 	struct tsa_url *tsa;	/* its TSAs, tried in order */
 	size_t ntsa;
+	/* "Approval group NAME [count N] [expires DURATION]" */
+	int has_approval;
+	char approval_group[KEY_NAME_MAX + 1];
+	gid_t approval_gid;	/* ... resolved */
+	unsigned approval_count;	/* distinct approvers needed, 1..16 */
+	unsigned approval_expires;	/* seconds a request is held */
 	int line;
 };
+
+#define APPROVAL_COUNT_MAX 16
+#define APPROVAL_EXPIRES_DEFAULT 3600
+#define APPROVAL_EXPIRES_MIN 1		/* tests hold requests for seconds */
+#define APPROVAL_EXPIRES_MAX (7 * 86400)
 
 /*
  * "Allow group NAME keys K... [rate N/PERIOD]" or the same with "user".

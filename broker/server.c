@@ -18,6 +18,7 @@
 #include "broker/pool.h"
 #include "broker/systemd.h"
 #include "common/log.h"
+#include "monitor/held.h"
 #include "monitor/monitor.h"
 #include "proto/frame.h"
 
@@ -325,6 +326,8 @@ server_drain(struct csignd *d)
 		free(w);
 	}
 	d->nwaiting = 0;
+	/* Held requests would wait forever: cancelled, audited, answered. */
+	held_drain(d);
 	pool_kill_all(d, 1);
 	d->ev_drain = evtimer_new(d->base, server_drain_timeout, d);
 	evtimer_add(d->ev_drain, &tv);
@@ -382,13 +385,17 @@ server_recover_tokens(struct csignd *d)
 	    err, d->recover_delay);
 }
 
-/* Once a second: housekeeping that does not belong to any request. */
+/*
+ * Once a second: housekeeping that does not belong to any request, and
+ * the expiry of requests held for approval.
+ */
 static void
 server_tick(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
 	server_recover_tokens(arg);
+	held_tick(arg);
 }
 
 /* The signer or the audit writer has finished work for the loop. */

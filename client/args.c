@@ -25,7 +25,9 @@ enum {
 	OPT_APPEND,
 	OPT_KEYID,
 	OPT_REASON,
-	OPT_TIMESTAMP
+	OPT_TIMESTAMP,
+	OPT_NOWAIT,
+	OPT_WAIT_TIMEOUT
 };
 
 #define GLOBAL_SHORT ":hvS:"
@@ -50,6 +52,14 @@ static const struct option sign_long[] = {
 	{ "append", no_argument, NULL, OPT_APPEND },
 	{ "keyid", no_argument, NULL, OPT_KEYID },
 	{ "timestamp", no_argument, NULL, OPT_TIMESTAMP },
+	{ "no-wait", no_argument, NULL, OPT_NOWAIT },
+	{ "wait-timeout", required_argument, NULL, OPT_WAIT_TIMEOUT },
+	LONG_END
+};
+static const struct option wait_long[] = {
+	GLOBAL_LONG,
+	{ "output", required_argument, NULL, OPT_LONG | 'o' },
+	{ "wait-timeout", required_argument, NULL, OPT_WAIT_TIMEOUT },
 	LONG_END
 };
 static const struct option admin_long[] = {
@@ -74,6 +84,8 @@ static enum parse_result no_operands(struct options *, const char *, int,
     char **, char *, size_t);
 static enum parse_result admin_operands(struct options *, const char *, int,
     char **, char *, size_t);
+static enum parse_result id_operand(struct options *, const char *, int,
+    char **, char *, size_t);
 
 /* The commands: their options and the check of their operands. */
 static const struct cmd_spec {
@@ -89,6 +101,10 @@ static const struct cmd_spec {
 	{ "whoami", CMD_WHOAMI, GLOBAL_SHORT, global_long, no_operands },
 	{ "status", CMD_STATUS, GLOBAL_SHORT, global_long, no_operands },
 	{ "admin", CMD_ADMIN, GLOBAL_SHORT, admin_long, admin_operands },
+	{ "pending", CMD_PENDING, GLOBAL_SHORT, global_long, no_operands },
+	{ "approve", CMD_APPROVE, GLOBAL_SHORT, admin_long, id_operand },
+	{ "deny", CMD_DENY, GLOBAL_SHORT, admin_long, id_operand },
+	{ "wait", CMD_WAIT, GLOBAL_SHORT "o:", wait_long, id_operand },
 };
 
 static const char usage_text[] =
@@ -96,13 +112,17 @@ static const char usage_text[] =
     "                    [argument ...]\n"
     "       csign-client sign -k key -f format [-d digest] [-o out] [--pem]\n"
     "                    [--replace | --append] [--keyid] [--timestamp]\n"
-    "                    file ...\n"
+    "                    [--no-wait | --wait-timeout sec] file ...\n"
     "       csign-client keys\n"
     "       csign-client cert [-o out] key\n"
     "       csign-client whoami\n"
     "       csign-client status\n"
     "       csign-client admin disable-key key --reason text\n"
     "       csign-client admin enable-key key [--reason text]\n"
+    "       csign-client pending\n"
+    "       csign-client approve id [--reason text]\n"
+    "       csign-client deny id --reason text\n"
+    "       csign-client wait [-o out] [--wait-timeout sec] id\n"
     "       csign-client -h | --help | --version\n";
 
 void
@@ -172,6 +192,24 @@ parse_timeout(const char *arg, int *sec, char *err, size_t errlen)
 	return PARSE_RUN;
 }
 
+/* --wait-timeout: whole seconds from 1 to WAIT_TIMEOUT_MAX. */
+static enum parse_result
+parse_wait_timeout(const char *arg, int *sec, char *err, size_t errlen)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (arg[0] < '0' || arg[0] > '9' || *end != '\0' || errno != 0 ||
+	    v < 1 || v > WAIT_TIMEOUT_MAX)
+		return parse_fail(err, errlen,
+		    "invalid wait timeout '%s': expected 1 to %d seconds", arg,
+		    WAIT_TIMEOUT_MAX);
+	*sec = (int)v;
+	return PARSE_RUN;
+}
+
 /* Apply one option that getopt_long() returned. */
 static enum parse_result
 apply_option(struct options *o, int ch, const char *arg, char *err,
@@ -225,6 +263,11 @@ apply_option(struct options *o, int ch, const char *arg, char *err,
 	case OPT_REASON:
 		o->reason = arg;
 		return PARSE_RUN;
+	case OPT_NOWAIT:
+		o->nowait = 1;
+		return PARSE_RUN;
+	case OPT_WAIT_TIMEOUT:
+		return parse_wait_timeout(arg, &o->wait_timeout, err, errlen);
 	}
 	return parse_fail(err, errlen, "unexpected option");
 }
@@ -327,6 +370,9 @@ sign_operands(struct options *o, const char *cmd, int argc, char **argv,
 	    (o->out == NULL && nstdin > 0)))
 		return parse_fail(err, errlen,
 		    "%s: --json needs the signature in a file (use -o)", cmd);
+	if (o->nowait && (argc > 1 || o->wait_timeout != 0))
+		return parse_fail(err, errlen, "%s: --no-wait takes one file "
+		    "and no --wait-timeout", cmd);
 	o->files = argv;
 	o->nfiles = argc;
 	return PARSE_RUN;
@@ -370,6 +416,35 @@ admin_operands(struct options *o, const char *cmd, int argc, char **argv,
 		    "bytes", cmd, MESSAGE_MAX);
 	o->key = argv[1];
 	return check_key(cmd, o->key, err, errlen);
+}
+
+/*
+ * approve ID, deny ID --reason TEXT, wait ID: a request id, a decimal
+ * number from 1.
+ */
+static enum parse_result
+id_operand(struct options *o, const char *cmd, int argc, char **argv,
+    char *err, size_t errlen)
+{
+	char *end;
+
+	if (argc != 1)
+		return parse_fail(err, errlen, "%s: expected one request id",
+		    cmd);
+	errno = 0;
+	o->request = strtoull(argv[0], &end, 10);
+	if (argv[0][0] < '0' || argv[0][0] > '9' || *end != '\0' ||
+	    errno != 0 || o->request == 0)
+		return parse_fail(err, errlen, "%s: bad request id '%s'", cmd,
+		    argv[0]);
+	if (o->cmd == CMD_DENY && (o->reason == NULL || o->reason[0] == '\0'))
+		return parse_fail(err, errlen, "%s: needs --reason", cmd);
+	if (o->reason != NULL && strlen(o->reason) > MESSAGE_MAX)
+		return parse_fail(err, errlen, "%s: reason longer than %d "
+		    "bytes", cmd, MESSAGE_MAX);
+	if (o->out != NULL && o->out[0] == '\0')
+		return parse_fail(err, errlen, "%s: empty output name", cmd);
+	return PARSE_RUN;
 }
 
 /* Commands without operands. */

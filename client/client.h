@@ -19,6 +19,7 @@
 #define DEFAULT_SOCKET "/run/csign/csignd.sock"
 #define DEFAULT_TIMEOUT 120	/* seconds to wait for each reply */
 #define TIMEOUT_MAX 86400
+#define WAIT_TIMEOUT_MAX 691200	/* 8 days: past the longest Approval */
 
 enum cmd_id {
 	CMD_NONE = 0,
@@ -28,6 +29,10 @@ enum cmd_id {
 	CMD_WHOAMI,
 	CMD_STATUS,
 	CMD_ADMIN,
+	CMD_PENDING,
+	CMD_APPROVE,
+	CMD_DENY,
+	CMD_WAIT,
 	CMD_COUNT
 };
 
@@ -48,7 +53,11 @@ struct options {
 	int keyid;		/* sign --keyid */
 	int timestamp;		/* sign --timestamp */
 	unsigned admin_op;	/* admin: ADMIN_DISABLE_KEY or _ENABLE_KEY */
-	const char *reason;	/* admin --reason */
+	const char *reason;	/* admin, approve, deny --reason */
+	unsigned long long request;	/* approve, deny, wait: the id */
+	int nowait;		/* sign --no-wait */
+	int wait_timeout;	/* sign, wait --wait-timeout; 0: until the
+				   request expires */
 	char **files;		/* sign operands */
 	int nfiles;
 	mode_t out_mode;	/* mode of new output files, umask applied */
@@ -74,5 +83,9 @@ int cl_cmd_cert(struct conn *c, const struct options *o, struct failure *fl);
 int cl_cmd_whoami(struct conn *c, const struct options *o, struct failure *fl);
 int cl_cmd_status(struct conn *c, const struct options *o, struct failure *fl);
 int cl_cmd_admin(struct conn *c, const struct options *o, struct failure *fl);
+int cl_cmd_pending(struct conn *c, const struct options *o,
+    struct failure *fl);
+int cl_cmd_decide(struct conn *c, const struct options *o, struct failure *fl);
+int cl_cmd_wait(struct conn *c, const struct options *o, struct failure *fl);
 
 #endif

@@ -29,6 +29,7 @@ cl_reply_init(struct reply *r)
 	r->status = ST_INTERNAL;
 	r->message[0] = '\0';
 	r->accept_data = 0;
+	r->accept_held = 0;
 }
 
 void
@@ -50,7 +51,8 @@ cl_reply_decode(struct reply *r, const char **err)
 	}
 	if (frame_decode(buf_ptr(b), buf_left(b), &r->f, err) == -1)
 		return -1;
-	if (r->f.type == F_DATA && r->accept_data) {
+	if ((r->f.type == F_DATA && r->accept_data) ||
+	    (r->f.type == F_HELD && r->accept_held)) {
 		r->status = ST_OK;
 		r->message[0] = '\0';
 		return 0;
@@ -163,13 +165,8 @@ cl_conn_send(struct conn *c, const struct buf *req, struct failure *fl)
 }
 
 int
-cl_conn_request(struct conn *c, const struct buf *req, const int *fds,
-    size_t nfds, struct reply *r, struct failure *fl)
+cl_conn_reply(struct conn *c, struct reply *r, struct failure *fl)
 {
-	if (io_send_frame(c->fd, req, fds, nfds) == -1) {
-		fail_transport(c, fl);
-		return -1;
-	}
 	if (conn_recv(c, r, fl) == -1)
 		return -1;
 	if (r->status != ST_OK) {
@@ -177,6 +174,17 @@ cl_conn_request(struct conn *c, const struct buf *req, const int *fds,
 		return -1;
 	}
 	return 0;
+}
+
+int
+cl_conn_request(struct conn *c, const struct buf *req, const int *fds,
+    size_t nfds, struct reply *r, struct failure *fl)
+{
+	if (io_send_frame(c->fd, req, fds, nfds) == -1) {
+		fail_transport(c, fl);
+		return -1;
+	}
+	return cl_conn_reply(c, r, fl);
 }
 
 /* Send a frame of type with one optional u32 or key field; get a reply. */

@@ -31,6 +31,7 @@ struct reply {
 	uint32_t status;
 	char message[1025];	/* T_MESSAGE, at most 1024 bytes */
 	int accept_data;	/* F_DATA frames are expected too */
+	int accept_held;	/* F_HELD frames are expected too */
 };
 
 /*
@@ -47,6 +48,9 @@ void cl_conn_close(struct conn *c);
  */
 int cl_conn_request(struct conn *c, const struct buf *req, const int *fds,
     size_t nfds, struct reply *r, struct failure *fl);
+
+/* Receive the next reply into r: 0 if ST_OK (or F_HELD), else -1. */
+int cl_conn_reply(struct conn *c, struct reply *r, struct failure *fl);
 
 /* Send one finished frame without descriptors: 0 or -1 with fl filled. */
 int cl_conn_send(struct conn *c, const struct buf *req, struct failure *fl);
@@ -73,7 +77,7 @@ int cl_reply_decode(struct reply *r, const char **err);
 /* A protocol failure: "protocol error from daemon: why", exit 1. */
 void cl_fail_protocol(struct failure *fl, const char *why);
 
-#define GROUP_MAX 8
+#define GROUP_MAX 16
 
 /*
  * Walks the entries of a reply that lists several: an entry starts at

@@ -35,6 +35,10 @@ static const cmd_fn commands[CMD_COUNT] = {
 	[CMD_WHOAMI] = cl_cmd_whoami,
 	[CMD_STATUS] = cl_cmd_status,
 	[CMD_ADMIN] = cl_cmd_admin,
+	[CMD_PENDING] = cl_cmd_pending,
+	[CMD_APPROVE] = cl_cmd_decide,
+	[CMD_DENY] = cl_cmd_decide,
+	[CMD_WAIT] = cl_cmd_wait,
 };
 
 /* Report fl on stderr, and as JSON on stdout with --json; its exit code. */

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "client/approval.h"
 #include "client/conn.h"
 #include "client/json.h"
 #include "client/output.h"
@@ -50,7 +51,8 @@ sign_flags(const struct options *o)
 {
 	return (o->pem ? SIGN_F_PEM : 0) | (o->replace ? SIGN_F_REPLACE : 0) |
 	    (o->append ? SIGN_F_APPEND : 0) | (o->keyid ? SIGN_F_KEYID : 0) |
-	    (o->timestamp ? SIGN_F_TIMESTAMP : 0);
+	    (o->timestamp ? SIGN_F_TIMESTAMP : 0) |
+	    (o->nowait ? SIGN_F_NOWAIT : 0);
 }
 
 char *
@@ -213,6 +215,30 @@ report:
 }
 
 /*
+ * --no-wait with a format whose output the daemon writes: the daemon
+ * writes it when the request is approved, long after this client has
+ * left, so the final file is opened (and emptied) now and stays empty
+ * until then.  Signing in place or to standard output cannot work so.
+ */
+static int
+open_output_nowait(const struct options *o, const char *file,
+    const char *out, struct failure *fl)
+{
+	int fd;
+
+	if (out[0] == '\0' || strcmp(out, file) == 0) {
+		cl_fail_set(fl, EXIT_USAGE, "usage", "--no-wait needs -o with "
+		    "a new file for a signed %s", o->format);
+		return -1;
+	}
+	if ((fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
+	    O_NOCTTY, o->out_mode)) == -1)
+		cl_fail_set(fl, EXIT_ERROR, "error", "cannot create %s: %s",
+		    out, strerror(errno));
+	return fd;
+}
+
+/*
  * For formats whose output the daemon writes (module, pe): the output
  * descriptor to pass, a temporary file beside out (committed once signed)
  * or standard output.  A module signed in place keeps its mode.
@@ -226,6 +252,8 @@ open_output(const struct options *o, const char *file, const char *out,
 	int fd;
 
 	tmp[0] = '\0';
+	if (o->nowait)
+		return open_output_nowait(o, file, out, fl);
 	if (out[0] == '\0')
 		return STDOUT_FILENO;
 	if (strcmp(out, file) == 0 && stat(file, &st) == 0)
@@ -265,7 +293,8 @@ close_output(int fd, const char *tmp, const char *out, int ok,
  */
 static int
 sign_inline(struct conn *c, const struct options *o, const char *name,
-    int fd, int outfd, struct reply *r, struct failure *fl)
+    int fd, int outfd, struct reply *r, struct held_wait *hw,
+    struct failure *fl)
 {
 	static uint8_t chunk[DATA_CHUNK];
 	const struct tlv *t;
@@ -295,7 +324,13 @@ sign_inline(struct conn *c, const struct options *o, const char *name,
 		    frame_add_bytes(&b, T_DATA, chunk, (size_t)n) == -1 ||
 		    frame_finish(&b) == -1 || cl_conn_send(c, &b, fl) == -1)
 			goto out;
-	while ((k = cl_conn_next(c, r, fl)) == 1) {
+	while ((k = cl_conn_next(c, r, fl)) == 1 ||
+	    (k == 0 && r->f.type == F_HELD)) {
+		if (r->f.type == F_HELD) {
+			if (cl_held_notice(c, o, r, hw, fl) == -1)
+				goto out;
+			continue;
+		}
 		if (outfd == -1 || (t = frame_find(&r->f, T_DATA)) == NULL ||
 		    cl_write_fd(outfd, t->val, t->len) == -1) {
 			cl_fail_protocol(fl, "output data the format does not "
@@ -304,9 +339,65 @@ sign_inline(struct conn *c, const struct options *o, const char *name,
 		}
 	}
 	ret = k;
+	if (k == -1)
+		cl_held_timeout(hw, fl);
 out:
 	buf_free(&b);
 	return ret;
+}
+
+/*
+ * The request is held for approval: show each notice and wait for the
+ * next frame, until the final reply.
+ */
+static int
+sign_held(struct conn *c, const struct options *o, struct reply *r,
+    struct held_wait *hw, struct failure *fl)
+{
+	int k = 0;
+
+	while (k == 0 && r->f.type == F_HELD) {
+		if (cl_held_notice(c, o, r, hw, fl) == -1)
+			return -1;
+		if ((k = cl_conn_reply(c, r, fl)) == -1)
+			cl_held_timeout(hw, fl);
+	}
+	return k;
+}
+
+/* --no-wait, and the request is held: its id alone on stdout. */
+static int
+sign_held_id(const struct options *o, const char *file, const char *out,
+    uint64_t id)
+{
+	struct json j;
+
+	if (!o->json) {
+		printf("%llu\n", (unsigned long long)id);
+		return 0;
+	}
+	cl_json_init(&j, stdout);
+	cl_json_open(&j, '{');
+	cl_json_kv_str(&j, "file", file);
+	cl_json_kv_str(&j, "output", out[0] != '\0' ? out : "-");
+	cl_json_kv_str(&j, "key", o->key);
+	cl_json_kv_str(&j, "format", o->format);
+	cl_json_kv_uint(&j, "request", id);
+	cl_json_kv_str(&j, "status", "held");
+	cl_json_close(&j, '}');
+	return 0;
+}
+
+/* A successful reply: held (--no-wait) or signed. */
+static int
+sign_done(const struct options *o, const char *file, const char *out,
+    const struct reply *r, struct failure *fl)
+{
+	uint64_t id;
+
+	if (o->nowait && frame_get_u64(&r->f, T_ID, &id) == 0)
+		return sign_held_id(o, file, out, id);
+	return sign_save(o, file, out, r, fl);
 }
 
 /* Sign one artifact: open it, pass it to the daemon, store the result. */
@@ -316,6 +407,7 @@ sign_one(struct conn *c, const struct options *o, const char *file,
 {
 	char name[ARTIFACT_NAME_MAX + 1], out[PATH_MAX], tmp[PATH_MAX] = "";
 	int fds[2] = { -1, -1 }, writes = cl_format_writes_artifact(o->format);
+	struct held_wait hw = { 0 };
 	struct reply r;
 	struct buf req;
 	int ret = -1, sent;
@@ -337,8 +429,9 @@ sign_one(struct conn *c, const struct options *o, const char *file,
 	cl_artifact_name(file, name, sizeof(name));
 	buf_init(&req, FRAME_MAX + 4);
 	cl_reply_init(&r);
+	r.accept_held = 1;
 	if (c->inline_data)
-		sent = sign_inline(c, o, name, fds[0], fds[1], &r, fl);
+		sent = sign_inline(c, o, name, fds[0], fds[1], &r, &hw, fl);
 	else if (cl_sign_build(&req, o, name) == -1) {
 		cl_fail_set(fl, EXIT_ERROR, "error",
 		    "cannot encode the request");
@@ -346,9 +439,18 @@ sign_one(struct conn *c, const struct options *o, const char *file,
 	} else
 		sent = cl_conn_request(c, &req, fds, writes ? 2 : 1, &r, fl);
 	if (sent == 0)
-		ret = sign_save(o, file, out, &r, fl);
+		sent = sign_held(c, o, &r, &hw, fl);
+	c->timeout = o->timeout;
+	if (sent == 0)
+		ret = sign_done(o, file, out, &r, fl);
 	if (writes && close_output(fds[1], tmp, out, ret == 0, fl) == -1)
 		ret = -1;
+	/* --no-wait: the daemon has its own copy of the output. */
+	if (writes && o->nowait && fds[1] != -1) {
+		close(fds[1]);
+		if (ret == -1)
+			(void)unlink(out);
+	}
 	if (fds[0] != STDIN_FILENO)
 		close(fds[0]);
 	buf_free(&req);

@@ -23,6 +23,7 @@
 #include "broker/pool.h"
 #include "broker/ratelimit.h"
 #include "common/log.h"
+#include "monitor/held.h"
 #include "proto/frame.h"
 #include "proto/io.h"
 #include "proto/msg.h"
@@ -37,6 +38,8 @@ struct sign_ctx {
 	struct msg_sign req;
 	struct identity peer;
 	char fingerprint[65];
+	uint64_t request;		/* held for approval: its id, else 0 */
+	char approvers[APPROVERS_TEXT_MAX];
 };
 
 typedef int (*mon_handler)(struct child *, struct buf *);
@@ -67,6 +70,10 @@ static const struct mon_entry {
 	{ MSG_ADMIN, S(CH_SESSION), monitor_answer_admin },
 	{ MSG_TSA_OPEN, S(CH_SESSION), monitor_answer_tsa_open },
 	{ MSG_TSA_DONE, S(CH_SESSION), monitor_answer_tsa_done },
+	{ MSG_APPROVAL, S(CH_SESSION), held_answer_approval },
+	/* A cancel may cross the decision, which ends CH_SIGNING. */
+	{ MSG_HELD_CANCEL, S(CH_SIGNING) | S(CH_SESSION), held_answer_cancel },
+	{ MSG_HELD_RESULT, S(CH_SESSION), held_answer_result },
 };
 
 /* Send a message to the child; a failure ends the child. */
@@ -227,6 +234,9 @@ sign_event(struct sign_ctx *x, struct audit_event *ev, char *hex)
 	ev->size = x->req.size;
 	ev->digest_alg = digest_name(x->req.digest);
 	ev->digest_hex = hex;
+	ev->has_request = x->request != 0;
+	ev->request = x->request;
+	ev->approvers = x->request != 0 ? x->approvers : NULL;
 }
 
 /* Finish a sign: back to the session state, free the context. */
@@ -249,6 +259,8 @@ sign_finish(struct sign_ctx *x, int status, const char *msg, int with_sig)
 		if (with_sig)
 			x->d->signatures++;
 	}
+	if (x->request != 0)
+		held_resolved(x->d, x->request, c);
 	server_maybe_exit(x->d);
 	OPENSSL_cleanse(x, sizeof(*x));
 	free(x);
@@ -366,6 +378,19 @@ sign_authorize(struct child *c, const struct msg_sign *m,
 	return k;
 }
 
+/* Queue a checked sign job for the signer thread; the child waits. */
+static void
+sign_submit(struct child *c, struct sign_ctx *x, const struct token_key *k)
+{
+	x->child = c;
+	memcpy(x->fingerprint, k->fingerprint, sizeof(x->fingerprint));
+	x->job.key = k;
+	c->inflight = x;
+	c->state = CH_SIGNING;
+	pool_deadline(c, 0);
+	signer_submit(c->d->signer, &x->job);
+}
+
 /*
  * SIGN: decode exactly, refuse replays and wrong digest sizes as protocol
  * violations, check the policy, then queue the job with the monitor's own
@@ -394,19 +419,16 @@ monitor_answer_sign(struct child *c, struct buf *b)
 		free(x);
 		return 0;
 	}
-	x->child = c;
 	x->d = c->d;
 	x->peer = c->peer;
-	memcpy(x->fingerprint, k->fingerprint, sizeof(x->fingerprint));
-	x->job.key = k;
 	x->job.digest = x->req.digest;
 	x->job.padding = ck->padding;
 	memcpy(x->job.tbs, x->req.tbs, x->req.tbslen);
 	x->job.tbslen = x->req.tbslen;
-	c->inflight = x;
-	c->state = CH_SIGNING;
-	pool_deadline(c, 0);
-	signer_submit(c->d->signer, &x->job);
+	/* Everything is checked; a key with a rule waits for approvers. */
+	if (ck->has_approval)
+		return held_hold(c, x, ck, &x->req);
+	sign_submit(c, x, k);
 	return 0;
 }
 
@@ -621,4 +643,60 @@ monitor_child_gone(struct child *c)
 		c->inflight->child = NULL;
 		c->inflight = NULL;
 	}
+	held_child_gone(c);
+}
+
+int
+monitor_reply_status(struct child *c, int status, const char *msg)
+{
+	return query_status_reply(c, status, msg);
+}
+
+/*
+ * An approved request: its key is looked up again (the token may have
+ * been lost and logged in again since it was held), then it is signed as
+ * any other; the sign record names the request and its approvers.
+ */
+void
+monitor_sign_approved(struct child *c, struct sign_ctx *x, uint64_t request,
+    const char *approvers)
+{
+	const struct token_key *k = tokens_find_key(c->d->tokens, x->req.key);
+
+	x->request = request;
+	snprintf(x->approvers, sizeof(x->approvers), "%s", approvers);
+	if (k == NULL || token_key_state(k) != TOKEN_READY) {
+		x->child = c;
+		sign_finish(x, ST_UNAVAILABLE, "approved, but the token is "
+		    "unavailable", 0);
+		return;
+	}
+	sign_submit(c, x, k);
+}
+
+void
+monitor_sign_refused(struct child *c, struct sign_ctx *x, uint64_t request,
+    int status, const char *msg)
+{
+	x->request = request;
+	x->child = c;
+	sign_finish(x, status, msg, 0);
+}
+
+void
+monitor_sign_drop(struct sign_ctx *x)
+{
+	OPENSSL_cleanse(x, sizeof(*x));
+	free(x);
+}
+
+void
+monitor_held_notice(struct child *c, const struct msg_sign_held *m)
+{
+	struct buf out;
+
+	buf_init(&out, MSG_MAX);
+	if (msg_enc_sign_held(&out, m) == 0)
+		(void)monitor_send(c, &out);
+	buf_free(&out);
 }

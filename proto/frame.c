@@ -39,7 +39,14 @@ static const struct tag_spec {
 	[T_DATA] = { K_BYTES, DATA_CHUNK },
 	[T_WARN_DAYS] = { K_U32, 4 },
 	[T_TIMESTAMP] = { K_STR, 16 },
+	[T_ID] = { K_U64, 8 },
+	[T_COUNT] = { K_U32, 4 },
+	[T_NEEDED] = { K_U32, 4 },
+	[T_EXPIRES] = { K_U32, 4 },
+	[T_AGE] = { K_U32, 4 },
 };
+
+_Static_assert(T_TAG_COUNT <= 64, "tag masks hold 64 tags");
 
 #define B(t) (1ull << (t))
 
@@ -62,15 +69,30 @@ static const struct type_spec {
 	[F_CERT] = { "cert", B(T_KEY), B(T_KEY), 0 },
 	[F_WHOAMI] = { "whoami", 0, 0, 0 },
 	[F_STATUS] = { "status", 0, 0, 0 },
-	/* Replies list entries: keys, groups and tokens repeat. */
+	/*
+	 * Replies list entries: keys, groups, tokens and held requests
+	 * repeat.
+	 */
 	[F_REPLY] = { "reply", ~0ull & ~B(0) & ~B(T_TEST_SYSCALL),
 	    B(T_STATUS) | B(T_MESSAGE),
 	    B(T_KEY) | B(T_FORMATS) | B(T_DIGESTS) | B(T_ALG) | B(T_GROUP) |
 		B(T_TOKEN) | B(T_STATE) | B(T_FINGERPRINT) | B(T_NOTAFTER) |
-		B(T_TIMESTAMP) },
+		B(T_TIMESTAMP) |
+		B(T_ID) | B(T_USER) | B(T_FORMAT) | B(T_NAME) | B(T_DIGEST) |
+		B(T_ADIGEST) | B(T_SIZE) | B(T_AGE) | B(T_COUNT) |
+		B(T_NEEDED) | B(T_EXPIRES) },
 	[F_DATA] = { "data", B(T_DATA), B(T_DATA), 0 },
 	[F_ADMIN] = { "admin", B(T_KEY) | B(T_FLAGS) | B(T_MESSAGE),
 	    B(T_KEY) | B(T_FLAGS), 0 },
+	[F_PENDING] = { "pending", 0, 0, 0 },
+	[F_APPROVE] = { "approve", B(T_ID) | B(T_MESSAGE), B(T_ID), 0 },
+	[F_DENY] = { "deny", B(T_ID) | B(T_MESSAGE), B(T_ID), 0 },
+	[F_WAIT] = { "wait", B(T_ID), B(T_ID), 0 },
+	[F_HELD] = { "held",
+	    B(T_ID) | B(T_GROUP) | B(T_COUNT) | B(T_NEEDED) | B(T_EXPIRES) |
+		B(T_USER),
+	    B(T_ID) | B(T_GROUP) | B(T_COUNT) | B(T_NEEDED) | B(T_EXPIRES),
+	    0 },
 };
 
 /* Check one TLV value against its tag's kind and size. */

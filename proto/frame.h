@@ -37,6 +37,13 @@ enum frame_type {
 	F_REPLY,	/* T_STATUS T_MESSAGE, then per-request fields */
 	F_DATA,		/* T_DATA: artifact or output bytes, inline mode */
 	F_ADMIN,	/* T_KEY T_FLAGS (ADMIN_*) [T_MESSAGE: the reason] */
+	F_PENDING,	/* -: requests held for approval (approval.h) */
+	F_APPROVE,	/* T_ID [T_MESSAGE: a note] */
+	F_DENY,		/* T_ID [T_MESSAGE: the reason] */
+	F_WAIT,		/* T_ID: the result of a --no-wait request */
+	F_HELD,		/* daemon -> client, before the F_REPLY of a held
+			   F_SIGN: T_ID T_GROUP T_COUNT T_NEEDED T_EXPIRES
+			   [T_USER: who just approved] */
 	F_TYPE_COUNT
 };
 
@@ -68,6 +75,11 @@ enum tlv_tag {
 	T_DATA,		/* bytes: a chunk of an inline artifact or output */
 	T_WARN_DAYS,	/* u32: CertificateExpiryWarning, in a keys reply */
 	T_TIMESTAMP,	/* str: a key's Timestamp, required or optional */
+	T_ID,		/* u64: id of a request held for approval */
+	T_COUNT,	/* u32: approvals so far */
+	T_NEEDED,	/* u32: approvals needed */
+	T_EXPIRES,	/* u32: seconds until a held request expires */
+	T_AGE,		/* u32: seconds since a request was held */
 	T_TAG_COUNT
 };
 
@@ -79,7 +91,9 @@ enum tlv_tag {
 #define SIGN_F_INLINE 0x10u	/* artifact (and output) travel in F_DATA */
 #define SIGN_F_TIMESTAMP 0x20u	/* cms, pe: an RFC 3161 timestamp, on a key
 				   where it is optional */
-#define SIGN_F_ALL 0x3fu
+#define SIGN_F_NOWAIT 0x40u	/* held for approval: reply with the id at
+				   once, collect the result with F_WAIT */
+#define SIGN_F_ALL 0x7fu
 
 /*
  * T_FLAGS of the reply to F_HELLO.  The client sends a probe descriptor

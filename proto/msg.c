@@ -18,6 +18,10 @@ static const char *const msg_names[MSG_TYPE_COUNT] = {
 	[MSG_TSA_OPEN] = "tsa-open",
 	[MSG_TSA_REPLY] = "tsa-reply",
 	[MSG_TSA_DONE] = "tsa-done",
+	[MSG_SIGN_HELD] = "sign-held",
+	[MSG_APPROVAL] = "approval",
+	[MSG_HELD_CANCEL] = "held-cancel",
+	[MSG_HELD_RESULT] = "held-result",
 };
 
 const char *
@@ -146,9 +150,10 @@ msg_enc_sign(struct buf *b, const struct msg_sign *m)
 	    buf_put_u8(b, m->digest) == -1 ||
 	    buf_put_bytes(b, m->tbs, m->tbslen) == -1 ||
 	    buf_put_bytes(b, m->adigest, m->adigestlen) == -1 ||
-	    buf_put_str(b, m->name) == -1)
+	    buf_put_str(b, m->name) == -1 ||
+	    buf_put_u64(b, m->size) == -1)
 		return -1;
-	return buf_put_u64(b, m->size);
+	return buf_put_u8(b, m->flags);
 }
 
 int
@@ -162,7 +167,10 @@ msg_dec_sign(struct buf *b, struct msg_sign *m)
 	    buf_get_bytes(b, m->adigest, sizeof(m->adigest),
 		&m->adigestlen) == -1 ||
 	    buf_get_str(b, m->name, sizeof(m->name), ARTIFACT_NAME_MAX) == -1 ||
-	    buf_get_u64(b, &m->size) == -1)
+	    buf_get_u64(b, &m->size) == -1 ||
+	    buf_get_u8(b, &m->flags) == -1)
+		return -1;
+	if (m->flags & ~MSG_SIGN_F_NOWAIT)
 		return -1;
 	return buf_end(b);
 }
@@ -261,6 +269,77 @@ msg_dec_admin(struct buf *b, struct msg_admin *m)
 	    buf_get_str(b, m->reason, sizeof(m->reason), MESSAGE_MAX) == -1)
 		return -1;
 	if (m->op != 1 && m->op != 2)
+		return -1;
+	return buf_end(b);
+}
+
+int
+msg_enc_sign_held(struct buf *b, const struct msg_sign_held *m)
+{
+	if (msg_begin(b, MSG_SIGN_HELD) == -1 ||
+	    buf_put_u32(b, m->reqid) == -1 ||
+	    buf_put_u64(b, m->id) == -1 ||
+	    buf_put_str(b, m->group) == -1 ||
+	    buf_put_u8(b, m->have) == -1 ||
+	    buf_put_u8(b, m->need) == -1 ||
+	    buf_put_u32(b, m->expires_in) == -1)
+		return -1;
+	return buf_put_str(b, m->approver);
+}
+
+int
+msg_dec_sign_held(struct buf *b, struct msg_sign_held *m)
+{
+	if (buf_get_u32(b, &m->reqid) == -1 ||
+	    buf_get_u64(b, &m->id) == -1 ||
+	    buf_get_str(b, m->group, sizeof(m->group), KEY_NAME_MAX) == -1 ||
+	    buf_get_u8(b, &m->have) == -1 ||
+	    buf_get_u8(b, &m->need) == -1 ||
+	    buf_get_u32(b, &m->expires_in) == -1 ||
+	    buf_get_str(b, m->approver, sizeof(m->approver),
+		KEY_NAME_MAX) == -1)
+		return -1;
+	if (m->id == 0 || m->need == 0 || m->need > 16 || m->have > m->need)
+		return -1;
+	return buf_end(b);
+}
+
+int
+msg_enc_approval(struct buf *b, const struct msg_approval *m)
+{
+	if (msg_begin(b, MSG_APPROVAL) == -1 || buf_put_u8(b, m->op) == -1 ||
+	    buf_put_u64(b, m->id) == -1)
+		return -1;
+	return buf_put_str(b, m->reason);
+}
+
+int
+msg_dec_approval(struct buf *b, struct msg_approval *m)
+{
+	if (buf_get_u8(b, &m->op) == -1 || buf_get_u64(b, &m->id) == -1 ||
+	    buf_get_str(b, m->reason, sizeof(m->reason), MESSAGE_MAX) == -1)
+		return -1;
+	if (m->op < APPR_PENDING || m->op > APPR_WAIT ||
+	    (m->op == APPR_PENDING) != (m->id == 0))
+		return -1;
+	return buf_end(b);
+}
+
+int
+msg_enc_held_result(struct buf *b, const struct msg_held_result *m)
+{
+	if (msg_begin(b, MSG_HELD_RESULT) == -1 || buf_put_u64(b, m->id) == -1)
+		return -1;
+	return buf_put_bytes(b, m->frame, m->len);
+}
+
+int
+msg_dec_held_result(struct buf *b, struct msg_held_result *m)
+{
+	if (buf_get_u64(b, &m->id) == -1 ||
+	    buf_get_bytes_ref(b, MSG_MAX, &m->frame, &m->len) == -1)
+		return -1;
+	if (m->id == 0)
 		return -1;
 	return buf_end(b);
 }

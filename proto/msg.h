@@ -16,6 +16,10 @@
  *   MSG_ADMIN     op, key, reason       MSG_QUERY_REPLY (a client frame)
  *   MSG_TSA_OPEN  TSA index             MSG_TSA_REPLY + connected socket
  *   MSG_TSA_DONE  outcome of a timestamp
+ *                                       MSG_SIGN_HELD (before a SIGN_REPLY)
+ *   MSG_APPROVAL  op, id, reason        MSG_QUERY_REPLY (a client frame)
+ *   MSG_HELD_CANCEL (client gone)       (then the MSG_SIGN_REPLY)
+ *   MSG_HELD_RESULT id, client frame
  */
 #ifndef CSIGN_MSG_H
 #define CSIGN_MSG_H
@@ -46,6 +50,10 @@ enum msg_type {
 	MSG_TSA_OPEN,
 	MSG_TSA_REPLY,
 	MSG_TSA_DONE,
+	MSG_SIGN_HELD,
+	MSG_APPROVAL,
+	MSG_HELD_CANCEL,
+	MSG_HELD_RESULT,
 	MSG_TYPE_COUNT
 };
 
@@ -93,7 +101,14 @@ struct msg_sign {
 	size_t adigestlen;
 	char name[ARTIFACT_NAME_MAX + 1];
 	uint64_t size;
+	uint8_t flags;			/* MSG_SIGN_F_* */
 };
+
+/*
+ * The client will not wait if the request is held for approval: the
+ * child answers it with the id and keeps the result for F_WAIT.
+ */
+#define MSG_SIGN_F_NOWAIT 0x1u
 
 struct msg_sign_reply {
 	uint32_t reqid;
@@ -142,6 +157,41 @@ struct msg_tsa_done {
 	char message[MESSAGE_MAX + 1];	/* what went wrong, if not */
 };
 
+/*
+ * The monitor holds a sign request for approval (monitor/approval.h), or
+ * reports progress on it; the MSG_SIGN_REPLY follows when it is decided.
+ */
+struct msg_sign_held {
+	uint32_t reqid;
+	uint64_t id;			/* the held request's id */
+	char group[KEY_NAME_MAX + 1];	/* who may approve */
+	uint8_t have;			/* approvals so far */
+	uint8_t need;			/* approvals needed, 1..16 */
+	uint32_t expires_in;		/* seconds */
+	char approver[KEY_NAME_MAX + 1];	/* who just approved, or "" */
+};
+
+enum approval_op {
+	APPR_PENDING = 1,		/* list what the peer may decide */
+	APPR_APPROVE,
+	APPR_DENY,
+	APPR_WAIT			/* the result of a --no-wait request */
+};
+
+/* pending, approve, deny or wait; answered by MSG_QUERY_REPLY. */
+struct msg_approval {
+	uint8_t op;			/* enum approval_op */
+	uint64_t id;			/* 0 for APPR_PENDING */
+	char reason[MESSAGE_MAX + 1];
+};
+
+/* The final client frame of a --no-wait request, kept for F_WAIT. */
+struct msg_held_result {
+	uint64_t id;
+	const uint8_t *frame;		/* points into the message */
+	size_t len;
+};
+
 struct msg_log {
 	uint8_t level;			/* enum log_level */
 	char text[LOG_TEXT_MAX + 1];
@@ -181,6 +231,12 @@ int msg_enc_tsa_reply(struct buf *b, const struct msg_tsa_reply *m);
 int msg_dec_tsa_reply(struct buf *b, struct msg_tsa_reply *m);
 int msg_enc_tsa_done(struct buf *b, const struct msg_tsa_done *m);
 int msg_dec_tsa_done(struct buf *b, struct msg_tsa_done *m);
+int msg_enc_sign_held(struct buf *b, const struct msg_sign_held *m);
+int msg_dec_sign_held(struct buf *b, struct msg_sign_held *m);
+int msg_enc_approval(struct buf *b, const struct msg_approval *m);
+int msg_dec_approval(struct buf *b, struct msg_approval *m);
+int msg_enc_held_result(struct buf *b, const struct msg_held_result *m);
+int msg_dec_held_result(struct buf *b, struct msg_held_result *m);
 int msg_enc_log(struct buf *b, const struct msg_log *m);
 int msg_dec_log(struct buf *b, struct msg_log *m);
 

@@ -8,6 +8,7 @@
 
 #include "common/log.h"
 #include "proto/io.h"
+#include "sandbox/hold.h"
 
 /* Send one encoded message; the channel failing is fatal. */
 static void
@@ -125,6 +126,36 @@ sandbox_request_keyinfo(const struct msg_keyinfo *m,
 	return 0;
 }
 
+/*
+ * The next message of a sign request: a notice that it is held for
+ * approval (passed on, then the wait goes on) or its reply.  -1 for a
+ * notice, 0 with the reply decoded into r.
+ */
+static int
+sign_answer(struct buf *b, uint32_t reqid, struct msg_sign_reply *r)
+{
+	struct msg_sign_held h;
+	uint16_t type;
+	int passed = -1;
+
+	if (io_recv_msg(CHANNEL_FD, b, &passed) <= 0)
+		_exit(3);
+	if (passed != -1 || msg_type_of(b, &type) == -1)
+		fatalx("unexpected message from the monitor");
+	if (type == MSG_SIGN_HELD) {
+		if (msg_dec_sign_held(b, &h) == -1 || h.reqid != reqid)
+			fatalx("bad held notice from the monitor");
+		hold_notice(&h);
+		return -1;
+	}
+	if (type != MSG_SIGN_REPLY)
+		fatalx("monitor sent %s, expected %s", msg_type_name(type),
+		    msg_type_name(MSG_SIGN_REPLY));
+	if (msg_dec_sign_reply(b, r) == -1 || r->reqid != reqid)
+		fatalx("bad sign reply from the monitor");
+	return 0;
+}
+
 int
 sandbox_request_sign(const struct msg_sign *m, struct msg_sign_reply *r)
 {
@@ -136,9 +167,10 @@ sandbox_request_sign(const struct msg_sign *m, struct msg_sign_reply *r)
 		return -1;
 	}
 	channel_send(&b);
-	channel_expect(&b, MSG_SIGN_REPLY, NULL);
-	if (msg_dec_sign_reply(&b, r) == -1 || r->reqid != m->reqid)
-		fatalx("bad sign reply from the monitor");
+	/* A request held for approval may take a while. */
+	do
+		hold_wait_channel(CHANNEL_FD);
+	while (sign_answer(&b, m->reqid, r) == -1);
 	buf_free(&b);
 	return 0;
 }
@@ -182,6 +214,19 @@ sandbox_request_admin(const struct msg_admin *m, struct buf *frame)
 
 	buf_init(&b, MSG_MAX);
 	if (msg_enc_admin(&b, m) == -1) {
+		buf_free(&b);
+		return -1;
+	}
+	return request_frame(&b, frame);
+}
+
+int
+sandbox_request_approval(const struct msg_approval *m, struct buf *frame)
+{
+	struct buf b;
+
+	buf_init(&b, MSG_MAX);
+	if (msg_enc_approval(&b, m) == -1) {
 		buf_free(&b);
 		return -1;
 	}

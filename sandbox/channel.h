@@ -40,6 +40,12 @@ int sandbox_request_sign(const struct msg_sign *m, struct msg_sign_reply *r);
 int sandbox_request_query(int what, struct buf *frame);
 /* ADMIN (disable or enable a key); the reply frame into frame. */
 int sandbox_request_admin(const struct msg_admin *m, struct buf *frame);
+/*
+ * APPROVAL (pending, approve, deny, wait); the reply frame into frame.
+ * A wait returns when the monitor has the result, however long that is.
+ */
+int sandbox_request_approval(const struct msg_approval *m,
+    struct buf *frame);
 
 /*
  * TSA_OPEN: a connection to the TSA number index of the key just used;

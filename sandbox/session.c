@@ -18,6 +18,7 @@
 #include "sandbox/artifact.h"
 #include "sandbox/channel.h"
 #include "sandbox/formats/formats.h"
+#include "sandbox/hold.h"
 #include "sandbox/testhook.h"
 
 #define KEY_CACHE 8
@@ -47,12 +48,23 @@ struct session {
 typedef int (*frame_handler)(struct session *, const struct frame *,
     const int *fds, size_t nfds);
 
+/*
+ * Send the finished frame in s->out to the client; or, once a --no-wait
+ * client was let go, to the monitor to keep for F_WAIT (sandbox/hold.h).
+ */
+static int
+session_out(struct session *s)
+{
+	if (hold_detached())
+		return hold_deliver(&s->out);
+	return io_send_frame(s->client, &s->out, NULL, 0);
+}
+
 /* Send the frame in s->out; a client that cannot take it ends things. */
 static int
 session_send(struct session *s)
 {
-	if (frame_finish(&s->out) == -1 ||
-	    io_send_frame(s->client, &s->out, NULL, 0) == -1)
+	if (frame_finish(&s->out) == -1 || session_out(s) == -1)
 		return -1;
 	return 0;
 }
@@ -63,7 +75,7 @@ reply_status(struct session *s, int status, const char *msg)
 {
 	if (frame_reply_status(&s->out, status, msg) == -1)
 		return -1;
-	return io_send_frame(s->client, &s->out, NULL, 0);
+	return session_out(s);
 }
 
 static int
@@ -216,6 +228,12 @@ sign_fields(struct session *s, const struct frame *f, struct sign_input *in,
 	if ((flags & SIGN_F_REPLACE) && (flags & SIGN_F_APPEND))
 		return reply_status(s, ST_BAD_REQUEST, "--replace and "
 		    "--append exclude each other"), -1;
+	/* The output of an inline transfer travels on the connection. */
+	if ((flags & SIGN_F_NOWAIT) && (flags & SIGN_F_INLINE) &&
+	    format_writes_artifact(in->format))
+		return reply_status(s, ST_BAD_REQUEST, "--no-wait cannot "
+		    "write a signed module or pe over this connection (no "
+		    "descriptor passing)"), -1;
 	in->flags = flags;
 	in->pem = (flags & SIGN_F_PEM) != 0;
 	in->key = key;
@@ -421,6 +439,7 @@ session_sign(struct session *s, const struct frame *f, const int *fds,
 	struct sign_input in = { .max_size = s->info->max_artifact,
 		.fd = -1, .outfd = -1 };
 	struct cached_key *c;
+	int r;
 
 #ifdef CSIGN_TEST_HOOKS
 	char hook[33], msg[128];
@@ -438,7 +457,13 @@ session_sign(struct session *s, const struct frame *f, const int *fds,
 		return 0;
 	if ((c = session_key(s, key, in.format, name)) == NULL)
 		return 0;
-	return sign_build(s, &in, digest, c);
+	hold_begin(s->client, in.flags);
+	r = sign_build(s, &in, digest, c);
+	/* A --no-wait client was let go: the session is over. */
+	if (hold_detached())
+		r = -1;
+	hold_end();
+	return r;
 }
 
 static int
@@ -519,6 +544,34 @@ session_admin(struct session *s, const struct frame *f, const int *fds,
 	return io_send_frame(s->client, &s->out, NULL, 0);
 }
 
+/*
+ * pending, approve, deny, wait: the monitor decides and answers.  A wait
+ * blocks until the held request is decided and its result built.
+ */
+static int
+session_approval(struct session *s, const struct frame *f, const int *fds,
+    size_t nfds)
+{
+	static const uint8_t ops[F_TYPE_COUNT] = { [F_PENDING] = APPR_PENDING,
+		[F_APPROVE] = APPR_APPROVE, [F_DENY] = APPR_DENY,
+		[F_WAIT] = APPR_WAIT };
+	struct msg_approval m = { .op = ops[f->type] };
+
+	(void)fds;
+	if (nfds != 0)
+		return reply_status(s, ST_BAD_REQUEST, "unexpected descriptor");
+	if (m.op != APPR_PENDING &&
+	    (frame_get_u64(f, T_ID, &m.id) == -1 || m.id == 0))
+		return reply_status(s, ST_BAD_REQUEST, "bad request id");
+	if (frame_find(f, T_MESSAGE) != NULL &&
+	    frame_get_str(f, T_MESSAGE, m.reason, sizeof(m.reason)) == -1)
+		return reply_status(s, ST_BAD_REQUEST, "reason too long "
+		    "(at most 255 bytes)");
+	if (sandbox_request_approval(&m, &s->out) == -1)
+		return reply_status(s, ST_INTERNAL, "approval request failed");
+	return io_send_frame(s->client, &s->out, NULL, 0);
+}
+
 static const struct {
 	frame_handler fn;
 	int needs_hello;
@@ -530,6 +583,10 @@ static const struct {
 	[F_WHOAMI] = { session_query, 1 },
 	[F_STATUS] = { session_query, 1 },
 	[F_ADMIN] = { session_admin, 1 },
+	[F_PENDING] = { session_approval, 1 },
+	[F_APPROVE] = { session_approval, 1 },
+	[F_DENY] = { session_approval, 1 },
+	[F_WAIT] = { session_approval, 1 },
 };
 
 /* Tell the client why its frame could not be read; then the end. */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/sigcheck.h"
+#include "proto/frame.h"
 #include "sandbox/channel.h"
 #include "sandbox/formats/formats.h"
 
@@ -20,6 +21,8 @@ signop_sign(const struct sign_input *in, struct sign_output *out,
 	struct msg_sign_reply r;
 
 	m.reqid = ++last_reqid;	/* the monitor wants them increasing */
+	if (in->flags & SIGN_F_NOWAIT)
+		m.flags = MSG_SIGN_F_NOWAIT;
 	if (tbslen > sizeof(m.tbs) || out->adigestlen > sizeof(m.adigest))
 		return sign_fail(out, ST_INTERNAL, "digest too large");
 	snprintf(m.key, sizeof(m.key), "%s", in->key);

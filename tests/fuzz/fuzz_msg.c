@@ -28,6 +28,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct msg_keyinfo kinfo;
 	struct msg_query query;
 	struct msg_log log;
+	struct msg_sign_held held;
+	struct msg_approval appr;
+	struct msg_held_result result;
 	const uint8_t *p;
 	size_t len;
 	struct buf b;
@@ -42,6 +45,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	DECODE(msg_dec_sign_reply, sreply);
 	DECODE(msg_dec_query, query);
 	DECODE(msg_dec_log, log);
+	DECODE(msg_dec_sign_held, held);
+	DECODE(msg_dec_approval, appr);
+	DECODE(msg_dec_held_result, result);
 	buf_view(&b, data, size);
 	(void)msg_dec_empty(&b);
 	buf_view(&b, data, size);

@@ -12,6 +12,9 @@ ALICE=$IT_PREFIX-alice		# in $IT_SIGNERS (supplementary)
 BOB=$IT_PREFIX-bob		# in no granted group
 CAROL=$IT_PREFIX-carol		# primary group $IT_RAWONLY
 SANDBOX=$IT_PREFIX-sandbox
+IT_APPROVERS=$IT_PREFIX-approvers	# approve held requests (approval.sh)
+DAVE=$IT_PREFIX-dave		# in $IT_APPROVERS
+ERIN=$IT_PREFIX-erin		# in $IT_APPROVERS
 
 passed=0
 failed=0
@@ -68,7 +71,7 @@ as() {
 }
 
 it_users() {
-	for g in $IT_SIGNERS $IT_RAWONLY; do
+	for g in $IT_SIGNERS $IT_RAWONLY $IT_APPROVERS; do
 		getent group "$g" >/dev/null || groupadd "$g"
 	done
 	getent passwd $SANDBOX >/dev/null ||
@@ -76,7 +79,12 @@ it_users() {
 	getent passwd $ALICE >/dev/null || useradd -M -G $IT_SIGNERS $ALICE
 	getent passwd $BOB >/dev/null || useradd -M $BOB
 	getent passwd $CAROL >/dev/null || useradd -M -g $IT_RAWONLY $CAROL
-	for u in $ALICE $BOB $CAROL; do
+	# alice is an approver too: only the requester rule keeps her out.
+	usermod -a -G $IT_APPROVERS $ALICE
+	for u in $DAVE $ERIN; do
+		getent passwd $u >/dev/null || useradd -M -G $IT_APPROVERS $u
+	done
+	for u in $ALICE $BOB $CAROL $DAVE $ERIN; do
 		mkdir -p "$T/home/$u"
 		chown "$u" "$T/home/$u"
 	done
@@ -84,10 +92,10 @@ it_users() {
 
 it_cleanup() {
 	it_stop_daemon
-	for u in $ALICE $BOB $CAROL $SANDBOX; do
+	for u in $ALICE $BOB $CAROL $DAVE $ERIN $SANDBOX; do
 		userdel "$u" 2>/dev/null
 	done
-	for g in $IT_SIGNERS $IT_RAWONLY; do
+	for g in $IT_SIGNERS $IT_RAWONLY $IT_APPROVERS; do
 		groupdel "$g" 2>/dev/null
 	done
 	[ -n "${KEEP:-}" ] || rm -rf "$T"

@@ -311,7 +311,13 @@ test_usage_lists_every_command(void **state)
 	static const char *const cmds[] = {
 		("csign-client sign -k key -f format [-d digest] [-o out] "
 		 "[--pem]\n                    [--replace | --append] [--keyid] "
-		 "[--timestamp]\n                    file ...\n"),
+		 "[--timestamp]\n"
+		 "                    [--no-wait | --wait-timeout sec] "
+		 "file ...\n"),
+		"csign-client pending\n",
+		"csign-client approve id [--reason text]\n",
+		"csign-client deny id --reason text\n",
+		"csign-client wait [-o out] [--wait-timeout sec] id\n",
 		"csign-client keys\n", "csign-client cert [-o out] key\n",
 		"csign-client whoami\n", "csign-client status\n",
 		"csign-client -h | --help | --version\n",
@@ -1124,6 +1130,58 @@ test_sign_missing_file_fails_before_sending(void **state)
 	close(peer);
 }
 
+static void
+test_args_approval_commands(void **state)
+{
+	struct options o;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse(&o, err, sizeof(err), "approve", "17",
+	    "--reason", "tag checked", NULL), PARSE_RUN);
+	assert_int_equal(o.cmd, CMD_APPROVE);
+	assert_true(o.request == 17);
+	assert_string_equal(o.reason, "tag checked");
+	assert_int_equal(parse(&o, err, sizeof(err), "deny", "--reason", "no",
+	    "18446744073709551615", NULL), PARSE_RUN);
+	assert_int_equal(o.cmd, CMD_DENY);
+	assert_true(o.request == 18446744073709551615ull);
+	assert_int_equal(parse(&o, err, sizeof(err), "wait", "-o", "x.sig",
+	    "--wait-timeout", "600", "5", NULL), PARSE_RUN);
+	assert_int_equal(o.cmd, CMD_WAIT);
+	assert_string_equal(o.out, "x.sig");
+	assert_int_equal(o.wait_timeout, 600);
+	assert_int_equal(parse(&o, err, sizeof(err), "--json", "pending",
+	    NULL), PARSE_RUN);
+	assert_int_equal(o.cmd, CMD_PENDING);
+	assert_int_equal(parse(&o, err, sizeof(err), "sign", "-k", "k", "-f",
+	    "cms", "--no-wait", "a", NULL), PARSE_RUN);
+	assert_true(o.nowait);
+}
+
+static void
+test_args_approval_errors(void **state)
+{
+	(void)state;
+	assert_usage_error("bad request id '0'", "approve", "0");
+	assert_usage_error("bad request id '-1'", "wait", "--", "-1");
+	assert_usage_error("bad request id '1x'", "approve", "1x");
+	assert_usage_error("bad request id '18446744073709551616'", "wait",
+	    "18446744073709551616");
+	assert_usage_error("expected one request id", "approve");
+	assert_usage_error("expected one request id", "wait", "1", "2");
+	assert_usage_error("deny: needs --reason", "deny", "3");
+	assert_usage_error("unexpected argument", "pending", "3");
+	assert_usage_error("option -o is not known", "approve", "-o", "x",
+	    "3");
+	assert_usage_error("invalid wait timeout", "wait",
+	    "--wait-timeout", "0", "3");
+	assert_usage_error("--no-wait takes one file", "sign", "-k", "k",
+	    "-f", "cms", "--no-wait", "a", "b");
+	assert_usage_error("--no-wait takes one file", "sign", "-k", "k",
+	    "-f", "cms", "--no-wait", "--wait-timeout", "5", "a");
+}
+
 int
 main(void)
 {
@@ -1146,6 +1204,8 @@ main(void)
 		cmocka_unit_test(test_args_help_and_version),
 		cmocka_unit_test(test_socket_path_precedence),
 		cmocka_unit_test(test_usage_lists_every_command),
+		cmocka_unit_test(test_args_approval_commands),
+		cmocka_unit_test(test_args_approval_errors),
 		cmocka_unit_test(test_output_path_derivation),
 		cmocka_unit_test(test_artifact_name_is_the_basename),
 		cmocka_unit_test(test_artifact_name_is_cut_on_a_character),

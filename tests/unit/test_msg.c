@@ -21,6 +21,9 @@ static struct msg_sign d_sign;
 static struct msg_sign_reply d_sreply;
 static struct msg_query d_query;
 static struct msg_log d_log;
+static struct msg_sign_held d_held;
+static struct msg_approval d_appr;
+static struct msg_held_result d_result;
 static const uint8_t *d_frame;
 static size_t d_framelen;
 
@@ -79,7 +82,8 @@ enc_sign(struct buf *b)
 {
 	struct msg_sign m = { .reqid = 42, .key = "k1", .format = FMT_CMS,
 		.digest = DIG_SHA256, .tbslen = 32, .adigestlen = 32,
-		.name = "vmlinuz", .size = 123456789 };
+		.name = "vmlinuz", .size = 123456789,
+		.flags = MSG_SIGN_F_NOWAIT };
 
 	memset(m.tbs, 0xaa, sizeof(m.tbs));
 	memset(m.adigest, 0xbb, sizeof(m.adigest));
@@ -148,6 +152,45 @@ enc_tsa_done(struct buf *b)
 		.message = "http://127.0.0.1:3180/tsa: wrong nonce" };
 
 	assert_int_equal(msg_enc_tsa_done(b, &m), 0);
+}
+
+static void
+enc_sign_held(struct buf *b)
+{
+	const struct msg_sign_held m = { .reqid = 7,
+		.id = 0x0102030405060708ull, .group = "releng", .have = 1,
+		.need = 2, .expires_in = 3599, .approver = "carol" };
+
+	assert_int_equal(msg_enc_sign_held(b, &m), 0);
+}
+
+static void
+enc_approval(struct buf *b)
+{
+	const struct msg_approval m = { .op = APPR_DENY, .id = 17,
+		.reason = "not a release build" };
+
+	assert_int_equal(msg_enc_approval(b, &m), 0);
+}
+
+static void
+enc_held_cancel(struct buf *b)
+{
+	assert_int_equal(msg_enc_empty(b, MSG_HELD_CANCEL), 0);
+}
+
+static void
+enc_held_result(struct buf *b)
+{
+	struct msg_held_result m = { .id = 17 };
+	struct buf f;
+
+	buf_init(&f, 0);
+	assert_int_equal(frame_reply_status(&f, ST_DENIED, "denied"), 0);
+	m.frame = f.data;
+	m.len = f.len;
+	assert_int_equal(msg_enc_held_result(b, &m), 0);
+	buf_free(&f);
 }
 
 /* ---- the decoders, each into its static result ---- */
@@ -228,6 +271,24 @@ dec_tsa_done(struct buf *b)
 	return msg_dec_tsa_done(b, &d_tsa_done);
 }
 
+static int
+dec_sign_held(struct buf *b)
+{
+	return msg_dec_sign_held(b, &d_held);
+}
+
+static int
+dec_approval(struct buf *b)
+{
+	return msg_dec_approval(b, &d_appr);
+}
+
+static int
+dec_held_result(struct buf *b)
+{
+	return msg_dec_held_result(b, &d_result);
+}
+
 static const struct kind {
 	uint16_t type;
 	void (*enc)(struct buf *);
@@ -246,6 +307,10 @@ static const struct kind {
 	{ MSG_TSA_OPEN, enc_tsa_open, dec_tsa_open },
 	{ MSG_TSA_REPLY, enc_tsa_reply, dec_tsa_reply },
 	{ MSG_TSA_DONE, enc_tsa_done, dec_tsa_done },
+	{ MSG_SIGN_HELD, enc_sign_held, dec_sign_held },
+	{ MSG_APPROVAL, enc_approval, dec_approval },
+	{ MSG_HELD_CANCEL, enc_held_cancel, dec_empty },
+	{ MSG_HELD_RESULT, enc_held_result, dec_held_result },
 };
 #define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
 
@@ -500,6 +565,139 @@ test_sign_round_trips(void **state)
 	assert_memory_equal(d_sign.adigest, bb, 32);
 	assert_string_equal(d_sign.name, "vmlinuz");
 	assert_true(d_sign.size == 123456789);
+	assert_int_equal(d_sign.flags, MSG_SIGN_F_NOWAIT);
+	buf_free(&b);
+}
+
+static void
+test_sign_unknown_flag_is_refused(void **state)
+{
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 0);
+	enc_sign(&b);
+	b.data[b.len - 1] = 0x02;
+	assert_int_equal(decode_buf(kind_of(MSG_SIGN), &b), -1);
+	buf_free(&b);
+}
+
+static void
+test_sign_held_round_trips(void **state)
+{
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 0);
+	enc_sign_held(&b);
+	assert_int_equal(decode_buf(kind_of(MSG_SIGN_HELD), &b), 0);
+	assert_int_equal(d_held.reqid, 7);
+	assert_true(d_held.id == 0x0102030405060708ull);
+	assert_string_equal(d_held.group, "releng");
+	assert_int_equal(d_held.have, 1);
+	assert_int_equal(d_held.need, 2);
+	assert_int_equal(d_held.expires_in, 3599);
+	assert_string_equal(d_held.approver, "carol");
+	buf_free(&b);
+}
+
+/* Encode a held notice with these counts and id; 0 if it decodes. */
+static int
+held_with(uint64_t id, uint8_t have, uint8_t need)
+{
+	const struct msg_sign_held m = { .reqid = 1, .id = id,
+		.group = "g", .have = have, .need = need };
+	struct buf b;
+	int r;
+
+	buf_init(&b, 0);
+	assert_int_equal(msg_enc_sign_held(&b, &m), 0);
+	r = decode_buf(kind_of(MSG_SIGN_HELD), &b);
+	buf_free(&b);
+	return r;
+}
+
+static void
+test_sign_held_counts_out_of_range_are_refused(void **state)
+{
+	(void)state;
+	assert_int_equal(held_with(1, 0, 1), 0);
+	assert_int_equal(held_with(1, 16, 16), 0);
+	assert_int_equal(held_with(0, 0, 1), -1);
+	assert_int_equal(held_with(1, 0, 0), -1);
+	assert_int_equal(held_with(1, 0, 17), -1);
+	assert_int_equal(held_with(1, 3, 2), -1);
+}
+
+static void
+test_approval_round_trips(void **state)
+{
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 0);
+	enc_approval(&b);
+	assert_int_equal(decode_buf(kind_of(MSG_APPROVAL), &b), 0);
+	assert_int_equal(d_appr.op, APPR_DENY);
+	assert_true(d_appr.id == 17);
+	assert_string_equal(d_appr.reason, "not a release build");
+	buf_free(&b);
+}
+
+/* Encode an approval request; 0 if it decodes. */
+static int
+approval_with(uint8_t op, uint64_t id)
+{
+	const struct msg_approval m = { .op = op, .id = id };
+	struct buf b;
+	int r;
+
+	buf_init(&b, 0);
+	assert_int_equal(msg_enc_approval(&b, &m), 0);
+	r = decode_buf(kind_of(MSG_APPROVAL), &b);
+	buf_free(&b);
+	return r;
+}
+
+static void
+test_approval_op_and_id_must_agree(void **state)
+{
+	(void)state;
+	assert_int_equal(approval_with(APPR_PENDING, 0), 0);
+	assert_int_equal(approval_with(APPR_WAIT, 9), 0);
+	assert_int_equal(approval_with(APPR_PENDING, 9), -1);
+	assert_int_equal(approval_with(APPR_APPROVE, 0), -1);
+	assert_int_equal(approval_with(0, 9), -1);
+	assert_int_equal(approval_with(APPR_WAIT + 1, 9), -1);
+}
+
+static void
+test_held_result_round_trips_a_frame(void **state)
+{
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 0);
+	enc_held_result(&b);
+	assert_int_equal(decode_buf(kind_of(MSG_HELD_RESULT), &b), 0);
+	assert_true(d_result.id == 17);
+	assert_true(d_result.len > 6);
+	assert_int_equal(d_result.frame[5], F_REPLY);
+	buf_free(&b);
+}
+
+static void
+test_held_result_without_id_is_refused(void **state)
+{
+	static const uint8_t frame[] = { 0, 0, 0, 2, 0, F_REPLY };
+	struct msg_held_result m = { .id = 0, .frame = frame,
+		.len = sizeof(frame) };
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 0);
+	assert_int_equal(msg_enc_held_result(&b, &m), 0);
+	assert_int_equal(decode_buf(kind_of(MSG_HELD_RESULT), &b), -1);
 	buf_free(&b);
 }
 
@@ -653,6 +851,7 @@ sign_with_lens(struct buf *b, const struct sign_lens *l)
 	put_fill(b, l->adigest, 0x22);
 	put_fill(b, l->name, 'n');
 	assert_int_equal(buf_put_u64(b, 1), 0);
+	assert_int_equal(buf_put_u8(b, 0), 0);	/* flags */
 }
 
 static void
@@ -898,6 +1097,14 @@ main(void)
 		    test_keyinfo_reply_without_certificate_round_trips),
 		cmocka_unit_test(test_sign_round_trips),
 		cmocka_unit_test(test_sign_reply_round_trips),
+		cmocka_unit_test(test_sign_unknown_flag_is_refused),
+		cmocka_unit_test(test_sign_held_round_trips),
+		cmocka_unit_test(
+		    test_sign_held_counts_out_of_range_are_refused),
+		cmocka_unit_test(test_approval_round_trips),
+		cmocka_unit_test(test_approval_op_and_id_must_agree),
+		cmocka_unit_test(test_held_result_round_trips_a_frame),
+		cmocka_unit_test(test_held_result_without_id_is_refused),
 		cmocka_unit_test(test_query_round_trips_for_every_what),
 		cmocka_unit_test(test_query_reply_round_trips_a_frame),
 		cmocka_unit_test(test_log_round_trips_for_every_level),

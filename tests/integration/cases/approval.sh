@@ -1,0 +1,257 @@
+# Two-person approval: "Approval group NAME [count N] [expires D]" holds a
+# sign request until N members of the group other than the requester
+# approve it.  alice requests (she is an approver too, which must not
+# help her), bob is outside the group, dave and erin approve.  Every step
+# is checked in the audit log, and the signed outputs with openssl.
+
+# Keys with approval rules, added to the test config (and granted); new
+# keys need a restart (a reload only changes the rules of known keys).
+# Also the artifact every case signs.
+appr_setup() {
+	a=$T/home/$ALICE
+	if [ ! -f "$a/ap.bin" ]; then
+		head -c 20000 /dev/urandom > "$a/ap.bin"
+		chmod 644 "$a/ap.bin"
+	fi
+	grep -q '^Key appr$' "$T/csignd.conf" && return
+	it_config "Key appr
+    Token hsm0
+    Label p256
+    Certificate $T/p256.crt
+    Formats raw cms
+    Approval group $IT_APPROVERS
+Key appr2
+    Token hsm0
+    Label rsa2048
+    Certificate $T/rsa2048.crt
+    Formats cms
+    Approval group $IT_APPROVERS count 2 expires 10m
+Key apprx
+    Token hsm0
+    Label p256
+    Certificate $T/p256.crt
+    Formats cms
+    Approval group $IT_APPROVERS expires 3s
+Key apprmod
+    Token hsm0
+    Label rsa2048
+    Certificate $T/rsa2048.crt
+    Formats module
+    Approval group $IT_APPROVERS
+Allow group $IT_SIGNERS keys appr appr2 apprx apprmod"
+	it_stop_daemon
+	it_start_daemon
+}
+
+# Run a client as a user in the background: out and rc land in $T/NAME.*
+appr_bg() {
+	name=$1
+	shift
+	rm -f "$T/$name.out" "$T/$name.rc"
+	(as "$@" > "$T/$name.out" 2> "$T/$name.err"; echo $? > "$T/$name.rc") &
+}
+# The id of the request announced in $T/NAME.err (waits up to 10 s).
+appr_id() {
+	for _ in $(seq 100); do
+		id=$(sed -n 's/.*request \([0-9]*\) is waiting for approval.*/\1/p' \
+			"$T/$1.err" 2>/dev/null | head -1)
+		[ -n "$id" ] && { echo "$id"; return 0; }
+		sleep 0.1
+	done
+	return 1
+}
+# The exit status of background client NAME (waits up to $2 s, def. 10).
+appr_rc() {
+	for _ in $(seq $((${2:-10} * 10))); do
+		[ -f "$T/$1.rc" ] && { cat "$T/$1.rc"; return 0; }
+		sleep 0.1
+	done
+	echo none
+}
+# An audit record of event $1 for request $2 that also matches $3.
+appr_audit() {
+	for _ in $(seq 50); do
+		grep "\"event\":\"$1\"" "$T/audit.jsonl" |
+			grep "\"request\":$2[,}]" | grep -Eq -- "$3" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+cms_verify() {
+	openssl cms -verify -binary -inform DER -in "$1" -content "$2" \
+		-CAfile "$T/ca.crt" -purpose any -out /dev/null
+}
+
+t_approval_grant() {
+	begin "approval: held, self and outsider refused, a member approves"
+	appr_setup
+	appr_bg ap $ALICE sign -k appr -f cms -o ap.p7s ap.bin
+	if ! id=$(appr_id ap); then
+		fail "no held notice"; cat "$T/ap.err" >&2; return
+	fi
+	expect_grep "request $id is waiting for approval by group $IT_APPROVERS \\(0 of 1\\), expires in (1h 0m|59m)" \
+		"$T/ap.err" "status line on stderr"
+	check "held, audited as pending" appr_audit approval-pending "$id" \
+		"\"user\":\"$ALICE\".*\"key\":\"appr\".*\"artifact\":\"ap.bin\".*\"digest\":\"[0-9a-f]{64}\""
+	as $DAVE pending > "$T/pend.out" 2>&1
+	expect_grep "^$id +$ALICE +appr +cms +ap.bin +20000 .* 0/1 +$IT_APPROVERS .*sha256:[0-9a-f]{64}$" \
+		"$T/pend.out" "pending lists it to an approver"
+	as $DAVE --json pending > "$T/pend.json"
+	check "pending --json is JSON" python3 -m json.tool "$T/pend.json"
+	expect_grep "\"id\":$id,\"requester\":\"$ALICE\"" "$T/pend.json" \
+		"JSON names id and requester"
+	as $BOB pending > "$T/bobpend.out" 2>&1
+	grep -q "^$id " "$T/bobpend.out" && fail "bob sees the request" || ok
+	expect_rc 3 "the requester cannot approve" as $ALICE approve "$id"
+	expect_grep "cannot approve their own request" "$T/rc.out" "says why"
+	expect_rc 3 "bob (outside the group) cannot approve" as $BOB approve "$id"
+	expect_grep "not a member of the approval group" "$T/rc.out" "says why"
+	[ ! -s "$a/ap.p7s" ] && ok || fail "output before approval"
+	[ "$(appr_rc ap 0)" = none ] && ok || fail "client ended before approval"
+	check "dave approves" as $DAVE approve "$id"
+	rc=$(appr_rc ap)
+	[ "$rc" = 0 ] && ok || { fail "requester's client: exit $rc"; cat "$T/ap.err" >&2; }
+	check "the signature verifies" cms_verify "$a/ap.p7s" "$a/ap.bin"
+	check "grant audited" appr_audit approval-grant "$id" "\"user\":\"$DAVE\""
+	check "sign record names request and approver" appr_audit sign "$id" \
+		"\"user\":\"$ALICE\".*\"result\":\"ok\".*\"approvers\":\"$DAVE\""
+	check "refusals audited" appr_audit deny "$id" "\"user\":\"$BOB\""
+	expect_rc 1 "a decided request cannot be approved again" \
+		as $ERIN approve "$id"
+}
+
+t_approval_two() {
+	begin "approval: count 2 needs two distinct approvers"
+	appr_setup
+	a=$T/home/$ALICE
+	appr_bg ap2 $ALICE sign -k appr2 -f cms -o ap2.p7s ap.bin
+	id=$(appr_id ap2) || { fail "no held notice"; return; }
+	expect_grep "\\(0 of 2\\), expires in (10m 0s|9m)" "$T/ap2.err" "count and expiry"
+	check "dave approves" as $DAVE approve "$id"
+	expect_rc 3 "dave cannot approve twice" as $DAVE approve "$id"
+	expect_grep "already approved by you" "$T/rc.out" "says why"
+	for _ in $(seq 30); do
+		grep -q "approved by $DAVE (1 of 2)" "$T/ap2.err" && break
+		sleep 0.1
+	done
+	expect_grep "request $id approved by $DAVE \\(1 of 2\\)" "$T/ap2.err" \
+		"the requester sees the progress"
+	[ "$(appr_rc ap2 0)" = none ] && ok || fail "signed after one approval"
+	check "erin approves" as $ERIN approve "$id" --reason "checked the tag"
+	rc=$(appr_rc ap2)
+	[ "$rc" = 0 ] && ok || { fail "client exit $rc"; cat "$T/ap2.err" >&2; }
+	check "the signature verifies" cms_verify "$a/ap2.p7s" "$a/ap.bin"
+	check "sign record names both approvers" appr_audit sign "$id" \
+		"\"approvers\":\"$DAVE,$ERIN\""
+}
+
+t_approval_deny() {
+	begin "approval: a denied request fails with who and why (exit 3)"
+	appr_setup
+	a=$T/home/$ALICE
+	appr_bg apd $ALICE sign -k appr -f cms -o apd.p7s ap.bin
+	id=$(appr_id apd) || { fail "no held notice"; return; }
+	expect_rc 2 "deny needs a reason" as $ERIN deny "$id"
+	expect_rc 3 "bob cannot deny" as $BOB deny "$id" --reason "mine now"
+	check "erin denies" as $ERIN deny "$id" --reason "not a release build"
+	rc=$(appr_rc apd)
+	[ "$rc" = 3 ] && ok || fail "requester's client: exit $rc"
+	expect_grep "denied by $ERIN: not a release build" "$T/apd.err" \
+		"the requester hears who and why"
+	[ ! -e "$a/apd.p7s" ] && ok || fail "output written on denial"
+	check "deny audited" appr_audit approval-deny "$id" \
+		"\"user\":\"$ERIN\".*\"reason\":\"not a release build\""
+}
+
+t_approval_expire() {
+	begin "approval: an expired request fails and is audited"
+	appr_setup
+	appr_bg apx $ALICE sign -k apprx -f cms -o apx.p7s ap.bin
+	id=$(appr_id apx) || { fail "no held notice"; return; }
+	rc=$(appr_rc apx 10)
+	[ "$rc" = 4 ] && ok || fail "requester's client: exit $rc"
+	expect_grep "approval expired after 3s" "$T/apx.err" "says it expired"
+	check "expiry audited" appr_audit approval-expire "$id" \
+		"\"user\":\"$ALICE\".*\"reason\":\"no decision within 3s"
+	expect_rc 1 "an expired request cannot be approved" as $DAVE approve "$id"
+}
+
+t_approval_nowait() {
+	begin "approval: --no-wait prints the id; wait collects the signature"
+	appr_setup
+	a=$T/home/$ALICE
+	as $ALICE sign -k appr -f cms --no-wait -o nw.p7s ap.bin \
+		> "$T/nw.out" 2> "$T/nw.err"
+	[ $? -eq 0 ] && ok || { fail "--no-wait exit"; cat "$T/nw.err" >&2; }
+	id=$(cat "$T/nw.out")
+	expr "$id" : '[0-9][0-9]*$' > /dev/null && ok || fail "id on stdout: '$id'"
+	expect_rc 3 "bob cannot wait for it" as $BOB wait "$id"
+	expect_grep "not your request" "$T/rc.out" "says why"
+	appr_bg nww $ALICE wait "$id" -o nw.p7s
+	sleep 0.5
+	[ "$(appr_rc nww 0)" = none ] && ok || fail "wait ended before approval"
+	check "dave approves" as $DAVE approve "$id"
+	rc=$(appr_rc nww)
+	[ "$rc" = 0 ] && ok || { fail "wait: exit $rc"; cat "$T/nww.err" >&2; }
+	check "the collected signature verifies" cms_verify "$a/nw.p7s" \
+		"$a/ap.bin"
+	expect_rc 1 "a collected result is gone" as $ALICE wait "$id"
+	check "sign record" appr_audit sign "$id" "\"approvers\":\"$DAVE\""
+
+	begin "approval: --no-wait, approved first, collected later to stdout"
+	id=$(as $ALICE sign -k appr -f raw --no-wait -o nw2.sig ap.bin)
+	check "erin approves" as $ERIN approve "$id"
+	sleep 0.5
+	as $ALICE wait "$id" > "$a/nw2.sig" 2> "$T/nw2.err"
+	[ $? -eq 0 ] && ok || { fail "wait to stdout"; cat "$T/nw2.err" >&2; }
+	check "raw signature verifies" openssl dgst -sha256 -verify \
+		"$T/p256.pub" -signature "$a/nw2.sig" "$a/ap.bin"
+
+	begin "approval: --no-wait on a module writes the output given then"
+	if ! mod_build; then
+		fail "cannot build the test module (see $T/mod/build.log)"
+		return
+	fi
+	mod_copy apm.ko
+	expect_rc 2 "in place is refused" as $ALICE sign -k apprmod -f module \
+		--no-wait apm.ko
+	id=$(as $ALICE sign -k apprmod -f module --no-wait -o apm.signed.ko \
+		apm.ko)
+	[ -f "$a/apm.signed.ko" ] && [ ! -s "$a/apm.signed.ko" ] && ok ||
+		fail "output not created empty"
+	check "dave approves" as $DAVE approve "$id"
+	check "wait reports" as $ALICE wait "$id"
+	mod_reference "$T/rsa2048.key" "$T/rsa2048.crt" sha256 "$T/ref.apm.ko"
+	check "the module is sign-file's" cmp "$a/apm.signed.ko" "$T/ref.apm.ko"
+}
+
+t_approval_cancel() {
+	begin "approval: a client that gives up cancels; a restart cancels"
+	appr_setup
+	appr_bg apc $ALICE sign -k appr -f cms --wait-timeout 2 -o apc.p7s ap.bin
+	id=$(appr_id apc) || { fail "no held notice"; return; }
+	rc=$(appr_rc apc)
+	[ "$rc" = 4 ] && ok || fail "timed out client: exit $rc"
+	expect_grep "no decision in time" "$T/apc.err" "says why"
+	check "cancel audited" appr_audit approval-cancel "$id" \
+		"client hung up"
+	expect_rc 1 "a cancelled request cannot be approved" as $DAVE approve "$id"
+
+	appr_bg aps $ALICE sign -k appr -f cms -o aps.p7s ap.bin
+	id=$(appr_id aps) || { fail "no held notice"; return; }
+	it_stop_daemon
+	rc=$(appr_rc aps)
+	[ "$rc" = 4 ] && ok || fail "requester's client at stop: exit $rc"
+	expect_grep "daemon is stopping" "$T/aps.err" "says why"
+	[ "$DRC" -eq 0 ] && ok || fail "csignd exit status $DRC"
+	check "cancel at stop audited" appr_audit approval-cancel "$id" \
+		"daemon stopping"
+	it_start_daemon
+	expect_rc 1 "gone after the restart" as $DAVE approve "$id"
+	check "chain verifies" "$T/bin/csign-audit" verify "$T/audit.jsonl"
+	it_config
+	it_stop_daemon
+	it_start_daemon
+}
+CASES="$CASES t_approval_grant t_approval_two t_approval_deny
+t_approval_expire t_approval_nowait t_approval_cancel"

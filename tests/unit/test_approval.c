@@ -1,0 +1,251 @@
+/* test_approval.c: the table of held requests (monitor/approval.c). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "monitor/approval.h"
+
+#define APPROVERS 500	/* the approval group's gid */
+#define NOW 1000000
+
+/* A peer with uid, name "u<uid>", primary gid and one supplementary. */
+static struct identity
+person(uid_t uid, gid_t gid, gid_t extra)
+{
+	struct identity id = { .uid = uid, .gid = gid, .ngroups = 1 };
+
+	id.groups[0] = extra;
+	snprintf(id.user, sizeof(id.user), "u%u", (unsigned)uid);
+	return id;
+}
+
+/* Hold a request of requester uid under "count need, expires life". */
+static struct held *
+hold(struct approvals *a, uid_t uid, unsigned need, unsigned life)
+{
+	struct held t, *h = NULL;
+
+	memset(&t, 0, sizeof(t));
+	t.requester = person(uid, 100, APPROVERS);
+	snprintf(t.key, sizeof(t.key), "k");
+	t.gid = APPROVERS;
+	t.need = need;
+	t.lifetime = life;
+	assert_int_equal(approvals_add(a, &t, NOW, &h), APPROVAL_ADDED);
+	return h;
+}
+
+static void
+test_ids_increase_and_find_works(void **state)
+{
+	struct approvals a;
+	struct held *h1, *h2;
+
+	(void)state;
+	approvals_init(&a);
+	h1 = hold(&a, 10, 1, 60);
+	h2 = hold(&a, 11, 1, 60);
+	assert_true(h2->id > h1->id);
+	assert_ptr_equal(approvals_find(&a, h1->id), h1);
+	assert_ptr_equal(approvals_find(&a, h2->id), h2);
+	assert_null(approvals_find(&a, h2->id + 1));
+	assert_int_equal(h1->state, HELD_WAITING);
+	assert_int_equal(h1->expires, NOW + 60);
+	approvals_remove(&a, h1);
+	assert_null(approvals_find(&a, 1));
+	assert_int_equal(a.n, 1);
+	approvals_clear(&a);
+}
+
+static void
+test_requester_cannot_approve_even_in_the_group(void **state)
+{
+	struct approvals a;
+	struct held *h;
+	struct identity self;
+
+	(void)state;
+	approvals_init(&a);
+	h = hold(&a, 10, 1, 60);
+	self = person(10, 100, APPROVERS);
+	assert_int_equal(approval_approve(h, &self), VOTE_SELF);
+	assert_int_equal(h->have, 0);
+	assert_int_equal(h->state, HELD_WAITING);
+	approvals_clear(&a);
+}
+
+static void
+test_outsider_cannot_approve(void **state)
+{
+	struct approvals a;
+	struct held *h;
+	struct identity bob = person(20, 100, 101);
+
+	(void)state;
+	approvals_init(&a);
+	h = hold(&a, 10, 1, 60);
+	assert_int_equal(approval_approve(h, &bob), VOTE_NOT_MEMBER);
+	assert_false(approval_may_decide(h, &bob));
+	assert_int_equal(h->have, 0);
+	approvals_clear(&a);
+}
+
+static void
+test_primary_or_supplementary_group_counts(void **state)
+{
+	struct identity prim = person(30, APPROVERS, 101);
+	struct identity supp = person(31, 100, APPROVERS);
+	struct identity none = person(32, 100, 101);
+
+	(void)state;
+	assert_true(approval_member(&prim, APPROVERS));
+	assert_true(approval_member(&supp, APPROVERS));
+	assert_false(approval_member(&none, APPROVERS));
+}
+
+static void
+test_one_approver_counts_once(void **state)
+{
+	struct approvals a;
+	struct held *h;
+	struct identity carol = person(30, 100, APPROVERS);
+
+	(void)state;
+	approvals_init(&a);
+	h = hold(&a, 10, 2, 60);
+	assert_int_equal(approval_approve(h, &carol), VOTE_RECORDED);
+	assert_int_equal(approval_approve(h, &carol), VOTE_AGAIN);
+	assert_int_equal(h->have, 1);
+	assert_int_equal(h->state, HELD_WAITING);
+	approvals_clear(&a);
+}
+
+static void
+test_count_reached_moves_to_signing(void **state)
+{
+	struct approvals a;
+	struct held *h;
+	struct identity carol = person(30, 100, APPROVERS);
+	struct identity dave = person(31, APPROVERS, 101);
+	struct identity erin = person(32, 100, APPROVERS);
+	char names[128];
+
+	(void)state;
+	approvals_init(&a);
+	h = hold(&a, 10, 2, 60);
+	assert_int_equal(approval_approve(h, &carol), VOTE_RECORDED);
+	assert_int_equal(approval_approve(h, &dave), VOTE_COMPLETE);
+	assert_int_equal(h->state, HELD_SIGNING);
+	assert_int_equal(approval_approve(h, &erin), VOTE_NOT_WAITING);
+	approval_approvers(h, names, sizeof(names));
+	assert_string_equal(names, "u30,u31");
+	approvals_clear(&a);
+}
+
+static void
+test_expiry_finds_waiting_but_never_signing(void **state)
+{
+	struct approvals a;
+	struct held *h1, *h2;
+	struct identity carol = person(30, 100, APPROVERS);
+
+	(void)state;
+	approvals_init(&a);
+	h1 = hold(&a, 10, 1, 60);
+	h2 = hold(&a, 11, 1, 120);
+	assert_null(approvals_next_expired(&a, NOW + 59));
+	assert_ptr_equal(approvals_next_expired(&a, NOW + 60), h1);
+	assert_int_equal(approval_approve(h1, &carol), VOTE_COMPLETE);
+	assert_null(approvals_next_expired(&a, NOW + 60));
+	assert_ptr_equal(approvals_next_expired(&a, NOW + 500), h2);
+	approvals_clear(&a);
+}
+
+static void
+test_kept_frame_is_done_and_expires_again(void **state)
+{
+	static const uint8_t frame[] = { 0, 0, 0, 2, 0, 7 };
+	struct approvals a;
+	struct held *h;
+
+	(void)state;
+	approvals_init(&a);
+	h = hold(&a, 10, 1, 60);
+	h->state = HELD_BUILDING;
+	assert_int_equal(approval_keep_frame(h, frame, sizeof(frame),
+	    NOW + 30), 0);
+	assert_int_equal(h->state, HELD_DONE);
+	assert_int_equal(h->framelen, sizeof(frame));
+	assert_memory_equal(h->frame, frame, sizeof(frame));
+	assert_null(approvals_next_expired(&a, NOW + 60));
+	assert_ptr_equal(approvals_next_expired(&a, NOW + 90), h);
+	assert_int_equal(approval_keep_frame(h, frame, 0, NOW), -1);
+	approvals_clear(&a);
+}
+
+static void
+test_table_is_bounded_per_user_and_in_total(void **state)
+{
+	struct approvals a;
+	struct held t, *h;
+	unsigned added = 0;
+
+	(void)state;
+	approvals_init(&a);
+	for (int i = 0; i < APPROVAL_MAX_PER_UID; i++)
+		hold(&a, 10, 1, 60);
+	memset(&t, 0, sizeof(t));
+	t.requester = person(10, 100, 101);
+	t.need = 1;
+	assert_int_equal(approvals_add(&a, &t, NOW, &h), APPROVAL_USER_FULL);
+	for (uid_t u = 11; a.n < APPROVAL_MAX_HELD; u++, added++)
+		hold(&a, u, 1, 60);
+	t.requester = person(9999, 100, 101);
+	assert_int_equal(approvals_add(&a, &t, NOW, &h), APPROVAL_FULL);
+	assert_int_equal(a.n, APPROVAL_MAX_HELD);
+	approvals_clear(&a);
+	assert_int_equal(a.n, 0);
+	assert_true(added > 0);
+}
+
+static void
+test_removal_keeps_the_order(void **state)
+{
+	struct approvals a;
+	struct held *h1, *h2, *h3;
+
+	(void)state;
+	approvals_init(&a);
+	h1 = hold(&a, 10, 1, 60);
+	h2 = hold(&a, 11, 1, 60);
+	h3 = hold(&a, 12, 1, 60);
+	approvals_remove(&a, h2);
+	assert_int_equal(a.n, 2);
+	assert_ptr_equal(a.v[0], h1);
+	assert_ptr_equal(a.v[1], h3);
+	approvals_clear(&a);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ids_increase_and_find_works),
+		cmocka_unit_test(test_requester_cannot_approve_even_in_the_group),
+		cmocka_unit_test(test_outsider_cannot_approve),
+		cmocka_unit_test(test_primary_or_supplementary_group_counts),
+		cmocka_unit_test(test_one_approver_counts_once),
+		cmocka_unit_test(test_count_reached_moves_to_signing),
+		cmocka_unit_test(test_expiry_finds_waiting_but_never_signing),
+		cmocka_unit_test(test_kept_frame_is_done_and_expires_again),
+		cmocka_unit_test(test_table_is_bounded_per_user_and_in_total),
+		cmocka_unit_test(test_removal_keeps_the_order),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

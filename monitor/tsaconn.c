@@ -192,7 +192,7 @@ tsa_connect(struct event_base *base, const struct tsa_url *u,
     unsigned timeout_ms, tsa_conn_cb cb, void *arg)
 {
 	struct timeval tv = { .tv_sec = timeout_ms / 1000,
-		.tv_usec = (timeout_ms % 1000) * 1000 };
+		.tv_usec = (suseconds_t)(timeout_ms % 1000) * 1000 };
 	struct evutil_addrinfo hints = { .ai_family = AF_UNSPEC,
 		.ai_socktype = SOCK_STREAM, .ai_protocol = IPPROTO_TCP };
 	struct evdns_base *dns = tsa_dns(base);

@@ -261,11 +261,15 @@ send_all(int fd, const void *p, size_t len, const struct timespec *deadline)
 		if (n > 0) {
 			q += n;
 			len -= (size_t)n;
-		} else if (n == -1 && errno != EAGAIN && errno != EINTR)
-			return -1;
-		else if (n == -1 && errno == EAGAIN &&
-		    wait_fd(fd, POLLOUT, deadline) == -1)
-			return -1;
+			continue;
+		}
+		if (n == -1 && errno == EINTR)
+			continue;
+		/* A full socket buffer: wait for room, within the deadline. */
+		if (n == -1 && errno == EAGAIN &&
+		    wait_fd(fd, POLLOUT, deadline) == 0)
+			continue;
+		return -1;
 	}
 	return 0;
 }

@@ -263,17 +263,16 @@ tsa_try(unsigned index, const uint8_t *req, size_t reqlen,
 	buf_init(&body, HTTP_RESP_MAX);
 	if (http_post(fd, rep.hostport, rep.path,
 	    "application/timestamp-query", req, reqlen, rep.timeout_ms,
-	    &status, &body, why, sizeof(why)) == -1)
+	    &status, &body, why, sizeof(why)) == 0) {
+		if (status != 200)
+			snprintf(why, sizeof(why), "HTTP status %d", status);
+		else if (tsa_check_response(buf_ptr(&body), buf_left(&body),
+		    in->digest, imprint, implen, nonce, tok, toklen, gentime,
+		    why, sizeof(why)) == 0)
+			r = 0;
+	}
+	if (r == -1)
 		tsa_err(err, errlen, rep.url, why);
-	else if (status != 200) {
-		snprintf(why, sizeof(why), "HTTP status %d", status);
-		tsa_err(err, errlen, rep.url, why);
-	} else if (tsa_check_response(buf_ptr(&body), buf_left(&body),
-	    in->digest, imprint, implen, nonce, tok, toklen, gentime, why,
-	    sizeof(why)) == -1)
-		tsa_err(err, errlen, rep.url, why);
-	else
-		r = 0;
 	close(fd);
 	buf_free(&body);
 	return r;

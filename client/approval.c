@@ -86,7 +86,7 @@ cl_held_timeout(const struct held_wait *hw, struct failure *fl)
 	 * Only this client's own timeout (conn.c's transport failure); the
 	 * daemon's "approval expired" has the same status name.
 	 */
-	if (hw->id == 0 || strncmp(fl->msg, "no reply from csignd", 20) != 0)
+	if (hw->id == 0 || !fl->own_timeout)
 		return;
 	cl_fail_set(fl, EXIT_UNAVAILABLE, "timeout", "request %llu: no "
 	    "decision in time; the request is cancelled (use --no-wait to "

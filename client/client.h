@@ -69,6 +69,7 @@ struct failure {
 	const char *status;	/* status name for --json */
 	const char *file;	/* the artifact concerned, or NULL */
 	char msg[1280];
+	int own_timeout;	/* this client's reply timeout ran out */
 };
 
 /* Fill fl with an exit code, a status name and a message. */

@@ -94,6 +94,7 @@ fail_transport(const struct conn *c, struct failure *fl)
 	case ETIMEDOUT:
 		cl_fail_set(fl, EXIT_UNAVAILABLE, "timeout",
 		    "no reply from csignd within %d s", c->timeout);
+		fl->own_timeout = 1;
 		break;
 	case EMSGSIZE:
 		cl_fail_protocol(fl, "frame too large");

@@ -21,6 +21,7 @@ cl_fail_set(struct failure *fl, int code, const char *status, const char *fmt,
 
 	fl->code = code;
 	fl->status = status;
+	fl->own_timeout = 0;
 	va_start(ap, fmt);
 	vsnprintf(fl->msg, sizeof(fl->msg), fmt, ap);
 	va_end(ap);

@@ -170,7 +170,27 @@ print_field(const struct line_reader *r, const char *name)
 	}
 }
 
-/* time user key format artifact digest_alg:digest result */
+/*
+ * After the columns, the fields only some records have, as name=value:
+ * the approval request and its approvers, the TSA and its time.
+ */
+static void
+print_extras(const struct line_reader *r)
+{
+	static const char *const extras[] = {
+		"request", "approvers", "tsa", "timestamp"
+	};
+	char v[AUDIT_LINE_MAX];
+
+	for (size_t i = 0; i < sizeof(extras) / sizeof(extras[0]); i++) {
+		if (auditrec_get(r->buf, r->len, extras[i], v, sizeof(v)) == -1)
+			continue;
+		printf(" %s=", extras[i]);
+		print_field(r, extras[i]);
+	}
+}
+
+/* time user key format artifact digest_alg:digest result [extras] */
 static void
 print_record(const struct line_reader *r)
 {
@@ -187,6 +207,7 @@ print_record(const struct line_reader *r)
 	print_field(r, "digest");
 	putchar(' ');
 	print_field(r, "result");
+	print_extras(r);
 	putchar('\n');
 }
 

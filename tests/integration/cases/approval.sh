@@ -143,6 +143,10 @@ t_approval_two() {
 	check "the signature verifies" cms_verify "$a/ap2.p7s" "$a/ap.bin"
 	check "sign record names both approvers" appr_audit sign "$id" \
 		"\"approvers\":\"$DAVE,$ERIN\""
+	"$T/bin/csign-audit" search --user $ALICE "$T/audit.jsonl" \
+		> "$T/ap2.search"
+	expect_grep " ok request=$id approvers=$DAVE,$ERIN$" "$T/ap2.search" \
+		"csign-audit search shows the request and its approvers"
 }
 
 t_approval_deny() {

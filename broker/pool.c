@@ -327,6 +327,8 @@ child_reaped(struct child *c, int st)
 	status_text(st, text, sizeof(text));
 	if (c->state == CH_STARTING)
 		pool_start_failed(c->d);
+	if (c->state == CH_SESSION)
+		monitor_child_drain(c);
 	if (c->state != CH_GONE) {
 		if (!clean || c->state == CH_SIGNING || c->state == CH_STARTING)
 			log_warnx("session child %d (session %u, uid %u) %s",

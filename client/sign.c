@@ -135,6 +135,19 @@ open_artifact(const char *file, struct failure *fl)
 	return fd;
 }
 
+/* Open the JSON object of one file's outcome: file, output, key, format. */
+static void
+sign_json_open(struct json *j, const struct options *o, const char *file,
+    const char *out)
+{
+	cl_json_init(j, stdout);
+	cl_json_open(j, '{');
+	cl_json_kv_str(j, "file", file);
+	cl_json_kv_str(j, "output", out[0] != '\0' ? out : "-");
+	cl_json_kv_str(j, "key", o->key);
+	cl_json_kv_str(j, "format", o->format);
+}
+
 /* The JSON record of one signed file. */
 static void
 sign_json(const struct options *o, const char *file, const char *out,
@@ -142,12 +155,7 @@ sign_json(const struct options *o, const char *file, const char *out,
 {
 	struct json j;
 
-	cl_json_init(&j, stdout);
-	cl_json_open(&j, '{');
-	cl_json_kv_str(&j, "file", file);
-	cl_json_kv_str(&j, "output", out[0] != '\0' ? out : "-");
-	cl_json_kv_str(&j, "key", o->key);
-	cl_json_kv_str(&j, "format", o->format);
+	sign_json_open(&j, o, file, out);
 	if (dig != NULL)
 		cl_json_kv_strn(&j, "digest", dig->val, dig->len);
 	if (hex[0] != '\0')
@@ -376,12 +384,7 @@ sign_held_id(const struct options *o, const char *file, const char *out,
 		printf("%llu\n", (unsigned long long)id);
 		return 0;
 	}
-	cl_json_init(&j, stdout);
-	cl_json_open(&j, '{');
-	cl_json_kv_str(&j, "file", file);
-	cl_json_kv_str(&j, "output", out[0] != '\0' ? out : "-");
-	cl_json_kv_str(&j, "key", o->key);
-	cl_json_kv_str(&j, "format", o->format);
+	sign_json_open(&j, o, file, out);
 	cl_json_kv_uint(&j, "request", id);
 	cl_json_kv_str(&j, "status", "held");
 	cl_json_close(&j, '}');

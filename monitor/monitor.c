@@ -594,25 +594,24 @@ monitor_dispatch(struct child *c, struct buf *b, int fd)
 	return -1;
 }
 
-void
-monitor_child_readable(evutil_socket_t fd, short what, void *arg)
+/* Read and handle one message of c: 1 if one was handled, else 0. */
+static int
+child_read_one(struct child *c)
 {
-	struct child *c = arg;
 	struct buf b;
 	int passed = -1, r;
 	uint16_t type = 0;
 
-	(void)what;
 	buf_init(&b, MSG_MAX);
-	r = io_recv_msg(fd, &b, &passed);
+	r = io_recv_msg(c->fd, &b, &passed);
 	if (r == -1 && errno == EAGAIN) {
 		buf_free(&b);
-		return;
+		return 0;
 	}
 	if (r == -1) {
 		pool_kill(c, "unreadable or oversized message");
 		buf_free(&b);
-		return;
+		return 0;
 	}
 	if (r == 0) {
 		/*
@@ -622,7 +621,7 @@ monitor_child_readable(evutil_socket_t fd, short what, void *arg)
 		event_del(c->ev);
 		pool_deadline(c, 2);
 		buf_free(&b);
-		return;
+		return 0;
 	}
 	if (buf_left(&b) >= 2)
 		type = (uint16_t)(buf_ptr(&b)[0] << 8 | buf_ptr(&b)[1]);
@@ -633,6 +632,23 @@ monitor_child_readable(evutil_socket_t fd, short what, void *arg)
 		pool_kill(c, why);
 	}
 	buf_free(&b);
+	return c->state != CH_GONE;
+}
+
+void
+monitor_child_readable(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)child_read_one(arg);
+}
+
+void
+monitor_child_drain(struct child *c)
+{
+	/* Bounded: the channel's buffer holds only so many datagrams. */
+	for (int i = 0; i < 256 && child_read_one(c); i++)
+		;
 }
 
 void

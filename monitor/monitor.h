@@ -20,6 +20,12 @@ struct csignd;
 /* libevent callback: the child's channel is readable. */
 void monitor_child_readable(evutil_socket_t fd, short what, void *arg);
 
+/*
+ * The child has exited: handle what it sent before (its last report may
+ * still be queued on the channel when SIGCHLD is handled).
+ */
+void monitor_child_drain(struct child *c);
+
 /* The child is gone: orphan its in-flight signature, if any. */
 void monitor_child_gone(struct child *c);
 

@@ -278,7 +278,8 @@ tsa_try(unsigned index, const uint8_t *req, size_t reqlen,
 	return r;
 }
 
-int
+/* Get a token for sig from the key's TSAs; report how it went. */
+static int
 tsa_stamp(const struct sign_input *in, struct sign_output *out,
     const uint8_t *sig, size_t siglen, uint8_t **tok, size_t *toklen)
 {
@@ -314,4 +315,20 @@ tsa_stamp(const struct sign_input *in, struct sign_output *out,
 	if (done.status == ST_OK)
 		return 0;
 	return sign_fail(out, ST_UNAVAILABLE, "timestamp failed: %s", errs);
+}
+
+int
+tsa_stamp_into(const struct sign_input *in, struct sign_output *out,
+    const uint8_t *sig, size_t siglen, tsa_embed_fn embed, void *ctx)
+{
+	uint8_t *tok = NULL;
+	size_t toklen = 0;
+	int r = 0;
+
+	if (tsa_stamp(in, out, sig, siglen, &tok, &toklen) == -1)
+		return -1;
+	if (embed(ctx, tok, toklen) == -1)
+		r = sign_fail(out, ST_INTERNAL, "cannot add the timestamp");
+	OPENSSL_free(tok);
+	return r;
 }

@@ -42,13 +42,17 @@ int tsa_check_response(const uint8_t *p, size_t len, int digest,
     uint8_t **tok, size_t *toklen, char gentime[TSA_GENTIME_MAX + 1],
     char *err, size_t errlen);
 
+/* Put a token into a signature: 0, or -1 if it could not be added. */
+typedef int (*tsa_embed_fn)(void *ctx, const uint8_t *tok, size_t toklen);
+
 /*
- * Timestamp the signature sig of the request in: try the key's TSAs in
- * order and report the outcome to the monitor.  0 with the token's DER in
- * *tok (OPENSSL_free), or -1 with out's status (ST_UNAVAILABLE) and
- * message saying why each TSA failed.
+ * Timestamp the signature sig of the request in, the step of every
+ * format that carries a timestamp: try the key's TSAs in order, report
+ * the outcome to the monitor, and embed(ctx, token).  0, or -1 with out's
+ * status (ST_UNAVAILABLE: no TSA gave a valid token) and message saying
+ * why each TSA failed.
  */
-int tsa_stamp(const struct sign_input *in, struct sign_output *out,
-    const uint8_t *sig, size_t siglen, uint8_t **tok, size_t *toklen);
+int tsa_stamp_into(const struct sign_input *in, struct sign_output *out,
+    const uint8_t *sig, size_t siglen, tsa_embed_fn embed, void *ctx);
 
 #endif

@@ -159,25 +159,17 @@ cms_signer(CMS_ContentInfo *cms, const struct sign_input *in,
 }
 
 /*
- * An RFC 3161 timestamp over the signature value, as the unsigned
- * attribute id-aa-timeStampToken (RFC 3161 appendix A).
+ * An RFC 3161 timestamp token goes in as the unsigned attribute
+ * id-aa-timeStampToken (RFC 3161 appendix A).
  */
 static int
-cms_timestamp(CMS_SignerInfo *si, const struct sign_input *in,
-    struct sign_output *out, const uint8_t *sig, size_t siglen)
+cms_add_timestamp(void *si, const uint8_t *tok, size_t toklen)
 {
-	uint8_t *tok = NULL;
-	size_t toklen = 0;
-	int r = 0;
-
-	if (tsa_stamp(in, out, sig, siglen, &tok, &toklen) == -1)
-		return -1;
 	if (toklen > INT32_MAX ||
 	    CMS_unsigned_add1_attr_by_NID(si, NID_id_smime_aa_timeStampToken,
 	    V_ASN1_SEQUENCE, tok, (int)toklen) != 1)
-		r = sign_fail(out, ST_INTERNAL, "cannot add the timestamp");
-	OPENSSL_free(tok);
-	return r;
+		return -1;
+	return 0;
 }
 
 int
@@ -207,7 +199,8 @@ format_cms(const struct sign_input *in, struct sign_output *out)
 		sign_fail(out, ST_INTERNAL, "cannot encode the CMS structure");
 		goto out;
 	}
-	if (in->timestamp && cms_timestamp(si, in, out, sig, siglen) == -1)
+	if (in->timestamp && tsa_stamp_into(in, out, sig, siglen,
+	    cms_add_timestamp, si) == -1)
 		goto out;
 	if (cms_write(cms, in->pem, &out->data) == -1) {
 		sign_fail(out, ST_INTERNAL, "cannot encode the CMS structure");

@@ -180,21 +180,11 @@ pe_write(int fd, int outfd, const struct pe_image *img,
 	return 0;
 }
 
-/* An RFC 3161 counter-signature over the signature value. */
+/* The token goes in as the RFC 3161 counter-signature. */
 static int
-pe_timestamp(struct authenticode *ac, const struct sign_input *in,
-    struct sign_output *out, const uint8_t *sig, size_t siglen)
+pe_add_timestamp(void *ac, const uint8_t *tok, size_t toklen)
 {
-	uint8_t *tok = NULL;
-	size_t toklen = 0;
-	int r = 0;
-
-	if (tsa_stamp(in, out, sig, siglen, &tok, &toklen) == -1)
-		return -1;
-	if (authenticode_add_timestamp(ac, tok, toklen) == -1)
-		r = sign_fail(out, ST_INTERNAL, "cannot add the timestamp");
-	OPENSSL_free(tok);
-	return r;
+	return authenticode_add_timestamp(ac, tok, toklen);
 }
 
 /* Build the PKCS#7 blob for the digest in out->adigest, signed. */
@@ -216,7 +206,8 @@ pe_signature(const struct sign_input *in, struct sign_output *out,
 	}
 	if (signop_sign(in, out, tbs, tbslen, sig, &siglen) == -1)
 		goto out;
-	if (in->timestamp && pe_timestamp(&ac, in, out, sig, siglen) == -1)
+	if (in->timestamp && tsa_stamp_into(in, out, sig, siglen,
+	    pe_add_timestamp, &ac) == -1)
 		goto out;
 	if (authenticode_finish(&ac, sig, siglen, der, derlen) == -1) {
 		sign_fail(out, ST_INTERNAL, "cannot encode the Authenticode "

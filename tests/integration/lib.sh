@@ -185,19 +185,29 @@ ${1:-}
 CONF
 }
 
-# Start csignd in the foreground (debug log) and wait for its socket.
-it_start_daemon() {
-	SOFTHSM2_CONF=$SOFTHSM2_CONF $WRAP "$T/bin/csignd" -d -v \
-		-f "$T/csignd.conf" >>"$T/csignd.log" 2>&1 &
-	DPID=$!
+# it_spawn_csignd CONF SOCKET LOG [WRAPPER]: start a csignd in the
+# foreground (debug log to LOG) and wait for SOCKET; its pid in SPAWNED.
+it_spawn_csignd() {
+	SOFTHSM2_CONF=$SOFTHSM2_CONF ${4:-} "$T/bin/csignd" -d -v -f "$1" \
+		>>"$3" 2>&1 &
+	SPAWNED=$!
 	for _ in $(seq 100); do
-		[ -S "$T/csignd.sock" ] && return 0
-		kill -0 $DPID 2>/dev/null || break
+		[ -S "$2" ] && return 0
+		kill -0 $SPAWNED 2>/dev/null || break
 		sleep 0.1
 	done
 	echo "csignd did not start:" >&2
-	cat "$T/csignd.log" >&2
+	cat "$3" >&2
 	return 1
+}
+
+# Start the suite's csignd (under $WRAP, e.g. valgrind); its pid in DPID.
+it_start_daemon() {
+	it_spawn_csignd "$T/csignd.conf" "$T/csignd.sock" "$T/csignd.log" \
+		"$WRAP"
+	r=$?
+	DPID=$SPAWNED
+	return $r
 }
 
 it_stop_daemon() {

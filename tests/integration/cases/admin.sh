@@ -223,16 +223,10 @@ t_admin_import() {
 
 # Start a second csignd on $T/adm.conf; its pid in ADPID.
 adm_start_daemon() {
-	SOFTHSM2_CONF=$SOFTHSM2_CONF "$T/bin/csignd" -d -v -f "$T/adm.conf" \
-		>> "$T/adm-csignd.log" 2>&1 &
-	ADPID=$!
-	for _ in $(seq 100); do
-		[ -S "$T/adm.sock" ] && return 0
-		kill -0 $ADPID 2>/dev/null || break
-		sleep 0.1
-	done
-	cat "$T/adm-csignd.log" >&2
-	return 1
+	it_spawn_csignd "$T/adm.conf" "$T/adm.sock" "$T/adm-csignd.log"
+	r=$?
+	ADPID=$SPAWNED
+	return $r
 }
 
 t_admin_csignd() {

@@ -9,16 +9,10 @@ as_start_daemon() {
 	    -e "s|^AuditLog .*|AuditLog $T/as.jsonl|" \
 	    -e "s|^StateFile .*|StateFile $T/as.state|" \
 		"$T/csignd.conf" > "$T/as.conf"
-	SOFTHSM2_CONF=$SOFTHSM2_CONF "$T/bin/csignd" -d -v -f "$T/as.conf" \
-		>> "$T/as-csignd.log" 2>&1 &
-	ASPID=$!
-	for _ in $(seq 100); do
-		[ -S "$T/as.sock" ] && return 0
-		kill -0 $ASPID 2>/dev/null || break
-		sleep 0.1
-	done
-	cat "$T/as-csignd.log" >&2
-	return 1
+	it_spawn_csignd "$T/as.conf" "$T/as.sock" "$T/as-csignd.log"
+	r=$?
+	ASPID=$SPAWNED
+	return $r
 }
 
 # Rotate the log as logrotate does: rename, then SIGUSR1; wait for it.

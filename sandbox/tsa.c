@@ -307,7 +307,8 @@ tsa_stamp(const struct sign_input *in, struct sign_output *out,
 		if (used >= sizeof(errs))
 			used = sizeof(errs) - 1;
 	}
-	done.index = (uint8_t)(i < in->ntsa ? i : in->ntsa - 1);
+	/* The TSA that answered, or the last one tried (if any was). */
+	done.index = (uint8_t)(i < in->ntsa ? i : i > 0 ? i - 1 : 0);
 	snprintf(done.message, sizeof(done.message), "%s", errs);
 	(void)sandbox_report_tsa(&done);
 	OPENSSL_free(req);

@@ -26,6 +26,7 @@
 #include "broker/pool.h"
 #include "broker/systemd.h"
 #include "common/log.h"
+#include "monitor/held.h"
 #include "monitor/monitor.h"
 #include "monitor/tsaconn.h"
 
@@ -164,6 +165,8 @@ startup(struct csignd *d)
 		    d->keystate->e[i].reason);
 	if ((d->audit = audit_open(d->cfg->audit_log, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
+	if (held_open(d->cfg->state_file, d->audit, err, sizeof(err)) == -1)
+		fatalx("%s", err);
 	if ((d->tokens = tokens_open(d->cfg, err, sizeof(err))) == NULL) {
 		server_audit_event(d, "error", "error", err);
 		fatalx("%s", err);
@@ -190,6 +193,7 @@ shutdown_all(struct csignd *d)
 	signer_stop(d->signer);
 	audit_dispatch(d->audit);
 	server_audit_event(d, "stop", "ok", NULL);
+	held_close();
 	audit_close(d->audit);
 	while ((c = TAILQ_FIRST(&d->children)) != NULL) {
 		TAILQ_REMOVE(&d->children, c, entry);

@@ -20,6 +20,7 @@
 #include "common/log.h"
 #include "common/sigcheck.h"
 #include "monitor/approval.h"
+#include "monitor/heldfile.h"
 #include "monitor/monitor.h"
 #include "proto/frame.h"
 #include "proto/io.h"
@@ -36,6 +37,53 @@ held_table(void)
 		ready = 1;
 	}
 	return &table;
+}
+
+/* StateFile.held: the held requests on disk (heldfile.h); "" if none. */
+static char held_file[4096];
+
+int
+held_open(const char *statefile, struct audit *au, char *err, size_t errlen)
+{
+	int n;
+
+	if (heldfile_path(statefile, held_file, sizeof(held_file)) == -1)
+		return snprintf(err, errlen, "StateFile path too long"), -1;
+	if ((n = heldfile_recover(held_file, au, err, errlen)) > 0)
+		log_warnx("%d request%s held for approval when csignd last "
+		    "stopped without a clean stop: audited as cancelled", n,
+		    n == 1 ? " was" : "s were");
+	return n < 0 ? -1 : 0;
+}
+
+/*
+ * Write the held list when the set of waiting and signing requests has
+ * changed since it was last written (synchronously: holds are rare, and
+ * the list must be on disk before anyone relies on the hold).
+ */
+static void
+held_persist(void)
+{
+	static uint64_t saved[APPROVAL_MAX_HELD];
+	static size_t nsaved;
+	const struct approvals *a = held_table();
+	uint64_t ids[APPROVAL_MAX_HELD];
+	char err[4200];
+	size_t n = 0;
+
+	for (size_t i = 0; i < a->n; i++)
+		if (a->v[i]->state == HELD_WAITING ||
+		    a->v[i]->state == HELD_SIGNING)
+			ids[n++] = a->v[i]->id;
+	if (held_file[0] == '\0' ||
+	    (n == nsaved && memcmp(ids, saved, n * sizeof(ids[0])) == 0))
+		return;
+	if (heldfile_save(held_file, a, err, sizeof(err)) == -1) {
+		log_warnx("cannot write the held requests: %s", err);
+		return;
+	}
+	memcpy(saved, ids, n * sizeof(ids[0]));
+	nsaved = n;
 }
 
 /* "1h 30m", "45s": a duration for messages. */
@@ -151,6 +199,7 @@ held_hold(struct child *c, struct sign_ctx *x, const struct cfg_key *ck,
 	if (r == APPROVAL_USER_FULL)
 		return held_refuse(c, x, m, "you have too many requests "
 		    "waiting for approval (at most 8)");
+	held_persist();
 	/* The child waits for the decision, however long it takes. */
 	c->state = CH_SIGNING;
 	pool_deadline(c, 0);
@@ -578,6 +627,8 @@ held_tick(struct csignd *d)
 		    "collected in time and is gone");
 		approvals_remove(a, h);
 	}
+	/* Requests decided since the last tick leave the list on disk. */
+	held_persist();
 }
 
 void
@@ -606,4 +657,11 @@ held_drain(struct csignd *d)
 		held_release_waiter(h, ST_UNAVAILABLE, "the daemon is "
 		    "stopping");
 	}
+	held_persist();
+}
+
+void
+held_close(void)
+{
+	held_persist();
 }

@@ -49,6 +49,17 @@ void held_tick(struct csignd *d);
 /* SIGTERM: cancel every held request (audited) and answer every waiter. */
 void held_drain(struct csignd *d);
 
+/*
+ * At start, after the audit log is open: the held list next to statefile
+ * (heldfile.h); requests a crashed daemon left there are audited as
+ * cancelled.  0, or -1 with err set.
+ */
+struct audit;
+int held_open(const char *statefile, struct audit *au, char *err,
+    size_t errlen);
+/* At exit: write the held list as it ends (normally empty). */
+void held_close(void);
+
 /* What monitor.c provides for this (and monitor_audit_peer, monitor.h). */
 /* Answer a query-like request with a status frame: 0 or -1. */
 int monitor_reply_status(struct child *c, int status, const char *msg);

@@ -6,9 +6,13 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "broker/audit.h"
 #include "monitor/approval.h"
+#include "monitor/heldfile.h"
 
 #define APPROVERS 500	/* the approval group's gid */
 #define NOW 1000000
@@ -231,6 +235,99 @@ test_removal_keeps_the_order(void **state)
 	approvals_clear(&a);
 }
 
+/* Read a whole small file into buf (NUL-terminated); its length. */
+static size_t
+slurp(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	assert_non_null(f);
+	n = fread(buf, 1, len - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return n;
+}
+
+static void
+test_held_list_names_waiting_and_signing_only(void **state)
+{
+	char dir[] = "/tmp/test_heldfile.XXXXXX", path[128], err[256];
+	char text[1024];
+	struct approvals a;
+	struct held *h1, *h2, *h3;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(heldfile_path(dir, path, sizeof(path)), 0);
+	assert_non_null(strstr(path, ".held"));
+	approvals_init(&a);
+	h1 = hold(&a, 10, 1, 60);
+	h2 = hold(&a, 11, 1, 60);
+	h3 = hold(&a, 12, 1, 60);
+	h2->state = HELD_SIGNING;
+	h3->state = HELD_DONE;		/* signed and audited already */
+	h1->adigestlen = 2;
+	h1->adigest[0] = 0xab;
+	h1->adigest[1] = 0xcd;
+	h1->size = 4096;
+	assert_int_equal(heldfile_save(path, &a, err, sizeof(err)), 0);
+	slurp(path, text, sizeof(text));
+	assert_non_null(strstr(text, "\tu10\tk\traw\tsha256\tabcd\t4096\n"));
+	assert_non_null(strstr(text, "\tu11\t"));
+	assert_null(strstr(text, "\tu12\t"));
+	assert_int_equal(heldfile_save("/nonexistent/dir/x", &a, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "/nonexistent/dir/x"));
+	approvals_clear(&a);
+	unlink(path);
+	rmdir(dir);
+}
+
+static void
+test_recovery_audits_each_request_and_empties_the_list(void **state)
+{
+	char dir[] = "/tmp/test_heldfile.XXXXXX", path[128], log[128];
+	char err[256], text[8192];
+	struct audit *au;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/held", dir);
+	snprintf(log, sizeof(log), "%s/audit.jsonl", dir);
+	assert_non_null(au = audit_open(log, err, sizeof(err)));
+	/* No list: nothing to do. */
+	assert_int_equal(heldfile_recover(path, au, err, sizeof(err)), 0);
+	assert_non_null(f = fopen(path, "w"));
+	fputs("7\t1000\talice\trelease\tcms\tsha256\tabcd\t12\n"
+	    "9\t1001\tbob\tefi\tpe\tsha384\tef01\t34\n", f);
+	fclose(f);
+	assert_int_equal(heldfile_recover(path, au, err, sizeof(err)), 2);
+	audit_close(au);
+	slurp(log, text, sizeof(text));
+	assert_non_null(strstr(text, "\"event\":\"approval-cancel\",\"uid\":1000,"
+	    "\"user\":\"alice\""));
+	assert_non_null(strstr(text, "\"key\":\"efi\",\"format\":\"pe\","
+	    "\"size\":34,\"digest_alg\":\"sha384\",\"digest\":\"ef01\","
+	    "\"result\":\"cancelled\",\"reason\":\"daemon restarted without "
+	    "a clean stop"));
+	assert_non_null(strstr(text, "\"request\":9,"));
+	assert_int_equal(slurp(path, text, sizeof(text)), 0);
+	/* A damaged list is refused and left as it was. */
+	assert_non_null(au = audit_open(log, err, sizeof(err)));
+	assert_non_null(f = fopen(path, "w"));
+	fputs("7\t1000\talice\n", f);
+	fclose(f);
+	assert_int_equal(heldfile_recover(path, au, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "line 1 is not a held request"));
+	assert_int_not_equal(slurp(path, text, sizeof(text)), 0);
+	audit_close(au);
+	unlink(path);
+	unlink(log);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -245,6 +342,9 @@ main(void)
 		cmocka_unit_test(test_kept_frame_is_done_and_expires_again),
 		cmocka_unit_test(test_table_is_bounded_per_user_and_in_total),
 		cmocka_unit_test(test_removal_keeps_the_order),
+		cmocka_unit_test(test_held_list_names_waiting_and_signing_only),
+		cmocka_unit_test(
+		    test_recovery_audits_each_request_and_empties_the_list),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -230,7 +230,7 @@ t_approval_nowait() {
 }
 
 t_approval_cancel() {
-	begin "approval: a client that gives up cancels; a restart cancels"
+	begin "approval: a client that gives up cancels; a restart or a crash cancels"
 	appr_setup
 	appr_bg apc $ALICE sign -k appr -f cms --wait-timeout 2 -o apc.p7s ap.bin
 	id=$(appr_id apc) || { fail "no held notice"; return; }
@@ -252,6 +252,23 @@ t_approval_cancel() {
 		"daemon stopping"
 	it_start_daemon
 	expect_rc 1 "gone after the restart" as $DAVE approve "$id"
+	check "nothing left in the held list" sh -c "! [ -s '$T/keystate.held' ]"
+
+	# A crash: the next start audits the requests it dropped.
+	id=$(as $ALICE sign -k appr -f cms --no-wait -o apk.p7s ap.bin)
+	[ -n "$id" ] && ok || fail "no id from --no-wait"
+	check "the held list names it" grep -q "^$id	" "$T/keystate.held"
+	kill -KILL "$DPID"
+	wait "$DPID" 2>/dev/null
+	DPID=""
+	rm -f "$T/csignd.sock"	# left by the crash; csignd replaces it
+	it_start_daemon
+	check "cancel after a crash audited" appr_audit approval-cancel "$id" \
+		"without a clean stop"
+	expect_grep "1 request was held for approval when csignd last stopped" \
+		"$T/csignd.log" "logged at start"
+	check "the held list is empty again" sh -c "! [ -s '$T/keystate.held' ]"
+	expect_rc 1 "gone after the crash" as $DAVE approve "$id"
 	check "chain verifies" "$T/bin/csign-audit" verify "$T/audit.jsonl"
 	it_config
 	it_stop_daemon

@@ -125,10 +125,6 @@ int adm_write_file(const char *path, const void *data, size_t len,
  */
 X509_NAME *adm_subject_parse(const char *s, char *err, size_t errlen);
 
-/* Load the first certificate of a PEM or DER file; NULL with err set. */
-X509 *adm_cert_load(const char *path, char *err, size_t errlen);
-/* Load every certificate of a PEM file; NULL with err set. */
-STACK_OF(X509) *adm_chain_load(const char *path, char *err, size_t errlen);
 /*
  * Check that chain[0] issued leaf and each chain[i+1] issued chain[i]
  * (names and signatures); 0, or -1 with err set.

@@ -14,6 +14,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "common/certfile.h"
 #include "common/sigcheck.h"
 #include "monitor/p11admin.h"
 #include "monitor/token.h"
@@ -277,11 +278,11 @@ import_load(const struct adm_opts *o, X509 **x, STACK_OF(X509) **chain)
 {
 	char err[ADM_ERR_MAX];
 
-	if ((*x = adm_cert_load(o->operand, err, sizeof(err))) == NULL)
+	if ((*x = certfile_load(o->operand, err, sizeof(err))) == NULL)
 		return adm_fail(ADM_FAIL, "%s", err);
 	if (o->chain == NULL)
 		return ADM_OK;
-	if ((*chain = adm_chain_load(o->chain, err, sizeof(err))) == NULL)
+	if ((*chain = certfile_load_chain(o->chain, err, sizeof(err))) == NULL)
 		return adm_fail(ADM_FAIL, "%s", err);
 	if (sk_X509_num(*chain) > CHAIN_MAX)
 		return adm_fail(ADM_FAIL, "%s: more than %d certificates",
@@ -368,7 +369,7 @@ adm_cmd_show_cert(struct adm_opts *o)
 		warn = cfg->cert_warn_days;
 		config_free(cfg);
 	}
-	if ((x = adm_cert_load(o->operand, err, sizeof(err))) == NULL)
+	if ((x = certfile_load(o->operand, err, sizeof(err))) == NULL)
 		return adm_fail(ADM_FAIL, "%s", err);
 	printf("certificate %s\n", adm_clean(o->operand, text, sizeof(text)));
 	adm_print_cert(stdout, x, warn);

@@ -33,16 +33,23 @@ adm_usage(FILE *out)
 	    "       " ADM_NAME " -h | --help\n");
 }
 
+/* "csign-admin: message" on stderr. */
+static void __attribute__((format(printf, 1, 0)))
+adm_vsay(const char *fmt, va_list ap)
+{
+	fprintf(stderr, ADM_NAME ": ");
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\n");
+}
+
 int
 adm_usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, ADM_NAME ": ");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	adm_vsay(fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\n");
 	adm_usage(stderr);
 	return ADM_USAGE;
 }
@@ -52,11 +59,9 @@ adm_fail(int code, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, ADM_NAME ": ");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	adm_vsay(fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\n");
 	return code;
 }
 
@@ -210,56 +215,4 @@ adm_write_file(const char *path, const void *data, size_t len, unsigned mode,
 		return -1;
 	}
 	return 0;
-}
-
-X509 *
-adm_cert_load(const char *path, char *err, size_t errlen)
-{
-	X509 *x = NULL;
-	FILE *f;
-
-	if ((f = fopen(path, "re")) == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	x = PEM_read_X509(f, NULL, NULL, NULL);
-	if (x == NULL) {
-		ERR_clear_error();
-		rewind(f);
-		x = d2i_X509_fp(f, NULL);
-	}
-	fclose(f);
-	ERR_clear_error();
-	if (x == NULL)
-		snprintf(err, errlen, "%s: not a certificate (PEM or DER)",
-		    path);
-	return x;
-}
-
-STACK_OF(X509) *
-adm_chain_load(const char *path, char *err, size_t errlen)
-{
-	STACK_OF(X509) *chain = sk_X509_new_null();
-	X509 *x;
-	FILE *f;
-
-	if (chain == NULL || (f = fopen(path, "re")) == NULL) {
-		snprintf(err, errlen, "%s: %s", path,
-		    chain == NULL ? "out of memory" : strerror(errno));
-		sk_X509_free(chain);
-		return NULL;
-	}
-	while ((x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL)
-		if (sk_X509_push(chain, x) == 0) {
-			X509_free(x);
-			break;
-		}
-	fclose(f);
-	ERR_clear_error();
-	if (sk_X509_num(chain) == 0) {
-		snprintf(err, errlen, "%s: no PEM certificates", path);
-		sk_X509_pop_free(chain, X509_free);
-		return NULL;
-	}
-	return chain;
 }

@@ -28,6 +28,7 @@
 #define LISTEN_MAX	(sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
 #define ID_MAX		(sizeof(((struct cfg_key *)0)->id))
 #define DEFAULT_ARTIFACT_SIZE	(UINT64_C(4) << 30)
+#define DEFAULT_UPLOAD_PER_USER	(UINT64_C(1) << 30)
 #define DURATION_MAX	(UINT64_C(366) * 86400)	/* seconds */
 
 /* Where a keyword may appear; also the kind of block that is open. */
@@ -134,6 +135,14 @@ static const struct keyword keywords[] = {
 	    4096, NULL },
 	{ "SessionTimeout", SC_GLOBAL, 0, 1, 1, kw_uint, CF(session_timeout),
 	    1, 3600, NULL },
+	{ "MaxSessionsPerUser", SC_GLOBAL, 0, 1, 1, kw_uint,
+	    CF(max_sessions_user), 1, 4096, NULL },
+	{ "LoginGraceTime", SC_GLOBAL, 0, 1, 1, kw_uint, CF(login_grace), 1,
+	    600, NULL },
+	{ "SessionLifetime", SC_GLOBAL, 0, 1, 1, kw_uint,
+	    CF(session_lifetime), 1, 86400, NULL },
+	{ "MaxUploadPerUser", SC_GLOBAL, 0, 1, 1, kw_size,
+	    CF(max_upload_user), 0, 0, NULL },
 	{ "SignWorkers", SC_GLOBAL, 0, 1, 1, kw_uint, CF(sign_workers), 1, 64,
 	    NULL },
 	{ "CertificateExpiryWarning", SC_GLOBAL, 0, 1, 1, kw_uint,
@@ -163,6 +172,8 @@ static const struct keyword keywords[] = {
 	    PATH_MAX - 1, NULL },
 	{ "Chain", SC_KEY, 0, 1, 1, kw_path, KF(chainfile), 0, PATH_MAX - 1,
 	    NULL },
+	{ "TimestampCA", SC_KEY, 0, 1, 1, kw_path, KF(tsa_ca), 0,
+	    PATH_MAX - 1, NULL },
 	{ "Formats", SC_KEY, 0, 1, FMT_COUNT, kw_formats, 0, 0, 0, NULL },
 	{ "Digest", SC_KEY, 0, 1, DIG_COUNT, kw_digest, 0, 0, 0, NULL },
 	{ "Padding", SC_KEY, 0, 1, 1, kw_padding, 0, 0, 0, NULL },
@@ -1177,6 +1188,10 @@ config_new(const char *path)
 	cfg->state_file = strdup(CONFIG_DEFAULT_STATE);
 	cfg->max_sessions = 64;
 	cfg->session_timeout = 60;
+	cfg->max_sessions_user = 8;
+	cfg->login_grace = 10;
+	cfg->session_lifetime = 3600;
+	cfg->max_upload_user = DEFAULT_UPLOAD_PER_USER;
 	cfg->ts_timeout = 10;
 	cfg->sign_workers = 2;
 	if (cfg->path == NULL || cfg->listen == NULL ||
@@ -1232,6 +1247,7 @@ config_free(struct config *cfg)
 		free(cfg->keys[i].label);
 		free(cfg->keys[i].certfile);
 		free(cfg->keys[i].chainfile);
+		free(cfg->keys[i].tsa_ca);
 		free(cfg->keys[i].tsa);
 	}
 	for (size_t i = 0; i < cfg->nallows; i++)

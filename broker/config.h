@@ -41,6 +41,7 @@ struct cfg_key {
 	size_t idlen;
 	char *certfile;		/* Certificate PATH, NULL = "Certificate token" */
 	char *chainfile;	/* Chain PATH: more certificates to embed */
+	char *tsa_ca;		/* TimestampCA PATH: anchors for its TSAs */
 	unsigned formats;	/* FMT_BIT mask (Formats) */
 	unsigned digests;	/* DIG_BIT mask (Digest; first is default) */
 	int default_digest;	/* enum csign_digest */
@@ -74,6 +75,7 @@ struct cfg_allow {
 	size_t nkeys;
 	unsigned rate_n;	/* "rate N/PERIOD": N signatures ... */
 	unsigned rate_period;	/* ... per this many seconds; 0: no limit */
+	unsigned formats;	/* "formats F...": FMT_BIT mask; 0: the key's */
 	int line;
 };
 
@@ -87,6 +89,10 @@ struct config {
 	unsigned pool_size;		/* PoolSize: idle children kept ready */
 	unsigned max_sessions;		/* MaxSessions: concurrent sessions */
 	unsigned session_timeout;	/* SessionTimeout, seconds of silence */
+	unsigned max_sessions_user;	/* MaxSessionsPerUser: one uid's share */
+	unsigned login_grace;		/* LoginGraceTime: seconds to hello */
+	unsigned session_lifetime;	/* SessionLifetime: seconds, at most */
+	uint64_t max_upload_user;	/* MaxUploadPerUser: inline bytes */
 	unsigned sign_workers;		/* SignWorkers: token threads */
 	unsigned cert_warn_days;	/* CertificateExpiryWarning, days */
 	char *admin_group;		/* AdminGroup NAME, or NULL */

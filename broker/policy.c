@@ -22,8 +22,7 @@ static const char *const result_texts[] = {
 	[POLICY_BAD_DIGEST] = "digest not allowed for this key",
 };
 
-/* 1 if gid is the identity's primary or one of its supplementary groups. */
-static int
+int
 identity_in_group(const struct identity *id, gid_t gid)
 {
 	size_t n = id->ngroups < IDENT_MAX_GROUPS ? id->ngroups :

@@ -23,6 +23,9 @@ struct identity {
 	size_t ngroups;
 };
 
+/* 1 if gid is the identity's primary or one of its supplementary groups. */
+int identity_in_group(const struct identity *id, gid_t gid);
+
 enum policy_result {
 	POLICY_OK = 0,
 	POLICY_NO_KEY,		/* no such key (reported like not granted) */

@@ -126,11 +126,25 @@ fill_temp(int fd, const void *p, size_t len, mode_t mode)
 	return close(fd);
 }
 
+/* Block the signals that end the client; the old mask into *old. */
+static void
+hold_signals(sigset_t *old)
+{
+	sigset_t hold;
+
+	sigemptyset(&hold);
+	sigaddset(&hold, SIGINT);
+	sigaddset(&hold, SIGTERM);
+	sigaddset(&hold, SIGHUP);
+	sigaddset(&hold, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &hold, old);
+}
+
 int
 cl_write_atomic(const char *path, const void *p, size_t len, mode_t mode)
 {
 	char tmp[PATH_MAX];
-	sigset_t hold, old;
+	sigset_t old;
 	int fd, saved, ret = -1;
 
 	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >=
@@ -139,12 +153,7 @@ cl_write_atomic(const char *path, const void *p, size_t len, mode_t mode)
 		return -1;
 	}
 	/* An interrupt between mkstemp and rename would leave tmp behind. */
-	sigemptyset(&hold);
-	sigaddset(&hold, SIGINT);
-	sigaddset(&hold, SIGTERM);
-	sigaddset(&hold, SIGHUP);
-	sigaddset(&hold, SIGQUIT);
-	sigprocmask(SIG_BLOCK, &hold, &old);
+	hold_signals(&old);
 	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1)
 		goto out;
 	if (fill_temp(fd, p, len, mode) == -1 || rename(tmp, path) == -1) {
@@ -301,14 +310,9 @@ temp_handlers(void)
 static void
 temp_set_pending(const char *tmp)
 {
-	sigset_t hold, old;
+	sigset_t old;
 
-	sigemptyset(&hold);
-	sigaddset(&hold, SIGINT);
-	sigaddset(&hold, SIGTERM);
-	sigaddset(&hold, SIGHUP);
-	sigaddset(&hold, SIGQUIT);
-	sigprocmask(SIG_BLOCK, &hold, &old);
+	hold_signals(&old);
 	snprintf(temp_pending, sizeof(temp_pending), "%s", tmp);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 }

@@ -29,9 +29,11 @@ log_set_callback(log_cb cb)
 }
 
 void
-log_set_level(enum log_level max)
+log_text_safe(char *s)
 {
-	log_max = max;
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
+			*s = '?';
 }
 
 /* Format one line, add the errno text if asked, and send it to the sink. */

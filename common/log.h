@@ -20,7 +20,11 @@ typedef void (*log_cb)(enum log_level, const char *line);
 /* Set the program name, sink and verbosity (LOG_LVL_INFO by default). */
 void log_init(const char *progname, enum log_sink sink, enum log_level max);
 void log_set_callback(log_cb cb);
-void log_set_level(enum log_level max);
+/*
+ * Make text from an untrusted process safe to log: every byte that is
+ * not printable ASCII becomes '?'.
+ */
+void log_text_safe(char *s);
 
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

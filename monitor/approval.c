@@ -98,20 +98,9 @@ approvals_remove(struct approvals *a, struct held *h)
 }
 
 int
-approval_member(const struct identity *id, gid_t gid)
-{
-	if (id->gid == gid)
-		return 1;
-	for (size_t i = 0; i < id->ngroups; i++)
-		if (id->groups[i] == gid)
-			return 1;
-	return 0;
-}
-
-int
 approval_may_decide(const struct held *h, const struct identity *id)
 {
-	return approval_member(id, h->gid);
+	return identity_in_group(id, h->gid);
 }
 
 /*
@@ -124,7 +113,7 @@ approval_approve(struct held *h, const struct identity *who)
 {
 	if (h->state != HELD_WAITING)
 		return VOTE_NOT_WAITING;
-	if (!approval_member(who, h->gid))
+	if (!identity_in_group(who, h->gid))
 		return VOTE_NOT_MEMBER;
 	if (who->uid == h->requester.uid)
 		return VOTE_SELF;

@@ -99,8 +99,6 @@ struct held *approvals_find(const struct approvals *a, uint64_t id);
 /* Remove and free h. */
 void approvals_remove(struct approvals *a, struct held *h);
 
-/* 1 if id is in group gid, as primary or supplementary group. */
-int approval_member(const struct identity *id, gid_t gid);
 /* 1 if id may see and decide h: a member of its group. */
 int approval_may_decide(const struct held *h, const struct identity *id);
 

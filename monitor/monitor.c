@@ -482,9 +482,7 @@ monitor_answer_log(struct child *c, struct buf *b)
 
 	if (msg_dec_log(b, &m) == -1)
 		return -1;
-	for (char *p = m.text; *p != '\0'; p++)
-		if (*p < 0x20 || *p == 0x7f)
-			*p = '?';
+	log_text_safe(m.text);
 	if (m.level <= LOG_LVL_WARN)
 		log_warnx("child %d (session %u, uid %u): %s", (int)c->pid,
 		    c->session, (unsigned)c->peer.uid, m.text);
@@ -501,14 +499,8 @@ monitor_answer_log(struct child *c, struct buf *b)
 static int
 peer_is_admin(const struct csignd *d, const struct identity *p)
 {
-	if (!d->cfg->has_admin_group)
-		return 0;
-	if (p->gid == d->cfg->admin_gid)
-		return 1;
-	for (size_t i = 0; i < p->ngroups; i++)
-		if (p->groups[i] == d->cfg->admin_gid)
-			return 1;
-	return 0;
+	return d->cfg->has_admin_group &&
+	    identity_in_group(p, d->cfg->admin_gid);
 }
 
 /*

@@ -33,6 +33,7 @@
 #include "common/sigcheck.h"
 #include "monitor/pin.h"
 #include "monitor/pkcs11_min.h"
+#include "monitor/token.h"
 
 struct p11a {
 	char name[KEY_NAME_MAX + 1];
@@ -188,25 +189,6 @@ p11a_list_slots(const char *module, struct p11a_slot **slots, size_t *nslots,
 	*nslots = n;
 	module_unload(ctx, s, n);
 	return 0;
-}
-
-/* The slot of a Token block, by TokenLabel or Slot, as token.c does. */
-static PKCS11_SLOT *
-slot_find(const struct p11a *a, const struct cfg_token *ct)
-{
-	for (unsigned int i = 0; i < a->nslots; i++) {
-		PKCS11_SLOT *s = &a->slots[i];
-
-		if (s->token == NULL || !s->token->initialized)
-			continue;
-		if (ct->label != NULL &&
-		    strcmp(s->token->label, ct->label) == 0)
-			return s;
-		if (ct->label == NULL &&
-		    (long)PKCS11_get_slotid_from_slot(s) == ct->slot)
-			return s;
-	}
-	return NULL;
 }
 
 /*
@@ -440,7 +422,8 @@ p11a_open(const struct cfg_token *ct, int rw, char *err, size_t errlen)
 	if (module_load(ct->module, &a->ctx, &a->slots, &a->nslots, err,
 	    errlen) == -1)
 		goto fail;
-	if ((a->slot = slot_find(a, ct)) == NULL) {
+	if ((a->slot = token_slot_find(a->slots, a->nslots, ct->label,
+	    ct->slot)) == NULL) {
 		if (ct->label != NULL)
 			snprintf(err, errlen, "token %s: no initialized token "
 			    "labelled %s in %s", a->name, ct->label,

@@ -140,15 +140,6 @@ monitor_answer_tsa_open(struct child *c, struct buf *b)
 	return 0;
 }
 
-/* Replace control characters (text from the sandbox goes to logs). */
-static void
-printable(char *s)
-{
-	for (; *s != '\0'; s++)
-		if (*s < 0x20 || *s == 0x7f)
-			*s = '?';
-}
-
 /* TSA_DONE: the child reports the outcome; audit it. */
 int
 monitor_answer_tsa_done(struct child *c, struct buf *b)
@@ -158,8 +149,8 @@ monitor_answer_tsa_done(struct child *c, struct buf *b)
 	if (msg_dec_tsa_done(b, &m) == -1 || !c->ts.open ||
 	    c->ts.conn != NULL || m.index >= TSA_URLS_MAX)
 		return -1;
-	printable(m.message);
-	printable(m.gentime);
+	log_text_safe(m.message);
+	log_text_safe(m.gentime);
 	ts_audit(c, m.status == ST_OK, m.gentime, m.status == ST_OK ? NULL :
 	    m.message);
 	c->ts.open = 0;

@@ -19,6 +19,7 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 
+#include "common/certfile.h"
 #include "common/log.h"
 #include "monitor/pin.h"
 
@@ -91,19 +92,19 @@ module_get(struct tokens *t, const char *path, char *err, size_t errlen)
 	return m;
 }
 
-/* Find the slot of a token block by label or slot id. */
-static PKCS11_SLOT *
-slot_find(struct module *m, const struct token *tk)
+struct PKCS11_slot_st *
+token_slot_find(struct PKCS11_slot_st *slots, unsigned int n,
+    const char *label, long slotid)
 {
-	for (unsigned int i = 0; i < m->nslots; i++) {
-		PKCS11_SLOT *s = &m->slots[i];
+	for (unsigned int i = 0; i < n; i++) {
+		PKCS11_SLOT *s = &slots[i];
 
 		if (s->token == NULL || !s->token->initialized)
 			continue;
-		if (tk->label != NULL && strcmp(s->token->label, tk->label) == 0)
+		if (label != NULL && strcmp(s->token->label, label) == 0)
 			return s;
-		if (tk->label == NULL &&
-		    (long)PKCS11_get_slotid_from_slot(s) == tk->slotid)
+		if (label == NULL &&
+		    (long)PKCS11_get_slotid_from_slot(s) == slotid)
 			return s;
 	}
 	return NULL;
@@ -164,7 +165,8 @@ token_open(struct tokens *t, const struct cfg_token *ct, char *err,
 	atomic_store(&tk->state, TOKEN_UNAVAILABLE);
 	if ((tk->mod = module_get(t, ct->module, err, errlen)) == NULL)
 		return -1;
-	if ((tk->slot = slot_find(tk->mod, tk)) == NULL) {
+	if ((tk->slot = token_slot_find(tk->mod->slots, tk->mod->nslots,
+	    tk->label, tk->slotid)) == NULL) {
 		snprintf(err, errlen, "token %s: no initialized token with "
 		    "%s %s%ld in %s", tk->name, ct->label ? "label" : "slot",
 		    ct->label ? ct->label : "", ct->label ? 0L : ct->slot,
@@ -207,25 +209,6 @@ p11key_find(const struct token *tk, const struct cfg_key *ck)
 	return NULL;
 }
 
-/* Load a certificate file, PEM or DER. */
-static X509 *
-cert_load_file(const char *path)
-{
-	X509 *x = NULL;
-	FILE *f;
-
-	if ((f = fopen(path, "re")) == NULL)
-		return NULL;
-	x = PEM_read_X509(f, NULL, NULL, NULL);
-	if (x == NULL) {
-		ERR_clear_error();
-		rewind(f);
-		x = d2i_X509_fp(f, NULL);
-	}
-	fclose(f);
-	return x;
-}
-
 /* The certificate of a key: from the configured file or from the token. */
 static X509 *
 key_cert(PKCS11_KEY *k, const struct cfg_key *ck, char *err, size_t errlen)
@@ -234,9 +217,11 @@ key_cert(PKCS11_KEY *k, const struct cfg_key *ck, char *err, size_t errlen)
 	X509 *x;
 
 	if (ck->certfile != NULL) {
-		if ((x = cert_load_file(ck->certfile)) == NULL)
+		char why[512];
+
+		if ((x = certfile_load(ck->certfile, why, sizeof(why))) == NULL)
 			snprintf(err, errlen, "key %s: cannot read certificate "
-			    "%s", ck->name, ck->certfile);
+			    "%s", ck->name, why);
 		return x;
 	}
 	if ((c = PKCS11_find_certificate(k)) == NULL || c->x509 == NULL) {
@@ -254,31 +239,28 @@ key_cert(PKCS11_KEY *k, const struct cfg_key *ck, char *err, size_t errlen)
 static int
 key_chain(struct token_key *k, const char *path, char *err, size_t errlen)
 {
+	STACK_OF(X509) *chain;
 	unsigned char *der = NULL;
 	BIO *mem = BIO_new(BIO_s_mem());
-	FILE *f = fopen(path, "re");
-	int n, count = 0, r = -1;
-	X509 *x;
-	char *p;
+	char why[512], *p;
 	long len;
+	int n, r = -1;
 
-	if (f == NULL || mem == NULL) {
+	if ((chain = certfile_load_chain(path, why, sizeof(why))) == NULL ||
+	    mem == NULL) {
 		snprintf(err, errlen, "key %s: cannot read Chain %s", k->name,
-		    path);
+		    chain == NULL ? why : path);
 		goto out;
 	}
-	while ((x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL) {
-		n = i2d_X509(x, &der);
-		X509_free(x);
+	for (int i = 0; i < sk_X509_num(chain); i++) {
+		n = i2d_X509(sk_X509_value(chain, i), &der);
 		if (n <= 0 || BIO_write(mem, der, n) != n)
 			goto out;
 		OPENSSL_free(der);
 		der = NULL;
-		count++;
 	}
-	ERR_clear_error();
 	len = BIO_get_mem_data(mem, &p);
-	if (count == 0 || len <= 0 || len > 32768 ||
+	if (len <= 0 || len > 32768 ||
 	    (k->chainder = malloc((size_t)len)) == NULL) {
 		snprintf(err, errlen, "key %s: Chain %s: no certificates or "
 		    "too large", k->name, path);
@@ -290,8 +272,7 @@ key_chain(struct token_key *k, const char *path, char *err, size_t errlen)
 out:
 	OPENSSL_free(der);
 	BIO_free(mem);
-	if (f != NULL)
-		fclose(f);
+	sk_X509_pop_free(chain, X509_free);
 	return r;
 }
 

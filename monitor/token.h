@@ -101,4 +101,12 @@ enum cert_expiry { CERT_VALID = 0, CERT_EXPIRING, CERT_EXPIRED };
 enum cert_expiry token_cert_expiry(time_t notafter, time_t now,
     unsigned days);
 
+/*
+ * The slot of a Token block among a module's slots: by TokenLabel, or by
+ * Slot id when there is no label; NULL if none (also csign-admin's).
+ */
+struct PKCS11_slot_st;
+struct PKCS11_slot_st *token_slot_find(struct PKCS11_slot_st *slots,
+    unsigned int n, const char *label, long slotid);
+
 #endif

@@ -100,18 +100,6 @@ digests_to_str(unsigned mask, char *dst, size_t dstlen)
 }
 
 const char *
-keytype_name(int kt)
-{
-	return kt == KT_RSA ? "rsa" : kt == KT_EC ? "ec" : "none";
-}
-
-const char *
-padding_name(int pad)
-{
-	return pad == PAD_PSS ? "pss" : "pkcs1";
-}
-
-const char *
 ts_mode_name(int mode)
 {
 	return mode == TS_REQUIRED ? "required" : mode == TS_OPTIONAL ?

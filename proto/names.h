@@ -72,8 +72,6 @@ int digest_from_name(const char *name);
 size_t digest_len(int dig);
 void digests_to_str(unsigned mask, char *dst, size_t dstlen);
 
-const char *keytype_name(int kt);
-const char *padding_name(int pad);
 const char *ts_mode_name(int mode);
 int padding_from_name(const char *name);
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/sigcheck.h"
+#include "sandbox/artifact.h"
 #include "proto/frame.h"
 #include "sandbox/channel.h"
 #include "sandbox/formats/formats.h"
@@ -45,4 +46,17 @@ signop_sign(const struct sign_input *in, struct sign_output *out,
 	memcpy(sig, r.sig, r.siglen);
 	*siglen = r.siglen;
 	return 0;
+}
+
+int
+signop_sign_artifact(const struct sign_input *in, struct sign_output *out,
+    uint8_t *sig, size_t *siglen)
+{
+	struct artifact_err e;
+
+	if (artifact_hash(in->fd, in->digest, in->max_size, out->adigest,
+	    &out->adigestlen, &out->size, &e) == -1)
+		return sign_fail(out, ST_BAD_ARTIFACT, "%s", e.msg);
+	return signop_sign(in, out, out->adigest, out->adigestlen, sig,
+	    siglen);
 }

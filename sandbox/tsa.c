@@ -106,9 +106,7 @@ status_text(TS_STATUS_INFO *si, long st, char *err, size_t errlen)
 			n = (int)sizeof(t) - 1;
 		memcpy(t, ASN1_STRING_get0_data(s), (size_t)n);
 		t[n] = '\0';
-		for (char *c = t; *c != '\0'; c++)
-			if (*c < 0x20 || *c == 0x7f)
-				*c = '?';
+		log_text_safe(t);
 	}
 	for (size_t i = 0; fi != NULL && i < sizeof(fails) / sizeof(fails[0]);
 	    i++)

@@ -79,4 +79,11 @@ int sign_fail(struct sign_output *out, int status, const char *fmt, ...)
 int signop_sign(const struct sign_input *in, struct sign_output *out,
     const uint8_t *tbs, size_t tbslen, uint8_t *sig, size_t *siglen);
 
+/*
+ * Hash the whole artifact into out (adigest, size) and sign that digest
+ * itself, as raw and ima do: signop_sign() of out->adigest.
+ */
+int signop_sign_artifact(const struct sign_input *in, struct sign_output *out,
+    uint8_t *sig, size_t *siglen);
+
 #endif

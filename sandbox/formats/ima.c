@@ -18,7 +18,6 @@
 #include <openssl/x509v3.h>
 
 #include "proto/frame.h"
-#include "sandbox/artifact.h"
 #include "sandbox/formats/formats.h"
 
 #define IMA_XATTR_DIGSIG 3
@@ -109,18 +108,13 @@ format_ima(const struct sign_input *in, struct sign_output *out)
 {
 	uint8_t sig[SIG_MAX], keyid[IMA_KEYID_LEN];
 	size_t siglen = sizeof(sig);
-	struct artifact_err e;
 
 	if (ima_check_request(in, out) == -1)
 		return -1;
 	if (ima_keyid(in->cert, keyid) == -1)
 		return sign_fail(out, ST_INTERNAL, "cannot compute the key "
 		    "identifier of key %s", in->key);
-	if (artifact_hash(in->fd, in->digest, in->max_size, out->adigest,
-	    &out->adigestlen, &out->size, &e) == -1)
-		return sign_fail(out, ST_BAD_ARTIFACT, "%s", e.msg);
-	if (signop_sign(in, out, out->adigest, out->adigestlen, sig,
-	    &siglen) == -1)
+	if (signop_sign_artifact(in, out, sig, &siglen) == -1)
 		return -1;
 	if (ima_encode(in, keyid, sig, siglen, &out->data) == -1)
 		return sign_fail(out, ST_INTERNAL, "cannot encode the IMA "

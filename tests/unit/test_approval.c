@@ -107,9 +107,9 @@ test_primary_or_supplementary_group_counts(void **state)
 	struct identity none = person(32, 100, 101);
 
 	(void)state;
-	assert_true(approval_member(&prim, APPROVERS));
-	assert_true(approval_member(&supp, APPROVERS));
-	assert_false(approval_member(&none, APPROVERS));
+	assert_true(identity_in_group(&prim, APPROVERS));
+	assert_true(identity_in_group(&supp, APPROVERS));
+	assert_false(identity_in_group(&none, APPROVERS));
 }
 
 static void

@@ -24,6 +24,7 @@
 #include "broker/ratelimit.h"
 #include "common/log.h"
 #include "monitor/held.h"
+#include "monitor/upload.h"
 #include "proto/frame.h"
 #include "proto/io.h"
 #include "proto/msg.h"
@@ -51,6 +52,9 @@ static int monitor_answer_query(struct child *, struct buf *);
 static int monitor_answer_log(struct child *, struct buf *);
 static int monitor_answer_done(struct child *, struct buf *);
 static int monitor_answer_admin(struct child *, struct buf *);
+static int monitor_answer_upload(struct child *, struct buf *);
+static int monitor_answer_upload_done(struct child *, struct buf *);
+static int monitor_answer_progress(struct child *, struct buf *);
 
 #define S(st) (1u << (st))
 
@@ -74,6 +78,9 @@ static const struct mon_entry {
 	/* A cancel may cross the decision, which ends CH_SIGNING. */
 	{ MSG_HELD_CANCEL, S(CH_SIGNING) | S(CH_SESSION), held_answer_cancel },
 	{ MSG_HELD_RESULT, S(CH_SESSION), held_answer_result },
+	{ MSG_UPLOAD, S(CH_SESSION), monitor_answer_upload },
+	{ MSG_UPLOAD_DONE, S(CH_SESSION), monitor_answer_upload_done },
+	{ MSG_PROGRESS, S(CH_SESSION), monitor_answer_progress },
 };
 
 /* Send a message to the child; a failure ends the child. */
@@ -562,6 +569,145 @@ monitor_answer_done(struct child *c, struct buf *b)
 	return 0;
 }
 
+/* The inline-upload reservations of every session (monitor/upload.h). */
+static struct uploads *
+monitor_uploads(void)
+{
+	static struct uploads *u;
+
+	if (u == NULL && (u = uploads_new()) == NULL)
+		fatal("calloc");
+	return u;
+}
+
+/* Answer an UPLOAD: go ahead (ST_OK) or why not. */
+static int
+upload_reply(struct child *c, int status, const char *msg)
+{
+	struct msg_upload_reply r = { .status = (uint8_t)status };
+	struct buf out;
+	int ret;
+
+	snprintf(r.message, sizeof(r.message), "%s", msg);
+	buf_init(&out, MSG_MAX);
+	ret = msg_enc_upload_reply(&out, &r) == 0 ? monitor_send(c, &out) : -1;
+	buf_free(&out);
+	return ret;
+}
+
+/*
+ * The grant behind an inline upload, as a signature would be checked
+ * (the key's default digest; the digest itself is checked at SIGN): NULL
+ * if allowed, else why not, audited as a deny.
+ */
+static const char *
+upload_refusal(struct child *c, const struct msg_upload *m, char *why,
+    size_t whylen)
+{
+	const struct cfg_key *ck = config_find_key(c->d->cfg, m->key);
+	const struct keystate_entry *ks;
+	enum policy_result pr;
+
+	pr = policy_check(c->d->cfg, &c->peer, m->key, m->format,
+	    ck != NULL ? ck->default_digest : 0, &ck);
+	if (pr != POLICY_OK)
+		snprintf(why, whylen, "%s", policy_result_str(pr));
+	else if ((ks = keystate_disabled(c->d->keystate, ck->name)) != NULL)
+		snprintf(why, whylen, "key disabled: %s", ks->reason);
+	else
+		return NULL;
+	audit_deny(c->d, &c->peer, m->key, m->format, m->name, why);
+	return why;
+}
+
+/* Reserve the upload against the uid's MaxUploadPerUser; reply. */
+static int
+upload_reserve(struct child *c, const struct msg_upload *m)
+{
+	uint64_t limit = c->d->cfg->max_upload_user, used;
+	char msg[MESSAGE_MAX + 1];
+
+	switch (uploads_reserve(monitor_uploads(), c, c->peer.uid, m->size,
+	    limit, &used)) {
+	case UPLOAD_OK:
+		return upload_reply(c, ST_OK, "go ahead");
+	case UPLOAD_TWICE:
+		return -1;
+	case UPLOAD_TOO_LARGE:
+		snprintf(msg, sizeof(msg), "an inline artifact of %llu bytes "
+		    "is over MaxUploadPerUser (%llu); pass a descriptor "
+		    "instead (sign on the signing host)",
+		    (unsigned long long)m->size, (unsigned long long)limit);
+		return upload_reply(c, ST_BAD_ARTIFACT, msg);
+	default:
+		break;
+	}
+	snprintf(msg, sizeof(msg), "uid %u has %llu bytes of inline uploads in "
+	    "flight; %llu more would exceed MaxUploadPerUser (%llu): try "
+	    "again when they are done", (unsigned)c->peer.uid,
+	    (unsigned long long)used, (unsigned long long)m->size,
+	    (unsigned long long)limit);
+	log_info("upload refused: %s", msg);
+	return upload_reply(c, ST_UNAVAILABLE, msg);
+}
+
+/*
+ * UPLOAD: an inline artifact is announced; the child reads none of it
+ * before this answer.  The key must be granted to this identity for the
+ * format, and the uid's inline bytes in flight, these included, must stay
+ * within MaxUploadPerUser.  The bytes stay reserved until UPLOAD_DONE or
+ * the end of the session; asking twice without a DONE is a violation.
+ */
+static int
+monitor_answer_upload(struct child *c, struct buf *b)
+{
+	char why[MESSAGE_MAX + 32];
+	const char *no;
+	struct msg_upload m;
+
+	if (msg_dec_upload(b, &m) == -1)
+		return -1;
+	if ((no = upload_refusal(c, &m, why, sizeof(why))) != NULL)
+		return upload_reply(c, ST_DENIED, no);
+	if (m.size > c->d->cfg->max_artifact_size)
+		return upload_reply(c, ST_BAD_ARTIFACT, "artifact is over "
+		    "MaxArtifactSize");
+	return upload_reserve(c, &m);
+}
+
+/* UPLOAD_DONE: the child has emptied its scratch space. */
+static int
+monitor_answer_upload_done(struct child *c, struct buf *b)
+{
+	if (msg_dec_empty(b) == -1 ||
+	    !uploads_release(monitor_uploads(), c))
+		return -1;
+	return 0;
+}
+
+/* The session is over: its reservation, if any, goes back. */
+static void
+monitor_upload_gone(struct child *c)
+{
+	(void)uploads_release(monitor_uploads(), c);
+}
+
+/*
+ * PROGRESS: the child is moving artifact bytes (a long hash, an inline
+ * upload), so the session is not idle: re-arm its idle deadline (the
+ * pool bounds every deadline by the session's SessionLifetime).
+ */
+static int
+monitor_answer_progress(struct child *c, struct buf *b)
+{
+	struct msg_progress m;
+
+	if (msg_dec_progress(b, &m) == -1)
+		return -1;
+	pool_deadline(c, c->d->cfg->session_timeout + 5);
+	return 0;
+}
+
 /* Check a message against the table and run its handler. */
 static int
 monitor_dispatch(struct child *c, struct buf *b, int fd)
@@ -646,6 +792,7 @@ monitor_child_drain(struct child *c)
 void
 monitor_child_gone(struct child *c)
 {
+	monitor_upload_gone(c);
 	ts_child_gone(c);
 	if (c->inflight != NULL) {
 		c->inflight->child = NULL;

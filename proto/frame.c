@@ -5,7 +5,8 @@
 
 #include "proto/names.h"
 
-enum tlv_kind { K_U32, K_U64, K_STR, K_BYTES };
+/* K_NAME: a key name, in the characters csignd.conf(5) allows for one. */
+enum tlv_kind { K_U32, K_U64, K_STR, K_NAME, K_BYTES };
 
 /* What each tag holds and how large it may be. */
 static const struct tag_spec {
@@ -13,7 +14,7 @@ static const struct tag_spec {
 	uint32_t max;
 } tag_specs[T_TAG_COUNT] = {
 	[T_VERSION] = { K_U32, 4 },
-	[T_KEY] = { K_STR, KEY_NAME_MAX },
+	[T_KEY] = { K_NAME, KEY_NAME_MAX },
 	[T_FORMAT] = { K_STR, 16 },
 	[T_DIGEST] = { K_STR, 16 },
 	[T_NAME] = { K_STR, ARTIFACT_NAME_MAX },
@@ -95,6 +96,20 @@ static const struct type_spec {
 	    0 },
 };
 
+int
+frame_name_ok(const uint8_t *p, size_t len)
+{
+	if (len == 0 || len > KEY_NAME_MAX)
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (!((p[i] >= 'a' && p[i] <= 'z') ||
+		    (p[i] >= 'A' && p[i] <= 'Z') ||
+		    (p[i] >= '0' && p[i] <= '9') ||
+		    p[i] == '.' || p[i] == '_' || p[i] == '-'))
+			return 0;
+	return 1;
+}
+
 /* Check one TLV value against its tag's kind and size. */
 static int
 tlv_check(const struct tlv *t, const char **err)
@@ -112,6 +127,13 @@ tlv_check(const struct tlv *t, const char **err)
 	case K_STR:
 		if (t->len > s->max || memchr(t->val, '\0', t->len) != NULL) {
 			*err = "string field too long or with NUL";
+			return -1;
+		}
+		return 0;
+	case K_NAME:
+		if (!frame_name_ok(t->val, t->len)) {
+			*err = "key name empty, too long or not of A-Z a-z 0-9 "
+			    ". _ -";
 			return -1;
 		}
 		return 0;

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "proto/frame.h"
+
 static const char *const msg_names[MSG_TYPE_COUNT] = {
 	[MSG_READY] = "ready",
 	[MSG_SESSION] = "session",
@@ -22,7 +24,21 @@ static const char *const msg_names[MSG_TYPE_COUNT] = {
 	[MSG_APPROVAL] = "approval",
 	[MSG_HELD_CANCEL] = "held-cancel",
 	[MSG_HELD_RESULT] = "held-result",
+	[MSG_UPLOAD] = "upload",
+	[MSG_UPLOAD_REPLY] = "upload-reply",
+	[MSG_UPLOAD_DONE] = "upload-done",
+	[MSG_PROGRESS] = "progress",
 };
+
+/* Read a key name: a bounded string that frame_name_ok() accepts. */
+static int
+get_key(struct buf *b, char *dst, size_t dstlen)
+{
+	if (buf_get_str(b, dst, dstlen, KEY_NAME_MAX) == -1 ||
+	    !frame_name_ok((const uint8_t *)dst, strlen(dst)))
+		return -1;
+	return 0;
+}
 
 const char *
 msg_type_name(int type)
@@ -91,7 +107,7 @@ msg_enc_keyinfo(struct buf *b, const struct msg_keyinfo *m)
 int
 msg_dec_keyinfo(struct buf *b, struct msg_keyinfo *m)
 {
-	if (buf_get_str(b, m->key, sizeof(m->key), KEY_NAME_MAX) == -1 ||
+	if (get_key(b, m->key, sizeof(m->key)) == -1 ||
 	    buf_get_u8(b, &m->format) == -1 ||
 	    buf_get_str(b, m->name, sizeof(m->name), ARTIFACT_NAME_MAX) == -1)
 		return -1;
@@ -160,7 +176,7 @@ int
 msg_dec_sign(struct buf *b, struct msg_sign *m)
 {
 	if (buf_get_u32(b, &m->reqid) == -1 ||
-	    buf_get_str(b, m->key, sizeof(m->key), KEY_NAME_MAX) == -1 ||
+	    get_key(b, m->key, sizeof(m->key)) == -1 ||
 	    buf_get_u8(b, &m->format) == -1 ||
 	    buf_get_u8(b, &m->digest) == -1 ||
 	    buf_get_bytes(b, m->tbs, sizeof(m->tbs), &m->tbslen) == -1 ||
@@ -265,7 +281,7 @@ int
 msg_dec_admin(struct buf *b, struct msg_admin *m)
 {
 	if (buf_get_u8(b, &m->op) == -1 ||
-	    buf_get_str(b, m->key, sizeof(m->key), KEY_NAME_MAX) == -1 ||
+	    get_key(b, m->key, sizeof(m->key)) == -1 ||
 	    buf_get_str(b, m->reason, sizeof(m->reason), MESSAGE_MAX) == -1)
 		return -1;
 	if (m->op != 1 && m->op != 2)
@@ -410,6 +426,64 @@ msg_dec_tsa_done(struct buf *b, struct msg_tsa_done *m)
 	    buf_get_str(b, m->message, sizeof(m->message), MESSAGE_MAX) == -1)
 		return -1;
 	if (m->status >= ST_COUNT)
+		return -1;
+	return buf_end(b);
+}
+
+int
+msg_enc_upload(struct buf *b, const struct msg_upload *m)
+{
+	if (msg_begin(b, MSG_UPLOAD) == -1 || buf_put_str(b, m->key) == -1 ||
+	    buf_put_u8(b, m->format) == -1 || buf_put_u64(b, m->size) == -1)
+		return -1;
+	return buf_put_str(b, m->name);
+}
+
+int
+msg_dec_upload(struct buf *b, struct msg_upload *m)
+{
+	if (get_key(b, m->key, sizeof(m->key)) == -1 ||
+	    buf_get_u8(b, &m->format) == -1 ||
+	    buf_get_u64(b, &m->size) == -1 ||
+	    buf_get_str(b, m->name, sizeof(m->name), ARTIFACT_NAME_MAX) == -1)
+		return -1;
+	if (m->format >= FMT_COUNT)
+		return -1;
+	return buf_end(b);
+}
+
+int
+msg_enc_upload_reply(struct buf *b, const struct msg_upload_reply *m)
+{
+	if (msg_begin(b, MSG_UPLOAD_REPLY) == -1 ||
+	    buf_put_u8(b, m->status) == -1)
+		return -1;
+	return buf_put_str(b, m->message);
+}
+
+int
+msg_dec_upload_reply(struct buf *b, struct msg_upload_reply *m)
+{
+	if (buf_get_u8(b, &m->status) == -1 ||
+	    buf_get_str(b, m->message, sizeof(m->message), MESSAGE_MAX) == -1)
+		return -1;
+	if (m->status >= ST_COUNT)
+		return -1;
+	return buf_end(b);
+}
+
+int
+msg_enc_progress(struct buf *b, const struct msg_progress *m)
+{
+	if (msg_begin(b, MSG_PROGRESS) == -1)
+		return -1;
+	return buf_put_u64(b, m->bytes);
+}
+
+int
+msg_dec_progress(struct buf *b, struct msg_progress *m)
+{
+	if (buf_get_u64(b, &m->bytes) == -1 || m->bytes == 0)
 		return -1;
 	return buf_end(b);
 }

@@ -20,6 +20,11 @@
  *   MSG_APPROVAL  op, id, reason        MSG_QUERY_REPLY (a client frame)
  *   MSG_HELD_CANCEL (client gone)       (then the MSG_SIGN_REPLY)
  *   MSG_HELD_RESULT id, client frame
+ *   MSG_UPLOAD    key, format, size, name  MSG_UPLOAD_REPLY
+ *   MSG_UPLOAD_DONE (scratch emptied)
+ *   MSG_PROGRESS  bytes so far
+ *
+ * Key names in every message are checked as frame_name_ok() checks T_KEY.
  */
 #ifndef CSIGN_MSG_H
 #define CSIGN_MSG_H
@@ -54,6 +59,10 @@ enum msg_type {
 	MSG_APPROVAL,
 	MSG_HELD_CANCEL,
 	MSG_HELD_RESULT,
+	MSG_UPLOAD,
+	MSG_UPLOAD_REPLY,
+	MSG_UPLOAD_DONE,
+	MSG_PROGRESS,
 	MSG_TYPE_COUNT
 };
 
@@ -192,6 +201,34 @@ struct msg_held_result {
 	size_t len;
 };
 
+/*
+ * Before the first byte of an inline artifact (frame.h SIGN_F_INLINE) is
+ * read, the child asks whether this client may upload size bytes for key
+ * and format; the monitor checks the grant and the uid's MaxUploadPerUser
+ * budget and reserves the bytes until MSG_UPLOAD_DONE or the session's end.
+ */
+struct msg_upload {
+	char key[KEY_NAME_MAX + 1];
+	uint8_t format;			/* enum csign_format */
+	uint64_t size;			/* bytes announced by the client */
+	char name[ARTIFACT_NAME_MAX + 1];	/* for a deny record */
+};
+
+struct msg_upload_reply {
+	uint8_t status;			/* ST_OK: go ahead, the bytes are
+					   reserved */
+	char message[MESSAGE_MAX + 1];	/* why not, if not ST_OK */
+};
+
+/*
+ * The child is reading or writing an artifact (a long hash, an inline
+ * upload): at most once a second while bytes move, so that the monitor
+ * re-arms the session's idle deadline (never past SessionLifetime).
+ */
+struct msg_progress {
+	uint64_t bytes;			/* moved in this session so far, > 0 */
+};
+
 struct msg_log {
 	uint8_t level;			/* enum log_level */
 	char text[LOG_TEXT_MAX + 1];
@@ -237,6 +274,12 @@ int msg_enc_approval(struct buf *b, const struct msg_approval *m);
 int msg_dec_approval(struct buf *b, struct msg_approval *m);
 int msg_enc_held_result(struct buf *b, const struct msg_held_result *m);
 int msg_dec_held_result(struct buf *b, struct msg_held_result *m);
+int msg_enc_upload(struct buf *b, const struct msg_upload *m);
+int msg_dec_upload(struct buf *b, struct msg_upload *m);
+int msg_enc_upload_reply(struct buf *b, const struct msg_upload_reply *m);
+int msg_dec_upload_reply(struct buf *b, struct msg_upload_reply *m);
+int msg_enc_progress(struct buf *b, const struct msg_progress *m);
+int msg_dec_progress(struct buf *b, struct msg_progress *m);
 int msg_enc_log(struct buf *b, const struct msg_log *m);
 int msg_dec_log(struct buf *b, struct msg_log *m);
 

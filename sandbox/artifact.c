@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -14,6 +15,48 @@
 #include "proto/names.h"
 
 #define HASH_CHUNK (256u << 10)
+
+static artifact_progress_fn progress_fn;
+static uint64_t progress_bytes;		/* moved in this session */
+static time_t progress_last;		/* monotonic second of the last report */
+
+void
+artifact_set_progress(artifact_progress_fn fn)
+{
+	progress_fn = fn;
+	progress_bytes = 0;
+	progress_last = 0;
+}
+
+/* Seconds on the monotonic clock. */
+static time_t
+progress_clock(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		return 0;
+	return ts.tv_sec;
+}
+
+void
+artifact_progress(uint64_t n)
+{
+	time_t now;
+
+	progress_bytes += n;
+	if (progress_fn == NULL || n == 0)
+		return;
+	if ((now = progress_clock()) == progress_last)
+		return;
+	if (progress_last == 0) {
+		/* The first bytes start the clock: reports follow each second. */
+		progress_last = now;
+		return;
+	}
+	progress_last = now;
+	progress_fn(progress_bytes);
+}
 
 int
 artifact_check(int fd, uint64_t max, struct artifact_err *e)
@@ -46,15 +89,32 @@ artifact_check(int fd, uint64_t max, struct artifact_err *e)
 	return 0;
 }
 
+/*
+ * The next chunk of the artifact: a regular file is read with pread from
+ * off (the descriptor's own offset, shared with the client's open file,
+ * is neither used nor moved), a pipe with read from where it stands.
+ */
+static ssize_t
+hash_read(int fd, int is_file, uint8_t *p, size_t len, uint64_t off)
+{
+	ssize_t n;
+
+	do
+		n = is_file ? pread(fd, p, len, (off_t)off) : read(fd, p, len);
+	while (n == -1 && errno == EINTR);
+	return n;
+}
+
 int
 artifact_hash(int fd, int digest, uint64_t max, uint8_t *md, size_t *mdlen,
     uint64_t *size, struct artifact_err *e)
 {
 	static uint8_t chunk[HASH_CHUNK];
 	EVP_MD_CTX *ctx;
+	struct stat st;
 	unsigned int len = 0;
 	ssize_t n;
-	int r = -1;
+	int r = -1, is_file = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
 
 	*size = 0;
 	if ((ctx = EVP_MD_CTX_new()) == NULL ||
@@ -62,9 +122,7 @@ artifact_hash(int fd, int digest, uint64_t max, uint8_t *md, size_t *mdlen,
 		snprintf(e->msg, sizeof(e->msg), "digest unavailable");
 		goto out;
 	}
-	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
-		if (n == -1 && errno == EINTR)
-			continue;
+	while ((n = hash_read(fd, is_file, chunk, sizeof(chunk), *size)) != 0) {
 		if (n == -1) {
 			snprintf(e->msg, sizeof(e->msg), "artifact: read: %s",
 			    strerror(errno));
@@ -78,6 +136,7 @@ artifact_hash(int fd, int digest, uint64_t max, uint8_t *md, size_t *mdlen,
 			goto out;
 		}
 		EVP_DigestUpdate(ctx, chunk, (size_t)n);
+		artifact_progress((uint64_t)n);
 	}
 	if (EVP_DigestFinal_ex(ctx, md, &len) == 1) {
 		*mdlen = len;
@@ -103,6 +162,7 @@ artifact_pread(int fd, uint64_t off, void *dst, size_t len)
 		p += n;
 		off += (uint64_t)n;
 		len -= (size_t)n;
+		artifact_progress((uint64_t)n);
 	}
 	return 0;
 }
@@ -138,6 +198,7 @@ output_write(int outfd, const void *p, size_t len)
 			return -1;
 		b += n;
 		len -= (size_t)n;
+		artifact_progress((uint64_t)n);
 	}
 	return 0;
 }

@@ -21,9 +21,11 @@ struct artifact_err {
 int artifact_check(int fd, uint64_t max, struct artifact_err *e);
 
 /*
- * Hash everything readable from fd with digest (enum csign_digest) into
- * md (DIGEST_MAX bytes), counting the bytes into *size; fails past max
- * bytes.  0 or -1 with e set.
+ * Hash the artifact in fd with digest (enum csign_digest) into md
+ * (DIGEST_MAX bytes), counting the bytes into *size; fails past max
+ * bytes.  A regular file is hashed whole, from offset 0, whatever the
+ * offset of the descriptor the client passed (and without moving it); a
+ * pipe from where it stands to its end.  0 or -1 with e set.
  */
 int artifact_hash(int fd, int digest, uint64_t max, uint8_t *md,
     size_t *mdlen, uint64_t *size, struct artifact_err *e);
@@ -43,5 +45,17 @@ int artifact_hash_range(int fd, struct evp_md_ctx_st *ctx, uint64_t off,
 int artifact_copy_range(int fd, int outfd, uint64_t off, uint64_t len);
 /* Write all of p[0..len) to outfd. */
 int output_write(int outfd, const void *p, size_t len);
+
+/*
+ * Progress of long work.  Every byte read or written above is counted;
+ * once the first bytes have moved, fn (if set) is called at most once a
+ * second with the bytes moved so far, for the session child to tell the
+ * monitor that it is busy, not idle (a hash of gigabytes, a slow pipe, an
+ * inline upload).  artifact_set_progress() also starts the count afresh.
+ */
+typedef void (*artifact_progress_fn)(uint64_t bytes);
+void artifact_set_progress(artifact_progress_fn fn);
+/* Count n more bytes moved (for work not done through this file). */
+void artifact_progress(uint64_t n);
 
 #endif

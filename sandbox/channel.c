@@ -268,3 +268,39 @@ sandbox_report_tsa(const struct msg_tsa_done *m)
 	buf_free(&b);
 	return 0;
 }
+
+int
+sandbox_request_upload(const struct msg_upload *m, struct msg_upload_reply *r)
+{
+	struct buf b;
+
+	buf_init(&b, MSG_MAX);
+	if (msg_enc_upload(&b, m) == -1) {
+		buf_free(&b);
+		return -1;
+	}
+	channel_send(&b);
+	channel_expect(&b, MSG_UPLOAD_REPLY, NULL);
+	if (msg_dec_upload_reply(&b, r) == -1)
+		fatalx("bad upload reply from the monitor");
+	buf_free(&b);
+	return 0;
+}
+
+int
+sandbox_report_upload_done(void)
+{
+	return send_empty(MSG_UPLOAD_DONE);
+}
+
+void
+sandbox_report_progress(uint64_t bytes)
+{
+	struct msg_progress m = { .bytes = bytes };
+	struct buf b;
+
+	buf_init(&b, MSG_MAX);
+	if (msg_enc_progress(&b, &m) == 0)
+		channel_send(&b);
+	buf_free(&b);
+}

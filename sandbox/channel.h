@@ -51,6 +51,18 @@ int sandbox_request_approval(const struct msg_approval *m,
  * TSA_OPEN: a connection to the TSA number index of the key just used;
  * if r->status is ST_OK, *fd is the connected socket (the caller's).
  */
+/*
+ * An inline upload of m->size bytes is announced: may it be read?  The
+ * monitor checks the grant and reserves the bytes (MaxUploadPerUser)
+ * until sandbox_report_upload_done() or the end of the session.
+ */
+int sandbox_request_upload(const struct msg_upload *m,
+    struct msg_upload_reply *r);
+/* The inline artifact's scratch space is empty again. */
+int sandbox_report_upload_done(void);
+/* Artifact bytes are moving (artifact.h): the session is not idle. */
+void sandbox_report_progress(uint64_t bytes);
+
 int sandbox_request_tsa(unsigned index, struct msg_tsa_reply *r, int *fd);
 /* TSA_DONE: how the timestamp went, for the monitor's audit record. */
 int sandbox_report_tsa(const struct msg_tsa_done *m);

@@ -43,6 +43,7 @@ struct session {
 	struct cached_key keys[KEY_CACHE];
 	size_t nkeys;
 	size_t evict;			/* next entry to reuse when full */
+	int uploading;			/* the monitor reserved an inline upload */
 };
 
 typedef int (*frame_handler)(struct session *, const struct frame *,
@@ -278,10 +279,74 @@ sign_fds(struct session *s, struct sign_input *in, const int *fds,
 }
 
 /*
+ * Ask the monitor before the first byte of an inline artifact is read:
+ * the key must be granted for the format, and the bytes fit the user's
+ * MaxUploadPerUser.  A refusal is the reply to the client.
+ */
+static int
+upload_begin(struct session *s, const struct sign_input *in, uint64_t size)
+{
+	struct msg_upload m = { .format = (uint8_t)in->format, .size = size };
+	struct msg_upload_reply r;
+
+	snprintf(m.key, sizeof(m.key), "%s", in->key);
+	snprintf(m.name, sizeof(m.name), "%s", in->name);
+	if (sandbox_request_upload(&m, &r) == -1)
+		return reply_status(s, ST_INTERNAL, "cannot ask the monitor"), -1;
+	if (r.status != ST_OK)
+		return reply_status(s, r.status, r.message), -1;
+	s->uploading = 1;
+	return 0;
+}
+
+/* The inline request is over: empty the scratch files, free the bytes. */
+static void
+upload_end(struct session *s)
+{
+	if (!s->uploading)
+		return;
+	if (ftruncate(SCRATCH_IN_FD, 0) == -1 ||
+	    ftruncate(SCRATCH_OUT_FD, 0) == -1)
+		return;		/* the reservation lasts to the session's end */
+	s->uploading = 0;
+	sandbox_report_upload_done();
+}
+
+/* Receive the next F_DATA chunk into d; its T_DATA, or NULL (replied). */
+static const struct tlv *
+inline_chunk(struct session *s, struct buf *b, struct frame *d,
+    uint64_t left)
+{
+	const struct tlv *t;
+	const char *err;
+	size_t n;
+	int r;
+
+	r = io_recv_frame(s->client, b, NULL, 0, &n,
+	    (int)s->info->idle_timeout_ms);
+	if (r == -1 && errno == ETIMEDOUT) {
+		reply_status(s, ST_TIMEOUT, "inline artifact data stopped "
+		    "coming (SessionTimeout)");
+		return NULL;
+	}
+	if (r != 1 || frame_decode(buf_ptr(b) + 4, buf_left(b) - 4, d,
+	    &err) == -1 || d->type != F_DATA ||
+	    (t = frame_find(d, T_DATA)) == NULL || t->len == 0 ||
+	    t->len > left) {
+		reply_status(s, ST_BAD_REQUEST, "inline artifact data "
+		    "missing, malformed or too long");
+		return NULL;
+	}
+	return t;
+}
+
+/*
  * Inline transfer: receive the artifact announced by T_SIZE in F_DATA
  * frames into the scratch file, and use that as the artifact (and the
- * other scratch file as the output).  The stream is only in step again
- * once every byte is in, so a failure here ends the session.
+ * other scratch file as the output).  Not a byte is read before the
+ * monitor has checked the grant and reserved the bytes.  The stream is
+ * only in step again once every byte is in, so a failure here (or a
+ * refusal) ends the session.
  */
 static int
 sign_inline(struct session *s, const struct frame *f, struct sign_input *in,
@@ -291,9 +356,7 @@ sign_inline(struct session *s, const struct frame *f, struct sign_input *in,
 	const struct tlv *t;
 	struct buf b;
 	uint64_t size, got = 0;
-	const char *err;
-	size_t n;
-	int fds[FRAME_MAX_FDS], r = -1;
+	int r = -1;
 
 	if (nfds != 0 || frame_get_u64(f, T_SIZE, &size) == -1)
 		return reply_status(s, ST_BAD_REQUEST, "inline signing needs "
@@ -301,6 +364,8 @@ sign_inline(struct session *s, const struct frame *f, struct sign_input *in,
 	if (size > in->max_size)
 		return reply_status(s, ST_BAD_ARTIFACT, "artifact is over "
 		    "MaxArtifactSize"), -1;
+	if (upload_begin(s, in, size) == -1)
+		return -1;
 	if (ftruncate(SCRATCH_IN_FD, 0) == -1 ||
 	    ftruncate(SCRATCH_OUT_FD, 0) == -1 ||
 	    lseek(SCRATCH_OUT_FD, 0, SEEK_SET) == -1 ||
@@ -308,19 +373,15 @@ sign_inline(struct session *s, const struct frame *f, struct sign_input *in,
 		return reply_status(s, ST_INTERNAL, "no scratch space"), -1;
 	buf_init(&b, FRAME_MAX + 4);
 	while (got < size) {
-		if (io_recv_frame(s->client, &b, fds, 0, &n,
-		    (int)s->info->idle_timeout_ms) != 1 ||
-		    frame_decode(buf_ptr(&b) + 4, buf_left(&b) - 4, d,
-		    &err) == -1 || d->type != F_DATA ||
-		    (t = frame_find(d, T_DATA)) == NULL || t->len == 0 ||
-		    t->len > size - got ||
-		    pwrite(SCRATCH_IN_FD, t->val, t->len, (off_t)got) !=
+		if ((t = inline_chunk(s, &b, d, size - got)) == NULL)
+			goto out;
+		if (pwrite(SCRATCH_IN_FD, t->val, t->len, (off_t)got) !=
 		    (ssize_t)t->len) {
-			reply_status(s, ST_BAD_REQUEST, "inline artifact data "
-			    "missing, malformed or too long");
+			reply_status(s, ST_INTERNAL, "no scratch space");
 			goto out;
 		}
 		got += t->len;
+		artifact_progress(t->len);
 	}
 	in->fd = SCRATCH_IN_FD;
 	in->fd_is_file = 1;
@@ -455,14 +516,17 @@ session_sign(struct session *s, const struct frame *f, const int *fds,
 			return -1;
 	} else if (sign_fds(s, &in, fds, nfds) == -1)
 		return 0;
-	if ((c = session_key(s, key, in.format, name)) == NULL)
+	if ((c = session_key(s, key, in.format, name)) == NULL) {
+		upload_end(s);
 		return 0;
+	}
 	hold_begin(s->client, in.flags);
 	r = sign_build(s, &in, digest, c);
 	/* A --no-wait client was let go: the session is over. */
 	if (hold_detached())
 		r = -1;
 	hold_end();
+	upload_end(s);
 	return r;
 }
 
@@ -641,6 +705,7 @@ session_serve(int client, const struct msg_session *info)
 
 	if ((f = malloc(sizeof(*f))) == NULL)
 		return;
+	artifact_set_progress(sandbox_report_progress);
 	buf_init(&in, FRAME_MAX + 4);
 	buf_init(&s.out, FRAME_MAX + 4);
 	for (;;) {

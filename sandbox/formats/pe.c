@@ -19,9 +19,18 @@
  * signature covers the same digest as those already there.  The output is
  * written once, front to back (it may be a pipe); the checksum is summed
  * while hashing so that the headers can be written first.
+ *
+ * The input is the client's file, which another process may rewrite while
+ * it is signed.  So the output is hashed and summed again as it is
+ * written, from the very bytes written: its image digest must be the one
+ * the token signed and its checksum the one written in its header, or the
+ * request fails (bad artifact) and the client keeps no output.
  */
 #include <string.h>
 
+#include <openssl/evp.h>
+
+#include "common/sigcheck.h"
 #include "proto/frame.h"
 #include "sandbox/artifact.h"
 #include "sandbox/formats/authenticode.h"
@@ -39,6 +48,22 @@ struct pe_layout {
 	uint64_t table_size;
 	uint64_t total;
 };
+
+/* The output as it is written, hashed and summed again (see above). */
+struct pe_out {
+	int outfd;
+	EVP_MD_CTX *md;			/* image digest of the output */
+	struct pe_csum cs;		/* its checksum, CheckSum left out */
+	uint64_t off;			/* bytes written */
+	int read_failed;		/* the input was cut short */
+};
+
+/* How written bytes count: in the image digest, in the checksum. */
+#define PE_HASHED 0x1u
+#define PE_SUMMED 0x2u
+#define PE_IMAGE (PE_HASHED | PE_SUMMED)
+
+#define COPY_CHUNK (256u << 10)
 
 static const uint8_t zeros[PE_CERT_ALIGN];
 
@@ -146,9 +171,49 @@ pe_checksum(int fd, const struct pe_image *img, const struct pe_layout *l,
 	return 0;
 }
 
-/* Write the signed image to outfd, front to back. */
+/* Write p[0..len) to the output, counting it as how says. */
 static int
-pe_write(int fd, int outfd, const struct pe_image *img,
+pe_emit(struct pe_out *w, const uint8_t *p, size_t len, unsigned how)
+{
+	if (output_write(w->outfd, p, len) == -1)
+		return -1;
+	if ((how & PE_HASHED) && EVP_DigestUpdate(w->md, p, len) != 1)
+		return -1;
+	if (how & PE_SUMMED)
+		pe_csum_add(&w->cs, w->off, p, len);
+	w->off += len;
+	return 0;
+}
+
+/* Copy bytes [off, off + len) of the input to the output, as pe_emit. */
+static int
+pe_copy(struct pe_out *w, int fd, uint64_t off, uint64_t len, unsigned how)
+{
+	static uint8_t chunk[COPY_CHUNK];
+
+	while (len > 0) {
+		size_t n = len < sizeof(chunk) ? (size_t)len : sizeof(chunk);
+
+		if (artifact_pread(fd, off, chunk, n) == -1) {
+			w->read_failed = 1;
+			return -1;
+		}
+		if (pe_emit(w, chunk, n, how) == -1)
+			return -1;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/*
+ * Write the signed image, front to back: the image with CheckSum and the
+ * certificate-table entry rewritten (both left out of the digest, the
+ * entry summed), its padding, the kept entries and the new one (summed
+ * only).
+ */
+static int
+pe_write(int fd, struct pe_out *w, const struct pe_image *img,
     const struct pe_layout *l, uint32_t cksum, const uint8_t *der,
     size_t derlen)
 {
@@ -160,24 +225,59 @@ pe_write(int fd, int outfd, const struct pe_image *img,
 	le32(dir, (uint32_t)l->table_off);
 	le32(dir + 4, (uint32_t)l->table_size);
 	pe_entry_header(l, h);
-	if (artifact_copy_range(fd, outfd, 0, img->checksum_off) == -1 ||
-	    output_write(outfd, ck, sizeof(ck)) == -1 ||
-	    artifact_copy_range(fd, outfd, after_ck,
-		img->certdir_off - after_ck) == -1 ||
-	    output_write(outfd, dir, sizeof(dir)) == -1 ||
-	    artifact_copy_range(fd, outfd, after_dir,
-		img->data_end - after_dir) == -1 ||
-	    output_write(outfd, zeros, l->table_off - img->data_end) == -1)
+	if (pe_copy(w, fd, 0, img->checksum_off, PE_IMAGE) == -1 ||
+	    pe_emit(w, ck, sizeof(ck), 0) == -1 ||
+	    pe_copy(w, fd, after_ck, img->certdir_off - after_ck,
+		PE_IMAGE) == -1 ||
+	    pe_emit(w, dir, sizeof(dir), PE_SUMMED) == -1 ||
+	    pe_copy(w, fd, after_dir, img->data_end - after_dir,
+		PE_IMAGE) == -1 ||
+	    pe_emit(w, zeros, l->table_off - img->data_end, PE_IMAGE) == -1)
 		return -1;
 	if (l->kept > 0 &&
-	    (artifact_copy_range(fd, outfd, img->cert_off, l->kept) == -1 ||
-	    output_write(outfd, zeros, l->kept_pad) == -1))
+	    (pe_copy(w, fd, img->cert_off, l->kept, PE_SUMMED) == -1 ||
+	    pe_emit(w, zeros, l->kept_pad, PE_SUMMED) == -1))
 		return -1;
-	if (output_write(outfd, h, sizeof(h)) == -1 ||
-	    output_write(outfd, der, derlen) == -1 ||
-	    output_write(outfd, zeros, l->entry_pad) == -1)
+	if (pe_emit(w, h, sizeof(h), PE_SUMMED) == -1 ||
+	    pe_emit(w, der, derlen, PE_SUMMED) == -1 ||
+	    pe_emit(w, zeros, l->entry_pad, PE_SUMMED) == -1)
 		return -1;
 	return 0;
+}
+
+/*
+ * Write the signed image and check what was written: the digest the
+ * token signed, the checksum in the header, the planned length.  The
+ * client keeps the output only if this succeeds.
+ */
+static int
+pe_write_checked(const struct sign_input *in, struct sign_output *out,
+    const struct pe_image *img, const struct pe_layout *l, uint32_t cksum,
+    const uint8_t *der, size_t derlen)
+{
+	struct pe_out w = { .outfd = in->outfd };
+	uint8_t md[DIGEST_MAX];
+	unsigned int mdlen = 0;
+	int r = -1, wrote;
+
+	if ((w.md = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(w.md, digest_md(in->digest), NULL) != 1) {
+		EVP_MD_CTX_free(w.md);
+		return sign_fail(out, ST_INTERNAL, "pe: digest unavailable");
+	}
+	wrote = pe_write(in->fd, &w, img, l, cksum, der, derlen) == 0 &&
+	    EVP_DigestFinal_ex(w.md, md, &mdlen) == 1;
+	EVP_MD_CTX_free(w.md);
+	if (!wrote && !w.read_failed)
+		sign_fail(out, ST_INTERNAL, "pe: cannot write the signed image");
+	else if (!wrote || mdlen != out->adigestlen ||
+	    memcmp(md, out->adigest, mdlen) != 0 ||
+	    pe_csum_final(&w.cs, w.off) != cksum || w.off != l->total)
+		sign_fail(out, ST_BAD_ARTIFACT, "pe: the image changed while "
+		    "it was being signed; the output is not usable");
+	else
+		r = 0;
+	return r;
 }
 
 /* The token goes in as the RFC 3161 counter-signature. */
@@ -255,12 +355,13 @@ format_pe(const struct sign_input *in, struct sign_output *out)
 	if (pe_signature(in, out, &der, &derlen) == -1 ||
 	    pe_plan(in, out, &img, derlen, &l) == -1)
 		goto out;
-	if (pe_checksum(in->fd, &img, &l, der, derlen, &cs, &cksum) == -1 ||
-	    pe_write(in->fd, in->outfd, &img, &l, cksum, der, derlen) == -1) {
-		sign_fail(out, ST_INTERNAL, "pe: cannot write the signed "
-		    "image");
+	if (pe_checksum(in->fd, &img, &l, der, derlen, &cs, &cksum) == -1) {
+		sign_fail(out, ST_BAD_ARTIFACT, "pe: the image changed while "
+		    "it was being signed (it is shorter)");
 		goto out;
 	}
+	if (pe_write_checked(in, out, &img, &l, cksum, der, derlen) == -1)
+		goto out;
 	out->written = l.total;
 	r = 0;
 out:

@@ -25,6 +25,9 @@
 #include "proto/msg.h"
 #include "proto/names.h"
 
+/* What frame_decode() says of a T_KEY that is no key name. */
+#define KEY_NAME_ERR "key name empty, too long or not of A-Z a-z 0-9 . _ -"
+
 /* Large enough to build frames past FRAME_MAX by hand. */
 #define RAW_MAX (2 * FRAME_MAX)
 
@@ -592,12 +595,14 @@ test_string_with_nul_is_refused(void **state)
 	struct buf b;
 
 	(void)state;
-	raw_begin(&b, F_CERT);
-	raw_tlv(&b, T_KEY, 3, "a\0b", 3);
+	raw_begin(&b, F_SIGN);
+	raw_str(&b, T_KEY, "k");
+	raw_str(&b, T_FORMAT, "raw");
+	raw_tlv(&b, T_NAME, 3, "a\0b", 3);
 	reject(&b, "string field too long or with NUL");
 	raw_begin(&b, F_CERT);
 	raw_tlv(&b, T_KEY, 2, "a\0", 2);
-	reject(&b, "string field too long or with NUL");
+	reject(&b, KEY_NAME_ERR);
 	raw_begin(&b, F_REPLY);
 	raw_u32(&b, T_STATUS, 0);
 	raw_tlv(&b, T_MESSAGE, 1, "\0", 1);
@@ -615,7 +620,7 @@ test_string_over_its_max_is_refused(void **state)
 	accept_ok(&b);
 	raw_begin(&b, F_CERT);
 	raw_fill(&b, T_KEY, KEY_NAME_MAX + 1, 'k');
-	reject(&b, "string field too long or with NUL");
+	reject(&b, KEY_NAME_ERR);
 	raw_begin(&b, F_SIGN);
 	raw_str(&b, T_KEY, "k");
 	raw_fill(&b, T_FORMAT, 17, 'f');
@@ -629,6 +634,51 @@ test_string_over_its_max_is_refused(void **state)
 	raw_u32(&b, T_STATUS, 0);
 	raw_fill(&b, T_MESSAGE, 1025, 'm');
 	reject(&b, "string field too long or with NUL");
+}
+
+/*
+ * Key names are limited at the decoder to what csignd.conf(5) allows in
+ * one, so that no byte of a name can start a new log line, move a
+ * terminal's cursor or look like another key: every frame type that
+ * carries T_KEY refuses the rest as a bad request.
+ */
+static void
+test_key_names_are_limited_to_config_characters(void **state)
+{
+	static const char *const bad[] = {
+		"", "a\nb", "rsa\r", "a b", "\x1b[31mred", "key\t",
+		"caf\xc3\xa9", "a/b", "a:b", "a;b", "a\\b", "\x7f",
+		"\xe2\x80\xae", "k=v", "\"q\"",
+	};
+	static const uint16_t types[] = { F_SIGN, F_CERT, F_ADMIN, F_REPLY };
+	struct buf b;
+
+	(void)state;
+	assert_true(frame_name_ok((const uint8_t *)"rsa-2048_v1.0", 13));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_false(frame_name_ok((const uint8_t *)bad[i],
+		    strlen(bad[i])));
+		for (size_t j = 0; j < sizeof(types) / sizeof(types[0]); j++) {
+			raw_begin(&b, types[j]);
+			if (types[j] == F_REPLY) {
+				raw_u32(&b, T_STATUS, 0);
+				raw_str(&b, T_MESSAGE, "ok");
+			}
+			raw_str(&b, T_KEY, bad[i]);
+			if (types[j] == F_SIGN)
+				raw_str(&b, T_FORMAT, "raw");
+			if (types[j] == F_ADMIN)
+				raw_u32(&b, T_FLAGS, ADMIN_DISABLE_KEY);
+			reject(&b, KEY_NAME_ERR);
+		}
+	}
+	raw_begin(&b, F_SIGN);
+	raw_str(&b, T_KEY, "Release.Key_2026-a");
+	raw_str(&b, T_FORMAT, "raw");
+	accept_ok(&b);
+	raw_begin(&b, F_CERT);
+	raw_fill(&b, T_KEY, KEY_NAME_MAX, 'k');
+	accept_ok(&b);
 }
 
 static void
@@ -664,7 +714,7 @@ raw_reply_with_fields(struct buf *b, size_t n)
 	raw_u32(b, T_STATUS, 0);
 	raw_str(b, T_MESSAGE, "");
 	for (size_t i = 2; i < n; i++)
-		raw_str(b, T_KEY, "");
+		raw_str(b, T_KEY, "k");
 }
 
 static void
@@ -1382,6 +1432,8 @@ main(void)
 		cmocka_unit_test(test_integer_fields_of_wrong_size_are_refused),
 		cmocka_unit_test(test_string_with_nul_is_refused),
 		cmocka_unit_test(test_string_over_its_max_is_refused),
+		cmocka_unit_test(
+		    test_key_names_are_limited_to_config_characters),
 		cmocka_unit_test(test_byte_field_over_its_max_is_refused),
 		cmocka_unit_test(
 		    test_frame_of_frame_max_is_taken_and_one_more_refused),

@@ -24,6 +24,10 @@ static struct msg_log d_log;
 static struct msg_sign_held d_held;
 static struct msg_approval d_appr;
 static struct msg_held_result d_result;
+static struct msg_upload d_upload;
+static struct msg_upload_reply d_ureply;
+static struct msg_progress d_progress;
+static struct msg_admin d_admin;
 static const uint8_t *d_frame;
 static size_t d_framelen;
 
@@ -193,6 +197,38 @@ enc_held_result(struct buf *b)
 	buf_free(&f);
 }
 
+static void
+enc_upload(struct buf *b)
+{
+	const struct msg_upload m = { .key = "efi.2026", .format = FMT_PE,
+		.size = 0x0000000100000002ull, .name = "shimx64.efi" };
+
+	assert_int_equal(msg_enc_upload(b, &m), 0);
+}
+
+static void
+enc_upload_reply(struct buf *b)
+{
+	const struct msg_upload_reply m = { .status = ST_UNAVAILABLE,
+		.message = "over MaxUploadPerUser" };
+
+	assert_int_equal(msg_enc_upload_reply(b, &m), 0);
+}
+
+static void
+enc_upload_done(struct buf *b)
+{
+	assert_int_equal(msg_enc_empty(b, MSG_UPLOAD_DONE), 0);
+}
+
+static void
+enc_progress(struct buf *b)
+{
+	const struct msg_progress m = { .bytes = 0x0000000300000004ull };
+
+	assert_int_equal(msg_enc_progress(b, &m), 0);
+}
+
 /* ---- the decoders, each into its static result ---- */
 
 static int
@@ -289,6 +325,24 @@ dec_held_result(struct buf *b)
 	return msg_dec_held_result(b, &d_result);
 }
 
+static int
+dec_upload(struct buf *b)
+{
+	return msg_dec_upload(b, &d_upload);
+}
+
+static int
+dec_upload_reply(struct buf *b)
+{
+	return msg_dec_upload_reply(b, &d_ureply);
+}
+
+static int
+dec_progress(struct buf *b)
+{
+	return msg_dec_progress(b, &d_progress);
+}
+
 static const struct kind {
 	uint16_t type;
 	void (*enc)(struct buf *);
@@ -311,6 +365,10 @@ static const struct kind {
 	{ MSG_APPROVAL, enc_approval, dec_approval },
 	{ MSG_HELD_CANCEL, enc_held_cancel, dec_empty },
 	{ MSG_HELD_RESULT, enc_held_result, dec_held_result },
+	{ MSG_UPLOAD, enc_upload, dec_upload },
+	{ MSG_UPLOAD_REPLY, enc_upload_reply, dec_upload_reply },
+	{ MSG_UPLOAD_DONE, enc_upload_done, dec_empty },
+	{ MSG_PROGRESS, enc_progress, dec_progress },
 };
 #define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
 
@@ -802,6 +860,92 @@ keyinfo_with_key_of(struct buf *b, size_t keylen)
 }
 
 static void
+test_upload_messages_round_trip(void **state)
+{
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 0);
+	enc_upload(&b);
+	assert_int_equal(decode_buf(kind_of(MSG_UPLOAD), &b), 0);
+	assert_string_equal(d_upload.key, "efi.2026");
+	assert_int_equal(d_upload.format, FMT_PE);
+	assert_true(d_upload.size == 0x0000000100000002ull);
+	assert_string_equal(d_upload.name, "shimx64.efi");
+	enc_upload_reply(&b);
+	assert_int_equal(decode_buf(kind_of(MSG_UPLOAD_REPLY), &b), 0);
+	assert_int_equal(d_ureply.status, ST_UNAVAILABLE);
+	assert_string_equal(d_ureply.message, "over MaxUploadPerUser");
+	enc_progress(&b);
+	assert_int_equal(decode_buf(kind_of(MSG_PROGRESS), &b), 0);
+	assert_true(d_progress.bytes == 0x0000000300000004ull);
+	buf_free(&b);
+}
+
+/* An upload of no format, a reply of no status, progress of nothing. */
+static void
+test_upload_and_progress_out_of_range_are_refused(void **state)
+{
+	struct msg_upload u = { .key = "k", .format = FMT_COUNT, .size = 1 };
+	struct msg_upload_reply r = { .status = ST_COUNT };
+	struct msg_progress p = { .bytes = 0 };
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 0);
+	assert_int_equal(msg_enc_upload(&b, &u), 0);
+	assert_int_equal(decode_buf(kind_of(MSG_UPLOAD), &b), -1);
+	u.format = FMT_NONE;
+	assert_int_equal(msg_enc_upload(&b, &u), 0);
+	assert_int_equal(decode_buf(kind_of(MSG_UPLOAD), &b), -1);
+	assert_int_equal(msg_enc_upload_reply(&b, &r), 0);
+	assert_int_equal(decode_buf(kind_of(MSG_UPLOAD_REPLY), &b), -1);
+	assert_int_equal(msg_enc_progress(&b, &p), 0);
+	assert_int_equal(decode_buf(kind_of(MSG_PROGRESS), &b), -1);
+	buf_free(&b);
+}
+
+/*
+ * A child cannot hand the monitor a key name the client could not have
+ * sent: every message that names a key refuses what frame_name_ok()
+ * refuses (a newline, an escape, a space, an empty name).
+ */
+static void
+test_key_names_outside_the_config_characters_are_refused(void **state)
+{
+	static const char *const bad[] = { "", "a\nb", "\x1b[2J", "a b",
+		"caf\xc3\xa9", "k/1" };
+	struct msg_keyinfo ki = { .format = FMT_RAW };
+	struct msg_sign sg = { .reqid = 1, .format = FMT_RAW };
+	struct msg_admin ad = { .op = 1, .reason = "r" };
+	struct msg_upload up = { .format = FMT_RAW, .size = 1 };
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(ki.key, sizeof(ki.key), "%s", bad[i]);
+		snprintf(sg.key, sizeof(sg.key), "%s", bad[i]);
+		snprintf(ad.key, sizeof(ad.key), "%s", bad[i]);
+		snprintf(up.key, sizeof(up.key), "%s", bad[i]);
+		assert_int_equal(msg_enc_keyinfo(&b, &ki), 0);
+		assert_int_equal(decode_buf(kind_of(MSG_KEYINFO), &b), -1);
+		assert_int_equal(msg_enc_sign(&b, &sg), 0);
+		assert_int_equal(decode_buf(kind_of(MSG_SIGN), &b), -1);
+		assert_int_equal(msg_enc_admin(&b, &ad), 0);
+		assert_int_equal(msg_type_of(&b, &(uint16_t){ 0 }), 0);
+		assert_int_equal(msg_dec_admin(&b, &d_admin), -1);
+		assert_int_equal(msg_enc_upload(&b, &up), 0);
+		assert_int_equal(decode_buf(kind_of(MSG_UPLOAD), &b), -1);
+	}
+	snprintf(ad.key, sizeof(ad.key), "release-2026.a_b");
+	assert_int_equal(msg_enc_admin(&b, &ad), 0);
+	assert_int_equal(msg_type_of(&b, &(uint16_t){ 0 }), 0);
+	assert_int_equal(msg_dec_admin(&b, &d_admin), 0);
+	buf_free(&b);
+}
+
+static void
 test_keyinfo_key_over_max_is_refused(void **state)
 {
 	const struct kind *k = kind_of(MSG_KEYINFO);
@@ -1109,6 +1253,11 @@ main(void)
 		cmocka_unit_test(test_query_reply_round_trips_a_frame),
 		cmocka_unit_test(test_log_round_trips_for_every_level),
 		cmocka_unit_test(test_keyinfo_key_over_max_is_refused),
+		cmocka_unit_test(test_upload_messages_round_trip),
+		cmocka_unit_test(
+		    test_upload_and_progress_out_of_range_are_refused),
+		cmocka_unit_test(
+		    test_key_names_outside_the_config_characters_are_refused),
 		cmocka_unit_test(test_string_with_nul_is_refused),
 		cmocka_unit_test(test_sign_fields_over_their_max_are_refused),
 		cmocka_unit_test(

@@ -688,6 +688,12 @@ test_sparse_4gib_file_is_refused_by_size(void **state)
 static EVP_PKEY *test_key;
 
 /*
+ * Run while the "monitor" signs, between the hash and the write: another
+ * process rewriting the input at the worst moment.
+ */
+static void (*while_signing)(const struct sign_input *in);
+
+/*
  * The test's stand-in for sandbox/signop.c, which is then not linked: a
  * key file signs instead of the monitor.
  */
@@ -698,6 +704,8 @@ signop_sign(const struct sign_input *in, struct sign_output *out,
 	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new(test_key, NULL);
 	int ok;
 
+	if (while_signing != NULL)
+		while_signing(in);
 	ok = c != NULL && EVP_PKEY_sign_init(c) == 1 &&
 	    sig_ctx_setup(c, test_key, in->digest, in->padding) == 0 &&
 	    EVP_PKEY_sign(c, sig, siglen, tbs, tbslen) == 1;
@@ -810,6 +818,81 @@ test_format_pe_signs_replaces_and_appends(void **state)
 	EVP_PKEY_free(test_key);
 }
 
+/* The path of the fixture the racing writer changes. */
+static char race_path[128];
+
+/* Flip one byte in the middle of the file, as another writer would. */
+static void
+flip_middle(const struct sign_input *in)
+{
+	uint8_t x;
+	int fd = open(race_path, O_RDWR);
+
+	assert_true(fd != -1);
+	assert_int_equal(artifact_pread(fd, in->size / 2, &x, 1), 0);
+	x ^= 0x01;
+	assert_int_equal(pwrite(fd, &x, 1, (off_t)(in->size / 2)), 1);
+	close(fd);
+}
+
+/* Cut the file short, as another writer would. */
+static void
+truncate_half(const struct sign_input *in)
+{
+	assert_int_equal(truncate(race_path, (off_t)(in->size / 2)), 0);
+}
+
+/* Copy fixture src to name, sign it while hook rewrites it; the status. */
+static int
+sign_racing(const char *src, const char *name, unsigned flags,
+    void (*hook)(const struct sign_input *), X509 *cert,
+    struct sign_output *out)
+{
+	size_t len;
+	uint8_t *p = slurp(src, &len);
+	int r;
+
+	close(write_fixture(name, p, len));
+	free(p);
+	snprintf(race_path, sizeof(race_path), "%s/%s", dir, name);
+	while_signing = hook;
+	r = sign_fixture(name, "race.out", flags, cert, out);
+	while_signing = NULL;
+	return r;
+}
+
+/*
+ * The input changes between the hash and the write (another process of
+ * the user rewrites it): what would be written is not what was signed, so
+ * the request fails as a bad artifact (exit 5) and the client keeps no
+ * output.  Without the second hash the flipped image would come out with
+ * a signature that no verifier accepts.
+ */
+static void
+test_format_pe_refuses_an_input_changed_while_signed(void **state)
+{
+	struct sign_output out;
+	X509 *cert;
+
+	(void)state;
+	NEED_IMAGES();
+	cert = load_signer();
+	assert_int_equal(sign_racing("sdboot.efi", "race.efi", 0, NULL, cert,
+	    &out), ST_OK);
+	assert_int_equal(sign_racing("sdboot.efi", "race.efi", 0, flip_middle,
+	    cert, &out), ST_BAD_ARTIFACT);
+	assert_non_null(strstr(out.message, "changed while it was being "
+	    "signed"));
+	assert_int_equal(sign_racing("hello.exe", "race.exe", 0,
+	    truncate_half, cert, &out), ST_BAD_ARTIFACT);
+	assert_non_null(strstr(out.message, "changed while it was being "
+	    "signed"));
+	assert_int_equal(sign_racing("hello.exe.sb", "race.sb", SIGN_F_APPEND,
+	    flip_middle, cert, &out), ST_BAD_ARTIFACT);
+	X509_free(cert);
+	EVP_PKEY_free(test_key);
+}
+
 static void
 test_format_pe_refuses_pss_and_pipes(void **state)
 {
@@ -844,6 +927,8 @@ main(void)
 		cmocka_unit_test(test_sparse_4gib_file_is_refused_by_size),
 		cmocka_unit_test(test_format_pe_signs_replaces_and_appends),
 		cmocka_unit_test(test_format_pe_refuses_pss_and_pipes),
+		cmocka_unit_test(
+		    test_format_pe_refuses_an_input_changed_while_signed),
 	};
 
 	return cmocka_run_group_tests(tests, suite_setup, suite_teardown);

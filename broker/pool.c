@@ -30,7 +30,13 @@ child_state_name(enum child_state s)
 	return s < CH_STATE_COUNT ? names[s] : "?";
 }
 
-/* Deadline expired: the child took too long in its current state. */
+static void child_tell_client(struct child *c, int status, const char *msg);
+
+/*
+ * Deadline expired: the child took too long in its current state.  Its
+ * client hears "timeout" (the client's exit code for it), not an internal
+ * error: a session that made no progress for SessionTimeout is over.
+ */
 static void
 child_deadline_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -41,6 +47,9 @@ child_deadline_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	snprintf(why, sizeof(why), "deadline passed in state %s",
 	    child_state_name(c->state));
+	if (c->state == CH_SESSION)
+		child_tell_client(c, ST_TIMEOUT, "session timed out: no "
+		    "progress within SessionTimeout");
 	pool_kill(c, why);
 }
 

@@ -294,6 +294,22 @@ close_output(int fd, const char *tmp, const char *out, int ok,
 }
 
 /*
+ * Sending an inline artifact failed: the daemon may have refused it before
+ * reading a byte (not granted, over MaxUploadPerUser) and hung up.  Its
+ * reply waits on the connection; if there is one, it is the reason.
+ */
+static void
+sign_inline_refused(struct conn *c, struct reply *r, struct failure *fl)
+{
+	struct failure why = *fl;
+
+	r->status = ST_COUNT;
+	if (cl_conn_next(c, r, &why) == -1 && r->status != ST_COUNT &&
+	    r->status != ST_OK)
+		*fl = why;
+}
+
+/*
  * Inline exchange, for sockets that do not carry descriptors (OpenSSH
  * forwarding): F_SIGN with SIGN_F_INLINE and T_SIZE, the artifact in
  * F_DATA frames, then F_DATA frames of the output (module, pe) into outfd
@@ -327,11 +343,16 @@ sign_inline(struct conn *c, const struct options *o, const char *name,
 	    frame_add_u64(&b, T_SIZE, (uint64_t)st.st_size) == -1 ||
 	    frame_finish(&b) == -1 || cl_conn_send(c, &b, fl) == -1)
 		goto out;
-	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0) {
 		if (frame_begin(&b, F_DATA) == -1 ||
 		    frame_add_bytes(&b, T_DATA, chunk, (size_t)n) == -1 ||
-		    frame_finish(&b) == -1 || cl_conn_send(c, &b, fl) == -1)
+		    frame_finish(&b) == -1)
 			goto out;
+		if (cl_conn_send(c, &b, fl) == -1) {
+			sign_inline_refused(c, r, fl);
+			goto out;
+		}
+	}
 	while ((k = cl_conn_next(c, r, fl)) == 1 ||
 	    (k == 0 && r->f.type == F_HELD)) {
 		if (r->f.type == F_HELD) {

@@ -52,6 +52,12 @@ log_emit(enum log_level lvl, int with_errno, int saved_errno,
 	if (with_errno && n < sizeof(line))
 		snprintf(line + n, sizeof(line) - n, ": %s",
 		    strerror(saved_errno));
+	/*
+	 * Lines carry strings from less trusted peers (key names, reasons,
+	 * artifact names, a child's words): no byte of theirs may end the
+	 * line, start a forged one or drive the terminal that shows it.
+	 */
+	log_text_safe(line);
 	switch (log_sink) {
 	case LOG_TO_SYSLOG:
 		syslog(prio[lvl], "%s", line);

@@ -5,6 +5,10 @@
  * Programs choose the sink once with log_init(): stderr (foreground,
  * tools), syslog (daemon) or a callback (the sandbox forwards its lines to
  * the monitor).  Never format a secret into a log line.
+ *
+ * Every line is made safe before it reaches its sink (log_text_safe):
+ * whatever a client or a child put in a string, a line stays one line of
+ * printable ASCII.
  */
 #ifndef CSIGN_LOG_H
 #define CSIGN_LOG_H

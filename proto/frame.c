@@ -96,20 +96,6 @@ static const struct type_spec {
 	    0 },
 };
 
-int
-frame_name_ok(const uint8_t *p, size_t len)
-{
-	if (len == 0 || len > KEY_NAME_MAX)
-		return 0;
-	for (size_t i = 0; i < len; i++)
-		if (!((p[i] >= 'a' && p[i] <= 'z') ||
-		    (p[i] >= 'A' && p[i] <= 'Z') ||
-		    (p[i] >= '0' && p[i] <= '9') ||
-		    p[i] == '.' || p[i] == '_' || p[i] == '-'))
-			return 0;
-	return 1;
-}
-
 /* Check one TLV value against its tag's kind and size. */
 static int
 tlv_check(const struct tlv *t, const char **err)
@@ -131,7 +117,7 @@ tlv_check(const struct tlv *t, const char **err)
 		}
 		return 0;
 	case K_NAME:
-		if (!frame_name_ok(t->val, t->len)) {
+		if (!key_name_valid(t->val, t->len)) {
 			*err = "key name empty, too long or not of A-Z a-z 0-9 "
 			    ". _ -";
 			return -1;

@@ -130,13 +130,6 @@ struct frame {
 int frame_decode(const uint8_t *p, size_t len, struct frame *f,
     const char **err);
 
-/*
- * 1 if p[0..len) is a key name as csignd.conf(5) allows one: 1 to
- * KEY_NAME_MAX of A-Z a-z 0-9 . _ - (no byte a log line or a terminal
- * could take for anything else).  T_KEY fields are checked with it.
- */
-int frame_name_ok(const uint8_t *p, size_t len);
-
 /* Getters for the first TLV with tag: 0 if found, -1 if absent. */
 const struct tlv *frame_find(const struct frame *f, uint16_t tag);
 int frame_get_u32(const struct frame *f, uint16_t tag, uint32_t *v);

@@ -3,8 +3,6 @@
 
 #include <string.h>
 
-#include "proto/frame.h"
-
 static const char *const msg_names[MSG_TYPE_COUNT] = {
 	[MSG_READY] = "ready",
 	[MSG_SESSION] = "session",
@@ -30,12 +28,12 @@ static const char *const msg_names[MSG_TYPE_COUNT] = {
 	[MSG_PROGRESS] = "progress",
 };
 
-/* Read a key name: a bounded string that frame_name_ok() accepts. */
+/* Read a key name: a bounded string that key_name_valid() accepts. */
 static int
 get_key(struct buf *b, char *dst, size_t dstlen)
 {
 	if (buf_get_str(b, dst, dstlen, KEY_NAME_MAX) == -1 ||
-	    !frame_name_ok((const uint8_t *)dst, strlen(dst)))
+	    !key_name_valid(dst, strlen(dst)))
 		return -1;
 	return 0;
 }

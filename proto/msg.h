@@ -24,7 +24,7 @@
  *   MSG_UPLOAD_DONE (scratch emptied)
  *   MSG_PROGRESS  bytes so far
  *
- * Key names in every message are checked as frame_name_ok() checks T_KEY.
+ * Key names in every message are checked with key_name_valid() (names.h).
  */
 #ifndef CSIGN_MSG_H
 #define CSIGN_MSG_H

@@ -51,6 +51,22 @@ mask_to_str(const char *const *tab, int n, unsigned mask, char *dst,
 	}
 }
 
+int
+key_name_valid(const void *p, size_t len)
+{
+	const unsigned char *c = p;
+
+	if (len == 0 || len > KEY_NAME_MAX)
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (!((c[i] >= 'a' && c[i] <= 'z') ||
+		    (c[i] >= 'A' && c[i] <= 'Z') ||
+		    (c[i] >= '0' && c[i] <= '9') ||
+		    c[i] == '.' || c[i] == '_' || c[i] == '-'))
+			return 0;
+	return 1;
+}
+
 const char *
 format_name(int fmt)
 {

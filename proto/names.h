@@ -59,6 +59,14 @@ enum csign_exit {
 	EXIT_BAD_ARTIFACT = 5
 };
 
+/*
+ * 1 if p[0..len) is a key name as csignd.conf(5) allows one: 1 to
+ * KEY_NAME_MAX of A-Z a-z 0-9 . _ -, so no byte of it can end a log line,
+ * drive a terminal or pass for another name.  The frame decoder checks
+ * T_KEY with it, the monitor every key name a child sends.
+ */
+int key_name_valid(const void *p, size_t len);
+
 const char *format_name(int fmt);
 /* -1 if unknown. */
 int format_from_name(const char *name);

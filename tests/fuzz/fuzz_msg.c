@@ -31,6 +31,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct msg_sign_held held;
 	struct msg_approval appr;
 	struct msg_held_result result;
+	struct msg_upload upload;
+	struct msg_upload_reply ureply;
+	struct msg_progress progress;
 	const uint8_t *p;
 	size_t len;
 	struct buf b;
@@ -48,6 +51,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	DECODE(msg_dec_sign_held, held);
 	DECODE(msg_dec_approval, appr);
 	DECODE(msg_dec_held_result, result);
+	DECODE(msg_dec_upload, upload);
+	DECODE(msg_dec_upload_reply, ureply);
+	DECODE(msg_dec_progress, progress);
 	buf_view(&b, data, size);
 	(void)msg_dec_empty(&b);
 	buf_view(&b, data, size);

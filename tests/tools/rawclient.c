@@ -4,6 +4,7 @@
  * would (junk, bad fields, oversized or half frames).
  *
  * usage: rawclient SOCKET MODE [ARGS]
+ * (inline KEY FORMAT SIZE announces an inline artifact and sends none of it)
  *
  * Prints the daemon's reply as one line "STATUSNAME: MESSAGE" and exits
  * with the reply's numeric status.  Other exits: 10 no reply (timeout, or
@@ -309,6 +310,33 @@ done:
 	return r;
 }
 
+/*
+ * An inline sign request announcing SIZE bytes, and then not one byte of
+ * them: the reply says whether the daemon refused before reading.
+ */
+static int
+mode_inline(int s, char **args)
+{
+	unsigned long long size;
+	char *end;
+	int r;
+
+	errno = 0;
+	size = strtoull(args[2], &end, 10);
+	if (end == args[2] || *end != '\0' || errno != 0)
+		errx(EX_LOCAL, "%s: bad size", args[2]);
+	if ((r = hello(s)) != 0)
+		return r;
+	if (frame_begin(&out, F_SIGN) == -1 ||
+	    frame_add_str(&out, T_KEY, args[0]) == -1 ||
+	    frame_add_str(&out, T_FORMAT, args[1]) == -1 ||
+	    frame_add_u32(&out, T_FLAGS, SIGN_F_INLINE) == -1 ||
+	    frame_add_u64(&out, T_SIZE, (uint64_t)size) == -1)
+		errx(EX_LOCAL, "cannot build the sign frame");
+	send_out(s, NULL, 0);
+	return finish(s);
+}
+
 static const struct mode {
 	const char *name;
 	int nargs;
@@ -322,6 +350,7 @@ static const struct mode {
 	{ "half", 1, mode_half },
 	{ "syscall", 1, mode_syscall },
 	{ "sign", 3, mode_sign },
+	{ "inline", 3, mode_inline },
 };
 
 static void
@@ -329,7 +358,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: rawclient SOCKET hello | garbage | badtlv | "
 	    "oversize | nohello | half SECONDS | syscall NAME | "
-	    "sign KEY FORMAT FILE\n");
+	    "sign KEY FORMAT FILE | inline KEY FORMAT SIZE\n");
 	exit(EX_LOCAL);
 }
 

@@ -654,10 +654,9 @@ test_key_names_are_limited_to_config_characters(void **state)
 	struct buf b;
 
 	(void)state;
-	assert_true(frame_name_ok((const uint8_t *)"rsa-2048_v1.0", 13));
+	assert_true(key_name_valid("rsa-2048_v1.0", 13));
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		assert_false(frame_name_ok((const uint8_t *)bad[i],
-		    strlen(bad[i])));
+		assert_false(key_name_valid(bad[i], strlen(bad[i])));
 		for (size_t j = 0; j < sizeof(types) / sizeof(types[0]); j++) {
 			raw_begin(&b, types[j]);
 			if (types[j] == F_REPLY) {

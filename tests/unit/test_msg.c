@@ -907,7 +907,7 @@ test_upload_and_progress_out_of_range_are_refused(void **state)
 
 /*
  * A child cannot hand the monitor a key name the client could not have
- * sent: every message that names a key refuses what frame_name_ok()
+ * sent: every message that names a key refuses what key_name_valid()
  * refuses (a newline, an escape, a space, an empty name).
  */
 static void

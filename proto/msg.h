@@ -20,7 +20,8 @@
  *   MSG_APPROVAL  op, id, reason        MSG_QUERY_REPLY (a client frame)
  *   MSG_HELD_CANCEL (client gone)       (then the MSG_SIGN_REPLY)
  *   MSG_HELD_RESULT id, client frame
- *   MSG_UPLOAD    key, format, size, name  MSG_UPLOAD_REPLY
+ *   MSG_UPLOAD    key, format, size,    MSG_UPLOAD_REPLY
+ *                 name (inline artifact)
  *   MSG_UPLOAD_DONE (scratch emptied)
  *   MSG_PROGRESS  bytes so far
  *

@@ -50,8 +50,10 @@ int sandbox_request_approval(const struct msg_approval *m,
 /*
  * TSA_OPEN: a connection to the TSA number index of the key just used;
  * if r->status is ST_OK, *fd is the connected socket (the caller's).
+ * r->anchors points into keep, which the caller frees when 0 is returned.
  */
-int sandbox_request_tsa(unsigned index, struct msg_tsa_reply *r, int *fd);
+int sandbox_request_tsa(unsigned index, struct msg_tsa_reply *r, int *fd,
+    struct buf *keep);
 /* TSA_DONE: how the timestamp went, for the monitor's audit record. */
 int sandbox_report_tsa(const struct msg_tsa_done *m);
 

@@ -48,8 +48,7 @@ resolve_dec(struct buf *b, struct resolve_reply *r)
 	uint16_t version;
 
 	memset(r, 0, sizeof(*r));
-	if (buf_left(b) != RESOLVE_REPLY_LEN ||
-	    buf_get_u16(b, &version) == -1 || version != RESOLVE_VERSION ||
+	if (buf_get_u16(b, &version) == -1 || version != RESOLVE_VERSION ||
 	    buf_get_u8(b, &r->status) == -1 || buf_get_u8(b, &r->count) == -1 ||
 	    r->count > RESOLVE_ADDRS_MAX)
 		return -1;

@@ -904,6 +904,7 @@ test_a_hanging_lookup_is_killed_at_the_deadline(void **state)
 	long ms;
 
 	(void)state;
+	(void)reap_lookups();		/* only this test's lookup counts */
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	r = connect_to(lookup_program, "lookup-test-hang.invalid", 80, 300);
 	clock_gettime(CLOCK_MONOTONIC, &t1);

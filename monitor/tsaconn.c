@@ -62,8 +62,8 @@ tsa_lookup_stop(struct tsa_conn *t)
 	t->lookup_fd = -1;
 	if (t->pidfd != -1) {
 		/* Gone already (ESRCH) is fine: it answered and left. */
-		(void)syscall(SYS_pidfd_send_signal, t->pidfd, SIGKILL, NULL,
-		    0);
+		(void)syscall(SYS_pidfd_send_signal, t->pidfd, SIGKILL,
+		    (siginfo_t *)NULL, 0u);
 		close(t->pidfd);
 	}
 	t->pidfd = -1;

@@ -6,9 +6,13 @@
  * re-armed to fire at once.  The caller's callback therefore always runs
  * from the event loop.
  *
- * A lookup process is killed through a pidfd, never by its pid: the
- * daemon's SIGCHLD handler reaps every child it sees (broker/pool.c), so
- * by the time a lookup is abandoned its pid may belong to someone else.
+ * A lookup process is killed by its pid only while it is still this
+ * process's child (running, or a zombie not yet reaped): the daemon's
+ * SIGCHLD handler reaps every child it sees (broker/pool.c), after which
+ * the pid may belong to someone else.  Reaping runs from the event loop
+ * only, like this code, so nothing is reaped between the check and the
+ * kill.  (A pidfd would do the same, but valgrind, which the tests use,
+ * does not know pidfd_open.)
  */
 #include "monitor/tsaconn.h"
 
@@ -22,7 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -37,7 +41,7 @@ struct tsa_conn {
 	struct event *lev;		/* the lookup's answer is readable */
 	struct event *wev;		/* the socket is writable */
 	int lookup_fd;			/* our end of the lookup's channel */
-	int pidfd;			/* the lookup process */
+	pid_t pid;			/* the lookup process, or 0 */
 	int resolving;			/* no addresses yet */
 	struct resolve_reply addrs;	/* where to connect, in order */
 	size_t next;			/* the next address to try */
@@ -50,6 +54,17 @@ struct tsa_conn {
 	void *arg;
 };
 
+/* Is pid still this process's child, not reaped (so not reused)? */
+static int
+lookup_is_child(pid_t pid)
+{
+	siginfo_t si;
+
+	memset(&si, 0, sizeof(si));
+	return waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) ==
+	    0;
+}
+
 /* Kill the lookup process (if any) and close its channel. */
 static void
 tsa_lookup_stop(struct tsa_conn *t)
@@ -60,13 +75,9 @@ tsa_lookup_stop(struct tsa_conn *t)
 	if (t->lookup_fd != -1)
 		close(t->lookup_fd);
 	t->lookup_fd = -1;
-	if (t->pidfd != -1) {
-		/* Gone already (ESRCH) is fine: it answered and left. */
-		(void)syscall(SYS_pidfd_send_signal, t->pidfd, SIGKILL,
-		    (siginfo_t *)NULL, 0u);
-		close(t->pidfd);
-	}
-	t->pidfd = -1;
+	if (t->pid > 0 && lookup_is_child(t->pid))
+		kill(t->pid, SIGKILL);
+	t->pid = 0;
 }
 
 void
@@ -314,13 +325,7 @@ tsa_lookup_start(struct tsa_conn *t, const struct tsa_lookup *lk,
 		tsa_lookup_exec(lk->program, sv[1], argv);
 	close(sv[1]);
 	t->lookup_fd = sv[0];
-	/* Not reaped before this: reaping runs from the loop, after us. */
-	if ((t->pidfd = (int)syscall(SYS_pidfd_open, pid, 0)) == -1) {
-		e = errno;
-		kill(pid, SIGKILL);
-		errno = e;
-		return -1;
-	}
+	t->pid = pid;
 	if (fcntl(t->lookup_fd, F_SETFL, O_NONBLOCK) == -1 ||
 	    (t->lev = event_new(t->base, t->lookup_fd, EV_READ | EV_PERSIST,
 	    tsa_lookup_readable, t)) == NULL || event_add(t->lev, NULL) == -1)
@@ -356,7 +361,7 @@ tsa_connect(struct event_base *base, const struct tsa_lookup *lk,
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return NULL;
 	t->base = base;
-	t->fd = t->lookup_fd = t->pidfd = -1;
+	t->fd = t->lookup_fd = -1;
 	t->cb = cb;
 	t->arg = arg;
 	t->port = (uint16_t)strtoul(u->port, NULL, 10);	/* tsaurl checked */

@@ -224,19 +224,33 @@ check_tsa_chain(PKCS7 *token, X509 *signer, time_t when,
 	return chain;
 }
 
-/* The DER SEQUENCE of signed attribute nid: 1, 0 if absent, -1 if no SEQUENCE. */
+/*
+ * Signed attribute nid of si, a DER SEQUENCE, decoded as item into *out
+ * with nothing left over: 1, 0 if si has no such attribute, -1 if it is
+ * malformed.
+ */
 static int
-signed_seq(PKCS7_SIGNER_INFO *si, int nid, const unsigned char **p,
-    long *len)
+signed_attr(PKCS7_SIGNER_INFO *si, int nid, const ASN1_ITEM *item,
+    ASN1_VALUE **out)
 {
 	ASN1_TYPE *a = PKCS7_get_signed_attribute(si, nid);
+	const unsigned char *p, *q;
+	long len;
 
+	*out = NULL;
 	if (a == NULL)
 		return 0;
 	if (a->type != V_ASN1_SEQUENCE || a->value.sequence == NULL)
 		return -1;
-	*p = a->value.sequence->data;
-	*len = a->value.sequence->length;
+	p = q = a->value.sequence->data;
+	len = a->value.sequence->length;
+	if ((*out = ASN1_item_d2i(NULL, &q, len, item)) == NULL)
+		return -1;
+	if (q != p + len) {
+		ASN1_item_free(*out, item);
+		*out = NULL;
+		return -1;
+	}
 	return 1;
 }
 
@@ -251,33 +265,27 @@ static int
 check_ess(PKCS7_SIGNER_INFO *si, STACK_OF(X509) *chain, char *err,
     size_t errlen)
 {
-	ESS_SIGNING_CERT *v1 = NULL;
-	ESS_SIGNING_CERT_V2 *v2 = NULL;
-	const unsigned char *p1 = NULL, *p2 = NULL, *q;
-	long n1 = 0, n2 = 0;
+	const ASN1_ITEM *i1 = ASN1_ITEM_rptr(ESS_SIGNING_CERT);
+	const ASN1_ITEM *i2 = ASN1_ITEM_rptr(ESS_SIGNING_CERT_V2);
+	ASN1_VALUE *v1, *v2;
 	int h1, h2, r = -1;
 
-	h1 = signed_seq(si, NID_id_smime_aa_signingCertificate, &p1, &n1);
-	h2 = signed_seq(si, NID_id_smime_aa_signingCertificateV2, &p2, &n2);
+	h1 = signed_attr(si, NID_id_smime_aa_signingCertificate, i1, &v1);
+	h2 = signed_attr(si, NID_id_smime_aa_signingCertificateV2, i2, &v2);
 	if (h1 == 0 && h2 == 0)
-		return snprintf(err, errlen, "the token has no ESS "
-		    "signing-certificate attribute"), -1;
-	if (h1 == 1 && ((q = p1), (v1 = d2i_ESS_SIGNING_CERT(NULL, &q,
-	    n1)) == NULL || q != p1 + n1))
-		h1 = -1;
-	if (h2 == 1 && ((q = p2), (v2 = d2i_ESS_SIGNING_CERT_V2(NULL, &q,
-	    n2)) == NULL || q != p2 + n2))
-		h2 = -1;
-	if (h1 == -1 || h2 == -1)
+		snprintf(err, errlen, "the token has no ESS signing-certificate "
+		    "attribute");
+	else if (h1 == -1 || h2 == -1)
 		snprintf(err, errlen, "the token's ESS signing-certificate "
 		    "attribute is malformed");
-	else if (OSSL_ESS_check_signing_certs(v1, v2, chain, 1) != 1)
+	else if (OSSL_ESS_check_signing_certs((ESS_SIGNING_CERT *)v1,
+	    (ESS_SIGNING_CERT_V2 *)v2, chain, 1) != 1)
 		snprintf(err, errlen, "the token's ESS signing-certificate "
 		    "attribute does not name the certificate that signed it");
 	else
 		r = 0;
-	ESS_SIGNING_CERT_free(v1);
-	ESS_SIGNING_CERT_V2_free(v2);
+	ASN1_item_free(v1, i1);
+	ASN1_item_free(v2, i2);
 	ERR_clear_error();
 	return r;
 }

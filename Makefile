@@ -260,7 +260,7 @@ FUZZ_SRC_auditrec = proto/auditrec.c proto/buf.c common/sigcheck.c \
 	proto/names.c
 FUZZ_SRC_tsa      = sandbox/tsa.c sandbox/http.c sandbox/channel.c sandbox/hold.c \
 	sandbox/formats/fail.c proto/io.c proto/msg.c proto/frame.c proto/buf.c \
-	proto/names.c common/log.c common/sigcheck.c
+	proto/names.c proto/resolve.c common/log.c common/sigcheck.c
 .SECONDEXPANSION:
 build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRC_$$*) tests/fuzz/fuzz_util.h
 	@mkdir -p $(dir $@)

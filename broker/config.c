@@ -629,6 +629,10 @@ check_key(struct parser *p, const struct cfg_key *k, const struct ref *tok)
 		return perr_at(p, k->line, "key '%s' requires timestamps, which "
 		    "only the cms and pe formats can carry: restrict its "
 		    "Formats", k->name);
+	if (k->ts_mode != TS_NONE && k->tsa_ca == NULL)
+		return perr_at(p, k->line, "key '%s' has Timestamp but no "
+		    "TimestampCA (the CA certificates its TSAs must chain to)",
+		    k->name);
 	return 0;
 }
 

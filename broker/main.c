@@ -28,7 +28,7 @@
 #include "common/log.h"
 #include "monitor/held.h"
 #include "monitor/monitor.h"
-#include "monitor/tsaconn.h"
+#include "monitor/timestamp.h"
 
 static void __attribute__((noreturn))
 usage(void)
@@ -167,6 +167,8 @@ startup(struct csignd *d)
 		fatalx("%s", err);
 	if (held_open(d->cfg->state_file, d->audit, err, sizeof(err)) == -1)
 		fatalx("%s", err);
+	if (ts_anchors_check(d->cfg, err, sizeof(err)) == -1)
+		fatalx("%s", err);
 	if ((d->tokens = tokens_open(d->cfg, err, sizeof(err))) == NULL) {
 		server_audit_event(d, "error", "error", err);
 		fatalx("%s", err);
@@ -216,7 +218,6 @@ shutdown_all(struct csignd *d)
 	event_free(d->ev_tick);
 	if (d->ev_drain != NULL)
 		event_free(d->ev_drain);
-	tsa_conn_shutdown();
 	event_base_free(d->base);
 	/* Only a socket we bound: systemd's stays for the next start. */
 	if (d->listen_path != NULL)
@@ -265,6 +266,11 @@ main(int argc, char *argv[])
 	    LOG_TO_SYSLOG, verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO);
 	if ((d.cfg = config_load(d.cfgpath, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	if (test_only && ts_anchors_check(d.cfg, err, sizeof(err)) == -1) {
+		fprintf(stderr, "%s: %s\n", d.cfgpath, err);
+		config_free(d.cfg);
 		return 1;
 	}
 	if (test_only) {

@@ -20,6 +20,7 @@
 #include "common/log.h"
 #include "monitor/held.h"
 #include "monitor/monitor.h"
+#include "monitor/timestamp.h"
 #include "proto/frame.h"
 
 #define MAX_WAITING 1024	/* accepted clients queued for a child */
@@ -248,7 +249,8 @@ server_reload_config(struct csignd *d)
 	struct config *n;
 
 	if ((n = config_load(d->cfgpath, err, sizeof(err))) == NULL ||
-	    tokens_check_config(d->tokens, n, err, sizeof(err)) == -1) {
+	    tokens_check_config(d->tokens, n, err, sizeof(err)) == -1 ||
+	    ts_anchors_check(n, err, sizeof(err)) == -1) {
 		log_warnx("reload failed, keeping the running config: %s", err);
 		server_audit_event(d, "reload", "error", err);
 		config_free(n);

@@ -2,16 +2,90 @@
 #include "monitor/timestamp.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "broker/pool.h"
+#include "common/certfile.h"
 #include "common/log.h"
 #include "common/sigcheck.h"
 #include "monitor/monitor.h"
 #include "monitor/tsaconn.h"
 #include "proto/io.h"
 #include "proto/msg.h"
+
+/* Append the DER of x to the n bytes at *der (grown, at most max). */
+static int
+der_append(X509 *x, uint8_t **der, size_t *n, size_t max)
+{
+	unsigned char *one = NULL;
+	uint8_t *grown;
+	int len;
+
+	if ((len = i2d_X509(x, &one)) <= 0)
+		return -1;
+	if ((size_t)len > max - *n ||
+	    (grown = realloc(*der, *n + (size_t)len)) == NULL) {
+		OPENSSL_free(one);
+		return -1;
+	}
+	memcpy(grown + *n, one, (size_t)len);
+	*der = grown;
+	*n += (size_t)len;
+	OPENSSL_free(one);
+	return 0;
+}
+
+int
+ts_anchors_load(const char *path, uint8_t **der, size_t *len, char *err,
+    size_t errlen)
+{
+	STACK_OF(X509) *certs;
+	char why[512];
+
+	*der = NULL;
+	*len = 0;
+	if ((certs = certfile_load_chain(path, why, sizeof(why))) == NULL) {
+		snprintf(err, errlen, "TimestampCA %s", why);
+		return -1;
+	}
+	for (int i = 0; i < sk_X509_num(certs); i++)
+		if (der_append(sk_X509_value(certs, i), der, len,
+		    TSA_ANCHORS_MAX) == -1) {
+			snprintf(err, errlen, "TimestampCA %s: more than %d "
+			    "bytes of certificates", path, TSA_ANCHORS_MAX);
+			free(*der);
+			*der = NULL;
+			*len = 0;
+			break;
+		}
+	sk_X509_pop_free(certs, X509_free);
+	return *der != NULL ? 0 : -1;
+}
+
+int
+ts_anchors_check(const struct config *cfg, char *err, size_t errlen)
+{
+	char why[CONFIG_ERR_MAX];
+	uint8_t *der;
+	size_t len;
+
+	for (size_t i = 0; i < cfg->nkeys; i++) {
+		const struct cfg_key *k = &cfg->keys[i];
+
+		if (k->ts_mode == TS_NONE || k->tsa_ca == NULL)
+			continue;
+		if (ts_anchors_load(k->tsa_ca, &der, &len, why,
+		    sizeof(why)) == -1) {
+			snprintf(err, errlen, "key %s: %s", k->name, why);
+			return -1;
+		}
+		free(der);
+	}
+	return 0;
+}
 
 /* Audit how the timestamp of c's last signature went. */
 static void
@@ -45,6 +119,9 @@ ts_forget(struct child *c, const char *why)
 		ts_audit(c, 0, NULL, why);
 	tsa_conn_cancel(c->ts.conn);
 	c->ts.conn = NULL;
+	free(c->ts.anchors);
+	c->ts.anchors = NULL;
+	c->ts.anchorslen = 0;
 	c->ts.open = 0;
 }
 
@@ -70,15 +147,24 @@ ts_released(struct child *c, const struct cfg_key *ck,
 	t->size = m->size;
 }
 
-/* Send the child the outcome of its TSA_OPEN, with the socket if any. */
+/*
+ * Send the child the outcome of its TSA_OPEN: the socket if any, with
+ * the anchors and the clock to check the TSA's answer against.
+ */
 static void
 ts_reply(struct child *c, int fd, const char *err)
 {
 	const struct cfg_key *ck = config_find_key(c->d->cfg, c->ts.key);
 	struct msg_tsa_reply r = { .status = fd != -1 ? ST_OK :
-		ST_UNAVAILABLE };
+		ST_UNAVAILABLE, .now = (uint64_t)time(NULL),
+		.max_skew = TS_MAX_SKEW };
 	struct buf out;
 	unsigned i = c->ts.next - 1;
+
+	if (fd != -1) {
+		r.anchors = c->ts.anchors;
+		r.anchorslen = c->ts.anchorslen;
+	}
 
 	snprintf(r.message, sizeof(r.message), "%s", err != NULL ? err : "");
 	snprintf(r.url, sizeof(r.url), "%s", c->ts.url);
@@ -95,6 +181,9 @@ ts_reply(struct child *c, int fd, const char *err)
 	buf_free(&out);
 	if (fd != -1)
 		close(fd);
+	free(c->ts.anchors);
+	c->ts.anchors = NULL;
+	c->ts.anchorslen = 0;
 }
 
 /* tsaconn's callback: the connection is made (fd) or not (err). */
@@ -111,7 +200,9 @@ ts_connected(int fd, const char *err, void *arg)
 
 /*
  * TSA_OPEN: only after a signature on a key with Timestamp, only that
- * key's TSAs, each once and in order, one connection at a time.
+ * key's TSAs, each once and in order, one connection at a time; and only
+ * with the key's TimestampCA anchors in hand.  Names are resolved by the
+ * lookup process (tsaconn.h), run as the SandboxUser.
  */
 int
 monitor_answer_tsa_open(struct child *c, struct buf *b)
@@ -120,6 +211,10 @@ monitor_answer_tsa_open(struct child *c, struct buf *b)
 	const struct cfg_key *ck;
 	struct msg_tsa_open m;
 	const struct config *cfg = c->d->cfg;
+	const struct tsa_lookup lk = { .program = c->d->sandbox_program,
+		.separate = c->d->separate_uids, .uid = c->d->sandbox_uid,
+		.gid = c->d->sandbox_gid };
+	char why[MESSAGE_MAX + 1];
 
 	if (msg_dec_tsa_open(b, &m) == -1 || !t->open || t->conn != NULL ||
 	    m.index != t->next)
@@ -133,8 +228,18 @@ monitor_answer_tsa_open(struct child *c, struct buf *b)
 		return 0;
 	}
 	snprintf(t->url, sizeof(t->url), "%s", ck->tsa[m.index].url);
+	if (ck->tsa_ca == NULL) {
+		ts_reply(c, -1, "the key has no TimestampCA");
+		return 0;
+	}
+	if (ts_anchors_load(ck->tsa_ca, &t->anchors, &t->anchorslen, why,
+	    sizeof(why)) == -1) {
+		log_warnx("key %s: %s", ck->name, why);
+		ts_reply(c, -1, why);
+		return 0;
+	}
 	pool_deadline(c, cfg->session_timeout + 2 * cfg->ts_timeout + 5);
-	if ((t->conn = tsa_connect(c->d->base, &ck->tsa[m.index],
+	if ((t->conn = tsa_connect(c->d->base, &lk, &ck->tsa[m.index],
 	    cfg->ts_timeout * 1000u, ts_connected, c)) == NULL)
 		ts_reply(c, -1, "cannot start a connection");
 	return 0;

@@ -1,33 +1,52 @@
 /*
  * tsaconn.c: connecting to a TSA for a session child (see tsaconn.h).
  *
- * Resolution may finish inside evdns_getaddrinfo() (a numeric address,
- * an immediate error), so the outcome is never reported from there: it is
- * recorded and delivered by the timer, re-armed to fire at once.  The
- * caller's callback therefore always runs from the event loop.
+ * The outcome is never reported from inside tsa_connect() (an address
+ * may refuse at once): it is recorded and delivered by the timer,
+ * re-armed to fire at once.  The caller's callback therefore always runs
+ * from the event loop.
+ *
+ * A lookup process is killed by its pid only while it is still this
+ * process's child (running, or a zombie not yet reaped): the daemon's
+ * SIGCHLD handler reaps every child it sees (broker/pool.c), after which
+ * the pid may belong to someone else.  Reaping runs from the event loop
+ * only, like this code, so nothing is reaped between the check and the
+ * kill.  (A pidfd would do the same, but valgrind, which the tests use,
+ * does not know pidfd_open.)
  */
 #include "monitor/tsaconn.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
-#include <event2/dns.h>
-#include <event2/util.h>
-
 #include "common/log.h"
+#include "proto/io.h"
+#include "proto/resolve.h"
+
+#define LOOKUP_FD 3		/* the lookup process's channel */
 
 struct tsa_conn {
 	struct event_base *base;
-	struct evdns_getaddrinfo_request *req;	/* while resolving */
-	struct event *wev;		/* while connecting */
 	struct event *timer;		/* the deadline, then the delivery */
-	int fd;
+	struct event *lev;		/* the lookup's answer is readable */
+	struct event *wev;		/* the socket is writable */
+	int lookup_fd;			/* our end of the lookup's channel */
+	pid_t pid;			/* the lookup process, or 0 */
+	int resolving;			/* no addresses yet */
+	struct resolve_reply addrs;	/* where to connect, in order */
+	size_t next;			/* the next address to try */
+	uint16_t port;
+	int fd;				/* the socket being connected */
 	int done;			/* outcome recorded, not delivered */
 	char err[TSA_HOST_MAX + 128];
 	char what[TSA_HOST_MAX + 16];	/* "host port N", for messages */
@@ -35,39 +54,38 @@ struct tsa_conn {
 	void *arg;
 };
 
-/* One resolver for the daemon's life, made on first use. */
-static struct evdns_base *resolver;
-
-static struct evdns_base *
-tsa_dns(struct event_base *base)
+/* Is pid still this process's child, not reaped (so not reused)? */
+static int
+lookup_is_child(pid_t pid)
 {
-	if (resolver == NULL &&
-	    (resolver = evdns_base_new(base,
-	    EVDNS_BASE_INITIALIZE_NAMESERVERS |
-	    EVDNS_BASE_DISABLE_WHEN_INACTIVE)) == NULL)
-		log_warnx("tsa: cannot start the resolver");
-	return resolver;
+	siginfo_t si;
+
+	memset(&si, 0, sizeof(si));
+	return waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) ==
+	    0;
 }
 
-void
-tsa_conn_shutdown(void)
+/* Kill the lookup process (if any) and close its channel. */
+static void
+tsa_lookup_stop(struct tsa_conn *t)
 {
-	if (resolver != NULL)
-		evdns_base_free(resolver, 0);
-	resolver = NULL;
+	if (t->lev != NULL)
+		event_free(t->lev);
+	t->lev = NULL;
+	if (t->lookup_fd != -1)
+		close(t->lookup_fd);
+	t->lookup_fd = -1;
+	if (t->pid > 0 && lookup_is_child(t->pid))
+		kill(t->pid, SIGKILL);
+	t->pid = 0;
 }
 
 void
 tsa_conn_cancel(struct tsa_conn *t)
 {
-	struct evdns_getaddrinfo_request *req;
-
 	if (t == NULL)
 		return;
-	if ((req = t->req) != NULL) {
-		t->req = NULL;		/* the cancel callback ignores t */
-		evdns_getaddrinfo_cancel(req);
-	}
+	tsa_lookup_stop(t);
 	if (t->wev != NULL)
 		event_free(t->wev);
 	if (t->timer != NULL)
@@ -77,7 +95,7 @@ tsa_conn_cancel(struct tsa_conn *t)
 	free(t);
 }
 
-/* Record the outcome (a connected fd or an error) for delivery. */
+/* Record the outcome for delivery: an error (fmt), or the connection. */
 static void __attribute__((format(printf, 2, 3)))
 tsa_fail(struct tsa_conn *t, const char *fmt, ...)
 {
@@ -87,6 +105,7 @@ tsa_fail(struct tsa_conn *t, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(t->err, sizeof(t->err), fmt, ap);
 	va_end(ap);
+	tsa_lookup_stop(t);
 	if (t->fd != -1) {
 		close(t->fd);
 		t->fd = -1;
@@ -117,8 +136,8 @@ tsa_timer(evutil_socket_t unused, short what, void *arg)
 	(void)unused;
 	(void)what;
 	if (!t->done)
-		snprintf(t->err, sizeof(t->err), "cannot connect to %s: timed "
-		    "out", t->what);
+		snprintf(t->err, sizeof(t->err), "cannot %s %s: timed out",
+		    t->resolving ? "resolve" : "connect to", t->what);
 	else if (t->fd != -1)
 		t->err[0] = '\0';
 	fd = t->done ? t->fd : -1;
@@ -127,6 +146,65 @@ tsa_timer(evutil_socket_t unused, short what, void *arg)
 	memcpy(err, t->err, sizeof(err));
 	tsa_conn_cancel(t);
 	cb(fd, fd == -1 ? err : NULL, cbarg);
+}
+
+/* Address number i of t as a socket address with t's port. */
+static socklen_t
+tsa_sockaddr(const struct tsa_conn *t, size_t i, struct sockaddr_storage *ss)
+{
+	const struct resolve_addr *a = &t->addrs.a[i];
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (a->family == 4) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(t->port);
+		memcpy(&s4->sin_addr, a->addr, 4);
+		return sizeof(*s4);
+	}
+	s6->sin6_family = AF_INET6;
+	s6->sin6_port = htons(t->port);
+	memcpy(&s6->sin6_addr, a->addr, 16);
+	return sizeof(*s6);
+}
+
+static void tsa_writable(evutil_socket_t, short, void *);
+
+/*
+ * Start a non-blocking connect to the next address that does not refuse
+ * at once; when none is left, fail with the last address's error.
+ */
+static void
+tsa_try_next(struct tsa_conn *t, int lasterr)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	while (t->next < t->addrs.count) {
+		len = tsa_sockaddr(t, t->next++, &ss);
+		if ((t->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, 0)) == -1) {
+			lasterr = errno;
+			continue;
+		}
+		if (connect(t->fd, (struct sockaddr *)&ss, len) == 0) {
+			tsa_connected(t);
+			return;
+		}
+		if (errno == EINPROGRESS) {
+			if ((t->wev = event_new(t->base, t->fd, EV_WRITE,
+			    tsa_writable, t)) == NULL ||
+			    event_add(t->wev, NULL) == -1)
+				tsa_fail(t, "cannot connect to %s: out of "
+				    "memory", t->what);
+			return;
+		}
+		lasterr = errno;
+		close(t->fd);
+		t->fd = -1;
+	}
+	tsa_fail(t, "cannot connect to %s: %s", t->what, strerror(lasterr));
 }
 
 /* The socket is writable: the connection is made or refused. */
@@ -140,81 +218,166 @@ tsa_writable(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
 		err = errno;
-	if (err != 0)
-		tsa_fail(t, "cannot connect to %s: %s", t->what, strerror(err));
-	else
-		tsa_connected(t);
-}
-
-/* Start a non-blocking connect to the first address. */
-static void
-tsa_start(struct tsa_conn *t, const struct evutil_addrinfo *ai)
-{
-	if ((t->fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0)) == -1) {
-		tsa_fail(t, "cannot connect to %s: socket: %s", t->what,
-		    strerror(errno));
-		return;
-	}
-	if (connect(t->fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+	if (err == 0) {
 		tsa_connected(t);
 		return;
 	}
-	if (errno != EINPROGRESS) {
-		tsa_fail(t, "cannot connect to %s: %s", t->what,
-		    strerror(errno));
-		return;
-	}
-	if ((t->wev = event_new(t->base, t->fd, EV_WRITE, tsa_writable,
-	    t)) == NULL || event_add(t->wev, NULL) == -1)
-		tsa_fail(t, "cannot connect to %s: out of memory", t->what);
+	event_free(t->wev);
+	t->wev = NULL;
+	close(t->fd);
+	t->fd = -1;
+	tsa_try_next(t, err);
 }
 
+/*
+ * The lookup process answered or hung up.  Its answer is one datagram of
+ * exactly RESOLVE_REPLY_LEN bytes with no descriptor, every field valid;
+ * anything else is refused and the process killed.
+ */
 static void
-tsa_resolved(int result, struct evutil_addrinfo *ai, void *arg)
+tsa_lookup_readable(evutil_socket_t fd, short what, void *arg)
 {
 	struct tsa_conn *t = arg;
+	struct buf b;
+	int r, passed = -1, ok;
 
-	if (result == EVUTIL_EAI_CANCEL)
-		return;			/* t is being freed */
-	t->req = NULL;
-	if (result != 0)
+	(void)what;
+	buf_init(&b, RESOLVE_REPLY_LEN);
+	if ((r = io_recv_msg(fd, &b, &passed)) == -1 && errno == EAGAIN) {
+		buf_free(&b);
+		return;
+	}
+	if (passed != -1)
+		close(passed);
+	ok = r == 1 && passed == -1 && resolve_dec(&b, &t->addrs) == 0;
+	buf_free(&b);
+	tsa_lookup_stop(t);
+	if (!ok) {
+		tsa_fail(t, "cannot resolve %s: the lookup process %s",
+		    t->what, r == 0 ? "ended without an answer" :
+		    "sent a malformed answer");
+		return;
+	}
+	if (t->addrs.status != RES_OK) {
 		tsa_fail(t, "cannot resolve %s: %s", t->what,
-		    evutil_gai_strerror(result));
+		    resolve_status_text(t->addrs.status));
+		return;
+	}
+	t->resolving = 0;
+	tsa_try_next(t, ECONNREFUSED);
+}
+
+/*
+ * In the forked child, before exec: only async-signal-safe calls.  The
+ * channel becomes fd 3, stdin, stdout and stderr /dev/null, and the
+ * signal mask inherited from the loop is cleared.
+ */
+static void __attribute__((noreturn))
+tsa_lookup_exec(const char *program, int chan, char *const argv[])
+{
+	sigset_t none;
+	int null;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if ((null = open("/dev/null", O_RDWR)) == -1 ||
+	    (chan == LOOKUP_FD ? fcntl(chan, F_SETFD, 0) :
+	    dup2(chan, LOOKUP_FD)) == -1 || dup2(null, 0) == -1 ||
+	    dup2(null, 1) == -1 || dup2(null, 2) == -1)
+		_exit(126);
+	execv(program, argv);
+	_exit(127);
+}
+
+/* Start the lookup process for host: 0, or -1 with errno set. */
+static int
+tsa_lookup_start(struct tsa_conn *t, const struct tsa_lookup *lk,
+    const char *host)
+{
+	char uid[24], gid[24];
+	char *argv[8];
+	int i = 0, sv[2], e;
+	pid_t pid;
+
+	argv[i++] = "csign-sandbox";
+	if (lk->separate) {
+		snprintf(uid, sizeof(uid), "%u", (unsigned)lk->uid);
+		snprintf(gid, sizeof(gid), "%u", (unsigned)lk->gid);
+		argv[i++] = "-u";
+		argv[i++] = uid;
+		argv[i++] = "-g";
+		argv[i++] = gid;
+	} else
+		argv[i++] = "-U";
+	argv[i++] = "-R";
+	argv[i++] = (char *)host;
+	argv[i] = NULL;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
+		return -1;
+	if ((pid = fork()) == -1) {
+		e = errno;
+		close(sv[0]);
+		close(sv[1]);
+		errno = e;
+		return -1;
+	}
+	if (pid == 0)
+		tsa_lookup_exec(lk->program, sv[1], argv);
+	close(sv[1]);
+	t->lookup_fd = sv[0];
+	t->pid = pid;
+	if (fcntl(t->lookup_fd, F_SETFL, O_NONBLOCK) == -1 ||
+	    (t->lev = event_new(t->base, t->lookup_fd, EV_READ | EV_PERSIST,
+	    tsa_lookup_readable, t)) == NULL || event_add(t->lev, NULL) == -1)
+		return -1;
+	return 0;
+}
+
+/* An address written in the URL: used as it is, no lookup. */
+static int
+tsa_numeric(struct tsa_conn *t, const char *host)
+{
+	struct resolve_addr *a = &t->addrs.a[0];
+
+	if (inet_pton(AF_INET, host, a->addr) == 1)
+		a->family = 4;
+	else if (inet_pton(AF_INET6, host, a->addr) == 1)
+		a->family = 6;
 	else
-		tsa_start(t, ai);
-	if (ai != NULL)
-		evutil_freeaddrinfo(ai);
+		return 0;
+	t->addrs.status = RES_OK;
+	t->addrs.count = 1;
+	return 1;
 }
 
 struct tsa_conn *
-tsa_connect(struct event_base *base, const struct tsa_url *u,
-    unsigned timeout_ms, tsa_conn_cb cb, void *arg)
+tsa_connect(struct event_base *base, const struct tsa_lookup *lk,
+    const struct tsa_url *u, unsigned timeout_ms, tsa_conn_cb cb, void *arg)
 {
 	struct timeval tv = { .tv_sec = timeout_ms / 1000,
 		.tv_usec = (suseconds_t)(timeout_ms % 1000) * 1000 };
-	struct evutil_addrinfo hints = { .ai_family = AF_UNSPEC,
-		.ai_socktype = SOCK_STREAM, .ai_protocol = IPPROTO_TCP };
-	struct evdns_base *dns = tsa_dns(base);
-	struct evdns_getaddrinfo_request *req;
 	struct tsa_conn *t;
 
-	if (dns == NULL || (t = calloc(1, sizeof(*t))) == NULL)
+	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return NULL;
 	t->base = base;
-	t->fd = -1;
+	t->fd = t->lookup_fd = -1;
 	t->cb = cb;
 	t->arg = arg;
+	t->port = (uint16_t)strtoul(u->port, NULL, 10);	/* tsaurl checked */
 	snprintf(t->what, sizeof(t->what), "%s port %s", u->host, u->port);
 	if ((t->timer = evtimer_new(base, tsa_timer, t)) == NULL ||
 	    evtimer_add(t->timer, &tv) == -1) {
 		tsa_conn_cancel(t);
 		return NULL;
 	}
-	/* NULL when it finished at once (tsa_resolved has run). */
-	req = evdns_getaddrinfo(dns, u->host, u->port, &hints, tsa_resolved,
-	    t);
-	if (req != NULL)
-		t->req = req;
+	if (tsa_numeric(t, u->host))
+		tsa_try_next(t, ECONNREFUSED);
+	else {
+		t->resolving = 1;
+		if (tsa_lookup_start(t, lk, u->host) == -1)
+			tsa_fail(t, "cannot resolve %s: cannot start the "
+			    "lookup process: %s", t->what, strerror(errno));
+	}
 	return t;
 }

@@ -382,9 +382,12 @@ msg_enc_tsa_reply(struct buf *b, const struct msg_tsa_reply *m)
 	    buf_put_str(b, m->message) == -1 ||
 	    buf_put_str(b, m->url) == -1 ||
 	    buf_put_str(b, m->hostport) == -1 ||
-	    buf_put_str(b, m->path) == -1)
+	    buf_put_str(b, m->path) == -1 ||
+	    buf_put_u32(b, m->timeout_ms) == -1 ||
+	    buf_put_u64(b, m->now) == -1 ||
+	    buf_put_u32(b, m->max_skew) == -1)
 		return -1;
-	return buf_put_u32(b, m->timeout_ms);
+	return buf_put_bytes(b, m->anchors, m->anchorslen);
 }
 
 int
@@ -396,9 +399,15 @@ msg_dec_tsa_reply(struct buf *b, struct msg_tsa_reply *m)
 	    buf_get_str(b, m->hostport, sizeof(m->hostport),
 		TSA_TEXT_MAX) == -1 ||
 	    buf_get_str(b, m->path, sizeof(m->path), TSA_TEXT_MAX) == -1 ||
-	    buf_get_u32(b, &m->timeout_ms) == -1)
+	    buf_get_u32(b, &m->timeout_ms) == -1 ||
+	    buf_get_u64(b, &m->now) == -1 ||
+	    buf_get_u32(b, &m->max_skew) == -1 ||
+	    buf_get_bytes_ref(b, TSA_ANCHORS_MAX, &m->anchors,
+		&m->anchorslen) == -1)
 		return -1;
-	if (m->status >= ST_COUNT)
+	/* A socket comes with anchors to check its answer, never without. */
+	if (m->status >= ST_COUNT ||
+	    (m->status == ST_OK) != (m->anchorslen > 0))
 		return -1;
 	return buf_end(b);
 }

@@ -142,13 +142,16 @@ struct msg_admin {
 /*
  * A timestamp for the signature just made: the child asks for a
  * connection to the key's TSA number index (in order, after a signature on
- * a key with Timestamp); the monitor connects and passes the socket.
+ * a key with Timestamp); the monitor connects and passes the socket, with
+ * what the token must be checked against: the key's TimestampCA anchors
+ * and the monitor's clock.
  */
 struct msg_tsa_open {
 	uint8_t index;
 };
 
 #define TSA_TEXT_MAX 512
+#define TSA_ANCHORS_MAX 32768		/* TimestampCA, DER back to back */
 
 struct msg_tsa_reply {
 	uint8_t status;			/* ST_OK: the socket comes with it */
@@ -157,7 +160,11 @@ struct msg_tsa_reply {
 	char hostport[TSA_TEXT_MAX + 1];	/* the Host header */
 	char path[TSA_TEXT_MAX + 1];	/* the request target */
 	uint32_t timeout_ms;		/* left for the exchange */
-};
+	uint64_t now;			/* the monitor's clock, Unix seconds */
+	uint32_t max_skew;		/* genTime within now -+ this, seconds */
+	const uint8_t *anchors;		/* DER certificates back to back, */
+	size_t anchorslen;		/* ... only with ST_OK; points into */
+};					/* ... the message */
 
 /* How a timestamp went, for the audit record (status ST_OK or not). */
 struct msg_tsa_done {

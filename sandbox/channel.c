@@ -234,7 +234,8 @@ sandbox_request_approval(const struct msg_approval *m, struct buf *frame)
 }
 
 int
-sandbox_request_tsa(unsigned index, struct msg_tsa_reply *r, int *fd)
+sandbox_request_tsa(unsigned index, struct msg_tsa_reply *r, int *fd,
+    struct buf *keep)
 {
 	struct msg_tsa_open m = { .index = (uint8_t)index };
 	struct buf b;
@@ -246,11 +247,12 @@ sandbox_request_tsa(unsigned index, struct msg_tsa_reply *r, int *fd)
 		return -1;
 	}
 	channel_send(&b);
-	channel_expect(&b, MSG_TSA_REPLY, fd);
-	if (msg_dec_tsa_reply(&b, r) == -1 ||
+	buf_free(&b);
+	buf_init(keep, MSG_MAX);
+	channel_expect(keep, MSG_TSA_REPLY, fd);
+	if (msg_dec_tsa_reply(keep, r) == -1 ||
 	    (r->status == ST_OK) != (*fd != -1))
 		fatalx("bad TSA reply from the monitor");
-	buf_free(&b);
 	return 0;
 }
 

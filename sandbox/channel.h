@@ -48,10 +48,6 @@ int sandbox_request_approval(const struct msg_approval *m,
     struct buf *frame);
 
 /*
- * TSA_OPEN: a connection to the TSA number index of the key just used;
- * if r->status is ST_OK, *fd is the connected socket (the caller's).
- */
-/*
  * An inline upload of m->size bytes is announced: may it be read?  The
  * monitor checks the grant and reserves the bytes (MaxUploadPerUser)
  * until sandbox_report_upload_done() or the end of the session.
@@ -63,7 +59,13 @@ int sandbox_report_upload_done(void);
 /* Artifact bytes are moving (artifact.h): the session is not idle. */
 void sandbox_report_progress(uint64_t bytes);
 
-int sandbox_request_tsa(unsigned index, struct msg_tsa_reply *r, int *fd);
+/*
+ * TSA_OPEN: a connection to the TSA number index of the key just used;
+ * if r->status is ST_OK, *fd is the connected socket (the caller's).
+ * r->anchors points into keep, which the caller frees when 0 is returned.
+ */
+int sandbox_request_tsa(unsigned index, struct msg_tsa_reply *r, int *fd,
+    struct buf *keep);
 /* TSA_DONE: how the timestamp went, for the monitor's audit record. */
 int sandbox_report_tsa(const struct msg_tsa_done *m);
 

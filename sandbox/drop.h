@@ -12,9 +12,13 @@ struct drop_opts {
 	uid_t uid;
 	gid_t gid;
 	int keep_fd;		/* highest fd to keep open (the channel) */
+	int lookup;		/* 1: the lookup process (see drop.c) */
 };
 
-/* Drop every privilege and install the seccomp filter; fatal on error. */
+/*
+ * Drop every privilege and install the seccomp filter; fatal on error.
+ * The lookup process keeps the network and gets no filter.
+ */
 void sandbox_drop(const struct drop_opts *o);
 
 #endif

@@ -2,7 +2,8 @@
  * csign-sandbox: the session child of csignd.  Started by the monitor with
  * fork and exec (never run by hand), with its channel on fd 3.  It prepares
  * OpenSSL, drops every privilege, reports ready, and then serves exactly
- * one client connection.
+ * one client connection.  With -R HOST it is the lookup process instead,
+ * which resolves the name of a TSA for the monitor (sandbox/resolve.h).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@
 #include "common/sigcheck.h"
 #include "sandbox/channel.h"
 #include "sandbox/drop.h"
+#include "sandbox/resolve.h"
 #include "sandbox/session.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -40,8 +42,8 @@ __asan_default_options(void)
 static void __attribute__((noreturn))
 usage(void)
 {
-	fprintf(stderr, "usage: csign-sandbox [-d] -U | -u uid -g gid\n"
-	    "(started by csignd, with its channel on fd 3)\n");
+	fprintf(stderr, "usage: csign-sandbox [-d] -U | -u uid -g gid "
+	    "[-R host]\n(started by csignd, with its channel on fd 3)\n");
 	exit(2);
 }
 
@@ -119,12 +121,16 @@ main(int argc, char *argv[])
 	struct drop_opts o = { .keep_fd = SCRATCH_OUT_FD };
 	struct msg_session m;
 	struct stat st;
+	const char *lookup = NULL;
 	int ch, client = -1, unsep = 0, debug = 0;
 
-	while ((ch = getopt(argc, argv, "dg:u:U")) != -1) {
+	while ((ch = getopt(argc, argv, "dg:R:u:U")) != -1) {
 		switch (ch) {
 		case 'd':
 			debug = 1;
+			break;
+		case 'R':
+			lookup = optarg;
 			break;
 		case 'g':
 			o.gid = parse_id(optarg);
@@ -144,6 +150,10 @@ main(int argc, char *argv[])
 		usage();
 	if (fstat(CHANNEL_FD, &st) == -1 || !S_ISSOCK(st.st_mode))
 		usage();
+	if (lookup != NULL) {
+		log_init("csign-sandbox", LOG_TO_STDERR, LOG_LVL_INFO);
+		resolve_main(&o, lookup);
+	}
 	log_init("csign-sandbox", LOG_TO_CALLBACK,
 	    debug ? LOG_LVL_DEBUG : LOG_LVL_INFO);
 	channel_log_init();

@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <openssl/bn.h>
+#include <openssl/err.h>
+#include <openssl/ess.h>
 #include <openssl/pkcs7.h>
 #include <openssl/rand.h>
 #include <openssl/ts.h>
@@ -120,13 +122,13 @@ status_text(TS_STATUS_INFO *si, long st, char *err, size_t errlen)
 /*
  * The token's signature: one SignerInfo, signed by the certificate the
  * token carries (certReq), which must be a timestamping certificate.
+ * *si and *signer point into the token.
  */
 static int
-check_token_signature(PKCS7 *token, char *err, size_t errlen)
+check_token_signature(PKCS7 *token, PKCS7_SIGNER_INFO **si, X509 **signer,
+    char *err, size_t errlen)
 {
 	STACK_OF(PKCS7_SIGNER_INFO) *sis;
-	PKCS7_SIGNER_INFO *si;
-	X509 *signer;
 	BIO *b;
 	char sink[4096];
 	int ok;
@@ -135,11 +137,11 @@ check_token_signature(PKCS7 *token, char *err, size_t errlen)
 	    (sis = PKCS7_get_signer_info(token)) == NULL ||
 	    sk_PKCS7_SIGNER_INFO_num(sis) != 1)
 		return snprintf(err, errlen, "the token is not signed once"), -1;
-	si = sk_PKCS7_SIGNER_INFO_value(sis, 0);
-	if ((signer = PKCS7_cert_from_signer_info(token, si)) == NULL)
+	*si = sk_PKCS7_SIGNER_INFO_value(sis, 0);
+	if ((*signer = PKCS7_cert_from_signer_info(token, *si)) == NULL)
 		return snprintf(err, errlen, "the token carries no TSA "
 		    "certificate"), -1;
-	if (X509_check_purpose(signer, X509_PURPOSE_TIMESTAMP_SIGN, 0) != 1)
+	if (X509_check_purpose(*signer, X509_PURPOSE_TIMESTAMP_SIGN, 0) != 1)
 		return snprintf(err, errlen, "the token's signer is not a "
 		    "timestamping certificate (critical extendedKeyUsage "
 		    "timeStamping)"), -1;
@@ -147,12 +149,145 @@ check_token_signature(PKCS7 *token, char *err, size_t errlen)
 		return snprintf(err, errlen, "cannot read the token"), -1;
 	while (BIO_read(b, sink, sizeof(sink)) > 0)
 		;
-	ok = PKCS7_signatureVerify(b, token, si, signer) == 1;
+	ok = PKCS7_signatureVerify(b, token, *si, *signer) == 1;
 	BIO_free_all(b);
 	if (!ok)
 		return snprintf(err, errlen, "the token's signature does not "
 		    "verify"), -1;
 	return 0;
+}
+
+/* The TimestampCA anchors (DER back to back, every byte used) as a store. */
+static X509_STORE *
+anchor_store(const struct tsa_trust *tr)
+{
+	const unsigned char *p = tr->anchors;
+	size_t left = tr->anchorslen;
+	X509_STORE *st;
+	X509 *x;
+	int ok;
+
+	if (left == 0 || left > LONG_MAX || (st = X509_STORE_new()) == NULL)
+		return NULL;
+	while (left > 0) {
+		const unsigned char *was = p;
+
+		if ((x = d2i_X509(NULL, &p, (long)left)) == NULL) {
+			X509_STORE_free(st);
+			return NULL;
+		}
+		left -= (size_t)(p - was);
+		ok = X509_STORE_add_cert(st, x);
+		X509_free(x);
+		if (ok != 1) {
+			X509_STORE_free(st);
+			return NULL;
+		}
+	}
+	return st;
+}
+
+/*
+ * The signer must chain to one of the key's TimestampCA anchors, as a
+ * timestamping certificate, at the token's genTime (when); the chain it
+ * builds (signer first, anchor last) is returned for the ESS check.  A
+ * self-signed TSA certificate that is not itself an anchor fails here.
+ */
+static STACK_OF(X509) *
+check_tsa_chain(PKCS7 *token, X509 *signer, time_t when,
+    const struct tsa_trust *tr, char *err, size_t errlen)
+{
+	X509_STORE *st = anchor_store(tr);
+	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+	STACK_OF(X509) *chain = NULL;
+
+	if (st == NULL)
+		snprintf(err, errlen, "the key's TimestampCA anchors are not "
+		    "usable");
+	else if (ctx == NULL || X509_STORE_CTX_init(ctx, st, signer,
+	    token->d.sign->cert) != 1 || X509_STORE_CTX_set_purpose(ctx,
+	    X509_PURPOSE_TIMESTAMP_SIGN) != 1)
+		snprintf(err, errlen, "cannot check the TSA's certificate");
+	else {
+		X509_STORE_CTX_set_time(ctx, 0, when);
+		if (X509_verify_cert(ctx) == 1)
+			chain = X509_STORE_CTX_get1_chain(ctx);
+		else
+			snprintf(err, errlen, "the TSA's certificate does not "
+			    "chain to TimestampCA: %s",
+			    X509_verify_cert_error_string(
+			    X509_STORE_CTX_get_error(ctx)));
+	}
+	X509_STORE_CTX_free(ctx);
+	X509_STORE_free(st);
+	ERR_clear_error();
+	return chain;
+}
+
+/*
+ * Signed attribute nid of si, a DER SEQUENCE, decoded as item into *out
+ * with nothing left over: 1, 0 if si has no such attribute, -1 if it is
+ * malformed.
+ */
+static int
+signed_attr(PKCS7_SIGNER_INFO *si, int nid, const ASN1_ITEM *item,
+    ASN1_VALUE **out)
+{
+	ASN1_TYPE *a = PKCS7_get_signed_attribute(si, nid);
+	const unsigned char *p, *q;
+	long len;
+
+	*out = NULL;
+	if (a == NULL)
+		return 0;
+	if (a->type != V_ASN1_SEQUENCE || a->value.sequence == NULL)
+		return -1;
+	p = q = a->value.sequence->data;
+	len = a->value.sequence->length;
+	if ((*out = ASN1_item_d2i(NULL, &q, len, item)) == NULL)
+		return -1;
+	if (q != p + len) {
+		ASN1_item_free(*out, item);
+		*out = NULL;
+		return -1;
+	}
+	return 1;
+}
+
+/*
+ * The ESS signing-certificate attribute (RFC 2634's v1, RFC 5035's v2)
+ * binds the token's signature to the certificate that made it: it must
+ * be there, and its first ESSCertID must name chain[0], the signer (and
+ * any further one a certificate of the chain), as openssl ts -verify
+ * requires.
+ */
+static int
+check_ess(PKCS7_SIGNER_INFO *si, STACK_OF(X509) *chain, char *err,
+    size_t errlen)
+{
+	const ASN1_ITEM *i1 = ASN1_ITEM_rptr(ESS_SIGNING_CERT);
+	const ASN1_ITEM *i2 = ASN1_ITEM_rptr(ESS_SIGNING_CERT_V2);
+	ASN1_VALUE *v1, *v2;
+	int h1, h2, r = -1;
+
+	h1 = signed_attr(si, NID_id_smime_aa_signingCertificate, i1, &v1);
+	h2 = signed_attr(si, NID_id_smime_aa_signingCertificateV2, i2, &v2);
+	if (h1 == 0 && h2 == 0)
+		snprintf(err, errlen, "the token has no ESS signing-certificate "
+		    "attribute");
+	else if (h1 == -1 || h2 == -1)
+		snprintf(err, errlen, "the token's ESS signing-certificate "
+		    "attribute is malformed");
+	else if (OSSL_ESS_check_signing_certs((ESS_SIGNING_CERT *)v1,
+	    (ESS_SIGNING_CERT_V2 *)v2, chain, 1) != 1)
+		snprintf(err, errlen, "the token's ESS signing-certificate "
+		    "attribute does not name the certificate that signed it");
+	else
+		r = 0;
+	ASN1_item_free(v1, i1);
+	ASN1_item_free(v2, i2);
+	ERR_clear_error();
+	return r;
 }
 
 /* TSTInfo: version 1, our nonce, our imprint; its genTime. */
@@ -189,11 +324,71 @@ check_tst_info(TS_TST_INFO *ti, int digest, const uint8_t *imprint,
 	return 0;
 }
 
+/*
+ * genTime against the monitor's clock: from max_skew before the monitor
+ * read it to max_skew after the exchange may have ended.  A TSA with a
+ * wrong clock, or a token replayed from another time, is refused.  *when
+ * is genTime in Unix seconds.
+ */
+static int
+check_gentime(const ASN1_TIME *gt, const char *gentime,
+    const struct tsa_trust *tr, time_t *when, char *err, size_t errlen)
+{
+	ASN1_TIME *now = ASN1_TIME_set(NULL, (time_t)tr->now);
+	long long d, late = (long long)tr->max_skew + tr->window;
+	int days = 0, secs = 0, ok;
+
+	ok = now != NULL && ASN1_TIME_diff(&days, &secs, now, gt) == 1;
+	ASN1_TIME_free(now);
+	if (!ok)
+		return snprintf(err, errlen, "the token's genTime is not a "
+		    "time"), -1;
+	d = (long long)days * 86400 + secs;
+	if (d < -(long long)tr->max_skew)
+		return snprintf(err, errlen, "the token's genTime %s is %lld s "
+		    "behind the monitor's clock (at most %u s allowed)",
+		    gentime, -d, tr->max_skew), -1;
+	if (d > late)
+		return snprintf(err, errlen, "the token's genTime %s is %lld s "
+		    "ahead of the monitor's clock (at most %lld s allowed)",
+		    gentime, d, late), -1;
+	*when = (time_t)(tr->now + d);
+	return 0;
+}
+
+/*
+ * Everything about the token but its encoding: TSTInfo, genTime, the
+ * signature, the TSA's chain to the anchors, the ESS attribute.
+ */
+static int
+check_token(PKCS7 *token, TS_TST_INFO *ti, int digest,
+    const uint8_t *imprint, size_t implen, const ASN1_INTEGER *nonce,
+    const struct tsa_trust *tr, char *gentime, char *err, size_t errlen)
+{
+	PKCS7_SIGNER_INFO *si = NULL;
+	STACK_OF(X509) *chain;
+	X509 *signer = NULL;
+	time_t when = 0;
+	int r;
+
+	if (check_tst_info(ti, digest, imprint, implen, nonce, gentime, err,
+	    errlen) == -1 || check_gentime(TS_TST_INFO_get_time(ti), gentime,
+	    tr, &when, err, errlen) == -1 || check_token_signature(token, &si,
+	    &signer, err, errlen) == -1)
+		return -1;
+	if ((chain = check_tsa_chain(token, signer, when, tr, err,
+	    errlen)) == NULL)
+		return -1;
+	r = check_ess(si, chain, err, errlen);
+	sk_X509_pop_free(chain, X509_free);
+	return r;
+}
+
 int
 tsa_check_response(const uint8_t *p, size_t len, int digest,
     const uint8_t *imprint, size_t implen, const ASN1_INTEGER *nonce,
-    uint8_t **tok, size_t *toklen, char gentime[TSA_GENTIME_MAX + 1],
-    char *err, size_t errlen)
+    const struct tsa_trust *trust, uint8_t **tok, size_t *toklen,
+    char gentime[TSA_GENTIME_MAX + 1], char *err, size_t errlen)
 {
 	const unsigned char *q = p;
 	TS_RESP *resp = NULL;
@@ -221,8 +416,8 @@ tsa_check_response(const uint8_t *p, size_t len, int digest,
 		snprintf(err, errlen, "the TSA granted but sent no token");
 		goto out;
 	}
-	if (check_tst_info(ti, digest, imprint, implen, nonce, gentime, err,
-	    errlen) == -1 || check_token_signature(token, err, errlen) == -1)
+	if (check_token(token, ti, digest, imprint, implen, nonce, trust,
+	    gentime, err, errlen) == -1)
 		goto out;
 	if ((n = i2d_PKCS7(token, tok)) <= 0) {
 		snprintf(err, errlen, "cannot encode the token");
@@ -250,14 +445,22 @@ tsa_try(unsigned index, const uint8_t *req, size_t reqlen,
     char *gentime, char *err, size_t errlen)
 {
 	struct msg_tsa_reply rep;
-	struct buf body;
+	struct tsa_trust trust;
+	struct buf body, keep;
 	char why[MESSAGE_MAX + 1];
 	int fd, status = 0, r = -1;
 
-	if (sandbox_request_tsa(index, &rep, &fd) == -1)
+	if (sandbox_request_tsa(index, &rep, &fd, &keep) == -1)
 		return snprintf(err, errlen, "cannot ask the monitor"), -1;
-	if (rep.status != ST_OK)
-		return tsa_err(err, errlen, rep.url, rep.message), -1;
+	if (rep.status != ST_OK) {
+		tsa_err(err, errlen, rep.url, rep.message);
+		buf_free(&keep);
+		return -1;
+	}
+	trust = (struct tsa_trust){ .anchors = rep.anchors,
+		.anchorslen = rep.anchorslen, .now = (int64_t)rep.now,
+		.max_skew = rep.max_skew,
+		.window = rep.timeout_ms / 1000 + 1 };
 	buf_init(&body, HTTP_RESP_MAX);
 	if (http_post(fd, rep.hostport, rep.path,
 	    "application/timestamp-query", req, reqlen, rep.timeout_ms,
@@ -265,14 +468,15 @@ tsa_try(unsigned index, const uint8_t *req, size_t reqlen,
 		if (status != 200)
 			snprintf(why, sizeof(why), "HTTP status %d", status);
 		else if (tsa_check_response(buf_ptr(&body), buf_left(&body),
-		    in->digest, imprint, implen, nonce, tok, toklen, gentime,
-		    why, sizeof(why)) == 0)
+		    in->digest, imprint, implen, nonce, &trust, tok, toklen,
+		    gentime, why, sizeof(why)) == 0)
 			r = 0;
 	}
 	if (r == -1)
 		tsa_err(err, errlen, rep.url, why);
 	close(fd);
 	buf_free(&body);
+	buf_free(&keep);
 	return r;
 }
 

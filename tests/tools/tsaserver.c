@@ -36,6 +36,17 @@
  *               chunks and no Content-Length
  *   nocert      as ok, but no certificate in the token whatever certReq
  *               says
+ *   selfsigned  as ok, but signed with a self-signed timestamping
+ *               certificate made at startup (under no CA) and its key
+ *   past        as ok, but with a genTime one hour before the clock
+ *   future      as ok, but with a genTime one hour after the clock
+ *   essv1       as ok, with an ESS SigningCertificate (v1, SHA-1)
+ *               instead of SigningCertificateV2 (SHA-256): still valid
+ *   noess       as ok, but the token's SignerInfo has no ESS
+ *               signing-certificate attribute (signed again without it)
+ *   otheress    as ok, but its SigningCertificateV2 names the
+ *               self-signed certificate of selfsigned, not the signer
+ *               (signed again)
  *
  * The mode can be switched without a restart: when PORTFILE.mode exists
  * as a request is answered, its first word is the mode for that request
@@ -75,11 +86,13 @@
 
 #include <openssl/bn.h>
 #include <openssl/err.h>
+#include <openssl/ess.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/ts.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #define HEAD_MAX	8192		/* request line and headers */
 #define BODY_MAX	65536		/* the largest request body */
@@ -111,6 +124,8 @@ struct head {
 
 /* A change to the request, or to the TSA, that makes one fault. */
 typedef int (*edit_fn)(TS_REQ *, TS_RESP_CTX *);
+/* A change to the response made, that makes one fault. */
+typedef int (*fix_fn)(TS_RESP *);
 
 /* A mode: its name, and how it answers a complete request. */
 struct mode {
@@ -123,6 +138,8 @@ static struct {
 	X509 *cert;
 	EVP_PKEY *key;
 	STACK_OF(X509) *chain;		/* -C, less the TSA certificate */
+	X509 *self_cert;		/* selfsigned's, made at startup */
+	EVP_PKEY *self_key;
 	const struct mode *mode;	/* -m */
 	long delay_ms;			/* -d */
 	FILE *log;			/* -l */
@@ -567,12 +584,13 @@ request_bio(TS_REQ *req)
 
 /*
  * The DER TimeStampResp for the request body, after edit (if not NULL)
- * has changed the request or the TSA: an OPENSSL_malloc'd buffer, or
- * NULL.  A body that is no TimeStampReq is passed to OpenSSL as it is,
- * which answers it with a rejection.
+ * has changed the request or the TSA, and fix (if not NULL) the response
+ * made: an OPENSSL_malloc'd buffer, or NULL.  A body that is no
+ * TimeStampReq is passed to OpenSSL as it is, which answers it with a
+ * rejection.
  */
 static unsigned char *
-make_reply(const struct conn *c, edit_fn edit, size_t *len)
+make_reply(const struct conn *c, edit_fn edit, fix_fn fix, size_t *len)
 {
 	const unsigned char *p = c->body;
 	unsigned char *der = NULL;
@@ -590,6 +608,7 @@ make_reply(const struct conn *c, edit_fn edit, size_t *len)
 	else if (edit == NULL || edit(req, ctx))
 		in = request_bio(req);
 	if (in != NULL && (resp = TS_RESP_create_response(ctx, in)) != NULL &&
+	    (fix == NULL || TS_RESP_get_token(resp) == NULL || fix(resp)) &&
 	    (n = i2d_TS_RESP(resp, &der)) > 0)
 		*len = (size_t)n;
 	else
@@ -674,14 +693,121 @@ refuse(TS_REQ *req, TS_RESP_CTX *ctx)
 	return 1;
 }
 
-/* Answer with a TimeStampResp made after edit: the status sent. */
+/* selfsigned: sign with the certificate under no CA. */
 static int
-reply_token(struct conn *c, edit_fn edit, int chunked)
+sign_self(TS_REQ *req, TS_RESP_CTX *ctx)
+{
+	(void)req;
+	return TS_RESP_CTX_set_signer_cert(ctx, tsa.self_cert) &&
+	    TS_RESP_CTX_set_signer_key(ctx, tsa.self_key);
+}
+
+/* The clock of past and future: the real one, shifted by *arg seconds. */
+static int
+shifted_clock(TS_RESP_CTX *ctx, void *arg, long *sec, long *usec)
+{
+	(void)ctx;
+	*sec = (long)time(NULL) + *(const long *)arg;
+	*usec = 0;
+	return 1;
+}
+
+static int
+clock_past(TS_REQ *req, TS_RESP_CTX *ctx)
+{
+	static long shift = -3600;
+
+	(void)req;
+	TS_RESP_CTX_set_time_cb(ctx, shifted_clock, &shift);
+	return 1;
+}
+
+static int
+clock_future(TS_REQ *req, TS_RESP_CTX *ctx)
+{
+	static long shift = 3600;
+
+	(void)req;
+	TS_RESP_CTX_set_time_cb(ctx, shifted_clock, &shift);
+	return 1;
+}
+
+/* essv1: OpenSSL writes SigningCertificate (v1) for a SHA-1 ESSCertID. */
+static int
+ess_v1(TS_REQ *req, TS_RESP_CTX *ctx)
+{
+	(void)req;
+	return TS_RESP_CTX_set_ess_cert_id_digest(ctx, EVP_sha1());
+}
+
+/* The one SignerInfo of the response's token. */
+static PKCS7_SIGNER_INFO *
+token_signer(TS_RESP *resp)
+{
+	STACK_OF(PKCS7_SIGNER_INFO) *sis;
+
+	sis = PKCS7_get_signer_info(TS_RESP_get_token(resp));
+	return sk_PKCS7_SIGNER_INFO_num(sis) == 1 ?
+	    sk_PKCS7_SIGNER_INFO_value(sis, 0) : NULL;
+}
+
+/* noess: the ESS attributes removed, the SignerInfo signed again. */
+static int
+strip_ess(TS_RESP *resp)
+{
+	static const int nids[] = { NID_id_smime_aa_signingCertificate,
+		NID_id_smime_aa_signingCertificateV2 };
+	PKCS7_SIGNER_INFO *si = token_signer(resp);
+	int i;
+
+	if (si == NULL)
+		return 0;
+	for (size_t n = 0; n < sizeof(nids) / sizeof(nids[0]); n++)
+		while ((i = X509at_get_attr_by_NID(si->auth_attr, nids[n],
+		    -1)) >= 0)
+			X509_ATTRIBUTE_free(X509at_delete_attr(si->auth_attr,
+			    i));
+	return PKCS7_SIGNER_INFO_sign(si) == 1;
+}
+
+/*
+ * otheress: SigningCertificateV2 names the self-signed certificate
+ * instead of the signer; the SignerInfo is signed again over it.
+ */
+static int
+other_ess(TS_RESP *resp)
+{
+	PKCS7_SIGNER_INFO *si = token_signer(resp);
+	ESS_SIGNING_CERT_V2 *sc;
+	ASN1_STRING *seq = NULL;
+	unsigned char *der = NULL;
+	int n, ok = 0;
+
+	if (si == NULL || (sc = OSSL_ESS_signing_cert_v2_new_init(
+	    EVP_sha256(), tsa.self_cert, NULL, 0)) == NULL)
+		return 0;
+	if ((n = i2d_ESS_SIGNING_CERT_V2(sc, &der)) > 0 &&
+	    (seq = ASN1_STRING_new()) != NULL &&
+	    ASN1_STRING_set(seq, der, n) &&
+	    PKCS7_add_signed_attribute(si,
+	    NID_id_smime_aa_signingCertificateV2, V_ASN1_SEQUENCE, seq)) {
+		seq = NULL;		/* now the attribute's */
+		ok = PKCS7_SIGNER_INFO_sign(si) == 1;
+	}
+	ASN1_STRING_free(seq);
+	OPENSSL_free(der);
+	ESS_SIGNING_CERT_V2_free(sc);
+	return ok;
+}
+
+/* Answer with a TimeStampResp made after edit and fix: the status sent. */
+static int
+reply_token(struct conn *c, edit_fn edit, fix_fn fix, int chunked)
 {
 	unsigned char *der;
 	size_t len = 0;
 
-	if ((der = make_reply(c, edit, &len)) == NULL) {
+	if ((der = make_reply(c, edit, fix, &len)) == NULL) {
 		warnx("cannot make a time-stamp response");
 		ERR_print_errors_fp(stderr);
 		return send_text(c, 500, "cannot make a time-stamp response\n");
@@ -697,7 +823,7 @@ reply_token(struct conn *c, edit_fn edit, int chunked)
 static int
 answer_ok(struct conn *c)
 {
-	return reply_token(c, NULL, 0);
+	return reply_token(c, NULL, NULL, 0);
 }
 
 /*
@@ -722,19 +848,19 @@ answer_garbage(struct conn *c)
 static int
 answer_badnonce(struct conn *c)
 {
-	return reply_token(c, bump_nonce, 0);
+	return reply_token(c, bump_nonce, NULL, 0);
 }
 
 static int
 answer_badimprint(struct conn *c)
 {
-	return reply_token(c, flip_imprint, 0);
+	return reply_token(c, flip_imprint, NULL, 0);
 }
 
 static int
 answer_rejection(struct conn *c)
 {
-	return reply_token(c, refuse, 0);
+	return reply_token(c, refuse, NULL, 0);
 }
 
 /*
@@ -767,7 +893,7 @@ answer_slow(struct conn *c)
 {
 	if (!pause_for_client(c))
 		return 0;
-	return reply_token(c, NULL, 0);
+	return reply_token(c, NULL, NULL, 0);
 }
 
 static int
@@ -779,13 +905,49 @@ answer_http500(struct conn *c)
 static int
 answer_chunked(struct conn *c)
 {
-	return reply_token(c, NULL, 1);
+	return reply_token(c, NULL, NULL, 1);
 }
 
 static int
 answer_nocert(struct conn *c)
 {
-	return reply_token(c, drop_cert_req, 0);
+	return reply_token(c, drop_cert_req, NULL, 0);
+}
+
+static int
+answer_selfsigned(struct conn *c)
+{
+	return reply_token(c, sign_self, NULL, 0);
+}
+
+static int
+answer_past(struct conn *c)
+{
+	return reply_token(c, clock_past, NULL, 0);
+}
+
+static int
+answer_future(struct conn *c)
+{
+	return reply_token(c, clock_future, NULL, 0);
+}
+
+static int
+answer_essv1(struct conn *c)
+{
+	return reply_token(c, ess_v1, NULL, 0);
+}
+
+static int
+answer_noess(struct conn *c)
+{
+	return reply_token(c, NULL, strip_ess, 0);
+}
+
+static int
+answer_otheress(struct conn *c)
+{
+	return reply_token(c, NULL, other_ess, 0);
 }
 
 static const struct mode modes[] = {
@@ -798,6 +960,12 @@ static const struct mode modes[] = {
 	{ "http500", answer_http500 },
 	{ "chunked", answer_chunked },
 	{ "nocert", answer_nocert },
+	{ "selfsigned", answer_selfsigned },
+	{ "past", answer_past },
+	{ "future", answer_future },
+	{ "essv1", answer_essv1 },
+	{ "noess", answer_noess },
+	{ "otheress", answer_otheress },
 };
 
 static const struct mode *
@@ -996,6 +1164,49 @@ load_chain(const char *path, X509 *signer)
 	return sk;
 }
 
+/* Add extension nid (X509V3 config syntax) to x, issued by itself. */
+static void
+add_ext(X509 *x, int nid, const char *value)
+{
+	X509V3_CTX v3;
+	X509_EXTENSION *e;
+
+	X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
+	if ((e = X509V3_EXT_conf_nid(NULL, &v3, nid, value)) == NULL ||
+	    !X509_add_ext(x, e, -1))
+		ssl_fatal("cannot add an extension", "selfsigned");
+	X509_EXTENSION_free(e);
+}
+
+/*
+ * The selfsigned mode's identity: a P-256 key and a self-signed
+ * certificate fit for timestamping (critical EKU timeStamping), valid from
+ * a day ago for ten years, under no CA.
+ */
+static void
+make_self_signed(void)
+{
+	X509_NAME *n;
+
+	if ((tsa.self_key = EVP_PKEY_Q_keygen(NULL, NULL, "EC",
+	    "P-256")) == NULL || (tsa.self_cert = X509_new()) == NULL)
+		ssl_fatal("cannot make a key", "selfsigned");
+	X509_set_version(tsa.self_cert, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(tsa.self_cert), 31610);
+	n = X509_get_subject_name(tsa.self_cert);
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
+	    (const unsigned char *)"csign test self-signed TSA", -1, -1, 0);
+	X509_set_issuer_name(tsa.self_cert, n);
+	X509_gmtime_adj(X509_getm_notBefore(tsa.self_cert), -86400);
+	X509_gmtime_adj(X509_getm_notAfter(tsa.self_cert), 3650L * 86400);
+	X509_set_pubkey(tsa.self_cert, tsa.self_key);
+	add_ext(tsa.self_cert, NID_basic_constraints, "critical,CA:FALSE");
+	add_ext(tsa.self_cert, NID_key_usage, "critical,digitalSignature");
+	add_ext(tsa.self_cert, NID_ext_key_usage, "critical,timeStamping");
+	if (X509_sign(tsa.self_cert, tsa.self_key, EVP_sha256()) <= 0)
+		ssl_fatal("cannot sign", "selfsigned");
+}
+
 static long
 parse_delay(const char *s)
 {
@@ -1077,6 +1288,7 @@ main(int argc, char **argv)
 		ssl_fatal("the key does not match the certificate", keyfile);
 	if (chainfile != NULL)
 		tsa.chain = load_chain(chainfile, tsa.cert);
+	make_self_signed();
 	if (logfile != NULL && (tsa.log = fopen(logfile, "a")) == NULL)
 		err(1, "%s", logfile);
 	signals_setup();

@@ -276,9 +276,10 @@ test_timestamp_lines_set_mode_and_urls(void **state)
 	cfg = load_ok("TimestampTimeout 3\n" TOKEN_OK
 	    "Key k0\n\tToken hsm0\n\tLabel k1\n\tFormats cms pe\n"
 	    "\tTimestamp required http://127.0.0.1:3180/tsa "
-	    "http://tsa.example.com\n"
+	    "http://tsa.example.com\n\tTimestampCA /etc/csign/tsa-ca.pem\n"
 	    "Key k2\n\tToken hsm0\n\tLabel k2\n\tFormats raw cms\n"
-	    "\tTimestamp optional http://[::1]:8080/\n" KEY_OK);
+	    "\tTimestamp optional http://[::1]:8080/\n"
+	    "\tTimestampCA /etc/csign/tsa-ca2.pem\n" KEY_OK);
 	assert_int_equal(cfg->ts_timeout, 3);
 	assert_int_equal(config_find_key(cfg, "k1")->ts_mode, TS_NONE);
 	k = config_find_key(cfg, "k0");
@@ -288,6 +289,7 @@ test_timestamp_lines_set_mode_and_urls(void **state)
 	assert_string_equal(k->tsa[0].port, "3180");
 	assert_string_equal(k->tsa[0].path, "/tsa");
 	assert_string_equal(k->tsa[1].url, "http://tsa.example.com");
+	assert_string_equal(k->tsa_ca, "/etc/csign/tsa-ca.pem");
 	k = config_find_key(cfg, "k2");
 	assert_int_equal(k->ts_mode, TS_OPTIONAL);
 	assert_int_equal(k->ntsa, 1);
@@ -330,6 +332,13 @@ test_bad_timestamp_lines_are_errors(void **state)
 	assert_load_error(TOKEN_OK KEY_OK "\tTimestamp required http://a/\n"
 	    "PoolSize 2\n", 5, "key 'k1' requires timestamps, which only the "
 	    "cms and pe formats can carry: restrict its Formats");
+	/* TSAs are trusted only through TimestampCA: without it, no TSA. */
+	assert_load_error(TOKEN_OK KEY_OK "\tTimestamp optional http://a/\n"
+	    "PoolSize 2\n", 5, "key 'k1' has Timestamp but no TimestampCA "
+	    "(the CA certificates its TSAs must chain to)");
+	assert_load_error(TOKEN_OK KEY_OK "\tTimestamp optional http://a/\n"
+	    "\tTimestampCA tsa-ca.pem\n", 10, "TimestampCA must be an absolute "
+	    "path");
 }
 
 static void

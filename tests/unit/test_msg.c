@@ -142,9 +142,11 @@ enc_tsa_open(struct buf *b)
 static void
 enc_tsa_reply(struct buf *b)
 {
+	static const uint8_t der[] = { 0x30, 0x03, 0x02, 0x01, 0x01 };
 	const struct msg_tsa_reply m = { .status = ST_OK,
 		.url = "http://127.0.0.1:3180/tsa", .hostport = "127.0.0.1:3180",
-		.path = "/tsa", .timeout_ms = 10000 };
+		.path = "/tsa", .timeout_ms = 10000, .now = 1767225600,
+		.max_skew = 300, .anchors = der, .anchorslen = sizeof(der) };
 
 	assert_int_equal(msg_enc_tsa_reply(b, &m), 0);
 }
@@ -564,6 +566,10 @@ test_tsa_messages_round_trip(void **state)
 	assert_string_equal(d_tsa_reply.hostport, "127.0.0.1:3180");
 	assert_string_equal(d_tsa_reply.path, "/tsa");
 	assert_int_equal(d_tsa_reply.timeout_ms, 10000);
+	assert_int_equal(d_tsa_reply.now, 1767225600);
+	assert_int_equal(d_tsa_reply.max_skew, 300);
+	assert_int_equal(d_tsa_reply.anchorslen, 5);
+	assert_int_equal(d_tsa_reply.anchors[0], 0x30);
 	buf_reset(&b);
 	enc_tsa_done(&b);
 	assert_int_equal(decode_buf(kind_of(MSG_TSA_DONE), &b), 0);
@@ -581,6 +587,20 @@ test_tsa_messages_round_trip(void **state)
 	enc_tsa_reply(&b);
 	b.data[2] = ST_COUNT;
 	assert_int_equal(decode_buf(kind_of(MSG_TSA_REPLY), &b), -1);
+	/* A socket comes with anchors, and anchors only with a socket. */
+	{
+		struct msg_tsa_reply m = { .status = ST_OK };
+
+		buf_reset(&b);
+		assert_int_equal(msg_enc_tsa_reply(&b, &m), 0);
+		assert_int_equal(decode_buf(kind_of(MSG_TSA_REPLY), &b), -1);
+		m.status = ST_UNAVAILABLE;
+		m.anchors = (const uint8_t *)"x";
+		m.anchorslen = 1;
+		buf_reset(&b);
+		assert_int_equal(msg_enc_tsa_reply(&b, &m), 0);
+		assert_int_equal(decode_buf(kind_of(MSG_TSA_REPLY), &b), -1);
+	}
 	buf_free(&b);
 }
 

@@ -1,12 +1,16 @@
-# RFC 3161 timestamps (Timestamp required|optional URL...), sourced by
-# run.sh.  TSAs run on loopback (tests/tools/tsaserver.c: OpenSSL's TSA
-# code behind a small HTTP server) with their own CA; each fault it can
-# play (down, garbage, wrong nonce, wrong imprint, rejection, HTTP 500,
-# no certificate, too slow) must be refused with its own message, exit 4,
+# RFC 3161 timestamps (Timestamp required|optional URL..., TimestampCA
+# FILE), sourced by run.sh.  TSAs run on loopback (tests/tools/tsaserver.c:
+# OpenSSL's TSA code behind a small HTTP server) with their own CA, the
+# keys' TimestampCA; each fault it can play (down, garbage, wrong nonce,
+# wrong imprint, rejection, HTTP 500, no certificate, too slow, a
+# self-signed TSA, genTime an hour off, no or another ESS
+# signing-certificate) must be refused with its own message, exit 4,
 # nothing written and an audit record.  Timestamped outputs are checked
 # with openssl cms -verify, osslsigncode verify -TSA-CAfile, and the token
 # itself (read out by tests/tools/tsextract.c) with openssl ts -verify
-# against the hash of the signature value.
+# against the hash of the signature value.  TSA names are resolved by the
+# lookup process (csign-sandbox -R); the test build's lookup answers the
+# names lookup-test-*.invalid as a broken or hostile one would.
 
 . tests/lib/tsa.sh
 
@@ -20,12 +24,14 @@ Key ts-cms
     Formats cms
     Digest sha256 sha384
     Timestamp required $TSA_URL_good
+    TimestampCA $T/tsa/tsaca.crt
 Key ts-ec
     Token hsm0
     Label p256
     Certificate $T/p256.crt
     Formats cms
     Timestamp required $TSA_URL_good
+    TimestampCA $T/tsa/tsaca.crt
 Key ts-pe
     Token hsm0
     Label rsa2048
@@ -33,49 +39,92 @@ Key ts-pe
     Chain $T/ca.crt
     Formats pe
     Timestamp required $TSA_URL_good
+    TimestampCA $T/tsa/tsaca.crt
 Key ts-opt
     Token hsm0
     Label rsa2048
     Certificate $T/rsa2048.crt
     Formats raw cms
     Timestamp optional $TSA_URL_good
+    TimestampCA $T/tsa/tsaca.crt
 Key ts-fallback
     Token hsm0
     Label rsa2048
     Certificate $T/rsa2048.crt
     Formats cms
     Timestamp required $TS_DOWN $TSA_URL_good
+    TimestampCA $T/tsa/tsaca.crt
 Key ts-bad
     Token hsm0
     Label rsa2048
     Certificate $T/rsa2048.crt
     Formats cms
     Timestamp required $TSA_URL_bad
+    TimestampCA $T/tsa/tsaca.crt
 Key ts-slow
     Token hsm0
     Label rsa2048
     Certificate $T/rsa2048.crt
     Formats cms
     Timestamp required $TSA_URL_slow
+    TimestampCA $T/tsa/tsaca.crt
 Key ts-down
     Token hsm0
     Label rsa2048
     Certificate $T/rsa2048.crt
     Formats cms
     Timestamp required $TS_DOWN
+    TimestampCA $T/tsa/tsaca.crt
 Key ts-name
     Token hsm0
     Label rsa2048
     Certificate $T/rsa2048.crt
     Formats cms
     Timestamp required http://localhost:$TSA_PORT_good/tsa
+    TimestampCA $T/tsa/tsaca.crt
 Key ts-noname
     Token hsm0
     Label rsa2048
     Certificate $T/rsa2048.crt
     Formats cms
     Timestamp required http://no-such-tsa.invalid/tsa
-Allow group $IT_SIGNERS keys ts-cms ts-ec ts-pe ts-opt ts-fallback ts-bad ts-slow ts-down ts-name ts-noname"
+    TimestampCA $T/tsa/tsaca.crt
+Key ts-wrongca
+    Token hsm0
+    Label rsa2048
+    Certificate $T/rsa2048.crt
+    Formats cms
+    Timestamp required $TSA_URL_good
+    TimestampCA $T/ca.crt
+Key ts-lookup
+    Token hsm0
+    Label rsa2048
+    Certificate $T/rsa2048.crt
+    Formats cms
+    Timestamp required http://lookup-test-ids.invalid:$TSA_PORT_good/tsa
+    TimestampCA $T/tsa/tsaca.crt
+Key ts-lookup-long
+    Token hsm0
+    Label rsa2048
+    Certificate $T/rsa2048.crt
+    Formats cms
+    Timestamp required http://lookup-test-long.invalid:$TSA_PORT_good/tsa
+    TimestampCA $T/tsa/tsaca.crt
+Key ts-lookup-fd
+    Token hsm0
+    Label rsa2048
+    Certificate $T/rsa2048.crt
+    Formats cms
+    Timestamp required http://lookup-test-fd.invalid:$TSA_PORT_good/tsa
+    TimestampCA $T/tsa/tsaca.crt
+Key ts-lookup-hang
+    Token hsm0
+    Label rsa2048
+    Certificate $T/rsa2048.crt
+    Formats cms
+    Timestamp required http://lookup-test-hang.invalid/tsa
+    TimestampCA $T/tsa/tsaca.crt
+Allow group $IT_SIGNERS keys ts-cms ts-ec ts-pe ts-opt ts-fallback ts-bad ts-slow ts-down ts-name ts-noname ts-wrongca ts-lookup ts-lookup-long ts-lookup-fd ts-lookup-hang"
 }
 
 # The token in FILE (cms|pe) must verify with openssl ts against the
@@ -196,10 +245,15 @@ t_timestamps() {
 	expect_grep "\"key\":\"ts-fallback\".*\"result\":\"ok\".*\"tsa\":\"$TSA_URL_good\"" \
 		"$T/audit.jsonl" "audited with the TSA that answered"
 
-	# A TSA by name: resolved by the monitor without blocking its loop.
+	# A TSA by name: resolved by the lookup process, not the monitor.
 	check "a TSA named in the URL" as $ALICE sign -k ts-name -f cms \
 		-o name.p7s ts.txt
 	check "its token verifies" ts_token_ok cms "$a/name.p7s"
+	# Only the test lookup process knows this name, and it answers only
+	# when it runs unprivileged (not uid 0, no capability, no_new_privs).
+	check "a name the unprivileged lookup process resolves" as $ALICE \
+		sign -k ts-lookup -f cms -o lookup.p7s ts.txt
+	check "its token verifies" ts_token_ok cms "$a/lookup.p7s"
 
 	# Every fault: exit 4, its own message, no output, an audit record.
 	ts_refused() {
@@ -229,6 +283,33 @@ t_timestamps() {
 		ts_refused ts-bad "${f#*:}" "TSA ${f%%:*}"
 	done
 	ts_refused ts-slow "no complete reply within 2000 ms" "TSA too slow"
+
+	# Trust only through TimestampCA; genTime near the monitor's clock;
+	# the ESS signing-certificate attribute there and naming the signer.
+	for f in "selfsigned:does not chain to TimestampCA: self-signed certificate" \
+	    "past:genTime [0-9T:-]+Z is [0-9]+ s behind the monitor's clock \\(at most 300 s allowed\\)" \
+	    "future:genTime [0-9T:-]+Z is [0-9]+ s ahead of the monitor's clock" \
+	    "noess:the token has no ESS signing-certificate attribute" \
+	    "otheress:ESS signing-certificate attribute does not name the certificate that signed it"; do
+		tsa_mode "$T/tsa" bad "${f%%:*}"
+		ts_refused ts-bad "${f#*:}" "TSA ${f%%:*}"
+	done
+	ts_refused ts-wrongca "does not chain to TimestampCA: unable to get local issuer certificate" \
+		"a TSA under another CA than TimestampCA"
+	tsa_mode "$T/tsa" bad essv1
+	check "ESS SigningCertificate v1 is fine" as $ALICE sign -k ts-bad \
+		-f cms -o essv1.p7s ts.txt
+	check "its token verifies" ts_token_ok cms "$a/essv1.p7s"
+
+	# A lookup process that answers wrong, or not at all.
+	ts_refused ts-lookup-long "cannot resolve lookup-test-long.invalid port [0-9]+: the lookup process sent a malformed answer" \
+		"a lookup answer one byte too long"
+	ts_refused ts-lookup-fd "cannot resolve lookup-test-fd.invalid port [0-9]+: the lookup process sent a malformed answer" \
+		"a lookup answer with a descriptor"
+	ts_refused ts-lookup-hang "cannot resolve lookup-test-hang.invalid port 80: timed out" \
+		"a lookup that hangs"
+	check "the hanging lookup process was killed" sh -c \
+		"sleep 0.3; ! pgrep -f '[c]sign-sandbox.* -R lookup-test-hang'"
 	tsa_mode "$T/tsa" bad chunked
 	check "a chunked reply is fine" as $ALICE sign -k ts-bad -f cms \
 		-o chunked.p7s ts.txt
@@ -241,6 +322,28 @@ t_timestamps() {
 		"$T/ts.search" "csign-audit search shows the TSA and the time"
 	check "the audit chain is intact" "$T/bin/csign-audit" verify \
 		"$T/audit.jsonl"
+
+
+	# TimestampCA is required with Timestamp, and must be readable.
+	sed '/^    TimestampCA /d' "$T/csignd.conf" > "$T/noca.conf"
+	expect_rc 1 "csignd -t: Timestamp without TimestampCA" \
+		"$T/bin/csignd" -t -f "$T/noca.conf"
+	expect_grep "noca.conf:[0-9]+: key 'ts-cms' has Timestamp but no TimestampCA" \
+		"$T/rc.out" "says which key, at its line"
+	sed "s|^    TimestampCA .*|    TimestampCA $T/tsa/missing.crt|" \
+		"$T/csignd.conf" > "$T/badca.conf"
+	expect_rc 1 "csignd -t: TimestampCA unreadable" \
+		"$T/bin/csignd" -t -f "$T/badca.conf"
+	expect_grep "key ts-cms: TimestampCA $T/tsa/missing.crt: No such file" \
+		"$T/rc.out" "names the key and the file"
+	cp "$T/csignd.conf" "$T/csignd.conf.ok"
+	cp "$T/badca.conf" "$T/csignd.conf"
+	kill -HUP "$DPID"
+	expect_grep_soon "reload failed, keeping the running config: key ts-cms: TimestampCA" \
+		"$T/csignd.log" "a reload with a missing TimestampCA is refused"
+	cp "$T/csignd.conf.ok" "$T/csignd.conf"
+	check "and the old config still timestamps" as $ALICE sign -k ts-cms \
+		-f cms -o after-reload.p7s ts.txt
 
 	tsa_stop "$T/tsa" good
 	tsa_stop "$T/tsa" bad

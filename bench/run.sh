@@ -104,13 +104,13 @@ Key ec
     Formats raw cms
 Key kmod
     Token hsm0
-    Label rsa2048
-    Certificate $d/rsa2048.crt
+    Label kmod
+    Certificate $d/kmod.crt
     Formats module
 Key efi
     Token hsm0
-    Label rsa2048
-    Certificate $d/rsa2048.crt
+    Label efi
+    Certificate $d/efi.crt
     Formats pe
 Allow user root keys rsa ec kmod efi
 EOF

@@ -16,6 +16,8 @@
 # BENCH_HASH_MIB (default 1024) artifact size, TMPDIR where the token,
 # the audit log (fdatasync!) and the artifact live, CSIGN_PKCS11_MODULE.
 set -eu
+# csignd refuses files that group or others may write (StrictModes).
+umask 022
 
 build=${1:-build}
 secs=${BENCH_SECONDS:-5}

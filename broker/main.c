@@ -268,7 +268,7 @@ main(int argc, char *argv[])
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
-	/* StrictModes: files that others could change are refused. */
+	/* Warnings, then sshd's StrictModes: refuse what others can change. */
 	config_warn(d.cfg);
 	if (filetrust_config(d.cfg, geteuid(), err, sizeof(err)) == -1) {
 		fprintf(stderr, "%s\n", err);

@@ -16,6 +16,8 @@
 # BENCH_HASH_MIB (default 1024) artifact size, TMPDIR where the token,
 # the audit log (fdatasync!) and the artifact live, CSIGN_PKCS11_MODULE.
 set -eu
+# csignd refuses files that group or others may write (StrictModes).
+umask 022
 
 build=${1:-build}
 secs=${BENCH_SECONDS:-5}
@@ -104,13 +106,13 @@ Key ec
     Formats raw cms
 Key kmod
     Token hsm0
-    Label rsa2048
-    Certificate $d/rsa2048.crt
+    Label kmod
+    Certificate $d/kmod.crt
     Formats module
 Key efi
     Token hsm0
-    Label rsa2048
-    Certificate $d/rsa2048.crt
+    Label efi
+    Certificate $d/efi.crt
     Formats pe
 Allow user root keys rsa ec kmod efi
 EOF

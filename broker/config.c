@@ -14,6 +14,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/log.h"
+
 #ifndef CSIGN_LIBEXECDIR
 #define CSIGN_LIBEXECDIR "/usr/local/libexec/csign"
 #endif
@@ -341,6 +343,38 @@ kw_field(struct parser *p)
 	return (char *)scope_base(p, p->kw->scope) + p->kw->off;
 }
 
+/*
+ * Where each path keyword keeps the line it was set on, so that a file
+ * found untrustworthy at start (broker/filetrust.h) is reported there.
+ */
+static const struct {
+	enum scope scope;
+	size_t off;
+	size_t lineoff;
+} path_lines[] = {
+	{ SC_GLOBAL, CF(listen), CF(listen_line) },
+	{ SC_GLOBAL, CF(sandbox_program), CF(sandbox_program_line) },
+	{ SC_GLOBAL, CF(audit_log), CF(audit_log_line) },
+	{ SC_GLOBAL, CF(state_file), CF(state_file_line) },
+	{ SC_TOKEN, TF(module), TF(module_line) },
+	{ SC_TOKEN, TF(pinfile), TF(pinfile_line) },
+	{ SC_KEY, KF(certfile), KF(cert_line) },
+	{ SC_KEY, KF(chainfile), KF(chain_line) },
+	{ SC_KEY, KF(tsa_ca), KF(tsa_ca_line) },
+};
+
+/* Remember the current line for the path keyword being handled. */
+static void
+path_line_set(struct parser *p)
+{
+	for (size_t i = 0; i < sizeof(path_lines) / sizeof(path_lines[0]);
+	    i++)
+		if (path_lines[i].scope == p->kw->scope &&
+		    path_lines[i].off == p->kw->off)
+			*(int *)((char *)scope_base(p, p->kw->scope) +
+			    path_lines[i].lineoff) = p->line;
+}
+
 /* Generic: an absolute path, at most kw->hi bytes. */
 static int
 kw_path(struct parser *p)
@@ -352,6 +386,7 @@ kw_path(struct parser *p)
 	if (strlen(v) > p->kw->hi)
 		return perr(p, "%s path too long (max %lu bytes)", p->kw->name,
 		    p->kw->hi);
+	path_line_set(p);
 	return set_string(p, kw_field(p), v);
 }
 
@@ -925,62 +960,146 @@ parse_rate(const char *v, unsigned *n, unsigned *period)
 	return -1;
 }
 
-/* Allow group|user NAME keys KEY...: grant keys to a group or a user. */
+/*
+ * Append the parsed Allow line a with room for nkeys keys, and remember
+ * its key names (words 3.. of the line) for resolve_refs.
+ */
+static int
+allow_add(struct parser *p, const struct cfg_allow *a, size_t nkeys)
+{
+	struct config *cfg = p->cfg;
+	struct cfg_allow *na;
+	size_t idx = cfg->nallows;
+
+	if (cfg->nallows >= ALLOWS_MAX)
+		return perr(p, "too many Allow lines (max %d)", ALLOWS_MAX);
+	if (grow((void **)&cfg->allows, &p->capallows, cfg->nallows,
+	    sizeof(*na), ALLOWS_MAX) == -1)
+		return perr(p, "out of memory");
+	na = &cfg->allows[idx];
+	*na = *a;
+	/* An array of pointers to key records. */
+	// NOLINTNEXTLINE(bugprone-sizeof-expression)
+	if ((na->keys = calloc(nkeys, sizeof(*na->keys))) == NULL)
+		return perr(p, "out of memory");
+	na->nkeys = nkeys;
+	cfg->nallows++;
+	for (size_t i = 0; i < nkeys; i++)
+		if (add_keyref(p, idx, i, p->av[3 + i]) == -1)
+			return -1;
+	return 0;
+}
+
+#define ALLOW_USAGE "expected: Allow group|user NAME keys KEY... " \
+	"[formats FORMAT...] [rate N/PERIOD]"
+
+/* 1 if word starts an option of an Allow line (and so ends its keys). */
+static int
+allow_option_word(const char *word)
+{
+	return strcasecmp(word, "formats") == 0 ||
+	    strcasecmp(word, "rate") == 0;
+}
+
+/*
+ * "formats FORMAT...": the words from *i up to the next option, each a
+ * format this build supports.  Whether the keys allow them is checked
+ * once the keys are known (resolve_refs).
+ */
+static int
+allow_formats(struct parser *p, struct cfg_allow *a, int *i)
+{
+	int f;
+
+	if (a->formats != 0)
+		return perr(p, "duplicate formats in Allow");
+	for (; *i < p->ac && !allow_option_word(p->av[*i]); (*i)++) {
+		if ((f = format_from_name(p->av[*i])) < 0)
+			return perr(p, "unknown format '%s'", p->av[*i]);
+		if (!format_supported(f))
+			return perr(p, "format '%s' is not supported by this "
+			    "build", p->av[*i]);
+		a->formats |= FMT_BIT(f);
+	}
+	if (a->formats == 0)
+		return perr(p, "Allow formats: name at least one format");
+	return 0;
+}
+
+/* "rate N/PERIOD" at *i (the word after "rate"). */
+static int
+allow_rate(struct parser *p, struct cfg_allow *a, int *i)
+{
+	if (a->rate_n != 0)
+		return perr(p, "duplicate rate in Allow");
+	if (*i >= p->ac)
+		return perr(p, "%s", ALLOW_USAGE);
+	if (parse_rate(p->av[*i], &a->rate_n, &a->rate_period) == -1)
+		return perr(p, "bad rate '%s' (expected N/second, N/minute, "
+		    "N/hour or N/day)", p->av[*i]);
+	(*i)++;
+	return 0;
+}
+
+/* The options after an Allow line's keys, from word i on, into a. */
+static int
+allow_options(struct parser *p, struct cfg_allow *a, int i)
+{
+	while (i < p->ac) {
+		const char *opt = p->av[i++];
+
+		if (strcasecmp(opt, "formats") == 0) {
+			if (allow_formats(p, a, &i) == -1)
+				return -1;
+		} else if (allow_rate(p, a, &i) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* Number of key names after "keys": the words before the first option. */
+static size_t
+allow_nkeys(const struct parser *p)
+{
+	int i = 3;
+
+	while (i < p->ac && !allow_option_word(p->av[i]))
+		i++;
+	return (size_t)i - 3;
+}
+
+/*
+ * Allow group|user NAME keys KEY... [formats F...] [rate N/PERIOD]:
+ * grant keys to a group or a user, for all of each key's formats or only
+ * those named.
+ */
 static int
 kw_allow(struct parser *p)
 {
-	struct config *cfg = p->cfg;
-	struct cfg_allow *a;
-	size_t idx, nkeys;
-	unsigned rate_n = 0, rate_period = 0;
+	struct cfg_allow a;
+	size_t nkeys;
 	int kind;
 
 	if (p->ac < 4 || (kind = allow_kind(p->av[0])) < 0 ||
-	    strcasecmp(p->av[2], "keys") != 0)
-		return perr(p, "expected: Allow group|user NAME keys KEY... "
-		    "[rate N/PERIOD]");
-	nkeys = (size_t)p->ac - 3;
-	if (nkeys >= 2 && strcasecmp(p->av[p->ac - 2], "rate") == 0) {
-		if (parse_rate(p->av[p->ac - 1], &rate_n, &rate_period) == -1)
-			return perr(p, "bad rate '%s' (expected N/second, "
-			    "N/minute, N/hour or N/day)", p->av[p->ac - 1]);
-		nkeys -= 2;
-	}
-	if (nkeys == 0)
-		return perr(p, "expected: Allow group|user NAME keys KEY... "
-		    "[rate N/PERIOD]");
+	    strcasecmp(p->av[2], "keys") != 0 ||
+	    (nkeys = allow_nkeys(p)) == 0)
+		return perr(p, "%s", ALLOW_USAGE);
 	if (nkeys > ALLOW_KEYS_MAX)
 		return perr(p, "too many keys in Allow (max %d)",
 		    ALLOW_KEYS_MAX);
 	if (strlen(p->av[1]) > KEY_NAME_MAX)
 		return perr(p, "%s name too long (max %d bytes)",
 		    kind ? "group" : "user", KEY_NAME_MAX);
-	if (cfg->nallows >= ALLOWS_MAX)
-		return perr(p, "too many Allow lines (max %d)", ALLOWS_MAX);
-	if (grow((void **)&cfg->allows, &p->capallows, cfg->nallows,
-	    sizeof(*a), ALLOWS_MAX) == -1)
-		return perr(p, "out of memory");
-	idx = cfg->nallows;
-	a = &cfg->allows[idx];
-	memset(a, 0, sizeof(*a));
-	a->is_group = kind;
-	memcpy(a->name, p->av[1], strlen(p->av[1]) + 1);
-	a->line = p->line;
-	a->rate_n = rate_n;
-	a->rate_period = rate_period;
-	if (allow_resolve(a) == -1)
+	memset(&a, 0, sizeof(a));
+	a.is_group = kind;
+	memcpy(a.name, p->av[1], strlen(p->av[1]) + 1);
+	a.line = p->line;
+	if (allow_options(p, &a, 3 + (int)nkeys) == -1)
+		return -1;
+	if (allow_resolve(&a) == -1)
 		return perr(p, "unknown %s '%s'", kind ? "group" : "user",
-		    a->name);
-	/* An array of pointers to key records. */
-	// NOLINTNEXTLINE(bugprone-sizeof-expression)
-	if ((a->keys = calloc(nkeys, sizeof(*a->keys))) == NULL)
-		return perr(p, "out of memory");
-	a->nkeys = nkeys;
-	cfg->nallows++;
-	for (size_t i = 0; i < nkeys; i++)
-		if (add_keyref(p, idx, i, p->av[3 + i]) == -1)
-			return -1;
-	return 0;
+		    a.name);
+	return allow_add(p, &a, nkeys);
 }
 
 /*
@@ -1147,6 +1266,21 @@ parse_file(struct parser *p, FILE *f)
 	return close_block(p);
 }
 
+/* An Allow line's formats must all be formats its key allows. */
+static int
+grant_formats_check(struct parser *p, const struct cfg_allow *a,
+    const struct cfg_key *k)
+{
+	unsigned extra = a->formats & ~k->formats;
+
+	for (int f = 0; f < FMT_COUNT; f++)
+		if (extra & FMT_BIT(f))
+			return perr_at(p, a->line, "key '%s' (line %d) does "
+			    "not allow format '%s' (see its Formats)", k->name,
+			    k->line, format_name(f));
+	return 0;
+}
+
 /* Point every key at its token and every Allow line at its keys. */
 static int
 resolve_refs(struct parser *p)
@@ -1169,6 +1303,92 @@ resolve_refs(struct parser *p)
 			return perr_at(p, r->line, "undefined key '%s'",
 			    r->name);
 		cfg->allows[r->owner].keys[r->slot] = &cfg->keys[i];
+		if (grant_formats_check(p, &cfg->allows[r->owner],
+		    &cfg->keys[i]) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * 1 if two Token blocks name the same token: the same block, or the same
+ * module with the same TokenLabel or Slot.  A label and a slot that meet
+ * on one token are only seen at start, by the public-key check.
+ */
+static int
+token_same_place(const struct cfg_token *a, const struct cfg_token *b)
+{
+	if (a == b)
+		return 1;
+	if (strcmp(a->module, b->module) != 0)
+		return 0;
+	if (a->label != NULL && b->label != NULL)
+		return strcmp(a->label, b->label) == 0;
+	return a->label == NULL && b->label == NULL && a->slot == b->slot;
+}
+
+/*
+ * 1 if the lookups of two Key blocks on one token may find the same
+ * object: they share a Label or an Id, and no Label or Id tells them
+ * apart (a lookup by label alone finds the first object with it).
+ */
+static int
+key_same_object(const struct cfg_key *a, const struct cfg_key *b)
+{
+	int labels = a->label != NULL && b->label != NULL;
+	int ids = a->idlen > 0 && b->idlen > 0;
+	int same_label = labels && strcmp(a->label, b->label) == 0;
+	int same_id = ids && a->idlen == b->idlen &&
+	    memcmp(a->id, b->id, a->idlen) == 0;
+
+	if ((labels && !same_label) || (ids && !same_id))
+		return 0;
+	return same_label || same_id;
+}
+
+/* "Label NAME" or "Id HEX": what two aliasing Key blocks share. */
+static void
+key_shared_text(const struct cfg_key *a, const struct cfg_key *b, char *dst,
+    size_t len)
+{
+	size_t n;
+
+	if (a->label != NULL && b->label != NULL) {
+		snprintf(dst, len, "Label %s", a->label);
+		return;
+	}
+	n = (size_t)snprintf(dst, len, "Id ");
+	for (size_t i = 0; i < a->idlen && n + 2 < len; i++, n += 2)
+		snprintf(dst + n, len - n, "%02x", a->id[i]);
+}
+
+/*
+ * One private key, one Key block.  Formats, Approval, Timestamp, rates
+ * and "admin disable-key" all go by the block's name, so a second block
+ * for the same key would be a way around every one of them.
+ */
+static int
+check_key_aliases(struct parser *p)
+{
+	const struct config *cfg = p->cfg;
+	char what[KEY_NAME_MAX + 2 * ID_MAX + 16];
+
+	for (size_t j = 1; j < cfg->nkeys; j++) {
+		const struct cfg_key *b = &cfg->keys[j];
+
+		for (size_t i = 0; i < j; i++) {
+			const struct cfg_key *a = &cfg->keys[i];
+
+			if (!token_same_place(a->token, b->token) ||
+			    !key_same_object(a, b))
+				continue;
+			key_shared_text(a, b, what, sizeof(what));
+			return perr_at(p, b->line, "Key '%s' and Key '%s' "
+			    "(line %d) name the same private key (token %s, "
+			    "%s): use one Key block per key, and 'formats' "
+			    "on Allow lines to narrow a grant", b->name,
+			    a->name, a->line, b->token->name, what);
+		}
 	}
 	return 0;
 }
@@ -1226,7 +1446,8 @@ config_load(const char *path, char *err, size_t errlen)
 	}
 	if ((p.cfg = config_new(path)) == NULL)
 		perr_at(&p, 0, "out of memory");
-	else if (parse_file(&p, f) == 0 && resolve_refs(&p) == 0) {
+	else if (parse_file(&p, f) == 0 && resolve_refs(&p) == 0 &&
+	    check_key_aliases(&p) == 0) {
 		cfg = p.cfg;
 		p.cfg = NULL;
 	}
@@ -1287,4 +1508,35 @@ config_find_token(const struct config *cfg, const char *name)
 	if (cfg == NULL || name == NULL || (i = token_index(cfg, name)) < 0)
 		return NULL;
 	return &cfg->tokens[i];
+}
+
+int
+config_raw_warning(const struct cfg_key *k, char *dst, size_t len)
+{
+	char others[128];
+
+	if (!(k->formats & FMT_BIT(FMT_RAW)) ||
+	    (k->formats & ~FMT_BIT(FMT_RAW)) == 0)
+		return 0;
+	formats_to_str(k->formats & ~FMT_BIT(FMT_RAW), others,
+	    sizeof(others));
+	snprintf(dst, len, "key '%s' (line %d) allows raw beside %s: a raw "
+	    "signature over chosen bytes is also a valid signature in those "
+	    "formats, so whoever may sign raw with this key can make %s "
+	    "signatures too", k->name, k->line, others, others);
+	return 1;
+}
+
+size_t
+config_warn(const struct config *cfg)
+{
+	char msg[CONFIG_ERR_MAX];
+	size_t n = 0;
+
+	for (size_t i = 0; i < cfg->nkeys; i++)
+		if (config_raw_warning(&cfg->keys[i], msg, sizeof(msg))) {
+			log_warnx("%s: warning: %s", cfg->path, msg);
+			n++;
+		}
+	return n;
 }

@@ -30,6 +30,8 @@ struct cfg_token {
 	char *label;		/* TokenLabel, or NULL */
 	long slot;		/* Slot id, or -1 */
 	char *pinfile;		/* PinFile path, or "credential:NAME" */
+	int module_line;	/* lines of Module and PinFile (0: unset) */
+	int pinfile_line;
 	int line;
 };
 
@@ -55,6 +57,9 @@ struct cfg_key {
 	gid_t approval_gid;	/* ... resolved */
 	unsigned approval_count;	/* distinct approvers needed, 1..16 */
 	unsigned approval_expires;	/* seconds a request is held */
+	int cert_line;		/* lines of Certificate, Chain, TimestampCA */
+	int chain_line;
+	int tsa_ca_line;
 	int line;
 };
 
@@ -64,7 +69,9 @@ struct cfg_key {
 #define APPROVAL_EXPIRES_MAX (7 * 86400)
 
 /*
- * "Allow group NAME keys K... [rate N/PERIOD]" or the same with "user".
+ * "Allow group NAME keys K... [formats F...] [rate N/PERIOD]" or the same
+ * with "user".  formats narrows what the line grants: every format named
+ * must be one each listed key allows.
  */
 struct cfg_allow {
 	int is_group;
@@ -99,6 +106,10 @@ struct config {
 	gid_t admin_gid;		/* ... resolved */
 	int has_admin_group;
 	char *state_file;		/* StateFile PATH: disabled keys */
+	int listen_line;		/* lines of the path keywords ... */
+	int sandbox_program_line;	/* ... (0: the default) */
+	int audit_log_line;
+	int state_file_line;
 	unsigned ts_timeout;		/* TimestampTimeout, seconds per TSA */
 	struct cfg_token *tokens;
 	size_t ntokens;
@@ -113,11 +124,22 @@ struct config {
  * "FILE:LINE: message" (or "FILE: message" when no line is at fault).
  * Checks done here: syntax, duplicates, unknown keywords, references
  * (Key -> Token, Allow -> Key), users and groups that exist, formats this
- * build supports.  Files named by the config (module, PinFile, certificate)
- * are checked by their users, not here.
+ * build supports, grant formats the key allows, and two Key blocks that
+ * name the same object on the same token (same Label or same Id, nothing
+ * telling them apart).  Files named by the config (module, PinFile,
+ * certificate) are checked by broker/filetrust.h and their users, not here.
  */
 struct config *config_load(const char *path, char *err, size_t errlen);
 void config_free(struct config *cfg);
+
+/*
+ * Log a warning (log_warnx) for each thing in cfg that is allowed but
+ * weakens it: a key that allows raw beside other formats.  The number of
+ * warnings.
+ */
+size_t config_warn(const struct config *cfg);
+/* 1 and the text of the warning in dst if key k allows raw and more. */
+int config_raw_warning(const struct cfg_key *k, char *dst, size_t len);
 
 const struct cfg_key *config_find_key(const struct config *cfg,
     const char *name);

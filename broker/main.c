@@ -23,6 +23,7 @@
 #include <openssl/crypto.h>
 
 #include "broker/csignd.h"
+#include "broker/filetrust.h"
 #include "broker/pool.h"
 #include "broker/systemd.h"
 #include "common/log.h"
@@ -266,6 +267,13 @@ main(int argc, char *argv[])
 	    LOG_TO_SYSLOG, verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO);
 	if ((d.cfg = config_load(d.cfgpath, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	/* Warnings, then sshd's StrictModes: refuse what others can change. */
+	config_warn(d.cfg);
+	if (filetrust_config(d.cfg, geteuid(), err, sizeof(err)) == -1) {
+		fprintf(stderr, "%s\n", err);
+		config_free(d.cfg);
 		return 1;
 	}
 	if (test_only && ts_anchors_check(d.cfg, err, sizeof(err)) == -1) {

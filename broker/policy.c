@@ -62,6 +62,23 @@ policy_rule_grants(const struct cfg_allow *a, const struct identity *id,
 	return allow_matches(a, id) && allow_lists(a, key);
 }
 
+/* The formats an Allow line grants with key: its own list or the key's. */
+static unsigned
+allow_formats(const struct cfg_allow *a, const struct cfg_key *key)
+{
+	return a->formats != 0 ? a->formats & key->formats : key->formats;
+}
+
+int
+policy_rule_grants_format(const struct cfg_allow *a,
+    const struct identity *id, const struct cfg_key *key, int format)
+{
+	if (format < 0 || format >= FMT_COUNT)
+		return 0;
+	return policy_rule_grants(a, id, key) &&
+	    (allow_formats(a, key) & FMT_BIT(format)) != 0;
+}
+
 int
 policy_granted(const struct config *cfg, const struct identity *id,
     const struct cfg_key *key)
@@ -77,9 +94,28 @@ policy_granted(const struct config *cfg, const struct identity *id,
 	return 0;
 }
 
+unsigned
+policy_formats(const struct config *cfg, const struct identity *id,
+    const struct cfg_key *key)
+{
+	unsigned mask = 0;
+
+	if (cfg == NULL || id == NULL || key == NULL)
+		return 0;
+	for (size_t i = 0; i < cfg->nallows; i++) {
+		const struct cfg_allow *a = &cfg->allows[i];
+
+		if (allow_matches(a, id) && allow_lists(a, key))
+			mask |= allow_formats(a, key);
+	}
+	return mask;
+}
+
 /*
  * The grant is checked before format and digest: a peer that may not use
- * the key learns nothing about what the key would allow.
+ * the key learns nothing about what the key would allow.  The format must
+ * be one that a line granting the key to the peer allows ("formats" on
+ * the line, else the key's Formats).
  */
 enum policy_result
 policy_check(const struct config *cfg, const struct identity *id,
@@ -95,7 +131,7 @@ policy_check(const struct config *cfg, const struct identity *id,
 	if (!policy_granted(cfg, id, key))
 		return POLICY_NOT_GRANTED;
 	if (format < 0 || format >= FMT_COUNT ||
-	    !(key->formats & FMT_BIT(format)))
+	    !(policy_formats(cfg, id, key) & FMT_BIT(format)))
 		return POLICY_BAD_FORMAT;
 	if (digest < 0 || digest >= DIG_COUNT ||
 	    !(key->digests & DIG_BIT(digest)))

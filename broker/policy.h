@@ -38,8 +38,19 @@ enum policy_result {
 int policy_rule_grants(const struct cfg_allow *a, const struct identity *id,
     const struct cfg_key *key);
 
+/* 1 if this Allow line grants key to id for format (enum csign_format). */
+int policy_rule_grants_format(const struct cfg_allow *a,
+    const struct identity *id, const struct cfg_key *key, int format);
+
 /* 1 if some Allow line grants key to id (primary or supplementary group). */
 int policy_granted(const struct config *cfg, const struct identity *id,
+    const struct cfg_key *key);
+
+/*
+ * The formats (FMT_BIT mask) that the Allow lines granting key to id
+ * allow together; 0 if none grants it.
+ */
+unsigned policy_formats(const struct config *cfg, const struct identity *id,
     const struct cfg_key *key);
 
 /*

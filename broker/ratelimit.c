@@ -97,8 +97,8 @@ rate_text(const struct cfg_allow *a, char *dst, size_t len)
 
 int
 ratelimit_take(struct ratelimit *r, const struct config *cfg,
-    const struct identity *id, const struct cfg_key *key, double now,
-    char *why, size_t whylen)
+    const struct identity *id, const struct cfg_key *key, int format,
+    double now, char *why, size_t whylen)
 {
 	const struct cfg_allow *limited = NULL;
 	struct bucket *b;
@@ -106,7 +106,7 @@ ratelimit_take(struct ratelimit *r, const struct config *cfg,
 	for (size_t i = 0; i < cfg->nallows; i++) {
 		const struct cfg_allow *a = &cfg->allows[i];
 
-		if (!policy_rule_grants(a, id, key))
+		if (!policy_rule_grants_format(a, id, key, format))
 			continue;
 		if (a->rate_n == 0)
 			return 1;
@@ -116,7 +116,8 @@ ratelimit_take(struct ratelimit *r, const struct config *cfg,
 	for (size_t i = 0; limited != NULL && i < cfg->nallows; i++) {
 		const struct cfg_allow *a = &cfg->allows[i];
 
-		if (a->rate_n == 0 || !policy_rule_grants(a, id, key))
+		if (a->rate_n == 0 ||
+		    !policy_rule_grants_format(a, id, key, format))
 			continue;
 		if ((b = bucket_get(r, a, id->uid, now)) != NULL &&
 		    bucket_take(b, now))

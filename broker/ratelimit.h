@@ -20,13 +20,15 @@ void ratelimit_free(struct ratelimit *r);
 void ratelimit_reset(struct ratelimit *r);
 
 /*
- * May id sign with key now?  Among the Allow lines granting it: any line
- * without a rate allows it; else the first line with a signature left in
- * its bucket allows it and is charged.  1 if allowed; 0 if every granting
- * line is spent, with why describing the limit.  now is in seconds.
+ * May id sign with key in format now?  Among the Allow lines granting it
+ * for that format (a line whose "formats" leave it out does not count):
+ * any line without a rate allows it; else the first line with a signature
+ * left in its bucket allows it and is charged.  1 if allowed; 0 if every
+ * granting line is spent, with why describing the limit.  now is in
+ * seconds.
  */
 int ratelimit_take(struct ratelimit *r, const struct config *cfg,
-    const struct identity *id, const struct cfg_key *key, double now,
-    char *why, size_t whylen);
+    const struct identity *id, const struct cfg_key *key, int format,
+    double now, char *why, size_t whylen);
 
 #endif

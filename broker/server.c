@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "broker/csignd.h"
+#include "broker/filetrust.h"
 #include "broker/pool.h"
 #include "broker/systemd.h"
 #include "common/log.h"
@@ -249,6 +250,7 @@ server_reload_config(struct csignd *d)
 	struct config *n;
 
 	if ((n = config_load(d->cfgpath, err, sizeof(err))) == NULL ||
+	    filetrust_config(n, geteuid(), err, sizeof(err)) == -1 ||
 	    tokens_check_config(d->tokens, n, err, sizeof(err)) == -1 ||
 	    ts_anchors_check(n, err, sizeof(err)) == -1) {
 		log_warnx("reload failed, keeping the running config: %s", err);

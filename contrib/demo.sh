@@ -12,6 +12,8 @@
 #
 # Usage: sh contrib/demo.sh [BUILD]     (BUILD defaults to "build")
 set -u
+# csignd refuses files that group or others may write (StrictModes).
+umask 022
 
 build=${1:-build}
 SIGNERS=csign-demo-signers

@@ -186,7 +186,7 @@ monitor_answer_keyinfo(struct child *c, struct buf *b)
 	r.keytype = (uint8_t)k->keytype;
 	r.padding = (uint8_t)ck->padding;
 	r.default_digest = (uint8_t)ck->default_digest;
-	r.formats = ck->formats;
+	r.formats = policy_formats(c->d->cfg, &c->peer, ck);
 	r.digests = ck->digests;
 	r.cert = k->certder;
 	r.certlen = k->certlen;
@@ -372,7 +372,7 @@ sign_authorize(struct child *c, const struct msg_sign *m,
 		return NULL;
 	}
 	if (!ratelimit_take(monitor_rates(c->d->cfg), c->d->cfg, &c->peer,
-	    *ckp, monotonic_now(), why, sizeof(why))) {
+	    *ckp, m->format, monotonic_now(), why, sizeof(why))) {
 		sign_deny(c, m, why);
 		return NULL;
 	}

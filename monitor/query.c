@@ -11,14 +11,17 @@
 #include "proto/frame.h"
 #include "proto/msg.h"
 
-/* Append the description of one key granted to the peer. */
+/*
+ * Append the description of one key granted to the peer, with the formats
+ * its grants allow it (formats, a subset of the key's Formats).
+ */
 static int
 query_key(struct buf *f, const struct cfg_key *ck, const struct token_key *k,
-    int disabled)
+    unsigned formats, int disabled)
 {
 	char fmts[128], digs[64], notafter[21];
 
-	formats_to_str(ck->formats, fmts, sizeof(fmts));
+	formats_to_str(formats, fmts, sizeof(fmts));
 	digests_to_str(ck->digests, digs, sizeof(digs));
 	token_time_str(k->notafter, notafter);
 	if (frame_add_str(f, T_KEY, ck->name) == -1 ||
@@ -45,9 +48,9 @@ query_keys(struct csignd *d, const struct identity *peer, struct buf *f)
 	for (size_t i = 0; i < d->cfg->nkeys; i++) {
 		const struct cfg_key *ck = &d->cfg->keys[i];
 		const struct token_key *k = tokens_find_key(d->tokens, ck->name);
+		unsigned formats = policy_formats(d->cfg, peer, ck);
 
-		if (k != NULL && policy_granted(d->cfg, peer, ck) &&
-		    query_key(f, ck, k,
+		if (k != NULL && formats != 0 && query_key(f, ck, k, formats,
 		    keystate_disabled(d->keystate, ck->name) != NULL) == -1)
 			return -1;
 	}

@@ -18,6 +18,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 
 #include "common/certfile.h"
 #include "common/log.h"
@@ -381,6 +382,72 @@ key_open(struct tokens *t, const struct cfg_key *ck, char *err, size_t errlen)
 	return key_selftest(k, ck, err, errlen);
 }
 
+/* SHA-256 of a key's public key (DER SubjectPublicKeyInfo) into out. */
+static int
+key_pubhash(const struct token_key *k, uint8_t out[32])
+{
+	unsigned char *der = NULL;
+	int len;
+
+	if ((len = i2d_PUBKEY(X509_get0_pubkey(k->cert), &der)) <= 0)
+		return -1;
+	SHA256(der, (size_t)len, out);
+	OPENSSL_free(der);
+	return 0;
+}
+
+/* Report Key blocks i and j of cfg as one private key; -1. */
+static int
+alias_error(const struct config *cfg, size_t i, size_t j, char *err,
+    size_t errlen)
+{
+	const struct cfg_key *a = &cfg->keys[i], *b = &cfg->keys[j];
+	char where[2 * KEY_NAME_MAX + 32];
+
+	if (a->token == b->token)
+		snprintf(where, sizeof(where), "token %s", a->token->name);
+	else
+		snprintf(where, sizeof(where), "tokens %s and %s",
+		    a->token->name, b->token->name);
+	snprintf(err, errlen, "%s:%d: Key '%s' and Key '%s' (line %d) are the "
+	    "same private key (same public key, on %s): use one Key block "
+	    "per key, and 'formats' on Allow lines to narrow a grant",
+	    cfg->path, b->line, b->name, a->name, a->line, where);
+	return -1;
+}
+
+/*
+ * One private key, one Key block, seen from the token: two blocks whose
+ * keys have the same public key (their self-tests proved each certificate
+ * matches its token key) are the same private key, however their Label
+ * and Id differ, even on two tokens.  Formats, Approval, Timestamp, rates
+ * and disable-key go by the block's name, so an alias would bypass them.
+ */
+static int
+tokens_check_aliases(const struct tokens *t, const struct config *cfg,
+    char *err, size_t errlen)
+{
+	uint8_t (*h)[32];
+	int r = 0;
+
+	if ((h = calloc(t->nkeys + 1, sizeof(*h))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < t->nkeys && r == 0; i++)
+		if (key_pubhash(&t->keys[i], h[i]) == -1) {
+			snprintf(err, errlen, "key %s: cannot encode its "
+			    "public key", t->keys[i].name);
+			r = -1;
+		}
+	for (size_t j = 1; j < t->nkeys && r == 0; j++)
+		for (size_t i = 0; i < j && r == 0; i++)
+			if (memcmp(h[i], h[j], sizeof(h[i])) == 0)
+				r = alias_error(cfg, i, j, err, errlen);
+	free(h);
+	return r;
+}
+
 /*
  * Open every token and key of cfg.  *locked is set when a login was
  * refused (wrong PIN, locked token): that is never retried.
@@ -405,6 +472,8 @@ tokens_build(const struct config *cfg, char *err, size_t errlen, int *locked)
 	for (size_t i = 0; i < cfg->nkeys; i++)
 		if (key_open(t, &cfg->keys[i], err, errlen) == -1)
 			goto fail;
+	if (tokens_check_aliases(t, cfg, err, errlen) == -1)
+		goto fail;
 	return t;
 fail:
 	for (size_t i = 0; i < t->ntoks; i++)

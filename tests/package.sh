@@ -6,6 +6,8 @@
 # serve a sign request with the installed programs on a SoftHSM token,
 # then purge the package.  Refuses to run if csign is already installed.
 set -u
+# csignd refuses files that group or others may write (StrictModes).
+umask 022
 cd "$(dirname "$0")/.." || exit 1
 top=$(pwd)
 pass=0

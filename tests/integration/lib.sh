@@ -101,7 +101,20 @@ it_cleanup() {
 	[ -n "${KEEP:-}" ] || rm -rf "$T"
 }
 
+# it_token_key LABEL ID rsa|ec: a key of its own on the test token, for a
+# case's Key block (csignd refuses two Key blocks for one private key),
+# with $T/LABEL.crt, .key and .pub as tests/lib/token.sh makes them.
+# Made once; a running csignd sees it after a restart.
+it_token_key() {
+	[ -f "$T/$1.crt" ] ||
+		SOFTHSM2_CONF=$SOFTHSM2_CONF sh tests/lib/token.sh --add "$T" \
+		"$@" || return 1
+	chmod 644 "$T/$1.crt" "$T/$1.pub"
+}
+
 # Write the daemon's config to $T/csignd.conf (extra lines from $1).
+# Each Key block names a key of its own on the token: one private key,
+# one Key block.
 it_config() {
 	cat > "$T/csignd.conf" <<CONF
 # csign integration test configuration
@@ -144,13 +157,13 @@ Key p384
     Digest sha384
 Key rawkey
     Token hsm0
-    Label rsa2048
-    Certificate $T/rsa2048.crt
+    Label rawkey
+    Certificate $T/rawkey.crt
     Formats raw
 Key kmod
     Token hsm0
-    Label rsa2048
-    Certificate $T/rsa2048.crt
+    Label kmod
+    Certificate $T/kmod.crt
     Formats module
     Digest sha256 sha384 sha512
 Key kmod4096
@@ -161,21 +174,21 @@ Key kmod4096
     Digest sha256 sha384 sha512
 Key efi
     Token hsm0
-    Label rsa2048
-    Certificate $T/rsa2048.crt
+    Label efi
+    Certificate $T/efi.crt
     Chain $T/ca.crt
     Formats pe
     Digest sha256 sha384 sha512
 Key ima-rsa
     Token hsm0
-    Label rsa2048
-    Certificate $T/rsa2048.crt
+    Label ima-rsa
+    Certificate $T/ima-rsa.crt
     Formats ima
     Digest sha256 sha384 sha512
 Key ima-ec
     Token hsm0
-    Label p256
-    Certificate $T/p256.crt
+    Label ima-ec
+    Certificate $T/ima-ec.crt
     Formats ima
     Digest sha256 sha384 sha512
 
@@ -221,6 +234,9 @@ it_stop_daemon() {
 # Set up everything: tmp dir, token, users, config, binaries, daemon.
 it_setup() {
 	build=$1
+	# Files csignd trusts must not be writable by group or others
+	# (its StrictModes): the suite's files are made that way.
+	umask 022
 	T=$(mktemp -d /tmp/csign-it.XXXXXX)
 	chmod 755 "$T"
 	mkdir -p "$T/bin"

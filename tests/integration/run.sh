@@ -114,7 +114,7 @@ t_format_binding() {
 	c=$T/home/$CAROL
 	echo data > "$c/y.txt"
 	check "carol (primary group) signs raw" as $CAROL sign -k rawkey -f raw y.txt
-	check "raw signature verifies" raw_ok "$T/rsa2048.pub" sha256 \
+	check "raw signature verifies" raw_ok "$T/rawkey.pub" sha256 \
 		"$c/y.txt.sig" "$c/y.txt"
 	expect_rc 3 "cms refused for a raw-only key" \
 		as $CAROL sign -k rawkey -f cms -o y.p7s y.txt

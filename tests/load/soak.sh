@@ -7,6 +7,8 @@
 # must be flat after a warm-up; every request must have exactly one audit
 # record, and csign-audit verify must pass at the end.  Needs root.
 set -u
+# csignd refuses files that group or others may write (StrictModes).
+umask 022
 build=$(cd "${1:-build}" && pwd)
 clients=${2:-50}
 requests=${3:-20}

@@ -28,6 +28,9 @@ static char conf_path[128];
 	"\tTokenLabel csign\n" \
 	"\tPinFile /etc/csign/hsm0.pin\n"
 
+#define ALLOW_USAGE "expected: Allow group|user NAME keys KEY... " \
+	"[formats FORMAT...] [rate N/PERIOD]"
+
 /* A key block that is complete and uses TOKEN_OK: 4 lines. */
 #define KEY_OK \
 	"Key k1\n" \
@@ -160,6 +163,10 @@ test_full_file_sets_every_field(void **state)
 	assert_string_equal(cfg->sandbox_user, "nobody");
 	assert_string_equal(cfg->sandbox_program, "/opt/csign/sandbox");
 	assert_string_equal(cfg->audit_log, "/var/tmp/audit.jsonl");
+	assert_int_equal(cfg->listen_line, 2);
+	assert_int_equal(cfg->sandbox_program_line, 4);
+	assert_int_equal(cfg->audit_log_line, 5);
+	assert_int_equal(cfg->state_file_line, 0);
 	assert_int_equal(cfg->max_artifact_size, 512u << 20);
 	assert_int_equal(cfg->pool_size, 8);
 	assert_int_equal(cfg->max_sessions, 128);
@@ -175,6 +182,8 @@ test_full_file_sets_every_field(void **state)
 	assert_int_equal(t0->slot, -1);
 	assert_string_equal(t0->pinfile, "/etc/csign/hsm0.pin");
 	assert_int_equal(t0->line, 12);
+	assert_int_equal(t0->module_line, 13);
+	assert_int_equal(t0->pinfile_line, 15);
 	assert_string_equal(t1->name, "hsm1");
 	assert_string_equal(t1->module, "/usr/lib/other.so");
 	assert_null(t1->label);
@@ -197,6 +206,8 @@ test_full_file_sets_every_field(void **state)
 	assert_int_equal(k0->default_digest, DIG_SHA384);
 	assert_int_equal(k0->padding, PAD_PSS);
 	assert_int_equal(k0->line, 21);
+	assert_int_equal(k0->cert_line, 25);
+	assert_int_equal(k0->chain_line, 0);
 	assert_string_equal(k1->name, "fw.v1_x");
 	assert_ptr_equal(k1->token, t1);
 	assert_null(k1->label);
@@ -274,7 +285,7 @@ test_timestamp_lines_set_mode_and_urls(void **state)
 
 	(void)state;
 	cfg = load_ok("TimestampTimeout 3\n" TOKEN_OK
-	    "Key k0\n\tToken hsm0\n\tLabel k1\n\tFormats cms pe\n"
+	    "Key k0\n\tToken hsm0\n\tLabel k0\n\tFormats cms pe\n"
 	    "\tTimestamp required http://127.0.0.1:3180/tsa "
 	    "http://tsa.example.com\n\tTimestampCA /etc/csign/tsa-ca.pem\n"
 	    "Key k2\n\tToken hsm0\n\tLabel k2\n\tFormats raw cms\n"
@@ -878,8 +889,7 @@ test_allow_syntax_errors_show_the_expected_form(void **state)
 		if (strcmp(bad[i], "Allow\n") == 0)
 			assert_load_error(text, 9, "Allow: missing argument");
 		else
-			assert_load_error(text, 9, "expected: Allow "
-			    "group|user NAME keys KEY... [rate N/PERIOD]");
+			assert_load_error(text, 9, ALLOW_USAGE);
 	}
 }
 
@@ -1123,7 +1133,7 @@ test_allow_rate(void **state)
 	    9, "bad rate '5/week' (expected N/second, N/minute, N/hour or "
 	    "N/day)");
 	assert_load_error(TOKEN_OK KEY_OK "Allow user root keys rate 5/day\n",
-	    9, "expected: Allow group|user NAME keys KEY... [rate N/PERIOD]");
+	    9, ALLOW_USAGE);
 }
 
 /* --- Approval --- */
@@ -1252,6 +1262,190 @@ test_approval_outside_a_key_block_is_an_error(void **state)
 	    "Approval outside a Key block");
 }
 
+
+/* --- one private key, one Key block --- */
+
+/*
+ * Two blocks with the same token and label are one key under two names:
+ * the error is at the second block and names both with their lines.
+ */
+static void
+test_two_keys_with_one_label_are_an_error(void **state)
+{
+	(void)state;
+	assert_load_error(TOKEN_OK KEY_OK
+	    "Key alias\n\tToken hsm0\n\tLabel k1\n\tFormats cms\n", 9,
+	    "Key 'alias' and Key 'k1' (line 5) name the same private key "
+	    "(token hsm0, Label k1): use one Key block per key, and "
+	    "'formats' on Allow lines to narrow a grant");
+}
+
+/* The same with Id: ids compare as bytes, whatever the hex case. */
+static void
+test_two_keys_with_one_id_are_an_error(void **state)
+{
+	(void)state;
+	assert_load_error(TOKEN_OK
+	    "Key a\n\tToken hsm0\n\tId 01aB\n\tFormats raw\n"
+	    "Key b\n\tToken hsm0\n\tId 01Ab\n\tFormats module\n", 9,
+	    "Key 'b' and Key 'a' (line 5) name the same private key "
+	    "(token hsm0, Id 01ab): use one Key block per key, and "
+	    "'formats' on Allow lines to narrow a grant");
+}
+
+/*
+ * A label alone finds the first object with that label, which may be the
+ * one that the other block names by label and id: refused too.
+ */
+static void
+test_a_label_alone_and_the_label_with_an_id_are_an_error(void **state)
+{
+	char err[CONFIG_ERR_MAX];
+
+	(void)state;
+	assert_null(load_text(TOKEN_OK KEY_OK
+	    "Key b\n\tToken hsm0\n\tLabel k1\n\tId 02\n\tFormats raw\n",
+	    err));
+	assert_non_null(strstr(err, ":9: Key 'b' and Key 'k1' (line 5)"));
+}
+
+/* Two Token blocks for the same module and token label are one token. */
+static void
+test_one_token_under_two_names_is_seen(void **state)
+{
+	char err[CONFIG_ERR_MAX];
+
+	(void)state;
+	assert_null(load_text(TOKEN_OK
+	    "Token again\n\tModule /usr/lib/softhsm/libsofthsm2.so\n"
+	    "\tTokenLabel csign\n\tPinFile /etc/csign/hsm0.pin\n" KEY_OK
+	    "Key b\n\tToken again\n\tLabel k1\n\tFormats raw\n", err));
+	assert_non_null(strstr(err, ":13: Key 'b' and Key 'k1' (line 9) name "
+	    "the same private key (token again, Label k1)"));
+}
+
+/*
+ * What a label or an id tells apart is not an alias: other labels, other
+ * ids under one label, another token, or a label and an id (that one is
+ * left to the public-key check at start).
+ */
+static void
+test_keys_that_differ_are_not_aliases(void **state)
+{
+	struct config *cfg;
+
+	(void)state;
+	cfg = load_ok(TOKEN_OK
+	    "Token hsm1\n\tModule /usr/lib/other.so\n\tSlot 1\n"
+	    "\tPinFile /etc/csign/hsm1.pin\n"
+	    "Key a\n\tToken hsm0\n\tLabel x\n\tId 01\n\tFormats raw\n"
+	    "Key b\n\tToken hsm0\n\tLabel x\n\tId 02\n\tFormats raw\n"
+	    "Key c\n\tToken hsm0\n\tLabel y\n\tFormats raw\n"
+	    "Key d\n\tToken hsm1\n\tLabel y\n\tFormats raw\n"
+	    "Key e\n\tToken hsm0\n\tId 05\n\tFormats raw\n"
+	    "Key f\n\tToken hsm0\n\tLabel z\n\tFormats raw\n");
+	assert_int_equal(cfg->nkeys, 6);
+	config_free(cfg);
+}
+
+/* --- grants that narrow formats --- */
+
+/* "formats" after the keys narrows the line; with or before "rate". */
+static void
+test_allow_formats_narrows_a_grant(void **state)
+{
+	struct config *cfg;
+
+	(void)state;
+	cfg = load_ok(TOKEN_OK
+	    "Key k1\n\tToken hsm0\n\tLabel k1\n\tFormats raw cms module pe\n"
+	    "Key k2\n\tToken hsm0\n\tLabel k2\n\tFormats module pe\n"
+	    "Allow group root keys k1 k2 formats module pe\n"
+	    "Allow user root keys k1 FORMATS cms rate 5/hour\n"
+	    "Allow user root keys k2 rate 1/day formats pe\n"
+	    "Allow user root keys k1\n");
+	assert_int_equal(cfg->allows[0].nkeys, 2);
+	assert_int_equal(cfg->allows[0].formats,
+	    FMT_BIT(FMT_MODULE) | FMT_BIT(FMT_PE));
+	assert_int_equal(cfg->allows[0].rate_n, 0);
+	assert_int_equal(cfg->allows[1].nkeys, 1);
+	assert_int_equal(cfg->allows[1].formats, FMT_BIT(FMT_CMS));
+	assert_int_equal(cfg->allows[1].rate_n, 5);
+	assert_int_equal(cfg->allows[2].formats, FMT_BIT(FMT_PE));
+	assert_int_equal(cfg->allows[2].rate_n, 1);
+	assert_int_equal(cfg->allows[3].formats, 0);
+	config_free(cfg);
+}
+
+/* A grant cannot widen a key: each format must be in every key's list. */
+static void
+test_allow_format_the_key_does_not_allow_is_an_error(void **state)
+{
+	(void)state;
+	assert_load_error(TOKEN_OK KEY_OK
+	    "Key k2\n\tToken hsm0\n\tLabel k2\n\tFormats raw cms\n"
+	    "Allow group root keys k2 k1 formats cms\n", 13,
+	    "key 'k1' (line 5) does not allow format 'cms' (see its Formats)");
+	/* Also when the Allow line comes before the key. */
+	assert_load_error("Allow user root keys k1 formats raw module\n"
+	    TOKEN_OK KEY_OK, 1,
+	    "key 'k1' (line 6) does not allow format 'module' (see its "
+	    "Formats)");
+}
+
+static void
+test_allow_formats_errors_name_the_line(void **state)
+{
+	(void)state;
+	assert_load_error(TOKEN_OK KEY_OK
+	    "Allow group root keys k1 formats raw bogus\n", 9,
+	    "unknown format 'bogus'");
+	assert_load_error(TOKEN_OK KEY_OK
+	    "Allow group root keys k1 formats\n", 9,
+	    "Allow formats: name at least one format");
+	assert_load_error(TOKEN_OK KEY_OK
+	    "Allow group root keys k1 formats rate 1/day\n", 9,
+	    "Allow formats: name at least one format");
+	assert_load_error(TOKEN_OK KEY_OK
+	    "Allow group root keys k1 formats raw formats raw\n", 9,
+	    "duplicate formats in Allow");
+	assert_load_error(TOKEN_OK KEY_OK
+	    "Allow group root keys k1 rate 1/day rate 2/day\n", 9,
+	    "duplicate rate in Allow");
+	assert_load_error(TOKEN_OK KEY_OK
+	    "Allow group root keys k1 rate\n", 9, ALLOW_USAGE);
+	assert_load_error(TOKEN_OK KEY_OK
+	    "Allow group root keys formats raw\n", 9, ALLOW_USAGE);
+}
+
+/* --- warnings --- */
+
+/* raw beside other formats is allowed, with a warning that says why. */
+static void
+test_raw_beside_other_formats_warns(void **state)
+{
+	struct config *cfg;
+	char msg[CONFIG_ERR_MAX];
+
+	(void)state;
+	cfg = load_ok(TOKEN_OK
+	    "Key a\n\tToken hsm0\n\tLabel a\n\tFormats raw\n"
+	    "Key b\n\tToken hsm0\n\tLabel b\n\tFormats raw cms module\n"
+	    "Key c\n\tToken hsm0\n\tLabel c\n\tFormats cms module\n");
+	assert_int_equal(config_raw_warning(&cfg->keys[0], msg, sizeof(msg)),
+	    0);
+	assert_int_equal(config_raw_warning(&cfg->keys[2], msg, sizeof(msg)),
+	    0);
+	assert_int_equal(config_raw_warning(&cfg->keys[1], msg, sizeof(msg)),
+	    1);
+	assert_string_equal(msg, "key 'b' (line 9) allows raw beside cms "
+	    "module: a raw signature over chosen bytes is also a valid "
+	    "signature in those formats, so whoever may sign raw with this "
+	    "key can make cms module signatures too");
+	assert_int_equal(config_warn(cfg), 1);
+	config_free(cfg);
+}
+
 int
 main(void)
 {
@@ -1331,6 +1525,17 @@ main(void)
 		cmocka_unit_test(test_every_format_and_a_chain_are_accepted),
 		cmocka_unit_test(test_pinfile_credential_and_expiry_warning),
 		cmocka_unit_test(test_allow_rate),
+		cmocka_unit_test(test_two_keys_with_one_label_are_an_error),
+		cmocka_unit_test(test_two_keys_with_one_id_are_an_error),
+		cmocka_unit_test(
+		    test_a_label_alone_and_the_label_with_an_id_are_an_error),
+		cmocka_unit_test(test_one_token_under_two_names_is_seen),
+		cmocka_unit_test(test_keys_that_differ_are_not_aliases),
+		cmocka_unit_test(test_allow_formats_narrows_a_grant),
+		cmocka_unit_test(
+		    test_allow_format_the_key_does_not_allow_is_an_error),
+		cmocka_unit_test(test_allow_formats_errors_name_the_line),
+		cmocka_unit_test(test_raw_beside_other_formats_warns),
 		cmocka_unit_test(test_unknown_digest_is_an_error),
 		cmocka_unit_test(test_unknown_padding_is_an_error),
 		cmocka_unit_test(test_bad_id_is_an_error),

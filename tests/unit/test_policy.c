@@ -253,6 +253,105 @@ test_null_key_name_is_no_key(void **state)
 	    NULL), POLICY_NO_KEY);
 }
 
+/*
+ * A config of its own for grants that narrow formats: "wide" allows raw,
+ * cms, module and pe; group builders may use it for module only, group
+ * release for pe and cms, and bob (a user line) for everything.
+ */
+static struct cfg_key wide = { .name = "wide", .token = &token,
+	.formats = FMT_BIT(FMT_RAW) | FMT_BIT(FMT_CMS) | FMT_BIT(FMT_MODULE) |
+	    FMT_BIT(FMT_PE),
+	.digests = DIG_BIT(DIG_SHA256), .default_digest = DIG_SHA256 };
+static struct cfg_key *wide_keys[] = { &wide };
+static struct cfg_allow narrow_allows[] = {
+	{ .is_group = 1, .name = "builders", .gid = GID_BUILDERS,
+	    .keys = wide_keys, .nkeys = 1, .formats = FMT_BIT(FMT_MODULE) },
+	{ .is_group = 1, .name = "release", .gid = GID_RELEASE,
+	    .keys = wide_keys, .nkeys = 1,
+	    .formats = FMT_BIT(FMT_PE) | FMT_BIT(FMT_CMS) },
+	{ .is_group = 0, .name = "bob", .uid = UID_BOB,
+	    .keys = wide_keys, .nkeys = 1 },
+};
+static struct config narrow_cfg = {
+	.tokens = &token, .ntokens = 1,
+	.keys = &wide, .nkeys = 1,
+	.allows = narrow_allows, .nallows = 3,
+};
+
+/* A user whose only grant says "formats module" signs modules only. */
+static void
+test_grant_formats_narrow_the_key(void **state)
+{
+	struct identity id = ident(UID_ALICE, GID_BUILDERS, 0, 0, 0);
+	const struct cfg_key *key = NULL;
+
+	(void)state;
+	assert_int_equal(policy_check(&narrow_cfg, &id, "wide", FMT_MODULE,
+	    DIG_SHA256, &key), POLICY_OK);
+	assert_ptr_equal(key, &wide);
+	for (int f = 0; f < FMT_COUNT; f++) {
+		if (f == FMT_MODULE)
+			continue;
+		assert_int_equal(policy_check(&narrow_cfg, &id, "wide", f,
+		    DIG_SHA256, &key), POLICY_BAD_FORMAT);
+		assert_null(key);
+	}
+	assert_int_equal(policy_formats(&narrow_cfg, &id, &wide),
+	    FMT_BIT(FMT_MODULE));
+	assert_true(policy_granted(&narrow_cfg, &id, &wide));
+}
+
+/* Grants add up: builders and release together give module, pe and cms. */
+static void
+test_grant_formats_of_several_lines_add_up(void **state)
+{
+	struct identity id = ident(UID_ALICE, GID_BUILDERS, 1, GID_RELEASE,
+	    0);
+
+	(void)state;
+	assert_int_equal(policy_formats(&narrow_cfg, &id, &wide),
+	    FMT_BIT(FMT_MODULE) | FMT_BIT(FMT_PE) | FMT_BIT(FMT_CMS));
+	assert_int_equal(policy_check(&narrow_cfg, &id, "wide", FMT_CMS,
+	    DIG_SHA256, NULL), POLICY_OK);
+	assert_int_equal(policy_check(&narrow_cfg, &id, "wide", FMT_RAW,
+	    DIG_SHA256, NULL), POLICY_BAD_FORMAT);
+}
+
+/* A line without formats grants all of the key's; none grants nothing. */
+static void
+test_grant_without_formats_is_the_keys_formats(void **state)
+{
+	struct identity bob = ident(UID_BOB, GID_USERS, 0, 0, 0);
+	struct identity carol = ident(UID_ALICE + 7, GID_USERS, 0, 0, 0);
+
+	(void)state;
+	assert_int_equal(policy_formats(&narrow_cfg, &bob, &wide),
+	    wide.formats);
+	assert_int_equal(policy_formats(&narrow_cfg, &carol, &wide), 0);
+	assert_int_equal(policy_check(&narrow_cfg, &carol, "wide", FMT_MODULE,
+	    DIG_SHA256, NULL), POLICY_NOT_GRANTED);
+	assert_int_equal(policy_formats(NULL, &bob, &wide), 0);
+}
+
+/* policy_rule_grants_format: one line, one format. */
+static void
+test_rule_grants_format_checks_the_line(void **state)
+{
+	struct identity id = ident(UID_ALICE, GID_BUILDERS, 0, 0, 0);
+
+	(void)state;
+	assert_true(policy_rule_grants_format(&narrow_allows[0], &id, &wide,
+	    FMT_MODULE));
+	assert_false(policy_rule_grants_format(&narrow_allows[0], &id, &wide,
+	    FMT_PE));
+	assert_false(policy_rule_grants_format(&narrow_allows[1], &id, &wide,
+	    FMT_PE));
+	assert_false(policy_rule_grants_format(&narrow_allows[0], &id, &wide,
+	    FMT_COUNT));
+	assert_false(policy_rule_grants_format(&narrow_allows[0], &id, &wide,
+	    -1));
+}
+
 static void
 test_resolve_user_names_root(void **state)
 {
@@ -296,6 +395,11 @@ main(void)
 		cmocka_unit_test(test_unknown_key_reads_like_not_granted),
 		cmocka_unit_test(test_result_texts_name_the_refusal),
 		cmocka_unit_test(test_null_key_name_is_no_key),
+		cmocka_unit_test(test_grant_formats_narrow_the_key),
+		cmocka_unit_test(test_grant_formats_of_several_lines_add_up),
+		cmocka_unit_test(
+		    test_grant_without_formats_is_the_keys_formats),
+		cmocka_unit_test(test_rule_grants_format_checks_the_line),
 		cmocka_unit_test(test_resolve_user_names_root),
 		cmocka_unit_test(test_resolve_user_falls_back_to_the_number),
 	};

@@ -14,28 +14,33 @@ appr_setup() {
 		chmod 644 "$a/ap.bin"
 	fi
 	grep -q '^Key appr$' "$T/csignd.conf" && return
+	# Each its own key: an approval rule on a key that another block
+	# also names would be a rule around which that block leads.
+	it_token_key appr 10 ec && it_token_key appr2 11 rsa &&
+	it_token_key apprx 12 ec && it_token_key apprmod 13 rsa ||
+		fail "cannot add the approval keys to the token"
 	it_config "Key appr
     Token hsm0
-    Label p256
-    Certificate $T/p256.crt
+    Label appr
+    Certificate $T/appr.crt
     Formats raw cms
     Approval group $IT_APPROVERS
 Key appr2
     Token hsm0
-    Label rsa2048
-    Certificate $T/rsa2048.crt
+    Label appr2
+    Certificate $T/appr2.crt
     Formats cms
     Approval group $IT_APPROVERS count 2 expires 10m
 Key apprx
     Token hsm0
-    Label p256
-    Certificate $T/p256.crt
+    Label apprx
+    Certificate $T/apprx.crt
     Formats cms
     Approval group $IT_APPROVERS expires 3s
 Key apprmod
     Token hsm0
-    Label rsa2048
-    Certificate $T/rsa2048.crt
+    Label apprmod
+    Certificate $T/apprmod.crt
     Formats module
     Approval group $IT_APPROVERS
 Allow group $IT_SIGNERS keys appr appr2 apprx apprmod"
@@ -209,7 +214,7 @@ t_approval_nowait() {
 	as $ALICE wait "$id" > "$a/nw2.sig" 2> "$T/nw2.err"
 	[ $? -eq 0 ] && ok || { fail "wait to stdout"; cat "$T/nw2.err" >&2; }
 	check "raw signature verifies" openssl dgst -sha256 -verify \
-		"$T/p256.pub" -signature "$a/nw2.sig" "$a/ap.bin"
+		"$T/appr.pub" -signature "$a/nw2.sig" "$a/ap.bin"
 
 	begin "approval: --no-wait on a module writes the output given then"
 	if ! mod_build; then
@@ -225,7 +230,8 @@ t_approval_nowait() {
 		fail "output not created empty"
 	check "dave approves" as $DAVE approve "$id"
 	check "wait reports" as $ALICE wait "$id"
-	mod_reference "$T/rsa2048.key" "$T/rsa2048.crt" sha256 "$T/ref.apm.ko"
+	mod_reference "$T/apprmod.key" "$T/apprmod.crt" sha256 \
+		"$T/ref.apm.ko"
 	check "the module is sign-file's" cmp "$a/apm.signed.ko" "$T/ref.apm.ko"
 }
 

@@ -41,7 +41,7 @@ t_ima_evmctl() {
 	head -c 70000 /dev/urandom > "$a/ima.bin"
 	: > "$a/empty.bin"
 	chmod 644 "$a/ima.bin" "$a/empty.bin"
-	for spec in ima-rsa:rsa2048 ima-ec:p256; do
+	for spec in ima-rsa:ima-rsa ima-ec:ima-ec; do
 		IFS=: read -r key label <<EOF2
 $spec
 EOF2
@@ -76,7 +76,7 @@ EOF2
 	cp "$a/ima.bin" "$a/cross.bin"
 	cp "$a/ima-rsa.sha256.bin.sig" "$a/cross.bin.sig"
 	check "evmctl rejects the RSA signature with the EC key" \
-		fails ima_ok "$a/cross.bin" p256
+		fails ima_ok "$a/cross.bin" ima-ec
 	expect_grep '"key":"ima-ec".*"format":"ima".*"digest":"'"$(sha256sum < "$a/ima.bin" | cut -d' ' -f1)"'"' \
 		"$T/audit.jsonl" "audit records the file digest"
 }
@@ -86,7 +86,7 @@ t_ima_same_as_evmctl() {
 	a=$T/home/$ALICE
 	cp "$a/ima.bin" "$T/evm.bin"
 	check "evmctl ima_sign with the key file" evmctl ima_sign --sigfile \
-		--key "$T/rsa2048.key" "$T/evm.bin"
+		--key "$T/ima-rsa.key" "$T/evm.bin"
 	check "cmp with evmctl" cmp "$a/ima-rsa.sha256.bin.sig" \
 		"$T/evm.bin.sig"
 }
@@ -101,7 +101,7 @@ t_ima_setfattr() {
 		return
 	fi
 	check "evmctl verifies the xattr" evmctl --xattr-user ima_verify \
-		--key "$(ima_der p256)" "$T/xattr.bin"
+		--key "$(ima_der ima-ec)" "$T/xattr.bin"
 	getfattr -n user.ima -e hex "$T/xattr.bin" > "$T/getfattr.out" 2>&1
 	expect_grep "^user.ima=0x$(hex_of "$a/ima-ec.sha256.bin.sig")\$" \
 		"$T/getfattr.out" "xattr holds the .sig bytes"
@@ -115,7 +115,8 @@ t_ima_pipe() {
 	[ $? -eq 0 ] && ok || fail "signing from a pipe"
 	cp "$a/ima.bin" "$T/piped.bin"
 	cp "$a/piped.sig" "$T/piped.bin.sig"
-	check "evmctl verifies the piped signature" ima_ok "$T/piped.bin" p256
+	check "evmctl verifies the piped signature" ima_ok "$T/piped.bin" \
+		ima-ec
 }
 
 # Artifacts refused for ima: name|how to make it (in alice's dir)|message.
@@ -144,7 +145,7 @@ EOF2
 		-o next.sig ima.bin
 	cp "$a/ima.bin" "$T/next.bin"
 	cp "$a/next.sig" "$T/next.bin.sig"
-	check "and verifies" ima_ok "$T/next.bin" rsa2048
+	check "and verifies" ima_ok "$T/next.bin" ima-rsa
 }
 
 CASES="$CASES t_ima_evmctl t_ima_same_as_evmctl t_ima_setfattr t_ima_pipe

@@ -66,8 +66,8 @@ t_module_sign_file_identity() {
 	fi
 	a=$T/home/$ALICE
 	mod_copy m.ko
-	for spec in kmod:rsa2048:sha256 kmod:rsa2048:sha384 \
-	    kmod:rsa2048:sha512 kmod4096:rsa4096:sha256 \
+	for spec in kmod:kmod:sha256 kmod:kmod:sha384 \
+	    kmod:kmod:sha512 kmod4096:rsa4096:sha256 \
 	    kmod4096:rsa4096:sha512; do
 		IFS=: read -r key label dig <<EOF2
 $spec
@@ -81,7 +81,7 @@ EOF2
 	done
 	check "sign --keyid" as $ALICE sign -k kmod -f module --keyid \
 		-o m.keyid.ko m.ko
-	mod_reference "$T/rsa2048.key" "$T/rsa2048.crt" sha256 \
+	mod_reference "$T/kmod.key" "$T/kmod.crt" sha256 \
 		"$T/ref.keyid.ko" keyid
 	check "cmp with sign-file -k" cmp "$a/m.keyid.ko" "$T/ref.keyid.ko"
 	mod_copy inplace.ko
@@ -99,7 +99,7 @@ t_module_modinfo() {
 	begin "module: modinfo shows signer, sig_key and sig_hashalgo"
 	mod_build || { fail "no test module"; return; }
 	a=$T/home/$ALICE
-	for spec in kmod:rsa2048:sha256 kmod4096:rsa4096:sha512; do
+	for spec in kmod:kmod:sha256 kmod4096:rsa4096:sha512; do
 		IFS=: read -r key label dig <<EOF2
 $spec
 EOF2
@@ -125,7 +125,7 @@ t_module_replace() {
 	begin "module: a signed module is refused, --replace re-signs it"
 	mod_build || { fail "no test module"; return; }
 	a=$T/home/$ALICE
-	mod_reference "$T/rsa2048.key" "$T/rsa2048.crt" sha256 "$a/signed.ko"
+	mod_reference "$T/kmod.key" "$T/kmod.crt" sha256 "$a/signed.ko"
 	chown "$ALICE" "$a/signed.ko"
 	cp "$a/signed.ko" "$T/signed.orig"
 	expect_rc 5 "already signed: refused" as $ALICE sign -k kmod \
@@ -135,7 +135,7 @@ t_module_replace() {
 		"$T/signed.orig"
 	check "--replace" as $ALICE sign -k kmod -f module -d sha512 \
 		--replace -o resigned.ko signed.ko
-	mod_reference "$T/rsa2048.key" "$T/rsa2048.crt" sha512 "$T/ref.r.ko"
+	mod_reference "$T/kmod.key" "$T/kmod.crt" sha512 "$T/ref.r.ko"
 	check "re-signed equals sign-file on the unsigned module" cmp \
 		"$a/resigned.ko" "$T/ref.r.ko"
 	want=$(sha512sum < "$T/mod/hello.ko" | cut -d' ' -f1)

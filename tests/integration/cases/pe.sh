@@ -247,7 +247,7 @@ t_pe_sign() {
 		check "$img: one signature, right checksum" test \
 			"$(pe_py entries "$a/$img.signed")" = 1
 		check "$img: the input is unchanged" cmp "$a/$img" "$T/pe/$img"
-		sbsign --key "$T/rsa2048.key" --cert "$T/rsa2048.crt" \
+		sbsign --key "$T/efi.key" --cert "$T/efi.crt" \
 			--output "$T/pe/$img.sb" "$T/pe/$img" 2>/dev/null
 		check "$img: image and SpcIndirectDataContent are sbsign's" \
 			pe_py cmp "$a/$img.signed" "$T/pe/$img.sb"

@@ -14,78 +14,89 @@
 
 . tests/lib/tsa.sh
 
-# The config of this case: timestamped keys on the test token's keys.
+# The config of this case: timestamped keys, each a key of its own on the
+# test token (a Timestamp rule on a key that another block also names
+# would be a rule around which that block leads).
 ts_config() {
+	id=20
+	for k in ts-cms ts-ec:ec ts-pe ts-opt ts-fallback ts-bad ts-slow \
+	    ts-down ts-name ts-noname; do
+		type=${k#*:}
+		[ "$type" = "$k" ] && type=rsa
+		it_token_key "${k%%:*}" $id $type ||
+			fail "cannot add key ${k%%:*} to the token"
+		id=$((id + 1))
+	done
 	it_config "TimestampTimeout 2
 Key ts-cms
     Token hsm0
-    Label rsa2048
-    Certificate $T/rsa2048.crt
+    Label ts-cms
+    Certificate $T/ts-cms.crt
     Formats cms
     Digest sha256 sha384
     Timestamp required $TSA_URL_good
     TimestampCA $T/tsa/tsaca.crt
 Key ts-ec
     Token hsm0
-    Label p256
-    Certificate $T/p256.crt
+    Label ts-ec
+    Certificate $T/ts-ec.crt
     Formats cms
     Timestamp required $TSA_URL_good
     TimestampCA $T/tsa/tsaca.crt
 Key ts-pe
     Token hsm0
-    Label rsa2048
-    Certificate $T/rsa2048.crt
+    Label ts-pe
+    Certificate $T/ts-pe.crt
     Chain $T/ca.crt
     Formats pe
     Timestamp required $TSA_URL_good
     TimestampCA $T/tsa/tsaca.crt
 Key ts-opt
     Token hsm0
-    Label rsa2048
-    Certificate $T/rsa2048.crt
+    Label ts-opt
+    Certificate $T/ts-opt.crt
     Formats raw cms
     Timestamp optional $TSA_URL_good
     TimestampCA $T/tsa/tsaca.crt
 Key ts-fallback
     Token hsm0
-    Label rsa2048
-    Certificate $T/rsa2048.crt
+    Label ts-fallback
+    Certificate $T/ts-fallback.crt
     Formats cms
     Timestamp required $TS_DOWN $TSA_URL_good
     TimestampCA $T/tsa/tsaca.crt
 Key ts-bad
     Token hsm0
-    Label rsa2048
-    Certificate $T/rsa2048.crt
+    Label ts-bad
+    Certificate $T/ts-bad.crt
     Formats cms
     Timestamp required $TSA_URL_bad
     TimestampCA $T/tsa/tsaca.crt
 Key ts-slow
     Token hsm0
-    Label rsa2048
-    Certificate $T/rsa2048.crt
+    Label ts-slow
+    Certificate $T/ts-slow.crt
     Formats cms
     Timestamp required $TSA_URL_slow
     TimestampCA $T/tsa/tsaca.crt
 Key ts-down
     Token hsm0
-    Label rsa2048
-    Certificate $T/rsa2048.crt
+    Label ts-down
+    Certificate $T/ts-down.crt
     Formats cms
     Timestamp required $TS_DOWN
     TimestampCA $T/tsa/tsaca.crt
 Key ts-name
     Token hsm0
-    Label rsa2048
-    Certificate $T/rsa2048.crt
+    Label ts-name
+    Certificate $T/ts-name.crt
     Formats cms
     Timestamp required http://localhost:$TSA_PORT_good/tsa
     TimestampCA $T/tsa/tsaca.crt
 Key ts-noname
     Token hsm0
-    Label rsa2048
-    Certificate $T/rsa2048.crt
+    Label ts-noname
+    Certificate $T/ts-noname.crt
     Formats cms
     Timestamp required http://no-such-tsa.invalid/tsa
     TimestampCA $T/tsa/tsaca.crt

@@ -18,9 +18,10 @@
 # test token (a Timestamp rule on a key that another block also names
 # would be a rule around which that block leads).
 ts_config() {
-	id=20
+	id=40
 	for k in ts-cms ts-ec:ec ts-pe ts-opt ts-fallback ts-bad ts-slow \
-	    ts-down ts-name ts-noname; do
+	    ts-down ts-name ts-noname ts-wrongca ts-lookup ts-lookup-long \
+	    ts-lookup-fd ts-lookup-hang; do
 		type=${k#*:}
 		[ "$type" = "$k" ] && type=rsa
 		it_token_key "${k%%:*}" $id $type ||
@@ -102,36 +103,36 @@ Key ts-noname
     TimestampCA $T/tsa/tsaca.crt
 Key ts-wrongca
     Token hsm0
-    Label rsa2048
-    Certificate $T/rsa2048.crt
+    Label ts-wrongca
+    Certificate $T/ts-wrongca.crt
     Formats cms
     Timestamp required $TSA_URL_good
     TimestampCA $T/ca.crt
 Key ts-lookup
     Token hsm0
-    Label rsa2048
-    Certificate $T/rsa2048.crt
+    Label ts-lookup
+    Certificate $T/ts-lookup.crt
     Formats cms
     Timestamp required http://lookup-test-ids.invalid:$TSA_PORT_good/tsa
     TimestampCA $T/tsa/tsaca.crt
 Key ts-lookup-long
     Token hsm0
-    Label rsa2048
-    Certificate $T/rsa2048.crt
+    Label ts-lookup-long
+    Certificate $T/ts-lookup-long.crt
     Formats cms
     Timestamp required http://lookup-test-long.invalid:$TSA_PORT_good/tsa
     TimestampCA $T/tsa/tsaca.crt
 Key ts-lookup-fd
     Token hsm0
-    Label rsa2048
-    Certificate $T/rsa2048.crt
+    Label ts-lookup-fd
+    Certificate $T/ts-lookup-fd.crt
     Formats cms
     Timestamp required http://lookup-test-fd.invalid:$TSA_PORT_good/tsa
     TimestampCA $T/tsa/tsaca.crt
 Key ts-lookup-hang
     Token hsm0
-    Label rsa2048
-    Certificate $T/rsa2048.crt
+    Label ts-lookup-hang
+    Certificate $T/ts-lookup-hang.crt
     Formats cms
     Timestamp required http://lookup-test-hang.invalid/tsa
     TimestampCA $T/tsa/tsaca.crt

@@ -37,7 +37,8 @@ struct waiting {
 	int ready;			/* its first frame is complete */
 	struct identity peer;
 	struct admit_user *user;	/* the reference it holds */
-	struct event *ev;		/* hang-up, hello and deadlines */
+	struct event *ev;		/* its socket: hang-up, hello */
+	struct event *timer;		/* its deadline */
 	struct timespec accepted;	/* CLOCK_MONOTONIC */
 };
 

@@ -61,6 +61,7 @@ struct csignd {
 
 	char *sandbox_program;
 	int sandbox_fd;			/* opened once, run with fexecve */
+	int null_fd;			/* /dev/null, the children's stdio */
 	uid_t sandbox_uid;
 	gid_t sandbox_gid;
 	int separate_uids;		/* 0 when not started as root */

@@ -86,8 +86,7 @@ sandbox_program(struct csignd *d)
 
 	if ((d->sandbox_program = strdup(d->cfg->sandbox_program)) == NULL)
 		fatal("strdup");
-	if ((d->sandbox_fd = pool_open_program(d->sandbox_program)) == -1 ||
-	    fstat(d->sandbox_fd, &st) == -1)
+	if (pool_open_program(d) == -1 || fstat(d->sandbox_fd, &st) == -1)
 		fatal("SandboxProgram %s", d->sandbox_program);
 	if (!S_ISREG(st.st_mode) || (st.st_mode & 0111) == 0)
 		fatalx("SandboxProgram %s: not an executable file",
@@ -224,9 +223,8 @@ shutdown_all(struct csignd *d)
 		(void)unlink(d->listen_path);
 	free(d->listen_path);
 	free(d->listen_name);
+	pool_close_program(d);
 	free(d->sandbox_program);
-	if (d->sandbox_fd != -1)
-		close(d->sandbox_fd);
 	if (d->ev_respawn != NULL)
 		event_free(d->ev_respawn);
 	tokens_close(d->tokens);
@@ -237,7 +235,7 @@ shutdown_all(struct csignd *d)
 int
 main(int argc, char *argv[])
 {
-	struct csignd d = { .listen_fd = -1, .sandbox_fd = -1 };
+	struct csignd d = { .listen_fd = -1, .sandbox_fd = -1, .null_fd = -1 };
 	char err[CONFIG_ERR_MAX];
 	int ch, test_only = 0, verbose = 0;
 

@@ -103,23 +103,23 @@ pool_deadline(struct child *c, unsigned seconds)
 }
 
 /*
- * In the forked child, before exec: only async-signal-safe calls.  The
- * channel becomes fd 3; stdin, stdout and stderr go to /dev/null (the
- * child logs through its channel, and must not write into the daemon's
- * log or terminal); the signal mask inherited from the loop is cleared.
- * The program is the file opened at start, whatever the path names now.
+ * In the forked child, before exec: only async-signal-safe calls, and no
+ * new descriptor (the monitor may have run out of them: the child must
+ * not fail then).  The channel becomes fd 3; stdin, stdout and stderr
+ * are the monitor's /dev/null (the child logs through its channel, and
+ * must not write into the daemon's log or terminal); the signal mask
+ * inherited from the loop is cleared.  The program is the file opened
+ * at start, whatever the path names now.
  */
 static void __attribute__((noreturn))
 child_exec(const struct csignd *d, int chan, char *const argv[])
 {
 	sigset_t none;
-	int null;
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	/* stdio first: /dev/null may come out as fd 3. */
-	if ((null = open("/dev/null", O_RDWR)) == -1 || dup2(null, 0) == -1 ||
-	    dup2(null, 1) == -1 || dup2(null, 2) == -1)
+	if (dup2(d->null_fd, 0) == -1 || dup2(d->null_fd, 1) == -1 ||
+	    dup2(d->null_fd, 2) == -1)
 		_exit(126);
 	if (chan == CHILD_FD ? fcntl(chan, F_SETFD, 0) == -1 :
 	    dup2(chan, CHILD_FD) == -1)
@@ -128,17 +128,35 @@ child_exec(const struct csignd *d, int chan, char *const argv[])
 	_exit(127);
 }
 
-int
-pool_open_program(const char *path)
+/* Open path close-on-exec and move it above the child's fixed fds. */
+static int
+open_high(const char *path, int flags)
 {
 	int fd, high;
 
-	if ((fd = open(path, O_PATH | O_CLOEXEC)) == -1)
+	if ((fd = open(path, flags | O_CLOEXEC)) == -1)
 		return -1;
-	/* Above the child's fixed descriptors, which dup2() overwrites. */
 	high = fcntl(fd, F_DUPFD_CLOEXEC, CHILD_FD + 1);
 	close(fd);
 	return high;
+}
+
+int
+pool_open_program(struct csignd *d)
+{
+	if ((d->null_fd = open_high("/dev/null", O_RDWR)) == -1)
+		return -1;
+	return d->sandbox_fd = open_high(d->sandbox_program, O_PATH);
+}
+
+void
+pool_close_program(struct csignd *d)
+{
+	if (d->sandbox_fd != -1)
+		close(d->sandbox_fd);
+	if (d->null_fd != -1)
+		close(d->null_fd);
+	d->sandbox_fd = d->null_fd = -1;
 }
 
 /* Build the sandbox program's argument vector into strings a and argv. */

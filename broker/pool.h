@@ -54,10 +54,11 @@ struct child {
 };
 
 /*
- * Open the sandbox program at path to run it from then on: a descriptor
- * (close-on-exec, above the child's fixed ones), or -1 with errno set.
+ * Open d->sandbox_program to run it from then on (d->sandbox_fd), and
+ * /dev/null for the children's stdio (d->null_fd); -1 with errno set.
  */
-int pool_open_program(const char *path);
+int pool_open_program(struct csignd *d);
+void pool_close_program(struct csignd *d);
 /* Spawn children until PoolSize are idle or starting. */
 void pool_fill(struct csignd *d);
 /* An idle child, or NULL. */

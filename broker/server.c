@@ -163,6 +163,8 @@ waiting_free(struct csignd *d, struct waiting *w)
 	d->nwaiting--;
 	if (w->ev != NULL)
 		event_free(w->ev);
+	if (w->timer != NULL)
+		event_free(w->timer);
 	free(w);
 }
 
@@ -200,7 +202,7 @@ waiting_watch(struct waiting *w)
 		tv.tv_sec = ms / 1000;
 		tv.tv_usec = ms % 1000 * 1000;
 	}
-	event_add(w->ev, &tv);
+	evtimer_add(w->timer, &tv);
 }
 
 /*
@@ -238,7 +240,9 @@ waiting_ready(struct waiting *w)
 	struct csignd *d = w->d;
 
 	event_del(w->ev);
-	event_assign(w->ev, d->base, w->fd, EV_CLOSED, waiting_event, w);
+	event_assign(w->ev, d->base, w->fd, EV_CLOSED | EV_PERSIST,
+	    waiting_event, w);
+	event_add(w->ev, NULL);
 	w->ready = 1;
 	admit_enqueue(&d->admit, w);
 	waiting_watch(w);
@@ -266,10 +270,20 @@ waiting_expired(struct waiting *w)
 	waiting_drop(w, ST_TIMEOUT, msg);
 }
 
+/* A deadline of a waiting client passed. */
+static void
+waiting_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	waiting_expired(arg);
+}
+
 /*
  * A waiting client's socket: it hung up (dropped at once, so that a
- * closed connection neither holds a descriptor nor gets a child), its
- * hello may be complete, or a deadline passed.
+ * closed connection neither holds a descriptor nor gets a child), or
+ * more of its first frame came in.  The event is edge-triggered: bytes
+ * that are only peeked at do not wake the loop again.
  */
 static void
 waiting_event(evutil_socket_t fd, short what, void *arg)
@@ -281,16 +295,10 @@ waiting_event(evutil_socket_t fd, short what, void *arg)
 		waiting_drop(w, 0, NULL);
 		return;
 	}
-	if (what & EV_TIMEOUT) {
-		waiting_expired(w);
-		return;
-	}
 	if ((r = waiting_hello_in(fd)) == -1)
 		waiting_drop(w, 0, NULL);
 	else if (r == 1)
 		waiting_ready(w);
-	else
-		waiting_watch(w);
 }
 
 void
@@ -399,11 +407,13 @@ server_admit(struct csignd *d, int fd)
 	w->fd = fd;
 	w->user = u;
 	clock_gettime(CLOCK_MONOTONIC, &w->accepted);
-	if ((w->ev = event_new(d->base, fd, EV_READ | EV_ET | EV_CLOSED,
-	    waiting_event, w)) == NULL)
+	if ((w->ev = event_new(d->base, fd, EV_READ | EV_ET | EV_CLOSED |
+	    EV_PERSIST, waiting_event, w)) == NULL ||
+	    (w->timer = evtimer_new(d->base, waiting_timer, w)) == NULL)
 		fatalx("event_new");
 	TAILQ_INSERT_TAIL(&d->waiting, w, entry);
 	d->nwaiting++;
+	event_add(w->ev, NULL);
 	waiting_watch(w);
 }
 

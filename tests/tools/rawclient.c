@@ -418,7 +418,10 @@ flood_connect(const char *path)
 	    0)) == -1)
 		err(EX_LOCAL, "socket");
 	if (connect(s, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		int e = errno;
+
 		close(s);
+		errno = e;
 		return -1;
 	}
 	(void)fcntl(s, F_SETFL, 0);
@@ -483,8 +486,13 @@ mode_flood(const char *path, char **args)
 		errx(EX_LOCAL, "%s: idle or busy-drop", args[2]);
 	if ((cs = calloc((size_t)n, sizeof(*cs))) == NULL)
 		err(EX_LOCAL, "calloc");
+	/* A full listen backlog is tried again, for 3 s in all. */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (long i = 0; i < n; i++) {
-		if ((cs[k].fd = flood_connect(path)) == -1) {
+		while ((cs[k].fd = flood_connect(path)) == -1 &&
+		    errno == EAGAIN && since(&t0) < 3.0)
+			usleep(2000);
+		if (cs[k].fd == -1) {
 			unconnected++;
 			continue;
 		}

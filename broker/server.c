@@ -251,12 +251,15 @@ waiting_ready(struct waiting *w)
 
 /* A deadline of a waiting client passed (see waiting_watch). */
 static void
-waiting_expired(struct waiting *w)
+waiting_timer(evutil_socket_t fd, short what, void *arg)
 {
+	struct waiting *w = arg;
 	const struct config *cfg = w->d->cfg;
 	char msg[128];
 	unsigned long held;
 
+	(void)fd;
+	(void)what;
 	if (w->ready)
 		snprintf(msg, sizeof(msg), "no free session within "
 		    "SessionLifetime (%u s)", cfg->session_lifetime);
@@ -268,15 +271,6 @@ waiting_expired(struct waiting *w)
 		    "since the last such line)", (unsigned)w->peer.uid,
 		    w->peer.user, msg, held);
 	waiting_drop(w, ST_TIMEOUT, msg);
-}
-
-/* A deadline of a waiting client passed. */
-static void
-waiting_timer(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	waiting_expired(arg);
 }
 
 /*

@@ -26,7 +26,7 @@ fl_config() {
 MaxSessions 4
 MaxSessionsPerUser ${FL_PER_USER:-40}
 LoginGraceTime 2
-SessionLifetime 6
+SessionLifetime ${FL_LIFETIME:-6}
 ${2:-}
 CONF
 }
@@ -126,7 +126,8 @@ fl_count() { sed -n "s/.* $2 \([0-9]*\).*/\1/p; s/^$2 \([0-9]*\).*/\1/p" "$1" | 
 
 t_flood_per_user() {
 	begin "flood: hundreds of connections of one uid are refused beyond MaxSessionsPerUser; uids take turns"
-	fl_start fa || { fail "flood daemon did not start"; return; }
+	# A lifetime long enough that bob's queue is not cut short by it.
+	FL_LIFETIME=60 fl_start fa || { fail "flood daemon did not start"; return; }
 	fl_attack_begin
 	fl_raw_bg $BOB "$FL/fa.out" flood 300 12 idle
 	fl_wait_for "$FL/fa.out" "^refusal" || fail "no flood summary"
@@ -138,10 +139,20 @@ t_flood_per_user() {
 	[ "$held" -le 40 ] && ok || fail "bob holds $held connections (MaxSessionsPerUser 40)"
 	expect_grep "too many sessions for uid $(id -u $BOB) \(MaxSessionsPerUser 40\)" \
 		"$FL/fa.out" "the refusal says why"
-	expect_rc 4 "bob's own client is refused at once" fl_as $BOB status
-	expect_grep "too many sessions for uid $(id -u $BOB) \(MaxSessionsPerUser 40\)" \
-		"$T/rc.out" "the client prints the refusal"
-	# 4 sessions and 36 queued of bob's: alice is served next, not 37th.
+	# The refusal may come before the client has sent its hello, or
+	# after: either way the client prints it (tried 20 times).
+	told=0
+	for _ in $(seq 20); do
+		fl_as $BOB status > "$FL/bob.out" 2>&1
+		rc=$?
+		grep -q "too many sessions for uid $(id -u $BOB) (MaxSessionsPerUser 40)" \
+			"$FL/bob.out" && [ "$rc" -eq 4 ] && told=$((told + 1))
+	done
+	[ "$told" -eq 20 ] && ok ||
+		fail "bob's client printed the refusal and exited 4 $told times of 20"
+	sed 's/^/    /' "$FL/bob.out" >&2
+	# 4 sessions and 36 queued of bob's, each session idle for 3 s:
+	# alice is served next, not 37th (first come, first served: 27 s).
 	fl_alice_signs "per-user flood"
 	fl_raw_stop
 	fl_attack_end "per-user flood"

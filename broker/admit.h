@@ -65,7 +65,10 @@ void admit_init(struct admit *a);
  */
 struct admit_user *admit_hold(struct admit *a, uid_t uid, unsigned max,
     int *full);
-/* Drop a reference; the record goes with the last.  NULL is ignored. */
+/*
+ * Drop a reference; the record goes with the last, so a queued client
+ * is dequeued before its reference is dropped.  NULL is ignored.
+ */
 void admit_release(struct admit *a, struct admit_user *u);
 /* Queue a client whose hello is complete (w->user set) for its turn. */
 void admit_enqueue(struct admit *a, struct waiting *w);

@@ -176,13 +176,15 @@ static void
 waiting_drop(struct waiting *w, int status, const char *msg)
 {
 	struct csignd *d = w->d;
+	struct admit_user *u = w->user;
 
 	if (msg != NULL)
 		client_refuse(w->fd, status, msg);
 	else
 		close(w->fd);
-	admit_release(&d->admit, w->user);
+	/* Out of its uid's queue before the uid's record may go. */
 	waiting_free(d, w);
+	admit_release(&d->admit, u);
 }
 
 /*

@@ -386,6 +386,7 @@ server_admit(struct csignd *d, int fd)
 {
 	struct admit_user *u;
 	struct waiting *w;
+	unsigned long held;
 	uid_t uid = 0;
 	int full = 0;
 
@@ -405,7 +406,10 @@ server_admit(struct csignd *d, int fd)
 		return;
 	}
 	if (peer_identity(fd, &w->peer) == -1) {
-		log_warn("cannot read the peer's credentials");
+		if (loglimit_now(&d->log_refuse, &held))
+			log_warn("cannot read the credentials of a peer of uid "
+			    "%u (%lu more refused since the last such line)",
+			    (unsigned)uid, held);
 		client_refuse(fd, ST_DENIED, "cannot identify the peer");
 		admit_release(&d->admit, u);
 		free(w);

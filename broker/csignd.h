@@ -12,21 +12,16 @@
 
 #include <event2/event.h>
 
+#include "broker/admit.h"
 #include "broker/audit.h"
 #include "broker/config.h"
+#include "broker/loglimit.h"
 #include "broker/policy.h"
 #include "monitor/keystate.h"
 #include "monitor/signer.h"
 #include "monitor/token.h"
 
 struct child;
-
-/* An accepted client waiting for a free session child. */
-struct waiting {
-	TAILQ_ENTRY(waiting) entry;
-	int fd;
-	struct identity peer;
-};
 
 struct csignd {
 	struct event_base *base;
@@ -42,6 +37,7 @@ struct csignd {
 	char *listen_path;		/* the path we bound, to unlink */
 	char *listen_name;		/* what we listen on, for messages */
 	struct event *ev_listen;
+	struct event *ev_resume;	/* accept again after running out */
 	struct event *ev_audit;
 	struct event *ev_signer;
 	struct event *ev_signals[5];	/* TERM, INT, HUP, CHLD, USR1 */
@@ -52,13 +48,20 @@ struct csignd {
 	unsigned recover_delay;		/* seconds, doubling to 30 */
 
 	TAILQ_HEAD(, child) children;
-	TAILQ_HEAD(, waiting) waiting;
+	TAILQ_HEAD(, waiting) waiting;	/* accepted, no child yet */
 	size_t nwaiting;
+	struct admit admit;		/* per-uid counts, the fair queue */
+	struct loglimit log_accept;	/* accept() failing */
+	struct loglimit log_refuse;	/* clients refused: too many */
+	struct loglimit log_grace;	/* waiting clients cut: too slow */
+	struct loglimit log_spawn;	/* children that cannot be made */
 	size_t nidle;			/* ready children without a client */
 	size_t nstarting;		/* spawned, not yet ready */
 	size_t nsessions;		/* children serving a client */
 
 	char *sandbox_program;
+	int sandbox_fd;			/* opened once, run with fexecve */
+	int null_fd;			/* /dev/null, the children's stdio */
 	uid_t sandbox_uid;
 	gid_t sandbox_gid;
 	int separate_uids;		/* 0 when not started as root */
@@ -81,6 +84,13 @@ int server_listen(struct csignd *d, char *err, size_t errlen);
 void server_start_events(struct csignd *d);
 /* Give waiting clients to idle children (after a child became ready). */
 void server_assign_waiting(struct csignd *d);
+/*
+ * Raise RLIMIT_NOFILE's soft limit to the hard one and warn when that is
+ * below what MaxSessions, PoolSize and the waiting queue may need.
+ */
+void server_fd_limit(struct csignd *d);
+/* Close and free the clients still waiting (at exit). */
+void server_free_waiting(struct csignd *d);
 /* Begin an orderly shutdown (SIGTERM). */
 void server_drain(struct csignd *d);
 /* Leave the loop once nothing is in flight (called as work finishes). */

@@ -75,16 +75,19 @@ sandbox_identity(struct csignd *d)
 	d->separate_uids = 1;
 }
 
-/* Check the sandbox program before anyone depends on it. */
+/*
+ * Open the sandbox program once and check the file opened: children are
+ * run from this descriptor (fexecve), so a file put at the path later is
+ * never run, and a reload cannot change it either.
+ */
 static void
 sandbox_program(struct csignd *d)
 {
 	struct stat st;
 
-	/* Kept for the daemon's life: a reload cannot change it. */
 	if ((d->sandbox_program = strdup(d->cfg->sandbox_program)) == NULL)
 		fatal("strdup");
-	if (stat(d->sandbox_program, &st) == -1)
+	if (pool_open_program(d) == -1 || fstat(d->sandbox_fd, &st) == -1)
 		fatal("SandboxProgram %s", d->sandbox_program);
 	if (!S_ISREG(st.st_mode) || (st.st_mode & 0111) == 0)
 		fatalx("SandboxProgram %s: not an executable file",
@@ -158,6 +161,7 @@ startup(struct csignd *d)
 
 	sandbox_identity(d);
 	sandbox_program(d);
+	server_fd_limit(d);
 	if ((d->keystate = keystate_load(d->cfg->state_file, err,
 	    sizeof(err))) == NULL)
 		fatalx("%s", err);
@@ -190,7 +194,6 @@ static void
 shutdown_all(struct csignd *d)
 {
 	struct child *c;
-	struct waiting *w;
 
 	pool_kill_all(d, 0);
 	signer_stop(d->signer);
@@ -205,11 +208,7 @@ shutdown_all(struct csignd *d)
 		close(c->fd);
 		free(c);
 	}
-	while ((w = TAILQ_FIRST(&d->waiting)) != NULL) {
-		TAILQ_REMOVE(&d->waiting, w, entry);
-		close(w->fd);
-		free(w);
-	}
+	server_free_waiting(d);
 	for (size_t i = 0; i < sizeof(d->ev_signals) / sizeof(d->ev_signals[0]); i++)
 		if (d->ev_signals[i] != NULL)
 			event_free(d->ev_signals[i]);
@@ -217,6 +216,7 @@ shutdown_all(struct csignd *d)
 	event_free(d->ev_signer);
 	event_free(d->ev_audit);
 	event_free(d->ev_tick);
+	event_free(d->ev_resume);
 	if (d->ev_drain != NULL)
 		event_free(d->ev_drain);
 	event_base_free(d->base);
@@ -225,6 +225,7 @@ shutdown_all(struct csignd *d)
 		(void)unlink(d->listen_path);
 	free(d->listen_path);
 	free(d->listen_name);
+	pool_close_program(d);
 	free(d->sandbox_program);
 	if (d->ev_respawn != NULL)
 		event_free(d->ev_respawn);
@@ -236,7 +237,7 @@ shutdown_all(struct csignd *d)
 int
 main(int argc, char *argv[])
 {
-	struct csignd d = { .listen_fd = -1 };
+	struct csignd d = { .listen_fd = -1, .sandbox_fd = -1, .null_fd = -1 };
 	char err[CONFIG_ERR_MAX];
 	int ch, test_only = 0, verbose = 0;
 

@@ -20,6 +20,10 @@
 #define CHILD_START_TIMEOUT 10	/* seconds to sandbox itself and report */
 #define CHILD_FD 3		/* the channel's number in the child */
 
+extern char **environ;
+
+static void child_tell_client(struct child *, int, const char *);
+
 const char *
 child_state_name(enum child_state s)
 {
@@ -30,7 +34,22 @@ child_state_name(enum child_state s)
 	return s < CH_STATE_COUNT ? names[s] : "?";
 }
 
-static void child_tell_client(struct child *c, int status, const char *msg);
+/*
+ * The session's lifetime is over: whatever it is doing, it ends.  The
+ * child is killed before its client is told, so that the reply cannot
+ * land in the middle of a frame the child was writing.
+ */
+static void
+child_lifetime_end(struct child *c)
+{
+	char msg[96];
+
+	(void)kill(c->pid, SIGKILL);
+	snprintf(msg, sizeof(msg), "session ended: SessionLifetime (%u s) "
+	    "reached", c->lifetime);
+	child_tell_client(c, ST_TIMEOUT, msg);
+	pool_kill(c, msg + strlen("session ended: "));
+}
 
 /*
  * Deadline expired: the child took too long in its current state.  Its
@@ -45,6 +64,10 @@ child_deadline_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (c->at_lifetime) {
+		child_lifetime_end(c);
+		return;
+	}
 	snprintf(why, sizeof(why), "deadline passed in state %s",
 	    child_state_name(c->state));
 	if (c->state == CH_SESSION)
@@ -53,37 +76,94 @@ child_deadline_cb(evutil_socket_t fd, short what, void *arg)
 	pool_kill(c, why);
 }
 
+/* Milliseconds left of c's session lifetime; -1 if it has none. */
+static long
+child_lifetime_left(const struct child *c)
+{
+	struct timespec now;
+	long ms;
+
+	if (c->lifetime == 0)
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (c->expires.tv_sec - now.tv_sec) * 1000L +
+	    (c->expires.tv_nsec - now.tv_nsec) / 1000000L;
+	return ms > 0 ? ms : 0;
+}
+
 void
 pool_deadline(struct child *c, unsigned seconds)
 {
-	struct timeval tv = { .tv_sec = seconds };
+	long left = child_lifetime_left(c), ms = (long)seconds * 1000L;
+	struct timeval tv;
 
-	if (seconds == 0)
+	c->at_lifetime = left >= 0 && (seconds == 0 || left <= ms);
+	if (c->at_lifetime)
+		ms = left;
+	else if (seconds == 0) {
 		evtimer_del(c->timer);
-	else
-		evtimer_add(c->timer, &tv);
+		return;
+	}
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = ms % 1000 * 1000;
+	evtimer_add(c->timer, &tv);
 }
 
 /*
- * In the forked child, before exec: only async-signal-safe calls.  The
- * channel becomes fd 3; stdin and stdout go to /dev/null; stderr stays
- * for a foreground daemon (sandbox crashes are then visible) and is
- * /dev/null otherwise; the signal mask inherited from the loop is cleared.
+ * In the forked child, before exec: only async-signal-safe calls, and no
+ * new descriptor (the monitor may have run out of them: the child must
+ * not fail then).  The channel becomes fd 3; stdin, stdout and stderr
+ * are the monitor's /dev/null (the child logs through its channel, and
+ * must not write into the daemon's log or terminal); the signal mask
+ * inherited from the loop is cleared.  The program is the file opened
+ * at start, whatever the path names now.
  */
 static void __attribute__((noreturn))
 child_exec(const struct csignd *d, int chan, char *const argv[])
 {
 	sigset_t none;
-	int null;
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	if ((null = open("/dev/null", O_RDWR)) == -1 ||
-	    dup2(chan, CHILD_FD) == -1 || dup2(null, 0) == -1 ||
-	    dup2(null, 1) == -1 || (!d->foreground && dup2(null, 2) == -1))
+	if (dup2(d->null_fd, 0) == -1 || dup2(d->null_fd, 1) == -1 ||
+	    dup2(d->null_fd, 2) == -1)
 		_exit(126);
-	execv(d->sandbox_program, argv);
+	if (chan == CHILD_FD ? fcntl(chan, F_SETFD, 0) == -1 :
+	    dup2(chan, CHILD_FD) == -1)
+		_exit(126);
+	fexecve(d->sandbox_fd, argv, environ);
 	_exit(127);
+}
+
+/* Open path close-on-exec and move it above the child's fixed fds. */
+static int
+open_high(const char *path, int flags)
+{
+	int fd, high;
+
+	if ((fd = open(path, flags | O_CLOEXEC)) == -1)
+		return -1;
+	high = fcntl(fd, F_DUPFD_CLOEXEC, CHILD_FD + 1);
+	close(fd);
+	return high;
+}
+
+int
+pool_open_program(struct csignd *d)
+{
+	if ((d->null_fd = open_high("/dev/null", O_RDWR)) == -1)
+		return -1;
+	return d->sandbox_fd = open_high(d->sandbox_program, O_PATH);
+}
+
+void
+pool_close_program(struct csignd *d)
+{
+	if (d->sandbox_fd != -1)
+		close(d->sandbox_fd);
+	if (d->null_fd != -1)
+		close(d->null_fd);
+	d->sandbox_fd = d->null_fd = -1;
 }
 
 /* Build the sandbox program's argument vector into strings a and argv. */
@@ -107,6 +187,22 @@ child_argv(const struct csignd *d, char a[2][24], char *argv[8])
 	argv[i] = NULL;
 }
 
+/*
+ * A child cannot be made (descriptors or processes ran out): said at
+ * most once per interval, since every event tries again.
+ */
+static void
+child_spawn_failed(struct csignd *d, const char *what)
+{
+	int saved = errno;
+	unsigned long held;
+
+	if (loglimit_now(&d->log_spawn, &held))
+		log_warnx("cannot start a session child: %s: %s (%lu more "
+		    "failures since the last such line)", what,
+		    strerror(saved), held);
+}
+
 /* Start one child: socketpair, fork, exec.  NULL on failure (logged). */
 static struct child *
 child_spawn(struct csignd *d)
@@ -119,12 +215,12 @@ child_spawn(struct csignd *d)
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
-		log_warn("socketpair");
+		child_spawn_failed(d, "socketpair");
 		free(c);
 		return NULL;
 	}
 	if ((c->pid = fork()) == -1) {
-		log_warn("fork");
+		child_spawn_failed(d, "fork");
 		close(sv[0]);
 		close(sv[1]);
 		free(c);
@@ -193,7 +289,7 @@ pool_fill(struct csignd *d)
 
 	if (d->draining || d->spawn_paused)
 		return;
-	while (d->nidle + d->nstarting < d->cfg->pool_size + d->nwaiting &&
+	while (d->nidle + d->nstarting < d->cfg->pool_size + d->admit.nready &&
 	    d->nidle + d->nstarting + d->nsessions < limit)
 		if (child_spawn(d) == NULL)
 			break;
@@ -211,7 +307,7 @@ pool_take_idle(struct csignd *d)
 }
 
 int
-pool_start_session(struct child *c, int client_fd, const struct identity *peer)
+pool_start_session(struct child *c, const struct waiting *w)
 {
 	struct csignd *d = c->d;
 	struct msg_session m = {
@@ -223,15 +319,19 @@ pool_start_session(struct child *c, int client_fd, const struct identity *peer)
 	int r;
 
 	buf_init(&b, MSG_MAX);
-	r = msg_enc_session(&b, &m) == 0 ? io_send_msg(c->fd, &b, client_fd) : -1;
+	r = msg_enc_session(&b, &m) == 0 ? io_send_msg(c->fd, &b, w->fd) : -1;
 	buf_free(&b);
 	if (r == -1) {
 		pool_kill(c, "cannot hand over the client");
 		return -1;
 	}
 	c->session = m.session_id;
-	c->peer = *peer;
-	c->client_fd = client_fd;
+	c->peer = w->peer;
+	c->client_fd = w->fd;
+	c->user = w->user;
+	c->lifetime = d->cfg->session_lifetime;
+	c->expires = w->accepted;
+	c->expires.tv_sec += c->lifetime;
 	c->state = CH_SESSION;
 	d->nidle--;
 	d->nsessions++;
@@ -239,7 +339,8 @@ pool_start_session(struct child *c, int client_fd, const struct identity *peer)
 	/* A little more than the child's own idle limit on the client. */
 	pool_deadline(c, d->cfg->session_timeout + 5);
 	log_debug("session %u: uid %u (%s) pid %d -> child %d", c->session,
-	    (unsigned)peer->uid, peer->user, (int)peer->pid, (int)c->pid);
+	    (unsigned)w->peer.uid, w->peer.user, (int)w->peer.pid,
+	    (int)c->pid);
 	return 0;
 }
 
@@ -259,6 +360,8 @@ child_uncount(struct child *c)
 	case CH_SESSION:
 	case CH_SIGNING:
 		d->nsessions--;
+		admit_release(&d->admit, c->user);
+		c->user = NULL;
 		break;
 	default:
 		break;

@@ -4,7 +4,8 @@
  * PKCS#11 module's state and the PIN's pages), joined to the monitor by a
  * SOCK_SEQPACKET socketpair on its fd 3.  A pool of PoolSize children is
  * kept ready (sandboxed, waiting); one child serves one client connection
- * and then exits.
+ * and then exits.  The program is the file opened at start (fexecve), so
+ * replacing it on disk changes nothing until a restart.
  */
 #ifndef CSIGN_POOL_H
 #define CSIGN_POOL_H
@@ -12,6 +13,7 @@
 #include <stdint.h>
 #include <sys/queue.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include <event2/event.h>
 
@@ -45,20 +47,37 @@ struct child {
 	struct sign_ctx *inflight;	/* the sign being done for it */
 	int reported;			/* client already told of a failure */
 	struct child_ts ts;		/* a timestamp being made */
+	struct admit_user *user;	/* the uid's reference, in session */
+	unsigned lifetime;		/* SessionLifetime, 0: no session */
+	struct timespec expires;	/* accept + lifetime, CLOCK_MONOTONIC */
+	int at_lifetime;		/* the timer is the lifetime's end */
 };
 
+/*
+ * Open d->sandbox_program to run it from then on (d->sandbox_fd), and
+ * /dev/null for the children's stdio (d->null_fd); -1 with errno set.
+ */
+int pool_open_program(struct csignd *d);
+void pool_close_program(struct csignd *d);
 /* Spawn children until PoolSize are idle or starting. */
 void pool_fill(struct csignd *d);
 /* An idle child, or NULL. */
 struct child *pool_take_idle(struct csignd *d);
-/* Hand client fd (ownership passes) to an idle child. */
-int pool_start_session(struct child *c, int client_fd,
-    const struct identity *peer);
+/*
+ * Hand a waiting client to an idle child: on success its socket and its
+ * uid's reference pass to the child, and the session's lifetime counts
+ * from w's accept.  -1 if the child failed (killed; w is left as it was).
+ */
+int pool_start_session(struct child *c, const struct waiting *w);
 /* Kill a child for why (logged); it is cleaned up when reaped. */
 void pool_kill(struct child *c, const char *why);
 /* Reap exited children (SIGCHLD). */
 void pool_reap(struct csignd *d);
-/* (Re)arm the child's deadline, seconds from now; 0 disarms. */
+/*
+ * (Re)arm the child's deadline, seconds from now; 0 disarms.  In a
+ * session the deadline is never later than the end of its lifetime
+ * (SessionLifetime from the accept), which nothing re-arms.
+ */
 void pool_deadline(struct child *c, unsigned seconds);
 /* Kill every child (shutdown). */
 void pool_kill_all(struct csignd *d, int idle_only);

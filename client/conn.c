@@ -177,12 +177,31 @@ cl_conn_reply(struct conn *c, struct reply *r, struct failure *fl)
 	return 0;
 }
 
+/*
+ * Sending failed.  A daemon that refused us before it read anything (too
+ * many sessions of this uid, shutting down) has left its reason queued
+ * for us: report that rather than the broken pipe.
+ */
+static void
+fail_send(struct conn *c, struct reply *r, struct failure *fl)
+{
+	if (errno != EPIPE && errno != ECONNRESET)
+		fail_transport(c, fl);
+	else if (conn_recv(c, r, fl) == -1)
+		return;
+	else if (r->status != ST_OK)
+		fail_reply(r, fl);
+	else
+		cl_fail_set(fl, EXIT_UNAVAILABLE, "unavailable",
+		    "csignd closed the connection");
+}
+
 int
 cl_conn_request(struct conn *c, const struct buf *req, const int *fds,
     size_t nfds, struct reply *r, struct failure *fl)
 {
 	if (io_send_frame(c->fd, req, fds, nfds) == -1) {
-		fail_transport(c, fl);
+		fail_send(c, r, fl);
 		return -1;
 	}
 	return cl_conn_reply(c, r, fl);

@@ -223,9 +223,9 @@ t_sandbox_status() {
 	readlink "/proc/$pid/fd/4" > "$T/fd4.out"
 	expect_grep "memfd:csign-artifact" "$T/fd4.out" \
 		"fd 4 is the inline scratch file"
-	# (fd 2 is the daemon's own stderr: csignd -d keeps it for children)
+	# (fd 2 too is /dev/null: children never get the daemon's stderr)
 	for fd in $(ls /proc/$pid/fd); do
-		[ "$fd" = 2 ] || readlink "/proc/$pid/fd/$fd"
+		readlink "/proc/$pid/fd/$fd"
 	done > "$T/childfds.out"
 	grep -Ev '^(/dev/null|socket:|/memfd:csign-(artifact|output))' \
 		"$T/childfds.out" > "$T/childfds.bad" && fail "child holds \

@@ -9,17 +9,22 @@
  * Prints the daemon's reply as one line "STATUSNAME: MESSAGE" and exits
  * with the reply's numeric status.  Other exits: 10 no reply (timeout, or
  * the connection closed without one), 11 cannot connect, 12 the reply is
- * not a valid F_REPLY, 64 usage or local error.
+ * not a valid F_REPLY, 13 still served when a "busy" client gives up,
+ * 64 usage or local error.
+ *
+ * "flood" opens many connections instead of one (see mode_flood).
  */
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "proto/buf.h"
@@ -30,6 +35,7 @@
 #define EX_NOREPLY 10
 #define EX_NOCONN 11
 #define EX_BADREPLY 12
+#define EX_SERVED 13
 #define EX_LOCAL 64
 #define REPLY_TIMEOUT_MS 30000
 
@@ -86,16 +92,16 @@ send_raw(int s, const void *p, size_t len)
 		warnx("short write: %zd of %zu bytes", n, len);
 }
 
-/* Receive and strictly decode one reply: 0, or the exit code. */
+/* Receive and strictly decode one reply within ms: 0, or the exit code. */
 static int
-recv_reply(int s)
+recv_reply_within(int s, int ms)
 {
 	const char *err = "truncated";
 	uint32_t len;
 	size_t nfds;
 	int r;
 
-	r = io_recv_frame(s, &raw, NULL, 0, &nfds, REPLY_TIMEOUT_MS);
+	r = io_recv_frame(s, &raw, NULL, 0, &nfds, ms);
 	if (r == 0) {
 		warnx("connection closed without a reply");
 		return EX_NOREPLY;
@@ -114,6 +120,13 @@ recv_reply(int s)
 		return EX_BADREPLY;
 	}
 	return 0;
+}
+
+/* Receive and strictly decode one reply: 0, or the exit code. */
+static int
+recv_reply(int s)
+{
+	return recv_reply_within(s, REPLY_TIMEOUT_MS);
 }
 
 /* The status of the decoded reply (frame_decode made sure it is there). */
@@ -337,6 +350,206 @@ mode_inline(int s, char **args)
 	return finish(s);
 }
 
+/* A number of seconds (or of connections) from the command line. */
+static long
+parse_count(const char *s, long max)
+{
+	char *end;
+	long n;
+
+	n = strtol(s, &end, 10);
+	if (end == s || *end != '\0' || n < 0 || n > max)
+		errx(EX_LOCAL, "%s: bad number", s);
+	return n;
+}
+
+/* Wait for the daemon's word on a client that says nothing. */
+static int
+mode_silent(int s, char **args)
+{
+	long secs = parse_count(args[0], 3600);
+	int r;
+
+	if ((r = recv_reply_within(s, (int)secs * 1000)) != 0)
+		return r;
+	return print_reply();
+}
+
+/* The first 3 bytes of a hello, then silence. */
+static int
+mode_partial(int s, char **args)
+{
+	if (frame_begin(&out, F_HELLO) == -1 ||
+	    frame_add_u32(&out, T_VERSION, PROTO_VERSION) == -1 ||
+	    frame_finish(&out) == -1)
+		errx(EX_LOCAL, "cannot build hello");
+	send_raw(s, out.data, 3);
+	return mode_silent(s, args);
+}
+
+/* Seconds since an earlier CLOCK_MONOTONIC reading. */
+static double
+since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) +
+	    (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/*
+ * Keep a session busy: a status query every half second, for at most
+ * SECONDS.  The reply that ends it is printed with the time it came.
+ */
+static int
+mode_busy(int s, char **args)
+{
+	long secs = parse_count(args[0], 3600);
+	struct timespec t0;
+	int r;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if ((r = hello(s)) != 0)
+		return r;
+	while (since(&t0) < (double)secs) {
+		if (frame_begin(&out, F_STATUS) == -1)
+			errx(EX_LOCAL, "cannot build status");
+		send_out(s, NULL, 0);
+		if ((r = recv_reply(s)) != 0)
+			return r;
+		if (reply_status() != ST_OK) {
+			printf("after %.1f s: ", since(&t0));
+			return print_reply();
+		}
+		usleep(500000);
+	}
+	printf("still served after %ld s\n", secs);
+	return EX_SERVED;
+}
+
+/* One connection of a flood and what became of it. */
+struct conn {
+	int fd;
+	int state;		/* 0 waiting, 1 hello answered, 2 refused */
+};
+
+/* Connect without waiting: -1 if the backlog is full. */
+static int
+flood_connect(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int s;
+
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	if ((s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0)) == -1)
+		err(EX_LOCAL, "socket");
+	if (connect(s, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		int e = errno;
+
+		close(s);
+		errno = e;
+		return -1;
+	}
+	(void)fcntl(s, F_SETFL, 0);
+	return s;
+}
+
+/* Read c's answer to its hello if there is one; note the first refusal. */
+static void
+flood_classify(struct conn *c, char *refusal, size_t len)
+{
+	char msg[1025] = "";
+
+	if (c->state != 0 || io_wait_readable(c->fd, 0) != 1)
+		return;
+	if (recv_reply_within(c->fd, 100) != 0 || reply_status() != ST_OK) {
+		c->state = 2;
+		(void)frame_get_str(&reply, T_MESSAGE, msg, sizeof(msg));
+		if (refusal[0] == '\0')
+			snprintf(refusal, len, "%s: %s",
+			    status_name(reply_status()), msg);
+	} else
+		c->state = 1;
+}
+
+/* Ask each served connection for the status, so that it stays busy. */
+static void
+flood_keep_busy(struct conn *cs, long n)
+{
+	size_t nfds;
+
+	for (long i = 0; i < n; i++) {
+		if (cs[i].state != 1)
+			continue;
+		if (frame_begin(&out, F_STATUS) == -1)
+			errx(EX_LOCAL, "cannot build status");
+		if (frame_finish(&out) == -1 ||
+		    io_send_frame(cs[i].fd, &out, NULL, 0) == -1 ||
+		    io_recv_frame(cs[i].fd, &raw, NULL, 0, &nfds, 2000) != 1)
+			cs[i].state = 2;
+	}
+}
+
+/*
+ * flood PATH COUNT HOLD idle|busy-drop: open COUNT connections at once,
+ * each saying hello; after a second print how many the daemon answered
+ * (served), refused (and the first refusal) or left waiting (queued),
+ * and how many could not even connect; then hold them HOLD seconds.
+ * idle: quietly.  busy-drop: the queued ones are closed and the served
+ * ones kept busy with status queries.
+ */
+static int
+mode_flood(const char *path, char **args)
+{
+	long n = parse_count(args[0], 4096), hold = parse_count(args[1], 600);
+	int busy = strcmp(args[2], "busy-drop") == 0;
+	char refusal[1100] = "";
+	long counts[3] = { 0, 0, 0 }, unconnected = 0, k = 0;
+	struct conn *cs;
+	struct timespec t0;
+
+	if (!busy && strcmp(args[2], "idle") != 0)
+		errx(EX_LOCAL, "%s: idle or busy-drop", args[2]);
+	if ((cs = calloc((size_t)n, sizeof(*cs))) == NULL)
+		err(EX_LOCAL, "calloc");
+	/* A full listen backlog is tried again, for 3 s in all. */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (long i = 0; i < n; i++) {
+		while ((cs[k].fd = flood_connect(path)) == -1 &&
+		    errno == EAGAIN && since(&t0) < 3.0)
+			usleep(2000);
+		if (cs[k].fd == -1) {
+			unconnected++;
+			continue;
+		}
+		send_hello(cs[k++].fd);
+	}
+	sleep(1);
+	for (long i = 0; i < k; i++) {
+		flood_classify(&cs[i], refusal, sizeof(refusal));
+		counts[cs[i].state]++;
+	}
+	printf("connected %ld unconnected %ld served %ld refused %ld "
+	    "queued %ld\n", k, unconnected, counts[1], counts[2], counts[0]);
+	printf("refusal: %s\n", refusal);
+	for (long i = 0; busy && i < k; i++)
+		if (cs[i].state == 0) {
+			close(cs[i].fd);
+			cs[i].state = 3;
+		}
+	fflush(stdout);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (since(&t0) < (double)hold) {
+		if (busy)
+			flood_keep_busy(cs, k);
+		usleep(500000);
+	}
+	free(cs);
+	return 0;
+}
+
 static const struct mode {
 	const char *name;
 	int nargs;
@@ -351,6 +564,9 @@ static const struct mode {
 	{ "syscall", 1, mode_syscall },
 	{ "sign", 3, mode_sign },
 	{ "inline", 3, mode_inline },
+	{ "silent", 1, mode_silent },
+	{ "partial", 1, mode_partial },
+	{ "busy", 1, mode_busy },
 };
 
 static void
@@ -358,7 +574,9 @@ usage(void)
 {
 	fprintf(stderr, "usage: rawclient SOCKET hello | garbage | badtlv | "
 	    "oversize | nohello | half SECONDS | syscall NAME | "
-	    "sign KEY FORMAT FILE | inline KEY FORMAT SIZE\n");
+	    "sign KEY FORMAT FILE | inline KEY FORMAT SIZE | silent SECONDS | "
+	    "partial SECONDS | busy SECONDS | flood COUNT HOLD "
+	    "idle|busy-drop\n");
 	exit(EX_LOCAL);
 }
 
@@ -370,16 +588,22 @@ main(int argc, char **argv)
 
 	if (argc < 3)
 		usage();
+	signal(SIGPIPE, SIG_IGN);	/* the daemon may hang up first */
+	buf_init(&out, FRAME_MAX + 4);
+	buf_init(&raw, FRAME_MAX + 4);
+	if (strcmp(argv[2], "flood") == 0) {
+		if (argc != 6 || strlen(argv[1]) >= sizeof(((struct
+		    sockaddr_un *)0)->sun_path))
+			usage();
+		return mode_flood(argv[1], argv + 3);
+	}
 	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
 		if (strcmp(argv[2], modes[i].name) == 0)
 			m = &modes[i];
 	if (m == NULL || argc != 3 + m->nargs)
 		usage();
-	signal(SIGPIPE, SIG_IGN);	/* the daemon may hang up first */
 	if ((s = connect_to(argv[1])) == -1)
 		return EX_NOCONN;
-	buf_init(&out, FRAME_MAX + 4);
-	buf_init(&raw, FRAME_MAX + 4);
 	r = m->fn(s, argv + 3);
 	fflush(stdout);
 	buf_free(&out);

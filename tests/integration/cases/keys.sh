@@ -221,7 +221,8 @@ t_statefile_dir() {
 	keys_refused sf1 "$T/sf1.conf:$l: StateFile $T/nostate/keystate: directory $T/nostate: No such file or directory: refusing" \
 		"a missing StateFile directory with AdminGroup"
 	# Nothing writes it without AdminGroup and Approval: no error.
-	sed '/^AdminGroup /d' "$T/sf1.conf" > "$T/sf2.conf"
+	sed -e '/^AdminGroup /d' -e '/^ *Approval /d' "$T/sf1.conf" \
+		> "$T/sf2.conf"
 	check "without AdminGroup, -t passes" "$T/bin/csignd" -t -f \
 		"$T/sf2.conf"
 	# With an Approval instead of AdminGroup it is needed again.

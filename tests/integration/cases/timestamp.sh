@@ -344,15 +344,24 @@ t_timestamps() {
 		"$T/rc.out" "says which key, at its line"
 	sed "s|^    TimestampCA .*|    TimestampCA $T/tsa/missing.crt|" \
 		"$T/csignd.conf" > "$T/badca.conf"
-	expect_rc 1 "csignd -t: TimestampCA unreadable" \
+	expect_rc 1 "csignd -t: TimestampCA missing" \
 		"$T/bin/csignd" -t -f "$T/badca.conf"
-	expect_grep "key ts-cms: TimestampCA $T/tsa/missing.crt: No such file" \
+	expect_grep "badca.conf:[0-9]+: TimestampCA $T/tsa/missing.crt: No such file" \
+		"$T/rc.out" "names the file at its line"
+	# A file that is there, trusted, but holds no certificate.
+	echo "not a certificate" > "$T/tsa/garbage.pem"
+	chmod 644 "$T/tsa/garbage.pem"
+	sed "s|^    TimestampCA .*|    TimestampCA $T/tsa/garbage.pem|" \
+		"$T/csignd.conf" > "$T/badca.conf"
+	expect_rc 1 "csignd -t: TimestampCA without certificates" \
+		"$T/bin/csignd" -t -f "$T/badca.conf"
+	expect_grep "key ts-cms: TimestampCA $T/tsa/garbage.pem: no PEM certificates" \
 		"$T/rc.out" "names the key and the file"
 	cp "$T/csignd.conf" "$T/csignd.conf.ok"
 	cp "$T/badca.conf" "$T/csignd.conf"
 	kill -HUP "$DPID"
 	expect_grep_soon "reload failed, keeping the running config: key ts-cms: TimestampCA" \
-		"$T/csignd.log" "a reload with a missing TimestampCA is refused"
+		"$T/csignd.log" "a reload with a TimestampCA without certificates is refused"
 	cp "$T/csignd.conf.ok" "$T/csignd.conf"
 	check "and the old config still timestamps" as $ALICE sign -k ts-cms \
 		-f cms -o after-reload.p7s ts.txt

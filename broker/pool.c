@@ -24,7 +24,7 @@ const char *
 child_state_name(enum child_state s)
 {
 	static const char *const names[CH_STATE_COUNT] = {
-		"starting", "idle", "session", "signing", "gone"
+		"starting", "idle", "session", "signing", "gone", "held"
 	};
 
 	return s < CH_STATE_COUNT ? names[s] : "?";
@@ -232,6 +232,31 @@ pool_start_session(struct child *c, int client_fd, const struct identity *peer)
 	log_debug("session %u: uid %u (%s) pid %d -> child %d", c->session,
 	    (unsigned)peer->uid, peer->user, (int)peer->pid, (int)c->pid);
 	return 0;
+}
+
+void
+pool_park(struct child *c)
+{
+	if (c->state != CH_SIGNING)
+		return;
+	c->state = CH_HELD;
+	c->d->nsessions--;
+	c->reported = 1;
+	if (c->client_fd != -1) {
+		close(c->client_fd);
+		c->client_fd = -1;
+	}
+	pool_deadline(c, 0);
+	server_assign_waiting(c->d);
+}
+
+void
+pool_unpark(struct child *c)
+{
+	if (c->state != CH_HELD)
+		return;
+	c->state = CH_SIGNING;
+	c->d->nsessions++;
 }
 
 /* Leave the per-state counters as if c no longer existed. */

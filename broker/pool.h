@@ -16,6 +16,7 @@
 #include <event2/event.h>
 
 #include "broker/csignd.h"
+#include "monitor/monitor.h"
 #include "monitor/timestamp.h"
 
 enum child_state {
@@ -24,6 +25,8 @@ enum child_state {
 	CH_SESSION,		/* serving a client */
 	CH_SIGNING,		/* waiting for the monitor's signature */
 	CH_GONE,		/* killed or exiting, waiting to be reaped */
+	CH_HELD,		/* --no-wait request held for approval: the
+				   client was let go; not a session */
 	CH_STATE_COUNT
 };
 
@@ -45,6 +48,7 @@ struct child {
 	struct sign_ctx *inflight;	/* the sign being done for it */
 	int reported;			/* client already told of a failure */
 	struct child_ts ts;		/* a timestamp being made */
+	struct mon_keys described;	/* keys KEYINFO described to it */
 };
 
 /* Spawn children until PoolSize are idle or starting. */
@@ -60,6 +64,14 @@ void pool_kill(struct child *c, const char *why);
 void pool_reap(struct csignd *d);
 /* (Re)arm the child's deadline, seconds from now; 0 disarms. */
 void pool_deadline(struct child *c, unsigned seconds);
+/*
+ * A --no-wait request of c is held for approval and its client let go:
+ * c no longer counts as a session (MaxSessions), and the monitor's copy
+ * of the client socket is closed.  pool_unpark() when it is decided: c
+ * counts again while it builds the result.
+ */
+void pool_park(struct child *c);
+void pool_unpark(struct child *c);
 /* Kill every child (shutdown). */
 void pool_kill_all(struct csignd *d, int idle_only);
 const char *child_state_name(enum child_state s);

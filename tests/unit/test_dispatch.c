@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -121,6 +122,9 @@ child_new(struct fx *f, enum child_state st)
 	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0,
 	    sv), 0);
 	fcntl(sv[0], F_SETFL, O_NONBLOCK);
+	/* A reply that never comes fails the test instead of hanging it. */
+	assert_int_equal(setsockopt(sv[1], SOL_SOCKET, SO_RCVTIMEO,
+	    &(struct timeval){ .tv_sec = 5 }, sizeof(struct timeval)), 0);
 	if ((c->pid = fork()) == 0) {
 		pause();
 		_exit(0);

@@ -205,8 +205,11 @@ held_hold(struct child *c, struct sign_ctx *x, const struct cfg_key *ck,
 	pool_deadline(c, 0);
 	held_audit(c->d, h, "approval-pending", &c->peer, "held", NULL);
 	held_notify(c, h, "");
-	/* --no-wait: its client is let go, it is no session any more. */
-	if (h->nowait)
+	/*
+	 * --no-wait: its client is let go, it is no session any more (t, not
+	 * h: a failed notice may have ended the child and dropped h).
+	 */
+	if (t.nowait)
 		pool_park(c);
 	return 0;
 }
@@ -347,6 +350,28 @@ vote_text(enum approval_vote v, const struct held *h, char *dst, size_t len)
 }
 
 /*
+ * The requester's child ended while an approval was being counted (its
+ * notice could not be sent): a request still kept (h, being signed with
+ * no child) is dropped, audited as cancelled; the approver is told.
+ */
+static int
+held_approved_orphan(struct child *c, struct held *h, unsigned long long id)
+{
+	char msg[96];
+
+	if (h != NULL) {
+		held_audit(c->d, h, "approval-cancel", &h->requester, "denied",
+		    "the requester's session ended");
+		monitor_sign_drop(h->job);
+		h->job = NULL;
+		approvals_remove(held_table(), h);
+	}
+	snprintf(msg, sizeof(msg), "request %llu: the requester's session "
+	    "ended; nothing signed", id);
+	return monitor_reply_status(c, ST_BAD_REQUEST, msg);
+}
+
+/*
  * APPROVE: count the vote; the last one needed sends the kept request to
  * the signer, once it passes the policy in force now.  The entry may be
  * gone once monitor_sign_approved() has run, so nothing of it is used
@@ -369,6 +394,9 @@ held_approve(struct child *c, struct held *h)
 		    sizeof(why)));
 	held_audit(c->d, h, "approval-grant", &c->peer, "ok", NULL);
 	held_notify(h->owner, h, c->peer.user);
+	/* A failed notice ends the requester's child, and may drop h. */
+	if ((h = approvals_find(held_table(), id)) == NULL || h->owner == NULL)
+		return held_approved_orphan(c, h, id);
 	snprintf(msg, sizeof(msg), "request %llu approved (%u of %u)%s", id,
 	    have, need, v == VOTE_COMPLETE ? ": signing" : "");
 	if (v == VOTE_COMPLETE) {

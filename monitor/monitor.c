@@ -842,6 +842,8 @@ monitor_sign_refused(struct child *c, struct sign_ctx *x, uint64_t request,
 void
 monitor_sign_drop(struct sign_ctx *x)
 {
+	if (x == NULL)
+		return;
 	OPENSSL_cleanse(x, sizeof(*x));
 	free(x);
 }

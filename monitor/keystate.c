@@ -146,33 +146,33 @@ reason_clean(char *dst, size_t len, const char *reason)
 			*p = ' ';
 }
 
-/* The new entry set of ch, from the current one and the change. */
+/* The new entries e[0..*n), from the current ones and the change. */
 static int
-change_entries(const struct keystate *ks, struct keystate_change *ch,
-    const char *key, int disabled, uid_t uid, time_t when,
+change_entries(const struct keystate *ks, struct keystate_entry *e,
+    size_t *n, const char *key, int disabled, uid_t uid, time_t when,
     const char *reason, char *err, size_t errlen)
 {
 	size_t i;
 
-	memcpy(ch->e, ks->e, ks->n * sizeof(*ks->e));
-	ch->n = ks->n;
-	for (i = 0; i < ch->n && strcmp(ch->e[i].key, key) != 0; i++)
+	memcpy(e, ks->e, ks->n * sizeof(*ks->e));
+	*n = ks->n;
+	for (i = 0; i < *n && strcmp(e[i].key, key) != 0; i++)
 		;
 	if (!disabled) {
-		if (i < ch->n)
-			ch->e[i] = ch->e[--ch->n];
+		if (i < *n)
+			e[i] = e[--*n];
 		return 0;
 	}
-	if (i == ch->n && ch->n == KEYSTATE_MAX) {
+	if (i == *n && *n == KEYSTATE_MAX) {
 		snprintf(err, errlen, "too many disabled keys");
 		return -1;
 	}
-	if (i == ch->n)
-		ch->n++;
-	snprintf(ch->e[i].key, sizeof(ch->e[i].key), "%s", key);
-	reason_clean(ch->e[i].reason, sizeof(ch->e[i].reason), reason);
-	ch->e[i].uid = uid;
-	ch->e[i].when = when;
+	if (i == *n)
+		(*n)++;
+	snprintf(e[i].key, sizeof(e[i].key), "%s", key);
+	reason_clean(e[i].reason, sizeof(e[i].reason), reason);
+	e[i].uid = uid;
+	e[i].when = when;
 	return 0;
 }
 
@@ -181,18 +181,23 @@ keystate_prepare(const struct keystate *ks, struct keystate_change *ch,
     const char *key, int disabled, uid_t uid, time_t when,
     const char *reason, char *err, size_t errlen)
 {
-	memset(ch, 0, sizeof(*ch));
-	if ((ch->e = calloc(KEYSTATE_MAX, sizeof(*ch->e))) == NULL) {
+	struct keystate_entry *e = calloc(KEYSTATE_MAX, sizeof(*e));
+	size_t n;
+
+	ch->e = NULL;
+	ch->n = 0;
+	if (e == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if (change_entries(ks, ch, key, disabled, uid, when, reason, err,
-	    errlen) == -1 || keystate_write_tmp(ks, ch->e, ch->n, ch->tmp,
+	if (change_entries(ks, e, &n, key, disabled, uid, when, reason, err,
+	    errlen) == -1 || keystate_write_tmp(ks, e, n, ch->tmp,
 	    sizeof(ch->tmp), err, errlen) == -1) {
-		free(ch->e);
-		ch->e = NULL;
+		free(e);
 		return -1;
 	}
+	ch->e = e;
+	ch->n = n;
 	return 0;
 }
 

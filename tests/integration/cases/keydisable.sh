@@ -68,7 +68,8 @@ kd_fill() {
 t_key_disable_needs_its_record() {
 	begin "disable-key/enable-key change nothing unless their record is durable"
 	mkdir -p "$T/kdfull"
-	if ! mount -t tmpfs -o size=256k tmpfs "$T/kdfull"; then
+	# Mode 0755: the AuditLog directory may not be writable by others.
+	if ! mount -t tmpfs -o size=256k,mode=0755 tmpfs "$T/kdfull"; then
 		fail "cannot mount a tmpfs for the full-disk test"
 		return
 	fi

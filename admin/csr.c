@@ -15,22 +15,30 @@
 
 #define RDN_MAX 256	/* longest type or value of one name component */
 
-/* Copy one "type=value" component of s, unescaping, up to '/' or NUL. */
+/*
+ * Copy one "type=value" attribute of s, unescaping, up to an unescaped
+ * '/' (next RDN), '+' (next attribute of the same, multi-valued RDN) or
+ * the end, as openssl req -subj reads it.  A backslash takes the next
+ * character literally; one at the very end is an error, as in OpenSSL.
+ */
 static const char *
 rdn_next(const char *s, char *type, char *value, char *err, size_t errlen)
 {
 	char *dst = type;
 	size_t n = 0;
 
-	for (; *s != '\0' && *s != '/'; s++) {
+	for (; *s != '\0' && *s != '/' && *s != '+'; s++) {
 		if (*s == '=' && dst == type) {
 			type[n] = '\0';
 			dst = value;
 			n = 0;
 			continue;
 		}
-		if (*s == '\\' && *++s == '\0')
-			break;
+		if (*s == '\\' && *++s == '\0') {
+			snprintf(err, errlen, "subject: escape character at "
+			    "the end");
+			return NULL;
+		}
 		if (n + 1 == RDN_MAX) {
 			snprintf(err, errlen, "subject: component too long");
 			return NULL;
@@ -40,17 +48,24 @@ rdn_next(const char *s, char *type, char *value, char *err, size_t errlen)
 	dst[n] = '\0';
 	if (dst == type || type[0] == '\0' || value[0] == '\0') {
 		snprintf(err, errlen, "subject: each component must be "
-		    "TYPE=VALUE, as in /CN=name/O=org");
+		    "TYPE=VALUE, as in /CN=name/O=org or /CN=a+UID=b");
 		return NULL;
 	}
 	return s;
 }
 
+/*
+ * Parse an openssl -subj string: "/T=V/T=V+T=V".  '+' joins attributes
+ * into one multi-valued RDN; unknown types, empty values and stray
+ * separators are refused rather than skipped (OpenSSL only warns and
+ * drops them, which would sign a different subject than the one typed).
+ */
 X509_NAME *
 adm_subject_parse(const char *s, char *err, size_t errlen)
 {
 	char type[RDN_MAX], value[RDN_MAX];
 	X509_NAME *name;
+	int set = 0;
 
 	if (s[0] != '/' || s[1] == '\0') {
 		snprintf(err, errlen, "subject: must start with '/', as in "
@@ -61,11 +76,13 @@ adm_subject_parse(const char *s, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	while (*s == '/') {
+	while (*s == '/' || *s == '+') {
+		/* set -1 adds to the previous RDN, 0 starts a new one. */
+		set = *s == '+' ? -1 : 0;
 		if ((s = rdn_next(s + 1, type, value, err, errlen)) == NULL)
 			goto fail;
 		if (X509_NAME_add_entry_by_txt(name, type, MBSTRING_UTF8,
-		    (const unsigned char *)value, -1, -1, 0) != 1) {
+		    (const unsigned char *)value, -1, -1, set) != 1) {
 			snprintf(err, errlen, "subject: unknown attribute type "
 			    "or bad value for %s", type);
 			goto fail;

@@ -1,5 +1,6 @@
 /* search.c: csign-audit search, which records match given fields. */
 #include "audit/tool.h"
+#include "common/utf8.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -212,6 +213,31 @@ print_record(const struct line_reader *r)
 }
 
 /*
+ * The record as it is, except that a bidirectional control written raw
+ * (by a version before the writer escaped them) is shown as its \u
+ * escape: the same JSON string, but one a terminal cannot reorder.
+ */
+static void
+print_json_line(const struct line_reader *r)
+{
+	const uint8_t *p = (const uint8_t *)r->buf;
+	size_t i = 0, n;
+	unsigned cp;
+
+	while (i < r->len) {
+		n = utf8_len(p + i, r->len - i);
+		if (n == 0)
+			n = 1;
+		if ((cp = utf8_bidi_control(p + i, n)) != 0)
+			printf("\\u%04x", cp);
+		else
+			fwrite(p + i, 1, n, stdout);
+		i += n;
+	}
+	putchar('\n');
+}
+
+/*
  * Only well-formed records with a correct own hash are listed; anything
  * else is reported and makes the exit status 1.  Whether the records
  * still form one chain is verify's question, not search's.
@@ -232,10 +258,9 @@ search_line(struct search *s, const struct line_reader *r,
 	}
 	if (!search_match(s, r))
 		return;
-	if (s->json) {
-		fwrite(r->buf, 1, r->len, stdout);
-		putchar('\n');
-	} else
+	if (s->json)
+		print_json_line(r);
+	else
 		print_record(r);
 }
 

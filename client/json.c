@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "client/output.h"
+#include "common/utf8.h"
 
 void
 cl_json_init(struct json *j, FILE *fp)
@@ -94,13 +95,19 @@ cl_json_escape(FILE *fp, const void *p, size_t len)
 {
 	const uint8_t *s = p;
 	size_t i = 0, n;
+	unsigned cp;
 
 	putc('"', fp);
 	while (i < len) {
-		n = cl_utf8_len(s + i, len - i);
+		n = utf8_len(s + i, len - i);
 		if (n == 0) {
 			fputs("\\ufffd", fp);	/* not UTF-8 */
 			i++;
+			continue;
+		}
+		if ((cp = utf8_bidi_control(s + i, n)) != 0) {
+			fprintf(fp, "\\u%04x", cp);	/* shown escaped */
+			i += n;
 			continue;
 		}
 		if (n > 1 || !json_escape_ascii(fp, s[i]))

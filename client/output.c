@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "client/json.h"
+#include "common/utf8.h"
 
 void
 cl_fail_set(struct failure *fl, int code, const char *status, const char *fmt,
@@ -179,40 +180,6 @@ cl_write_stdout(const void *p, size_t len)
 	return fflush(stdout) == EOF ? -1 : 0;
 }
 
-size_t
-cl_utf8_len(const uint8_t *p, size_t left)
-{
-	uint8_t lo = 0x80, hi = 0xbf;
-	size_t n;
-
-	if (left == 0)
-		return 0;
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		n = 2;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		n = 3;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	/* The second byte's range excludes overlongs and surrogates. */
-	if (p[0] == 0xe0)
-		lo = 0xa0;
-	else if (p[0] == 0xed)
-		hi = 0x9f;
-	else if (p[0] == 0xf0)
-		lo = 0x90;
-	else if (p[0] == 0xf4)
-		hi = 0x8f;
-	if (left < n || p[1] < lo || p[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++)
-		if (p[i] < 0x80 || p[i] > 0xbf)
-			return 0;
-	return n;
-}
 
 /* 1 if the n-byte sequence at p is a character a terminal shows as is. */
 static int
@@ -220,6 +187,8 @@ text_printable(const uint8_t *p, size_t n)
 {
 	if (n == 1)
 		return p[0] >= 0x20 && p[0] != 0x7f;
+	if (utf8_bidi_control(p, n) != 0)
+		return 0;
 	/* U+0080..U+009F, the C1 controls, are C2 80..C2 9F. */
 	return !(n == 2 && p[0] == 0xc2 && p[1] < 0xa0);
 }
@@ -233,7 +202,7 @@ cl_text_clean(char *dst, size_t dstlen, const void *p, size_t len)
 	if (dstlen == 0)
 		return dst;
 	while (i < len) {
-		n = cl_utf8_len(s + i, len - i);
+		n = utf8_len(s + i, len - i);
 		if (n == 0 || !text_printable(s + i, n)) {
 			if (o + 1 >= dstlen)
 				break;

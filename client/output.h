@@ -27,12 +27,6 @@ int cl_write_stdout(const void *p, size_t len);
 /* The directory part of path ("." if none) into dst: 0, or -1 if long. */
 int cl_path_dir(const char *path, char *dst, size_t dstlen);
 
-/*
- * Length of the well-formed UTF-8 sequence at the start of p[0..left)
- * (RFC 3629: no overlongs, surrogates or code points above U+10FFFF),
- * or 0 if there is none.
- */
-size_t cl_utf8_len(const uint8_t *p, size_t left);
 
 /*
  * Copy p[0..len) into dst (always NUL-terminated) for a terminal: control

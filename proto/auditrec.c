@@ -10,6 +10,7 @@
 
 #include <openssl/evp.h>
 
+#include "common/utf8.h"
 #include "proto/buf.h"
 
 /*
@@ -97,40 +98,6 @@ out_fmt(struct out *o, const char *fmt, ...)
 	o->len += (size_t)w;
 }
 
-/*
- * Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlong
- * forms, no surrogates, nothing above U+10FFFF), or 0 if there is none.
- * s is NUL-terminated, so a truncated sequence stops at the NUL.
- */
-static size_t
-utf8_len(const unsigned char *s)
-{
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t n;
-
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	if (s[0] == 0xe0)
-		lo = 0xa0;
-	else if (s[0] == 0xed)
-		hi = 0x9f;
-	else if (s[0] == 0xf0)
-		lo = 0x90;
-	else if (s[0] == 0xf4)
-		hi = 0x8f;
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return n;
-}
 
 /*
  * Append s as a JSON string.  The artifact name comes from the client, so
@@ -154,7 +121,10 @@ out_json_str(struct out *o, const char *s)
 			out_fmt(o, "\\u%04x", (unsigned)*u);
 		else if (*u < 0x80)
 			out_bytes(o, u, 1);
-		else if ((n = utf8_len(u)) > 0)
+		else if ((n = utf8_len(u, strnlen((const char *)u, 4))) > 0 &&
+		    utf8_bidi_control(u, n) != 0)
+			out_fmt(o, "\\u%04x", utf8_bidi_control(u, n));
+		else if (n > 0)
 			out_bytes(o, u, n);
 		else {
 			n = 1;
@@ -402,7 +372,7 @@ get_raw(struct buf *b, struct sink *s)
 		return sink_put(s, u, 1);
 	}
 	memcpy(u, buf_ptr(b), buf_left(b) < 4 ? buf_left(b) : 4);
-	if ((n = utf8_len(u)) == 0)
+	if ((n = utf8_len(u, buf_left(b) < 4 ? buf_left(b) : 4)) == 0)
 		return -1;
 	(void)buf_skip(b, n);
 	return sink_put(s, u, n);

@@ -20,4 +20,9 @@ for t in "$build"/test/test_*; do
 	fi
 done
 echo "unit suites: $pass passed, $fail failed"
+# No test binary at all is a broken build, not a green run.
+if [ $((pass + fail)) -eq 0 ]; then
+	echo "unit: no test binaries in $build/test" >&2
+	exit 1
+fi
 [ "$fail" -eq 0 ]

@@ -316,12 +316,19 @@ for f in tests/integration/cases/*.sh; do
 	[ -f "$f" ] && . "$f"
 done
 # ONLY=REGEX runs the matching cases only (and the final shutdown).
+selected=0
 for t in $CASES t_shutdown; do
 	if [ -n "${ONLY:-}" ] && [ "$t" != t_shutdown ] &&
 	    ! printf '%s\n' "$t" | grep -Eq -- "$ONLY"; then
 		continue
 	fi
+	[ "$t" = t_shutdown ] || selected=$((selected + 1))
 	$t
 done
 echo "integration: $passed passed, $failed failed"
+# A selection that matched no case is a mistake, not a green run.
+if [ "$selected" -eq 0 ]; then
+	echo "integration: ONLY='${ONLY:-}' matches no case" >&2
+	exit 1
+fi
 [ "$failed" -eq 0 ]

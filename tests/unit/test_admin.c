@@ -112,13 +112,35 @@ test_subject_parse_reads_openssl_form(void **state)
 	X509_NAME_free(n);
 }
 
+/* '+' joins attributes into one RDN, as openssl req -subj does. */
+static void
+test_subject_parse_plus_is_multivalued_rdn(void **state)
+{
+	char err[128], v[64];
+	X509_NAME *n;
+
+	(void)state;
+	n = adm_subject_parse("/CN=a+UID=b/O=x\\+y", err, sizeof(err));
+	assert_non_null(n);
+	assert_int_equal(X509_NAME_entry_count(n), 3);
+	assert_int_equal(X509_NAME_ENTRY_set(X509_NAME_get_entry(n, 0)),
+	    X509_NAME_ENTRY_set(X509_NAME_get_entry(n, 1)));
+	assert_int_not_equal(X509_NAME_ENTRY_set(X509_NAME_get_entry(n, 1)),
+	    X509_NAME_ENTRY_set(X509_NAME_get_entry(n, 2)));
+	name_entry(n, NID_commonName, v, sizeof(v));
+	assert_string_equal(v, "a");
+	name_entry(n, NID_organizationName, v, sizeof(v));
+	assert_string_equal(v, "x+y");
+	X509_NAME_free(n);
+}
+
 /* Malformed subjects are refused with a reason. */
 static void
 test_subject_parse_refuses_malformed(void **state)
 {
 	static const char *const bad[] = {
 		"CN=x", "/", "", "/CN", "/CN=", "/=x", "/CN=x/", "/NOPE=x",
-		"/CN=x//O=y",
+		"/CN=x//O=y", "/CN=x\\", "/CN=a+", "/CN=a++O=b", "+CN=a",
 	};
 	char err[128], longv[400];
 
@@ -503,6 +525,7 @@ main(void)
 		cmocka_unit_test(test_clean_escapes_control_bytes),
 		cmocka_unit_test(test_subject_parse_reads_openssl_form),
 		cmocka_unit_test(test_subject_parse_refuses_malformed),
+		cmocka_unit_test(test_subject_parse_plus_is_multivalued_rdn),
 		cmocka_unit_test(test_cert_belongs_by_id_label_or_chain_label),
 		cmocka_unit_test(test_parse_reads_options_and_operand),
 		cmocka_unit_test(test_parse_refuses_bad_command_lines),

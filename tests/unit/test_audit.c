@@ -231,6 +231,30 @@ test_format_escapes_hostile_artifact_names(void **state)
 	assert_int_equal(strncmp(got + 10, "\303\277\303\251", 4), 0);
 }
 
+/* Bidirectional controls are written as \u escapes, read back as is. */
+static void
+test_format_escapes_bidi_controls(void **state)
+{
+	static const char name[] = "a\342\200\256b\342\201\246c\342\200\251";
+	struct audit_event ev = sign_event(name);
+	char line[LINE_BUF], got[64];
+	struct audit_chain c;
+	int n;
+
+	(void)state;
+	auditrec_chain_init(&c);
+	n = auditrec_format(line, sizeof(line), &c, T0, 0, &ev);
+	assert_true(n > 0);
+	line[n - 1] = '\0';
+	assert_non_null(strstr(line, "\"artifact\":\"a\\u202eb\\u2066c"
+	    "\342\200\251\""));
+	assert_int_equal(auditrec_get(line, (size_t)n - 1, "artifact", got,
+	    sizeof(got)), 0);
+	assert_string_equal(got, name);
+	auditrec_chain_init(&c);
+	assert_int_equal(auditrec_check(line, (size_t)n - 1, &c, NULL), 0);
+}
+
 static void
 test_get_ignores_field_names_inside_string_values(void **state)
 {
@@ -943,6 +967,7 @@ main(void)
 		cmocka_unit_test(test_format_leaves_out_absent_fields),
 		cmocka_unit_test(test_format_writes_approval_and_timestamp_fields_last),
 		cmocka_unit_test(test_format_escapes_hostile_artifact_names),
+		cmocka_unit_test(test_format_escapes_bidi_controls),
 		cmocka_unit_test(
 		    test_get_ignores_field_names_inside_string_values),
 		cmocka_unit_test(test_check_detects_every_single_byte_edit),

@@ -31,6 +31,7 @@
 #include "proto/frame.h"
 #include "proto/io.h"
 #include "proto/names.h"
+#include "common/utf8.h"
 
 #define MAXARGS 32
 
@@ -471,9 +472,9 @@ test_utf8_len_accepts_only_well_formed(void **state)
 	};
 
 	(void)state;
-	assert_int_equal(cl_utf8_len((const uint8_t *)"", 0), 0);
+	assert_int_equal(utf8_len((const uint8_t *)"", 0), 0);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		if (cl_utf8_len((const uint8_t *)cases[i].s, cases[i].len) !=
+		if (utf8_len((const uint8_t *)cases[i].s, cases[i].len) !=
 		    cases[i].want)
 			fail_msg("case %zu", i);
 }
@@ -494,6 +495,11 @@ test_text_clean_defuses_terminal_controls(void **state)
 	    "caf\xc3\xa9");
 	assert_string_equal(cl_text_clean(d, 5, "caf\xc3\xa9", 5), "caf");
 	assert_string_equal(cl_text_clean(d, 4, "abcdef", 6), "abc");
+	/* Bidirectional controls (Trojan Source) are never shown raw. */
+	assert_string_equal(cl_text_clean(d, sizeof(d),
+	    "x\xe2\x80\xae" "exe.ko", 10), "x?exe.ko");
+	assert_string_equal(cl_text_clean(d, sizeof(d), "\xe2\x81\xa8", 3),
+	    "?");
 	assert_int_equal(cl_text_width("caf\xc3\xa9"), 4);
 }
 
@@ -556,6 +562,9 @@ test_json_escape(void **state)
 		{ "\xc0\x80", 2, "\"\\ufffd\\ufffd\"" },
 		{ "nul\0x", 5, "\"nul\\u0000x\"" },
 		{ "/", 1, "\"/\"" },
+		{ "a\xe2\x80\xaez", 5, "\"a\\u202ez\"" },	/* RLO */
+		{ "\xe2\x81\xa6\xe2\x81\xa9", 6, "\"\\u2066\\u2069\"" },
+		{ "\xe2\x80\xa9", 3, "\"\xe2\x80\xa9\"" },	/* U+2029: kept */
 	};
 
 	(void)state;

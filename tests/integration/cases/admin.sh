@@ -123,6 +123,22 @@ EOF2
 	done
 }
 
+# The subject of a csr for SUBJ is the one openssl req -subj builds.
+csr_subject_as_openssl() {
+	adm csr --token hsm0 --key adm-ec-p256 --subject "$1" \
+		-o "$T/subj.csr" > /dev/null 2>&1 || {
+		fail "csr --subject '$1' refused"
+		return
+	}
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout /dev/null -subj "$1" -out "$T/subj-ossl.csr" 2>/dev/null
+	a=$(openssl req -in "$T/subj.csr" -noout -subject -nameopt RFC2253)
+	b=$(openssl req -in "$T/subj-ossl.csr" -noout -subject \
+		-nameopt RFC2253)
+	[ -n "$b" ] && [ "$a" = "$b" ] && ok ||
+		fail "--subject '$1': '$a', openssl req -subj: '$b'"
+}
+
 t_admin_csr() {
 	begin "csign-admin csr: signed on the token, verifies, carries the token key"
 	for k in $ADM_KEYS; do
@@ -147,6 +163,12 @@ t_admin_csr() {
 		> "$T/stdout.csr" 2> "$T/stdout.err"
 	check "a request on standard output verifies" openssl req -verify \
 		-noout -in "$T/stdout.csr"
+	for subj in '/CN=a+UID=b/O=x' '/CN=a\+b/O=Ex\/Org' \
+	    '/C=DE/O=csign+OU=release/CN=k\=1'; do
+		csr_subject_as_openssl "$subj"
+	done
+	expect_rc 1 "a trailing escape is refused" adm csr --token hsm0 \
+		--key adm-ec-p256 --subject '/CN=x\' -o "$T/esc.csr"
 	expect_rc 1 "a request for a missing key fails" adm csr --token hsm0 \
 		--key adm-nosuch --subject /CN=x -o "$T/nosuch.csr"
 	[ ! -e "$T/nosuch.csr" ] && ok || fail "a request file was written"

@@ -11,6 +11,7 @@ struct verify {
 	int quiet;
 	int from_middle;	/* link the first record to its own prev */
 	int started;		/* a record has been seen */
+	unsigned long recovered;	/* log-recover records seen */
 };
 
 /* Report the broken record as FILE:LINE: seq S: why. */
@@ -47,6 +48,29 @@ verify_seed(struct verify *v, const struct line_reader *r)
 	memcpy(v->chain.hash, prev, sizeof(v->chain.hash));
 }
 
+/*
+ * A "log-recover" record: csignd found a torn last record (an interrupted
+ * write) when it started, moved it aside and went on from the last
+ * complete record.  The chain is intact across it, but the gap is worth
+ * saying.
+ */
+static void
+verify_note(struct verify *v, const struct line_reader *r)
+{
+	char ev[32], why[1024];
+
+	if (auditrec_get(r->buf, r->len, "event", ev, sizeof(ev)) == -1 ||
+	    strcmp(ev, "log-recover") != 0)
+		return;
+	v->recovered++;
+	if (v->quiet)
+		return;
+	if (auditrec_get(r->buf, r->len, "reason", why, sizeof(why)) == -1)
+		snprintf(why, sizeof(why), "?");
+	printf("%s:%lu: seq %" PRIu64 ": note: log recovered at start: %s\n",
+	    r->path, r->lineno, v->chain.seq, why);
+}
+
 /* Check one line as the next link of the chain. */
 static int
 verify_line(struct verify *v, const struct line_reader *r,
@@ -58,10 +82,12 @@ verify_line(struct verify *v, const struct line_reader *r,
 		return verify_report(r, "malformed record (line too long)");
 	if (st == LINE_PARTIAL)
 		return verify_report(r,
-		    "malformed record (no newline at the end)");
+		    "malformed record (no newline at the end; a torn last "
+		    "record: csignd moves it aside when it starts)");
 	verify_seed(v, r);
 	if (auditrec_check(r->buf, r->len, &v->chain, &why) == -1)
 		return verify_report(r, why);
+	verify_note(v, r);
 	return TOOL_OK;
 }
 
@@ -71,7 +97,7 @@ verify_file(struct verify *v, const char *path)
 {
 	struct line_reader r;
 	enum line_status st;
-	unsigned long n = 0;
+	unsigned long n = 0, before = v->recovered;
 	int rc = TOOL_OK;
 
 	if (line_open(&r, path) == -1) {
@@ -89,7 +115,9 @@ verify_file(struct verify *v, const char *path)
 	line_close(&r);
 	if (rc == TOOL_OK && !v->quiet)
 		printf("%s: %lu records, chain intact (last seq %" PRIu64
-		    ", hash %s)\n", path, n, v->chain.seq, v->chain.hash);
+		    ", hash %s)%s\n", path, n, v->chain.seq, v->chain.hash,
+		    v->recovered > before ? "; torn record recovered (see "
+		    "note)" : "");
 	return rc;
 }
 

@@ -26,6 +26,7 @@
 /* Longest string field in a syslog summary. */
 #define SUMMARY_FIELD 128
 #define SUMMARY_LINE 1024	/* one syslog summary line */
+#define PATH_MAX_ 4096		/* longest AuditLog path we name files after */
 
 /* One queued record: the event and its strings in one allocation. */
 struct audit_item {
@@ -69,6 +70,11 @@ struct audit {
 	size_t pending;			/* queued + being written */
 	int stopping;
 
+	/* The last record before this start, and a torn tail moved aside. */
+	char *last;
+	size_t lastlen;
+	char torn_note[PATH_MAX_ + 256];	/* the recovery record's reason */
+
 	/* The writer thread's own state once it runs. */
 	struct audit_chain chain;
 	int need_trunc;			/* failed rollback: cut to good_size */
@@ -106,6 +112,17 @@ set_err(char *err, size_t errlen, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
+}
+
+/* Explain a failed open of the log: a planted link gets its own words. */
+static void
+open_err(const char *path, int e, char *err, size_t errlen)
+{
+	if (e == ELOOP)
+		set_err(err, errlen, "AuditLog %s: is a symbolic link; refusing "
+		    "to follow it (the log must be a regular file)", path);
+	else
+		set_err(err, errlen, "%s: %s", path, strerror(e));
 }
 
 static void
@@ -489,9 +506,10 @@ rotate_open(struct audit *a, int *fdp, char *err, size_t errlen)
 	struct stat ost, nst;
 	int fd;
 
-	fd = open(a->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	fd = open(a->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+	    O_NOFOLLOW, 0600);
 	if (fd == -1) {
-		set_err(err, errlen, "%s: %s", a->path, strerror(errno));
+		open_err(a->path, errno, err, errlen);
 		return -1;
 	}
 	if (fstat(fd, &nst) == -1 || fstat(a->fd, &ost) == -1) {
@@ -727,20 +745,23 @@ audit_free(struct audit *a)
 		pthread_mutex_destroy(&a->mu);
 	}
 	free(a->wbuf);
+	free(a->last);
 	free(a->path);
 	free(a);
 }
 
 /*
- * Open the log for appending only and take an exclusive lock on it: two
- * writers would interleave two chains.  Also create the notify pipe.
+ * Open the log for appending only, never through a symbolic link, and
+ * take an exclusive lock on it: two writers would interleave two chains.
+ * Also create the notify pipe.
  */
 static int
 log_open(struct audit *a, char *err, size_t errlen)
 {
-	a->fd = open(a->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	a->fd = open(a->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+	    O_NOFOLLOW | O_NOCTTY, 0600);
 	if (a->fd == -1) {
-		set_err(err, errlen, "%s: %s", a->path, strerror(errno));
+		open_err(a->path, errno, err, errlen);
 		return -1;
 	}
 	if (flock(a->fd, LOCK_EX | LOCK_NB) == -1) {
@@ -767,7 +788,8 @@ tail_read(struct audit *a, const struct stat *wst, char *buf, size_t n)
 	ssize_t r = 0;
 	int fd;
 
-	if ((fd = open(a->path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1)
+	if ((fd = open(a->path, O_RDONLY | O_CLOEXEC | O_NOCTTY |
+	    O_NOFOLLOW)) == -1)
 		return -1;
 	if (fstat(fd, &st) == -1 || st.st_dev != wst->st_dev ||
 	    st.st_ino != wst->st_ino) {
@@ -807,11 +829,127 @@ last_line(const char *buf, size_t n, int whole, size_t *start, size_t *len)
 	return 0;
 }
 
+/* Keep a copy of the last record, for audit_last_record(). */
+static int
+keep_last(struct audit *a, const char *line, size_t len)
+{
+	if ((a->last = malloc(len + 1)) == NULL)
+		return -1;
+	memcpy(a->last, line, len);
+	a->last[len] = '\0';
+	a->lastlen = len;
+	return 0;
+}
+
+/* fsync the directory holding path, so that a new name in it is durable. */
+static int
+dir_sync(const char *path)
+{
+	char dir[PATH_MAX_];
+	const char *slash = strrchr(path, '/');
+	int fd, r;
+
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == path)
+		snprintf(dir, sizeof(dir), "/");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	r = fsync(fd);
+	close(fd);
+	return r;
+}
+
+/*
+ * Write the torn tail (len bytes) to a new file "LOG.torn-TIME" next to
+ * the log, durable, before the log is cut: the bytes are kept for
+ * whoever investigates.  Its name into dst; 0 or -1 with err set.
+ */
+static int
+torn_save(struct audit *a, const char *p, size_t len, char *dst,
+    size_t dstlen, char *err, size_t errlen)
+{
+	char stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	int fd = -1;
+
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	for (int i = 0; fd == -1 && i < 100; i++) {
+		if (i == 0)
+			snprintf(dst, dstlen, "%s.torn-%s", a->path, stamp);
+		else
+			snprintf(dst, dstlen, "%s.torn-%s-%d", a->path, stamp, i);
+		fd = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
+		    O_NOFOLLOW, 0600);
+		if (fd == -1 && errno != EEXIST)
+			break;
+	}
+	if (fd == -1 || write_all(fd, p, len) == -1 || fsync(fd) == -1 ||
+	    dir_sync(dst) == -1) {
+		set_err(err, errlen, "%s: cannot keep the torn last record in "
+		    "%s: %s", a->path, dst, strerror(errno));
+		if (fd != -1) {
+			close(fd);
+			unlink(dst);
+		}
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/*
+ * The log ends with a line that has no newline: a write cut short by a
+ * crash or a power cut (records are written whole and made durable
+ * before anything relies on them, so such a line was never confirmed to
+ * anyone).  Keep its bytes in LOG.torn-TIME, cut the log back to its
+ * last complete line, and note what was done for the recovery record.
+ * buf holds the last n bytes of the file (size in all).
+ */
+static int
+torn_recover(struct audit *a, const char *buf, size_t n, off_t size,
+    char *err, size_t errlen)
+{
+	char saved[PATH_MAX_ + 64];
+	size_t i = n;
+
+	while (i > 0 && buf[i - 1] != '\n')
+		i--;
+	if (i == 0 && (off_t)n != size) {
+		set_err(err, errlen, "%s: last line is incomplete and longer "
+		    "than any record; refusing to extend a broken chain",
+		    a->path);
+		return -1;
+	}
+	if (torn_save(a, buf + i, n - i, saved, sizeof(saved), err,
+	    errlen) == -1)
+		return -1;
+	if (ftruncate(a->fd, size - (off_t)(n - i)) == -1 ||
+	    fsync(a->fd) == -1) {
+		set_err(err, errlen, "%s: cannot cut the torn last record: %s",
+		    a->path, strerror(errno));
+		return -1;
+	}
+	log_warnx("%s: the last record was torn (%zu bytes without a "
+	    "newline, an interrupted write); moved to %s", a->path, n - i,
+	    saved);
+	snprintf(a->torn_note, sizeof(a->torn_note), "torn last record "
+	    "(%zu bytes without a newline, from an interrupted write) moved "
+	    "to %s; the chain continues from the last complete record",
+	    n - i, saved);
+	return 0;
+}
+
 /*
  * Recover the chain from the log's last line.  An empty file starts a new
- * chain.  Anything else must end in a complete record whose own hash
- * checks; the daemon refuses to extend a broken chain rather than hide
- * the break behind new records.
+ * chain.  A torn last line is moved aside first (torn_recover).  The log
+ * must then end in a complete record whose own hash checks; the daemon
+ * refuses to extend a broken chain rather than hide the break behind new
+ * records.
  */
 static int
 chain_recover(struct audit *a, char *err, size_t errlen)
@@ -820,23 +958,26 @@ chain_recover(struct audit *a, char *err, size_t errlen)
 	size_t n, start, len;
 	struct stat st;
 
-	if (fstat(a->fd, &st) == -1) {
-		set_err(err, errlen, "%s: %s", a->path, strerror(errno));
-		return -1;
-	}
-	if (st.st_size <= 0)
-		return 0;
-	n = st.st_size < (off_t)sizeof(buf) ? (size_t)st.st_size : sizeof(buf);
-	if (tail_read(a, &st, buf, n) == -1) {
-		set_err(err, errlen, "%s: cannot read the last record: %s",
-		    a->path, strerror(errno));
-		return -1;
-	}
-	if (buf[n - 1] != '\n') {
-		set_err(err, errlen, "%s: last line is incomplete (no newline "
-		    "at the end; interrupted write?); refusing to extend a "
-		    "broken chain", a->path);
-		return -1;
+	for (int pass = 0;; pass++) {
+		if (fstat(a->fd, &st) == -1) {
+			set_err(err, errlen, "%s: %s", a->path,
+			    strerror(errno));
+			return -1;
+		}
+		if (st.st_size <= 0)
+			return 0;
+		n = st.st_size < (off_t)sizeof(buf) ? (size_t)st.st_size :
+		    sizeof(buf);
+		if (tail_read(a, &st, buf, n) == -1) {
+			set_err(err, errlen, "%s: cannot read the last record: "
+			    "%s", a->path, strerror(errno));
+			return -1;
+		}
+		if (buf[n - 1] == '\n')
+			break;
+		if (pass > 0 || torn_recover(a, buf, n, st.st_size, err,
+		    errlen) == -1)
+			return -1;
 	}
 	if (last_line(buf, n, n == (size_t)st.st_size, &start, &len) == -1 ||
 	    auditrec_fields(buf + start, len, &a->chain.seq, prev,
@@ -844,6 +985,10 @@ chain_recover(struct audit *a, char *err, size_t errlen)
 		auditrec_chain_init(&a->chain);
 		set_err(err, errlen, "%s: last record is damaged; refusing to "
 		    "extend a broken chain", a->path);
+		return -1;
+	}
+	if (keep_last(a, buf + start, len) == -1) {
+		set_err(err, errlen, "%s: out of memory", a->path);
 		return -1;
 	}
 	return 0;
@@ -871,6 +1016,24 @@ writer_start(struct audit *a, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * After a torn tail was moved aside: the first record of this start says
+ * so, linked to the last complete record, so the chain stays verifiable
+ * and the gap is on the record.
+ */
+static int
+torn_record(struct audit *a, char *err, size_t errlen)
+{
+	const struct audit_event ev = { .event = "log-recover",
+		.result = "ok", .reason = a->torn_note };
+
+	if (a->torn_note[0] == '\0' || audit_write_sync(a, &ev) == 0)
+		return 0;
+	set_err(err, errlen, "%s: cannot write the record of the torn last "
+	    "record's recovery", a->path);
+	return -1;
+}
+
 struct audit *
 audit_open(const char *path, char *err, size_t errlen)
 {
@@ -886,7 +1049,20 @@ audit_open(const char *path, char *err, size_t errlen)
 		audit_free(a);
 		return NULL;
 	}
+	if (torn_record(a, err, errlen) == -1) {
+		audit_close(a);
+		return NULL;
+	}
 	return a;
+}
+
+const char *
+audit_last_record(const struct audit *a, size_t *len)
+{
+	if (a == NULL || a->last == NULL)
+		return NULL;
+	*len = a->lastlen;
+	return a->last;
 }
 
 int

@@ -23,11 +23,25 @@ struct audit;
 typedef void (*audit_done_cb)(void *arg, int ok);
 
 /*
- * Open (create 0600) the log at path for appending, recover seq and the
- * last hash from its last record (refusing a last record whose own hash is
- * wrong), and start the writer thread.  NULL with err set on failure.
+ * Open (create 0600) the log at path for appending, never through a
+ * symbolic link, recover seq and the last hash from its last record
+ * (refusing a last record whose own hash is wrong), and start the writer
+ * thread.  NULL with err set on failure.
+ *
+ * A torn last line (no newline at the end: a write cut short by a crash
+ * or power cut) is recovered first: its bytes go to a new file
+ * "PATH.torn-YYYYMMDDTHHMMSSZ" (0600, durable), the log is cut back to
+ * its last complete record, and the first record written is a
+ * "log-recover" record naming that file, linked to the last complete
+ * record, so that the chain stays verifiable and the gap is recorded.
  */
 struct audit *audit_open(const char *path, char *err, size_t errlen);
+
+/*
+ * The log's last record as it was when audit_open() found it (before any
+ * record of this start), without its newline; NULL if the log was empty.
+ */
+const char *audit_last_record(const struct audit *a, size_t *len);
 
 /*
  * Queue ev (copied; the caller's strings may go away).  cb, if not NULL,

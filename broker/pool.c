@@ -28,7 +28,7 @@ const char *
 child_state_name(enum child_state s)
 {
 	static const char *const names[CH_STATE_COUNT] = {
-		"starting", "idle", "session", "signing", "gone"
+		"starting", "idle", "session", "signing", "gone", "held"
 	};
 
 	return s < CH_STATE_COUNT ? names[s] : "?";
@@ -342,6 +342,38 @@ pool_start_session(struct child *c, const struct waiting *w)
 	    (unsigned)w->peer.uid, w->peer.user, (int)w->peer.pid,
 	    (int)c->pid);
 	return 0;
+}
+
+void
+pool_park(struct child *c)
+{
+	if (c->state != CH_SIGNING)
+		return;
+	c->state = CH_HELD;
+	c->d->nsessions--;
+	/*
+	 * Parked, it is no session of its uid (MaxSessionsPerUser) and has
+	 * no SessionLifetime: the held request's own expiry bounds it.
+	 */
+	admit_release(&c->d->admit, c->user);
+	c->user = NULL;
+	c->lifetime = 0;
+	c->reported = 1;
+	if (c->client_fd != -1) {
+		close(c->client_fd);
+		c->client_fd = -1;
+	}
+	pool_deadline(c, 0);
+	server_assign_waiting(c->d);
+}
+
+void
+pool_unpark(struct child *c)
+{
+	if (c->state != CH_HELD)
+		return;
+	c->state = CH_SIGNING;
+	c->d->nsessions++;
 }
 
 /* Leave the per-state counters as if c no longer existed. */

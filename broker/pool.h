@@ -18,6 +18,7 @@
 #include <event2/event.h>
 
 #include "broker/csignd.h"
+#include "monitor/monitor.h"
 #include "monitor/timestamp.h"
 
 enum child_state {
@@ -26,6 +27,8 @@ enum child_state {
 	CH_SESSION,		/* serving a client */
 	CH_SIGNING,		/* waiting for the monitor's signature */
 	CH_GONE,		/* killed or exiting, waiting to be reaped */
+	CH_HELD,		/* --no-wait request held for approval: the
+				   client was let go; not a session */
 	CH_STATE_COUNT
 };
 
@@ -51,6 +54,7 @@ struct child {
 	unsigned lifetime;		/* SessionLifetime, 0: no session */
 	struct timespec expires;	/* accept + lifetime, CLOCK_MONOTONIC */
 	int at_lifetime;		/* the timer is the lifetime's end */
+	struct mon_keys described;	/* keys KEYINFO described to it */
 };
 
 /*
@@ -79,6 +83,14 @@ void pool_reap(struct csignd *d);
  * (SessionLifetime from the accept), which nothing re-arms.
  */
 void pool_deadline(struct child *c, unsigned seconds);
+/*
+ * A --no-wait request of c is held for approval and its client let go:
+ * c no longer counts as a session (MaxSessions), and the monitor's copy
+ * of the client socket is closed.  pool_unpark() when it is decided: c
+ * counts again while it builds the result.
+ */
+void pool_park(struct child *c);
+void pool_unpark(struct child *c);
 /* Kill every child (shutdown). */
 void pool_kill_all(struct csignd *d, int idle_only);
 const char *child_state_name(enum child_state s);

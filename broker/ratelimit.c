@@ -65,9 +65,9 @@ bucket_get(struct ratelimit *r, const struct cfg_allow *rule, uid_t uid,
 	return nb;
 }
 
-/* Refill a bucket for the time since it was last used; take one. */
+/* Refill a bucket for the time since it was last used; take one if take. */
 static int
-bucket_take(struct bucket *b, double now)
+bucket_take(struct bucket *b, double now, int take)
 {
 	const struct cfg_allow *a = b->rule;
 
@@ -79,7 +79,8 @@ bucket_take(struct bucket *b, double now)
 	}
 	if (b->tokens < 1.0)
 		return 0;
-	b->tokens -= 1.0;
+	if (take)
+		b->tokens -= 1.0;
 	return 1;
 }
 
@@ -95,10 +96,11 @@ rate_text(const struct cfg_allow *a, char *dst, size_t len)
 	    a->rate_n, unit);
 }
 
-int
-ratelimit_take(struct ratelimit *r, const struct config *cfg,
+/* ratelimit_take() and ratelimit_check(): charge a line only if take. */
+static int
+ratelimit_use(struct ratelimit *r, const struct config *cfg,
     const struct identity *id, const struct cfg_key *key, int format,
-    double now, char *why, size_t whylen)
+    double now, int take, char *why, size_t whylen)
 {
 	const struct cfg_allow *limited = NULL;
 	struct bucket *b;
@@ -120,11 +122,27 @@ ratelimit_take(struct ratelimit *r, const struct config *cfg,
 		    !policy_rule_grants_format(a, id, key, format))
 			continue;
 		if ((b = bucket_get(r, a, id->uid, now)) != NULL &&
-		    bucket_take(b, now))
+		    bucket_take(b, now, take))
 			return 1;
 	}
 	if (limited == NULL)
 		return 1;	/* not granted at all: policy_check said so */
 	rate_text(limited, why, whylen);
 	return 0;
+}
+
+int
+ratelimit_take(struct ratelimit *r, const struct config *cfg,
+    const struct identity *id, const struct cfg_key *key, int format,
+    double now, char *why, size_t whylen)
+{
+	return ratelimit_use(r, cfg, id, key, format, now, 1, why, whylen);
+}
+
+int
+ratelimit_check(struct ratelimit *r, const struct config *cfg,
+    const struct identity *id, const struct cfg_key *key, int format,
+    double now, char *why, size_t whylen)
+{
+	return ratelimit_use(r, cfg, id, key, format, now, 0, why, whylen);
 }

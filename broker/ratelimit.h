@@ -31,4 +31,12 @@ int ratelimit_take(struct ratelimit *r, const struct config *cfg,
     const struct identity *id, const struct cfg_key *key, int format,
     double now, char *why, size_t whylen);
 
+/*
+ * The same answer as ratelimit_take() without charging anything: for a
+ * request held for approval, which is charged when it is signed.
+ */
+int ratelimit_check(struct ratelimit *r, const struct config *cfg,
+    const struct identity *id, const struct cfg_key *key, int format,
+    double now, char *why, size_t whylen);
+
 #endif

@@ -35,14 +35,24 @@ approvals_clear(struct approvals *a)
 	a->n = 0;
 }
 
-/* Entries, of any state, that uid has asked for. */
+int
+approval_undecided(const struct held *h)
+{
+	return h->state == HELD_WAITING || h->state == HELD_SIGNING;
+}
+
+/*
+ * Entries of uid (every uid if uid is -1) that are undecided (undecided
+ * 1) or kept results (undecided 0).
+ */
 static size_t
-approvals_of(const struct approvals *a, uid_t uid)
+approvals_count(const struct approvals *a, long long uid, int undecided)
 {
 	size_t n = 0;
 
 	for (size_t i = 0; i < a->n; i++)
-		if (a->v[i]->requester.uid == uid)
+		if ((uid == -1 || a->v[i]->requester.uid == (uid_t)uid) &&
+		    approval_undecided(a->v[i]) == undecided)
 			n++;
 	return n;
 }
@@ -53,9 +63,11 @@ approvals_add(struct approvals *a, const struct held *tmpl, time_t now,
 {
 	struct held *h;
 
-	if (a->n >= APPROVAL_MAX_HELD)
+	if (approvals_count(a, -1, 1) >= APPROVAL_MAX_HELD ||
+	    a->n >= APPROVAL_TABLE)
 		return APPROVAL_FULL;
-	if (approvals_of(a, tmpl->requester.uid) >= APPROVAL_MAX_PER_UID)
+	if (approvals_count(a, tmpl->requester.uid, 1) >=
+	    APPROVAL_MAX_PER_UID)
 		return APPROVAL_USER_FULL;
 	if ((h = malloc(sizeof(*h))) == NULL)
 		return APPROVAL_FULL;
@@ -71,6 +83,28 @@ approvals_add(struct approvals *a, const struct held *tmpl, time_t now,
 	a->v[a->n++] = h;
 	*out = h;
 	return APPROVAL_ADDED;
+}
+
+/* The oldest kept result of uid (of all if uid is -1), or NULL. */
+static struct held *
+oldest_kept(const struct approvals *a, long long uid)
+{
+	for (size_t i = 0; i < a->n; i++)
+		if ((uid == -1 || a->v[i]->requester.uid == (uid_t)uid) &&
+		    !approval_undecided(a->v[i]))
+			return a->v[i];
+	return NULL;
+}
+
+struct held *
+approvals_kept_victim(const struct approvals *a, const struct held *h)
+{
+	if (approvals_count(a, h->requester.uid, 0) >=
+	    APPROVAL_MAX_KEPT_PER_UID)
+		return oldest_kept(a, h->requester.uid);
+	if (approvals_count(a, -1, 0) >= APPROVAL_MAX_KEPT)
+		return oldest_kept(a, -1);
+	return NULL;
 }
 
 struct held *

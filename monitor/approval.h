@@ -11,6 +11,13 @@
  *   BUILDING  --no-wait: the child builds the final reply frame
  *   DONE      --no-wait: the frame is kept for F_WAIT until .expires
  *
+ * Only undecided requests (WAITING, SIGNING) take an approval slot:
+ * APPROVAL_MAX_HELD in all, APPROVAL_MAX_PER_UID per requester.  A
+ * request decided, expired or cancelled frees its slot at once; what a
+ * --no-wait requester has still to collect (BUILDING, DONE) is kept
+ * apart, at most APPROVAL_MAX_KEPT results in all and
+ * APPROVAL_MAX_KEPT_PER_UID per requester, the oldest dropped first.
+ *
  * The table is in memory only: a restart drops it (and audits that).
  * Pure bookkeeping: no I/O, no audit, no children; monitor/held.c does
  * those.  Only the event loop's thread touches a table.
@@ -26,8 +33,11 @@
 #include "broker/config.h"
 #include "broker/policy.h"
 
-#define APPROVAL_MAX_HELD 64	/* entries of every state, all users */
-#define APPROVAL_MAX_PER_UID 8	/* entries of one requester */
+#define APPROVAL_MAX_HELD 64	/* undecided requests, all users */
+#define APPROVAL_MAX_PER_UID 8	/* undecided requests of one requester */
+#define APPROVAL_MAX_KEPT 64	/* decided --no-wait results, all users */
+#define APPROVAL_MAX_KEPT_PER_UID 8	/* ... of one requester */
+#define APPROVAL_TABLE (APPROVAL_MAX_HELD + APPROVAL_MAX_KEPT)
 
 enum held_state { HELD_WAITING, HELD_SIGNING, HELD_BUILDING, HELD_DONE };
 
@@ -63,7 +73,7 @@ struct held {
 };
 
 struct approvals {
-	struct held *v[APPROVAL_MAX_HELD];
+	struct held *v[APPROVAL_TABLE];
 	size_t n;
 	uint64_t next_id;
 };
@@ -98,6 +108,18 @@ enum approval_add approvals_add(struct approvals *a, const struct held *tmpl,
 struct held *approvals_find(const struct approvals *a, uint64_t id);
 /* Remove and free h. */
 void approvals_remove(struct approvals *a, struct held *h);
+
+/* 1 if h is undecided (WAITING or SIGNING): it takes an approval slot. */
+int approval_undecided(const struct held *h);
+
+/*
+ * Before h (just decided, not yet kept) is kept for its --no-wait
+ * requester: the kept result to drop to make room, the oldest of h's
+ * requester if they keep APPROVAL_MAX_KEPT_PER_UID already, else the
+ * oldest of all if APPROVAL_MAX_KEPT are kept; NULL if there is room.
+ */
+struct held *approvals_kept_victim(const struct approvals *a,
+    const struct held *h);
 
 /* 1 if id may see and decide h: a member of its group. */
 int approval_may_decide(const struct held *h, const struct identity *id);

@@ -205,6 +205,12 @@ held_hold(struct child *c, struct sign_ctx *x, const struct cfg_key *ck,
 	pool_deadline(c, 0);
 	held_audit(c->d, h, "approval-pending", &c->peer, "held", NULL);
 	held_notify(c, h, "");
+	/*
+	 * --no-wait: its client is let go, it is no session any more (t, not
+	 * h: a failed notice may have ended the child and dropped h).
+	 */
+	if (t.nowait)
+		pool_park(c);
 	return 0;
 }
 
@@ -249,6 +255,25 @@ held_deliver(struct held *h)
 	approvals_remove(held_table(), h);
 }
 
+/*
+ * Make room among the kept results for h, decided: the oldest result of
+ * its requester (or of all) is dropped, and whoever waits for it told.
+ */
+static void
+held_make_room(struct held *h)
+{
+	struct held *v;
+
+	while ((v = approvals_kept_victim(held_table(), h)) != NULL) {
+		log_warnx("request %llu (uid %u): result dropped uncollected to "
+		    "make room for request %llu", (unsigned long long)v->id,
+		    (unsigned)v->requester.uid, (unsigned long long)h->id);
+		held_release_waiter(v, ST_UNAVAILABLE, "the result was dropped "
+		    "uncollected: too many results were kept");
+		approvals_remove(held_table(), v);
+	}
+}
+
 void
 held_resolved(struct csignd *d, uint64_t id, struct child *c)
 {
@@ -259,7 +284,11 @@ held_resolved(struct csignd *d, uint64_t id, struct child *c)
 		return;
 	h->job = NULL;
 	if (h->nowait && c != NULL) {
-		/* The child builds the result and sends it to keep. */
+		/*
+		 * Decided: its approval slot is free from now on.  The child
+		 * builds the result and sends it to keep.
+		 */
+		held_make_room(h);
 		h->state = HELD_BUILDING;
 		h->expires = time(NULL) + (time_t)h->lifetime;
 		return;
@@ -321,15 +350,42 @@ vote_text(enum approval_vote v, const struct held *h, char *dst, size_t len)
 }
 
 /*
+ * The requester's child ended while an approval was being counted (its
+ * notice could not be sent): a request still kept (h, being signed with
+ * no child) is dropped, audited as cancelled; the approver is told.
+ */
+static int
+held_approved_orphan(struct child *c, struct held *h, unsigned long long id)
+{
+	char msg[96];
+
+	if (h != NULL) {
+		held_audit(c->d, h, "approval-cancel", &h->requester, "denied",
+		    "the requester's session ended");
+		monitor_sign_drop(h->job);
+		h->job = NULL;
+		approvals_remove(held_table(), h);
+	}
+	snprintf(msg, sizeof(msg), "request %llu: the requester's session "
+	    "ended; nothing signed", id);
+	return monitor_reply_status(c, ST_BAD_REQUEST, msg);
+}
+
+/*
  * APPROVE: count the vote; the last one needed sends the kept request to
- * the signer.  The entry may be gone once monitor_sign_approved() has
- * run, so the reply is written before.
+ * the signer, once it passes the policy in force now.  The entry may be
+ * gone once monitor_sign_approved() has run, so nothing of it is used
+ * after.
  */
 static int
 held_approve(struct child *c, struct held *h)
 {
-	char msg[MESSAGE_MAX + 1], why[160], approvers[APPROVERS_TEXT_MAX];
+	/* Cut to MESSAGE_MAX in the reply; the audit has the whole reason. */
+	char msg[MESSAGE_MAX + 128], why[MESSAGE_MAX + 1];
+	char approvers[APPROVERS_TEXT_MAX];
 	enum approval_vote v = approval_approve(h, &c->peer);
+	unsigned long long id = h->id;
+	unsigned have = h->have, need = h->need;
 	struct sign_ctx *x;
 
 	if (v != VOTE_RECORDED && v != VOTE_COMPLETE)
@@ -338,14 +394,19 @@ held_approve(struct child *c, struct held *h)
 		    sizeof(why)));
 	held_audit(c->d, h, "approval-grant", &c->peer, "ok", NULL);
 	held_notify(h->owner, h, c->peer.user);
-	snprintf(msg, sizeof(msg), "request %llu approved (%u of %u)%s",
-	    (unsigned long long)h->id, h->have, h->need,
-	    v == VOTE_COMPLETE ? ": signing" : "");
+	/* A failed notice ends the requester's child, and may drop h. */
+	if ((h = approvals_find(held_table(), id)) == NULL || h->owner == NULL)
+		return held_approved_orphan(c, h, id);
+	snprintf(msg, sizeof(msg), "request %llu approved (%u of %u)%s", id,
+	    have, need, v == VOTE_COMPLETE ? ": signing" : "");
 	if (v == VOTE_COMPLETE) {
 		approval_approvers(h, approvers, sizeof(approvers));
 		x = h->job;
 		h->job = NULL;
-		monitor_sign_approved(h->owner, x, h->id, approvers);
+		if (monitor_sign_approved(h->owner, x, h->id, approvers, why,
+		    sizeof(why)) == -1)
+			snprintf(msg, sizeof(msg), "request %llu approved (%u of "
+			    "%u), but not signed: %s", id, have, need, why);
 	}
 	return monitor_reply_status(c, ST_OK, msg);
 }
@@ -635,7 +696,7 @@ void
 held_drain(struct csignd *d)
 {
 	struct approvals *a = held_table();
-	uint64_t ids[APPROVAL_MAX_HELD];
+	uint64_t ids[APPROVAL_TABLE];
 	size_t n = a->n;
 	struct held *h;
 	char msg[MESSAGE_MAX + 1];

@@ -63,9 +63,13 @@ void held_close(void);
 /* What monitor.c provides for this (and monitor_audit_peer, monitor.h). */
 /* Answer a query-like request with a status frame: 0 or -1. */
 int monitor_reply_status(struct child *c, int status, const char *msg);
-/* Sign an approved request now (or answer "unavailable"). */
-void monitor_sign_approved(struct child *c, struct sign_ctx *x,
-    uint64_t request, const char *approvers);
+/*
+ * Sign an approved request now, after checking it again against the
+ * policy in force (0); or answer it without a signature, refused (audited)
+ * or "unavailable", and return -1 with why set.
+ */
+int monitor_sign_approved(struct child *c, struct sign_ctx *x,
+    uint64_t request, const char *approvers, char *why, size_t whylen);
 /* Answer a held request without a signature, and free x. */
 void monitor_sign_refused(struct child *c, struct sign_ctx *x,
     uint64_t request, int status, const char *msg);

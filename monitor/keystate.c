@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "monitor/statefile.h"
+
 /* Parse one line "KEY\tTIME\tUID\tREASON" into e; 0 or -1. */
 static int
 entry_parse(char *line, struct keystate_entry *e)
@@ -68,9 +70,8 @@ struct keystate *
 keystate_load(const char *path, char *err, size_t errlen)
 {
 	struct keystate *ks;
-	struct stat st;
 	FILE *f;
-	int r = 0;
+	int missing, r;
 
 	if ((ks = calloc(1, sizeof(*ks))) == NULL ||
 	    (ks->path = strdup(path)) == NULL ||
@@ -79,20 +80,15 @@ keystate_load(const char *path, char *err, size_t errlen)
 		keystate_free(ks);
 		return NULL;
 	}
-	if ((f = fopen(path, "re")) == NULL) {
-		if (errno == ENOENT)
+	(void)statefile_clean(path);
+	if ((f = statefile_open(path, "StateFile", &missing, err,
+	    errlen)) == NULL) {
+		if (missing)
 			return ks;
-		snprintf(err, errlen, "StateFile %s: %s", path, strerror(errno));
 		keystate_free(ks);
 		return NULL;
 	}
-	if (fstat(fileno(f), &st) == -1 || !S_ISREG(st.st_mode) ||
-	    st.st_uid != geteuid() || (st.st_mode & 022)) {
-		snprintf(err, errlen, "StateFile %s: must be a regular file of "
-		    "the daemon's user, not writable by others", path);
-		r = -1;
-	} else
-		r = load_lines(ks, f, err, errlen);
+	r = load_lines(ks, f, err, errlen);
 	fclose(f);
 	if (r == -1) {
 		keystate_free(ks);
@@ -120,39 +116,23 @@ keystate_disabled(const struct keystate *ks, const char *key)
 	return NULL;
 }
 
-/* Write the whole state to path atomically; 0 or -1 with err set. */
+/*
+ * Write entries e[0..n) to a new temporary file next to the StateFile,
+ * durable but not yet in place: 0, or -1 with err set.
+ */
 static int
-keystate_write(const struct keystate *ks, char *err, size_t errlen)
+keystate_write_tmp(const struct keystate *ks, const struct keystate_entry *e,
+    size_t n, char *tmp, size_t tmplen, char *err, size_t errlen)
 {
-	char tmp[4096];
 	FILE *f;
-	int fd;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", ks->path) >=
-	    (int)sizeof(tmp) || (fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
-		snprintf(err, errlen, "StateFile %s: %s", ks->path,
-		    strerror(errno));
+	if ((f = statefile_tmp(ks->path, "StateFile", tmp, tmplen, err,
+	    errlen)) == NULL)
 		return -1;
-	}
-	if ((f = fdopen(fd, "w")) == NULL) {
-		close(fd);
-		unlink(tmp);
-		snprintf(err, errlen, "StateFile %s: %s", ks->path,
-		    strerror(errno));
-		return -1;
-	}
-	for (size_t i = 0; i < ks->n; i++)
-		fprintf(f, "%s\t%lld\t%u\t%s\n", ks->e[i].key,
-		    (long long)ks->e[i].when, (unsigned)ks->e[i].uid,
-		    ks->e[i].reason);
-	if (fflush(f) != 0 || fsync(fileno(f)) == -1 || fclose(f) != 0 ||
-	    rename(tmp, ks->path) == -1) {
-		snprintf(err, errlen, "StateFile %s: %s", ks->path,
-		    strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%s\t%lld\t%u\t%s\n", e[i].key,
+		    (long long)e[i].when, (unsigned)e[i].uid, e[i].reason);
+	return statefile_finish(f, tmp, "StateFile", err, errlen);
 }
 
 /* Reasons are one line of printable text (tabs and newlines would break
@@ -166,47 +146,98 @@ reason_clean(char *dst, size_t len, const char *reason)
 			*p = ' ';
 }
 
+/* The new entries e[0..*n), from the current ones and the change. */
+static int
+change_entries(const struct keystate *ks, struct keystate_entry *e,
+    size_t *n, const char *key, int disabled, uid_t uid, time_t when,
+    const char *reason, char *err, size_t errlen)
+{
+	size_t i;
+
+	memcpy(e, ks->e, ks->n * sizeof(*ks->e));
+	*n = ks->n;
+	for (i = 0; i < *n && strcmp(e[i].key, key) != 0; i++)
+		;
+	if (!disabled) {
+		if (i < *n)
+			e[i] = e[--*n];
+		return 0;
+	}
+	if (i == *n && *n == KEYSTATE_MAX) {
+		snprintf(err, errlen, "too many disabled keys");
+		return -1;
+	}
+	if (i == *n)
+		(*n)++;
+	snprintf(e[i].key, sizeof(e[i].key), "%s", key);
+	reason_clean(e[i].reason, sizeof(e[i].reason), reason);
+	e[i].uid = uid;
+	e[i].when = when;
+	return 0;
+}
+
+int
+keystate_prepare(const struct keystate *ks, struct keystate_change *ch,
+    const char *key, int disabled, uid_t uid, time_t when,
+    const char *reason, char *err, size_t errlen)
+{
+	struct keystate_entry *e = calloc(KEYSTATE_MAX, sizeof(*e));
+	size_t n;
+
+	ch->e = NULL;
+	ch->n = 0;
+	if (e == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (change_entries(ks, e, &n, key, disabled, uid, when, reason, err,
+	    errlen) == -1 || keystate_write_tmp(ks, e, n, ch->tmp,
+	    sizeof(ch->tmp), err, errlen) == -1) {
+		free(e);
+		return -1;
+	}
+	ch->e = e;
+	ch->n = n;
+	return 0;
+}
+
+void
+keystate_abort(struct keystate_change *ch)
+{
+	if (ch->e == NULL)
+		return;
+	unlink(ch->tmp);
+	free(ch->e);
+	ch->e = NULL;
+}
+
+int
+keystate_commit(struct keystate *ks, struct keystate_change *ch, char *err,
+    size_t errlen)
+{
+	struct keystate_entry *old = ks->e;
+
+	if (statefile_replace(ch->tmp, ks->path, "StateFile", err,
+	    errlen) == -1) {
+		free(ch->e);
+		ch->e = NULL;
+		return -1;
+	}
+	ks->e = ch->e;
+	ks->n = ch->n;
+	ch->e = NULL;
+	free(old);
+	return 0;
+}
+
 int
 keystate_set(struct keystate *ks, const char *key, int disabled, uid_t uid,
     time_t when, const char *reason, char *err, size_t errlen)
 {
-	struct keystate_entry saved, *e;
-	size_t i;
-	int added;
+	struct keystate_change ch;
 
-	for (i = 0; i < ks->n && strcmp(ks->e[i].key, key) != 0; i++)
-		;
-	if (!disabled) {
-		if (i == ks->n)
-			return 0;
-		saved = ks->e[i];
-		ks->e[i] = ks->e[--ks->n];
-		if (keystate_write(ks, err, errlen) == -1) {
-			ks->e[ks->n++] = ks->e[i];
-			ks->e[i] = saved;
-			return -1;
-		}
-		return 0;
-	}
-	if (i == ks->n && ks->n == KEYSTATE_MAX) {
-		snprintf(err, errlen, "too many disabled keys");
+	if (keystate_prepare(ks, &ch, key, disabled, uid, when, reason, err,
+	    errlen) == -1)
 		return -1;
-	}
-	added = i == ks->n;
-	e = &ks->e[i];
-	saved = *e;
-	snprintf(e->key, sizeof(e->key), "%s", key);
-	reason_clean(e->reason, sizeof(e->reason), reason);
-	e->uid = uid;
-	e->when = when;
-	if (added)
-		ks->n++;
-	if (keystate_write(ks, err, errlen) == -1) {
-		if (added)
-			ks->n--;
-		else
-			*e = saved;
-		return -1;
-	}
-	return 0;
+	return keystate_commit(ks, &ch, err, errlen);
 }

@@ -68,8 +68,8 @@ static const struct mon_entry {
 	{ MSG_KEYINFO, S(CH_SESSION), monitor_answer_keyinfo },
 	{ MSG_SIGN, S(CH_SESSION), monitor_answer_sign },
 	{ MSG_QUERY, S(CH_SESSION), monitor_answer_query },
-	{ MSG_LOG, S(CH_STARTING) | S(CH_IDLE) | S(CH_SESSION) | S(CH_SIGNING),
-	    monitor_answer_log },
+	{ MSG_LOG, S(CH_STARTING) | S(CH_IDLE) | S(CH_SESSION) | S(CH_SIGNING) |
+	    S(CH_HELD), monitor_answer_log },
 	{ MSG_DONE, S(CH_SESSION), monitor_answer_done },
 	{ MSG_ADMIN, S(CH_SESSION), monitor_answer_admin },
 	{ MSG_TSA_OPEN, S(CH_SESSION), monitor_answer_tsa_open },
@@ -154,6 +154,33 @@ keyinfo_refuse(struct child *c, int status, const char *why)
 	return ret;
 }
 
+/* Remember that key was described to c: it moves to the front. */
+static void
+described_add(struct child *c, const char *key)
+{
+	struct mon_keys *mk = &c->described;
+	unsigned i;
+
+	for (i = 0; i < mk->n && strcmp(mk->name[i], key) != 0; i++)
+		;
+	if (i == mk->n && mk->n < MON_KEYS_MAX)
+		mk->n++;
+	if (i == MON_KEYS_MAX)
+		i--;
+	memmove(mk->name[1], mk->name[0], i * sizeof(mk->name[0]));
+	snprintf(mk->name[0], sizeof(mk->name[0]), "%s", key);
+}
+
+/* 1 if key was described to c (KEYINFO) in this session. */
+static int
+described(const struct child *c, const char *key)
+{
+	for (unsigned i = 0; i < c->described.n; i++)
+		if (strcmp(c->described.name[i], key) == 0)
+			return 1;
+	return 0;
+}
+
 /*
  * KEYINFO: the certificate and the parameters of a key, but only of a key
  * granted to this session's identity (else a deny record).
@@ -197,6 +224,8 @@ monitor_answer_keyinfo(struct child *c, struct buf *b)
 	buf_init(&out, MSG_MAX);
 	ret = msg_enc_keyinfo_reply(&out, &r) == 0 ? monitor_send(c, &out) : -1;
 	buf_free(&out);
+	if (ret == 0)
+		described_add(c, ck->name);
 	return ret;
 }
 
@@ -254,6 +283,7 @@ sign_finish(struct sign_ctx *x, int status, const char *msg, int with_sig)
 
 	if (c != NULL) {
 		c->inflight = NULL;
+		pool_unpark(c);
 		if (c->state == CH_SIGNING) {
 			c->state = CH_SESSION;
 			pool_deadline(c, c->d->cfg->session_timeout + 5);
@@ -348,31 +378,51 @@ sign_deny(struct child *c, const struct msg_sign *m, const char *why)
 	sign_reply(c, m->reqid, ST_DENIED, why, NULL, 0);
 }
 
+/*
+ * The checks a signature must pass against the policy in force now: the
+ * key's block and a grant for this identity, format and digest; a format
+ * this build signs; the key not disabled; a rate-limit token left.  The
+ * token is taken at once for a key without Approval, and at the last
+ * approval (signing is 1) for one with it: a held request is charged
+ * when it is signed, so one denied or expired costs nothing.  0 with
+ * *ckp set, or -1 with why set.
+ */
+static int
+sign_permitted(struct csignd *d, const struct identity *p,
+    const struct msg_sign *m, int signing, const struct cfg_key **ckp,
+    char *why, size_t whylen)
+{
+	const struct keystate_entry *ks;
+	enum policy_result pr;
+	int r;
+
+	pr = policy_check(d->cfg, p, m->key, m->format, m->digest, ckp);
+	if (pr == POLICY_OK && !format_supported(m->format))
+		pr = POLICY_BAD_FORMAT;
+	if (pr != POLICY_OK)
+		return snprintf(why, whylen, "%s", policy_result_str(pr)), -1;
+	if ((ks = keystate_disabled(d->keystate, (*ckp)->name)) != NULL)
+		return snprintf(why, whylen, "key disabled: %s", ks->reason),
+		    -1;
+	if (signing || !(*ckp)->has_approval)
+		r = ratelimit_take(monitor_rates(d->cfg), d->cfg, p, *ckp, m->format,
+		    monotonic_now(), why, whylen);
+	else
+		r = ratelimit_check(monitor_rates(d->cfg), d->cfg, p, *ckp, m->format,
+		    monotonic_now(), why, whylen);
+	return r ? 0 : -1;
+}
+
 /* Check what the child claims against the policy; reply if refused. */
 static const struct token_key *
 sign_authorize(struct child *c, const struct msg_sign *m,
     const struct cfg_key **ckp)
 {
-	enum policy_result pr;
 	const struct token_key *k;
-	const struct keystate_entry *ks;
 	char why[MESSAGE_MAX + 32];
 
-	pr = policy_check(c->d->cfg, &c->peer, m->key, m->format, m->digest,
-	    ckp);
-	if (pr == POLICY_OK && !format_supported(m->format))
-		pr = POLICY_BAD_FORMAT;
-	if (pr != POLICY_OK) {
-		sign_deny(c, m, policy_result_str(pr));
-		return NULL;
-	}
-	if ((ks = keystate_disabled(c->d->keystate, (*ckp)->name)) != NULL) {
-		snprintf(why, sizeof(why), "key disabled: %s", ks->reason);
-		sign_deny(c, m, why);
-		return NULL;
-	}
-	if (!ratelimit_take(monitor_rates(c->d->cfg), c->d->cfg, &c->peer,
-	    *ckp, m->format, monotonic_now(), why, sizeof(why))) {
+	if (sign_permitted(c->d, &c->peer, m, 0, ckp, why, sizeof(why)) ==
+	    -1) {
 		sign_deny(c, m, why);
 		return NULL;
 	}
@@ -399,9 +449,11 @@ sign_submit(struct child *c, struct sign_ctx *x, const struct token_key *k)
 }
 
 /*
- * SIGN: decode exactly, refuse replays and wrong digest sizes as protocol
- * violations, check the policy, then queue the job with the monitor's own
- * key record and mechanism.
+ * SIGN: decode exactly, refuse replays, wrong digest sizes and keys this
+ * session was never described (a child always asks KEYINFO first: it
+ * needs the certificate to check the signature) as protocol violations,
+ * check the policy, then queue the job with the monitor's own key record
+ * and mechanism.
  */
 static int
 monitor_answer_sign(struct child *c, struct buf *b)
@@ -416,6 +468,7 @@ monitor_answer_sign(struct child *c, struct buf *b)
 	    x->req.format >= FMT_COUNT || x->req.digest >= DIG_COUNT ||
 	    x->req.tbslen != digest_len(x->req.digest) ||
 	    x->req.adigestlen != digest_len(x->req.digest) ||
+	    !described(c, x->req.key) ||
 	    c->nsigns >= MAX_SIGNS_PER_SESSION) {
 		free(x);
 		return -1;
@@ -511,17 +564,70 @@ peer_is_admin(const struct csignd *d, const struct identity *p)
 }
 
 /*
+ * Make an admin's change of a key's state: the new StateFile is written
+ * to a durable temporary, then the audit record is written and waited
+ * for, and only then is the file put in place and the change made.  If
+ * the record cannot be written nothing changes (an enable without a
+ * record would undo an incident response silently).  Returns the status
+ * for the admin, with msg set.
+ */
+static int
+admin_apply(struct child *c, const struct msg_admin *m, int disable,
+    char *msg, size_t msglen)
+{
+	struct audit_event ev = { .result = "ok" };
+	struct keystate_change ch;
+	char err[CONFIG_ERR_MAX];
+
+	if (keystate_prepare(c->d->keystate, &ch, m->key, disable, c->peer.uid,
+	    time(NULL), m->reason, err, sizeof(err)) == -1) {
+		log_warnx("%s", err);
+		snprintf(msg, msglen, "cannot write the key state; nothing "
+		    "changed");
+		return ST_INTERNAL;
+	}
+	monitor_audit_peer(&ev, &c->peer);
+	ev.event = disable ? "key-disable" : "key-enable";
+	ev.key = m->key;
+	ev.reason = m->reason[0] ? m->reason : NULL;
+	if (audit_write_sync(c->d->audit, &ev) == -1) {
+		keystate_abort(&ch);
+		log_warnx("audit: cannot write the %s record for key %s; "
+		    "nothing changed", ev.event, m->key);
+		snprintf(msg, msglen, "the audit log cannot be written; the key "
+		    "was not %s (nothing changed)", disable ? "disabled" :
+		    "enabled");
+		return ST_UNAVAILABLE;
+	}
+	if (keystate_commit(c->d->keystate, &ch, err, sizeof(err)) == -1) {
+		log_warnx("%s", err);
+		ev.event = "error";
+		ev.result = "error";
+		ev.reason = "the key state could not be replaced after its "
+		    "record: nothing changed";
+		(void)audit_write_sync(c->d->audit, &ev);
+		snprintf(msg, msglen, "cannot write the key state; nothing "
+		    "changed");
+		return ST_INTERNAL;
+	}
+	log_warnx("key %s %s by uid %u (%s): %s", m->key, disable ?
+	    "disabled" : "enabled", (unsigned)c->peer.uid, c->peer.user,
+	    m->reason);
+	snprintf(msg, msglen, disable ? "key disabled" : "key enabled");
+	return ST_OK;
+}
+
+/*
  * ADMIN: disable or enable a key, for incident response.  Only members of
- * AdminGroup; the change is written to the StateFile and audited with who
- * and why before it is confirmed.
+ * AdminGroup; the change takes effect only once its audit record, with
+ * who and why, is durable (admin_apply).
  */
 static int
 monitor_answer_admin(struct child *c, struct buf *b)
 {
-	struct audit_event ev = { .result = "ok" };
-	char err[CONFIG_ERR_MAX];
+	char msg[MESSAGE_MAX + 1];
 	struct msg_admin m;
-	int disable;
+	int disable, st;
 
 	if (msg_dec_admin(b, &m) == -1)
 		return -1;
@@ -536,22 +642,8 @@ monitor_answer_admin(struct child *c, struct buf *b)
 		return query_status_reply(c, ST_BAD_REQUEST, "no such key");
 	if (disable && m.reason[0] == '\0')
 		return query_status_reply(c, ST_BAD_REQUEST, "give a reason");
-	if (keystate_set(c->d->keystate, m.key, disable, c->peer.uid,
-	    time(NULL), m.reason, err, sizeof(err)) == -1) {
-		log_warnx("%s", err);
-		return query_status_reply(c, ST_INTERNAL, "cannot write the key "
-		    "state; nothing changed");
-	}
-	monitor_audit_peer(&ev, &c->peer);
-	ev.event = disable ? "key-disable" : "key-enable";
-	ev.key = m.key;
-	ev.reason = m.reason[0] ? m.reason : NULL;
-	if (audit_write_sync(c->d->audit, &ev) == -1)
-		log_warnx("audit: cannot write the %s record", ev.event);
-	log_warnx("key %s %s by uid %u (%s): %s", m.key, disable ? "disabled" :
-	    "enabled", (unsigned)c->peer.uid, c->peer.user, m.reason);
-	return query_status_reply(c, ST_OK, disable ? "key disabled" :
-	    "key enabled");
+	st = admin_apply(c, &m, disable, msg, sizeof(msg));
+	return query_status_reply(c, st, msg);
 }
 
 /* DONE: the client has gone; the child exits by itself. */
@@ -808,25 +900,81 @@ monitor_reply_status(struct child *c, int status, const char *msg)
 }
 
 /*
- * An approved request: its key is looked up again (the token may have
- * been lost and logged in again since it was held), then it is signed as
- * any other; the sign record names the request and its approvers.
+ * The last approval has come: the request is checked again against the
+ * policy in force now (a reload may have removed the key or the grant, an
+ * admin may have disabled the key; the rate is charged now).  0, or -1
+ * with why set.  A key whose padding changed since the hold would not
+ * make the signature the child expects: refused as well.
  */
-void
-monitor_sign_approved(struct child *c, struct sign_ctx *x, uint64_t request,
-    const char *approvers)
+static int
+sign_recheck(struct sign_ctx *x, const struct cfg_key **ckp, char *why,
+    size_t whylen)
 {
-	const struct token_key *k = tokens_find_key(c->d->tokens, x->req.key);
+	if (sign_permitted(x->d, &x->peer, &x->req, 1, ckp, why, whylen) == -1)
+		return -1;
+	if ((*ckp)->padding != x->job.padding) {
+		snprintf(why, whylen, "the key's configuration changed while "
+		    "the request was held");
+		return -1;
+	}
+	return 0;
+}
+
+/* An approved request refused by the policy now: audited, answered. */
+static void
+approved_refused(struct sign_ctx *x, const char *why)
+{
+	char hex[2 * DIGEST_MAX + 1], reason[MESSAGE_MAX + 64];
+	char msg[MESSAGE_MAX + 96];	/* cut to MESSAGE_MAX in the reply */
+	struct audit_event ev;
+
+	sign_event(x, &ev, hex);
+	snprintf(reason, sizeof(reason), "approved, but refused at signing: "
+	    "%s", why);
+	ev.event = "deny";
+	ev.cert_sha256 = NULL;
+	ev.result = "denied";
+	ev.reason = reason;
+	if (audit_submit(x->d->audit, &ev, NULL, NULL) == -1)
+		log_warnx("audit: cannot queue a deny record");
+	log_info("deny: request %llu (uid %u, key %s): %s",
+	    (unsigned long long)x->request, (unsigned)x->peer.uid, x->req.key,
+	    reason);
+	snprintf(msg, sizeof(msg), "request %llu %s",
+	    (unsigned long long)x->request, reason);
+	sign_finish(x, ST_DENIED, msg, 0);
+}
+
+/*
+ * An approved request: checked again against the policy in force now
+ * (sign_recheck), its key looked up again (the token may have been lost
+ * and logged in again since it was held), then signed as any other; the
+ * sign record names the request and its approvers.
+ */
+int
+monitor_sign_approved(struct child *c, struct sign_ctx *x, uint64_t request,
+    const char *approvers, char *why, size_t whylen)
+{
+	const struct token_key *k;
+	const struct cfg_key *ck;
 
 	x->request = request;
+	x->child = c;
 	snprintf(x->approvers, sizeof(x->approvers), "%s", approvers);
+	if (sign_recheck(x, &ck, why, whylen) == -1) {
+		approved_refused(x, why);
+		return -1;
+	}
+	k = tokens_find_key(x->d->tokens, ck->name);
 	if (k == NULL || token_key_state(k) != TOKEN_READY) {
-		x->child = c;
+		snprintf(why, whylen, "the token is unavailable");
 		sign_finish(x, ST_UNAVAILABLE, "approved, but the token is "
 		    "unavailable", 0);
-		return;
+		return -1;
 	}
+	pool_unpark(c);
 	sign_submit(c, x, k);
+	return 0;
 }
 
 void
@@ -841,6 +989,8 @@ monitor_sign_refused(struct child *c, struct sign_ctx *x, uint64_t request,
 void
 monitor_sign_drop(struct sign_ctx *x)
 {
+	if (x == NULL)
+		return;
 	OPENSSL_cleanse(x, sizeof(*x));
 	free(x);
 }

@@ -14,8 +14,22 @@
 
 #include <event2/event.h>
 
+#include "proto/names.h"
+
 struct child;
 struct csignd;
+
+/*
+ * The keys the monitor has described (KEYINFO) to one session child, the
+ * most recent first: a SIGN may name only one of them.  It holds more
+ * keys than the child's own cache, so a child that asks again after
+ * forgetting a key is never refused for it.
+ */
+#define MON_KEYS_MAX 16
+struct mon_keys {
+	char name[MON_KEYS_MAX][KEY_NAME_MAX + 1];
+	unsigned n;
+};
 
 /* libevent callback: the child's channel is readable. */
 void monitor_child_readable(evutil_socket_t fd, short what, void *arg);

@@ -641,16 +641,122 @@ test_audit_open_refuses_a_damaged_last_record(void **state)
 	assert_int_equal(strncmp(err, fx->path, strlen(fx->path)), 0);
 }
 
+/* The one "audit.jsonl.torn-*" file next to the log: its name, contents. */
 static void
-test_audit_open_refuses_a_partial_last_line(void **state)
+torn_file(const struct fixture *fx, char *name, size_t namelen, char *text,
+    size_t textlen)
+{
+	char pattern[160];
+	FILE *p, *f;
+	size_t n;
+
+	snprintf(pattern, sizeof(pattern), "ls %s/audit.jsonl.torn-*", fx->dir);
+	assert_non_null(p = popen(pattern, "r"));
+	assert_non_null(fgets(name, (int)namelen, p));
+	name[strcspn(name, "\n")] = '\0';
+	assert_null(fgets(pattern, sizeof(pattern), p));	/* only one */
+	pclose(p);
+	assert_non_null(f = fopen(name, "r"));
+	n = fread(text, 1, textlen - 1, f);
+	text[n] = '\0';
+	fclose(f);
+}
+
+/*
+ * A power cut in the middle of a write leaves a last line without a
+ * newline: it is kept in LOG.torn-TIME, cut from the log, and the first
+ * record says so, linked to the last complete record.
+ */
+static void
+test_audit_open_recovers_a_torn_last_line(void **state)
 {
 	struct fixture *fx = *state;
-	char err[256] = "";
+	struct audit_event ev = sign_event("after.bin");
+	char err[256] = "", name[256], text[256], last[LINE_BUF];
+	struct audit_chain c;
+	struct audit *a;
+	const char *rec;
+	size_t len;
+	FILE *f;
 
-	write_log(fx->path, 1);
-	append_text(fx->path, "{\"seq\":2,\"time\":\"2026-");
+	write_log(fx->path, 2);
+	assert_non_null(f = fopen(fx->path, "r"));
+	assert_non_null(fgets(last, sizeof(last), f));
+	assert_non_null(fgets(last, sizeof(last), f));
+	fclose(f);
+	append_text(fx->path, "{\"seq\":3,\"time\":\"2026-");
+	assert_non_null(a = audit_open(fx->path, err, sizeof(err)));
+	assert_non_null(rec = audit_last_record(a, &len));
+	assert_int_equal(len, strlen(last) - 1);
+	assert_memory_equal(rec, last, len);
+	assert_int_equal(audit_write_sync(a, &ev), 0);
+	audit_close(a);
+	assert_log_chain(fx->path, 4, &c);
+	torn_file(fx, name, sizeof(name), text, sizeof(text));
+	assert_string_equal(text, "{\"seq\":3,\"time\":\"2026-");
+	assert_non_null(f = fopen(fx->path, "r"));
+	for (int i = 0; i < 3; i++)
+		assert_non_null(fgets(last, sizeof(last), f));
+	fclose(f);
+	assert_non_null(strstr(last, "\"seq\":3,"));
+	assert_non_null(strstr(last, "\"event\":\"log-recover\""));
+	assert_non_null(strstr(last, "torn last record (22 bytes without a "
+	    "newline"));
+	assert_non_null(strstr(last, name));
+	unlink(name);
+}
+
+/* A log that is nothing but a torn first record starts a new chain. */
+static void
+test_audit_open_recovers_a_torn_only_record(void **state)
+{
+	struct fixture *fx = *state;
+	char err[256] = "", name[256], text[64];
+	struct audit_chain c;
+	struct audit *a;
+	size_t len;
+
+	append_text(fx->path, "{\"seq\":1,\"ti");
+	assert_non_null(a = audit_open(fx->path, err, sizeof(err)));
+	assert_null(audit_last_record(a, &len));
+	audit_close(a);
+	assert_log_chain(fx->path, 1, &c);
+	torn_file(fx, name, sizeof(name), text, sizeof(text));
+	assert_string_equal(text, "{\"seq\":1,\"ti");
+	unlink(name);
+}
+
+/* A torn line is only cut if what is left ends in a sound record. */
+static void
+test_audit_open_refuses_a_torn_line_after_a_damaged_record(void **state)
+{
+	struct fixture *fx = *state;
+	char err[256] = "", name[256], text[64];
+
+	write_log(fx->path, 2);
+	poke_from_end(fx->path, 200, 'X');
+	append_text(fx->path, "{\"seq\":3");
 	assert_null(audit_open(fx->path, err, sizeof(err)));
-	assert_non_null(strstr(err, "incomplete"));
+	assert_non_null(strstr(err, "last record is damaged"));
+	torn_file(fx, name, sizeof(name), text, sizeof(text));
+	unlink(name);
+}
+
+/* A symbolic link planted at the log's path is never followed. */
+static void
+test_audit_open_refuses_a_symbolic_link(void **state)
+{
+	struct fixture *fx = *state;
+	char err[512] = "", target[128];
+	struct stat st;
+
+	snprintf(target, sizeof(target), "%s/elsewhere", fx->dir);
+	assert_int_equal(symlink(target, fx->path), 0);
+	assert_null(audit_open(fx->path, err, sizeof(err)));
+	assert_non_null(strstr(err, "is a symbolic link; refusing to "
+	    "follow it"));
+	assert_int_equal(stat(target, &st), -1);
+	assert_int_equal(errno, ENOENT);
 }
 
 static void
@@ -878,7 +984,10 @@ main(void)
 		FX(test_audit_write_sync_is_durable_on_return),
 		FX(test_audit_reopen_continues_the_chain),
 		FX(test_audit_open_refuses_a_damaged_last_record),
-		FX(test_audit_open_refuses_a_partial_last_line),
+		FX(test_audit_open_recovers_a_torn_last_line),
+		FX(test_audit_open_recovers_a_torn_only_record),
+		FX(test_audit_open_refuses_a_torn_line_after_a_damaged_record),
+		FX(test_audit_open_refuses_a_symbolic_link),
 		FX(test_audit_open_refuses_a_last_line_that_is_no_record),
 		FX(test_audit_open_refuses_a_log_in_use),
 		cmocka_unit_test(test_audit_write_failure_calls_back_not_ok),

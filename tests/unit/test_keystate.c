@@ -90,7 +90,107 @@ test_malformed_or_open_files_are_refused(void **state)
 	fclose(f);
 	chmod(path, 0666);
 	assert_null(keystate_load(path, err, sizeof(err)));
-	assert_non_null(strstr(err, "not writable by others"));
+	assert_non_null(strstr(err, "not writable by group or others"));
+	chmod(path, 0620);
+	assert_null(keystate_load(path, err, sizeof(err)));
+	assert_non_null(strstr(err, "not writable by group or others"));
+}
+
+/* A symbolic link planted at the StateFile's path is never followed. */
+static void
+test_a_symbolic_link_is_refused(void **state)
+{
+	char err[512], target[128];
+	struct keystate *ks;
+	FILE *f;
+
+	(void)state;
+	unlink(path);
+	snprintf(target, sizeof(target), "%s/real", dir);
+	assert_non_null(f = fopen(target, "w"));
+	fputs("k1\t1\t2\tok\n", f);
+	fclose(f);
+	chmod(target, 0600);
+	assert_int_equal(symlink(target, path), 0);
+	assert_null(keystate_load(path, err, sizeof(err)));
+	assert_non_null(strstr(err, "is a symbolic link; refusing to "
+	    "follow it"));
+	unlink(path);
+	/* A change replaces the link itself, never the file it names. */
+	assert_int_equal(symlink(target, path), 0);
+	unlink(path);
+	assert_non_null(ks = keystate_load(path, err, sizeof(err)));
+	assert_int_equal(symlink(target, path), 0);
+	assert_int_equal(keystate_set(ks, "k9", 1, 0, 1, "r", err,
+	    sizeof(err)), 0);
+	keystate_free(ks);
+	assert_non_null(f = fopen(target, "r"));
+	assert_non_null(fgets(err, sizeof(err), f));
+	assert_string_equal(err, "k1\t1\t2\tok\n");
+	fclose(f);
+	unlink(target);
+}
+
+/*
+ * Two steps: nothing changes, in memory or on disk, until the commit; an
+ * abort leaves no temporary file.
+ */
+static void
+test_a_prepared_change_takes_effect_only_when_committed(void **state)
+{
+	struct keystate_change ch;
+	struct keystate *ks;
+	char err[256];
+	struct stat st;
+
+	(void)state;
+	unlink(path);
+	assert_non_null(ks = keystate_load(path, err, sizeof(err)));
+	assert_int_equal(keystate_prepare(ks, &ch, "k1", 1, 5, 6, "why", err,
+	    sizeof(err)), 0);
+	assert_int_equal(stat(ch.tmp, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_null(keystate_disabled(ks, "k1"));
+	assert_int_equal(stat(path, &st), -1);
+	keystate_abort(&ch);
+	assert_int_equal(stat(ch.tmp, &st), -1);
+	assert_null(keystate_disabled(ks, "k1"));
+	assert_int_equal(keystate_prepare(ks, &ch, "k1", 1, 5, 6, "why", err,
+	    sizeof(err)), 0);
+	assert_int_equal(keystate_commit(ks, &ch, err, sizeof(err)), 0);
+	assert_non_null(keystate_disabled(ks, "k1"));
+	assert_int_equal(stat(path, &st), 0);
+	/* Enabling is prepared the same way. */
+	assert_int_equal(keystate_prepare(ks, &ch, "k1", 0, 5, 6, "", err,
+	    sizeof(err)), 0);
+	assert_non_null(keystate_disabled(ks, "k1"));
+	assert_int_equal(keystate_commit(ks, &ch, err, sizeof(err)), 0);
+	assert_null(keystate_disabled(ks, "k1"));
+	keystate_free(ks);
+}
+
+/* Temporary files an interrupted write left are removed at the next load. */
+static void
+test_leftover_temporary_files_are_removed_at_load(void **state)
+{
+	char err[256], tmp[160], other[160];
+	struct keystate *ks;
+	struct stat st;
+	FILE *f;
+
+	(void)state;
+	unlink(path);
+	snprintf(tmp, sizeof(tmp), "%s.tmp-Ab12Cd", path);
+	snprintf(other, sizeof(other), "%s.tmp-keepme-please", path);
+	assert_non_null(f = fopen(tmp, "w"));
+	fclose(f);
+	assert_non_null(f = fopen(other, "w"));
+	fclose(f);
+	assert_non_null(ks = keystate_load(path, err, sizeof(err)));
+	keystate_free(ks);
+	assert_int_equal(stat(tmp, &st), -1);
+	assert_int_equal(stat(other, &st), 0);
+	unlink(other);
 }
 
 int
@@ -99,6 +199,11 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_missing_file_is_empty_and_changes_persist),
 		cmocka_unit_test(test_malformed_or_open_files_are_refused),
+		cmocka_unit_test(test_a_symbolic_link_is_refused),
+		cmocka_unit_test(
+		    test_a_prepared_change_takes_effect_only_when_committed),
+		cmocka_unit_test(
+		    test_leftover_temporary_files_are_removed_at_load),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

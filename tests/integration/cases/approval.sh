@@ -19,7 +19,14 @@ appr_setup() {
 	it_token_key appr 10 ec && it_token_key appr2 11 rsa &&
 	it_token_key apprx 12 ec && it_token_key apprmod 13 rsa ||
 		fail "cannot add the approval keys to the token"
-	it_config "Key appr
+	it_config "$(appr_keys)"
+	it_stop_daemon
+	it_start_daemon
+}
+
+# The approval keys and their grant; $1 replaces the Allow line.
+appr_keys() {
+	echo "Key appr
     Token hsm0
     Label appr
     Certificate $T/appr.crt
@@ -43,9 +50,20 @@ Key apprmod
     Certificate $T/apprmod.crt
     Formats module
     Approval group $IT_APPROVERS
-Allow group $IT_SIGNERS keys appr appr2 apprx apprmod"
-	it_stop_daemon
-	it_start_daemon
+${1-Allow group $IT_SIGNERS keys appr appr2 apprx apprmod}"
+}
+
+# Reload the config with extra lines $1 and wait until it applied.
+appr_reload() {
+	it_config "$1"
+	n=$(grep -c "configuration reloaded" "$T/csignd.log")
+	kill -HUP "$DPID"
+	for _ in $(seq 50); do
+		[ "$(grep -c "configuration reloaded" "$T/csignd.log")" -gt "$n" ] &&
+			return 0
+		sleep 0.1
+	done
+	return 1
 }
 
 # Run a client as a user in the background: out and rc land in $T/NAME.*
@@ -280,5 +298,144 @@ t_approval_cancel() {
 	it_stop_daemon
 	it_start_daemon
 }
+# Hold a request of alice on key appr (cms, output $1.p7s) in the
+# background; its id in $id.  (Not in a command substitution: that would
+# wait for the background client.)
+appr_hold() {
+	signs_before=$(grep -c '"event":"sign"' "$T/audit.jsonl")
+	appr_bg "$1" $ALICE sign -k appr -f cms -o "$1.p7s" ap.bin
+	id=$(appr_id "$1")
+}
+
+# The requester's client of $1 ends with exit 3 and message $2, with no
+# output, and the refusal is audited with request $3 (and no signature
+# since appr_hold).
+appr_refused() {
+	rc=$(appr_rc "$1")
+	[ "$rc" = 3 ] && ok || { fail "requester's client: exit $rc"; cat "$T/$1.err" >&2; }
+	expect_grep "approved, but refused at signing: $2" "$T/$1.err" \
+		"the requester hears why"
+	[ ! -s "$T/home/$ALICE/$1.p7s" ] && ok || fail "signed after all"
+	check "refusal audited" appr_audit deny "$3" \
+		"\"reason\":\"approved, but refused at signing: $2"
+	[ "$(grep -c '"event":"sign"' "$T/audit.jsonl")" = "$signs_before" ] &&
+		ok || fail "a sign record since the hold"
+}
+
+t_approval_recheck() {
+	begin "approval: the last approval is checked against the policy in force then"
+	appr_setup
+	# An admin disables the key while the request waits.
+	appr_hold apk || { fail "no held notice"; return; }
+	check "alice (admin) disables the key" as $ALICE admin disable-key \
+		appr --reason "incident 7"
+	as $DAVE approve "$id" > "$T/apk.appr" 2>&1
+	expect_grep "approved \(1 of 1\), but not signed: key disabled: incident 7" \
+		"$T/apk.appr" "the approver hears it was not signed"
+	appr_refused apk "key disabled: incident 7" "$id"
+	check "enabled again" as $ALICE admin enable-key appr
+
+	# A reload removes the grant while the request waits.
+	appr_hold apg || { fail "no held notice"; return; }
+	check "reload without the grant" appr_reload "$(appr_keys \
+		"Allow group $IT_SIGNERS keys appr2 apprx apprmod")"
+	check "dave approves" as $DAVE approve "$id"
+	appr_refused apg "key not granted" "$id"
+	check "reload with the grant" appr_reload "$(appr_keys)"
+
+	# A reload removes the key block itself.
+	appr_hold apb || { fail "no held notice"; return; }
+	check "reload without the key" appr_reload "$(appr_keys \
+		"Allow group $IT_SIGNERS keys appr2 apprx apprmod" |
+		sed '/^Key appr$/,/^Key appr2$/{/^Key appr2$/!d}')"
+	check "dave approves" as $DAVE approve "$id"
+	appr_refused apb "key not granted" "$id"
+	check "reload with the key" appr_reload "$(appr_keys)"
+
+	# A reload that narrows the key's formats.
+	appr_hold apf || { fail "no held notice"; return; }
+	check "reload with raw only" appr_reload "$(appr_keys |
+		sed '0,/^    Formats raw cms$/s//    Formats raw/')"
+	check "dave approves" as $DAVE approve "$id"
+	appr_refused apf "key not allowed for this format" "$id"
+	check "reload as before" appr_reload "$(appr_keys)"
+
+	# The rate is charged at signing: the second approved one is refused.
+	check "reload with a rate" appr_reload "$(appr_keys \
+		"Allow group $IT_SIGNERS keys appr rate 1/hour
+Allow group $IT_SIGNERS keys appr2 apprx apprmod")"
+	appr_hold apr1 || { fail "no held notice"; return; }
+	id1=$id
+	appr_hold apr2 || { fail "no second held notice (the rate must be "\
+		"charged at signing, not at the hold)"; return; }
+	id2=$id
+	id=$id1
+	check "dave approves the first" as $DAVE approve "$id"
+	rc=$(appr_rc apr1)
+	[ "$rc" = 0 ] && ok || fail "first: exit $rc"
+	signs_before=$(grep -c '"event":"sign"' "$T/audit.jsonl")
+	check "dave approves the second" as $DAVE approve "$id2"
+	appr_refused apr2 "rate limit: 1 signatures per hour" "$id2"
+	check "reload as before" appr_reload "$(appr_keys)"
+	appr_bg apok $ALICE sign -k appr -f cms -o apok.p7s ap.bin
+	id=$(appr_id apok) || { fail "no held notice"; return; }
+	check "dave approves" as $DAVE approve "$id"
+	rc=$(appr_rc apok)
+	[ "$rc" = 0 ] && ok || fail "a request after the reloads: exit $rc"
+}
+
+# A --no-wait request of alice (raw, key appr) with a time bound; its id.
+appr_nowait() {
+	(cd "$T/home/$ALICE" && timeout 10 runuser -u $ALICE -- env \
+		CSIGN_SOCKET="$T/csignd.sock" "$T/bin/csign-client" sign \
+		-k appr -f raw --no-wait -o "$1.sig" ap.bin)
+}
+
+t_approval_slots() {
+	begin "approval: --no-wait pins no session; a decided request frees its slot at once"
+	appr_setup
+	check "reload with MaxSessions 2" appr_reload "$(appr_keys)
+MaxSessions 2"
+	ids=""
+	for i in 1 2 3 4 5 6 7 8; do
+		if id=$(appr_nowait nws$i 2> "$T/nws.err"); then
+			ids="$ids $id"
+		else
+			fail "--no-wait request $i of 8 (MaxSessions 2): no id"
+			cat "$T/nws.err" >&2
+		fi
+	done
+	n=$(echo $ids | wc -w)
+	[ "$n" -eq 8 ] && ok || fail "$n of 8 held"
+	expect_rc 3 "a ninth is refused" appr_nowait nws9
+	expect_grep "too many requests waiting for approval \(at most 8\)" \
+		"$T/rc.out" "says why"
+	start=$(date +%s)
+	check "alice still signs with MaxSessions 2 and 8 held" sh -c \
+		"cd '$T/home/$ALICE' && timeout 10 runuser -u $ALICE -- env \
+		CSIGN_SOCKET='$T/csignd.sock' '$T/bin/csign-client' sign -k ec \
+		-f raw -o nws.ec.sig ap.bin"
+	[ $(($(date +%s) - start)) -le 5 ] && ok || fail "signing took over 5 s"
+	first=$(echo $ids | cut -d' ' -f1)
+	check "erin denies one" as $ERIN deny "$first" --reason "not now"
+	check "a new request is accepted at once" appr_nowait nws10
+	check "alice withdraws another" as $ALICE deny \
+		"$(echo $ids | cut -d' ' -f2)" --reason "mine"
+	id=$(appr_nowait nws11) && ok || fail "not accepted after a withdrawal"
+	check "dave approves it" as $DAVE approve "$id"
+	as $ALICE wait "$id" > "$T/home/$ALICE/nws11.sig" 2> "$T/nws11.err"
+	[ $? -eq 0 ] && ok || { fail "wait"; cat "$T/nws11.err" >&2; }
+	check "its signature verifies" openssl dgst -sha256 -verify \
+		"$T/appr.pub" -signature "$T/home/$ALICE/nws11.sig" \
+		"$T/home/$ALICE/ap.bin"
+	expect_rc 3 "the denied one is collected as denied" as $ALICE wait \
+		"$first"
+	expect_grep "denied by $ERIN: not now" "$T/rc.out" "says who and why"
+	# The rest are cancelled (and audited) by a restart.
+	it_config "$(appr_keys)"
+	it_stop_daemon
+	it_start_daemon
+}
 CASES="$CASES t_approval_grant t_approval_two t_approval_deny
-t_approval_expire t_approval_nowait t_approval_cancel"
+t_approval_expire t_approval_nowait t_approval_cancel t_approval_recheck
+t_approval_slots"

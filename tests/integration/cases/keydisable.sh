@@ -39,3 +39,75 @@ t_key_disable() {
 		"$T/audit.jsonl" "enable audited"
 }
 CASES="$CASES t_key_disable"
+
+# A second csignd whose AuditLog lives on a tiny tmpfs ($T/kdfull), with
+# its own socket and StateFile; its pid in KPID.
+kd_daemon() {
+	sed -e "s|^Listen .*|Listen $T/kdfull.sock|" \
+	    -e "s|^AuditLog .*|AuditLog $T/kdfull/audit.jsonl|" \
+	    -e "s|^StateFile .*|StateFile $T/kdfull-state|" \
+		"$T/csignd.conf" > "$T/kdfull.conf"
+	it_spawn_csignd "$T/kdfull.conf" "$T/kdfull.sock" "$T/kdfull.log" ||
+		return 1
+	KPID=$SPAWNED
+}
+kdc() {
+	(cd "$T/home/$ALICE" && runuser -u $ALICE -- "$T/bin/csign-client" \
+		-S "$T/kdfull.sock" "$@")
+}
+# Fill the tmpfs, then sign until no record fits any more.
+kd_fill() {
+	dd if=/dev/zero of="$T/kdfull/filler" bs=1k 2>/dev/null
+	for _ in $(seq 40); do
+		kdc sign -k rsa -f raw -o kdfull.sig kd.txt > /dev/null 2>&1 ||
+			return 0
+	done
+	return 1
+}
+
+t_key_disable_needs_its_record() {
+	begin "disable-key/enable-key change nothing unless their record is durable"
+	mkdir -p "$T/kdfull"
+	# Mode 0755: the AuditLog directory may not be writable by others.
+	if ! mount -t tmpfs -o size=256k,mode=0755 tmpfs "$T/kdfull"; then
+		fail "cannot mount a tmpfs for the full-disk test"
+		return
+	fi
+	rm -f "$T/kdfull-state"
+	echo "incident" > "$T/home/$ALICE/kd.txt"
+	check "second daemon starts" kd_daemon
+	check "the audit log fills up" kd_fill
+	expect_rc 4 "disable-key with a full audit log fails" kdc admin \
+		disable-key ec --reason "exposed"
+	expect_grep "audit log cannot be written; the key was not disabled \\(nothing changed\\)" \
+		"$T/rc.out" "the admin is told nothing changed"
+	kdc keys > "$T/kdfull.keys" 2>&1
+	grep -q "^ec (disabled)" "$T/kdfull.keys" && fail "ec disabled anyway" ||
+		ok
+	[ ! -s "$T/kdfull-state" ] && ok || fail "StateFile written"
+	rm -f "$T/kdfull/filler"
+	check "disable-key once there is room" kdc admin disable-key ec \
+		--reason "exposed"
+	check "the StateFile names it" grep -q "^ec	" "$T/kdfull-state"
+	check "the audit log fills up again" kd_fill
+	expect_rc 4 "enable-key with a full audit log fails" kdc admin \
+		enable-key ec
+	expect_grep "the key was not enabled \\(nothing changed\\)" \
+		"$T/rc.out" "the admin is told nothing changed"
+	kdc keys > "$T/kdfull.keys" 2>&1
+	expect_grep "^ec \\(disabled\\)" "$T/kdfull.keys" "ec still disabled"
+	check "the StateFile still names it" grep -q "^ec	" "$T/kdfull-state"
+	rm -f "$T/kdfull/filler"
+	expect_rc 3 "the key still refuses" kdc sign -k ec -f raw \
+		-o kdfull2.sig kd.txt
+	check "enable-key once there is room" kdc admin enable-key ec
+	check "signs again" kdc sign -k ec -f raw -o kdfull3.sig kd.txt
+	n=$(grep -c '"event":"key-\(dis\|en\)able"' "$T/kdfull/audit.jsonl")
+	[ "$n" -eq 2 ] && ok || fail "$n key-disable/enable records, wanted 2"
+	check "the chain is intact" "$T/bin/csign-audit" verify \
+		"$T/kdfull/audit.jsonl"
+	kill -TERM "$KPID"
+	wait "$KPID" 2>/dev/null
+	umount "$T/kdfull"
+}
+CASES="$CASES t_key_disable_needs_its_record"

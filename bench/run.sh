@@ -89,6 +89,7 @@ SandboxUser csign-sandbox
 SandboxProgram $build/csign-sandbox
 AuditLog $d/audit.jsonl
 PoolSize 8
+MaxSessionsPerUser 64
 SignWorkers 2
 Token hsm0
     Module $module

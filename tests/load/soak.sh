@@ -37,6 +37,7 @@ SandboxProgram $build/csign-sandbox
 AuditLog $d/audit.jsonl
 PoolSize 16
 MaxSessions 1024
+MaxSessionsPerUser 1024
 SessionTimeout 300
 Token hsm0
     Module /usr/lib/softhsm/libsofthsm2.so

@@ -293,7 +293,7 @@ check_statefile(const struct config *cfg, uid_t self, char *err,
 	    errlen) == -1)
 		return -1;
 	if (faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) == -1) {
-		snprintf(why, sizeof(why), "directory %s: not writable (%s), "
+		snprintf(why, sizeof(why), "directory %.256s: not writable (%s), "
 		    "and AdminGroup or Approval must write there", dir,
 		    strerror(errno));
 		return refuse(cfg, line, "StateFile", path, why, err, errlen);

@@ -96,11 +96,17 @@ enum listen_probe {
 	LISTEN_LIVE,	/* a socket a daemon answers on */
 	LISTEN_ERROR	/* not a socket, or unknown (err set) */
 };
-/* Probe path by connecting to it, without blocking. */
-enum listen_probe server_listen_probe(const char *path, char *err,
-    size_t errlen);
-/* "Listen PATH: another csignd (pid N, PidFile F) is serving ..." */
-void server_listen_live_text(const struct config *cfg, char *err,
+/*
+ * Probe path by connecting to it, without blocking; *pid is the
+ * listener's (from SO_PEERCRED) when it answered, else 0.
+ */
+enum listen_probe server_listen_probe(const char *path, long *pid,
+    char *err, size_t errlen);
+/*
+ * "Listen PATH: another csignd (pid N) is serving on this socket: not
+ * starting a second one"; pid 0: the PidFile's, if it is held.
+ */
+void server_listen_live_text(const struct config *cfg, long pid, char *err,
     size_t errlen);
 /*
  * Before anything is opened: -1 with err set if a daemon answers on

@@ -318,6 +318,7 @@ preflight(struct csignd *d)
 	struct keystate *ks;
 	struct tokens *t;
 	size_t nkeys = d->cfg->nkeys, ntok = d->cfg->ntokens;
+	long pid;
 
 	sandbox_identity(d);
 	sandbox_program(d);
@@ -331,11 +332,11 @@ preflight(struct csignd *d)
 	if ((t = tokens_open(d->cfg, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
 	tokens_close(t);
-	if (server_listen_probe(d->cfg->listen, err, sizeof(err)) ==
+	if (server_listen_probe(d->cfg->listen, &pid, err, sizeof(err)) ==
 	    LISTEN_LIVE)
-		log_info("note: a daemon serves on Listen %s now: reload it "
-		    "with SIGHUP; a second csignd on it would not start",
-		    d->cfg->listen);
+		log_info("note: a daemon (pid %ld) serves on Listen %s now: "
+		    "reload it with SIGHUP; a second csignd on it would not "
+		    "start", pid, d->cfg->listen);
 	printf("%s: configuration OK (%zu token%s logged in, %zu key%s "
 	    "checked with a test signature)\n", d->cfgpath, ntok,
 	    ntok == 1 ? "" : "s", nkeys, nkeys == 1 ? "" : "s");

@@ -77,13 +77,28 @@ listen_addr(const char *path, struct sockaddr_un *sun, char *err,
 	return 0;
 }
 
+/* The pid of the process that listens on connected socket fd, or 0. */
+static long
+listen_peer_pid(int fd)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) == -1 ||
+	    len != sizeof(cr))
+		return 0;
+	return cr.pid;
+}
+
 /*
  * Does a daemon answer on the socket at sun?  A connection that is taken,
- * or waits in a full backlog, says yes; ECONNREFUSED says the socket is
+ * or waits in a full backlog, says yes (*pid: the listener's, from the
+ * kernel, when the connection was made); ECONNREFUSED says the socket is
  * left over from a daemon that is gone.
  */
 static enum listen_probe
-listen_connect(const struct sockaddr_un *sun, char *err, size_t errlen)
+listen_connect(const struct sockaddr_un *sun, long *pid, char *err,
+    size_t errlen)
 {
 	int fd, r, e;
 
@@ -94,6 +109,8 @@ listen_connect(const struct sockaddr_un *sun, char *err, size_t errlen)
 	}
 	r = connect(fd, (const struct sockaddr *)sun, sizeof(*sun));
 	e = errno;
+	if (r == 0)
+		*pid = listen_peer_pid(fd);
 	close(fd);
 	if (r == 0 || e == EAGAIN || e == EINPROGRESS)
 		return LISTEN_LIVE;
@@ -105,11 +122,12 @@ listen_connect(const struct sockaddr_un *sun, char *err, size_t errlen)
 }
 
 enum listen_probe
-server_listen_probe(const char *path, char *err, size_t errlen)
+server_listen_probe(const char *path, long *pid, char *err, size_t errlen)
 {
 	struct sockaddr_un sun;
 	struct stat st;
 
+	*pid = 0;
 	if (listen_addr(path, &sun, err, errlen) == -1)
 		return LISTEN_ERROR;
 	if (lstat(path, &st) == -1) {
@@ -123,29 +141,54 @@ server_listen_probe(const char *path, char *err, size_t errlen)
 		    "refusing to remove it", path);
 		return LISTEN_ERROR;
 	}
-	return listen_connect(&sun, err, errlen);
+	return listen_connect(&sun, pid, err, errlen);
+}
+
+/* The command name of process pid ("csignd"), or "" if unknown. */
+static void
+proc_comm(long pid, char *dst, size_t len)
+{
+	char path[64];
+	FILE *f;
+
+	dst[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+	if ((f = fopen(path, "re")) == NULL)
+		return;
+	if (fgets(dst, (int)len, f) == NULL)
+		dst[0] = '\0';
+	dst[strcspn(dst, "\n")] = '\0';
+	fclose(f);
 }
 
 void
-server_listen_live_text(const struct config *cfg, char *err, size_t errlen)
+server_listen_live_text(const struct config *cfg, long pid, char *err,
+    size_t errlen)
 {
-	long pid = cfg->pid_file != NULL ? pidfile_holder(cfg->pid_file) : 0;
+	char comm[32];
 
-	if (pid > 0)
-		snprintf(err, errlen, "Listen %s: another csignd (pid %ld, "
-		    "PidFile %s) is serving on this socket: not starting a "
-		    "second one", cfg->listen, pid, cfg->pid_file);
-	else
+	if (pid <= 0 && cfg->pid_file != NULL)
+		pid = pidfile_holder(cfg->pid_file);
+	if (pid <= 0) {
 		snprintf(err, errlen, "Listen %s: another daemon is serving on "
 		    "this socket: not starting a second one", cfg->listen);
+		return;
+	}
+	proc_comm(pid, comm, sizeof(comm));
+	log_text_safe(comm);
+	snprintf(err, errlen, "Listen %s: another %s (pid %ld) is serving on "
+	    "this socket: not starting a second one", cfg->listen,
+	    comm[0] != '\0' ? comm : "process", pid);
 }
 
 int
 server_listen_check(const struct config *cfg, char *err, size_t errlen)
 {
-	switch (server_listen_probe(cfg->listen, err, errlen)) {
+	long pid;
+
+	switch (server_listen_probe(cfg->listen, &pid, err, errlen)) {
 	case LISTEN_LIVE:
-		server_listen_live_text(cfg, err, errlen);
+		server_listen_live_text(cfg, pid, err, errlen);
 		return -1;
 	case LISTEN_ERROR:
 		return -1;

@@ -183,18 +183,18 @@ t_fd_second_instance() {
 	p=$(cat "$T/fd-live.pid")
 	ino=$(stat -c %i "$T/fd-live.sock")
 	expect_rc 1 "the same config again: exits 1" fd_start fd-live
-	fd_text "Listen $T/fd-live.sock: another csignd (pid $p, PidFile $T/fd-live.pid) is serving on this socket: not starting a second one" \
+	fd_text "Listen $T/fd-live.sock: another csignd (pid $p) is serving on this socket: not starting a second one" \
 		"$T/rc.out" "says who serves there"
 	# -t is run beside the daemon before a reload: a note, not an error.
 	expect_rc 0 "csignd -t beside the running daemon exits 0" \
 		"$T/bin/csignd" -t -f "$T/fd-live.conf"
-	fd_text "a daemon serves on Listen $T/fd-live.sock now" "$T/rc.out" \
-		"-t notes the running daemon"
+	fd_text "a daemon (pid $p) serves on Listen $T/fd-live.sock now" \
+		"$T/rc.out" "-t notes the running daemon"
 	fd_conf fd-live2 "PidFile $T/fd-live2.pid"
 	sed -i "s|^Listen .*|Listen $T/fd-live.sock|" "$T/fd-live2.conf"
 	expect_rc 1 "another PidFile, the same socket: exits 1" fd_start fd-live2
-	fd_text "Listen $T/fd-live.sock: another csignd (pid $p" "$T/rc.out" \
-		"says who serves there"
+	fd_text "Listen $T/fd-live.sock: another csignd (pid $p) is serving" \
+		"$T/rc.out" "says who serves there, from the socket"
 	fd_conf fd-live3 "PidFile $T/fd-live.pid"
 	expect_rc 1 "another socket, the same PidFile: exits 1" fd_start fd-live3
 	fd_text "PidFile $T/fd-live.pid: in use by another csignd (pid $p)" \

@@ -57,9 +57,11 @@ fd_stop() {
 	return 1
 }
 
-# Whatever this file started and is still running.
+# Whatever this file started and is still running: the daemons it
+# recorded, and any other started on one of its configs (a start that
+# should have been refused).
 fd_stop_all() {
-	for p in $FD_PIDS; do
+	for p in $FD_PIDS $(pgrep -f -- "csignd -f $T/fd-"); do
 		kill -TERM "$p" 2>/dev/null
 	done
 	FD_PIDS=""
@@ -171,8 +173,6 @@ t_fd_pidfile() {
 	fd_conf fd-nopid "PidFile none"
 	expect_rc 0 "PidFile none: starts" fd_start fd-nopid
 	[ ! -e "$T/fd-nopid.pid" ] && ok || fail "a PID file despite PidFile none"
-	p=$(pgrep -f -- "-f $T/fd-nopid.conf" | head -1)
-	[ -n "$p" ] && FD_PIDS="$FD_PIDS $p"
 	fd_stop_all
 }
 
@@ -222,6 +222,25 @@ t_fd_second_instance() {
 		"$T/rc.out" "says so"
 	expect_grep "not a socket" "$T/fd-live.sock" "the file is untouched"
 	rm -f "$T/fd-live.sock"
+	# Two starts at once on one socket (two PID files): the one that
+	# binds second finds the first serving and leaves its socket alone.
+	fd_conf fd-race1
+	fd_conf fd-race2 "PidFile $T/fd-race2.pid"
+	sed -i "s|^Listen .*|Listen $T/fd-race1.sock|" "$T/fd-race2.conf"
+	(fd_start fd-race1 > "$T/fd-race1.out" 2>&1; echo $? > "$T/fd-race1.rc") &
+	r1=$!
+	(fd_start fd-race2 > "$T/fd-race2.out" 2>&1; echo $? > "$T/fd-race2.rc") &
+	wait $r1 $!
+	for n in fd-race1 fd-race2; do
+		[ -s "$T/$n.pid" ] && FD_PIDS="$FD_PIDS $(cat "$T/$n.pid")"
+	done
+	rcs="$(cat "$T/fd-race1.rc")$(cat "$T/fd-race2.rc")"
+	[ "$rcs" = 01 ] || [ "$rcs" = 10 ] && ok ||
+		fail "two starts at once: exits $rcs, wanted one 0 and one 1"
+	cat "$T/fd-race1.out" "$T/fd-race2.out" > "$T/fd-race.out"
+	fd_text "is serving on this socket: not starting a second one" \
+		"$T/fd-race.out" "the loser says why"
+	check "the winner serves" as $ALICE -S "$T/fd-race1.sock" status
 	fd_stop_all
 }
 
@@ -233,8 +252,6 @@ t_fd_socket_not_ours() {
 	fd_conf fd-own2 "PidFile none"
 	sed -i "s|^Listen .*|Listen $T/fd-own.sock|" "$T/fd-own2.conf"
 	expect_rc 0 "B binds the path A lost" fd_start fd-own2
-	b=$(pgrep -f -- "-f $T/fd-own2.conf" | head -1)
-	[ -n "$b" ] && FD_PIDS="$FD_PIDS $b"
 	check "A stops" fd_stop fd-own
 	[ -S "$T/fd-own.sock" ] && ok || fail "A removed B's socket"
 	check "B serves" as $ALICE -S "$T/fd-own.sock" status
@@ -298,8 +315,27 @@ t_fd_reload_cert() {
 		grep -q "configuration reloaded" "$T/fd-hup.log" && break
 		sleep 0.1
 	done
+	# A Chain that is no longer certificates is refused too.
+	echo "not a certificate" > "$T/fd-notpem.crt"
+	chmod 644 "$T/fd-notpem.crt"
+	sed -i "s|^    Chain .*|    Chain $T/fd-notpem.crt|" "$T/fd-hup.conf"
+	kill -HUP "$hpid"
+	for _ in $(seq 50); do
+		grep -q "cannot read Chain" "$T/fd-hup.log" && break
+		sleep 0.1
+	done
+	l=$(fd_line fd-hup "Key efi")
+	expect_grep "reload failed, keeping the running config: $T/fd-hup.conf:$l: key efi: cannot read Chain $T/fd-notpem.crt: no PEM certificates" \
+		"$T/fd-hup.log" "a bad Chain is refused"
+	sed -i "s|^    Chain .*|    Chain $T/ca.crt|" "$T/fd-hup.conf"
+	kill -HUP "$hpid"
+	for _ in $(seq 50); do
+		[ "$(grep -c "configuration reloaded" "$T/fd-hup.log")" -ge 2 ] &&
+			break
+		sleep 0.1
+	done
 	as $ALICE -S "$T/fd-hup.sock" status > "$T/fd-hup.status" 2>&1
-	expect_grep "^last reload: ok at .*\\(1 of 2 reloads failed\\)" \
+	expect_grep "^last reload: ok at .*\\(2 of 4 reloads failed\\)" \
 		"$T/fd-hup.status" "status shows the good reload"
 	check "ec signs after it" as $ALICE -S "$T/fd-hup.sock" sign -k ec \
 		-f raw -o fd-hup2.sig fd.bin

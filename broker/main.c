@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -350,8 +351,8 @@ preflight(struct csignd *d)
 static const char *
 config_path_absolute(const char *path)
 {
-	static char buf[4096];
-	char cwd[4096];
+	static char buf[PATH_MAX];
+	char cwd[PATH_MAX];
 
 	if (path[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL ||
 	    (size_t)snprintf(buf, sizeof(buf), "%s/%s", cwd, path) >=

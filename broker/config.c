@@ -111,6 +111,7 @@ static int kw_pinfile(struct parser *);
 static int kw_admingroup(struct parser *);
 static int kw_timestamp(struct parser *);
 static int kw_approval(struct parser *);
+static int kw_pidfile(struct parser *);
 
 #define CF(f) offsetof(struct config, f)
 #define TF(f) offsetof(struct cfg_token, f)
@@ -155,6 +156,8 @@ static const struct keyword keywords[] = {
 	    PATH_MAX - 1, NULL },
 	{ "TimestampTimeout", SC_GLOBAL, 0, 1, 1, kw_uint, CF(ts_timeout), 1,
 	    300, NULL },
+	{ "PidFile", SC_GLOBAL, 0, 1, 1, kw_pidfile, CF(pid_file), 0,
+	    PATH_MAX - 1, NULL },
 	{ "Allow", SC_GLOBAL, KW_MULTI, 1, CONF_ARGS_MAX, kw_allow, 0, 0, 0,
 	    NULL },
 	{ "Token", SC_KEY, KW_MULTI, 1, 1, kw_key_token, 0, 0, 0, NULL },
@@ -356,6 +359,7 @@ static const struct {
 	{ SC_GLOBAL, CF(sandbox_program), CF(sandbox_program_line) },
 	{ SC_GLOBAL, CF(audit_log), CF(audit_log_line) },
 	{ SC_GLOBAL, CF(state_file), CF(state_file_line) },
+	{ SC_GLOBAL, CF(pid_file), CF(pid_file_line) },
 	{ SC_TOKEN, TF(module), TF(module_line) },
 	{ SC_TOKEN, TF(pinfile), TF(pinfile_line) },
 	{ SC_KEY, KF(certfile), KF(cert_line) },
@@ -407,6 +411,22 @@ kw_pinfile(struct parser *p)
 	    strlen(name) > 255)
 		return perr(p, "PinFile credential:NAME needs a plain name");
 	return set_string(p, kw_field(p), v);
+}
+
+/*
+ * PidFile PATH|none: where csignd writes its process id once it serves,
+ * or no file at all.  Unset, it follows Listen (see config_load).
+ */
+static int
+kw_pidfile(struct parser *p)
+{
+	p->cfg->pid_file_set = 1;
+	if (strcmp(p->av[0], "none") == 0) {
+		free(p->cfg->pid_file);
+		p->cfg->pid_file = NULL;
+		return 0;
+	}
+	return kw_path(p);
 }
 
 /* Generic: a string, at most kw->hi bytes when hi is set. */
@@ -1393,6 +1413,32 @@ check_key_aliases(struct parser *p)
 	return 0;
 }
 
+/*
+ * PidFile unset: beside the socket, named after it ("/run/csign/csignd.sock"
+ * gives "/run/csign/csignd.pid"), so that two daemons on two sockets never
+ * share one PID file.
+ */
+static int
+pidfile_default(struct parser *p)
+{
+	struct config *cfg = p->cfg;
+	size_t len = strlen(cfg->listen);
+	char *s;
+
+	if (cfg->pid_file_set)
+		return 0;
+	if (len > 5 && strcmp(cfg->listen + len - 5, ".sock") == 0)
+		len -= 5;
+	if ((s = malloc(len + 5)) == NULL)
+		return perr_at(p, 0, "out of memory");
+	memcpy(s, cfg->listen, len);
+	memcpy(s + len, ".pid", 5);
+	free(cfg->pid_file);
+	cfg->pid_file = s;
+	cfg->pid_file_line = cfg->listen_line;
+	return 0;
+}
+
 /* A config holding the defaults of csignd.conf(5), or NULL. */
 static struct config *
 config_new(const char *path)
@@ -1447,7 +1493,7 @@ config_load(const char *path, char *err, size_t errlen)
 	if ((p.cfg = config_new(path)) == NULL)
 		perr_at(&p, 0, "out of memory");
 	else if (parse_file(&p, f) == 0 && resolve_refs(&p) == 0 &&
-	    check_key_aliases(&p) == 0) {
+	    check_key_aliases(&p) == 0 && pidfile_default(&p) == 0) {
 		cfg = p.cfg;
 		p.cfg = NULL;
 	}
@@ -1486,6 +1532,7 @@ config_free(struct config *cfg)
 	free(cfg->sandbox_program);
 	free(cfg->audit_log);
 	free(cfg->state_file);
+	free(cfg->pid_file);
 	free(cfg->admin_group);
 	free(cfg);
 }

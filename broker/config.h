@@ -22,6 +22,8 @@
 #define CONFIG_DEFAULT_AUDIT "/var/log/csign/audit.jsonl"
 #define CONFIG_DEFAULT_SANDBOX_USER "csign-sandbox"
 #define CONFIG_DEFAULT_STATE "/var/lib/csign/keystate"
+/* PidFile's default: Listen with ".sock" replaced by ".pid" (or added). */
+#define CONFIG_DEFAULT_PIDFILE "/run/csign/csignd.pid"
 #define CONFIG_ERR_MAX 512
 
 struct cfg_token {
@@ -106,10 +108,13 @@ struct config {
 	gid_t admin_gid;		/* ... resolved */
 	int has_admin_group;
 	char *state_file;		/* StateFile PATH: disabled keys */
+	char *pid_file;			/* PidFile PATH, NULL for "none" */
+	int pid_file_set;		/* PidFile given (else from Listen) */
 	int listen_line;		/* lines of the path keywords ... */
 	int sandbox_program_line;	/* ... (0: the default) */
 	int audit_log_line;
 	int state_file_line;
+	int pid_file_line;
 	unsigned ts_timeout;		/* TimestampTimeout, seconds per TSA */
 	struct cfg_token *tokens;
 	size_t ntokens;

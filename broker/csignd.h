@@ -35,6 +35,8 @@ struct csignd {
 	int listen_fd;
 	int activated;			/* listen_fd came from systemd */
 	char *listen_path;		/* the path we bound, to unlink */
+	dev_t listen_dev;		/* ... and the file it was */
+	ino_t listen_ino;
 	char *listen_name;		/* what we listen on, for messages */
 	struct event *ev_listen;
 	struct event *ev_resume;	/* accept again after running out */
@@ -73,6 +75,11 @@ struct csignd {
 	time_t started;
 	unsigned long served;		/* sessions started */
 	unsigned long signatures;	/* signatures released */
+	unsigned long reloads;		/* SIGHUPs that reread the config */
+	unsigned long reloads_failed;	/* ... and were refused */
+	time_t reload_at;		/* the last one */
+	int reload_failed;		/* ... was refused, for reload_reason */
+	char reload_reason[CONFIG_ERR_MAX];
 };
 
 /* server.c */
@@ -81,6 +88,33 @@ struct csignd {
  * main) or bind Listen; log which.  -1 with err set on failure.
  */
 int server_listen(struct csignd *d, char *err, size_t errlen);
+
+/* What is at a Listen path (server_listen_probe). */
+enum listen_probe {
+	LISTEN_FREE,	/* nothing */
+	LISTEN_STALE,	/* a socket nobody answers on */
+	LISTEN_LIVE,	/* a socket a daemon answers on */
+	LISTEN_ERROR	/* not a socket, or unknown (err set) */
+};
+/*
+ * Probe path by connecting to it, without blocking; *pid is the
+ * listener's (from SO_PEERCRED) when it answered, else 0.
+ */
+enum listen_probe server_listen_probe(const char *path, long *pid,
+    char *err, size_t errlen);
+/*
+ * "Listen PATH: another csignd (pid N) is serving on this socket: not
+ * starting a second one"; pid 0: the PidFile's, if it is held.
+ */
+void server_listen_live_text(const struct config *cfg, long pid, char *err,
+    size_t errlen);
+/*
+ * Before anything is opened: -1 with err set if a daemon answers on
+ * Listen already, or the path is not a socket.
+ */
+int server_listen_check(const struct config *cfg, char *err, size_t errlen);
+/* Remove the socket we bound, if the path still names it. */
+void server_unlink_socket(struct csignd *d);
 void server_start_events(struct csignd *d);
 /* Give waiting clients to idle children (after a child became ready). */
 void server_assign_waiting(struct csignd *d);
@@ -95,6 +129,12 @@ void server_free_waiting(struct csignd *d);
 void server_drain(struct csignd *d);
 /* Leave the loop once nothing is in flight (called as work finishes). */
 void server_maybe_exit(struct csignd *d);
+/*
+ * The last reload for "csign-client status": "failed at TIME (N of M
+ * reloads failed; ...): REASON", "ok at TIME (...)" or "none since the
+ * start".
+ */
+void server_reload_text(const struct csignd *d, char *dst, size_t len);
 /* Log and audit a daemon event (start, stop, reload). */
 void server_audit_event(struct csignd *d, const char *event,
     const char *result, const char *reason);

@@ -203,6 +203,50 @@ refuse(const struct config *cfg, int line, const char *kw, const char *path,
 	return -1;
 }
 
+/*
+ * The mode csign's tmpfiles.d snippet gives the directory of a keyword:
+ * the socket's and the PID file's are open to all, the audit log's to
+ * root's group, the state's to root.
+ */
+static const char *
+dir_mode(const char *kw)
+{
+	if (strcmp(kw, "AuditLog") == 0)
+		return "0750";
+	if (strcmp(kw, "StateFile") == 0)
+		return "0700";
+	return "0755";
+}
+
+/*
+ * The directory that holds path does not exist: say how to make it
+ * after the refusal in err ("systemd-tmpfiles --create" for the
+ * directories csign's tmpfiles.d snippet makes).
+ */
+static void
+missing_dir_hint(const char *kw, const char *path, char *err, size_t errlen)
+{
+	static const char *const tmpfiles[] = { "/run/csign",
+		"/var/log/csign", "/var/lib/csign" };
+	char dir[PATH_MAX];
+	const char *via = "";
+	struct stat st;
+	size_t n = strlen(err);
+
+	if (path[0] != '/' || strlen(path) >= sizeof(dir))
+		return;
+	memcpy(dir, path, strlen(path) + 1);
+	parent_of(dir);
+	if (stat(dir, &st) == 0 || errno != ENOENT)
+		return;
+	for (size_t i = 0; i < sizeof(tmpfiles) / sizeof(tmpfiles[0]); i++)
+		if (strcmp(dir, tmpfiles[i]) == 0)
+			via = "systemd-tmpfiles --create, or ";
+	if (n < errlen)
+		snprintf(err + n, errlen - n, "; create it with %smkdir -m %s "
+		    "%s", via, dir_mode(kw), dir);
+}
+
 /* Check one file or directory a keyword names; NULL paths are unset. */
 static int
 check_kw(const struct config *cfg, int line, const char *kw,
@@ -214,7 +258,10 @@ check_kw(const struct config *cfg, int line, const char *kw,
 	if (path == NULL || filetrust_path(path, kind, self, why,
 	    sizeof(why)) == 0)
 		return 0;
-	return refuse(cfg, line, kw, path, why, err, errlen);
+	refuse(cfg, line, kw, path, why, err, errlen);
+	if (kind == FT_DIR_OF)
+		missing_dir_hint(kw, path, err, errlen);
+	return -1;
 }
 
 /* Module and PinFile of every token (a credential: PIN is systemd's). */
@@ -316,6 +363,8 @@ filetrust_config(const struct config *cfg, uid_t self, char *err,
 	    check_kw(cfg, cfg->listen_line, "Listen", cfg->listen, FT_DIR_OF,
 	    self, err, errlen) == -1 ||
 	    check_kw(cfg, cfg->audit_log_line, "AuditLog", cfg->audit_log,
+	    FT_DIR_OF, self, err, errlen) == -1 ||
+	    check_kw(cfg, cfg->pid_file_line, "PidFile", cfg->pid_file,
 	    FT_DIR_OF, self, err, errlen) == -1 ||
 	    check_statefile(cfg, self, err, errlen) == -1)
 		return -1;

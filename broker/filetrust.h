@@ -38,9 +38,11 @@ int filetrust_path(const char *path, enum filetrust_kind kind, uid_t self,
 /*
  * Every file cfg names (the config itself, Module, SandboxProgram,
  * PinFile unless credential:, Certificate, Chain, TimestampCA) and the
- * directories of Listen, AuditLog and StateFile; and, when AdminGroup or
- * an Approval is set, a StateFile directory that exists and is writable.
- * 0, or -1 with err set to "CONFIG:LINE: Keyword PATH: why: refusing".
+ * directories of Listen, AuditLog, PidFile and StateFile; and, when
+ * AdminGroup or an Approval is set, a StateFile directory that exists and
+ * is writable.  0, or -1 with err set to "CONFIG:LINE: Keyword PATH: why:
+ * refusing", and for a directory that does not exist "; create it with
+ * ... mkdir -m MODE DIR" after it.
  */
 int filetrust_config(const struct config *cfg, uid_t self, char *err,
     size_t errlen);

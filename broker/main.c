@@ -6,10 +6,17 @@
  * process is made undumpable, then the socket, the signing threads and the
  * first sandboxed children; only then does the loop serve anyone, and
  * only then is systemd told that the service is ready.
+ *
+ * Like sshd, csignd fails where the admin is looking: a detached start
+ * forks first (PKCS#11 is not fork-safe, so the token is opened by the
+ * process that keeps it), but the parent waits until the daemon serves
+ * or has failed, and exits 0 or 1 accordingly; until then, errors and
+ * warnings also go to the terminal.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -23,7 +30,9 @@
 #include <openssl/crypto.h>
 
 #include "broker/csignd.h"
+#include "broker/confdump.h"
 #include "broker/filetrust.h"
+#include "broker/pidfile.h"
 #include "broker/pool.h"
 #include "broker/systemd.h"
 #include "common/log.h"
@@ -34,7 +43,7 @@
 static void __attribute__((noreturn))
 usage(void)
 {
-	fprintf(stderr, "usage: csignd [-dtv] [-f config]\n");
+	fprintf(stderr, "usage: csignd [-dnTtv] [-f config]\n");
 	exit(2);
 }
 
@@ -97,24 +106,51 @@ sandbox_program(struct csignd *d)
 		    "writable by group or others", d->sandbox_program);
 }
 
-/* Leave the terminal: fork, new session, stdio to /dev/null. */
-static void
-daemonize(void)
+/*
+ * Leave the terminal, first half: fork and start a new session.  The
+ * parent waits for one byte on a pipe from the child: 'R' once it serves
+ * (exit 0), nothing if it failed (its error is on stderr: exit 1).  The
+ * child gets the pipe's write end.
+ */
+static int
+detach_begin(void)
 {
-	int fd;
+	int p[2];
+	ssize_t n;
+	char c = 0;
 
+	if (pipe2(p, O_CLOEXEC) == -1)
+		fatal("pipe");
 	switch (fork()) {
 	case -1:
 		fatal("fork");
 	case 0:
-		break;
+		close(p[0]);
+		if (setsid() == -1)
+			fatal("setsid");
+		if (chdir("/") == -1)
+			fatal("chdir");
+		return p[1];
 	default:
-		_exit(0);
+		break;
 	}
-	if (setsid() == -1)
-		fatal("setsid");
-	if (chdir("/") == -1)
-		fatal("chdir");
+	close(p[1]);
+	while ((n = read(p[0], &c, 1)) == -1 && errno == EINTR)
+		;
+	_exit(n == 1 && c == 'R' ? 0 : 1);
+}
+
+/*
+ * Second half, once the daemon serves: from now on only syslog hears
+ * it; stdio goes to /dev/null (so that a caller reading our output sees
+ * its end), then the parent is told to exit 0.
+ */
+static void
+detach_end(int ready)
+{
+	int fd;
+
+	log_tee_stderr(0);
 	if ((fd = open("/dev/null", O_RDWR)) != -1) {
 		dup2(fd, 0);
 		dup2(fd, 1);
@@ -122,10 +158,13 @@ daemonize(void)
 		if (fd > 2)
 			close(fd);
 	}
+	if (write(ready, "R", 1) != 1)
+		log_warn("cannot tell the starting process that csignd serves");
+	close(ready);
 }
 
 /*
- * What systemd hands over, taken before daemonize() forks (LISTEN_PID
+ * What systemd hands over, taken before detach_begin() forks (LISTEN_PID
  * names this process) and before anything is exec'd: the variables are
  * removed from the environment and the socket made close-on-exec.
  */
@@ -159,6 +198,10 @@ startup(struct csignd *d)
 {
 	char err[CONFIG_ERR_MAX];
 
+	/* A second daemon on a live socket: refused before it opens anything. */
+	if (!d->activated && server_listen_check(d->cfg, err,
+	    sizeof(err)) == -1)
+		fatalx("%s", err);
 	sandbox_identity(d);
 	sandbox_program(d);
 	server_fd_limit(d);
@@ -179,6 +222,13 @@ startup(struct csignd *d)
 		fatalx("%s", err);
 	}
 	harden_self();
+	/*
+	 * The PID file before the socket: its lock keeps two daemons given
+	 * the same one from both removing a dead socket and binding anew.
+	 */
+	if (d->cfg->pid_file != NULL && pidfile_write(d->cfg->pid_file, err,
+	    sizeof(err)) == -1)
+		fatalx("%s", err);
 	if (server_listen(d, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	d->signer = signer_start(d->cfg->sign_workers, monitor_sign_done, d);
@@ -220,10 +270,8 @@ shutdown_all(struct csignd *d)
 	if (d->ev_drain != NULL)
 		event_free(d->ev_drain);
 	event_base_free(d->base);
-	/* Only a socket we bound: systemd's stays for the next start. */
-	if (d->listen_path != NULL)
-		(void)unlink(d->listen_path);
-	free(d->listen_path);
+	server_unlink_socket(d);
+	pidfile_remove();
 	free(d->listen_name);
 	pool_close_program(d);
 	free(d->sandbox_program);
@@ -234,26 +282,161 @@ shutdown_all(struct csignd *d)
 	config_free(d->cfg);
 }
 
+/* What the command line asks for besides running. */
+enum run_mode {
+	RUN_DAEMON,
+	RUN_PARSE,	/* -n: the file and the files it names, no token */
+	RUN_PREFLIGHT,	/* -t: everything a start checks, then exit */
+	RUN_DUMP	/* -T: print the effective configuration */
+};
+
+/* The process that removes its socket and PID file at exit (fatal too). */
+static struct csignd *exit_owner;
+static pid_t exit_pid;
+
+/* atexit: a start that fails after the bind leaves no socket behind. */
+static void
+cleanup_at_exit(void)
+{
+	if (exit_owner == NULL || getpid() != exit_pid)
+		return;
+	server_unlink_socket(exit_owner);
+	pidfile_remove();
+}
+
+/*
+ * -t: what a start opens and checks, short of serving: the sandbox user
+ * and program, the StateFile, the TimestampCA files, every module, token
+ * login, key and certificate (a test signature each), and whether a
+ * daemon already answers on Listen (not an error here: -t is run beside
+ * the running daemon before a reload).  Errors are the start's, word for
+ * word; exit status 1.
+ */
+static int
+preflight(struct csignd *d)
+{
+	char err[CONFIG_ERR_MAX];
+	struct keystate *ks;
+	struct tokens *t;
+	size_t nkeys = d->cfg->nkeys, ntok = d->cfg->ntokens;
+	long pid;
+
+	sandbox_identity(d);
+	sandbox_program(d);
+	pool_close_program(d);
+	free(d->sandbox_program);
+	if ((ks = keystate_load(d->cfg->state_file, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
+	keystate_free(ks);
+	if (ts_anchors_check(d->cfg, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+	if ((t = tokens_open(d->cfg, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
+	tokens_close(t);
+	if (server_listen_probe(d->cfg->listen, &pid, err, sizeof(err)) ==
+	    LISTEN_LIVE)
+		log_info("note: a daemon (pid %ld) serves on Listen %s now: "
+		    "reload it with SIGHUP; a second csignd on it would not "
+		    "start", pid, d->cfg->listen);
+	printf("%s: configuration OK (%zu token%s logged in, %zu key%s "
+	    "checked with a test signature)\n", d->cfgpath, ntok,
+	    ntok == 1 ? "" : "s", nkeys, nkeys == 1 ? "" : "s");
+	return 0;
+}
+
+/*
+ * The config given with -f as an absolute path, for SIGHUP after the
+ * daemon has changed to "/" (a relative -f would name another file).
+ */
+static const char *
+config_path_absolute(const char *path)
+{
+	static char buf[PATH_MAX];
+	char cwd[PATH_MAX];
+
+	if (path[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL ||
+	    (size_t)snprintf(buf, sizeof(buf), "%s/%s", cwd, path) >=
+	    sizeof(buf))
+		return path;
+	return buf;
+}
+
+/* Read and check the config: -1 (said on stderr) if it is refused. */
+static int
+config_read(struct csignd *d, enum run_mode mode)
+{
+	char err[CONFIG_ERR_MAX];
+
+	if ((d->cfg = config_load(d->cfgpath, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	/* Warnings, then sshd's StrictModes: refuse what others can change. */
+	if (mode != RUN_DUMP)
+		config_warn(d->cfg);
+	if (filetrust_config(d->cfg, geteuid(), err, sizeof(err)) == -1) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	if (mode != RUN_DAEMON && mode != RUN_PREFLIGHT &&
+	    ts_anchors_check(d->cfg, err, sizeof(err)) == -1) {
+		fprintf(stderr, "%s: %s\n", d->cfgpath, err);
+		return -1;
+	}
+	return 0;
+}
+
+/* The checks and printouts that exit without serving. */
+static int
+run_check(struct csignd *d, enum run_mode mode)
+{
+	int r = 0;
+
+	switch (mode) {
+	case RUN_PARSE:
+		printf("%s: configuration OK (not checked: modules, tokens, "
+		    "keys and certificates; csignd -t checks them)\n",
+		    d->cfgpath);
+		break;
+	case RUN_DUMP:
+		config_dump(d->cfg, stdout);
+		break;
+	case RUN_PREFLIGHT:
+		r = preflight(d);
+		break;
+	case RUN_DAEMON:
+		break;
+	}
+	config_free(d->cfg);
+	return r;
+}
+
 int
 main(int argc, char *argv[])
 {
 	struct csignd d = { .listen_fd = -1, .sandbox_fd = -1, .null_fd = -1 };
-	char err[CONFIG_ERR_MAX];
-	int ch, test_only = 0, verbose = 0;
+	enum run_mode mode = RUN_DAEMON;
+	int ch, verbose = 0, ready = -1;
 
 	d.cfgpath = CONFIG_DEFAULT_PATH;
 	TAILQ_INIT(&d.children);
 	TAILQ_INIT(&d.waiting);
-	while ((ch = getopt(argc, argv, "df:htv")) != -1) {
+	while ((ch = getopt(argc, argv, "df:hnTtv")) != -1) {
 		switch (ch) {
 		case 'd':
 			d.foreground = 1;
 			break;
 		case 'f':
-			d.cfgpath = optarg;
+			d.cfgpath = config_path_absolute(optarg);
+			break;
+		case 'n':
+			mode = RUN_PARSE;
+			break;
+		case 'T':
+			mode = RUN_DUMP;
 			break;
 		case 't':
-			test_only = 1;
+			mode = RUN_PREFLIGHT;
 			break;
 		case 'v':
 			verbose = 1;
@@ -264,41 +447,34 @@ main(int argc, char *argv[])
 	}
 	if (optind != argc)
 		usage();
-	log_init("csignd", d.foreground || test_only ? LOG_TO_STDERR :
-	    LOG_TO_SYSLOG, verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO);
-	if ((d.cfg = config_load(d.cfgpath, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "%s\n", err);
-		return 1;
-	}
-	/* Warnings, then sshd's StrictModes: refuse what others can change. */
-	config_warn(d.cfg);
-	if (filetrust_config(d.cfg, geteuid(), err, sizeof(err)) == -1) {
-		fprintf(stderr, "%s\n", err);
+	log_init("csignd", d.foreground || mode != RUN_DAEMON ?
+	    LOG_TO_STDERR : LOG_TO_SYSLOG, verbose ? LOG_LVL_DEBUG :
+	    LOG_LVL_INFO);
+	log_tee_stderr(!d.foreground && mode == RUN_DAEMON);
+	if (config_read(&d, mode) == -1) {
 		config_free(d.cfg);
 		return 1;
 	}
-	if (test_only && ts_anchors_check(d.cfg, err, sizeof(err)) == -1) {
-		fprintf(stderr, "%s: %s\n", d.cfgpath, err);
-		config_free(d.cfg);
-		return 1;
-	}
-	if (test_only) {
-		printf("%s: configuration OK\n", d.cfgpath);
-		config_free(d.cfg);
-		return 0;
-	}
+	if (mode != RUN_DAEMON)
+		return run_check(&d, mode);
 	signal(SIGPIPE, SIG_IGN);
 	systemd_takeover(&d);
 	if (!d.foreground)
-		daemonize();
+		ready = detach_begin();
+	exit_owner = &d;
+	exit_pid = getpid();
+	atexit(cleanup_at_exit);
 	startup(&d);
 	server_audit_event(&d, "start", "ok", NULL);
 	log_info("csignd %s ready on %s (%zu keys, %u session children kept "
 	    "ready)", CSIGN_VERSION, d.listen_name, d.cfg->nkeys,
 	    d.cfg->pool_size);
 	notify_ready(&d);
+	if (ready != -1)
+		detach_end(ready);
 	event_base_dispatch(d.base);
 	log_info("csignd stopping");
 	shutdown_all(&d);
+	exit_owner = NULL;
 	return 0;
 }

@@ -84,16 +84,38 @@ bucket_take(struct bucket *b, double now, int take)
 	return 1;
 }
 
-/* "3 per hour" for a rule's limit. */
+/* Seconds until a spent bucket holds a whole signature again. */
+static double
+bucket_wait(const struct bucket *b)
+{
+	const struct cfg_allow *a = b->rule;
+
+	return (1.0 - b->tokens) * a->rate_period / a->rate_n;
+}
+
+/*
+ * "rate limit: 3 signatures per hour with this key; try again in 1200 s"
+ * for a rule's limit; wait < 0 when no bucket could tell.
+ */
 static void
-rate_text(const struct cfg_allow *a, char *dst, size_t len)
+rate_text(const struct cfg_allow *a, double wait, char *dst, size_t len)
 {
 	const char *unit = a->rate_period == 86400 ? "day" :
 	    a->rate_period == 3600 ? "hour" :
 	    a->rate_period == 60 ? "minute" : "second";
+	unsigned long secs;
 
-	snprintf(dst, len, "rate limit: %u signatures per %s with this key",
-	    a->rate_n, unit);
+	if (wait < 0) {
+		snprintf(dst, len, "rate limit: %u signatures per %s with this "
+		    "key", a->rate_n, unit);
+		return;
+	}
+	/* Whole seconds, rounded up: asking again then succeeds. */
+	secs = (unsigned long)wait;
+	if (wait > (double)secs || secs == 0)
+		secs++;
+	snprintf(dst, len, "rate limit: %u signatures per %s with this key; "
+	    "try again in %lu s", a->rate_n, unit, secs);
 }
 
 /* ratelimit_take() and ratelimit_check(): charge a line only if take. */
@@ -104,6 +126,7 @@ ratelimit_use(struct ratelimit *r, const struct config *cfg,
 {
 	const struct cfg_allow *limited = NULL;
 	struct bucket *b;
+	double wait = -1;
 
 	for (size_t i = 0; i < cfg->nallows; i++) {
 		const struct cfg_allow *a = &cfg->allows[i];
@@ -121,13 +144,17 @@ ratelimit_use(struct ratelimit *r, const struct config *cfg,
 		if (a->rate_n == 0 ||
 		    !policy_rule_grants_format(a, id, key, format))
 			continue;
-		if ((b = bucket_get(r, a, id->uid, now)) != NULL &&
-		    bucket_take(b, now, take))
+		if ((b = bucket_get(r, a, id->uid, now)) == NULL)
+			continue;
+		if (bucket_take(b, now, take))
 			return 1;
+		/* The soonest of the granting lines to allow one again. */
+		if (wait < 0 || bucket_wait(b) < wait)
+			wait = bucket_wait(b);
 	}
 	if (limited == NULL)
 		return 1;	/* not granted at all: policy_check said so */
-	rate_text(limited, why, whylen);
+	rate_text(limited, wait, why, whylen);
 	return 0;
 }
 

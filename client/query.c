@@ -522,11 +522,14 @@ cl_tokens_ready(const struct frame *f, const char **err)
 	return r == -1 ? -1 : ready;
 }
 
-/* "csignd: up (MESSAGE)" then "token NAME: STATE" for each token. */
+/*
+ * "csignd: up (MESSAGE)", "token NAME: STATE" for each token, then
+ * "last reload: ..." (from daemons that say).
+ */
 static void
 status_text(const struct reply *r)
 {
-	const struct tlv *fld[2];
+	const struct tlv *fld[2], *reload;
 	struct group_iter it;
 	char msg[sizeof(r->message)];
 	const char *err;
@@ -544,13 +547,18 @@ status_text(const struct reply *r)
 		put_clean(stdout, fld[1]);
 		putchar('\n');
 	}
+	if ((reload = frame_find(&r->f, T_RELOAD)) != NULL) {
+		fputs("last reload: ", stdout);
+		put_clean(stdout, reload);
+		putchar('\n');
+	}
 }
 
 /* The status reply as one JSON object. */
 static void
 status_json(const struct reply *r, int ready)
 {
-	const struct tlv *fld[2];
+	const struct tlv *fld[2], *reload;
 	struct group_iter it;
 	const char *err;
 	struct json j;
@@ -569,6 +577,8 @@ status_json(const struct reply *r, int ready)
 		cl_json_close(&j, '}');
 	}
 	cl_json_close(&j, ']');
+	if ((reload = frame_find(&r->f, T_RELOAD)) != NULL)
+		cl_json_kv_strn(&j, "last_reload", reload->val, reload->len);
 	cl_json_kv_bool(&j, "ready", ready);
 	cl_json_close(&j, '}');
 }

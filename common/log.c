@@ -11,6 +11,7 @@ static const char *log_prog = "csign";
 static enum log_sink log_sink = LOG_TO_STDERR;
 static enum log_level log_max = LOG_LVL_INFO;
 static log_cb log_callback;
+static int log_tee;		/* syslog: warnings also to stderr */
 
 void
 log_init(const char *progname, enum log_sink sink, enum log_level max)
@@ -20,6 +21,12 @@ log_init(const char *progname, enum log_sink sink, enum log_level max)
 	log_max = max;
 	if (sink == LOG_TO_SYSLOG)
 		openlog(progname, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+void
+log_tee_stderr(int on)
+{
+	log_tee = on;
 }
 
 void
@@ -61,6 +68,8 @@ log_emit(enum log_level lvl, int with_errno, int saved_errno,
 	switch (log_sink) {
 	case LOG_TO_SYSLOG:
 		syslog(prio[lvl], "%s", line);
+		if (log_tee && lvl <= LOG_LVL_WARN)
+			fprintf(stderr, "%s: %s\n", log_prog, line);
 		break;
 	case LOG_TO_CALLBACK:
 		if (log_callback != NULL) {

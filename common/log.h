@@ -25,6 +25,11 @@ typedef void (*log_cb)(enum log_level, const char *line);
 void log_init(const char *progname, enum log_sink sink, enum log_level max);
 void log_set_callback(log_cb cb);
 /*
+ * With the syslog sink: also write errors and warnings to stderr (on),
+ * as a daemon does until it has detached from the terminal; or stop.
+ */
+void log_tee_stderr(int on);
+/*
  * Make text from an untrusted process safe to log: every byte that is
  * not printable ASCII becomes '?'.
  */

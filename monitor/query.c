@@ -92,16 +92,19 @@ query_whoami(struct csignd *d, const struct identity *peer, struct buf *f)
 	return 0;
 }
 
-/* status: every token's state. */
+/* status: every token's state, and how the last reload went. */
 static int
 query_status(struct csignd *d, struct buf *f)
 {
+	char reload[1024];
+
 	for (size_t i = 0; i < tokens_count(d->tokens); i++)
 		if (frame_add_str(f, T_TOKEN, tokens_name(d->tokens, i)) == -1 ||
 		    frame_add_str(f, T_STATE,
 			token_state_name(tokens_state(d->tokens, i))) == -1)
 			return -1;
-	return 0;
+	server_reload_text(d, reload, sizeof(reload));
+	return frame_add_str(f, T_RELOAD, reload);
 }
 
 int

@@ -135,8 +135,10 @@ token_login(struct token *tk, const struct cfg_token *ct, char *err,
 	explicit_bzero(pin, sizeof(pin));
 	if (r != 0) {
 		atomic_store(&tk->state, TOKEN_LOCKED);
-		snprintf(err, errlen, "token %s: login failed (wrong PIN or "
-		    "token locked); not retrying", tk->name);
+		snprintf(err, errlen, "token %s: login failed with the PIN "
+		    "of PinFile %s (wrong PIN or token locked); not retrying: "
+		    "each wrong PIN brings the token closer to locking",
+		    tk->name, ct->pinfile);
 		return -1;
 	}
 	if (PKCS11_enumerate_keys(tk->slot->token, &tk->keys, &tk->nkeys) != 0) {
@@ -144,6 +146,47 @@ token_login(struct token *tk, const struct cfg_token *ct, char *err,
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * Append to dst the labels of the initialized tokens of a module, as
+ * "'a', 'b'" (or "none"), for a Token block that names none of them.
+ */
+static void
+module_labels(const struct module *m, char *dst, size_t len)
+{
+	size_t n = 0;
+
+	dst[0] = '\0';
+	for (unsigned int i = 0; i < m->nslots && n < len; i++) {
+		const PKCS11_SLOT *s = &m->slots[i];
+
+		if (s->token == NULL || !s->token->initialized)
+			continue;
+		n += (size_t)snprintf(dst + n, len - n, "%s'%s' (slot %lu)",
+		    n > 0 ? ", " : "", s->token->label,
+		    PKCS11_get_slotid_from_slot((PKCS11_SLOT *)s));
+	}
+	if (n == 0)
+		snprintf(dst, len, "none");
+}
+
+/* The Token block's TokenLabel or Slot names no token of its module. */
+static void
+token_missing(const struct token *tk, const struct cfg_token *ct, char *err,
+    size_t errlen)
+{
+	char there[256];
+
+	module_labels(tk->mod, there, sizeof(there));
+	if (ct->label != NULL)
+		snprintf(err, errlen, "token %s: no initialized token labelled "
+		    "'%s' in %s (tokens there: %s)", tk->name, ct->label,
+		    ct->module, there);
+	else
+		snprintf(err, errlen, "token %s: no initialized token in slot "
+		    "%ld of %s (tokens there: %s)", tk->name, ct->slot,
+		    ct->module, there);
 }
 
 /* Open the token of one Token block. */
@@ -168,10 +211,7 @@ token_open(struct tokens *t, const struct cfg_token *ct, char *err,
 		return -1;
 	if ((tk->slot = token_slot_find(tk->mod->slots, tk->mod->nslots,
 	    tk->label, tk->slotid)) == NULL) {
-		snprintf(err, errlen, "token %s: no initialized token with "
-		    "%s %s%ld in %s", tk->name, ct->label ? "label" : "slot",
-		    ct->label ? ct->label : "", ct->label ? 0L : ct->slot,
-		    ct->module);
+		token_missing(tk, ct, err, errlen);
 		return -1;
 	}
 	if (token_login(tk, ct, err, errlen) == -1)
@@ -341,11 +381,54 @@ key_selftest(const struct token_key *k, const struct cfg_key *ck, char *err,
 	}
 	if (sig_verify(X509_get0_pubkey(k->cert), ck->default_digest,
 	    ck->padding, tbs, tbslen, sig, siglen) != 1) {
-		snprintf(err, errlen, "key %s: the certificate does not match "
-		    "the key on the token", k->name);
+		snprintf(err, errlen, "key %s: the certificate%s%s does not "
+		    "match the key on the token (a test signature by the key "
+		    "does not verify with it)", k->name,
+		    ck->certfile != NULL ? " " : " on the token",
+		    ck->certfile != NULL ? ck->certfile : "");
 		return -1;
 	}
 	return 0;
+}
+
+/* "Label NAME" / "Id HEX" of a Key block, for messages. */
+static void
+key_object_text(const struct cfg_key *ck, char *dst, size_t len)
+{
+	size_t n;
+
+	if (ck->label != NULL) {
+		snprintf(dst, len, "labelled '%s'%s", ck->label,
+		    ck->idlen > 0 ? " with its Id" : "");
+		return;
+	}
+	n = (size_t)snprintf(dst, len, "with Id ");
+	for (size_t i = 0; i < ck->idlen && n + 2 < len; i++, n += 2)
+		snprintf(dst + n, len - n, "%02x", ck->id[i]);
+}
+
+/*
+ * A Key block names no private key of its token: say which it looked
+ * for, and which private keys the token has (by label).
+ */
+static void
+key_missing(const struct token *tk, const struct cfg_key *ck, char *err,
+    size_t errlen)
+{
+	char what[160], there[200];
+	size_t n = 0;
+
+	key_object_text(ck, what, sizeof(what));
+	there[0] = '\0';
+	for (unsigned int i = 0; tk != NULL && i < tk->nkeys &&
+	    n < sizeof(there); i++)
+		if (tk->keys[i].isPrivate)
+			n += (size_t)snprintf(there + n, sizeof(there) - n,
+			    "%s'%s'", n > 0 ? ", " : "", tk->keys[i].label ?
+			    tk->keys[i].label : "");
+	snprintf(err, errlen, "key %s: no private key %s on token %s "
+	    "(private keys there: %s)", ck->name, what, ck->token->name,
+	    n > 0 ? there : "none");
 }
 
 /* Find and check one configured key. */
@@ -360,9 +443,7 @@ key_open(struct tokens *t, const struct cfg_key *ck, char *err, size_t errlen)
 	snprintf(k->name, sizeof(k->name), "%s", ck->name);
 	if ((tk = token_by_name(t, ck->token->name)) == NULL ||
 	    (p11 = p11key_find(tk, ck)) == NULL) {
-		snprintf(err, errlen, "key %s: no private key with that %s on "
-		    "token %s", ck->name, ck->label ? "label" : "id",
-		    ck->token->name);
+		key_missing(tk, ck, err, errlen);
 		return -1;
 	}
 	t->nkeys++;
@@ -448,6 +529,16 @@ tokens_check_aliases(const struct tokens *t, const struct config *cfg,
 	return r;
 }
 
+/* Put "CONFIG:LINE: " (the block at fault) before the message in err. */
+static void
+err_at(const struct config *cfg, int line, char *err, size_t errlen)
+{
+	char msg[CONFIG_ERR_MAX];
+
+	snprintf(msg, sizeof(msg), "%s", err);
+	snprintf(err, errlen, "%s:%d: %s", cfg->path, line, msg);
+}
+
 /*
  * Open every token and key of cfg.  *locked is set when a login was
  * refused (wrong PIN, locked token): that is never retried.
@@ -467,11 +558,15 @@ tokens_build(const struct config *cfg, char *err, size_t errlen, int *locked)
 		return NULL;
 	}
 	for (size_t i = 0; i < cfg->ntokens; i++)
-		if (token_open(t, &cfg->tokens[i], err, errlen) == -1)
+		if (token_open(t, &cfg->tokens[i], err, errlen) == -1) {
+			err_at(cfg, cfg->tokens[i].line, err, errlen);
 			goto fail;
+		}
 	for (size_t i = 0; i < cfg->nkeys; i++)
-		if (key_open(t, &cfg->keys[i], err, errlen) == -1)
+		if (key_open(t, &cfg->keys[i], err, errlen) == -1) {
+			err_at(cfg, cfg->keys[i].line, err, errlen);
 			goto fail;
+		}
 	if (tokens_check_aliases(t, cfg, err, errlen) == -1)
 		goto fail;
 	return t;
@@ -693,6 +788,140 @@ tokens_check_config(struct tokens *t, const struct config *cfg, char *err,
 		}
 	}
 	return 0;
+}
+
+/*
+ * Certificates staged by a reload: for each key whose Certificate or
+ * Chain changed, a copy of the key with the new ones (its token handles
+ * are the running key's, borrowed).
+ */
+struct token_certs {
+	struct token_key *keys;
+	size_t *index;		/* each one's place in the tokens' keys */
+	size_t n;
+};
+
+/* Free what a staged key owns (its cert, certder, chainder). */
+static void
+staged_free(struct token_key *k)
+{
+	X509_free(k->cert);
+	OPENSSL_free(k->certder);
+	free(k->chainder);
+}
+
+void
+tokens_certs_free(struct token_certs *s)
+{
+	if (s == NULL)
+		return;
+	for (size_t i = 0; i < s->n; i++)
+		staged_free(&s->keys[i]);
+	free(s->keys);
+	free(s->index);
+	free(s);
+}
+
+/* 1 if two DER blobs differ. */
+static int
+der_differs(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+	return alen != blen || (alen > 0 && memcmp(a, b, alen) != 0);
+}
+
+/*
+ * Stage the certificate and Chain that ck gives the running key k, into
+ * n (a copy of k): 1 if either changed, 0 if not, -1 with err set if
+ * they cannot be read or the new certificate does not match the key.
+ */
+static int
+key_stage(const struct token_key *k, const struct cfg_key *ck,
+    struct token_key *n, char *err, size_t errlen)
+{
+	int changed;
+
+	*n = *k;
+	n->cert = NULL;
+	n->certder = NULL;
+	n->chainder = NULL;
+	n->chainlen = 0;
+	if ((n->cert = key_cert(k->p11key, ck, err, errlen)) == NULL ||
+	    key_describe(n, err, errlen) == -1 ||
+	    (ck->chainfile != NULL && key_chain(n, ck->chainfile, err,
+	    errlen) == -1))
+		return -1;
+	changed = der_differs(n->certder, n->certlen, k->certder, k->certlen);
+	/*
+	 * The running certificate was proved against the token key with a
+	 * test signature at start: a new one with the same public key is
+	 * proved too, without a token operation in the event loop.
+	 */
+	if (changed && EVP_PKEY_eq(X509_get0_pubkey(n->cert),
+	    X509_get0_pubkey(k->cert)) != 1) {
+		snprintf(err, errlen, "key %s: the certificate%s%s does not "
+		    "match the key on the token (its public key is another "
+		    "key's)", k->name, ck->certfile != NULL ? " " :
+		    " on the token", ck->certfile != NULL ? ck->certfile : "");
+		return -1;
+	}
+	return changed || der_differs(n->chainder, n->chainlen, k->chainder,
+	    k->chainlen);
+}
+
+struct token_certs *
+tokens_certs_load(struct tokens *t, const struct config *cfg, char *err,
+    size_t errlen)
+{
+	struct token_certs *s;
+	int r;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    (s->keys = calloc(cfg->nkeys + 1, sizeof(*s->keys))) == NULL ||
+	    (s->index = calloc(cfg->nkeys + 1, sizeof(*s->index))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		tokens_certs_free(s);
+		return NULL;
+	}
+	for (size_t i = 0; i < cfg->nkeys; i++) {
+		const struct token_key *k = tokens_find_key(t,
+		    cfg->keys[i].name);
+
+		if (k == NULL)
+			continue;	/* tokens_check_config refused it */
+		r = key_stage(k, &cfg->keys[i], &s->keys[s->n], err, errlen);
+		if (r == -1) {
+			staged_free(&s->keys[s->n]);
+			err_at(cfg, cfg->keys[i].line, err, errlen);
+			tokens_certs_free(s);
+			return NULL;
+		}
+		if (r == 0) {
+			staged_free(&s->keys[s->n]);
+			continue;
+		}
+		s->index[s->n++] = (size_t)(k - t->keys);
+	}
+	return s;
+}
+
+size_t
+tokens_certs_apply(struct tokens *t, struct token_certs *s)
+{
+	size_t n = s->n;
+	char when[21];
+
+	for (size_t i = 0; i < s->n; i++) {
+		struct token_key *k = &t->keys[s->index[i]];
+
+		staged_free(k);
+		*k = s->keys[i];
+		token_time_str(k->notafter, when);
+		log_info("key %s: now using certificate %s (valid until %s)",
+		    k->name, k->fingerprint, when);
+	}
+	s->n = 0;
+	tokens_certs_free(s);
+	return n;
 }
 
 const struct token_key *

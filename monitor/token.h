@@ -63,6 +63,21 @@ int tokens_check_config(struct tokens *t, const struct config *cfg,
     char *err, size_t errlen);
 
 /*
+ * A reload's certificates: after tokens_check_config() accepted cfg, read
+ * each key's Certificate and Chain as cfg gives them.  A certificate that
+ * differs from the one in use must have the public key of the one that
+ * the start proved against the token key with a test signature.  NULL
+ * with err set ("CONFIG:LINE: key K: ...") if one cannot be read or does
+ * not match its key; nothing in t changes until tokens_certs_apply().
+ */
+struct token_certs;
+struct token_certs *tokens_certs_load(struct tokens *t,
+    const struct config *cfg, char *err, size_t errlen);
+/* Put staged certificates in use (and free s): the number of keys changed. */
+size_t tokens_certs_apply(struct tokens *t, struct token_certs *s);
+void tokens_certs_free(struct token_certs *s);
+
+/*
  * Log in again after a lost token: drop every handle of t and open the
  * tokens and keys of cfg anew.  Only while no signature is in flight.
  * 0, or -1 with err set (t then answers status, with no keys).

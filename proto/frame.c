@@ -45,6 +45,7 @@ static const struct tag_spec {
 	[T_NEEDED] = { K_U32, 4 },
 	[T_EXPIRES] = { K_U32, 4 },
 	[T_AGE] = { K_U32, 4 },
+	[T_RELOAD] = { K_STR, 1024 },
 };
 
 _Static_assert(T_TAG_COUNT <= 64, "tag masks hold 64 tags");

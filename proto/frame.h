@@ -80,6 +80,7 @@ enum tlv_tag {
 	T_NEEDED,	/* u32: approvals needed */
 	T_EXPIRES,	/* u32: seconds until a held request expires */
 	T_AGE,		/* u32: seconds since a request was held */
+	T_RELOAD,	/* str: the last reload, in a status reply */
 	T_TAG_COUNT
 };
 

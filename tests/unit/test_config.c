@@ -248,6 +248,7 @@ test_empty_file_gives_global_defaults(void **state)
 	assert_string_equal(cfg->sandbox_program,
 	    CSIGN_LIBEXECDIR "/csign-sandbox");
 	assert_string_equal(cfg->audit_log, CONFIG_DEFAULT_AUDIT);
+	assert_string_equal(cfg->pid_file, CONFIG_DEFAULT_PIDFILE);
 	assert_true(cfg->max_artifact_size == UINT64_C(4) << 30);
 	assert_int_equal(cfg->pool_size, 4);
 	assert_int_equal(cfg->max_sessions, 64);
@@ -257,6 +258,36 @@ test_empty_file_gives_global_defaults(void **state)
 	assert_int_equal(cfg->nkeys, 0);
 	assert_int_equal(cfg->nallows, 0);
 	config_free(cfg);
+}
+
+/*
+ * PidFile: a path, "none", or (unset) beside the socket and named after
+ * it, so that two daemons on two sockets never share a PID file.
+ */
+static void
+test_pidfile_follows_listen_unless_set(void **state)
+{
+	struct config *cfg;
+
+	(void)state;
+	cfg = load_ok("Listen /srv/a/one.sock\n");
+	assert_string_equal(cfg->pid_file, "/srv/a/one.pid");
+	assert_int_equal(cfg->pid_file_line, 1);
+	config_free(cfg);
+	cfg = load_ok("Listen /srv/a/sock\n");
+	assert_string_equal(cfg->pid_file, "/srv/a/sock.pid");
+	config_free(cfg);
+	cfg = load_ok("PidFile /run/x/y.pid\nListen /srv/a/one.sock\n");
+	assert_string_equal(cfg->pid_file, "/run/x/y.pid");
+	assert_int_equal(cfg->pid_file_line, 1);
+	config_free(cfg);
+	cfg = load_ok("Listen /srv/a/one.sock\nPidFile none\n");
+	assert_null(cfg->pid_file);
+	config_free(cfg);
+	assert_load_error("PidFile csignd.pid\n", 1,
+	    "PidFile must be an absolute path");
+	assert_load_error("PidFile none\nPidFile /a.pid\n", 2,
+	    "duplicate PidFile");
 }
 
 static void
@@ -1452,6 +1483,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_full_file_sets_every_field),
 		cmocka_unit_test(test_empty_file_gives_global_defaults),
+		cmocka_unit_test(test_pidfile_follows_listen_unless_set),
 		cmocka_unit_test(
 		    test_key_defaults_to_sha256_pkcs1_and_token_certificate),
 		cmocka_unit_test(test_certificate_token_means_no_file),

@@ -282,6 +282,20 @@ assert_config_refused(struct config *cfg, int line, const char *kw,
 	assert_string_equal(err, want);
 }
 
+/* The same for a directory that does not exist: the hint follows. */
+static void
+assert_config_refused_hint(struct config *cfg, int line, const char *kw,
+    const char *path, const char *reason, const char *hint)
+{
+	char want[CONFIG_ERR_MAX];
+
+	assert_int_equal(filetrust_config(cfg, geteuid(), err, sizeof(err)),
+	    -1);
+	snprintf(want, sizeof(want), "%s:%d: %s %s: %s: refusing; create it "
+	    "with %s", at("csignd.conf"), line, kw, path, reason, hint);
+	assert_string_equal(err, want);
+}
+
 static void
 test_config_with_closed_files_passes(void **state)
 {
@@ -360,6 +374,61 @@ test_config_file_and_directories_are_checked(void **state)
 	config_free(cfg);
 }
 
+/*
+ * The directories csignd will write to must exist, each refusal with the
+ * command that makes it: the socket's and the PID file's (0755, also
+ * when the PID file follows Listen), the audit log's (0750).
+ */
+static void
+test_missing_directories_are_refused_with_a_hint(void **state)
+{
+	struct config *cfg;
+	char want[CONFIG_ERR_MAX], hint[300];
+
+	(void)state;
+	cfg = config_with(NULL, NULL, "PidFile none\n");
+	free(cfg->listen);
+	assert_non_null(cfg->listen = strdup(at("norun/csignd.sock")));
+	snprintf(want, sizeof(want), "directory %s: No such file or directory",
+	    at("norun"));
+	snprintf(hint, sizeof(hint), "mkdir -m 0755 %s", at("norun"));
+	assert_config_refused_hint(cfg, 1, "Listen", at("norun/csignd.sock"),
+	    want, hint);
+	config_free(cfg);
+	cfg = config_with(NULL, NULL, "PidFile /nopid/csignd.pid\n");
+	assert_config_refused_hint(cfg, 15, "PidFile", "/nopid/csignd.pid",
+	    "directory /nopid: No such file or directory",
+	    "mkdir -m 0755 /nopid");
+	config_free(cfg);
+	cfg = config_with("/nolog/audit.jsonl", NULL, "");
+	assert_config_refused_hint(cfg, 3, "AuditLog", "/nolog/audit.jsonl",
+	    "directory /nolog: No such file or directory",
+	    "mkdir -m 0750 /nolog");
+	config_free(cfg);
+}
+
+/* A PID file in a directory others may write is refused like a socket. */
+static void
+test_pidfile_directory_is_checked(void **state)
+{
+	struct config *cfg;
+	char want[CONFIG_ERR_MAX], line[300];
+
+	(void)state;
+	mkdir_mode("openrun", 0777);
+	snprintf(line, sizeof(line), "PidFile %s\n", at("openrun/x.pid"));
+	cfg = config_with(NULL, NULL, line);
+	snprintf(want, sizeof(want), "directory %s: writable by group and "
+	    "others (mode 0777)", at("openrun"));
+	assert_config_refused(cfg, 15, "PidFile", at("openrun/x.pid"), want);
+	config_free(cfg);
+	cfg = config_with(NULL, NULL, "PidFile none\n");
+	assert_null(cfg->pid_file);
+	assert_int_equal(filetrust_config(cfg, geteuid(), err, sizeof(err)),
+	    0);
+	config_free(cfg);
+}
+
 /* A systemd credential is not a file csignd can check: skipped. */
 static void
 test_credential_pinfile_is_skipped(void **state)
@@ -390,13 +459,15 @@ test_statefile_directory_must_exist_when_it_is_written(void **state)
 	    0);
 	config_free(cfg);
 	cfg = config_with(NULL, "/nowhere/keystate", "AdminGroup root\n");
-	assert_config_refused(cfg, 4, "StateFile", "/nowhere/keystate",
-	    "directory /nowhere: No such file or directory");
+	assert_config_refused_hint(cfg, 4, "StateFile", "/nowhere/keystate",
+	    "directory /nowhere: No such file or directory",
+	    "mkdir -m 0700 /nowhere");
 	config_free(cfg);
 	cfg = config_with(NULL, "/nowhere/keystate",
 	    "\tApproval group root\n");
-	assert_config_refused(cfg, 4, "StateFile", "/nowhere/keystate",
-	    "directory /nowhere: No such file or directory");
+	assert_config_refused_hint(cfg, 4, "StateFile", "/nowhere/keystate",
+	    "directory /nowhere: No such file or directory",
+	    "mkdir -m 0700 /nowhere");
 	config_free(cfg);
 	/* An existing but open directory is refused either way. */
 	mkdir_mode("openstate", 0777);
@@ -474,6 +545,9 @@ main(void)
 		    test_config_names_the_first_offender_and_its_line),
 		cmocka_unit_test(test_config_file_and_directories_are_checked),
 		cmocka_unit_test(test_credential_pinfile_is_skipped),
+		cmocka_unit_test(
+		    test_missing_directories_are_refused_with_a_hint),
+		cmocka_unit_test(test_pidfile_directory_is_checked),
 		cmocka_unit_test(
 		    test_statefile_directory_must_exist_when_it_is_written),
 		cmocka_unit_test(test_statefile_directory_must_be_writable),

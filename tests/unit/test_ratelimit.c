@@ -43,13 +43,21 @@ test_limit_allows_n_then_refuses(void **state)
 		    why, sizeof(why)), 1);
 	assert_int_equal(ratelimit_take(r, &cfg, &alice, &key_a, FMT_RAW, 100.0, why,
 	    sizeof(why)), 0);
+	/* Empty at 100 s: one signature is back a third of an hour later. */
 	assert_string_equal(why, "rate limit: 3 signatures per hour with "
-	    "this key");
+	    "this key; try again in 1200 s");
 	/* A third of an hour later, one signature is back. */
 	assert_int_equal(ratelimit_take(r, &cfg, &alice, &key_a, FMT_RAW, 1300.0, why,
 	    sizeof(why)), 1);
 	assert_int_equal(ratelimit_take(r, &cfg, &alice, &key_a, FMT_RAW, 1300.0, why,
 	    sizeof(why)), 0);
+	assert_string_equal(why, "rate limit: 3 signatures per hour with "
+	    "this key; try again in 1200 s");
+	/* Part of the way there: the rest, rounded up to whole seconds. */
+	assert_int_equal(ratelimit_take(r, &cfg, &alice, &key_a, FMT_RAW, 1900.5,
+	    why, sizeof(why)), 0);
+	assert_string_equal(why, "rate limit: 3 signatures per hour with "
+	    "this key; try again in 600 s");
 	ratelimit_free(r);
 }
 

@@ -71,8 +71,9 @@ t_key_alias_pubkey() {
     Formats cms"
 	la=$(keys_line alias3 "Key ec")
 	lb=$(keys_line alias3 "Key ec-by-id")
-	# Without a login the config alone cannot tell: -t passes.
-	check "csignd -t cannot see it" "$T/bin/csignd" -t -f "$T/alias3.conf"
+	# The config alone cannot tell (-n passes); -t logs in, as a start.
+	check "csignd -n cannot see it" "$T/bin/csignd" -n -f "$T/alias3.conf"
+	expect_rc 1 "csignd -t sees it" "$T/bin/csignd" -t -f "$T/alias3.conf"
 	expect_rc 1 "csignd does not start" keys_start alias3
 	expect_text "$T/alias3.conf:$lb: Key 'ec-by-id' and Key 'ec' (line $la) are the same private key (same public key, on token hsm0)" \
 		"$T/rc.out" "the start names both blocks and lines"

@@ -122,7 +122,8 @@ t_socket_activation() {
 }
 
 # Rotate the activated daemon's log with logrotate and contrib/logrotate-csign
-# (its postrotate pointed at this daemon only), if logrotate is installed.
+# (its postrotate signals the daemon of the PID file: this daemon's, $T/sd.pid),
+# if logrotate is installed.
 sd_logrotate() {
 	if ! command -v logrotate > /dev/null; then
 		echo "  (logrotate not installed: contrib/logrotate-csign not run)"
@@ -130,8 +131,7 @@ sd_logrotate() {
 	fi
 	begin "logrotate with contrib/logrotate-csign: rename, SIGUSR1, chain goes on"
 	sed -e "s|/var/log/csign/audit.jsonl|$T/sd.jsonl|" \
-		-e "s|systemctl kill .*|kill -USR1 $SDCPID|" \
-		-e "s|pkill .*|kill -USR1 $SDCPID|" \
+		-e "s|/run/csign/csignd.pid|$T/sd.pid|g" \
 		contrib/logrotate-csign > "$T/logrotate.conf"
 	n=$(grep -c "audit log reopened" "$T/sd.log")
 	check "logrotate -f runs" logrotate -f -s "$T/logrotate.state" \

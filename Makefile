@@ -256,12 +256,13 @@ FUZZ_FLAGS    = -g -O1 -std=c17 -D_GNU_SOURCE -I. -Itests/fuzz \
 FUZZERS = frame msg config pe module auditrec tsa
 FUZZ_SRC_frame    = proto/frame.c proto/buf.c proto/names.c
 FUZZ_SRC_msg      = proto/msg.c proto/buf.c proto/names.c
-FUZZ_SRC_config   = broker/config.c broker/tsaurl.c proto/names.c common/log.c
+FUZZ_SRC_config   = broker/config.c broker/tsaurl.c proto/names.c common/log.c \
+	common/util.c
 FUZZ_SRC_pe       = sandbox/formats/pe_parse.c sandbox/artifact.c \
 	common/sigcheck.c proto/names.c proto/buf.c common/log.c
 FUZZ_SRC_module   = sandbox/formats/elf.c sandbox/artifact.c \
 	common/sigcheck.c proto/names.c proto/buf.c common/log.c
-FUZZ_SRC_auditrec = proto/auditrec.c proto/buf.c common/utf8.c common/sigcheck.c \
+FUZZ_SRC_auditrec = proto/auditrec.c proto/buf.c common/utf8.c common/util.c \
 	proto/names.c
 FUZZ_SRC_tsa      = sandbox/tsa.c sandbox/http.c sandbox/channel.c sandbox/hold.c \
 	sandbox/formats/fail.c proto/io.c proto/msg.c proto/frame.c proto/buf.c \

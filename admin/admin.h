@@ -105,8 +105,6 @@ const struct cfg_token *adm_token(const struct config *cfg,
 /* Hex (pairs of digits, ':' allowed between pairs) into at most max
  * bytes: the length, or -1. */
 int adm_hex_parse(const char *s, uint8_t *out, size_t max);
-/* Lowercase hex of p[0..len) into dst (dstlen >= 2*len+1, else cut). */
-void adm_hex(const uint8_t *p, size_t len, char *dst, size_t dstlen);
 /* s with bytes other than printable ASCII as \xNN, into dst. */
 const char *adm_clean(const char *s, char *dst, size_t dstlen);
 /* "rsa-3072", "ec-p256", ... for pub, or "unknown". */

@@ -16,6 +16,7 @@
 
 #include "common/certfile.h"
 #include "common/sigcheck.h"
+#include "common/util.h"
 #include "monitor/p11admin.h"
 #include "monitor/token.h"
 
@@ -155,13 +156,13 @@ adm_print_cert(FILE *fp, X509 *x, unsigned warn_days)
 	}
 	print_not_after(fp, x, warn_days);
 	if ((len = i2d_X509(x, &der)) > 0 &&
-	    sha256_hex(der, (size_t)len, fpr) == 0)
+	    util_sha256_hex(der, (size_t)len, fpr) == 0)
 		fprintf(fp, "    sha256      %s\n", fpr);
 	OPENSSL_free(der);
 	if (pub != NULL && p11a_spki_sha256(pub, fpr) == 0)
 		fprintf(fp, "    spki-sha256 %s\n", fpr);
 	if (pub != NULL && p11a_key_id(pub, kid) == 0) {
-		adm_hex(kid, sizeof(kid), buf, sizeof(buf));
+		util_hex(kid, sizeof(kid), buf, sizeof(buf));
 		fprintf(fp, "    key-id      %s\n", buf);
 	}
 	fprintf(fp, "    type        %s\n", adm_key_type(pub, type,

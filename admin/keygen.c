@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "common/util.h"
 #include "monitor/p11admin.h"
 
 /* What was made: the label, type, id and public key fingerprint. */
@@ -12,7 +13,7 @@ keygen_report(const struct cfg_token *ct, const char *label, int kt,
 {
 	char hex[2 * P11A_ID_MAX + 1], fpr[65], text[256];
 
-	adm_hex(k->id, k->idlen, hex, sizeof(hex));
+	util_hex(k->id, k->idlen, hex, sizeof(hex));
 	if (p11a_spki_sha256(k->pub, fpr) == -1)
 		snprintf(fpr, sizeof(fpr), "unknown");
 	printf("generated %s key \"%s\" on token %s\n", p11a_keytype_name(kt),

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/util.h"
 #include "monitor/p11admin.h"
 
 #define TEXT_MAX 256
@@ -107,7 +108,7 @@ print_id(const struct p11a_object *ob)
 {
 	char hex[2 * P11A_ID_MAX + 1];
 
-	adm_hex(ob->id, ob->idlen, hex, sizeof(hex));
+	util_hex(ob->id, ob->idlen, hex, sizeof(hex));
 	printf("    id          %s\n", ob->idlen > 0 ? hex : "-");
 }
 

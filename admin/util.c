@@ -1,5 +1,6 @@
 /* util.c: csign-admin's messages, usage and small shared helpers. */
 #include "admin/admin.h"
+#include "common/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -87,19 +88,6 @@ adm_token(const struct config *cfg, const char *name)
 	return ct;
 }
 
-/* The value of one hex digit, or -1. */
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int
 adm_hex_parse(const char *s, uint8_t *out, size_t max)
 {
@@ -109,28 +97,13 @@ adm_hex_parse(const char *s, uint8_t *out, size_t max)
 	while (*s != '\0') {
 		if (n > 0 && *s == ':')
 			s++;
-		if ((hi = hexval(s[0])) == -1 || (lo = hexval(s[1])) == -1 ||
+		if ((hi = util_hexval(s[0])) == -1 || (lo = util_hexval(s[1])) == -1 ||
 		    n == max)
 			return -1;
 		out[n++] = (uint8_t)(hi << 4 | lo);
 		s += 2;
 	}
 	return n > 0 ? (int)n : -1;
-}
-
-void
-adm_hex(const uint8_t *p, size_t len, char *dst, size_t dstlen)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	if (dstlen == 0)
-		return;
-	for (i = 0; i < len && 2 * i + 2 < dstlen; i++) {
-		dst[2 * i] = digits[p[i] >> 4];
-		dst[2 * i + 1] = digits[p[i] & 0xf];
-	}
-	dst[2 * i] = '\0';
 }
 
 const char *
@@ -163,25 +136,6 @@ adm_key_type(EVP_PKEY *pub, char *dst, size_t dstlen)
 	return dst;
 }
 
-/* Write all of p[0..len) to fd; 0 or -1. */
-static int
-write_all(int fd, const void *p, size_t len)
-{
-	const char *c = p;
-
-	while (len > 0) {
-		ssize_t n = write(fd, c, len);
-
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		c += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int
 adm_write_file(const char *path, const void *data, size_t len, unsigned mode,
     char *err, size_t errlen)
@@ -200,7 +154,7 @@ adm_write_file(const char *path, const void *data, size_t len, unsigned mode,
 		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
 		return -1;
 	}
-	if (fchmod(fd, (mode_t)mode) == -1 || write_all(fd, data, len) == -1 ||
+	if (fchmod(fd, (mode_t)mode) == -1 || util_write_all(fd, data, len) == -1 ||
 	    fsync(fd) == -1 || close(fd) == -1) {
 		saved = errno;
 		close(fd);

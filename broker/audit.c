@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/util.h"
 
 /* Records that may wait at once; beyond this audit_submit() refuses. */
 #define AUDIT_QUEUE_MAX 16384
@@ -377,24 +378,6 @@ batch_format(struct audit *a, struct audit_item *batch, size_t *len)
 	return 0;
 }
 
-/* write() all of p, across partial writes and interruptions. */
-static int
-write_all(int fd, const char *p, size_t len)
-{
-	ssize_t w;
-
-	while (len > 0) {
-		if ((w = write(fd, p, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
 /*
  * Get the file ready for a batch and its size before it.  If an earlier
  * rollback could not cut the file back, retry that first: nothing may be
@@ -445,7 +428,7 @@ batch_commit(struct audit *a, struct audit_item *batch)
 		return;
 	}
 	if (batch_format(a, batch, &len) == 0 &&
-	    (len == 0 || (write_all(a->fd, a->wbuf, len) == 0 &&
+	    (len == 0 || (util_write_all(a->fd, a->wbuf, len) == 0 &&
 	    fdatasync(a->fd) == 0)))
 		return;
 	log_warn("%s: audit write failed", a->path);
@@ -888,7 +871,7 @@ torn_save(struct audit *a, const char *p, size_t len, char *dst,
 		if (fd == -1 && errno != EEXIST)
 			break;
 	}
-	if (fd == -1 || write_all(fd, p, len) == -1 || fsync(fd) == -1 ||
+	if (fd == -1 || util_write_all(fd, p, len) == -1 || fsync(fd) == -1 ||
 	    dir_sync(dst) == -1) {
 		set_err(err, errlen, "%s: cannot keep the torn last record in "
 		    "%s: %s", a->path, dst, strerror(errno));

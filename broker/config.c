@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "common/log.h"
+#include "common/util.h"
 
 #ifndef CSIGN_LIBEXECDIR
 #define CSIGN_LIBEXECDIR "/usr/local/libexec/csign"
@@ -520,18 +521,6 @@ kw_slot(struct parser *p)
 	return 0;
 }
 
-/* Value of one hex digit, or -1. */
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = (char)tolower((unsigned char)c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* Id HEX: the object id, an even number of hex digits, 1..ID_MAX bytes. */
 static int
 kw_id(struct parser *p)
@@ -543,7 +532,7 @@ kw_id(struct parser *p)
 	if (len % 2 != 0 || len / 2 > ID_MAX)
 		goto bad;
 	for (size_t i = 0; i < len; i += 2) {
-		int hi = hexval(s[i]), lo = hexval(s[i + 1]);
+		int hi = util_hexval(s[i]), lo = util_hexval(s[i + 1]);
 
 		if (hi < 0 || lo < 0)
 			goto bad;

@@ -8,6 +8,7 @@
 #include "client/json.h"
 #include "client/output.h"
 #include "common/log.h"
+#include "common/util.h"
 #include "proto/frame.h"
 #include "proto/names.h"
 
@@ -134,8 +135,7 @@ pending_row(const struct tlv *const *f)
 	char user[64], key[72], fmt[16], name[64], dig[20], hex[129],
 	    group[72], age[32], left[32];
 
-	cl_hex(hex, sizeof(hex), f[PF_ADIGEST] ? f[PF_ADIGEST]->val : NULL,
-	    f[PF_ADIGEST] ? f[PF_ADIGEST]->len : 0);
+	util_hex(f[PF_ADIGEST] ? f[PF_ADIGEST]->val : NULL, f[PF_ADIGEST] ? f[PF_ADIGEST]->len : 0, hex, sizeof(hex));
 	printf("%-6llu %-14s %-12s %-6s %-20s %10llu %-8s %u/%u %-12s %-8s "
 	    "%s:%s\n", tlv_uint(f[PF_ID]), tlv_text(user, sizeof(user),
 	    f[PF_USER]), tlv_text(key, sizeof(key), f[PF_KEY]),
@@ -156,8 +156,7 @@ pending_json(struct json *j, const struct tlv *const *f)
 	char hex[129] = "";
 
 	if (f[PF_ADIGEST] != NULL)
-		cl_hex(hex, sizeof(hex), f[PF_ADIGEST]->val,
-		    f[PF_ADIGEST]->len);
+		util_hex(f[PF_ADIGEST]->val, f[PF_ADIGEST]->len, hex, sizeof(hex));
 	cl_json_open(j, '{');
 	cl_json_kv_uint(j, "id", tlv_uint(f[PF_ID]));
 	for (int i = PF_USER; i <= PF_DIGEST; i++) {

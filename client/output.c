@@ -13,6 +13,7 @@
 
 #include "client/json.h"
 #include "common/utf8.h"
+#include "common/util.h"
 
 void
 cl_fail_set(struct failure *fl, int code, const char *status, const char *fmt,
@@ -59,23 +60,6 @@ cl_fail_json(FILE *fp, const struct failure *fl)
 	cl_json_close(&j, '}');
 }
 
-/* Write all of p[0..len) to fd, resuming after short writes. */
-static int
-write_all(int fd, const uint8_t *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int
 cl_path_dir(const char *path, char *dst, size_t dstlen)
 {
@@ -117,7 +101,7 @@ fill_temp(int fd, const void *p, size_t len, mode_t mode)
 {
 	int saved;
 
-	if (fchmod(fd, mode) == -1 || write_all(fd, p, len) == -1 ||
+	if (fchmod(fd, mode) == -1 || util_write_all(fd, p, len) == -1 ||
 	    fsync(fd) == -1) {
 		saved = errno;
 		close(fd);
@@ -231,23 +215,6 @@ cl_text_width(const char *s)
 	return w;
 }
 
-char *
-cl_hex(char *dst, size_t dstlen, const void *p, size_t len)
-{
-	static const char digits[] = "0123456789abcdef";
-	const uint8_t *s = p;
-	size_t o = 0;
-
-	if (dstlen == 0)
-		return dst;
-	for (size_t i = 0; i < len && o + 2 < dstlen; i++) {
-		dst[o++] = digits[s[i] >> 4];
-		dst[o++] = digits[s[i] & 0xf];
-	}
-	dst[o] = '\0';
-	return dst;
-}
-
 /* The temporary output of the request in flight, for the signal handler. */
 static char temp_pending[PATH_MAX];
 
@@ -337,5 +304,5 @@ cl_temp_abort(int fd, const char *tmp)
 int
 cl_write_fd(int fd, const void *p, size_t len)
 {
-	return write_all(fd, p, len);
+	return util_write_all(fd, p, len);
 }

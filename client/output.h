@@ -38,8 +38,6 @@ char *cl_text_clean(char *dst, size_t dstlen, const void *p, size_t len);
 /* Characters (not bytes) in the UTF-8 string s. */
 size_t cl_text_width(const char *s);
 
-/* Lowercase hex of p[0..len) into dst; cut short if dst is too small. */
-char *cl_hex(char *dst, size_t dstlen, const void *p, size_t len);
 
 /* The error line of fl, "[FILE: ]MESSAGE", into dst (for log_warnx). */
 char *cl_fail_line(char *dst, size_t dstlen, const struct failure *fl);

@@ -13,6 +13,7 @@
 #include "client/conn.h"
 #include "client/json.h"
 #include "client/output.h"
+#include "common/util.h"
 #include "proto/frame.h"
 #include "proto/names.h"
 
@@ -214,7 +215,7 @@ sign_save(const struct options *o, const char *file, const char *out,
 	}
 report:
 	if (ad != NULL)
-		cl_hex(hex, sizeof(hex), ad->val, ad->len);
+		util_hex(ad->val, ad->len, hex, sizeof(hex));
 	if (o->json)
 		sign_json(o, file, out, frame_find(&r->f, T_DIGEST), hex);
 	else if (o->verbose)

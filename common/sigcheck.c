@@ -57,27 +57,3 @@ sig_verify(EVP_PKEY *pub, int digest, int padding, const uint8_t *tbs,
 	return r;
 }
 
-void
-hex_encode(const uint8_t *p, size_t len, char *dst)
-{
-	static const char hx[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < len; i++) {
-		dst[2 * i] = hx[p[i] >> 4];
-		dst[2 * i + 1] = hx[p[i] & 15];
-	}
-	dst[2 * len] = '\0';
-}
-
-int
-sha256_hex(const uint8_t *der, size_t len, char dst[65])
-{
-	uint8_t md[32];
-	unsigned int mdlen = 0;
-
-	if (EVP_Digest(der, len, md, &mdlen, EVP_sha256(), NULL) != 1 ||
-	    mdlen != sizeof(md))
-		return -1;
-	hex_encode(md, sizeof(md), dst);
-	return 0;
-}

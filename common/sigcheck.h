@@ -24,10 +24,5 @@ int sig_ctx_setup(EVP_PKEY_CTX *ctx, EVP_PKEY *pkey, int digest, int padding);
 int sig_verify(EVP_PKEY *pub, int digest, int padding, const uint8_t *tbs,
     size_t tbslen, const uint8_t *sig, size_t siglen);
 
-/* Lowercase hex of p[0..len) into dst (2*len+1 bytes). */
-void hex_encode(const uint8_t *p, size_t len, char *dst);
-
-/* SHA-256 fingerprint of der as hex into dst (65 bytes): 0 or -1. */
-int sha256_hex(const uint8_t *der, size_t len, char dst[65]);
 
 #endif

@@ -19,6 +19,7 @@
 #include "broker/pool.h"
 #include "common/log.h"
 #include "common/sigcheck.h"
+#include "common/util.h"
 #include "monitor/approval.h"
 #include "monitor/heldfile.h"
 #include "monitor/monitor.h"
@@ -115,7 +116,7 @@ held_audit(struct csignd *d, const struct held *h, const char *event,
 		.result = result, .reason = reason, .has_request = 1,
 		.request = h->id };
 
-	hex_encode(h->adigest, h->adigestlen, hex);
+	util_hex(h->adigest, h->adigestlen, hex, sizeof(hex));
 	approval_approvers(h, approvers, sizeof(approvers));
 	if (approvers[0] != '\0')
 		ev.approvers = approvers;

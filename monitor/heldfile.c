@@ -12,6 +12,7 @@
 #include "broker/audit.h"
 #include "common/log.h"
 #include "common/sigcheck.h"
+#include "common/util.h"
 #include "monitor/approval.h"
 #include "monitor/statefile.h"
 
@@ -42,7 +43,7 @@ save_one(FILE *f, const struct held *h)
 {
 	char hex[2 * DIGEST_MAX + 1];
 
-	hex_encode(h->adigest, h->adigestlen, hex);
+	util_hex(h->adigest, h->adigestlen, hex, sizeof(hex));
 	fprintf(f, "%" PRIu64 "\t%u\t%s\t%s\t%s\t%s\t%s\t%" PRIu64 "\n",
 	    h->id, (unsigned)h->requester.uid, h->requester.user, h->key,
 	    format_name(h->format), digest_name(h->digest), hex, h->size);

@@ -23,6 +23,7 @@
 #include "broker/pool.h"
 #include "broker/ratelimit.h"
 #include "common/log.h"
+#include "common/util.h"
 #include "monitor/held.h"
 #include "monitor/upload.h"
 #include "proto/frame.h"
@@ -260,7 +261,7 @@ sign_event(struct sign_ctx *x, struct audit_event *ev, char *hex)
 {
 	memset(ev, 0, sizeof(*ev));
 	monitor_audit_peer(ev, &x->peer);
-	hex_encode(x->req.adigest, x->req.adigestlen, hex);
+	util_hex(x->req.adigest, x->req.adigestlen, hex, 2 * DIGEST_MAX + 1);
 	ev->event = "sign";
 	ev->key = x->req.key;
 	ev->cert_sha256 = x->fingerprint;

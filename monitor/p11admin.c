@@ -31,6 +31,7 @@
 #include <openssl/sha.h>
 
 #include "common/sigcheck.h"
+#include "common/util.h"
 #include "monitor/pin.h"
 #include "monitor/pkcs11_min.h"
 #include "monitor/token.h"
@@ -1055,7 +1056,7 @@ p11a_spki_sha256(EVP_PKEY *pub, char hex[65])
 
 	if ((len = i2d_PUBKEY(pub, &der)) <= 0)
 		return -1;
-	r = sha256_hex(der, (size_t)len, hex);
+	r = util_sha256_hex(der, (size_t)len, hex);
 	OPENSSL_free(der);
 	return r;
 }

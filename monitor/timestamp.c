@@ -11,6 +11,7 @@
 #include "common/certfile.h"
 #include "common/log.h"
 #include "common/sigcheck.h"
+#include "common/util.h"
 #include "monitor/monitor.h"
 #include "monitor/tsaconn.h"
 #include "proto/io.h"
@@ -143,7 +144,8 @@ ts_released(struct child *c, const struct cfg_key *ck,
 	t->format = m->format;
 	t->digest = m->digest;
 	snprintf(t->artifact, sizeof(t->artifact), "%s", m->name);
-	hex_encode(m->adigest, m->adigestlen, t->digest_hex);
+	util_hex(m->adigest, m->adigestlen, t->digest_hex,
+	    sizeof(t->digest_hex));
 	t->size = m->size;
 }
 

@@ -22,6 +22,7 @@
 
 #include "common/certfile.h"
 #include "common/log.h"
+#include "common/util.h"
 #include "monitor/pin.h"
 
 struct module {
@@ -331,7 +332,7 @@ key_describe(struct token_key *tk, char *err, size_t errlen)
 	}
 	tk->certder = der;
 	tk->certlen = (size_t)len;
-	sha256_hex(der, tk->certlen, tk->fingerprint);
+	util_sha256_hex(der, tk->certlen, tk->fingerprint);
 	if (token_cert_not_after(tk->cert, &tk->notafter) == -1) {
 		snprintf(err, errlen, "key %s: certificate without a readable "
 		    "notAfter", tk->name);

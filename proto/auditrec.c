@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 
 #include "common/utf8.h"
+#include "common/util.h"
 #include "proto/buf.h"
 
 /*
@@ -45,25 +46,6 @@ auditrec_chain_init(struct audit_chain *c)
 	c->seq = 0;
 	memset(c->hash, '0', AUDIT_HASH_HEX);
 	c->hash[AUDIT_HASH_HEX] = '\0';
-}
-
-/* SHA-256 of p as lowercase hex into hex (65 bytes); 0 or -1. */
-static int
-sha256_hex(const void *p, size_t len, char hex[AUDIT_HASH_HEX + 1])
-{
-	static const char digits[] = "0123456789abcdef";
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-
-	if (EVP_Digest(p, len, md, &mdlen, EVP_sha256(), NULL) != 1 ||
-	    mdlen * 2 != AUDIT_HASH_HEX)
-		return -1;
-	for (size_t i = 0; i < mdlen; i++) {
-		hex[2 * i] = digits[md[i] >> 4];
-		hex[2 * i + 1] = digits[md[i] & 0x0f];
-	}
-	hex[AUDIT_HASH_HEX] = '\0';
-	return 0;
 }
 
 /* Append n bytes, or mark the line full. */
@@ -218,7 +200,7 @@ auditrec_format(char *line, size_t max, struct audit_chain *c,
 		return -1;
 	out_event(&o, ev);
 	out_fmt(&o, PREV_KEY "%s\"", c->hash);
-	if (o.full || sha256_hex(line, o.len, hash) == -1)
+	if (o.full || util_sha256_hex(line, o.len, hash) == -1)
 		return -1;
 	out_fmt(&o, ",\"hash\":\"%s\"}\n", hash);
 	/* out_fmt left room for the NUL it wrote after the '\n'. */
@@ -527,7 +509,7 @@ parse_record(const char *line, size_t len, uint64_t *seq,
 	if (parse_head(&b, seq) == -1 ||
 	    parse_tail(line, len, prev, hash) == -1)
 		return REC_MALFORMED;
-	if (sha256_hex(line, len - UNHASHED_LEN, want) == -1)
+	if (util_sha256_hex(line, len - UNHASHED_LEN, want) == -1)
 		return REC_MALFORMED;
 	if (strcmp(want, hash) != 0)
 		return REC_BAD_HASH;

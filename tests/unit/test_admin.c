@@ -22,6 +22,7 @@
 
 #include "admin/admin.h"
 #include "common/sigcheck.h"
+#include "common/util.h"
 #include "monitor/p11admin.h"
 #include "monitor/token.h"
 
@@ -58,9 +59,9 @@ test_hex_writes_lowercase_within_bounds(void **state)
 	char s[7], small[5];
 
 	(void)state;
-	adm_hex(p, sizeof(p), s, sizeof(s));
+	util_hex(p, sizeof(p), s, sizeof(s));
 	assert_string_equal(s, "ab01ff");
-	adm_hex(p, sizeof(p), small, sizeof(small));
+	util_hex(p, sizeof(p), small, sizeof(small));
 	assert_string_equal(small, "ab01");
 }
 
@@ -382,7 +383,7 @@ test_spki_sha256_hashes_the_der_public_key(void **state)
 	len = i2d_PUBKEY(k, &der);
 	assert_true(len > 0);
 	SHA256(der, (size_t)len, md);
-	hex_encode(md, sizeof(md), want);
+	util_hex(md, sizeof(md), want, sizeof(want));
 	assert_int_equal(p11a_spki_sha256(k, got), 0);
 	assert_string_equal(got, want);
 	OPENSSL_free(der);

@@ -28,6 +28,7 @@
 #include "client/output.h"
 #include "client/query.h"
 #include "client/sign.h"
+#include "common/util.h"
 #include "proto/frame.h"
 #include "proto/io.h"
 #include "proto/names.h"
@@ -509,9 +510,9 @@ test_hex_encode(void **state)
 	char d[16];
 
 	(void)state;
-	assert_string_equal(cl_hex(d, sizeof(d), "\x00\xab\xff", 3),
+	assert_string_equal(util_hex("\x00\xab\xff", 3, d, sizeof(d)),
 	    "00abff");
-	assert_string_equal(cl_hex(d, 6, "\x01\x02\x03\x04", 4), "0102");
+	assert_string_equal(util_hex("\x01\x02\x03\x04", 4, d, 6), "0102");
 }
 
 static void

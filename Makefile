@@ -1,7 +1,9 @@
 # csign — build, test, demo, install.  See README.md.
 #
 # Each program is built from the objects of its own folder plus the shared
-# codec (common/ and proto/).  Only csignd links libp11.
+# codec (common/ and proto/).  The daemon is layered: the loop (broker/)
+# over the monitor (monitor/) over records/ and token/; only token/ uses
+# libp11, and csignd and csign-admin share it.
 
 PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
@@ -38,6 +40,8 @@ LIBS_TEST    = -lcmocka -lp11 -levent -lseccomp -lcap -lcrypto -lpthread
 
 COMMON_SRC  = $(wildcard common/*.c proto/*.c)
 CSIGND_SRC  = $(filter-out broker/main.c,$(wildcard broker/*.c monitor/*.c))
+RECORDS_SRC = $(wildcard records/*.c)
+TOKEN_SRC   = $(wildcard token/*.c)
 SANDBOX_SRC = $(filter-out sandbox/main.c,$(wildcard sandbox/*.c sandbox/formats/*.c))
 CLIENT_SRC  = $(filter-out client/main.c,$(wildcard client/*.c))
 AUDIT_SRC   = $(filter-out audit/main.c,$(wildcard audit/*.c))
@@ -81,6 +85,10 @@ $(BUILD)/libcommon.a: $(call obj,$(COMMON_SRC))
 	$(AR) rcs $@ $^
 $(BUILD)/libcsignd.a: $(call obj,$(CSIGND_SRC))
 	$(AR) rcs $@ $^
+$(BUILD)/librecords.a: $(call obj,$(RECORDS_SRC))
+	$(AR) rcs $@ $^
+$(BUILD)/libtoken.a: $(call obj,$(TOKEN_SRC))
+	$(AR) rcs $@ $^
 $(BUILD)/libsandbox.a: $(call obj,$(SANDBOX_SRC))
 	$(AR) rcs $@ $^
 $(BUILD)/libclient.a: $(call obj,$(CLIENT_SRC))
@@ -90,7 +98,8 @@ $(BUILD)/libaudit.a: $(call obj,$(AUDIT_SRC))
 $(BUILD)/libadmin.a: $(call obj,$(ADMIN_SRC))
 	$(AR) rcs $@ $^
 
-$(BUILD)/csignd: $(call obj,broker/main.c) $(BUILD)/libcsignd.a $(BUILD)/libcommon.a
+$(BUILD)/csignd: $(call obj,broker/main.c) $(BUILD)/libcsignd.a $(BUILD)/libtoken.a \
+		$(BUILD)/librecords.a $(BUILD)/libcommon.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_CSIGND)
 $(BUILD)/csign-sandbox: $(call obj,sandbox/main.c) $(BUILD)/libsandbox.a $(BUILD)/libcommon.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_SANDBOX)
@@ -98,8 +107,9 @@ $(BUILD)/csign-client: $(call obj,client/main.c) $(BUILD)/libclient.a $(BUILD)/l
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_CLIENT)
 $(BUILD)/csign-audit: $(call obj,audit/main.c) $(BUILD)/libaudit.a $(BUILD)/libcommon.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_COMMON)
-# csign-admin shares the monitor's token layer (libcsignd.a).
-$(BUILD)/csign-admin: $(call obj,admin/main.c) $(BUILD)/libadmin.a $(BUILD)/libcsignd.a $(BUILD)/libcommon.a
+# csign-admin shares the daemon's token layer and config reader.
+$(BUILD)/csign-admin: $(call obj,admin/main.c) $(BUILD)/libadmin.a $(BUILD)/libtoken.a \
+		$(BUILD)/librecords.a $(BUILD)/libcommon.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_CSIGND) -ldl
 
 # The sandbox program of test builds: same code plus CSIGN_TEST_HOOKS.
@@ -109,7 +119,8 @@ $(BUILD)/test/csign-sandbox: $(call tobj,sandbox/main.c $(SANDBOX_SRC) $(COMMON_
 $(BUILD)/test/rawclient: $(call obj,tests/tools/rawclient.c) $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_COMMON)
-$(BUILD)/test/bench-direct: $(call obj,bench/bench_direct.c) $(BUILD)/libcsignd.a $(BUILD)/libcommon.a
+$(BUILD)/test/bench-direct: $(call obj,bench/bench_direct.c) $(BUILD)/libtoken.a \
+		$(BUILD)/librecords.a $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_CSIGND)
 $(BUILD)/test/bench-client: $(call obj,bench/bench_client.c) $(BUILD)/libclient.a $(BUILD)/libcommon.a
@@ -129,7 +140,8 @@ $(BUILD)/test/bench-pe: $(call obj,bench/bench_pe.c) $(BUILD)/libsandbox.a $(BUI
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_SANDBOX)
 $(BUILD)/test/test_%: $(call obj,tests/unit/test_%.c) $(BUILD)/libadmin.a \
-		$(BUILD)/libcsignd.a $(BUILD)/libsandbox.a $(BUILD)/libclient.a \
+		$(BUILD)/libcsignd.a $(BUILD)/libtoken.a $(BUILD)/librecords.a \
+		$(BUILD)/libsandbox.a $(BUILD)/libclient.a \
 		$(BUILD)/libaudit.a $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_TEST) -ldl
@@ -256,7 +268,7 @@ FUZZ_FLAGS    = -g -O1 -std=c17 -D_GNU_SOURCE -I. -Itests/fuzz \
 FUZZERS = frame msg config pe module auditrec tsa
 FUZZ_SRC_frame    = proto/frame.c proto/buf.c proto/names.c
 FUZZ_SRC_msg      = proto/msg.c proto/buf.c proto/names.c
-FUZZ_SRC_config   = broker/config.c broker/tsaurl.c proto/names.c common/log.c \
+FUZZ_SRC_config   = records/config.c records/tsaurl.c proto/names.c common/log.c \
 	common/util.c
 FUZZ_SRC_pe       = sandbox/formats/pe_parse.c sandbox/artifact.c \
 	common/sigcheck.c proto/names.c proto/buf.c common/log.c

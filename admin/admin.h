@@ -5,7 +5,7 @@
  * (cert.c) and shared helpers (util.c).  main.c runs the commands.
  *
  * csign-admin reads csignd's configuration for its Token blocks and talks
- * to the tokens through the monitor's token layer (monitor/p11admin.h).
+ * to the tokens through the monitor's token layer (token/p11admin.h).
  * Everything libadmin.a exports is named adm_*: the unit tests link the
  * archives of every program.
  */
@@ -18,7 +18,7 @@
 
 #include <openssl/x509.h>
 
-#include "broker/config.h"
+#include "records/config.h"
 
 #define ADM_NAME "csign-admin"
 

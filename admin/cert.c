@@ -17,8 +17,8 @@
 #include "common/certfile.h"
 #include "common/sigcheck.h"
 #include "common/util.h"
-#include "monitor/p11admin.h"
-#include "monitor/token.h"
+#include "token/p11admin.h"
+#include "token/token.h"
 
 #define CHAIN_MAX 8		/* chain certificates stored on a token */
 #define DEFAULT_WARN_DAYS 30	/* CertificateExpiryWarning's default */

@@ -11,7 +11,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
-#include "monitor/p11admin.h"
+#include "token/p11admin.h"
 
 #define RDN_MAX 256	/* longest type or value of one name component */
 

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "common/util.h"
-#include "monitor/p11admin.h"
+#include "token/p11admin.h"
 
 /* What was made: the label, type, id and public key fingerprint. */
 static void

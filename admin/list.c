@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "common/util.h"
-#include "monitor/p11admin.h"
+#include "token/p11admin.h"
 
 #define TEXT_MAX 256
 

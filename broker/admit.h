@@ -22,7 +22,7 @@
 #include <sys/types.h>
 #include <time.h>
 
-#include "broker/policy.h"
+#include "records/policy.h"
 
 struct admit_user;
 struct csignd;

@@ -13,13 +13,13 @@
 #include <event2/event.h>
 
 #include "broker/admit.h"
-#include "broker/audit.h"
-#include "broker/config.h"
+#include "records/audit.h"
+#include "records/config.h"
 #include "broker/loglimit.h"
-#include "broker/policy.h"
-#include "monitor/keystate.h"
-#include "monitor/signer.h"
-#include "monitor/token.h"
+#include "records/policy.h"
+#include "records/keystate.h"
+#include "token/signer.h"
+#include "token/token.h"
 
 struct child;
 

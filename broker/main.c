@@ -30,8 +30,8 @@
 #include <openssl/crypto.h>
 
 #include "broker/csignd.h"
-#include "broker/confdump.h"
-#include "broker/filetrust.h"
+#include "records/confdump.h"
+#include "records/filetrust.h"
 #include "broker/pidfile.h"
 #include "broker/pool.h"
 #include "broker/systemd.h"

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "broker/csignd.h"
-#include "broker/filetrust.h"
+#include "records/filetrust.h"
 #include "broker/pidfile.h"
 #include "broker/pool.h"
 #include "broker/systemd.h"

@@ -30,8 +30,8 @@
 #include <sys/types.h>
 #include <time.h>
 
-#include "broker/config.h"
-#include "broker/policy.h"
+#include "records/config.h"
+#include "records/policy.h"
 
 #define APPROVAL_MAX_HELD 64	/* undecided requests, all users */
 #define APPROVAL_MAX_PER_UID 8	/* undecided requests of one requester */

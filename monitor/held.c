@@ -21,7 +21,7 @@
 #include "common/sigcheck.h"
 #include "common/util.h"
 #include "monitor/approval.h"
-#include "monitor/heldfile.h"
+#include "records/heldfile.h"
 #include "monitor/monitor.h"
 #include "proto/frame.h"
 #include "proto/io.h"

@@ -15,7 +15,7 @@
 
 #include <stdint.h>
 
-#include "broker/config.h"
+#include "records/config.h"
 #include "proto/buf.h"
 #include "proto/msg.h"
 

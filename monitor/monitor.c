@@ -21,7 +21,7 @@
 #include <openssl/crypto.h>
 
 #include "broker/pool.h"
-#include "broker/ratelimit.h"
+#include "records/ratelimit.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "monitor/held.h"

@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "broker/tsaurl.h"
+#include "records/tsaurl.h"
 #include "proto/names.h"
 
 /* How far a token's genTime may be from the monitor's clock, seconds. */

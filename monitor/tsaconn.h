@@ -17,7 +17,7 @@
 
 #include <event2/event.h>
 
-#include "broker/tsaurl.h"
+#include "records/tsaurl.h"
 
 struct tsa_conn;
 

@@ -1,6 +1,6 @@
 /*
  * auditrec: the audit log's record format, shared by the writer in csignd
- * (broker/audit.c) and the reader csign-audit (audit/).
+ * (records/audit.c) and the reader csign-audit (audit/).
  *
  * One JSON object per line, fields in a fixed order, ending with
  *     ..., "prev":"<64 hex>", "hash":"<64 hex>"}

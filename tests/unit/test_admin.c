@@ -1,6 +1,6 @@
 /*
  * test_admin: the pure parts of csign-admin (admin/) and of the token
- * layer it uses (monitor/p11admin.c, the expiry helpers of token.c).
+ * layer it uses (token/p11admin.c, the expiry helpers of token.c).
  * The token operations themselves are tested against SoftHSM by the
  * integration suite (tests/integration/cases/admin.sh).
  */
@@ -23,8 +23,8 @@
 #include "admin/admin.h"
 #include "common/sigcheck.h"
 #include "common/util.h"
-#include "monitor/p11admin.h"
-#include "monitor/token.h"
+#include "token/p11admin.h"
+#include "token/token.h"
 
 #define DAY 86400
 #define T0 ((time_t)1795446541)	/* 2026-11-23T15:09:01Z */

@@ -11,9 +11,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "broker/audit.h"
+#include "records/audit.h"
 #include "monitor/approval.h"
-#include "monitor/heldfile.h"
+#include "records/heldfile.h"
 
 #define APPROVERS 500	/* the approval group's gid */
 #define NOW 1000000

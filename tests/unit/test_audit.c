@@ -1,6 +1,6 @@
 /*
  * test_audit: the audit record format (proto/auditrec.c) and csignd's
- * audit log writer with its group commit (broker/audit.c).
+ * audit log writer with its group commit (records/audit.c).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,7 +21,7 @@
 
 #include <openssl/evp.h>
 
-#include "broker/audit.h"
+#include "records/audit.h"
 #include "common/log.h"
 #include "proto/auditrec.h"
 

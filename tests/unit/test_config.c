@@ -1,4 +1,4 @@
-/* test_config.c: csignd.conf(5) parsing (broker/config.c). */
+/* test_config.c: csignd.conf(5) parsing (records/config.c). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "broker/config.h"
+#include "records/config.h"
 
 #ifndef CSIGN_LIBEXECDIR
 #define CSIGN_LIBEXECDIR "/usr/local/libexec/csign"

@@ -1,4 +1,4 @@
-/* test_filetrust.c: StrictModes for csignd's files (broker/filetrust.c). */
+/* test_filetrust.c: StrictModes for csignd's files (records/filetrust.c). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "broker/filetrust.h"
+#include "records/filetrust.h"
 
 #define OTHER_UID 4242	/* a uid csignd does not trust */
 

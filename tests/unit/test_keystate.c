@@ -1,4 +1,4 @@
-/* test_keystate.c: disabled keys and their StateFile (monitor/keystate.c). */
+/* test_keystate.c: disabled keys and their StateFile (records/keystate.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "monitor/keystate.h"
+#include "records/keystate.h"
 
 static char dir[64], path[128];
 

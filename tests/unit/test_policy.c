@@ -1,4 +1,4 @@
-/* test_policy.c: who may sign with which key (broker/policy.c). */
+/* test_policy.c: who may sign with which key (records/policy.c). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -7,7 +7,7 @@
 
 #include <string.h>
 
-#include "broker/policy.h"
+#include "records/policy.h"
 
 #define UID_ALICE 1000
 #define UID_BOB 1001

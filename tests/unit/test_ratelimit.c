@@ -1,4 +1,4 @@
-/* test_ratelimit.c: rate-limited grants (broker/ratelimit.c). */
+/* test_ratelimit.c: rate-limited grants (records/ratelimit.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,7 +7,7 @@
 
 #include <cmocka.h>
 
-#include "broker/ratelimit.h"
+#include "records/ratelimit.h"
 
 static struct cfg_key key_a = {
 	.name = "a", .formats = FMT_BIT(FMT_RAW) | FMT_BIT(FMT_MODULE) };

@@ -1,6 +1,6 @@
 /*
  * test_tsa.c: RFC 3161 timestamps on the child's side (sandbox/tsa.c,
- * sandbox/http.c), the TSA URLs of the config (broker/tsaurl.c), and the
+ * sandbox/http.c), the TSA URLs of the config (records/tsaurl.c), and the
  * monitor's way to a TSA (monitor/tsaconn.c) through the lookup process
  * (sandbox/resolve.c, proto/resolve.c).
  *
@@ -33,7 +33,7 @@
 #include <openssl/ts.h>
 #include <openssl/x509v3.h>
 
-#include "broker/tsaurl.h"
+#include "records/tsaurl.h"
 #include "monitor/tsaconn.h"
 #include "proto/names.h"
 #include "proto/resolve.h"

@@ -1,5 +1,5 @@
 /* confdump.c: csignd -T, the effective configuration (see confdump.h). */
-#include "broker/confdump.h"
+#include "records/confdump.h"
 
 #include <inttypes.h>
 #include <string.h>

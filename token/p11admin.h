@@ -31,7 +31,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-#include "broker/config.h"
+#include "records/config.h"
 
 #define P11A_ID_MAX 64		/* longest CKA_ID we handle */
 #define P11A_KEY_ID_LEN 20	/* SHA-1 key identifier */

@@ -1,5 +1,5 @@
 /* audit.c: the audit log writer thread and its group commit (audit.h). */
-#include "broker/audit.h"
+#include "records/audit.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "broker/config.h"
+#include "records/config.h"
 
 /* What filetrust_path checks: the file itself, or the directory it is in. */
 enum filetrust_kind {

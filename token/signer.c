@@ -1,5 +1,5 @@
 /* signer.c: worker threads that sign on the token (see signer.h). */
-#include "monitor/signer.h"
+#include "token/signer.h"
 
 #include <errno.h>
 #include <fcntl.h>

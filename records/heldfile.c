@@ -1,5 +1,5 @@
 /* heldfile.c: held requests listed on disk for crash recovery. */
-#include "monitor/heldfile.h"
+#include "records/heldfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -9,12 +9,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "broker/audit.h"
+#include "records/audit.h"
 #include "common/log.h"
 #include "common/sigcheck.h"
 #include "common/util.h"
 #include "monitor/approval.h"
-#include "monitor/statefile.h"
+#include "records/statefile.h"
 
 #define FIELDS 8
 #define LINE_MAX_ 1024

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "monitor/token.h"
+#include "token/token.h"
 
 struct signer_job {
 	const struct token_key *key;

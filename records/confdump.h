@@ -9,7 +9,7 @@
 
 #include <stdio.h>
 
-#include "broker/config.h"
+#include "records/config.h"
 
 /* Write cfg to f: global keywords, Token blocks, Key blocks, Allow lines. */
 void config_dump(const struct config *cfg, FILE *f);

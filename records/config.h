@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "broker/tsaurl.h"
+#include "records/tsaurl.h"
 #include "proto/names.h"
 
 #define CONFIG_DEFAULT_PATH CSIGN_SYSCONFDIR "/csign/csignd.conf"
@@ -132,7 +132,7 @@ struct config {
  * build supports, grant formats the key allows, and two Key blocks that
  * name the same object on the same token (same Label or same Id, nothing
  * telling them apart).  Files named by the config (module, PinFile,
- * certificate) are checked by broker/filetrust.h and their users, not here.
+ * certificate) are checked by records/filetrust.h and their users, not here.
  */
 struct config *config_load(const char *path, char *err, size_t errlen);
 void config_free(struct config *cfg);

@@ -1,5 +1,5 @@
 /* pin.c: PinFile reading with ownership and permission checks. */
-#include "monitor/pin.h"
+#include "token/pin.h"
 
 #include <errno.h>
 #include <fcntl.h>

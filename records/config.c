@@ -1,5 +1,5 @@
 /* config.c: csignd.conf(5) parser (see config.h). */
-#include "broker/config.h"
+#include "records/config.h"
 
 #include <sys/un.h>
 
@@ -349,7 +349,7 @@ kw_field(struct parser *p)
 
 /*
  * Where each path keyword keeps the line it was set on, so that a file
- * found untrustworthy at start (broker/filetrust.h) is reported there.
+ * found untrustworthy at start (records/filetrust.h) is reported there.
  */
 static const struct {
 	enum scope scope;

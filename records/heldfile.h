@@ -9,7 +9,7 @@
  * waiting for approval or being signed, "ID UID USER KEY FORMAT DIGESTALG
  * DIGEST SIZE" separated by tabs (none of them can hold a tab), replaced
  * atomically and made durable before the requester hears of the hold.
- * It is opened and replaced as monitor/statefile.h describes: never
+ * It is opened and replaced as records/statefile.h describes: never
  * through a symbolic link, a regular file of the daemon's user that no
  * one else may write, temporary file + fsync + rename + directory fsync.
  *

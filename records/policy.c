@@ -1,5 +1,5 @@
 /* policy.c: who may sign with which key in which format (see policy.h). */
-#include "broker/policy.h"
+#include "records/policy.h"
 
 #include <errno.h>
 #include <pwd.h>

@@ -6,7 +6,7 @@
  * with its PIN.  Keys are looked up once at start; their libp11 handles
  * stay valid until tokens_close().
  */
-#include "monitor/token.h"
+#include "token/token.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -23,7 +23,7 @@
 #include "common/certfile.h"
 #include "common/log.h"
 #include "common/util.h"
-#include "monitor/pin.h"
+#include "token/pin.h"
 
 struct module {
 	char *path;

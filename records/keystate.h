@@ -6,7 +6,7 @@
  *
  * The file holds one line per disabled key:
  *     KEY <TAB> unix-time <TAB> uid <TAB> reason
- * and is opened and replaced as monitor/statefile.h describes (never
+ * and is opened and replaced as records/statefile.h describes (never
  * through a symbolic link; temporary file, fsync, rename, directory
  * fsync).
  *

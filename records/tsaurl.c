@@ -1,5 +1,5 @@
 /* tsaurl.c: parsing the URLs of Timestamp lines (see tsaurl.h). */
-#include "broker/tsaurl.h"
+#include "records/tsaurl.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "broker/config.h"
+#include "records/config.h"
 
 #define IDENT_MAX_GROUPS 256
 

@@ -1,5 +1,5 @@
 /* ratelimit.c: per-user token buckets for rate-limited grants. */
-#include "broker/ratelimit.h"
+#include "records/ratelimit.h"
 
 #include <stdio.h>
 #include <stdlib.h>

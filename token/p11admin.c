@@ -16,7 +16,7 @@
  * PKCS11_get_public_key leaks the key object and, through it, the slot
  * with libp11's copy of the PIN.
  */
-#include "monitor/p11admin.h"
+#include "token/p11admin.h"
 
 #include <dlfcn.h>
 #include <stdio.h>
@@ -32,9 +32,9 @@
 
 #include "common/sigcheck.h"
 #include "common/util.h"
-#include "monitor/pin.h"
-#include "monitor/pkcs11_min.h"
-#include "monitor/token.h"
+#include "token/pin.h"
+#include "token/pkcs11_min.h"
+#include "token/token.h"
 
 struct p11a {
 	char name[KEY_NAME_MAX + 1];

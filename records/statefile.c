@@ -1,5 +1,5 @@
 /* statefile.c: checked opening and atomic replacement (see statefile.h). */
-#include "monitor/statefile.h"
+#include "records/statefile.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -1,5 +1,5 @@
 /* filetrust.c: sshd's StrictModes for csignd's files (see filetrust.h). */
-#include "broker/filetrust.h"
+#include "records/filetrust.h"
 
 #include <sys/stat.h>
 

@@ -1,5 +1,5 @@
 /* keystate.c: the disabled keys and their StateFile (see keystate.h). */
-#include "monitor/keystate.h"
+#include "records/keystate.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "monitor/statefile.h"
+#include "records/statefile.h"
 
 /* Parse one line "KEY\tTIME\tUID\tREASON" into e; 0 or -1. */
 static int

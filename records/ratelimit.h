@@ -9,8 +9,8 @@
 
 #include <stddef.h>
 
-#include "broker/config.h"
-#include "broker/policy.h"
+#include "records/config.h"
+#include "records/policy.h"
 
 struct ratelimit;
 

@@ -18,7 +18,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-#include "broker/config.h"
+#include "records/config.h"
 #include "common/sigcheck.h"
 
 enum token_state { TOKEN_READY = 0, TOKEN_LOCKED, TOKEN_UNAVAILABLE };

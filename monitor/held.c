@@ -20,7 +20,7 @@
 #include "common/log.h"
 #include "common/sigcheck.h"
 #include "common/util.h"
-#include "monitor/approval.h"
+#include "records/approval.h"
 #include "records/heldfile.h"
 #include "monitor/monitor.h"
 #include "proto/frame.h"

@@ -13,7 +13,7 @@
 #include "common/log.h"
 #include "common/sigcheck.h"
 #include "common/util.h"
-#include "monitor/approval.h"
+#include "records/approval.h"
 #include "records/statefile.h"
 
 #define FIELDS 8

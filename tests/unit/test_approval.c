@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "records/audit.h"
-#include "monitor/approval.h"
+#include "records/approval.h"
 #include "records/heldfile.h"
 
 #define APPROVERS 500	/* the approval group's gid */

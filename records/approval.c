@@ -1,5 +1,5 @@
 /* approval.c: the table of held sign requests (see approval.h). */
-#include "monitor/approval.h"
+#include "records/approval.h"
 
 #include <stdio.h>
 #include <stdlib.h>

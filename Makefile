@@ -43,7 +43,8 @@ CSIGND_SRC  = $(filter-out broker/main.c,$(wildcard broker/*.c monitor/*.c))
 RECORDS_SRC = $(wildcard records/*.c)
 TOKEN_SRC   = $(wildcard token/*.c)
 SANDBOX_SRC = $(filter-out sandbox/main.c,$(wildcard sandbox/*.c sandbox/formats/*.c))
-CLIENT_SRC  = $(filter-out client/main.c,$(wildcard client/*.c))
+CLIENT_MAINS = client/main.c client/signfile_main.c client/sbsign_main.c
+CLIENT_SRC  = $(filter-out $(CLIENT_MAINS),$(wildcard client/*.c))
 AUDIT_SRC   = $(filter-out audit/main.c,$(wildcard audit/*.c))
 ADMIN_SRC   = $(filter-out admin/main.c,$(wildcard admin/*.c))
 
@@ -51,7 +52,8 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 tobj = $(patsubst %.c,$(BUILD)/tobj/%.o,$(1))
 
 PROGS = $(BUILD)/csignd $(BUILD)/csign-sandbox $(BUILD)/csign-client \
-	$(BUILD)/csign-audit $(BUILD)/csign-admin
+	$(BUILD)/csign-audit $(BUILD)/csign-admin $(BUILD)/csign-sign-file \
+	$(BUILD)/csign-sbsign
 TEST_PROGS = $(BUILD)/test/csign-sandbox $(BUILD)/test/rawclient \
 	$(BUILD)/test/bench-direct $(BUILD)/test/bench-client \
 	$(BUILD)/test/bench-pe $(BUILD)/test/sdlaunch $(BUILD)/test/tsaserver \
@@ -104,6 +106,11 @@ $(BUILD)/csignd: $(call obj,broker/main.c) $(BUILD)/libcsignd.a $(BUILD)/libtoke
 $(BUILD)/csign-sandbox: $(call obj,sandbox/main.c) $(BUILD)/libsandbox.a $(BUILD)/libcommon.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_SANDBOX)
 $(BUILD)/csign-client: $(call obj,client/main.c) $(BUILD)/libclient.a $(BUILD)/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_CLIENT)
+# The drop-in front ends: thin wrappers over the same client library.
+$(BUILD)/csign-sign-file: $(call obj,client/signfile_main.c) $(BUILD)/libclient.a $(BUILD)/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_CLIENT)
+$(BUILD)/csign-sbsign: $(call obj,client/sbsign_main.c) $(BUILD)/libclient.a $(BUILD)/libcommon.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_CLIENT)
 $(BUILD)/csign-audit: $(call obj,audit/main.c) $(BUILD)/libaudit.a $(BUILD)/libcommon.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_COMMON)

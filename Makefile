@@ -234,11 +234,13 @@ install: all
 		$(DESTDIR)$(SYSCONFDIR)/csign $(DESTDIR)$(UNITDIR) \
 		$(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) \
 		$(DESTDIR)$(SYSCONFDIR)/logrotate.d
-	install -m 0755 $(BUILD)/csign-client $(DESTDIR)$(BINDIR)/
+	install -m 0755 $(BUILD)/csign-client $(BUILD)/csign-sign-file \
+		$(BUILD)/csign-sbsign $(DESTDIR)$(BINDIR)/
 	install -m 0755 $(BUILD)/csignd $(BUILD)/csign-audit $(BUILD)/csign-admin \
 		$(DESTDIR)$(SBINDIR)/
 	install -m 0755 $(BUILD)/csign-sandbox $(DESTDIR)$(LIBEXECDIR)/
-	install -m 0644 man/csign-client.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 man/csign-client.1 man/csign-sign-file.1 man/csign-sbsign.1 \
+		$(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 man/csignd.conf.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 man/csignd.8 man/csign-audit.8 man/csign-admin.8 \
 		$(DESTDIR)$(MANDIR)/man8/
@@ -255,6 +257,8 @@ install: all
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/csign-client $(DESTDIR)$(SBINDIR)/csignd \
+		$(DESTDIR)$(BINDIR)/csign-sign-file $(DESTDIR)$(BINDIR)/csign-sbsign \
+		$(DESTDIR)$(MANDIR)/man1/csign-sign-file.1 $(DESTDIR)$(MANDIR)/man1/csign-sbsign.1 \
 		$(DESTDIR)$(SBINDIR)/csign-audit $(DESTDIR)$(SBINDIR)/csign-admin \
 		$(DESTDIR)$(LIBEXECDIR)/csign-sandbox \
 		$(DESTDIR)$(MANDIR)/man1/csign-client.1 $(DESTDIR)$(MANDIR)/man5/csignd.conf.5 \

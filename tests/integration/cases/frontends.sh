@@ -38,6 +38,11 @@ t_frontend_sign_file() {
 		check "in place = sign-file ($dig)" cmp "$a/fe.$dig.ko" \
 			"$T/fe/ref.$dig.ko"
 	done
+	cp "$a/fe.sha256.ko" "$T/fe/signed.ko"
+	expect_rc 5 "a signed module is refused" as_fe $ALICE csign-sign-file \
+		sha256 csign:kmod "$crt" fe.sha256.ko
+	check "the signed module is unchanged" cmp "$a/fe.sha256.ko" \
+		"$T/fe/signed.ko"
 	modinfo "$a/fe.sha256.ko" > "$T/fe/modinfo" 2>&1
 	expect_grep "sig_hashalgo: *sha256" "$T/fe/modinfo" "modinfo reads it"
 

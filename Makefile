@@ -276,8 +276,9 @@ FUZZ_SECONDS ?= 60
 FUZZ_FLAGS    = -g -O1 -std=c17 -D_GNU_SOURCE -I. -Itests/fuzz \
 	-DCSIGN_LIBEXECDIR='"$(LIBEXECDIR)"' -DCSIGN_SYSCONFDIR='"$(SYSCONFDIR)"' \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-FUZZERS = frame msg config pe module auditrec tsa
+FUZZERS = frame msg config pe module auditrec tsa pesign
 FUZZ_SRC_frame    = proto/frame.c proto/buf.c proto/names.c
+FUZZ_SRC_pesign   = proto/pesign.c common/utf8.c
 FUZZ_SRC_msg      = proto/msg.c proto/buf.c proto/names.c
 FUZZ_SRC_config   = records/config.c records/tsaurl.c proto/names.c common/log.c \
 	common/util.c

@@ -55,6 +55,7 @@ PROGS = $(BUILD)/csignd $(BUILD)/csign-sandbox $(BUILD)/csign-client \
 	$(BUILD)/csign-audit $(BUILD)/csign-admin $(BUILD)/csign-sign-file \
 	$(BUILD)/csign-sbsign
 TEST_PROGS = $(BUILD)/test/csign-sandbox $(BUILD)/test/rawclient \
+	$(BUILD)/test/pesignclient \
 	$(BUILD)/test/bench-direct $(BUILD)/test/bench-client \
 	$(BUILD)/test/bench-pe $(BUILD)/test/sdlaunch $(BUILD)/test/tsaserver \
 	$(BUILD)/test/tsextract
@@ -133,6 +134,9 @@ $(BUILD)/test/bench-direct: $(call obj,bench/bench_direct.c) $(BUILD)/libtoken.a
 $(BUILD)/test/bench-client: $(call obj,bench/bench_client.c) $(BUILD)/libclient.a $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_CLIENT) -lpthread
+$(BUILD)/test/pesignclient: $(call obj,tests/tools/pesignclient.c) $(BUILD)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_COMMON)
 $(BUILD)/test/sdlaunch: $(call obj,tests/tools/sdlaunch.c)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^

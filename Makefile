@@ -34,9 +34,10 @@ LDFLAGS += $(HARDEN_LD) $(SAN)
 
 LIBS_COMMON  = -lcrypto
 LIBS_CSIGND  = -lp11 -levent -lcrypto -lpthread
-LIBS_SANDBOX = -lseccomp -lcap -lcrypto
+LIBS_SANDBOX = -lseccomp -lcap -lcrypto -llzma -lzstd -lz
 LIBS_CLIENT  = -lcrypto
-LIBS_TEST    = -lcmocka -lp11 -levent -lseccomp -lcap -lcrypto -lpthread
+LIBS_TEST    = -lcmocka -lp11 -levent -lseccomp -lcap -lcrypto -lpthread \
+	-llzma -lzstd -lz
 
 COMMON_SRC  = $(wildcard common/*.c proto/*.c)
 CSIGND_SRC  = $(filter-out broker/main.c,$(wildcard broker/*.c monitor/*.c))
@@ -298,7 +299,7 @@ FUZZ_SRC_tsa      = sandbox/tsa.c sandbox/http.c sandbox/channel.c sandbox/hold.
 .SECONDEXPANSION:
 build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRC_$$*) tests/fuzz/fuzz_util.h
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_SRC_$*) -lcrypto
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_SRC_$*) -lcrypto $(FUZZ_LIBS_$*)
 
 fuzz-build: $(patsubst %,build-fuzz/fuzz_%,$(FUZZERS))
 

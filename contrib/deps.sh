@@ -9,7 +9,8 @@ set -e
 # (test PE images) and systemd-boot's EFI binary; pesign-client and rpm
 # (the pesign listener and rpm's %pesign).
 pkgs="build-essential pkg-config libssl-dev libp11-dev libseccomp-dev
-libcap-dev libevent-dev libcmocka-dev softhsm2 opensc openssl mandoc
+libcap-dev libevent-dev libcmocka-dev liblzma-dev libzstd-dev zlib1g-dev xz-utils zstd
+softhsm2 opensc openssl mandoc
 valgrind passwd util-linux procps clang clang-tidy cppcheck python3 attr xz-utils
 linux-headers-amd64 kmod ima-evm-utils sbsigntool osslsigncode
 gcc-mingw-w64-x86-64 gcc-mingw-w64-i686 systemd-boot-efi systemd logrotate

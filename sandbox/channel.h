@@ -18,6 +18,13 @@
  */
 #define SCRATCH_IN_FD 4
 #define SCRATCH_OUT_FD 5
+/*
+ * ... and for compressed modules (formats/compress.h): the module
+ * decompressed, and the signed module before it is compressed again.
+ */
+#define SCRATCH_DEC_FD 6
+#define SCRATCH_ENC_FD 7
+#define SCRATCH_LAST_FD SCRATCH_ENC_FD
 
 /* Route this process's log lines to the monitor (MSG_LOG). */
 void channel_log_init(void);

@@ -86,21 +86,21 @@ $(BUILD)/tobj/%.o: %.c $(BUILD)/paths
 	$(CC) $(CPPFLAGS_BASE) -DCSIGN_TEST_HOOKS $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/libcommon.a: $(call obj,$(COMMON_SRC))
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 $(BUILD)/libcsignd.a: $(call obj,$(CSIGND_SRC))
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 $(BUILD)/librecords.a: $(call obj,$(RECORDS_SRC))
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 $(BUILD)/libtoken.a: $(call obj,$(TOKEN_SRC))
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 $(BUILD)/libsandbox.a: $(call obj,$(SANDBOX_SRC))
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 $(BUILD)/libclient.a: $(call obj,$(CLIENT_SRC))
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 $(BUILD)/libaudit.a: $(call obj,$(AUDIT_SRC))
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 $(BUILD)/libadmin.a: $(call obj,$(ADMIN_SRC))
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 
 $(BUILD)/csignd: $(call obj,broker/main.c) $(BUILD)/libcsignd.a $(BUILD)/libtoken.a \
 		$(BUILD)/librecords.a $(BUILD)/libcommon.a

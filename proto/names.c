@@ -5,7 +5,7 @@
 #include <string.h>
 
 static const char *const format_names[FMT_COUNT] = {
-	"raw", "cms", "module", "pe", "ima"
+	"raw", "cms", "module", "pe", "ima", "verity"
 };
 static const char *const digest_names[DIG_COUNT] = {
 	"sha256", "sha384", "sha512"

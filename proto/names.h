@@ -21,6 +21,7 @@ enum csign_format {
 	FMT_MODULE,
 	FMT_PE,
 	FMT_IMA,
+	FMT_VERITY,
 	FMT_COUNT
 };
 #define FMT_BIT(f) (1u << (f))

@@ -11,6 +11,7 @@ static const struct {
 	{ format_module, FMT_MODULE, 1 },
 	{ format_pe, FMT_PE, 1 },
 	{ format_ima, FMT_IMA, 0 },
+	{ format_verity, FMT_VERITY, 0 },
 };
 
 /* The table entry of a format, or -1. */

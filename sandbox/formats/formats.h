@@ -66,6 +66,7 @@ int format_cms(const struct sign_input *in, struct sign_output *out);
 int format_module(const struct sign_input *in, struct sign_output *out);
 int format_pe(const struct sign_input *in, struct sign_output *out);
 int format_ima(const struct sign_input *in, struct sign_output *out);
+int format_verity(const struct sign_input *in, struct sign_output *out);
 
 /* Set out's status and message; returns -1 for "return sign_fail(...)". */
 int sign_fail(struct sign_output *out, int status, const char *fmt, ...)

@@ -87,7 +87,9 @@ $(BUILD)/libcsignd.a: $(call obj,$(CSIGND_SRC))
 	$(AR) rcs $@ $^
 $(BUILD)/librecords.a: $(call obj,$(RECORDS_SRC))
 	$(AR) rcs $@ $^
+# Made afresh: ar would keep the objects of files moved out of token/.
 $(BUILD)/libtoken.a: $(call obj,$(TOKEN_SRC))
+	rm -f $@
 	$(AR) rcs $@ $^
 $(BUILD)/libsandbox.a: $(call obj,$(SANDBOX_SRC))
 	$(AR) rcs $@ $^

@@ -1,5 +1,5 @@
 /*
- * module: the one way into a PKCS#11 token, for csignd (token.c's
+ * module: the one way into a PKCS#11 token, for csignd (tokens.c's
  * tokens_open) and csign-admin (p11admin's p11a_open) alike.
  *
  * p11_module_load() loads a module with libp11 and lists its slots;

@@ -131,7 +131,7 @@ $(BUILD)/test/rawclient: $(call obj,tests/tools/rawclient.c) $(BUILD)/libcommon.
 $(BUILD)/test/bench-direct: $(call obj,bench/bench_direct.c) $(BUILD)/libtoken.a \
 		$(BUILD)/librecords.a $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_CSIGND)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_CSIGND) -ldl
 $(BUILD)/test/bench-client: $(call obj,bench/bench_client.c) $(BUILD)/libclient.a $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_CLIENT) -lpthread

@@ -7,14 +7,19 @@ set -e
 # the kernel's sign-file (linux-kbuild, with the headers that build the
 # test module), modinfo, evmctl, sbsign/sbverify, osslsigncode, mingw-w64
 # (test PE images) and systemd-boot's EFI binary; pesign-client and rpm
-# (the pesign listener and rpm's %pesign).
+# (the pesign listener and rpm's %pesign).  The second token of the tests
+# and of 'make demo TOKEN=tpm': a software TPM 2.0 (swtpm), the access
+# broker in front of it (tpm2-abrmd, on a private dbus), tpm2-pkcs11 and
+# its tpm2_ptool, tpm2-tools.
 pkgs="build-essential pkg-config libssl-dev libp11-dev libseccomp-dev
 libcap-dev libevent-dev libcmocka-dev liblzma-dev libzstd-dev zlib1g-dev xz-utils zstd
 softhsm2 opensc openssl mandoc
 valgrind passwd util-linux procps clang clang-tidy cppcheck python3 attr xz-utils
 linux-headers-amd64 kmod ima-evm-utils sbsigntool osslsigncode
 gcc-mingw-w64-x86-64 gcc-mingw-w64-i686 systemd-boot-efi systemd logrotate
-openssh-server openssh-client dpkg-dev debhelper lintian fakeroot pesign rpm"
+openssh-server openssh-client dpkg-dev debhelper lintian fakeroot pesign rpm
+swtpm swtpm-tools tpm2-abrmd libtpm2-pkcs11-1 libtpm2-pkcs11-tools tpm2-tools
+dbus"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||

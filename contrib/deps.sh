@@ -9,7 +9,8 @@ set -e
 # (test PE images) and systemd-boot's EFI binary; pesign-client and rpm
 # (the pesign listener and rpm's %pesign).  The second token of the tests
 # and of 'make demo TOKEN=tpm': a software TPM 2.0 (swtpm), the access
-# broker in front of it (tpm2-abrmd, on a private dbus), tpm2-pkcs11 and
+# broker in front of it (tpm2-abrmd, on a private dbus, and the tabrmd
+# TCTI that reaches it, which is only a Recommends), tpm2-pkcs11 and
 # its tpm2_ptool, tpm2-tools.
 pkgs="build-essential pkg-config libssl-dev libp11-dev libseccomp-dev
 libcap-dev libevent-dev libcmocka-dev liblzma-dev libzstd-dev zlib1g-dev xz-utils zstd
@@ -18,7 +19,8 @@ valgrind passwd util-linux procps clang clang-tidy cppcheck python3 attr xz-util
 linux-headers-amd64 kmod ima-evm-utils sbsigntool osslsigncode
 gcc-mingw-w64-x86-64 gcc-mingw-w64-i686 systemd-boot-efi systemd logrotate
 openssh-server openssh-client dpkg-dev debhelper lintian fakeroot pesign rpm
-swtpm swtpm-tools tpm2-abrmd libtpm2-pkcs11-1 libtpm2-pkcs11-tools tpm2-tools
+swtpm swtpm-tools tpm2-abrmd libtss2-tcti-tabrmd0 libtpm2-pkcs11-1
+libtpm2-pkcs11-tools tpm2-tools
 dbus"
 missing=""
 for p in $pkgs; do

@@ -74,6 +74,16 @@ object_exists(struct p11a *a, const char *label, const uint8_t *id,
 /*
  * The attribute templates of a new pair.  The private key is a token
  * object, private, sensitive, never extractable, for signing only.
+ *
+ * tpm2-pkcs11 (1.9.0) derives the usage flags of both halves from the
+ * TPM object it made: TPMA_OBJECT_SIGN_ENCRYPT gives CKA_SIGN and
+ * CKA_ENCRYPT, TPMA_OBJECT_DECRYPT gives CKA_DECRYPT and CKA_VERIFY, and
+ * a template that states one of them otherwise fails the whole generation
+ * ("User specified and TPM specified attr mismatch: 0x10a", CKA_VERIFY
+ * true on the public half of a signing-only key).  For that module the
+ * public template leaves CKA_VERIFY and CKA_ENCRYPT out (nothing of the
+ * private key's protection depends on them: check_private() still reads
+ * back every attribute of the private half).
  */
 struct gen_templates {
 	CK_ATTRIBUTE pub[10];
@@ -90,14 +100,17 @@ static CK_BYTE rsa_e65537[] = { 0x01, 0x00, 0x01 };
 
 static void
 gen_templates(struct gen_templates *g, const struct keyspec *ks,
-    const char *label, const uint8_t *id, size_t idlen, CK_ULONG *bits)
+    const char *label, const uint8_t *id, size_t idlen, CK_ULONG *bits,
+    int pub_usage)
 {
 	CK_ULONG n = 0;
 
 	ATTR(g->pub, CKA_TOKEN, &ck_true, 1);
 	ATTR(g->pub, CKA_PRIVATE, &ck_false, 1);
-	ATTR(g->pub, CKA_VERIFY, &ck_true, 1);
-	ATTR(g->pub, CKA_ENCRYPT, &ck_false, 1);
+	if (pub_usage) {
+		ATTR(g->pub, CKA_VERIFY, &ck_true, 1);
+		ATTR(g->pub, CKA_ENCRYPT, &ck_false, 1);
+	}
 	ATTR(g->pub, CKA_WRAP, &ck_false, 1);
 	ATTR(g->pub, CKA_LABEL, label, strlen(label));
 	ATTR(g->pub, CKA_ID, id, idlen);
@@ -234,7 +247,8 @@ p11a_keygen(struct p11a *a, const char *label, int kt, const uint8_t *id,
 	bits = ks->bits;
 	if (ks->ec)
 		mech.mechanism = CKM_EC_KEY_PAIR_GEN;
-	gen_templates(&g, ks, label, k->id, k->idlen, &bits);
+	gen_templates(&g, ks, label, k->id, k->idlen, &bits,
+	    !p11_module_is(&a->mod, P11_MOD_TPM2));
 	rv = a->fl->C_GenerateKeyPair(a->sess, &mech, g.pub, g.npub, g.priv,
 	    g.npriv, &hpub, &hpriv);
 	if (rv != CKR_OK) {

@@ -41,6 +41,21 @@ fail:
 	return -1;
 }
 
+int
+p11_module_is(const struct p11_module *m, enum p11_module_kind kind)
+{
+	static const char *const makers[] = {
+		[P11_MOD_SOFTHSM] = "SoftHSM",
+		[P11_MOD_TPM2] = "tpm2-software.github.io",
+	};
+	const char *who;
+
+	if (m->ctx == NULL || (who = m->ctx->manufacturer) == NULL ||
+	    kind <= P11_MOD_OTHER || kind > P11_MOD_TPM2)
+		return 0;
+	return strncmp(who, makers[kind], strlen(makers[kind])) == 0;
+}
+
 void
 p11_module_unload(struct p11_module *m)
 {

@@ -28,6 +28,19 @@ struct p11_module {
 	unsigned int nslots;
 };
 
+/*
+ * Modules whose habits csign works around (docs/tokens.md), known by the
+ * manufacturer their C_GetInfo gives.
+ */
+enum p11_module_kind {
+	P11_MOD_OTHER = 0,
+	P11_MOD_SOFTHSM,	/* "SoftHSM" */
+	P11_MOD_TPM2		/* tpm2-pkcs11: "tpm2-software.github.io" */
+};
+
+/* Is the loaded module m of this kind? */
+int p11_module_is(const struct p11_module *m, enum p11_module_kind kind);
+
 /* Load the module at path into m: 0, or -1 with err set (m then empty). */
 int p11_module_load(struct p11_module *m, const char *path, char *err,
     size_t errlen);

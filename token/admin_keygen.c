@@ -84,6 +84,16 @@ object_exists(struct p11a *a, const char *label, const uint8_t *id,
  * public template leaves CKA_VERIFY and CKA_ENCRYPT out (nothing of the
  * private key's protection depends on them: check_private() still reads
  * back every attribute of the private half).
+ *
+ * tpm2-pkcs11 signs PKCS#1 v1.5 over a digest (CKM_RSA_PKCS, the only
+ * mechanism that takes a precomputed digest) by padding on the host and
+ * running TPM2_RSA_Decrypt with the null scheme, which the TPM allows only
+ * on an object with TPMA_OBJECT_DECRYPT: a signing-only RSA key fails
+ * every signature ("Esys_RSA_Decrypt: inconsistent attributes").  So an
+ * RSA key on that module gets CKA_DECRYPT true, and check_private()
+ * expects it; csignd never asks any token to decrypt, and the key stays
+ * private, sensitive and never extractable (docs/tokens.md).  EC keys
+ * stay signing-only (TPM2_Sign takes the digest as it is).
  */
 struct gen_templates {
 	CK_ATTRIBUTE pub[10];
@@ -101,13 +111,13 @@ static CK_BYTE rsa_e65537[] = { 0x01, 0x00, 0x01 };
 static void
 gen_templates(struct gen_templates *g, const struct keyspec *ks,
     const char *label, const uint8_t *id, size_t idlen, CK_ULONG *bits,
-    int pub_usage)
+    int tpm2)
 {
 	CK_ULONG n = 0;
 
 	ATTR(g->pub, CKA_TOKEN, &ck_true, 1);
 	ATTR(g->pub, CKA_PRIVATE, &ck_false, 1);
-	if (pub_usage) {
+	if (!tpm2) {
 		ATTR(g->pub, CKA_VERIFY, &ck_true, 1);
 		ATTR(g->pub, CKA_ENCRYPT, &ck_false, 1);
 	}
@@ -128,7 +138,7 @@ gen_templates(struct gen_templates *g, const struct keyspec *ks,
 	ATTR(g->priv, CKA_SENSITIVE, &ck_true, 1);
 	ATTR(g->priv, CKA_EXTRACTABLE, &ck_false, 1);
 	ATTR(g->priv, CKA_SIGN, &ck_true, 1);
-	ATTR(g->priv, CKA_DECRYPT, &ck_false, 1);
+	ATTR(g->priv, CKA_DECRYPT, tpm2 && !ks->ec ? &ck_true : &ck_false, 1);
 	ATTR(g->priv, CKA_UNWRAP, &ck_false, 1);
 	ATTR(g->priv, CKA_DERIVE, &ck_false, 1);
 	ATTR(g->priv, CKA_LABEL, label, strlen(label));
@@ -141,7 +151,8 @@ gen_templates(struct gen_templates *g, const struct keyspec *ks,
  * asked for must hold, and the key must never have been extractable.
  */
 static int
-check_private(struct p11a *a, CK_OBJECT_HANDLE h, char *err, size_t errlen)
+check_private(struct p11a *a, CK_OBJECT_HANDLE h, CK_BBOOL decrypt,
+    char *err, size_t errlen)
 {
 	static const struct {
 		CK_ATTRIBUTE_TYPE type;
@@ -157,16 +168,17 @@ check_private(struct p11a *a, CK_OBJECT_HANDLE h, char *err, size_t errlen)
 		{ CKA_SIGN, CK_TRUE, "CKA_SIGN" },
 		{ CKA_DECRYPT, CK_FALSE, "CKA_DECRYPT" },
 	};
+	const size_t ndecrypt = sizeof(checks) / sizeof(checks[0]) - 1;
 
 	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
-		CK_BBOOL v = 2;
+		CK_BBOOL v = 2, want = i == ndecrypt ? decrypt : checks[i].want;
 		CK_ATTRIBUTE at = { checks[i].type, &v, sizeof(v) };
 
 		if (a->fl->C_GetAttributeValue(a->sess, h, &at, 1) != CKR_OK ||
-		    at.ulValueLen != sizeof(v) || v != checks[i].want) {
+		    at.ulValueLen != sizeof(v) || v != want) {
 			snprintf(err, errlen, "token %s: the new private key "
 			    "does not have %s %s; destroyed it", a->name,
-			    checks[i].name, checks[i].want ? "true" : "false");
+			    checks[i].name, want ? "true" : "false");
 			return -1;
 		}
 	}
@@ -203,7 +215,9 @@ keygen_finish(struct p11a *a, const struct keyspec *ks, CK_OBJECT_HANDLE hpub,
     CK_OBJECT_HANDLE hpriv, int derive_id, struct p11a_key *k, char *err,
     size_t errlen)
 {
-	if (check_private(a, hpriv, err, errlen) == -1)
+	CK_BBOOL decrypt = p11_module_is(&a->mod, P11_MOD_TPM2) && !ks->ec;
+
+	if (check_private(a, hpriv, decrypt, err, errlen) == -1)
 		return -1;
 	if ((k->pub = p11a_raw_pub(a, hpub)) == NULL ||
 	    (CK_ULONG)EVP_PKEY_get_bits(k->pub) != ks->bits) {
@@ -248,7 +262,7 @@ p11a_keygen(struct p11a *a, const char *label, int kt, const uint8_t *id,
 	if (ks->ec)
 		mech.mechanism = CKM_EC_KEY_PAIR_GEN;
 	gen_templates(&g, ks, label, k->id, k->idlen, &bits,
-	    !p11_module_is(&a->mod, P11_MOD_TPM2));
+	    p11_module_is(&a->mod, P11_MOD_TPM2));
 	rv = a->fl->C_GenerateKeyPair(a->sess, &mech, g.pub, g.npub, g.priv,
 	    g.npriv, &hpub, &hpriv);
 	if (rv != CKR_OK) {

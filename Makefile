@@ -17,6 +17,7 @@ TMPFILESDIR ?= /usr/lib/tmpfiles.d
 DESTDIR    ?=
 
 BUILD   ?= build
+TOKEN   ?= softhsm	# make demo TOKEN=tpm: the demo on a software TPM 2.0
 CC      ?= gcc
 SAN     ?=
 OPT     ?= -O2 -g
@@ -208,7 +209,7 @@ check-valgrind: deps
 
 demo: deps
 	$(MAKE) all
-	sh contrib/demo.sh $(BUILD)
+	TOKEN=$(TOKEN) sh contrib/demo.sh $(BUILD)
 
 bench: deps
 	$(MAKE) all tests

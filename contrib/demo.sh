@@ -10,7 +10,13 @@
 # with csign-audit.  The users, the group and the directory are removed at
 # exit, also after a failure or an interrupt.  KEEP=1 keeps the directory.
 #
-# Usage: sh contrib/demo.sh [BUILD]     (BUILD defaults to "build")
+# TOKEN=tpm runs the same tour on a TPM 2.0 instead (make demo TOKEN=tpm):
+# a software TPM (swtpm, behind tpm2-abrmd on a private dbus, started by
+# tests/lib/tpm.sh and stopped at exit) exposed by tpm2-pkcs11, whose keys
+# csign-admin generates on the TPM (RSA-3072 and EC P-256), with requests
+# signed on the TPM and certificates issued by a throwaway CA.
+#
+# Usage: [TOKEN=softhsm|tpm] sh contrib/demo.sh [BUILD]   (BUILD: "build")
 set -u
 # csignd refuses files that group or others may write (StrictModes).
 umask 022
@@ -20,6 +26,18 @@ SIGNERS=csign-demo-signers
 ALICE=csign-demo-alice
 MALLORY=csign-demo-mallory
 SANDBOX=csign-sandbox
+TOKEN=${TOKEN:-softhsm}
+case $TOKEN in
+softhsm)
+	MODULE=/usr/lib/softhsm/libsofthsm2.so
+	RSA_LABEL=rsa2048 EC_LABEL=p256 PINFILE=hsm.pin ;;
+tpm)
+	MODULE=/usr/lib/x86_64-linux-gnu/libtpm2_pkcs11.so.1
+	RSA_LABEL=release-rsa EC_LABEL=release-ec PINFILE=tpm/tpm.pin ;;
+*)
+	echo "demo: TOKEN is softhsm or tpm, not $TOKEN" >&2
+	exit 2 ;;
+esac
 
 D=""			# the temporary directory
 DPID=""			# csignd's pid while it runs
@@ -41,6 +59,7 @@ cleanup() {
 	rc=$?
 	trap - EXIT INT TERM HUP
 	stop_daemon
+	[ -n "$D" ] && [ -d "$D/tpm" ] && sh tests/lib/tpm.sh stop "$D/tpm"
 	for u in $ALICE $MALLORY; do
 		userdel "$u" 2>/dev/null
 	done
@@ -113,29 +132,89 @@ AuditLog $D/audit.jsonl
 PoolSize 2
 
 Token demo
-	Module /usr/lib/softhsm/libsofthsm2.so
+	Module $MODULE
 	TokenLabel csign
-	PinFile $D/hsm.pin
+	PinFile $D/$PINFILE
 
 Key release-rsa
 	Token demo
-	Label rsa2048
-	Certificate $D/rsa2048.crt
+	Label $RSA_LABEL
+	Certificate $D/$RSA_LABEL.crt
 	Formats raw cms
 
 Key release-ec
 	Token demo
-	Label p256
-	Certificate $D/p256.crt
+	Label $EC_LABEL
+	Certificate $D/$EC_LABEL.crt
 	Formats raw cms
 
 Allow group $SIGNERS keys release-rsa release-ec
 CONF
 }
 
+# The SoftHSM token of the tests, with its keys imported from files.
+setup_softhsm() {
+	SOFTHSM2_CONF=$(sh tests/lib/token.sh "$D") || die "creating the token"
+	export SOFTHSM2_CONF
+	chmod 644 "$D"/*.crt "$D"/*.pub
+	say "directory:      $D"
+	say "token:          SoftHSM2 token 'csign' (SOFTHSM2_CONF=$SOFTHSM2_CONF)"
+	say "keys on token:  rsa2048 (RSA-2048), p256 (EC P-256), rsapss, p384"
+	say "PIN file:       $D/hsm.pin (mode $(stat -c %a "$D/hsm.pin"), root only)"
+}
+
+# A throwaway CA, and the extensions of the certificates it issues.
+make_ca() {
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$D/ca.key" \
+		-out "$D/ca.crt" -days 30 -subj "/CN=csign demo CA" \
+		-addext "basicConstraints=critical,CA:TRUE" \
+		-addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null ||
+		die "making the demo CA"
+	printf '%s\n' "basicConstraints=CA:FALSE" \
+		"keyUsage=critical,digitalSignature" \
+		"extendedKeyUsage=codeSigning" "subjectKeyIdentifier=hash" \
+		"authorityKeyIdentifier=keyid" > "$D/leaf.ext"
+}
+
+# A software TPM with keys generated on it by csign-admin: keygen, a
+# request signed on the TPM, a certificate from the demo CA, checked by
+# import-cert against the key on the TPM.
+setup_tpm() {
+	mkdir "$D/tpm" || die "mkdir"
+	sh tests/lib/tpm.sh start "$D/tpm" > "$D/tpm.out" ||
+		die "starting the software TPM (see $D/tpm/tpm.log)"
+	. "$D/tpm/tpm.env"
+	make_ca
+	printf 'Token demo\n\tModule %s\n\tTokenLabel csign\n\tPinFile %s\n' \
+		"$MODULE" "$D/tpm/tpm.pin" > "$D/admin.conf"
+	say "directory:      $D"
+	say "token:          TPM 2.0 (swtpm) through tpm2-pkcs11, token 'csign'"
+	say "PIN file:       $D/tpm/tpm.pin (mode $(stat -c %a "$D/tpm/tpm.pin"), root only)"
+	n=4096
+	for k in $RSA_LABEL:rsa:3072 $EC_LABEL:ec:p256; do
+		label=${k%%:*}
+		n=$((n + 1))
+		run "$D/bin/csign-admin" -f "$D/admin.conf" keygen --token demo \
+			--label "$label" --type "${k#*:}" || die "keygen $label"
+		run "$D/bin/csign-admin" -f "$D/admin.conf" csr --token demo \
+			--key "$label" --subject "/CN=csign demo $label" \
+			-o "$D/$label.csr" || die "csr $label"
+		openssl x509 -req -in "$D/$label.csr" -CA "$D/ca.crt" \
+			-CAkey "$D/ca.key" -set_serial $n -days 30 \
+			-extfile "$D/leaf.ext" -out "$D/$label.crt" 2>/dev/null ||
+			die "issuing $label"
+		"$D/bin/csign-admin" -f "$D/admin.conf" import-cert \
+			--token demo --key "$label" -o "$D/$label.pem" \
+			"$D/$label.crt" >/dev/null || die "import-cert $label"
+		openssl x509 -in "$D/$label.crt" -pubkey -noout \
+			> "$D/$label.pub" || die "public key of $label"
+	done
+	chmod 644 "$D"/*.crt "$D"/*.pub
+}
+
 # Start csignd in the foreground, logging to a file; wait for its socket.
 start_daemon() {
-	SOFTHSM2_CONF=$SOFTHSM2_CONF "$D/bin/csignd" -d -f "$D/csignd.conf" \
+	SOFTHSM2_CONF=${SOFTHSM2_CONF:-} "$D/bin/csignd" -d -f "$D/csignd.conf" \
 		>"$D/csignd.log" 2>&1 &
 	DPID=$!
 	for _ in $(seq 100); do
@@ -153,7 +232,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 1
 fi
 cd "$(dirname "$0")/.." || exit 1
-for p in csignd csign-sandbox csign-client csign-audit; do
+for p in csignd csign-sandbox csign-client csign-audit csign-admin; do
 	[ -x "$build/$p" ] || { echo "demo: $build/$p missing: run make all" >&2
 		exit 1; }
 done
@@ -166,20 +245,24 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM HUP
 
-step "Setting up: a SoftHSM token with test keys, demo users, a config"
+if [ "$TOKEN" = tpm ] && ! sh tests/lib/tpm.sh check; then
+	echo "demo: the TPM packages are missing: run make deps" >&2
+	exit 1
+fi
+
+step "Setting up: a $TOKEN token with test keys, demo users, a config"
 D=$(mktemp -d /tmp/csign-demo.XXXXXX) || die "mktemp"
 chmod 755 "$D"
 mkdir "$D/bin" || die "mkdir"
 # Root-owned copies that the sandbox user and the demo users can run.
 install -m 0755 "$build/csignd" "$build/csign-sandbox" "$build/csign-client" \
-	"$build/csign-audit" "$D/bin/" || die "copying the programs"
-SOFTHSM2_CONF=$(sh tests/lib/token.sh "$D") || die "creating the token"
-export SOFTHSM2_CONF
-chmod 644 "$D"/*.crt "$D"/*.pub
-say "directory:      $D"
-say "token:          SoftHSM2 token 'csign' (SOFTHSM2_CONF=$SOFTHSM2_CONF)"
-say "keys on token:  rsa2048 (RSA-2048), p256 (EC P-256), rsapss, p384"
-say "PIN file:       $D/hsm.pin (mode $(stat -c %a "$D/hsm.pin"), root only)"
+	"$build/csign-audit" "$build/csign-admin" "$D/bin/" ||
+	die "copying the programs"
+if [ "$TOKEN" = tpm ]; then
+	setup_tpm
+else
+	setup_softhsm
+fi
 make_users
 say "users:          ${ALICE#csign-demo-} ($ALICE, in group $SIGNERS),"
 say "                ${MALLORY#csign-demo-} ($MALLORY, in no granted group)"
@@ -216,7 +299,7 @@ step "Anyone can check it with openssl and the CA certificate"
 step "Alice signs raw (ECDSA P-256 over SHA-256) with release-ec"
 as $ALICE sign -v -k release-ec -f raw -o sample.bin.ec.sig sample.bin ||
 	die "alice: sign raw"
-(cd "$a" && run openssl dgst -sha256 -verify "$D/p256.pub" \
+(cd "$a" && run openssl dgst -sha256 -verify "$D/$EC_LABEL.pub" \
 	-signature sample.bin.ec.sig sample.bin) || die "openssl dgst -verify"
 
 step "Mallory, in no granted group, tries the same key: denied"

@@ -149,6 +149,8 @@ gen_templates(struct gen_templates *g, const struct keyspec *ks,
 /*
  * Read back what the token made of the private key: every protection we
  * asked for must hold, and the key must never have been extractable.
+ * CKA_DECRYPT must be what we asked, decrypt: false, except for RSA on
+ * tpm2-pkcs11 (see gen_templates()).
  */
 static int
 check_private(struct p11a *a, CK_OBJECT_HANDLE h, CK_BBOOL decrypt,
@@ -166,8 +168,9 @@ check_private(struct p11a *a, CK_OBJECT_HANDLE h, CK_BBOOL decrypt,
 		{ CKA_EXTRACTABLE, CK_FALSE, "CKA_EXTRACTABLE" },
 		{ CKA_NEVER_EXTRACTABLE, CK_TRUE, "CKA_NEVER_EXTRACTABLE" },
 		{ CKA_SIGN, CK_TRUE, "CKA_SIGN" },
-		{ CKA_DECRYPT, CK_FALSE, "CKA_DECRYPT" },
+		{ CKA_DECRYPT, CK_FALSE, "CKA_DECRYPT" },	/* last */
 	};
+	/* The CKA_DECRYPT entry, whose wanted value is decrypt. */
 	const size_t ndecrypt = sizeof(checks) / sizeof(checks[0]) - 1;
 
 	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {

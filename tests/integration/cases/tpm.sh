@@ -4,8 +4,8 @@
 # The case starts its own software TPM (tests/lib/tpm.sh: swtpm, a private
 # dbus, tpm2-abrmd, a tpm2-pkcs11 store in $T/tpm), provisions it with
 # csign-admin (keygen RSA-3072 and P-256 on the TPM, CSR, certificate
-# import to the token and to a file), adds an RSA-2048 key made by
-# tpm2_ptool itself, starts a csignd of its own on that token and signs
+# import to the token and to a file), adds two RSA-2048 keys made by
+# tpm2_ptool itself (one used with PSS), starts a csignd of its own on that token and signs
 # every format each key type allows, checked by the same independent
 # verifiers as the SoftHSM cases: openssl (raw, cms, the module's PKCS#7),
 # modinfo, sbverify and osslsigncode, evmctl.  Everything it started is
@@ -75,8 +75,14 @@ Key tpm-pt
     Label tpm-pt
     Certificate $T/tpm-pt.crt
     Formats raw cms
+Key tpm-pss
+    Token tpm0
+    Label tpm-pss
+    Certificate $T/tpm-pss.crt
+    Formats raw
+    Padding pss
 
-Allow group $IT_SIGNERS keys tpm-rsa tpm-ec tpm-pt
+Allow group $IT_SIGNERS keys tpm-rsa tpm-ec tpm-pt tpm-pss
 CONF
 }
 
@@ -114,16 +120,18 @@ EOF2
 		check "keygen $kind:$bits on the TPM" tpm_adm keygen \
 			--token tpm0 --label "$label" --type "$kind:$bits"
 	done
-	check "tpm2_ptool addkey rsa2048" tpm2_ptool addkey --label=csign \
-		--key-label=tpm-pt --userpin="$(cat "$TPM_PIN")" \
-		--algorithm=rsa2048
+	for label in tpm-pt tpm-pss; do
+		check "tpm2_ptool addkey rsa2048 $label" tpm2_ptool addkey \
+			--label=csign --key-label=$label \
+			--userpin="$(cat "$TPM_PIN")" --algorithm=rsa2048
+	done
 	tpm_adm keys --token tpm0 > "$T/tpm-keys.out" 2>&1
 	expect_grep 'type +rsa-3072' "$T/tpm-keys.out" "keys lists the RSA key"
 	expect_grep 'type +ec-p256' "$T/tpm-keys.out" "keys lists the EC key"
 	expect_grep 'type +rsa-2048' "$T/tpm-keys.out" \
 		"keys lists tpm2_ptool's key"
 	serial=9100
-	for label in tpm-rsa tpm-ec tpm-pt; do
+	for label in tpm-rsa tpm-ec tpm-pt tpm-pss; do
 		serial=$((serial + 1))
 		check "csr for $label" tpm_adm csr --token tpm0 --key "$label" \
 			--subject "/CN=csign tpm $label" -o "$T/$label.csr"
@@ -140,7 +148,7 @@ EOF2
 	expect_rc 5 "a certificate for another key is refused" tpm_adm \
 		import-cert --token tpm0 --key tpm-ec -o "$T/x.pem" \
 		"$T/tpm-rsa.crt"
-	for label in tpm-rsa tpm-ec tpm-pt; do
+	for label in tpm-rsa tpm-ec tpm-pt tpm-pss; do
 		openssl x509 -in "$T/$label.crt" -pubkey -noout > "$T/$label.pub"
 	done
 }
@@ -163,6 +171,10 @@ tpm_sign_raw_cms() {
 		check "openssl cms -verify $key" cms_ok "$a/tpm.$key.p7s" \
 			"$a/tpm.bin" DER
 	done
+	check "raw tpm-pss (RSA-PSS)" tas sign -k tpm-pss -f raw \
+		-o tpm.pss.raw tpm.bin
+	check "openssl verifies the PSS signature" raw_ok "$T/tpm-pss.pub" \
+		sha256 "$a/tpm.pss.raw" "$a/tpm.bin" pss
 	check "raw tpm-rsa sha512" tas sign -k tpm-rsa -f raw -d sha512 \
 		-o tpm.512.raw tpm.bin
 	check "openssl verifies it" raw_ok "$T/tpm-rsa.pub" sha512 \

@@ -125,6 +125,11 @@ tokens_key_open(struct tokens *t, const struct cfg_key *ck, char *err,
 	t->nkeys++;
 	k->token = tk;
 	k->p11key = p11;
+	/*
+	 * libp11's handle serves every module tried, tpm2-pkcs11's keys too
+	 * (also those tpm2_ptool made): the keys are listed after the login,
+	 * so no direct PKCS#11 call is needed to sign (docs/tokens.md).
+	 */
 	if ((k->pkey = PKCS11_get_private_key(p11)) == NULL) {
 		snprintf(err, errlen, "key %s: cannot use the private key",
 		    ck->name);

@@ -64,7 +64,7 @@ start_swtpm() {
 	d=$1
 	mkdir -p "$d/tpm-state"
 	for _ in $(seq 20); do
-		PORT=$(( (($(od -An -tu2 -N2 /dev/urandom) % 20000)) + 30000 ))
+		PORT=$(( $(od -An -tu2 -N2 /dev/urandom) % 20000 + 30000 ))
 		port_used $PORT || port_used $((PORT + 1)) && continue
 		if swtpm socket --tpm2 --tpmstate dir="$d/tpm-state" \
 		    --server type=tcp,port=$PORT,bindaddr=127.0.0.1 \

@@ -141,6 +141,8 @@ EOF2
 	done
 	check "import tpm-ec's certificate to the TPM" tpm_adm import-cert \
 		--token tpm0 --key tpm-ec --to-token "$T/tpm-ec.crt"
+	check "and again, replacing it" tpm_adm import-cert --token tpm0 \
+		--key tpm-ec --to-token --replace "$T/tpm-ec.crt"
 	check "import tpm-rsa's certificate to a file" tpm_adm import-cert \
 		--token tpm0 --key tpm-rsa --chain "$T/ca.crt" \
 		-o "$T/tpm-rsa.pem" "$T/tpm-rsa.crt"
@@ -148,6 +150,15 @@ EOF2
 	expect_rc 5 "a certificate for another key is refused" tpm_adm \
 		import-cert --token tpm0 --key tpm-ec -o "$T/x.pem" \
 		"$T/tpm-rsa.crt"
+	# One wrong PIN (the TPM's dictionary-attack counter allows 3).
+	printf 'not-the-pin\n' > "$T/tpm-bad.pin"
+	chmod 600 "$T/tpm-bad.pin"
+	sed "s|PinFile .*|PinFile $T/tpm-bad.pin|" "$T/tpm.conf" \
+		> "$T/tpm-bad.conf"
+	expect_rc 1 "a wrong PIN is refused" "$T/bin/csign-admin" \
+		-f "$T/tpm-bad.conf" keys --token tpm0
+	expect_grep "login failed .*not retrying" "$T/rc.out" \
+		"and reported as a refused login"
 	for label in tpm-rsa tpm-ec tpm-pt tpm-pss; do
 		openssl x509 -in "$T/$label.crt" -pubkey -noout > "$T/$label.pub"
 	done

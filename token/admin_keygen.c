@@ -233,6 +233,25 @@ keygen_finish(struct p11a *a, const struct keyspec *ks, CK_OBJECT_HANDLE hpub,
 	return 0;
 }
 
+/*
+ * C_GenerateKeyPair said rv.  Some answers mean the token does not make
+ * that type or size (a TPM, for one, stops at RSA-3072 or RSA-2048):
+ * say so, rather than only the code.
+ */
+static void
+keygen_refused(const struct p11a *a, const struct keyspec *ks, CK_RV rv,
+    char *err, size_t errlen)
+{
+	if (rv == CKR_ATTRIBUTE_VALUE_INVALID || rv == CKR_KEY_SIZE_RANGE ||
+	    rv == CKR_MECHANISM_INVALID || rv == CKR_MECHANISM_PARAM_INVALID)
+		snprintf(err, errlen, "token %s: key generation failed "
+		    "(0x%lx): the token does not make %s keys (its mechanisms "
+		    "and key sizes: pkcs11-tool -M)", a->name, rv, ks->name);
+	else
+		snprintf(err, errlen, "token %s: key generation failed "
+		    "(0x%lx)", a->name, rv);
+}
+
 int
 p11a_keygen(struct p11a *a, const char *label, int kt, const uint8_t *id,
     size_t idlen, struct p11a_key *k, char *err, size_t errlen)
@@ -269,8 +288,7 @@ p11a_keygen(struct p11a *a, const char *label, int kt, const uint8_t *id,
 	rv = a->fl->C_GenerateKeyPair(a->sess, &mech, g.pub, g.npub, g.priv,
 	    g.npriv, &hpub, &hpriv);
 	if (rv != CKR_OK) {
-		snprintf(err, errlen, "token %s: key generation failed "
-		    "(0x%lx)", a->name, rv);
+		keygen_refused(a, ks, rv, err, errlen);
 		return -1;
 	}
 	if (keygen_finish(a, ks, hpub, hpriv, idlen == 0, k, err,

@@ -120,6 +120,11 @@ EOF2
 		check "keygen $kind:$bits on the TPM" tpm_adm keygen \
 			--token tpm0 --label "$label" --type "$kind:$bits"
 	done
+	# swtpm makes RSA keys up to 3072 bits: the refusal says what.
+	expect_rc 1 "keygen rsa:4096 is refused" tpm_adm keygen --token tpm0 \
+		--label tpm-big --type rsa:4096
+	expect_grep "the token does not make rsa:4096 keys" "$T/rc.out" \
+		"and the message says why"
 	for label in tpm-pt tpm-pss; do
 		check "tpm2_ptool addkey rsa2048 $label" tpm2_ptool addkey \
 			--label=csign --key-label=$label \

@@ -89,7 +89,7 @@ qs_script() {
 	printf 'set -e\n' > "$s"
 	while read -r n kind arg; do
 		tgt=$(printf '%s\n' "$arg" | qs_map)
-		printf '# README quick start, block %s (%s %s)\n' "$n" "$kind" "$arg" >> "$s"
+		printf '# README quick start, block %s (%s %s)\n' "$n" "$kind" "$tgt" >> "$s"
 		case $kind in
 		root)
 			qs_map < "$QS/steps.d/$n" >> "$s"
@@ -219,6 +219,7 @@ EOF
 	[ -s "$h/app.tar.gz.sig" ] && ok || fail "no app.tar.gz.sig"
 	expect_grep "^Signature verification OK" "$QS/run.log" \
 		"sbverify accepts bootx64.efi.signed"
+	expect_grep "^Trial CA\$" "$QS/run.log" "modinfo names the module's signer"
 	tail -c 28 "$h/hello.ko" | grep -q 'Module signature appended' &&
 		ok || fail "hello.ko was not signed in place"
 	n=$(grep -c '"event":"sign"' "$QS/var/log/csign/audit.jsonl" 2>/dev/null)

@@ -14,7 +14,9 @@
 #     or the same commands;
 #   - an option in the tables is not in the man page (undocumented);
 #   - an option in the man page is in neither the usage nor the tables
-#     (documented but gone).
+#     (documented but gone);
+#   - a page's SEE ALSO misses another csign page, or README.md's
+#     documentation list misses a page.
 # Each mismatch is printed as "PAGE: OPTION: ...".
 set -u
 build=${1:-build}
@@ -168,8 +170,30 @@ while IFS=: read -r prog helparg page dirs; do
 	report "$page" "$tmp/x" "a command in the SYNOPSIS, not in $prog's usage"
 done < "$tmp/programs"
 
+# Every page points at the others in SEE ALSO, and README.md's
+# documentation list names every page.
+for page in man/*.[1-8]; do
+	sed -n '/^\.Sh SEE ALSO/,/^\.Sh /p' "$page" > "$tmp/seealso"
+	for other in man/*.[1-8]; do
+		[ "$other" = "$page" ] && continue
+		b=${other##*/}
+		name=${b%.*} sec=${b##*.}
+		grep -qx "\.Xr $name $sec[ ,]*" "$tmp/seealso" || {
+			printf '%s: SEE ALSO does not name %s(%s)\n' "$page" \
+				"$name" "$sec"
+			bad=1
+		}
+	done
+	b=${page##*/}
+	grep -qF "[\`${b%.*}(${b##*.})\`](man/$b)" README.md || {
+		printf 'README.md: the documentation list does not name %s\n' \
+			"$page"
+		bad=1
+	}
+done
+
 if [ "$bad" -ne 0 ]; then
 	echo "manlint: the man pages and the programs disagree" >&2
 	exit 1
 fi
-echo "manlint: 4 man pages agree with their programs"
+echo "manlint: the man pages agree with their programs, SEE ALSO and README.md"

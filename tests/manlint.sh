@@ -127,6 +127,15 @@ report() {
 }
 
 printf '%s\n' "$PROGRAMS" > "$tmp/programs"
+# A page of a program (sections 1 and 8) that is not in the list above
+# would be skipped without a word: it is a mismatch too.
+for page in man/*.[18]; do
+	grep -q ":$page:" "$tmp/programs" || {
+		printf '%s: not checked: add its program to PROGRAMS in %s\n' \
+			"$page" "$0"
+		bad=1
+	}
+done
 while IFS=: read -r prog helparg page dirs; do
 	bin=$build/$prog
 	if [ ! -x "$bin" ]; then

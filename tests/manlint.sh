@@ -20,7 +20,7 @@
 # Each mismatch is printed as "PAGE: OPTION: ...".
 set -u
 build=${1:-build}
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 
 # program, the argument that prints its usage, man page, source dirs
 PROGRAMS="csignd:-h:man/csignd.8:broker
@@ -187,7 +187,7 @@ for page in man/*.[1-8]; do
 		[ "$other" = "$page" ] && continue
 		b=${other##*/}
 		name=${b%.*} sec=${b##*.}
-		grep -qx "\.Xr $name $sec[ ,]*" "$tmp/seealso" || {
+		grep -qx "\.Xr $name ${sec}[ ,]*" "$tmp/seealso" || {
 			printf '%s: SEE ALSO does not name %s(%s)\n' "$page" \
 				"$name" "$sec"
 			bad=1

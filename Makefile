@@ -214,8 +214,12 @@ bench: deps
 	$(MAKE) all tests
 	sh bench/run.sh $(BUILD)
 
-man-lint:
+# mandoc's own lint, then every man page against its program's usage
+# message and option tables (tests/manlint.sh): an option in one and not
+# the other fails.
+man-lint: $(PROGS)
 	mandoc -Tlint -W warning man/*.[1-8]
+	sh tests/manlint.sh $(BUILD)
 
 # Static checks: cppcheck (suppressions with reasons in
 # tests/cppcheck.supp) and clang-tidy (the committed .clang-tidy) over

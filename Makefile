@@ -268,8 +268,9 @@ FUZZ_FLAGS    = -g -O1 -std=c17 -D_GNU_SOURCE -I. -Itests/fuzz \
 FUZZERS = frame msg config pe module auditrec tsa
 FUZZ_SRC_frame    = proto/frame.c proto/buf.c proto/names.c
 FUZZ_SRC_msg      = proto/msg.c proto/buf.c proto/names.c
-FUZZ_SRC_config   = records/config.c records/tsaurl.c proto/names.c common/log.c \
-	common/util.c
+FUZZ_SRC_config   = records/config.c records/confread.c records/confkeywords.c \
+	records/confblocks.c records/confallow.c records/confcheck.c \
+	records/tsaurl.c proto/names.c common/log.c common/util.c
 FUZZ_SRC_pe       = sandbox/formats/pe_parse.c sandbox/artifact.c \
 	common/sigcheck.c proto/names.c proto/buf.c common/log.c
 FUZZ_SRC_module   = sandbox/formats/elf.c sandbox/artifact.c \

@@ -275,8 +275,8 @@ FUZZ_SRC_pe       = sandbox/formats/pe_parse.c sandbox/artifact.c \
 	common/sigcheck.c proto/names.c proto/buf.c common/log.c
 FUZZ_SRC_module   = sandbox/formats/elf.c sandbox/artifact.c \
 	common/sigcheck.c proto/names.c proto/buf.c common/log.c
-FUZZ_SRC_auditrec = proto/auditrec.c proto/buf.c common/utf8.c common/util.c \
-	proto/names.c
+FUZZ_SRC_auditrec = proto/auditrec.c proto/auditparse.c proto/buf.c \
+	common/utf8.c common/util.c proto/names.c
 FUZZ_SRC_tsa      = sandbox/tsa.c sandbox/http.c sandbox/channel.c sandbox/hold.c \
 	sandbox/formats/fail.c proto/io.c proto/msg.c proto/frame.c proto/buf.c \
 	proto/names.c proto/resolve.c common/log.c common/sigcheck.c

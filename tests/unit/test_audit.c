@@ -1,6 +1,7 @@
 /*
- * test_audit: the audit record format (proto/auditrec.c) and csignd's
- * audit log writer with its group commit (records/audit.c).
+ * test_audit: the audit record format (proto/auditrec.c, auditparse.c)
+ * and csignd's audit log writer with its group commit (records/audit.c,
+ * auditwriter.c, auditfile.c, auditsummary.c).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,6 +23,7 @@
 #include <openssl/evp.h>
 
 #include "records/audit.h"
+#include "records/audithandle.h"
 #include "common/log.h"
 #include "proto/auditrec.h"
 
@@ -954,6 +956,64 @@ test_audit_close_drops_undispatched_callbacks(void **state)
 	assert_int_equal(audit_write_sync(NULL, &ev), -1);
 }
 
+/* A queued item as the writer holds it once its record is written. */
+static struct audit_item *
+written_item(const struct audit_event *ev, uint64_t seq, int ok)
+{
+	struct audit_item *it = calloc(1, sizeof(*it));
+
+	assert_non_null(it);
+	it->ev = *ev;
+	it->seq = seq;
+	it->ok = ok;
+	memcpy(it->hash, HEX64_AB, sizeof(it->hash));
+	return it;
+}
+
+/*
+ * The syslog copy of a record is one line a client cannot forge: its
+ * artifact name is escaped (no newline, quote or backslash gets through
+ * raw), unquoted fields carry no space, and the whole hash goes with it.
+ * A record that was not written has no line.
+ */
+static void
+test_syslog_summary_escapes_and_keeps_the_whole_hash(void **state)
+{
+	struct audit_event ev = sign_event("evil\n\"a\" \\ \xc3\xa9");
+	struct audit_event anon = sign_event("x");
+	char big[1000];
+	struct audit_item *it[4];
+	char *sums;
+
+	(void)state;
+	anon.has_peer = 0;
+	anon.key = "two words";
+	anon.reason = "said \"no\"";
+	memset(big, 'A', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	it[0] = written_item(&ev, 7, 1);
+	it[1] = written_item(&anon, 8, 1);
+	it[2] = written_item(&ev, 9, 0);
+	it[3] = written_item(&ev, 10, 1);
+	it[3]->ev.artifact = big;
+	for (int i = 0; i < 3; i++)
+		it[i]->next = it[i + 1];
+	assert_non_null(sums = audit_batch_summaries(it[0], 4));
+	assert_string_equal(sums, "seq=7 event=sign user=alice key=release "
+	    "format=cms artifact=\"evil\\x0a\\x22a\\x22 \\x5c \\xc3\\xa9\" "
+	    "result=ok reason=- hash=" HEX64_AB);
+	assert_string_equal(sums + SUMMARY_LINE, "seq=8 event=sign user=- "
+	    "key=two\\x20words format=cms artifact=\"x\" result=ok "
+	    "reason=\"said \\x22no\\x22\" hash=" HEX64_AB);
+	assert_string_equal(sums + 2 * SUMMARY_LINE, "");
+	assert_non_null(strstr(sums + 3 * SUMMARY_LINE, "\" result=ok reason=- "
+	    "hash=" HEX64_AB));
+	assert_true(strlen(sums + 3 * SUMMARY_LINE) < SUMMARY_LINE);
+	free(sums);
+	for (int i = 0; i < 4; i++)
+		free(it[i]);
+}
+
 #define FX(t)                                                                  \
 	cmocka_unit_test_setup_teardown(t, fixture_setup, fixture_teardown)
 
@@ -995,6 +1055,8 @@ main(void)
 		FX(test_audit_submit_copies_the_event_strings),
 		FX(test_audit_records_concurrent_submissions_in_one_chain),
 		FX(test_audit_close_drops_undispatched_callbacks),
+		cmocka_unit_test(
+		    test_syslog_summary_escapes_and_keeps_the_whole_hash),
 	};
 
 	/* The writer's warnings about the failures provoked here are noise. */

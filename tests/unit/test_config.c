@@ -1,4 +1,4 @@
-/* test_config.c: csignd.conf(5) parsing (records/config.c). */
+/* test_config.c: csignd.conf(5) parsing (records/config.c, conf*.c). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

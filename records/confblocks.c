@@ -352,7 +352,7 @@ approval_option(struct parser *p, struct cfg_key *k, const char *name,
 /*
  * Approval group NAME [count N] [expires DURATION]: sign requests for the
  * key are held until N members of the group other than the requester
- * approve them (monitor/approval.h).
+ * approve them (records/approval.h).
  */
 int
 conf_kw_approval(struct parser *p)

@@ -289,14 +289,15 @@ FUZZERS = frame msg config pe module auditrec tsa pesign
 FUZZ_SRC_frame    = proto/frame.c proto/buf.c proto/names.c
 FUZZ_SRC_pesign   = proto/pesign.c common/utf8.c
 FUZZ_SRC_msg      = proto/msg.c proto/buf.c proto/names.c
-FUZZ_SRC_config   = records/config.c records/tsaurl.c proto/names.c common/log.c \
-	common/util.c
+FUZZ_SRC_config   = records/config.c records/confread.c records/confkeywords.c \
+	records/confblocks.c records/confallow.c records/confcheck.c \
+	records/tsaurl.c proto/names.c common/log.c common/util.c
 FUZZ_SRC_pe       = sandbox/formats/pe_parse.c sandbox/artifact.c \
 	common/sigcheck.c proto/names.c proto/buf.c common/log.c
 FUZZ_SRC_module   = sandbox/formats/elf.c sandbox/artifact.c \
 	common/sigcheck.c proto/names.c proto/buf.c common/log.c
-FUZZ_SRC_auditrec = proto/auditrec.c proto/buf.c common/utf8.c common/util.c \
-	proto/names.c
+FUZZ_SRC_auditrec = proto/auditrec.c proto/auditparse.c proto/buf.c \
+	common/utf8.c common/util.c proto/names.c
 FUZZ_SRC_tsa      = sandbox/tsa.c sandbox/http.c sandbox/channel.c sandbox/hold.c \
 	sandbox/formats/fail.c proto/io.c proto/msg.c proto/frame.c proto/buf.c \
 	proto/names.c proto/resolve.c common/log.c common/sigcheck.c

@@ -221,15 +221,18 @@ man-lint: $(PROGS)
 	mandoc -Tlint -W warning man/*.[1-8]
 	sh tests/manlint.sh $(BUILD)
 
-# Static checks: cppcheck (suppressions with reasons in
+# Static checks: the layers' includes (tests/lint-includes.sh), the
+# committed .clang-format, cppcheck (suppressions with reasons in
 # tests/cppcheck.supp) and clang-tidy (the committed .clang-tidy) over
 # every source file; any finding fails.
 lint:
+	sh tests/lint-includes.sh
+	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
 	cppcheck --quiet --enable=warning,portability,performance --std=c11 \
 		-D_GNU_SOURCE -I. -I/usr/include -I/usr/include/x86_64-linux-gnu \
 		--suppressions-list=tests/cppcheck.supp --inline-suppr \
-		--error-exitcode=1 broker monitor sandbox proto common client \
-		audit admin
+		--error-exitcode=1 broker monitor records token sandbox proto \
+		common client audit admin
 	for f in $$(git ls-files '*.c' | grep -v '^tests/'); do \
 		clang-tidy --quiet --warnings-as-errors='*' $$f -- \
 		    -std=c17 -D_GNU_SOURCE -I. \
@@ -293,14 +296,14 @@ FUZZ_SRC_config   = records/config.c records/confread.c records/confkeywords.c \
 	records/confblocks.c records/confallow.c records/confcheck.c \
 	records/tsaurl.c proto/names.c common/log.c common/util.c
 FUZZ_SRC_pe       = sandbox/formats/pe_parse.c sandbox/artifact.c \
-	common/sigcheck.c proto/names.c proto/buf.c common/log.c
+	proto/sigcheck.c proto/names.c proto/buf.c common/log.c
 FUZZ_SRC_module   = sandbox/formats/elf.c sandbox/artifact.c \
-	common/sigcheck.c proto/names.c proto/buf.c common/log.c
+	proto/sigcheck.c proto/names.c proto/buf.c common/log.c
 FUZZ_SRC_auditrec = proto/auditrec.c proto/auditparse.c proto/buf.c \
 	common/utf8.c common/util.c proto/names.c
 FUZZ_SRC_tsa      = sandbox/tsa.c sandbox/http.c sandbox/channel.c sandbox/hold.c \
 	sandbox/formats/fail.c proto/io.c proto/msg.c proto/frame.c proto/buf.c \
-	proto/names.c proto/resolve.c common/log.c common/sigcheck.c
+	proto/names.c proto/resolve.c common/log.c proto/sigcheck.c
 .SECONDEXPANSION:
 build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRC_$$*) tests/fuzz/fuzz_util.h
 	@mkdir -p $(dir $@)

@@ -18,7 +18,7 @@
 #include "broker/csignd.h"
 #include "broker/pool.h"
 #include "common/log.h"
-#include "common/sigcheck.h"
+#include "proto/sigcheck.h"
 #include "common/util.h"
 #include "records/approval.h"
 #include "records/heldfile.h"

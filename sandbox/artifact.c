@@ -11,7 +11,7 @@
 
 #include <openssl/evp.h>
 
-#include "common/sigcheck.h"
+#include "proto/sigcheck.h"
 #include "proto/names.h"
 
 #define HASH_CHUNK (256u << 10)

@@ -19,7 +19,7 @@
 #include <openssl/rand.h>
 
 #include "common/log.h"
-#include "common/sigcheck.h"
+#include "proto/sigcheck.h"
 #include "sandbox/channel.h"
 #include "sandbox/drop.h"
 #include "sandbox/resolve.h"

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "common/sigcheck.h"
+#include "proto/sigcheck.h"
 #include "sandbox/artifact.h"
 #include "proto/frame.h"
 #include "sandbox/channel.h"

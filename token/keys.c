@@ -10,7 +10,7 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
-#include "common/sigcheck.h"
+#include "proto/sigcheck.h"
 #include "token/tokens_priv.h"
 
 PKCS11_KEY *

@@ -22,7 +22,7 @@
 #include <openssl/x509.h>
 
 #include "records/config.h"
-#include "common/sigcheck.h"
+#include "proto/sigcheck.h"
 
 enum token_state { TOKEN_READY = 0, TOKEN_LOCKED, TOKEN_UNAVAILABLE };
 

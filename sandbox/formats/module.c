@@ -21,7 +21,7 @@
 
 #include <openssl/cms.h>
 
-#include "common/sigcheck.h"
+#include "proto/sigcheck.h"
 #include "proto/frame.h"
 #include "sandbox/artifact.h"
 #include "sandbox/channel.h"

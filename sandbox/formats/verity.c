@@ -16,7 +16,7 @@
 
 #include <openssl/cms.h>
 
-#include "common/sigcheck.h"
+#include "proto/sigcheck.h"
 #include "proto/frame.h"
 #include "sandbox/artifact.h"
 #include "sandbox/formats/elf.h"

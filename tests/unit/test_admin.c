@@ -21,7 +21,7 @@
 #include <openssl/x509v3.h>
 
 #include "admin/admin.h"
-#include "common/sigcheck.h"
+#include "proto/sigcheck.h"
 #include "common/util.h"
 #include "token/p11admin.h"
 #include "token/token.h"

@@ -23,7 +23,8 @@ upload_begin(struct session *s, const struct sign_input *in, uint64_t size)
 	snprintf(m.key, sizeof(m.key), "%s", in->key);
 	snprintf(m.name, sizeof(m.name), "%s", in->name);
 	if (sandbox_request_upload(&m, &r) == -1)
-		return session_reply(s, ST_INTERNAL, "cannot ask the monitor"), -1;
+		return session_reply(s, ST_INTERNAL,
+		    "cannot ask the monitor"), -1;
 	if (r.status != ST_OK)
 		return session_reply(s, r.status, r.message), -1;
 	s->uploading = 1;

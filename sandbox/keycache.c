@@ -105,7 +105,8 @@ session_key(struct session *s, const char *key, int format, const char *name)
 	if (key_fill(c, key, &k) == -1) {
 		key_clear(c);
 		c = NULL;
-		session_reply(s, ST_INTERNAL, "bad certificate from the monitor");
+		session_reply(s, ST_INTERNAL,
+		    "bad certificate from the monitor");
 	}
 	buf_free(&keep);
 	return c;
@@ -141,7 +142,8 @@ session_cert(struct session *s, const struct frame *f, const int *fds,
 	    frame_add_u32(&s->out, T_STATUS, ST_OK) == -1 ||
 	    frame_add_str(&s->out, T_MESSAGE, "ok") == -1 ||
 	    frame_add_bytes(&s->out, T_CERT, pem, (size_t)n) == -1)
-		r = session_reply(s, ST_INTERNAL, "cannot encode the certificate");
+		r = session_reply(s, ST_INTERNAL,
+		    "cannot encode the certificate");
 	else
 		r = session_send(s);
 	BIO_free(b);

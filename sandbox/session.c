@@ -56,7 +56,8 @@ session_hello(struct session *s, const struct frame *f, const int *fds,
 	(void)fds;
 	if (nfds > 1 || frame_get_u32(f, T_VERSION, &v) == -1 ||
 	    v != PROTO_VERSION) {
-		session_reply(s, ST_BAD_REQUEST, "unsupported protocol version");
+		session_reply(s, ST_BAD_REQUEST,
+		    "unsupported protocol version");
 		return -1;
 	}
 	s->hello = 1;
@@ -82,7 +83,8 @@ session_query(struct session *s, const struct frame *f, const int *fds,
 
 	(void)fds;
 	if (nfds != 0)
-		return session_reply(s, ST_BAD_REQUEST, "unexpected descriptor");
+		return session_reply(s, ST_BAD_REQUEST,
+		    "unexpected descriptor");
 	if (sandbox_request_query(what[f->type], &s->out) == -1 ||
 	    buf_left(&s->out) < 4 || (check = malloc(sizeof(*check))) == NULL)
 		return session_reply(s, ST_INTERNAL, "query failed");
@@ -133,7 +135,8 @@ session_approval(struct session *s, const struct frame *f, const int *fds,
 
 	(void)fds;
 	if (nfds != 0)
-		return session_reply(s, ST_BAD_REQUEST, "unexpected descriptor");
+		return session_reply(s, ST_BAD_REQUEST,
+		    "unexpected descriptor");
 	if (m.op != APPR_PENDING &&
 	    (frame_get_u64(f, T_ID, &m.id) == -1 || m.id == 0))
 		return session_reply(s, ST_BAD_REQUEST, "bad request id");

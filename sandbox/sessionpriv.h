@@ -38,7 +38,7 @@ struct session {
 	size_t nkeys;
 	size_t evict;			/* next entry to reuse when full */
 	int uploading;			/* the monitor reserved an inline upload */
-	struct hold *hold;		/* a request held for approval (owned) */
+	struct hold *hold;		/* sign requests held for approval */
 };
 
 /*

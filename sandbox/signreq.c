@@ -21,11 +21,12 @@ sign_fields(struct session *s, const struct frame *f, struct sign_input *in,
 
 	if (frame_get_str(f, T_KEY, key, KEY_NAME_MAX + 1) == -1 ||
 	    frame_get_str(f, T_FORMAT, fmt, sizeof(fmt)) == -1)
-		return session_reply(s, ST_BAD_REQUEST, "bad key or format"), -1;
+		return session_reply(s, ST_BAD_REQUEST,
+		    "bad key or format"), -1;
 	if ((in->format = format_from_name(fmt)) == -1 ||
 	    format_builder(in->format) == NULL)
-		return session_reply(s, ST_BAD_REQUEST, "unknown or unsupported "
-		    "format"), -1;
+		return session_reply(s, ST_BAD_REQUEST,
+		    "unknown or unsupported format"), -1;
 	if (frame_get_str(f, T_NAME, name, ARTIFACT_NAME_MAX + 1) == -1)
 		snprintf(name, ARTIFACT_NAME_MAX + 1, "unnamed");
 	digest[0] = '\0';

@@ -54,7 +54,7 @@ session_hello(struct session *s, const struct frame *f, const int *fds,
 	uint32_t v = 0;
 
 	(void)fds;
-	if (nfds > 1 || frame_get_u32(f, T_VERSION, &v) == -1 ||
+	if (frame_get_u32(f, T_VERSION, &v) == -1 ||
 	    v != PROTO_VERSION) {
 		session_reply(s, ST_BAD_REQUEST,
 		    "unsupported protocol version");
@@ -82,9 +82,7 @@ session_query(struct session *s, const struct frame *f, const int *fds,
 	int r = -1;
 
 	(void)fds;
-	if (nfds != 0)
-		return session_reply(s, ST_BAD_REQUEST,
-		    "unexpected descriptor");
+	(void)nfds;
 	if (sandbox_request_query(what[f->type], &s->out) == -1 ||
 	    buf_left(&s->out) < 4 || (check = malloc(sizeof(*check))) == NULL)
 		return session_reply(s, ST_INTERNAL, "query failed");
@@ -106,7 +104,8 @@ session_admin(struct session *s, const struct frame *f, const int *fds,
 	uint32_t op;
 
 	(void)fds;
-	if (nfds != 0 || frame_get_str(f, T_KEY, m.key, sizeof(m.key)) == -1 ||
+	(void)nfds;
+	if (frame_get_str(f, T_KEY, m.key, sizeof(m.key)) == -1 ||
 	    frame_get_u32(f, T_FLAGS, &op) == -1 ||
 	    (op != ADMIN_DISABLE_KEY && op != ADMIN_ENABLE_KEY))
 		return session_reply(s, ST_BAD_REQUEST, "bad admin request");
@@ -134,9 +133,7 @@ session_approval(struct session *s, const struct frame *f, const int *fds,
 	struct msg_approval m = { .op = ops[f->type] };
 
 	(void)fds;
-	if (nfds != 0)
-		return session_reply(s, ST_BAD_REQUEST,
-		    "unexpected descriptor");
+	(void)nfds;
 	if (m.op != APPR_PENDING &&
 	    (frame_get_u64(f, T_ID, &m.id) == -1 || m.id == 0))
 		return session_reply(s, ST_BAD_REQUEST, "bad request id");
@@ -197,12 +194,20 @@ session_frame(struct session *s, const struct buf *in, const int *fds,
 		session_reply(s, ST_BAD_REQUEST, msg);
 		return -1;
 	}
-	if (handlers[f->type].fn == NULL ||
+	if (!frame_dir_allowed(f->type, FRAME_TO_DAEMON) ||
+	    handlers[f->type].fn == NULL ||
 	    handlers[f->type].needs_hello != s->hello) {
 		session_reply(s, ST_BAD_REQUEST, s->hello ? "unexpected frame" :
 		    "the first frame must be hello");
 		return -1;
 	}
+	/*
+	 * The protocol table says how many descriptors each frame may
+	 * bring (a sign request's exact count depends on its format).
+	 */
+	if (!frame_fds_allowed(f->type, nfds))
+		return session_reply(s, ST_BAD_REQUEST,
+		    "unexpected descriptor");
 	return handlers[f->type].fn(s, f, fds, nfds);
 }
 

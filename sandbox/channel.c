@@ -8,7 +8,6 @@
 
 #include "common/log.h"
 #include "proto/io.h"
-#include "proto/resolve.h"
 #include "sandbox/hold.h"
 
 /* Send one encoded message; the channel failing is fatal. */

@@ -41,9 +41,7 @@ cl_sign_output(const char *file, const char *out, const char *format,
 int
 cl_format_writes_artifact(const char *format)
 {
-	int fmt = format_from_name(format);
-
-	return fmt == FMT_MODULE || fmt == FMT_PE;
+	return format_writes_artifact(format_from_name(format));
 }
 
 /* The T_FLAGS of a sign request. */
@@ -462,7 +460,9 @@ sign_one(struct conn *c, const struct options *o, const char *file,
 		    "cannot encode the request");
 		sent = -1;
 	} else
-		sent = cl_conn_request(c, &req, fds, writes ? 2 : 1, &r, fl);
+		sent = cl_conn_request(c, &req, fds,
+		    (size_t)format_fd_count(format_from_name(o->format)), &r,
+		    fl);
 	if (sent == 0)
 		sent = sign_held(c, o, &r, &hw, fl);
 	c->timeout = o->timeout;

@@ -85,6 +85,18 @@ format_supported(int fmt)
 	return fmt >= 0 && fmt < FMT_COUNT;
 }
 
+int
+format_writes_artifact(int fmt)
+{
+	return format_supported(fmt) && (ARTIFACT_FORMATS & FMT_BIT(fmt)) != 0;
+}
+
+int
+format_fd_count(int fmt)
+{
+	return format_writes_artifact(fmt) ? 2 : 1;
+}
+
 void
 formats_to_str(unsigned mask, char *dst, size_t dstlen)
 {

@@ -162,7 +162,7 @@ t_bad_artifacts() {
 
 t_malformed_frames() {
 	begin "malformed frames get bad-request and the next client is served"
-	for mode in garbage badtlv oversize nohello; do
+	for mode in garbage badtlv oversize nohello keysfd; do
 		expect_rc 2 "rawclient $mode" "$T/bin/rawclient" "$T/csignd.sock" $mode
 	done
 	check "next client is served" as $ALICE sign -k ec -f raw -o after.sig art.bin

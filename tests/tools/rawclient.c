@@ -255,6 +255,24 @@ mode_nohello(int s, char **args)
 	return finish(s);
 }
 
+/* A keys request that brings a descriptor, which no keys request may. */
+static int
+mode_keysfd(int s, char **args)
+{
+	int fd, r;
+
+	(void)args;
+	if ((r = hello(s)) != 0)
+		return r;
+	if ((fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1)
+		err(EX_LOCAL, "/dev/null");
+	if (frame_begin(&out, F_KEYS) == -1)
+		errx(EX_LOCAL, "cannot build keys");
+	send_out(s, &fd, 1);
+	close(fd);
+	return finish(s);
+}
+
 /* The first 6 bytes of a 20-byte frame, then silence for SECONDS. */
 static int
 mode_half(int s, char **args)
@@ -560,6 +578,7 @@ static const struct mode {
 	{ "badtlv", 0, mode_badtlv },
 	{ "oversize", 0, mode_oversize },
 	{ "nohello", 0, mode_nohello },
+	{ "keysfd", 0, mode_keysfd },
 	{ "half", 1, mode_half },
 	{ "syscall", 1, mode_syscall },
 	{ "sign", 3, mode_sign },
@@ -573,7 +592,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: rawclient SOCKET hello | garbage | badtlv | "
-	    "oversize | nohello | half SECONDS | syscall NAME | "
+	    "oversize | nohello | keysfd | half SECONDS | syscall NAME | "
 	    "sign KEY FORMAT FILE | inline KEY FORMAT SIZE | silent SECONDS | "
 	    "partial SECONDS | busy SECONDS | flood COUNT HOLD "
 	    "idle|busy-drop\n");

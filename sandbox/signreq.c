@@ -78,11 +78,13 @@ sign_fds(struct session *s, struct sign_input *in, const int *fds,
 	if (!writes)
 		return 0;
 	if (fstat(in->outfd, &st) == -1 ||
-	    (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode)) ||
+	    (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode) &&
+	    !S_ISCHR(st.st_mode)) ||
 	    (fl = fcntl(in->outfd, F_GETFL)) == -1 ||
 	    (fl & O_ACCMODE) == O_RDONLY)
 		return session_reply(s, ST_BAD_REQUEST, "the output must be a "
-		    "file or pipe open for writing"), -1;
+		    "file, pipe or character device (/dev/null) open for "
+		    "writing"), -1;
 	return 0;
 }
 

@@ -505,7 +505,7 @@ session_sign(struct session *s, const struct frame *f, const int *fds,
 #ifdef CSIGN_TEST_HOOKS
 	char hook[33], msg[128];
 	if (frame_get_str(f, T_TEST_SYSCALL, hook, sizeof(hook)) == 0) {
-		testhook_syscall(hook, msg, sizeof(msg));
+		testhook_syscall(hook, s->client, msg, sizeof(msg));
 		return reply_status(s, ST_INTERNAL, msg);
 	}
 #endif

@@ -263,13 +263,13 @@ sign_fds(struct session *s, struct sign_input *in, const int *fds,
 		return reply_status(s, ST_BAD_ARTIFACT, e.msg), -1;
 	in->fd = fds[0];
 	in->outfd = writes ? fds[1] : -1;
-	if (fstat(in->fd, &st) == 0 && S_ISREG(st.st_mode)) {
+	if (artifact_fstat(in->fd, &st) == 0 && S_ISREG(st.st_mode)) {
 		in->fd_is_file = 1;
 		in->size = (uint64_t)st.st_size;
 	}
 	if (!writes)
 		return 0;
-	if (fstat(in->outfd, &st) == -1 ||
+	if (artifact_fstat(in->outfd, &st) == -1 ||
 	    (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode)) ||
 	    (fl = fcntl(in->outfd, F_GETFL)) == -1 ||
 	    (fl & O_ACCMODE) == O_RDONLY)

@@ -142,22 +142,24 @@ struct hostile {
 	const char *key;
 	int format;
 	int digest;
-	size_t tbslen;
+	size_t tbslen;		/* of the digest to sign */
+	size_t adigestlen;	/* of the artifact's digest (audited) */
 	int wait;		/* wait for the client between the two */
 };
 
 static const struct hostile hostiles[] = {
 	/* The control: a well-formed request is signed. */
-	{ "sign-ok", "rsa", "rsa", FMT_RAW, DIG_SHA256, 32, 0 },
-	{ "sign-nokeyinfo", NULL, "rsa", FMT_RAW, DIG_SHA256, 32, 0 },
-	{ "sign-ungranted", "rsa", "rsa", FMT_RAW, DIG_SHA256, 32, 0 },
-	{ "sign-otherkey", "rawkey", "rsa", FMT_RAW, DIG_SHA256, 32, 0 },
-	{ "sign-format", "rsa", "rsa", FMT_MODULE, DIG_SHA256, 32, 0 },
-	{ "sign-badformat", "rsa", "rsa", FMT_COUNT, DIG_SHA256, 32, 0 },
-	{ "sign-digest", "rsa", "rsa", FMT_RAW, DIG_SHA512, 64, 0 },
-	{ "sign-digestlen", "rsa", "rsa", FMT_RAW, DIG_SHA256, 20, 0 },
+	{ "sign-ok", "rsa", "rsa", FMT_RAW, DIG_SHA256, 32, 32, 0 },
+	{ "sign-nokeyinfo", NULL, "rsa", FMT_RAW, DIG_SHA256, 32, 32, 0 },
+	{ "sign-ungranted", "rsa", "rsa", FMT_RAW, DIG_SHA256, 32, 32, 0 },
+	{ "sign-otherkey", "rawkey", "rsa", FMT_RAW, DIG_SHA256, 32, 32, 0 },
+	{ "sign-format", "rsa", "rsa", FMT_MODULE, DIG_SHA256, 32, 32, 0 },
+	{ "sign-badformat", "rsa", "rsa", FMT_COUNT, DIG_SHA256, 32, 32, 0 },
+	{ "sign-digest", "rsa", "rsa", FMT_RAW, DIG_SHA512, 64, 64, 0 },
+	{ "sign-digestlen", "rsa", "rsa", FMT_RAW, DIG_SHA256, 20, 32, 0 },
+	{ "sign-adigestlen", "rsa", "rsa", FMT_RAW, DIG_SHA256, 32, 20, 0 },
 	/* KEYINFO, then the client's word (after a reload), then SIGN. */
-	{ "sign-late", "rsa", "rsa", FMT_RAW, DIG_SHA256, 32, 1 },
+	{ "sign-late", "rsa", "rsa", FMT_RAW, DIG_SHA256, 32, 32, 1 },
 };
 
 /* Tell the client the first step is done, and wait for its byte. */
@@ -188,7 +190,7 @@ hostile_run(const struct hostile *h, int client, char *msg, size_t msglen)
 	struct msg_keyinfo_reply kr;
 	struct msg_sign m = { .reqid = 1, .format = (uint8_t)h->format,
 		.digest = (uint8_t)h->digest, .tbslen = h->tbslen,
-		.adigestlen = h->tbslen, .size = 1 };
+		.adigestlen = h->adigestlen, .size = 1 };
 	struct msg_sign_reply r;
 	struct buf keep;
 

@@ -14,10 +14,11 @@
  * Attempt the named forbidden call (open, socket, exec, ptrace, kill,
  * setuid, mount, write-fd, mmap-exec, mprotect-exec, stat-path), or send
  * the monitor the named hostile request (sign-ok, sign-nokeyinfo,
- * sign-ungranted, sign-otherkey, sign-format, sign-badformat, sign-digest,
- * sign-digestlen, sign-late; see testhook.c).  client is the client's
- * socket (sign-late waits there for one byte).  Returns only if the child
- * was not killed; msg then says what happened.
+ * sign-ungranted, sign-otherkey, sign-format, sign-badformat,
+ * sign-digest, sign-digestlen, sign-adigestlen, sign-late; see
+ * testhook.c).  client is the client's socket (sign-late waits there for
+ * one byte).  Returns only if the child was not killed; msg then says
+ * what happened.
  */
 void testhook_syscall(const char *name, int client, char *msg,
     size_t msglen);

@@ -168,12 +168,14 @@ t_teeth_hostile_child() {
 		"$T/audit.jsonl" "sign-format: the record names the format"
 	hc $ALICE sign-digest
 	hc_denied sign-digest
-	# Out of the protocol: a format number past the table, a digest length
-	# that is not the algorithm's.
+	# Out of the protocol: a format number past the table, a digest to
+	# sign or an artifact digest whose length is not the algorithm's.
 	hc $ALICE sign-badformat
 	hc_killed sign-badformat
 	hc $ALICE sign-digestlen
 	hc_killed sign-digestlen
+	hc $ALICE sign-adigestlen
+	hc_killed sign-adigestlen
 	check "the daemon serves on" as $ALICE sign -k rsa -f raw \
 		-o hostile.sig teeth.bin
 }

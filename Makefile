@@ -59,7 +59,7 @@ TEST_PROGS = $(BUILD)/test/csign-sandbox $(BUILD)/test/rawclient \
 	$(BUILD)/test/pesignclient \
 	$(BUILD)/test/bench-direct $(BUILD)/test/bench-client \
 	$(BUILD)/test/bench-pe $(BUILD)/test/sdlaunch $(BUILD)/test/tsaserver \
-	$(BUILD)/test/tsextract
+	$(BUILD)/test/tsextract $(BUILD)/test/p11fault.so $(BUILD)/test/syncspy.so
 UNIT_SRC  = $(wildcard tests/unit/test_*.c)
 UNIT_BINS = $(patsubst tests/unit/%.c,$(BUILD)/test/%,$(UNIT_SRC))
 
@@ -148,6 +148,13 @@ $(BUILD)/test/tsaserver: $(call obj,tests/tools/tsaserver.c)
 $(BUILD)/test/tsextract: $(call obj,tests/tools/tsextract.c)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcrypto
+# Fault injection for the tests (tests/integration/cases/teeth.sh): a
+# PKCS#11 module that corrupts signatures, and an LD_PRELOAD library that
+# counts and fails the audit log's syncs.  Plain shared objects, never
+# sanitized: they are loaded into csignd, whatever its build.
+$(BUILD)/test/%.so: tests/tools/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_BASE) $(OPT) $(WARN) -fPIC -shared -o $@ $< -ldl
 $(BUILD)/test/bench-pe: $(call obj,bench/bench_pe.c) $(BUILD)/libsandbox.a $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_SANDBOX)

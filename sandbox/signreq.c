@@ -71,13 +71,13 @@ sign_fds(struct session *s, struct sign_input *in, const int *fds,
 		return session_reply(s, ST_BAD_ARTIFACT, e.msg), -1;
 	in->fd = fds[0];
 	in->outfd = writes ? fds[1] : -1;
-	if (fstat(in->fd, &st) == 0 && S_ISREG(st.st_mode)) {
+	if (artifact_fstat(in->fd, &st) == 0 && S_ISREG(st.st_mode)) {
 		in->fd_is_file = 1;
 		in->size = (uint64_t)st.st_size;
 	}
 	if (!writes)
 		return 0;
-	if (fstat(in->outfd, &st) == -1 ||
+	if (artifact_fstat(in->outfd, &st) == -1 ||
 	    (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode) &&
 	    !S_ISCHR(st.st_mode)) ||
 	    (fl = fcntl(in->outfd, F_GETFL)) == -1 ||
@@ -178,7 +178,7 @@ session_sign(struct session *s, const struct frame *f, const int *fds,
 #ifdef CSIGN_TEST_HOOKS
 	char hook[33], msg[128];
 	if (frame_get_str(f, T_TEST_SYSCALL, hook, sizeof(hook)) == 0) {
-		testhook_syscall(hook, msg, sizeof(msg));
+		testhook_syscall(hook, s->client, msg, sizeof(msg));
 		return session_reply(s, ST_INTERNAL, msg);
 	}
 #endif

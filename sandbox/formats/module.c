@@ -82,7 +82,7 @@ same_file(int a, int b)
 {
 	struct stat sa, sb;
 
-	return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 &&
+	return artifact_fstat(a, &sa) == 0 && artifact_fstat(b, &sb) == 0 &&
 	    sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 

@@ -312,6 +312,28 @@ mode_syscall(int s, char **args)
 	return finish(s);
 }
 
+/*
+ * The test hook NAME that pauses half-way (sandbox/testhook.c,
+ * sign-late): print its first reply, wait until the file GOFILE exists,
+ * send it one byte to go on and print its final reply.
+ */
+static int
+mode_syscall_wait(int s, char **args)
+{
+	int r;
+
+	if ((r = mode_syscall(s, args)) != ST_OK)
+		return r;
+	fflush(stdout);
+	for (int i = 0; access(args[1], F_OK) != 0; i++) {
+		if (i == 600)
+			errx(EX_LOCAL, "%s never appeared", args[1]);
+		usleep(100000);
+	}
+	send_raw(s, "g", 1);
+	return finish(s);
+}
+
 /* A well-formed sign request for FILE; "ok: N bytes" on success. */
 static int
 mode_sign(int s, char **args)
@@ -581,6 +603,7 @@ static const struct mode {
 	{ "keysfd", 0, mode_keysfd },
 	{ "half", 1, mode_half },
 	{ "syscall", 1, mode_syscall },
+	{ "syscall-wait", 2, mode_syscall_wait },
 	{ "sign", 3, mode_sign },
 	{ "inline", 3, mode_inline },
 	{ "silent", 1, mode_silent },
@@ -593,7 +616,8 @@ usage(void)
 {
 	fprintf(stderr, "usage: rawclient SOCKET hello | garbage | badtlv | "
 	    "oversize | nohello | keysfd | half SECONDS | syscall NAME | "
-	    "sign KEY FORMAT FILE | inline KEY FORMAT SIZE | silent SECONDS | "
+	    "syscall-wait NAME GOFILE | sign KEY FORMAT FILE | "
+	    "inline KEY FORMAT SIZE | silent SECONDS | "
 	    "partial SECONDS | busy SECONDS | flood COUNT HOLD "
 	    "idle|busy-drop\n");
 	exit(EX_LOCAL);

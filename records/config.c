@@ -88,7 +88,8 @@ config_load(const char *path, char *err, size_t errlen)
 	if ((p.cfg = config_new(path)) == NULL)
 		conf_perr_at(&p, 0, "out of memory");
 	else if (conf_parse_file(&p, f) == 0 && conf_resolve_refs(&p) == 0 &&
-	    conf_check_key_aliases(&p) == 0 && conf_pidfile_default(&p) == 0) {
+	    conf_check_key_aliases(&p) == 0 && conf_check_pesign(&p) == 0 &&
+	    conf_pidfile_default(&p) == 0) {
 		cfg = p.cfg;
 		p.cfg = NULL;
 	}
@@ -129,6 +130,7 @@ config_free(struct config *cfg)
 	free(cfg->state_file);
 	free(cfg->pid_file);
 	free(cfg->admin_group);
+	conf_free_pesign(cfg);
 	free(cfg);
 }
 

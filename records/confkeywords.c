@@ -64,6 +64,10 @@ static const struct keyword keywords[] = {
 	    PATH_MAX - 1, NULL },
 	{ "Allow", SC_GLOBAL, KW_MULTI, 1, CONF_ARGS_MAX, conf_kw_allow, 0, 0,
 	    0, NULL },
+	{ "PesignListen", SC_GLOBAL, 0, 1, 1, conf_kw_path, CF(pesign_listen),
+	    0, LISTEN_MAX, NULL },
+	{ "PesignMap", SC_GLOBAL, KW_MULTI, 3, 3, conf_kw_pesignmap, 0, 0, 0,
+	    NULL },
 	{ "Token", SC_KEY, KW_MULTI, 1, 1, conf_kw_key_token, 0, 0, 0, NULL },
 	{ "Token", SC_GLOBAL, KW_MULTI, 1, 1, conf_kw_token, 0, 0, 0, NULL },
 	{ "Key", SC_GLOBAL, KW_MULTI, 1, 1, conf_kw_key, 0, 0, 0, NULL },
@@ -181,6 +185,7 @@ static const struct {
 	size_t lineoff;
 } path_lines[] = {
 	{ SC_GLOBAL, CF(listen), CF(listen_line) },
+	{ SC_GLOBAL, CF(pesign_listen), CF(pesign_listen_line) },
 	{ SC_GLOBAL, CF(sandbox_program), CF(sandbox_program_line) },
 	{ SC_GLOBAL, CF(audit_log), CF(audit_log_line) },
 	{ SC_GLOBAL, CF(state_file), CF(state_file_line) },

@@ -89,6 +89,7 @@ struct parser {
 	size_t captokens;
 	size_t capkeys;
 	size_t capallows;
+	size_t cappesign;
 	struct ref *keytok;	/* each key's "Token NAME", by key index */
 	size_t capkeytok;
 	struct ref *keyrefs;	/* every key named by an Allow line */
@@ -133,6 +134,11 @@ int conf_kw_approval(struct parser *p);
 
 /* confallow.c: Allow lines. */
 int conf_kw_allow(struct parser *p);
+
+/* confpesign.c: PesignListen, PesignMap. */
+int conf_kw_pesignmap(struct parser *p);
+int conf_check_pesign(struct parser *p);
+void conf_free_pesign(struct config *cfg);
 
 /* confcheck.c: once the file is read. */
 int conf_resolve_refs(struct parser *p);

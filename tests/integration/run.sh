@@ -2,19 +2,14 @@
 # csign integration tests: the real daemon, client, sandbox and token.
 # Usage: tests/integration/run.sh BUILD   (as root: creates test users)
 # KEEP=1 keeps the temporary directory for inspection; ONLY=REGEX runs
-# the matching cases only.
+# the matching cases only; LIST=1 prints the case names (those ONLY
+# matches), one a line, and runs nothing (tests/integration/isolated.sh
+# runs each alone).
 set -u
 build=${1:-build}
 cd "$(dirname "$0")/../.."
 . tests/integration/lib.sh
 WRAP=${WRAP:-}
-
-if [ "$(id -u)" -ne 0 ]; then
-	echo "integration tests need root (they create users and groups)" >&2
-	exit 1
-fi
-trap it_cleanup EXIT
-it_setup "$build" || exit 1
 
 # Verify a detached CMS signature of a file: der|pem.
 cms_ok() {
@@ -308,23 +303,52 @@ t_shutdown() {
 }
 
 # Format and feature suites add their cases from cases/*.sh: each file
-# defines t_* functions and appends their names to CASES.
-CASES="t_raw_signatures t_cms_signatures t_batch t_denied t_format_binding
+# defines t_* functions and appends their names to CASES.  Some read $T
+# as they are sourced, so they are sourced after it_setup.
+it_load_cases() {
+	CASES="t_raw_signatures t_cms_signatures t_batch t_denied t_format_binding
 t_queries t_bad_artifacts t_malformed_frames t_child_killed t_seccomp
 t_sandbox_status t_config_check t_pinfile_mode t_reload t_audit"
-for f in tests/integration/cases/*.sh; do
-	[ -f "$f" ] && . "$f"
-done
+	for f in tests/integration/cases/*.sh; do
+		[ -f "$f" ] && . "$f"
+	done
+}
+# it_selected NAME: the case is in the ONLY selection.
+it_selected() {
+	[ -z "${ONLY:-}" ] || printf '%s\n' "$1" | grep -Eq -- "$ONLY"
+}
+
+if [ -n "${LIST:-}" ]; then
+	# Nothing is set up: $T names a directory that does not exist, and
+	# the exit traps the case files set are dropped.
+	T=/nonexistent/csign-it
+	it_load_cases
+	trap - EXIT
+	n=0
+	for t in $CASES; do
+		it_selected "$t" || continue
+		printf '%s\n' "$t"
+		n=$((n + 1))
+	done
+	[ "$n" -gt 0 ] && exit 0
+	echo "integration: ONLY='${ONLY:-}' matches no case" >&2
+	exit 1
+fi
+if [ "$(id -u)" -ne 0 ]; then
+	echo "integration tests need root (they create users and groups)" >&2
+	exit 1
+fi
+trap it_cleanup EXIT
+it_setup "$build" || exit 1
+it_load_cases
 # ONLY=REGEX runs the matching cases only (and the final shutdown).
 selected=0
-for t in $CASES t_shutdown; do
-	if [ -n "${ONLY:-}" ] && [ "$t" != t_shutdown ] &&
-	    ! printf '%s\n' "$t" | grep -Eq -- "$ONLY"; then
-		continue
-	fi
-	[ "$t" = t_shutdown ] || selected=$((selected + 1))
+for t in $CASES; do
+	it_selected "$t" || continue
+	selected=$((selected + 1))
 	$t
 done
+t_shutdown
 echo "integration: $passed passed, $failed failed"
 # A selection that matched no case is a mistake, not a green run.
 if [ "$selected" -eq 0 ]; then

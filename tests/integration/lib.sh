@@ -62,6 +62,42 @@ expect_grep_soon() {
 }
 begin() { current=$1; printf 'test: %s\n' "$1"; }
 
+# expect_audit_digest FILE KEY ARTIFACT ALG [EVENT] [LOG]: the last EVENT
+# record (default "sign", result ok or held) for KEY and ARTIFACT in LOG
+# (default $T/audit.jsonl) names digest_alg ALG and, as "digest", the ALG
+# hash of FILE, computed here with openssl: the bytes csign says it
+# signed are the bytes it was given.  FILE is what the format hashes
+# (for a module, the module without its signature).
+expect_audit_digest() {
+	want=$(openssl dgst -"$4" -r "$1" | cut -d' ' -f1)
+	got=$(python3 - "${6:-$T/audit.jsonl}" "${5:-sign}" "$2" "$3" <<'PY'
+import json, sys
+log, event, key, artifact = sys.argv[1:]
+last = "none"
+with open(log) as f:
+    for line in f:
+        r = json.loads(line)
+        if (r.get("event") == event and r.get("key") == key and
+                r.get("artifact") == artifact and
+                r.get("result") in ("ok", "held")):
+            last = "%s %s" % (r.get("digest_alg"), r.get("digest"))
+print(last)
+PY
+)
+	if [ -n "$want" ] && [ "$got" = "$4 $want" ]; then ok; else
+		fail "audit ${5:-sign} record of $2 $3: digest '$got'," \
+		    "wanted '$4 $want'"
+	fi
+}
+
+# it_art: alice's art.bin, 100 kB of random bytes, for the cases that
+# sign something and do not care what (made once per suite).
+it_art() {
+	[ -f "$T/home/$ALICE/art.bin" ] && return 0
+	head -c 100000 /dev/urandom > "$T/home/$ALICE/art.bin"
+	chmod 644 "$T/home/$ALICE/art.bin"
+}
+
 # Run csign-client as a user, in that user's directory.
 as() {
 	user=$1

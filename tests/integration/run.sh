@@ -41,11 +41,14 @@ EOF2
 			-o "art.$key.raw" art.bin
 		check "openssl verifies raw $key" raw_ok "$T/$label.pub" \
 			"$dig" "$a/art.$key.raw" "$a/art.bin" "$pad"
+		# raw hashes the whole artifact (signop_sign_artifact).
+		expect_audit_digest "$a/art.bin" "$key" art.bin "$dig"
 	done
 	check "sign raw rsa with sha384" as $ALICE sign -k rsa -f raw -d sha384 \
 		-o art.384.raw art.bin
 	check "openssl verifies sha384" raw_ok "$T/rsa2048.pub" sha384 \
 		"$a/art.384.raw" "$a/art.bin"
+	expect_audit_digest "$a/art.bin" rsa art.bin sha384
 	expect_rc 3 "digest not allowed for the key" \
 		as $ALICE sign -k rsa -f raw -d sha512 -o x.raw art.bin
 }
@@ -53,11 +56,15 @@ EOF2
 t_cms_signatures() {
 	begin "granted user signs cms (DER and PEM) and openssl cms verifies"
 	a=$T/home/$ALICE
+	it_art
 	for key in rsa ec pss; do
 		check "sign cms $key" as $ALICE sign -k $key -f cms \
 			-o "art.$key.p7s" art.bin
 		check "openssl cms -verify $key" cms_ok "$a/art.$key.p7s" \
 			"$a/art.bin" DER
+		# cms audits the hash of the whole artifact, the one its
+		# messageDigest attribute carries (cms.c, artifact_hash).
+		expect_audit_digest "$a/art.bin" "$key" art.bin sha256
 	done
 	check "sign cms --pem" as $ALICE sign -k ec -f cms --pem \
 		-o art.pem art.bin
@@ -157,6 +164,7 @@ t_bad_artifacts() {
 
 t_malformed_frames() {
 	begin "malformed frames get bad-request and the next client is served"
+	it_art
 	for mode in garbage badtlv oversize nohello; do
 		expect_rc 2 "rawclient $mode" "$T/bin/rawclient" "$T/csignd.sock" $mode
 	done
@@ -170,7 +178,12 @@ t_malformed_frames() {
 
 t_child_killed() {
 	begin "a session child killed mid-request: client error, daemon serves on"
-	(sleep 20 | (as $ALICE sign -k ec -f raw -o killed.sig - \
+	it_art
+	rm -f "$T/killed.rc" "$T/killed.sleep"
+	# The client reads a pipe that stays open: a sleep killed by its pid
+	# when the case is done (other suites' sleeps are not ours to kill).
+	( (sleep 20 & echo $! > "$T/killed.sleep"; wait) |
+		(as $ALICE sign -k ec -f raw -o killed.sig - \
 		> "$T/killed.out" 2>&1; echo $? > "$T/killed.rc")) &
 	child=""
 	for _ in $(seq 50); do
@@ -186,12 +199,13 @@ t_child_killed() {
 	rc=$(cat "$T/killed.rc" 2>/dev/null || echo none)
 	[ "$rc" = 1 ] && ok || fail "client exit $rc after its child was killed"
 	expect_grep "session process|killed" "$T/killed.out" "client told why"
-	pkill -f "sleep 20" 2>/dev/null
+	kill "$(cat "$T/killed.sleep")" 2>/dev/null
 	check "next client is served" as $ALICE sign -k ec -f raw -o next.sig art.bin
 }
 
 t_seccomp() {
 	begin "forbidden system calls kill the child (seccomp), daemon serves on"
+	it_art
 	for sc in open socket exec ptrace kill setuid mount; do
 		"$T/bin/rawclient" "$T/csignd.sock" syscall $sc > "$T/sc.out"
 		expect_grep "SIGSYS" "$T/sc.out" "$sc blocked by seccomp"
@@ -252,6 +266,7 @@ t_pinfile_mode() {
 
 t_reload() {
 	begin "SIGHUP: a bad config keeps the old one, a good one applies"
+	it_art
 	cp "$T/csignd.conf" "$T/csignd.conf.good"
 	echo "Bogus keyword" >> "$T/csignd.conf"
 	kill -HUP "$DPID"
@@ -272,9 +287,16 @@ t_reload() {
 
 t_audit() {
 	begin "csign-audit verify passes, and fails on one edited byte"
+	# Two sign records of its own: the second one is edited.
+	it_art
+	for i in 1 2; do
+		check "sign $i for the log" as $ALICE sign -k ec -f raw \
+			-o "audit$i.sig" art.bin
+	done
 	check "chain verifies" "$T/bin/csign-audit" verify "$T/audit.jsonl"
 	cp "$T/audit.jsonl" "$T/edited.jsonl"
 	n=$(grep -n '"event":"sign"' "$T/edited.jsonl" | sed -n 2p | cut -d: -f1)
+	[ -n "$n" ] && ok || fail "no second sign record to edit"
 	sed -i "${n}s/\"size\":/\"size\":1/" "$T/edited.jsonl"
 	expect_rc 1 "edited log fails" "$T/bin/csign-audit" verify "$T/edited.jsonl"
 	expect_grep "edited.jsonl:$n:" "$T/rc.out" "names the edited record"

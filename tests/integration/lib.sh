@@ -51,6 +51,29 @@ expect_grep() {
 		fail "$3: /$1/ not in $2"; tail -5 "$2" | sed 's/^/    /' >&2
 	fi
 }
+# expect_run DESCRIPTION FILE CMD...: the command must succeed; its
+# output (stdout and stderr) is left in FILE for the checks that follow,
+# so that a check of what the output lacks cannot pass because the
+# command failed.
+expect_run() {
+	desc=$1 out=$2
+	shift 2
+	if "$@" >"$out" 2>&1; then ok; else
+		fail "$desc: exit $?"; sed 's/^/    /' "$out" >&2
+	fi
+}
+# expect_nogrep PATTERN FILE DESCRIPTION: FILE holds something and no
+# line of it matches PATTERN (an empty or missing FILE proves nothing).
+expect_nogrep() {
+	if [ ! -s "$2" ]; then
+		fail "$3: $2 is empty or missing"
+	elif grep -Eq -- "$1" "$2"; then
+		fail "$3: /$1/ in $2"
+		grep -E -- "$1" "$2" | head -5 | sed 's/^/    /' >&2
+	else
+		ok
+	fi
+}
 # expect_grep_soon PATTERN FILE DESCRIPTION: the same, for a record the
 # daemon writes after its reply (deny records are not waited for).
 expect_grep_soon() {

@@ -123,7 +123,7 @@ t_approval_grant() {
 	check "pending --json is JSON" python3 -m json.tool "$T/pend.json"
 	expect_grep "\"id\":$id,\"requester\":\"$ALICE\"" "$T/pend.json" \
 		"JSON names id and requester"
-	as $BOB pending > "$T/bobpend.out" 2>&1
+	expect_run "bob lists pending" "$T/bobpend.out" as $BOB pending
 	grep -q "^$id " "$T/bobpend.out" && fail "bob sees the request" || ok
 	expect_rc 3 "the requester cannot approve" as $ALICE approve "$id"
 	expect_grep "cannot approve their own request" "$T/rc.out" "says why"

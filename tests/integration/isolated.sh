@@ -24,6 +24,14 @@ else
 	logs=$(mktemp -d /tmp/csign-isolated.XXXXXX) || exit 1
 fi
 rm -f "$logs/results"
+# One token for all: each case gets a copy of its own (IT_TOKEN_FROM).
+if [ -z "${IT_TOKEN_FROM:-}" ]; then
+	rm -rf "$logs/token"
+	mkdir -p "$logs/token" &&
+		sh tests/lib/token.sh "$logs/token" > /dev/null || exit 1
+	IT_TOKEN_FROM=$logs/token
+	export IT_TOKEN_FROM
+fi
 
 # one NAME PREFIX: run case NAME alone; one result line to $logs/results.
 one() {

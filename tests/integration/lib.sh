@@ -302,7 +302,17 @@ it_setup() {
 	cp "$build/csignd" "$build/csign-client" "$build/csign-audit" \
 		"$build/test/csign-sandbox" "$build/test/rawclient" "$T/bin/"
 	chmod 755 "$T/bin"/*
-	SOFTHSM2_CONF=$(sh tests/lib/token.sh "$T")
+	if [ -n "${IT_TOKEN_FROM:-}" ]; then
+		# A copy of a token tests/lib/token.sh made once (isolated.sh:
+		# making one for every case would take most of its time); the
+		# copy is this suite's own to change.
+		cp -a "$IT_TOKEN_FROM"/. "$T"/ || return 1
+		sed "s|^directories.tokendir = .*|directories.tokendir = $T/tokens|" \
+			"$IT_TOKEN_FROM/softhsm2.conf" > "$T/softhsm2.conf"
+		SOFTHSM2_CONF=$T/softhsm2.conf
+	else
+		SOFTHSM2_CONF=$(sh tests/lib/token.sh "$T")
+	fi
 	export SOFTHSM2_CONF
 	PIN=$(cat "$T/hsm.pin")
 	chmod 644 "$T"/*.crt "$T"/*.pub

@@ -4,7 +4,8 @@
 # KEEP=1 keeps the temporary directory for inspection; ONLY=REGEX runs
 # the matching cases only; LIST=1 prints the case names (those ONLY
 # matches), one a line, and runs nothing (tests/integration/isolated.sh
-# runs each alone).
+# runs each alone); IT_TOKEN_FROM=DIR copies the token that
+# tests/lib/token.sh made in DIR instead of making one.
 set -u
 build=${1:-build}
 cd "$(dirname "$0")/../.."

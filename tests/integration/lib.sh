@@ -113,6 +113,16 @@ PY
 	fi
 }
 
+# it_descendants PID: the pids of PID's children, theirs, and so on: for
+# killing a case's own processes by pid (never by name: other suites on
+# the machine run the same programs).
+it_descendants() {
+	for c in $(pgrep -P "$1"); do
+		echo "$c"
+		it_descendants "$c"
+	done
+}
+
 # it_art: alice's art.bin, 100 kB of random bytes, for the cases that
 # sign something and do not care what (made once per suite).
 it_art() {

@@ -186,7 +186,8 @@ integration: $(PROGS) $(TEST_PROGS)
 
 # Each integration case alone, in a fresh suite of its own: proves no case
 # leans on what an earlier one left.  Slow (one set-up per case), so not
-# part of check.
+# part of check; JOBS=3 runs three at a time (about half an hour on two
+# loaded cores), ONLY=REGEX some of them.
 check-isolated: deps
 	$(MAKE) all tests
 	sh tests/integration/isolated.sh $(BUILD)

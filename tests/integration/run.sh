@@ -166,10 +166,10 @@ t_bad_artifacts() {
 
 t_malformed_frames() {
 	begin "malformed frames get bad-request and the next client is served"
-	it_art
 	for mode in garbage badtlv oversize nohello; do
 		expect_rc 2 "rawclient $mode" "$T/bin/rawclient" "$T/csignd.sock" $mode
 	done
+	it_art
 	check "next client is served" as $ALICE sign -k ec -f raw -o after.sig art.bin
 	begin "a client that stalls half-way through a frame is cut off"
 	"$T/bin/rawclient" "$T/csignd.sock" half 8 > "$T/half.out"

@@ -123,7 +123,7 @@ t_approval_grant() {
 	check "pending --json is JSON" python3 -m json.tool "$T/pend.json"
 	expect_grep "\"id\":$id,\"requester\":\"$ALICE\"" "$T/pend.json" \
 		"JSON names id and requester"
-	as $BOB pending > "$T/bobpend.out" 2>&1
+	expect_run "bob lists pending" "$T/bobpend.out" as $BOB pending
 	grep -q "^$id " "$T/bobpend.out" && fail "bob sees the request" || ok
 	expect_rc 3 "the requester cannot approve" as $ALICE approve "$id"
 	expect_grep "cannot approve their own request" "$T/rc.out" "says why"
@@ -138,6 +138,11 @@ t_approval_grant() {
 	check "grant audited" appr_audit approval-grant "$id" "\"user\":\"$DAVE\""
 	check "sign record names request and approver" appr_audit sign "$id" \
 		"\"user\":\"$ALICE\".*\"result\":\"ok\".*\"approvers\":\"$DAVE\""
+	# Held, granted and signed: each record carries the digest of the
+	# bytes the requester sent (cms hashes the whole artifact).
+	for ev in approval-pending approval-grant sign; do
+		expect_audit_digest "$a/ap.bin" appr ap.bin sha256 $ev
+	done
 	check "refusals audited" appr_audit deny "$id" "\"user\":\"$BOB\""
 	expect_rc 1 "a decided request cannot be approved again" \
 		as $ERIN approve "$id"
@@ -233,6 +238,7 @@ t_approval_nowait() {
 	[ $? -eq 0 ] && ok || { fail "wait to stdout"; cat "$T/nw2.err" >&2; }
 	check "raw signature verifies" openssl dgst -sha256 -verify \
 		"$T/appr.pub" -signature "$a/nw2.sig" "$a/ap.bin"
+	expect_audit_digest "$a/ap.bin" appr ap.bin sha256
 
 	begin "approval: --no-wait on a module writes the output given then"
 	if ! mod_build; then
@@ -251,6 +257,10 @@ t_approval_nowait() {
 	mod_reference "$T/apprmod.key" "$T/apprmod.crt" sha256 \
 		"$T/ref.apm.ko"
 	check "the module is sign-file's" cmp "$a/apm.signed.ko" "$T/ref.apm.ko"
+	# A held module: the digest of the module without a signature.
+	for ev in approval-pending sign; do
+		expect_audit_digest "$T/mod/hello.ko" apprmod apm.ko sha256 $ev
+	done
 }
 
 t_approval_cancel() {

@@ -330,7 +330,7 @@ t_timestamps() {
 		-o after.sig ts.txt
 	"$T/bin/csign-audit" search --event timestamp --key ts-fallback \
 		"$T/audit.jsonl" > "$T/ts.search"
-	expect_grep " ts-fallback cms ts.txt sha256:[0-9a-f]{64} ok tsa=$TSA_URL_good timestamp=20[0-9T:-]+Z$" \
+	expect_grep " ts-fallback cms ts.txt sha256:[0-9a-f]{64} ok event=timestamp( reason=[^ ]+)? tsa=$TSA_URL_good timestamp=20[0-9T:-]+Z$" \
 		"$T/ts.search" "csign-audit search shows the TSA and the time"
 	check "the audit chain is intact" "$T/bin/csign-audit" verify \
 		"$T/audit.jsonl"

@@ -82,7 +82,7 @@ struct csignd {
 	char reload_reason[CONFIG_ERR_MAX];
 };
 
-/* server.c */
+/* listen.c */
 /*
  * Listen on the socket systemd passed (d->activated, d->listen_fd set by
  * main) or bind Listen; log which.  -1 with err set on failure.
@@ -115,7 +115,10 @@ void server_listen_live_text(const struct config *cfg, long pid, char *err,
 int server_listen_check(const struct config *cfg, char *err, size_t errlen);
 /* Remove the socket we bound, if the path still names it. */
 void server_unlink_socket(struct csignd *d);
-void server_start_events(struct csignd *d);
+
+/* accept.c */
+/* Create the listening and accept-resume events; start accepting. */
+void server_accept_start(struct csignd *d);
 /* Give waiting clients to idle children (after a child became ready). */
 void server_assign_waiting(struct csignd *d);
 /*
@@ -125,10 +128,24 @@ void server_assign_waiting(struct csignd *d);
 void server_fd_limit(struct csignd *d);
 /* Close and free the clients still waiting (at exit). */
 void server_free_waiting(struct csignd *d);
+/* End every waiting client, with msg (status unavailable) or silently. */
+void server_refuse_waiting(struct csignd *d, const char *msg);
+
+/* server.c */
+/* The loop's events: listening, signals, signer, audit, the tick. */
+void server_start_events(struct csignd *d);
+/* Tell systemd (if it started us) about a state change; never fatal. */
+void server_notify(const char *state);
 /* Begin an orderly shutdown (SIGTERM). */
 void server_drain(struct csignd *d);
 /* Leave the loop once nothing is in flight (called as work finishes). */
 void server_maybe_exit(struct csignd *d);
+
+/* reload.c */
+/* SIGHUP: reopen the audit log, then read the configuration again. */
+void server_reload(struct csignd *d);
+/* SIGUSR1 (and SIGHUP): reopen AuditLog by its path after a rotation. */
+void server_reopen_audit(struct csignd *d);
 /*
  * The last reload for "csign-client status": "failed at TIME (N of M
  * reloads failed; ...): REASON", "ok at TIME (...)" or "none since the

@@ -232,7 +232,7 @@ child_spawn(struct csignd *d)
 	c->d = d;
 	c->fd = sv[0];
 	c->client_fd = -1;
-	c->state = CH_STARTING;
+	c->state = CH_GONE;	/* not counted yet: pool_set_state() does */
 	fcntl(c->fd, F_SETFL, O_NONBLOCK);
 	c->ev = event_new(d->base, c->fd, EV_READ | EV_PERSIST,
 	    monitor_child_readable, c);
@@ -240,9 +240,8 @@ child_spawn(struct csignd *d)
 	if (c->ev == NULL || c->timer == NULL)
 		fatalx("event_new");
 	event_add(c->ev, NULL);
-	pool_deadline(c, CHILD_START_TIMEOUT);
 	TAILQ_INSERT_TAIL(&d->children, c, entry);
-	d->nstarting++;
+	pool_set_state(c, CH_STARTING);
 	return c;
 }
 
@@ -332,16 +331,87 @@ pool_start_session(struct child *c, const struct waiting *w)
 	c->lifetime = d->cfg->session_lifetime;
 	c->expires = w->accepted;
 	c->expires.tv_sec += c->lifetime;
-	c->state = CH_SESSION;
-	d->nidle--;
-	d->nsessions++;
+	pool_set_state(c, CH_SESSION);
 	d->served++;
-	/* A little more than the child's own idle limit on the client. */
-	pool_deadline(c, d->cfg->session_timeout + 5);
 	log_debug("session %u: uid %u (%s) pid %d -> child %d", c->session,
 	    (unsigned)w->peer.uid, w->peer.user, (int)w->peer.pid,
 	    (int)c->pid);
 	return 0;
+}
+
+/* The counter of the children in state st, or NULL if none counts them. */
+static size_t *
+state_counter(struct csignd *d, enum child_state st)
+{
+	switch (st) {
+	case CH_STARTING:
+		return &d->nstarting;
+	case CH_IDLE:
+		return &d->nidle;
+	case CH_SESSION:
+	case CH_SIGNING:
+		return &d->nsessions;
+	default:
+		return NULL;
+	}
+}
+
+/*
+ * What entering st means for c besides the counters: its deadline, and
+ * for a session that stops being one (parked or gone) its uid's
+ * reference.  A parked child has no SessionLifetime: the held request's
+ * own expiry bounds it.
+ */
+static void
+state_enter(struct child *c, enum child_state old, enum child_state st)
+{
+	struct csignd *d = c->d;
+
+	if ((old == CH_SESSION || old == CH_SIGNING) &&
+	    (st == CH_HELD || st == CH_GONE)) {
+		admit_release(&d->admit, c->user);
+		c->user = NULL;
+	}
+	switch (st) {
+	case CH_STARTING:
+		pool_deadline(c, CHILD_START_TIMEOUT);
+		break;
+	case CH_IDLE:
+		d->spawn_failures = 0;
+		pool_deadline(c, 0);
+		break;
+	case CH_SESSION:
+		/* A little more than the child's own idle limit on the client. */
+		pool_deadline(c, d->cfg->session_timeout + 5);
+		break;
+	case CH_HELD:
+		c->lifetime = 0;
+		pool_deadline(c, 0);
+		break;
+	case CH_GONE:
+		evtimer_del(c->timer);
+		break;
+	default:
+		/* Signing: the signer and audit log bound it, and the lifetime. */
+		pool_deadline(c, 0);
+		break;
+	}
+}
+
+void
+pool_set_state(struct child *c, enum child_state st)
+{
+	size_t *was = state_counter(c->d, c->state), *now;
+	enum child_state old = c->state;
+
+	if (old == st)
+		return;
+	if (was != NULL)
+		(*was)--;
+	c->state = st;
+	if ((now = state_counter(c->d, st)) != NULL)
+		(*now)++;
+	state_enter(c, old, st);
 }
 
 void
@@ -349,55 +419,21 @@ pool_park(struct child *c)
 {
 	if (c->state != CH_SIGNING)
 		return;
-	c->state = CH_HELD;
-	c->d->nsessions--;
-	/*
-	 * Parked, it is no session of its uid (MaxSessionsPerUser) and has
-	 * no SessionLifetime: the held request's own expiry bounds it.
-	 */
-	admit_release(&c->d->admit, c->user);
-	c->user = NULL;
-	c->lifetime = 0;
+	/* It is no session of its uid (MaxSessionsPerUser) any more. */
+	pool_set_state(c, CH_HELD);
 	c->reported = 1;
 	if (c->client_fd != -1) {
 		close(c->client_fd);
 		c->client_fd = -1;
 	}
-	pool_deadline(c, 0);
 	server_assign_waiting(c->d);
 }
 
 void
 pool_unpark(struct child *c)
 {
-	if (c->state != CH_HELD)
-		return;
-	c->state = CH_SIGNING;
-	c->d->nsessions++;
-}
-
-/* Leave the per-state counters as if c no longer existed. */
-static void
-child_uncount(struct child *c)
-{
-	struct csignd *d = c->d;
-
-	switch (c->state) {
-	case CH_STARTING:
-		d->nstarting--;
-		break;
-	case CH_IDLE:
-		d->nidle--;
-		break;
-	case CH_SESSION:
-	case CH_SIGNING:
-		d->nsessions--;
-		admit_release(&d->admit, c->user);
-		c->user = NULL;
-		break;
-	default:
-		break;
-	}
+	if (c->state == CH_HELD)
+		pool_set_state(c, CH_SIGNING);
 }
 
 /* Tell the client, if it has not heard yet, that its session failed. */
@@ -420,10 +456,8 @@ child_tell_client(struct child *c, int status, const char *msg)
 static void
 child_detach(struct child *c)
 {
-	child_uncount(c);
-	c->state = CH_GONE;
+	pool_set_state(c, CH_GONE);
 	event_del(c->ev);
-	evtimer_del(c->timer);
 	monitor_child_gone(c);
 	if (c->client_fd != -1) {
 		close(c->client_fd);

@@ -73,6 +73,12 @@ struct child *pool_take_idle(struct csignd *d);
  * from w's accept.  -1 if the child failed (killed; w is left as it was).
  */
 int pool_start_session(struct child *c, const struct waiting *w);
+/*
+ * The one place a child's state changes: the per-state counters (nstarting,
+ * nidle, nsessions), its uid's reference when it stops being a session,
+ * and the deadline that goes with the new state.
+ */
+void pool_set_state(struct child *c, enum child_state st);
 /* Kill a child for why (logged); it is cleaned up when reaped. */
 void pool_kill(struct child *c, const char *why);
 /* Reap exited children (SIGCHLD). */

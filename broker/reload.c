@@ -12,15 +12,17 @@
 #include "broker/pool.h"
 #include "common/log.h"
 #include "monitor/timestamp.h"
+#include "records/auditev.h"
 #include "records/filetrust.h"
 
 void
 server_audit_event(struct csignd *d, const char *event, const char *result,
     const char *reason)
 {
-	struct audit_event ev = { .event = event, .result = result,
-		.reason = reason };
+	struct audit_event ev;
 
+	auditev_init(&ev, event, NULL);
+	auditev_result(&ev, result, reason);
 	if (audit_write_sync(d->audit, &ev) == -1)
 		log_warnx("audit: cannot write the %s record", event);
 }

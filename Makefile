@@ -267,7 +267,7 @@ FUZZ_FLAGS    = -g -O1 -std=c17 -D_GNU_SOURCE -I. -Itests/fuzz \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZERS = frame msg config pe module auditrec tsa
 FUZZ_SRC_frame    = proto/frame.c proto/buf.c proto/names.c
-FUZZ_SRC_msg      = proto/msg.c proto/buf.c proto/names.c
+FUZZ_SRC_msg      = proto/chan.c proto/msg.c proto/buf.c proto/names.c
 FUZZ_SRC_config   = records/config.c records/tsaurl.c proto/names.c common/log.c \
 	common/util.c
 FUZZ_SRC_pe       = sandbox/formats/pe_parse.c sandbox/artifact.c \
@@ -277,7 +277,7 @@ FUZZ_SRC_module   = sandbox/formats/elf.c sandbox/artifact.c \
 FUZZ_SRC_auditrec = proto/auditrec.c proto/buf.c common/utf8.c common/util.c \
 	proto/names.c
 FUZZ_SRC_tsa      = sandbox/tsa.c sandbox/http.c sandbox/channel.c sandbox/hold.c \
-	sandbox/formats/fail.c proto/io.c proto/msg.c proto/frame.c proto/buf.c \
+	sandbox/formats/fail.c proto/io.c proto/chan.c proto/msg.c proto/frame.c proto/buf.c \
 	proto/names.c proto/resolve.c common/log.c common/sigcheck.c
 .SECONDEXPANSION:
 build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRC_$$*) tests/fuzz/fuzz_util.h

@@ -20,17 +20,7 @@
 #include "broker/csignd.h"
 #include "monitor/monitor.h"
 #include "monitor/timestamp.h"
-
-enum child_state {
-	CH_STARTING = 0,	/* exec'd, sandboxing itself */
-	CH_IDLE,		/* ready, no client */
-	CH_SESSION,		/* serving a client */
-	CH_SIGNING,		/* waiting for the monitor's signature */
-	CH_GONE,		/* killed or exiting, waiting to be reaped */
-	CH_HELD,		/* --no-wait request held for approval: the
-				   client was let go; not a session */
-	CH_STATE_COUNT
-};
+#include "proto/chan.h"		/* enum child_state */
 
 struct sign_ctx;
 
@@ -55,6 +45,7 @@ struct child {
 	struct timespec expires;	/* accept + lifetime, CLOCK_MONOTONIC */
 	int at_lifetime;		/* the timer is the lifetime's end */
 	struct mon_keys described;	/* keys KEYINFO described to it */
+	struct chan_state chan;		/* what it sent, may send (dispatch) */
 };
 
 /*

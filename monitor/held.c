@@ -515,14 +515,12 @@ held_pending(struct child *c)
 }
 
 int
-held_answer_approval(struct child *c, struct buf *b)
+held_answer_approval(struct child *c, const union chan_body *body)
 {
-	struct msg_approval m;
+	struct msg_approval m = body->approval;
 	struct held *h;
 	char msg[96];
 
-	if (msg_dec_approval(b, &m) == -1)
-		return -1;
 	if (m.op == APPR_PENDING)
 		return held_pending(c);
 	if ((h = approvals_find(held_table(), m.id)) == NULL) {
@@ -551,13 +549,12 @@ held_of(const struct child *c, enum held_state st)
 
 /* HELD_CANCEL: the requester's client hung up while waiting. */
 int
-held_answer_cancel(struct child *c, struct buf *b)
+held_answer_cancel(struct child *c, const union chan_body *body)
 {
 	struct held *h;
 	char msg[96];
 
-	if (msg_dec_empty(b) == -1)
-		return -1;
+	(void)body;
 	/* Already decided (the messages crossed): nothing to cancel. */
 	if ((h = held_of(c, HELD_WAITING)) == NULL)
 		return 0;
@@ -593,13 +590,12 @@ result_frame_ok(const uint8_t *p, size_t len)
  * the requester's F_WAIT.  Only the request's own child may send it, once.
  */
 int
-held_answer_result(struct child *c, struct buf *b)
+held_answer_result(struct child *c, const union chan_body *body)
 {
-	struct msg_held_result m;
+	const struct msg_held_result m = body->held_result;
 	struct held *h;
 
-	if (msg_dec_held_result(b, &m) == -1 ||
-	    !result_frame_ok(m.frame, m.len))
+	if (!result_frame_ok(m.frame, m.len))
 		return -1;
 	/* Expired meanwhile, or dropped at shutdown: nobody will ask. */
 	if ((h = approvals_find(held_table(), m.id)) == NULL)

@@ -26,6 +26,7 @@ struct csignd;
 struct sign_ctx;
 struct audit_event;
 struct identity;
+union chan_body;
 
 /*
  * A sign request that passed every check, on a key with an Approval
@@ -36,9 +37,9 @@ int held_hold(struct child *c, struct sign_ctx *x, const struct cfg_key *ck,
     const struct msg_sign *m);
 
 /* Handlers of the request table (monitor.c). */
-int held_answer_approval(struct child *c, struct buf *b);
-int held_answer_cancel(struct child *c, struct buf *b);
-int held_answer_result(struct child *c, struct buf *b);
+int held_answer_approval(struct child *c, const union chan_body *m);
+int held_answer_cancel(struct child *c, const union chan_body *m);
+int held_answer_result(struct child *c, const union chan_body *m);
 
 /* The child of a held request has its answer (c is NULL if it died). */
 void held_resolved(struct csignd *d, uint64_t id, struct child *c);

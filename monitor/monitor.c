@@ -24,6 +24,7 @@
 #include "records/ratelimit.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "monitor/dispatch.h"
 #include "monitor/held.h"
 #include "monitor/upload.h"
 #include "proto/frame.h"
@@ -42,46 +43,6 @@ struct sign_ctx {
 	char fingerprint[65];
 	uint64_t request;		/* held for approval: its id, else 0 */
 	char approvers[APPROVERS_TEXT_MAX];
-};
-
-typedef int (*mon_handler)(struct child *, struct buf *);
-
-static int monitor_answer_ready(struct child *, struct buf *);
-static int monitor_answer_keyinfo(struct child *, struct buf *);
-static int monitor_answer_sign(struct child *, struct buf *);
-static int monitor_answer_query(struct child *, struct buf *);
-static int monitor_answer_log(struct child *, struct buf *);
-static int monitor_answer_done(struct child *, struct buf *);
-static int monitor_answer_admin(struct child *, struct buf *);
-static int monitor_answer_upload(struct child *, struct buf *);
-static int monitor_answer_upload_done(struct child *, struct buf *);
-static int monitor_answer_progress(struct child *, struct buf *);
-
-#define S(st) (1u << (st))
-
-/* What a child may send, and when. */
-static const struct mon_entry {
-	uint16_t type;
-	unsigned states;
-	mon_handler handler;
-} mon_table[] = {
-	{ MSG_READY, S(CH_STARTING), monitor_answer_ready },
-	{ MSG_KEYINFO, S(CH_SESSION), monitor_answer_keyinfo },
-	{ MSG_SIGN, S(CH_SESSION), monitor_answer_sign },
-	{ MSG_QUERY, S(CH_SESSION), monitor_answer_query },
-	{ MSG_LOG, S(CH_STARTING) | S(CH_IDLE) | S(CH_SESSION) | S(CH_SIGNING) |
-	    S(CH_HELD), monitor_answer_log },
-	{ MSG_DONE, S(CH_SESSION), monitor_answer_done },
-	{ MSG_ADMIN, S(CH_SESSION), monitor_answer_admin },
-	{ MSG_TSA_OPEN, S(CH_SESSION), monitor_answer_tsa_open },
-	{ MSG_TSA_DONE, S(CH_SESSION), monitor_answer_tsa_done },
-	{ MSG_APPROVAL, S(CH_SESSION), held_answer_approval },
-	/* A cancel may cross the decision, which ends CH_SIGNING. */
-	{ MSG_HELD_CANCEL, S(CH_SIGNING) | S(CH_SESSION), held_answer_cancel },
-	{ MSG_HELD_RESULT, S(CH_SESSION), held_answer_result },
-	{ MSG_UPLOAD, S(CH_SESSION), monitor_answer_upload },
-	{ MSG_UPLOAD_DONE, S(CH_SESSION), monitor_answer_upload_done },
-	{ MSG_PROGRESS, S(CH_SESSION), monitor_answer_progress },
 };
 
 /* Send a message to the child; a failure ends the child. */
@@ -126,11 +87,10 @@ audit_deny(struct csignd *d, const struct identity *p, const char *key,
 	    key, reason);
 }
 
-static int
-monitor_answer_ready(struct child *c, struct buf *b)
+int
+monitor_answer_ready(struct child *c, const union chan_body *body)
 {
-	if (msg_dec_empty(b) == -1)
-		return -1;
+	(void)body;
 	c->d->nstarting--;
 	c->d->nidle++;
 	c->d->spawn_failures = 0;
@@ -186,18 +146,16 @@ described(const struct child *c, const char *key)
  * KEYINFO: the certificate and the parameters of a key, but only of a key
  * granted to this session's identity (else a deny record).
  */
-static int
-monitor_answer_keyinfo(struct child *c, struct buf *b)
+int
+monitor_answer_keyinfo(struct child *c, const union chan_body *body)
 {
-	struct msg_keyinfo m;
+	struct msg_keyinfo m = body->keyinfo;
 	struct msg_keyinfo_reply r = { .status = ST_OK };
 	const struct cfg_key *ck;
 	const struct token_key *k;
 	struct buf out;
 	int ret;
 
-	if (msg_dec_keyinfo(b, &m) == -1)
-		return -1;
 	ck = config_find_key(c->d->cfg, m.key);
 	if (ck == NULL || !policy_granted(c->d->cfg, &c->peer, ck)) {
 		audit_deny(c->d, &c->peer, m.key,
@@ -456,8 +414,8 @@ sign_submit(struct child *c, struct sign_ctx *x, const struct token_key *k)
  * check the policy, then queue the job with the monitor's own key record
  * and mechanism.
  */
-static int
-monitor_answer_sign(struct child *c, struct buf *b)
+int
+monitor_answer_sign(struct child *c, const union chan_body *body)
 {
 	const struct cfg_key *ck = NULL;
 	const struct token_key *k;
@@ -465,11 +423,8 @@ monitor_answer_sign(struct child *c, struct buf *b)
 
 	if ((x = calloc(1, sizeof(*x))) == NULL)
 		fatal("calloc");
-	if (msg_dec_sign(b, &x->req) == -1 || x->req.reqid <= c->last_reqid ||
-	    x->req.format >= FMT_COUNT || x->req.digest >= DIG_COUNT ||
-	    x->req.tbslen != digest_len(x->req.digest) ||
-	    x->req.adigestlen != digest_len(x->req.digest) ||
-	    !described(c, x->req.key) ||
+	x->req = body->sign;
+	if (x->req.reqid <= c->last_reqid || !described(c, x->req.key) ||
 	    c->nsigns >= MAX_SIGNS_PER_SESSION) {
 		free(x);
 		return -1;
@@ -511,15 +466,13 @@ query_status_reply(struct child *c, int status, const char *msg)
 }
 
 /* QUERY: keys, whoami or status, as a complete client frame. */
-static int
-monitor_answer_query(struct child *c, struct buf *b)
+int
+monitor_answer_query(struct child *c, const union chan_body *body)
 {
-	struct msg_query m;
+	struct msg_query m = body->query;
 	struct buf frame, out;
 	int r;
 
-	if (msg_dec_query(b, &m) == -1)
-		return -1;
 	buf_init(&frame, FRAME_MAX + 4);
 	buf_init(&out, MSG_MAX);
 	if (monitor_query_frame(c->d, &c->peer, m.what, &frame) == 0 &&
@@ -536,13 +489,11 @@ monitor_answer_query(struct child *c, struct buf *b)
 }
 
 /* A child's log line: printable characters only, tagged with the child. */
-static int
-monitor_answer_log(struct child *c, struct buf *b)
+int
+monitor_answer_log(struct child *c, const union chan_body *body)
 {
-	struct msg_log m;
+	struct msg_log m = body->log;
 
-	if (msg_dec_log(b, &m) == -1)
-		return -1;
 	log_text_safe(m.text);
 	if (m.level <= LOG_LVL_WARN)
 		log_warnx("child %d (session %u, uid %u): %s", (int)c->pid,
@@ -623,15 +574,13 @@ admin_apply(struct child *c, const struct msg_admin *m, int disable,
  * AdminGroup; the change takes effect only once its audit record, with
  * who and why, is durable (admin_apply).
  */
-static int
-monitor_answer_admin(struct child *c, struct buf *b)
+int
+monitor_answer_admin(struct child *c, const union chan_body *body)
 {
 	char msg[MESSAGE_MAX + 1];
-	struct msg_admin m;
+	struct msg_admin m = body->admin;
 	int disable, st;
 
-	if (msg_dec_admin(b, &m) == -1)
-		return -1;
 	disable = m.op == ADMIN_DISABLE_KEY;
 	if (!peer_is_admin(c->d, &c->peer)) {
 		audit_deny(c->d, &c->peer, m.key, -1, NULL,
@@ -648,11 +597,10 @@ monitor_answer_admin(struct child *c, struct buf *b)
 }
 
 /* DONE: the client has gone; the child exits by itself. */
-static int
-monitor_answer_done(struct child *c, struct buf *b)
+int
+monitor_answer_done(struct child *c, const union chan_body *body)
 {
-	if (msg_dec_empty(b) == -1)
-		return -1;
+	(void)body;
 	c->reported = 1;
 	if (c->client_fd != -1) {
 		close(c->client_fd);
@@ -751,15 +699,13 @@ upload_reserve(struct child *c, const struct msg_upload *m)
  * within MaxUploadPerUser.  The bytes stay reserved until UPLOAD_DONE or
  * the end of the session; asking twice without a DONE is a violation.
  */
-static int
-monitor_answer_upload(struct child *c, struct buf *b)
+int
+monitor_answer_upload(struct child *c, const union chan_body *body)
 {
 	char why[MESSAGE_MAX + 32];
 	const char *no;
-	struct msg_upload m;
+	struct msg_upload m = body->upload;
 
-	if (msg_dec_upload(b, &m) == -1)
-		return -1;
 	if ((no = upload_refusal(c, &m, why, sizeof(why))) != NULL)
 		return upload_reply(c, ST_DENIED, no);
 	if (m.size > c->d->cfg->max_artifact_size)
@@ -769,11 +715,11 @@ monitor_answer_upload(struct child *c, struct buf *b)
 }
 
 /* UPLOAD_DONE: the child has emptied its scratch space. */
-static int
-monitor_answer_upload_done(struct child *c, struct buf *b)
+int
+monitor_answer_upload_done(struct child *c, const union chan_body *body)
 {
-	if (msg_dec_empty(b) == -1 ||
-	    !uploads_release(monitor_uploads(), c))
+	(void)body;
+	if (!uploads_release(monitor_uploads(), c))
 		return -1;
 	return 0;
 }
@@ -790,96 +736,12 @@ monitor_upload_gone(struct child *c)
  * upload), so the session is not idle: re-arm its idle deadline (the
  * pool bounds every deadline by the session's SessionLifetime).
  */
-static int
-monitor_answer_progress(struct child *c, struct buf *b)
+int
+monitor_answer_progress(struct child *c, const union chan_body *body)
 {
-	struct msg_progress m;
-
-	if (msg_dec_progress(b, &m) == -1)
-		return -1;
+	(void)body;			/* bytes > 0: checked by the decoder */
 	pool_deadline(c, c->d->cfg->session_timeout + 5);
 	return 0;
-}
-
-/* Check a message against the table and run its handler. */
-static int
-monitor_dispatch(struct child *c, struct buf *b, int fd)
-{
-	uint16_t type;
-
-	if (fd != -1) {
-		close(fd);
-		return -1;
-	}
-	if (msg_type_of(b, &type) == -1)
-		return -1;
-	for (size_t i = 0; i < sizeof(mon_table) / sizeof(mon_table[0]); i++) {
-		if (mon_table[i].type != type)
-			continue;
-		if (!(mon_table[i].states & S(c->state)))
-			return -1;
-		if (c->state == CH_SESSION)
-			pool_deadline(c, c->d->cfg->session_timeout + 5);
-		return mon_table[i].handler(c, b);
-	}
-	return -1;
-}
-
-/* Read and handle one message of c: 1 if one was handled, else 0. */
-static int
-child_read_one(struct child *c)
-{
-	struct buf b;
-	int passed = -1, r;
-	uint16_t type = 0;
-
-	buf_init(&b, MSG_MAX);
-	r = io_recv_msg(c->fd, &b, &passed);
-	if (r == -1 && errno == EAGAIN) {
-		buf_free(&b);
-		return 0;
-	}
-	if (r == -1) {
-		pool_kill(c, "unreadable or oversized message");
-		buf_free(&b);
-		return 0;
-	}
-	if (r == 0) {
-		/*
-		 * The child closed its end (or sent an empty datagram): it
-		 * must now exit; the deadline kills it if it does not.
-		 */
-		event_del(c->ev);
-		pool_deadline(c, 2);
-		buf_free(&b);
-		return 0;
-	}
-	if (buf_left(&b) >= 2)
-		type = (uint16_t)(buf_ptr(&b)[0] << 8 | buf_ptr(&b)[1]);
-	if (monitor_dispatch(c, &b, passed) == -1 && c->state != CH_GONE) {
-		char why[96];
-		snprintf(why, sizeof(why), "protocol violation (message %s in "
-		    "state %s)", msg_type_name(type), child_state_name(c->state));
-		pool_kill(c, why);
-	}
-	buf_free(&b);
-	return c->state != CH_GONE;
-}
-
-void
-monitor_child_readable(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	(void)child_read_one(arg);
-}
-
-void
-monitor_child_drain(struct child *c)
-{
-	/* Bounded: the channel's buffer holds only so many datagrams. */
-	for (int i = 0; i < 256 && child_read_one(c); i++)
-		;
 }
 
 void

@@ -207,19 +207,18 @@ ts_connected(int fd, const char *err, void *arg)
  * lookup process (tsaconn.h), run as the SandboxUser.
  */
 int
-monitor_answer_tsa_open(struct child *c, struct buf *b)
+monitor_answer_tsa_open(struct child *c, const union chan_body *body)
 {
 	struct child_ts *t = &c->ts;
 	const struct cfg_key *ck;
-	struct msg_tsa_open m;
+	struct msg_tsa_open m = body->tsa_open;
 	const struct config *cfg = c->d->cfg;
 	const struct tsa_lookup lk = { .program = c->d->sandbox_program,
 		.separate = c->d->separate_uids, .uid = c->d->sandbox_uid,
 		.gid = c->d->sandbox_gid };
 	char why[MESSAGE_MAX + 1];
 
-	if (msg_dec_tsa_open(b, &m) == -1 || !t->open || t->conn != NULL ||
-	    m.index != t->next)
+	if (!t->open || t->conn != NULL || m.index != t->next)
 		return -1;
 	t->next++;
 	ck = config_find_key(cfg, t->key);
@@ -249,12 +248,11 @@ monitor_answer_tsa_open(struct child *c, struct buf *b)
 
 /* TSA_DONE: the child reports the outcome; audit it. */
 int
-monitor_answer_tsa_done(struct child *c, struct buf *b)
+monitor_answer_tsa_done(struct child *c, const union chan_body *body)
 {
-	struct msg_tsa_done m;
+	struct msg_tsa_done m = body->tsa_done;
 
-	if (msg_dec_tsa_done(b, &m) == -1 || !c->ts.open ||
-	    c->ts.conn != NULL || m.index >= TSA_URLS_MAX)
+	if (!c->ts.open || c->ts.conn != NULL)
 		return -1;
 	log_text_safe(m.message);
 	log_text_safe(m.gentime);

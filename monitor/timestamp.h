@@ -32,6 +32,7 @@ struct config;
 struct cfg_key;
 struct msg_sign;
 struct tsa_conn;
+union chan_body;
 
 /* A child's timestamp in progress. */
 struct child_ts {
@@ -69,8 +70,8 @@ void ts_released(struct child *c, const struct cfg_key *ck,
     const struct msg_sign *m);
 
 /* MSG_TSA_OPEN and MSG_TSA_DONE (monitor.c's table); 0 or -1. */
-int monitor_answer_tsa_open(struct child *c, struct buf *b);
-int monitor_answer_tsa_done(struct child *c, struct buf *b);
+int monitor_answer_tsa_open(struct child *c, const union chan_body *m);
+int monitor_answer_tsa_done(struct child *c, const union chan_body *m);
 
 /* The child is gone: stop connecting, audit a skipped timestamp. */
 void ts_child_gone(struct child *c);

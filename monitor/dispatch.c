@@ -1,0 +1,139 @@
+/* dispatch.c: check each child message against the table, then handle it. */
+#include "monitor/dispatch.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "broker/pool.h"
+#include "common/log.h"
+#include "monitor/held.h"
+#include "monitor/monitor.h"
+#include "monitor/timestamp.h"
+#include "proto/io.h"
+#include "proto/msg.h"
+
+/* The handler of each message a child may send (proto/chan.c: when). */
+static const mon_handler mon_table[MSG_TYPE_COUNT] = {
+	[MSG_READY] = monitor_answer_ready,
+	[MSG_KEYINFO] = monitor_answer_keyinfo,
+	[MSG_SIGN] = monitor_answer_sign,
+	[MSG_QUERY] = monitor_answer_query,
+	[MSG_LOG] = monitor_answer_log,
+	[MSG_DONE] = monitor_answer_done,
+	[MSG_ADMIN] = monitor_answer_admin,
+	[MSG_TSA_OPEN] = monitor_answer_tsa_open,
+	[MSG_TSA_DONE] = monitor_answer_tsa_done,
+	[MSG_APPROVAL] = held_answer_approval,
+	[MSG_HELD_CANCEL] = held_answer_cancel,
+	[MSG_HELD_RESULT] = held_answer_result,
+	[MSG_UPLOAD] = monitor_answer_upload,
+	[MSG_UPLOAD_DONE] = monitor_answer_upload_done,
+	[MSG_PROGRESS] = monitor_answer_progress,
+};
+
+/*
+ * Check a message against the channel's table and run its handler: -1
+ * for a protocol violation.  The body is decoded only once the type is
+ * known to be acceptable now, so that no decoder runs on what would be
+ * refused anyway.
+ */
+static int
+monitor_dispatch(struct child *c, struct buf *b, int fd)
+{
+	const struct chan_msg *row;
+	union chan_body *m;
+	uint16_t type;
+	uint32_t bit;
+	int r;
+
+	if (msg_type_of(b, &type) == -1 || (row = chan_lookup(type)) == NULL ||
+	    row->dir != CHAN_TO_MONITOR || mon_table[type] == NULL) {
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	bit = 1u << type;
+	if (fd != -1) {
+		/* No handler takes a descriptor yet: never keep one. */
+		close(fd);
+		if (!(row->flags & CHAN_F_FD))
+			return -1;
+	}
+	if (!(row->states & CH_BIT(c->state)))
+		return -1;
+	if ((row->flags & CHAN_F_ONCE) && (c->chan.seen & bit))
+		return -1;
+	if ((row->flags & CHAN_F_PERMIT) && !(c->chan.permit & bit))
+		return -1;
+	if ((m = malloc(sizeof(*m))) == NULL)
+		fatal("malloc");
+	if (row->decode(b, m) == -1) {
+		free(m);
+		return -1;
+	}
+	c->chan.seen |= bit;
+	if (c->state == CH_SESSION)
+		pool_deadline(c, c->d->cfg->session_timeout + 5);
+	r = mon_table[type](c, m);
+	free(m);
+	return r;
+}
+
+/* Read and handle one message of c: 1 if one was handled, else 0. */
+static int
+child_read_one(struct child *c)
+{
+	struct buf b;
+	int passed = -1, r;
+	uint16_t type = 0;
+
+	buf_init(&b, MSG_MAX);
+	r = io_recv_msg(c->fd, &b, &passed);
+	if (r == -1 && errno == EAGAIN) {
+		buf_free(&b);
+		return 0;
+	}
+	if (r == -1) {
+		pool_kill(c, "unreadable or oversized message");
+		buf_free(&b);
+		return 0;
+	}
+	if (r == 0) {
+		/*
+		 * The child closed its end (or sent an empty datagram): it
+		 * must now exit; the deadline kills it if it does not.
+		 */
+		event_del(c->ev);
+		pool_deadline(c, 2);
+		buf_free(&b);
+		return 0;
+	}
+	if (buf_left(&b) >= 2)
+		type = (uint16_t)(buf_ptr(&b)[0] << 8 | buf_ptr(&b)[1]);
+	if (monitor_dispatch(c, &b, passed) == -1 && c->state != CH_GONE) {
+		char why[96];
+		snprintf(why, sizeof(why), "protocol violation (message %s in "
+		    "state %s)", msg_type_name(type), child_state_name(c->state));
+		pool_kill(c, why);
+	}
+	buf_free(&b);
+	return c->state != CH_GONE;
+}
+
+void
+monitor_child_readable(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)child_read_one(arg);
+}
+
+void
+monitor_child_drain(struct child *c)
+{
+	/* Bounded: the channel's buffer holds only so many datagrams. */
+	for (int i = 0; i < 256 && child_read_one(c); i++)
+		;
+}

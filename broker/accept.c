@@ -122,7 +122,7 @@ waiting_drop(struct waiting *w, int status, const char *msg)
 static void
 waiting_watch(struct waiting *w)
 {
-	const struct config *cfg = w->d->cfg;
+	const struct config *cfg = w->d->mon.cfg;
 	long ms = (w->ready ? cfg->session_lifetime : cfg->login_grace) *
 	    1000L - ms_since(&w->accepted);
 	struct timeval tv = { 0 };
@@ -183,7 +183,7 @@ static void
 waiting_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct waiting *w = arg;
-	const struct config *cfg = w->d->cfg;
+	const struct config *cfg = w->d->mon.cfg;
 	char msg[128];
 	unsigned long held;
 
@@ -230,7 +230,7 @@ server_assign_waiting(struct csignd *d)
 	struct waiting *w;
 	struct child *c;
 
-	while (d->admit.nready > 0 && d->nsessions < d->cfg->max_sessions &&
+	while (d->admit.nready > 0 && d->nsessions < d->mon.cfg->max_sessions &&
 	    (c = pool_take_idle(d)) != NULL) {
 		w = admit_next(&d->admit);
 		if (pool_start_session(c, w) == -1) {
@@ -293,7 +293,7 @@ server_refuse_busy(struct csignd *d, int fd, uid_t uid, int full)
 	if (full)
 		snprintf(msg, sizeof(msg), "too many sessions for uid %u "
 		    "(MaxSessionsPerUser %u)", (unsigned)uid,
-		    d->cfg->max_sessions_user);
+		    d->mon.cfg->max_sessions_user);
 	else
 		snprintf(msg, sizeof(msg), "daemon busy: %zu clients are "
 		    "waiting", d->nwaiting);
@@ -327,7 +327,7 @@ server_admit(struct csignd *d, int fd)
 		return;
 	}
 	if (d->nwaiting >= MAX_WAITING || (u = admit_hold(&d->admit, uid,
-	    d->cfg->max_sessions_user, &full)) == NULL) {
+	    d->mon.cfg->max_sessions_user, &full)) == NULL) {
 		server_refuse_busy(d, fd, uid, full);
 		free(w);
 		return;
@@ -438,7 +438,7 @@ void
 server_fd_limit(struct csignd *d)
 {
 	struct rlimit rl;
-	rlim_t need = server_fd_need(d->cfg);
+	rlim_t need = server_fd_need(d->mon.cfg);
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1) {
 		log_warn("getrlimit(RLIMIT_NOFILE)");
@@ -460,7 +460,7 @@ server_fd_limit(struct csignd *d)
 		    "run out, new clients wait in the listen backlog",
 		    (unsigned long long)rl.rlim_cur,
 		    (unsigned long long)rl.rlim_max, (unsigned long long)need,
-		    d->cfg->max_sessions, d->cfg->pool_size, MAX_WAITING);
+		    d->mon.cfg->max_sessions, d->mon.cfg->pool_size, MAX_WAITING);
 	else
 		log_debug("descriptors: RLIMIT_NOFILE %llu, the limits may "
 		    "need %llu", (unsigned long long)rl.rlim_cur,

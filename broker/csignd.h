@@ -13,11 +13,12 @@
 #include <event2/event.h>
 
 #include "broker/admit.h"
+#include "broker/loglimit.h"
+#include "monitor/monitor.h"
 #include "records/audit.h"
 #include "records/config.h"
-#include "broker/loglimit.h"
-#include "records/policy.h"
 #include "records/keystate.h"
+#include "records/policy.h"
 #include "token/signer.h"
 #include "token/token.h"
 
@@ -26,11 +27,11 @@ struct child;
 struct csignd {
 	struct event_base *base;
 	const char *cfgpath;
-	struct config *cfg;
-	struct tokens *tokens;
-	struct audit *audit;
-	struct signer *signer;
-	struct keystate *keystate;	/* disabled keys (StateFile) */
+	/*
+	 * The monitor, below the loop: it owns the config, tokens, audit
+	 * log, signer and key state (mon.cfg, ...), and what requests need.
+	 */
+	struct monitor mon;
 
 	int listen_fd;
 	int activated;			/* listen_fd came from systemd */
@@ -72,14 +73,7 @@ struct csignd {
 	unsigned spawn_failures;	/* children that died before ready */
 	int spawn_paused;		/* waiting for ev_respawn */
 	uint32_t next_session;
-	time_t started;
 	unsigned long served;		/* sessions started */
-	unsigned long signatures;	/* signatures released */
-	unsigned long reloads;		/* SIGHUPs that reread the config */
-	unsigned long reloads_failed;	/* ... and were refused */
-	time_t reload_at;		/* the last one */
-	int reload_failed;		/* ... was refused, for reload_reason */
-	char reload_reason[CONFIG_ERR_MAX];
 };
 
 /* listen.c */
@@ -146,12 +140,6 @@ void server_maybe_exit(struct csignd *d);
 void server_reload(struct csignd *d);
 /* SIGUSR1 (and SIGHUP): reopen AuditLog by its path after a rotation. */
 void server_reopen_audit(struct csignd *d);
-/*
- * The last reload for "csign-client status": "failed at TIME (N of M
- * reloads failed; ...): REASON", "ok at TIME (...)" or "none since the
- * start".
- */
-void server_reload_text(const struct csignd *d, char *dst, size_t len);
 /* Log and audit a daemon event (start, stop, reload). */
 void server_audit_event(struct csignd *d, const char *event,
     const char *result, const char *reason);

@@ -31,9 +31,9 @@ server_listen_activated(struct csignd *d)
 
 	if (systemd_socket_path(d->listen_fd, path, sizeof(path)) == -1)
 		snprintf(path, sizeof(path), "an unnamed socket");
-	else if (strcmp(path, d->cfg->listen) != 0)
+	else if (strcmp(path, d->mon.cfg->listen) != 0)
 		log_warnx("the socket passed by systemd is %s, not Listen %s",
-		    path, d->cfg->listen);
+		    path, d->mon.cfg->listen);
 	log_info("using the listening socket passed by systemd (fd %d, %s)",
 	    d->listen_fd, path);
 	if ((d->listen_name = strdup(path)) == NULL)
@@ -184,9 +184,9 @@ server_listen_check(const struct config *cfg, char *err, size_t errlen)
 static int
 server_listen_clear(struct csignd *d, char *err, size_t errlen)
 {
-	const char *path = d->cfg->listen;
+	const char *path = d->mon.cfg->listen;
 
-	if (server_listen_check(d->cfg, err, errlen) == -1)
+	if (server_listen_check(d->mon.cfg, err, errlen) == -1)
 		return -1;
 	if (unlink(path) == -1 && errno != ENOENT) {
 		snprintf(err, errlen, "Listen %s: cannot remove the old "
@@ -220,7 +220,7 @@ static int
 server_listen_bind(struct csignd *d, char *err, size_t errlen)
 {
 	struct sockaddr_un sun;
-	const char *path = d->cfg->listen;
+	const char *path = d->mon.cfg->listen;
 	mode_t old;
 
 	if (listen_addr(path, &sun, err, errlen) == -1 ||

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,16 +25,6 @@ extern char **environ;
 
 static void child_tell_client(struct child *, int, const char *);
 
-const char *
-child_state_name(enum child_state s)
-{
-	static const char *const names[CH_STATE_COUNT] = {
-		"starting", "idle", "session", "signing", "gone", "held"
-	};
-
-	return s < CH_STATE_COUNT ? names[s] : "?";
-}
-
 /*
  * The session's lifetime is over: whatever it is doing, it ends.  The
  * child is killed before its client is told, so that the reply cannot
@@ -44,7 +35,7 @@ child_lifetime_end(struct child *c)
 {
 	char msg[96];
 
-	(void)kill(c->pid, SIGKILL);
+	(void)kill(c->ms.pid, SIGKILL);
 	snprintf(msg, sizeof(msg), "session ended: SessionLifetime (%u s) "
 	    "reached", c->lifetime);
 	child_tell_client(c, ST_TIMEOUT, msg);
@@ -69,8 +60,8 @@ child_deadline_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	snprintf(why, sizeof(why), "deadline passed in state %s",
-	    child_state_name(c->state));
-	if (c->state == CH_SESSION)
+	    mon_state_name(c->ms.state));
+	if (c->ms.state == CH_SESSION)
 		child_tell_client(c, ST_TIMEOUT, "session timed out: no "
 		    "progress within SessionTimeout");
 	pool_kill(c, why);
@@ -209,6 +200,7 @@ child_spawn(struct csignd *d)
 {
 	char a[2][24], *argv[8];
 	struct child *c;
+	pid_t pid;
 	int sv[2];
 
 	child_argv(d, a, argv);
@@ -219,23 +211,23 @@ child_spawn(struct csignd *d)
 		free(c);
 		return NULL;
 	}
-	if ((c->pid = fork()) == -1) {
+	if ((pid = fork()) == -1) {
 		child_spawn_failed(d, "fork");
 		close(sv[0]);
 		close(sv[1]);
 		free(c);
 		return NULL;
 	}
-	if (c->pid == 0)
+	if (pid == 0)
 		child_exec(d, sv[1], argv);
 	close(sv[1]);
 	c->d = d;
-	c->fd = sv[0];
+	/* Its state is CH_GONE, not counted, until pool_set_state(). */
+	monitor_session_init(&c->ms, &d->mon, sv[0], pid);
 	c->client_fd = -1;
-	c->state = CH_GONE;	/* not counted yet: pool_set_state() does */
-	fcntl(c->fd, F_SETFL, O_NONBLOCK);
-	c->ev = event_new(d->base, c->fd, EV_READ | EV_PERSIST,
-	    monitor_child_readable, c);
+	fcntl(c->ms.fd, F_SETFL, O_NONBLOCK);
+	c->ev = event_new(d->base, c->ms.fd, EV_READ | EV_PERSIST,
+	    monitor_child_readable, &c->ms);
 	c->timer = evtimer_new(d->base, child_deadline_cb, c);
 	if (c->ev == NULL || c->timer == NULL)
 		fatalx("event_new");
@@ -284,11 +276,11 @@ pool_start_failed(struct csignd *d)
 void
 pool_fill(struct csignd *d)
 {
-	size_t limit = d->cfg->max_sessions + d->cfg->pool_size;
+	size_t limit = d->mon.cfg->max_sessions + d->mon.cfg->pool_size;
 
 	if (d->draining || d->spawn_paused)
 		return;
-	while (d->nidle + d->nstarting < d->cfg->pool_size + d->admit.nready &&
+	while (d->nidle + d->nstarting < d->mon.cfg->pool_size + d->admit.nready &&
 	    d->nidle + d->nstarting + d->nsessions < limit)
 		if (child_spawn(d) == NULL)
 			break;
@@ -300,7 +292,7 @@ pool_take_idle(struct csignd *d)
 	struct child *c;
 
 	TAILQ_FOREACH(c, &d->children, entry)
-		if (c->state == CH_IDLE)
+		if (c->ms.state == CH_IDLE)
 			return c;
 	return NULL;
 }
@@ -311,31 +303,30 @@ pool_start_session(struct child *c, const struct waiting *w)
 	struct csignd *d = c->d;
 	struct msg_session m = {
 		.session_id = ++d->next_session,
-		.max_artifact = d->cfg->max_artifact_size,
-		.idle_timeout_ms = d->cfg->session_timeout * 1000u,
+		.max_artifact = d->mon.cfg->max_artifact_size,
+		.idle_timeout_ms = d->mon.cfg->session_timeout * 1000u,
 	};
 	struct buf b;
 	int r;
 
 	buf_init(&b, MSG_MAX);
-	r = msg_enc_session(&b, &m) == 0 ? io_send_msg(c->fd, &b, w->fd) : -1;
+	r = msg_enc_session(&b, &m) == 0 ? io_send_msg(c->ms.fd, &b, w->fd) : -1;
 	buf_free(&b);
 	if (r == -1) {
 		pool_kill(c, "cannot hand over the client");
 		return -1;
 	}
-	c->session = m.session_id;
-	c->peer = w->peer;
+	monitor_session_start(&c->ms, m.session_id, &w->peer);
 	c->client_fd = w->fd;
 	c->user = w->user;
-	c->lifetime = d->cfg->session_lifetime;
+	c->lifetime = d->mon.cfg->session_lifetime;
 	c->expires = w->accepted;
 	c->expires.tv_sec += c->lifetime;
 	pool_set_state(c, CH_SESSION);
 	d->served++;
-	log_debug("session %u: uid %u (%s) pid %d -> child %d", c->session,
+	log_debug("session %u: uid %u (%s) pid %d -> child %d", c->ms.id,
 	    (unsigned)w->peer.uid, w->peer.user, (int)w->peer.pid,
-	    (int)c->pid);
+	    (int)c->ms.pid);
 	return 0;
 }
 
@@ -382,7 +373,7 @@ state_enter(struct child *c, enum child_state old, enum child_state st)
 		break;
 	case CH_SESSION:
 		/* A little more than the child's own idle limit on the client. */
-		pool_deadline(c, d->cfg->session_timeout + 5);
+		pool_deadline(c, d->mon.cfg->session_timeout + 5);
 		break;
 	case CH_HELD:
 		c->lifetime = 0;
@@ -401,23 +392,29 @@ state_enter(struct child *c, enum child_state old, enum child_state st)
 void
 pool_set_state(struct child *c, enum child_state st)
 {
-	size_t *was = state_counter(c->d, c->state), *now;
-	enum child_state old = c->state;
+	size_t *was = state_counter(c->d, c->ms.state), *now;
+	enum child_state old = c->ms.state;
 
 	if (old == st)
 		return;
 	if (was != NULL)
 		(*was)--;
-	c->state = st;
+	c->ms.state = st;
 	if ((now = state_counter(c->d, st)) != NULL)
 		(*now)++;
 	state_enter(c, old, st);
 }
 
-void
+/*
+ * A --no-wait request of c is held for approval and its client let go:
+ * c no longer counts as a session (MaxSessions), and the loop's copy of
+ * the client socket is closed.  Leaving CH_HELD (pool_set_state) counts
+ * it again while it builds the result.
+ */
+static void
 pool_park(struct child *c)
 {
-	if (c->state != CH_SIGNING)
+	if (c->ms.state != CH_SIGNING)
 		return;
 	/* It is no session of its uid (MaxSessionsPerUser) any more. */
 	pool_set_state(c, CH_HELD);
@@ -426,14 +423,6 @@ pool_park(struct child *c)
 		close(c->client_fd);
 		c->client_fd = -1;
 	}
-	server_assign_waiting(c->d);
-}
-
-void
-pool_unpark(struct child *c)
-{
-	if (c->state == CH_HELD)
-		pool_set_state(c, CH_SIGNING);
 }
 
 /* Tell the client, if it has not heard yet, that its session failed. */
@@ -458,7 +447,7 @@ child_detach(struct child *c)
 {
 	pool_set_state(c, CH_GONE);
 	event_del(c->ev);
-	monitor_child_gone(c);
+	monitor_child_gone(&c->ms);
 	if (c->client_fd != -1) {
 		close(c->client_fd);
 		c->client_fd = -1;
@@ -468,14 +457,14 @@ child_detach(struct child *c)
 void
 pool_kill(struct child *c, const char *why)
 {
-	if (c->state == CH_GONE)
+	if (c->ms.state == CH_GONE)
 		return;
 	log_warnx("session child %d (session %u, uid %u): %s; killed",
-	    (int)c->pid, c->session, (unsigned)c->peer.uid, why);
-	if (c->state == CH_SESSION || c->state == CH_SIGNING)
+	    (int)c->ms.pid, c->ms.id, (unsigned)c->ms.peer.uid, why);
+	if (c->ms.state == CH_SESSION || c->ms.state == CH_SIGNING)
 		child_tell_client(c, ST_INTERNAL, "session ended by the daemon: "
 		    "internal error (see the daemon's log)");
-	kill(c->pid, SIGKILL);
+	kill(c->ms.pid, SIGKILL);
 	child_detach(c);
 }
 
@@ -503,27 +492,27 @@ child_reaped(struct child *c, int st)
 	int clean = WIFEXITED(st) && WEXITSTATUS(st) == 0;
 
 	status_text(st, text, sizeof(text));
-	if (c->state == CH_STARTING)
+	if (c->ms.state == CH_STARTING)
 		pool_start_failed(c->d);
-	if (c->state == CH_SESSION)
-		monitor_child_drain(c);
-	if (c->state != CH_GONE) {
-		if (!clean || c->state == CH_SIGNING || c->state == CH_STARTING)
+	if (c->ms.state == CH_SESSION)
+		monitor_child_drain(&c->ms);
+	if (c->ms.state != CH_GONE) {
+		if (!clean || c->ms.state == CH_SIGNING || c->ms.state == CH_STARTING)
 			log_warnx("session child %d (session %u, uid %u) %s",
-			    (int)c->pid, c->session, (unsigned)c->peer.uid,
+			    (int)c->ms.pid, c->ms.id, (unsigned)c->ms.peer.uid,
 			    text);
-		if (!clean || c->state == CH_SIGNING) {
+		if (!clean || c->ms.state == CH_SIGNING) {
 			char msg[160];
 			snprintf(msg, sizeof(msg), "session process %s", text);
 			child_tell_client(c, ST_INTERNAL, msg);
 		}
 		child_detach(c);
 	} else
-		log_debug("session child %d %s", (int)c->pid, text);
+		log_debug("session child %d %s", (int)c->ms.pid, text);
 	TAILQ_REMOVE(&c->d->children, c, entry);
 	event_free(c->ev);
 	event_free(c->timer);
-	close(c->fd);
+	close(c->ms.fd);
 	free(c);
 }
 
@@ -542,7 +531,7 @@ pool_reap(struct csignd *d)
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
 		TAILQ_FOREACH(c, &d->children, entry)
 			// NOLINTNEXTLINE(clang-analyzer-unix.Malloc)
-			if (c->pid == pid)
+			if (c->ms.pid == pid)
 				break;
 		if (c != NULL)
 			child_reaped(c, st);
@@ -558,14 +547,99 @@ pool_kill_all(struct csignd *d, int idle_only)
 	struct child *c;
 
 	TAILQ_FOREACH(c, &d->children, entry) {
-		if (c->state == CH_GONE)
+		if (c->ms.state == CH_GONE)
 			continue;
-		if (idle_only && c->state != CH_IDLE && c->state != CH_STARTING)
+		if (idle_only && c->ms.state != CH_IDLE && c->ms.state != CH_STARTING)
 			continue;
-		if (c->state == CH_IDLE || c->state == CH_STARTING) {
-			kill(c->pid, SIGKILL);
+		if (c->ms.state == CH_IDLE || c->ms.state == CH_STARTING) {
+			kill(c->ms.pid, SIGKILL);
 			child_detach(c);
 		} else
 			pool_kill(c, "daemon shutting down");
 	}
+}
+
+/* The loop's interface for the monitor (monitor.h, mon_loop_ops). */
+#define CHILD_OF(s) ((struct child *)(void *)((char *)(s) - \
+	offsetof(struct child, ms)))
+
+static void
+loop_kill(struct mon_session *s, const char *why)
+{
+	pool_kill(CHILD_OF(s), why);
+}
+
+static void
+loop_deadline(struct mon_session *s, unsigned seconds)
+{
+	pool_deadline(CHILD_OF(s), seconds);
+}
+
+static void
+loop_set_state(struct mon_session *s, enum child_state st)
+{
+	struct child *c = CHILD_OF(s);
+
+	if (st == CH_HELD)
+		pool_park(c);
+	else
+		pool_set_state(c, st);
+}
+
+/* DONE: the client has gone; nothing is to be told to it any more. */
+static void
+loop_client_gone(struct mon_session *s)
+{
+	struct child *c = CHILD_OF(s);
+
+	c->reported = 1;
+	if (c->client_fd != -1) {
+		close(c->client_fd);
+		c->client_fd = -1;
+	}
+}
+
+/*
+ * The child closed its end (or sent an empty datagram): it must now
+ * exit; the deadline kills it if it does not.
+ */
+static void
+loop_closed(struct mon_session *s)
+{
+	struct child *c = CHILD_OF(s);
+
+	event_del(c->ev);
+	pool_deadline(c, 2);
+}
+
+/* Children were freed or work finished: serve the queue, or leave. */
+static void
+loop_freed(void *arg)
+{
+	struct csignd *d = arg;
+
+	server_assign_waiting(d);
+	server_maybe_exit(d);
+}
+
+static size_t
+loop_sessions(void *arg)
+{
+	return ((struct csignd *)arg)->nsessions;
+}
+
+void
+pool_monitor_init(struct csignd *d)
+{
+	static const struct mon_loop_ops ops = {
+		.kill = loop_kill,
+		.deadline = loop_deadline,
+		.set_state = loop_set_state,
+		.client_gone = loop_client_gone,
+		.closed = loop_closed,
+		.freed = loop_freed,
+		.sessions = loop_sessions,
+	};
+
+	monitor_init(&d->mon, &ops, d);
 }

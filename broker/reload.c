@@ -23,7 +23,7 @@ server_audit_event(struct csignd *d, const char *event, const char *result,
 
 	auditev_init(&ev, event, NULL);
 	auditev_result(&ev, result, reason);
-	if (audit_write_sync(d->audit, &ev) == -1)
+	if (audit_write_sync(d->mon.audit, &ev) == -1)
 		log_warnx("audit: cannot write the %s record", event);
 }
 
@@ -40,15 +40,15 @@ server_reopen_audit(struct csignd *d)
 	char err[CONFIG_ERR_MAX];
 	int r;
 
-	if ((r = audit_reopen(d->audit, err, sizeof(err))) == -1)
+	if ((r = audit_reopen(d->mon.audit, err, sizeof(err))) == -1)
 		log_warnx("audit log not reopened, still writing to the old "
 		    "file: %s", err);
 	else if (r == 1)
 		log_info("audit log reopened: %s is a new file; the chain "
-		    "continues in it", audit_path(d->audit));
+		    "continues in it", audit_path(d->mon.audit));
 	else
 		log_debug("audit log reopen: %s is still the same file",
-		    audit_path(d->audit));
+		    audit_path(d->mon.audit));
 }
 
 /* RELOADING=1 with the time systemd wants beside it (for notify-reload). */
@@ -67,17 +67,14 @@ server_notify_reloading(void)
 
 /*
  * A reload was refused: keep the running config, and say why in the log,
- * the audit trail and "csign-client status" (server_reload_text).
+ * the audit trail and "csign-client status" (monitor_reload_text).
  */
 static void
 server_reload_refused(struct csignd *d, const char *err)
 {
 	log_warnx("reload failed, keeping the running config: %s", err);
 	server_audit_event(d, "reload", "error", err);
-	d->reloads_failed++;
-	d->reload_failed = 1;
-	d->reload_at = time(NULL);
-	snprintf(d->reload_reason, sizeof(d->reload_reason), "%s", err);
+	monitor_reload_refused(&d->mon, err);
 }
 
 /* The new config n, read and checked; its certificates staged in *certs. */
@@ -86,10 +83,10 @@ server_reload_check(struct csignd *d, struct config *n,
     struct token_certs **certs, char *err, size_t errlen)
 {
 	if (filetrust_config(n, geteuid(), err, errlen) == -1 ||
-	    tokens_check_config(d->tokens, n, err, errlen) == -1 ||
+	    tokens_check_config(d->mon.tokens, n, err, errlen) == -1 ||
 	    ts_anchors_check(n, err, errlen) == -1)
 		return -1;
-	*certs = tokens_certs_load(d->tokens, n, err, errlen);
+	*certs = tokens_certs_load(d->mon.tokens, n, err, errlen);
 	return *certs == NULL ? -1 : 0;
 }
 
@@ -102,7 +99,6 @@ server_reload_config(struct csignd *d)
 	struct config *n;
 	size_t changed;
 
-	d->reloads++;
 	if ((n = config_load(d->cfgpath, err, sizeof(err))) == NULL ||
 	    server_reload_check(d, n, &certs, err, sizeof(err)) == -1) {
 		server_reload_refused(d, err);
@@ -114,43 +110,22 @@ server_reload_config(struct csignd *d)
 	 * keeps its own binary until it is restarted: a reload never
 	 * changes the code that children run.
 	 */
-	if (strcmp(n->listen, d->cfg->listen) != 0 ||
-	    strcmp(n->audit_log, d->cfg->audit_log) != 0 ||
-	    strcmp(n->sandbox_user, d->cfg->sandbox_user) != 0 ||
-	    strcmp(n->sandbox_program, d->cfg->sandbox_program) != 0 ||
-	    (n->pid_file == NULL) != (d->cfg->pid_file == NULL) ||
-	    (n->pid_file != NULL && strcmp(n->pid_file, d->cfg->pid_file) != 0))
+	if (strcmp(n->listen, d->mon.cfg->listen) != 0 ||
+	    strcmp(n->audit_log, d->mon.cfg->audit_log) != 0 ||
+	    strcmp(n->sandbox_user, d->mon.cfg->sandbox_user) != 0 ||
+	    strcmp(n->sandbox_program, d->mon.cfg->sandbox_program) != 0 ||
+	    (n->pid_file == NULL) != (d->mon.cfg->pid_file == NULL) ||
+	    (n->pid_file != NULL && strcmp(n->pid_file, d->mon.cfg->pid_file) != 0))
 		log_warnx("reload: Listen, PidFile, AuditLog, SandboxUser and "
 		    "SandboxProgram changes take effect at the next restart");
-	changed = tokens_certs_apply(d->tokens, certs);
-	config_free(d->cfg);
-	d->cfg = n;
-	d->reload_failed = 0;
-	d->reload_at = time(NULL);
+	changed = tokens_certs_apply(d->mon.tokens, certs);
+	/* The new config replaces the old; the rate limits start afresh. */
+	monitor_reload(&d->mon, n);
 	log_info("configuration reloaded from %s (%zu certificate%s changed)",
 	    d->cfgpath, changed, changed == 1 ? "" : "s");
 	server_fd_limit(d);
 	server_audit_event(d, "reload", "ok", NULL);
 	pool_fill(d);
-}
-
-void
-server_reload_text(const struct csignd *d, char *dst, size_t len)
-{
-	char when[21];
-
-	if (d->reloads == 0) {
-		snprintf(dst, len, "none since the start");
-		return;
-	}
-	token_time_str(d->reload_at, when);
-	if (d->reload_failed)
-		snprintf(dst, len, "failed at %s (%lu of %lu reloads failed; "
-		    "the configuration before it still runs): %s", when,
-		    d->reloads_failed, d->reloads, d->reload_reason);
-	else
-		snprintf(dst, len, "ok at %s (%lu of %lu reloads failed)",
-		    when, d->reloads_failed, d->reloads);
 }
 
 /*

@@ -11,7 +11,7 @@
 #include "broker/pool.h"
 #include "broker/systemd.h"
 #include "common/log.h"
-#include "monitor/held.h"
+#include "monitor/monitor.h"
 
 #define DRAIN_SECONDS 10	/* SIGTERM: time left to in-flight work */
 #define LOG_INTERVAL 10		/* seconds between two lines of one kind */
@@ -26,8 +26,8 @@ server_notify(const char *state)
 void
 server_maybe_exit(struct csignd *d)
 {
-	if (!d->draining || d->nsessions > 0 || signer_busy(d->signer) > 0 ||
-	    audit_pending(d->audit) > 0)
+	if (!d->draining || d->nsessions > 0 || signer_busy(d->mon.signer) > 0 ||
+	    audit_pending(d->mon.audit) > 0)
 		return;
 	event_base_loopexit(d->base, NULL);
 }
@@ -64,7 +64,7 @@ server_drain(struct csignd *d)
 	d->listen_fd = -1;
 	server_refuse_waiting(d, "daemon shutting down");
 	/* Held requests would wait forever: cancelled, audited, answered. */
-	held_drain(d);
+	monitor_drain(&d->mon);
 	pool_kill_all(d, 1);
 	d->ev_drain = evtimer_new(d->base, server_drain_timeout, d);
 	evtimer_add(d->ev_drain, &tv);
@@ -106,10 +106,10 @@ server_recover_tokens(struct csignd *d)
 	char err[CONFIG_ERR_MAX];
 	time_t now = time(NULL);
 
-	if (d->draining || !tokens_need_recovery(d->tokens) ||
-	    signer_busy(d->signer) > 0 || now < d->recover_at)
+	if (d->draining || !tokens_need_recovery(d->mon.tokens) ||
+	    signer_busy(d->mon.signer) > 0 || now < d->recover_at)
 		return;
-	if (tokens_reopen(d->tokens, d->cfg, err, sizeof(err)) == 0) {
+	if (tokens_reopen(d->mon.tokens, d->mon.cfg, err, sizeof(err)) == 0) {
 		log_info("token session restored: logged in again");
 		server_audit_event(d, "token", "ok", "logged in again");
 		d->recover_delay = 0;
@@ -132,7 +132,7 @@ server_tick(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	server_recover_tokens(arg);
-	held_tick(arg);
+	monitor_tick(&((struct csignd *)arg)->mon);
 }
 
 /* The signer or the audit writer has finished work for the loop. */
@@ -143,7 +143,7 @@ server_signer_ready(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	signer_dispatch(d->signer);
+	signer_dispatch(d->mon.signer);
 }
 
 static void
@@ -153,7 +153,7 @@ server_audit_ready(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	audit_dispatch(d->audit);
+	audit_dispatch(d->mon.audit);
 	server_maybe_exit(d);
 }
 
@@ -167,9 +167,9 @@ server_start_events(struct csignd *d)
 	    "one event per signal");
 
 	server_accept_start(d);
-	d->ev_signer = event_new(d->base, signer_notify_fd(d->signer),
+	d->ev_signer = event_new(d->base, signer_notify_fd(d->mon.signer),
 	    EV_READ | EV_PERSIST, server_signer_ready, d);
-	d->ev_audit = event_new(d->base, audit_notify_fd(d->audit),
+	d->ev_audit = event_new(d->base, audit_notify_fd(d->mon.audit),
 	    EV_READ | EV_PERSIST, server_audit_ready, d);
 	d->ev_tick = event_new(d->base, -1, EV_PERSIST, server_tick, d);
 	if (d->ev_signer == NULL || d->ev_audit == NULL || d->ev_tick == NULL)

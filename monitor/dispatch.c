@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "broker/pool.h"
 #include "common/log.h"
 #include "monitor/held.h"
 #include "monitor/monitor.h"
@@ -40,7 +39,7 @@ static const mon_handler mon_table[MSG_TYPE_COUNT] = {
  * refused anyway.
  */
 static int
-monitor_dispatch(struct child *c, struct buf *b, int fd)
+monitor_dispatch(struct mon_session *c, struct buf *b, int fd)
 {
 	const struct chan_msg *row;
 	union chan_body *m;
@@ -75,7 +74,7 @@ monitor_dispatch(struct child *c, struct buf *b, int fd)
 	}
 	c->chan.seen |= bit;
 	if (c->state == CH_SESSION)
-		pool_deadline(c, c->d->cfg->session_timeout + 5);
+		mon_deadline(c, c->m->cfg->session_timeout + 5);
 	r = mon_table[type](c, m);
 	free(m);
 	return r;
@@ -83,7 +82,7 @@ monitor_dispatch(struct child *c, struct buf *b, int fd)
 
 /* Read and handle one message of c: 1 if one was handled, else 0. */
 static int
-child_read_one(struct child *c)
+child_read_one(struct mon_session *c)
 {
 	struct buf b;
 	int passed = -1, r;
@@ -96,7 +95,7 @@ child_read_one(struct child *c)
 		return 0;
 	}
 	if (r == -1) {
-		pool_kill(c, "unreadable or oversized message");
+		mon_session_fail(c, "unreadable or oversized message");
 		buf_free(&b);
 		return 0;
 	}
@@ -105,8 +104,7 @@ child_read_one(struct child *c)
 		 * The child closed its end (or sent an empty datagram): it
 		 * must now exit; the deadline kills it if it does not.
 		 */
-		event_del(c->ev);
-		pool_deadline(c, 2);
+		c->m->ops->closed(c);
 		buf_free(&b);
 		return 0;
 	}
@@ -115,11 +113,11 @@ child_read_one(struct child *c)
 	if (monitor_dispatch(c, &b, passed) == -1 && c->state != CH_GONE) {
 		char why[96];
 		snprintf(why, sizeof(why), "protocol violation (message %s in "
-		    "state %s)", msg_type_name(type), child_state_name(c->state));
-		pool_kill(c, why);
+		    "state %s)", msg_type_name(type), mon_state_name(c->state));
+		mon_session_fail(c, why);
 	}
 	buf_free(&b);
-	return c->state != CH_GONE;
+	return !c->dead && c->state != CH_GONE;
 }
 
 void
@@ -128,12 +126,15 @@ monitor_child_readable(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	(void)child_read_one(arg);
+	/* What the handler marked is acted on now that it has returned. */
+	monitor_act(((struct mon_session *)arg)->m);
 }
 
 void
-monitor_child_drain(struct child *c)
+monitor_child_drain(struct mon_session *c)
 {
 	/* Bounded: the channel's buffer holds only so many datagrams. */
 	for (int i = 0; i < 256 && child_read_one(c); i++)
 		;
+	monitor_act(c->m);
 }

@@ -12,21 +12,21 @@
 
 #include "proto/chan.h"
 
-struct child;
+struct mon_session;
 
 /* A handler: 0, or -1 for a protocol violation (the child is killed). */
-typedef int (*mon_handler)(struct child *c, const union chan_body *m);
+typedef int (*mon_handler)(struct mon_session *c, const union chan_body *m);
 
 /* The handlers of monitor.c (held.h and timestamp.h have the others). */
-int monitor_answer_ready(struct child *c, const union chan_body *m);
-int monitor_answer_keyinfo(struct child *c, const union chan_body *m);
-int monitor_answer_sign(struct child *c, const union chan_body *m);
-int monitor_answer_query(struct child *c, const union chan_body *m);
-int monitor_answer_log(struct child *c, const union chan_body *m);
-int monitor_answer_done(struct child *c, const union chan_body *m);
-int monitor_answer_admin(struct child *c, const union chan_body *m);
-int monitor_answer_upload(struct child *c, const union chan_body *m);
-int monitor_answer_upload_done(struct child *c, const union chan_body *m);
-int monitor_answer_progress(struct child *c, const union chan_body *m);
+int monitor_answer_ready(struct mon_session *c, const union chan_body *m);
+int monitor_answer_keyinfo(struct mon_session *c, const union chan_body *m);
+int monitor_answer_sign(struct mon_session *c, const union chan_body *m);
+int monitor_answer_query(struct mon_session *c, const union chan_body *m);
+int monitor_answer_log(struct mon_session *c, const union chan_body *m);
+int monitor_answer_done(struct mon_session *c, const union chan_body *m);
+int monitor_answer_admin(struct mon_session *c, const union chan_body *m);
+int monitor_answer_upload(struct mon_session *c, const union chan_body *m);
+int monitor_answer_upload_done(struct mon_session *c, const union chan_body *m);
+int monitor_answer_progress(struct mon_session *c, const union chan_body *m);
 
 #endif

@@ -116,6 +116,7 @@ static struct child *
 child_new(struct fx *f, enum child_state st)
 {
 	struct child *c = calloc(1, sizeof(*c));
+	pid_t pid;
 	int sv[2];
 
 	assert_non_null(c);
@@ -125,21 +126,21 @@ child_new(struct fx *f, enum child_state st)
 	/* A reply that never comes fails the test instead of hanging it. */
 	assert_int_equal(setsockopt(sv[1], SOL_SOCKET, SO_RCVTIMEO,
 	    &(struct timeval){ .tv_sec = 5 }, sizeof(struct timeval)), 0);
-	if ((c->pid = fork()) == 0) {
+	if ((pid = fork()) == 0) {
 		pause();
 		_exit(0);
 	}
-	assert_true(c->pid > 0);
+	assert_true(pid > 0);
 	c->d = &f->d;
-	c->fd = sv[0];
+	monitor_session_init(&c->ms, &f->d.mon, sv[0], pid);
 	f->peer = sv[1];
 	c->client_fd = -1;
-	c->state = st;
-	c->peer.uid = f->pw.pw_uid;
-	c->peer.gid = f->pw.pw_gid;
-	snprintf(c->peer.user, sizeof(c->peer.user), "%s", f->pw.pw_name);
-	c->ev = event_new(f->d.base, c->fd, EV_READ | EV_PERSIST,
-	    monitor_child_readable, c);
+	c->ms.state = st;
+	c->ms.peer.uid = f->pw.pw_uid;
+	c->ms.peer.gid = f->pw.pw_gid;
+	snprintf(c->ms.peer.user, sizeof(c->ms.peer.user), "%s", f->pw.pw_name);
+	c->ev = event_new(f->d.base, c->ms.fd, EV_READ | EV_PERSIST,
+	    monitor_child_readable, &c->ms);
 	c->timer = evtimer_new(f->d.base, no_deadline, c);
 	assert_non_null(c->ev);
 	assert_non_null(c->timer);
@@ -171,14 +172,16 @@ setup(void **state)
 	/* Draining: no pool to fill, nothing spawned behind the test. */
 	f->d.draining = 1;
 	f->d.base = event_base_new();
-	f->d.cfg = config_load(f->conf, err, sizeof(err));
+	pool_monitor_init(&f->d);
+	f->d.mon.base = f->d.base;
+	f->d.mon.cfg = config_load(f->conf, err, sizeof(err));
 	snprintf(path, sizeof(path), "%s/keystate", f->dir);
-	f->d.keystate = keystate_load(path, err, sizeof(err));
+	f->d.mon.keystate = keystate_load(path, err, sizeof(err));
 	snprintf(path, sizeof(path), "%s/audit.jsonl", f->dir);
-	f->d.audit = audit_open(path, err, sizeof(err));
-	f->d.signer = signer_start(0, monitor_sign_done, &f->d);
-	if (f->d.base == NULL || f->d.cfg == NULL || f->d.keystate == NULL ||
-	    f->d.audit == NULL)
+	f->d.mon.audit = audit_open(path, err, sizeof(err));
+	f->d.mon.signer = signer_start(0, monitor_sign_done, &f->d.mon);
+	if (f->d.base == NULL || f->d.mon.cfg == NULL || f->d.mon.keystate == NULL ||
+	    f->d.mon.audit == NULL)
 		return -1;
 	f->c = child_new(f, CH_SESSION);
 	signs = 0;
@@ -193,12 +196,12 @@ child_end(struct fx *f)
 {
 	struct child *c = f->c;
 
-	if (c->state != CH_GONE)
+	if (c->ms.state != CH_GONE)
 		pool_kill(c, "end of test");
-	waitpid(c->pid, NULL, 0);
+	waitpid(c->ms.pid, NULL, 0);
 	event_free(c->ev);
 	event_free(c->timer);
-	close(c->fd);
+	close(c->ms.fd);
 	close(f->peer);
 	free(c);
 }
@@ -215,10 +218,10 @@ teardown(void **state)
 		monitor_sign_done(last_job, NULL);
 	}
 	child_end(f);
-	signer_stop(f->d.signer);
-	audit_close(f->d.audit);
-	keystate_free(f->d.keystate);
-	config_free(f->d.cfg);
+	signer_stop(f->d.mon.signer);
+	audit_close(f->d.mon.audit);
+	keystate_free(f->d.mon.keystate);
+	monitor_free(&f->d.mon);
 	event_base_free(f->d.base);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
 	assert_int_equal(system(cmd), 0);
@@ -232,7 +235,7 @@ static void
 feed(struct fx *f, const struct buf *b, int fd)
 {
 	assert_int_equal(io_send_msg(f->peer, b, fd), 0);
-	monitor_child_readable(f->c->fd, EV_READ, f->c);
+	monitor_child_readable(f->c->ms.fd, EV_READ, &f->c->ms);
 }
 
 /* Send KEYINFO for key (plus extra trailing bytes). */
@@ -327,7 +330,7 @@ expect_sign_reply(struct fx *f, int st)
 static void
 assert_killed(struct fx *f)
 {
-	assert_int_equal(f->c->state, CH_GONE);
+	assert_int_equal(f->c->ms.state, CH_GONE);
 	assert_int_equal(signs, 0);
 }
 
@@ -342,7 +345,7 @@ test_a_well_behaved_child_gets_one_signature(void **state)
 	expect_keyinfo(f, ST_OK);
 	feed_sign(f, &m, 0);
 	assert_int_equal(signs, 1);
-	assert_int_equal(f->c->state, CH_SIGNING);
+	assert_int_equal(f->c->ms.state, CH_SIGNING);
 }
 
 static void
@@ -371,9 +374,9 @@ test_a_request_while_signing_kills(void **state)
 	assert_int_equal(signs, 1);
 	m.reqid = 2;
 	feed_sign(f, &m, 0);
-	assert_int_equal(f->c->state, CH_GONE);
+	assert_int_equal(f->c->ms.state, CH_GONE);
 	assert_int_equal(signs, 1);
-	assert_null(f->c->inflight);
+	assert_null(f->c->ms.inflight);
 }
 
 /* READY is once only: the second one kills. */
@@ -389,7 +392,7 @@ test_a_repeated_ready_kills(void **state)
 	buf_init(&b, MSG_MAX);
 	assert_int_equal(msg_enc_empty(&b, MSG_READY), 0);
 	feed(f, &b, -1);
-	assert_int_equal(f->c->state, CH_IDLE);
+	assert_int_equal(f->c->ms.state, CH_IDLE);
 	feed(f, &b, -1);
 	buf_free(&b);
 	assert_killed(f);
@@ -407,7 +410,7 @@ test_a_replayed_request_id_kills(void **state)
 	m.format = FMT_MODULE;		/* denied: k signs raw and cms */
 	feed_sign(f, &m, 0);
 	expect_sign_reply(f, ST_DENIED);
-	assert_int_equal(f->c->state, CH_SESSION);
+	assert_int_equal(f->c->ms.state, CH_SESSION);
 	m.format = FMT_RAW;
 	feed_sign(f, &m, 0);
 	assert_killed(f);
@@ -445,7 +448,7 @@ test_sign_with_a_key_not_granted_is_refused(void **state)
 
 	feed_keyinfo(f, "other", 0, -1);
 	expect_keyinfo(f, ST_DENIED);
-	assert_int_equal(f->c->state, CH_SESSION);
+	assert_int_equal(f->c->ms.state, CH_SESSION);
 	feed_sign(f, &m, 0);
 	assert_killed(f);
 }
@@ -461,8 +464,8 @@ test_sign_after_the_grant_was_removed_is_denied(void **state)
 	feed_keyinfo(f, "k", 0, -1);
 	expect_keyinfo(f, ST_OK);
 	write_config(f, 0);
-	config_free(f->d.cfg);
-	assert_non_null(f->d.cfg = config_load(f->conf, err, sizeof(err)));
+	config_free(f->d.mon.cfg);
+	assert_non_null(f->d.mon.cfg = config_load(f->conf, err, sizeof(err)));
 	feed_sign(f, &m, 0);
 	expect_sign_reply(f, ST_DENIED);
 	assert_int_equal(signs, 0);
@@ -478,7 +481,7 @@ test_sign_with_a_disabled_key_is_denied(void **state)
 
 	feed_keyinfo(f, "k", 0, -1);
 	expect_keyinfo(f, ST_OK);
-	assert_int_equal(keystate_set(f->d.keystate, "k", 1, 0, 1, "test",
+	assert_int_equal(keystate_set(f->d.mon.keystate, "k", 1, 0, 1, "test",
 	    err, sizeof(err)), 0);
 	feed_sign(f, &m, 0);
 	expect_sign_reply(f, ST_DENIED);
@@ -601,8 +604,8 @@ test_refusals_are_audited(void **state)
 	m.format = FMT_CMS;
 	feed_sign(f, &m, 0);
 	expect_sign_reply(f, ST_DENIED);
-	audit_close(f->d.audit);	/* flushes what is queued */
-	f->d.audit = NULL;
+	audit_close(f->d.mon.audit);	/* flushes what is queued */
+	f->d.mon.audit = NULL;
 	snprintf(path, sizeof(path), "%s/audit.jsonl", f->dir);
 	assert_non_null(log = fopen(path, "r"));
 	while (fgets(line, sizeof(line), log) != NULL)

@@ -41,7 +41,7 @@ struct child {
 	int at_lifetime;		/* the timer is the lifetime's end */
 };
 
-/* Hand the monitor (d->mon) its interface to the loop. */
+/* Hand the monitor (d->mon) its interface to the loop (state.c). */
 void pool_monitor_init(struct csignd *d);
 /*
  * Open d->sandbox_program to run it from then on (d->sandbox_fd), and
@@ -60,7 +60,7 @@ struct child *pool_take_idle(struct csignd *d);
  */
 int pool_start_session(struct child *c, const struct waiting *w);
 /*
- * The one place a child's state changes: the per-state counters (nstarting,
+ * state.c: the one place a child's state changes: the counters (nstarting,
  * nidle, nsessions), its uid's reference when it stops being a session,
  * and the deadline that goes with the new state.
  */

@@ -52,7 +52,7 @@ void held_init(struct mon_held *hd);
 int held_hold(struct mon_session *c, struct sign_ctx *x, const struct cfg_key *ck,
     const struct msg_sign *m);
 
-/* Handlers of the request table (monitor.c). */
+/* Handlers of the channel table (dispatch.c; approve.c has them). */
 int held_answer_approval(struct mon_session *c, const union chan_body *m);
 int held_answer_cancel(struct mon_session *c, const union chan_body *m);
 int held_answer_result(struct mon_session *c, const union chan_body *m);
@@ -74,6 +74,28 @@ void held_drain(struct monitor *m);
 int held_open(struct monitor *m, char *err, size_t errlen);
 /* At exit: write the held list as it ends (normally empty). */
 void held_close(struct monitor *m);
+
+/*
+ * For approve.c, from held.c: the table, and a request's audit records,
+ * notices and answers.
+ */
+struct approvals *held_table(struct monitor *m);
+/* Audit one step of h; who is the person acting (or the requester). */
+void held_audit(struct monitor *m, const struct held *h, const char *event,
+    const struct identity *who, const char *result, const char *reason);
+/* Tell the requester's child where its request stands. */
+void held_notify(struct mon_session *c, const struct held *h,
+    const char *approver);
+/* Answer the child waiting with F_WAIT on h with a status. */
+void held_release_waiter(struct held *h, int status, const char *msg);
+/* Answer a child's request with a complete client frame. */
+void held_send_frame(struct mon_session *c, const struct buf *frame);
+/* Give the kept result of h to its waiter, then forget h. */
+void held_deliver(struct held *h);
+/* End a WAITING request without a signature: audited, then answered. */
+void held_end(struct monitor *m, struct held *h, const char *event,
+    const struct identity *who, int status, const char *reason,
+    const char *msg);
 
 /* What sign.c and monitor.c provide for this. */
 /* Answer a query-like request with a status frame: 0 or -1. */

@@ -206,6 +206,8 @@ held_hold(struct child *c, struct sign_ctx *x, const struct cfg_key *ck,
 	pool_deadline(c, 0);
 	held_audit(c->d, h, "approval-pending", &c->peer, "held", NULL);
 	held_notify(c, h, "");
+	chan_allow(&c->chan, CHAN_BIT(MSG_HELD_CANCEL) |
+	    (t.nowait ? CHAN_BIT(MSG_HELD_RESULT) : 0));
 	/*
 	 * --no-wait: its client is let go, it is no session any more (t, not
 	 * h: a failed notice may have ended the child and dropped h).
@@ -555,6 +557,7 @@ held_answer_cancel(struct child *c, const union chan_body *body)
 	char msg[96];
 
 	(void)body;
+	chan_forbid(&c->chan, CHAN_BIT(MSG_HELD_CANCEL));
 	/* Already decided (the messages crossed): nothing to cancel. */
 	if ((h = held_of(c, HELD_WAITING)) == NULL)
 		return 0;
@@ -595,6 +598,7 @@ held_answer_result(struct child *c, const union chan_body *body)
 	const struct msg_held_result m = body->held_result;
 	struct held *h;
 
+	chan_forbid(&c->chan, CHAN_BIT(MSG_HELD_RESULT));
 	if (!result_frame_ok(m.frame, m.len))
 		return -1;
 	/* Expired meanwhile, or dropped at shutdown: nobody will ask. */

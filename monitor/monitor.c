@@ -183,8 +183,10 @@ monitor_answer_keyinfo(struct child *c, const union chan_body *body)
 	buf_init(&out, MSG_MAX);
 	ret = msg_enc_keyinfo_reply(&out, &r) == 0 ? monitor_send(c, &out) : -1;
 	buf_free(&out);
-	if (ret == 0)
+	if (ret == 0) {
 		described_add(c, ck->name);
+		chan_allow(&c->chan, CHAN_BIT(MSG_SIGN));
+	}
 	return ret;
 }
 
@@ -671,6 +673,7 @@ upload_reserve(struct child *c, const struct msg_upload *m)
 	switch (uploads_reserve(monitor_uploads(), c, c->peer.uid, m->size,
 	    limit, &used)) {
 	case UPLOAD_OK:
+		chan_allow(&c->chan, CHAN_BIT(MSG_UPLOAD_DONE));
 		return upload_reply(c, ST_OK, "go ahead");
 	case UPLOAD_TWICE:
 		return -1;
@@ -719,6 +722,7 @@ int
 monitor_answer_upload_done(struct child *c, const union chan_body *body)
 {
 	(void)body;
+	chan_forbid(&c->chan, CHAN_BIT(MSG_UPLOAD_DONE));
 	if (!uploads_release(monitor_uploads(), c))
 		return -1;
 	return 0;

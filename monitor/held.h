@@ -36,7 +36,7 @@ union chan_body;
 int held_hold(struct child *c, struct sign_ctx *x, const struct cfg_key *ck,
     const struct msg_sign *m);
 
-/* Handlers of the request table (monitor.c). */
+/* Handlers of the dispatch table (monitor/dispatch.c). */
 int held_answer_approval(struct child *c, const union chan_body *m);
 int held_answer_cancel(struct child *c, const union chan_body *m);
 int held_answer_result(struct child *c, const union chan_body *m);

@@ -94,12 +94,12 @@ union chan_body {
 typedef int (*chan_decoder)(struct buf *b, union chan_body *u);
 
 struct chan_msg {
-	uint16_t type;			/* enum msg_type */
 	const char *name;
+	chan_decoder decode;
 	enum chan_dir dir;
 	unsigned states;		/* CH_BIT mask; child -> monitor only */
 	unsigned flags;			/* CHAN_F_* */
-	chan_decoder decode;
+	uint16_t type;			/* enum msg_type */
 };
 
 /*

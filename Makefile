@@ -72,6 +72,19 @@ $(BUILD)/paths: FORCE
 		echo '$(LIBEXECDIR) $(SYSCONFDIR)' > $@
 FORCE:
 
+# The build id a session child shows the monitor in its handshake
+# (proto/chan.h): the version and the commit, or the version alone outside
+# git.  Only proto/chan.c is compiled with it, and rebuilt when it changes.
+BUILD_ID := $(shell v=$$(sed -n 's/^\#define CSIGN_VERSION "\(.*\)"/\1/p' \
+	proto/names.h); g=$$(git describe --always --dirty 2>/dev/null | \
+	tr -cd 'A-Za-z0-9._+-' | cut -c1-40); echo "$$v$${g:+-$$g}")
+$(BUILD)/buildid: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(BUILD_ID)' | cmp -s - $@ || echo '$(BUILD_ID)' > $@
+$(BUILD)/obj/proto/chan.o $(BUILD)/tobj/proto/chan.o: $(BUILD)/buildid
+$(BUILD)/obj/proto/chan.o $(BUILD)/tobj/proto/chan.o: \
+	CPPFLAGS += -DCSIGN_BUILD_ID='"$(BUILD_ID)"'
+
 $(BUILD)/obj/%.o: %.c $(BUILD)/paths
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_BASE) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<

@@ -258,6 +258,7 @@ held_answer_cancel(struct mon_session *c, const union chan_body *body)
 	char msg[96];
 
 	(void)body;
+	chan_forbid(&c->chan, CHAN_BIT(MSG_HELD_CANCEL));
 	/* Already decided (the messages crossed): nothing to cancel. */
 	if ((h = held_of(c, HELD_WAITING)) == NULL)
 		return 0;
@@ -298,6 +299,7 @@ held_answer_result(struct mon_session *c, const union chan_body *body)
 	const struct msg_held_result m = body->held_result;
 	struct held *h;
 
+	chan_forbid(&c->chan, CHAN_BIT(MSG_HELD_RESULT));
 	if (!result_frame_ok(m.frame, m.len))
 		return -1;
 	/* Expired meanwhile, or dropped at shutdown: nobody will ask. */

@@ -33,6 +33,28 @@ static const mon_handler mon_table[MSG_TYPE_COUNT] = {
 };
 
 /*
+ * The handshake: a child that speaks another version of the channel is
+ * refused by name (an upgrade replaced csign-sandbox under a running
+ * csignd, or the other way round), before anything else it says is read.
+ */
+static int
+version_check(struct mon_session *c, const struct msg_ready *m)
+{
+	char why[320];
+
+	if (m->version == CHAN_VERSION)
+		return 0;
+	snprintf(why, sizeof(why), "session child speaks channel version %u "
+	    "(build %s), this csignd speaks version %u (build %s): the "
+	    "sandbox program and the daemon are from different builds; "
+	    "restart csignd after upgrading", (unsigned)m->version,
+	    m->build[0] != '\0' ? m->build : "unknown", CHAN_VERSION,
+	    chan_build_id());
+	mon_session_fail(c, why);
+	return -1;
+}
+
+/*
  * Check a message against the channel's table and run its handler: -1
  * for a protocol violation.  The body is decoded only once the type is
  * known to be acceptable now, so that no decoder runs on what would be
@@ -73,6 +95,10 @@ monitor_dispatch(struct mon_session *c, struct buf *b, int fd)
 		return -1;
 	}
 	c->chan.seen |= bit;
+	if (type == MSG_READY && version_check(c, &m->ready) == -1) {
+		free(m);
+		return -1;
+	}
 	if (c->state == CH_SESSION)
 		mon_deadline(c, c->m->cfg->session_timeout + 5);
 	r = mon_table[type](c, m);

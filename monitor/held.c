@@ -198,6 +198,8 @@ held_hold(struct mon_session *c, struct sign_ctx *x, const struct cfg_key *ck,
 	mon_set_state(c, CH_SIGNING);
 	held_audit(c->m, h, "approval-pending", &c->peer, "held", NULL);
 	held_notify(c, h, "");
+	chan_allow(&c->chan, CHAN_BIT(MSG_HELD_CANCEL) |
+	    (t.nowait ? CHAN_BIT(MSG_HELD_RESULT) : 0));
 	/*
 	 * --no-wait: its client is let go, it is no session any more (t, not
 	 * h: a failed notice may have ended the child and dropped h).

@@ -52,7 +52,7 @@ void held_init(struct mon_held *hd);
 int held_hold(struct mon_session *c, struct sign_ctx *x, const struct cfg_key *ck,
     const struct msg_sign *m);
 
-/* Handlers of the channel table (dispatch.c; approve.c has them). */
+/* Handlers of the channel table (monitor/dispatch.c; approve.c has them). */
 int held_answer_approval(struct mon_session *c, const union chan_body *m);
 int held_answer_cancel(struct mon_session *c, const union chan_body *m);
 int held_answer_result(struct mon_session *c, const union chan_body *m);

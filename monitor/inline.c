@@ -63,6 +63,7 @@ upload_reserve(struct mon_session *c, const struct msg_upload *m)
 	switch (uploads_reserve(c->m->uploads, c, c->peer.uid, m->size,
 	    limit, &used)) {
 	case UPLOAD_OK:
+		chan_allow(&c->chan, CHAN_BIT(MSG_UPLOAD_DONE));
 		return upload_reply(c, ST_OK, "go ahead");
 	case UPLOAD_TWICE:
 		return -1;
@@ -111,6 +112,7 @@ int
 monitor_answer_upload_done(struct mon_session *c, const union chan_body *body)
 {
 	(void)body;
+	chan_forbid(&c->chan, CHAN_BIT(MSG_UPLOAD_DONE));
 	if (!uploads_release(c->m->uploads, c))
 		return -1;
 	return 0;

@@ -1,13 +1,13 @@
 /*
  * monitor: privileged handling of session children's requests.
  *
- * One table (proto/chan.c) lists every message a child may send: its
- * type, the child states in which it is allowed, and its handler
- * (monitor_answer_*, dispatch.c).  The dispatcher checks type and state
- * before any handler runs; handlers re-derive everything they act on
- * from the monitor's own records: the identity from the kernel, the key
- * from the policy, the mechanism from the key's config.  A child that
- * breaks the protocol is killed; the monitor carries on.
+ * The channel's table (proto/chan.h) says what a child may send and
+ * when; the dispatcher (monitor/dispatch.h) checks type, state, ONCE and
+ * the permit mask and decodes exactly before any handler runs; handlers
+ * (monitor_answer_*) re-derive everything they act on from the monitor's
+ * own records: the identity from the kernel, the key from the policy,
+ * the mechanism from the key's config.  A child that breaks the protocol
+ * is killed; the monitor carries on.
  *
  * The monitor sits below the loop (broker/): it owns the records a
  * request needs (struct monitor) and each session's request state

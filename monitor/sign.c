@@ -124,8 +124,10 @@ monitor_answer_keyinfo(struct mon_session *c, const union chan_body *body)
 	buf_init(&out, MSG_MAX);
 	ret = msg_enc_keyinfo_reply(&out, &r) == 0 ? mon_send(c, &out, -1) : -1;
 	buf_free(&out);
-	if (ret == 0)
+	if (ret == 0) {
 		described_add(c, ck->name);
+		chan_allow(&c->chan, CHAN_BIT(MSG_SIGN));
+	}
 	return ret;
 }
 
@@ -370,8 +372,11 @@ monitor_answer_sign(struct mon_session *c, const union chan_body *body)
 	memcpy(x->job.tbs, x->req.tbs, x->req.tbslen);
 	x->job.tbslen = x->req.tbslen;
 	/* Everything is checked; a key with a rule waits for approvers. */
-	if (ck->has_approval)
+	if (ck->has_approval) {
+		/* x belongs to the held request now (held_hold frees it). */
+		// NOLINTNEXTLINE(clang-analyzer-unix.Malloc)
 		return held_hold(c, x, ck, &x->req);
+	}
 	sign_submit(c, x, k);
 	return 0;
 }

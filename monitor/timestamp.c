@@ -127,6 +127,7 @@ ts_forget(struct mon_session *c, const char *why)
 	c->ts.anchors = NULL;
 	c->ts.anchorslen = 0;
 	c->ts.open = 0;
+	chan_forbid(&c->chan, CHAN_BIT(MSG_TSA_OPEN) | CHAN_BIT(MSG_TSA_DONE));
 }
 
 void
@@ -142,6 +143,7 @@ ts_released(struct mon_session *c, const struct cfg_key *ck,
 		return;
 	memset(t, 0, sizeof(*t));
 	t->open = 1;
+	chan_allow(&c->chan, CHAN_BIT(MSG_TSA_OPEN));
 	t->required = ck->ts_mode == TS_REQUIRED;
 	snprintf(t->key, sizeof(t->key), "%s", ck->name);
 	t->format = m->format;
@@ -190,6 +192,8 @@ ts_reply(struct mon_session *c, int fd, const char *err)
 	free(c->ts.anchors);
 	c->ts.anchors = NULL;
 	c->ts.anchorslen = 0;
+	/* Answered: the next TSA, or the outcome. */
+	chan_allow(&c->chan, CHAN_BIT(MSG_TSA_OPEN) | CHAN_BIT(MSG_TSA_DONE));
 }
 
 /* tsaconn's callback: the connection is made (fd) or not (err). */
@@ -220,8 +224,10 @@ monitor_answer_tsa_open(struct mon_session *c, const union chan_body *body)
 	const struct config *cfg = c->m->cfg;
 	char why[MESSAGE_MAX + 1];
 
-	if (!t->open || t->conn != NULL || m.index != t->next)
+	/* Open (permit mask): nothing more until this one is answered. */
+	if (m.index != t->next)
 		return -1;
+	chan_forbid(&c->chan, CHAN_BIT(MSG_TSA_OPEN) | CHAN_BIT(MSG_TSA_DONE));
 	t->next++;
 	ck = config_find_key(cfg, t->key);
 	if (ck == NULL || m.index >= ck->ntsa) {
@@ -254,13 +260,12 @@ monitor_answer_tsa_done(struct mon_session *c, const union chan_body *body)
 {
 	struct msg_tsa_done m = body->tsa_done;
 
-	if (!c->ts.open || c->ts.conn != NULL)
-		return -1;
 	log_text_safe(m.message);
 	log_text_safe(m.gentime);
 	ts_audit(c, m.status == ST_OK, m.gentime, m.status == ST_OK ? NULL :
 	    m.message);
 	c->ts.open = 0;
+	chan_forbid(&c->chan, CHAN_BIT(MSG_TSA_OPEN) | CHAN_BIT(MSG_TSA_DONE));
 	return 0;
 }
 

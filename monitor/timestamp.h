@@ -69,7 +69,7 @@ int ts_anchors_check(const struct config *cfg, char *err, size_t errlen);
 void ts_released(struct mon_session *c, const struct cfg_key *ck,
     const struct msg_sign *m);
 
-/* MSG_TSA_OPEN and MSG_TSA_DONE (monitor.c's table); 0 or -1. */
+/* MSG_TSA_OPEN and MSG_TSA_DONE (monitor/dispatch.c); 0 or -1. */
 int monitor_answer_tsa_open(struct mon_session *c, const union chan_body *m);
 int monitor_answer_tsa_done(struct mon_session *c, const union chan_body *m);
 

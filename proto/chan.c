@@ -3,12 +3,23 @@
 
 #include <stddef.h>
 
+/* Set by the Makefile for proto/chan.c only, so a commit rebuilds one file. */
+#ifndef CSIGN_BUILD_ID
+#define CSIGN_BUILD_ID CSIGN_VERSION
+#endif
+
 /* One decoder per body, each into its member of the union. */
 static int
 dec_empty(struct buf *b, union chan_body *u)
 {
 	(void)u;
 	return msg_dec_empty(b);
+}
+
+static int
+dec_ready(struct buf *b, union chan_body *u)
+{
+	return msg_dec_ready(b, &u->ready);
 }
 
 static int
@@ -124,58 +135,64 @@ dec_progress(struct buf *b, union chan_body *u)
 #define TO_CHILD CHAN_TO_CHILD
 #define ONCE CHAN_F_ONCE
 #define FD CHAN_F_FD
+#define PERMIT CHAN_F_PERMIT
 /* A child's log lines come in every state but the end. */
 #define ALIVE (CH_BIT(CH_STARTING) | CH_BIT(CH_IDLE) | CH_BIT(CH_SESSION) | \
 	CH_BIT(CH_SIGNING) | CH_BIT(CH_HELD))
 #define SESSION CH_BIT(CH_SESSION)
 
+/* One row: number, name, direction, states, flags, decoder. */
+#define ROW(t, n, d, s, f, dec)                                       \
+	[(t)] = { .type = (t), .name = (n), .dir = (d), .states = (s), \
+		.flags = (f), .decode = (dec) }
+
 /* The channel, by number; a row's index is its type. */
 static const struct chan_msg chan_table[MSG_TYPE_COUNT] = {
-	[MSG_READY] = { MSG_READY, "ready", TO_MON,
-	    CH_BIT(CH_STARTING), ONCE, dec_empty },
-	[MSG_SESSION] = { MSG_SESSION, "session", TO_CHILD,
-	    0, ONCE | FD, dec_session },
-	[MSG_KEYINFO] = { MSG_KEYINFO, "keyinfo", TO_MON,
-	    SESSION, 0, dec_keyinfo },
-	[MSG_KEYINFO_REPLY] = { MSG_KEYINFO_REPLY, "keyinfo-reply", TO_CHILD,
-	    0, 0, dec_keyinfo_reply },
-	[MSG_SIGN] = { MSG_SIGN, "sign", TO_MON,
-	    SESSION, 0, dec_sign },
-	[MSG_SIGN_REPLY] = { MSG_SIGN_REPLY, "sign-reply", TO_CHILD,
-	    0, 0, dec_sign_reply },
-	[MSG_QUERY] = { MSG_QUERY, "query", TO_MON,
-	    SESSION, 0, dec_query },
-	[MSG_QUERY_REPLY] = { MSG_QUERY_REPLY, "query-reply", TO_CHILD,
-	    0, 0, dec_query_reply },
-	[MSG_LOG] = { MSG_LOG, "log", TO_MON,
-	    ALIVE, 0, dec_log },
-	[MSG_DONE] = { MSG_DONE, "done", TO_MON,
-	    SESSION, ONCE, dec_empty },
-	[MSG_ADMIN] = { MSG_ADMIN, "admin", TO_MON,
-	    SESSION, 0, dec_admin },
-	[MSG_TSA_OPEN] = { MSG_TSA_OPEN, "tsa-open", TO_MON,
-	    SESSION, 0, dec_tsa_open },
-	[MSG_TSA_REPLY] = { MSG_TSA_REPLY, "tsa-reply", TO_CHILD,
-	    0, FD, dec_tsa_reply },
-	[MSG_TSA_DONE] = { MSG_TSA_DONE, "tsa-done", TO_MON,
-	    SESSION, 0, dec_tsa_done },
-	[MSG_SIGN_HELD] = { MSG_SIGN_HELD, "sign-held", TO_CHILD,
-	    0, 0, dec_sign_held },
-	[MSG_APPROVAL] = { MSG_APPROVAL, "approval", TO_MON,
-	    SESSION, 0, dec_approval },
+	ROW(MSG_READY, "ready", TO_MON,
+	    CH_BIT(CH_STARTING), ONCE, dec_ready),
+	ROW(MSG_SESSION, "session", TO_CHILD,
+	    0, ONCE | FD, dec_session),
+	ROW(MSG_KEYINFO, "keyinfo", TO_MON,
+	    SESSION, 0, dec_keyinfo),
+	ROW(MSG_KEYINFO_REPLY, "keyinfo-reply", TO_CHILD,
+	    0, 0, dec_keyinfo_reply),
+	ROW(MSG_SIGN, "sign", TO_MON,
+	    SESSION, PERMIT, dec_sign),
+	ROW(MSG_SIGN_REPLY, "sign-reply", TO_CHILD,
+	    0, 0, dec_sign_reply),
+	ROW(MSG_QUERY, "query", TO_MON,
+	    SESSION, 0, dec_query),
+	ROW(MSG_QUERY_REPLY, "query-reply", TO_CHILD,
+	    0, 0, dec_query_reply),
+	ROW(MSG_LOG, "log", TO_MON,
+	    ALIVE, 0, dec_log),
+	ROW(MSG_DONE, "done", TO_MON,
+	    SESSION, ONCE, dec_empty),
+	ROW(MSG_ADMIN, "admin", TO_MON,
+	    SESSION, 0, dec_admin),
+	ROW(MSG_TSA_OPEN, "tsa-open", TO_MON,
+	    SESSION, PERMIT, dec_tsa_open),
+	ROW(MSG_TSA_REPLY, "tsa-reply", TO_CHILD,
+	    0, FD, dec_tsa_reply),
+	ROW(MSG_TSA_DONE, "tsa-done", TO_MON,
+	    SESSION, PERMIT, dec_tsa_done),
+	ROW(MSG_SIGN_HELD, "sign-held", TO_CHILD,
+	    0, 0, dec_sign_held),
+	ROW(MSG_APPROVAL, "approval", TO_MON,
+	    SESSION, 0, dec_approval),
 	/* A cancel may cross the decision, which ends CH_SIGNING. */
-	[MSG_HELD_CANCEL] = { MSG_HELD_CANCEL, "held-cancel", TO_MON,
-	    CH_BIT(CH_SIGNING) | SESSION, 0, dec_empty },
-	[MSG_HELD_RESULT] = { MSG_HELD_RESULT, "held-result", TO_MON,
-	    SESSION, 0, dec_held_result },
-	[MSG_UPLOAD] = { MSG_UPLOAD, "upload", TO_MON,
-	    SESSION, 0, dec_upload },
-	[MSG_UPLOAD_REPLY] = { MSG_UPLOAD_REPLY, "upload-reply", TO_CHILD,
-	    0, 0, dec_upload_reply },
-	[MSG_UPLOAD_DONE] = { MSG_UPLOAD_DONE, "upload-done", TO_MON,
-	    SESSION, 0, dec_empty },
-	[MSG_PROGRESS] = { MSG_PROGRESS, "progress", TO_MON,
-	    SESSION, 0, dec_progress },
+	ROW(MSG_HELD_CANCEL, "held-cancel", TO_MON,
+	    CH_BIT(CH_SIGNING) | SESSION, PERMIT, dec_empty),
+	ROW(MSG_HELD_RESULT, "held-result", TO_MON,
+	    SESSION, PERMIT, dec_held_result),
+	ROW(MSG_UPLOAD, "upload", TO_MON,
+	    SESSION, 0, dec_upload),
+	ROW(MSG_UPLOAD_REPLY, "upload-reply", TO_CHILD,
+	    0, 0, dec_upload_reply),
+	ROW(MSG_UPLOAD_DONE, "upload-done", TO_MON,
+	    SESSION, PERMIT, dec_empty),
+	ROW(MSG_PROGRESS, "progress", TO_MON,
+	    SESSION, 0, dec_progress),
 };
 
 /* The masks of chan.h hold one bit per type and per state. */
@@ -198,4 +215,10 @@ msg_type_name(int type)
 	    NULL;
 
 	return m != NULL ? m->name : "unknown";
+}
+
+const char *
+chan_build_id(void)
+{
+	return CSIGN_BUILD_ID;
 }

@@ -22,6 +22,19 @@
 #include "proto/msg.h"
 
 /*
+ * The channel's protocol version, sent by the child in MSG_READY: the
+ * monitor refuses a child that speaks another (the child program is
+ * exec'd from disk, and an upgrade can pair an old child with a new
+ * monitor).  Bump it with any change to a message or to the table.
+ *   1  the first (READY had no fields)
+ *   2  READY carries version and build id; the table, ONCE and PERMIT
+ */
+#define CHAN_VERSION 2
+
+/* This build's id (proto/chan.c, from the Makefile): "version-commit". */
+const char *chan_build_id(void);
+
+/*
  * A session child's state, as the monitor sees it (the loop sets it;
  * this table says what each state may send).
  */
@@ -45,9 +58,11 @@ enum chan_dir {
 #define CHAN_F_ONCE 0x1u	/* at most once in a child's life */
 #define CHAN_F_PERMIT 0x2u	/* only while the permit mask allows it */
 #define CHAN_F_FD 0x4u		/* a descriptor may come with it */
+#define CHAN_BIT(type) (1u << (type))
 
 /* A message's fields, decoded (which member: the row's type). */
 union chan_body {
+	struct msg_ready ready;
 	struct msg_session session;
 	struct msg_keyinfo keyinfo;
 	struct msg_keyinfo_reply keyinfo_reply;
@@ -79,22 +94,37 @@ union chan_body {
 typedef int (*chan_decoder)(struct buf *b, union chan_body *u);
 
 struct chan_msg {
-	uint16_t type;			/* enum msg_type */
 	const char *name;
+	chan_decoder decode;
 	enum chan_dir dir;
 	unsigned states;		/* CH_BIT mask; child -> monitor only */
 	unsigned flags;			/* CHAN_F_* */
-	chan_decoder decode;
+	uint16_t type;			/* enum msg_type */
 };
 
 /*
  * The dispatcher's record of one child: the ONCE types it has sent, and
- * the PERMIT types it may send now (bit 1 << type).
+ * the PERMIT types it may send now (CHAN_BIT masks).  As in OpenSSH's
+ * monitor, handlers open and close the permit mask as the session goes
+ * on: a SIGN only after a KEYINFO was answered, a TSA_DONE only after a
+ * TSA_OPEN, and so on (proto/chan.c says which types need a permit).
  */
 struct chan_state {
 	uint32_t seen;
 	uint32_t permit;
 };
+
+static inline void
+chan_allow(struct chan_state *s, uint32_t types)
+{
+	s->permit |= types;
+}
+
+static inline void
+chan_forbid(struct chan_state *s, uint32_t types)
+{
+	s->permit &= ~types;
+}
 
 /* The row of type, or NULL if the channel has no such message. */
 const struct chan_msg *chan_lookup(unsigned type);

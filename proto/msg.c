@@ -40,6 +40,42 @@ msg_dec_empty(struct buf *b)
 	return buf_end(b);
 }
 
+/* A build id is a version and a commit: letters, digits, "._+-". */
+static int
+build_id_valid(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= '0' && *s <= '9') || strchr("._+-", *s) != NULL))
+			return 0;
+	return 1;
+}
+
+int
+msg_enc_ready(struct buf *b, const struct msg_ready *m)
+{
+	if (msg_begin(b, MSG_READY) == -1 ||
+	    buf_put_u32(b, m->version) == -1)
+		return -1;
+	return buf_put_str(b, m->build);
+}
+
+int
+msg_dec_ready(struct buf *b, struct msg_ready *m)
+{
+	/* Version 1 had no fields (see msg.h). */
+	if (buf_left(b) == 0) {
+		m->version = 1;
+		m->build[0] = '\0';
+		return 0;
+	}
+	if (buf_get_u32(b, &m->version) == -1 ||
+	    buf_get_str(b, m->build, sizeof(m->build), BUILD_ID_MAX) == -1 ||
+	    m->version < 2 || !build_id_valid(m->build))
+		return -1;
+	return buf_end(b);
+}
+
 int
 msg_enc_session(struct buf *b, const struct msg_session *m)
 {

@@ -7,7 +7,8 @@
  * (states, flags and decoder of each type).
  *
  *   child -> monitor                    monitor -> child
- *   MSG_READY     (sandbox is up)       MSG_SESSION  + client fd
+ *   MSG_READY     version, build id     MSG_SESSION  + client fd
+ *                 (sandbox is up)
  *   MSG_KEYINFO   key, format, name     MSG_KEYINFO_REPLY
  *   MSG_SIGN      sign request          MSG_SIGN_REPLY
  *   MSG_QUERY     what                  MSG_QUERY_REPLY (a client frame)
@@ -72,6 +73,20 @@ enum msg_type {
 };
 
 enum query_what { Q_KEYS = 1, Q_WHOAMI, Q_STATUS };
+
+/*
+ * The child's sandbox is up, and the channel it speaks: CHAN_VERSION
+ * (proto/chan.h) and the build it comes from.  These two fields stay the
+ * first of READY in every version, so that any monitor can name a child
+ * it will not talk to.  A child from before the handshake sent READY
+ * with no fields: it decodes as version 1, build "".
+ */
+#define BUILD_ID_MAX 64
+
+struct msg_ready {
+	uint32_t version;
+	char build[BUILD_ID_MAX + 1];
+};
 
 struct msg_session {
 	uint32_t session_id;
@@ -258,6 +273,8 @@ const char *msg_type_name(int type);
 
 int msg_enc_empty(struct buf *b, uint16_t type);
 int msg_dec_empty(struct buf *b);
+int msg_enc_ready(struct buf *b, const struct msg_ready *m);
+int msg_dec_ready(struct buf *b, struct msg_ready *m);
 int msg_enc_session(struct buf *b, const struct msg_session *m);
 int msg_dec_session(struct buf *b, struct msg_session *m);
 int msg_enc_keyinfo(struct buf *b, const struct msg_keyinfo *m);

@@ -1,6 +1,6 @@
 /*
  * test_dispatch: the monitor's dispatcher for session children's messages
- * (monitor/monitor.c), fed hostile message sequences as a compromised
+ * (monitor/dispatch.c, with the table of proto/chan.c), fed hostile message sequences as a compromised
  * child would send them.  Each sequence must end with the child killed
  * or the request denied, and nothing handed to the signer.
  *
@@ -34,6 +34,7 @@
 #include "broker/pool.h"
 #include "common/log.h"
 #include "monitor/monitor.h"
+#include "proto/chan.h"
 #include "proto/io.h"
 #include "proto/msg.h"
 
@@ -254,6 +255,32 @@ feed_keyinfo(struct fx *f, const char *key, int trailing, int fd)
 	buf_free(&b);
 }
 
+/* Send READY speaking the channel's version (or another). */
+static void
+feed_ready(struct fx *f, uint32_t version)
+{
+	struct msg_ready m = { .version = version };
+	struct buf b;
+
+	snprintf(m.build, sizeof(m.build), "0.0.0-test");
+	buf_init(&b, MSG_MAX);
+	assert_int_equal(msg_enc_ready(&b, &m), 0);
+	feed(f, &b, -1);
+	buf_free(&b);
+}
+
+/* Send a message with no fields of type type. */
+static void
+feed_empty(struct fx *f, uint16_t type)
+{
+	struct buf b;
+
+	buf_init(&b, MSG_MAX);
+	assert_int_equal(msg_enc_empty(&b, type), 0);
+	feed(f, &b, -1);
+	buf_free(&b);
+}
+
 /* A well-formed sign request for key, raw, SHA-256. */
 static struct msg_sign
 sign_msg(const char *key, uint32_t reqid)
@@ -384,17 +411,181 @@ static void
 test_a_repeated_ready_kills(void **state)
 {
 	struct fx *f = *state;
-	struct buf b;
 
 	child_end(f);
 	f->d.nsessions = 0;
 	f->c = child_new(f, CH_STARTING);
-	buf_init(&b, MSG_MAX);
-	assert_int_equal(msg_enc_empty(&b, MSG_READY), 0);
-	feed(f, &b, -1);
+	feed_ready(f, CHAN_VERSION);
 	assert_int_equal(f->c->ms.state, CH_IDLE);
+	feed_ready(f, CHAN_VERSION);
+	assert_killed(f);
+}
+
+/* A READY in session (a restarted handshake) kills as well. */
+static void
+test_a_ready_in_session_kills(void **state)
+{
+	struct fx *f = *state;
+
+	feed_ready(f, CHAN_VERSION);
+	assert_killed(f);
+}
+
+/*
+ * The handshake: a child of another channel version is killed at its
+ * READY, whether it is older (version 1 sent READY with no fields) or
+ * newer, and never becomes idle.
+ */
+static void
+test_a_child_of_another_version_is_refused(void **state)
+{
+	struct fx *f = *state;
+	uint32_t other[] = { CHAN_VERSION + 1, CHAN_VERSION - 1, 0xffffffffu };
+
+	for (size_t i = 0; i < sizeof(other) / sizeof(other[0]) + 1; i++) {
+		child_end(f);
+		f->d.nsessions = 0;
+		f->d.nstarting = 0;
+		f->c = child_new(f, CH_STARTING);
+		if (i < sizeof(other) / sizeof(other[0]))
+			feed_ready(f, other[i]);
+		else
+			feed_empty(f, MSG_READY);	/* version 1 */
+		assert_killed(f);
+		assert_int_equal(f->d.nidle, 0);
+	}
+	/* The control: this version's READY makes the child idle. */
+	child_end(f);
+	f->c = child_new(f, CH_STARTING);
+	feed_ready(f, CHAN_VERSION);
+	assert_int_equal(f->c->ms.state, CH_IDLE);
+}
+
+/* DONE is once only. */
+static void
+test_a_repeated_done_kills(void **state)
+{
+	struct fx *f = *state;
+
+	feed_empty(f, MSG_DONE);
+	assert_int_equal(f->c->ms.state, CH_SESSION);
+	feed_empty(f, MSG_DONE);
+	assert_killed(f);
+}
+
+/* A message the monitor sends, coming from the child: killed. */
+static void
+test_a_monitor_message_from_the_child_kills(void **state)
+{
+	struct fx *f = *state;
+	struct msg_upload_reply r = { .status = ST_OK };
+	struct buf b;
+
+	buf_init(&b, MSG_MAX);
+	assert_int_equal(msg_enc_upload_reply(&b, &r), 0);
 	feed(f, &b, -1);
 	buf_free(&b);
+	assert_killed(f);
+}
+
+/* TSA_DONE without a TSA_OPEN (no permit): killed. */
+static void
+test_a_timestamp_outcome_before_its_request_kills(void **state)
+{
+	struct fx *f = *state;
+	struct msg_tsa_done m = { .status = ST_OK };
+	struct buf b;
+
+	buf_init(&b, MSG_MAX);
+	assert_int_equal(msg_enc_tsa_done(&b, &m), 0);
+	feed(f, &b, -1);
+	buf_free(&b);
+	assert_killed(f);
+}
+
+/* TSA_OPEN without a timestamped signature (no permit): killed. */
+static void
+test_a_timestamp_request_without_a_signature_kills(void **state)
+{
+	struct fx *f = *state;
+	struct msg_tsa_open m = { .index = 0 };
+	struct buf b;
+
+	buf_init(&b, MSG_MAX);
+	assert_int_equal(msg_enc_tsa_open(&b, &m), 0);
+	feed(f, &b, -1);
+	buf_free(&b);
+	assert_killed(f);
+}
+
+/* HELD_RESULT and HELD_CANCEL without a held request: killed. */
+static void
+test_held_messages_without_a_hold_kill(void **state)
+{
+	struct fx *f = *state;
+	static const uint8_t frame[] = { 0, 0, 0, 0 };
+	struct msg_held_result m = { .id = 1, .frame = frame,
+		.len = sizeof(frame) };
+	struct buf b;
+
+	buf_init(&b, MSG_MAX);
+	assert_int_equal(msg_enc_held_result(&b, &m), 0);
+	feed(f, &b, -1);
+	buf_free(&b);
+	assert_killed(f);
+	child_end(f);
+	f->c = child_new(f, CH_SESSION);
+	feed_empty(f, MSG_HELD_CANCEL);
+	assert_killed(f);
+}
+
+/* UPLOAD_DONE without an UPLOAD (no permit): killed. */
+static void
+test_an_upload_done_without_an_upload_kills(void **state)
+{
+	struct fx *f = *state;
+
+	feed_empty(f, MSG_UPLOAD_DONE);
+	assert_killed(f);
+}
+
+/* A SIGN cut short by a byte: killed, not signed. */
+static void
+test_a_truncated_sign_kills(void **state)
+{
+	struct fx *f = *state;
+	struct msg_sign m = sign_msg("k", 1);
+	struct buf b, cut;
+
+	feed_keyinfo(f, "k", 0, -1);
+	expect_keyinfo(f, ST_OK);
+	buf_init(&b, MSG_MAX);
+	assert_int_equal(msg_enc_sign(&b, &m), 0);
+	buf_view(&cut, buf_ptr(&b), buf_left(&b) - 1);
+	feed(f, &cut, -1);
+	buf_free(&b);
+	assert_killed(f);
+}
+
+/* A datagram longer than any message (MSG_MAX): killed, not read. */
+static void
+test_an_overlong_message_kills(void **state)
+{
+	struct fx *f = *state;
+	struct msg_sign m = sign_msg("k", 1);
+	uint8_t *big = calloc(1, MSG_MAX + 16);
+	struct buf b;
+
+	assert_non_null(big);
+	feed_keyinfo(f, "k", 0, -1);
+	expect_keyinfo(f, ST_OK);
+	buf_init(&b, MSG_MAX);
+	assert_int_equal(msg_enc_sign(&b, &m), 0);
+	memcpy(big, buf_ptr(&b), buf_left(&b));
+	buf_free(&b);
+	assert_true(send(f->peer, big, MSG_MAX + 16, 0) == MSG_MAX + 16);
+	monitor_child_readable(f->c->ms.fd, EV_READ, &f->c->ms);
+	free(big);
 	assert_killed(f);
 }
 
@@ -534,7 +725,7 @@ test_a_wrong_artifact_digest_length_kills(void **state)
 	assert_killed(f);
 }
 
-/* No message of a child may carry a descriptor. */
+/* No message of a child may carry a descriptor (none has CHAN_F_FD). */
 static void
 test_a_descriptor_kills(void **state)
 {
@@ -626,6 +817,16 @@ main(void)
 		T(test_a_message_out_of_its_state_kills),
 		T(test_a_request_while_signing_kills),
 		T(test_a_repeated_ready_kills),
+		T(test_a_ready_in_session_kills),
+		T(test_a_child_of_another_version_is_refused),
+		T(test_a_repeated_done_kills),
+		T(test_a_monitor_message_from_the_child_kills),
+		T(test_a_timestamp_outcome_before_its_request_kills),
+		T(test_a_timestamp_request_without_a_signature_kills),
+		T(test_held_messages_without_a_hold_kill),
+		T(test_an_upload_done_without_an_upload_kills),
+		T(test_a_truncated_sign_kills),
+		T(test_an_overlong_message_kills),
 		T(test_a_replayed_request_id_kills),
 		T(test_sign_without_keyinfo_kills),
 		T(test_sign_for_another_key_than_described_kills),

@@ -11,21 +11,30 @@
 
 #define CHILD_START_TIMEOUT 10	/* seconds to sandbox itself and report */
 
-/* The counter of the children in state st, or NULL if none counts them. */
-static size_t *
-state_counter(struct csignd *d, enum child_state st)
+/* Count one child more (up) or less in the counter of state st, if any. */
+static void
+state_count(struct csignd *d, enum child_state st, int up)
 {
+	size_t *n;
+
 	switch (st) {
 	case CH_STARTING:
-		return &d->nstarting;
+		n = &d->nstarting;
+		break;
 	case CH_IDLE:
-		return &d->nidle;
+		n = &d->nidle;
+		break;
 	case CH_SESSION:
 	case CH_SIGNING:
-		return &d->nsessions;
+		n = &d->nsessions;
+		break;
 	default:
-		return NULL;
+		return;
 	}
+	if (up)
+		(*n)++;
+	else
+		(*n)--;
 }
 
 /*
@@ -73,16 +82,13 @@ state_enter(struct child *c, enum child_state old, enum child_state st)
 void
 pool_set_state(struct child *c, enum child_state st)
 {
-	size_t *was = state_counter(c->d, c->ms.state), *now;
 	enum child_state old = c->ms.state;
 
 	if (old == st)
 		return;
-	if (was != NULL)
-		(*was)--;
+	state_count(c->d, old, 0);
 	c->ms.state = st;
-	if ((now = state_counter(c->d, st)) != NULL)
-		(*now)++;
+	state_count(c->d, st, 1);
 	state_enter(c, old, st);
 }
 

@@ -460,7 +460,8 @@ server_fd_limit(struct csignd *d)
 		    "run out, new clients wait in the listen backlog",
 		    (unsigned long long)rl.rlim_cur,
 		    (unsigned long long)rl.rlim_max, (unsigned long long)need,
-		    d->mon.cfg->max_sessions, d->mon.cfg->pool_size, MAX_WAITING);
+		    d->mon.cfg->max_sessions, d->mon.cfg->pool_size,
+		    MAX_WAITING);
 	else
 		log_debug("descriptors: RLIMIT_NOFILE %llu, the limits may "
 		    "need %llu", (unsigned long long)rl.rlim_cur,

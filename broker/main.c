@@ -76,9 +76,11 @@ sandbox_identity(struct csignd *d)
 		return;
 	}
 	if ((pw = getpwnam(d->mon.cfg->sandbox_user)) == NULL)
-		fatalx("SandboxUser %s: no such user", d->mon.cfg->sandbox_user);
+		fatalx("SandboxUser %s: no such user",
+		    d->mon.cfg->sandbox_user);
 	if (pw->pw_uid == 0 || pw->pw_gid == 0)
-		fatalx("SandboxUser %s: must not be root", d->mon.cfg->sandbox_user);
+		fatalx("SandboxUser %s: must not be root",
+		    d->mon.cfg->sandbox_user);
 	d->sandbox_uid = pw->pw_uid;
 	d->sandbox_gid = pw->pw_gid;
 	d->separate_uids = 1;
@@ -212,13 +214,15 @@ startup(struct csignd *d)
 	for (size_t i = 0; i < d->mon.keystate->n; i++)
 		log_warnx("key %s is disabled: %s", d->mon.keystate->e[i].key,
 		    d->mon.keystate->e[i].reason);
-	if ((d->mon.audit = audit_open(d->mon.cfg->audit_log, err, sizeof(err))) == NULL)
+	if ((d->mon.audit = audit_open(d->mon.cfg->audit_log, err,
+	    sizeof(err))) == NULL)
 		fatalx("%s", err);
 	if (held_open(&d->mon, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	if (ts_anchors_check(d->mon.cfg, err, sizeof(err)) == -1)
 		fatalx("%s", err);
-	if ((d->mon.tokens = tokens_open(d->mon.cfg, err, sizeof(err))) == NULL) {
+	if ((d->mon.tokens = tokens_open(d->mon.cfg, err,
+	    sizeof(err))) == NULL) {
 		server_audit_event(d, "error", "error", err);
 		fatalx("%s", err);
 	}
@@ -227,13 +231,13 @@ startup(struct csignd *d)
 	 * The PID file before the socket: its lock keeps two daemons given
 	 * the same one from both removing a dead socket and binding anew.
 	 */
-	if (d->mon.cfg->pid_file != NULL && pidfile_write(d->mon.cfg->pid_file, err,
-	    sizeof(err)) == -1)
+	if (d->mon.cfg->pid_file != NULL &&
+	    pidfile_write(d->mon.cfg->pid_file, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	if (server_listen(d, err, sizeof(err)) == -1)
 		fatalx("%s", err);
-	d->mon.signer = signer_start(d->mon.cfg->sign_workers, monitor_sign_done,
-	    &d->mon);
+	d->mon.signer = signer_start(d->mon.cfg->sign_workers,
+	    monitor_sign_done, &d->mon);
 	if ((d->base = event_base_new()) == NULL)
 		fatalx("event_base_new");
 	d->mon.base = d->base;
@@ -331,7 +335,8 @@ preflight(struct csignd *d)
 	sandbox_program(d);
 	pool_close_program(d);
 	free(d->sandbox_program);
-	if ((ks = keystate_load(d->mon.cfg->state_file, err, sizeof(err))) == NULL)
+	if ((ks = keystate_load(d->mon.cfg->state_file, err,
+	    sizeof(err))) == NULL)
 		fatalx("%s", err);
 	keystate_free(ks);
 	if (ts_anchors_check(d->mon.cfg, err, sizeof(err)) == -1)

@@ -278,7 +278,8 @@ pool_fill(struct csignd *d)
 
 	if (d->draining || d->spawn_paused)
 		return;
-	while (d->nidle + d->nstarting < d->mon.cfg->pool_size + d->admit.nready &&
+	while (d->nidle + d->nstarting <
+	    d->mon.cfg->pool_size + d->admit.nready &&
 	    d->nidle + d->nstarting + d->nsessions < limit)
 		if (child_spawn(d) == NULL)
 			break;
@@ -308,7 +309,8 @@ pool_start_session(struct child *c, const struct waiting *w)
 	int r;
 
 	buf_init(&b, MSG_MAX);
-	r = msg_enc_session(&b, &m) == 0 ? io_send_msg(c->ms.fd, &b, w->fd) : -1;
+	r = msg_enc_session(&b, &m) == 0 ?
+	    io_send_msg(c->ms.fd, &b, w->fd) : -1;
 	buf_free(&b);
 	if (r == -1) {
 		pool_kill(c, "cannot hand over the client");
@@ -400,7 +402,8 @@ child_reaped(struct child *c, int st)
 	if (c->ms.state == CH_SESSION)
 		monitor_child_drain(&c->ms);
 	if (c->ms.state != CH_GONE) {
-		if (!clean || c->ms.state == CH_SIGNING || c->ms.state == CH_STARTING)
+		if (!clean || c->ms.state == CH_SIGNING ||
+		    c->ms.state == CH_STARTING)
 			log_warnx("session child %d (session %u, uid %u) %s",
 			    (int)c->ms.pid, c->ms.id, (unsigned)c->ms.peer.uid,
 			    text);
@@ -452,7 +455,8 @@ pool_kill_all(struct csignd *d, int idle_only)
 	TAILQ_FOREACH(c, &d->children, entry) {
 		if (c->ms.state == CH_GONE)
 			continue;
-		if (idle_only && c->ms.state != CH_IDLE && c->ms.state != CH_STARTING)
+		if (idle_only && c->ms.state != CH_IDLE &&
+		    c->ms.state != CH_STARTING)
 			continue;
 		if (c->ms.state == CH_IDLE || c->ms.state == CH_STARTING) {
 			kill(c->ms.pid, SIGKILL);

@@ -115,7 +115,8 @@ server_reload_config(struct csignd *d)
 	    strcmp(n->sandbox_user, d->mon.cfg->sandbox_user) != 0 ||
 	    strcmp(n->sandbox_program, d->mon.cfg->sandbox_program) != 0 ||
 	    (n->pid_file == NULL) != (d->mon.cfg->pid_file == NULL) ||
-	    (n->pid_file != NULL && strcmp(n->pid_file, d->mon.cfg->pid_file) != 0))
+	    (n->pid_file != NULL &&
+	    strcmp(n->pid_file, d->mon.cfg->pid_file) != 0))
 		log_warnx("reload: Listen, PidFile, AuditLog, SandboxUser and "
 		    "SandboxProgram changes take effect at the next restart");
 	changed = tokens_certs_apply(d->mon.tokens, certs);

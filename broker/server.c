@@ -26,7 +26,8 @@ server_notify(const char *state)
 void
 server_maybe_exit(struct csignd *d)
 {
-	if (!d->draining || d->nsessions > 0 || signer_busy(d->mon.signer) > 0 ||
+	if (!d->draining || d->nsessions > 0 ||
+	    signer_busy(d->mon.signer) > 0 ||
 	    audit_pending(d->mon.audit) > 0)
 		return;
 	event_base_loopexit(d->base, NULL);

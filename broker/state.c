@@ -62,7 +62,7 @@ state_enter(struct child *c, enum child_state old, enum child_state st)
 		pool_deadline(c, 0);
 		break;
 	case CH_SESSION:
-		/* A little more than the child's own idle limit on the client. */
+		/* A little more than the child's idle limit on the client. */
 		pool_deadline(c, d->mon.cfg->session_timeout + 5);
 		break;
 	case CH_HELD:
@@ -73,7 +73,7 @@ state_enter(struct child *c, enum child_state old, enum child_state st)
 		evtimer_del(c->timer);
 		break;
 	default:
-		/* Signing: the signer and audit log bound it, and the lifetime. */
+		/* Signing: the signer, audit log and lifetime bound it. */
 		pool_deadline(c, 0);
 		break;
 	}

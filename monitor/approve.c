@@ -58,7 +58,8 @@ vote_text(enum approval_vote v, const struct held *h, char *dst, size_t len)
  * no child) is dropped, audited as cancelled; the approver is told.
  */
 static int
-held_approved_orphan(struct mon_session *c, struct held *h, unsigned long long id)
+held_approved_orphan(struct mon_session *c, struct held *h,
+    unsigned long long id)
 {
 	char msg[96];
 

@@ -49,8 +49,8 @@ void held_init(struct mon_held *hd);
  * rule: hold it (the context x passes to the table), audit it as
  * pending, tell the child.  Refused (deny record) when the table is full.
  */
-int held_hold(struct mon_session *c, struct sign_ctx *x, const struct cfg_key *ck,
-    const struct msg_sign *m);
+int held_hold(struct mon_session *c, struct sign_ctx *x,
+    const struct cfg_key *ck, const struct msg_sign *m);
 
 /* Handlers of the channel table (monitor/dispatch.c; approve.c has them). */
 int held_answer_approval(struct mon_session *c, const union chan_body *m);

@@ -48,7 +48,8 @@ query_keys(struct monitor *m, const struct identity *peer, struct buf *f)
 		return -1;
 	for (size_t i = 0; i < m->cfg->nkeys; i++) {
 		const struct cfg_key *ck = &m->cfg->keys[i];
-		const struct token_key *k = tokens_find_key(m->tokens, ck->name);
+		const struct token_key *k = tokens_find_key(m->tokens,
+		    ck->name);
 		unsigned formats = policy_formats(m->cfg, peer, ck);
 
 		if (k != NULL && formats != 0 && query_key(f, ck, k, formats,
@@ -100,7 +101,8 @@ query_status(struct monitor *m, struct buf *f)
 	char reload[1024];
 
 	for (size_t i = 0; i < tokens_count(m->tokens); i++)
-		if (frame_add_str(f, T_TOKEN, tokens_name(m->tokens, i)) == -1 ||
+		if (frame_add_str(f, T_TOKEN,
+		    tokens_name(m->tokens, i)) == -1 ||
 		    frame_add_str(f, T_STATE,
 			token_state_name(tokens_state(m->tokens, i))) == -1)
 			return -1;

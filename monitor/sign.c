@@ -327,7 +327,8 @@ sign_authorize(struct mon_session *c, const struct msg_sign *m,
 
 /* Queue a checked sign job for the signer thread; the child waits. */
 static void
-sign_submit(struct mon_session *c, struct sign_ctx *x, const struct token_key *k)
+sign_submit(struct mon_session *c, struct sign_ctx *x,
+    const struct token_key *k)
 {
 	x->child = c;
 	memcpy(x->fingerprint, k->fingerprint, sizeof(x->fingerprint));
@@ -434,8 +435,8 @@ approved_refused(struct sign_ctx *x, const char *why)
  * sign record names the request and its approvers.
  */
 int
-monitor_sign_approved(struct mon_session *c, struct sign_ctx *x, uint64_t request,
-    const char *approvers, char *why, size_t whylen)
+monitor_sign_approved(struct mon_session *c, struct sign_ctx *x,
+    uint64_t request, const char *approvers, char *why, size_t whylen)
 {
 	const struct token_key *k;
 	const struct cfg_key *ck;
@@ -468,8 +469,8 @@ monitor_sign_orphan(struct mon_session *c)
 }
 
 void
-monitor_sign_refused(struct mon_session *c, struct sign_ctx *x, uint64_t request,
-    int status, const char *msg)
+monitor_sign_refused(struct mon_session *c, struct sign_ctx *x,
+    uint64_t request, int status, const char *msg)
 {
 	x->request = request;
 	x->child = c;

@@ -1,7 +1,10 @@
 /*
- * csignd: the monitor's process-wide state, owned by main() and passed to
- * every event callback.  Only the event-loop thread touches it; the signer
- * and audit threads talk to the loop through their notify pipes.
+ * csignd: the loop's process-wide state, owned by main() and passed to
+ * every event callback: the listening socket, the waiting clients, the
+ * pool of children and its counters, signals; and the monitor (mon), the
+ * layer below, which the loop creates and hands its interface to.  Only
+ * the event-loop thread touches it; the signer and audit threads talk to
+ * the loop through their notify pipes.
  */
 #ifndef CSIGN_CSIGND_H
 #define CSIGN_CSIGND_H

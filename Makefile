@@ -76,6 +76,19 @@ $(BUILD)/paths: FORCE
 		echo '$(LIBEXECDIR) $(SYSCONFDIR)' > $@
 FORCE:
 
+# The build id a session child shows the monitor in its handshake
+# (proto/chan.h): the version and the commit, or the version alone outside
+# git.  Only proto/chan.c is compiled with it, and rebuilt when it changes.
+BUILD_ID := $(shell v=$$(sed -n 's/^\#define CSIGN_VERSION "\(.*\)"/\1/p' \
+	proto/names.h); g=$$(git describe --always --dirty 2>/dev/null | \
+	tr -cd 'A-Za-z0-9._+-' | cut -c1-40); echo "$$v$${g:+-$$g}")
+$(BUILD)/buildid: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(BUILD_ID)' | cmp -s - $@ || echo '$(BUILD_ID)' > $@
+$(BUILD)/obj/proto/chan.o $(BUILD)/tobj/proto/chan.o: $(BUILD)/buildid
+$(BUILD)/obj/proto/chan.o $(BUILD)/tobj/proto/chan.o: \
+	CPPFLAGS += -DCSIGN_BUILD_ID='"$(BUILD_ID)"'
+
 $(BUILD)/obj/%.o: %.c $(BUILD)/paths
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_BASE) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
@@ -306,7 +319,7 @@ FUZZ_FLAGS    = -g -O1 -std=c17 -D_GNU_SOURCE -I. -Itests/fuzz \
 FUZZERS = frame msg config pe module auditrec tsa pesign
 FUZZ_SRC_frame    = proto/frame.c proto/frametab.c proto/buf.c proto/names.c
 FUZZ_SRC_pesign   = proto/pesign.c common/utf8.c
-FUZZ_SRC_msg      = proto/msg.c proto/buf.c proto/names.c
+FUZZ_SRC_msg      = proto/chan.c proto/msg.c proto/buf.c proto/names.c
 FUZZ_SRC_config   = records/config.c records/confread.c records/confkeywords.c \
 	records/confblocks.c records/confallow.c records/confcheck.c \
 	records/confpesign.c \
@@ -318,7 +331,7 @@ FUZZ_SRC_module   = sandbox/formats/elf.c sandbox/artifact.c \
 FUZZ_SRC_auditrec = proto/auditrec.c proto/auditparse.c proto/buf.c \
 	common/utf8.c common/util.c proto/names.c
 FUZZ_SRC_tsa      = sandbox/tsa.c sandbox/http.c sandbox/channel.c sandbox/hold.c \
-	sandbox/formats/fail.c proto/io.c proto/msg.c proto/frame.c proto/frametab.c \
+	sandbox/formats/fail.c proto/io.c proto/chan.c proto/msg.c proto/frame.c proto/frametab.c \
 	proto/buf.c proto/names.c proto/resolve.c common/log.c proto/sigcheck.c
 .SECONDEXPANSION:
 build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRC_$$*) tests/fuzz/fuzz_util.h

@@ -1,7 +1,10 @@
 /*
- * csignd: the monitor's process-wide state, owned by main() and passed to
- * every event callback.  Only the event-loop thread touches it; the signer
- * and audit threads talk to the loop through their notify pipes.
+ * csignd: the loop's process-wide state, owned by main() and passed to
+ * every event callback: the listening socket, the waiting clients, the
+ * pool of children and its counters, signals; and the monitor (mon), the
+ * layer below, which the loop creates and hands its interface to.  Only
+ * the event-loop thread touches it; the signer and audit threads talk to
+ * the loop through their notify pipes.
  */
 #ifndef CSIGN_CSIGND_H
 #define CSIGN_CSIGND_H
@@ -13,11 +16,12 @@
 #include <event2/event.h>
 
 #include "broker/admit.h"
+#include "broker/loglimit.h"
+#include "monitor/monitor.h"
 #include "records/audit.h"
 #include "records/config.h"
-#include "broker/loglimit.h"
-#include "records/policy.h"
 #include "records/keystate.h"
+#include "records/policy.h"
 #include "token/signer.h"
 #include "token/token.h"
 
@@ -26,11 +30,11 @@ struct child;
 struct csignd {
 	struct event_base *base;
 	const char *cfgpath;
-	struct config *cfg;
-	struct tokens *tokens;
-	struct audit *audit;
-	struct signer *signer;
-	struct keystate *keystate;	/* disabled keys (StateFile) */
+	/*
+	 * The monitor, below the loop: it owns the config, tokens, audit
+	 * log, signer and key state (mon.cfg, ...), and what requests need.
+	 */
+	struct monitor mon;
 
 	int listen_fd;
 	int activated;			/* listen_fd came from systemd */
@@ -72,17 +76,10 @@ struct csignd {
 	unsigned spawn_failures;	/* children that died before ready */
 	int spawn_paused;		/* waiting for ev_respawn */
 	uint32_t next_session;
-	time_t started;
 	unsigned long served;		/* sessions started */
-	unsigned long signatures;	/* signatures released */
-	unsigned long reloads;		/* SIGHUPs that reread the config */
-	unsigned long reloads_failed;	/* ... and were refused */
-	time_t reload_at;		/* the last one */
-	int reload_failed;		/* ... was refused, for reload_reason */
-	char reload_reason[CONFIG_ERR_MAX];
 };
 
-/* server.c */
+/* listen.c */
 /*
  * Listen on the socket systemd passed (d->activated, d->listen_fd set by
  * main) or bind Listen; log which.  -1 with err set on failure.
@@ -115,7 +112,10 @@ void server_listen_live_text(const struct config *cfg, long pid, char *err,
 int server_listen_check(const struct config *cfg, char *err, size_t errlen);
 /* Remove the socket we bound, if the path still names it. */
 void server_unlink_socket(struct csignd *d);
-void server_start_events(struct csignd *d);
+
+/* accept.c */
+/* Create the listening and accept-resume events; start accepting. */
+void server_accept_start(struct csignd *d);
 /* Give waiting clients to idle children (after a child became ready). */
 void server_assign_waiting(struct csignd *d);
 /*
@@ -125,16 +125,24 @@ void server_assign_waiting(struct csignd *d);
 void server_fd_limit(struct csignd *d);
 /* Close and free the clients still waiting (at exit). */
 void server_free_waiting(struct csignd *d);
+/* End every waiting client, with msg (status unavailable) or silently. */
+void server_refuse_waiting(struct csignd *d, const char *msg);
+
+/* server.c */
+/* The loop's events: listening, signals, signer, audit, the tick. */
+void server_start_events(struct csignd *d);
+/* Tell systemd (if it started us) about a state change; never fatal. */
+void server_notify(const char *state);
 /* Begin an orderly shutdown (SIGTERM). */
 void server_drain(struct csignd *d);
 /* Leave the loop once nothing is in flight (called as work finishes). */
 void server_maybe_exit(struct csignd *d);
-/*
- * The last reload for "csign-client status": "failed at TIME (N of M
- * reloads failed; ...): REASON", "ok at TIME (...)" or "none since the
- * start".
- */
-void server_reload_text(const struct csignd *d, char *dst, size_t len);
+
+/* reload.c */
+/* SIGHUP: reopen the audit log, then read the configuration again. */
+void server_reload(struct csignd *d);
+/* SIGUSR1 (and SIGHUP): reopen AuditLog by its path after a rotation. */
+void server_reopen_audit(struct csignd *d);
 /* Log and audit a daemon event (start, stop, reload). */
 void server_audit_event(struct csignd *d, const char *event,
     const char *result, const char *reason);

@@ -3,31 +3,6 @@
 
 #include <string.h>
 
-static const char *const msg_names[MSG_TYPE_COUNT] = {
-	[MSG_READY] = "ready",
-	[MSG_SESSION] = "session",
-	[MSG_KEYINFO] = "keyinfo",
-	[MSG_KEYINFO_REPLY] = "keyinfo-reply",
-	[MSG_SIGN] = "sign",
-	[MSG_SIGN_REPLY] = "sign-reply",
-	[MSG_QUERY] = "query",
-	[MSG_QUERY_REPLY] = "query-reply",
-	[MSG_LOG] = "log",
-	[MSG_DONE] = "done",
-	[MSG_ADMIN] = "admin",
-	[MSG_TSA_OPEN] = "tsa-open",
-	[MSG_TSA_REPLY] = "tsa-reply",
-	[MSG_TSA_DONE] = "tsa-done",
-	[MSG_SIGN_HELD] = "sign-held",
-	[MSG_APPROVAL] = "approval",
-	[MSG_HELD_CANCEL] = "held-cancel",
-	[MSG_HELD_RESULT] = "held-result",
-	[MSG_UPLOAD] = "upload",
-	[MSG_UPLOAD_REPLY] = "upload-reply",
-	[MSG_UPLOAD_DONE] = "upload-done",
-	[MSG_PROGRESS] = "progress",
-};
-
 /* Read a key name: a bounded string that key_name_valid() accepts. */
 static int
 get_key(struct buf *b, char *dst, size_t dstlen)
@@ -36,14 +11,6 @@ get_key(struct buf *b, char *dst, size_t dstlen)
 	    !key_name_valid(dst, strlen(dst)))
 		return -1;
 	return 0;
-}
-
-const char *
-msg_type_name(int type)
-{
-	if (type <= 0 || type >= MSG_TYPE_COUNT)
-		return "unknown";
-	return msg_names[type];
 }
 
 int
@@ -70,6 +37,42 @@ msg_enc_empty(struct buf *b, uint16_t type)
 int
 msg_dec_empty(struct buf *b)
 {
+	return buf_end(b);
+}
+
+/* A build id is a version and a commit: letters, digits, "._+-". */
+static int
+build_id_valid(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= '0' && *s <= '9') || strchr("._+-", *s) != NULL))
+			return 0;
+	return 1;
+}
+
+int
+msg_enc_ready(struct buf *b, const struct msg_ready *m)
+{
+	if (msg_begin(b, MSG_READY) == -1 ||
+	    buf_put_u32(b, m->version) == -1)
+		return -1;
+	return buf_put_str(b, m->build);
+}
+
+int
+msg_dec_ready(struct buf *b, struct msg_ready *m)
+{
+	/* Version 1 had no fields (see msg.h). */
+	if (buf_left(b) == 0) {
+		m->version = 1;
+		m->build[0] = '\0';
+		return 0;
+	}
+	if (buf_get_u32(b, &m->version) == -1 ||
+	    buf_get_str(b, m->build, sizeof(m->build), BUILD_ID_MAX) == -1 ||
+	    m->version < 2 || !build_id_valid(m->build))
+		return -1;
 	return buf_end(b);
 }
 
@@ -184,7 +187,11 @@ msg_dec_sign(struct buf *b, struct msg_sign *m)
 	    buf_get_u64(b, &m->size) == -1 ||
 	    buf_get_u8(b, &m->flags) == -1)
 		return -1;
-	if (m->flags & ~MSG_SIGN_F_NOWAIT)
+	/* A format and digest that exist, and digests of that length. */
+	if (m->format >= FMT_COUNT || m->digest >= DIG_COUNT ||
+	    m->tbslen != digest_len(m->digest) ||
+	    m->adigestlen != digest_len(m->digest) ||
+	    (m->flags & ~MSG_SIGN_F_NOWAIT))
 		return -1;
 	return buf_end(b);
 }
@@ -432,7 +439,7 @@ msg_dec_tsa_done(struct buf *b, struct msg_tsa_done *m)
 		sizeof(m->gentime) - 1) == -1 ||
 	    buf_get_str(b, m->message, sizeof(m->message), MESSAGE_MAX) == -1)
 		return -1;
-	if (m->status >= ST_COUNT)
+	if (m->status >= ST_COUNT || m->index >= TSA_URLS_MAX)
 		return -1;
 	return buf_end(b);
 }

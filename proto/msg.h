@@ -3,11 +3,12 @@
  * message, u16 type then the fields below in order (integers in network
  * byte order, strings and byte strings as u32 length + bytes).  Each
  * decoder parses every field, bounds every string, and requires that
- * nothing is left over; the monitor additionally checks each type against
- * its per-session state table (monitor/monitor.c).
+ * nothing is left over; proto/chan.h has the one table of the channel
+ * (states, flags and decoder of each type).
  *
  *   child -> monitor                    monitor -> child
- *   MSG_READY     (sandbox is up)       MSG_SESSION  + client fd
+ *   MSG_READY     version, build id     MSG_SESSION  + client fd
+ *                 (sandbox is up)
  *   MSG_KEYINFO   key, format, name     MSG_KEYINFO_REPLY
  *   MSG_SIGN      sign request          MSG_SIGN_REPLY
  *   MSG_QUERY     what                  MSG_QUERY_REPLY (a client frame)
@@ -41,33 +42,51 @@
 #define CERT_DER_MAX 16384
 #define CHAIN_DER_MAX 32768
 
+/*
+ * The numbers are the wire format: never renumber one, only add at the
+ * end (and bump CHAN_VERSION, proto/chan.h, for any change).
+ */
 enum msg_type {
 	MSG_READY = 1,
-	MSG_SESSION,
-	MSG_KEYINFO,
-	MSG_KEYINFO_REPLY,
-	MSG_SIGN,
-	MSG_SIGN_REPLY,
-	MSG_QUERY,
-	MSG_QUERY_REPLY,
-	MSG_LOG,
-	MSG_DONE,
-	MSG_ADMIN,
-	MSG_TSA_OPEN,
-	MSG_TSA_REPLY,
-	MSG_TSA_DONE,
-	MSG_SIGN_HELD,
-	MSG_APPROVAL,
-	MSG_HELD_CANCEL,
-	MSG_HELD_RESULT,
-	MSG_UPLOAD,
-	MSG_UPLOAD_REPLY,
-	MSG_UPLOAD_DONE,
-	MSG_PROGRESS,
+	MSG_SESSION = 2,
+	MSG_KEYINFO = 3,
+	MSG_KEYINFO_REPLY = 4,
+	MSG_SIGN = 5,
+	MSG_SIGN_REPLY = 6,
+	MSG_QUERY = 7,
+	MSG_QUERY_REPLY = 8,
+	MSG_LOG = 9,
+	MSG_DONE = 10,
+	MSG_ADMIN = 11,
+	MSG_TSA_OPEN = 12,
+	MSG_TSA_REPLY = 13,
+	MSG_TSA_DONE = 14,
+	MSG_SIGN_HELD = 15,
+	MSG_APPROVAL = 16,
+	MSG_HELD_CANCEL = 17,
+	MSG_HELD_RESULT = 18,
+	MSG_UPLOAD = 19,
+	MSG_UPLOAD_REPLY = 20,
+	MSG_UPLOAD_DONE = 21,
+	MSG_PROGRESS = 22,
 	MSG_TYPE_COUNT
 };
 
 enum query_what { Q_KEYS = 1, Q_WHOAMI, Q_STATUS };
+
+/*
+ * The child's sandbox is up, and the channel it speaks: CHAN_VERSION
+ * (proto/chan.h) and the build it comes from.  These two fields stay the
+ * first of READY in every version, so that any monitor can name a child
+ * it will not talk to.  A child from before the handshake sent READY
+ * with no fields: it decodes as version 1, build "".
+ */
+#define BUILD_ID_MAX 64
+
+struct msg_ready {
+	uint32_t version;
+	char build[BUILD_ID_MAX + 1];
+};
 
 struct msg_session {
 	uint32_t session_id;
@@ -249,10 +268,13 @@ struct msg_log {
  */
 int msg_begin(struct buf *b, uint16_t type);
 int msg_type_of(struct buf *b, uint16_t *type);
+/* The name of a type, from the table (proto/chan.c); "unknown". */
 const char *msg_type_name(int type);
 
 int msg_enc_empty(struct buf *b, uint16_t type);
 int msg_dec_empty(struct buf *b);
+int msg_enc_ready(struct buf *b, const struct msg_ready *m);
+int msg_dec_ready(struct buf *b, struct msg_ready *m);
 int msg_enc_session(struct buf *b, const struct msg_session *m);
 int msg_dec_session(struct buf *b, struct msg_session *m);
 int msg_enc_keyinfo(struct buf *b, const struct msg_keyinfo *m);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "proto/chan.h"
 #include "proto/io.h"
 #include "sandbox/hold.h"
 
@@ -52,10 +53,22 @@ send_empty(uint16_t type)
 	return 0;
 }
 
+/* READY: the sandbox is up; the handshake (proto/chan.h). */
 int
 sandbox_send_ready(void)
 {
-	return send_empty(MSG_READY);
+	struct msg_ready m = { .version = CHAN_VERSION };
+	struct buf b;
+
+	snprintf(m.build, sizeof(m.build), "%s", chan_build_id());
+	buf_init(&b, MSG_MAX);
+	if (msg_enc_ready(&b, &m) == -1) {
+		buf_free(&b);
+		return -1;
+	}
+	channel_send(&b);
+	buf_free(&b);
+	return 0;
 }
 
 int

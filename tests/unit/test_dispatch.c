@@ -1,6 +1,6 @@
 /*
  * test_dispatch: the monitor's dispatcher for session children's messages
- * (monitor/monitor.c), fed hostile message sequences as a compromised
+ * (monitor/dispatch.c, with the table of proto/chan.c), fed hostile message sequences as a compromised
  * child would send them.  Each sequence must end with the child killed
  * or the request denied, and nothing handed to the signer.
  *
@@ -34,6 +34,7 @@
 #include "broker/pool.h"
 #include "common/log.h"
 #include "monitor/monitor.h"
+#include "proto/chan.h"
 #include "proto/io.h"
 #include "proto/msg.h"
 
@@ -116,6 +117,7 @@ static struct child *
 child_new(struct fx *f, enum child_state st)
 {
 	struct child *c = calloc(1, sizeof(*c));
+	pid_t pid;
 	int sv[2];
 
 	assert_non_null(c);
@@ -125,21 +127,21 @@ child_new(struct fx *f, enum child_state st)
 	/* A reply that never comes fails the test instead of hanging it. */
 	assert_int_equal(setsockopt(sv[1], SOL_SOCKET, SO_RCVTIMEO,
 	    &(struct timeval){ .tv_sec = 5 }, sizeof(struct timeval)), 0);
-	if ((c->pid = fork()) == 0) {
+	if ((pid = fork()) == 0) {
 		pause();
 		_exit(0);
 	}
-	assert_true(c->pid > 0);
+	assert_true(pid > 0);
 	c->d = &f->d;
-	c->fd = sv[0];
+	monitor_session_init(&c->ms, &f->d.mon, sv[0], pid);
 	f->peer = sv[1];
 	c->client_fd = -1;
-	c->state = st;
-	c->peer.uid = f->pw.pw_uid;
-	c->peer.gid = f->pw.pw_gid;
-	snprintf(c->peer.user, sizeof(c->peer.user), "%s", f->pw.pw_name);
-	c->ev = event_new(f->d.base, c->fd, EV_READ | EV_PERSIST,
-	    monitor_child_readable, c);
+	c->ms.state = st;
+	c->ms.peer.uid = f->pw.pw_uid;
+	c->ms.peer.gid = f->pw.pw_gid;
+	snprintf(c->ms.peer.user, sizeof(c->ms.peer.user), "%s", f->pw.pw_name);
+	c->ev = event_new(f->d.base, c->ms.fd, EV_READ | EV_PERSIST,
+	    monitor_child_readable, &c->ms);
 	c->timer = evtimer_new(f->d.base, no_deadline, c);
 	assert_non_null(c->ev);
 	assert_non_null(c->timer);
@@ -171,14 +173,16 @@ setup(void **state)
 	/* Draining: no pool to fill, nothing spawned behind the test. */
 	f->d.draining = 1;
 	f->d.base = event_base_new();
-	f->d.cfg = config_load(f->conf, err, sizeof(err));
+	pool_monitor_init(&f->d);
+	f->d.mon.base = f->d.base;
+	f->d.mon.cfg = config_load(f->conf, err, sizeof(err));
 	snprintf(path, sizeof(path), "%s/keystate", f->dir);
-	f->d.keystate = keystate_load(path, err, sizeof(err));
+	f->d.mon.keystate = keystate_load(path, err, sizeof(err));
 	snprintf(path, sizeof(path), "%s/audit.jsonl", f->dir);
-	f->d.audit = audit_open(path, err, sizeof(err));
-	f->d.signer = signer_start(0, monitor_sign_done, &f->d);
-	if (f->d.base == NULL || f->d.cfg == NULL || f->d.keystate == NULL ||
-	    f->d.audit == NULL)
+	f->d.mon.audit = audit_open(path, err, sizeof(err));
+	f->d.mon.signer = signer_start(0, monitor_sign_done, &f->d.mon);
+	if (f->d.base == NULL || f->d.mon.cfg == NULL || f->d.mon.keystate == NULL ||
+	    f->d.mon.audit == NULL)
 		return -1;
 	f->c = child_new(f, CH_SESSION);
 	signs = 0;
@@ -193,12 +197,12 @@ child_end(struct fx *f)
 {
 	struct child *c = f->c;
 
-	if (c->state != CH_GONE)
+	if (c->ms.state != CH_GONE)
 		pool_kill(c, "end of test");
-	waitpid(c->pid, NULL, 0);
+	waitpid(c->ms.pid, NULL, 0);
 	event_free(c->ev);
 	event_free(c->timer);
-	close(c->fd);
+	close(c->ms.fd);
 	close(f->peer);
 	free(c);
 }
@@ -215,10 +219,10 @@ teardown(void **state)
 		monitor_sign_done(last_job, NULL);
 	}
 	child_end(f);
-	signer_stop(f->d.signer);
-	audit_close(f->d.audit);
-	keystate_free(f->d.keystate);
-	config_free(f->d.cfg);
+	signer_stop(f->d.mon.signer);
+	audit_close(f->d.mon.audit);
+	keystate_free(f->d.mon.keystate);
+	monitor_free(&f->d.mon);
 	event_base_free(f->d.base);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
 	assert_int_equal(system(cmd), 0);
@@ -232,7 +236,7 @@ static void
 feed(struct fx *f, const struct buf *b, int fd)
 {
 	assert_int_equal(io_send_msg(f->peer, b, fd), 0);
-	monitor_child_readable(f->c->fd, EV_READ, f->c);
+	monitor_child_readable(f->c->ms.fd, EV_READ, &f->c->ms);
 }
 
 /* Send KEYINFO for key (plus extra trailing bytes). */
@@ -248,6 +252,32 @@ feed_keyinfo(struct fx *f, const char *key, int trailing, int fd)
 	if (trailing)
 		assert_int_equal(buf_put_u8(&b, 0), 0);
 	feed(f, &b, fd);
+	buf_free(&b);
+}
+
+/* Send READY speaking the channel's version (or another). */
+static void
+feed_ready(struct fx *f, uint32_t version)
+{
+	struct msg_ready m = { .version = version };
+	struct buf b;
+
+	snprintf(m.build, sizeof(m.build), "0.0.0-test");
+	buf_init(&b, MSG_MAX);
+	assert_int_equal(msg_enc_ready(&b, &m), 0);
+	feed(f, &b, -1);
+	buf_free(&b);
+}
+
+/* Send a message with no fields of type type. */
+static void
+feed_empty(struct fx *f, uint16_t type)
+{
+	struct buf b;
+
+	buf_init(&b, MSG_MAX);
+	assert_int_equal(msg_enc_empty(&b, type), 0);
+	feed(f, &b, -1);
 	buf_free(&b);
 }
 
@@ -327,7 +357,7 @@ expect_sign_reply(struct fx *f, int st)
 static void
 assert_killed(struct fx *f)
 {
-	assert_int_equal(f->c->state, CH_GONE);
+	assert_int_equal(f->c->ms.state, CH_GONE);
 	assert_int_equal(signs, 0);
 }
 
@@ -342,7 +372,7 @@ test_a_well_behaved_child_gets_one_signature(void **state)
 	expect_keyinfo(f, ST_OK);
 	feed_sign(f, &m, 0);
 	assert_int_equal(signs, 1);
-	assert_int_equal(f->c->state, CH_SIGNING);
+	assert_int_equal(f->c->ms.state, CH_SIGNING);
 }
 
 static void
@@ -371,9 +401,9 @@ test_a_request_while_signing_kills(void **state)
 	assert_int_equal(signs, 1);
 	m.reqid = 2;
 	feed_sign(f, &m, 0);
-	assert_int_equal(f->c->state, CH_GONE);
+	assert_int_equal(f->c->ms.state, CH_GONE);
 	assert_int_equal(signs, 1);
-	assert_null(f->c->inflight);
+	assert_null(f->c->ms.inflight);
 }
 
 /* READY is once only: the second one kills. */
@@ -381,17 +411,181 @@ static void
 test_a_repeated_ready_kills(void **state)
 {
 	struct fx *f = *state;
-	struct buf b;
 
 	child_end(f);
 	f->d.nsessions = 0;
 	f->c = child_new(f, CH_STARTING);
+	feed_ready(f, CHAN_VERSION);
+	assert_int_equal(f->c->ms.state, CH_IDLE);
+	feed_ready(f, CHAN_VERSION);
+	assert_killed(f);
+}
+
+/* A READY in session (a restarted handshake) kills as well. */
+static void
+test_a_ready_in_session_kills(void **state)
+{
+	struct fx *f = *state;
+
+	feed_ready(f, CHAN_VERSION);
+	assert_killed(f);
+}
+
+/*
+ * The handshake: a child of another channel version is killed at its
+ * READY, whether it is older (version 1 sent READY with no fields) or
+ * newer, and never becomes idle.
+ */
+static void
+test_a_child_of_another_version_is_refused(void **state)
+{
+	struct fx *f = *state;
+	uint32_t other[] = { CHAN_VERSION + 1, CHAN_VERSION - 1, 0xffffffffu };
+
+	for (size_t i = 0; i < sizeof(other) / sizeof(other[0]) + 1; i++) {
+		child_end(f);
+		f->d.nsessions = 0;
+		f->d.nstarting = 0;
+		f->c = child_new(f, CH_STARTING);
+		if (i < sizeof(other) / sizeof(other[0]))
+			feed_ready(f, other[i]);
+		else
+			feed_empty(f, MSG_READY);	/* version 1 */
+		assert_killed(f);
+		assert_int_equal(f->d.nidle, 0);
+	}
+	/* The control: this version's READY makes the child idle. */
+	child_end(f);
+	f->c = child_new(f, CH_STARTING);
+	feed_ready(f, CHAN_VERSION);
+	assert_int_equal(f->c->ms.state, CH_IDLE);
+}
+
+/* DONE is once only. */
+static void
+test_a_repeated_done_kills(void **state)
+{
+	struct fx *f = *state;
+
+	feed_empty(f, MSG_DONE);
+	assert_int_equal(f->c->ms.state, CH_SESSION);
+	feed_empty(f, MSG_DONE);
+	assert_killed(f);
+}
+
+/* A message the monitor sends, coming from the child: killed. */
+static void
+test_a_monitor_message_from_the_child_kills(void **state)
+{
+	struct fx *f = *state;
+	struct msg_upload_reply r = { .status = ST_OK };
+	struct buf b;
+
 	buf_init(&b, MSG_MAX);
-	assert_int_equal(msg_enc_empty(&b, MSG_READY), 0);
-	feed(f, &b, -1);
-	assert_int_equal(f->c->state, CH_IDLE);
+	assert_int_equal(msg_enc_upload_reply(&b, &r), 0);
 	feed(f, &b, -1);
 	buf_free(&b);
+	assert_killed(f);
+}
+
+/* TSA_DONE without a TSA_OPEN (no permit): killed. */
+static void
+test_a_timestamp_outcome_before_its_request_kills(void **state)
+{
+	struct fx *f = *state;
+	struct msg_tsa_done m = { .status = ST_OK };
+	struct buf b;
+
+	buf_init(&b, MSG_MAX);
+	assert_int_equal(msg_enc_tsa_done(&b, &m), 0);
+	feed(f, &b, -1);
+	buf_free(&b);
+	assert_killed(f);
+}
+
+/* TSA_OPEN without a timestamped signature (no permit): killed. */
+static void
+test_a_timestamp_request_without_a_signature_kills(void **state)
+{
+	struct fx *f = *state;
+	struct msg_tsa_open m = { .index = 0 };
+	struct buf b;
+
+	buf_init(&b, MSG_MAX);
+	assert_int_equal(msg_enc_tsa_open(&b, &m), 0);
+	feed(f, &b, -1);
+	buf_free(&b);
+	assert_killed(f);
+}
+
+/* HELD_RESULT and HELD_CANCEL without a held request: killed. */
+static void
+test_held_messages_without_a_hold_kill(void **state)
+{
+	struct fx *f = *state;
+	static const uint8_t frame[] = { 0, 0, 0, 0 };
+	struct msg_held_result m = { .id = 1, .frame = frame,
+		.len = sizeof(frame) };
+	struct buf b;
+
+	buf_init(&b, MSG_MAX);
+	assert_int_equal(msg_enc_held_result(&b, &m), 0);
+	feed(f, &b, -1);
+	buf_free(&b);
+	assert_killed(f);
+	child_end(f);
+	f->c = child_new(f, CH_SESSION);
+	feed_empty(f, MSG_HELD_CANCEL);
+	assert_killed(f);
+}
+
+/* UPLOAD_DONE without an UPLOAD (no permit): killed. */
+static void
+test_an_upload_done_without_an_upload_kills(void **state)
+{
+	struct fx *f = *state;
+
+	feed_empty(f, MSG_UPLOAD_DONE);
+	assert_killed(f);
+}
+
+/* A SIGN cut short by a byte: killed, not signed. */
+static void
+test_a_truncated_sign_kills(void **state)
+{
+	struct fx *f = *state;
+	struct msg_sign m = sign_msg("k", 1);
+	struct buf b, cut;
+
+	feed_keyinfo(f, "k", 0, -1);
+	expect_keyinfo(f, ST_OK);
+	buf_init(&b, MSG_MAX);
+	assert_int_equal(msg_enc_sign(&b, &m), 0);
+	buf_view(&cut, buf_ptr(&b), buf_left(&b) - 1);
+	feed(f, &cut, -1);
+	buf_free(&b);
+	assert_killed(f);
+}
+
+/* A datagram longer than any message (MSG_MAX): killed, not read. */
+static void
+test_an_overlong_message_kills(void **state)
+{
+	struct fx *f = *state;
+	struct msg_sign m = sign_msg("k", 1);
+	uint8_t *big = calloc(1, MSG_MAX + 16);
+	struct buf b;
+
+	assert_non_null(big);
+	feed_keyinfo(f, "k", 0, -1);
+	expect_keyinfo(f, ST_OK);
+	buf_init(&b, MSG_MAX);
+	assert_int_equal(msg_enc_sign(&b, &m), 0);
+	memcpy(big, buf_ptr(&b), buf_left(&b));
+	buf_free(&b);
+	assert_true(send(f->peer, big, MSG_MAX + 16, 0) == MSG_MAX + 16);
+	monitor_child_readable(f->c->ms.fd, EV_READ, &f->c->ms);
+	free(big);
 	assert_killed(f);
 }
 
@@ -407,7 +601,7 @@ test_a_replayed_request_id_kills(void **state)
 	m.format = FMT_MODULE;		/* denied: k signs raw and cms */
 	feed_sign(f, &m, 0);
 	expect_sign_reply(f, ST_DENIED);
-	assert_int_equal(f->c->state, CH_SESSION);
+	assert_int_equal(f->c->ms.state, CH_SESSION);
 	m.format = FMT_RAW;
 	feed_sign(f, &m, 0);
 	assert_killed(f);
@@ -445,7 +639,7 @@ test_sign_with_a_key_not_granted_is_refused(void **state)
 
 	feed_keyinfo(f, "other", 0, -1);
 	expect_keyinfo(f, ST_DENIED);
-	assert_int_equal(f->c->state, CH_SESSION);
+	assert_int_equal(f->c->ms.state, CH_SESSION);
 	feed_sign(f, &m, 0);
 	assert_killed(f);
 }
@@ -461,8 +655,8 @@ test_sign_after_the_grant_was_removed_is_denied(void **state)
 	feed_keyinfo(f, "k", 0, -1);
 	expect_keyinfo(f, ST_OK);
 	write_config(f, 0);
-	config_free(f->d.cfg);
-	assert_non_null(f->d.cfg = config_load(f->conf, err, sizeof(err)));
+	config_free(f->d.mon.cfg);
+	assert_non_null(f->d.mon.cfg = config_load(f->conf, err, sizeof(err)));
 	feed_sign(f, &m, 0);
 	expect_sign_reply(f, ST_DENIED);
 	assert_int_equal(signs, 0);
@@ -478,7 +672,7 @@ test_sign_with_a_disabled_key_is_denied(void **state)
 
 	feed_keyinfo(f, "k", 0, -1);
 	expect_keyinfo(f, ST_OK);
-	assert_int_equal(keystate_set(f->d.keystate, "k", 1, 0, 1, "test",
+	assert_int_equal(keystate_set(f->d.mon.keystate, "k", 1, 0, 1, "test",
 	    err, sizeof(err)), 0);
 	feed_sign(f, &m, 0);
 	expect_sign_reply(f, ST_DENIED);
@@ -531,7 +725,7 @@ test_a_wrong_artifact_digest_length_kills(void **state)
 	assert_killed(f);
 }
 
-/* No message of a child may carry a descriptor. */
+/* No message of a child may carry a descriptor (none has CHAN_F_FD). */
 static void
 test_a_descriptor_kills(void **state)
 {
@@ -601,8 +795,8 @@ test_refusals_are_audited(void **state)
 	m.format = FMT_CMS;
 	feed_sign(f, &m, 0);
 	expect_sign_reply(f, ST_DENIED);
-	audit_close(f->d.audit);	/* flushes what is queued */
-	f->d.audit = NULL;
+	audit_close(f->d.mon.audit);	/* flushes what is queued */
+	f->d.mon.audit = NULL;
 	snprintf(path, sizeof(path), "%s/audit.jsonl", f->dir);
 	assert_non_null(log = fopen(path, "r"));
 	while (fgets(line, sizeof(line), log) != NULL)
@@ -623,6 +817,16 @@ main(void)
 		T(test_a_message_out_of_its_state_kills),
 		T(test_a_request_while_signing_kills),
 		T(test_a_repeated_ready_kills),
+		T(test_a_ready_in_session_kills),
+		T(test_a_child_of_another_version_is_refused),
+		T(test_a_repeated_done_kills),
+		T(test_a_monitor_message_from_the_child_kills),
+		T(test_a_timestamp_outcome_before_its_request_kills),
+		T(test_a_timestamp_request_without_a_signature_kills),
+		T(test_held_messages_without_a_hold_kill),
+		T(test_an_upload_done_without_an_upload_kills),
+		T(test_a_truncated_sign_kills),
+		T(test_an_overlong_message_kills),
 		T(test_a_replayed_request_id_kills),
 		T(test_sign_without_keyinfo_kills),
 		T(test_sign_for_another_key_than_described_kills),

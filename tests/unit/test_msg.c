@@ -1,4 +1,8 @@
-/* test_msg.c: child <-> monitor message codec (proto/msg.c). */
+/*
+ * test_msg.c: child <-> monitor message codec (proto/msg.c) and the
+ * channel's table (proto/chan.c), whose decoder must agree with the codec
+ * on every input here.
+ */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -9,12 +13,15 @@
 #include <string.h>
 
 #include "proto/buf.h"
+#include "proto/chan.h"
 #include "proto/frame.h"
 #include "proto/msg.h"
 #include "proto/names.h"
 
 /* Decoded messages land here (some are large). */
+static struct msg_ready d_ready;
 static struct msg_session d_session;
+static union chan_body d_body;
 static struct msg_keyinfo d_keyinfo;
 static struct msg_keyinfo_reply d_kreply;
 static struct msg_sign d_sign;
@@ -38,7 +45,10 @@ static const uint8_t cert_der[] = { 0x30, 0x82, 0x00, 0x03, 0x02, 0x01, 0 };
 static void
 enc_ready(struct buf *b)
 {
-	assert_int_equal(msg_enc_empty(b, MSG_READY), 0);
+	const struct msg_ready m = { .version = CHAN_VERSION,
+		.build = "0.1.0-12-gabc123-dirty" };
+
+	assert_int_equal(msg_enc_ready(b, &m), 0);
 }
 
 static void
@@ -328,6 +338,12 @@ dec_held_result(struct buf *b)
 }
 
 static int
+dec_ready(struct buf *b)
+{
+	return msg_dec_ready(b, &d_ready);
+}
+
+static int
 dec_upload(struct buf *b)
 {
 	return msg_dec_upload(b, &d_upload);
@@ -350,7 +366,7 @@ static const struct kind {
 	void (*enc)(struct buf *);
 	int (*dec)(struct buf *);
 } kinds[] = {
-	{ MSG_READY, enc_ready, dec_empty },
+	{ MSG_READY, enc_ready, dec_ready },
 	{ MSG_SESSION, enc_session, dec_session },
 	{ MSG_KEYINFO, enc_keyinfo, dec_keyinfo },
 	{ MSG_KEYINFO_REPLY, enc_keyinfo_reply, dec_keyinfo_reply },
@@ -374,17 +390,26 @@ static const struct kind {
 };
 #define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
 
-/* Decode the datagram p[0..len) as the receiver does: type, then body. */
+/*
+ * Decode the datagram p[0..len) as the receiver does: type, then body;
+ * the table's decoder for the type must come to the same verdict.
+ */
 static int
 decode_as(const struct kind *k, const uint8_t *p, size_t len)
 {
+	const struct chan_msg *row;
 	uint16_t type;
 	struct buf b;
+	int r;
 
 	buf_view(&b, p, len);
 	if (msg_type_of(&b, &type) == -1 || type != k->type)
 		return -1;
-	return k->dec(&b);
+	r = k->dec(&b);
+	assert_non_null(row = chan_lookup(type));
+	buf_view(&b, p + 2, len - 2);
+	assert_int_equal(row->decode(&b, &d_body), r);
+	return r;
 }
 
 /* Decode a whole owned buffer as type k. */
@@ -433,7 +458,9 @@ test_every_truncation_is_refused(void **state)
 	for (size_t i = 0; i < NKINDS; i++) {
 		kinds[i].enc(&b);
 		for (size_t n = 0; n < b.len; n++)
-			if (decode_as(&kinds[i], b.data, n) != -1)
+			/* The type alone is version 1's READY (msg.h). */
+			if (!(kinds[i].type == MSG_READY && n == 2) &&
+			    decode_as(&kinds[i], b.data, n) != -1)
 				fail_msg("%s: prefix of %zu of %zu bytes "
 				    "accepted", msg_type_name(kinds[i].type),
 				    n, b.len);
@@ -482,12 +509,153 @@ test_empty_messages_are_the_type_alone(void **state)
 
 	(void)state;
 	buf_init(&b, 0);
-	enc_ready(&b);
-	assert_int_equal(b.len, 2);
-	assert_memory_equal(b.data, "\0\1", 2);
 	enc_done(&b);
 	assert_int_equal(b.len, 2);
 	assert_memory_equal(b.data, "\0\12", 2);
+	buf_free(&b);
+}
+
+/* ---- the table ---- */
+
+/* Every number has its row, named, one way, with its own number. */
+static void
+test_the_table_has_every_message_once(void **state)
+{
+	const struct chan_msg *r, *o;
+
+	(void)state;
+	assert_null(chan_lookup(0));
+	assert_null(chan_lookup(MSG_TYPE_COUNT));
+	assert_null(chan_lookup(0xffff));
+	for (unsigned t = 1; t < MSG_TYPE_COUNT; t++) {
+		assert_non_null(r = chan_lookup(t));
+		assert_int_equal(r->type, t);
+		assert_non_null(r->decode);
+		assert_string_equal(msg_type_name((int)t), r->name);
+		assert_true(r->dir == CHAN_TO_MONITOR || r->dir == CHAN_TO_CHILD);
+		/* States say what the monitor accepts: from the child only. */
+		assert_int_equal(r->states != 0, r->dir == CHAN_TO_MONITOR);
+		assert_false(r->states & CH_BIT(CH_GONE));
+		for (unsigned u = 1; u < t; u++) {
+			assert_non_null(o = chan_lookup(u));
+			assert_string_not_equal(o->name, r->name);
+		}
+	}
+}
+
+/* The wire numbers never move (a renumbering needs CHAN_VERSION). */
+static void
+test_the_numbers_are_the_wire_format(void **state)
+{
+	(void)state;
+	assert_int_equal(MSG_READY, 1);
+	assert_int_equal(MSG_SIGN, 5);
+	assert_int_equal(MSG_DONE, 10);
+	assert_int_equal(MSG_TSA_DONE, 14);
+	assert_int_equal(MSG_HELD_RESULT, 18);
+	assert_int_equal(MSG_PROGRESS, 22);
+	assert_int_equal(MSG_TYPE_COUNT, 23);
+	assert_int_equal(CHAN_VERSION, 2);
+}
+
+/* No message of a child may carry a descriptor; two of the monitor's do. */
+static void
+test_only_the_monitor_passes_descriptors(void **state)
+{
+	(void)state;
+	for (unsigned t = 1; t < MSG_TYPE_COUNT; t++)
+		if (chan_lookup(t)->flags & CHAN_F_FD)
+			assert_true(t == MSG_SESSION || t == MSG_TSA_REPLY);
+	assert_true(chan_lookup(MSG_READY)->flags & CHAN_F_ONCE);
+	assert_true(chan_lookup(MSG_DONE)->flags & CHAN_F_ONCE);
+	assert_true(chan_lookup(MSG_SIGN)->flags & CHAN_F_PERMIT);
+	assert_true(chan_lookup(MSG_TSA_DONE)->flags & CHAN_F_PERMIT);
+}
+
+/* READY: version and build id round trip; version 1 is the bare type. */
+static void
+test_ready_carries_version_and_build(void **state)
+{
+	static const uint8_t v1[] = { 0, MSG_READY };
+	const struct kind *k = kind_of(MSG_READY);
+	struct msg_ready m = { .version = 7, .build = "1.2.3-g1234567" };
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 0);
+	enc_ready(&b);
+	assert_int_equal(decode_buf(k, &b), 0);
+	assert_int_equal(d_ready.version, CHAN_VERSION);
+	assert_string_equal(d_ready.build, "0.1.0-12-gabc123-dirty");
+	assert_int_equal(msg_enc_ready(&b, &m), 0);
+	assert_int_equal(decode_buf(k, &b), 0);
+	assert_int_equal(d_ready.version, 7);
+	assert_int_equal(decode_as(k, v1, sizeof(v1)), 0);
+	assert_int_equal(d_ready.version, 1);
+	assert_string_equal(d_ready.build, "");
+	/* Fields that claim version 1 or 0, and odd build ids: refused. */
+	m.version = 1;
+	assert_int_equal(msg_enc_ready(&b, &m), 0);
+	assert_int_equal(decode_buf(k, &b), -1);
+	m.version = 2;
+	snprintf(m.build, sizeof(m.build), "1.0 \033[2J");
+	assert_int_equal(msg_enc_ready(&b, &m), 0);
+	assert_int_equal(decode_buf(k, &b), -1);
+	assert_string_equal(chan_build_id(), chan_build_id());
+	assert_true(strncmp(chan_build_id(), CSIGN_VERSION,
+	    strlen(CSIGN_VERSION)) == 0);
+	buf_free(&b);
+}
+
+/* SIGN's ranges are the decoder's: format, digest, both digest lengths. */
+static void
+test_sign_ranges_are_checked_by_the_decoder(void **state)
+{
+	const struct kind *k = kind_of(MSG_SIGN);
+	struct msg_sign m;
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 0);
+	memset(&m, 0, sizeof(m));
+	snprintf(m.key, sizeof(m.key), "k1");
+	m.format = FMT_RAW;
+	m.digest = DIG_SHA384;
+	m.tbslen = m.adigestlen = 48;
+	assert_int_equal(msg_enc_sign(&b, &m), 0);
+	assert_int_equal(decode_buf(k, &b), 0);
+	m.format = FMT_COUNT;
+	assert_int_equal(msg_enc_sign(&b, &m), 0);
+	assert_int_equal(decode_buf(k, &b), -1);
+	m.format = FMT_RAW;
+	m.digest = DIG_COUNT;
+	assert_int_equal(msg_enc_sign(&b, &m), 0);
+	assert_int_equal(decode_buf(k, &b), -1);
+	m.digest = DIG_SHA384;
+	m.tbslen = 32;
+	assert_int_equal(msg_enc_sign(&b, &m), 0);
+	assert_int_equal(decode_buf(k, &b), -1);
+	m.tbslen = 48;
+	m.adigestlen = 64;
+	assert_int_equal(msg_enc_sign(&b, &m), 0);
+	assert_int_equal(decode_buf(k, &b), -1);
+	buf_free(&b);
+}
+
+/* TSA_DONE names one of a key's TSAs. */
+static void
+test_tsa_done_index_out_of_range_is_refused(void **state)
+{
+	struct msg_tsa_done m = { .status = ST_OK, .index = TSA_URLS_MAX - 1 };
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 0);
+	assert_int_equal(msg_enc_tsa_done(&b, &m), 0);
+	assert_int_equal(decode_buf(kind_of(MSG_TSA_DONE), &b), 0);
+	m.index = TSA_URLS_MAX;
+	assert_int_equal(msg_enc_tsa_done(&b, &m), 0);
+	assert_int_equal(decode_buf(kind_of(MSG_TSA_DONE), &b), -1);
 	buf_free(&b);
 }
 
@@ -1253,6 +1421,12 @@ main(void)
 		cmocka_unit_test(test_every_trailing_byte_is_refused),
 		cmocka_unit_test(test_type_names),
 		cmocka_unit_test(test_empty_messages_are_the_type_alone),
+		cmocka_unit_test(test_the_table_has_every_message_once),
+		cmocka_unit_test(test_the_numbers_are_the_wire_format),
+		cmocka_unit_test(test_only_the_monitor_passes_descriptors),
+		cmocka_unit_test(test_ready_carries_version_and_build),
+		cmocka_unit_test(test_sign_ranges_are_checked_by_the_decoder),
+		cmocka_unit_test(test_tsa_done_index_out_of_range_is_refused),
 		cmocka_unit_test(test_session_round_trips_in_network_order),
 		cmocka_unit_test(test_keyinfo_round_trips),
 		cmocka_unit_test(test_keyinfo_reply_round_trips),

@@ -12,28 +12,37 @@
 #include "client/output.h"
 
 /* The fields of one key in a keys reply, in this order. */
-static const uint16_t key_tags[] = {
-	T_KEY, T_ALG, T_FORMATS, T_DIGESTS, T_NOTAFTER, T_TIMESTAMP,
-	T_FINGERPRINT, T_STATE
-};
+static const uint16_t key_tags[] = { T_KEY, T_ALG, T_FORMATS, T_DIGESTS,
+	T_NOTAFTER, T_TIMESTAMP, T_FINGERPRINT, T_STATE };
 enum {
-	KF_KEY, KF_ALG, KF_FORMATS, KF_DIGESTS, KF_NOTAFTER, KF_TIMESTAMP,
-	KF_FPR, KF_STATE, KF_COUNT
+	KF_KEY,
+	KF_ALG,
+	KF_FORMATS,
+	KF_DIGESTS,
+	KF_NOTAFTER,
+	KF_TIMESTAMP,
+	KF_FPR,
+	KF_STATE,
+	KF_COUNT
 };
 
 /* The table shows the first KEY_COLS fields; the fingerprint is JSON only. */
 #define KEY_COLS 6
-static const char *const key_heads[KEY_COLS] = {
-	"KEY", "ALG", "FORMATS", "DIGESTS", "EXPIRES", "TIMESTAMP"
-};
+static const char *const key_heads[KEY_COLS] = { "KEY", "ALG", "FORMATS",
+	"DIGESTS", "EXPIRES", "TIMESTAMP" };
 
 /* When a keys reply was read, and the daemon's expiry warning window. */
 struct expiry_ctx {
 	time_t now;
-	uint32_t warn_days;	/* CertificateExpiryWarning */
+	uint32_t warn_days; /* CertificateExpiryWarning */
 };
 
-enum expiry { EXP_UNKNOWN, EXP_VALID, EXP_SOON, EXP_EXPIRED };
+enum expiry {
+	EXP_UNKNOWN,
+	EXP_VALID,
+	EXP_SOON,
+	EXP_EXPIRED
+};
 
 /* One cell of the keys table: "-" if absent, lists comma-separated. */
 static const char *
@@ -156,8 +165,8 @@ keys_widths(const struct frame *f, const struct expiry_ctx *ec, size_t *w,
 	cl_group_init(&it, f, key_tags, KF_COUNT);
 	while ((r = cl_group_next(&it, fld, err)) == 1) {
 		for (size_t i = 0; i < KEY_COLS; i++) {
-			size_t cw = cl_text_width(row_cell(cell, sizeof(cell),
-			    fld, i, ec));
+			size_t cw = cl_text_width(
+			    row_cell(cell, sizeof(cell), fld, i, ec));
 
 			if (cw > w[i])
 				w[i] = cw;
@@ -193,8 +202,8 @@ keys_text(const struct frame *f, const struct expiry_ctx *ec, const size_t *w)
 	cl_group_init(&it, f, key_tags, KF_COUNT);
 	while (cl_group_next(&it, fld, &err) == 1) {
 		for (size_t i = 0; i < KEY_COLS; i++)
-			row[i] = row_cell(cells[i], sizeof(cells[i]), fld, i,
-			    ec);
+			row[i] =
+			    row_cell(cells[i], sizeof(cells[i]), fld, i, ec);
 		table_row(row, w, KEY_COLS);
 	}
 }
@@ -242,8 +251,8 @@ keys_json(const struct frame *f, const struct expiry_ctx *ec)
 		if (fld[KF_FPR] != NULL)
 			cl_json_kv_strn(&j, "fingerprint", fld[KF_FPR]->val,
 			    fld[KF_FPR]->len);
-		cl_json_kv_str(&j, "state", fld[KF_STATE] != NULL ?
-		    "disabled" : "enabled");
+		cl_json_kv_str(&j, "state",
+		    fld[KF_STATE] != NULL ? "disabled" : "enabled");
 		if (fld[KF_TIMESTAMP] != NULL)
 			cl_json_kv_strn(&j, "timestamp", fld[KF_TIMESTAMP]->val,
 			    fld[KF_TIMESTAMP]->len);

@@ -16,15 +16,15 @@
 #include "proto/frame.h"
 #include "proto/names.h"
 
-static struct frame fr;		/* 8 KiB: kept off the stack */
+static struct frame fr; /* 8 KiB: kept off the stack */
 
 /* The numbers on the wire: a client of another release sends these. */
 static void
 test_wire_numbers_are_fixed(void **state)
 {
-	static const int types[] = { F_HELLO, F_SIGN, F_KEYS, F_CERT,
-		F_WHOAMI, F_STATUS, F_REPLY, F_DATA, F_ADMIN, F_PENDING,
-		F_APPROVE, F_DENY, F_WAIT, F_HELD };
+	static const int types[] = { F_HELLO, F_SIGN, F_KEYS, F_CERT, F_WHOAMI,
+		F_STATUS, F_REPLY, F_DATA, F_ADMIN, F_PENDING, F_APPROVE,
+		F_DENY, F_WAIT, F_HELD };
 	static const int tags[] = { T_VERSION, T_KEY, T_FORMAT, T_DIGEST,
 		T_NAME, T_FLAGS, T_STATUS, T_MESSAGE, T_SIGNATURE, T_CERT,
 		T_UID, T_GID, T_USER, T_GROUP, T_FORMATS, T_DIGESTS, T_ALG,

@@ -92,6 +92,8 @@ enum tlv_tag {
 	T_EXPIRES = 31,	     /* u32: seconds until a held request expires */
 	T_AGE = 32,	     /* u32: seconds since a request was held */
 	T_RELOAD = 33,	     /* str: the last reload, in a status reply */
+	T_APPROVAL = 34,     /* str: "COUNT GROUP SECONDS", a key's Approval,
+				   in a keys reply */
 	T_TAG_COUNT
 };
 
@@ -101,12 +103,10 @@ enum tlv_tag {
 #define SIGN_F_APPEND 0x4u  /* pe: add a signature to those present */
 #define SIGN_F_KEYID 0x8u   /* module: signer by subject key identifier */
 #define SIGN_F_INLINE 0x10u /* artifact (and output) travel in F_DATA */
-#define SIGN_F_TIMESTAMP \
-	0x20u /* cms, pe: an RFC 3161 timestamp, on a key
-				   where it is optional */
-#define SIGN_F_NOWAIT \
-	0x40u /* held for approval: reply with the id at
-				   once, collect the result with F_WAIT */
+/* cms, pe: an RFC 3161 timestamp, on a key where it is optional */
+#define SIGN_F_TIMESTAMP 0x20u
+/* held for approval: reply with the id at once, collect it with F_WAIT */
+#define SIGN_F_NOWAIT 0x40u
 #define SIGN_F_ALL 0x7fu
 
 /*

@@ -45,6 +45,7 @@
 #define V_EXPIRES T_EXPIRES, K_U32, 4, 4
 #define V_AGE T_AGE, K_U32, 4, 4
 #define V_RELOAD T_RELOAD, K_STR, 0, 1024
+#define V_APPROVAL T_APPROVAL, K_STR, 5, KEY_NAME_MAX + 24
 
 #define REQ(v) \
 	{ \
@@ -94,7 +95,7 @@ static const struct frame_spec frame_table[F_TYPE_COUNT] = {
 		REP(V_TOKEN), REP(V_STATE), REP(V_SIZE), REP(V_ADIGEST),
 		REP(V_FINGERPRINT), REP(V_NOTAFTER), REP(V_TIMESTAMP),
 		REP(V_ID), REP(V_COUNT), REP(V_NEEDED), REP(V_EXPIRES),
-		REP(V_AGE) } },
+		REP(V_AGE), REP(V_APPROVAL) } },
 	/* Inline artifacts go in, inline outputs come back. */
 	[F_DATA] = { F_DATA, "data", IN | OUT, 0, { REQ(V_DATA) } },
 	[F_ADMIN] = { F_ADMIN, "admin", IN, 0,

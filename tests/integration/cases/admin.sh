@@ -362,7 +362,7 @@ CONF
 	expect_nogrep "key adm-ec: certificate" "$T/adm-csignd.log" \
 		"a warning for a certificate valid for a year"
 	as $ALICE -S "$T/adm.sock" keys > "$T/adm-ckeys.out" 2>&1
-	expect_grep "^KEY +ALG +FORMATS +DIGESTS +EXPIRES +TIMESTAMP$" \
+	expect_grep "^KEY +ALG +FORMATS +DIGESTS +EXPIRES +TIMESTAMP +APPROVAL$" \
 		"$T/adm-ckeys.out" "keys has an EXPIRES column"
 	expect_grep "^adm-soon .* [0-9-]{10} \(expires in [45] days\) +-$" \
 		"$T/adm-ckeys.out" "keys marks the certificate expiring soon"

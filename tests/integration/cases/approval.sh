@@ -446,6 +446,27 @@ MaxSessions 2"
 	it_stop_daemon
 	it_start_daemon
 }
-CASES="$CASES t_approval_grant t_approval_two t_approval_deny
+t_approval_keys() {
+	begin "keys shows which keys need approval, and from whom"
+	appr_setup
+	expect_run "keys" "$T/apk.keys" as $ALICE keys
+	expect_grep "^KEY .* APPROVAL$" "$T/apk.keys" "an APPROVAL column"
+	expect_grep "^appr2 .* 2-of-$IT_APPROVERS/10m$" "$T/apk.keys" \
+		"appr2: 2 of the group, 10 minutes"
+	expect_grep "^appr .* 1-of-$IT_APPROVERS/1h$" "$T/apk.keys" \
+		"appr: 1 of the group, the default hour"
+	expect_grep "^apprx .* 1-of-$IT_APPROVERS/3s$" "$T/apk.keys" \
+		"apprx: expires in seconds"
+	expect_grep "^rsa .* -$" "$T/apk.keys" "a key without approval shows -"
+	as $ALICE --json keys > "$T/apk.json" 2>&1
+	check "--json carries the approval" python3 -c '
+import json, sys
+keys = {k["key"]: k for k in json.load(open(sys.argv[1]))}
+assert keys["appr2"]["approval"] == {"group": sys.argv[2], "count": 2, "expires": 600}, keys["appr2"]
+assert "approval" not in keys["rsa"], keys["rsa"]
+' "$T/apk.json" "$IT_APPROVERS"
+}
+
+CASES="$CASES t_approval_keys t_approval_grant t_approval_two t_approval_deny
 t_approval_expire t_approval_nowait t_approval_cancel t_approval_recheck
 t_approval_slots"

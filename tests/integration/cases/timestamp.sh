@@ -170,7 +170,7 @@ t_timestamps() {
 	chmod 644 "$a/ts.efi"
 
 	as $ALICE keys > "$T/ts.keys" 2>&1
-	expect_grep "^KEY +ALG +FORMATS +DIGESTS +EXPIRES +TIMESTAMP$" \
+	expect_grep "^KEY +ALG +FORMATS +DIGESTS +EXPIRES +TIMESTAMP +APPROVAL$" \
 		"$T/ts.keys" "keys has a TIMESTAMP column"
 	expect_grep "^ts-cms .* required$" "$T/ts.keys" "keys shows required"
 	expect_grep "^ts-opt .* optional$" "$T/ts.keys" "keys shows optional"

@@ -7,6 +7,8 @@
 #ifndef CSIGN_SESSIONPRIV_H
 #define CSIGN_SESSIONPRIV_H
 
+#include <limits.h>
+
 #include <openssl/x509.h>
 
 #include "proto/frame.h"
@@ -39,6 +41,7 @@ struct session {
 	size_t evict;			/* next entry to reuse when full */
 	int uploading;			/* the monitor reserved an inline upload */
 	struct hold *hold;		/* sign requests held for approval */
+	char output[PATH_MAX];		/* --no-wait -o path, for F_WAIT */
 };
 
 /*

@@ -1,12 +1,10 @@
+/*
+ * client_test.h: what the csign-client unit tests share (test_client.c,
+ * test_client_text.c, test_client_io.c).
+ */
 #ifndef CSIGN_CLIENT_TEST_H
 #define CSIGN_CLIENT_TEST_H
 
-/*
- * test_client.c: csign-client's pure parts (client/): the command line,
- * output names, terminal-safe text, JSON, atomic writes, reply decoding
- * and entry walking, and the request/reply exchange over a socketpair
- * whose far end the test plays by hand.
- */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -36,19 +34,5 @@
 #include "proto/io.h"
 #include "proto/names.h"
 #include "common/utf8.h"
-
-#define MAXARGS 32
-
-/* Expect a usage error whose text contains want. */
-#define assert_usage_error(want, ...) \
-	do { \
-		struct options o_; \
-		char err_[256]; \
-		assert_int_equal(parse(&o_, err_, sizeof(err_), __VA_ARGS__, \
-				     NULL), \
-		    PARSE_ERROR); \
-		if (strstr(err_, want) == NULL) \
-			fail_msg("error \"%s\" lacks \"%s\"", err_, want); \
-	} while (0)
 
 #endif

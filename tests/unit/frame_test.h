@@ -1,12 +1,14 @@
+/*
+ * frame_test.h: what the frame and socket I/O unit tests share
+ * (test_frame.c, test_frame_refuse.c, test_frame_io.c,
+ * test_frame_approval.c): the decoder's result and hand-built raw frames.
+ *
+ * The tests are built without CSIGN_TEST_HOOKS, so T_TEST_SYSCALL must be
+ * refused.
+ */
 #ifndef CSIGN_FRAME_TEST_H
 #define CSIGN_FRAME_TEST_H
 
-/*
- * test_frame.c: the client frame codec (proto/frame.c) and the socket I/O
- * that carries frames and monitor messages (proto/io.c).
- *
- * Built without CSIGN_TEST_HOOKS, so T_TEST_SYSCALL must be refused.
- */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -27,9 +29,6 @@
 #include "proto/io.h"
 #include "proto/msg.h"
 #include "proto/names.h"
-
-/* What frame_decode() says of a T_KEY that is no key name. */
-#define KEY_NAME_ERR "key name empty, too long or not of A-Z a-z 0-9 . _ -"
 
 /* Large enough to build frames past FRAME_MAX by hand. */
 #define RAW_MAX (2 * FRAME_MAX)

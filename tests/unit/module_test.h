@@ -1,10 +1,12 @@
+/*
+ * module_test.h: what the kernel-module unit tests share (test_module.c,
+ * test_module_trailer.c, test_module_pkcs7.c): a relocatable ELF object
+ * generated in memory, with room to corrupt any field, and a way to hand
+ * bytes to the checks as a file.
+ */
 #ifndef CSIGN_MODULE_TEST_H
 #define CSIGN_MODULE_TEST_H
 
-/*
- * test_module.c: the kernel-module checks and trailer (sandbox/formats/
- * elf.c) and the PKCS#7 that module.c builds, on ELF files generated here.
- */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -38,8 +40,10 @@ struct telf {
 	size_t shentsize;
 };
 
-static __attribute__((unused)) const char modinfo_text[] = "license=GPL\0name=hello";
-static __attribute__((unused)) const char strtab_text[] = "\0.modinfo\0.shstrtab";
+static __attribute__((unused)) const char modinfo_text[] =
+    "license=GPL\0name=hello";
+static __attribute__((unused)) const char strtab_text[] =
+    "\0.modinfo\0.shstrtab";
 
 /* Offsets of ELF header and section header fields in either class. */
 #define EH_OFF(t, f) \

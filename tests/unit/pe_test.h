@@ -1,22 +1,18 @@
+/*
+ * pe_test.h: what the PE unit tests share (test_pe.c, test_pe_malformed.c,
+ * test_pe_sign.c): the suite's scratch directory with real images built
+ * once per suite, and the readers of those fixtures.
+ *
+ * The images are PE32+ and PE32 executables and a DLL made with mingw-w64,
+ * systemd-boot's UEFI binary, and systemd-boot with bytes appended after
+ * its last section, with copies sbsign (SHA-256) and osslsigncode
+ * (SHA-384, SHA-512) signed.  The tools (mingw-w64, sbsigntool,
+ * osslsigncode, systemd-boot-efi) come from `make deps`; without them the
+ * tests that need them fail.
+ */
 #ifndef CSIGN_PE_TEST_H
 #define CSIGN_PE_TEST_H
 
-/*
- * test_pe.c: the PE parser, the Authenticode digest, the PE checksum, the
- * SpcIndirectDataContent encoding and format_pe itself (sandbox/formats/).
- *
- * Real images are built once for the whole suite: PE32+ and PE32
- * executables and a DLL with mingw-w64, systemd-boot's UEFI binary, and
- * systemd-boot with bytes appended after its last section.  Their digests
- * are checked against digests computed by other programs: sbsign
- * (SHA-256) and osslsigncode (SHA-384, SHA-512), read back from the
- * SpcIndirectDataContent of the copies those tools signed.  The tools
- * (mingw-w64, sbsigntool, osslsigncode, systemd-boot-efi) come from
- * `make deps`; without them the tests that need them fail.
- *
- * Malformed images are made from a good one by patching fields, one table
- * row per case, each with the words its refusal must contain.
- */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -44,10 +40,8 @@
 #include "sandbox/formats/formats.h"
 #include "sandbox/formats/pe_parse.h"
 
-static __attribute__((unused)) char dir[64];	/* the suite's fixture directory */
+static __attribute__((unused)) char dir[64]; /* the suite's fixture directory */
 static __attribute__((unused)) int have_images; /* the fixture build worked */
-
-#define NIMAGES (sizeof(images) / sizeof(images[0]))
 
 /*
  * Build the images and the independently signed copies:

@@ -1,4 +1,9 @@
+/*
+ * test_client.c: csign-client's command line (client/).
+ */
 #include "client_test.h"
+
+#define MAXARGS 32
 
 /* Parse a NULL-terminated list of arguments (after the program name). */
 static enum parse_result
@@ -108,6 +113,18 @@ test_args_double_dash_ends_options(void **state)
 	assert_int_equal(o.nfiles, 1);
 	assert_string_equal(o.files[0], "-odd-name");
 }
+
+/* Expect a usage error whose text contains want. */
+#define assert_usage_error(want, ...) \
+	do { \
+		struct options o_; \
+		char err_[256]; \
+		assert_int_equal(parse(&o_, err_, sizeof(err_), __VA_ARGS__, \
+				     NULL), \
+		    PARSE_ERROR); \
+		if (strstr(err_, want) == NULL) \
+			fail_msg("error \"%s\" lacks \"%s\"", err_, want); \
+	} while (0)
 
 static void
 test_args_sign_needs_key_format_and_file(void **state)

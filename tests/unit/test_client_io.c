@@ -1,3 +1,8 @@
+/*
+ * test_client_io.c: csign-client's atomic writes, reply decoding and
+ * entry walking, and the request/reply exchange over a socketpair whose
+ * far end the test plays by hand (client/).
+ */
 #include "client_test.h"
 
 /* ---- atomic writes ---- */

@@ -1,3 +1,8 @@
+/*
+ * test_client_text.c: csign-client's pure text parts (client/): the socket
+ * path, usage, output names, the sign frame, terminal-safe text, hex, JSON
+ * and failure lines.
+ */
 #include "client_test.h"
 
 static void

@@ -1,3 +1,7 @@
+/*
+ * test_frame.c: the client frame codec (proto/frame.c): frames that round
+ * trip.
+ */
 #include "frame_test.h"
 
 /* ---- round trips ---- */

@@ -1,3 +1,7 @@
+/*
+ * test_frame_approval.c: the approval frames of the client frame codec
+ * (proto/frame.c).
+ */
 #include "frame_test.h"
 
 /* ---- approval frames ---- */

@@ -1,3 +1,7 @@
+/*
+ * test_frame_io.c: the socket I/O that carries frames and monitor messages
+ * (proto/io.c).
+ */
 #include "frame_test.h"
 
 /* ---- io: frames on a stream socket ---- */

@@ -1,4 +1,11 @@
+/*
+ * test_frame_refuse.c: the client frame codec (proto/frame.c) refuses
+ * malformed frames, and its getters and builder keep their bounds.
+ */
 #include "frame_test.h"
+
+/* What frame_decode() says of a T_KEY that is no key name. */
+#define KEY_NAME_ERR "key name empty, too long or not of A-Z a-z 0-9 . _ -"
 
 /* A reply body of exactly total bytes: status, message, signature. */
 static void

@@ -1,3 +1,7 @@
+/*
+ * test_module.c: the kernel-module checks (sandbox/formats/elf.c) on ELF
+ * files generated here.
+ */
 #include "module_test.h"
 
 /* Run elf_check_module on t; on failure its message must contain want. */

@@ -1,3 +1,7 @@
+/*
+ * test_module_pkcs7.c: the PKCS#7 that sandbox/formats/module.c builds,
+ * compared with what the kernel's sign-file makes.
+ */
 #include "module_test.h"
 
 /* The signing key and certificate of the PKCS#7 tests. */

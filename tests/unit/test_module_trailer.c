@@ -1,3 +1,8 @@
+/*
+ * test_module_trailer.c: the appended-signature trailer of kernel modules
+ * (sandbox/formats/elf.c): its encoding, parsing, and the finding and
+ * stripping of appended signatures.
+ */
 #include "module_test.h"
 
 /* The trailer sign-file wrote after a 383-byte PKCS#7 (from a real run). */

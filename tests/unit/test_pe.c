@@ -1,3 +1,11 @@
+/*
+ * test_pe.c: the PE parser, the Authenticode digest, the PE checksum and
+ * the SpcIndirectDataContent encoding (sandbox/formats/), on the real
+ * images of pe_test.h.  The digests are checked against digests computed
+ * by other programs: sbsign (SHA-256) and osslsigncode (SHA-384,
+ * SHA-512), read back from the SpcIndirectDataContent of the copies those
+ * tools signed.
+ */
 #include "pe_test.h"
 
 /* The images of the suite, with which tools signed copies of them. */
@@ -8,6 +16,7 @@ static const char *const images[] = {
 	"sdboot.efi",
 	"tail.efi",
 };
+#define NIMAGES (sizeof(images) / sizeof(images[0]))
 
 /*
  * The SpcIndirectDataContent DER inside the (first) signature of a signed

@@ -1,3 +1,8 @@
+/*
+ * test_pe_malformed.c: malformed PE images are refused.  They are made
+ * from a good one by patching fields, one table row per case, each with
+ * the words its refusal must contain.
+ */
 #include "pe_test.h"
 
 /* ---- malformed images ---- */

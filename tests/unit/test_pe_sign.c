@@ -1,3 +1,7 @@
+/*
+ * test_pe_sign.c: format_pe itself (sandbox/formats/), with a key file
+ * standing in for the monitor.
+ */
 #include "pe_test.h"
 
 /* ---- format_pe with a key file standing in for the monitor ---- */

@@ -1,3 +1,12 @@
+/*
+ * test_tsa.c: RFC 3161 timestamps on the child's side (sandbox/tsa.c).
+ *
+ * Responses come from OpenSSL's own TSA implementation (TS_RESP_CTX) run
+ * in-process with the certificates of tsa_test.h, answering requests that
+ * tsa_make_request() built, some of them altered first, some of the
+ * responses altered after: so the checks are tested against real
+ * TimeStampResp structures, one fault at a time.
+ */
 #include "tsa_test.h"
 
 static const uint8_t sigval[] = "a signature value, as the token signed it";

@@ -1,3 +1,7 @@
+/*
+ * test_tsa_http.c: the HTTP of timestamp requests (sandbox/http.c) and the
+ * TSA URLs of the config (records/tsaurl.c).
+ */
 #include "tsa_test.h"
 
 /* Parse an HTTP response given as a string; the result and body. */

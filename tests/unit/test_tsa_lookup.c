@@ -1,3 +1,7 @@
+/*
+ * test_tsa_lookup.c: the monitor's way to a TSA (monitor/tsaconn.c)
+ * through the lookup process (sandbox/resolve.c, proto/resolve.c).
+ */
 #include "tsa_test.h"
 
 /* An answer of the lookup process, encoded. */

@@ -1,19 +1,12 @@
+/*
+ * tsa_test.h: what the timestamp unit tests share (test_tsa.c,
+ * test_tsa_lookup.c, test_tsa_http.c): the certificates made once per
+ * suite (a CA, a TSA it issued, a self-signed TSA) and the path of the
+ * lookup program, the test csign-sandbox beside the test binary.
+ */
 #ifndef CSIGN_TSA_TEST_H
 #define CSIGN_TSA_TEST_H
 
-/*
- * test_tsa.c: RFC 3161 timestamps on the child's side (sandbox/tsa.c,
- * sandbox/http.c), the TSA URLs of the config (records/tsaurl.c), and the
- * monitor's way to a TSA (monitor/tsaconn.c) through the lookup process
- * (sandbox/resolve.c, proto/resolve.c).
- *
- * Responses come from OpenSSL's own TSA implementation (TS_RESP_CTX) run
- * in-process with certificates made here (a CA, a TSA it issued, a
- * self-signed TSA), answering requests that tsa_make_request() built,
- * some of them altered first, some of the responses altered after: so
- * the checks are tested against real TimeStampResp structures, one fault
- * at a time.
- */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -45,12 +38,16 @@
 #include "sandbox/tsa.h"
 
 /* A CA, the TSA it issued, a self-signed TSA, and another CA. */
-static __attribute__((unused)) EVP_PKEY *ca_key, *tsa_key, *self_key, *other_key;
-static __attribute__((unused)) X509 *ca_cert, *tsa_cert, *self_cert, *other_cert;
-static __attribute__((unused)) uint8_t *anchors, *other_anchors; /* the CAs, DER */
+static __attribute__((unused)) EVP_PKEY *ca_key, *tsa_key, *self_key,
+    *other_key;
+static __attribute__((unused)) X509 *ca_cert, *tsa_cert, *self_cert,
+    *other_cert;
+static __attribute__((unused)) uint8_t *anchors,
+    *other_anchors; /* the CAs, DER */
 static __attribute__((unused)) size_t anchorslen, other_anchorslen;
 
-static __attribute__((unused)) char lookup_program[4096]; /* the test csign-sandbox */
+static __attribute__((
+    unused)) char lookup_program[4096]; /* the test csign-sandbox */
 
 /* Add extension nid with value v (X509V3 config syntax) to x (by issuer). */
 static inline void

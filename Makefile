@@ -157,7 +157,9 @@ $(BUILD)/test/sdlaunch: $(call obj,tests/tools/sdlaunch.c)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^
 # A loopback RFC 3161 TSA for the tests, and a reader of embedded tokens.
-$(BUILD)/test/tsaserver: $(call obj,tests/tools/tsaserver.c)
+TSASERVER_SRC = tests/tools/tsaserver.c tests/tools/tsaserver_http.c \
+	tests/tools/tsaserver_tsa.c tests/tools/tsaserver_modes.c
+$(BUILD)/test/tsaserver: $(call obj,$(TSASERVER_SRC))
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcrypto
 $(BUILD)/test/tsextract: $(call obj,tests/tools/tsextract.c)

@@ -182,9 +182,11 @@ $(BUILD)/test/test_%: $(call obj,tests/unit/test_%.c) $(BUILD)/libadmin.a \
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_TEST) -ldl
 
-# The dispatcher's test runs the real monitor with a fake token and a
-# signer that only counts (tests/unit/test_dispatch.c).
-$(BUILD)/test/test_dispatch: LDFLAGS += -Wl,--wrap=tokens_find_key \
+# The dispatcher's tests run the real monitor with a fake token and a
+# signer that only counts (tests/unit/dispatch_test.h): every binary built
+# from a tests/unit/test_dispatch*.c needs the wraps.
+DISPATCH_TESTS = $(filter $(BUILD)/test/test_dispatch%,$(UNIT_BINS))
+$(DISPATCH_TESTS): LDFLAGS += -Wl,--wrap=tokens_find_key \
 	-Wl,--wrap=token_key_state -Wl,--wrap=signer_submit
 
 deps:

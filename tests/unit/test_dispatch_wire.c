@@ -116,3 +116,4 @@ main(void)
 	log_init("test_dispatch", LOG_TO_STDERR, LOG_LVL_ERR);
 	signal(SIGPIPE, SIG_IGN);
 	return cmocka_run_group_tests(tests, NULL, NULL);
+}

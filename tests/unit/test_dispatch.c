@@ -196,6 +196,7 @@ test_an_upload_done_without_an_upload_kills(void **state)
 	feed_empty(f, MSG_UPLOAD_DONE);
 	assert_killed(f);
 }
+
 #define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
 
 int

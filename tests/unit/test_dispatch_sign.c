@@ -173,6 +173,7 @@ test_refusals_are_audited(void **state)
 	assert_int_equal(denies, 2);
 	assert_int_equal(signs, 0);
 }
+
 #define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
 
 int

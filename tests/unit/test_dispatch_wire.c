@@ -98,6 +98,7 @@ test_unknown_or_short_messages_kill(void **state)
 	feed(f, &b, -1);
 	assert_killed(f);
 }
+
 #define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
 
 int

@@ -223,6 +223,7 @@ test_tsa_done_index_out_of_range_is_refused(void **state)
 	assert_int_equal(decode_buf(kind_of(MSG_TSA_DONE), &b), -1);
 	buf_free(&b);
 }
+
 int
 main(void)
 {

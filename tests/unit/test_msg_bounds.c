@@ -288,6 +288,7 @@ test_log_text_over_max_is_refused(void **state)
 	assert_int_equal(decode_buf(k, &b), -1);
 	buf_free(&b);
 }
+
 int
 main(void)
 {

@@ -117,6 +117,7 @@ test_log_level_out_of_range_is_refused(void **state)
 	assert_int_equal(decode_buf(kind_of(MSG_LOG), &b), -1);
 	buf_free(&b);
 }
+
 int
 main(void)
 {

@@ -388,6 +388,7 @@ test_log_round_trips_for_every_level(void **state)
 	}
 	buf_free(&b);
 }
+
 int
 main(void)
 {

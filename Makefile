@@ -64,7 +64,7 @@ UNIT_SRC  = $(wildcard tests/unit/test_*.c)
 UNIT_BINS = $(patsubst tests/unit/%.c,$(BUILD)/test/%,$(UNIT_SRC))
 
 .PHONY: all deps check unit integration demo install uninstall asan asan-build deb \
-	fuzz fuzz-build fuzz-smoke soak check-package lint FORCE \
+	fuzz fuzz-build fuzz-seeds fuzz-smoke check-mutants soak check-package lint FORCE \
 	check-asan check-valgrind check-isolated clean bench man-lint format
 
 all: $(PROGS)
@@ -353,6 +353,15 @@ soak: deps
 # The short pass make check runs, so the harnesses never rot.
 fuzz-smoke: fuzz-build
 	sh tests/fuzz/run.sh 3 $(FUZZERS)
+
+# Mutation testing, not part of check (minutes per mutant): each patch in
+# tests/mutants is a deliberate bug in one defence, applied to a scratch
+# copy that must then fail its unit tests or the integration cases the
+# patch names; prints "N/M mutants killed" and fails if any survived or
+# could not be applied.  Run it before closing an issue about a defence.
+check-mutants: deps
+	$(MAKE) all tests
+	sh tests/mutants/run.sh
 
 # The Debian package end to end (root; ~40 s): build and lintian
 # (contrib/deb.sh), dpkg -i, users, units and directories, a sign request

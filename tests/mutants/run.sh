@@ -2,9 +2,9 @@
 # tests/mutants/run.sh [NAME...]: mutation testing of the defences.
 #
 # Each tests/mutants/NAME.patch is a deliberate bug in one defence.  For
-# each, a scratch copy of the tree (the tracked files as they are in the
-# work tree, and build/ if it exists, so only what the patch touches is
-# rebuilt) gets the patch, is built, and runs the unit tests and then the
+# each, a scratch copy of the tree (the files git knows or would add, as
+# they are in the work tree, and build/ if it exists, so only what the
+# patch touches is rebuilt) gets the patch, is built, and runs the unit tests and then the
 # integration cases named on the patch's "# cases:" line (an ONLY= regex).
 # Some test must fail: the mutant is then KILLED.  Otherwise it SURVIVED,
 # and the suite has no test with teeth for that defence.
@@ -52,10 +52,13 @@ case_names() {
 		tests/integration/cases/*.sh
 }
 
-# Copy the tracked files (as they are now) and build/ to $1, mtimes kept.
+# Copy the tracked files as they are now (less those deleted, plus new
+# ones not ignored) and build/ to $1, mtimes kept.
 scratch() {
 	mkdir -p "$1" &&
-	git ls-files -z | xargs -0 tar cf - | tar xf - -C "$1" &&
+	git ls-files -z -c -o --exclude-standard |
+		tar --null --ignore-failed-read -cf - -T - 2>/dev/null |
+		tar xf - -C "$1" &&
 	if [ -d build ]; then
 		tar cf - --exclude=build/mutants build | tar xf - -C "$1"
 	fi

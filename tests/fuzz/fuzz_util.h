@@ -45,7 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Run the harness on dir/name: 1 if it passed its first decoder. */
 static int
-fuzz_seed(const char *dir, const char *name)
+fuzz_seed(const char *dir, const char *name, int junk)
 {
 	char path[4096];
 	uint8_t *data;
@@ -66,18 +66,24 @@ fuzz_seed(const char *dir, const char *name)
 	(void)LLVMFuzzerTestOneInput(data, (size_t)len);
 	ok = fuzz_passed;
 	free(data);
-	if (!ok)
-		fprintf(stderr, "seedcheck: %s does not decode\n", path);
+	if (ok == junk)
+		fprintf(stderr, "seedcheck: %s %s\n", path, junk ?
+		    "is junk but decodes" : "does not decode");
 	return ok;
 }
 
-/* seedcheck_NAME DIR...: every regular file of each DIR must pass. */
+/*
+ * seedcheck_NAME DIR...: every regular file of each DIR must pass.
+ * seedcheck_NAME -x DIR...: none may (junk: proves that the harness's
+ * FUZZ_PASSED() is not reached by any input at all).
+ */
 int
 main(int argc, char **argv)
 {
 	size_t n = 0, bad = 0;
+	int junk = argc > 1 && strcmp(argv[1], "-x") == 0;
 
-	for (int i = 1; i < argc; i++) {
+	for (int i = 1 + junk; i < argc; i++) {
 		DIR *d = opendir(argv[i]);
 		struct dirent *e;
 
@@ -89,7 +95,7 @@ main(int argc, char **argv)
 			if (e->d_name[0] == '.')
 				continue;
 			n++;
-			bad += !fuzz_seed(argv[i], e->d_name);
+			bad += fuzz_seed(argv[i], e->d_name, junk) == junk;
 		}
 		closedir(d);
 	}
@@ -97,7 +103,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "seedcheck: no seeds\n");
 		return 1;
 	}
-	printf("seedcheck: %zu of %zu seeds decode\n", n - bad, n);
+	if (!junk)
+		printf("seedcheck: %zu of %zu seeds decode\n", n - bad, n);
 	return bad == 0 ? 0 : 1;
 }
 #endif

@@ -2,12 +2,19 @@
 # tests/fuzz/seedcheck.sh HARNESS...: run build-fuzz/seedcheck_HARNESS on
 # tests/fuzz/corpus/HARNESS; fails if a harness has no seeds or any seed
 # does not get past the first decoder production runs (a seed gone stale
-# after a codec change: make fuzz-seeds writes them again).
+# after a codec change: make fuzz-seeds writes them again).  Junk must
+# not get past the decoder, or the check would prove nothing.
 set -u
 pass=0
 fail=0
+junk=$(mktemp -d "${TMPDIR:-/tmp}/csign-junk.XXXXXX") || exit 1
+trap 'rm -rf "$junk"' EXIT
+head -c 64 /dev/zero | tr '\000' '\377' > "$junk/ff"
 for h in "$@"; do
-	if [ ! -d "tests/fuzz/corpus/$h" ]; then
+	if ! "build-fuzz/seedcheck_$h" -x "$junk" > /dev/null 2>&1; then
+		echo "seedcheck $h: FAILED: junk gets past its decoder" >&2
+		fail=$((fail + 1))
+	elif [ ! -d "tests/fuzz/corpus/$h" ]; then
 		echo "seedcheck $h: FAILED: no tests/fuzz/corpus/$h" >&2
 		fail=$((fail + 1))
 	elif out=$("build-fuzz/seedcheck_$h" "tests/fuzz/corpus/$h" 2>&1); then

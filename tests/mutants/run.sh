@@ -28,8 +28,8 @@ logs=$top/build/mutants
 base=$(mktemp -d "${MUTANTS_TMP:-${TMPDIR:-/tmp}}/csign-mutants.XXXXXX") ||
 	exit 2
 mkdir -p "$logs"
-trap 'rm -rf "$base"' EXIT INT TERM
-[ -n "${KEEP:-}" ] && trap - EXIT INT TERM
+[ -n "${KEEP:-}" ] || trap 'rm -rf "$base"' EXIT
+trap 'exit 130' INT TERM
 
 if [ $# -eq 0 ]; then
 	for p in tests/mutants/*.patch; do

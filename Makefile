@@ -344,10 +344,8 @@ fuzz-build: $(patsubst %,build-fuzz/fuzz_%,$(FUZZERS))
 
 # The seed check: each harness without libFuzzer, with a main() that runs
 # it on its corpus and fails unless every seed gets past the first decoder
-# production runs (tests/fuzz/fuzz_util.h).  msg joins FUZZ_SEEDCHECKED
-# when its harness marks FUZZ_PASSED() (after the dispatch branch's
-# fuzz_msg.c, which decodes through the channel table, is merged).
-FUZZ_SEEDCHECKED = frame config pe module auditrec tsa pesign
+# production runs, and junk does not (tests/fuzz/fuzz_util.h).
+FUZZ_SEEDCHECKED = $(FUZZERS)
 build-fuzz/seedcheck_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRC_$$*) tests/fuzz/fuzz_util.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_BASE) -fsanitize=address,undefined -DFUZZ_SEEDCHECK -o $@ $< \
@@ -355,8 +353,9 @@ build-fuzz/seedcheck_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRC_$$*) tests/fuzz/fuzz_uti
 
 # Seed generators: C programs on the real encoders, and tests/fuzz/seeds.sh
 # for what real tools make (images, modules, TSA answers, configs).
-SEEDS_C         = frame pesign auditrec
+SEEDS_C            = frame msg pesign auditrec
 SEEDS_SRC_frame    = proto/frame.c proto/frametab.c proto/buf.c proto/names.c
+SEEDS_SRC_msg      = proto/chan.c proto/msg.c proto/buf.c proto/names.c
 SEEDS_SRC_pesign   = proto/pesign.c common/utf8.c
 SEEDS_SRC_auditrec = proto/auditrec.c proto/buf.c common/utf8.c \
 	common/util.c proto/names.c

@@ -15,7 +15,7 @@
 #             and imprint fuzz_tsa checks against
 # Each corpus is written to a new directory that replaces the old one only
 # when complete; a missing tool fails that corpus (and the run) and keeps
-# the old one.  msg's corpus comes from seeds_msg where that exists.
+# the old one.
 set -u
 build=$1
 shift

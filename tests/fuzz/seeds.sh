@@ -93,8 +93,10 @@ gen_module() {
 		echo "no kernel headers or sign-file"
 		return 1
 	}
-	mkdir -p "$tmp/mod" &&
-	cat > "$tmp/mod/hello.c" <<'EOF' &&
+	# A fixed directory: the build path ends up in the module.
+	mod=$PWD/build-fuzz/seeds-module
+	rm -rf "$mod" && mkdir -p "$mod" &&
+	cat > "$mod/hello.c" <<'EOF' &&
 #include <linux/init.h>
 #include <linux/module.h>
 MODULE_LICENSE("GPL");
@@ -104,9 +106,9 @@ static void __exit hello_exit(void) { }
 module_init(hello_init);
 module_exit(hello_exit);
 EOF
-	echo 'obj-m := hello.o' > "$tmp/mod/Kbuild" &&
-	make -C "$kdir" M="$tmp/mod" modules &&
-	strip --strip-debug -o "$new/hello.ko" "$tmp/mod/hello.ko" &&
+	echo 'obj-m := hello.o' > "$mod/Kbuild" &&
+	make -C "$kdir" M="$mod" modules &&
+	strip --strip-debug -o "$new/hello.ko" "$mod/hello.ko" &&
 	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tmp/k.pem" \
 		-out "$tmp/c.pem" -days 1 -subj "/CN=csign fuzz seed" &&
 	cp "$new/hello.ko" "$new/hello-signed.ko" &&

@@ -29,8 +29,8 @@ frame_obeys_table(const struct frame *f)
 	if (fs == NULL)
 		abort();
 	for (size_t i = 0; i < f->ntlv; i++) {
-		const struct frame_field *fld = frame_spec_field(fs,
-		    f->tlv[i].tag);
+		const struct frame_field *fld =
+		    frame_spec_field(fs, f->tlv[i].tag);
 
 		if (fld == NULL || f->tlv[i].len < fld->min ||
 		    f->tlv[i].len > fld->max)
@@ -65,8 +65,9 @@ feed(int sock, const uint8_t *data, size_t size)
 	size_t off = 0;
 	ssize_t n;
 
-	while (off < size && (n = send(sock, data + off, size - off,
-	    MSG_DONTWAIT | MSG_NOSIGNAL)) > 0)
+	while (off < size &&
+	    (n = send(sock, data + off, size - off,
+		 MSG_DONTWAIT | MSG_NOSIGNAL)) > 0)
 		off += (size_t)n;
 	(void)shutdown(sock, SHUT_WR);
 }
@@ -85,8 +86,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	feed(sv[1], data, size);
 	buf_init(&in, FRAME_MAX + 4);
 	while (io_recv_frame(sv[0], &in, fds, 4, &nfds, 1000) == 1) {
-		if (frame_decode(buf_ptr(&in) + 4, buf_left(&in) - 4, &f,
-		    &err) == -1)
+		if (frame_decode(
+			buf_ptr(&in) + 4, buf_left(&in) - 4, &f, &err) == -1)
 			break;
 		FUZZ_PASSED();
 		frame_obeys_table(&f);

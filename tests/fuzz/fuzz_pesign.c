@@ -28,8 +28,8 @@ message(const uint8_t *data, size_t size)
 	    pesign_hdr_decode(data, &h, err, sizeof(err)) == -1 ||
 	    h.size > size - PESIGN_HDR_LEN)
 		return 0;
-	if (pesign_req_decode(h.command, data + PESIGN_HDR_LEN, h.size, &r,
-	    err, sizeof(err)) == -1) {
+	if (pesign_req_decode(h.command, data + PESIGN_HDR_LEN, h.size, &r, err,
+		sizeof(err)) == -1) {
 		(void)pesign_reply_encode(reply, sizeof(reply), -1, err);
 		return 0;
 	}

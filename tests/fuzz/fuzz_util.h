@@ -67,8 +67,8 @@ fuzz_seed(const char *dir, const char *name, int junk)
 	ok = fuzz_passed;
 	free(data);
 	if (ok == junk)
-		fprintf(stderr, "seedcheck: %s %s\n", path, junk ?
-		    "is junk but decodes" : "does not decode");
+		fprintf(stderr, "seedcheck: %s %s\n", path,
+		    junk ? "is junk but decodes" : "does not decode");
 	return ok;
 }
 

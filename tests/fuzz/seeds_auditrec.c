@@ -12,54 +12,109 @@
 
 #include "proto/auditrec.h"
 
-#define T0 1764669600	/* 2025-12-02 10:00 UTC */
+#define T0 1764669600 /* 2025-12-02 10:00 UTC */
 
 static const char *dir;
 
 /* Records of every kind, as csignd fills them. */
 static const struct audit_event events[] = {
 	{ .event = "start", .result = "ok", .reason = "csignd 1.0" },
-	{ .event = "sign", .has_peer = 1, .uid = 1001, .user = "alice",
-	  .groups = { 1001, 1100 }, .ngroups = 2, .pid = 4242,
-	  .key = "kmod",
-	  .cert_sha256 = "6f0c1e9d2a7b4f5e8c3d1a0b9e8f7c6d5b4a39281706f5e4d3c2b1a09f8e7d6c",
-	  .format = "module", .artifact = "hello.ko", .has_size = 1,
-	  .size = 4096, .digest_alg = "sha256",
-	  .digest_hex = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
-	  .result = "ok" },
-	{ .event = "deny", .has_peer = 1, .uid = 1002, .user = "mallory",
-	  .groups = { 1002 }, .ngroups = 1, .pid = 4243, .key = "efi",
-	  .format = "pe", .artifact = "a\\u001b[31m.efi", .result = "denied",
-	  .reason = "key not granted" },
-	{ .event = "hold", .has_peer = 1, .uid = 1001, .user = "alice",
-	  .groups = { 1001 }, .ngroups = 1, .pid = 4244, .key = "efi",
-	  .format = "pe", .artifact = "boot.efi", .result = "ok",
-	  .has_request = 1, .request = 7 },
-	{ .event = "approve", .has_peer = 1, .uid = 1003, .user = "bob",
-	  .groups = { 1200 }, .ngroups = 1, .pid = 4245, .key = "efi",
-	  .result = "ok", .has_request = 1, .request = 7,
-	  .approvers = "bob,carol" },
-	{ .event = "sign", .has_peer = 1, .uid = 1001, .user = "alice",
-	  .groups = { 1001 }, .ngroups = 1, .pid = 4244, .key = "efi",
-	  .format = "pe", .artifact = "boot.efi", .has_size = 1,
-	  .size = 65536, .digest_alg = "sha256",
-	  .digest_hex = "5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef",
-	  .result = "ok", .tsa = "http://tsa.example.internal/tsr",
-	  .timestamp = "20251202100001Z" },
-	{ .event = "key-disable", .has_peer = 1, .uid = 0, .user = "root",
-	  .ngroups = 0, .pid = 1, .key = "kmod", .result = "ok",
-	  .reason = "laptop lost" },
-	{ .event = "log-recover", .result = "ok",
-	  .reason = "a torn last record of 37 bytes moved aside" },
-	{ .event = "reload", .result = "error", .reason = "csignd.conf:12: "
-	  "unknown keyword" },
+	{ .event = "sign",
+	    .has_peer = 1,
+	    .uid = 1001,
+	    .user = "alice",
+	    .groups = { 1001, 1100 },
+	    .ngroups = 2,
+	    .pid = 4242,
+	    .key = "kmod",
+	    .cert_sha256 =
+		"6f0c1e9d2a7b4f5e8c3d1a0b9e8f7c6d5b4a39281706f5e4d3c2b1a09f8e7d6c",
+	    .format = "module",
+	    .artifact = "hello.ko",
+	    .has_size = 1,
+	    .size = 4096,
+	    .digest_alg = "sha256",
+	    .digest_hex =
+		"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+	    .result = "ok" },
+	{ .event = "deny",
+	    .has_peer = 1,
+	    .uid = 1002,
+	    .user = "mallory",
+	    .groups = { 1002 },
+	    .ngroups = 1,
+	    .pid = 4243,
+	    .key = "efi",
+	    .format = "pe",
+	    .artifact = "a\\u001b[31m.efi",
+	    .result = "denied",
+	    .reason = "key not granted" },
+	{ .event = "hold",
+	    .has_peer = 1,
+	    .uid = 1001,
+	    .user = "alice",
+	    .groups = { 1001 },
+	    .ngroups = 1,
+	    .pid = 4244,
+	    .key = "efi",
+	    .format = "pe",
+	    .artifact = "boot.efi",
+	    .result = "ok",
+	    .has_request = 1,
+	    .request = 7 },
+	{ .event = "approve",
+	    .has_peer = 1,
+	    .uid = 1003,
+	    .user = "bob",
+	    .groups = { 1200 },
+	    .ngroups = 1,
+	    .pid = 4245,
+	    .key = "efi",
+	    .result = "ok",
+	    .has_request = 1,
+	    .request = 7,
+	    .approvers = "bob,carol" },
+	{ .event = "sign",
+	    .has_peer = 1,
+	    .uid = 1001,
+	    .user = "alice",
+	    .groups = { 1001 },
+	    .ngroups = 1,
+	    .pid = 4244,
+	    .key = "efi",
+	    .format = "pe",
+	    .artifact = "boot.efi",
+	    .has_size = 1,
+	    .size = 65536,
+	    .digest_alg = "sha256",
+	    .digest_hex =
+		"5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef",
+	    .result = "ok",
+	    .tsa = "http://tsa.example.internal/tsr",
+	    .timestamp = "20251202100001Z" },
+	{ .event = "key-disable",
+	    .has_peer = 1,
+	    .uid = 0,
+	    .user = "root",
+	    .ngroups = 0,
+	    .pid = 1,
+	    .key = "kmod",
+	    .result = "ok",
+	    .reason = "laptop lost" },
+	{ .event = "log-recover",
+	    .result = "ok",
+	    .reason = "a torn last record of 37 bytes moved aside" },
+	{ .event = "reload",
+	    .result = "error",
+	    .reason = "csignd.conf:12: "
+		      "unknown keyword" },
 };
 #define NEVENTS (sizeof(events) / sizeof(events[0]))
 
 /* Append record ev to f as the next link of c; exit on failure. */
 static void
-append(FILE *f, struct audit_chain *c, int64_t sec,
-    const struct audit_event *ev)
+append(
+    FILE *f, struct audit_chain *c, int64_t sec, const struct audit_event *ev)
 {
 	char line[AUDIT_LINE_MAX + 1];
 	int n;
@@ -100,7 +155,8 @@ int
 main(int argc, char **argv)
 {
 	static const struct audit_event rotate = { .event = "rotate",
-		.result = "ok", .reason = "audit.jsonl-20251202" };
+		.result = "ok",
+		.reason = "audit.jsonl-20251202" };
 	struct audit_chain c;
 	char name[64];
 	FILE *f;

@@ -27,8 +27,8 @@ seed(const char *name, uint8_t *m, size_t mlen, size_t pre, uint32_t cmd,
 	size_t n;
 	FILE *f;
 
-	if ((n = pesign_req_encode(m + pre, mlen - pre, cmd, word, names,
-	    nnames)) == 0) {
+	if ((n = pesign_req_encode(
+		 m + pre, mlen - pre, cmd, word, names, nnames)) == 0) {
 		fprintf(stderr, "cannot encode %s\n", name);
 		exit(1);
 	}
@@ -60,10 +60,10 @@ main(int argc, char **argv)
 	dir = argv[1];
 	seed("kill", m, sizeof(m), 0, PESIGN_KILL_DAEMON, NULL, NULL, 0);
 	seed("unlock", m, sizeof(m), 0, PESIGN_UNLOCK_TOKEN, NULL, unlock, 2);
-	seed("sign-attached", m, sizeof(m), 0, PESIGN_SIGN_ATTACHED, NULL,
-	    sign, 2);
-	seed("sign-detached", m, sizeof(m), 0, PESIGN_SIGN_DETACHED, NULL,
-	    sign, 2);
+	seed("sign-attached", m, sizeof(m), 0, PESIGN_SIGN_ATTACHED, NULL, sign,
+	    2);
+	seed("sign-detached", m, sizeof(m), 0, PESIGN_SIGN_DETACHED, NULL, sign,
+	    2);
 	seed("sign-attached-ft", m, sizeof(m), 0,
 	    PESIGN_SIGN_ATTACHED_WITH_FILE_TYPE, &pe, sign, 2);
 	seed("sign-detached-ft", m, sizeof(m), 0,
@@ -73,8 +73,8 @@ main(int argc, char **argv)
 	seed("cmd-version", m, sizeof(m), 0, PESIGN_GET_CMD_VERSION, &asked,
 	    NULL, 0);
 	/* pesign-client's order: is the token unlocked?  then sign. */
-	n = seed("is-unlocked", m, sizeof(m), 0, PESIGN_IS_TOKEN_UNLOCKED,
-	    NULL, token, 1);
+	n = seed("is-unlocked", m, sizeof(m), 0, PESIGN_IS_TOKEN_UNLOCKED, NULL,
+	    token, 1);
 	seed("stream-unlocked-sign", m, sizeof(m), n,
 	    PESIGN_SIGN_ATTACHED_WITH_FILE_TYPE, &pe, sign, 2);
 	return 0;

@@ -86,8 +86,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	feed(sv[1], data, size);
 	buf_init(&in, FRAME_MAX + 4);
 	while (io_recv_frame(sv[0], &in, fds, 4, &nfds, 1000) == 1) {
-		if (frame_decode(
-			buf_ptr(&in) + 4, buf_left(&in) - 4, &f, &err) == -1)
+		if (frame_decode(buf_ptr(&in) + 4, buf_left(&in) - 4, &f,
+			&err) == -1)
 			break;
 		FUZZ_PASSED();
 		frame_obeys_table(&f);

@@ -43,10 +43,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ASN1_INTEGER_set_int64(nonce, 0x4142434445464748);
 	memset(imprint, 0x5a, sizeof(imprint));
 	buf_init(&body, HTTP_RESP_MAX);
-	(void)http_parse_response(
-	    data, size, 0, &status, &body, err, sizeof(err));
-	if (http_parse_response(
-		data, size, 1, &status, &body, err, sizeof(err)) == 1) {
+	(void)http_parse_response(data, size, 0, &status, &body, err,
+	    sizeof(err));
+	if (http_parse_response(data, size, 1, &status, &body, err,
+		sizeof(err)) == 1) {
 		FUZZ_PASSED();
 		if (tsa_check_response(buf_ptr(&body), buf_left(&body),
 			DIG_SHA256, imprint, sizeof(imprint), nonce, &trust,

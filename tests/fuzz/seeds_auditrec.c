@@ -113,8 +113,8 @@ static const struct audit_event events[] = {
 
 /* Append record ev to f as the next link of c; exit on failure. */
 static void
-append(
-    FILE *f, struct audit_chain *c, int64_t sec, const struct audit_event *ev)
+append(FILE *f, struct audit_chain *c, int64_t sec,
+    const struct audit_event *ev)
 {
 	char line[AUDIT_LINE_MAX + 1];
 	int n;

@@ -48,9 +48,9 @@ main(int argc, char **argv)
 	struct msg_session session = { .session_id = 7,
 		.max_artifact = 1u << 30,
 		.idle_timeout_ms = 30000 };
-	struct msg_keyinfo keyinfo = {
-		.key = "kmod", .format = FMT_MODULE, .name = "a.ko"
-	};
+	struct msg_keyinfo keyinfo = { .key = "kmod",
+		.format = FMT_MODULE,
+		.name = "a.ko" };
 	struct msg_keyinfo_reply kreply = { .status = ST_OK,
 		.keytype = KT_RSA,
 		.default_digest = DIG_SHA256,
@@ -73,9 +73,9 @@ main(int argc, char **argv)
 		.max_skew = 300,
 		.anchors = cert,
 		.anchorslen = sizeof(cert) };
-	struct msg_tsa_done tdone = {
-		.status = ST_OK, .index = 0, .gentime = "20261202101010Z"
-	};
+	struct msg_tsa_done tdone = { .status = ST_OK,
+		.index = 0,
+		.gentime = "20261202101010Z" };
 	struct msg_sign_held held = { .reqid = 1,
 		.id = 9,
 		.group = "releng",
@@ -84,12 +84,13 @@ main(int argc, char **argv)
 		.expires_in = 3600 };
 	struct msg_approval appr = { .op = APPR_APPROVE, .id = 9 };
 	static const uint8_t frame[] = { 0, 0, 0, 4, 0, 2, 0, 0 };
-	struct msg_held_result result = {
-		.id = 9, .frame = frame, .len = sizeof(frame)
-	};
-	struct msg_upload upload = {
-		.key = "kmod", .format = FMT_RAW, .size = 4096, .name = "blob"
-	};
+	struct msg_held_result result = { .id = 9,
+		.frame = frame,
+		.len = sizeof(frame) };
+	struct msg_upload upload = { .key = "kmod",
+		.format = FMT_RAW,
+		.size = 4096,
+		.name = "blob" };
 	struct msg_upload_reply ureply = { .status = ST_OK, .message = "ok" };
 	struct msg_progress progress = { .bytes = 65536 };
 	struct buf b, fr;

@@ -27,8 +27,8 @@ seed(const char *name, uint8_t *m, size_t mlen, size_t pre, uint32_t cmd,
 	size_t n;
 	FILE *f;
 
-	if ((n = pesign_req_encode(
-		 m + pre, mlen - pre, cmd, word, names, nnames)) == 0) {
+	if ((n = pesign_req_encode(m + pre, mlen - pre, cmd, word, names,
+		 nnames)) == 0) {
 		fprintf(stderr, "cannot encode %s\n", name);
 		exit(1);
 	}

@@ -164,6 +164,33 @@ flip_middle(const struct sign_input *in)
 	close(fd);
 }
 
+/*
+ * Swap two different 16-bit words in the middle of the file: the image
+ * changes but its PE checksum (a sum of 16-bit words) does not, so only
+ * the second hash can tell.
+ */
+static void
+swap_words(const struct sign_input *in)
+{
+	uint8_t w[4], x[4];
+	off_t at = (off_t)(in->size / 2) & ~(off_t)1;
+	int fd = open(race_path, O_RDWR);
+
+	assert_true(fd != -1);
+	/* Find two adjacent words that differ, so the swap changes bytes. */
+	for (;; at += 2) {
+		assert_int_equal(artifact_pread(fd, (uint64_t)at, w, 4), 0);
+		if (w[0] != w[2] || w[1] != w[3])
+			break;
+	}
+	x[0] = w[2];
+	x[1] = w[3];
+	x[2] = w[0];
+	x[3] = w[1];
+	assert_int_equal(pwrite(fd, x, 4, at), 4);
+	close(fd);
+}
+
 /* Cut the file short, as another writer would. */
 static void
 truncate_half(const struct sign_input *in)
@@ -210,6 +237,12 @@ test_format_pe_refuses_an_input_changed_while_signed(void **state)
 			     &out),
 	    ST_OK);
 	assert_int_equal(sign_racing("sdboot.efi", "race.efi", 0, flip_middle,
+			     cert, &out),
+	    ST_BAD_ARTIFACT);
+	assert_non_null(strstr(out.message,
+	    "changed while it was being "
+	    "signed"));
+	assert_int_equal(sign_racing("sdboot.efi", "race.efi", 0, swap_words,
 			     cert, &out),
 	    ST_BAD_ARTIFACT);
 	assert_non_null(strstr(out.message,

@@ -34,16 +34,18 @@ LDFLAGS += $(HARDEN_LD) $(SAN)
 
 LIBS_COMMON  = -lcrypto
 LIBS_CSIGND  = -lp11 -levent -lcrypto -lpthread
-LIBS_SANDBOX = -lseccomp -lcap -lcrypto
+LIBS_SANDBOX = -lseccomp -lcap -lcrypto -llzma -lzstd -lz
 LIBS_CLIENT  = -lcrypto
-LIBS_TEST    = -lcmocka -lp11 -levent -lseccomp -lcap -lcrypto -lpthread
+LIBS_TEST    = -lcmocka -lp11 -levent -lseccomp -lcap -lcrypto -lpthread \
+	-llzma -lzstd -lz
 
 COMMON_SRC  = $(wildcard common/*.c proto/*.c)
 CSIGND_SRC  = $(filter-out broker/main.c,$(wildcard broker/*.c monitor/*.c))
 RECORDS_SRC = $(wildcard records/*.c)
 TOKEN_SRC   = $(wildcard token/*.c)
 SANDBOX_SRC = $(filter-out sandbox/main.c,$(wildcard sandbox/*.c sandbox/formats/*.c))
-CLIENT_SRC  = $(filter-out client/main.c,$(wildcard client/*.c))
+CLIENT_MAINS = client/main.c client/signfile_main.c client/sbsign_main.c
+CLIENT_SRC  = $(filter-out $(CLIENT_MAINS),$(wildcard client/*.c))
 AUDIT_SRC   = $(filter-out audit/main.c,$(wildcard audit/*.c))
 ADMIN_SRC   = $(filter-out admin/main.c,$(wildcard admin/*.c))
 
@@ -51,11 +53,13 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 tobj = $(patsubst %.c,$(BUILD)/tobj/%.o,$(1))
 
 PROGS = $(BUILD)/csignd $(BUILD)/csign-sandbox $(BUILD)/csign-client \
-	$(BUILD)/csign-audit $(BUILD)/csign-admin
+	$(BUILD)/csign-audit $(BUILD)/csign-admin $(BUILD)/csign-sign-file \
+	$(BUILD)/csign-sbsign
 TEST_PROGS = $(BUILD)/test/csign-sandbox $(BUILD)/test/rawclient \
+	$(BUILD)/test/pesignclient \
 	$(BUILD)/test/bench-direct $(BUILD)/test/bench-client \
 	$(BUILD)/test/bench-pe $(BUILD)/test/sdlaunch $(BUILD)/test/tsaserver \
-	$(BUILD)/test/tsextract
+	$(BUILD)/test/tsextract $(BUILD)/test/p11fault.so $(BUILD)/test/syncspy.so
 UNIT_SRC  = $(wildcard tests/unit/test_*.c)
 UNIT_BINS = $(patsubst tests/unit/%.c,$(BUILD)/test/%,$(UNIT_SRC))
 
@@ -95,21 +99,21 @@ $(BUILD)/tobj/%.o: %.c $(BUILD)/paths
 	$(CC) $(CPPFLAGS_BASE) -DCSIGN_TEST_HOOKS $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/libcommon.a: $(call obj,$(COMMON_SRC))
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 $(BUILD)/libcsignd.a: $(call obj,$(CSIGND_SRC))
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 $(BUILD)/librecords.a: $(call obj,$(RECORDS_SRC))
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 $(BUILD)/libtoken.a: $(call obj,$(TOKEN_SRC))
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 $(BUILD)/libsandbox.a: $(call obj,$(SANDBOX_SRC))
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 $(BUILD)/libclient.a: $(call obj,$(CLIENT_SRC))
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 $(BUILD)/libaudit.a: $(call obj,$(AUDIT_SRC))
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 $(BUILD)/libadmin.a: $(call obj,$(ADMIN_SRC))
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 
 $(BUILD)/csignd: $(call obj,broker/main.c) $(BUILD)/libcsignd.a $(BUILD)/libtoken.a \
 		$(BUILD)/librecords.a $(BUILD)/libcommon.a
@@ -117,6 +121,11 @@ $(BUILD)/csignd: $(call obj,broker/main.c) $(BUILD)/libcsignd.a $(BUILD)/libtoke
 $(BUILD)/csign-sandbox: $(call obj,sandbox/main.c) $(BUILD)/libsandbox.a $(BUILD)/libcommon.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_SANDBOX)
 $(BUILD)/csign-client: $(call obj,client/main.c) $(BUILD)/libclient.a $(BUILD)/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_CLIENT)
+# The drop-in front ends: thin wrappers over the same client library.
+$(BUILD)/csign-sign-file: $(call obj,client/signfile_main.c) $(BUILD)/libclient.a $(BUILD)/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_CLIENT)
+$(BUILD)/csign-sbsign: $(call obj,client/sbsign_main.c) $(BUILD)/libclient.a $(BUILD)/libcommon.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_CLIENT)
 $(BUILD)/csign-audit: $(call obj,audit/main.c) $(BUILD)/libaudit.a $(BUILD)/libcommon.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_COMMON)
@@ -135,10 +144,13 @@ $(BUILD)/test/rawclient: $(call obj,tests/tools/rawclient.c) $(BUILD)/libcommon.
 $(BUILD)/test/bench-direct: $(call obj,bench/bench_direct.c) $(BUILD)/libtoken.a \
 		$(BUILD)/librecords.a $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_CSIGND)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_CSIGND) -ldl
 $(BUILD)/test/bench-client: $(call obj,bench/bench_client.c) $(BUILD)/libclient.a $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_CLIENT) -lpthread
+$(BUILD)/test/pesignclient: $(call obj,tests/tools/pesignclient.c) $(BUILD)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_COMMON)
 $(BUILD)/test/sdlaunch: $(call obj,tests/tools/sdlaunch.c)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^
@@ -149,6 +161,13 @@ $(BUILD)/test/tsaserver: $(call obj,tests/tools/tsaserver.c)
 $(BUILD)/test/tsextract: $(call obj,tests/tools/tsextract.c)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcrypto
+# Fault injection for the tests (tests/integration/cases/teeth.sh): a
+# PKCS#11 module that corrupts signatures, and an LD_PRELOAD library that
+# counts and fails the audit log's syncs.  Plain shared objects, never
+# sanitized: they are loaded into csignd, whatever its build.
+$(BUILD)/test/%.so: tests/tools/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_BASE) $(OPT) $(WARN) -fPIC -shared -o $@ $< -ldl
 $(BUILD)/test/bench-pe: $(call obj,bench/bench_pe.c) $(BUILD)/libsandbox.a $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_SANDBOX)
@@ -215,18 +234,25 @@ bench: deps
 	$(MAKE) all tests
 	sh bench/run.sh $(BUILD)
 
-man-lint:
+# mandoc's own lint, then every man page against its program's usage
+# message and option tables (tests/manlint.sh): an option in one and not
+# the other fails.
+man-lint: $(PROGS)
 	mandoc -Tlint -W warning man/*.[1-8]
+	sh tests/manlint.sh $(BUILD)
 
-# Static checks: cppcheck (suppressions with reasons in
+# Static checks: the layers' includes (tests/lint-includes.sh), the
+# committed .clang-format, cppcheck (suppressions with reasons in
 # tests/cppcheck.supp) and clang-tidy (the committed .clang-tidy) over
 # every source file; any finding fails.
 lint:
+	sh tests/lint-includes.sh
+	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
 	cppcheck --quiet --enable=warning,portability,performance --std=c11 \
 		-D_GNU_SOURCE -I. -I/usr/include -I/usr/include/x86_64-linux-gnu \
 		--suppressions-list=tests/cppcheck.supp --inline-suppr \
-		--error-exitcode=1 broker monitor sandbox proto common client \
-		audit admin
+		--error-exitcode=1 broker monitor records token sandbox proto \
+		common client audit admin
 	for f in $$(git ls-files '*.c' | grep -v '^tests/'); do \
 		clang-tidy --quiet --warnings-as-errors='*' $$f -- \
 		    -std=c17 -D_GNU_SOURCE -I. \
@@ -240,11 +266,13 @@ install: all
 		$(DESTDIR)$(SYSCONFDIR)/csign $(DESTDIR)$(UNITDIR) \
 		$(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) \
 		$(DESTDIR)$(SYSCONFDIR)/logrotate.d
-	install -m 0755 $(BUILD)/csign-client $(DESTDIR)$(BINDIR)/
+	install -m 0755 $(BUILD)/csign-client $(BUILD)/csign-sign-file \
+		$(BUILD)/csign-sbsign $(DESTDIR)$(BINDIR)/
 	install -m 0755 $(BUILD)/csignd $(BUILD)/csign-audit $(BUILD)/csign-admin \
 		$(DESTDIR)$(SBINDIR)/
 	install -m 0755 $(BUILD)/csign-sandbox $(DESTDIR)$(LIBEXECDIR)/
-	install -m 0644 man/csign-client.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 man/csign-client.1 man/csign-sign-file.1 man/csign-sbsign.1 \
+		$(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 man/csignd.conf.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 man/csignd.8 man/csign-audit.8 man/csign-admin.8 \
 		$(DESTDIR)$(MANDIR)/man8/
@@ -261,6 +289,8 @@ install: all
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/csign-client $(DESTDIR)$(SBINDIR)/csignd \
+		$(DESTDIR)$(BINDIR)/csign-sign-file $(DESTDIR)$(BINDIR)/csign-sbsign \
+		$(DESTDIR)$(MANDIR)/man1/csign-sign-file.1 $(DESTDIR)$(MANDIR)/man1/csign-sbsign.1 \
 		$(DESTDIR)$(SBINDIR)/csign-audit $(DESTDIR)$(SBINDIR)/csign-admin \
 		$(DESTDIR)$(LIBEXECDIR)/csign-sandbox \
 		$(DESTDIR)$(MANDIR)/man1/csign-client.1 $(DESTDIR)$(MANDIR)/man5/csignd.conf.5 \
@@ -278,24 +308,28 @@ FUZZ_SECONDS ?= 60
 FUZZ_FLAGS    = -g -O1 -std=c17 -D_GNU_SOURCE -I. -Itests/fuzz \
 	-DCSIGN_LIBEXECDIR='"$(LIBEXECDIR)"' -DCSIGN_SYSCONFDIR='"$(SYSCONFDIR)"' \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-FUZZERS = frame msg config pe module auditrec tsa
-FUZZ_SRC_frame    = proto/frame.c proto/buf.c proto/names.c
+FUZZERS = frame msg config pe module auditrec tsa pesign
+FUZZ_SRC_frame    = proto/frame.c proto/frametab.c proto/buf.c proto/names.c
+FUZZ_SRC_pesign   = proto/pesign.c common/utf8.c
 FUZZ_SRC_msg      = proto/chan.c proto/msg.c proto/buf.c proto/names.c
-FUZZ_SRC_config   = records/config.c records/tsaurl.c proto/names.c common/log.c \
-	common/util.c
+FUZZ_SRC_config   = records/config.c records/confread.c records/confkeywords.c \
+	records/confblocks.c records/confallow.c records/confcheck.c \
+	records/confpesign.c \
+	records/tsaurl.c proto/names.c common/log.c common/util.c
 FUZZ_SRC_pe       = sandbox/formats/pe_parse.c sandbox/artifact.c \
-	common/sigcheck.c proto/names.c proto/buf.c common/log.c
+	proto/sigcheck.c proto/names.c proto/buf.c common/log.c
 FUZZ_SRC_module   = sandbox/formats/elf.c sandbox/artifact.c \
-	common/sigcheck.c proto/names.c proto/buf.c common/log.c
-FUZZ_SRC_auditrec = proto/auditrec.c proto/buf.c common/utf8.c common/util.c \
-	proto/names.c
+	proto/sigcheck.c proto/names.c proto/buf.c common/log.c
+FUZZ_SRC_auditrec = proto/auditrec.c proto/auditparse.c proto/buf.c \
+	common/utf8.c common/util.c proto/names.c
 FUZZ_SRC_tsa      = sandbox/tsa.c sandbox/http.c sandbox/channel.c sandbox/hold.c \
-	sandbox/formats/fail.c proto/io.c proto/chan.c proto/msg.c proto/frame.c proto/buf.c \
-	proto/names.c proto/resolve.c common/log.c common/sigcheck.c
+	sandbox/formats/fail.c proto/io.c proto/chan.c proto/msg.c proto/frame.c \
+	proto/frametab.c proto/buf.c proto/names.c proto/resolve.c common/log.c \
+	proto/sigcheck.c
 .SECONDEXPANSION:
 build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRC_$$*) tests/fuzz/fuzz_util.h
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_SRC_$*) -lcrypto
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_SRC_$*) -lcrypto $(FUZZ_LIBS_$*)
 
 fuzz-build: $(patsubst %,build-fuzz/fuzz_%,$(FUZZERS))
 

@@ -15,7 +15,7 @@
 #include <openssl/x509v3.h>
 
 #include "common/certfile.h"
-#include "common/sigcheck.h"
+#include "proto/sigcheck.h"
 #include "common/util.h"
 #include "token/p11admin.h"
 #include "token/token.h"

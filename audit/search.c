@@ -173,15 +173,23 @@ print_field(const struct line_reader *r, const char *name)
 
 /*
  * After the columns, the fields only some records have, as name=value:
- * the approval request and its approvers, the TSA and its time.
+ * the event of every record that is not a signature (start, deny,
+ * rotate...), the reason of a refusal or an error, the approval request
+ * and its approvers, the TSA and its time.
  */
 static void
 print_extras(const struct line_reader *r)
 {
 	static const char *const extras[] = {
-		"request", "approvers", "tsa", "timestamp"
+		"reason", "request", "approvers", "tsa", "timestamp"
 	};
 	char v[AUDIT_LINE_MAX];
+
+	if (auditrec_get(r->buf, r->len, "event", v, sizeof(v)) == 0 &&
+	    strcmp(v, "sign") != 0) {
+		printf(" event=");
+		print_field(r, "event");
+	}
 
 	for (size_t i = 0; i < sizeof(extras) / sizeof(extras[0]); i++) {
 		if (auditrec_get(r->buf, r->len, extras[i], v, sizeof(v)) == -1)

@@ -4,15 +4,17 @@
  *
  *     bench-direct MODULE TOKENLABEL PINFILE KEYLABEL SECONDS
  *
- * Loads MODULE with libp11, logs in to the token labelled TOKENLABEL with
- * the PIN in PINFILE, finds the private key labelled KEYLABEL, and signs
- * random SHA-256 digests on one thread for SECONDS seconds (RSA: PKCS#1
- * v1.5; EC: ECDSA), the same operation csignd's signing threads run.
+ * Opens the token labelled TOKENLABEL of MODULE through token/ (the
+ * libp11 load and login csignd and csign-admin share, with the PIN of
+ * PINFILE, which must be a private file as csignd's PinFile), finds the
+ * private key labelled KEYLABEL (a libp11 key: operations go to the
+ * token), and signs random SHA-256 digests on one thread for SECONDS
+ * seconds (RSA: PKCS#1 v1.5; EC: ECDSA), the same operation csignd's
+ * signing threads run.
  * Prints
  *     direct KEYLABEL: N sig/s (M us/sig)
  * This is the ceiling that bench/run.sh compares csignd against.
  */
-#include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,11 +22,13 @@
 #include <string.h>
 #include <time.h>
 
-#include <libp11.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
+
+#include "records/config.h"
+#include "token/p11admin.h"
 
 #define NDIGESTS 256
 #define DIGLEN 32
@@ -64,22 +68,6 @@ now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* The first line of path, without its newline, into pin. */
-static void
-read_pin(const char *path, char *pin, size_t len)
-{
-	FILE *f;
-	size_t n;
-
-	if ((f = fopen(path, "re")) == NULL)
-		die("%s: %s", path, strerror(errno));
-	if (fgets(pin, (int)len, f) == NULL)
-		die("%s: empty", path);
-	fclose(f);
-	n = strcspn(pin, "\r\n");
-	pin[n] = '\0';
-}
-
 /* A signing context for pkey, set up as token_sign() does. */
 static EVP_PKEY_CTX *
 sign_ctx(EVP_PKEY *pkey)
@@ -116,16 +104,34 @@ check_sig(EVP_PKEY *pkey, const uint8_t *tbs, const uint8_t *sig,
 		die("the token's signature does not verify");
 }
 
+/*
+ * Open the token labelled label of module and find the private key
+ * labelled keylabel, as a Token block with that PinFile would.
+ */
+static struct p11a *
+open_key(char *module, char *label, char *pinfile, const char *keylabel,
+    struct p11a_key *k)
+{
+	struct cfg_token ct = {
+		.name = "bench", .module = module, .label = label, .slot = -1,
+		.pinfile = pinfile,
+	};
+	struct p11a *a;
+	char err[512];
+
+	if ((a = p11a_open(&ct, 0, err, sizeof(err))) == NULL ||
+	    p11a_find_key(a, keylabel, k, err, sizeof(err)) == -1)
+		die("%s", err);
+	return a;
+}
+
 int
 main(int argc, char **argv)
 {
 	static uint8_t tbs[NDIGESTS][DIGLEN];
 	uint8_t sig[1024];
-	char pin[256];
-	PKCS11_CTX *p11;
-	PKCS11_SLOT *slots, *slot = NULL;
-	PKCS11_KEY *keys, *key = NULL;
-	unsigned int nslots, nkeys;
+	struct p11a_key k;
+	struct p11a *a;
 	EVP_PKEY *pkey;
 	EVP_PKEY_CTX *ctx;
 	double secs, t0, t, end;
@@ -139,38 +145,8 @@ main(int argc, char **argv)
 	if (*ep != '\0' || !(secs > 0))
 		usage();
 
-	if ((p11 = PKCS11_CTX_new()) == NULL)
-		die("PKCS11_CTX_new");
-	if (PKCS11_CTX_load(p11, argv[1]) != 0)
-		die("cannot load %s", argv[1]);
-	if (PKCS11_enumerate_slots(p11, &slots, &nslots) != 0)
-		die("cannot list slots");
-	for (unsigned int i = 0; i < nslots; i++)
-		if (slots[i].token != NULL && slots[i].token->initialized &&
-		    strcmp(slots[i].token->label, argv[2]) == 0) {
-			slot = &slots[i];
-			break;
-		}
-	if (slot == NULL)
-		die("no token labelled %s", argv[2]);
-	read_pin(argv[3], pin, sizeof(pin));
-	if (PKCS11_open_session(slot, 0) != 0)
-		die("cannot open a session");
-	if (PKCS11_login(slot, 0, pin) != 0)
-		die("login failed");
-	memset(pin, 0, sizeof(pin));
-	if (PKCS11_enumerate_keys(slot->token, &keys, &nkeys) != 0)
-		die("cannot list keys");
-	for (unsigned int i = 0; i < nkeys; i++)
-		if (keys[i].isPrivate && keys[i].label != NULL &&
-		    strcmp(keys[i].label, argv[4]) == 0) {
-			key = &keys[i];
-			break;
-		}
-	if (key == NULL)
-		die("no private key labelled %s", argv[4]);
-	if ((pkey = PKCS11_get_private_key(key)) == NULL)
-		die("cannot use key %s", argv[4]);
+	a = open_key(argv[1], argv[2], argv[3], argv[4], &k);
+	pkey = k.priv;
 	if (RAND_bytes(&tbs[0][0], (int)sizeof(tbs)) != 1)
 		die("RAND_bytes");
 
@@ -201,9 +177,7 @@ main(int argc, char **argv)
 	printf("direct %s: %.0f sig/s (%.1f us/sig)\n", argv[4],
 	    (double)n / (t - t0), (t - t0) * 1e6 / (double)n);
 
-	EVP_PKEY_free(pkey);
-	PKCS11_release_all_slots(p11, slots, nslots);
-	PKCS11_CTX_unload(p11);
-	PKCS11_CTX_free(p11);
+	p11a_key_clear(&k);
+	p11a_close(a);
 	return 0;
 }

@@ -132,6 +132,15 @@ cl_write_atomic(const char *path, const void *p, size_t len, mode_t mode)
 	sigset_t old;
 	int fd, saved, ret = -1;
 
+	if (cl_output_special(path)) {
+		if ((fd = cl_open_special(path)) == -1)
+			return -1;
+		ret = util_write_all(fd, p, len);
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return ret;
+	}
 	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >=
 	    (int)sizeof(tmp)) {
 		errno = ENAMETOOLONG;
@@ -154,6 +163,21 @@ out:
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	errno = saved;
 	return ret;
+}
+
+int
+cl_output_special(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && !S_ISREG(st.st_mode) &&
+	    !S_ISDIR(st.st_mode);
+}
+
+int
+cl_open_special(const char *path)
+{
+	return open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC);
 }
 
 int

@@ -21,6 +21,14 @@
  */
 int cl_write_atomic(const char *path, const void *p, size_t len, mode_t mode);
 
+/*
+ * 1 if path names an existing device, FIFO or socket (/dev/null, a pipe):
+ * an output there is written through, never replaced by a file.
+ */
+int cl_output_special(const char *path);
+/* Open such an output for writing (no create, no truncate): fd or -1. */
+int cl_open_special(const char *path);
+
 /* Write p[0..len) to stdout and flush it: 0 or -1 with errno set. */
 int cl_write_stdout(const void *p, size_t len);
 

@@ -41,9 +41,7 @@ cl_sign_output(const char *file, const char *out, const char *format,
 int
 cl_format_writes_artifact(const char *format)
 {
-	int fmt = format_from_name(format);
-
-	return fmt == FMT_MODULE || fmt == FMT_PE;
+	return format_writes_artifact(format_from_name(format));
 }
 
 /* The T_FLAGS of a sign request. */
@@ -265,6 +263,12 @@ open_output(const struct options *o, const char *file, const char *out,
 		return open_output_nowait(o, file, out, fl);
 	if (out[0] == '\0')
 		return STDOUT_FILENO;
+	if (cl_output_special(out)) {
+		if ((fd = cl_open_special(out)) == -1)
+			cl_fail_set(fl, EXIT_ERROR, "error", "cannot open %s: "
+			    "%s", out, strerror(errno));
+		return fd;
+	}
 	if (strcmp(out, file) == 0 && stat(file, &st) == 0)
 		mode = st.st_mode & 07777;
 	if ((fd = cl_temp_create(out, mode, tmp, tmplen)) == -1) {
@@ -462,7 +466,9 @@ sign_one(struct conn *c, const struct options *o, const char *file,
 		    "cannot encode the request");
 		sent = -1;
 	} else
-		sent = cl_conn_request(c, &req, fds, writes ? 2 : 1, &r, fl);
+		sent = cl_conn_request(c, &req, fds,
+		    (size_t)format_fd_count(format_from_name(o->format)), &r,
+		    fl);
 	if (sent == 0)
 		sent = sign_held(c, o, &r, &hw, fl);
 	c->timeout = o->timeout;
@@ -470,6 +476,9 @@ sign_one(struct conn *c, const struct options *o, const char *file,
 		ret = sign_done(o, file, out, &r, fl);
 	if (writes && close_output(fds[1], tmp, out, ret == 0, fl) == -1)
 		ret = -1;
+	/* A device or FIFO written through (no temporary file). */
+	if (writes && !o->nowait && tmp[0] == '\0' && fds[1] > STDERR_FILENO)
+		close(fds[1]);
 	/* --no-wait: the daemon has its own copy of the output. */
 	if (writes && o->nowait && fds[1] != -1) {
 		close(fds[1]);

@@ -6,13 +6,15 @@ set -e
 # (pkcs11-tool), openssl, and the independent verifiers of each format:
 # the kernel's sign-file (linux-kbuild, with the headers that build the
 # test module), modinfo, evmctl, sbsign/sbverify, osslsigncode, mingw-w64
-# (test PE images) and systemd-boot's EFI binary.
+# (test PE images) and systemd-boot's EFI binary; pesign-client and rpm
+# (the pesign listener and rpm's %pesign).
 pkgs="build-essential pkg-config libssl-dev libp11-dev libseccomp-dev
-libcap-dev libevent-dev libcmocka-dev softhsm2 opensc openssl mandoc
+libcap-dev libevent-dev libcmocka-dev liblzma-dev libzstd-dev zlib1g-dev xz-utils zstd
+softhsm2 opensc openssl mandoc
 valgrind passwd util-linux procps clang clang-tidy cppcheck python3 attr xz-utils
 linux-headers-amd64 kmod ima-evm-utils sbsigntool osslsigncode
 gcc-mingw-w64-x86-64 gcc-mingw-w64-i686 systemd-boot-efi systemd logrotate
-openssh-server openssh-client dpkg-dev debhelper lintian fakeroot"
+openssh-server openssh-client dpkg-dev debhelper lintian fakeroot pesign rpm"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||

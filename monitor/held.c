@@ -16,7 +16,7 @@
 #include <time.h>
 
 #include "common/log.h"
-#include "common/sigcheck.h"
+#include "proto/sigcheck.h"
 #include "common/util.h"
 #include "records/approval.h"
 #include "records/audit.h"

@@ -9,7 +9,7 @@
 
 #include "common/certfile.h"
 #include "common/log.h"
-#include "common/sigcheck.h"
+#include "proto/sigcheck.h"
 #include "common/util.h"
 #include "monitor/monitor.h"
 #include "monitor/tsaconn.h"

@@ -5,7 +5,7 @@
 #include <string.h>
 
 static const char *const format_names[FMT_COUNT] = {
-	"raw", "cms", "module", "pe", "ima"
+	"raw", "cms", "module", "pe", "ima", "verity"
 };
 static const char *const digest_names[DIG_COUNT] = {
 	"sha256", "sha384", "sha512"
@@ -83,6 +83,18 @@ int
 format_supported(int fmt)
 {
 	return fmt >= 0 && fmt < FMT_COUNT;
+}
+
+int
+format_writes_artifact(int fmt)
+{
+	return format_supported(fmt) && (ARTIFACT_FORMATS & FMT_BIT(fmt)) != 0;
+}
+
+int
+format_fd_count(int fmt)
+{
+	return format_writes_artifact(fmt) ? 2 : 1;
 }
 
 void

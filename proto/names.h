@@ -21,6 +21,7 @@ enum csign_format {
 	FMT_MODULE,
 	FMT_PE,
 	FMT_IMA,
+	FMT_VERITY,
 	FMT_COUNT
 };
 #define FMT_BIT(f) (1u << (f))
@@ -36,6 +37,13 @@ enum rsa_padding { PAD_PKCS1 = 0, PAD_PSS };
 enum ts_mode { TS_NONE = 0, TS_OPTIONAL, TS_REQUIRED };
 /* Formats that can carry a timestamp token. */
 #define TS_FORMATS (FMT_BIT(FMT_CMS) | FMT_BIT(FMT_PE))
+/*
+ * Formats whose output is a whole signed artifact, which the session
+ * child writes to a second descriptor the client passes after the
+ * artifact (or sends back in F_DATA frames inline); the others come back
+ * in the reply.  Stated here once for the client and the sandbox.
+ */
+#define ARTIFACT_FORMATS (FMT_BIT(FMT_MODULE) | FMT_BIT(FMT_PE))
 
 /* Reply status: one table for every reply a client or child can get. */
 enum csign_status {
@@ -72,6 +80,13 @@ const char *format_name(int fmt);
 int format_from_name(const char *name);
 /* 1 if this build can produce the format. */
 int format_supported(int fmt);
+/*
+ * 1 if the format writes a signed artifact (ARTIFACT_FORMATS): a sign
+ * request for it takes two descriptors, the artifact and an output.
+ */
+int format_writes_artifact(int fmt);
+/* The descriptors a sign request of the format passes: 1 or 2. */
+int format_fd_count(int fmt);
 /* Space-separated names of the formats in a bit mask, into dst. */
 void formats_to_str(unsigned mask, char *dst, size_t dstlen);
 

@@ -51,6 +51,17 @@ static void
 dump_global(const struct config *cfg, FILE *f)
 {
 	put_kw(f, 0, "Listen", cfg->listen);
+	if (cfg->pesign_listen != NULL)
+		put_kw(f, 0, "PesignListen", cfg->pesign_listen);
+	for (size_t i = 0; i < cfg->npesign_maps; i++) {
+		fputs("PesignMap ", f);
+		put_word(f, cfg->pesign_maps[i].token);
+		fputc(' ', f);
+		put_word(f, cfg->pesign_maps[i].cert);
+		fputc(' ', f);
+		put_word(f, cfg->pesign_maps[i].key);
+		fputc('\n', f);
+	}
 	put_kw(f, 0, "PidFile", cfg->pid_file != NULL ? cfg->pid_file :
 	    "none");
 	put_kw(f, 0, "SandboxUser", cfg->sandbox_user);

@@ -88,9 +88,22 @@ struct cfg_allow {
 	int line;
 };
 
+/* PesignMap "TOKEN" "CERT" KEY: what pesign-client names, and the key. */
+#define PESIGN_MAPS_MAX 256
+struct cfg_pesign_map {
+	char *token;
+	char *cert;
+	char *key;
+	int line;
+};
+
 struct config {
 	char *path;
 	char *listen;			/* Listen PATH */
+	char *pesign_listen;		/* PesignListen PATH, or NULL */
+	int pesign_listen_line;
+	struct cfg_pesign_map *pesign_maps;
+	size_t npesign_maps;
 	char *sandbox_user;		/* SandboxUser NAME */
 	char *sandbox_program;		/* SandboxProgram PATH */
 	char *audit_log;		/* AuditLog PATH */
@@ -148,6 +161,12 @@ int config_raw_warning(const struct cfg_key *k, char *dst, size_t len);
 
 const struct cfg_key *config_find_key(const struct config *cfg,
     const char *name);
+/*
+ * The key a PesignMap line maps token and cert to (cert NULL: the first
+ * line for token), or NULL.
+ */
+const struct cfg_key *config_pesign_key(const struct config *cfg,
+    const char *token, const char *cert);
 const struct cfg_token *config_find_token(const struct config *cfg,
     const char *name);
 

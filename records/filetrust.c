@@ -362,6 +362,9 @@ filetrust_config(const struct config *cfg, uid_t self, char *err,
 	    cfg->sandbox_program, FT_FILE, self, err, errlen) == -1 ||
 	    check_kw(cfg, cfg->listen_line, "Listen", cfg->listen, FT_DIR_OF,
 	    self, err, errlen) == -1 ||
+	    (cfg->pesign_listen != NULL && check_kw(cfg,
+	    cfg->pesign_listen_line, "PesignListen", cfg->pesign_listen,
+	    FT_DIR_OF, self, err, errlen) == -1) ||
 	    check_kw(cfg, cfg->audit_log_line, "AuditLog", cfg->audit_log,
 	    FT_DIR_OF, self, err, errlen) == -1 ||
 	    check_kw(cfg, cfg->pid_file_line, "PidFile", cfg->pid_file,

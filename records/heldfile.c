@@ -11,7 +11,7 @@
 
 #include "records/audit.h"
 #include "common/log.h"
-#include "common/sigcheck.h"
+#include "proto/sigcheck.h"
 #include "common/util.h"
 #include "records/approval.h"
 #include "records/statefile.h"

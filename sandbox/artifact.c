@@ -6,12 +6,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
 
-#include "common/sigcheck.h"
+#include "proto/sigcheck.h"
 #include "proto/names.h"
 
 #define HASH_CHUNK (256u << 10)
@@ -58,13 +59,24 @@ artifact_progress(uint64_t n)
 	progress_fn(progress_bytes);
 }
 
+/* See artifact.h: the filter lets no path reach newfstatat. */
+int
+artifact_fstat(int fd, struct stat *st)
+{
+#if SANDBOX_RAW_FSTAT
+	return (int)syscall(SYS_fstat, fd, st);
+#else
+	return fstat(fd, st);
+#endif
+}
+
 int
 artifact_check(int fd, uint64_t max, struct artifact_err *e)
 {
 	struct stat st;
 	int fl;
 
-	if (fstat(fd, &st) == -1) {
+	if (artifact_fstat(fd, &st) == -1) {
 		snprintf(e->msg, sizeof(e->msg), "artifact: fstat: %s",
 		    strerror(errno));
 		return -1;
@@ -114,7 +126,7 @@ artifact_hash(int fd, int digest, uint64_t max, uint8_t *md, size_t *mdlen,
 	struct stat st;
 	unsigned int len = 0;
 	ssize_t n;
-	int r = -1, is_file = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+	int r = -1, is_file = artifact_fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
 
 	*size = 0;
 	if ((ctx = EVP_MD_CTX_new()) == NULL ||

@@ -19,7 +19,7 @@
 #include <openssl/rand.h>
 
 #include "common/log.h"
-#include "common/sigcheck.h"
+#include "proto/sigcheck.h"
 #include "sandbox/channel.h"
 #include "sandbox/drop.h"
 #include "sandbox/resolve.h"
@@ -100,7 +100,9 @@ scratch_files(void)
 		int fd;
 		const char *name;
 	} want[] = { { SCRATCH_IN_FD, "csign-artifact" },
-		     { SCRATCH_OUT_FD, "csign-output" } };
+		     { SCRATCH_OUT_FD, "csign-output" },
+		     { SCRATCH_DEC_FD, "csign-module" },
+		     { SCRATCH_ENC_FD, "csign-module-signed" } };
 
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		int fd = memfd_create(want[i].name, 0);
@@ -118,7 +120,7 @@ scratch_files(void)
 int
 main(int argc, char *argv[])
 {
-	struct drop_opts o = { .keep_fd = SCRATCH_OUT_FD };
+	struct drop_opts o = { .keep_fd = SCRATCH_LAST_FD };
 	struct msg_session m;
 	struct stat st;
 	const char *lookup = NULL;

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "common/sigcheck.h"
+#include "proto/sigcheck.h"
 #include "sandbox/artifact.h"
 #include "proto/frame.h"
 #include "sandbox/channel.h"
@@ -32,7 +32,7 @@ signop_sign(const struct sign_input *in, struct sign_output *out,
 	m.tbslen = tbslen;
 	memcpy(m.adigest, out->adigest, out->adigestlen);
 	m.adigestlen = out->adigestlen;
-	if (sandbox_request_sign(&m, &r) == -1)
+	if (sandbox_request_sign(&m, in->hold, &r) == -1)
 		return sign_fail(out, ST_INTERNAL, "cannot ask for a signature");
 	if (r.status != ST_OK)
 		return sign_fail(out, r.status, "%s", r.message);

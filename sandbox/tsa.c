@@ -15,7 +15,7 @@
 #include <openssl/x509v3.h>
 
 #include "common/log.h"
-#include "common/sigcheck.h"
+#include "proto/sigcheck.h"
 #include "sandbox/channel.h"
 #include "sandbox/http.h"
 

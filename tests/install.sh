@@ -18,7 +18,8 @@ for f in /usr/sbin/csignd /usr/sbin/csign-audit /usr/bin/csign-client \
     /usr/sbin/csign-admin /usr/share/man/man8/csign-admin.8 \
     /lib/systemd/system/csignd.service /lib/systemd/system/csignd.socket \
     /usr/lib/sysusers.d/csign.conf /usr/lib/tmpfiles.d/csign.conf \
-    /etc/logrotate.d/csign; do
+    /etc/logrotate.d/csign /usr/bin/csign-sign-file /usr/bin/csign-sbsign \
+    /usr/share/man/man1/csign-sign-file.1 /usr/share/man/man1/csign-sbsign.1; do
 	want "$f"
 done
 if "$dest/usr/bin/csign-client" --help | grep -q "usage"; then

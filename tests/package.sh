@@ -86,7 +86,9 @@ for f in /usr/bin/csign-client /usr/sbin/csignd /usr/sbin/csign-audit \
     /etc/csign/csignd.conf.example /etc/logrotate.d/csign \
     /lib/systemd/system/csignd.service /lib/systemd/system/csignd.socket \
     /usr/lib/sysusers.d/csign.conf /usr/lib/tmpfiles.d/csign.conf \
-    /usr/share/doc/csign/copyright /usr/share/doc/csign/changelog.gz; do
+    /usr/share/doc/csign/copyright /usr/share/doc/csign/changelog.gz \
+    /usr/bin/csign-sign-file /usr/bin/csign-sbsign \
+    /usr/share/man/man1/csign-sign-file.1.gz /usr/share/man/man1/csign-sbsign.1.gz; do
 	if grep -qx "$f" "$tmp/list"; then ok; else bad "dpkg -c: no $f"; fi
 done
 grep -qx /etc/csign/csignd.conf "$tmp/list" &&

@@ -1,11 +1,12 @@
 /*
  * p11admin: the token operations of csign-admin (key provisioning).
  *
- * It opens a Token block the way the monitor's token layer does (one
- * libp11 context per module, the slot by TokenLabel or Slot, a login with
- * the PIN of the block's PinFile, zeroed right after) and adds what only
- * an administrator does: list slots and objects, generate a key pair on
- * the token, and store certificates.
+ * It opens a Token block through the path csignd takes (token/module.c:
+ * one libp11 context per module, the slot by TokenLabel or Slot, a login
+ * with the PIN of the block's PinFile, zeroed right after) and adds what
+ * only an administrator does: list slots and objects, generate a key pair
+ * on the token, and store certificates.  This header includes nothing of
+ * libp11 or PKCS#11: admin/ reaches the token only through it.
  *
  * Key pairs are generated with the module's own C_GenerateKeyPair, in a
  * session of our own inside the module instance that libp11 loaded and
@@ -20,7 +21,9 @@
  * so that a CA that writes subjectKeyIdentifier the usual way issues a
  * certificate whose SKI equals the token's CKA_ID.
  *
- * Nothing here runs inside csignd; only csign-admin calls it.
+ * Nothing here runs inside csignd; only csign-admin calls it (the files:
+ * admin_open.c, admin_objects.c, admin_pubkey.c, admin_keygen.c,
+ * admin_cert.c).
  */
 #ifndef CSIGN_P11ADMIN_H
 #define CSIGN_P11ADMIN_H

@@ -1,6 +1,6 @@
 /*
  * pkcs11_min: the few PKCS#11 (Cryptoki v2.40) types, constants and the
- * function-list layout that token/p11admin.c needs to generate key pairs
+ * function-list layout that token/admin_*.c need to generate key pairs
  * with an exact attribute template, which libp11 cannot do.  Written from
  * the public PKCS#11 v2.40 base specification (section 3 for the types,
  * section 4 for the attributes, section 5 for the functions).

@@ -1,5 +1,8 @@
 /*
- * token: the PKCS#11 layer (libp11).  Only the monitor links this.
+ * token: the PKCS#11 layer (libp11), as csignd's monitor uses it.  This
+ * header includes nothing of libp11; the files of token/ do (tokens.c,
+ * keys.c, certs.c, expiry.c, sign.c; module.c is the login csign-admin
+ * shares).
  *
  * tokens_open() loads each configured module once, logs in with the PIN
  * from its PinFile (zeroed right after), finds every configured key and its
@@ -19,7 +22,7 @@
 #include <openssl/x509.h>
 
 #include "records/config.h"
-#include "common/sigcheck.h"
+#include "proto/sigcheck.h"
 
 enum token_state { TOKEN_READY = 0, TOKEN_LOCKED, TOKEN_UNAVAILABLE };
 
@@ -115,13 +118,5 @@ enum cert_expiry { CERT_VALID = 0, CERT_EXPIRING, CERT_EXPIRED };
 /* Has a certificate valid until notafter expired, or will it within days? */
 enum cert_expiry token_cert_expiry(time_t notafter, time_t now,
     unsigned days);
-
-/*
- * The slot of a Token block among a module's slots: by TokenLabel, or by
- * Slot id when there is no label; NULL if none (also csign-admin's).
- */
-struct PKCS11_slot_st;
-struct PKCS11_slot_st *token_slot_find(struct PKCS11_slot_st *slots,
-    unsigned int n, const char *label, long slotid);
 
 #endif

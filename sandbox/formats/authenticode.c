@@ -38,7 +38,7 @@
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 
-#include "common/sigcheck.h"
+#include "proto/sigcheck.h"
 
 typedef struct {
 	int type;

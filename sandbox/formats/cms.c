@@ -17,7 +17,7 @@
 #include <openssl/pkcs7.h>
 #include <openssl/rsa.h>
 
-#include "common/sigcheck.h"
+#include "proto/sigcheck.h"
 #include "sandbox/artifact.h"
 #include "sandbox/formats/formats.h"
 #include "sandbox/tsa.h"

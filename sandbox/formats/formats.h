@@ -15,6 +15,8 @@
 #include "proto/buf.h"
 #include "proto/msg.h"
 
+struct hold;
+
 /* What the session has established before a format runs. */
 struct sign_input {
 	int fd;				/* the artifact */
@@ -37,6 +39,7 @@ struct sign_input {
 					   NULL */
 	int timestamp;			/* 1: get an RFC 3161 timestamp */
 	unsigned ntsa;			/* the key's TSAs (sandbox/tsa.h) */
+	struct hold *hold;		/* the session's (sandbox/hold.h) */
 };
 
 /*
@@ -58,14 +61,14 @@ typedef int (*format_fn)(const struct sign_input *, struct sign_output *);
 
 /* The builder for a format, or NULL if this build has none. */
 format_fn format_builder(int format);
-/* 1 if the format writes a signed artifact to an output descriptor. */
-int format_writes_artifact(int format);
+/* Which formats write a signed artifact: proto/names.h. */
 
 int format_raw(const struct sign_input *in, struct sign_output *out);
 int format_cms(const struct sign_input *in, struct sign_output *out);
 int format_module(const struct sign_input *in, struct sign_output *out);
 int format_pe(const struct sign_input *in, struct sign_output *out);
 int format_ima(const struct sign_input *in, struct sign_output *out);
+int format_verity(const struct sign_input *in, struct sign_output *out);
 
 /* Set out's status and message; returns -1 for "return sign_fail(...)". */
 int sign_fail(struct sign_output *out, int status, const char *fmt, ...)

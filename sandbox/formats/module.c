@@ -17,12 +17,15 @@
 #include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/cms.h>
 
-#include "common/sigcheck.h"
+#include "proto/sigcheck.h"
 #include "proto/frame.h"
 #include "sandbox/artifact.h"
+#include "sandbox/channel.h"
+#include "sandbox/formats/compress.h"
 #include "sandbox/formats/elf.h"
 #include "sandbox/formats/formats.h"
 
@@ -79,7 +82,7 @@ same_file(int a, int b)
 {
 	struct stat sa, sb;
 
-	return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 &&
+	return artifact_fstat(a, &sa) == 0 && artifact_fstat(b, &sb) == 0 &&
 	    sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
@@ -218,8 +221,9 @@ module_write(const struct sign_input *in, struct sign_output *out,
 	return 0;
 }
 
-int
-format_module(const struct sign_input *in, struct sign_output *out)
+/* Sign an uncompressed module. */
+static int
+module_sign(const struct sign_input *in, struct sign_output *out)
 {
 	uint8_t sig[SIG_MAX];
 	size_t siglen = sizeof(sig);
@@ -250,4 +254,50 @@ out:
 	CMS_ContentInfo_free(cms);
 	buf_free(&der);
 	return r;
+}
+
+/*
+ * A compressed module: decompressed into a scratch file (bounded by
+ * MaxArtifactSize and COMP_MAX_RATIO), signed as any module into a
+ * second one, and compressed again onto the output in the same format.
+ * What is signed and audited is the uncompressed module, as the kernel
+ * checks it.
+ */
+static int
+module_compressed(const struct sign_input *in, struct sign_output *out,
+    enum comp_kind k)
+{
+	struct sign_input plain = *in;
+	char err[MESSAGE_MAX + 1];
+	uint64_t len = 0, written = 0;
+
+	if (module_check_request(in, out) == -1)
+		return -1;
+	if (comp_decompress(k, in->fd, in->size, SCRATCH_DEC_FD, in->max_size,
+	    &len, err, sizeof(err)) == -1)
+		return sign_fail(out, ST_BAD_ARTIFACT, "%s", err);
+	if (ftruncate(SCRATCH_ENC_FD, 0) == -1 ||
+	    lseek(SCRATCH_ENC_FD, 0, SEEK_SET) == -1)
+		return sign_fail(out, ST_INTERNAL, "cannot reset the scratch "
+		    "file");
+	plain.fd = SCRATCH_DEC_FD;
+	plain.size = len;
+	plain.outfd = SCRATCH_ENC_FD;
+	if (module_sign(&plain, out) == -1)
+		return -1;
+	if (comp_compress(k, SCRATCH_ENC_FD, out->written, in->outfd, &written,
+	    err, sizeof(err)) == -1)
+		return sign_fail(out, ST_INTERNAL, "%s", err);
+	out->written = written;
+	return 0;
+}
+
+int
+format_module(const struct sign_input *in, struct sign_output *out)
+{
+	enum comp_kind k = in->fd_is_file ? comp_detect(in->fd, in->size) :
+	    COMP_NONE;
+
+	return k == COMP_NONE ? module_sign(in, out) :
+	    module_compressed(in, out, k);
 }

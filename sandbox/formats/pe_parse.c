@@ -25,7 +25,7 @@
 
 #include <openssl/evp.h>
 
-#include "common/sigcheck.h"
+#include "proto/sigcheck.h"
 #include "sandbox/artifact.h"
 
 #define DOS_HDR_SIZE 0x40

@@ -164,7 +164,7 @@ Key kmod
     Token hsm0
     Label kmod
     Certificate $T/kmod.crt
-    Formats module
+    Formats module verity
     Digest sha256 sha384 sha512
 Key kmod4096
     Token hsm0

@@ -162,7 +162,7 @@ t_bad_artifacts() {
 
 t_malformed_frames() {
 	begin "malformed frames get bad-request and the next client is served"
-	for mode in garbage badtlv oversize nohello; do
+	for mode in garbage badtlv oversize nohello keysfd; do
 		expect_rc 2 "rawclient $mode" "$T/bin/rawclient" "$T/csignd.sock" $mode
 	done
 	check "next client is served" as $ALICE sign -k ec -f raw -o after.sig art.bin
@@ -217,9 +217,10 @@ t_sandbox_status() {
 	done
 	expect_grep "^NoNewPrivs:[[:space:]]+1" $st "no_new_privs"
 	expect_grep "^Seccomp:[[:space:]]+2" $st "seccomp filter"
-	# stdin, stdout, stderr, the channel and the two scratch memfds.
+	# stdin, stdout, stderr, the channel, the two scratch memfds of
+	# inline transfers and the two of compressed modules.
 	n=$(ls /proc/$pid/fd | wc -l)
-	[ "$n" -le 6 ] && ok || fail "child has $n fds open"
+	[ "$n" -le 8 ] && ok || fail "child has $n fds open"
 	readlink "/proc/$pid/fd/4" > "$T/fd4.out"
 	expect_grep "memfd:csign-artifact" "$T/fd4.out" \
 		"fd 4 is the inline scratch file"
@@ -227,7 +228,7 @@ t_sandbox_status() {
 	for fd in $(ls /proc/$pid/fd); do
 		readlink "/proc/$pid/fd/$fd"
 	done > "$T/childfds.out"
-	grep -Ev '^(/dev/null|socket:|/memfd:csign-(artifact|output))' \
+	grep -Ev '^(/dev/null|socket:|/memfd:csign-(artifact|output|module|module-signed) )' \
 		"$T/childfds.out" > "$T/childfds.bad" && fail "child holds \
 		$(cat "$T/childfds.bad")" || ok
 }

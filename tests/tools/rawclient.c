@@ -255,6 +255,24 @@ mode_nohello(int s, char **args)
 	return finish(s);
 }
 
+/* A keys request that brings a descriptor, which no keys request may. */
+static int
+mode_keysfd(int s, char **args)
+{
+	int fd, r;
+
+	(void)args;
+	if ((r = hello(s)) != 0)
+		return r;
+	if ((fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1)
+		err(EX_LOCAL, "/dev/null");
+	if (frame_begin(&out, F_KEYS) == -1)
+		errx(EX_LOCAL, "cannot build keys");
+	send_out(s, &fd, 1);
+	close(fd);
+	return finish(s);
+}
+
 /* The first 6 bytes of a 20-byte frame, then silence for SECONDS. */
 static int
 mode_half(int s, char **args)
@@ -291,6 +309,28 @@ mode_syscall(int s, char **args)
 	    frame_add_str(&out, T_TEST_SYSCALL, args[0]) == -1)
 		errx(EX_LOCAL, "cannot build the sign frame");
 	send_out(s, NULL, 0);
+	return finish(s);
+}
+
+/*
+ * The test hook NAME that pauses half-way (sandbox/testhook.c,
+ * sign-late): print its first reply, wait until the file GOFILE exists,
+ * send it one byte to go on and print its final reply.
+ */
+static int
+mode_syscall_wait(int s, char **args)
+{
+	int r;
+
+	if ((r = mode_syscall(s, args)) != ST_OK)
+		return r;
+	fflush(stdout);
+	for (int i = 0; access(args[1], F_OK) != 0; i++) {
+		if (i == 600)
+			errx(EX_LOCAL, "%s never appeared", args[1]);
+		usleep(100000);
+	}
+	send_raw(s, "g", 1);
 	return finish(s);
 }
 
@@ -560,8 +600,10 @@ static const struct mode {
 	{ "badtlv", 0, mode_badtlv },
 	{ "oversize", 0, mode_oversize },
 	{ "nohello", 0, mode_nohello },
+	{ "keysfd", 0, mode_keysfd },
 	{ "half", 1, mode_half },
 	{ "syscall", 1, mode_syscall },
+	{ "syscall-wait", 2, mode_syscall_wait },
 	{ "sign", 3, mode_sign },
 	{ "inline", 3, mode_inline },
 	{ "silent", 1, mode_silent },
@@ -573,8 +615,9 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: rawclient SOCKET hello | garbage | badtlv | "
-	    "oversize | nohello | half SECONDS | syscall NAME | "
-	    "sign KEY FORMAT FILE | inline KEY FORMAT SIZE | silent SECONDS | "
+	    "oversize | nohello | keysfd | half SECONDS | syscall NAME | "
+	    "syscall-wait NAME GOFILE | sign KEY FORMAT FILE | "
+	    "inline KEY FORMAT SIZE | silent SECONDS | "
 	    "partial SECONDS | busy SECONDS | flood COUNT HOLD "
 	    "idle|busy-drop\n");
 	exit(EX_LOCAL);

@@ -1,6 +1,6 @@
 /*
  * test_admin: the pure parts of csign-admin (admin/) and of the token
- * layer it uses (token/p11admin.c, the expiry helpers of token.c).
+ * layer it uses (token/admin_*.c, the expiry helpers of token/expiry.c).
  * The token operations themselves are tested against SoftHSM by the
  * integration suite (tests/integration/cases/admin.sh).
  */
@@ -21,7 +21,7 @@
 #include <openssl/x509v3.h>
 
 #include "admin/admin.h"
-#include "common/sigcheck.h"
+#include "proto/sigcheck.h"
 #include "common/util.h"
 #include "token/p11admin.h"
 #include "token/token.h"

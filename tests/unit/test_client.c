@@ -166,7 +166,7 @@ test_args_sign_rejects_unknown_names(void **state)
 {
 	(void)state;
 	assert_usage_error("unknown format 'zip' (one of: raw cms module pe "
-	    "ima)", "sign", "-k", "k", "-f", "zip", "a");
+	    "ima verity)", "sign", "-k", "k", "-f", "zip", "a");
 	assert_usage_error("unknown digest 'md5'", "sign", "-k", "k", "-f",
 	    "cms", "-d", "md5", "a");
 	assert_usage_error("key name longer than 64 bytes", "sign", "-k",

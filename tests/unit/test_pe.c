@@ -33,7 +33,7 @@
 #include <openssl/pkcs7.h>
 #include <openssl/x509.h>
 
-#include "common/sigcheck.h"
+#include "proto/sigcheck.h"
 #include "proto/frame.h"
 #include "proto/names.h"
 #include "sandbox/artifact.h"

@@ -335,4 +335,27 @@ assert keys["adm-ec"]["not_after"].endswith("Z")
 	grep -q "$PIN" "$T/adm-csignd.log" && fail "PIN in the log" || ok
 }
 
-CASES="$CASES t_admin_keygen t_admin_csr t_admin_import t_admin_csignd"
+# csign-admin opens a token through csignd's own path (token/module.c):
+# a refused PIN and a TokenLabel not in the module read as csignd's do.
+t_admin_login() {
+	begin "csign-admin logs in as csignd does: the same refusals, in the same words"
+	cp "$build/csign-admin" "$T/bin/"
+	printf 'not-the-pin\n' > "$T/adm-wrong.pin"
+	chmod 600 "$T/adm-wrong.pin"
+	sed "s|PinFile $T/hsm.pin|PinFile $T/adm-wrong.pin|" "$T/csignd.conf" \
+		> "$T/adm-pin.conf"
+	expect_rc 1 "keys with a wrong PIN fails" "$T/bin/csign-admin" \
+		-f "$T/adm-pin.conf" keys --token hsm0
+	expect_grep "token hsm0: login failed with the PIN of PinFile $T/adm-wrong.pin \(wrong PIN or token locked\); not retrying" \
+		"$T/rc.out" "a wrong PIN, in csignd's words"
+	sed "s|TokenLabel csign|TokenLabel nosuch|" "$T/csignd.conf" \
+		> "$T/adm-tok.conf"
+	expect_rc 1 "keys on a missing token fails" "$T/bin/csign-admin" \
+		-f "$T/adm-tok.conf" keys --token hsm0
+	expect_grep "token hsm0: no initialized token labelled 'nosuch' in /usr/lib/softhsm/libsofthsm2.so \(tokens there: 'csign'" \
+		"$T/rc.out" "a TokenLabel not in the module, in csignd's words"
+	grep -q "$PIN" "$T/rc.out" && fail "the PIN was printed" || ok
+}
+
+CASES="$CASES t_admin_keygen t_admin_csr t_admin_import t_admin_csignd
+t_admin_login"

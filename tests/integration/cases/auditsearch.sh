@@ -53,6 +53,8 @@ t_audit_search() {
 		-o s5.sig s5.txt
 	as_rotate "$T/as.jsonl.2"
 	check "alice signs s6 with rsa" sa $ALICE -k rsa -f raw -o s6.sig s1.txt
+	echo six > "$T/home/$BOB/s7.txt"
+	expect_rc 3 "bob is denied rsa" sa $BOB -k rsa -f raw -o s7.sig s7.txt
 	files="$T/as.jsonl.1 $T/as.jsonl.2 $T/as.jsonl"
 	AS=$T/bin/csign-audit
 
@@ -96,6 +98,19 @@ assert len(recs) == 1 and recs[0]["key"] == "ec" and recs[0]["artifact"] == "s2.
 ' "$T/as.json"
 	expect_rc 2 "a bad time is a usage error" "$AS" search --since \
 		yesterday $files
+
+	# Records that are not signatures say what they are, and why.
+	check "search --event deny" sh -c \
+		"'$AS' search --event deny $files > '$T/as.deny'"
+	expect_grep " $BOB rsa raw s7.txt .* denied event=deny reason=key\\\\x20not\\\\x20granted" \
+		"$T/as.deny" "a deny line names its event and reason"
+	check "search --event start" sh -c \
+		"'$AS' search --event start $files > '$T/as.start'"
+	[ -s "$T/as.start" ] && ok || fail "no start record found"
+	expect_grep "^[^ ]+ - - - - -:- ok event=start$" "$T/as.start" \
+		"a start line says it is a start"
+	grep -Eq '^[^ ]+ - - - - -:- ok$' "$T/as.start" &&
+		fail "an anonymous start line" || ok
 
 	# verify: the files in order pass; a missing middle file is found.
 	check "verify across the rotations" "$AS" verify $files

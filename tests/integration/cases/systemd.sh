@@ -173,6 +173,11 @@ t_audit_rotate() {
 		"$T/sd.jsonl.1" "$T/sd.jsonl"
 	expect_rc 1 "the new file alone does not start a chain" \
 		"$T/bin/csign-audit" verify "$T/sd.jsonl"
+	expect_grep 'sd.jsonl:1: seq [0-9]+: a "rotate" record: this file continues a rotated log' \
+		"$T/rc.out" "verify says why: the rotate record"
+	expect_grep "from-middle" "$T/rc.out" "and how to check it alone"
+	check "--from-middle checks it alone" "$T/bin/csign-audit" verify \
+		--from-middle "$T/sd.jsonl"
 	kill -USR1 "$SDCPID"
 	kill -HUP "$SDPID"
 	sleep 0.5

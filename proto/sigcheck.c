@@ -1,5 +1,5 @@
 /* sigcheck.c: digests and signature checks shared by monitor and sandbox. */
-#include "common/sigcheck.h"
+#include "proto/sigcheck.h"
 
 #include <openssl/rsa.h>
 

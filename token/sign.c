@@ -1,0 +1,49 @@
+/*
+ * sign.c: one signature on the token (token_sign), from any of the
+ * monitor's signing threads: libp11 hands each caller its own session
+ * from the slot's pool.
+ */
+#include <stdatomic.h>
+
+#include <openssl/err.h>
+
+#include "proto/sigcheck.h"
+#include "token/tokens_priv.h"
+
+/*
+ * After a failed operation (the monitor only asks for well-formed
+ * signatures, so a failure is the token's): mark the token unavailable so
+ * that requests fail fast, and let the monitor log in again
+ * (tokens_reopen) once no signature is in flight.
+ */
+static void
+token_health(struct token *tk)
+{
+	atomic_store(&tk->state, TOKEN_UNAVAILABLE);
+	ERR_clear_error();
+}
+
+int
+token_sign(const struct token_key *k, int digest, int padding,
+    const uint8_t *tbs, size_t tbslen, uint8_t *sig, size_t *siglen)
+{
+	EVP_PKEY_CTX *ctx;
+	size_t room = *siglen;
+	int r = -1;
+
+	if (tbslen != digest_len(digest) || room < k->maxsig)
+		return -1;
+	if ((ctx = EVP_PKEY_CTX_new(k->pkey, NULL)) == NULL)
+		return -1;
+	if (EVP_PKEY_sign_init(ctx) > 0 &&
+	    sig_ctx_setup(ctx, k->pkey, digest, padding) == 0 &&
+	    EVP_PKEY_sign(ctx, sig, siglen, tbs, tbslen) > 0)
+		r = 0;
+	EVP_PKEY_CTX_free(ctx);
+	if (r == -1) {
+		ERR_clear_error();
+		*siglen = 0;
+		token_health(k->token);
+	}
+	return r;
+}

@@ -34,6 +34,8 @@ static struct msg_held_result d_result;
 static struct msg_upload d_upload;
 static struct msg_upload_reply d_ureply;
 static struct msg_progress d_progress;
+static struct msg_pesign d_pesign;
+static struct msg_pesign_reply d_preply;
 static struct msg_admin d_admin;
 static const uint8_t *d_frame;
 static size_t d_framelen;
@@ -62,7 +64,7 @@ enc_session(struct buf *b)
 {
 	const struct msg_session m = { .session_id = 0x01020304,
 		.max_artifact = 0x0000000500000006ull,
-		.idle_timeout_ms = 30000 };
+		.idle_timeout_ms = 30000, .via = VIA_PESIGN };
 
 	assert_int_equal(msg_enc_session(b, &m), 0);
 }
@@ -361,6 +363,36 @@ dec_progress(struct buf *b)
 	return msg_dec_progress(b, &d_progress);
 }
 
+static void
+enc_pesign(struct buf *b)
+{
+	const struct msg_pesign m = { .op = PESIGN_OP_MAP, .format = FMT_PE,
+		.token = "OpenSC Card (Fedora Signer)",
+		.cert = "/CN=Fedora Secure Boot Signer" };
+
+	assert_int_equal(msg_enc_pesign(b, &m), 0);
+}
+
+static int
+dec_pesign(struct buf *b)
+{
+	return msg_dec_pesign(b, &d_pesign);
+}
+
+static void
+enc_pesign_reply(struct buf *b)
+{
+	const struct msg_pesign_reply m = { .rc = 0, .key = "efi.2026" };
+
+	assert_int_equal(msg_enc_pesign_reply(b, &m), 0);
+}
+
+static int
+dec_pesign_reply(struct buf *b)
+{
+	return msg_dec_pesign_reply(b, &d_preply);
+}
+
 static const struct kind {
 	uint16_t type;
 	void (*enc)(struct buf *);
@@ -387,6 +419,8 @@ static const struct kind {
 	{ MSG_UPLOAD_REPLY, enc_upload_reply, dec_upload_reply },
 	{ MSG_UPLOAD_DONE, enc_upload_done, dec_empty },
 	{ MSG_PROGRESS, enc_progress, dec_progress },
+	{ MSG_PESIGN, enc_pesign, dec_pesign },
+	{ MSG_PESIGN_REPLY, enc_pesign_reply, dec_pesign_reply },
 };
 #define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
 
@@ -554,8 +588,10 @@ test_the_numbers_are_the_wire_format(void **state)
 	assert_int_equal(MSG_TSA_DONE, 14);
 	assert_int_equal(MSG_HELD_RESULT, 18);
 	assert_int_equal(MSG_PROGRESS, 22);
-	assert_int_equal(MSG_TYPE_COUNT, 23);
-	assert_int_equal(CHAN_VERSION, 2);
+	assert_int_equal(MSG_PESIGN, 23);
+	assert_int_equal(MSG_PESIGN_REPLY, 24);
+	assert_int_equal(MSG_TYPE_COUNT, 25);
+	assert_int_equal(CHAN_VERSION, 3);
 }
 
 /* No message of a child may carry a descriptor; two of the monitor's do. */
@@ -663,7 +699,8 @@ static void
 test_session_round_trips_in_network_order(void **state)
 {
 	static const uint8_t want[] = { 0, MSG_SESSION, 1, 2, 3, 4,
-		0, 0, 0, 5, 0, 0, 0, 6, 0, 0, 0x75, 0x30 };
+		0, 0, 0, 5, 0, 0, 0, 6, 0, 0, 0x75, 0x30, VIA_PESIGN };
+	struct msg_session other = { .via = VIA_COUNT };
 	struct buf b;
 
 	(void)state;
@@ -675,6 +712,91 @@ test_session_round_trips_in_network_order(void **state)
 	assert_int_equal(d_session.session_id, 0x01020304);
 	assert_true(d_session.max_artifact == 0x0000000500000006ull);
 	assert_int_equal(d_session.idle_timeout_ms, 30000);
+	assert_int_equal(d_session.via, VIA_PESIGN);
+	/* A listener the loop does not have. */
+	assert_int_equal(msg_enc_session(&b, &other), 0);
+	assert_int_equal(decode_buf(kind_of(MSG_SESSION), &b), -1);
+	buf_free(&b);
+}
+
+/* PESIGN and its reply round trip; the rc is signed. */
+static void
+test_pesign_messages_round_trip(void **state)
+{
+	struct msg_pesign_reply r = { .rc = -1, .message = "no PesignMap" };
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 0);
+	enc_pesign(&b);
+	assert_int_equal(decode_buf(kind_of(MSG_PESIGN), &b), 0);
+	assert_int_equal(d_pesign.op, PESIGN_OP_MAP);
+	assert_int_equal(d_pesign.format, FMT_PE);
+	assert_string_equal(d_pesign.token, "OpenSC Card (Fedora Signer)");
+	assert_string_equal(d_pesign.cert, "/CN=Fedora Secure Boot Signer");
+	enc_pesign_reply(&b);
+	assert_int_equal(decode_buf(kind_of(MSG_PESIGN_REPLY), &b), 0);
+	assert_int_equal(d_preply.rc, 0);
+	assert_string_equal(d_preply.key, "efi.2026");
+	assert_int_equal(msg_enc_pesign_reply(&b, &r), 0);
+	assert_int_equal(decode_buf(kind_of(MSG_PESIGN_REPLY), &b), 0);
+	assert_int_equal(d_preply.rc, -1);
+	assert_string_equal(d_preply.message, "no PesignMap");
+	assert_string_equal(d_preply.key, "");
+	buf_free(&b);
+}
+
+/*
+ * A child's PESIGN is checked as the pesign decoder checks the client:
+ * an op that does not exist, a token where none goes or none where one
+ * must, names with control characters, a certificate or format outside
+ * MAP; a reply naming a key with a failure, or an invalid key name.
+ */
+static void
+test_pesign_out_of_range_is_refused(void **state)
+{
+	static const struct msg_pesign bad[] = {
+		{ .op = 0, .format = FMT_NONE, .token = "t" },
+		{ .op = PESIGN_OP_COUNT, .format = FMT_NONE, .token = "t" },
+		{ .op = PESIGN_OP_KILL, .format = FMT_NONE, .token = "t" },
+		{ .op = PESIGN_OP_UNLOCKED, .format = FMT_NONE, .token = "" },
+		{ .op = PESIGN_OP_UNLOCK, .format = FMT_NONE, .token = "a\nb" },
+		{ .op = PESIGN_OP_UNLOCKED, .format = FMT_NONE, .token = "t",
+		  .cert = "c" },
+		{ .op = PESIGN_OP_UNLOCKED, .format = FMT_PE, .token = "t" },
+		{ .op = PESIGN_OP_MAP, .format = FMT_PE, .token = "t" },
+		{ .op = PESIGN_OP_MAP, .format = FMT_CMS, .token = "t",
+		  .cert = "c" },
+		{ .op = PESIGN_OP_MAP, .format = FMT_PE, .token = "t",
+		  .cert = "c\x1b[0m" },
+		{ .op = PESIGN_OP_MAP, .format = FMT_PE, .token = "\xff\xfe",
+		  .cert = "c" },
+	};
+	static const struct msg_pesign good[] = {
+		{ .op = PESIGN_OP_KILL, .format = FMT_NONE },
+		{ .op = PESIGN_OP_UNLOCK, .format = FMT_NONE, .token = "t" },
+		{ .op = PESIGN_OP_MAP, .format = FMT_MODULE, .token = "t",
+		  .cert = "c" },
+	};
+	struct msg_pesign_reply r = { .rc = 1, .key = "efi.2026" };
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(msg_enc_pesign(&b, &bad[i]), 0);
+		assert_int_equal(decode_buf(kind_of(MSG_PESIGN), &b), -1);
+	}
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		assert_int_equal(msg_enc_pesign(&b, &good[i]), 0);
+		assert_int_equal(decode_buf(kind_of(MSG_PESIGN), &b), 0);
+	}
+	assert_int_equal(msg_enc_pesign_reply(&b, &r), 0);
+	assert_int_equal(decode_buf(kind_of(MSG_PESIGN_REPLY), &b), -1);
+	r.rc = 0;
+	snprintf(r.key, sizeof(r.key), "bad key");
+	assert_int_equal(msg_enc_pesign_reply(&b, &r), 0);
+	assert_int_equal(decode_buf(kind_of(MSG_PESIGN_REPLY), &b), -1);
 	buf_free(&b);
 }
 
@@ -1428,6 +1550,8 @@ main(void)
 		cmocka_unit_test(test_sign_ranges_are_checked_by_the_decoder),
 		cmocka_unit_test(test_tsa_done_index_out_of_range_is_refused),
 		cmocka_unit_test(test_session_round_trips_in_network_order),
+		cmocka_unit_test(test_pesign_messages_round_trip),
+		cmocka_unit_test(test_pesign_out_of_range_is_refused),
 		cmocka_unit_test(test_keyinfo_round_trips),
 		cmocka_unit_test(test_keyinfo_reply_round_trips),
 		cmocka_unit_test(test_tsa_messages_round_trip),

@@ -807,6 +807,89 @@ test_refusals_are_audited(void **state)
 	assert_int_equal(signs, 0);
 }
 
+/* Send PESIGN op for token (and certificate, for MAP). */
+static void
+feed_pesign(struct fx *f, uint8_t op, const char *token, const char *cert)
+{
+	struct msg_pesign m = { .op = op, .format = FMT_NONE };
+	struct buf b;
+
+	snprintf(m.token, sizeof(m.token), "%s", token);
+	if (cert != NULL) {
+		snprintf(m.cert, sizeof(m.cert), "%s", cert);
+		m.format = FMT_PE;
+	}
+	buf_init(&b, MSG_MAX);
+	assert_int_equal(msg_enc_pesign(&b, &m), 0);
+	feed(f, &b, -1);
+	buf_free(&b);
+}
+
+/* The next message must be a PESIGN reply with rc. */
+static void
+expect_pesign_reply(struct fx *f, int32_t rc)
+{
+	struct msg_pesign_reply r;
+	struct buf b;
+
+	assert_int_equal(answer(f, &b), MSG_PESIGN_REPLY);
+	assert_int_equal(msg_dec_pesign_reply(&b, &r), 0);
+	assert_int_equal(r.rc, rc);
+	assert_string_equal(r.key, "");
+	buf_free(&b);
+}
+
+/*
+ * The listener is the loop's word: a child of a csign-client session
+ * that speaks for a pesign client is killed, whatever it asks.
+ */
+static void
+test_pesign_from_a_csign_session_kills(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(f->c->ms.peer.via, VIA_CLIENT);
+	feed_pesign(f, PESIGN_OP_KILL, "", NULL);
+	assert_killed(f);
+}
+
+/*
+ * A pesign session: a kill, and a token and certificate no PesignMap
+ * names, are refused (rc -1) and audited; the child lives on.
+ */
+static void
+test_pesign_kill_and_unmapped_are_refused_and_audited(void **state)
+{
+	struct fx *f = *state;
+	char path[128], line[8192];
+	int kills = 0, denies = 0;
+	FILE *log;
+
+	f->c->ms.peer.via = VIA_PESIGN;
+	feed_pesign(f, PESIGN_OP_KILL, "", NULL);
+	expect_pesign_reply(f, -1);
+	feed_pesign(f, PESIGN_OP_MAP, "NSS Certificate DB", "signer");
+	expect_pesign_reply(f, -1);
+	feed_pesign(f, PESIGN_OP_UNLOCK, "NSS Certificate DB", NULL);
+	expect_pesign_reply(f, -1);
+	assert_int_equal(f->c->ms.state, CH_SESSION);
+	audit_close(f->d.mon.audit);
+	f->d.mon.audit = NULL;
+	snprintf(path, sizeof(path), "%s/audit.jsonl", f->dir);
+	assert_non_null(log = fopen(path, "r"));
+	while (fgets(line, sizeof(line), log) != NULL) {
+		if (strstr(line, "\"via\":\"pesign\"") == NULL)
+			continue;
+		kills += strstr(line, "\"event\":\"pesign-kill\"") != NULL;
+		denies += strstr(line, "\"event\":\"deny\"") != NULL ||
+		    strstr(line, "\"event\":\"pesign-unlock\"") != NULL;
+	}
+	fclose(log);
+	assert_int_equal(kills, 1);
+	assert_int_equal(denies, 2);
+	assert_int_equal(signs, 0);
+}
+
 #define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
 
 int
@@ -820,6 +903,8 @@ main(void)
 		T(test_a_ready_in_session_kills),
 		T(test_a_child_of_another_version_is_refused),
 		T(test_a_repeated_done_kills),
+		T(test_pesign_from_a_csign_session_kills),
+		T(test_pesign_kill_and_unmapped_are_refused_and_audited),
 		T(test_a_monitor_message_from_the_child_kills),
 		T(test_a_timestamp_outcome_before_its_request_kills),
 		T(test_a_timestamp_request_without_a_signature_kills),

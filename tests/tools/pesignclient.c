@@ -11,7 +11,9 @@
  *   kill                              KILL_DAEMON
  *   sign CMD TYPE TOKEN CERT IN OUT   sign command CMD (2, 3, 7, 8), file
  *                                     type TYPE (ignored for 2 and 3)
- *   junk HEXBYTES                     send these bytes, read a reply
+ *   junk HEXBYTES                     send these bytes, shut down the
+ *                                     writing side, read a reply
+ *   raw HEXBYTES                      send these bytes, read a reply
  *   nofds TOKEN CERT                  a sign payload, then no descriptors
  *   half                              half a header, then hang up
  *
@@ -199,6 +201,10 @@ main(int argc, char **argv)
 		    names, 2);
 		send_msg(fd, m, len);
 		send_all(fd, "\0\0", 2);
+		read_reply(fd);
+	} else if (strcmp(argv[2], "raw") == 0 && argc == 4) {
+		len = hex_bytes(argv[3], m, sizeof(m));
+		send_all(fd, m, len);
 		read_reply(fd);
 	} else if (strcmp(argv[2], "junk") == 0 && argc == 4) {
 		len = hex_bytes(argv[3], m, sizeof(m));

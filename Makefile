@@ -311,7 +311,8 @@ FUZZ_FLAGS    = -g -O1 -std=c17 -D_GNU_SOURCE -I. -Itests/fuzz \
 FUZZERS = frame msg config pe module auditrec tsa pesign
 FUZZ_SRC_frame    = proto/frame.c proto/frametab.c proto/buf.c proto/names.c
 FUZZ_SRC_pesign   = proto/pesign.c common/utf8.c
-FUZZ_SRC_msg      = proto/chan.c proto/msg.c proto/buf.c proto/names.c
+FUZZ_SRC_msg      = proto/chan.c proto/msg.c proto/buf.c proto/names.c \
+	proto/pesign.c common/utf8.c
 FUZZ_SRC_config   = records/config.c records/confread.c records/confkeywords.c \
 	records/confblocks.c records/confallow.c records/confcheck.c \
 	records/confpesign.c \
@@ -325,7 +326,7 @@ FUZZ_SRC_auditrec = proto/auditrec.c proto/auditparse.c proto/buf.c \
 FUZZ_SRC_tsa      = sandbox/tsa.c sandbox/http.c sandbox/channel.c sandbox/hold.c \
 	sandbox/formats/fail.c proto/io.c proto/chan.c proto/msg.c proto/frame.c \
 	proto/frametab.c proto/buf.c proto/names.c proto/resolve.c common/log.c \
-	proto/sigcheck.c
+	proto/sigcheck.c proto/pesign.c common/utf8.c
 .SECONDEXPANSION:
 build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRC_$$*) tests/fuzz/fuzz_util.h
 	@mkdir -p $(dir $@)

@@ -3,7 +3,8 @@
  * message type, from the real encoders (so the seeds follow the codec):
  *
  *   cc -D_GNU_SOURCE -I. -o /tmp/seeds_msg tests/fuzz/seeds_msg.c \
- *       proto/chan.c proto/msg.c proto/buf.c proto/names.c -lcrypto
+ *       proto/chan.c proto/msg.c proto/buf.c proto/names.c proto/pesign.c \
+ *       common/utf8.c -lcrypto
  *   /tmp/seeds_msg tests/fuzz/corpus/msg
  */
 #include <stdio.h>
@@ -49,7 +50,7 @@ main(int argc, char **argv)
 	static struct msg_sign_reply sreply;
 	struct msg_ready ready = { .version = CHAN_VERSION };
 	struct msg_session session = { .session_id = 7, .max_artifact = 1u << 30,
-		.idle_timeout_ms = 30000 };
+		.idle_timeout_ms = 30000, .via = VIA_PESIGN };
 	struct msg_keyinfo keyinfo = { .key = "kmod", .format = FMT_MODULE,
 		.name = "a.ko" };
 	struct msg_keyinfo_reply kreply = { .status = ST_OK, .keytype = KT_RSA,
@@ -75,6 +76,9 @@ main(int argc, char **argv)
 		.size = 4096, .name = "blob" };
 	struct msg_upload_reply ureply = { .status = ST_OK, .message = "ok" };
 	struct msg_progress progress = { .bytes = 65536 };
+	struct msg_pesign pesign = { .op = PESIGN_OP_MAP, .format = FMT_PE,
+		.token = "NSS Certificate DB", .cert = "signer" };
+	struct msg_pesign_reply preply = { .rc = 0, .key = "efi" };
 	struct buf b, fr;
 
 	if (argc != 2) {
@@ -120,6 +124,8 @@ main(int argc, char **argv)
 	SEED("upload_reply", msg_enc_upload_reply(&b, &ureply));
 	SEED("upload_done", msg_enc_empty(&b, MSG_UPLOAD_DONE));
 	SEED("progress", msg_enc_progress(&b, &progress));
+	SEED("pesign", msg_enc_pesign(&b, &pesign));
+	SEED("pesign-reply", msg_enc_pesign_reply(&b, &preply));
 	buf_free(&b);
 	return 0;
 }

@@ -227,8 +227,9 @@ waiting_timer(evutil_socket_t fd, short what, void *arg)
 		snprintf(msg, sizeof(msg), "no free session within "
 		    "SessionLifetime (%u s)", cfg->session_lifetime);
 	else
-		snprintf(msg, sizeof(msg), "no hello within LoginGraceTime "
-		    "(%u s)", cfg->login_grace);
+		snprintf(msg, sizeof(msg), "no %s within LoginGraceTime "
+		    "(%u s)", w->peer.via == VIA_PESIGN ? "complete first "
+		    "message" : "hello", cfg->login_grace);
 	if (loglimit_now(&w->d->log_grace, &held))
 		log_info("uid %u (%s): %s; connection closed (%lu more "
 		    "since the last such line)", (unsigned)w->peer.uid,

@@ -24,6 +24,7 @@ pesign_setup() {
 	chmod 755 "$T/pesign"
 	cp "$T/csignd.conf" "$T/csignd.conf.pesign-saved"
 	it_config "PesignListen $T/pesign/socket
+LoginGraceTime 3
 PesignMap \"$PESIGN_TOKEN\" \"csign efi\" efi
 PesignMap \"$PESIGN_TOKEN\" \"csign kmod\" kmod
 PesignMap \"$PESIGN_TOKEN\" \"csign cms only\" rsa-pe
@@ -234,6 +235,12 @@ t_pesign_malformed() {
 	# A string length past the payload.
 	expect_rc 1 "string past the payload" pesignraw_as "$ALICE" raw \
 		f0da9e2a0500000008000000ff00000041424300
+	# Half a payload: the loop waits for the whole first message (the
+	# child never sees it) and cuts the client at LoginGraceTime.
+	expect_rc 1 "half a first message" pesignraw_as "$ALICE" raw \
+		f0da9e2a060000000800000007000000
+	expect_grep "no complete first message within LoginGraceTime" \
+		"$T/rc.out" "cut by the loop at LoginGraceTime"
 	# A sign payload followed by two bytes and no descriptor.
 	expect_rc 1 "no descriptors" pesignraw_as "$ALICE" nofds \
 		"$PESIGN_TOKEN" "csign efi"

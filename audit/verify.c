@@ -9,9 +9,9 @@
 struct verify {
 	struct audit_chain chain;
 	int quiet;
-	int from_middle;	/* link the first record to its own prev */
-	int started;		/* a record has been seen */
-	unsigned long recovered;	/* log-recover records seen */
+	int from_middle;	 /* link the first record to its own prev */
+	int started;		 /* a record has been seen */
+	unsigned long recovered; /* log-recover records seen */
 };
 
 /* Report the broken record as FILE:LINE: seq S: why. */
@@ -83,8 +83,7 @@ is_rotate(const struct line_reader *r)
 
 /* Check one line as the next link of the chain. */
 static int
-verify_line(struct verify *v, const struct line_reader *r,
-    enum line_status st)
+verify_line(struct verify *v, const struct line_reader *r, enum line_status st)
 {
 	const char *why;
 	int first;
@@ -98,11 +97,13 @@ verify_line(struct verify *v, const struct line_reader *r,
 	first = !v->started;
 	verify_seed(v, r);
 	if (auditrec_check(r->buf, r->len, &v->chain, &why) == -1)
-		return verify_report(r, first && is_rotate(r) ?
-		    "a \"rotate\" record: this file continues a rotated log; "
-		    "check the files before it too, oldest first (csign-audit "
-		    "verify audit.jsonl-* audit.jsonl), or this one alone with "
-		    "--from-middle" : why);
+		return verify_report(r,
+		    first && is_rotate(r)
+			? "a \"rotate\" record: this file continues a rotated log; "
+			  "check the files before it too, oldest first (csign-audit "
+			  "verify audit.jsonl-* audit.jsonl), or this one alone with "
+			  "--from-middle"
+			: why);
 	verify_note(v, r);
 	return TOOL_OK;
 }
@@ -131,21 +132,21 @@ verify_file(struct verify *v, const char *path)
 	line_close(&r);
 	if (rc == TOOL_OK && !v->quiet)
 		printf("%s: %lu records, chain intact (last seq %" PRIu64
-		    ", hash %s)%s\n", path, n, v->chain.seq, v->chain.hash,
+		       ", hash %s)%s\n",
+		    path, n, v->chain.seq, v->chain.hash,
 		    v->recovered > before ? "; torn record recovered (see "
-		    "note)" : "");
+					    "note)"
+					  : "");
 	return rc;
 }
 
 int
 verify_main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "quiet", no_argument, NULL, 'q' },
+	static const struct option opts[] = { { "quiet", no_argument, NULL,
+						  'q' },
 		{ "from-middle", no_argument, NULL, 'm' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
+		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
 	struct verify v = { .quiet = 0 };
 	int c;
 

@@ -10,30 +10,41 @@
 #include "client/conn.h"
 #include "client/json.h"
 #include "client/output.h"
+#include "proto/names.h"
 
 /* The fields of one key in a keys reply, in this order. */
-static const uint16_t key_tags[] = {
-	T_KEY, T_ALG, T_FORMATS, T_DIGESTS, T_NOTAFTER, T_TIMESTAMP,
-	T_FINGERPRINT, T_STATE
-};
+static const uint16_t key_tags[] = { T_KEY, T_ALG, T_FORMATS, T_DIGESTS,
+	T_NOTAFTER, T_TIMESTAMP, T_APPROVAL, T_FINGERPRINT, T_STATE };
 enum {
-	KF_KEY, KF_ALG, KF_FORMATS, KF_DIGESTS, KF_NOTAFTER, KF_TIMESTAMP,
-	KF_FPR, KF_STATE, KF_COUNT
+	KF_KEY,
+	KF_ALG,
+	KF_FORMATS,
+	KF_DIGESTS,
+	KF_NOTAFTER,
+	KF_TIMESTAMP,
+	KF_APPROVAL,
+	KF_FPR,
+	KF_STATE,
+	KF_COUNT
 };
 
 /* The table shows the first KEY_COLS fields; the fingerprint is JSON only. */
-#define KEY_COLS 6
-static const char *const key_heads[KEY_COLS] = {
-	"KEY", "ALG", "FORMATS", "DIGESTS", "EXPIRES", "TIMESTAMP"
-};
+#define KEY_COLS 7
+static const char *const key_heads[KEY_COLS] = { "KEY", "ALG", "FORMATS",
+	"DIGESTS", "EXPIRES", "TIMESTAMP", "APPROVAL" };
 
 /* When a keys reply was read, and the daemon's expiry warning window. */
 struct expiry_ctx {
 	time_t now;
-	uint32_t warn_days;	/* CertificateExpiryWarning */
+	uint32_t warn_days; /* CertificateExpiryWarning */
 };
 
-enum expiry { EXP_UNKNOWN, EXP_VALID, EXP_SOON, EXP_EXPIRED };
+enum expiry {
+	EXP_UNKNOWN,
+	EXP_VALID,
+	EXP_SOON,
+	EXP_EXPIRED
+};
 
 /* One cell of the keys table: "-" if absent, lists comma-separated. */
 static const char *
@@ -121,6 +132,46 @@ expiry_cell(char *dst, size_t dstlen, const struct tlv *t,
 	return dst;
 }
 
+/* A key's Approval: "COUNT GROUP SECONDS" into its parts; 0 or -1. */
+static int
+approval_parse(const struct tlv *t, unsigned *count, char *group,
+    size_t grouplen, unsigned *secs)
+{
+	char s[KEY_NAME_MAX + 32], g[KEY_NAME_MAX + 32];
+
+	if (t == NULL || t->len == 0 || t->len >= sizeof(s))
+		return -1;
+	memcpy(s, t->val, t->len);
+	s[t->len] = '\0';
+	_Static_assert(KEY_NAME_MAX + 32 == 96, "the %95s below");
+	if (sscanf(s, "%u %95s %u", count, g, secs) != 3 ||
+	    strlen(g) >= grouplen)
+		return -1;
+	cl_text_clean(group, grouplen, g, strlen(g));
+	return 0;
+}
+
+/* The APPROVAL cell: "2-of-releng/4h", or "-". */
+static const char *
+approval_cell(char *dst, size_t dstlen, const struct tlv *t)
+{
+	static const struct {
+		unsigned secs;
+		char unit;
+	} units[] = { { 86400, 'd' }, { 3600, 'h' }, { 60, 'm' }, { 1, 's' } };
+	char group[KEY_NAME_MAX + 1];
+	unsigned count, secs;
+	size_t u = 0;
+
+	if (approval_parse(t, &count, group, sizeof(group), &secs) == -1)
+		return key_cell(dst, dstlen, t);
+	while (secs != 0 && secs % units[u].secs != 0)
+		u++;
+	snprintf(dst, dstlen, "%u-of-%s/%u%c", count, group,
+	    secs / units[u].secs, units[u].unit);
+	return dst;
+}
+
 /* One cell of a key's table row. */
 static const char *
 row_cell(char *dst, size_t dstlen, const struct tlv *const *fld, size_t i,
@@ -130,6 +181,8 @@ row_cell(char *dst, size_t dstlen, const struct tlv *const *fld, size_t i,
 
 	if (i == KF_NOTAFTER)
 		return expiry_cell(dst, dstlen, fld[i], ec);
+	if (i == KF_APPROVAL && fld[i] != NULL)
+		return approval_cell(dst, dstlen, fld[i]);
 	if (i == KF_KEY && fld[KF_STATE] != NULL) {
 		/* A key disabled by an admin: "name (disabled)". */
 		key_cell(state, sizeof(state), fld[KF_STATE]);
@@ -156,8 +209,8 @@ keys_widths(const struct frame *f, const struct expiry_ctx *ec, size_t *w,
 	cl_group_init(&it, f, key_tags, KF_COUNT);
 	while ((r = cl_group_next(&it, fld, err)) == 1) {
 		for (size_t i = 0; i < KEY_COLS; i++) {
-			size_t cw = cl_text_width(row_cell(cell, sizeof(cell),
-			    fld, i, ec));
+			size_t cw = cl_text_width(
+			    row_cell(cell, sizeof(cell), fld, i, ec));
 
 			if (cw > w[i])
 				w[i] = cw;
@@ -193,10 +246,27 @@ keys_text(const struct frame *f, const struct expiry_ctx *ec, const size_t *w)
 	cl_group_init(&it, f, key_tags, KF_COUNT);
 	while (cl_group_next(&it, fld, &err) == 1) {
 		for (size_t i = 0; i < KEY_COLS; i++)
-			row[i] = row_cell(cells[i], sizeof(cells[i]), fld, i,
-			    ec);
+			row[i] =
+			    row_cell(cells[i], sizeof(cells[i]), fld, i, ec);
 		table_row(row, w, KEY_COLS);
 	}
+}
+
+/* A key's "approval": {"group", "count", "expires" (seconds)}, if any. */
+static void
+approval_json(struct json *j, const struct tlv *t)
+{
+	char group[KEY_NAME_MAX + 1];
+	unsigned count, secs;
+
+	if (approval_parse(t, &count, group, sizeof(group), &secs) == -1)
+		return;
+	cl_json_key(j, "approval");
+	cl_json_open(j, '{');
+	cl_json_kv_str(j, "group", group);
+	cl_json_kv_uint(j, "count", count);
+	cl_json_kv_uint(j, "expires", secs);
+	cl_json_close(j, '}');
 }
 
 /* A key's "not_after", "expired" and "expires_soon", if it has a date. */
@@ -242,12 +312,13 @@ keys_json(const struct frame *f, const struct expiry_ctx *ec)
 		if (fld[KF_FPR] != NULL)
 			cl_json_kv_strn(&j, "fingerprint", fld[KF_FPR]->val,
 			    fld[KF_FPR]->len);
-		cl_json_kv_str(&j, "state", fld[KF_STATE] != NULL ?
-		    "disabled" : "enabled");
+		cl_json_kv_str(&j, "state",
+		    fld[KF_STATE] != NULL ? "disabled" : "enabled");
 		if (fld[KF_TIMESTAMP] != NULL)
 			cl_json_kv_strn(&j, "timestamp", fld[KF_TIMESTAMP]->val,
 			    fld[KF_TIMESTAMP]->len);
 		expiry_json(&j, fld[KF_NOTAFTER], ec);
+		approval_json(&j, fld[KF_APPROVAL]);
 		cl_json_close(&j, '}');
 	}
 	cl_json_close(&j, ']');

@@ -141,8 +141,7 @@ cl_write_atomic(const char *path, const void *p, size_t len, mode_t mode)
 		errno = saved;
 		return ret;
 	}
-	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >=
-	    (int)sizeof(tmp)) {
+	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp)) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
@@ -187,7 +186,6 @@ cl_write_stdout(const void *p, size_t len)
 		return -1;
 	return fflush(stdout) == EOF ? -1 : 0;
 }
-
 
 /* 1 if the n-byte sequence at p is a character a terminal shows as is. */
 static int

@@ -35,7 +35,6 @@ int cl_write_stdout(const void *p, size_t len);
 /* The directory part of path ("." if none) into dst: 0, or -1 if long. */
 int cl_path_dir(const char *path, char *dst, size_t dstlen);
 
-
 /*
  * Copy p[0..len) into dst (always NUL-terminated) for a terminal: control
  * characters, C1 controls and bytes that are not UTF-8 become '?', and a
@@ -45,7 +44,6 @@ char *cl_text_clean(char *dst, size_t dstlen, const void *p, size_t len);
 
 /* Characters (not bytes) in the UTF-8 string s. */
 size_t cl_text_width(const char *s);
-
 
 /* The error line of fl, "[FILE: ]MESSAGE", into dst (for log_warnx). */
 char *cl_fail_line(char *dst, size_t dstlen, const struct failure *fl);

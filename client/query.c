@@ -348,9 +348,10 @@ cl_cmd_admin(struct conn *c, const struct options *o, struct failure *fl)
 	    frame_add_str(&b, T_KEY, o->key) == -1 ||
 	    frame_add_u32(&b, T_FLAGS, o->admin_op) == -1 ||
 	    (o->reason != NULL &&
-	    frame_add_str(&b, T_MESSAGE, o->reason) == -1) ||
+		frame_add_str(&b, T_MESSAGE, o->reason) == -1) ||
 	    frame_finish(&b) == -1)
-		cl_fail_set(fl, EXIT_ERROR, "error", "cannot encode the request");
+		cl_fail_set(fl, EXIT_ERROR, "error",
+		    "cannot encode the request");
 	else if (cl_conn_request(c, &b, NULL, 0, &r, fl) == 0) {
 		printf("%s: %s\n", o->key, r.message);
 		ret = 0;

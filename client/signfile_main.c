@@ -35,15 +35,15 @@
 #define MODULE_MAGIC "~Module signature appended~\n"
 
 struct sf_args {
-	int save_sig;		/* -p */
-	int sign_only;		/* -d */
-	int keyid;		/* -k */
-	const char *raw_sig;	/* -s */
+	int save_sig;	     /* -p */
+	int sign_only;	     /* -d */
+	int keyid;	     /* -k */
+	const char *raw_sig; /* -s */
 	const char *hash;
-	const char *key;	/* csign:NAME, not with -s */
+	const char *key; /* csign:NAME, not with -s */
 	const char *x509;
 	const char *module;
-	const char *dest;	/* or NULL: in place */
+	const char *dest; /* or NULL: in place */
 };
 
 static void
@@ -109,7 +109,8 @@ parse(int argc, char **argv, struct sf_args *a)
 	a->dest = argc == need + 1 ? *argv : NULL;
 	if (digest_from_name(a->hash) < 0) {
 		log_warnx("unknown hash algorithm: %s (csign signs with "
-		    "sha256, sha384 or sha512)", a->hash);
+			  "sha256, sha384 or sha512)",
+		    a->hash);
 		return EXIT_USAGE;
 	}
 	return 0;
@@ -131,7 +132,7 @@ append_raw(const struct sf_args *a)
 	uint8_t *mod = NULL, *sig = NULL, *out = NULL;
 	size_t modlen, siglen, len;
 	const char *dst = a->dest != NULL ? a->dest : a->module;
-	uint8_t info[12] = { 0, 0, 2 };	/* PKEY_ID_PKCS7, lengths 0 */
+	uint8_t info[12] = { 0, 0, 2 }; /* PKEY_ID_PKCS7, lengths 0 */
 	int ret = EXIT_ERROR;
 
 	if (fe_read_file(a->module, MODULE_MAX, &mod, &modlen) == -1) {
@@ -140,8 +141,9 @@ append_raw(const struct sf_args *a)
 	}
 	if (fe_read_file(a->raw_sig, 1024 * 1024, &sig, &siglen) == -1 ||
 	    siglen == 0) {
-		log_warnx("%s: %s", a->raw_sig, siglen == 0 && sig != NULL ?
-		    "empty signature file" : strerror(errno));
+		log_warnx("%s: %s", a->raw_sig,
+		    siglen == 0 && sig != NULL ? "empty signature file"
+					       : strerror(errno));
 		goto done;
 	}
 	info[8] = (uint8_t)(siglen >> 24);

@@ -20,7 +20,7 @@ static int
 query_key(struct buf *f, const struct cfg_key *ck, const struct token_key *k,
     unsigned formats, int disabled)
 {
-	char fmts[128], digs[64], notafter[21];
+	char fmts[128], digs[64], notafter[21], appr[KEY_NAME_MAX + 24];
 
 	formats_to_str(formats, fmts, sizeof(fmts));
 	digests_to_str(ck->digests, digs, sizeof(digs));
@@ -34,6 +34,12 @@ query_key(struct buf *f, const struct cfg_key *ck, const struct token_key *k,
 	    (ck->ts_mode != TS_NONE && frame_add_str(f, T_TIMESTAMP,
 		ts_mode_name(ck->ts_mode)) == -1))
 		return -1;
+	if (ck->has_approval) {
+		snprintf(appr, sizeof(appr), "%u %s %u", ck->approval_count,
+		    ck->approval_group, ck->approval_expires);
+		if (frame_add_str(f, T_APPROVAL, appr) == -1)
+			return -1;
+	}
 	return frame_add_str(f, T_NOTAFTER, notafter);
 }
 

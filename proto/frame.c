@@ -32,7 +32,7 @@ tlv_check(const struct tlv *t, const struct frame_field *s, const char **err)
 		if (t->len < s->min || t->len > s->max ||
 		    !key_name_valid(t->val, t->len)) {
 			*err = "key name empty, too long or not of A-Z a-z 0-9 "
-			    ". _ -";
+			       ". _ -";
 			return -1;
 		}
 		return 0;

@@ -12,60 +12,73 @@
 #include "proto/names.h"
 
 /* Each tag: its number, kind, and least and largest value in bytes. */
-#define V_VERSION	T_VERSION, K_U32, 4, 4
-#define V_KEY		T_KEY, K_NAME, 1, KEY_NAME_MAX
-#define V_FORMAT	T_FORMAT, K_STR, 0, 16
-#define V_DIGEST	T_DIGEST, K_STR, 0, 16
-#define V_NAME		T_NAME, K_STR, 0, ARTIFACT_NAME_MAX
-#define V_FLAGS		T_FLAGS, K_U32, 4, 4
-#define V_STATUS	T_STATUS, K_U32, 4, 4
-#define V_MESSAGE	T_MESSAGE, K_STR, 0, 1024
-#define V_SIGNATURE	T_SIGNATURE, K_BYTES, 0, FRAME_MAX - 64
-#define V_CERT		T_CERT, K_BYTES, 0, FRAME_MAX - 64
-#define V_UID		T_UID, K_U32, 4, 4
-#define V_GID		T_GID, K_U32, 4, 4
-#define V_USER		T_USER, K_STR, 0, 64
-#define V_GROUP		T_GROUP, K_STR, 0, 96
-#define V_FORMATS	T_FORMATS, K_STR, 0, 128
-#define V_DIGESTS	T_DIGESTS, K_STR, 0, 64
-#define V_ALG		T_ALG, K_STR, 0, 32
-#define V_TOKEN		T_TOKEN, K_STR, 0, KEY_NAME_MAX
-#define V_STATE		T_STATE, K_STR, 0, 32
-#define V_SIZE		T_SIZE, K_U64, 8, 8
-#define V_ADIGEST	T_ADIGEST, K_BYTES, 0, DIGEST_MAX
-#define V_FINGERPRINT	T_FINGERPRINT, K_STR, 0, 128
-#define V_TEST_SYSCALL	T_TEST_SYSCALL, K_STR, 0, 32
-#define V_NOTAFTER	T_NOTAFTER, K_STR, 0, 32
-#define V_DATA		T_DATA, K_BYTES, 0, DATA_CHUNK
-#define V_WARN_DAYS	T_WARN_DAYS, K_U32, 4, 4
-#define V_TIMESTAMP	T_TIMESTAMP, K_STR, 0, 16
-#define V_ID		T_ID, K_U64, 8, 8
-#define V_COUNT		T_COUNT, K_U32, 4, 4
-#define V_NEEDED	T_NEEDED, K_U32, 4, 4
-#define V_EXPIRES	T_EXPIRES, K_U32, 4, 4
-#define V_AGE		T_AGE, K_U32, 4, 4
-#define V_RELOAD	T_RELOAD, K_STR, 0, 1024
+#define V_VERSION T_VERSION, K_U32, 4, 4
+#define V_KEY T_KEY, K_NAME, 1, KEY_NAME_MAX
+#define V_FORMAT T_FORMAT, K_STR, 0, 16
+#define V_DIGEST T_DIGEST, K_STR, 0, 16
+#define V_NAME T_NAME, K_STR, 0, ARTIFACT_NAME_MAX
+#define V_FLAGS T_FLAGS, K_U32, 4, 4
+#define V_STATUS T_STATUS, K_U32, 4, 4
+#define V_MESSAGE T_MESSAGE, K_STR, 0, 1024
+#define V_SIGNATURE T_SIGNATURE, K_BYTES, 0, FRAME_MAX - 64
+#define V_CERT T_CERT, K_BYTES, 0, FRAME_MAX - 64
+#define V_UID T_UID, K_U32, 4, 4
+#define V_GID T_GID, K_U32, 4, 4
+#define V_USER T_USER, K_STR, 0, 64
+#define V_GROUP T_GROUP, K_STR, 0, 96
+#define V_FORMATS T_FORMATS, K_STR, 0, 128
+#define V_DIGESTS T_DIGESTS, K_STR, 0, 64
+#define V_ALG T_ALG, K_STR, 0, 32
+#define V_TOKEN T_TOKEN, K_STR, 0, KEY_NAME_MAX
+#define V_STATE T_STATE, K_STR, 0, 32
+#define V_SIZE T_SIZE, K_U64, 8, 8
+#define V_ADIGEST T_ADIGEST, K_BYTES, 0, DIGEST_MAX
+#define V_FINGERPRINT T_FINGERPRINT, K_STR, 0, 128
+#define V_TEST_SYSCALL T_TEST_SYSCALL, K_STR, 0, 32
+#define V_NOTAFTER T_NOTAFTER, K_STR, 0, 32
+#define V_DATA T_DATA, K_BYTES, 0, DATA_CHUNK
+#define V_WARN_DAYS T_WARN_DAYS, K_U32, 4, 4
+#define V_TIMESTAMP T_TIMESTAMP, K_STR, 0, 16
+#define V_ID T_ID, K_U64, 8, 8
+#define V_COUNT T_COUNT, K_U32, 4, 4
+#define V_NEEDED T_NEEDED, K_U32, 4, 4
+#define V_EXPIRES T_EXPIRES, K_U32, 4, 4
+#define V_AGE T_AGE, K_U32, 4, 4
+#define V_RELOAD T_RELOAD, K_STR, 0, 1024
+#define V_APPROVAL T_APPROVAL, K_STR, 5, KEY_NAME_MAX + 24
 
-#define REQ(v) { FIELD_REQUIRED, v }
-#define OPT(v) { 0, v }
-#define REP(v) { FIELD_REPEAT, v }
+#define REQ(v) \
+	{ \
+		FIELD_REQUIRED, v \
+	}
+#define OPT(v) \
+	{ \
+		0, v \
+	}
+#define REP(v) \
+	{ \
+		FIELD_REPEAT, v \
+	}
 
 #define IN FRAME_TO_DAEMON
 #define OUT FRAME_TO_CLIENT
 
 static const struct frame_spec frame_table[F_TYPE_COUNT] = {
-	[F_HELLO] = { F_HELLO, "hello", IN, 1, {
-		REQ(V_VERSION) } },
-	[F_SIGN] = { F_SIGN, "sign", IN, FRAME_MAX_FDS, {
-		REQ(V_KEY), REQ(V_FORMAT), OPT(V_DIGEST), OPT(V_NAME),
-		OPT(V_FLAGS), OPT(V_SIZE),
+	[F_HELLO] = { F_HELLO, "hello", IN, 1, { REQ(V_VERSION) } },
+	[F_SIGN] = { F_SIGN, "sign", IN, FRAME_MAX_FDS,
+	    {
+		REQ(V_KEY),
+		REQ(V_FORMAT),
+		OPT(V_DIGEST),
+		OPT(V_NAME),
+		OPT(V_FLAGS),
+		OPT(V_SIZE),
 #ifdef CSIGN_TEST_HOOKS
 		OPT(V_TEST_SYSCALL),
 #endif
-	} },
+	    } },
 	[F_KEYS] = { F_KEYS, "keys", IN, 0, { { 0 } } },
-	[F_CERT] = { F_CERT, "cert", IN, 0, {
-		REQ(V_KEY) } },
+	[F_CERT] = { F_CERT, "cert", IN, 0, { REQ(V_KEY) } },
 	[F_WHOAMI] = { F_WHOAMI, "whoami", IN, 0, { { 0 } } },
 	[F_STATUS] = { F_STATUS, "status", IN, 0, { { 0 } } },
 	/*
@@ -73,30 +86,27 @@ static const struct frame_spec frame_table[F_TYPE_COUNT] = {
 	 * asked for.  Replies list entries (keys, groups, tokens, held
 	 * requests), so those fields repeat.
 	 */
-	[F_REPLY] = { F_REPLY, "reply", OUT, 0, {
-		REQ(V_STATUS), REQ(V_MESSAGE), OPT(V_VERSION), OPT(V_FLAGS),
+	[F_REPLY] = { F_REPLY, "reply", OUT, 0,
+	    { REQ(V_STATUS), REQ(V_MESSAGE), OPT(V_VERSION), OPT(V_FLAGS),
 		OPT(V_SIGNATURE), OPT(V_CERT), OPT(V_UID), OPT(V_GID),
-		OPT(V_WARN_DAYS), OPT(V_RELOAD), OPT(V_DATA),
-		REP(V_KEY), REP(V_FORMAT), REP(V_DIGEST), REP(V_NAME),
-		REP(V_USER), REP(V_GROUP), REP(V_FORMATS), REP(V_DIGESTS),
-		REP(V_ALG), REP(V_TOKEN), REP(V_STATE), REP(V_SIZE),
-		REP(V_ADIGEST), REP(V_FINGERPRINT), REP(V_NOTAFTER),
-		REP(V_TIMESTAMP), REP(V_ID), REP(V_COUNT), REP(V_NEEDED),
-		REP(V_EXPIRES), REP(V_AGE) } },
+		OPT(V_WARN_DAYS), OPT(V_RELOAD), OPT(V_DATA), REP(V_KEY),
+		REP(V_FORMAT), REP(V_DIGEST), REP(V_NAME), REP(V_USER),
+		REP(V_GROUP), REP(V_FORMATS), REP(V_DIGESTS), REP(V_ALG),
+		REP(V_TOKEN), REP(V_STATE), REP(V_SIZE), REP(V_ADIGEST),
+		REP(V_FINGERPRINT), REP(V_NOTAFTER), REP(V_TIMESTAMP),
+		REP(V_ID), REP(V_COUNT), REP(V_NEEDED), REP(V_EXPIRES),
+		REP(V_AGE), REP(V_APPROVAL) } },
 	/* Inline artifacts go in, inline outputs come back. */
-	[F_DATA] = { F_DATA, "data", IN | OUT, 0, {
-		REQ(V_DATA) } },
-	[F_ADMIN] = { F_ADMIN, "admin", IN, 0, {
-		REQ(V_KEY), REQ(V_FLAGS), OPT(V_MESSAGE) } },
+	[F_DATA] = { F_DATA, "data", IN | OUT, 0, { REQ(V_DATA) } },
+	[F_ADMIN] = { F_ADMIN, "admin", IN, 0,
+	    { REQ(V_KEY), REQ(V_FLAGS), OPT(V_MESSAGE) } },
 	[F_PENDING] = { F_PENDING, "pending", IN, 0, { { 0 } } },
-	[F_APPROVE] = { F_APPROVE, "approve", IN, 0, {
-		REQ(V_ID), OPT(V_MESSAGE) } },
-	[F_DENY] = { F_DENY, "deny", IN, 0, {
-		REQ(V_ID), OPT(V_MESSAGE) } },
-	[F_WAIT] = { F_WAIT, "wait", IN, 0, {
-		REQ(V_ID) } },
-	[F_HELD] = { F_HELD, "held", OUT, 0, {
-		REQ(V_ID), REQ(V_GROUP), REQ(V_COUNT), REQ(V_NEEDED),
+	[F_APPROVE] = { F_APPROVE, "approve", IN, 0,
+	    { REQ(V_ID), OPT(V_MESSAGE) } },
+	[F_DENY] = { F_DENY, "deny", IN, 0, { REQ(V_ID), OPT(V_MESSAGE) } },
+	[F_WAIT] = { F_WAIT, "wait", IN, 0, { REQ(V_ID) } },
+	[F_HELD] = { F_HELD, "held", OUT, 0,
+	    { REQ(V_ID), REQ(V_GROUP), REQ(V_COUNT), REQ(V_NEEDED),
 		REQ(V_EXPIRES), OPT(V_USER) } },
 };
 

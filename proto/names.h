@@ -8,12 +8,12 @@
 #include <stddef.h>
 
 #define CSIGN_VERSION "0.1.0"
-#define KEY_NAME_MAX 64		/* key, token and group names */
-#define ARTIFACT_NAME_MAX 255	/* artifact name as the client gave it */
-#define DIGEST_MAX 64		/* largest digest (SHA-512) */
-#define SIG_MAX 1024		/* largest signature (RSA-8192 or DER ECDSA) */
-#define MESSAGE_MAX 255		/* human-readable message in a reply */
-#define TSA_URLS_MAX 4		/* TSAs of one key, tried in order */
+#define KEY_NAME_MAX 64	      /* key, token and group names */
+#define ARTIFACT_NAME_MAX 255 /* artifact name as the client gave it */
+#define DIGEST_MAX 64	      /* largest digest (SHA-512) */
+#define SIG_MAX 1024	      /* largest signature (RSA-8192 or DER ECDSA) */
+#define MESSAGE_MAX 255	      /* human-readable message in a reply */
+#define TSA_URLS_MAX 4	      /* TSAs of one key, tried in order */
 
 enum csign_format {
 	FMT_RAW = 0,
@@ -26,15 +26,31 @@ enum csign_format {
 };
 #define FMT_BIT(f) (1u << (f))
 
-enum csign_digest { DIG_SHA256 = 0, DIG_SHA384, DIG_SHA512, DIG_COUNT };
+enum csign_digest {
+	DIG_SHA256 = 0,
+	DIG_SHA384,
+	DIG_SHA512,
+	DIG_COUNT
+};
 #define DIG_BIT(d) (1u << (d))
 
-enum key_type { KT_NONE = 0, KT_RSA, KT_EC };
+enum key_type {
+	KT_NONE = 0,
+	KT_RSA,
+	KT_EC
+};
 
-enum rsa_padding { PAD_PKCS1 = 0, PAD_PSS };
+enum rsa_padding {
+	PAD_PKCS1 = 0,
+	PAD_PSS
+};
 
 /* A key's RFC 3161 timestamps (Timestamp in csignd.conf(5)). */
-enum ts_mode { TS_NONE = 0, TS_OPTIONAL, TS_REQUIRED };
+enum ts_mode {
+	TS_NONE = 0,
+	TS_OPTIONAL,
+	TS_REQUIRED
+};
 /* Formats that can carry a timestamp token. */
 #define TS_FORMATS (FMT_BIT(FMT_CMS) | FMT_BIT(FMT_PE))
 /*

@@ -29,14 +29,16 @@ sig_ctx_setup(EVP_PKEY_CTX *ctx, EVP_PKEY *pkey, int digest, int padding)
 	if (EVP_PKEY_get_base_id(pkey) != EVP_PKEY_RSA)
 		return 0;
 	if (padding == PAD_PSS) {
-		if (EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PSS_PADDING) <= 0 ||
+		if (EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PSS_PADDING) <=
+			0 ||
 		    EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx,
 			RSA_PSS_SALTLEN_DIGEST) <= 0 ||
 		    EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, md) <= 0)
 			return -1;
 		return 0;
 	}
-	return EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) <= 0 ? -1 : 0;
+	return EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) <= 0 ? -1
+									 : 0;
 }
 
 int
@@ -56,4 +58,3 @@ sig_verify(EVP_PKEY *pub, int digest, int padding, const uint8_t *tbs,
 	EVP_PKEY_CTX_free(ctx);
 	return r;
 }
-

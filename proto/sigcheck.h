@@ -24,5 +24,4 @@ int sig_ctx_setup(EVP_PKEY_CTX *ctx, EVP_PKEY *pkey, int digest, int padding);
 int sig_verify(EVP_PKEY *pub, int digest, int padding, const uint8_t *tbs,
     size_t tbslen, const uint8_t *sig, size_t siglen);
 
-
 #endif

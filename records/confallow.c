@@ -36,7 +36,7 @@ add_keyref(struct parser *p, size_t owner, size_t slot, const char *name)
 	if (conf_check_name(p, name) == -1)
 		return -1;
 	if (conf_grow((void **)&p->keyrefs, &p->capkeyrefs, p->nkeyrefs,
-	    sizeof(*r), (size_t)ALLOWS_MAX * ALLOW_KEYS_MAX) == -1)
+		sizeof(*r), (size_t)ALLOWS_MAX * ALLOW_KEYS_MAX) == -1)
 		return conf_perr(p, "out of memory");
 	r = &p->keyrefs[p->nkeyrefs++];
 	memcpy(r->name, name, strlen(name) + 1);
@@ -68,8 +68,14 @@ parse_rate(const char *v, unsigned *n, unsigned *period)
 		const char *name;
 		unsigned secs;
 	} periods[] = {
-		{ "second", 1 }, { "s", 1 }, { "minute", 60 }, { "m", 60 },
-		{ "hour", 3600 }, { "h", 3600 }, { "day", 86400 }, { "d", 86400 },
+		{ "second", 1 },
+		{ "s", 1 },
+		{ "minute", 60 },
+		{ "m", 60 },
+		{ "hour", 3600 },
+		{ "h", 3600 },
+		{ "day", 86400 },
+		{ "d", 86400 },
 	};
 	const char *slash = strchr(v, '/');
 	char *end;
@@ -105,7 +111,7 @@ allow_add(struct parser *p, const struct cfg_allow *a, size_t nkeys)
 		return conf_perr(p, "too many Allow lines (max %d)",
 		    ALLOWS_MAX);
 	if (conf_grow((void **)&cfg->allows, &p->capallows, cfg->nallows,
-	    sizeof(*na), ALLOWS_MAX) == -1)
+		sizeof(*na), ALLOWS_MAX) == -1)
 		return conf_perr(p, "out of memory");
 	na = &cfg->allows[idx];
 	*na = *a;
@@ -121,7 +127,8 @@ allow_add(struct parser *p, const struct cfg_allow *a, size_t nkeys)
 	return 0;
 }
 
-#define ALLOW_USAGE "expected: Allow group|user NAME keys KEY... " \
+#define ALLOW_USAGE \
+	"expected: Allow group|user NAME keys KEY... " \
 	"[formats FORMAT...] [rate N/PERIOD]"
 
 /* 1 if word starts an option of an Allow line (and so ends its keys). */
@@ -148,8 +155,10 @@ allow_formats(struct parser *p, struct cfg_allow *a, int *i)
 		if ((f = format_from_name(p->av[*i])) < 0)
 			return conf_perr(p, "unknown format '%s'", p->av[*i]);
 		if (!format_supported(f))
-			return conf_perr(p, "format '%s' is not supported by "
-			    "this build", p->av[*i]);
+			return conf_perr(p,
+			    "format '%s' is not supported by "
+			    "this build",
+			    p->av[*i]);
 		a->formats |= FMT_BIT(f);
 	}
 	if (a->formats == 0)
@@ -166,8 +175,10 @@ allow_rate(struct parser *p, struct cfg_allow *a, int *i)
 	if (*i >= p->ac)
 		return conf_perr(p, "%s", ALLOW_USAGE);
 	if (parse_rate(p->av[*i], &a->rate_n, &a->rate_period) == -1)
-		return conf_perr(p, "bad rate '%s' (expected N/second, "
-		    "N/minute, N/hour or N/day)", p->av[*i]);
+		return conf_perr(p,
+		    "bad rate '%s' (expected N/second, "
+		    "N/minute, N/hour or N/day)",
+		    p->av[*i]);
 	(*i)++;
 	return 0;
 }
@@ -212,8 +223,7 @@ conf_kw_allow(struct parser *p)
 	int kind;
 
 	if (p->ac < 4 || (kind = allow_kind(p->av[0])) < 0 ||
-	    strcasecmp(p->av[2], "keys") != 0 ||
-	    (nkeys = allow_nkeys(p)) == 0)
+	    strcasecmp(p->av[2], "keys") != 0 || (nkeys = allow_nkeys(p)) == 0)
 		return conf_perr(p, "%s", ALLOW_USAGE);
 	if (nkeys > ALLOW_KEYS_MAX)
 		return conf_perr(p, "too many keys in Allow (max %d)",

@@ -43,8 +43,10 @@ conf_kw_id(struct parser *p)
 	k->idlen = len / 2;
 	return 0;
 bad:
-	return conf_perr(p, "bad Id '%s': expected an even number of hex "
-	    "digits, at most %zu bytes", s, ID_MAX);
+	return conf_perr(p,
+	    "bad Id '%s': expected an even number of hex "
+	    "digits, at most %zu bytes",
+	    s, ID_MAX);
 }
 
 /* Certificate PATH|token: "token" reads the certificate from the token. */
@@ -74,8 +76,10 @@ conf_kw_formats(struct parser *p)
 		if (f < 0)
 			return conf_perr(p, "unknown format '%s'", p->av[i]);
 		if (!format_supported(f))
-			return conf_perr(p, "format '%s' is not supported by "
-			    "this build", p->av[i]);
+			return conf_perr(p,
+			    "format '%s' is not supported by "
+			    "this build",
+			    p->av[i]);
 		mask |= FMT_BIT(f);
 	}
 	k->formats = mask;
@@ -112,8 +116,10 @@ conf_kw_padding(struct parser *p)
 	int pad = padding_from_name(p->av[0]);
 
 	if (pad < 0)
-		return conf_perr(p, "unknown padding '%s' (expected pkcs1 or "
-		    "pss)", p->av[0]);
+		return conf_perr(p,
+		    "unknown padding '%s' (expected pkcs1 or "
+		    "pss)",
+		    p->av[0]);
 	k->padding = pad;
 	return 0;
 }
@@ -133,13 +139,15 @@ conf_kw_timestamp(struct parser *p)
 	else if (strcmp(p->av[0], "optional") == 0)
 		k->ts_mode = TS_OPTIONAL;
 	else
-		return conf_perr(p, "Timestamp wants required or optional, not "
-		    "'%s'", p->av[0]);
+		return conf_perr(p,
+		    "Timestamp wants required or optional, not "
+		    "'%s'",
+		    p->av[0]);
 	if ((k->tsa = calloc((size_t)p->ac - 1, sizeof(*k->tsa))) == NULL)
 		return conf_perr(p, "out of memory");
 	for (int i = 1; i < p->ac; i++)
-		if (tsaurl_parse(p->av[i], &k->tsa[i - 1], why,
-		    sizeof(why)) == -1)
+		if (tsaurl_parse(p->av[i], &k->tsa[i - 1], why, sizeof(why)) ==
+		    -1)
 			return conf_perr(p, "bad TSA URL '%s': %s", p->av[i],
 			    why);
 	k->ntsa = (size_t)p->ac - 1;
@@ -157,8 +165,10 @@ check_token(struct parser *p, const struct cfg_token *t)
 		return conf_perr_at(p, t->line, "token '%s' has no PinFile",
 		    t->name);
 	if (t->label == NULL && t->slot < 0)
-		return conf_perr_at(p, t->line, "token '%s' needs a "
-		    "TokenLabel or a Slot", t->name);
+		return conf_perr_at(p, t->line,
+		    "token '%s' needs a "
+		    "TokenLabel or a Slot",
+		    t->name);
 	return 0;
 }
 
@@ -170,17 +180,22 @@ check_key(struct parser *p, const struct cfg_key *k, const struct ref *tok)
 		return conf_perr_at(p, k->line, "key '%s' has no Token",
 		    k->name);
 	if (k->label == NULL && k->idlen == 0)
-		return conf_perr_at(p, k->line, "key '%s' needs a Label or "
-		    "an Id", k->name);
+		return conf_perr_at(p, k->line,
+		    "key '%s' needs a Label or "
+		    "an Id",
+		    k->name);
 	if (k->formats == 0)
 		return conf_perr_at(p, k->line, "key '%s' has no Formats",
 		    k->name);
 	if (k->ts_mode == TS_REQUIRED && (k->formats & ~TS_FORMATS) != 0)
-		return conf_perr_at(p, k->line, "key '%s' requires "
+		return conf_perr_at(p, k->line,
+		    "key '%s' requires "
 		    "timestamps, which only the cms and pe formats can carry: "
-		    "restrict its Formats", k->name);
+		    "restrict its Formats",
+		    k->name);
 	if (k->ts_mode != TS_NONE && k->tsa_ca == NULL)
-		return conf_perr_at(p, k->line, "key '%s' has Timestamp but no "
+		return conf_perr_at(p, k->line,
+		    "key '%s' has Timestamp but no "
 		    "TimestampCA (the CA certificates its TSAs must chain to)",
 		    k->name);
 	return 0;
@@ -226,7 +241,7 @@ conf_kw_token(struct parser *p)
 		return conf_perr(p, "too many Token blocks (max %d)",
 		    TOKENS_MAX);
 	if (conf_grow((void **)&cfg->tokens, &p->captokens, cfg->ntokens,
-	    sizeof(*t), TOKENS_MAX) == -1)
+		sizeof(*t), TOKENS_MAX) == -1)
 		return conf_perr(p, "out of memory");
 	t = &cfg->tokens[cfg->ntokens];
 	memset(t, 0, sizeof(*t));
@@ -253,9 +268,9 @@ conf_kw_key(struct parser *p)
 	if (cfg->nkeys >= KEYS_MAX)
 		return conf_perr(p, "too many Key blocks (max %d)", KEYS_MAX);
 	if (conf_grow((void **)&cfg->keys, &p->capkeys, cfg->nkeys, sizeof(*k),
-	    KEYS_MAX) == -1 ||
+		KEYS_MAX) == -1 ||
 	    conf_grow((void **)&p->keytok, &p->capkeytok, cfg->nkeys,
-	    sizeof(*p->keytok), KEYS_MAX) == -1)
+		sizeof(*p->keytok), KEYS_MAX) == -1)
 		return conf_perr(p, "out of memory");
 	k = &cfg->keys[cfg->nkeys];
 	memset(k, 0, sizeof(*k));
@@ -280,7 +295,8 @@ conf_kw_key_token(struct parser *p)
 	struct ref *r = &p->keytok[p->cur];
 
 	if (r->name[0] != '\0')
-		return conf_perr(p, "Token block after a Key block: define "
+		return conf_perr(p,
+		    "Token block after a Key block: define "
 		    "tokens first");
 	if (conf_check_name(p, p->av[0]) == -1)
 		return -1;
@@ -331,8 +347,10 @@ approval_option(struct parser *p, struct cfg_key *k, const char *name,
 	if (strcasecmp(name, "count") == 0) {
 		if (conf_parse_u64(value, &v) == -1 || v < 1 ||
 		    v > APPROVAL_COUNT_MAX)
-			return conf_perr(p, "Approval count must be between 1 "
-			    "and %d", APPROVAL_COUNT_MAX);
+			return conf_perr(p,
+			    "Approval count must be between 1 "
+			    "and %d",
+			    APPROVAL_COUNT_MAX);
 		k->approval_count = (unsigned)v;
 		return 0;
 	}
@@ -340,13 +358,16 @@ approval_option(struct parser *p, struct cfg_key *k, const char *name,
 		if (parse_duration(value, &k->approval_expires) == -1 ||
 		    k->approval_expires < APPROVAL_EXPIRES_MIN ||
 		    k->approval_expires > APPROVAL_EXPIRES_MAX)
-			return conf_perr(p, "bad Approval expires '%s' "
+			return conf_perr(p,
+			    "bad Approval expires '%s' "
 			    "(expected 1s to 7d, as 90s, 30m, 2h or 1d)",
 			    value);
 		return 0;
 	}
-	return conf_perr(p, "unknown Approval option '%s' (expected count or "
-	    "expires)", name);
+	return conf_perr(p,
+	    "unknown Approval option '%s' (expected count or "
+	    "expires)",
+	    name);
 }
 
 /*
@@ -361,7 +382,8 @@ conf_kw_approval(struct parser *p)
 	struct group *gr;
 
 	if (strcasecmp(p->av[0], "group") != 0 || p->ac % 2 != 0)
-		return conf_perr(p, "expected: Approval group NAME [count N] "
+		return conf_perr(p,
+		    "expected: Approval group NAME [count N] "
 		    "[expires DURATION]");
 	if (strlen(p->av[1]) > KEY_NAME_MAX)
 		return conf_perr(p, "group name too long (max %d bytes)",

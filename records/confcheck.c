@@ -14,7 +14,8 @@ grant_formats_check(struct parser *p, const struct cfg_allow *a,
 
 	for (int f = 0; f < FMT_COUNT; f++)
 		if (extra & FMT_BIT(f))
-			return conf_perr_at(p, a->line, "key '%s' (line %d) "
+			return conf_perr_at(p, a->line,
+			    "key '%s' (line %d) "
 			    "does not allow format '%s' (see its Formats)",
 			    k->name, k->line, format_name(f));
 	return 0;
@@ -43,7 +44,7 @@ conf_resolve_refs(struct parser *p)
 			    r->name);
 		cfg->allows[r->owner].keys[r->slot] = &cfg->keys[i];
 		if (grant_formats_check(p, &cfg->allows[r->owner],
-		    &cfg->keys[i]) == -1)
+			&cfg->keys[i]) == -1)
 			return -1;
 	}
 	return 0;
@@ -77,8 +78,8 @@ key_same_object(const struct cfg_key *a, const struct cfg_key *b)
 	int labels = a->label != NULL && b->label != NULL;
 	int ids = a->idlen > 0 && b->idlen > 0;
 	int same_label = labels && strcmp(a->label, b->label) == 0;
-	int same_id = ids && a->idlen == b->idlen &&
-	    memcmp(a->id, b->id, a->idlen) == 0;
+	int same_id =
+	    ids && a->idlen == b->idlen && memcmp(a->id, b->id, a->idlen) == 0;
 
 	if ((labels && !same_label) || (ids && !same_id))
 		return 0;
@@ -122,11 +123,12 @@ conf_check_key_aliases(struct parser *p)
 			    !key_same_object(a, b))
 				continue;
 			key_shared_text(a, b, what, sizeof(what));
-			return conf_perr_at(p, b->line, "Key '%s' and Key '%s' "
+			return conf_perr_at(p, b->line,
+			    "Key '%s' and Key '%s' "
 			    "(line %d) name the same private key (token %s, "
 			    "%s): use one Key block per key, and 'formats' "
-			    "on Allow lines to narrow a grant", b->name,
-			    a->name, a->line, b->token->name, what);
+			    "on Allow lines to narrow a grant",
+			    b->name, a->name, a->line, b->token->name, what);
 		}
 	}
 	return 0;

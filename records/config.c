@@ -163,12 +163,13 @@ config_raw_warning(const struct cfg_key *k, char *dst, size_t len)
 	if (!(k->formats & FMT_BIT(FMT_RAW)) ||
 	    (k->formats & ~FMT_BIT(FMT_RAW)) == 0)
 		return 0;
-	formats_to_str(k->formats & ~FMT_BIT(FMT_RAW), others,
-	    sizeof(others));
-	snprintf(dst, len, "key '%s' (line %d) allows raw beside %s: a raw "
+	formats_to_str(k->formats & ~FMT_BIT(FMT_RAW), others, sizeof(others));
+	snprintf(dst, len,
+	    "key '%s' (line %d) allows raw beside %s: a raw "
 	    "signature over chosen bytes is also a valid signature in those "
 	    "formats, so whoever may sign raw with this key can make %s "
-	    "signatures too", k->name, k->line, others, others);
+	    "signatures too",
+	    k->name, k->line, others, others);
 	return 1;
 }
 

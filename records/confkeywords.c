@@ -34,22 +34,22 @@ static const struct keyword keywords[] = {
 	    CF(sandbox_program), 0, PATH_MAX - 1, NULL },
 	{ "AuditLog", SC_GLOBAL, 0, 1, 1, conf_kw_path, CF(audit_log), 0,
 	    PATH_MAX - 1, NULL },
-	{ "MaxArtifactSize", SC_GLOBAL, 0, 1, 1, kw_size,
-	    CF(max_artifact_size), 0, 0, NULL },
+	{ "MaxArtifactSize", SC_GLOBAL, 0, 1, 1, kw_size, CF(max_artifact_size),
+	    0, 0, NULL },
 	{ "PoolSize", SC_GLOBAL, 0, 1, 1, kw_uint, CF(pool_size), 1, 256,
 	    NULL },
-	{ "MaxSessions", SC_GLOBAL, 0, 1, 1, kw_uint, CF(max_sessions), 1,
-	    4096, NULL },
-	{ "SessionTimeout", SC_GLOBAL, 0, 1, 1, kw_uint, CF(session_timeout),
-	    1, 3600, NULL },
+	{ "MaxSessions", SC_GLOBAL, 0, 1, 1, kw_uint, CF(max_sessions), 1, 4096,
+	    NULL },
+	{ "SessionTimeout", SC_GLOBAL, 0, 1, 1, kw_uint, CF(session_timeout), 1,
+	    3600, NULL },
 	{ "MaxSessionsPerUser", SC_GLOBAL, 0, 1, 1, kw_uint,
 	    CF(max_sessions_user), 1, 4096, NULL },
 	{ "LoginGraceTime", SC_GLOBAL, 0, 1, 1, kw_uint, CF(login_grace), 1,
 	    600, NULL },
-	{ "SessionLifetime", SC_GLOBAL, 0, 1, 1, kw_uint,
-	    CF(session_lifetime), 1, 86400, NULL },
-	{ "MaxUploadPerUser", SC_GLOBAL, 0, 1, 1, kw_size,
-	    CF(max_upload_user), 0, 0, NULL },
+	{ "SessionLifetime", SC_GLOBAL, 0, 1, 1, kw_uint, CF(session_lifetime),
+	    1, 86400, NULL },
+	{ "MaxUploadPerUser", SC_GLOBAL, 0, 1, 1, kw_size, CF(max_upload_user),
+	    0, 0, NULL },
 	{ "SignWorkers", SC_GLOBAL, 0, 1, 1, kw_uint, CF(sign_workers), 1, 64,
 	    NULL },
 	{ "CertificateExpiryWarning", SC_GLOBAL, 0, 1, 1, kw_uint,
@@ -90,8 +90,8 @@ static const struct keyword keywords[] = {
 	{ "Formats", SC_KEY, 0, 1, FMT_COUNT, conf_kw_formats, 0, 0, 0, NULL },
 	{ "Digest", SC_KEY, 0, 1, DIG_COUNT, conf_kw_digest, 0, 0, 0, NULL },
 	{ "Padding", SC_KEY, 0, 1, 1, conf_kw_padding, 0, 0, 0, NULL },
-	{ "Timestamp", SC_KEY, 0, 2, 1 + TSA_URLS_MAX, conf_kw_timestamp, 0,
-	    0, 0, NULL },
+	{ "Timestamp", SC_KEY, 0, 2, 1 + TSA_URLS_MAX, conf_kw_timestamp, 0, 0,
+	    0, NULL },
 	{ "Approval", SC_KEY, 0, 2, 6, conf_kw_approval, 0, 0, 0, NULL },
 };
 #define NKEYWORDS (sizeof(keywords) / sizeof(keywords[0]))
@@ -201,8 +201,7 @@ static const struct {
 static void
 path_line_set(struct parser *p)
 {
-	for (size_t i = 0; i < sizeof(path_lines) / sizeof(path_lines[0]);
-	    i++)
+	for (size_t i = 0; i < sizeof(path_lines) / sizeof(path_lines[0]); i++)
 		if (path_lines[i].scope == p->kw->scope &&
 		    path_lines[i].off == p->kw->off)
 			*(int *)((char *)conf_scope_base(p, p->kw->scope) +
@@ -239,7 +238,8 @@ kw_pinfile(struct parser *p)
 	if (name[0] == '\0' || strchr(name, '/') != NULL ||
 	    strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
 	    strlen(name) > 255)
-		return conf_perr(p, "PinFile credential:NAME needs a plain "
+		return conf_perr(p,
+		    "PinFile credential:NAME needs a plain "
 		    "name");
 	return conf_set_string(p, conf_kw_field(p), v);
 }
@@ -329,8 +329,10 @@ kw_size(struct parser *p)
 	if ((rc = parse_size(p->av[0], &v)) == -2)
 		return conf_perr(p, "%s too large", p->kw->name);
 	if (rc == -1)
-		return conf_perr(p, "bad size '%s' (expected a number with an "
-		    "optional K, M, G or T)", p->av[0]);
+		return conf_perr(p,
+		    "bad size '%s' (expected a number with an "
+		    "optional K, M, G or T)",
+		    p->av[0]);
 	if (v == 0)
 		return conf_perr(p, "%s must be greater than 0", p->kw->name);
 	*(uint64_t *)conf_kw_field(p) = v;

@@ -25,27 +25,31 @@
 
 #include "records/config.h"
 
-#define CONF_LINE_MAX	4096	/* bytes per line, newline excluded */
-#define CONF_ARGS_MAX	300	/* words per line, keyword included */
-#define TOKENS_MAX	1024
-#define KEYS_MAX	1024
-#define ALLOWS_MAX	1024
-#define ALLOW_KEYS_MAX	256
-#define TOKEN_LABEL_MAX	32	/* size of the CK_TOKEN_INFO label field */
-#define LISTEN_MAX	(sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
-#define ID_MAX		(sizeof(((struct cfg_key *)0)->id))
-#define DEFAULT_ARTIFACT_SIZE	(UINT64_C(4) << 30)
-#define DEFAULT_UPLOAD_PER_USER	(UINT64_C(1) << 30)
-#define DURATION_MAX	(UINT64_C(366) * 86400)	/* seconds */
+#define CONF_LINE_MAX 4096 /* bytes per line, newline excluded */
+#define CONF_ARGS_MAX 300  /* words per line, keyword included */
+#define TOKENS_MAX 1024
+#define KEYS_MAX 1024
+#define ALLOWS_MAX 1024
+#define ALLOW_KEYS_MAX 256
+#define TOKEN_LABEL_MAX 32 /* size of the CK_TOKEN_INFO label field */
+#define LISTEN_MAX (sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
+#define ID_MAX (sizeof(((struct cfg_key *)0)->id))
+#define DEFAULT_ARTIFACT_SIZE (UINT64_C(4) << 30)
+#define DEFAULT_UPLOAD_PER_USER (UINT64_C(1) << 30)
+#define DURATION_MAX (UINT64_C(366) * 86400) /* seconds */
 
 /* Where a keyword may appear; also the kind of block that is open. */
-enum scope { SC_GLOBAL = 0, SC_TOKEN, SC_KEY };
+enum scope {
+	SC_GLOBAL = 0,
+	SC_TOKEN,
+	SC_KEY
+};
 
 /* A name used before its definition, resolved once the file is read. */
 struct ref {
 	char name[KEY_NAME_MAX + 1];
-	size_t owner;		/* index of the Allow line */
-	size_t slot;		/* index in that line's keys */
+	size_t owner; /* index of the Allow line */
+	size_t slot;  /* index in that line's keys */
 	int line;
 };
 
@@ -53,7 +57,7 @@ struct parser;
 struct keyword;
 typedef int (*kw_handler)(struct parser *);
 
-#define KW_MULTI 0x1		/* may appear more than once per scope */
+#define KW_MULTI 0x1 /* may appear more than once per scope */
 
 /*
  * One row per keyword.  The dispatcher checks scope, argument count,
@@ -70,7 +74,7 @@ struct keyword {
 	size_t off;
 	unsigned long lo;
 	unsigned long hi;
-	const char *excl;	/* keyword that may not be used with this one */
+	const char *excl; /* keyword that may not be used with this one */
 };
 
 struct parser {
@@ -79,20 +83,20 @@ struct parser {
 	char *err;
 	size_t errlen;
 	int line;
-	enum scope block;	/* SC_GLOBAL when no block is open */
-	size_t cur;		/* index of the open token or key */
-	uint64_t seen_global;	/* keywords seen, by table index */
+	enum scope block;     /* SC_GLOBAL when no block is open */
+	size_t cur;	      /* index of the open token or key */
+	uint64_t seen_global; /* keywords seen, by table index */
 	uint64_t seen_block;
-	const struct keyword *kw;	/* the line being handled */
-	int ac;			/* its arguments, keyword excluded */
+	const struct keyword *kw; /* the line being handled */
+	int ac;			  /* its arguments, keyword excluded */
 	char **av;
 	size_t captokens;
 	size_t capkeys;
 	size_t capallows;
 	size_t cappesign;
-	struct ref *keytok;	/* each key's "Token NAME", by key index */
+	struct ref *keytok; /* each key's "Token NAME", by key index */
 	size_t capkeytok;
-	struct ref *keyrefs;	/* every key named by an Allow line */
+	struct ref *keyrefs; /* every key named by an Allow line */
 	size_t nkeyrefs;
 	size_t capkeyrefs;
 };

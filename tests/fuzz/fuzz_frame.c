@@ -24,8 +24,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (fs == NULL)
 		abort();
 	for (size_t i = 0; i < f.ntlv; i++) {
-		const struct frame_field *fld = frame_spec_field(fs,
-		    f.tlv[i].tag);
+		const struct frame_field *fld =
+		    frame_spec_field(fs, f.tlv[i].tag);
 
 		if (fld == NULL || f.tlv[i].len < fld->min ||
 		    f.tlv[i].len > fld->max)

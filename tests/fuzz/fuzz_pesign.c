@@ -22,8 +22,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (h.size > size - PESIGN_HDR_LEN)
 		h.size = (uint32_t)(size - PESIGN_HDR_LEN);
-	if (pesign_req_decode(h.command, data + PESIGN_HDR_LEN, h.size, &r,
-	    err, sizeof(err)) == 0)
+	if (pesign_req_decode(h.command, data + PESIGN_HDR_LEN, h.size, &r, err,
+		sizeof(err)) == 0)
 		(void)pesign_reply_encode(reply, sizeof(reply), 0, r.token);
 	else
 		(void)pesign_reply_encode(reply, sizeof(reply), -1, err);

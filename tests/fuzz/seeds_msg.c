@@ -33,13 +33,13 @@ put(const char *name, const struct buf *b)
 }
 
 /* Encode with e (0 expected) and write as name. */
-#define SEED(name, e)                                                  \
-	do {                                                           \
-		if ((e) != 0) {                                        \
-			fprintf(stderr, "cannot encode %s\n", name);   \
-			exit(1);                                       \
-		}                                                      \
-		put(name, &b);                                         \
+#define SEED(name, e) \
+	do { \
+		if ((e) != 0) { \
+			fprintf(stderr, "cannot encode %s\n", name); \
+			exit(1); \
+		} \
+		put(name, &b); \
 	} while (0)
 
 int
@@ -49,31 +49,53 @@ main(int argc, char **argv)
 	static struct msg_sign sign;
 	static struct msg_sign_reply sreply;
 	struct msg_ready ready = { .version = CHAN_VERSION };
-	struct msg_session session = { .session_id = 7, .max_artifact = 1u << 30,
-		.idle_timeout_ms = 30000, .via = VIA_PESIGN };
-	struct msg_keyinfo keyinfo = { .key = "kmod", .format = FMT_MODULE,
+	struct msg_session session = { .session_id = 7,
+		.max_artifact = 1u << 30,
+		.idle_timeout_ms = 30000,
+		.via = VIA_PESIGN };
+	struct msg_keyinfo keyinfo = { .key = "kmod",
+		.format = FMT_MODULE,
 		.name = "a.ko" };
-	struct msg_keyinfo_reply kreply = { .status = ST_OK, .keytype = KT_RSA,
-		.default_digest = DIG_SHA256, .formats = 0x1f, .digests = 0x7,
-		.cert = cert, .certlen = sizeof(cert), .ts_mode = 1, .ntsa = 1 };
+	struct msg_keyinfo_reply kreply = { .status = ST_OK,
+		.keytype = KT_RSA,
+		.default_digest = DIG_SHA256,
+		.formats = 0x1f,
+		.digests = 0x7,
+		.cert = cert,
+		.certlen = sizeof(cert),
+		.ts_mode = 1,
+		.ntsa = 1 };
 	struct msg_query query = { .what = Q_KEYS };
 	struct msg_log log = { .level = 2, .text = "hello" };
 	struct msg_admin admin = { .op = 1, .key = "kmod", .reason = "lost" };
 	struct msg_tsa_open topen = { .index = 0 };
-	struct msg_tsa_reply treply = { .status = ST_OK, .url = "http://t/",
-		.hostport = "t:80", .path = "/", .timeout_ms = 5000,
-		.now = 1700000000, .max_skew = 300, .anchors = cert,
+	struct msg_tsa_reply treply = { .status = ST_OK,
+		.url = "http://t/",
+		.hostport = "t:80",
+		.path = "/",
+		.timeout_ms = 5000,
+		.now = 1700000000,
+		.max_skew = 300,
+		.anchors = cert,
 		.anchorslen = sizeof(cert) };
-	struct msg_tsa_done tdone = { .status = ST_OK, .index = 0,
+	struct msg_tsa_done tdone = { .status = ST_OK,
+		.index = 0,
 		.gentime = "20261202101010Z" };
-	struct msg_sign_held held = { .reqid = 1, .id = 9, .group = "releng",
-		.have = 0, .need = 2, .expires_in = 3600 };
+	struct msg_sign_held held = { .reqid = 1,
+		.id = 9,
+		.group = "releng",
+		.have = 0,
+		.need = 2,
+		.expires_in = 3600 };
 	struct msg_approval appr = { .op = APPR_APPROVE, .id = 9 };
 	static const uint8_t frame[] = { 0, 0, 0, 4, 0, 2, 0, 0 };
-	struct msg_held_result result = { .id = 9, .frame = frame,
+	struct msg_held_result result = { .id = 9,
+		.frame = frame,
 		.len = sizeof(frame) };
-	struct msg_upload upload = { .key = "kmod", .format = FMT_RAW,
-		.size = 4096, .name = "blob" };
+	struct msg_upload upload = { .key = "kmod",
+		.format = FMT_RAW,
+		.size = 4096,
+		.name = "blob" };
 	struct msg_upload_reply ureply = { .status = ST_OK, .message = "ok" };
 	struct msg_progress progress = { .bytes = 65536 };
 	struct msg_pesign pesign = { .op = PESIGN_OP_MAP, .format = FMT_PE,

@@ -22,7 +22,7 @@
 #include "token/pkcs11_min.h"
 
 #define DEFAULT_MODULE "/usr/lib/softhsm/libsofthsm2.so"
-#define NFUNCS 68		/* functions of a v2.40 list */
+#define NFUNCS 68 /* functions of a v2.40 list */
 #define IDX_GETFUNCTIONLIST 3
 #define IDX_SIGN 43
 #define IDX_SIGNFINAL 45
@@ -36,12 +36,12 @@ struct fault_list {
 	any_fn fn[NFUNCS];
 };
 
-typedef CK_RV (*sign_fn)(CK_SESSION_HANDLE, CK_BYTE *, CK_ULONG, CK_BYTE *,
-    CK_ULONG *);
+typedef CK_RV (
+    *sign_fn)(CK_SESSION_HANDLE, CK_BYTE *, CK_ULONG, CK_BYTE *, CK_ULONG *);
 typedef CK_RV (*sign_final_fn)(CK_SESSION_HANDLE, CK_BYTE *, CK_ULONG *);
 typedef CK_RV (*get_list_fn)(struct fault_list **);
 
-static struct fault_list *real;	/* the real module's list */
+static struct fault_list *real; /* the real module's list */
 static struct fault_list ours;	/* a copy with our entries */
 
 CK_RV C_GetFunctionList(struct fault_list **list);
@@ -117,9 +117,9 @@ CK_RV
 C_GetFunctionList(struct fault_list **list)
 {
 	if (list == NULL)
-		return 7;	/* CKR_ARGUMENTS_BAD */
+		return 7; /* CKR_ARGUMENTS_BAD */
 	if (load_real() == -1)
-		return 5;	/* CKR_GENERAL_ERROR */
+		return 5; /* CKR_GENERAL_ERROR */
 	*list = &ours;
 	return 0;
 }

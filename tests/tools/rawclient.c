@@ -39,9 +39,9 @@
 #define EX_LOCAL 64
 #define REPLY_TIMEOUT_MS 30000
 
-static struct buf out;		/* the frame being built */
-static struct buf raw;		/* the last reply as received */
-static struct frame reply;	/* ... and decoded (points into raw) */
+static struct buf out;	   /* the frame being built */
+static struct buf raw;	   /* the last reply as received */
+static struct frame reply; /* ... and decoded (points into raw) */
 
 /* Connect to the daemon's stream socket at path: the socket, or -1. */
 static int
@@ -198,9 +198,20 @@ static int
 mode_garbage(int s, char **args)
 {
 	static const uint8_t junk[] = {
-		0, 0, 0, 10,			/* length: type + 8 */
-		0x77, 0x77,			/* no such frame type */
-		0xde, 0xad, 0xbe, 0xef, 0x00, 0xff, 0x13, 0x37,
+		0,
+		0,
+		0,
+		10, /* length: type + 8 */
+		0x77,
+		0x77, /* no such frame type */
+		0xde,
+		0xad,
+		0xbe,
+		0xef,
+		0x00,
+		0xff,
+		0x13,
+		0x37,
 	};
 	int r;
 
@@ -216,10 +227,21 @@ static int
 mode_badtlv(int s, char **args)
 {
 	static const uint8_t bad[] = {
-		0, 0, 0, 11,			/* length: type + 9 */
-		0, F_SIGN,
-		0, T_KEY, 0, 0, 1, 0,		/* tag, length 256 */
-		'a', 'b', 'c',
+		0,
+		0,
+		0,
+		11, /* length: type + 9 */
+		0,
+		F_SIGN,
+		0,
+		T_KEY,
+		0,
+		0,
+		1,
+		0, /* tag, length 256 */
+		'a',
+		'b',
+		'c',
 	};
 	int r;
 
@@ -471,7 +493,7 @@ mode_busy(int s, char **args)
 /* One connection of a flood and what became of it. */
 struct conn {
 	int fd;
-	int state;		/* 0 waiting, 1 hello answered, 2 refused */
+	int state; /* 0 waiting, 1 hello answered, 2 refused */
 };
 
 /* Connect without waiting: -1 if the backlog is full. */
@@ -483,7 +505,7 @@ flood_connect(const char *path)
 
 	memcpy(sun.sun_path, path, strlen(path) + 1);
 	if ((s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-	    0)) == -1)
+		 0)) == -1)
 		err(EX_LOCAL, "socket");
 	if (connect(s, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
 		int e = errno;
@@ -572,7 +594,8 @@ mode_flood(const char *path, char **args)
 		counts[cs[i].state]++;
 	}
 	printf("connected %ld unconnected %ld served %ld refused %ld "
-	    "queued %ld\n", k, unconnected, counts[1], counts[2], counts[0]);
+	       "queued %ld\n",
+	    k, unconnected, counts[1], counts[2], counts[0]);
 	printf("refusal: %s\n", refusal);
 	for (long i = 0; busy && i < k; i++)
 		if (cs[i].state == 0) {
@@ -614,7 +637,8 @@ static const struct mode {
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: rawclient SOCKET hello | garbage | badtlv | "
+	fprintf(stderr,
+	    "usage: rawclient SOCKET hello | garbage | badtlv | "
 	    "oversize | nohello | keysfd | half SECONDS | syscall NAME | "
 	    "syscall-wait NAME GOFILE | sign KEY FORMAT FILE | "
 	    "inline KEY FORMAT SIZE | silent SECONDS | "
@@ -631,12 +655,13 @@ main(int argc, char **argv)
 
 	if (argc < 3)
 		usage();
-	signal(SIGPIPE, SIG_IGN);	/* the daemon may hang up first */
+	signal(SIGPIPE, SIG_IGN); /* the daemon may hang up first */
 	buf_init(&out, FRAME_MAX + 4);
 	buf_init(&raw, FRAME_MAX + 4);
 	if (strcmp(argv[2], "flood") == 0) {
-		if (argc != 6 || strlen(argv[1]) >= sizeof(((struct
-		    sockaddr_un *)0)->sun_path))
+		if (argc != 6 ||
+		    strlen(argv[1]) >=
+			sizeof(((struct sockaddr_un *)0)->sun_path))
 			usage();
 		return mode_flood(argv[1], argv + 3);
 	}

@@ -54,8 +54,8 @@ note(const char *what)
 	if (log == NULL)
 		return;
 	len = snprintf(line, sizeof(line), "%s %lu\n", what, ++count);
-	if ((fd = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-	    0644)) == -1)
+	if ((fd = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644)) ==
+	    -1)
 		return;
 	if (write(fd, line, (size_t)len) != len)
 		(void)0;

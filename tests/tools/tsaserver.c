@@ -66,7 +66,7 @@
  * Exits 1 on a startup error.
  */
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE		/* ppoll, memmem, accept4 */
+#define _GNU_SOURCE /* ppoll, memmem, accept4 */
 #endif
 #include <arpa/inet.h>
 #include <err.h>
@@ -94,24 +94,24 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#define HEAD_MAX	8192		/* request line and headers */
-#define BODY_MAX	65536		/* the largest request body */
-#define URLPATH_MAX	256		/* the longest request path */
-#define MODE_MAX	32		/* the longest word in PORTFILE.mode */
-#define IO_TIMEOUT_MS	10000		/* to read a request, or send a reply */
-#define DRAIN_MS	1000		/* to read what is left before close */
-#define DELAY_MAX_MS	3600000L
-#define TEST_POLICY	"1.2.3.4.1"	/* an arc for examples, never real */
-#define TSR_TYPE	"application/timestamp-reply"
+#define HEAD_MAX 8192	    /* request line and headers */
+#define BODY_MAX 65536	    /* the largest request body */
+#define URLPATH_MAX 256	    /* the longest request path */
+#define MODE_MAX 32	    /* the longest word in PORTFILE.mode */
+#define IO_TIMEOUT_MS 10000 /* to read a request, or send a reply */
+#define DRAIN_MS 1000	    /* to read what is left before close */
+#define DELAY_MAX_MS 3600000L
+#define TEST_POLICY "1.2.3.4.1" /* an arc for examples, never real */
+#define TSR_TYPE "application/timestamp-reply"
 
 /* One connection: what was read from it and until when it may last. */
 struct conn {
 	int fd;
 	struct timespec deadline;
 	unsigned char buf[HEAD_MAX + BODY_MAX];
-	size_t have;			/* bytes in buf */
-	char path[URLPATH_MAX];		/* "" until the request line is read */
-	const unsigned char *body;	/* points into buf */
+	size_t have;		   /* bytes in buf */
+	char path[URLPATH_MAX];	   /* "" until the request line is read */
+	const unsigned char *body; /* points into buf */
 	size_t body_len;
 };
 
@@ -130,32 +130,32 @@ typedef int (*fix_fn)(TS_RESP *);
 /* A mode: its name, and how it answers a complete request. */
 struct mode {
 	const char *name;
-	int (*answer)(struct conn *);	/* the HTTP status sent, 0 none */
+	int (*answer)(struct conn *); /* the HTTP status sent, 0 none */
 };
 
 /* The TSA's identity and settings, fixed at startup. */
 static struct {
 	X509 *cert;
 	EVP_PKEY *key;
-	STACK_OF(X509) *chain;		/* -C, less the TSA certificate */
-	X509 *self_cert;		/* selfsigned's, made at startup */
+	STACK_OF(X509) *chain; /* -C, less the TSA certificate */
+	X509 *self_cert;       /* selfsigned's, made at startup */
 	EVP_PKEY *self_key;
-	const struct mode *mode;	/* -m */
-	long delay_ms;			/* -d */
-	FILE *log;			/* -l */
-	char modefile[PATH_MAX];	/* PORTFILE.mode */
+	const struct mode *mode; /* -m */
+	long delay_ms;		 /* -d */
+	FILE *log;		 /* -l */
+	char modefile[PATH_MAX]; /* PORTFILE.mode */
 } tsa;
 
-static struct conn conn;		/* too big for the stack */
-static uint64_t serial;			/* the last serial number issued */
-static volatile sig_atomic_t quit;	/* SIGTERM or SIGINT came */
-static sigset_t waitmask;		/* the mask in ppoll: TERM, INT open */
+static struct conn conn;	   /* too big for the stack */
+static uint64_t serial;		   /* the last serial number issued */
+static volatile sig_atomic_t quit; /* SIGTERM or SIGINT came */
+static sigset_t waitmask;	   /* the mask in ppoll: TERM, INT open */
 
 /* -h: the usage on stdout, exit 0; a usage error: on stderr, exit 1. */
-static void __attribute__((noreturn))
-usage(int status)
+static void __attribute__((noreturn)) usage(int status)
 {
-	fprintf(status == 0 ? stdout : stderr, "usage: tsaserver -k tsakey.pem -c tsacert.pem "
+	fprintf(status == 0 ? stdout : stderr,
+	    "usage: tsaserver -k tsakey.pem -c tsacert.pem "
 	    "[-C chain.pem] -p portfile\n"
 	    "                 [-m mode] [-d delay_ms] [-l logfile]\n"
 	    "       tsaserver -P\n");
@@ -424,7 +424,7 @@ read_request(struct conn *c)
 	memcpy(head, c->buf, hlen);
 	head[hlen] = '\0';
 	if (strlen(head) != hlen)
-		return 400;		/* a NUL inside the headers */
+		return 400; /* a NUL inside the headers */
 	if ((r = parse_head(head, c, &h)) != 0)
 		return r;
 	need = hlen + 4 + h.length;
@@ -465,10 +465,11 @@ send_body(struct conn *c, int status, const char *type, const void *body,
 	char head[256];
 	int n;
 
-	n = snprintf(head, sizeof(head), "HTTP/1.1 %d %s\r\n"
+	n = snprintf(head, sizeof(head),
+	    "HTTP/1.1 %d %s\r\n"
 	    "Content-Type: %s\r\nContent-Length: %zu\r\n"
-	    "Connection: close\r\n\r\n", status, status_text(status), type,
-	    len);
+	    "Connection: close\r\n\r\n",
+	    status, status_text(status), type, len);
 	if (n < 0 || (size_t)n >= sizeof(head))
 		errx(1, "response head too long");
 	if (send_all(c, head, (size_t)n) == 0)
@@ -490,7 +491,8 @@ send_text(struct conn *c, int status, const char *text)
 static int
 send_chunked(struct conn *c, const void *body, size_t len)
 {
-	static const char head[] = "HTTP/1.1 200 OK\r\n"
+	static const char head[] =
+	    "HTTP/1.1 200 OK\r\n"
 	    "Content-Type: " TSR_TYPE "\r\nTransfer-Encoding: chunked\r\n"
 	    "Connection: close\r\n\r\n";
 	const unsigned char *p = body;
@@ -548,8 +550,7 @@ tsa_ctx(void)
 	if ((ctx = TS_RESP_CTX_new()) == NULL)
 		return NULL;
 	policy = OBJ_txt2obj(TEST_POLICY, 1);
-	ok = policy != NULL &&
-	    TS_RESP_CTX_set_signer_cert(ctx, tsa.cert) &&
+	ok = policy != NULL && TS_RESP_CTX_set_signer_cert(ctx, tsa.cert) &&
 	    TS_RESP_CTX_set_signer_key(ctx, tsa.key) &&
 	    TS_RESP_CTX_set_def_policy(ctx, policy) &&
 	    TS_RESP_CTX_add_md(ctx, EVP_sha256()) &&
@@ -747,8 +748,9 @@ token_signer(TS_RESP *resp)
 	STACK_OF(PKCS7_SIGNER_INFO) *sis;
 
 	sis = PKCS7_get_signer_info(TS_RESP_get_token(resp));
-	return sk_PKCS7_SIGNER_INFO_num(sis) == 1 ?
-	    sk_PKCS7_SIGNER_INFO_value(sis, 0) : NULL;
+	return sk_PKCS7_SIGNER_INFO_num(sis) == 1
+	    ? sk_PKCS7_SIGNER_INFO_value(sis, 0)
+	    : NULL;
 }
 
 /* noess: the ESS attributes removed, the SignerInfo signed again. */
@@ -764,9 +766,9 @@ strip_ess(TS_RESP *resp)
 		return 0;
 	for (size_t n = 0; n < sizeof(nids) / sizeof(nids[0]); n++)
 		while ((i = X509at_get_attr_by_NID(si->auth_attr, nids[n],
-		    -1)) >= 0)
-			X509_ATTRIBUTE_free(X509at_delete_attr(si->auth_attr,
-			    i));
+			    -1)) >= 0)
+			X509_ATTRIBUTE_free(
+			    X509at_delete_attr(si->auth_attr, i));
 	return PKCS7_SIGNER_INFO_sign(si) == 1;
 }
 
@@ -783,15 +785,15 @@ other_ess(TS_RESP *resp)
 	unsigned char *der = NULL;
 	int n, ok = 0;
 
-	if (si == NULL || (sc = OSSL_ESS_signing_cert_v2_new_init(
-	    EVP_sha256(), tsa.self_cert, NULL, 0)) == NULL)
+	if (si == NULL ||
+	    (sc = OSSL_ESS_signing_cert_v2_new_init(EVP_sha256(), tsa.self_cert,
+		 NULL, 0)) == NULL)
 		return 0;
 	if ((n = i2d_ESS_SIGNING_CERT_V2(sc, &der)) > 0 &&
-	    (seq = ASN1_STRING_new()) != NULL &&
-	    ASN1_STRING_set(seq, der, n) &&
-	    PKCS7_add_signed_attribute(si,
-	    NID_id_smime_aa_signingCertificateV2, V_ASN1_SEQUENCE, seq)) {
-		seq = NULL;		/* now the attribute's */
+	    (seq = ASN1_STRING_new()) != NULL && ASN1_STRING_set(seq, der, n) &&
+	    PKCS7_add_signed_attribute(si, NID_id_smime_aa_signingCertificateV2,
+		V_ASN1_SEQUENCE, seq)) {
+		seq = NULL; /* now the attribute's */
 		ok = PKCS7_SIGNER_INFO_sign(si) == 1;
 	}
 	ASN1_STRING_free(seq);
@@ -839,7 +841,7 @@ answer_garbage(struct conn *c)
 
 	memcpy(junk, prefix, sizeof(prefix) - 1);
 	if (RAND_bytes(junk + sizeof(prefix) - 1,
-	    (int)(sizeof(junk) - sizeof(prefix) + 1)) != 1)
+		(int)(sizeof(junk) - sizeof(prefix) + 1)) != 1)
 		memset(junk + sizeof(prefix) - 1, 0xa5,
 		    sizeof(junk) - sizeof(prefix) + 1);
 	return send_body(c, 200, TSR_TYPE, junk, sizeof(junk));
@@ -1157,7 +1159,7 @@ load_chain(const char *path, X509 *signer)
 		else if (!sk_X509_push(sk, x))
 			ssl_fatal("out of memory", path);
 	}
-	ERR_clear_error();		/* the end of the file */
+	ERR_clear_error(); /* the end of the file */
 	BIO_free(b);
 	if (count == 0)
 		errx(1, "%s: no PEM certificate", path);
@@ -1188,8 +1190,9 @@ make_self_signed(void)
 {
 	X509_NAME *n;
 
-	if ((tsa.self_key = EVP_PKEY_Q_keygen(NULL, NULL, "EC",
-	    "P-256")) == NULL || (tsa.self_cert = X509_new()) == NULL)
+	if ((tsa.self_key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256")) ==
+		NULL ||
+	    (tsa.self_cert = X509_new()) == NULL)
 		ssl_fatal("cannot make a key", "selfsigned");
 	X509_set_version(tsa.self_cert, 2);
 	ASN1_INTEGER_set(X509_get_serialNumber(tsa.self_cert), 31610);
@@ -1222,8 +1225,7 @@ parse_delay(const char *s)
 }
 
 /* -P: a loopback port where nothing listens (bound, never listened on). */
-static void __attribute__((noreturn))
-print_free_port(void)
+static void __attribute__((noreturn)) print_free_port(void)
 {
 	uint16_t port;
 	int s;
@@ -1279,8 +1281,8 @@ main(int argc, char **argv)
 	if (optind != argc || keyfile == NULL || certfile == NULL ||
 	    portfile == NULL)
 		usage(1);
-	if (snprintf(tsa.modefile, sizeof(tsa.modefile), "%s.mode",
-	    portfile) >= (int)sizeof(tsa.modefile))
+	if (snprintf(tsa.modefile, sizeof(tsa.modefile), "%s.mode", portfile) >=
+	    (int)sizeof(tsa.modefile))
 		errx(1, "%s: path too long", portfile);
 	tsa.cert = load_cert(certfile);
 	tsa.key = load_key(keyfile);

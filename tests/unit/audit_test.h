@@ -29,13 +29,13 @@
 #include "common/log.h"
 #include "proto/auditrec.h"
 
-#define T0 INT64_C(1795446541)	/* 2026-11-23T15:09:01Z */
+#define T0 INT64_C(1795446541) /* 2026-11-23T15:09:01Z */
 #define LINE_BUF (AUDIT_LINE_MAX + 1)
-#define HEX64_AB                                                              \
+#define HEX64_AB \
 	"abababababababababababababababababababababababababababababababab"
-#define HEX64_CD                                                              \
+#define HEX64_CD \
 	"cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd"
-#define ZEROS64                                                               \
+#define ZEROS64 \
 	"0000000000000000000000000000000000000000000000000000000000000000"
 
 /* A per-test directory holding the log. */
@@ -50,7 +50,6 @@ struct calls {
 	int ok;
 	int failed;
 };
-
 
 /* A signing event as csignd would log it. */
 static inline struct audit_event
@@ -132,8 +131,8 @@ wait_calls(struct audit *a, struct calls *calls, int want)
 
 	while (calls->n < want) {
 		if (poll(&pfd, 1, 20000) != 1)
-			fail_msg("no callbacks after 20 s (%d of %d)",
-			    calls->n, want);
+			fail_msg("no callbacks after 20 s (%d of %d)", calls->n,
+			    want);
 		audit_dispatch(a);
 	}
 	assert_int_equal(calls->n, want);
@@ -163,7 +162,7 @@ assert_log_chain(const char *path, uint64_t n, struct audit_chain *c)
 	assert_int_equal(got, n);
 }
 
-#define FX(t)                                                                  \
+#define FX(t) \
 	cmocka_unit_test_setup_teardown(t, fixture_setup, fixture_teardown)
 
 #endif

@@ -36,7 +36,8 @@ static char conf_path[128];
 	"\tTokenLabel csign\n" \
 	"\tPinFile /etc/csign/hsm0.pin\n"
 
-#define ALLOW_USAGE "expected: Allow group|user NAME keys KEY... " \
+#define ALLOW_USAGE \
+	"expected: Allow group|user NAME keys KEY... " \
 	"[formats FORMAT...] [rate N/PERIOD]"
 
 /* A key block that is complete and uses TOKEN_OK: 4 lines. */

@@ -31,11 +31,10 @@ limit_file_size(rlim_t max)
 /* A client thread of the concurrency test. */
 struct submitter {
 	struct audit *a;
-	struct calls calls;	/* touched only by the dispatching thread */
+	struct calls calls; /* touched only by the dispatching thread */
 	int n;
 	int refused;
 };
-
 
 static void *
 submit_many(void *arg)
@@ -202,7 +201,8 @@ test_audit_records_concurrent_submissions_in_one_chain(void **state)
 	for (int i = 0; i < 4; i++) {
 		subs[i] = (struct submitter){ .a = a, .n = 50 };
 		assert_int_equal(pthread_create(&tids[i], NULL, submit_many,
-		    &subs[i]), 0);
+				     &subs[i]),
+		    0);
 	}
 	for (int i = 0; i < 4; i++)
 		pthread_join(tids[i], NULL);
@@ -275,14 +275,17 @@ test_syslog_summary_escapes_and_keeps_the_whole_hash(void **state)
 	for (int i = 0; i < 3; i++)
 		it[i]->next = it[i + 1];
 	assert_non_null(sums = audit_batch_summaries(it[0], 4));
-	assert_string_equal(sums, "seq=7 event=sign user=alice key=release "
+	assert_string_equal(sums,
+	    "seq=7 event=sign user=alice key=release "
 	    "format=cms artifact=\"evil\\x0a\\x22a\\x22 \\x5c \\xc3\\xa9\" "
 	    "result=ok reason=- hash=" HEX64_AB);
-	assert_string_equal(sums + SUMMARY_LINE, "seq=8 event=sign user=- "
+	assert_string_equal(sums + SUMMARY_LINE,
+	    "seq=8 event=sign user=- "
 	    "key=two\\x20words format=cms artifact=\"x\" result=ok "
 	    "reason=\"said \\x22no\\x22\" hash=" HEX64_AB);
 	assert_string_equal(sums + 2 * SUMMARY_LINE, "");
-	assert_non_null(strstr(sums + 3 * SUMMARY_LINE, "\" result=ok reason=- "
+	assert_non_null(strstr(sums + 3 * SUMMARY_LINE,
+	    "\" result=ok reason=- "
 	    "hash=" HEX64_AB));
 	assert_true(strlen(sums + 3 * SUMMARY_LINE) < SUMMARY_LINE);
 	free(sums);

@@ -55,7 +55,7 @@ torn_file(const struct fixture *fx, char *name, size_t namelen, char *text,
 	assert_non_null(p = popen(pattern, "r"));
 	assert_non_null(fgets(name, (int)namelen, p));
 	name[strcspn(name, "\n")] = '\0';
-	assert_null(fgets(pattern, sizeof(pattern), p));	/* only one */
+	assert_null(fgets(pattern, sizeof(pattern), p)); /* only one */
 	pclose(p);
 	assert_non_null(f = fopen(name, "r"));
 	n = fread(text, 1, textlen - 1, f);
@@ -95,7 +95,8 @@ test_audit_open_refuses_a_damaged_last_record(void **state)
 	write_log(fx->path, 2);
 	poke_from_end(fx->path, 200, 'X');
 	assert_null(audit_open(fx->path, err, sizeof(err)));
-	assert_non_null(strstr(err, "last record is damaged; refusing to "
+	assert_non_null(strstr(err,
+	    "last record is damaged; refusing to "
 	    "extend a broken chain"));
 	assert_int_equal(strncmp(err, fx->path, strlen(fx->path)), 0);
 }
@@ -138,7 +139,8 @@ test_audit_open_recovers_a_torn_last_line(void **state)
 	fclose(f);
 	assert_non_null(strstr(last, "\"seq\":3,"));
 	assert_non_null(strstr(last, "\"event\":\"log-recover\""));
-	assert_non_null(strstr(last, "torn last record (22 bytes without a "
+	assert_non_null(strstr(last,
+	    "torn last record (22 bytes without a "
 	    "newline"));
 	assert_non_null(strstr(last, name));
 	unlink(name);
@@ -191,7 +193,8 @@ test_audit_open_refuses_a_symbolic_link(void **state)
 	snprintf(target, sizeof(target), "%s/elsewhere", fx->dir);
 	assert_int_equal(symlink(target, fx->path), 0);
 	assert_null(audit_open(fx->path, err, sizeof(err)));
-	assert_non_null(strstr(err, "is a symbolic link; refusing to "
+	assert_non_null(strstr(err,
+	    "is a symbolic link; refusing to "
 	    "follow it"));
 	assert_int_equal(stat(target, &st), -1);
 	assert_int_equal(errno, ENOENT);

@@ -66,7 +66,8 @@ test_format_then_check_round_trips_a_chain(void **state)
 static void
 test_format_writes_the_fields_in_the_fixed_order(void **state)
 {
-	static const char want[] = "{\"seq\":1,"
+	static const char want[] =
+	    "{\"seq\":1,"
 	    "\"time\":\"2026-11-23T15:09:01.123456Z\",\"event\":\"sign\","
 	    "\"uid\":1000,\"user\":\"alice\",\"groups\":[1000,27],"
 	    "\"pid\":4242,\"key\":\"release\",\"cert_sha256\":\"" HEX64_AB
@@ -85,11 +86,13 @@ test_format_writes_the_fields_in_the_fixed_order(void **state)
 	assert_int_equal(strncmp(line, want, sizeof(want) - 1), 0);
 	assert_int_equal(len, sizeof(want) - 1 + AUDIT_HASH_HEX + 2);
 	assert_int_equal(strncmp(line + len - 2 - AUDIT_HASH_HEX, c.hash,
-	    AUDIT_HASH_HEX), 0);
+			     AUDIT_HASH_HEX),
+	    0);
 	/* The hash is SHA-256 of the bytes before ,"hash":" */
 	hashed = (size_t)(strstr(line, ",\"hash\":\"") - line);
 	assert_int_equal(EVP_Digest(line, hashed, md, &mdlen, EVP_sha256(),
-	    NULL), 1);
+			     NULL),
+	    1);
 	for (unsigned i = 0; i < mdlen; i++)
 		snprintf(hex + 2 * i, 3, "%02x", md[i]);
 	assert_string_equal(hex, c.hash);
@@ -105,7 +108,8 @@ test_format_leaves_out_absent_fields(void **state)
 	(void)state;
 	auditrec_chain_init(&c);
 	assert_true(auditrec_format(line, sizeof(line), &c, T0, 0, &ev) > 0);
-	assert_non_null(strstr(line, "\"event\":\"start\",\"result\":\"ok\","
+	assert_non_null(strstr(line,
+	    "\"event\":\"start\",\"result\":\"ok\","
 	    "\"prev\":"));
 	assert_null(strstr(line, "\"uid\""));
 	assert_null(strstr(line, "\"size\""));
@@ -114,8 +118,11 @@ test_format_leaves_out_absent_fields(void **state)
 static void
 test_format_writes_approval_and_timestamp_fields_last(void **state)
 {
-	struct audit_event ev = { .event = "sign", .result = "ok",
-		.has_request = 1, .request = 17, .approvers = "carol,dave",
+	struct audit_event ev = { .event = "sign",
+		.result = "ok",
+		.has_request = 1,
+		.request = 17,
+		.approvers = "carol,dave",
 		.tsa = "http://127.0.0.1:3180/tsa",
 		.timestamp = "20261123180000Z" };
 	char line[LINE_BUF], v[64];
@@ -124,13 +131,15 @@ test_format_writes_approval_and_timestamp_fields_last(void **state)
 
 	(void)state;
 	auditrec_chain_init(&c);
-	assert_true((n = auditrec_format(line, sizeof(line), &c, T0, 0,
-	    &ev)) > 0);
-	assert_non_null(strstr(line, "\"result\":\"ok\",\"request\":17,"
+	assert_true(
+	    (n = auditrec_format(line, sizeof(line), &c, T0, 0, &ev)) > 0);
+	assert_non_null(strstr(line,
+	    "\"result\":\"ok\",\"request\":17,"
 	    "\"approvers\":\"carol,dave\",\"tsa\":\"http://127.0.0.1:3180/tsa\","
 	    "\"timestamp\":\"20261123180000Z\",\"prev\":"));
 	assert_int_equal(auditrec_get(line, (size_t)n - 1, "request", v,
-	    sizeof(v)), 0);
+			     sizeof(v)),
+	    0);
 	assert_string_equal(v, "17");
 	auditrec_chain_init(&c);
 	assert_int_equal(auditrec_check(line, (size_t)n - 1, &c, NULL), 0);
@@ -139,9 +148,11 @@ test_format_writes_approval_and_timestamp_fields_last(void **state)
 static void
 test_format_escapes_hostile_artifact_names(void **state)
 {
-	static const char name[] = "q\"b\\n\nc\001d\177"
+	static const char name[] =
+	    "q\"b\\n\nc\001d\177"
 	    "\377\303\251\342\202\254\355\240\200\300\257\360\237\230\200x";
-	static const char want[] = "\"artifact\":\"q\\\"b\\\\n\\u000ac"
+	static const char want[] =
+	    "\"artifact\":\"q\\\"b\\\\n\\u000ac"
 	    "\\u0001d\\u007f\\u00ff\303\251\342\202\254\\u00ed\\u00a0"
 	    "\\u0080\\u00c0\\u00af\360\237\230\200x\"";
 	struct audit_event ev = sign_event(name);
@@ -159,7 +170,8 @@ test_format_escapes_hostile_artifact_names(void **state)
 	auditrec_chain_init(&c);
 	assert_int_equal(auditrec_check(line, (size_t)n - 1, &c, NULL), 0);
 	assert_int_equal(auditrec_get(line, (size_t)n - 1, "artifact", got,
-	    sizeof(got)), 0);
+			     sizeof(got)),
+	    0);
 	assert_int_equal(strncmp(got, name, 10), 0);
 	assert_int_equal(strncmp(got + 10, "\303\277\303\251", 4), 0);
 }
@@ -179,10 +191,12 @@ test_format_escapes_bidi_controls(void **state)
 	n = auditrec_format(line, sizeof(line), &c, T0, 0, &ev);
 	assert_true(n > 0);
 	line[n - 1] = '\0';
-	assert_non_null(strstr(line, "\"artifact\":\"a\\u202eb\\u2066c"
+	assert_non_null(strstr(line,
+	    "\"artifact\":\"a\\u202eb\\u2066c"
 	    "\342\200\251\""));
 	assert_int_equal(auditrec_get(line, (size_t)n - 1, "artifact", got,
-	    sizeof(got)), 0);
+			     sizeof(got)),
+	    0);
 	assert_string_equal(got, name);
 	auditrec_chain_init(&c);
 	assert_int_equal(auditrec_check(line, (size_t)n - 1, &c, NULL), 0);
@@ -201,16 +215,20 @@ test_get_ignores_field_names_inside_string_values(void **state)
 	n = auditrec_format(line, sizeof(line), &c, T0, 0, &ev);
 	assert_true(n > 0);
 	assert_int_equal(auditrec_get(line, (size_t)n - 1, "key", got,
-	    sizeof(got)), 0);
+			     sizeof(got)),
+	    0);
 	assert_string_equal(got, "release");
 	assert_int_equal(auditrec_get(line, (size_t)n - 1, "artifact", got,
-	    sizeof(got)), 0);
+			     sizeof(got)),
+	    0);
 	assert_string_equal(got, ev.artifact);
 	assert_int_equal(auditrec_get(line, (size_t)n - 1, "seq", got,
-	    sizeof(got)), 0);
+			     sizeof(got)),
+	    0);
 	assert_string_equal(got, "1");
 	assert_int_equal(auditrec_get(line, (size_t)n - 1, "nope", got,
-	    sizeof(got)), -1);
+			     sizeof(got)),
+	    -1);
 	assert_int_equal(auditrec_get(line, (size_t)n - 1, "key", got, 4), -1);
 }
 
@@ -231,7 +249,8 @@ test_check_detects_every_single_byte_edit(void **state)
 			edit[i] = (char)(edit[i] ^ flips[f]);
 			auditrec_chain_init(&c);
 			assert_int_equal(auditrec_check(lines[0], lens[0], &c,
-			    &why), 0);
+					     &why),
+			    0);
 			why = NULL;
 			if (auditrec_check(edit, lens[1], &c, &why) != -1)
 				fail_msg("edit at byte %zu not detected", i);
@@ -254,7 +273,8 @@ test_check_detects_a_removed_record(void **state)
 	auditrec_chain_init(&c);
 	assert_int_equal(auditrec_check(lines[0], lens[0], &c, &why), 0);
 	assert_int_equal(auditrec_check(lines[2], lens[2], &c, &why), -1);
-	assert_string_equal(why, "prev does not match the previous record "
+	assert_string_equal(why,
+	    "prev does not match the previous record "
 	    "(record removed or reordered)");
 	/* Nor may a chain start with anything but its first record. */
 	auditrec_chain_init(&c);
@@ -276,7 +296,8 @@ test_check_detects_reordered_records(void **state)
 	assert_int_equal(auditrec_check(lines[2], lens[2], &c, &why), -1);
 	assert_int_equal(auditrec_check(lines[1], lens[1], &c, &why), 0);
 	assert_int_equal(auditrec_check(lines[1], lens[1], &c, &why), -1);
-	assert_string_equal(why, "prev does not match the previous record "
+	assert_string_equal(why,
+	    "prev does not match the previous record "
 	    "(record removed or reordered)");
 }
 
@@ -369,7 +390,8 @@ main(void)
 		cmocka_unit_test(
 		    test_format_writes_the_fields_in_the_fixed_order),
 		cmocka_unit_test(test_format_leaves_out_absent_fields),
-		cmocka_unit_test(test_format_writes_approval_and_timestamp_fields_last),
+		cmocka_unit_test(
+		    test_format_writes_approval_and_timestamp_fields_last),
 		cmocka_unit_test(test_format_escapes_hostile_artifact_names),
 		cmocka_unit_test(test_format_escapes_bidi_controls),
 		cmocka_unit_test(

@@ -64,8 +64,10 @@ test_args_sign_sets_every_field(void **state)
 
 	(void)state;
 	assert_int_equal(parse(&o, err, sizeof(err), "-S", "/tmp/s",
-	    "--timeout", "30", "sign", "-k", "kmod", "-f", "module", "-d",
-	    "sha384", "--pem", "--timestamp", "a.ko", "b.ko", NULL), PARSE_RUN);
+			     "--timeout", "30", "sign", "-k", "kmod", "-f",
+			     "module", "-d", "sha384", "--pem", "--timestamp",
+			     "a.ko", "b.ko", NULL),
+	    PARSE_RUN);
 	assert_int_equal(o.cmd, CMD_SIGN);
 	assert_true(o.timestamp);
 	assert_string_equal(o.socket, "/tmp/s");
@@ -89,8 +91,7 @@ test_args_defaults(void **state)
 	char err[256];
 
 	(void)state;
-	assert_int_equal(parse(&o, err, sizeof(err), "keys", NULL),
-	    PARSE_RUN);
+	assert_int_equal(parse(&o, err, sizeof(err), "keys", NULL), PARSE_RUN);
 	assert_int_equal(o.cmd, CMD_KEYS);
 	assert_null(o.socket);
 	assert_int_equal(o.timeout, DEFAULT_TIMEOUT);
@@ -105,8 +106,9 @@ test_args_global_options_after_command(void **state)
 
 	(void)state;
 	assert_int_equal(parse(&o, err, sizeof(err), "sign", "--json", "-v",
-	    "-k", "k", "-f", "cms", "-o", "x.p7s", "--socket=/s",
-	    "--timeout=5", "x", NULL), PARSE_RUN);
+			     "-k", "k", "-f", "cms", "-o", "x.p7s",
+			     "--socket=/s", "--timeout=5", "x", NULL),
+	    PARSE_RUN);
 	assert_true(o.json);
 	assert_true(o.verbose);
 	assert_string_equal(o.socket, "/s");
@@ -121,8 +123,9 @@ test_args_options_may_follow_files(void **state)
 	char err[256];
 
 	(void)state;
-	assert_int_equal(parse(&o, err, sizeof(err), "sign", "a.bin", "-k",
-	    "k", "-f", "raw", NULL), PARSE_RUN);
+	assert_int_equal(parse(&o, err, sizeof(err), "sign", "a.bin", "-k", "k",
+			     "-f", "raw", NULL),
+	    PARSE_RUN);
 	assert_int_equal(o.nfiles, 1);
 	assert_string_equal(o.files[0], "a.bin");
 	assert_string_equal(o.key, "k");
@@ -136,19 +139,21 @@ test_args_double_dash_ends_options(void **state)
 
 	(void)state;
 	assert_int_equal(parse(&o, err, sizeof(err), "sign", "-k", "k", "-f",
-	    "raw", "--", "-odd-name", NULL), PARSE_RUN);
+			     "raw", "--", "-odd-name", NULL),
+	    PARSE_RUN);
 	assert_int_equal(o.nfiles, 1);
 	assert_string_equal(o.files[0], "-odd-name");
 }
 
 /* Expect a usage error whose text contains want. */
-#define assert_usage_error(want, ...)                                      \
-	do {                                                               \
-		struct options o_;                                         \
-		char err_[256];                                            \
-		assert_int_equal(parse(&o_, err_, sizeof(err_),            \
-		    __VA_ARGS__, NULL), PARSE_ERROR);                      \
-		if (strstr(err_, want) == NULL)                            \
+#define assert_usage_error(want, ...) \
+	do { \
+		struct options o_; \
+		char err_[256]; \
+		assert_int_equal(parse(&o_, err_, sizeof(err_), __VA_ARGS__, \
+				     NULL), \
+		    PARSE_ERROR); \
+		if (strstr(err_, want) == NULL) \
 			fail_msg("error \"%s\" lacks \"%s\"", err_, want); \
 	} while (0)
 
@@ -166,12 +171,14 @@ test_args_sign_rejects_unknown_names(void **state)
 {
 	(void)state;
 	assert_usage_error("unknown format 'zip' (one of: raw cms module pe "
-	    "ima verity)", "sign", "-k", "k", "-f", "zip", "a");
+			   "ima verity)",
+	    "sign", "-k", "k", "-f", "zip", "a");
 	assert_usage_error("unknown digest 'md5'", "sign", "-k", "k", "-f",
 	    "cms", "-d", "md5", "a");
 	assert_usage_error("key name longer than 64 bytes", "sign", "-k",
 	    "0123456789012345678901234567890123456789012345678901234567890"
-	    "12345", "-f", "cms", "a");
+	    "12345",
+	    "-f", "cms", "a");
 	assert_usage_error("empty key name", "sign", "-k", "", "-f", "cms",
 	    "a");
 }
@@ -182,16 +189,16 @@ test_args_output_only_with_one_file(void **state)
 	(void)state;
 	assert_usage_error("-o is allowed with one file only", "sign", "-k",
 	    "k", "-f", "cms", "-o", "out", "a", "b");
-	assert_usage_error("empty output name", "sign", "-k", "k", "-f",
-	    "cms", "-o", "", "a");
+	assert_usage_error("empty output name", "sign", "-k", "k", "-f", "cms",
+	    "-o", "", "a");
 }
 
 static void
 test_args_stdin_at_most_once(void **state)
 {
 	(void)state;
-	assert_usage_error("standard input given more than once", "sign",
-	    "-k", "k", "-f", "cms", "-", "a", "-");
+	assert_usage_error("standard input given more than once", "sign", "-k",
+	    "k", "-f", "cms", "-", "a", "-");
 }
 
 static void
@@ -206,7 +213,8 @@ test_args_json_never_shares_stdout_with_a_signature(void **state)
 	assert_usage_error("--json needs the signature in a file", "--json",
 	    "sign", "-k", "k", "-f", "cms", "-o", "-", "a");
 	assert_int_equal(parse(&o, err, sizeof(err), "--json", "sign", "-k",
-	    "k", "-f", "cms", "-o", "s.p7s", "-", NULL), PARSE_RUN);
+			     "k", "-f", "cms", "-o", "s.p7s", "-", NULL),
+	    PARSE_RUN);
 }
 
 static void
@@ -217,15 +225,14 @@ test_args_timeout_range(void **state)
 
 	(void)state;
 	assert_int_equal(parse(&o, err, sizeof(err), "--timeout", "86400",
-	    "status", NULL), PARSE_RUN);
+			     "status", NULL),
+	    PARSE_RUN);
 	assert_int_equal(o.timeout, 86400);
 	assert_usage_error("invalid timeout '0'", "--timeout", "0", "status");
 	assert_usage_error("invalid timeout '86401'", "--timeout", "86401",
 	    "status");
-	assert_usage_error("invalid timeout '-5'", "--timeout", "-5",
-	    "status");
-	assert_usage_error("invalid timeout '5s'", "--timeout", "5s",
-	    "status");
+	assert_usage_error("invalid timeout '-5'", "--timeout", "-5", "status");
+	assert_usage_error("invalid timeout '5s'", "--timeout", "5s", "status");
 	assert_usage_error("invalid timeout ''", "--timeout", "", "status");
 	assert_usage_error("invalid timeout '99999999999999999999'",
 	    "--timeout", "99999999999999999999", "status");
@@ -268,7 +275,8 @@ test_args_commands_and_operands(void **state)
 	assert_usage_error("cert: expected one key name", "cert");
 	assert_usage_error("cert: expected one key name", "cert", "a", "b");
 	assert_int_equal(parse(&o, err, sizeof(err), "cert", "-o", "k.pem",
-	    "efi", NULL), PARSE_RUN);
+			     "efi", NULL),
+	    PARSE_RUN);
 	assert_int_equal(o.cmd, CMD_CERT);
 	assert_string_equal(o.key, "efi");
 	assert_string_equal(o.out, "k.pem");
@@ -320,8 +328,10 @@ test_usage_lists_every_command(void **state)
 		"csign-client approve id [--reason text]\n",
 		"csign-client deny id --reason text\n",
 		"csign-client wait [-o out] [--wait-timeout sec] id\n",
-		"csign-client keys\n", "csign-client cert [-o out] key\n",
-		"csign-client whoami\n", "csign-client status\n",
+		"csign-client keys\n",
+		"csign-client cert [-o out] key\n",
+		"csign-client whoami\n",
+		"csign-client status\n",
 		"csign-client -h | --help | --version\n",
 	};
 	char *text = NULL;
@@ -348,9 +358,11 @@ test_output_path_derivation(void **state)
 	(void)state;
 	assert_int_equal(cl_sign_output("a.ko", NULL, "cms", p, sizeof(p)), 0);
 	assert_string_equal(p, "a.ko.sig");
-	assert_int_equal(cl_sign_output("d/a.ko", NULL, "cms", p, sizeof(p)), 0);
+	assert_int_equal(cl_sign_output("d/a.ko", NULL, "cms", p, sizeof(p)),
+	    0);
 	assert_string_equal(p, "d/a.ko.sig");
-	assert_int_equal(cl_sign_output("a.ko", "o.sig", "cms", p, sizeof(p)), 0);
+	assert_int_equal(cl_sign_output("a.ko", "o.sig", "cms", p, sizeof(p)),
+	    0);
 	assert_string_equal(p, "o.sig");
 	assert_int_equal(cl_sign_output("a.ko", "-", "cms", p, sizeof(p)), 0);
 	assert_string_equal(p, "");
@@ -361,13 +373,12 @@ test_output_path_derivation(void **state)
 	assert_int_equal(cl_sign_output("12345678", NULL, "cms", p, 12), -1);
 	assert_int_equal(cl_sign_output("1234567", NULL, "cms", p, 12), 0);
 	/* Formats whose output is a signed artifact: like sign-file, sbsign. */
-	assert_int_equal(cl_sign_output("d/a.ko", NULL, "module", p,
-	    sizeof(p)), 0);
+	assert_int_equal(cl_sign_output("d/a.ko", NULL, "module", p, sizeof(p)),
+	    0);
 	assert_string_equal(p, "d/a.ko");
 	assert_int_equal(cl_sign_output("a.efi", NULL, "pe", p, sizeof(p)), 0);
 	assert_string_equal(p, "a.efi.signed");
-	assert_int_equal(cl_sign_output("a.efi", NULL, "ima", p, sizeof(p)),
-	    0);
+	assert_int_equal(cl_sign_output("a.efi", NULL, "ima", p, sizeof(p)), 0);
 	assert_string_equal(p, "a.efi.sig");
 	assert_int_equal(cl_format_writes_artifact("module"), 1);
 	assert_int_equal(cl_format_writes_artifact("pe"), 1);
@@ -411,8 +422,10 @@ test_artifact_name_is_cut_on_a_character(void **state)
 static void
 test_sign_frame_carries_the_request(void **state)
 {
-	struct options o = { .key = "kmod", .format = "module",
-		.digest = "sha512", .pem = 1 };
+	struct options o = { .key = "kmod",
+		.format = "module",
+		.digest = "sha512",
+		.pem = 1 };
 	struct frame f;
 	struct buf b;
 	const char *err;
@@ -423,7 +436,8 @@ test_sign_frame_carries_the_request(void **state)
 	buf_init(&b, FRAME_MAX + 4);
 	assert_int_equal(cl_sign_build(&b, &o, "a.ko"), 0);
 	assert_int_equal(frame_decode(buf_ptr(&b) + 4, buf_left(&b) - 4, &f,
-	    &err), 0);
+			     &err),
+	    0);
 	assert_int_equal(f.type, F_SIGN);
 	assert_int_equal(frame_get_str(&f, T_KEY, s, sizeof(s)), 0);
 	assert_string_equal(s, "kmod");
@@ -440,7 +454,8 @@ test_sign_frame_carries_the_request(void **state)
 	o.pem = 0;
 	assert_int_equal(cl_sign_build(&b, &o, "stdin"), 0);
 	assert_int_equal(frame_decode(buf_ptr(&b) + 4, buf_left(&b) - 4, &f,
-	    &err), 0);
+			     &err),
+	    0);
 	assert_null(frame_find(&f, T_DIGEST));
 	assert_int_equal(frame_get_u32(&f, T_FLAGS, &v), 0);
 	assert_int_equal(v, 0);
@@ -460,15 +475,15 @@ test_utf8_len_accepts_only_well_formed(void **state)
 		{ "\xc3\xa9", 2, 2 },
 		{ "\xe2\x82\xac", 3, 3 },
 		{ "\xf0\x9f\x94\x91", 4, 4 },
-		{ "\xc0\x80", 2, 0 },		/* overlong NUL */
-		{ "\xc1\xbf", 2, 0 },		/* overlong */
-		{ "\xe0\x80\x80", 3, 0 },	/* overlong */
-		{ "\xed\xa0\x80", 3, 0 },	/* surrogate */
-		{ "\xf4\x90\x80\x80", 4, 0 },	/* above U+10FFFF */
+		{ "\xc0\x80", 2, 0 },	      /* overlong NUL */
+		{ "\xc1\xbf", 2, 0 },	      /* overlong */
+		{ "\xe0\x80\x80", 3, 0 },     /* overlong */
+		{ "\xed\xa0\x80", 3, 0 },     /* surrogate */
+		{ "\xf4\x90\x80\x80", 4, 0 }, /* above U+10FFFF */
 		{ "\xf5\x80\x80\x80", 4, 0 },
-		{ "\x80", 1, 0 },		/* lone continuation */
-		{ "\xe2\x82", 2, 0 },		/* truncated */
-		{ "\xe2\x28\xac", 3, 0 },	/* bad continuation */
+		{ "\x80", 1, 0 },	  /* lone continuation */
+		{ "\xe2\x82", 2, 0 },	  /* truncated */
+		{ "\xe2\x28\xac", 3, 0 }, /* bad continuation */
 		{ "\xff", 1, 0 },
 	};
 
@@ -489,7 +504,10 @@ test_text_clean_defuses_terminal_controls(void **state)
 	assert_string_equal(cl_text_clean(d, sizeof(d), "ok", 2), "ok");
 	assert_string_equal(cl_text_clean(d, sizeof(d), "\x1b[31mred\r\n", 10),
 	    "?[31mred??");
-	assert_string_equal(cl_text_clean(d, sizeof(d), "a\xc2\x9b" "b", 4),
+	assert_string_equal(cl_text_clean(d, sizeof(d),
+				"a\xc2\x9b"
+				"b",
+				4),
 	    "a?b");
 	assert_string_equal(cl_text_clean(d, sizeof(d), "\xff\x7f", 2), "??");
 	assert_string_equal(cl_text_clean(d, sizeof(d), "caf\xc3\xa9", 5),
@@ -498,7 +516,10 @@ test_text_clean_defuses_terminal_controls(void **state)
 	assert_string_equal(cl_text_clean(d, 4, "abcdef", 6), "abc");
 	/* Bidirectional controls (Trojan Source) are never shown raw. */
 	assert_string_equal(cl_text_clean(d, sizeof(d),
-	    "x\xe2\x80\xae" "exe.ko", 10), "x?exe.ko");
+				"x\xe2\x80\xae"
+				"exe.ko",
+				10),
+	    "x?exe.ko");
 	assert_string_equal(cl_text_clean(d, sizeof(d), "\xe2\x81\xa8", 3),
 	    "?");
 	assert_int_equal(cl_text_width("caf\xc3\xa9"), 4);
@@ -559,13 +580,14 @@ test_json_escape(void **state)
 		{ "\n\t\r\b\f", 5, "\"\\n\\t\\r\\b\\f\"" },
 		{ "\x01\x1f\x7f", 3, "\"\\u0001\\u001f\\u007f\"" },
 		{ "caf\xc3\xa9", 5, "\"caf\xc3\xa9\"" },
-		{ "a\xff" "b", 3, "\"a\\ufffdb\"" },
+		{ "a\xff"
+		  "b",
+		    3, "\"a\\ufffdb\"" },
 		{ "\xc0\x80", 2, "\"\\ufffd\\ufffd\"" },
-		{ "nul\0x", 5, "\"nul\\u0000x\"" },
-		{ "/", 1, "\"/\"" },
-		{ "a\xe2\x80\xaez", 5, "\"a\\u202ez\"" },	/* RLO */
+		{ "nul\0x", 5, "\"nul\\u0000x\"" }, { "/", 1, "\"/\"" },
+		{ "a\xe2\x80\xaez", 5, "\"a\\u202ez\"" }, /* RLO */
 		{ "\xe2\x81\xa6\xe2\x81\xa9", 6, "\"\\u2066\\u2069\"" },
-		{ "\xe2\x80\xa9", 3, "\"\xe2\x80\xa9\"" },	/* U+2029: kept */
+		{ "\xe2\x80\xa9", 3, "\"\xe2\x80\xa9\"" }, /* U+2029: kept */
 	};
 
 	(void)state;
@@ -605,7 +627,8 @@ test_json_writer_nests_and_separates(void **state)
 	cl_json_open(&j, '[');
 	cl_json_close(&j, ']');
 	fclose(fp);
-	assert_string_equal(text, "{\"key\":\"k1\",\"uid\":1001,"
+	assert_string_equal(text,
+	    "{\"key\":\"k1\",\"uid\":1001,"
 	    "\"formats\":[\"pe\",\"cms\"],\"groups\":[{\"name\":\"a\"},{}],"
 	    "\"ready\":false}\n[]\n");
 	free(text);
@@ -632,7 +655,8 @@ test_failure_line_and_json(void **state)
 	assert_non_null(fp = open_memstream(&text, &len));
 	cl_fail_json(fp, &fl);
 	fclose(fp);
-	assert_string_equal(text, "{\"file\":\"a\\\"b.ko\",\"status\":"
+	assert_string_equal(text,
+	    "{\"file\":\"a\\\"b.ko\",\"status\":"
 	    "\"denied\",\"message\":\"key k not granted (denied)\"}\n");
 	free(text);
 }
@@ -716,7 +740,7 @@ test_write_atomic_replaces_whole_file(void **state)
 	assert_string_equal(got, "second");
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0640);
-	assert_int_equal(count_entries(dir), 1);	/* no temporaries */
+	assert_int_equal(count_entries(dir), 1); /* no temporaries */
 	rm_tree(dir);
 }
 
@@ -928,7 +952,7 @@ pair_open(struct conn *c, int *peer, int timeout)
 	int sv[2];
 
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	memset(c, 0, sizeof(*c));	/* descriptors travel: no inline mode */
+	memset(c, 0, sizeof(*c)); /* descriptors travel: no inline mode */
 	c->fd = sv[0];
 	c->timeout = timeout;
 	c->path = "test";
@@ -1028,7 +1052,8 @@ test_connect_failure_is_unavailable(void **state)
 	assert_int_equal(cl_conn_open(&c, "/nonexistent/csignd.sock", 5, &fl),
 	    -1);
 	assert_int_equal(fl.code, EXIT_UNAVAILABLE);
-	assert_string_equal(fl.msg, "cannot connect to "
+	assert_string_equal(fl.msg,
+	    "cannot connect to "
 	    "/nonexistent/csignd.sock: No such file or directory "
 	    "(is csignd running?)");
 }
@@ -1047,7 +1072,8 @@ peer_take_sign(int peer, char *name, size_t namelen)
 	assert_int_equal(io_recv_frame(peer, &b, &fd, 1, &nfds, 5000), 1);
 	assert_int_equal(nfds, 1);
 	assert_int_equal(frame_decode(buf_ptr(&b) + 4, buf_left(&b) - 4, &f,
-	    &err), 0);
+			     &err),
+	    0);
 	assert_int_equal(f.type, F_SIGN);
 	assert_int_equal(frame_get_str(&f, T_NAME, name, namelen), 0);
 	buf_free(&b);
@@ -1123,7 +1149,9 @@ static void
 test_sign_missing_file_fails_before_sending(void **state)
 {
 	char *files[1] = { "/nonexistent/a.ko" };
-	struct options o = { .key = "k", .format = "raw", .files = files,
+	struct options o = { .key = "k",
+		.format = "raw",
+		.files = files,
 		.nfiles = 1 };
 	struct failure fl;
 	struct conn c;
@@ -1135,7 +1163,7 @@ test_sign_missing_file_fails_before_sending(void **state)
 	assert_int_equal(cl_cmd_sign(&c, &o, &fl), -1);
 	assert_int_equal(fl.code, EXIT_ERROR);
 	assert_string_equal(fl.msg, "No such file or directory");
-	assert_int_equal(io_wait_readable(peer, 0), 0);	/* nothing sent */
+	assert_int_equal(io_wait_readable(peer, 0), 0); /* nothing sent */
 	cl_conn_close(&c);
 	close(peer);
 }
@@ -1148,24 +1176,28 @@ test_args_approval_commands(void **state)
 
 	(void)state;
 	assert_int_equal(parse(&o, err, sizeof(err), "approve", "17",
-	    "--reason", "tag checked", NULL), PARSE_RUN);
+			     "--reason", "tag checked", NULL),
+	    PARSE_RUN);
 	assert_int_equal(o.cmd, CMD_APPROVE);
 	assert_true(o.request == 17);
 	assert_string_equal(o.reason, "tag checked");
 	assert_int_equal(parse(&o, err, sizeof(err), "deny", "--reason", "no",
-	    "18446744073709551615", NULL), PARSE_RUN);
+			     "18446744073709551615", NULL),
+	    PARSE_RUN);
 	assert_int_equal(o.cmd, CMD_DENY);
 	assert_true(o.request == 18446744073709551615ull);
 	assert_int_equal(parse(&o, err, sizeof(err), "wait", "-o", "x.sig",
-	    "--wait-timeout", "600", "5", NULL), PARSE_RUN);
+			     "--wait-timeout", "600", "5", NULL),
+	    PARSE_RUN);
 	assert_int_equal(o.cmd, CMD_WAIT);
 	assert_string_equal(o.out, "x.sig");
 	assert_int_equal(o.wait_timeout, 600);
-	assert_int_equal(parse(&o, err, sizeof(err), "--json", "pending",
-	    NULL), PARSE_RUN);
+	assert_int_equal(parse(&o, err, sizeof(err), "--json", "pending", NULL),
+	    PARSE_RUN);
 	assert_int_equal(o.cmd, CMD_PENDING);
 	assert_int_equal(parse(&o, err, sizeof(err), "sign", "-k", "k", "-f",
-	    "cms", "--no-wait", "a", NULL), PARSE_RUN);
+			     "cms", "--no-wait", "a", NULL),
+	    PARSE_RUN);
 	assert_true(o.nowait);
 }
 
@@ -1182,14 +1214,13 @@ test_args_approval_errors(void **state)
 	assert_usage_error("expected one request id", "wait", "1", "2");
 	assert_usage_error("deny: needs --reason", "deny", "3");
 	assert_usage_error("unexpected argument", "pending", "3");
-	assert_usage_error("option -o is not known", "approve", "-o", "x",
-	    "3");
-	assert_usage_error("invalid wait timeout", "wait",
-	    "--wait-timeout", "0", "3");
-	assert_usage_error("--no-wait takes one file", "sign", "-k", "k",
-	    "-f", "cms", "--no-wait", "a", "b");
-	assert_usage_error("--no-wait takes one file", "sign", "-k", "k",
-	    "-f", "cms", "--no-wait", "--wait-timeout", "5", "a");
+	assert_usage_error("option -o is not known", "approve", "-o", "x", "3");
+	assert_usage_error("invalid wait timeout", "wait", "--wait-timeout",
+	    "0", "3");
+	assert_usage_error("--no-wait takes one file", "sign", "-k", "k", "-f",
+	    "cms", "--no-wait", "a", "b");
+	assert_usage_error("--no-wait takes one file", "sign", "-k", "k", "-f",
+	    "cms", "--no-wait", "--wait-timeout", "5", "a");
 }
 
 int

@@ -22,9 +22,8 @@ test_allow_resolves_supplementary_style_groups(void **state)
 	struct config *cfg;
 
 	(void)state;
-	cfg = load_ok(TOKEN_OK KEY_OK
-	    "Allow group daemon keys k1\n"
-	    "Allow group adm keys k1\n");
+	cfg = load_ok(TOKEN_OK KEY_OK "Allow group daemon keys k1\n"
+				      "Allow group adm keys k1\n");
 	assert_int_equal(cfg->nallows, 2);
 	assert_int_equal(cfg->allows[0].gid, group_id("daemon"));
 	assert_int_equal(cfg->allows[1].gid, group_id("adm"));
@@ -36,8 +35,8 @@ test_unknown_group_is_an_error(void **state)
 {
 	(void)state;
 	assert_load_error(TOKEN_OK KEY_OK
-	    "Allow group csign-no-such-group keys k1\n", 9,
-	    "unknown group 'csign-no-such-group'");
+	    "Allow group csign-no-such-group keys k1\n",
+	    9, "unknown group 'csign-no-such-group'");
 }
 
 static void
@@ -45,8 +44,8 @@ test_unknown_user_is_an_error(void **state)
 {
 	(void)state;
 	assert_load_error(TOKEN_OK KEY_OK
-	    "Allow user csign-no-such-user keys k1\n", 9,
-	    "unknown user 'csign-no-such-user'");
+	    "Allow user csign-no-such-user keys k1\n",
+	    9, "unknown user 'csign-no-such-user'");
 }
 
 static void
@@ -96,14 +95,16 @@ test_allow_rate(void **state)
 
 	(void)state;
 	cfg = load_ok(TOKEN_OK KEY_OK "Allow user root keys k1 rate 60/hour\n"
-	    "Allow group root keys k1\n");
+				      "Allow group root keys k1\n");
 	assert_int_equal(cfg->allows[0].rate_n, 60);
 	assert_int_equal(cfg->allows[0].rate_period, 3600);
 	assert_int_equal(cfg->allows[0].nkeys, 1);
 	assert_int_equal(cfg->allows[1].rate_n, 0);
 	config_free(cfg);
-	assert_load_error(TOKEN_OK KEY_OK "Allow user root keys k1 rate 5/week\n",
-	    9, "bad rate '5/week' (expected N/second, N/minute, N/hour or "
+	assert_load_error(TOKEN_OK KEY_OK
+	    "Allow user root keys k1 rate 5/week\n",
+	    9,
+	    "bad rate '5/week' (expected N/second, N/minute, N/hour or "
 	    "N/day)");
 	assert_load_error(TOKEN_OK KEY_OK "Allow user root keys rate 5/day\n",
 	    9, ALLOW_USAGE);
@@ -145,11 +146,12 @@ test_allow_format_the_key_does_not_allow_is_an_error(void **state)
 	(void)state;
 	assert_load_error(TOKEN_OK KEY_OK
 	    "Key k2\n\tToken hsm0\n\tLabel k2\n\tFormats raw cms\n"
-	    "Allow group root keys k2 k1 formats cms\n", 13,
+	    "Allow group root keys k2 k1 formats cms\n",
+	    13,
 	    "key 'k1' (line 5) does not allow format 'cms' (see its Formats)");
 	/* Also when the Allow line comes before the key. */
-	assert_load_error("Allow user root keys k1 formats raw module\n"
-	    TOKEN_OK KEY_OK, 1,
+	assert_load_error(
+	    "Allow user root keys k1 formats raw module\n" TOKEN_OK KEY_OK, 1,
 	    "key 'k1' (line 6) does not allow format 'module' (see its "
 	    "Formats)");
 }
@@ -159,24 +161,23 @@ test_allow_formats_errors_name_the_line(void **state)
 {
 	(void)state;
 	assert_load_error(TOKEN_OK KEY_OK
-	    "Allow group root keys k1 formats raw bogus\n", 9,
-	    "unknown format 'bogus'");
+	    "Allow group root keys k1 formats raw bogus\n",
+	    9, "unknown format 'bogus'");
+	assert_load_error(TOKEN_OK KEY_OK "Allow group root keys k1 formats\n",
+	    9, "Allow formats: name at least one format");
 	assert_load_error(TOKEN_OK KEY_OK
-	    "Allow group root keys k1 formats\n", 9,
-	    "Allow formats: name at least one format");
+	    "Allow group root keys k1 formats rate 1/day\n",
+	    9, "Allow formats: name at least one format");
 	assert_load_error(TOKEN_OK KEY_OK
-	    "Allow group root keys k1 formats rate 1/day\n", 9,
-	    "Allow formats: name at least one format");
+	    "Allow group root keys k1 formats raw formats raw\n",
+	    9, "duplicate formats in Allow");
 	assert_load_error(TOKEN_OK KEY_OK
-	    "Allow group root keys k1 formats raw formats raw\n", 9,
-	    "duplicate formats in Allow");
-	assert_load_error(TOKEN_OK KEY_OK
-	    "Allow group root keys k1 rate 1/day rate 2/day\n", 9,
-	    "duplicate rate in Allow");
-	assert_load_error(TOKEN_OK KEY_OK
-	    "Allow group root keys k1 rate\n", 9, ALLOW_USAGE);
-	assert_load_error(TOKEN_OK KEY_OK
-	    "Allow group root keys formats raw\n", 9, ALLOW_USAGE);
+	    "Allow group root keys k1 rate 1/day rate 2/day\n",
+	    9, "duplicate rate in Allow");
+	assert_load_error(TOKEN_OK KEY_OK "Allow group root keys k1 rate\n", 9,
+	    ALLOW_USAGE);
+	assert_load_error(TOKEN_OK KEY_OK "Allow group root keys formats raw\n",
+	    9, ALLOW_USAGE);
 }
 
 int

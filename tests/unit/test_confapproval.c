@@ -13,7 +13,8 @@ test_approval_sets_group_count_and_expiry(void **state)
 	const struct cfg_key *k;
 
 	(void)state;
-	cfg = load_ok(TOKEN_OK KEY_OK "\tApproval group root count 2 "
+	cfg = load_ok(TOKEN_OK KEY_OK
+	    "\tApproval group root count 2 "
 	    "expires 90m\n"
 	    "Key k2\n\tToken hsm0\n\tLabel k2\n\tFormats raw\n");
 	k = config_find_key(cfg, "k1");
@@ -56,7 +57,8 @@ test_approval_durations_take_every_unit(void **state)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct config *cfg;
 
-		snprintf(text, sizeof(text), TOKEN_OK KEY_OK
+		snprintf(text, sizeof(text),
+		    TOKEN_OK KEY_OK
 		    "\tApproval group root expires %s count 16\n",
 		    cases[i].text);
 		cfg = load_ok(text);
@@ -72,27 +74,30 @@ static void
 test_approval_bad_count_is_an_error(void **state)
 {
 	(void)state;
-	assert_load_error(TOKEN_OK KEY_OK "\tApproval group root count 0\n",
-	    9, "Approval count must be between 1 and 16");
-	assert_load_error(TOKEN_OK KEY_OK "\tApproval group root count 17\n",
-	    9, "Approval count must be between 1 and 16");
-	assert_load_error(TOKEN_OK KEY_OK "\tApproval group root count x\n",
-	    9, "Approval count must be between 1 and 16");
+	assert_load_error(TOKEN_OK KEY_OK "\tApproval group root count 0\n", 9,
+	    "Approval count must be between 1 and 16");
+	assert_load_error(TOKEN_OK KEY_OK "\tApproval group root count 17\n", 9,
+	    "Approval count must be between 1 and 16");
+	assert_load_error(TOKEN_OK KEY_OK "\tApproval group root count x\n", 9,
+	    "Approval count must be between 1 and 16");
 }
 
 static void
 test_approval_bad_duration_is_an_error(void **state)
 {
-	static const char *const bad[] = { "8d", "0s", "1w", "m", "5mm",
-		"-5m", "99999999999999999999" };
+	static const char *const bad[] = { "8d", "0s", "1w", "m", "5mm", "-5m",
+		"99999999999999999999" };
 	char text[512], msg[128];
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		snprintf(text, sizeof(text), TOKEN_OK KEY_OK
-		    "\tApproval group root expires %s\n", bad[i]);
-		snprintf(msg, sizeof(msg), "bad Approval expires '%s' "
-		    "(expected 1s to 7d, as 90s, 30m, 2h or 1d)", bad[i]);
+		snprintf(text, sizeof(text),
+		    TOKEN_OK KEY_OK "\tApproval group root expires %s\n",
+		    bad[i]);
+		snprintf(msg, sizeof(msg),
+		    "bad Approval expires '%s' "
+		    "(expected 1s to 7d, as 90s, 30m, 2h or 1d)",
+		    bad[i]);
 		assert_load_error(text, 9, msg);
 	}
 }
@@ -102,8 +107,8 @@ test_approval_unknown_group_is_an_error(void **state)
 {
 	(void)state;
 	assert_load_error(TOKEN_OK KEY_OK
-	    "\tApproval group no-such-group-csign\n", 9,
-	    "unknown group 'no-such-group-csign'");
+	    "\tApproval group no-such-group-csign\n",
+	    9, "unknown group 'no-such-group-csign'");
 }
 
 static void
@@ -112,12 +117,13 @@ test_approval_syntax_errors_are_reported(void **state)
 	(void)state;
 	assert_load_error(TOKEN_OK KEY_OK "\tApproval user root\n", 9,
 	    "expected: Approval group NAME [count N] [expires DURATION]");
-	assert_load_error(TOKEN_OK KEY_OK "\tApproval group root count\n",
-	    9, "expected: Approval group NAME [count N] [expires DURATION]");
-	assert_load_error(TOKEN_OK KEY_OK "\tApproval group root after 2\n",
-	    9, "unknown Approval option 'after' (expected count or expires)");
+	assert_load_error(TOKEN_OK KEY_OK "\tApproval group root count\n", 9,
+	    "expected: Approval group NAME [count N] [expires DURATION]");
+	assert_load_error(TOKEN_OK KEY_OK "\tApproval group root after 2\n", 9,
+	    "unknown Approval option 'after' (expected count or expires)");
 	assert_load_error(TOKEN_OK KEY_OK "\tApproval group root\n"
-	    "\tApproval group root\n", 10, "duplicate Approval");
+					  "\tApproval group root\n",
+	    10, "duplicate Approval");
 }
 
 static void

@@ -31,7 +31,8 @@ test_timestamp_lines_set_mode_and_urls(void **state)
 	const struct cfg_key *k;
 
 	(void)state;
-	cfg = load_ok("TimestampTimeout 3\n" TOKEN_OK
+	cfg = load_ok(
+	    "TimestampTimeout 3\n" TOKEN_OK
 	    "Key k0\n\tToken hsm0\n\tLabel k0\n\tFormats cms pe\n"
 	    "\tTimestamp required http://127.0.0.1:3180/tsa "
 	    "http://tsa.example.com\n\tTimestampCA /etc/csign/tsa-ca.pem\n"
@@ -100,8 +101,8 @@ test_key_block_ends_at_next_key(void **state)
 	struct config *cfg;
 
 	(void)state;
-	cfg = load_ok(TOKEN_OK KEY_OK
-	    "Key k2\n\tToken hsm0\n\tId 02\n\tFormats cms\n");
+	cfg = load_ok(
+	    TOKEN_OK KEY_OK "Key k2\n\tToken hsm0\n\tId 02\n\tFormats cms\n");
 	assert_int_equal(cfg->nkeys, 2);
 	assert_null(cfg->keys[1].label);
 	assert_int_equal(cfg->keys[1].formats, FMT_BIT(FMT_CMS));
@@ -118,8 +119,8 @@ test_id_of_64_bytes_is_accepted(void **state)
 	(void)state;
 	for (int i = 0; i < 64; i++)
 		snprintf(hex + 2 * i, 3, "%02x", i);
-	snprintf(text, sizeof(text), TOKEN_OK
-	    "Key k1\n\tToken hsm0\n\tId %s\n\tFormats raw\n", hex);
+	snprintf(text, sizeof(text),
+	    TOKEN_OK "Key k1\n\tToken hsm0\n\tId %s\n\tFormats raw\n", hex);
 	cfg = load_ok(text);
 	assert_int_equal(cfg->keys[0].idlen, 64);
 	assert_int_equal(cfg->keys[0].id[63], 63);
@@ -132,11 +133,12 @@ test_every_format_and_a_chain_are_accepted(void **state)
 	struct config *cfg;
 
 	(void)state;
-	cfg = load_ok(TOKEN_OK "Key k1\n\tToken hsm0\n\tLabel k\n"
+	cfg = load_ok(TOKEN_OK
+	    "Key k1\n\tToken hsm0\n\tLabel k\n"
 	    "\tFormats raw cms module pe ima\n\tChain /etc/csign/ca.pem\n");
-	assert_int_equal(cfg->keys[0].formats, FMT_BIT(FMT_RAW) |
-	    FMT_BIT(FMT_CMS) | FMT_BIT(FMT_MODULE) | FMT_BIT(FMT_PE) |
-	    FMT_BIT(FMT_IMA));
+	assert_int_equal(cfg->keys[0].formats,
+	    FMT_BIT(FMT_RAW) | FMT_BIT(FMT_CMS) | FMT_BIT(FMT_MODULE) |
+		FMT_BIT(FMT_PE) | FMT_BIT(FMT_IMA));
 	assert_string_equal(cfg->keys[0].chainfile, "/etc/csign/ca.pem");
 	config_free(cfg);
 	assert_load_error(TOKEN_OK "Key k1\n\tChain relative.pem\n", 6,
@@ -166,32 +168,43 @@ test_bad_timestamp_lines_are_errors(void **state)
 	assert_load_error(TOKEN_OK KEY_OK "\tTimestamp required\n", 9,
 	    "Timestamp: missing argument");
 	assert_load_error(TOKEN_OK KEY_OK "\tTimestamp optional "
-	    "https://a/\n", 9, "bad TSA URL 'https://a/': https is not "
+					  "https://a/\n",
+	    9,
+	    "bad TSA URL 'https://a/': https is not "
 	    "supported: the timestamp token is signed and checked, use "
 	    "http://");
 	assert_load_error(TOKEN_OK KEY_OK "\tTimestamp optional "
-	    "http://a:99999/\n", 9, "bad TSA URL 'http://a:99999/': bad "
+					  "http://a:99999/\n",
+	    9,
+	    "bad TSA URL 'http://a:99999/': bad "
 	    "port '99999'");
-	assert_load_error(TOKEN_OK KEY_OK "\tTimestamp optional http://a/ "
-	    "http://b/ http://c/ http://d/ http://e/\n", 9,
-	    "Timestamp: too many arguments");
+	assert_load_error(TOKEN_OK KEY_OK
+	    "\tTimestamp optional http://a/ "
+	    "http://b/ http://c/ http://d/ http://e/\n",
+	    9, "Timestamp: too many arguments");
 	assert_load_error(TOKEN_OK KEY_OK "\tTimestamp optional http://a/\n"
-	    "\tTimestamp optional http://b/\n", 10,
-	    "duplicate Timestamp");
+					  "\tTimestamp optional http://b/\n",
+	    10, "duplicate Timestamp");
 	assert_load_error("Timestamp optional http://a/\n", 1,
 	    "Timestamp outside a Key block");
 	assert_load_error("TimestampTimeout 0\n", 1,
 	    "TimestampTimeout must be between 1 and 300");
 	/* Required, but a format that cannot carry a timestamp. */
 	assert_load_error(TOKEN_OK KEY_OK "\tTimestamp required http://a/\n"
-	    "PoolSize 2\n", 5, "key 'k1' requires timestamps, which only the "
+					  "PoolSize 2\n",
+	    5,
+	    "key 'k1' requires timestamps, which only the "
 	    "cms and pe formats can carry: restrict its Formats");
 	/* TSAs are trusted only through TimestampCA: without it, no TSA. */
 	assert_load_error(TOKEN_OK KEY_OK "\tTimestamp optional http://a/\n"
-	    "PoolSize 2\n", 5, "key 'k1' has Timestamp but no TimestampCA "
+					  "PoolSize 2\n",
+	    5,
+	    "key 'k1' has Timestamp but no TimestampCA "
 	    "(the CA certificates its TSAs must chain to)");
 	assert_load_error(TOKEN_OK KEY_OK "\tTimestamp optional http://a/\n"
-	    "\tTimestampCA tsa-ca.pem\n", 10, "TimestampCA must be an absolute "
+					  "\tTimestampCA tsa-ca.pem\n",
+	    10,
+	    "TimestampCA must be an absolute "
 	    "path");
 }
 
@@ -238,7 +251,8 @@ test_token_without_module_is_reported_at_its_line(void **state)
 {
 	(void)state;
 	assert_load_error("PoolSize 4\nToken t\n\tTokenLabel x\n"
-	    "\tPinFile /p\nPoolSize 5\n", 2, "token 't' has no Module");
+			  "\tPinFile /p\nPoolSize 5\n",
+	    2, "token 't' has no Module");
 }
 
 static void
@@ -253,8 +267,8 @@ static void
 test_token_without_label_or_slot_is_reported_at_its_line(void **state)
 {
 	(void)state;
-	assert_load_error("Token t\n\tModule /m.so\n\tPinFile /p\n"
-	    TOKEN_OK, 1, "token 't' needs a TokenLabel or a Slot");
+	assert_load_error("Token t\n\tModule /m.so\n\tPinFile /p\n" TOKEN_OK, 1,
+	    "token 't' needs a TokenLabel or a Slot");
 }
 
 static void
@@ -262,23 +276,24 @@ test_key_without_token_is_reported_at_its_line(void **state)
 {
 	(void)state;
 	assert_load_error(TOKEN_OK "Key k1\n\tLabel x\n\tFormats raw\n"
-	    "Allow user root keys k1\n", 5, "key 'k1' has no Token");
+				   "Allow user root keys k1\n",
+	    5, "key 'k1' has no Token");
 }
 
 static void
 test_key_without_label_or_id_is_reported_at_its_line(void **state)
 {
 	(void)state;
-	assert_load_error(TOKEN_OK "Key k1\n\tToken hsm0\n\tFormats raw\n",
-	    5, "key 'k1' needs a Label or an Id");
+	assert_load_error(TOKEN_OK "Key k1\n\tToken hsm0\n\tFormats raw\n", 5,
+	    "key 'k1' needs a Label or an Id");
 }
 
 static void
 test_key_without_formats_is_reported_at_its_line(void **state)
 {
 	(void)state;
-	assert_load_error(TOKEN_OK "Key k1\n\tToken hsm0\n\tLabel x\n"
-	    KEY_OK, 5, "key 'k1' has no Formats");
+	assert_load_error(TOKEN_OK "Key k1\n\tToken hsm0\n\tLabel x\n" KEY_OK,
+	    5, "key 'k1' has no Formats");
 }
 
 static void
@@ -311,15 +326,19 @@ test_bad_id_is_an_error(void **state)
 	char text[512], want[512], hex[131];
 
 	(void)state;
-	assert_load_error(TOKEN_OK "Key k1\n\tId 123\n", 6, "bad Id '123': "
+	assert_load_error(TOKEN_OK "Key k1\n\tId 123\n", 6,
+	    "bad Id '123': "
 	    "expected an even number of hex digits, at most 64 bytes");
-	assert_load_error(TOKEN_OK "Key k1\n\tId 0g\n", 6, "bad Id '0g': "
+	assert_load_error(TOKEN_OK "Key k1\n\tId 0g\n", 6,
+	    "bad Id '0g': "
 	    "expected an even number of hex digits, at most 64 bytes");
 	memset(hex, 'a', 130);
 	hex[130] = '\0';
 	snprintf(text, sizeof(text), "Key k1\n\tId %s\n", hex);
-	snprintf(want, sizeof(want), "bad Id '%s': expected an even number "
-	    "of hex digits, at most 64 bytes", hex);
+	snprintf(want, sizeof(want),
+	    "bad Id '%s': expected an even number "
+	    "of hex digits, at most 64 bytes",
+	    hex);
 	assert_load_error(text, 2, want);
 }
 
@@ -328,16 +347,15 @@ test_token_label_longer_than_32_bytes_is_an_error(void **state)
 {
 	(void)state;
 	assert_load_error("Token t\n\tTokenLabel "
-	    "123456789012345678901234567890123\n", 2,
-	    "TokenLabel too long (max 32 bytes)");
+			  "123456789012345678901234567890123\n",
+	    2, "TokenLabel too long (max 32 bytes)");
 }
 
 static void
 test_block_keyword_outside_its_block_is_an_error(void **state)
 {
 	(void)state;
-	assert_load_error("Module /m.so\n", 1,
-	    "Module outside a Token block");
+	assert_load_error("Module /m.so\n", 1, "Module outside a Token block");
 	assert_load_error("Label x\n", 1, "Label outside a Key block");
 	assert_load_error("Token t\n\tFormats raw\n", 2,
 	    "Formats outside a Key block");

@@ -23,15 +23,16 @@ test_undefined_token_is_reported_at_reference(void **state)
 {
 	(void)state;
 	assert_load_error(TOKEN_OK "Key k1\n\tLabel x\n\tToken hsm9\n"
-	    "\tFormats raw\n", 7, "undefined token 'hsm9'");
+				   "\tFormats raw\n",
+	    7, "undefined token 'hsm9'");
 }
 
 static void
 test_undefined_key_is_reported_at_reference(void **state)
 {
 	(void)state;
-	assert_load_error(TOKEN_OK KEY_OK "\nAllow user root keys k1 k2\n",
-	    10, "undefined key 'k2'");
+	assert_load_error(TOKEN_OK KEY_OK "\nAllow user root keys k1 k2\n", 10,
+	    "undefined key 'k2'");
 }
 
 /* --- one private key, one Key block --- */
@@ -45,7 +46,8 @@ test_two_keys_with_one_label_are_an_error(void **state)
 {
 	(void)state;
 	assert_load_error(TOKEN_OK KEY_OK
-	    "Key alias\n\tToken hsm0\n\tLabel k1\n\tFormats cms\n", 9,
+	    "Key alias\n\tToken hsm0\n\tLabel k1\n\tFormats cms\n",
+	    9,
 	    "Key 'alias' and Key 'k1' (line 5) name the same private key "
 	    "(token hsm0, Label k1): use one Key block per key, and "
 	    "'formats' on Allow lines to narrow a grant");
@@ -58,7 +60,8 @@ test_two_keys_with_one_id_are_an_error(void **state)
 	(void)state;
 	assert_load_error(TOKEN_OK
 	    "Key a\n\tToken hsm0\n\tId 01aB\n\tFormats raw\n"
-	    "Key b\n\tToken hsm0\n\tId 01Ab\n\tFormats module\n", 9,
+	    "Key b\n\tToken hsm0\n\tId 01Ab\n\tFormats module\n",
+	    9,
 	    "Key 'b' and Key 'a' (line 5) name the same private key "
 	    "(token hsm0, Id 01ab): use one Key block per key, and "
 	    "'formats' on Allow lines to narrow a grant");
@@ -90,8 +93,10 @@ test_one_token_under_two_names_is_seen(void **state)
 	assert_null(load_text(TOKEN_OK
 	    "Token again\n\tModule /usr/lib/softhsm/libsofthsm2.so\n"
 	    "\tTokenLabel csign\n\tPinFile /etc/csign/hsm0.pin\n" KEY_OK
-	    "Key b\n\tToken again\n\tLabel k1\n\tFormats raw\n", err));
-	assert_non_null(strstr(err, ":13: Key 'b' and Key 'k1' (line 9) name "
+	    "Key b\n\tToken again\n\tLabel k1\n\tFormats raw\n",
+	    err));
+	assert_non_null(strstr(err,
+	    ":13: Key 'b' and Key 'k1' (line 9) name "
 	    "the same private key (token again, Label k1)"));
 }
 
@@ -106,15 +111,15 @@ test_keys_that_differ_are_not_aliases(void **state)
 	struct config *cfg;
 
 	(void)state;
-	cfg = load_ok(TOKEN_OK
-	    "Token hsm1\n\tModule /usr/lib/other.so\n\tSlot 1\n"
-	    "\tPinFile /etc/csign/hsm1.pin\n"
-	    "Key a\n\tToken hsm0\n\tLabel x\n\tId 01\n\tFormats raw\n"
-	    "Key b\n\tToken hsm0\n\tLabel x\n\tId 02\n\tFormats raw\n"
-	    "Key c\n\tToken hsm0\n\tLabel y\n\tFormats raw\n"
-	    "Key d\n\tToken hsm1\n\tLabel y\n\tFormats raw\n"
-	    "Key e\n\tToken hsm0\n\tId 05\n\tFormats raw\n"
-	    "Key f\n\tToken hsm0\n\tLabel z\n\tFormats raw\n");
+	cfg = load_ok(
+	    TOKEN_OK "Token hsm1\n\tModule /usr/lib/other.so\n\tSlot 1\n"
+		     "\tPinFile /etc/csign/hsm1.pin\n"
+		     "Key a\n\tToken hsm0\n\tLabel x\n\tId 01\n\tFormats raw\n"
+		     "Key b\n\tToken hsm0\n\tLabel x\n\tId 02\n\tFormats raw\n"
+		     "Key c\n\tToken hsm0\n\tLabel y\n\tFormats raw\n"
+		     "Key d\n\tToken hsm1\n\tLabel y\n\tFormats raw\n"
+		     "Key e\n\tToken hsm0\n\tId 05\n\tFormats raw\n"
+		     "Key f\n\tToken hsm0\n\tLabel z\n\tFormats raw\n");
 	assert_int_equal(cfg->nkeys, 6);
 	config_free(cfg);
 }

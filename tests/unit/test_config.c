@@ -17,40 +17,40 @@ test_full_file_sets_every_field(void **state)
 
 	(void)state;
 	cfg = load_ok("# csignd.conf for the test\n"
-	    "Listen /run/test/csignd.sock\n"
-	    "SandboxUser nobody\n"
-	    "SandboxProgram /opt/csign/sandbox\n"
-	    "AuditLog /var/tmp/audit.jsonl\n"
-	    "MaxArtifactSize 512M\n"
-	    "PoolSize 8\n"
-	    "MaxSessions 128\n"
-	    "SessionTimeout 30\n"
-	    "SignWorkers 3\n"
-	    "\n"
-	    "Token hsm0\n"				/* 12 */
-	    "\tModule /usr/lib/softhsm/libsofthsm2.so\n"
-	    "\tTokenLabel csign\n"
-	    "\tPinFile /etc/csign/hsm0.pin\n"
-	    "Token hsm1\n"				/* 16 */
-	    "\tModule /usr/lib/other.so\n"
-	    "\tSlot 7\n"
-	    "\tPinFile /etc/csign/hsm1.pin\n"
-	    "\n"
-	    "Key kmod-2026\n"				/* 21 */
-	    "\tToken hsm0\n"
-	    "\tLabel kmod-2026\n"
-	    "\tId 01A2ff\n"
-	    "\tCertificate /etc/csign/kmod.crt\n"
-	    "\tFormats raw cms\n"
-	    "\tDigest sha384 sha256\n"
-	    "\tPadding pss\n"
-	    "Key fw.v1_x\n"				/* 29 */
-	    "\tToken hsm1\n"
-	    "\tId 00\n"
-	    "\tFormats cms\n"
-	    "\n"
-	    "Allow group root keys kmod-2026 fw.v1_x\n"	/* 34 */
-	    "Allow user root keys fw.v1_x\n");
+		      "Listen /run/test/csignd.sock\n"
+		      "SandboxUser nobody\n"
+		      "SandboxProgram /opt/csign/sandbox\n"
+		      "AuditLog /var/tmp/audit.jsonl\n"
+		      "MaxArtifactSize 512M\n"
+		      "PoolSize 8\n"
+		      "MaxSessions 128\n"
+		      "SessionTimeout 30\n"
+		      "SignWorkers 3\n"
+		      "\n"
+		      "Token hsm0\n" /* 12 */
+		      "\tModule /usr/lib/softhsm/libsofthsm2.so\n"
+		      "\tTokenLabel csign\n"
+		      "\tPinFile /etc/csign/hsm0.pin\n"
+		      "Token hsm1\n" /* 16 */
+		      "\tModule /usr/lib/other.so\n"
+		      "\tSlot 7\n"
+		      "\tPinFile /etc/csign/hsm1.pin\n"
+		      "\n"
+		      "Key kmod-2026\n" /* 21 */
+		      "\tToken hsm0\n"
+		      "\tLabel kmod-2026\n"
+		      "\tId 01A2ff\n"
+		      "\tCertificate /etc/csign/kmod.crt\n"
+		      "\tFormats raw cms\n"
+		      "\tDigest sha384 sha256\n"
+		      "\tPadding pss\n"
+		      "Key fw.v1_x\n" /* 29 */
+		      "\tToken hsm1\n"
+		      "\tId 00\n"
+		      "\tFormats cms\n"
+		      "\n"
+		      "Allow group root keys kmod-2026 fw.v1_x\n" /* 34 */
+		      "Allow user root keys fw.v1_x\n");
 
 	assert_string_equal(cfg->path, conf_path);
 	assert_string_equal(cfg->listen, "/run/test/csignd.sock");
@@ -216,14 +216,14 @@ test_number_limits_are_inclusive(void **state)
 
 	(void)state;
 	cfg = load_ok("PoolSize 256\nMaxSessions 4096\nSessionTimeout 3600\n"
-	    "SignWorkers 64\n");
+		      "SignWorkers 64\n");
 	assert_int_equal(cfg->pool_size, 256);
 	assert_int_equal(cfg->max_sessions, 4096);
 	assert_int_equal(cfg->session_timeout, 3600);
 	assert_int_equal(cfg->sign_workers, 64);
 	config_free(cfg);
 	cfg = load_ok("PoolSize 1\nMaxSessions 1\nSessionTimeout 1\n"
-	    "SignWorkers 1\n");
+		      "SignWorkers 1\n");
 	assert_int_equal(cfg->pool_size, 1);
 	config_free(cfg);
 }
@@ -353,7 +353,8 @@ test_pinfile_credential_and_expiry_warning(void **state)
 	struct config *cfg;
 
 	(void)state;
-	cfg = load_ok("CertificateExpiryWarning 14\nToken hsm0\n"
+	cfg = load_ok(
+	    "CertificateExpiryWarning 14\nToken hsm0\n"
 	    "\tModule /usr/lib/softhsm/libsofthsm2.so\n\tTokenLabel csign\n"
 	    "\tPinFile credential:hsm0.pin\n");
 	assert_string_equal(cfg->tokens[0].pinfile, "credential:hsm0.pin");
@@ -388,7 +389,8 @@ test_raw_beside_other_formats_warns(void **state)
 	    0);
 	assert_int_equal(config_raw_warning(&cfg->keys[1], msg, sizeof(msg)),
 	    1);
-	assert_string_equal(msg, "key 'b' (line 9) allows raw beside cms "
+	assert_string_equal(msg,
+	    "key 'b' (line 9) allows raw beside cms "
 	    "module: a raw signature over chosen bytes is also a valid "
 	    "signature in those formats, so whoever may sign raw with this "
 	    "key can make cms module signatures too");

@@ -16,10 +16,11 @@ test_maps_are_read_with_quoted_names(void **state)
 	struct config *cfg;
 
 	(void)state;
-	cfg = load_ok(TOKEN_OK PE_KEY "PesignListen /run/pesign/socket\n"
-	    "PesignMap \"OpenSC Card (Fedora Signer)\" "
-	    "\"/CN=Fedora Secure Boot Signer\" efi\n"
-	    "PesignMap tok cert efi\n");
+	cfg =
+	    load_ok(TOKEN_OK PE_KEY "PesignListen /run/pesign/socket\n"
+				    "PesignMap \"OpenSC Card (Fedora Signer)\" "
+				    "\"/CN=Fedora Secure Boot Signer\" efi\n"
+				    "PesignMap tok cert efi\n");
 	assert_string_equal(cfg->pesign_listen, "/run/pesign/socket");
 	assert_int_equal(cfg->npesign_maps, 2);
 	assert_string_equal(cfg->pesign_maps[0].token,
@@ -50,7 +51,8 @@ test_a_pair_is_mapped_once(void **state)
 {
 	(void)state;
 	assert_load_error(TOKEN_OK PE_KEY "PesignMap t c efi\n"
-	    "PesignMap t c efi\n", 10,
+					  "PesignMap t c efi\n",
+	    10,
 	    "PesignMap: token \"t\" certificate \"c\" is already mapped at "
 	    "line 9");
 }
@@ -72,7 +74,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_maps_are_read_with_quoted_names),
-		cmocka_unit_test(test_a_map_needs_a_key_that_signs_pe_or_module),
+		cmocka_unit_test(
+		    test_a_map_needs_a_key_that_signs_pe_or_module),
 		cmocka_unit_test(test_a_pair_is_mapped_once),
 		cmocka_unit_test(test_bad_map_lines),
 	};

@@ -13,12 +13,12 @@ test_comments_and_blank_lines_are_ignored(void **state)
 
 	(void)state;
 	cfg = load_ok("# leading comment\n"
-	    "\n"
-	    "   \t  \n"
-	    "   # indented comment\n"
-	    "PoolSize 9 # trailing comment\n"
-	    "SandboxUser a#b\n"
-	    "#PoolSize 10\n");
+		      "\n"
+		      "   \t  \n"
+		      "   # indented comment\n"
+		      "PoolSize 9 # trailing comment\n"
+		      "SandboxUser a#b\n"
+		      "#PoolSize 10\n");
 	assert_int_equal(cfg->pool_size, 9);
 	assert_string_equal(cfg->sandbox_user, "a#b");
 	config_free(cfg);
@@ -30,12 +30,11 @@ test_quoted_values_keep_spaces_and_hashes(void **state)
 	struct config *cfg;
 
 	(void)state;
-	cfg = load_ok(TOKEN_OK
-	    "Key k1\n"
-	    "\tToken \"hsm0\"\n"
-	    "\tLabel \"my key # 1\"\n"
-	    "\tFormats raw\n"
-	    "AuditLog \"/var/log/csign dir/audit.jsonl\"\n");
+	cfg = load_ok(TOKEN_OK "Key k1\n"
+			       "\tToken \"hsm0\"\n"
+			       "\tLabel \"my key # 1\"\n"
+			       "\tFormats raw\n"
+			       "AuditLog \"/var/log/csign dir/audit.jsonl\"\n");
 	assert_string_equal(cfg->keys[0].label, "my key # 1");
 	assert_string_equal(cfg->audit_log, "/var/log/csign dir/audit.jsonl");
 	config_free(cfg);
@@ -71,15 +70,15 @@ test_keywords_are_case_insensitive(void **state)
 
 	(void)state;
 	cfg = load_ok("TOKEN hsm0\n"
-	    "module /m.so\n"
-	    "tokenlabel CSign\n"
-	    "PINFILE /p\n"
-	    "kEy K1\n"
-	    "tOkEn hsm0\n"
-	    "LABEL Label1\n"
-	    "formats raw\n"
-	    "digest sha512\n"
-	    "allow GROUP root KEYS K1\n");
+		      "module /m.so\n"
+		      "tokenlabel CSign\n"
+		      "PINFILE /p\n"
+		      "kEy K1\n"
+		      "tOkEn hsm0\n"
+		      "LABEL Label1\n"
+		      "formats raw\n"
+		      "digest sha512\n"
+		      "allow GROUP root KEYS K1\n");
 	assert_string_equal(cfg->tokens[0].label, "CSign");
 	assert_string_equal(cfg->keys[0].name, "K1");
 	assert_string_equal(cfg->keys[0].label, "Label1");
@@ -94,7 +93,8 @@ test_values_are_case_sensitive(void **state)
 {
 	(void)state;
 	assert_load_error(TOKEN_OK "Key k1\n\tToken hsm0\n\tLabel x\n"
-	    "\tFormats RAW\n", 8, "unknown format 'RAW'");
+				   "\tFormats RAW\n",
+	    8, "unknown format 'RAW'");
 }
 
 static void
@@ -196,8 +196,10 @@ test_bad_name_is_an_error(void **state)
 	    "bad name '%s': use 1 to 64 of A-Z a-z 0-9 . _ -", name);
 	assert_load_error(text, 2, want);
 	name[64] = '\0';
-	snprintf(text, sizeof(text), TOKEN_OK "Key %s\n\tToken hsm0\n"
-	    "\tId 01\n\tFormats raw\n", name);
+	snprintf(text, sizeof(text),
+	    TOKEN_OK "Key %s\n\tToken hsm0\n"
+		     "\tId 01\n\tFormats raw\n",
+	    name);
 	config_free(load_ok(text));
 }
 

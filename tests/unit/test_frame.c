@@ -31,7 +31,7 @@
 /* Large enough to build frames past FRAME_MAX by hand. */
 #define RAW_MAX (2 * FRAME_MAX)
 
-static struct frame fr;		/* 8 KiB: kept off the stack */
+static struct frame fr; /* 8 KiB: kept off the stack */
 
 /* ---- helpers: frames ---- */
 
@@ -60,8 +60,7 @@ raw_begin(struct buf *b, uint16_t type)
 
 /* Append a TLV whose header claims len and whose value is vlen bytes. */
 static void
-raw_tlv(struct buf *b, uint16_t tag, uint32_t len, const void *val,
-    size_t vlen)
+raw_tlv(struct buf *b, uint16_t tag, uint32_t len, const void *val, size_t vlen)
 {
 	assert_int_equal(buf_put_u16(b, tag), 0);
 	assert_int_equal(buf_put_u32(b, len), 0);
@@ -138,8 +137,8 @@ raw_reply_of_size(struct buf *b, size_t total)
 static void
 test_hello_round_trips_with_exact_bytes(void **state)
 {
-	static const uint8_t want[] = { 0, 0, 0, 12, 0, F_HELLO,
-		0, T_VERSION, 0, 0, 0, 4, 0, 0, 0, PROTO_VERSION };
+	static const uint8_t want[] = { 0, 0, 0, 12, 0, F_HELLO, 0, T_VERSION,
+		0, 0, 0, 4, 0, 0, 0, PROTO_VERSION };
 	struct buf b;
 	uint32_t v = 0;
 
@@ -646,9 +645,21 @@ static void
 test_key_names_are_limited_to_config_characters(void **state)
 {
 	static const char *const bad[] = {
-		"", "a\nb", "rsa\r", "a b", "\x1b[31mred", "key\t",
-		"caf\xc3\xa9", "a/b", "a:b", "a;b", "a\\b", "\x7f",
-		"\xe2\x80\xae", "k=v", "\"q\"",
+		"",
+		"a\nb",
+		"rsa\r",
+		"a b",
+		"\x1b[31mred",
+		"key\t",
+		"caf\xc3\xa9",
+		"a/b",
+		"a:b",
+		"a;b",
+		"a\\b",
+		"\x7f",
+		"\xe2\x80\xae",
+		"k=v",
+		"\"q\"",
 	};
 	static const uint16_t types[] = { F_SIGN, F_CERT, F_ADMIN, F_REPLY };
 	struct buf b;
@@ -734,20 +745,22 @@ test_more_than_frame_max_tlv_fields_is_refused(void **state)
 static void
 test_finish_refuses_a_frame_over_frame_max(void **state)
 {
-	const size_t fixed = 4 + 2 + 6;	/* length, type, TLV header */
+	const size_t fixed = 4 + 2 + 6; /* length, type, TLV header */
 	uint8_t *big;
 	struct buf b;
 
 	(void)state;
 	assert_non_null(big = calloc(1, FRAME_MAX));
-	buf_init(&b, RAW_MAX);	/* frame_begin keeps a larger max */
+	buf_init(&b, RAW_MAX); /* frame_begin keeps a larger max */
 	assert_int_equal(frame_begin(&b, F_REPLY), 0);
 	assert_int_equal(frame_add_bytes(&b, T_SIGNATURE, big,
-	    FRAME_MAX + 4 - fixed), 0);
+			     FRAME_MAX + 4 - fixed),
+	    0);
 	assert_int_equal(frame_finish(&b), 0);
 	assert_int_equal(frame_begin(&b, F_REPLY), 0);
 	assert_int_equal(frame_add_bytes(&b, T_SIGNATURE, big,
-	    FRAME_MAX + 5 - fixed), 0);
+			     FRAME_MAX + 5 - fixed),
+	    0);
 	assert_int_equal(frame_finish(&b), -1);
 	buf_free(&b);
 	free(big);
@@ -766,8 +779,8 @@ test_default_frame_buffer_cannot_grow_past_frame_max(void **state)
 	assert_int_equal(frame_begin(&b, F_REPLY), 0);
 	assert_int_equal(frame_add_bytes(&b, T_SIGNATURE, big, FRAME_MAX), -1);
 	assert_int_equal(frame_begin(&b, F_REPLY), 0);
-	assert_int_equal(frame_add_bytes(&b, T_SIGNATURE, big,
-	    FRAME_MAX - 8), 0);
+	assert_int_equal(frame_add_bytes(&b, T_SIGNATURE, big, FRAME_MAX - 8),
+	    0);
 	assert_int_equal(b.len, FRAME_MAX + 4);
 	assert_int_equal(frame_add_u32(&b, T_STATUS, 0), -1);
 	assert_int_equal(frame_finish(&b), 0);
@@ -896,7 +909,8 @@ frame_trip_with_fds(const int *fds, size_t nfds)
 	assert_int_equal(frame_finish(&out), 0);
 	assert_int_equal(io_send_frame(sv[0], &out, fds, nfds), 0);
 	assert_int_equal(io_recv_frame(sv[1], &in, got, FRAME_MAX_FDS, &ngot,
-	    1000), 1);
+			     1000),
+	    1);
 	assert_int_equal(ngot, nfds);
 	assert_int_equal(in.len, out.len);
 	assert_memory_equal(in.data, out.data, out.len);
@@ -959,8 +973,8 @@ test_io_largest_frame_round_trips(void **state)
 	buf_init(&out, 0);
 	buf_init(&in, 0);
 	assert_int_equal(frame_begin(&out, F_REPLY), 0);
-	assert_int_equal(frame_add_bytes(&out, T_SIGNATURE, big,
-	    FRAME_MAX - 8), 0);
+	assert_int_equal(frame_add_bytes(&out, T_SIGNATURE, big, FRAME_MAX - 8),
+	    0);
 	assert_int_equal(frame_finish(&out), 0);
 	assert_int_equal(out.len, FRAME_MAX + 4);
 	assert_int_equal(io_send_frame(sv[0], &out, NULL, 0), 0);
@@ -1015,8 +1029,8 @@ test_io_stream_closed_mid_frame_is_eproto(void **state)
 	static const uint8_t body[] = { 0, 0, 0, 10, 0, F_KEYS, 1, 2, 3 };
 
 	(void)state;
-	recv_expect_errno(body, sizeof(body), 1, EPROTO);	/* in body */
-	recv_expect_errno(body, 2, 1, EPROTO);			/* in header */
+	recv_expect_errno(body, sizeof(body), 1, EPROTO); /* in body */
+	recv_expect_errno(body, 2, 1, EPROTO);		  /* in header */
 }
 
 static void
@@ -1042,8 +1056,8 @@ test_io_silence_times_out(void **state)
 	static const uint8_t part[] = { 0, 0, 0, 10, 0, F_KEYS };
 
 	(void)state;
-	recv_expect_errno(part, 0, 0, ETIMEDOUT);		/* nothing */
-	recv_expect_errno(part, sizeof(part), 0, ETIMEDOUT);	/* half */
+	recv_expect_errno(part, 0, 0, ETIMEDOUT);	     /* nothing */
+	recv_expect_errno(part, sizeof(part), 0, ETIMEDOUT); /* half */
 }
 
 /* Two descriptors to a receiver with room for one: -1/EPROTO, no leak. */
@@ -1114,7 +1128,8 @@ static void
 seq_pair(int sv[2])
 {
 	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0,
-	    sv), 0);
+			     sv),
+	    0);
 }
 
 static void
@@ -1205,14 +1220,14 @@ test_io_msg_empty_datagram_with_fd_does_not_leak(void **state)
 	buf_init(&in, MSG_MAX);
 	assert_int_equal(io_send_msg(sv[0], &out, fd), 0);
 	before = count_fds();
-	next = dup(0);		/* where a leaked descriptor would land */
+	next = dup(0); /* where a leaked descriptor would land */
 	close(next);
 	assert_int_equal(io_recv_msg(sv[1], &in, &got), -1);
 	assert_int_equal(errno, EPROTO);
 	after = count_fds();
 	if (after != before && fcntl(next, F_GETFD) != -1 &&
 	    same_file(next, fd))
-		close(next);	/* so that only this failure is reported */
+		close(next); /* so that only this failure is reported */
 	buf_free(&out);
 	buf_free(&in);
 	close(fd);
@@ -1221,7 +1236,7 @@ test_io_msg_empty_datagram_with_fd_does_not_leak(void **state)
 	assert_int_equal(got, -1);
 	if (after != before)
 		fail_msg("io_recv_msg leaked a descriptor sent with a "
-		    "zero-length datagram (%d open fds before, %d after)",
+			 "zero-length datagram (%d open fds before, %d after)",
 		    before, after);
 }
 
@@ -1275,7 +1290,8 @@ test_approve_deny_wait_round_trip_the_id(void **state)
 		    0);
 		if (types[i] != F_WAIT)
 			assert_int_equal(frame_add_str(&b, T_MESSAGE,
-			    "checked"), 0);
+					     "checked"),
+			    0);
 		assert_int_equal(frame_finish(&b), 0);
 		decode_finished(&b);
 		assert_int_equal(fr.type, types[i]);
@@ -1283,7 +1299,8 @@ test_approve_deny_wait_round_trip_the_id(void **state)
 		assert_true(id == 0x1122334455667788ull);
 		if (types[i] != F_WAIT) {
 			assert_int_equal(frame_get_str(&fr, T_MESSAGE, msg,
-			    sizeof(msg)), 0);
+					     sizeof(msg)),
+			    0);
 			assert_string_equal(msg, "checked");
 		}
 	}

@@ -16,21 +16,21 @@
 #include "proto/frame.h"
 #include "proto/names.h"
 
-static struct frame fr;		/* 8 KiB: kept off the stack */
+static struct frame fr; /* 8 KiB: kept off the stack */
 
 /* The numbers on the wire: a client of another release sends these. */
 static void
 test_wire_numbers_are_fixed(void **state)
 {
-	static const int types[] = { F_HELLO, F_SIGN, F_KEYS, F_CERT,
-		F_WHOAMI, F_STATUS, F_REPLY, F_DATA, F_ADMIN, F_PENDING,
-		F_APPROVE, F_DENY, F_WAIT, F_HELD };
+	static const int types[] = { F_HELLO, F_SIGN, F_KEYS, F_CERT, F_WHOAMI,
+		F_STATUS, F_REPLY, F_DATA, F_ADMIN, F_PENDING, F_APPROVE,
+		F_DENY, F_WAIT, F_HELD };
 	static const int tags[] = { T_VERSION, T_KEY, T_FORMAT, T_DIGEST,
 		T_NAME, T_FLAGS, T_STATUS, T_MESSAGE, T_SIGNATURE, T_CERT,
 		T_UID, T_GID, T_USER, T_GROUP, T_FORMATS, T_DIGESTS, T_ALG,
 		T_TOKEN, T_STATE, T_SIZE, T_ADIGEST, T_FINGERPRINT,
 		T_TEST_SYSCALL, T_NOTAFTER, T_DATA, T_WARN_DAYS, T_TIMESTAMP,
-		T_ID, T_COUNT, T_NEEDED, T_EXPIRES, T_AGE, T_RELOAD };
+		T_ID, T_COUNT, T_NEEDED, T_EXPIRES, T_AGE, T_RELOAD, T_APPROVAL };
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
@@ -38,7 +38,7 @@ test_wire_numbers_are_fixed(void **state)
 	assert_int_equal(F_TYPE_COUNT, 15);
 	for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++)
 		assert_int_equal(tags[i], (int)i + 1);
-	assert_int_equal(T_TAG_COUNT, 34);
+	assert_int_equal(T_TAG_COUNT, 35);
 }
 
 static void

@@ -39,14 +39,18 @@ static const char modinfo_text[] = "license=GPL\0name=hello";
 static const char strtab_text[] = "\0.modinfo\0.shstrtab";
 
 /* Offsets of ELF header and section header fields in either class. */
-#define EH_OFF(t, f) ((t)->class64 ? offsetof(Elf64_Ehdr, f) : \
-	offsetof(Elf32_Ehdr, f))
-#define EH_LEN(t, f) ((t)->class64 ? sizeof(((Elf64_Ehdr *)0)->f) : \
-	sizeof(((Elf32_Ehdr *)0)->f))
-#define SH_OFF(t, i, f) ((t)->shoff + (size_t)(i) * (t)->shentsize + \
-	((t)->class64 ? offsetof(Elf64_Shdr, f) : offsetof(Elf32_Shdr, f)))
-#define SH_LEN(t, f) ((t)->class64 ? sizeof(((Elf64_Shdr *)0)->f) : \
-	sizeof(((Elf32_Shdr *)0)->f))
+#define EH_OFF(t, f) \
+	((t)->class64 ? offsetof(Elf64_Ehdr, f) : offsetof(Elf32_Ehdr, f))
+#define EH_LEN(t, f) \
+	((t)->class64 ? sizeof(((Elf64_Ehdr *)0)->f) \
+		      : sizeof(((Elf32_Ehdr *)0)->f))
+#define SH_OFF(t, i, f) \
+	((t)->shoff + (size_t)(i) * (t)->shentsize + \
+	    ((t)->class64 ? offsetof(Elf64_Shdr, f) \
+			  : offsetof(Elf32_Shdr, f)))
+#define SH_LEN(t, f) \
+	((t)->class64 ? sizeof(((Elf64_Shdr *)0)->f) \
+		      : sizeof(((Elf32_Shdr *)0)->f))
 #define SET_EH(t, f, v) telf_put(t, EH_OFF(t, f), EH_LEN(t, f), v)
 #define SET_SH(t, i, f, v) telf_put(t, SH_OFF(t, i, f), SH_LEN(t, f), v)
 
@@ -193,7 +197,10 @@ test_ident_magic_class_and_data_are_checked(void **state)
 	telf_build(&t, 1, 0);
 	memcpy(t.b, "#!/bin", 6);
 	check_telf(&t, "not an ELF file");
-	memcpy(t.b, "\xfd" "7zXZ", 6);
+	memcpy(t.b,
+	    "\xfd"
+	    "7zXZ",
+	    6);
 	check_telf(&t, "a xz-compressed file");
 	memcpy(t.b, "\x28\xb5\x2f\xfd", 4);
 	check_telf(&t, "a zstd-compressed file");
@@ -332,11 +339,10 @@ test_length_limits_the_checks_not_the_file_size(void **state)
 }
 
 /* The trailer sign-file wrote after a 383-byte PKCS#7 (from a real run). */
-static const uint8_t trailer_383[MODSIG_TRAILER_LEN] = {
-	0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0x01, 0x7f,
-	'~', 'M', 'o', 'd', 'u', 'l', 'e', ' ', 's', 'i', 'g', 'n', 'a', 't',
-	'u', 'r', 'e', ' ', 'a', 'p', 'p', 'e', 'n', 'd', 'e', 'd', '~', '\n'
-};
+static const uint8_t trailer_383[MODSIG_TRAILER_LEN] = { 0, 0, 2, 0, 0, 0, 0, 0,
+	0, 0, 0x01, 0x7f, '~', 'M', 'o', 'd', 'u', 'l', 'e', ' ', 's', 'i', 'g',
+	'n', 'a', 't', 'u', 'r', 'e', ' ', 'a', 'p', 'p', 'e', 'n', 'd', 'e',
+	'd', '~', '\n' };
 
 static void
 test_trailer_encoding_matches_sign_file(void **state)
@@ -358,12 +364,14 @@ test_trailer_parse_finds_the_module_length(void **state)
 	uint64_t body = 0;
 
 	(void)state;
-	assert_int_equal(modsig_parse(trailer_383, sizeof(trailer_383),
-	    1000, &body, &e), 1);
+	assert_int_equal(modsig_parse(trailer_383, sizeof(trailer_383), 1000,
+			     &body, &e),
+	    1);
 	assert_int_equal(body, 1000 - 40 - 383);
 	/* The smallest file the kernel accepts: one byte of module. */
 	assert_int_equal(modsig_parse(trailer_383, sizeof(trailer_383),
-	    40 + 383 + 1, &body, &e), 1);
+			     40 + 383 + 1, &body, &e),
+	    1);
 	assert_int_equal(body, 1);
 }
 
@@ -441,7 +449,8 @@ test_magic_in_a_file_too_short_for_the_trailer_is_refused(void **state)
 
 	(void)state;
 	assert_int_equal(modsig_parse((const uint8_t *)MODSIG_MAGIC,
-	    MODSIG_MAGIC_LEN, MODSIG_MAGIC_LEN, &body, &e), -1);
+			     MODSIG_MAGIC_LEN, MODSIG_MAGIC_LEN, &body, &e),
+	    -1);
 	assert_non_null(strstr(e.msg, "too short for the trailer"));
 }
 
@@ -507,8 +516,9 @@ test_strip_refuses_too_many_nested_signatures(void **state)
 	(void)state;
 	telf_build(&t, 1, 0);
 	fd = signed_fd(&t, MODSIG_NESTED_MAX + 1, 64);
-	assert_int_equal(modsig_strip(fd,
-	    t.len + (MODSIG_NESTED_MAX + 1) * 104, &body, &n, &e), -1);
+	assert_int_equal(modsig_strip(fd, t.len + (MODSIG_NESTED_MAX + 1) * 104,
+			     &body, &n, &e),
+	    -1);
 	assert_non_null(strstr(e.msg, "nested signatures"));
 	close(fd);
 }
@@ -539,8 +549,8 @@ make_cert(EVP_PKEY *key)
 	X509_set_issuer_name(x, n);
 	X509_set_pubkey(x, key);
 	X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
-	ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_subject_key_identifier,
-	    "hash");
+	ext =
+	    X509V3_EXT_conf_nid(NULL, &ctx, NID_subject_key_identifier, "hash");
 	assert_non_null(ext);
 	X509_add_ext(x, ext, -1);
 	X509_EXTENSION_free(ext);
@@ -582,12 +592,12 @@ sign_file_der(const struct signer *s, const EVP_MD *md, int keyid,
 	char *p;
 	long n;
 
-	cms = CMS_sign(NULL, NULL, NULL, NULL, CMS_NOCERTS | CMS_PARTIAL |
-	    CMS_BINARY | CMS_DETACHED | CMS_STREAM);
+	cms = CMS_sign(NULL, NULL, NULL, NULL,
+	    CMS_NOCERTS | CMS_PARTIAL | CMS_BINARY | CMS_DETACHED | CMS_STREAM);
 	assert_non_null(cms);
 	assert_non_null(CMS_add1_signer(cms, s->cert, s->key, md,
 	    CMS_NOCERTS | CMS_BINARY | CMS_NOSMIMECAP | CMS_NOATTR |
-	    (keyid ? CMS_USE_KEYID : 0)));
+		(keyid ? CMS_USE_KEYID : 0)));
 	assert_int_equal(CMS_final(cms, in, NULL, CMS_NOCERTS | CMS_BINARY), 1);
 	assert_int_equal(i2d_CMS_bio_stream(out, cms, NULL, 0), 1);
 	n = BIO_get_mem_data(out, &p);
@@ -599,11 +609,12 @@ sign_file_der(const struct signer *s, const EVP_MD *md, int keyid,
 
 /* Ours: the digest signed as the monitor signs it, then modsig_cms_*. */
 static void
-csign_der(const struct signer *s, int digest, int keyid,
-    const uint8_t *data, size_t len, struct buf *der)
+csign_der(const struct signer *s, int digest, int keyid, const uint8_t *data,
+    size_t len, struct buf *der)
 {
-	const EVP_MD *md = digest == DIG_SHA256 ? EVP_sha256() :
-	    digest == DIG_SHA384 ? EVP_sha384() : EVP_sha512();
+	const EVP_MD *md = digest == DIG_SHA256 ? EVP_sha256()
+	    : digest == DIG_SHA384		? EVP_sha384()
+						: EVP_sha512();
 	uint8_t h[EVP_MAX_MD_SIZE], sig[1024];
 	unsigned int hlen = 0;
 	size_t siglen = sizeof(sig);
@@ -616,8 +627,7 @@ csign_der(const struct signer *s, int digest, int keyid,
 	assert_true(EVP_PKEY_CTX_set_signature_md(ctx, md) > 0);
 	assert_true(EVP_PKEY_sign(ctx, sig, &siglen, h, hlen) > 0);
 	EVP_PKEY_CTX_free(ctx);
-	cms = modsig_cms_new(s->cert, X509_get0_pubkey(s->cert), digest,
-	    keyid);
+	cms = modsig_cms_new(s->cert, X509_get0_pubkey(s->cert), digest, keyid);
 	assert_non_null(cms);
 	assert_int_equal(modsig_cms_der(cms, sig, siglen, der), 0);
 	CMS_ContentInfo_free(cms);
@@ -631,8 +641,10 @@ test_pkcs7_is_byte_identical_to_sign_files(void **state)
 		const char *md;
 		int keyid;
 	} cases[] = {
-		{ DIG_SHA256, "SHA256", 0 }, { DIG_SHA384, "SHA384", 0 },
-		{ DIG_SHA512, "SHA512", 0 }, { DIG_SHA256, "SHA256", 1 },
+		{ DIG_SHA256, "SHA256", 0 },
+		{ DIG_SHA384, "SHA384", 0 },
+		{ DIG_SHA512, "SHA512", 0 },
+		{ DIG_SHA256, "SHA256", 1 },
 		{ DIG_SHA512, "SHA512", 1 },
 	};
 	const struct signer *s = *state;
@@ -671,8 +683,7 @@ test_pkcs7_is_detached_without_certificates_or_attributes(void **state)
 	struct buf der;
 
 	buf_init(&der, 65536);
-	cms = modsig_cms_new(s->cert, X509_get0_pubkey(s->cert), DIG_SHA256,
-	    0);
+	cms = modsig_cms_new(s->cert, X509_get0_pubkey(s->cert), DIG_SHA256, 0);
 	assert_int_equal(modsig_cms_der(cms, sig, sizeof(sig), &der), 0);
 	CMS_ContentInfo_free(cms);
 	p = buf_ptr(&der);
@@ -685,7 +696,8 @@ test_pkcs7_is_detached_without_certificates_or_attributes(void **state)
 	sk_X509_pop_free(certs, X509_free);
 	si = sk_CMS_SignerInfo_value(CMS_get0_SignerInfos(cms), 0);
 	assert_int_equal(CMS_SignerInfo_get0_signer_id(si, &kid, &issuer,
-	    &serial), 1);
+			     &serial),
+	    1);
 	assert_null(kid);
 	assert_int_equal(ASN1_INTEGER_get(serial), 0x1001);
 	assert_true(CMS_signed_get_attr_count(si) <= 0);
@@ -704,10 +716,12 @@ main(void)
 		cmocka_unit_test(
 		    test_executables_and_shared_objects_are_not_modules),
 		cmocka_unit_test(test_section_header_table_fields_are_bounded),
-		cmocka_unit_test(test_section_contents_must_lie_inside_the_file),
+		cmocka_unit_test(
+		    test_section_contents_must_lie_inside_the_file),
 		cmocka_unit_test(test_section_name_table_is_checked),
 		cmocka_unit_test(test_modinfo_is_required_and_not_empty),
-		cmocka_unit_test(test_length_limits_the_checks_not_the_file_size),
+		cmocka_unit_test(
+		    test_length_limits_the_checks_not_the_file_size),
 		cmocka_unit_test(test_trailer_encoding_matches_sign_file),
 		cmocka_unit_test(test_trailer_parse_finds_the_module_length),
 		cmocka_unit_test(test_trailer_absent_leaves_the_file_whole),
@@ -716,7 +730,8 @@ main(void)
 		cmocka_unit_test(test_trailer_with_zero_length_is_refused),
 		cmocka_unit_test(
 		    test_magic_in_a_file_too_short_for_the_trailer_is_refused),
-		cmocka_unit_test(test_find_and_strip_remove_appended_signatures),
+		cmocka_unit_test(
+		    test_find_and_strip_remove_appended_signatures),
 		cmocka_unit_test(test_strip_refuses_too_many_nested_signatures),
 	};
 	const struct CMUnitTest pkcs7[] = {

@@ -41,12 +41,16 @@
 #include "sandbox/formats/formats.h"
 #include "sandbox/formats/pe_parse.h"
 
-static char dir[64];		/* the suite's fixture directory */
-static int have_images;		/* the fixture build worked */
+static char dir[64];	/* the suite's fixture directory */
+static int have_images; /* the fixture build worked */
 
 /* The images of the suite, with which tools signed copies of them. */
 static const char *const images[] = {
-	"hello.exe", "hello32.exe", "lib.dll", "sdboot.efi", "tail.efi",
+	"hello.exe",
+	"hello32.exe",
+	"lib.dll",
+	"sdboot.efi",
+	"tail.efi",
 };
 #define NIMAGES (sizeof(images) / sizeof(images[0]))
 
@@ -101,7 +105,8 @@ suite_setup(void **state)
 		return -1;
 	have_images = run_in_dir(fixture_script) == 0;
 	if (!have_images)
-		fprintf(stderr, "test_pe: mingw-w64, sbsigntool, osslsigncode "
+		fprintf(stderr,
+		    "test_pe: mingw-w64, sbsigntool, osslsigncode "
 		    "or systemd-boot-efi missing (make deps): image tests "
 		    "fail\n");
 	return 0;
@@ -220,8 +225,7 @@ our_digest(const char *name, int digest, uint8_t *md, size_t *mdlen)
  * DigestInfo's OCTET STRING ends the SpcIndirectDataContent.
  */
 static void
-check_digest_against(const char *image, const char *signed_copy,
-    int digest)
+check_digest_against(const char *image, const char *signed_copy, int digest)
 {
 	uint8_t md[DIGEST_MAX];
 	size_t mdlen, idclen;
@@ -240,10 +244,10 @@ check_digest_against(const char *image, const char *signed_copy,
 	free(idc);
 }
 
-#define NEED_IMAGES()						\
-	do {							\
-		if (!have_images)				\
-			fail_msg("test images could not be built");	\
+#define NEED_IMAGES() \
+	do { \
+		if (!have_images) \
+			fail_msg("test images could not be built"); \
 	} while (0)
 
 /* ---- digest ---- */
@@ -327,7 +331,8 @@ test_idc_is_byte_identical_to_sbsign(void **state)
 	our_digest("sdboot.efi", DIG_SHA256, md, &mdlen);
 	theirs = signed_idc("sdboot.efi.sb", &theirs_len);
 	assert_int_equal(authenticode_idc(DIG_SHA256, md, mdlen, &ours,
-	    &ours_len), 0);
+			     &ours_len),
+	    0);
 	assert_int_equal(ours_len, theirs_len);
 	assert_memory_equal(ours, theirs, ours_len);
 	OPENSSL_free(ours);
@@ -364,10 +369,10 @@ test_checksum_sum_matches_the_reference(void **state)
 		pe_csum_add(&cs, off, buf + k, len);
 		assert_int_equal(pe_csum_final(&cs, 0),
 		    pe_csum_final(&(struct pe_csum){ csum_reference(off,
-		    buf + k, len) }, 0));
+				      buf + k, len) },
+			0));
 	}
 }
-
 
 /* The checksum stored in a fixture equals the one we compute. */
 static void
@@ -437,35 +442,56 @@ test_checksum_sums_words_with_carry(void **state)
  * so the table holds for any mingw build.
  */
 struct patch {
-	const char *what;	/* test case name */
+	const char *what; /* test case name */
 	int base;
-	int cut;		/* CUT_* */
-	size_t grow;		/* bytes appended */
-	int field;		/* F_*, or F_NONE */
+	int cut;     /* CUT_* */
+	size_t grow; /* bytes appended */
+	int field;   /* F_*, or F_NONE */
 	int how;
 	uint32_t value;
-	const char *expect;	/* words the refusal must contain */
-	const char *expect2;	/* and these, or NULL */
+	const char *expect;  /* words the refusal must contain */
+	const char *expect2; /* and these, or NULL */
 };
 
-enum { CUT_NONE, CUT_ALL, CUT_DOS, CUT_SECTION_TABLE };
-enum { V_SET, V_ADD, V_SUB };
 enum {
-	F_NONE, F_MAGIC, F_LFANEW, F_PESIG, F_NSECT, F_OPTSIZE, F_OPTMAGIC,
-	F_NRVA, F_HDRSIZE, F_CERT_VA, F_CERT_SIZE, F_FIRST_PTR, F_FIRST_SIZE,
-	F_SECOND_PTR, F_LAST_PTR, F_WINCERT_LEN,
+	CUT_NONE,
+	CUT_ALL,
+	CUT_DOS,
+	CUT_SECTION_TABLE
+};
+enum {
+	V_SET,
+	V_ADD,
+	V_SUB
+};
+enum {
+	F_NONE,
+	F_MAGIC,
+	F_LFANEW,
+	F_PESIG,
+	F_NSECT,
+	F_OPTSIZE,
+	F_OPTMAGIC,
+	F_NRVA,
+	F_HDRSIZE,
+	F_CERT_VA,
+	F_CERT_SIZE,
+	F_FIRST_PTR,
+	F_FIRST_SIZE,
+	F_SECOND_PTR,
+	F_LAST_PTR,
+	F_WINCERT_LEN,
 };
 
 static const struct patch patches[] = {
-	{ "zero-byte file", 0, CUT_ALL, 0, F_NONE, 0, 0,
-	    "the file is empty", NULL },
+	{ "zero-byte file", 0, CUT_ALL, 0, F_NONE, 0, 0, "the file is empty",
+	    NULL },
 	{ "cut inside the DOS header", 0, CUT_DOS, 0, F_NONE, 0, 0,
 	    "ends inside the DOS header (e_lfanew)", NULL },
 	{ "not MZ", 0, CUT_NONE, 0, F_MAGIC, V_SET, 0x4b50,
 	    "e_magic 0x4b50 is not \"MZ\"", NULL },
-	{ "e_lfanew past the end", 0, CUT_NONE, 0, F_LFANEW, V_SET,
-	    0x7ffffff0, "e_lfanew 0x7ffffff0 is past the end of the file",
-	    NULL },
+	{ "e_lfanew past the end", 0, CUT_NONE, 0, F_LFANEW, V_SET, 0x7ffffff0,
+	    "e_lfanew 0x7ffffff0 is past the end of the file", NULL },
 	{ "e_lfanew inside the DOS header", 0, CUT_NONE, 0, F_LFANEW, V_SET,
 	    0x10, "e_lfanew 0x10 points inside the DOS header", NULL },
 	{ "no PE signature", 0, CUT_NONE, 0, F_PESIG, V_SET, 0x4551,
@@ -474,8 +500,8 @@ static const struct patch patches[] = {
 	    "NumberOfSections 65535 is over the limit of 96", NULL },
 	{ "NumberOfSections 0", 0, CUT_NONE, 0, F_NSECT, V_SET, 0,
 	    "NumberOfSections is 0", NULL },
-	{ "cut inside the section table", 0, CUT_SECTION_TABLE, 0, F_NONE, 0,
-	    0, "the section table (NumberOfSections",
+	{ "cut inside the section table", 0, CUT_SECTION_TABLE, 0, F_NONE, 0, 0,
+	    "the section table (NumberOfSections",
 	    "runs past the end of the file" },
 	{ "optional header magic", 0, CUT_NONE, 0, F_OPTMAGIC, V_SET, 0x107,
 	    "optional header Magic 0x107", NULL },
@@ -487,9 +513,9 @@ static const struct patch patches[] = {
 	    0x10000000, "NumberOfRvaAndSizes 268435456 does not fit", NULL },
 	{ "SizeOfHeaders past the end", 0, CUT_NONE, 0, F_HDRSIZE, V_SET,
 	    0x7fff0000, "SizeOfHeaders 0x7fff0000 is past the end", NULL },
-	{ "SizeOfHeaders inside the section table", 0, CUT_NONE, 0,
-	    F_HDRSIZE, V_SET, 0x100,
-	    "SizeOfHeaders 0x100 is smaller than the headers", NULL },
+	{ "SizeOfHeaders inside the section table", 0, CUT_NONE, 0, F_HDRSIZE,
+	    V_SET, 0x100, "SizeOfHeaders 0x100 is smaller than the headers",
+	    NULL },
 	{ "section data past the end", 0, CUT_NONE, 0, F_FIRST_SIZE, V_SET,
 	    0x1000000, "SizeOfRawData 0x1000000 is past the end of the file",
 	    NULL },
@@ -505,15 +531,19 @@ static const struct patch patches[] = {
 	{ "certificate table with VirtualAddress 0", 0, CUT_NONE, 0,
 	    F_CERT_SIZE, V_SET, 0x10,
 	    "certificate table Size 0x10 with VirtualAddress 0", NULL },
-	{ "certificate table past the end", 1, CUT_NONE, 0, F_CERT_SIZE,
-	    V_ADD, 8, "certificate table (VirtualAddress",
+	{ "certificate table past the end", 1, CUT_NONE, 0, F_CERT_SIZE, V_ADD,
+	    8, "certificate table (VirtualAddress",
 	    "is past the end of the file" },
 	{ "certificate table smaller than its header", 1, CUT_NONE, 0,
-	    F_CERT_SIZE, V_SET, 4, "certificate table Size 0x4 is smaller "
-	    "than a WIN_CERTIFICATE header", NULL },
+	    F_CERT_SIZE, V_SET, 4,
+	    "certificate table Size 0x4 is smaller "
+	    "than a WIN_CERTIFICATE header",
+	    NULL },
 	{ "certificate table over the sections", 1, CUT_NONE, 0, F_CERT_VA,
-	    V_SET, 0x1000, "certificate table VirtualAddress 0x1000 overlaps "
-	    "the image data", NULL },
+	    V_SET, 0x1000,
+	    "certificate table VirtualAddress 0x1000 overlaps "
+	    "the image data",
+	    NULL },
 	{ "certificate table not aligned", 1, CUT_NONE, 0, F_CERT_VA, V_SUB, 4,
 	    "is not 8-byte aligned", NULL },
 	{ "data after the certificate table", 1, CUT_NONE, 16, F_NONE, 0, 0,
@@ -552,8 +582,7 @@ section_table(const uint8_t *b, const struct pe_image *img)
 
 /* Offset and width of a field in the good image b, parsed as img. */
 static uint64_t
-field_at(const uint8_t *b, const struct pe_image *img, int field,
-    int *width)
+field_at(const uint8_t *b, const struct pe_image *img, int field, int *width)
 {
 	uint64_t opt = img->lfanew + 24, st = section_table(b, img);
 	const struct pe_section *first = &img->raw[0];
@@ -562,21 +591,40 @@ field_at(const uint8_t *b, const struct pe_image *img, int field,
 
 	*width = 4;
 	switch (field) {
-	case F_MAGIC: *width = 2; return 0;
-	case F_LFANEW: return 0x3c;
-	case F_PESIG: return img->lfanew;
-	case F_NSECT: *width = 2; return img->lfanew + 6;
-	case F_OPTSIZE: *width = 2; return img->lfanew + 20;
-	case F_OPTMAGIC: *width = 2; return opt;
-	case F_NRVA: return opt + (img->magic == 0x10b ? 92 : 108);
-	case F_HDRSIZE: return opt + 60;
-	case F_CERT_VA: return img->certdir_off;
-	case F_CERT_SIZE: return img->certdir_off + 4;
-	case F_FIRST_PTR: return st + 40 * first->index + 20;
-	case F_FIRST_SIZE: return st + 40 * first->index + 16;
-	case F_SECOND_PTR: return st + 40 * second->index + 20;
-	case F_LAST_PTR: return st + 40 * last->index + 20;
-	case F_WINCERT_LEN: return img->cert_off;
+	case F_MAGIC:
+		*width = 2;
+		return 0;
+	case F_LFANEW:
+		return 0x3c;
+	case F_PESIG:
+		return img->lfanew;
+	case F_NSECT:
+		*width = 2;
+		return img->lfanew + 6;
+	case F_OPTSIZE:
+		*width = 2;
+		return img->lfanew + 20;
+	case F_OPTMAGIC:
+		*width = 2;
+		return opt;
+	case F_NRVA:
+		return opt + (img->magic == 0x10b ? 92 : 108);
+	case F_HDRSIZE:
+		return opt + 60;
+	case F_CERT_VA:
+		return img->certdir_off;
+	case F_CERT_SIZE:
+		return img->certdir_off + 4;
+	case F_FIRST_PTR:
+		return st + 40 * first->index + 20;
+	case F_FIRST_SIZE:
+		return st + 40 * first->index + 16;
+	case F_SECOND_PTR:
+		return st + 40 * second->index + 20;
+	case F_LAST_PTR:
+		return st + 40 * last->index + 20;
+	case F_WINCERT_LEN:
+		return img->cert_off;
 	}
 	fail_msg("unknown field %d", field);
 	return 0;
@@ -588,9 +636,12 @@ patched_len(const struct patch *p, const uint8_t *b, size_t len,
     const struct pe_image *img)
 {
 	switch (p->cut) {
-	case CUT_ALL: return 0;
-	case CUT_DOS: return 0x3e;
-	case CUT_SECTION_TABLE: return section_table(b, img) + 40 * 3;
+	case CUT_ALL:
+		return 0;
+	case CUT_DOS:
+		return 0x3e;
+	case CUT_SECTION_TABLE:
+		return section_table(b, img) + 40 * 3;
 	}
 	return len + p->grow;
 }
@@ -612,8 +663,9 @@ check_patch(const struct patch *p, const uint8_t *base, size_t baselen,
 		uint64_t off = field_at(base, good, p->field, &width);
 		uint32_t v = get_le(img + off, width);
 
-		v = p->how == V_SET ? p->value : p->how == V_ADD ?
-		    v + p->value : v - p->value;
+		v = p->how == V_SET   ? p->value
+		    : p->how == V_ADD ? v + p->value
+				      : v - p->value;
 		put_le(img + off, width, v);
 	}
 	fd = write_fixture("malformed.exe", img, len);
@@ -622,8 +674,8 @@ check_patch(const struct patch *p, const uint8_t *base, size_t baselen,
 	close(fd);
 	if (strstr(e.msg, p->expect) == NULL ||
 	    (p->expect2 != NULL && strstr(e.msg, p->expect2) == NULL))
-		fail_msg("%s: got \"%s\", wanted \"%s\"%s%s", p->what,
-		    e.msg, p->expect, p->expect2 ? " and " : "",
+		fail_msg("%s: got \"%s\", wanted \"%s\"%s%s", p->what, e.msg,
+		    p->expect, p->expect2 ? " and " : "",
 		    p->expect2 ? p->expect2 : "");
 	if (strncmp(e.msg, "pe: ", 4) != 0)
 		fail_msg("%s: \"%s\" does not start with \"pe: \"", p->what,
@@ -674,11 +726,12 @@ test_sparse_4gib_file_is_refused_by_size(void **state)
 	assert_true(fd != -1);
 	if (ftruncate(fd, 4ll << 30) == -1) {
 		close(fd);
-		fail_msg("cannot make a 4 GiB sparse file: %s", strerror(errno));
+		fail_msg("cannot make a 4 GiB sparse file: %s",
+		    strerror(errno));
 	}
 	assert_int_equal(pe_parse(fd, 4ull << 30, &img, &e), -1);
-	assert_non_null(strstr(e.msg,
-	    "file size 4294967296 is over the 4 GiB"));
+	assert_non_null(
+	    strstr(e.msg, "file size 4294967296 is over the 4 GiB"));
 	close(fd);
 	unlink(path);
 }
@@ -740,9 +793,14 @@ sign_fixture(const char *src, const char *dst, unsigned flags, X509 *cert,
     struct sign_output *out)
 {
 	char path[128];
-	struct sign_input in = { .format = FMT_PE, .digest = DIG_SHA256,
-		.key = "test", .name = src, .flags = flags, .cert = cert,
-		.pub = X509_get0_pubkey(cert), .fd_is_file = 1 };
+	struct sign_input in = { .format = FMT_PE,
+		.digest = DIG_SHA256,
+		.key = "test",
+		.name = src,
+		.flags = flags,
+		.cert = cert,
+		.pub = X509_get0_pubkey(cert),
+		.fd_is_file = 1 };
 	int r;
 
 	in.fd = open_fixture(src, &in.size);
@@ -800,14 +858,17 @@ test_format_pe_signs_replaces_and_appends(void **state)
 	assert_int_equal(sign_fixture("t1.efi", "t2.efi", 0, cert, &out),
 	    ST_BAD_ARTIFACT);
 	assert_non_null(strstr(out.message, "already signed"));
-	assert_int_equal(sign_fixture("t1.efi", "t2.efi", SIGN_F_REPLACE,
-	    cert, &out), ST_OK);
+	assert_int_equal(sign_fixture("t1.efi", "t2.efi", SIGN_F_REPLACE, cert,
+			     &out),
+	    ST_OK);
 	check_signed("t2.efi", md, 1);
 	assert_int_equal(sign_fixture("t1.efi", "t3.efi", SIGN_F_APPEND, cert,
-	    &out), ST_OK);
+			     &out),
+	    ST_OK);
 	check_signed("t3.efi", md, 2);
 	assert_int_equal(sign_fixture("t3.efi", "t4.efi", SIGN_F_APPEND, cert,
-	    &out), ST_OK);
+			     &out),
+	    ST_OK);
 	check_signed("t4.efi", md, 3);
 	/* A malformed image (cut inside its headers): refused. */
 	close(write_fixture("cut.efi", (const uint8_t *)"MZ", 2));
@@ -878,17 +939,23 @@ test_format_pe_refuses_an_input_changed_while_signed(void **state)
 	NEED_IMAGES();
 	cert = load_signer();
 	assert_int_equal(sign_racing("sdboot.efi", "race.efi", 0, NULL, cert,
-	    &out), ST_OK);
+			     &out),
+	    ST_OK);
 	assert_int_equal(sign_racing("sdboot.efi", "race.efi", 0, flip_middle,
-	    cert, &out), ST_BAD_ARTIFACT);
-	assert_non_null(strstr(out.message, "changed while it was being "
+			     cert, &out),
+	    ST_BAD_ARTIFACT);
+	assert_non_null(strstr(out.message,
+	    "changed while it was being "
 	    "signed"));
-	assert_int_equal(sign_racing("hello.exe", "race.exe", 0,
-	    truncate_half, cert, &out), ST_BAD_ARTIFACT);
-	assert_non_null(strstr(out.message, "changed while it was being "
+	assert_int_equal(sign_racing("hello.exe", "race.exe", 0, truncate_half,
+			     cert, &out),
+	    ST_BAD_ARTIFACT);
+	assert_non_null(strstr(out.message,
+	    "changed while it was being "
 	    "signed"));
 	assert_int_equal(sign_racing("hello.exe.sb", "race.sb", SIGN_F_APPEND,
-	    flip_middle, cert, &out), ST_BAD_ARTIFACT);
+			     flip_middle, cert, &out),
+	    ST_BAD_ARTIFACT);
 	X509_free(cert);
 	EVP_PKEY_free(test_key);
 }
@@ -897,8 +964,12 @@ static void
 test_format_pe_refuses_pss_and_pipes(void **state)
 {
 	struct sign_output out = { 0 };
-	struct sign_input in = { .format = FMT_PE, .digest = DIG_SHA256,
-		.padding = PAD_PSS, .fd_is_file = 1, .fd = -1, .outfd = 1 };
+	struct sign_input in = { .format = FMT_PE,
+		.digest = DIG_SHA256,
+		.padding = PAD_PSS,
+		.fd_is_file = 1,
+		.fd = -1,
+		.outfd = 1 };
 
 	(void)state;
 	assert_int_equal(format_pe(&in, &out), -1);

@@ -298,6 +298,18 @@ t_pesign_rpm_macro() {
 t_pesign_via() {
 	begin "pesign: every record of a pesign session says via pesign, no other does"
 	pesign_setup || { fail "pesign listener did not start"; return; }
+	# A signature, a refusal, an unlock and a kill of its own.
+	pe_copy "$T/pe/sdboot.efi" via.efi
+	check "a pesign signature" pesign_as "$ALICE" -t "$PESIGN_TOKEN" \
+		-c "csign efi" -s -i via.efi -o via.signed.efi
+	pesign_as "$BOB" -t "$PESIGN_TOKEN" -c "csign efi" -s -i /dev/null \
+		-o /dev/null > /dev/null 2>&1
+	pesignraw_as "$ALICE" kill > /dev/null 2>&1
+	pesignraw_as "$ALICE" unlock "$PESIGN_TOKEN" 0000 > /dev/null 2>&1
+	check "a csign-client signature" as "$ALICE" sign -k efi -f pe \
+		-o via.csign.efi via.efi
+	expect_grep_soon '"event":"pesign-unlock"' "$T/audit.jsonl" \
+		"the unlock is recorded"
 	check "every pesign record carries via pesign" pesign_records_via
 	check "the chain verifies" "$T/bin/csign-audit" verify "$T/audit.jsonl"
 	grep -v '"artifact":"pesign-client input"' "$T/audit.jsonl" |

@@ -66,7 +66,11 @@ enum ts_mode {
  * the loop from the socket that accepted it, never by what a child says,
  * and written into every audit record of the session (pesign only).
  */
-enum via { VIA_CLIENT = 0, VIA_PESIGN, VIA_COUNT };
+enum via {
+	VIA_CLIENT = 0,
+	VIA_PESIGN,
+	VIA_COUNT
+};
 
 /* Reply status: one table for every reply a client or child can get. */
 enum csign_status {

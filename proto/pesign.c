@@ -104,8 +104,7 @@ pesign_name_valid(const char *s)
 {
 	size_t n = strlen(s);
 
-	return n > 0 && n <= PESIGN_NAME_MAX &&
-	    name_ok((const uint8_t *)s, n);
+	return n > 0 && n <= PESIGN_NAME_MAX && name_ok((const uint8_t *)s, n);
 }
 
 /*

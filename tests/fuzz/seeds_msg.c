@@ -98,8 +98,10 @@ main(int argc, char **argv)
 		.name = "blob" };
 	struct msg_upload_reply ureply = { .status = ST_OK, .message = "ok" };
 	struct msg_progress progress = { .bytes = 65536 };
-	struct msg_pesign pesign = { .op = PESIGN_OP_MAP, .format = FMT_PE,
-		.token = "NSS Certificate DB", .cert = "signer" };
+	struct msg_pesign pesign = { .op = PESIGN_OP_MAP,
+		.format = FMT_PE,
+		.token = "NSS Certificate DB",
+		.cert = "signer" };
 	struct msg_pesign_reply preply = { .rc = 0, .key = "efi" };
 	struct buf b, fr;
 

@@ -119,6 +119,9 @@ int server_listen_check(const struct config *cfg, char *err, size_t errlen);
 void server_unlink_socket(struct csignd *d);
 
 /* pesignlisten.c: the pesign listener (PesignListen), when configured. */
+/* What is at PesignListen (LISTEN_FREE if none is configured). */
+enum listen_probe server_pesign_probe(const struct config *cfg, long *pid,
+    char *err, size_t errlen);
 /* Before anything is opened: -1 with err set if something answers there. */
 int server_pesign_check(const struct config *cfg, char *err, size_t errlen);
 /* Bind PesignListen (d->pesign_fd; -1 if none is configured). */

@@ -356,6 +356,10 @@ preflight(struct csignd *d)
 		log_info("note: a daemon (pid %ld) serves on Listen %s now: "
 		    "reload it with SIGHUP; a second csignd on it would not "
 		    "start", pid, d->mon.cfg->listen);
+	/* A live PesignListen may be this daemon's; anything else fails. */
+	if (server_pesign_probe(d->mon.cfg, &pid, err, sizeof(err)) ==
+	    LISTEN_ERROR)
+		fatalx("%s", err);
 	printf("%s: configuration OK (%zu token%s logged in, %zu key%s "
 	    "checked with a test signature)\n", d->cfgpath, ntok,
 	    ntok == 1 ? "" : "s", nkeys, nkeys == 1 ? "" : "s");

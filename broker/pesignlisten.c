@@ -35,20 +35,33 @@ pesign_err(const char *path, char *err, size_t errlen)
 	}
 }
 
+enum listen_probe
+server_pesign_probe(const struct config *cfg, long *pid, char *err,
+    size_t errlen)
+{
+	const char *path = cfg->pesign_listen;
+	enum listen_probe r;
+
+	*pid = 0;
+	if (path == NULL)
+		return LISTEN_FREE;
+	if (cfg->listen != NULL && strcmp(path, cfg->listen) == 0) {
+		snprintf(err, errlen, "PesignListen %s: the same path as "
+		    "Listen", path);
+		return LISTEN_ERROR;
+	}
+	if ((r = server_listen_probe(path, pid, err, errlen)) == LISTEN_ERROR)
+		pesign_err(path, err, errlen);
+	return r;
+}
+
 int
 server_pesign_check(const struct config *cfg, char *err, size_t errlen)
 {
 	const char *path = cfg->pesign_listen;
 	long pid;
 
-	if (path == NULL)
-		return 0;
-	if (cfg->listen != NULL && strcmp(path, cfg->listen) == 0) {
-		snprintf(err, errlen, "PesignListen %s: the same path as "
-		    "Listen", path);
-		return -1;
-	}
-	switch (server_listen_probe(path, &pid, err, errlen)) {
+	switch (server_pesign_probe(cfg, &pid, err, errlen)) {
 	case LISTEN_LIVE:
 		if (pid > 0)
 			snprintf(err, errlen, "PesignListen %s: another process "
@@ -60,7 +73,6 @@ server_pesign_check(const struct config *cfg, char *err, size_t errlen)
 			    path);
 		return -1;
 	case LISTEN_ERROR:
-		pesign_err(path, err, errlen);
 		return -1;
 	default:
 		return 0;

@@ -51,7 +51,8 @@ pesign_recv(int client, void *p, size_t len, int *fds, size_t maxfds,
 			return -1;
 		}
 		n = recvmsg(client, &msg, MSG_CMSG_CLOEXEC);
-		if (n == -1 && errno == EINTR)
+		/* The socket is non-blocking (the loop accepted it so). */
+		if (n == -1 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n == -1)
 			return -1;

@@ -295,6 +295,30 @@ t_pesign_rpm_macro() {
 	pe_check_both "$a/rpm.signed.efi" "%pesign"
 }
 
+t_pesign_listen_rules() {
+	begin "PesignListen: not over a file, not over a live socket (pesignd); csignd -t says so"
+	pesign_setup || { fail "pesign listener did not start"; return; }
+	sed "s|^Listen .*|Listen $T/second.sock|" "$T/csignd.conf" \
+		> "$T/pesign-live.conf"
+	SOFTHSM2_CONF=$SOFTHSM2_CONF timeout 60 "$T/bin/csignd" -d \
+		-f "$T/pesign-live.conf" > "$T/pesign-live.out" 2>&1
+	[ $? -eq 1 ] && ok || fail "a second csignd started on a live PesignListen"
+	expect_grep "PesignListen $T/pesign/socket: another process \(pid $DPID, pesignd\?\) is serving" \
+		"$T/pesign-live.out" "names the process that answers"
+	[ ! -e "$T/second.sock" ] && ok || fail "it bound its Listen first"
+	: > "$T/pesign/notasocket"
+	sed "s|^PesignListen .*|PesignListen $T/pesign/notasocket|" \
+		"$T/csignd.conf" > "$T/pesign-file.conf"
+	expect_rc 1 "csignd -t: PesignListen over a file" "$T/bin/csignd" -t \
+		-f "$T/pesign-file.conf"
+	expect_grep "PesignListen $T/pesign/notasocket: exists and is not a socket" \
+		"$T/rc.out" "csignd -t says why"
+	[ -f "$T/pesign/notasocket" ] && ok || fail "the file was removed"
+	check "csignd -t beside the running daemon" "$T/bin/csignd" -t \
+		-f "$T/csignd.conf"
+	pesign_still_serving "after the refused starts"
+}
+
 t_pesign_via() {
 	begin "pesign: every record of a pesign session says via pesign, no other does"
 	pesign_setup || { fail "pesign listener did not start"; return; }
@@ -328,4 +352,4 @@ t_pesign_via() {
 
 CASES="$CASES t_pesign_attached_pe t_pesign_detached_pe t_pesign_refusals
 t_pesign_unlock_kill_query t_pesign_file_types t_pesign_malformed
-t_pesign_rpm_macro t_pesign_via"
+t_pesign_rpm_macro t_pesign_listen_rules t_pesign_via"

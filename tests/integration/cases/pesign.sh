@@ -28,13 +28,21 @@ LoginGraceTime 3
 PesignMap \"$PESIGN_TOKEN\" \"csign efi\" efi
 PesignMap \"$PESIGN_TOKEN\" \"csign kmod\" kmod
 PesignMap \"$PESIGN_TOKEN\" \"csign cms only\" rsa-pe
+PesignMap \"$PESIGN_TOKEN\" \"csign approval\" pe-appr
 PesignMap \"$PESIGN_FEDORA_TOKEN\" \"$PESIGN_FEDORA_CERT\" efi
 Key rsa-pe
     Token hsm0
     Label rsa-pe
     Certificate $T/rsa-pe.crt
-    Formats pe"
-	it_token_key rsa-pe 70 rsa || return 1
+    Formats pe
+Key pe-appr
+    Token hsm0
+    Label pe-appr
+    Certificate $T/pe-appr.crt
+    Formats pe
+    Approval group $IT_APPROVERS
+Allow group $IT_SIGNERS keys pe-appr"
+	it_token_key rsa-pe 70 rsa && it_token_key pe-appr 71 rsa || return 1
 	it_stop_daemon
 	it_start_daemon || return 1
 	[ -S "$T/pesign/socket" ] || return 1
@@ -221,6 +229,41 @@ t_pesign_file_types() {
 		"$T/audit.jsonl" "module sign record with via pesign"
 }
 
+# The request id of the newest held pesign request (waits up to 10 s).
+pesign_held_id() {
+	for _ in $(seq 100); do
+		id=$(grep '"event":"approval-pending".*"via":"pesign"' \
+			"$T/audit.jsonl" | tail -1 |
+			sed -n 's/.*"request":\([0-9]*\).*/\1/p')
+		[ -n "$id" ] && [ "$id" != "${1:-}" ] && { echo "$id"; return 0; }
+		sleep 0.1
+	done
+	return 1
+}
+
+t_pesign_approval() {
+	begin "pesign: a key with Approval holds the request; pesign-client waits and gets the signed image"
+	pesign_setup || { fail "pesign listener did not start"; return; }
+	a=$T/home/$ALICE
+	pe_copy "$T/pe/sdboot.efi" ap.efi
+	old=$(pesign_held_id "" 2>/dev/null || true)
+	(pesign_as "$ALICE" -t "$PESIGN_TOKEN" -c "csign approval" -s \
+		-i ap.efi -o ap.signed.efi > "$T/pap.out" 2>&1
+	echo $? > "$T/pap.rc") &
+	bg=$!
+	if ! id=$(pesign_held_id "$old"); then
+		fail "no held pesign request"; wait $bg; return
+	fi
+	[ ! -s "$a/ap.signed.efi" ] && ok || fail "output written before approval"
+	check "an approver approves" as "$DAVE" approve "$id"
+	wait $bg
+	[ "$(cat "$T/pap.rc")" = 0 ] && ok ||
+		fail "pesign-client: $(cat "$T/pap.out")"
+	pe_check_both "$a/ap.signed.efi" "approved pesign request"
+	expect_grep_soon "\"event\":\"sign\".*\"via\":\"pesign\".*\"key\":\"pe-appr\".*\"request\":$id" \
+		"$T/audit.jsonl" "sign record names the request"
+}
+
 t_pesign_malformed() {
 	begin "pesign: junk, missing descriptors, half a header, oversized payload: the daemon serves on"
 	pesign_setup || { fail "pesign listener did not start"; return; }
@@ -351,5 +394,6 @@ t_pesign_via() {
 }
 
 CASES="$CASES t_pesign_attached_pe t_pesign_detached_pe t_pesign_refusals
-t_pesign_unlock_kill_query t_pesign_file_types t_pesign_malformed
+t_pesign_unlock_kill_query t_pesign_file_types t_pesign_approval
+t_pesign_malformed
 t_pesign_rpm_macro t_pesign_listen_rules t_pesign_via"

@@ -2,6 +2,7 @@
 #include "client/approval.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -304,13 +305,27 @@ static int
 wait_save(const struct options *o, const struct reply *r, struct failure *fl)
 {
 	const struct tlv *sig = frame_find(&r->f, T_SIGNATURE);
-	char msg[sizeof(r->message)];
+	const struct tlv *kept = frame_find(&r->f, T_OUTPUT);
+	char msg[sizeof(r->message)], path[PATH_MAX];
 
 	if (sig == NULL) {
 		cl_text_clean(msg, sizeof(msg), r->message, strlen(r->message));
 		log_warnx("request %llu: %s; the output is in the file given "
 			  "with the request",
 		    o->request, msg);
+		return 0;
+	}
+	/* Without -o, the file named with the request (sign --no-wait -o). */
+	if (o->out == NULL && kept != NULL && kept->len > 0 &&
+	    kept->len < sizeof(path)) {
+		memcpy(path, kept->val, kept->len);
+		path[kept->len] = '\0';
+		if (cl_write_atomic(path, sig->val, sig->len, o->out_mode) ==
+		    -1) {
+			cl_fail_set(fl, EXIT_ERROR, "error",
+			    "cannot write %s: %s", path, strerror(errno));
+			return -1;
+		}
 		return 0;
 	}
 	if (o->out == NULL || strcmp(o->out, "-") == 0) {

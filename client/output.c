@@ -165,6 +165,16 @@ out:
 }
 
 int
+cl_path_absolute(const char *path, char *dst, size_t dstlen)
+{
+	char cwd[PATH_MAX];
+
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		return (int)dstlen;
+	return snprintf(dst, dstlen, "%s/%s", cwd, path);
+}
+
+int
 cl_output_special(const char *path)
 {
 	struct stat st;

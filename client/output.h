@@ -26,6 +26,11 @@ int cl_write_atomic(const char *path, const void *p, size_t len, mode_t mode);
  * an output there is written through, never replaced by a file.
  */
 int cl_output_special(const char *path);
+/*
+ * path made absolute against the working directory into dst: snprintf's
+ * count (>= dstlen: too long, or no working directory).
+ */
+int cl_path_absolute(const char *path, char *dst, size_t dstlen);
 /* Open such an output for writing (no create, no truncate): fd or -1. */
 int cl_open_special(const char *path);
 

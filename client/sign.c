@@ -92,13 +92,27 @@ cl_artifact_name(const char *file, char *dst, size_t dstlen)
 int
 cl_sign_build(struct buf *b, const struct options *o, const char *name)
 {
+	char out[PATH_MAX];
+
+	/*
+	 * --no-wait -o X of a detached signature: X (made absolute) is kept
+	 * with the request, so that "wait ID" writes it there.
+	 */
+	if (o->nowait && o->out != NULL && strcmp(o->out, "-") != 0 &&
+	    !cl_format_writes_artifact(o->format) &&
+	    (o->out[0] == '/' ? snprintf(out, sizeof(out), "%s", o->out) :
+	    cl_path_absolute(o->out, out, sizeof(out))) >= (int)sizeof(out))
+		return -1;
 	if (frame_begin(b, F_SIGN) == -1 ||
 	    frame_add_str(b, T_KEY, o->key) == -1 ||
 	    frame_add_str(b, T_FORMAT, o->format) == -1 ||
 	    (o->digest != NULL &&
 		frame_add_str(b, T_DIGEST, o->digest) == -1) ||
 	    frame_add_str(b, T_NAME, name) == -1 ||
-	    frame_add_u32(b, T_FLAGS, sign_flags(o)) == -1)
+	    frame_add_u32(b, T_FLAGS, sign_flags(o)) == -1 ||
+	    (o->nowait && o->out != NULL && strcmp(o->out, "-") != 0 &&
+		!cl_format_writes_artifact(o->format) &&
+		frame_add_str(b, T_OUTPUT, out) == -1))
 		return -1;
 	return frame_finish(b);
 }

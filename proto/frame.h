@@ -94,6 +94,9 @@ enum tlv_tag {
 	T_RELOAD = 33,	     /* str: the last reload, in a status reply */
 	T_APPROVAL = 34,     /* str: "COUNT GROUP SECONDS", a key's Approval,
 				   in a keys reply */
+	T_OUTPUT = 35,	     /* str: where a --no-wait signature goes (the
+				   client's absolute -o path), kept with the
+				   request and given back to F_WAIT */
 	T_TAG_COUNT
 };
 

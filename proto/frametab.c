@@ -9,6 +9,8 @@
  */
 #include "proto/frame.h"
 
+#include <limits.h>
+
 #include "proto/names.h"
 
 /* Each tag: its number, kind, and least and largest value in bytes. */
@@ -46,6 +48,7 @@
 #define V_AGE T_AGE, K_U32, 4, 4
 #define V_RELOAD T_RELOAD, K_STR, 0, 1024
 #define V_APPROVAL T_APPROVAL, K_STR, 5, KEY_NAME_MAX + 24
+#define V_OUTPUT T_OUTPUT, K_STR, 2, PATH_MAX - 1
 
 #define REQ(v) \
 	{ \
@@ -73,6 +76,7 @@ static const struct frame_spec frame_table[F_TYPE_COUNT] = {
 		OPT(V_NAME),
 		OPT(V_FLAGS),
 		OPT(V_SIZE),
+		OPT(V_OUTPUT),
 #ifdef CSIGN_TEST_HOOKS
 		OPT(V_TEST_SYSCALL),
 #endif
@@ -95,7 +99,7 @@ static const struct frame_spec frame_table[F_TYPE_COUNT] = {
 		REP(V_TOKEN), REP(V_STATE), REP(V_SIZE), REP(V_ADIGEST),
 		REP(V_FINGERPRINT), REP(V_NOTAFTER), REP(V_TIMESTAMP),
 		REP(V_ID), REP(V_COUNT), REP(V_NEEDED), REP(V_EXPIRES),
-		REP(V_AGE), REP(V_APPROVAL) } },
+		REP(V_AGE), REP(V_APPROVAL), OPT(V_OUTPUT) } },
 	/* Inline artifacts go in, inline outputs come back. */
 	[F_DATA] = { F_DATA, "data", IN | OUT, 0, { REQ(V_DATA) } },
 	[F_ADMIN] = { F_ADMIN, "admin", IN, 0,

@@ -8,6 +8,8 @@
 #ifndef CSIGN_SESSIONPRIV_H
 #define CSIGN_SESSIONPRIV_H
 
+#include <limits.h>
+
 #include <openssl/x509.h>
 
 #include "proto/frame.h"
@@ -51,6 +53,7 @@ struct session {
 	size_t evict;			/* next entry to reuse when full */
 	int uploading;			/* the monitor reserved an inline upload */
 	struct hold *hold;		/* sign requests held for approval */
+	char output[PATH_MAX];		/* --no-wait -o path, for F_WAIT */
 	struct session_capture *capture;	/* pesign: replies kept, not
 						   sent; NULL for csign */
 };

@@ -43,6 +43,12 @@ sign_fields(struct session *s, const struct frame *f, struct sign_input *in,
 		return session_reply(s, ST_BAD_REQUEST, "--no-wait cannot "
 		    "write a signed module or pe over this connection (no "
 		    "descriptor passing)"), -1;
+	/* Where a --no-wait client wants the result (kept for F_WAIT). */
+	s->output[0] = '\0';
+	if ((flags & SIGN_F_NOWAIT) &&
+	    frame_find(f, T_OUTPUT) != NULL &&
+	    frame_get_str(f, T_OUTPUT, s->output, sizeof(s->output)) == -1)
+		return session_reply(s, ST_BAD_REQUEST, "bad output path"), -1;
 	in->flags = flags;
 	in->pem = (flags & SIGN_F_PEM) != 0;
 	in->key = key;
@@ -110,7 +116,9 @@ sign_reply(struct session *s, const struct sign_input *in,
 	    frame_add_u64(&s->out, T_SIZE, in->outfd != -1 ? out->written :
 		out->size) == -1 ||
 	    (in->outfd == -1 && frame_add_bytes(&s->out, T_SIGNATURE,
-		buf_ptr(&out->data), buf_left(&out->data)) == -1))
+		buf_ptr(&out->data), buf_left(&out->data)) == -1) ||
+	    (s->output[0] != '\0' &&
+		frame_add_str(&s->out, T_OUTPUT, s->output) == -1))
 		return session_reply(s, ST_INTERNAL, "output too large");
 	return session_send(s);
 }

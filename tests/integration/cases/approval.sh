@@ -230,8 +230,23 @@ t_approval_nowait() {
 	expect_rc 1 "a collected result is gone" as $ALICE wait "$id"
 	check "sign record" appr_audit sign "$id" "\"approvers\":\"$DAVE\""
 
+	begin "approval: --no-wait -o X, then wait ID writes X"
+	id=$(as $ALICE sign -k appr -f cms --no-wait -o nw3.p7s ap.bin)
+	check "dave approves" as $DAVE approve "$id"
+	sleep 0.5
+	as $ALICE wait "$id" > "$T/nw3.out" 2> "$T/nw3.err"
+	[ $? -eq 0 ] && ok || { fail "wait"; cat "$T/nw3.err" >&2; }
+	[ ! -s "$T/nw3.out" ] && ok || fail "the signature went to stdout"
+	check "X holds the signature" cms_verify "$a/nw3.p7s" "$a/ap.bin"
+	id=$(as $ALICE sign -k appr -f cms --no-wait -o nw4.p7s ap.bin)
+	check "erin approves" as $ERIN approve "$id"
+	sleep 0.5
+	check "wait -o Y overrides X" as $ALICE wait -o nw5.p7s "$id"
+	check "Y verifies" cms_verify "$a/nw5.p7s" "$a/ap.bin"
+	[ ! -e "$a/nw4.p7s" ] && ok || fail "X written although -o Y was given"
+
 	begin "approval: --no-wait, approved first, collected later to stdout"
-	id=$(as $ALICE sign -k appr -f raw --no-wait -o nw2.sig ap.bin)
+	id=$(as $ALICE sign -k appr -f raw --no-wait ap.bin)
 	check "erin approves" as $ERIN approve "$id"
 	sleep 0.5
 	as $ALICE wait "$id" > "$a/nw2.sig" 2> "$T/nw2.err"

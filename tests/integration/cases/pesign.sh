@@ -69,12 +69,15 @@ pesignraw_as() {
 		"$T/pesign/socket" "$@")
 }
 
-# Each line of the audit log about pesign requests says so.
+# Each line of the audit log about pesign requests says so (but an
+# approver's decision, made through csign-client, is the approver's).
+pesign_records() {
+	grep '"event":"pesign-\|"artifact":"pesign-client input"' \
+		"$T/audit.jsonl" | grep -v '"event":"approval-\(grant\|deny\)"'
+}
 pesign_records_via() {
-	n=$(grep -c '"event":"pesign-\|"artifact":"pesign-client input"' \
-		"$T/audit.jsonl")
-	m=$(grep '"event":"pesign-\|"artifact":"pesign-client input"' \
-		"$T/audit.jsonl" | grep -c '"via":"pesign"')
+	n=$(pesign_records | grep -c .)
+	m=$(pesign_records | grep -c '"via":"pesign"')
 	[ "$n" -gt 0 ] && [ "$n" = "$m" ]
 }
 

@@ -138,7 +138,9 @@ $(BUILD)/csign-admin: $(call obj,admin/main.c) $(BUILD)/libadmin.a $(BUILD)/libt
 $(BUILD)/test/csign-sandbox: $(call tobj,sandbox/main.c $(SANDBOX_SRC) $(COMMON_SRC))
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_SANDBOX)
-$(BUILD)/test/rawclient: $(call obj,tests/tools/rawclient.c) $(BUILD)/libcommon.a
+RAWCLIENT_SRC = tests/tools/rawclient.c tests/tools/rawclient_io.c \
+	tests/tools/rawclient_modes.c tests/tools/rawclient_flood.c
+$(BUILD)/test/rawclient: $(call obj,$(RAWCLIENT_SRC)) $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_COMMON)
 $(BUILD)/test/bench-direct: $(call obj,bench/bench_direct.c) $(BUILD)/libtoken.a \
@@ -155,7 +157,9 @@ $(BUILD)/test/sdlaunch: $(call obj,tests/tools/sdlaunch.c)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^
 # A loopback RFC 3161 TSA for the tests, and a reader of embedded tokens.
-$(BUILD)/test/tsaserver: $(call obj,tests/tools/tsaserver.c)
+TSASERVER_SRC = tests/tools/tsaserver.c tests/tools/tsaserver_http.c \
+	tests/tools/tsaserver_tsa.c tests/tools/tsaserver_modes.c
+$(BUILD)/test/tsaserver: $(call obj,$(TSASERVER_SRC))
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcrypto
 $(BUILD)/test/tsextract: $(call obj,tests/tools/tsextract.c)
@@ -178,9 +182,11 @@ $(BUILD)/test/test_%: $(call obj,tests/unit/test_%.c) $(BUILD)/libadmin.a \
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_TEST) -ldl
 
-# The dispatcher's test runs the real monitor with a fake token and a
-# signer that only counts (tests/unit/test_dispatch.c).
-$(BUILD)/test/test_dispatch: LDFLAGS += -Wl,--wrap=tokens_find_key \
+# The dispatcher's tests run the real monitor with a fake token and a
+# signer that only counts (tests/unit/dispatch_test.h): every binary built
+# from a tests/unit/test_dispatch*.c needs the wraps.
+DISPATCH_TESTS = $(filter $(BUILD)/test/test_dispatch%,$(UNIT_BINS))
+$(DISPATCH_TESTS): LDFLAGS += -Wl,--wrap=tokens_find_key \
 	-Wl,--wrap=token_key_state -Wl,--wrap=signer_submit
 
 deps:

@@ -187,7 +187,7 @@ fe_pe_pkcs7(const uint8_t *p, size_t len, size_t *off, size_t *n)
 		return -1;
 	magic = (uint16_t)(p[opt] | p[opt + 1] << 8);
 	/* The security directory is entry 4 of the data directories. */
-	dir = opt + (magic == 0x20b ? 112 : 96) + 4 * 8;
+	dir = opt + (magic == 0x20b ? 112u : 96u) + (size_t)4 * 8;
 	if (magic != 0x10b && magic != 0x20b)
 		return -1;
 	if (dir + 8 > len)

@@ -1,7 +1,9 @@
 /* keys.c: csign-client keys, the table and the JSON of a keys reply. */
 #include "client/query.h"
 
+#include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -137,17 +139,28 @@ static int
 approval_parse(const struct tlv *t, unsigned *count, char *group,
     size_t grouplen, unsigned *secs)
 {
-	char s[KEY_NAME_MAX + 32], g[KEY_NAME_MAX + 32];
+	char s[KEY_NAME_MAX + 32], *g, *end;
+	unsigned long c, e;
 
 	if (t == NULL || t->len == 0 || t->len >= sizeof(s))
 		return -1;
 	memcpy(s, t->val, t->len);
 	s[t->len] = '\0';
-	_Static_assert(KEY_NAME_MAX + 32 == 96, "the %95s below");
-	if (sscanf(s, "%u %95s %u", count, g, secs) != 3 ||
-	    strlen(g) >= grouplen)
+	errno = 0;
+	c = strtoul(s, &end, 10);
+	if (end == s || *end != ' ' || errno != 0 || c > UINT32_MAX)
+		return -1;
+	g = end + 1;
+	if ((end = strchr(g, ' ')) == NULL || end == g ||
+	    (size_t)(end - g) >= grouplen)
+		return -1;
+	*end++ = '\0';
+	e = strtoul(end, &end, 10);
+	if (*end != '\0' || errno != 0 || e > UINT32_MAX)
 		return -1;
 	cl_text_clean(group, grouplen, g, strlen(g));
+	*count = (unsigned)c;
+	*secs = (unsigned)e;
 	return 0;
 }
 

@@ -139,7 +139,7 @@ append_raw(const struct sf_args *a)
 		log_warnx("%s: %s", a->module, strerror(errno));
 		goto done;
 	}
-	if (fe_read_file(a->raw_sig, 1024 * 1024, &sig, &siglen) == -1 ||
+	if (fe_read_file(a->raw_sig, (size_t)1024 * 1024, &sig, &siglen) == -1 ||
 	    siglen == 0) {
 		log_warnx("%s: %s", a->raw_sig,
 		    siglen == 0 && sig != NULL ? "empty signature file"
@@ -158,6 +158,8 @@ append_raw(const struct sf_args *a)
 	memcpy(out, mod, modlen);
 	memcpy(out + modlen, sig, siglen);
 	memcpy(out + modlen + siglen, info, sizeof(info));
+	/* The magic is bytes in the file, not a C string: no NUL. */
+	// NOLINTNEXTLINE(bugprone-not-null-terminated-result)
 	memcpy(out + modlen + siglen + sizeof(info), MODULE_MAGIC,
 	    strlen(MODULE_MAGIC));
 	if (cl_write_atomic(dst, out, len, module_mode(a->module)) == -1)

@@ -49,7 +49,7 @@ version_check(struct mon_session *c, const struct msg_ready *m)
 	    "(build %s), this csignd speaks version %u (build %s): the "
 	    "sandbox program and the daemon are from different builds; "
 	    "restart csignd after upgrading", (unsigned)m->version,
-	    m->build[0] != '\0' ? m->build : "unknown", CHAN_VERSION,
+	    m->build[0] != '\0' ? m->build : "unknown", (unsigned)CHAN_VERSION,
 	    chan_build_id());
 	mon_session_fail(c, why);
 	return -1;

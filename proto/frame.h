@@ -155,8 +155,8 @@ struct frame_field {
 };
 
 struct frame_spec {
-	uint16_t type; /* its wire number, also its row */
 	const char *name;
+	uint16_t type;	/* its wire number, also its row */
 	uint8_t dir;	/* FRAME_TO_* */
 	uint8_t maxfds; /* descriptors that may come with it */
 	struct frame_field fields[T_TAG_COUNT];

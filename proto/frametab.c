@@ -67,8 +67,8 @@
 #define OUT FRAME_TO_CLIENT
 
 static const struct frame_spec frame_table[F_TYPE_COUNT] = {
-	[F_HELLO] = { F_HELLO, "hello", IN, 1, { REQ(V_VERSION) } },
-	[F_SIGN] = { F_SIGN, "sign", IN, FRAME_MAX_FDS,
+	[F_HELLO] = { "hello", F_HELLO, IN, 1, { REQ(V_VERSION) } },
+	[F_SIGN] = { "sign", F_SIGN, IN, FRAME_MAX_FDS,
 	    {
 		REQ(V_KEY),
 		REQ(V_FORMAT),
@@ -81,16 +81,16 @@ static const struct frame_spec frame_table[F_TYPE_COUNT] = {
 		OPT(V_TEST_SYSCALL),
 #endif
 	    } },
-	[F_KEYS] = { F_KEYS, "keys", IN, 0, { { 0 } } },
-	[F_CERT] = { F_CERT, "cert", IN, 0, { REQ(V_KEY) } },
-	[F_WHOAMI] = { F_WHOAMI, "whoami", IN, 0, { { 0 } } },
-	[F_STATUS] = { F_STATUS, "status", IN, 0, { { 0 } } },
+	[F_KEYS] = { "keys", F_KEYS, IN, 0, { { 0 } } },
+	[F_CERT] = { "cert", F_CERT, IN, 0, { REQ(V_KEY) } },
+	[F_WHOAMI] = { "whoami", F_WHOAMI, IN, 0, { { 0 } } },
+	[F_STATUS] = { "status", F_STATUS, IN, 0, { { 0 } } },
 	/*
 	 * Every reply: a status and a message, then what the request
 	 * asked for.  Replies list entries (keys, groups, tokens, held
 	 * requests), so those fields repeat.
 	 */
-	[F_REPLY] = { F_REPLY, "reply", OUT, 0,
+	[F_REPLY] = { "reply", F_REPLY, OUT, 0,
 	    { REQ(V_STATUS), REQ(V_MESSAGE), OPT(V_VERSION), OPT(V_FLAGS),
 		OPT(V_SIGNATURE), OPT(V_CERT), OPT(V_UID), OPT(V_GID),
 		OPT(V_WARN_DAYS), OPT(V_RELOAD), OPT(V_DATA), REP(V_KEY),
@@ -101,15 +101,15 @@ static const struct frame_spec frame_table[F_TYPE_COUNT] = {
 		REP(V_ID), REP(V_COUNT), REP(V_NEEDED), REP(V_EXPIRES),
 		REP(V_AGE), REP(V_APPROVAL), OPT(V_OUTPUT) } },
 	/* Inline artifacts go in, inline outputs come back. */
-	[F_DATA] = { F_DATA, "data", IN | OUT, 0, { REQ(V_DATA) } },
-	[F_ADMIN] = { F_ADMIN, "admin", IN, 0,
+	[F_DATA] = { "data", F_DATA, IN | OUT, 0, { REQ(V_DATA) } },
+	[F_ADMIN] = { "admin", F_ADMIN, IN, 0,
 	    { REQ(V_KEY), REQ(V_FLAGS), OPT(V_MESSAGE) } },
-	[F_PENDING] = { F_PENDING, "pending", IN, 0, { { 0 } } },
-	[F_APPROVE] = { F_APPROVE, "approve", IN, 0,
+	[F_PENDING] = { "pending", F_PENDING, IN, 0, { { 0 } } },
+	[F_APPROVE] = { "approve", F_APPROVE, IN, 0,
 	    { REQ(V_ID), OPT(V_MESSAGE) } },
-	[F_DENY] = { F_DENY, "deny", IN, 0, { REQ(V_ID), OPT(V_MESSAGE) } },
-	[F_WAIT] = { F_WAIT, "wait", IN, 0, { REQ(V_ID) } },
-	[F_HELD] = { F_HELD, "held", OUT, 0,
+	[F_DENY] = { "deny", F_DENY, IN, 0, { REQ(V_ID), OPT(V_MESSAGE) } },
+	[F_WAIT] = { "wait", F_WAIT, IN, 0, { REQ(V_ID) } },
+	[F_HELD] = { "held", F_HELD, OUT, 0,
 	    { REQ(V_ID), REQ(V_GROUP), REQ(V_COUNT), REQ(V_NEEDED),
 		REQ(V_EXPIRES), OPT(V_USER) } },
 };

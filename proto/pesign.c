@@ -52,7 +52,7 @@ pesign_hdr_decode(const uint8_t p[PESIGN_HDR_LEN], struct pesign_hdr *h,
 	if (h->size > PESIGN_PAYLOAD_MAX) {
 		snprintf(err, errlen, "%s: payload of %u bytes (at most %u)",
 		    pesign_cmd_name(h->command), (unsigned)h->size,
-		    PESIGN_PAYLOAD_MAX);
+		    (unsigned)PESIGN_PAYLOAD_MAX);
 		return -1;
 	}
 	return 0;
@@ -137,7 +137,7 @@ rd_str(struct rd *r, const char *field, char *dst, size_t dstlen)
 			snprintf(r->err, r->errlen,
 			    "%s: %s longer than %u "
 			    "bytes",
-			    r->what, field, PESIGN_NAME_MAX);
+			    r->what, field, (unsigned)PESIGN_NAME_MAX);
 			return -1;
 		}
 		if (n == 1 || !name_ok(r->p, n - 1)) {

@@ -94,8 +94,10 @@ send_fd(int sock, int fd)
 		char buf[CMSG_SPACE(sizeof(int))];
 	} ctl;
 	struct iovec iov = { data, sizeof(data) };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf) };
+	struct msghdr msg = { .msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = ctl.buf,
+		.msg_controllen = sizeof(ctl.buf) };
 	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
 
 	memset(&ctl, 0, sizeof(ctl));
@@ -184,8 +186,8 @@ main(int argc, char **argv)
 		word = (uint32_t)strtoul(argv[4], NULL, 0);
 		names[0] = argv[5];
 		names[1] = argv[6];
-		len = pesign_req_encode(m, sizeof(m), cmd, cmd >= 7 ? &word :
-		    NULL, names, 2);
+		len = pesign_req_encode(m, sizeof(m), cmd,
+		    cmd >= 7 ? &word : NULL, names, 2);
 		if ((in = open(argv[7], O_RDONLY)) == -1)
 			err(EX_LOCAL, "%s", argv[7]);
 		if ((out = open(argv[8], O_RDWR | O_CREAT, 0644)) == -1)
@@ -197,8 +199,8 @@ main(int argc, char **argv)
 	} else if (strcmp(argv[2], "nofds") == 0 && argc == 5) {
 		names[0] = argv[3];
 		names[1] = argv[4];
-		len = pesign_req_encode(m, sizeof(m), PESIGN_SIGN_ATTACHED, NULL,
-		    names, 2);
+		len = pesign_req_encode(m, sizeof(m), PESIGN_SIGN_ATTACHED,
+		    NULL, names, 2);
 		send_msg(fd, m, len);
 		send_all(fd, "\0\0", 2);
 		read_reply(fd);

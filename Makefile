@@ -64,7 +64,7 @@ UNIT_SRC  = $(wildcard tests/unit/test_*.c)
 UNIT_BINS = $(patsubst tests/unit/%.c,$(BUILD)/test/%,$(UNIT_SRC))
 
 .PHONY: all deps check unit integration demo install uninstall asan asan-build deb \
-	fuzz fuzz-build fuzz-smoke soak check-package lint FORCE \
+	fuzz fuzz-build fuzz-seeds fuzz-smoke check-mutants soak check-package lint FORCE \
 	check-asan check-valgrind check-isolated clean bench man-lint format
 
 all: $(PROGS)
@@ -319,11 +319,13 @@ uninstall:
 # built from its harness and the sources it exercises.
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_FLAGS    = -g -O1 -std=c17 -D_GNU_SOURCE -I. -Itests/fuzz \
+FUZZ_BASE     = -g -O1 -std=c17 -D_GNU_SOURCE -I. -Itests/fuzz \
 	-DCSIGN_LIBEXECDIR='"$(LIBEXECDIR)"' -DCSIGN_SYSCONFDIR='"$(SYSCONFDIR)"' \
-	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+	-fno-sanitize-recover=all
+FUZZ_FLAGS    = $(FUZZ_BASE) -fsanitize=fuzzer,address,undefined
 FUZZERS = frame msg config pe module auditrec tsa pesign
-FUZZ_SRC_frame    = proto/frame.c proto/frametab.c proto/buf.c proto/names.c
+FUZZ_SRC_frame    = proto/frame.c proto/frametab.c proto/buf.c proto/names.c \
+	proto/io.c
 FUZZ_SRC_pesign   = proto/pesign.c common/utf8.c
 FUZZ_SRC_msg      = proto/chan.c proto/msg.c proto/buf.c proto/names.c \
 	proto/pesign.c common/utf8.c
@@ -348,6 +350,34 @@ build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRC_$$*) tests/fuzz/fuzz_util.h
 
 fuzz-build: $(patsubst %,build-fuzz/fuzz_%,$(FUZZERS))
 
+# The seed check: each harness without libFuzzer, with a main() that runs
+# it on its corpus and fails unless every seed gets past the first decoder
+# production runs, and junk does not (tests/fuzz/fuzz_util.h).
+FUZZ_SEEDCHECKED = $(FUZZERS)
+build-fuzz/seedcheck_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRC_$$*) tests/fuzz/fuzz_util.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_BASE) -fsanitize=address,undefined -DFUZZ_SEEDCHECK -o $@ $< \
+		$(FUZZ_SRC_$*) -lcrypto $(FUZZ_LIBS_$*)
+
+# Seed generators: C programs on the real encoders, and tests/fuzz/seeds.sh
+# for what real tools make (images, modules, TSA answers, configs).
+SEEDS_C            = frame msg pesign auditrec
+SEEDS_SRC_frame    = proto/frame.c proto/frametab.c proto/buf.c proto/names.c
+SEEDS_SRC_msg      = proto/chan.c proto/msg.c proto/buf.c proto/names.c \
+	proto/pesign.c common/utf8.c
+SEEDS_SRC_pesign   = proto/pesign.c common/utf8.c
+SEEDS_SRC_auditrec = proto/auditrec.c proto/buf.c common/utf8.c \
+	common/util.c proto/names.c
+build-fuzz/seeds_%: tests/fuzz/seeds_%.c $$(SEEDS_SRC_$$*)
+	@mkdir -p $(dir $@)
+	$(CC) -D_GNU_SOURCE -I. -O1 -g -std=c17 -Wall -Wextra -Werror \
+		-o $@ $< $(SEEDS_SRC_$*) -lcrypto
+
+# Regenerate every seed corpus (commit the result): the old files of a
+# harness are replaced, so no seed outlives the codec it was made for.
+fuzz-seeds: all $(patsubst %,build-fuzz/seeds_%,$(SEEDS_C))
+	sh tests/fuzz/seeds.sh $(BUILD) $(SEEDS_C)
+
 # Each harness for FUZZ_SECONDS on a scratch copy of its seed corpus;
 # any crash, leak or timeout fails (the input lands in build-fuzz/crashes).
 fuzz: fuzz-build
@@ -359,8 +389,18 @@ soak: deps
 	sh tests/load/soak.sh $(BUILD) 1000 100
 
 # The short pass make check runs, so the harnesses never rot.
-fuzz-smoke: fuzz-build
+fuzz-smoke: fuzz-build $(patsubst %,build-fuzz/seedcheck_%,$(FUZZ_SEEDCHECKED))
+	sh tests/fuzz/seedcheck.sh $(FUZZ_SEEDCHECKED)
 	sh tests/fuzz/run.sh 3 $(FUZZERS)
+
+# Mutation testing, not part of check (minutes per mutant): each patch in
+# tests/mutants is a deliberate bug in one defence, applied to a scratch
+# copy that must then fail its unit tests or the integration cases the
+# patch names; prints "N/M mutants killed" and fails if any survived or
+# could not be applied.  Run it before closing an issue about a defence.
+check-mutants: deps
+	$(MAKE) all tests
+	sh tests/mutants/run.sh
 
 # The Debian package end to end (root; ~40 s): build and lintian
 # (contrib/deb.sh), dpkg -i, users, units and directories, a sign request

@@ -1,11 +1,7 @@
 /*
  * seeds_msg: write the seed corpus of fuzz_msg, one whole datagram per
- * message type, from the real encoders (so the seeds follow the codec):
- *
- *   cc -D_GNU_SOURCE -I. -o /tmp/seeds_msg tests/fuzz/seeds_msg.c \
- *       proto/chan.c proto/msg.c proto/buf.c proto/names.c proto/pesign.c \
- *       common/utf8.c -lcrypto
- *   /tmp/seeds_msg tests/fuzz/corpus/msg
+ * message type, from the real encoders (so the seeds follow the codec).
+ * make fuzz-seeds builds and runs it:  seeds_msg DIR
  */
 #include <stdio.h>
 #include <stdlib.h>

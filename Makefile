@@ -327,7 +327,8 @@ FUZZERS = frame msg config pe module auditrec tsa pesign
 FUZZ_SRC_frame    = proto/frame.c proto/frametab.c proto/buf.c proto/names.c \
 	proto/io.c
 FUZZ_SRC_pesign   = proto/pesign.c common/utf8.c
-FUZZ_SRC_msg      = proto/chan.c proto/msg.c proto/buf.c proto/names.c
+FUZZ_SRC_msg      = proto/chan.c proto/msg.c proto/buf.c proto/names.c \
+	proto/pesign.c common/utf8.c
 FUZZ_SRC_config   = records/config.c records/confread.c records/confkeywords.c \
 	records/confblocks.c records/confallow.c records/confcheck.c \
 	records/confpesign.c \
@@ -339,8 +340,9 @@ FUZZ_SRC_module   = sandbox/formats/elf.c sandbox/artifact.c \
 FUZZ_SRC_auditrec = proto/auditrec.c proto/auditparse.c proto/buf.c \
 	common/utf8.c common/util.c proto/names.c
 FUZZ_SRC_tsa      = sandbox/tsa.c sandbox/http.c sandbox/channel.c sandbox/hold.c \
-	sandbox/formats/fail.c proto/io.c proto/chan.c proto/msg.c proto/frame.c proto/frametab.c \
-	proto/buf.c proto/names.c proto/resolve.c common/log.c proto/sigcheck.c
+	sandbox/formats/fail.c proto/io.c proto/chan.c proto/msg.c proto/frame.c \
+	proto/frametab.c proto/buf.c proto/names.c proto/resolve.c common/log.c \
+	proto/sigcheck.c proto/pesign.c common/utf8.c
 .SECONDEXPANSION:
 build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRC_$$*) tests/fuzz/fuzz_util.h
 	@mkdir -p $(dir $@)
@@ -361,7 +363,8 @@ build-fuzz/seedcheck_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRC_$$*) tests/fuzz/fuzz_uti
 # for what real tools make (images, modules, TSA answers, configs).
 SEEDS_C            = frame msg pesign auditrec
 SEEDS_SRC_frame    = proto/frame.c proto/frametab.c proto/buf.c proto/names.c
-SEEDS_SRC_msg      = proto/chan.c proto/msg.c proto/buf.c proto/names.c
+SEEDS_SRC_msg      = proto/chan.c proto/msg.c proto/buf.c proto/names.c \
+	proto/pesign.c common/utf8.c
 SEEDS_SRC_pesign   = proto/pesign.c common/utf8.c
 SEEDS_SRC_auditrec = proto/auditrec.c proto/buf.c common/utf8.c \
 	common/util.c proto/names.c

@@ -174,13 +174,13 @@ print_field(const struct line_reader *r, const char *name)
  * After the columns, the fields only some records have, as name=value:
  * the event of every record that is not a signature (start, deny,
  * rotate...), the reason of a refusal or an error, the approval request
- * and its approvers, the TSA and its time.
+ * and its approvers, the TSA and its time, the listener (via pesign).
  */
 static void
 print_extras(const struct line_reader *r)
 {
 	static const char *const extras[] = { "reason", "request", "approvers",
-		"tsa", "timestamp" };
+		"tsa", "timestamp", "via" };
 	char v[AUDIT_LINE_MAX];
 
 	if (auditrec_get(r->buf, r->len, "event", v, sizeof(v)) == 0 &&

@@ -18,6 +18,7 @@
 #include "broker/pool.h"
 #include "common/log.h"
 #include "proto/frame.h"
+#include "proto/pesign.h"
 
 #define MAX_WAITING 1024	/* accepted clients queued for a child */
 #define ACCEPT_BATCH 64		/* accepts in one go, then other events */
@@ -55,17 +56,30 @@ peer_identity(int fd, struct identity *id)
 	return 0;
 }
 
-/* Refuse a client with one reply frame, then close. */
-static void
-client_refuse(int fd, int status, const char *msg)
+void
+server_client_notify(int fd, int via, int status, const char *msg)
 {
+	uint8_t p[PESIGN_REPLY_MAX];
+	size_t n;
 	struct buf b;
 
+	if (via == VIA_PESIGN) {
+		if ((n = pesign_reply_encode(p, sizeof(p), -1, msg)) > 0)
+			(void)send(fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+		return;
+	}
 	buf_init(&b, FRAME_MAX + 4);
 	if (frame_reply_status(&b, status, msg) == 0)
 		(void)send(fd, buf_ptr(&b), buf_left(&b),
 		    MSG_NOSIGNAL | MSG_DONTWAIT);
 	buf_free(&b);
+}
+
+/* Refuse a client with one reply in its protocol, then close. */
+static void
+client_refuse(int fd, int via, int status, const char *msg)
+{
+	server_client_notify(fd, via, status, msg);
 	close(fd);
 }
 
@@ -106,7 +120,7 @@ waiting_drop(struct waiting *w, int status, const char *msg)
 	struct admit_user *u = w->user;
 
 	if (msg != NULL)
-		client_refuse(w->fd, status, msg);
+		client_refuse(w->fd, w->peer.via, status, msg);
 	else
 		close(w->fd);
 	/* Out of its uid's queue before the uid's record may go. */
@@ -135,27 +149,47 @@ waiting_watch(struct waiting *w)
 }
 
 /*
- * Is the client's first frame complete in its socket?  Only the frame's
- * length is looked at, with MSG_PEEK: nothing is consumed or decoded
- * here (the session child reads the frame and checks that it is a
- * hello).  1 yes, 0 not yet, -1 the client has gone.
+ * A pesign client's first message: its 12-byte header (host-order
+ * version, command, payload size) and the payload.  A header that is
+ * not pesign's, or announces more than any request carries, is the
+ * child's to refuse, at once.
  */
 static int
-waiting_hello_in(int fd)
+pesign_first_in(const uint8_t h[PESIGN_HDR_LEN], int avail)
 {
-	uint8_t h[4];
+	uint32_t magic, size;
+
+	memcpy(&magic, h, 4);
+	memcpy(&size, h + 8, 4);
+	return magic != PESIGN_MAGIC || size > PESIGN_PAYLOAD_MAX ||
+	    (uint64_t)avail >= PESIGN_HDR_LEN + (uint64_t)size;
+}
+
+/*
+ * Is the client's first frame (a pesign client's: first message)
+ * complete in its socket?  Only its length is looked at, with MSG_PEEK:
+ * nothing is consumed or decoded here (the session child reads it and
+ * checks that it is a hello).  1 yes, 0 not yet, -1 the client has gone.
+ */
+static int
+waiting_hello_in(int fd, int via)
+{
+	uint8_t h[PESIGN_HDR_LEN];
+	size_t want = via == VIA_PESIGN ? PESIGN_HDR_LEN : 4;
 	uint32_t len;
 	ssize_t n;
 	int avail;
 
-	n = recv(fd, h, sizeof(h), MSG_PEEK | MSG_DONTWAIT);
+	n = recv(fd, h, want, MSG_PEEK | MSG_DONTWAIT);
 	if (n == 0)
 		return -1;
 	if (n == -1)
 		return errno == EAGAIN || errno == EWOULDBLOCK ||
 		    errno == EINTR ? 0 : -1;
-	if (n < (ssize_t)sizeof(h) || ioctl(fd, FIONREAD, &avail) == -1)
+	if (n < (ssize_t)want || ioctl(fd, FIONREAD, &avail) == -1)
 		return 0;
+	if (via == VIA_PESIGN)
+		return pesign_first_in(h, avail);
 	len = (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 |
 	    (uint32_t)h[2] << 8 | h[3];
 	/* A length no frame may have is the child's to refuse, at once. */
@@ -193,8 +227,9 @@ waiting_timer(evutil_socket_t fd, short what, void *arg)
 		snprintf(msg, sizeof(msg), "no free session within "
 		    "SessionLifetime (%u s)", cfg->session_lifetime);
 	else
-		snprintf(msg, sizeof(msg), "no hello within LoginGraceTime "
-		    "(%u s)", cfg->login_grace);
+		snprintf(msg, sizeof(msg), "no %s within LoginGraceTime "
+		    "(%u s)", w->peer.via == VIA_PESIGN ? "complete first "
+		    "message" : "hello", cfg->login_grace);
 	if (loglimit_now(&w->d->log_grace, &held))
 		log_info("uid %u (%s): %s; connection closed (%lu more "
 		    "since the last such line)", (unsigned)w->peer.uid,
@@ -218,7 +253,7 @@ waiting_event(evutil_socket_t fd, short what, void *arg)
 		waiting_drop(w, 0, NULL);
 		return;
 	}
-	if ((r = waiting_hello_in(fd)) == -1)
+	if ((r = waiting_hello_in(fd, w->peer.via)) == -1)
 		waiting_drop(w, 0, NULL);
 	else if (r == 1)
 		waiting_ready(w);
@@ -285,7 +320,7 @@ peer_uid(int fd, uid_t *uid)
  * already, or the daemon cannot take one more; the log line is limited.
  */
 static void
-server_refuse_busy(struct csignd *d, int fd, uid_t uid, int full)
+server_refuse_busy(struct csignd *d, int fd, int via, uid_t uid, int full)
 {
 	char msg[128];
 	unsigned long held;
@@ -300,16 +335,18 @@ server_refuse_busy(struct csignd *d, int fd, uid_t uid, int full)
 	if (loglimit_now(&d->log_refuse, &held))
 		log_warnx("refused a client of uid %u: %s (%lu more refused "
 		    "since the last such line)", (unsigned)uid, msg, held);
-	client_refuse(fd, ST_UNAVAILABLE, msg);
+	client_refuse(fd, via, ST_UNAVAILABLE, msg);
 }
 
 /*
- * A client connected: count it against its uid's share (checked before
- * anything costlier, such as the user's name, is looked up), identify
- * it and let it wait for its hello.
+ * A client connected on listener via: count it against its uid's share
+ * (checked before anything costlier, such as the user's name, is looked
+ * up), identify it and let it wait for its hello.  The listener is
+ * recorded with the identity: the session, its child and every audit
+ * record take it from there.
  */
 static void
-server_admit(struct csignd *d, int fd)
+server_admit(struct csignd *d, int fd, int via)
 {
 	struct admit_user *u;
 	struct waiting *w;
@@ -318,17 +355,17 @@ server_admit(struct csignd *d, int fd)
 	int full = 0;
 
 	if (d->draining) {
-		client_refuse(fd, ST_UNAVAILABLE, "daemon shutting down");
+		client_refuse(fd, via, ST_UNAVAILABLE, "daemon shutting down");
 		return;
 	}
 	if (peer_uid(fd, &uid) == -1 || (w = calloc(1, sizeof(*w))) == NULL) {
 		log_warn("cannot take a client");
-		client_refuse(fd, ST_UNAVAILABLE, "daemon busy");
+		client_refuse(fd, via, ST_UNAVAILABLE, "daemon busy");
 		return;
 	}
 	if (d->nwaiting >= MAX_WAITING || (u = admit_hold(&d->admit, uid,
 	    d->mon.cfg->max_sessions_user, &full)) == NULL) {
-		server_refuse_busy(d, fd, uid, full);
+		server_refuse_busy(d, fd, via, uid, full);
 		free(w);
 		return;
 	}
@@ -337,11 +374,12 @@ server_admit(struct csignd *d, int fd)
 			log_warn("cannot read the credentials of a peer of uid "
 			    "%u (%lu more refused since the last such line)",
 			    (unsigned)uid, held);
-		client_refuse(fd, ST_DENIED, "cannot identify the peer");
+		client_refuse(fd, via, ST_DENIED, "cannot identify the peer");
 		admit_release(&d->admit, u);
 		free(w);
 		return;
 	}
+	w->peer.via = via;
 	w->d = d;
 	w->fd = fd;
 	w->user = u;
@@ -366,6 +404,8 @@ accept_resume(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (!d->draining && d->listen_fd != -1)
 		event_add(d->ev_listen, NULL);
+	if (!d->draining && d->ev_pesign != NULL && d->pesign_fd != -1)
+		event_add(d->ev_pesign, NULL);
 }
 
 /*
@@ -382,6 +422,8 @@ server_accept_pause(struct csignd *d, int err)
 	unsigned long held;
 
 	event_del(d->ev_listen);
+	if (d->ev_pesign != NULL)
+		event_del(d->ev_pesign);
 	evtimer_add(d->ev_resume, &tv);
 	if (!loglimit_now(&d->log_accept, &held))
 		return;
@@ -409,21 +451,35 @@ server_accept_failed(struct csignd *d, int err)
 
 /* Clients connected: take up to ACCEPT_BATCH, then let others run. */
 static void
-accept_clients(evutil_socket_t lfd, short what, void *arg)
+accept_batch(struct csignd *d, int lfd, int via)
 {
-	struct csignd *d = arg;
 	int fd, n;
 
-	(void)what;
 	for (n = 0; n < ACCEPT_BATCH; n++) {
 		if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC |
 		    SOCK_NONBLOCK)) == -1) {
 			server_accept_failed(d, errno);
 			break;
 		}
-		server_admit(d, fd);
+		server_admit(d, fd, via);
 	}
 	server_assign_waiting(d);
+}
+
+/* Listen: csign-client's protocol. */
+static void
+accept_clients(evutil_socket_t lfd, short what, void *arg)
+{
+	(void)what;
+	accept_batch(arg, lfd, VIA_CLIENT);
+}
+
+/* PesignListen: pesign-client's protocol. */
+static void
+accept_pesign(evutil_socket_t lfd, short what, void *arg)
+{
+	(void)what;
+	accept_batch(arg, lfd, VIA_PESIGN);
 }
 
 /* What the limits may need at most, in descriptors. */
@@ -476,6 +532,9 @@ server_accept_start(struct csignd *d)
 	d->ev_resume = evtimer_new(d->base, accept_resume, d);
 	if (d->ev_listen == NULL || d->ev_resume == NULL)
 		fatalx("event_new");
+	if (d->pesign_fd != -1 && (d->ev_pesign = event_new(d->base,
+	    d->pesign_fd, EV_READ | EV_PERSIST, accept_pesign, d)) == NULL)
+		fatalx("event_new");
 	if (!(event_base_get_features(d->base) & EV_FEATURE_EARLY_CLOSE))
 		log_warnx("libevent backend %s cannot see hang-ups early: "
 		    "waiting clients that leave are noticed late",
@@ -485,4 +544,6 @@ server_accept_start(struct csignd *d)
 	d->log_refuse = (struct loglimit)LOGLIMIT_INIT(LOG_INTERVAL);
 	d->log_grace = (struct loglimit)LOGLIMIT_INIT(LOG_INTERVAL);
 	event_add(d->ev_listen, NULL);
+	if (d->ev_pesign != NULL)
+		event_add(d->ev_pesign, NULL);
 }

@@ -43,6 +43,11 @@ struct csignd {
 	ino_t listen_ino;
 	char *listen_name;		/* what we listen on, for messages */
 	struct event *ev_listen;
+	int pesign_fd;			/* PesignListen's socket, or -1 */
+	char *pesign_path;		/* ... the path we bound, to unlink */
+	dev_t pesign_dev;		/* ... and the file it was */
+	ino_t pesign_ino;
+	struct event *ev_pesign;	/* ... its accept event, or NULL */
 	struct event *ev_resume;	/* accept again after running out */
 	struct event *ev_audit;
 	struct event *ev_signer;
@@ -113,6 +118,19 @@ int server_listen_check(const struct config *cfg, char *err, size_t errlen);
 /* Remove the socket we bound, if the path still names it. */
 void server_unlink_socket(struct csignd *d);
 
+/* pesignlisten.c: the pesign listener (PesignListen), when configured. */
+/* What is at PesignListen (LISTEN_FREE if none is configured). */
+enum listen_probe server_pesign_probe(const struct config *cfg, long *pid,
+    char *err, size_t errlen);
+/* Before anything is opened: -1 with err set if something answers there. */
+int server_pesign_check(const struct config *cfg, char *err, size_t errlen);
+/* Bind PesignListen (d->pesign_fd; -1 if none is configured). */
+int server_pesign_listen(struct csignd *d, char *err, size_t errlen);
+/* Stop accepting on it (shutdown). */
+void server_pesign_close(struct csignd *d);
+/* Remove the socket we bound, if the path still names it. */
+void server_pesign_unlink(struct csignd *d);
+
 /* accept.c */
 /* Create the listening and accept-resume events; start accepting. */
 void server_accept_start(struct csignd *d);
@@ -123,6 +141,12 @@ void server_assign_waiting(struct csignd *d);
  * below what MaxSessions, PoolSize and the waiting queue may need.
  */
 void server_fd_limit(struct csignd *d);
+/*
+ * Tell a client of listener via (enum via) that it is refused or its
+ * session failed, in its protocol: a csign reply frame, or a pesign
+ * RESPONSE with rc -1; never blocks.
+ */
+void server_client_notify(int fd, int via, int status, const char *msg);
 /* Close and free the clients still waiting (at exit). */
 void server_free_waiting(struct csignd *d);
 /* End every waiting client, with msg (status unavailable) or silently. */

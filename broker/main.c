@@ -205,6 +205,8 @@ startup(struct csignd *d)
 	if (!d->activated && server_listen_check(d->mon.cfg, err,
 	    sizeof(err)) == -1)
 		fatalx("%s", err);
+	if (server_pesign_check(d->mon.cfg, err, sizeof(err)) == -1)
+		fatalx("%s", err);
 	sandbox_identity(d);
 	sandbox_program(d);
 	server_fd_limit(d);
@@ -234,7 +236,8 @@ startup(struct csignd *d)
 	if (d->mon.cfg->pid_file != NULL &&
 	    pidfile_write(d->mon.cfg->pid_file, err, sizeof(err)) == -1)
 		fatalx("%s", err);
-	if (server_listen(d, err, sizeof(err)) == -1)
+	if (server_listen(d, err, sizeof(err)) == -1 ||
+	    server_pesign_listen(d, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	d->mon.signer = signer_start(d->mon.cfg->sign_workers,
 	    monitor_sign_done, &d->mon);
@@ -273,6 +276,8 @@ shutdown_all(struct csignd *d)
 		if (d->ev_signals[i] != NULL)
 			event_free(d->ev_signals[i]);
 	event_free(d->ev_listen);
+	if (d->ev_pesign != NULL)
+		event_free(d->ev_pesign);
 	event_free(d->ev_signer);
 	event_free(d->ev_audit);
 	event_free(d->ev_tick);
@@ -281,6 +286,7 @@ shutdown_all(struct csignd *d)
 		event_free(d->ev_drain);
 	event_base_free(d->base);
 	server_unlink_socket(d);
+	server_pesign_unlink(d);
 	pidfile_remove();
 	free(d->listen_name);
 	pool_close_program(d);
@@ -311,6 +317,7 @@ cleanup_at_exit(void)
 	if (exit_owner == NULL || getpid() != exit_pid)
 		return;
 	server_unlink_socket(exit_owner);
+	server_pesign_unlink(exit_owner);
 	pidfile_remove();
 }
 
@@ -349,6 +356,10 @@ preflight(struct csignd *d)
 		log_info("note: a daemon (pid %ld) serves on Listen %s now: "
 		    "reload it with SIGHUP; a second csignd on it would not "
 		    "start", pid, d->mon.cfg->listen);
+	/* A live PesignListen may be this daemon's; anything else fails. */
+	if (server_pesign_probe(d->mon.cfg, &pid, err, sizeof(err)) ==
+	    LISTEN_ERROR)
+		fatalx("%s", err);
 	printf("%s: configuration OK (%zu token%s logged in, %zu key%s "
 	    "checked with a test signature)\n", d->cfgpath, ntok,
 	    ntok == 1 ? "" : "s", nkeys, nkeys == 1 ? "" : "s");
@@ -425,7 +436,8 @@ run_check(struct csignd *d, enum run_mode mode)
 int
 main(int argc, char *argv[])
 {
-	struct csignd d = { .listen_fd = -1, .sandbox_fd = -1, .null_fd = -1 };
+	struct csignd d = { .listen_fd = -1, .pesign_fd = -1, .sandbox_fd = -1,
+		.null_fd = -1 };
 	enum run_mode mode = RUN_DAEMON;
 	int ch, verbose = 0, ready = -1;
 

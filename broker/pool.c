@@ -304,6 +304,7 @@ pool_start_session(struct child *c, const struct waiting *w)
 		.session_id = ++d->next_session,
 		.max_artifact = d->mon.cfg->max_artifact_size,
 		.idle_timeout_ms = d->mon.cfg->session_timeout * 1000u,
+		.via = (uint8_t)w->peer.via,
 	};
 	struct buf b;
 	int r;
@@ -334,15 +335,9 @@ pool_start_session(struct child *c, const struct waiting *w)
 static void
 child_tell_client(struct child *c, int status, const char *msg)
 {
-	struct buf b;
-
 	if (c->client_fd == -1 || c->reported)
 		return;
-	buf_init(&b, FRAME_MAX + 4);
-	if (frame_reply_status(&b, status, msg) == 0)
-		(void)send(c->client_fd, buf_ptr(&b), buf_left(&b),
-		    MSG_NOSIGNAL | MSG_DONTWAIT);
-	buf_free(&b);
+	server_client_notify(c->client_fd, c->ms.peer.via, status, msg);
 	c->reported = 1;
 }
 

@@ -116,9 +116,13 @@ server_reload_config(struct csignd *d)
 	    strcmp(n->sandbox_program, d->mon.cfg->sandbox_program) != 0 ||
 	    (n->pid_file == NULL) != (d->mon.cfg->pid_file == NULL) ||
 	    (n->pid_file != NULL &&
-	    strcmp(n->pid_file, d->mon.cfg->pid_file) != 0))
-		log_warnx("reload: Listen, PidFile, AuditLog, SandboxUser and "
-		    "SandboxProgram changes take effect at the next restart");
+	    strcmp(n->pid_file, d->mon.cfg->pid_file) != 0) ||
+	    (n->pesign_listen == NULL) != (d->mon.cfg->pesign_listen == NULL) ||
+	    (n->pesign_listen != NULL &&
+	    strcmp(n->pesign_listen, d->mon.cfg->pesign_listen) != 0))
+		log_warnx("reload: Listen, PesignListen, PidFile, AuditLog, "
+		    "SandboxUser and SandboxProgram changes take effect at the "
+		    "next restart");
 	changed = tokens_certs_apply(d->mon.tokens, certs);
 	/* The new config replaces the old; the rate limits start afresh. */
 	monitor_reload(&d->mon, n);

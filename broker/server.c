@@ -63,6 +63,7 @@ server_drain(struct csignd *d)
 	event_del(d->ev_tick);
 	close(d->listen_fd);
 	d->listen_fd = -1;
+	server_pesign_close(d);
 	server_refuse_waiting(d, "daemon shutting down");
 	/* Held requests would wait forever: cancelled, audited, answered. */
 	monitor_drain(&d->mon);

@@ -30,6 +30,7 @@ static const mon_handler mon_table[MSG_TYPE_COUNT] = {
 	[MSG_UPLOAD] = monitor_answer_upload,
 	[MSG_UPLOAD_DONE] = monitor_answer_upload_done,
 	[MSG_PROGRESS] = monitor_answer_progress,
+	[MSG_PESIGN] = monitor_answer_pesign,
 };
 
 /*

@@ -28,5 +28,7 @@ int monitor_answer_admin(struct mon_session *c, const union chan_body *m);
 int monitor_answer_upload(struct mon_session *c, const union chan_body *m);
 int monitor_answer_upload_done(struct mon_session *c, const union chan_body *m);
 int monitor_answer_progress(struct mon_session *c, const union chan_body *m);
+/* monitor/pesign.c: a pesign client's request (pesign listener only). */
+int monitor_answer_pesign(struct mon_session *c, const union chan_body *m);
 
 #endif

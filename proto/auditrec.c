@@ -125,7 +125,7 @@ out_time(struct out *o, int64_t sec, long usec)
 	return 0;
 }
 
-/* Append the peer's uid, user, groups and pid. */
+/* Append the peer's uid, user, groups, pid and listener. */
 static void
 out_peer(struct out *o, const struct audit_event *ev)
 {
@@ -139,6 +139,7 @@ out_peer(struct out *o, const struct audit_event *ev)
 	for (size_t i = 0; i < n; i++)
 		out_fmt(o, "%s%ju", i ? "," : "", (uintmax_t)ev->groups[i]);
 	out_fmt(o, "],\"pid\":%jd", (intmax_t)ev->pid);
+	out_field(o, "via", ev->via);
 }
 
 /* Append the event's own fields, in the fixed order. */

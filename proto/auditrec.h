@@ -30,6 +30,7 @@ struct audit_event {
 	gid_t groups[AUDIT_MAX_GROUPS];	/* primary first */
 	size_t ngroups;
 	pid_t pid;
+	const char *via;	/* the listener, if not csign-client's */
 	const char *key;
 	const char *cert_sha256;	/* hex */
 	const char *format;

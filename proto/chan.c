@@ -131,6 +131,18 @@ dec_progress(struct buf *b, union chan_body *u)
 	return msg_dec_progress(b, &u->progress);
 }
 
+static int
+dec_pesign(struct buf *b, union chan_body *u)
+{
+	return msg_dec_pesign(b, &u->pesign);
+}
+
+static int
+dec_pesign_reply(struct buf *b, union chan_body *u)
+{
+	return msg_dec_pesign_reply(b, &u->pesign_reply);
+}
+
 #define TO_MON CHAN_TO_MONITOR
 #define TO_CHILD CHAN_TO_CHILD
 #define ONCE CHAN_F_ONCE
@@ -193,6 +205,11 @@ static const struct chan_msg chan_table[MSG_TYPE_COUNT] = {
 	    SESSION, PERMIT, dec_empty),
 	ROW(MSG_PROGRESS, "progress", TO_MON,
 	    SESSION, 0, dec_progress),
+	/* Only from a session of the pesign listener (the handler checks). */
+	ROW(MSG_PESIGN, "pesign", TO_MON,
+	    SESSION, 0, dec_pesign),
+	ROW(MSG_PESIGN_REPLY, "pesign-reply", TO_CHILD,
+	    0, 0, dec_pesign_reply),
 };
 
 /* The masks of chan.h hold one bit per type and per state. */

@@ -28,8 +28,9 @@
  * monitor).  Bump it with any change to a message or to the table.
  *   1  the first (READY had no fields)
  *   2  READY carries version and build id; the table, ONCE and PERMIT
+ *   3  SESSION carries the listener (via); PESIGN and PESIGN_REPLY
  */
-#define CHAN_VERSION 2
+#define CHAN_VERSION 3
 
 /* This build's id (proto/chan.c, from the Makefile): "version-commit". */
 const char *chan_build_id(void);
@@ -84,6 +85,8 @@ union chan_body {
 	struct msg_upload upload;
 	struct msg_upload_reply upload_reply;
 	struct msg_progress progress;
+	struct msg_pesign pesign;
+	struct msg_pesign_reply pesign_reply;
 };
 
 /*

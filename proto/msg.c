@@ -81,9 +81,10 @@ msg_enc_session(struct buf *b, const struct msg_session *m)
 {
 	if (msg_begin(b, MSG_SESSION) == -1 ||
 	    buf_put_u32(b, m->session_id) == -1 ||
-	    buf_put_u64(b, m->max_artifact) == -1)
+	    buf_put_u64(b, m->max_artifact) == -1 ||
+	    buf_put_u32(b, m->idle_timeout_ms) == -1)
 		return -1;
-	return buf_put_u32(b, m->idle_timeout_ms);
+	return buf_put_u8(b, m->via);
 }
 
 int
@@ -91,7 +92,8 @@ msg_dec_session(struct buf *b, struct msg_session *m)
 {
 	if (buf_get_u32(b, &m->session_id) == -1 ||
 	    buf_get_u64(b, &m->max_artifact) == -1 ||
-	    buf_get_u32(b, &m->idle_timeout_ms) == -1)
+	    buf_get_u32(b, &m->idle_timeout_ms) == -1 ||
+	    buf_get_u8(b, &m->via) == -1 || m->via >= VIA_COUNT)
 		return -1;
 	return buf_end(b);
 }
@@ -498,6 +500,65 @@ int
 msg_dec_progress(struct buf *b, struct msg_progress *m)
 {
 	if (buf_get_u64(b, &m->bytes) == -1 || m->bytes == 0)
+		return -1;
+	return buf_end(b);
+}
+
+int
+msg_enc_pesign(struct buf *b, const struct msg_pesign *m)
+{
+	if (msg_begin(b, MSG_PESIGN) == -1 || buf_put_u8(b, m->op) == -1 ||
+	    buf_put_u8(b, m->format) == -1 || buf_put_str(b, m->token) == -1)
+		return -1;
+	return buf_put_str(b, m->cert);
+}
+
+/*
+ * The names are the client's, checked as the pesign decoder checks them:
+ * a token for every op but KILL, a certificate for MAP only, and a format
+ * for MAP only.
+ */
+int
+msg_dec_pesign(struct buf *b, struct msg_pesign *m)
+{
+	if (buf_get_u8(b, &m->op) == -1 || buf_get_u8(b, &m->format) == -1 ||
+	    buf_get_str(b, m->token, sizeof(m->token), PESIGN_NAME_MAX) == -1 ||
+	    buf_get_str(b, m->cert, sizeof(m->cert), PESIGN_NAME_MAX) == -1)
+		return -1;
+	if (m->op == 0 || m->op >= PESIGN_OP_COUNT)
+		return -1;
+	if ((m->op == PESIGN_OP_KILL) != (m->token[0] == '\0') ||
+	    (m->token[0] != '\0' && !pesign_name_valid(m->token)))
+		return -1;
+	if (m->op == PESIGN_OP_MAP ? !pesign_name_valid(m->cert) ||
+	    (m->format != FMT_PE && m->format != FMT_MODULE) :
+	    m->cert[0] != '\0' || m->format != FMT_NONE)
+		return -1;
+	return buf_end(b);
+}
+
+int
+msg_enc_pesign_reply(struct buf *b, const struct msg_pesign_reply *m)
+{
+	if (msg_begin(b, MSG_PESIGN_REPLY) == -1 ||
+	    buf_put_u32(b, (uint32_t)m->rc) == -1 ||
+	    buf_put_str(b, m->message) == -1)
+		return -1;
+	return buf_put_str(b, m->key);
+}
+
+int
+msg_dec_pesign_reply(struct buf *b, struct msg_pesign_reply *m)
+{
+	uint32_t rc;
+
+	if (buf_get_u32(b, &rc) == -1 ||
+	    buf_get_str(b, m->message, sizeof(m->message), MESSAGE_MAX) == -1 ||
+	    buf_get_str(b, m->key, sizeof(m->key), KEY_NAME_MAX) == -1)
+		return -1;
+	m->rc = (int32_t)rc;
+	if (m->key[0] != '\0' && (m->rc != 0 ||
+	    !key_name_valid(m->key, strlen(m->key))))
 		return -1;
 	return buf_end(b);
 }

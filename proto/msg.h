@@ -25,6 +25,9 @@
  *                 name (inline artifact)
  *   MSG_UPLOAD_DONE (scratch emptied)
  *   MSG_PROGRESS  bytes so far
+ *   MSG_PESIGN    op, format, token,    MSG_PESIGN_REPLY
+ *                 certificate (a pesign
+ *                 client's request)
  *
  * Key names in every message are checked with key_name_valid() (names.h).
  */
@@ -36,6 +39,7 @@
 
 #include "proto/buf.h"
 #include "proto/names.h"
+#include "proto/pesign.h"
 
 #define MSG_MAX (65536 + 512)
 #define LOG_TEXT_MAX 512
@@ -69,6 +73,8 @@ enum msg_type {
 	MSG_UPLOAD_REPLY = 20,
 	MSG_UPLOAD_DONE = 21,
 	MSG_PROGRESS = 22,
+	MSG_PESIGN = 23,
+	MSG_PESIGN_REPLY = 24,
 	MSG_TYPE_COUNT
 };
 
@@ -92,6 +98,9 @@ struct msg_session {
 	uint32_t session_id;
 	uint64_t max_artifact;		/* bytes */
 	uint32_t idle_timeout_ms;	/* client inactivity limit */
+	uint8_t via;			/* enum via (names.h): the listener
+					   that accepted the client, so the
+					   protocol the child speaks */
 };
 
 /* format and name describe the request, for the audit record only. */
@@ -256,6 +265,37 @@ struct msg_progress {
 	uint64_t bytes;			/* moved in this session so far, > 0 */
 };
 
+/*
+ * A pesign client's request that needs the monitor (sandbox/pesign*.c
+ * answers GET_CMD_VERSION itself): is the token of the key that token
+ * maps to logged in; an unlock (the PIN stays in the child) or a kill,
+ * each audited and never obeyed; the key that token and certificate map
+ * to (PesignMap) for a sign.  Accepted only from a session that came
+ * through the pesign listener.
+ */
+enum pesign_op {
+	PESIGN_OP_UNLOCKED = 1,
+	PESIGN_OP_UNLOCK,
+	PESIGN_OP_KILL,
+	PESIGN_OP_MAP,
+	PESIGN_OP_COUNT
+};
+
+struct msg_pesign {
+	uint8_t op;			/* enum pesign_op */
+	uint8_t format;			/* MAP: FMT_PE or FMT_MODULE, for the
+					   deny record; else FMT_NONE */
+	char token[PESIGN_NAME_MAX + 1];	/* "" for KILL */
+	char cert[PESIGN_NAME_MAX + 1];	/* MAP only, else "" */
+};
+
+struct msg_pesign_reply {
+	int32_t rc;			/* for the pesign client: < 0 failed;
+					   UNLOCKED: 0 unlocked, 1 locked */
+	char message[MESSAGE_MAX + 1];	/* why, if rc < 0 */
+	char key[KEY_NAME_MAX + 1];	/* MAP with rc 0: the key, else "" */
+};
+
 struct msg_log {
 	uint8_t level;			/* enum log_level */
 	char text[LOG_TEXT_MAX + 1];
@@ -310,6 +350,10 @@ int msg_enc_upload_reply(struct buf *b, const struct msg_upload_reply *m);
 int msg_dec_upload_reply(struct buf *b, struct msg_upload_reply *m);
 int msg_enc_progress(struct buf *b, const struct msg_progress *m);
 int msg_dec_progress(struct buf *b, struct msg_progress *m);
+int msg_enc_pesign(struct buf *b, const struct msg_pesign *m);
+int msg_dec_pesign(struct buf *b, struct msg_pesign *m);
+int msg_enc_pesign_reply(struct buf *b, const struct msg_pesign_reply *m);
+int msg_dec_pesign_reply(struct buf *b, struct msg_pesign_reply *m);
 int msg_enc_log(struct buf *b, const struct msg_log *m);
 int msg_dec_log(struct buf *b, struct msg_log *m);
 

@@ -145,6 +145,14 @@ status_name(int st)
 	return st >= 0 && st < ST_COUNT ? status_names[st] : "unknown";
 }
 
+const char *
+via_name(int via)
+{
+	static const char *const names[VIA_COUNT] = { "client", "pesign" };
+
+	return via >= 0 && via < VIA_COUNT ? names[via] : "unknown";
+}
+
 int
 status_exit_code(int st)
 {

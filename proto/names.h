@@ -61,6 +61,17 @@ enum ts_mode {
  */
 #define ARTIFACT_FORMATS (FMT_BIT(FMT_MODULE) | FMT_BIT(FMT_PE))
 
+/*
+ * The listener a client came through, so the protocol it speaks: set by
+ * the loop from the socket that accepted it, never by what a child says,
+ * and written into every audit record of the session (pesign only).
+ */
+enum via {
+	VIA_CLIENT = 0,
+	VIA_PESIGN,
+	VIA_COUNT
+};
+
 /* Reply status: one table for every reply a client or child can get. */
 enum csign_status {
 	ST_OK = 0,
@@ -115,6 +126,8 @@ const char *ts_mode_name(int mode);
 int padding_from_name(const char *name);
 
 const char *status_name(int st);
+/* "client" or "pesign"; "unknown". */
+const char *via_name(int via);
 /* The client's exit code for a reply status. */
 int status_exit_code(int st);
 

@@ -99,6 +99,14 @@ name_ok(const uint8_t *s, size_t n)
 	return 1;
 }
 
+int
+pesign_name_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 0 && n <= PESIGN_NAME_MAX && name_ok((const uint8_t *)s, n);
+}
+
 /*
  * A string: u32 length counting the NUL, the bytes, the NUL.  Copied into
  * dst (NULL: skipped, as a PIN is) when it is a valid name.

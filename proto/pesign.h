@@ -75,6 +75,12 @@ struct pesign_req {
 const char *pesign_cmd_name(uint32_t command);
 
 /*
+ * 1 if s is a name the decoders accept: 1 to PESIGN_NAME_MAX bytes of
+ * UTF-8 without control characters (the monitor checks the child's).
+ */
+int pesign_name_valid(const char *s);
+
+/*
  * Decode a header: 0, or -1 with err set (a wrong version, a command the
  * protocol does not have or that a client may not send, a payload over
  * PESIGN_PAYLOAD_MAX).

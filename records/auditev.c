@@ -18,6 +18,8 @@ auditev_init(struct audit_event *ev, const char *event,
 	ev->uid = p->uid;
 	ev->user = p->user;
 	ev->pid = p->pid;
+	/* Records of csign-client sessions stay as they were. */
+	ev->via = p->via == VIA_PESIGN ? via_name(p->via) : NULL;
 	/* The primary group first, then the others once each. */
 	ev->groups[0] = p->gid;
 	ev->ngroups = 1;

@@ -21,6 +21,7 @@ struct identity {
 	char user[KEY_NAME_MAX + 1];	/* name of uid, or the number */
 	gid_t groups[IDENT_MAX_GROUPS]; /* supplementary groups */
 	size_t ngroups;
+	int via; /* enum via: the listener (the loop's) */
 };
 
 /* 1 if gid is the identity's primary or one of its supplementary groups. */

@@ -305,6 +305,24 @@ sandbox_request_upload(const struct msg_upload *m, struct msg_upload_reply *r)
 }
 
 int
+sandbox_request_pesign(const struct msg_pesign *m, struct msg_pesign_reply *r)
+{
+	struct buf b;
+
+	buf_init(&b, MSG_MAX);
+	if (msg_enc_pesign(&b, m) == -1) {
+		buf_free(&b);
+		return -1;
+	}
+	channel_send(&b);
+	channel_expect(&b, MSG_PESIGN_REPLY, NULL);
+	if (msg_dec_pesign_reply(&b, r) == -1)
+		fatalx("bad pesign reply from the monitor");
+	buf_free(&b);
+	return 0;
+}
+
+int
 sandbox_report_upload_done(void)
 {
 	return send_empty(MSG_UPLOAD_DONE);

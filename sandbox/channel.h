@@ -69,6 +69,13 @@ int sandbox_request_approval(const struct msg_approval *m,
  */
 int sandbox_request_upload(const struct msg_upload *m,
     struct msg_upload_reply *r);
+/*
+ * PESIGN: a pesign client's request that needs the monitor (unlocked,
+ * unlock, kill, or the key a token and certificate map to); r->rc and
+ * r->message are the client's answer.
+ */
+int sandbox_request_pesign(const struct msg_pesign *m,
+    struct msg_pesign_reply *r);
 /* The inline artifact's scratch space is empty again. */
 int sandbox_report_upload_done(void);
 /* Artifact bytes are moving (artifact.h): the session is not idle. */

@@ -19,6 +19,7 @@ struct hold {
 	int watch;		/* held: a hang-up cancels */
 	int detached;		/* --no-wait: the client was let go */
 	int cancelled;		/* MSG_HELD_CANCEL sent */
+	int quiet;		/* pesign: no F_HELD frames */
 	uint64_t id;
 };
 
@@ -30,8 +31,15 @@ hold_new(int client)
 	if ((h = malloc(sizeof(*h))) == NULL)
 		return NULL;
 	h->client = client;
+	h->quiet = 0;
 	hold_reset(h);
 	return h;
+}
+
+void
+hold_set_quiet(struct hold *h)
+{
+	h->quiet = 1;
 }
 
 void
@@ -121,6 +129,8 @@ hold_notice(struct hold *h, const struct msg_sign_held *m)
 		return;
 	}
 	h->watch = 1;
+	if (h->quiet)
+		return;
 	buf_init(&b, FRAME_MAX + 4);
 	if (frame_begin(&b, F_HELD) == -1 || hold_fields(&b, m) == -1 ||
 	    (m->approver[0] != '\0' &&

@@ -24,6 +24,11 @@ struct hold;
 
 /* A hold for the session of client; NULL if out of memory. */
 struct hold *hold_new(int client);
+/*
+ * A pesign client's hold: it hears nothing until the final reply (its
+ * protocol has no notices); a hang-up still cancels the request.
+ */
+void hold_set_quiet(struct hold *h);
 /* Free h; NULL is ignored. */
 void hold_free(struct hold *h);
 /* A sign request begins (flags: its SIGN_F_*); h starts afresh. */

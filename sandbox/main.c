@@ -2,7 +2,8 @@
  * csign-sandbox: the session child of csignd.  Started by the monitor with
  * fork and exec (never run by hand), with its channel on fd 3.  It prepares
  * OpenSSL, drops every privilege, reports ready, and then serves exactly
- * one client connection.  With -R HOST it is the lookup process instead,
+ * one client connection (csign-client's protocol, or pesign's when the
+ * client came through PesignListen).  With -R HOST it is the lookup process instead,
  * which resolves the name of a TSA for the monitor (sandbox/resolve.h).
  */
 #include <errno.h>
@@ -22,6 +23,7 @@
 #include "proto/sigcheck.h"
 #include "sandbox/channel.h"
 #include "sandbox/drop.h"
+#include "sandbox/pesign.h"
 #include "sandbox/resolve.h"
 #include "sandbox/session.h"
 
@@ -164,7 +166,11 @@ main(int argc, char *argv[])
 	sandbox_drop(&o);
 	sandbox_send_ready();
 	sandbox_wait_session(&m, &client);
-	session_serve(client, &m);
+	/* The loop says which listener accepted the client. */
+	if (m.via == VIA_PESIGN)
+		pesign_serve(client, &m);
+	else
+		session_serve(client, &m);
 	close(client);
 	sandbox_send_done();
 	return 0;

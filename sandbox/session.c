@@ -18,12 +18,43 @@ typedef int (*frame_handler)(struct session *, const struct frame *,
     const int *fds, size_t nfds);
 
 /*
+ * Capture mode (pesign): keep the status and message of the finished
+ * frame in s->out instead of sending it.  Only the session's own frames
+ * come here, so one that does not decode is an internal error.
+ */
+static int
+session_capture(struct session *s)
+{
+	struct session_capture *c = s->capture;
+	struct frame *f;
+	const char *err;
+	uint32_t st = ST_INTERNAL;
+
+	c->status = ST_INTERNAL;
+	snprintf(c->message, sizeof(c->message), "internal error");
+	if (buf_left(&s->out) < 4 || (f = malloc(sizeof(*f))) == NULL)
+		return 0;
+	if (frame_decode(buf_ptr(&s->out) + 4, buf_left(&s->out) - 4, f,
+	    &err) == 0 && frame_get_u32(f, T_STATUS, &st) == 0 &&
+	    st < ST_COUNT) {
+		c->status = (int)st;
+		if (frame_get_str(f, T_MESSAGE, c->message,
+		    sizeof(c->message)) == -1)
+			c->message[0] = '\0';
+	}
+	free(f);
+	return 0;
+}
+
+/*
  * Send the finished frame in s->out to the client; or, once a --no-wait
  * client was let go, to the monitor to keep for F_WAIT (sandbox/hold.h).
  */
 int
 session_out(struct session *s)
 {
+	if (s->capture != NULL)
+		return session_capture(s);
 	if (hold_detached(s->hold))
 		return hold_deliver(s->hold, &s->out);
 	return io_send_frame(s->client, &s->out, NULL, 0);

@@ -2,7 +2,8 @@
  * Inside the session child: the state of the one session it serves and
  * the helpers its parts share (session.c the loop and the simple
  * requests, keycache.c the keys, signreq.c sign requests, inline.c
- * artifacts that travel in F_DATA frames).  Not for use elsewhere.
+ * artifacts that travel in F_DATA frames, pesign.c and pesignsign.c a
+ * pesign client's session).  Not for use elsewhere.
  */
 #ifndef CSIGN_SESSIONPRIV_H
 #define CSIGN_SESSIONPRIV_H
@@ -31,6 +32,17 @@ struct cached_key {
 	STACK_OF(X509) *chain;		/* Chain certificates, or NULL */
 };
 
+/*
+ * A pesign client's session reuses the csign sign path: what would be
+ * sent to a csign client is kept here instead, and the pesign code
+ * answers in its own protocol.
+ */
+struct session_capture {
+	int status;			/* ST_* of the last reply */
+	char message[MESSAGE_MAX + 1];
+	uint64_t written;		/* what the builder wrote (ST_OK) */
+};
+
 struct session {
 	int client;
 	const struct msg_session *info;
@@ -42,6 +54,8 @@ struct session {
 	int uploading;			/* the monitor reserved an inline upload */
 	struct hold *hold;		/* sign requests held for approval */
 	char output[PATH_MAX];		/* --no-wait -o path, for F_WAIT */
+	struct session_capture *capture;	/* pesign: replies kept, not
+						   sent; NULL for csign */
 };
 
 /*
@@ -68,9 +82,24 @@ void session_keys_free(struct session *s);
 int session_cert(struct session *s, const struct frame *f, const int *fds,
     size_t nfds);
 
-/* signreq.c.  F_SIGN: one artifact signed. */
+/*
+ * signreq.c.  F_SIGN: one artifact signed.  In capture mode an output
+ * in the scratch file (SCRATCH_OUT_FD) stays there for the caller.
+ */
 int session_sign(struct session *s, const struct frame *f, const int *fds,
     size_t nfds);
+
+/*
+ * pesignsign.c.  A pesign sign command (req: the decoded request): the
+ * two descriptors are received, token and certificate mapped to a key
+ * by the monitor, the artifact signed by session_sign() in capture mode
+ * and the output written as pesignd writes it.  *rc and msg are the
+ * reply; -1 if the session must end (the client is lost, or broke the
+ * protocol: then *rc and msg say why).
+ */
+struct pesign_req;
+int pesign_sign(struct session *s, const struct pesign_req *req,
+    int32_t *rc, char *msg, size_t msglen);
 
 /*
  * inline.c.  Receive the inline artifact the sign request f announces

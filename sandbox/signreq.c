@@ -101,7 +101,10 @@ sign_reply(struct session *s, const struct sign_input *in,
 {
 	if (out->status != ST_OK)
 		return session_reply(s, out->status, out->message);
-	if (in->outfd == SCRATCH_OUT_FD &&
+	/* Capture mode: the output stays in the scratch file. */
+	if (s->capture != NULL)
+		s->capture->written = out->written;
+	else if (in->outfd == SCRATCH_OUT_FD &&
 	    inline_send_output(s, out->written) == -1)
 		return -1;
 	if (frame_begin(&s->out, F_REPLY) == -1 ||

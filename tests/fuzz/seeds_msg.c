@@ -47,7 +47,8 @@ main(int argc, char **argv)
 	struct msg_ready ready = { .version = CHAN_VERSION };
 	struct msg_session session = { .session_id = 7,
 		.max_artifact = 1u << 30,
-		.idle_timeout_ms = 30000 };
+		.idle_timeout_ms = 30000,
+		.via = VIA_PESIGN };
 	struct msg_keyinfo keyinfo = { .key = "kmod",
 		.format = FMT_MODULE,
 		.name = "a.ko" };
@@ -93,6 +94,11 @@ main(int argc, char **argv)
 		.name = "blob" };
 	struct msg_upload_reply ureply = { .status = ST_OK, .message = "ok" };
 	struct msg_progress progress = { .bytes = 65536 };
+	struct msg_pesign pesign = { .op = PESIGN_OP_MAP,
+		.format = FMT_PE,
+		.token = "NSS Certificate DB",
+		.cert = "signer" };
+	struct msg_pesign_reply preply = { .rc = 0, .key = "efi" };
 	struct buf b, fr;
 
 	if (argc != 2) {
@@ -138,6 +144,8 @@ main(int argc, char **argv)
 	SEED("upload_reply", msg_enc_upload_reply(&b, &ureply));
 	SEED("upload_done", msg_enc_empty(&b, MSG_UPLOAD_DONE));
 	SEED("progress", msg_enc_progress(&b, &progress));
+	SEED("pesign", msg_enc_pesign(&b, &pesign));
+	SEED("pesign-reply", msg_enc_pesign_reply(&b, &preply));
 	buf_free(&b);
 	return 0;
 }

@@ -39,6 +39,8 @@ static __attribute__((unused)) struct msg_held_result d_result;
 static __attribute__((unused)) struct msg_upload d_upload;
 static __attribute__((unused)) struct msg_upload_reply d_ureply;
 static __attribute__((unused)) struct msg_progress d_progress;
+static __attribute__((unused)) struct msg_pesign d_pesign;
+static __attribute__((unused)) struct msg_pesign_reply d_preply;
 static __attribute__((unused)) struct msg_admin d_admin;
 static __attribute__((unused)) const uint8_t *d_frame;
 static __attribute__((unused)) size_t d_framelen;
@@ -68,7 +70,8 @@ enc_session(struct buf *b)
 {
 	const struct msg_session m = { .session_id = 0x01020304,
 		.max_artifact = 0x0000000500000006ull,
-		.idle_timeout_ms = 30000 };
+		.idle_timeout_ms = 30000,
+		.via = VIA_PESIGN };
 
 	assert_int_equal(msg_enc_session(b, &m), 0);
 }
@@ -393,6 +396,37 @@ dec_progress(struct buf *b)
 	return msg_dec_progress(b, &d_progress);
 }
 
+static inline void
+enc_pesign(struct buf *b)
+{
+	const struct msg_pesign m = { .op = PESIGN_OP_MAP,
+		.format = FMT_PE,
+		.token = "OpenSC Card (Fedora Signer)",
+		.cert = "/CN=Fedora Secure Boot Signer" };
+
+	assert_int_equal(msg_enc_pesign(b, &m), 0);
+}
+
+static inline int
+dec_pesign(struct buf *b)
+{
+	return msg_dec_pesign(b, &d_pesign);
+}
+
+static inline void
+enc_pesign_reply(struct buf *b)
+{
+	const struct msg_pesign_reply m = { .rc = 0, .key = "efi.2026" };
+
+	assert_int_equal(msg_enc_pesign_reply(b, &m), 0);
+}
+
+static inline int
+dec_pesign_reply(struct buf *b)
+{
+	return msg_dec_pesign_reply(b, &d_preply);
+}
+
 static __attribute__((unused)) const struct kind {
 	uint16_t type;
 	void (*enc)(struct buf *);
@@ -419,6 +453,8 @@ static __attribute__((unused)) const struct kind {
 	{ MSG_UPLOAD_REPLY, enc_upload_reply, dec_upload_reply },
 	{ MSG_UPLOAD_DONE, enc_upload_done, dec_empty },
 	{ MSG_PROGRESS, enc_progress, dec_progress },
+	{ MSG_PESIGN, enc_pesign, dec_pesign },
+	{ MSG_PESIGN_REPLY, enc_pesign_reply, dec_pesign_reply },
 };
 #define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
 

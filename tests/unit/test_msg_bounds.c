@@ -289,6 +289,70 @@ test_log_text_over_max_is_refused(void **state)
 	buf_free(&b);
 }
 
+/*
+ * A child's PESIGN is checked as the pesign decoder checks the client:
+ * an op that does not exist, a token where none goes or none where one
+ * must, names with control characters, a certificate or format outside
+ * MAP; a reply naming a key with a failure, or an invalid key name.
+ */
+static void
+test_pesign_out_of_range_is_refused(void **state)
+{
+	static const struct msg_pesign bad[] = {
+		{ .op = 0, .format = FMT_NONE, .token = "t" },
+		{ .op = PESIGN_OP_COUNT, .format = FMT_NONE, .token = "t" },
+		{ .op = PESIGN_OP_KILL, .format = FMT_NONE, .token = "t" },
+		{ .op = PESIGN_OP_UNLOCKED, .format = FMT_NONE, .token = "" },
+		{ .op = PESIGN_OP_UNLOCK, .format = FMT_NONE, .token = "a\nb" },
+		{ .op = PESIGN_OP_UNLOCKED,
+		    .format = FMT_NONE,
+		    .token = "t",
+		    .cert = "c" },
+		{ .op = PESIGN_OP_UNLOCKED, .format = FMT_PE, .token = "t" },
+		{ .op = PESIGN_OP_MAP, .format = FMT_PE, .token = "t" },
+		{ .op = PESIGN_OP_MAP,
+		    .format = FMT_CMS,
+		    .token = "t",
+		    .cert = "c" },
+		{ .op = PESIGN_OP_MAP,
+		    .format = FMT_PE,
+		    .token = "t",
+		    .cert = "c\x1b[0m" },
+		{ .op = PESIGN_OP_MAP,
+		    .format = FMT_PE,
+		    .token = "\xff\xfe",
+		    .cert = "c" },
+	};
+	static const struct msg_pesign good[] = {
+		{ .op = PESIGN_OP_KILL, .format = FMT_NONE },
+		{ .op = PESIGN_OP_UNLOCK, .format = FMT_NONE, .token = "t" },
+		{ .op = PESIGN_OP_MAP,
+		    .format = FMT_MODULE,
+		    .token = "t",
+		    .cert = "c" },
+	};
+	struct msg_pesign_reply r = { .rc = 1, .key = "efi.2026" };
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(msg_enc_pesign(&b, &bad[i]), 0);
+		assert_int_equal(decode_buf(kind_of(MSG_PESIGN), &b), -1);
+	}
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		assert_int_equal(msg_enc_pesign(&b, &good[i]), 0);
+		assert_int_equal(decode_buf(kind_of(MSG_PESIGN), &b), 0);
+	}
+	assert_int_equal(msg_enc_pesign_reply(&b, &r), 0);
+	assert_int_equal(decode_buf(kind_of(MSG_PESIGN_REPLY), &b), -1);
+	r.rc = 0;
+	snprintf(r.key, sizeof(r.key), "bad key");
+	assert_int_equal(msg_enc_pesign_reply(&b, &r), 0);
+	assert_int_equal(decode_buf(kind_of(MSG_PESIGN_REPLY), &b), -1);
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -306,6 +370,7 @@ main(void)
 		cmocka_unit_test(
 		    test_keyinfo_reply_fields_over_their_max_are_refused),
 		cmocka_unit_test(test_log_text_over_max_is_refused),
+		cmocka_unit_test(test_pesign_out_of_range_is_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

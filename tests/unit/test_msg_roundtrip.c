@@ -25,7 +25,8 @@ static void
 test_session_round_trips_in_network_order(void **state)
 {
 	static const uint8_t want[] = { 0, MSG_SESSION, 1, 2, 3, 4, 0, 0, 0, 5,
-		0, 0, 0, 6, 0, 0, 0x75, 0x30 };
+		0, 0, 0, 6, 0, 0, 0x75, 0x30, VIA_PESIGN };
+	struct msg_session other = { .via = VIA_COUNT };
 	struct buf b;
 
 	(void)state;
@@ -37,6 +38,37 @@ test_session_round_trips_in_network_order(void **state)
 	assert_int_equal(d_session.session_id, 0x01020304);
 	assert_true(d_session.max_artifact == 0x0000000500000006ull);
 	assert_int_equal(d_session.idle_timeout_ms, 30000);
+	assert_int_equal(d_session.via, VIA_PESIGN);
+	/* A listener the loop does not have. */
+	assert_int_equal(msg_enc_session(&b, &other), 0);
+	assert_int_equal(decode_buf(kind_of(MSG_SESSION), &b), -1);
+	buf_free(&b);
+}
+
+/* PESIGN and its reply round trip; the rc is signed. */
+static void
+test_pesign_messages_round_trip(void **state)
+{
+	struct msg_pesign_reply r = { .rc = -1, .message = "no PesignMap" };
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 0);
+	enc_pesign(&b);
+	assert_int_equal(decode_buf(kind_of(MSG_PESIGN), &b), 0);
+	assert_int_equal(d_pesign.op, PESIGN_OP_MAP);
+	assert_int_equal(d_pesign.format, FMT_PE);
+	assert_string_equal(d_pesign.token, "OpenSC Card (Fedora Signer)");
+	assert_string_equal(d_pesign.cert, "/CN=Fedora Secure Boot Signer");
+	enc_pesign_reply(&b);
+	assert_int_equal(decode_buf(kind_of(MSG_PESIGN_REPLY), &b), 0);
+	assert_int_equal(d_preply.rc, 0);
+	assert_string_equal(d_preply.key, "efi.2026");
+	assert_int_equal(msg_enc_pesign_reply(&b, &r), 0);
+	assert_int_equal(decode_buf(kind_of(MSG_PESIGN_REPLY), &b), 0);
+	assert_int_equal(d_preply.rc, -1);
+	assert_string_equal(d_preply.message, "no PesignMap");
+	assert_string_equal(d_preply.key, "");
 	buf_free(&b);
 }
 
@@ -395,6 +427,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_empty_messages_are_the_type_alone),
 		cmocka_unit_test(test_session_round_trips_in_network_order),
+		cmocka_unit_test(test_pesign_messages_round_trip),
 		cmocka_unit_test(test_keyinfo_round_trips),
 		cmocka_unit_test(test_keyinfo_reply_round_trips),
 		cmocka_unit_test(test_tsa_messages_round_trip),

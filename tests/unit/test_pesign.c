@@ -198,6 +198,30 @@ test_reply_fits_what_the_client_reads(void **state)
 	assert_int_equal(pesign_reply_encode(out, 10, 0, NULL), 0);
 }
 
+/* What the monitor checks a child's names with: the decoder's rules. */
+static void
+test_name_valid_is_the_decoders_rule(void **state)
+{
+	char longest[PESIGN_NAME_MAX + 2];
+
+	(void)state;
+	assert_true(pesign_name_valid("OpenSC Card (Fedora Signer)"));
+	assert_true(pesign_name_valid("/CN=Fedora Secure Boot Signer"));
+	assert_true(pesign_name_valid("Zertifikat \xc3\xbc"));
+	assert_false(pesign_name_valid(""));
+	assert_false(pesign_name_valid("a\nb"));
+	assert_false(pesign_name_valid("\x1b[31m"));
+	assert_false(pesign_name_valid("del\x7f"));
+	assert_false(pesign_name_valid("\xff\xfe"));
+	assert_false(pesign_name_valid("\xc3"));
+	memset(longest, 'a', sizeof(longest) - 1);
+	longest[PESIGN_NAME_MAX] = '\0';
+	assert_true(pesign_name_valid(longest));
+	longest[PESIGN_NAME_MAX] = 'a';
+	longest[PESIGN_NAME_MAX + 1] = '\0';
+	assert_false(pesign_name_valid(longest));
+}
+
 int
 main(void)
 {
@@ -210,6 +234,7 @@ main(void)
 		cmocka_unit_test(test_headers_are_checked),
 		cmocka_unit_test(test_strings_are_bounded_and_terminated),
 		cmocka_unit_test(test_reply_fits_what_the_client_reads),
+		cmocka_unit_test(test_name_valid_is_the_decoders_rule),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

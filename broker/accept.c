@@ -20,13 +20,13 @@
 #include "proto/frame.h"
 #include "proto/pesign.h"
 
-#define MAX_WAITING 1024	/* accepted clients queued for a child */
-#define ACCEPT_BATCH 64		/* accepts in one go, then other events */
-#define ACCEPT_PAUSE_MS 250	/* out of descriptors: no accept so long */
-#define LOG_INTERVAL 10		/* seconds between two lines of one kind */
+#define MAX_WAITING 1024    /* accepted clients queued for a child */
+#define ACCEPT_BATCH 64	    /* accepts in one go, then other events */
+#define ACCEPT_PAUSE_MS 250 /* out of descriptors: no accept so long */
+#define LOG_INTERVAL 10	    /* seconds between two lines of one kind */
 /* Descriptors: the loop, log, audit, tokens and threads; per session. */
 #define FD_BASE 64
-#define FD_PER_SESSION 3	/* channel, client, a TSA connection */
+#define FD_PER_SESSION 3 /* channel, client, a TSA connection */
 
 static void waiting_event(evutil_socket_t, short, void *);
 
@@ -137,8 +137,9 @@ static void
 waiting_watch(struct waiting *w)
 {
 	const struct config *cfg = w->d->mon.cfg;
-	long ms = (w->ready ? cfg->session_lifetime : cfg->login_grace) *
-	    1000L - ms_since(&w->accepted);
+	long ms =
+	    (w->ready ? cfg->session_lifetime : cfg->login_grace) * 1000L -
+	    ms_since(&w->accepted);
 	struct timeval tv = { 0 };
 
 	if (ms > 0) {
@@ -184,8 +185,9 @@ waiting_hello_in(int fd, int via)
 	if (n == 0)
 		return -1;
 	if (n == -1)
-		return errno == EAGAIN || errno == EWOULDBLOCK ||
-		    errno == EINTR ? 0 : -1;
+		return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR
+		    ? 0
+		    : -1;
 	if (n < (ssize_t)want || ioctl(fd, FIONREAD, &avail) == -1)
 		return 0;
 	if (via == VIA_PESIGN)
@@ -224,16 +226,22 @@ waiting_timer(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (w->ready)
-		snprintf(msg, sizeof(msg), "no free session within "
-		    "SessionLifetime (%u s)", cfg->session_lifetime);
+		snprintf(msg, sizeof(msg),
+		    "no free session within "
+		    "SessionLifetime (%u s)",
+		    cfg->session_lifetime);
 	else
-		snprintf(msg, sizeof(msg), "no %s within LoginGraceTime "
-		    "(%u s)", w->peer.via == VIA_PESIGN ? "complete first "
-		    "message" : "hello", cfg->login_grace);
+		snprintf(msg, sizeof(msg),
+		    "no %s within LoginGraceTime "
+		    "(%u s)",
+		    w->peer.via == VIA_PESIGN ? "complete first "
+						"message"
+					      : "hello",
+		    cfg->login_grace);
 	if (loglimit_now(&w->d->log_grace, &held))
 		log_info("uid %u (%s): %s; connection closed (%lu more "
-		    "since the last such line)", (unsigned)w->peer.uid,
-		    w->peer.user, msg, held);
+			 "since the last such line)",
+		    (unsigned)w->peer.uid, w->peer.user, msg, held);
 	waiting_drop(w, ST_TIMEOUT, msg);
 }
 
@@ -326,15 +334,19 @@ server_refuse_busy(struct csignd *d, int fd, int via, uid_t uid, int full)
 	unsigned long held;
 
 	if (full)
-		snprintf(msg, sizeof(msg), "too many sessions for uid %u "
-		    "(MaxSessionsPerUser %u)", (unsigned)uid,
-		    d->mon.cfg->max_sessions_user);
+		snprintf(msg, sizeof(msg),
+		    "too many sessions for uid %u "
+		    "(MaxSessionsPerUser %u)",
+		    (unsigned)uid, d->mon.cfg->max_sessions_user);
 	else
-		snprintf(msg, sizeof(msg), "daemon busy: %zu clients are "
-		    "waiting", d->nwaiting);
+		snprintf(msg, sizeof(msg),
+		    "daemon busy: %zu clients are "
+		    "waiting",
+		    d->nwaiting);
 	if (loglimit_now(&d->log_refuse, &held))
 		log_warnx("refused a client of uid %u: %s (%lu more refused "
-		    "since the last such line)", (unsigned)uid, msg, held);
+			  "since the last such line)",
+		    (unsigned)uid, msg, held);
 	client_refuse(fd, via, ST_UNAVAILABLE, msg);
 }
 
@@ -363,15 +375,17 @@ server_admit(struct csignd *d, int fd, int via)
 		client_refuse(fd, via, ST_UNAVAILABLE, "daemon busy");
 		return;
 	}
-	if (d->nwaiting >= MAX_WAITING || (u = admit_hold(&d->admit, uid,
-	    d->mon.cfg->max_sessions_user, &full)) == NULL) {
+	if (d->nwaiting >= MAX_WAITING ||
+	    (u = admit_hold(&d->admit, uid, d->mon.cfg->max_sessions_user,
+		 &full)) == NULL) {
 		server_refuse_busy(d, fd, via, uid, full);
 		free(w);
 		return;
 	}
 	if (peer_identity(fd, &w->peer) == -1) {
 		if (loglimit_now(&d->log_refuse, &held))
-			log_warn("cannot read the credentials of a peer of uid "
+			log_warn(
+			    "cannot read the credentials of a peer of uid "
 			    "%u (%lu more refused since the last such line)",
 			    (unsigned)uid, held);
 		client_refuse(fd, via, ST_DENIED, "cannot identify the peer");
@@ -384,8 +398,9 @@ server_admit(struct csignd *d, int fd, int via)
 	w->fd = fd;
 	w->user = u;
 	clock_gettime(CLOCK_MONOTONIC, &w->accepted);
-	if ((w->ev = event_new(d->base, fd, EV_READ | EV_ET | EV_CLOSED |
-	    EV_PERSIST, waiting_event, w)) == NULL ||
+	if ((w->ev = event_new(d->base, fd,
+		 EV_READ | EV_ET | EV_CLOSED | EV_PERSIST, waiting_event, w)) ==
+		NULL ||
 	    (w->timer = evtimer_new(d->base, waiting_timer, w)) == NULL)
 		fatalx("event_new");
 	TAILQ_INSERT_TAIL(&d->waiting, w, entry);
@@ -428,11 +443,12 @@ server_accept_pause(struct csignd *d, int err)
 	if (!loglimit_now(&d->log_accept, &held))
 		return;
 	(void)getrlimit(RLIMIT_NOFILE, &rl);
-	log_warnx("accept: %s (RLIMIT_NOFILE %llu, %zu clients waiting, "
+	log_warnx(
+	    "accept: %s (RLIMIT_NOFILE %llu, %zu clients waiting, "
 	    "%zu sessions): not accepting for %d ms (%lu more times since "
-	    "the last such line)", strerror(err),
-	    (unsigned long long)rl.rlim_cur, d->nwaiting, d->nsessions,
-	    ACCEPT_PAUSE_MS, held);
+	    "the last such line)",
+	    strerror(err), (unsigned long long)rl.rlim_cur, d->nwaiting,
+	    d->nsessions, ACCEPT_PAUSE_MS, held);
 }
 
 /* accept() failed with err: pause, or note it (limited), or nothing. */
@@ -446,7 +462,8 @@ server_accept_failed(struct csignd *d, int err)
 	else if (err != EAGAIN && err != EWOULDBLOCK && err != EINTR &&
 	    err != ECONNABORTED && loglimit_now(&d->log_accept, &held))
 		log_warnx("accept: %s (%lu more failures since the last such "
-		    "line)", strerror(err), held);
+			  "line)",
+		    strerror(err), held);
 }
 
 /* Clients connected: take up to ACCEPT_BATCH, then let others run. */
@@ -456,8 +473,8 @@ accept_batch(struct csignd *d, int lfd, int via)
 	int fd, n;
 
 	for (n = 0; n < ACCEPT_BATCH; n++) {
-		if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC |
-		    SOCK_NONBLOCK)) == -1) {
+		if ((fd = accept4(lfd, NULL, NULL,
+			 SOCK_CLOEXEC | SOCK_NONBLOCK)) == -1) {
 			server_accept_failed(d, errno);
 			break;
 		}
@@ -509,7 +526,8 @@ server_fd_limit(struct csignd *d)
 		}
 	}
 	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need)
-		log_warnx("WARNING: RLIMIT_NOFILE is %llu (hard limit %llu), "
+		log_warnx(
+		    "WARNING: RLIMIT_NOFILE is %llu (hard limit %llu), "
 		    "below the %llu descriptors that MaxSessions %u, PoolSize "
 		    "%u and %u waiting clients may need: raise LimitNOFILE= "
 		    "(csignd.service) or lower MaxSessions; once descriptors "
@@ -520,8 +538,8 @@ server_fd_limit(struct csignd *d)
 		    MAX_WAITING);
 	else
 		log_debug("descriptors: RLIMIT_NOFILE %llu, the limits may "
-		    "need %llu", (unsigned long long)rl.rlim_cur,
-		    (unsigned long long)need);
+			  "need %llu",
+		    (unsigned long long)rl.rlim_cur, (unsigned long long)need);
 }
 
 void
@@ -532,12 +550,13 @@ server_accept_start(struct csignd *d)
 	d->ev_resume = evtimer_new(d->base, accept_resume, d);
 	if (d->ev_listen == NULL || d->ev_resume == NULL)
 		fatalx("event_new");
-	if (d->pesign_fd != -1 && (d->ev_pesign = event_new(d->base,
-	    d->pesign_fd, EV_READ | EV_PERSIST, accept_pesign, d)) == NULL)
+	if (d->pesign_fd != -1 &&
+	    (d->ev_pesign = event_new(d->base, d->pesign_fd,
+		 EV_READ | EV_PERSIST, accept_pesign, d)) == NULL)
 		fatalx("event_new");
 	if (!(event_base_get_features(d->base) & EV_FEATURE_EARLY_CLOSE))
 		log_warnx("libevent backend %s cannot see hang-ups early: "
-		    "waiting clients that leave are noticed late",
+			  "waiting clients that leave are noticed late",
 		    event_base_get_method(d->base));
 	admit_init(&d->admit);
 	d->log_accept = (struct loglimit)LOGLIMIT_INIT(LOG_INTERVAL);

@@ -37,51 +37,51 @@ struct csignd {
 	struct monitor mon;
 
 	int listen_fd;
-	int activated;			/* listen_fd came from systemd */
-	char *listen_path;		/* the path we bound, to unlink */
-	dev_t listen_dev;		/* ... and the file it was */
+	int activated;	   /* listen_fd came from systemd */
+	char *listen_path; /* the path we bound, to unlink */
+	dev_t listen_dev;  /* ... and the file it was */
 	ino_t listen_ino;
-	char *listen_name;		/* what we listen on, for messages */
+	char *listen_name; /* what we listen on, for messages */
 	struct event *ev_listen;
-	int pesign_fd;			/* PesignListen's socket, or -1 */
-	char *pesign_path;		/* ... the path we bound, to unlink */
-	dev_t pesign_dev;		/* ... and the file it was */
+	int pesign_fd;	   /* PesignListen's socket, or -1 */
+	char *pesign_path; /* ... the path we bound, to unlink */
+	dev_t pesign_dev;  /* ... and the file it was */
 	ino_t pesign_ino;
-	struct event *ev_pesign;	/* ... its accept event, or NULL */
-	struct event *ev_resume;	/* accept again after running out */
+	struct event *ev_pesign; /* ... its accept event, or NULL */
+	struct event *ev_resume; /* accept again after running out */
 	struct event *ev_audit;
 	struct event *ev_signer;
-	struct event *ev_signals[5];	/* TERM, INT, HUP, CHLD, USR1 */
+	struct event *ev_signals[5]; /* TERM, INT, HUP, CHLD, USR1 */
 	struct event *ev_drain;
-	struct event *ev_respawn;	/* retry spawning after failures */
-	struct event *ev_tick;		/* once a second: token recovery */
-	time_t recover_at;		/* next login attempt after a loss */
-	unsigned recover_delay;		/* seconds, doubling to 30 */
+	struct event *ev_respawn; /* retry spawning after failures */
+	struct event *ev_tick;	  /* once a second: token recovery */
+	time_t recover_at;	  /* next login attempt after a loss */
+	unsigned recover_delay;	  /* seconds, doubling to 30 */
 
 	TAILQ_HEAD(, child) children;
-	TAILQ_HEAD(, waiting) waiting;	/* accepted, no child yet */
+	TAILQ_HEAD(, waiting) waiting; /* accepted, no child yet */
 	size_t nwaiting;
-	struct admit admit;		/* per-uid counts, the fair queue */
-	struct loglimit log_accept;	/* accept() failing */
-	struct loglimit log_refuse;	/* clients refused: too many */
-	struct loglimit log_grace;	/* waiting clients cut: too slow */
-	struct loglimit log_spawn;	/* children that cannot be made */
-	size_t nidle;			/* ready children without a client */
-	size_t nstarting;		/* spawned, not yet ready */
-	size_t nsessions;		/* children serving a client */
+	struct admit admit;	    /* per-uid counts, the fair queue */
+	struct loglimit log_accept; /* accept() failing */
+	struct loglimit log_refuse; /* clients refused: too many */
+	struct loglimit log_grace;  /* waiting clients cut: too slow */
+	struct loglimit log_spawn;  /* children that cannot be made */
+	size_t nidle;		    /* ready children without a client */
+	size_t nstarting;	    /* spawned, not yet ready */
+	size_t nsessions;	    /* children serving a client */
 
 	char *sandbox_program;
-	int sandbox_fd;			/* opened once, run with fexecve */
-	int null_fd;			/* /dev/null, the children's stdio */
+	int sandbox_fd; /* opened once, run with fexecve */
+	int null_fd;	/* /dev/null, the children's stdio */
 	uid_t sandbox_uid;
 	gid_t sandbox_gid;
-	int separate_uids;		/* 0 when not started as root */
+	int separate_uids; /* 0 when not started as root */
 	int foreground;
 	int draining;
-	unsigned spawn_failures;	/* children that died before ready */
-	int spawn_paused;		/* waiting for ev_respawn */
+	unsigned spawn_failures; /* children that died before ready */
+	int spawn_paused;	 /* waiting for ev_respawn */
 	uint32_t next_session;
-	unsigned long served;		/* sessions started */
+	unsigned long served; /* sessions started */
 };
 
 /* listen.c */
@@ -93,17 +93,17 @@ int server_listen(struct csignd *d, char *err, size_t errlen);
 
 /* What is at a Listen path (server_listen_probe). */
 enum listen_probe {
-	LISTEN_FREE,	/* nothing */
-	LISTEN_STALE,	/* a socket nobody answers on */
-	LISTEN_LIVE,	/* a socket a daemon answers on */
-	LISTEN_ERROR	/* not a socket, or unknown (err set) */
+	LISTEN_FREE,  /* nothing */
+	LISTEN_STALE, /* a socket nobody answers on */
+	LISTEN_LIVE,  /* a socket a daemon answers on */
+	LISTEN_ERROR  /* not a socket, or unknown (err set) */
 };
 /*
  * Probe path by connecting to it, without blocking; *pid is the
  * listener's (from SO_PEERCRED) when it answered, else 0.
  */
-enum listen_probe server_listen_probe(const char *path, long *pid,
-    char *err, size_t errlen);
+enum listen_probe server_listen_probe(const char *path, long *pid, char *err,
+    size_t errlen);
 /*
  * "Listen PATH: another csignd (pid N) is serving on this socket: not
  * starting a second one"; pid 0: the PidFile's, if it is held.
@@ -168,7 +168,7 @@ void server_reload(struct csignd *d);
 /* SIGUSR1 (and SIGHUP): reopen AuditLog by its path after a rotation. */
 void server_reopen_audit(struct csignd *d);
 /* Log and audit a daemon event (start, stop, reload). */
-void server_audit_event(struct csignd *d, const char *event,
-    const char *result, const char *reason);
+void server_audit_event(struct csignd *d, const char *event, const char *result,
+    const char *reason);
 
 #endif

@@ -43,8 +43,7 @@ server_listen_activated(struct csignd *d)
 
 /* Listen's address into sun; -1 with err set if the path is too long. */
 static int
-listen_addr(const char *path, struct sockaddr_un *sun, char *err,
-    size_t errlen)
+listen_addr(const char *path, struct sockaddr_un *sun, char *err, size_t errlen)
 {
 	memset(sun, 0, sizeof(*sun));
 	sun->sun_family = AF_UNIX;
@@ -82,7 +81,7 @@ listen_connect(const struct sockaddr_un *sun, long *pid, char *err,
 	int fd, r, e;
 
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-	    0)) == -1) {
+		 0)) == -1) {
 		snprintf(err, errlen, "socket: %s", strerror(errno));
 		return LISTEN_ERROR;
 	}
@@ -95,8 +94,10 @@ listen_connect(const struct sockaddr_un *sun, long *pid, char *err,
 		return LISTEN_LIVE;
 	if (e == ECONNREFUSED)
 		return LISTEN_STALE;
-	snprintf(err, errlen, "Listen %s: cannot tell whether a daemon serves "
-	    "there: %s", sun->sun_path, strerror(e));
+	snprintf(err, errlen,
+	    "Listen %s: cannot tell whether a daemon serves "
+	    "there: %s",
+	    sun->sun_path, strerror(e));
 	return LISTEN_ERROR;
 }
 
@@ -116,8 +117,10 @@ server_listen_probe(const char *path, long *pid, char *err, size_t errlen)
 		return LISTEN_ERROR;
 	}
 	if (!S_ISSOCK(st.st_mode)) {
-		snprintf(err, errlen, "Listen %s: exists and is not a socket: "
-		    "refusing to remove it", path);
+		snprintf(err, errlen,
+		    "Listen %s: exists and is not a socket: "
+		    "refusing to remove it",
+		    path);
 		return LISTEN_ERROR;
 	}
 	return listen_connect(&sun, pid, err, errlen);
@@ -149,15 +152,18 @@ server_listen_live_text(const struct config *cfg, long pid, char *err,
 	if (pid <= 0 && cfg->pid_file != NULL)
 		pid = pidfile_holder(cfg->pid_file);
 	if (pid <= 0) {
-		snprintf(err, errlen, "Listen %s: another daemon is serving on "
-		    "this socket: not starting a second one", cfg->listen);
+		snprintf(err, errlen,
+		    "Listen %s: another daemon is serving on "
+		    "this socket: not starting a second one",
+		    cfg->listen);
 		return;
 	}
 	proc_comm(pid, comm, sizeof(comm));
 	log_text_safe(comm);
-	snprintf(err, errlen, "Listen %s: another %s (pid %ld) is serving on "
-	    "this socket: not starting a second one", cfg->listen,
-	    comm[0] != '\0' ? comm : "process", pid);
+	snprintf(err, errlen,
+	    "Listen %s: another %s (pid %ld) is serving on "
+	    "this socket: not starting a second one",
+	    cfg->listen, comm[0] != '\0' ? comm : "process", pid);
 }
 
 int
@@ -189,8 +195,10 @@ server_listen_clear(struct csignd *d, char *err, size_t errlen)
 	if (server_listen_check(d->mon.cfg, err, errlen) == -1)
 		return -1;
 	if (unlink(path) == -1 && errno != ENOENT) {
-		snprintf(err, errlen, "Listen %s: cannot remove the old "
-		    "socket: %s", path, strerror(errno));
+		snprintf(err, errlen,
+		    "Listen %s: cannot remove the old "
+		    "socket: %s",
+		    path, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -198,8 +206,7 @@ server_listen_clear(struct csignd *d, char *err, size_t errlen)
 
 /* Remember which file the socket is, to remove only that one at exit. */
 static int
-server_listen_own(struct csignd *d, const char *path, char *err,
-    size_t errlen)
+server_listen_own(struct csignd *d, const char *path, char *err, size_t errlen)
 {
 	struct stat st;
 
@@ -226,8 +233,8 @@ server_listen_bind(struct csignd *d, char *err, size_t errlen)
 	if (listen_addr(path, &sun, err, errlen) == -1 ||
 	    server_listen_clear(d, err, errlen) == -1)
 		return -1;
-	if ((d->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC |
-	    SOCK_NONBLOCK, 0)) == -1) {
+	if ((d->listen_fd = socket(AF_UNIX,
+		 SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) == -1) {
 		snprintf(err, errlen, "socket: %s", strerror(errno));
 		return -1;
 	}

@@ -40,8 +40,7 @@
 #include "monitor/monitor.h"
 #include "monitor/timestamp.h"
 
-static void __attribute__((noreturn))
-usage(void)
+static void __attribute__((noreturn)) usage(void)
 {
 	fprintf(stderr, "usage: csignd [-dnTtv] [-f config]\n");
 	exit(2);
@@ -69,9 +68,11 @@ sandbox_identity(struct csignd *d)
 	struct passwd *pw;
 
 	if (geteuid() != 0) {
-		log_warnx("WARNING: not started as root: session children run "
+		log_warnx(
+		    "WARNING: not started as root: session children run "
 		    "as uid %u like the monitor (no uid separation); seccomp "
-		    "and no_new_privs still apply", (unsigned)geteuid());
+		    "and no_new_privs still apply",
+		    (unsigned)geteuid());
 		d->separate_uids = 0;
 		return;
 	}
@@ -105,7 +106,8 @@ sandbox_program(struct csignd *d)
 		    d->sandbox_program);
 	if (d->separate_uids && (st.st_uid != 0 || (st.st_mode & 022)))
 		fatalx("SandboxProgram %s: must be owned by root and not "
-		    "writable by group or others", d->sandbox_program);
+		       "writable by group or others",
+		    d->sandbox_program);
 }
 
 /*
@@ -202,8 +204,8 @@ startup(struct csignd *d)
 
 	pool_monitor_init(d);
 	/* A second daemon on a live socket: refused before it opens anything. */
-	if (!d->activated && server_listen_check(d->mon.cfg, err,
-	    sizeof(err)) == -1)
+	if (!d->activated &&
+	    server_listen_check(d->mon.cfg, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	if (server_pesign_check(d->mon.cfg, err, sizeof(err)) == -1)
 		fatalx("%s", err);
@@ -211,20 +213,20 @@ startup(struct csignd *d)
 	sandbox_program(d);
 	server_fd_limit(d);
 	if ((d->mon.keystate = keystate_load(d->mon.cfg->state_file, err,
-	    sizeof(err))) == NULL)
+		 sizeof(err))) == NULL)
 		fatalx("%s", err);
 	for (size_t i = 0; i < d->mon.keystate->n; i++)
 		log_warnx("key %s is disabled: %s", d->mon.keystate->e[i].key,
 		    d->mon.keystate->e[i].reason);
 	if ((d->mon.audit = audit_open(d->mon.cfg->audit_log, err,
-	    sizeof(err))) == NULL)
+		 sizeof(err))) == NULL)
 		fatalx("%s", err);
 	if (held_open(&d->mon, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	if (ts_anchors_check(d->mon.cfg, err, sizeof(err)) == -1)
 		fatalx("%s", err);
-	if ((d->mon.tokens = tokens_open(d->mon.cfg, err,
-	    sizeof(err))) == NULL) {
+	if ((d->mon.tokens = tokens_open(d->mon.cfg, err, sizeof(err))) ==
+	    NULL) {
 		server_audit_event(d, "error", "error", err);
 		fatalx("%s", err);
 	}
@@ -239,14 +241,15 @@ startup(struct csignd *d)
 	if (server_listen(d, err, sizeof(err)) == -1 ||
 	    server_pesign_listen(d, err, sizeof(err)) == -1)
 		fatalx("%s", err);
-	d->mon.signer = signer_start(d->mon.cfg->sign_workers,
-	    monitor_sign_done, &d->mon);
+	d->mon.signer =
+	    signer_start(d->mon.cfg->sign_workers, monitor_sign_done, &d->mon);
 	if ((d->base = event_base_new()) == NULL)
 		fatalx("event_base_new");
 	d->mon.base = d->base;
 	d->mon.lookup = (struct tsa_lookup){ .program = d->sandbox_program,
-	    .separate = d->separate_uids, .uid = d->sandbox_uid,
-	    .gid = d->sandbox_gid };
+		.separate = d->separate_uids,
+		.uid = d->sandbox_uid,
+		.gid = d->sandbox_gid };
 	server_start_events(d);
 	d->mon.started = time(NULL);
 	pool_fill(d);
@@ -272,7 +275,8 @@ shutdown_all(struct csignd *d)
 		free(c);
 	}
 	server_free_waiting(d);
-	for (size_t i = 0; i < sizeof(d->ev_signals) / sizeof(d->ev_signals[0]); i++)
+	for (size_t i = 0; i < sizeof(d->ev_signals) / sizeof(d->ev_signals[0]);
+	     i++)
 		if (d->ev_signals[i] != NULL)
 			event_free(d->ev_signals[i]);
 	event_free(d->ev_listen);
@@ -301,9 +305,9 @@ shutdown_all(struct csignd *d)
 /* What the command line asks for besides running. */
 enum run_mode {
 	RUN_DAEMON,
-	RUN_PARSE,	/* -n: the file and the files it names, no token */
-	RUN_PREFLIGHT,	/* -t: everything a start checks, then exit */
-	RUN_DUMP	/* -T: print the effective configuration */
+	RUN_PARSE,     /* -n: the file and the files it names, no token */
+	RUN_PREFLIGHT, /* -t: everything a start checks, then exit */
+	RUN_DUMP       /* -T: print the effective configuration */
 };
 
 /* The process that removes its socket and PID file at exit (fatal too). */
@@ -342,8 +346,8 @@ preflight(struct csignd *d)
 	sandbox_program(d);
 	pool_close_program(d);
 	free(d->sandbox_program);
-	if ((ks = keystate_load(d->mon.cfg->state_file, err,
-	    sizeof(err))) == NULL)
+	if ((ks = keystate_load(d->mon.cfg->state_file, err, sizeof(err))) ==
+	    NULL)
 		fatalx("%s", err);
 	keystate_free(ks);
 	if (ts_anchors_check(d->mon.cfg, err, sizeof(err)) == -1)
@@ -353,16 +357,19 @@ preflight(struct csignd *d)
 	tokens_close(t);
 	if (server_listen_probe(d->mon.cfg->listen, &pid, err, sizeof(err)) ==
 	    LISTEN_LIVE)
-		log_info("note: a daemon (pid %ld) serves on Listen %s now: "
+		log_info(
+		    "note: a daemon (pid %ld) serves on Listen %s now: "
 		    "reload it with SIGHUP; a second csignd on it would not "
-		    "start", pid, d->mon.cfg->listen);
+		    "start",
+		    pid, d->mon.cfg->listen);
 	/* A live PesignListen may be this daemon's; anything else fails. */
 	if (server_pesign_probe(d->mon.cfg, &pid, err, sizeof(err)) ==
 	    LISTEN_ERROR)
 		fatalx("%s", err);
 	printf("%s: configuration OK (%zu token%s logged in, %zu key%s "
-	    "checked with a test signature)\n", d->cfgpath, ntok,
-	    ntok == 1 ? "" : "s", nkeys, nkeys == 1 ? "" : "s");
+	       "checked with a test signature)\n",
+	    d->cfgpath, ntok, ntok == 1 ? "" : "s", nkeys,
+	    nkeys == 1 ? "" : "s");
 	return 0;
 }
 
@@ -378,7 +385,7 @@ config_path_absolute(const char *path)
 
 	if (path[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL ||
 	    (size_t)snprintf(buf, sizeof(buf), "%s/%s", cwd, path) >=
-	    sizeof(buf))
+		sizeof(buf))
 		return path;
 	return buf;
 }
@@ -417,7 +424,7 @@ run_check(struct csignd *d, enum run_mode mode)
 	switch (mode) {
 	case RUN_PARSE:
 		printf("%s: configuration OK (not checked: modules, tokens, "
-		    "keys and certificates; csignd -t checks them)\n",
+		       "keys and certificates; csignd -t checks them)\n",
 		    d->cfgpath);
 		break;
 	case RUN_DUMP:
@@ -436,7 +443,9 @@ run_check(struct csignd *d, enum run_mode mode)
 int
 main(int argc, char *argv[])
 {
-	struct csignd d = { .listen_fd = -1, .pesign_fd = -1, .sandbox_fd = -1,
+	struct csignd d = { .listen_fd = -1,
+		.pesign_fd = -1,
+		.sandbox_fd = -1,
 		.null_fd = -1 };
 	enum run_mode mode = RUN_DAEMON;
 	int ch, verbose = 0, ready = -1;
@@ -470,9 +479,9 @@ main(int argc, char *argv[])
 	}
 	if (optind != argc)
 		usage();
-	log_init("csignd", d.foreground || mode != RUN_DAEMON ?
-	    LOG_TO_STDERR : LOG_TO_SYSLOG, verbose ? LOG_LVL_DEBUG :
-	    LOG_LVL_INFO);
+	log_init("csignd",
+	    d.foreground || mode != RUN_DAEMON ? LOG_TO_STDERR : LOG_TO_SYSLOG,
+	    verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO);
 	log_tee_stderr(!d.foreground && mode == RUN_DAEMON);
 	if (config_read(&d, mode) == -1) {
 		config_free(d.mon.cfg);
@@ -490,7 +499,8 @@ main(int argc, char *argv[])
 	startup(&d);
 	server_audit_event(&d, "start", "ok", NULL);
 	log_info("csignd %s ready on %s (%zu keys, %u session children kept "
-	    "ready)", CSIGN_VERSION, d.listen_name, d.mon.cfg->nkeys,
+		 "ready)",
+	    CSIGN_VERSION, d.listen_name, d.mon.cfg->nkeys,
 	    d.mon.cfg->pool_size);
 	notify_ready(&d);
 	if (ready != -1)

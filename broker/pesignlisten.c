@@ -46,8 +46,10 @@ server_pesign_probe(const struct config *cfg, long *pid, char *err,
 	if (path == NULL)
 		return LISTEN_FREE;
 	if (cfg->listen != NULL && strcmp(path, cfg->listen) == 0) {
-		snprintf(err, errlen, "PesignListen %s: the same path as "
-		    "Listen", path);
+		snprintf(err, errlen,
+		    "PesignListen %s: the same path as "
+		    "Listen",
+		    path);
 		return LISTEN_ERROR;
 	}
 	if ((r = server_listen_probe(path, pid, err, errlen)) == LISTEN_ERROR)
@@ -64,11 +66,14 @@ server_pesign_check(const struct config *cfg, char *err, size_t errlen)
 	switch (server_pesign_probe(cfg, &pid, err, errlen)) {
 	case LISTEN_LIVE:
 		if (pid > 0)
-			snprintf(err, errlen, "PesignListen %s: another process "
+			snprintf(err, errlen,
+			    "PesignListen %s: another process "
 			    "(pid %ld, pesignd?) is serving on this socket: not "
-			    "starting", path, pid);
+			    "starting",
+			    path, pid);
 		else
-			snprintf(err, errlen, "PesignListen %s: another process "
+			snprintf(err, errlen,
+			    "PesignListen %s: another process "
 			    "(pesignd?) is serving on this socket: not starting",
 			    path);
 		return -1;
@@ -116,12 +121,14 @@ server_pesign_listen(struct csignd *d, char *err, size_t errlen)
 	if (server_pesign_check(d->mon.cfg, err, errlen) == -1)
 		return -1;
 	if (unlink(path) == -1 && errno != ENOENT) {
-		snprintf(err, errlen, "PesignListen %s: cannot remove the old "
-		    "socket: %s", path, strerror(errno));
+		snprintf(err, errlen,
+		    "PesignListen %s: cannot remove the old "
+		    "socket: %s",
+		    path, strerror(errno));
 		return -1;
 	}
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-	    0)) == -1) {
+		 0)) == -1) {
 		snprintf(err, errlen, "socket: %s", strerror(errno));
 		return -1;
 	}

@@ -17,7 +17,7 @@
 #include "proto/io.h"
 #include "proto/msg.h"
 
-#define CHILD_FD 3		/* the channel's number in the child */
+#define CHILD_FD 3 /* the channel's number in the child */
 
 extern char **environ;
 
@@ -34,8 +34,10 @@ child_lifetime_end(struct child *c)
 	char msg[96];
 
 	(void)kill(c->ms.pid, SIGKILL);
-	snprintf(msg, sizeof(msg), "session ended: SessionLifetime (%u s) "
-	    "reached", c->lifetime);
+	snprintf(msg, sizeof(msg),
+	    "session ended: SessionLifetime (%u s) "
+	    "reached",
+	    c->lifetime);
 	child_tell_client(c, ST_TIMEOUT, msg);
 	pool_kill(c, msg + strlen("session ended: "));
 }
@@ -60,7 +62,8 @@ child_deadline_cb(evutil_socket_t fd, short what, void *arg)
 	snprintf(why, sizeof(why), "deadline passed in state %s",
 	    mon_state_name(c->ms.state));
 	if (c->ms.state == CH_SESSION)
-		child_tell_client(c, ST_TIMEOUT, "session timed out: no "
+		child_tell_client(c, ST_TIMEOUT,
+		    "session timed out: no "
 		    "progress within SessionTimeout");
 	pool_kill(c, why);
 }
@@ -117,8 +120,8 @@ child_exec(const struct csignd *d, int chan, char *const argv[])
 	if (dup2(d->null_fd, 0) == -1 || dup2(d->null_fd, 1) == -1 ||
 	    dup2(d->null_fd, 2) == -1)
 		_exit(126);
-	if (chan == CHILD_FD ? fcntl(chan, F_SETFD, 0) == -1 :
-	    dup2(chan, CHILD_FD) == -1)
+	if (chan == CHILD_FD ? fcntl(chan, F_SETFD, 0) == -1
+			     : dup2(chan, CHILD_FD) == -1)
 		_exit(126);
 	fexecve(d->sandbox_fd, argv, environ);
 	_exit(127);
@@ -188,8 +191,8 @@ child_spawn_failed(struct csignd *d, const char *what)
 
 	if (loglimit_now(&d->log_spawn, &held))
 		log_warnx("cannot start a session child: %s: %s (%lu more "
-		    "failures since the last such line)", what,
-		    strerror(saved), held);
+			  "failures since the last such line)",
+		    what, strerror(saved), held);
 }
 
 /* Start one child: socketpair, fork, exec.  NULL on failure (logged). */
@@ -268,7 +271,8 @@ pool_start_failed(struct csignd *d)
 	d->spawn_paused = 1;
 	evtimer_add(d->ev_respawn, &tv);
 	log_warnx("session children fail to start (%u in a row); next try "
-	    "in %lds", d->spawn_failures, (long)tv.tv_sec);
+		  "in %lds",
+	    d->spawn_failures, (long)tv.tv_sec);
 }
 
 void
@@ -278,8 +282,8 @@ pool_fill(struct csignd *d)
 
 	if (d->draining || d->spawn_paused)
 		return;
-	while (d->nidle + d->nstarting <
-	    d->mon.cfg->pool_size + d->admit.nready &&
+	while (
+	    d->nidle + d->nstarting < d->mon.cfg->pool_size + d->admit.nready &&
 	    d->nidle + d->nstarting + d->nsessions < limit)
 		if (child_spawn(d) == NULL)
 			break;
@@ -290,7 +294,7 @@ pool_take_idle(struct csignd *d)
 {
 	struct child *c;
 
-	TAILQ_FOREACH(c, &d->children, entry)
+	TAILQ_FOREACH (c, &d->children, entry)
 		if (c->ms.state == CH_IDLE)
 			return c;
 	return NULL;
@@ -310,8 +314,8 @@ pool_start_session(struct child *c, const struct waiting *w)
 	int r;
 
 	buf_init(&b, MSG_MAX);
-	r = msg_enc_session(&b, &m) == 0 ?
-	    io_send_msg(c->ms.fd, &b, w->fd) : -1;
+	r = msg_enc_session(&b, &m) == 0 ? io_send_msg(c->ms.fd, &b, w->fd)
+					 : -1;
 	buf_free(&b);
 	if (r == -1) {
 		pool_kill(c, "cannot hand over the client");
@@ -362,7 +366,8 @@ pool_kill(struct child *c, const char *why)
 	log_warnx("session child %d (session %u, uid %u): %s; killed",
 	    (int)c->ms.pid, c->ms.id, (unsigned)c->ms.peer.uid, why);
 	if (c->ms.state == CH_SESSION || c->ms.state == CH_SIGNING)
-		child_tell_client(c, ST_INTERNAL, "session ended by the daemon: "
+		child_tell_client(c, ST_INTERNAL,
+		    "session ended by the daemon: "
 		    "internal error (see the daemon's log)");
 	kill(c->ms.pid, SIGKILL);
 	child_detach(c);
@@ -375,7 +380,8 @@ status_text(int st, char *dst, size_t len)
 	if (WIFEXITED(st))
 		snprintf(dst, len, "exited with status %d", WEXITSTATUS(st));
 	else if (WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS)
-		snprintf(dst, len, "killed by SIGSYS: seccomp blocked a "
+		snprintf(dst, len,
+		    "killed by SIGSYS: seccomp blocked a "
 		    "forbidden system call");
 	else if (WIFSIGNALED(st))
 		snprintf(dst, len, "killed by signal %d (%s)", WTERMSIG(st),
@@ -430,7 +436,7 @@ pool_reap(struct csignd *d)
 	 * analyzer cannot see that through the list macros).
 	 */
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
-		TAILQ_FOREACH(c, &d->children, entry)
+		TAILQ_FOREACH (c, &d->children, entry)
 			// NOLINTNEXTLINE(clang-analyzer-unix.Malloc)
 			if (c->ms.pid == pid)
 				break;
@@ -447,7 +453,7 @@ pool_kill_all(struct csignd *d, int idle_only)
 {
 	struct child *c;
 
-	TAILQ_FOREACH(c, &d->children, entry) {
+	TAILQ_FOREACH (c, &d->children, entry) {
 		if (c->ms.state == CH_GONE)
 			continue;
 		if (idle_only && c->ms.state != CH_IDLE &&
@@ -460,4 +466,3 @@ pool_kill_all(struct csignd *d, int idle_only)
 			pool_kill(c, "daemon shutting down");
 	}
 }
-

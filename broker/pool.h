@@ -19,7 +19,7 @@
 
 #include "broker/csignd.h"
 #include "monitor/monitor.h"
-#include "proto/chan.h"		/* enum child_state */
+#include "proto/chan.h" /* enum child_state */
 
 /*
  * A session child as the loop sees it: its process, channel events,
@@ -30,15 +30,15 @@
 struct child {
 	TAILQ_ENTRY(child) entry;
 	struct csignd *d;
-	struct mon_session ms;		/* pid, channel fd, state, peer, ... */
-	struct event *ev;		/* channel readable */
-	struct event *timer;		/* deadline */
-	int client_fd;			/* our copy of the client socket */
-	int reported;			/* client already told of a failure */
-	struct admit_user *user;	/* the uid's reference, in session */
-	unsigned lifetime;		/* SessionLifetime, 0: no session */
-	struct timespec expires;	/* accept + lifetime, CLOCK_MONOTONIC */
-	int at_lifetime;		/* the timer is the lifetime's end */
+	struct mon_session ms;	 /* pid, channel fd, state, peer, ... */
+	struct event *ev;	 /* channel readable */
+	struct event *timer;	 /* deadline */
+	int client_fd;		 /* our copy of the client socket */
+	int reported;		 /* client already told of a failure */
+	struct admit_user *user; /* the uid's reference, in session */
+	unsigned lifetime;	 /* SessionLifetime, 0: no session */
+	struct timespec expires; /* accept + lifetime, CLOCK_MONOTONIC */
+	int at_lifetime;	 /* the timer is the lifetime's end */
 };
 
 /* Hand the monitor (d->mon) its interface to the loop (state.c). */

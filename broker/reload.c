@@ -42,10 +42,12 @@ server_reopen_audit(struct csignd *d)
 
 	if ((r = audit_reopen(d->mon.audit, err, sizeof(err))) == -1)
 		log_warnx("audit log not reopened, still writing to the old "
-		    "file: %s", err);
+			  "file: %s",
+		    err);
 	else if (r == 1)
 		log_info("audit log reopened: %s is a new file; the chain "
-		    "continues in it", audit_path(d->mon.audit));
+			 "continues in it",
+		    audit_path(d->mon.audit));
 	else
 		log_debug("audit log reopen: %s is still the same file",
 		    audit_path(d->mon.audit));
@@ -61,7 +63,7 @@ server_notify_reloading(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	snprintf(msg, sizeof(msg), "RELOADING=1\nMONOTONIC_USEC=%llu",
 	    (unsigned long long)ts.tv_sec * 1000000ull +
-	    (unsigned long long)ts.tv_nsec / 1000ull);
+		(unsigned long long)ts.tv_nsec / 1000ull);
 	server_notify(msg);
 }
 
@@ -116,11 +118,12 @@ server_reload_config(struct csignd *d)
 	    strcmp(n->sandbox_program, d->mon.cfg->sandbox_program) != 0 ||
 	    (n->pid_file == NULL) != (d->mon.cfg->pid_file == NULL) ||
 	    (n->pid_file != NULL &&
-	    strcmp(n->pid_file, d->mon.cfg->pid_file) != 0) ||
+		strcmp(n->pid_file, d->mon.cfg->pid_file) != 0) ||
 	    (n->pesign_listen == NULL) != (d->mon.cfg->pesign_listen == NULL) ||
 	    (n->pesign_listen != NULL &&
-	    strcmp(n->pesign_listen, d->mon.cfg->pesign_listen) != 0))
-		log_warnx("reload: Listen, PesignListen, PidFile, AuditLog, "
+		strcmp(n->pesign_listen, d->mon.cfg->pesign_listen) != 0))
+		log_warnx(
+		    "reload: Listen, PesignListen, PidFile, AuditLog, "
 		    "SandboxUser and SandboxProgram changes take effect at the "
 		    "next restart");
 	changed = tokens_certs_apply(d->mon.tokens, certs);

@@ -13,8 +13,8 @@
 #include "common/log.h"
 #include "monitor/monitor.h"
 
-#define DRAIN_SECONDS 10	/* SIGTERM: time left to in-flight work */
-#define LOG_INTERVAL 10		/* seconds between two lines of one kind */
+#define DRAIN_SECONDS 10 /* SIGTERM: time left to in-flight work */
+#define LOG_INTERVAL 10	 /* seconds between two lines of one kind */
 
 void
 server_notify(const char *state)
@@ -27,8 +27,7 @@ void
 server_maybe_exit(struct csignd *d)
 {
 	if (!d->draining || d->nsessions > 0 ||
-	    signer_busy(d->mon.signer) > 0 ||
-	    audit_pending(d->mon.audit) > 0)
+	    signer_busy(d->mon.signer) > 0 || audit_pending(d->mon.audit) > 0)
 		return;
 	event_base_loopexit(d->base, NULL);
 }
@@ -117,8 +116,9 @@ server_recover_tokens(struct csignd *d)
 		d->recover_delay = 0;
 		return;
 	}
-	d->recover_delay = d->recover_delay == 0 ? 1 :
-	    d->recover_delay >= 16 ? 30 : d->recover_delay * 2;
+	d->recover_delay = d->recover_delay == 0 ? 1
+	    : d->recover_delay >= 16		 ? 30
+						 : d->recover_delay * 2;
 	d->recover_at = now + d->recover_delay;
 	log_warnx("token still unavailable (%s); next login attempt in %us",
 	    err, d->recover_delay);
@@ -165,7 +165,7 @@ server_start_events(struct csignd *d)
 	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGUSR1 };
 
 	_Static_assert(sizeof(sigs) / sizeof(sigs[0]) ==
-	    sizeof(d->ev_signals) / sizeof(d->ev_signals[0]),
+		sizeof(d->ev_signals) / sizeof(d->ev_signals[0]),
 	    "one event per signal");
 
 	server_accept_start(d);
@@ -181,9 +181,10 @@ server_start_events(struct csignd *d)
 	event_add(d->ev_audit, NULL);
 	event_add(d->ev_tick, &(struct timeval){ .tv_sec = 1 });
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
-		d->ev_signals[i] = evsignal_new(d->base, sigs[i], server_signal, d);
-		if (d->ev_signals[i] == NULL || evsignal_add(d->ev_signals[i],
-		    NULL) == -1)
+		d->ev_signals[i] =
+		    evsignal_new(d->base, sigs[i], server_signal, d);
+		if (d->ev_signals[i] == NULL ||
+		    evsignal_add(d->ev_signals[i], NULL) == -1)
 			fatalx("evsignal_new");
 	}
 }

@@ -9,7 +9,7 @@
 
 #include "broker/pool.h"
 
-#define CHILD_START_TIMEOUT 10	/* seconds to sandbox itself and report */
+#define CHILD_START_TIMEOUT 10 /* seconds to sandbox itself and report */
 
 /* Count one child more (up) or less in the counter of state st, if any. */
 static void
@@ -113,8 +113,8 @@ pool_park(struct child *c)
 }
 
 /* The loop's interface for the monitor (monitor.h, mon_loop_ops). */
-#define CHILD_OF(s) ((struct child *)(void *)((char *)(s) - \
-	offsetof(struct child, ms)))
+#define CHILD_OF(s) \
+	((struct child *)(void *)((char *)(s)-offsetof(struct child, ms)))
 
 static void
 loop_kill(struct mon_session *s, const char *why)

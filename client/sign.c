@@ -100,8 +100,9 @@ cl_sign_build(struct buf *b, const struct options *o, const char *name)
 	 */
 	if (o->nowait && o->out != NULL && strcmp(o->out, "-") != 0 &&
 	    !cl_format_writes_artifact(o->format) &&
-	    (o->out[0] == '/' ? snprintf(out, sizeof(out), "%s", o->out) :
-	    cl_path_absolute(o->out, out, sizeof(out))) >= (int)sizeof(out))
+	    (o->out[0] == '/' ? snprintf(out, sizeof(out), "%s", o->out)
+			      : cl_path_absolute(o->out, out, sizeof(out))) >=
+		(int)sizeof(out))
 		return -1;
 	if (frame_begin(b, F_SIGN) == -1 ||
 	    frame_add_str(b, T_KEY, o->key) == -1 ||

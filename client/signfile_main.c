@@ -139,7 +139,8 @@ append_raw(const struct sf_args *a)
 		log_warnx("%s: %s", a->module, strerror(errno));
 		goto done;
 	}
-	if (fe_read_file(a->raw_sig, (size_t)1024 * 1024, &sig, &siglen) == -1 ||
+	if (fe_read_file(a->raw_sig, (size_t)1024 * 1024, &sig, &siglen) ==
+		-1 ||
 	    siglen == 0) {
 		log_warnx("%s: %s", a->raw_sig,
 		    siglen == 0 && sig != NULL ? "empty signature file"

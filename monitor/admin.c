@@ -15,7 +15,6 @@
 #include "records/auditev.h"
 #include "records/keystate.h"
 
-
 /* 1 if the session's identity is in the config's AdminGroup. */
 static int
 peer_is_admin(const struct monitor *m, const struct identity *p)
@@ -41,9 +40,10 @@ admin_apply(struct mon_session *c, const struct msg_admin *m, int disable,
 	char err[CONFIG_ERR_MAX];
 
 	if (keystate_prepare(c->m->keystate, &ch, m->key, disable, c->peer.uid,
-	    time(NULL), m->reason, err, sizeof(err)) == -1) {
+		time(NULL), m->reason, err, sizeof(err)) == -1) {
 		log_warnx("%s", err);
-		snprintf(msg, msglen, "cannot write the key state; nothing "
+		snprintf(msg, msglen,
+		    "cannot write the key state; nothing "
 		    "changed");
 		return ST_INTERNAL;
 	}
@@ -53,25 +53,29 @@ admin_apply(struct mon_session *c, const struct msg_admin *m, int disable,
 	if (audit_write_sync(c->m->audit, &ev) == -1) {
 		keystate_abort(&ch);
 		log_warnx("audit: cannot write the %s record for key %s; "
-		    "nothing changed", ev.event, m->key);
-		snprintf(msg, msglen, "the audit log cannot be written; the key "
-		    "was not %s (nothing changed)", disable ? "disabled" :
-		    "enabled");
+			  "nothing changed",
+		    ev.event, m->key);
+		snprintf(msg, msglen,
+		    "the audit log cannot be written; the key "
+		    "was not %s (nothing changed)",
+		    disable ? "disabled" : "enabled");
 		return ST_UNAVAILABLE;
 	}
 	if (keystate_commit(c->m->keystate, &ch, err, sizeof(err)) == -1) {
 		log_warnx("%s", err);
 		ev.event = "error";
-		auditev_result(&ev, "error", "the key state could not be "
+		auditev_result(&ev, "error",
+		    "the key state could not be "
 		    "replaced after its record: nothing changed");
 		(void)audit_write_sync(c->m->audit, &ev);
-		snprintf(msg, msglen, "cannot write the key state; nothing "
+		snprintf(msg, msglen,
+		    "cannot write the key state; nothing "
 		    "changed");
 		return ST_INTERNAL;
 	}
-	log_warnx("key %s %s by uid %u (%s): %s", m->key, disable ?
-	    "disabled" : "enabled", (unsigned)c->peer.uid, c->peer.user,
-	    m->reason);
+	log_warnx("key %s %s by uid %u (%s): %s", m->key,
+	    disable ? "disabled" : "enabled", (unsigned)c->peer.uid,
+	    c->peer.user, m->reason);
 	snprintf(msg, msglen, disable ? "key disabled" : "key enabled");
 	return ST_OK;
 }

@@ -38,12 +38,15 @@ vote_text(enum approval_vote v, const struct held *h, char *dst, size_t len)
 		    h->group);
 		break;
 	case VOTE_SELF:
-		snprintf(dst, len, "the requester cannot approve their own "
+		snprintf(dst, len,
+		    "the requester cannot approve their own "
 		    "request");
 		break;
 	case VOTE_AGAIN:
-		snprintf(dst, len, "already approved by you; another member "
-		    "of %s must approve", h->group);
+		snprintf(dst, len,
+		    "already approved by you; another member "
+		    "of %s must approve",
+		    h->group);
 		break;
 	default:
 		snprintf(dst, len, "not waiting for approval");
@@ -70,8 +73,10 @@ held_approved_orphan(struct mon_session *c, struct held *h,
 		h->job = NULL;
 		approvals_remove(held_table(c->m), h);
 	}
-	snprintf(msg, sizeof(msg), "request %llu: the requester's session "
-	    "ended; nothing signed", id);
+	snprintf(msg, sizeof(msg),
+	    "request %llu: the requester's session "
+	    "ended; nothing signed",
+	    id);
 	return monitor_reply_status(c, ST_BAD_REQUEST, msg);
 }
 
@@ -93,9 +98,9 @@ held_approve(struct mon_session *c, struct held *h)
 	struct sign_ctx *x;
 
 	if (v != VOTE_RECORDED && v != VOTE_COMPLETE)
-		return held_vote_refused(c, h, v == VOTE_NOT_WAITING ?
-		    ST_BAD_REQUEST : ST_DENIED, vote_text(v, h, why,
-		    sizeof(why)));
+		return held_vote_refused(c, h,
+		    v == VOTE_NOT_WAITING ? ST_BAD_REQUEST : ST_DENIED,
+		    vote_text(v, h, why, sizeof(why)));
 	held_audit(c->m, h, "approval-grant", &c->peer, "ok", NULL);
 	held_notify(h->owner, h, c->peer.user);
 	/* A failed notice ends the requester's child, and may drop h. */
@@ -109,9 +114,11 @@ held_approve(struct mon_session *c, struct held *h)
 		x = h->job;
 		h->job = NULL;
 		if (monitor_sign_approved(h->owner, x, h->id, approvers, why,
-		    sizeof(why)) == -1)
-			snprintf(msg, sizeof(msg), "request %llu approved (%u of "
-			    "%u), but not signed: %s", id, have, need, why);
+			sizeof(why)) == -1)
+			snprintf(msg, sizeof(msg),
+			    "request %llu approved (%u of "
+			    "%u), but not signed: %s",
+			    id, have, need, why);
 	}
 	return monitor_reply_status(c, ST_OK, msg);
 }
@@ -153,10 +160,12 @@ held_wait(struct mon_session *c, struct held *h)
 	if (c->peer.uid != h->requester.uid)
 		return held_vote_refused(c, h, ST_DENIED, "not your request");
 	if (!h->nowait)
-		return monitor_reply_status(c, ST_BAD_REQUEST, "this request's "
+		return monitor_reply_status(c, ST_BAD_REQUEST,
+		    "this request's "
 		    "client is waiting for it");
 	if (h->waiter != NULL)
-		return monitor_reply_status(c, ST_BAD_REQUEST, "another "
+		return monitor_reply_status(c, ST_BAD_REQUEST,
+		    "another "
 		    "client is already waiting for this request");
 	h->waiter = c;
 	if (h->state == HELD_DONE) {
@@ -172,19 +181,22 @@ static int
 pending_entry(struct buf *f, const struct held *h, time_t now)
 {
 	return frame_add_u64(f, T_ID, h->id) == -1 ||
-	    frame_add_str(f, T_USER, h->requester.user) == -1 ||
-	    frame_add_str(f, T_KEY, h->key) == -1 ||
-	    frame_add_str(f, T_FORMAT, format_name(h->format)) == -1 ||
-	    frame_add_str(f, T_NAME, h->name) == -1 ||
-	    frame_add_str(f, T_DIGEST, digest_name(h->digest)) == -1 ||
-	    frame_add_bytes(f, T_ADIGEST, h->adigest, h->adigestlen) == -1 ||
-	    frame_add_u64(f, T_SIZE, h->size) == -1 ||
-	    frame_add_str(f, T_GROUP, h->group) == -1 ||
-	    frame_add_u32(f, T_AGE, (uint32_t)(now - h->created)) == -1 ||
-	    frame_add_u32(f, T_COUNT, h->have) == -1 ||
-	    frame_add_u32(f, T_NEEDED, h->need) == -1 ||
-	    frame_add_u32(f, T_EXPIRES, h->expires > now ?
-		(uint32_t)(h->expires - now) : 0) == -1 ? -1 : 0;
+		frame_add_str(f, T_USER, h->requester.user) == -1 ||
+		frame_add_str(f, T_KEY, h->key) == -1 ||
+		frame_add_str(f, T_FORMAT, format_name(h->format)) == -1 ||
+		frame_add_str(f, T_NAME, h->name) == -1 ||
+		frame_add_str(f, T_DIGEST, digest_name(h->digest)) == -1 ||
+		frame_add_bytes(f, T_ADIGEST, h->adigest, h->adigestlen) ==
+		    -1 ||
+		frame_add_u64(f, T_SIZE, h->size) == -1 ||
+		frame_add_str(f, T_GROUP, h->group) == -1 ||
+		frame_add_u32(f, T_AGE, (uint32_t)(now - h->created)) == -1 ||
+		frame_add_u32(f, T_COUNT, h->have) == -1 ||
+		frame_add_u32(f, T_NEEDED, h->need) == -1 ||
+		frame_add_u32(f, T_EXPIRES,
+		    h->expires > now ? (uint32_t)(h->expires - now) : 0) == -1
+	    ? -1
+	    : 0;
 }
 
 /*
@@ -207,7 +219,7 @@ held_pending(struct mon_session *c)
 		for (size_t i = 0; i < a->n && r == 0; i++)
 			if (a->v[i]->state == HELD_WAITING &&
 			    (approval_may_decide(a->v[i], &c->peer) ||
-			    a->v[i]->requester.uid == c->peer.uid))
+				a->v[i]->requester.uid == c->peer.uid))
 				r = pending_entry(&frame, a->v[i], now);
 	}
 	if (r == 0 && frame_finish(&frame) == 0)
@@ -228,8 +240,10 @@ held_answer_approval(struct mon_session *c, const union chan_body *body)
 	if (m.op == APPR_PENDING)
 		return held_pending(c);
 	if ((h = approvals_find(held_table(c->m), m.id)) == NULL) {
-		snprintf(msg, sizeof(msg), "no request %llu (decided, expired, "
-		    "or the daemon restarted)", (unsigned long long)m.id);
+		snprintf(msg, sizeof(msg),
+		    "no request %llu (decided, expired, "
+		    "or the daemon restarted)",
+		    (unsigned long long)m.id);
 		return monitor_reply_status(c, ST_BAD_REQUEST, msg);
 	}
 	if (m.op == APPR_APPROVE)
@@ -263,8 +277,10 @@ held_answer_cancel(struct mon_session *c, const union chan_body *body)
 	/* Already decided (the messages crossed): nothing to cancel. */
 	if ((h = held_of(c, HELD_WAITING)) == NULL)
 		return 0;
-	snprintf(msg, sizeof(msg), "request %llu cancelled: the client hung "
-	    "up", (unsigned long long)h->id);
+	snprintf(msg, sizeof(msg),
+	    "request %llu cancelled: the client hung "
+	    "up",
+	    (unsigned long long)h->id);
 	held_end(c->m, h, "approval-cancel", &h->requester, ST_DENIED,
 	    "the requester's client hung up", msg);
 	return 0;

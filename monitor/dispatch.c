@@ -45,12 +45,13 @@ version_check(struct mon_session *c, const struct msg_ready *m)
 
 	if (m->version == CHAN_VERSION)
 		return 0;
-	snprintf(why, sizeof(why), "session child speaks channel version %u "
+	snprintf(why, sizeof(why),
+	    "session child speaks channel version %u "
 	    "(build %s), this csignd speaks version %u (build %s): the "
 	    "sandbox program and the daemon are from different builds; "
-	    "restart csignd after upgrading", (unsigned)m->version,
-	    m->build[0] != '\0' ? m->build : "unknown", (unsigned)CHAN_VERSION,
-	    chan_build_id());
+	    "restart csignd after upgrading",
+	    (unsigned)m->version, m->build[0] != '\0' ? m->build : "unknown",
+	    (unsigned)CHAN_VERSION, chan_build_id());
 	mon_session_fail(c, why);
 	return -1;
 }
@@ -139,8 +140,10 @@ child_read_one(struct mon_session *c)
 		type = (uint16_t)(buf_ptr(&b)[0] << 8 | buf_ptr(&b)[1]);
 	if (monitor_dispatch(c, &b, passed) == -1 && c->state != CH_GONE) {
 		char why[96];
-		snprintf(why, sizeof(why), "protocol violation (message %s in "
-		    "state %s)", msg_type_name(type), mon_state_name(c->state));
+		snprintf(why, sizeof(why),
+		    "protocol violation (message %s in "
+		    "state %s)",
+		    msg_type_name(type), mon_state_name(c->state));
 		mon_session_fail(c, why);
 	}
 	buf_free(&b);

@@ -50,8 +50,8 @@ held_open(struct monitor *m, char *err, size_t errlen)
 		return snprintf(err, errlen, "StateFile path too long"), -1;
 	if ((n = heldfile_recover(hd->file, m->audit, err, errlen)) > 0)
 		log_warnx("%d request%s held for approval when csignd last "
-		    "stopped without a clean stop: audited as cancelled", n,
-		    n == 1 ? " was" : "s were");
+			  "stopped without a clean stop: audited as cancelled",
+		    n, n == 1 ? " was" : "s were");
 	return n < 0 ? -1 : 0;
 }
 
@@ -73,8 +73,9 @@ held_persist(struct monitor *m)
 		if (a->v[i]->state == HELD_WAITING ||
 		    a->v[i]->state == HELD_SIGNING)
 			ids[n++] = a->v[i]->id;
-	if (hd->file[0] == '\0' || (n == hd->nsaved &&
-	    memcmp(ids, hd->saved, n * sizeof(ids[0])) == 0))
+	if (hd->file[0] == '\0' ||
+	    (n == hd->nsaved &&
+		memcmp(ids, hd->saved, n * sizeof(ids[0])) == 0))
 		return;
 	if (heldfile_save(hd->file, a, err, sizeof(err)) == -1) {
 		log_warnx("cannot write the held requests: %s", err);
@@ -125,8 +126,10 @@ held_audit(struct monitor *m, const struct held *h, const char *event,
 void
 held_notify(struct mon_session *c, const struct held *h, const char *approver)
 {
-	struct msg_sign_held m = { .reqid = h->reqid, .id = h->id,
-		.have = (uint8_t)h->have, .need = (uint8_t)h->need };
+	struct msg_sign_held m = { .reqid = h->reqid,
+		.id = h->id,
+		.have = (uint8_t)h->have,
+		.need = (uint8_t)h->need };
 	time_t now = time(NULL);
 
 	m.expires_in = h->expires > now ? (uint32_t)(h->expires - now) : 0;
@@ -182,24 +185,28 @@ held_hold(struct mon_session *c, struct sign_ctx *x, const struct cfg_key *ck,
 	enum approval_add r;
 
 	if (c->m->draining)
-		return held_refuse(c, x, m, "the daemon is stopping; "
+		return held_refuse(c, x, m,
+		    "the daemon is stopping; "
 		    "requests are no longer held for approval");
 	held_template(&t, c, ck, m);
 	t.job = x;
 	r = approvals_add(held_table(c->m), &t, time(NULL), &h);
 	if (r == APPROVAL_FULL)
-		return held_refuse(c, x, m, "too many requests are waiting "
+		return held_refuse(c, x, m,
+		    "too many requests are waiting "
 		    "for approval; try later");
 	if (r == APPROVAL_USER_FULL)
-		return held_refuse(c, x, m, "you have too many requests "
+		return held_refuse(c, x, m,
+		    "you have too many requests "
 		    "waiting for approval (at most 8)");
 	held_persist(c->m);
 	/* The child waits for the decision, however long it takes. */
 	mon_set_state(c, CH_SIGNING);
 	held_audit(c->m, h, "approval-pending", &c->peer, "held", NULL);
 	held_notify(c, h, "");
-	chan_allow(&c->chan, CHAN_BIT(MSG_HELD_CANCEL) |
-	    (t.nowait ? CHAN_BIT(MSG_HELD_RESULT) : 0));
+	chan_allow(&c->chan,
+	    CHAN_BIT(MSG_HELD_CANCEL) |
+		(t.nowait ? CHAN_BIT(MSG_HELD_RESULT) : 0));
 	/*
 	 * --no-wait: its client is let go, it is no session any more (t, not
 	 * h: a failed notice may have ended the child and dropped h).
@@ -260,10 +267,13 @@ held_make_room(struct monitor *m, struct held *h)
 	struct held *v;
 
 	while ((v = approvals_kept_victim(held_table(m), h)) != NULL) {
-		log_warnx("request %llu (uid %u): result dropped uncollected to "
-		    "make room for request %llu", (unsigned long long)v->id,
-		    (unsigned)v->requester.uid, (unsigned long long)h->id);
-		held_release_waiter(v, ST_UNAVAILABLE, "the result was dropped "
+		log_warnx(
+		    "request %llu (uid %u): result dropped uncollected to "
+		    "make room for request %llu",
+		    (unsigned long long)v->id, (unsigned)v->requester.uid,
+		    (unsigned long long)h->id);
+		held_release_waiter(v, ST_UNAVAILABLE,
+		    "the result was dropped "
 		    "uncollected: too many results were kept");
 		approvals_remove(held_table(m), v);
 	}
@@ -287,7 +297,8 @@ held_resolved(struct monitor *m, uint64_t id, struct mon_session *c)
 		h->expires = time(NULL) + (time_t)h->lifetime;
 		return;
 	}
-	held_release_waiter(h, ST_UNAVAILABLE, "the request's session ended "
+	held_release_waiter(h, ST_UNAVAILABLE,
+	    "the request's session ended "
 	    "before its result was built");
 	approvals_remove(held_table(m), h);
 }
@@ -295,14 +306,13 @@ held_resolved(struct monitor *m, uint64_t id, struct mon_session *c)
 /* End a WAITING request without a signature: audited, then answered. */
 void
 held_end(struct monitor *m, struct held *h, const char *event,
-    const struct identity *who, int status, const char *reason,
-    const char *msg)
+    const struct identity *who, int status, const char *reason, const char *msg)
 {
 	struct sign_ctx *x = h->job;
 
 	held_audit(m, h, event, who, "denied", reason);
 	h->job = NULL;
-	h->state = HELD_SIGNING;	/* until held_resolved() */
+	h->state = HELD_SIGNING; /* until held_resolved() */
 	monitor_sign_refused(h->owner, x, h->id, status, msg);
 }
 
@@ -318,12 +328,13 @@ held_orphaned(struct held *h)
 		return;
 	}
 	if (h->state == HELD_WAITING) {
-		held_audit(c->m, h, "approval-cancel", &h->requester,
-		    "denied", "the requester's session ended");
+		held_audit(c->m, h, "approval-cancel", &h->requester, "denied",
+		    "the requester's session ended");
 		monitor_sign_drop(h->job);
 		h->job = NULL;
 	}
-	held_release_waiter(h, ST_UNAVAILABLE, "the request's session ended "
+	held_release_waiter(h, ST_UNAVAILABLE,
+	    "the request's session ended "
 	    "before its result was built");
 	approvals_remove(held_table(c->m), h);
 }
@@ -350,11 +361,14 @@ held_expire(struct monitor *m, struct held *h)
 	char msg[MESSAGE_MAX + 1], life[32], why[96];
 
 	held_duration(h->lifetime, life, sizeof(life));
-	snprintf(why, sizeof(why), "no decision within %s (%u of %u "
-	    "approvals)", life, h->have, h->need);
-	snprintf(msg, sizeof(msg), "request %llu: approval expired after %s "
-	    "(%u of %u approvals by group %s)", (unsigned long long)h->id,
-	    life, h->have, h->need, h->group);
+	snprintf(why, sizeof(why),
+	    "no decision within %s (%u of %u "
+	    "approvals)",
+	    life, h->have, h->need);
+	snprintf(msg, sizeof(msg),
+	    "request %llu: approval expired after %s "
+	    "(%u of %u approvals by group %s)",
+	    (unsigned long long)h->id, life, h->have, h->need, h->group);
 	held_end(m, h, "approval-expire", &h->requester, ST_TIMEOUT, why, msg);
 }
 
@@ -374,7 +388,8 @@ held_tick(struct monitor *m)
 			held_expire(m, h);
 			continue;
 		}
-		held_release_waiter(h, ST_TIMEOUT, "the result was not "
+		held_release_waiter(h, ST_TIMEOUT,
+		    "the result was not "
 		    "collected in time and is gone");
 		approvals_remove(a, h);
 	}
@@ -397,15 +412,18 @@ held_drain(struct monitor *m)
 		if ((h = approvals_find(a, ids[i])) == NULL)
 			continue;
 		if (h->state == HELD_WAITING) {
-			snprintf(msg, sizeof(msg), "request %llu cancelled: the "
+			snprintf(msg, sizeof(msg),
+			    "request %llu cancelled: the "
 			    "daemon is stopping (held requests do not survive "
-			    "a restart)", (unsigned long long)h->id);
+			    "a restart)",
+			    (unsigned long long)h->id);
 			held_end(m, h, "approval-cancel", &h->requester,
 			    ST_UNAVAILABLE, "daemon stopping", msg);
 			if ((h = approvals_find(a, ids[i])) == NULL)
 				continue;
 		}
-		held_release_waiter(h, ST_UNAVAILABLE, "the daemon is "
+		held_release_waiter(h, ST_UNAVAILABLE,
+		    "the daemon is "
 		    "stopping");
 	}
 	held_persist(m);

@@ -36,7 +36,7 @@ union chan_body;
  */
 struct mon_held {
 	struct approvals table;
-	char file[4096];		/* "" if none */
+	char file[4096]; /* "" if none */
 	uint64_t saved[APPROVAL_MAX_HELD];
 	size_t nsaved;
 };

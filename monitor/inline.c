@@ -12,7 +12,6 @@
 #include "proto/msg.h"
 #include "records/keystate.h"
 
-
 /* Answer an UPLOAD: go ahead (ST_OK) or why not. */
 static int
 upload_reply(struct mon_session *c, int status, const char *msg)
@@ -60,15 +59,16 @@ upload_reserve(struct mon_session *c, const struct msg_upload *m)
 	uint64_t limit = c->m->cfg->max_upload_user, used;
 	char msg[MESSAGE_MAX + 1];
 
-	switch (uploads_reserve(c->m->uploads, c, c->peer.uid, m->size,
-	    limit, &used)) {
+	switch (uploads_reserve(c->m->uploads, c, c->peer.uid, m->size, limit,
+	    &used)) {
 	case UPLOAD_OK:
 		chan_allow(&c->chan, CHAN_BIT(MSG_UPLOAD_DONE));
 		return upload_reply(c, ST_OK, "go ahead");
 	case UPLOAD_TWICE:
 		return -1;
 	case UPLOAD_TOO_LARGE:
-		snprintf(msg, sizeof(msg), "an inline artifact of %llu bytes "
+		snprintf(msg, sizeof(msg),
+		    "an inline artifact of %llu bytes "
 		    "is over MaxUploadPerUser (%llu); pass a descriptor "
 		    "instead (sign on the signing host)",
 		    (unsigned long long)m->size, (unsigned long long)limit);
@@ -76,11 +76,12 @@ upload_reserve(struct mon_session *c, const struct msg_upload *m)
 	default:
 		break;
 	}
-	snprintf(msg, sizeof(msg), "uid %u has %llu bytes of inline uploads in "
+	snprintf(msg, sizeof(msg),
+	    "uid %u has %llu bytes of inline uploads in "
 	    "flight; %llu more would exceed MaxUploadPerUser (%llu): try "
-	    "again when they are done", (unsigned)c->peer.uid,
-	    (unsigned long long)used, (unsigned long long)m->size,
-	    (unsigned long long)limit);
+	    "again when they are done",
+	    (unsigned)c->peer.uid, (unsigned long long)used,
+	    (unsigned long long)m->size, (unsigned long long)limit);
 	log_info("upload refused: %s", msg);
 	return upload_reply(c, ST_UNAVAILABLE, msg);
 }
@@ -102,7 +103,8 @@ monitor_answer_upload(struct mon_session *c, const union chan_body *body)
 	if ((no = upload_refusal(c, &m, why, sizeof(why))) != NULL)
 		return upload_reply(c, ST_DENIED, no);
 	if (m.size > c->m->cfg->max_artifact_size)
-		return upload_reply(c, ST_BAD_ARTIFACT, "artifact is over "
+		return upload_reply(c, ST_BAD_ARTIFACT,
+		    "artifact is over "
 		    "MaxArtifactSize");
 	return upload_reserve(c, &m);
 }

@@ -77,20 +77,20 @@ monitor_reload_text(const struct monitor *m, char *dst, size_t len)
 	}
 	token_time_str(m->reload_at, when);
 	if (m->reload_failed)
-		snprintf(dst, len, "failed at %s (%lu of %lu reloads failed; "
-		    "the configuration before it still runs): %s", when,
-		    m->reloads_failed, m->reloads, m->reload_reason);
+		snprintf(dst, len,
+		    "failed at %s (%lu of %lu reloads failed; "
+		    "the configuration before it still runs): %s",
+		    when, m->reloads_failed, m->reloads, m->reload_reason);
 	else
-		snprintf(dst, len, "ok at %s (%lu of %lu reloads failed)",
-		    when, m->reloads_failed, m->reloads);
+		snprintf(dst, len, "ok at %s (%lu of %lu reloads failed)", when,
+		    m->reloads_failed, m->reloads);
 }
 
 const char *
 mon_state_name(enum child_state s)
 {
-	static const char *const names[CH_STATE_COUNT] = {
-		"starting", "idle", "session", "signing", "gone", "held"
-	};
+	static const char *const names[CH_STATE_COUNT] = { "starting", "idle",
+		"session", "signing", "gone", "held" };
 
 	return s < CH_STATE_COUNT ? names[s] : "?";
 }
@@ -103,7 +103,7 @@ monitor_session_init(struct mon_session *s, struct monitor *m, int fd,
 	s->m = m;
 	s->fd = fd;
 	s->pid = pid;
-	s->state = CH_GONE;	/* until the loop counts it as starting */
+	s->state = CH_GONE; /* until the loop counts it as starting */
 }
 
 void
@@ -184,8 +184,8 @@ mon_audit_deny(struct monitor *m, const struct identity *p, const char *key,
 	auditev_result(&ev, "denied", reason);
 	if (audit_submit(m->audit, &ev, NULL, NULL) == -1)
 		log_warnx("audit: cannot queue a deny record");
-	log_info("deny: uid %u (%s) key %s: %s", (unsigned)p->uid, p->user,
-	    key, reason);
+	log_info("deny: uid %u (%s) key %s: %s", (unsigned)p->uid, p->user, key,
+	    reason);
 }
 
 int
@@ -195,7 +195,6 @@ monitor_answer_ready(struct mon_session *c, const union chan_body *body)
 	mon_set_state(c, CH_IDLE);
 	return 0;
 }
-
 
 /* Answer a query or admin request with a status-only client frame. */
 static int
@@ -274,7 +273,7 @@ monitor_answer_done(struct mon_session *c, const union chan_body *body)
 int
 monitor_answer_progress(struct mon_session *c, const union chan_body *body)
 {
-	(void)body;			/* bytes > 0: checked by the decoder */
+	(void)body; /* bytes > 0: checked by the decoder */
 	mon_deadline(c, c->m->cfg->session_timeout + 5);
 	return 0;
 }

@@ -91,32 +91,32 @@ struct mon_loop_ops {
 /* The monitor: made by the loop at start (monitor_init), one per daemon. */
 struct monitor {
 	struct event_base *base;
-	struct config *cfg;		/* the running config, owned */
+	struct config *cfg; /* the running config, owned */
 	struct tokens *tokens;
 	struct audit *audit;
 	struct signer *signer;
-	struct keystate *keystate;	/* disabled keys (StateFile) */
-	struct tsa_lookup lookup;	/* how TSA names are resolved */
+	struct keystate *keystate; /* disabled keys (StateFile) */
+	struct tsa_lookup lookup;  /* how TSA names are resolved */
 	const struct mon_loop_ops *ops;
-	void *loop;			/* the argument of ops->freed */
-	int draining;			/* stopping: nothing new is held */
+	void *loop;   /* the argument of ops->freed */
+	int draining; /* stopping: nothing new is held */
 
 	/* Owned state, reset explicitly (monitor_reload). */
-	struct ratelimit *rates;	/* Allow ... Rate buckets */
-	struct uploads *uploads;	/* inline bytes in flight per uid */
-	struct mon_held held;		/* requests held for approval */
+	struct ratelimit *rates; /* Allow ... Rate buckets */
+	struct uploads *uploads; /* inline bytes in flight per uid */
+	struct mon_held held;	 /* requests held for approval */
 
 	/* Sessions marked dead by a handler, for monitor_act(). */
 	TAILQ_HEAD(, mon_session) dead;
-	int freed;			/* ops->freed is owed */
+	int freed; /* ops->freed is owed */
 
 	/* What "csign-client status" reports. */
 	time_t started;
-	unsigned long signatures;	/* signatures released */
-	unsigned long reloads;		/* SIGHUPs that reread the config */
-	unsigned long reloads_failed;	/* ... and were refused */
-	time_t reload_at;		/* the last one */
-	int reload_failed;		/* ... was refused, for reload_reason */
+	unsigned long signatures;     /* signatures released */
+	unsigned long reloads;	      /* SIGHUPs that reread the config */
+	unsigned long reloads_failed; /* ... and were refused */
+	time_t reload_at;	      /* the last one */
+	int reload_failed;	      /* ... was refused, for reload_reason */
 	char reload_reason[CONFIG_ERR_MAX];
 };
 
@@ -125,18 +125,18 @@ struct sign_ctx;
 /* One child's state as the monitor sees it; the loop's child embeds it. */
 struct mon_session {
 	struct monitor *m;
-	int fd;				/* the channel (the loop's) */
-	pid_t pid;			/* the child, for log lines */
-	uint32_t id;			/* the session's number, for logs */
-	enum child_state state;		/* written by the loop only */
-	struct identity peer;		/* the client, from the kernel */
-	struct chan_state chan;		/* what it sent, may send (dispatch) */
-	uint32_t last_reqid;		/* sign request ids only increase */
+	int fd;			/* the channel (the loop's) */
+	pid_t pid;		/* the child, for log lines */
+	uint32_t id;		/* the session's number, for logs */
+	enum child_state state; /* written by the loop only */
+	struct identity peer;	/* the client, from the kernel */
+	struct chan_state chan; /* what it sent, may send (dispatch) */
+	uint32_t last_reqid;	/* sign request ids only increase */
 	uint32_t nsigns;
-	struct sign_ctx *inflight;	/* the sign being done for it */
-	struct child_ts ts;		/* a timestamp being made */
-	struct mon_keys described;	/* keys KEYINFO described to it */
-	int dead;			/* marked: killed by monitor_act */
+	struct sign_ctx *inflight; /* the sign being done for it */
+	struct child_ts ts;	   /* a timestamp being made */
+	struct mon_keys described; /* keys KEYINFO described to it */
+	int dead;		   /* marked: killed by monitor_act */
 	char dead_why[128];
 	TAILQ_ENTRY(mon_session) dead_entry;
 };

@@ -68,8 +68,7 @@ pesign_key_ready(struct monitor *m, const struct cfg_key *ck)
 static int
 pesign_unlocked(struct mon_session *c, const struct msg_pesign *m)
 {
-	const struct cfg_key *ck = config_pesign_key(c->m->cfg, m->token,
-	    NULL);
+	const struct cfg_key *ck = config_pesign_key(c->m->cfg, m->token, NULL);
 	char msg[MESSAGE_MAX + 1];
 
 	if (ck == NULL) {
@@ -77,8 +76,7 @@ pesign_unlocked(struct mon_session *c, const struct msg_pesign *m)
 		    m->token);
 		return pesign_reply(c, -1, msg, NULL);
 	}
-	return pesign_reply(c, pesign_key_ready(c->m, ck) ? 0 : 1, NULL,
-	    NULL);
+	return pesign_reply(c, pesign_key_ready(c->m, ck) ? 0 : 1, NULL, NULL);
 }
 
 /*
@@ -89,8 +87,7 @@ pesign_unlocked(struct mon_session *c, const struct msg_pesign *m)
 static int
 pesign_unlock(struct mon_session *c, const struct msg_pesign *m)
 {
-	const struct cfg_key *ck = config_pesign_key(c->m->cfg, m->token,
-	    NULL);
+	const struct cfg_key *ck = config_pesign_key(c->m->cfg, m->token, NULL);
 	char msg[MESSAGE_MAX + 1];
 
 	if (ck == NULL) {
@@ -100,13 +97,16 @@ pesign_unlock(struct mon_session *c, const struct msg_pesign *m)
 		return pesign_reply(c, -1, msg, NULL);
 	}
 	if (pesign_key_ready(c->m, ck)) {
-		pesign_audit(c, "pesign-unlock", ck->name, -1, "ok", "the "
+		pesign_audit(c, "pesign-unlock", ck->name, -1, "ok",
+		    "the "
 		    "token is logged in by csignd; the client's PIN was not "
 		    "used");
 		return pesign_reply(c, 0, NULL, NULL);
 	}
-	snprintf(msg, sizeof(msg), "csignd does not take PINs from clients "
-	    "(the token of key %s is not logged in)", ck->name);
+	snprintf(msg, sizeof(msg),
+	    "csignd does not take PINs from clients "
+	    "(the token of key %s is not logged in)",
+	    ck->name);
 	pesign_audit(c, "pesign-unlock", ck->name, -1, "denied", msg);
 	return pesign_reply(c, -1, msg, NULL);
 }
@@ -125,14 +125,16 @@ pesign_kill(struct mon_session *c)
 static int
 pesign_map(struct mon_session *c, const struct msg_pesign *m)
 {
-	const struct cfg_key *ck = config_pesign_key(c->m->cfg, m->token,
-	    m->cert);
+	const struct cfg_key *ck =
+	    config_pesign_key(c->m->cfg, m->token, m->cert);
 	char msg[MESSAGE_MAX + 1];
 
 	if (ck != NULL)
 		return pesign_reply(c, 0, NULL, ck->name);
-	snprintf(msg, sizeof(msg), "no PesignMap for token \"%.100s\" "
-	    "certificate \"%.100s\"", m->token, m->cert);
+	snprintf(msg, sizeof(msg),
+	    "no PesignMap for token \"%.100s\" "
+	    "certificate \"%.100s\"",
+	    m->token, m->cert);
 	pesign_audit(c, "deny", NULL, m->format, "denied", msg);
 	return pesign_reply(c, -1, msg, NULL);
 }
@@ -155,6 +157,6 @@ monitor_answer_pesign(struct mon_session *c, const union chan_body *body)
 	case PESIGN_OP_MAP:
 		return pesign_map(c, m);
 	default:
-		return -1;	/* the decoder refuses it already */
+		return -1; /* the decoder refuses it already */
 	}
 }

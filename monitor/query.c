@@ -31,8 +31,8 @@ query_key(struct buf *f, const struct cfg_key *ck, const struct token_key *k,
 	    frame_add_str(f, T_DIGESTS, digs) == -1 ||
 	    frame_add_str(f, T_FINGERPRINT, k->fingerprint) == -1 ||
 	    (disabled && frame_add_str(f, T_STATE, "disabled") == -1) ||
-	    (ck->ts_mode != TS_NONE && frame_add_str(f, T_TIMESTAMP,
-		ts_mode_name(ck->ts_mode)) == -1))
+	    (ck->ts_mode != TS_NONE &&
+		frame_add_str(f, T_TIMESTAMP, ts_mode_name(ck->ts_mode)) == -1))
 		return -1;
 	if (ck->has_approval) {
 		snprintf(appr, sizeof(appr), "%u %s %u", ck->approval_count,
@@ -54,12 +54,13 @@ query_keys(struct monitor *m, const struct identity *peer, struct buf *f)
 		return -1;
 	for (size_t i = 0; i < m->cfg->nkeys; i++) {
 		const struct cfg_key *ck = &m->cfg->keys[i];
-		const struct token_key *k = tokens_find_key(m->tokens,
-		    ck->name);
+		const struct token_key *k =
+		    tokens_find_key(m->tokens, ck->name);
 		unsigned formats = policy_formats(m->cfg, peer, ck);
 
-		if (k != NULL && formats != 0 && query_key(f, ck, k, formats,
-		    keystate_disabled(m->keystate, ck->name) != NULL) == -1)
+		if (k != NULL && formats != 0 &&
+		    query_key(f, ck, k, formats,
+			keystate_disabled(m->keystate, ck->name) != NULL) == -1)
 			return -1;
 	}
 	return 0;
@@ -73,7 +74,8 @@ query_group(struct buf *f, gid_t gid)
 	char sbuf[4096], text[96];
 
 	if (getgrgid_r(gid, &gr, sbuf, sizeof(sbuf), &res) == 0 && res != NULL)
-		snprintf(text, sizeof(text), "%s:%u", gr.gr_name, (unsigned)gid);
+		snprintf(text, sizeof(text), "%s:%u", gr.gr_name,
+		    (unsigned)gid);
 	else
 		snprintf(text, sizeof(text), "%u:%u", (unsigned)gid,
 		    (unsigned)gid);
@@ -107,8 +109,8 @@ query_status(struct monitor *m, struct buf *f)
 	char reload[1024];
 
 	for (size_t i = 0; i < tokens_count(m->tokens); i++)
-		if (frame_add_str(f, T_TOKEN,
-		    tokens_name(m->tokens, i)) == -1 ||
+		if (frame_add_str(f, T_TOKEN, tokens_name(m->tokens, i)) ==
+			-1 ||
 		    frame_add_str(f, T_STATE,
 			token_state_name(tokens_state(m->tokens, i))) == -1)
 			return -1;
@@ -123,8 +125,10 @@ monitor_query_frame(struct monitor *m, const struct identity *peer, int what,
 	char msg[160];
 	int r = -1;
 
-	snprintf(msg, sizeof(msg), "csignd %s, up %lds, %zu sessions, %lu "
-	    "signatures", CSIGN_VERSION, (long)(time(NULL) - m->started),
+	snprintf(msg, sizeof(msg),
+	    "csignd %s, up %lds, %zu sessions, %lu "
+	    "signatures",
+	    CSIGN_VERSION, (long)(time(NULL) - m->started),
 	    m->ops->sessions(m->loop), m->signatures);
 	if (frame_begin(f, F_REPLY) == -1 ||
 	    frame_add_u32(f, T_STATUS, ST_OK) == -1 ||

@@ -30,16 +30,15 @@
 
 /* A signature on its way through signer and audit log. */
 struct sign_ctx {
-	struct signer_job job;		/* first: the signer hands it back */
-	struct mon_session *child;	/* NULL once the child is gone */
+	struct signer_job job;	   /* first: the signer hands it back */
+	struct mon_session *child; /* NULL once the child is gone */
 	struct monitor *m;
 	struct msg_sign req;
 	struct identity peer;
 	char fingerprint[65];
-	uint64_t request;		/* held for approval: its id, else 0 */
+	uint64_t request; /* held for approval: its id, else 0 */
 	char approvers[APPROVERS_TEXT_MAX];
 };
-
 
 /* Reply to KEYINFO with a status only (denied, unavailable). */
 static int
@@ -206,9 +205,12 @@ sign_audited(void *arg, int ok)
 
 	if (!ok) {
 		log_warnx("audit log write failed: signature for uid %u "
-		    "withheld", (unsigned)x->peer.uid);
-		sign_finish(x, ST_UNAVAILABLE, "audit log cannot be written; "
-		    "signature withheld", 0);
+			  "withheld",
+		    (unsigned)x->peer.uid);
+		sign_finish(x, ST_UNAVAILABLE,
+		    "audit log cannot be written; "
+		    "signature withheld",
+		    0);
 		return;
 	}
 	sign_finish(x, ST_OK, "signed", 1);
@@ -293,7 +295,7 @@ sign_permitted(struct monitor *mon, const struct identity *p,
 		return snprintf(why, whylen, "%s", policy_result_str(pr)), -1;
 	if ((ks = keystate_disabled(mon->keystate, (*ckp)->name)) != NULL)
 		return snprintf(why, whylen, "key disabled: %s", ks->reason),
-		    -1;
+		       -1;
 	if (signing || !(*ckp)->has_approval)
 		r = ratelimit_take(mon->rates, mon->cfg, p, *ckp, m->format,
 		    monotonic_now(), why, whylen);
@@ -311,8 +313,7 @@ sign_authorize(struct mon_session *c, const struct msg_sign *m,
 	const struct token_key *k;
 	char why[MESSAGE_MAX + 32];
 
-	if (sign_permitted(c->m, &c->peer, m, 0, ckp, why, sizeof(why)) ==
-	    -1) {
+	if (sign_permitted(c->m, &c->peer, m, 0, ckp, why, sizeof(why)) == -1) {
 		sign_deny(c, m, why);
 		return NULL;
 	}
@@ -396,7 +397,8 @@ sign_recheck(struct sign_ctx *x, const struct cfg_key **ckp, char *why,
 	if (sign_permitted(x->m, &x->peer, &x->req, 1, ckp, why, whylen) == -1)
 		return -1;
 	if ((*ckp)->padding != x->job.padding) {
-		snprintf(why, whylen, "the key's configuration changed while "
+		snprintf(why, whylen,
+		    "the key's configuration changed while "
 		    "the request was held");
 		return -1;
 	}
@@ -408,12 +410,14 @@ static void
 approved_refused(struct sign_ctx *x, const char *why)
 {
 	char hex[2 * DIGEST_MAX + 1], reason[MESSAGE_MAX + 64];
-	char msg[MESSAGE_MAX + 96];	/* cut to MESSAGE_MAX in the reply */
+	char msg[MESSAGE_MAX + 96]; /* cut to MESSAGE_MAX in the reply */
 	struct audit_event ev;
 
 	sign_event(x, &ev, hex);
-	snprintf(reason, sizeof(reason), "approved, but refused at signing: "
-	    "%s", why);
+	snprintf(reason, sizeof(reason),
+	    "approved, but refused at signing: "
+	    "%s",
+	    why);
 	ev.event = "deny";
 	ev.cert_sha256 = NULL;
 	ev.result = "denied";
@@ -451,8 +455,10 @@ monitor_sign_approved(struct mon_session *c, struct sign_ctx *x,
 	k = tokens_find_key(x->m->tokens, ck->name);
 	if (k == NULL || token_key_state(k) != TOKEN_READY) {
 		snprintf(why, whylen, "the token is unavailable");
-		sign_finish(x, ST_UNAVAILABLE, "approved, but the token is "
-		    "unavailable", 0);
+		sign_finish(x, ST_UNAVAILABLE,
+		    "approved, but the token is "
+		    "unavailable",
+		    0);
 		return -1;
 	}
 	sign_submit(c, x, k);

@@ -55,9 +55,11 @@ ts_anchors_load(const char *path, uint8_t **der, size_t *len, char *err,
 	}
 	for (int i = 0; i < sk_X509_num(certs); i++)
 		if (der_append(sk_X509_value(certs, i), der, len,
-		    TSA_ANCHORS_MAX) == -1) {
-			snprintf(err, errlen, "TimestampCA %s: more than %d "
-			    "bytes of certificates", path, TSA_ANCHORS_MAX);
+			TSA_ANCHORS_MAX) == -1) {
+			snprintf(err, errlen,
+			    "TimestampCA %s: more than %d "
+			    "bytes of certificates",
+			    path, TSA_ANCHORS_MAX);
 			free(*der);
 			*der = NULL;
 			*len = 0;
@@ -79,8 +81,8 @@ ts_anchors_check(const struct config *cfg, char *err, size_t errlen)
 
 		if (k->ts_mode == TS_NONE || k->tsa_ca == NULL)
 			continue;
-		if (ts_anchors_load(k->tsa_ca, &der, &len, why,
-		    sizeof(why)) == -1) {
+		if (ts_anchors_load(k->tsa_ca, &der, &len, why, sizeof(why)) ==
+		    -1) {
 			snprintf(err, errlen, "key %s: %s", k->name, why);
 			return -1;
 		}
@@ -136,7 +138,8 @@ ts_released(struct mon_session *c, const struct cfg_key *ck,
 {
 	struct child_ts *t = &c->ts;
 
-	ts_forget(c, "the session child signed again without the required "
+	ts_forget(c,
+	    "the session child signed again without the required "
 	    "timestamp");
 	if (ck == NULL || ck->ts_mode == TS_NONE ||
 	    !(TS_FORMATS & FMT_BIT(m->format)))
@@ -162,8 +165,8 @@ static void
 ts_reply(struct mon_session *c, int fd, const char *err)
 {
 	const struct cfg_key *ck = config_find_key(c->m->cfg, c->ts.key);
-	struct msg_tsa_reply r = { .status = fd != -1 ? ST_OK :
-		ST_UNAVAILABLE, .now = (uint64_t)time(NULL),
+	struct msg_tsa_reply r = { .status = fd != -1 ? ST_OK : ST_UNAVAILABLE,
+		.now = (uint64_t)time(NULL),
 		.max_skew = TS_MAX_SKEW };
 	struct buf out;
 	unsigned i = c->ts.next - 1;
@@ -242,14 +245,14 @@ monitor_answer_tsa_open(struct mon_session *c, const union chan_body *body)
 		return 0;
 	}
 	if (ts_anchors_load(ck->tsa_ca, &t->anchors, &t->anchorslen, why,
-	    sizeof(why)) == -1) {
+		sizeof(why)) == -1) {
 		log_warnx("key %s: %s", ck->name, why);
 		ts_reply(c, -1, why);
 		return 0;
 	}
 	mon_deadline(c, cfg->session_timeout + 2 * cfg->ts_timeout + 5);
 	if ((t->conn = tsa_connect(c->m->base, &c->m->lookup, &ck->tsa[m.index],
-	    cfg->ts_timeout * 1000u, ts_connected, c)) == NULL)
+		 cfg->ts_timeout * 1000u, ts_connected, c)) == NULL)
 		ts_reply(c, -1, "cannot start a connection");
 	return 0;
 }
@@ -262,8 +265,8 @@ monitor_answer_tsa_done(struct mon_session *c, const union chan_body *body)
 
 	log_text_safe(m.message);
 	log_text_safe(m.gentime);
-	ts_audit(c, m.status == ST_OK, m.gentime, m.status == ST_OK ? NULL :
-	    m.message);
+	ts_audit(c, m.status == ST_OK, m.gentime,
+	    m.status == ST_OK ? NULL : m.message);
 	c->ts.open = 0;
 	chan_forbid(&c->chan, CHAN_BIT(MSG_TSA_OPEN) | CHAN_BIT(MSG_TSA_DONE));
 	return 0;

@@ -36,19 +36,19 @@ union chan_body;
 
 /* A child's timestamp in progress. */
 struct child_ts {
-	int open;			/* a signature awaits its timestamp */
-	int required;			/* Timestamp required: it must come */
+	int open;     /* a signature awaits its timestamp */
+	int required; /* Timestamp required: it must come */
 	char key[KEY_NAME_MAX + 1];
 	int format;
 	int digest;
 	char artifact[ARTIFACT_NAME_MAX + 1];
 	char digest_hex[2 * DIGEST_MAX + 1];
 	uint64_t size;
-	unsigned next;			/* the TSA index it may ask for next */
-	char url[TSA_URL_MAX + 1];	/* the TSA last connected to */
-	struct tsa_conn *conn;		/* a connection being made */
-	uint8_t *anchors;		/* its TimestampCA, DER, while */
-	size_t anchorslen;		/* ... connecting */
+	unsigned next;		   /* the TSA index it may ask for next */
+	char url[TSA_URL_MAX + 1]; /* the TSA last connected to */
+	struct tsa_conn *conn;	   /* a connection being made */
+	uint8_t *anchors;	   /* its TimestampCA, DER, while */
+	size_t anchorslen;	   /* ... connecting */
 };
 
 /*

@@ -12,7 +12,11 @@
 #include "common/util.h"
 #include "proto/buf.h"
 
-enum rec_status { REC_OK, REC_MALFORMED, REC_BAD_HASH };
+enum rec_status {
+	REC_OK,
+	REC_MALFORMED,
+	REC_BAD_HASH
+};
 
 /* Next byte of b without consuming it, or -1 at the end. */
 static int
@@ -307,8 +311,7 @@ parse_record(const char *line, size_t len, uint64_t *seq,
 	size_t rawlen;
 	struct buf b;
 
-	if (len >= AUDIT_LINE_MAX ||
-	    len < LIT_LEN(REC_HEAD) + 2 + REC_TAIL_LEN)
+	if (len >= AUDIT_LINE_MAX || len < LIT_LEN(REC_HEAD) + 2 + REC_TAIL_LEN)
 		return REC_MALFORMED;
 	buf_view(&b, line, len);
 	if (parse_head(&b, seq) == -1 ||
@@ -360,7 +363,8 @@ auditrec_check(const char *line, size_t len, struct audit_chain *c,
 		break;
 	}
 	if (strcmp(prev, c->hash) != 0)
-		return check_fail(why, "prev does not match the previous "
+		return check_fail(why,
+		    "prev does not match the previous "
 		    "record (record removed or reordered)");
 	if (c->seq == UINT64_MAX || seq != c->seq + 1)
 		return check_fail(why, "sequence number out of order");

@@ -59,7 +59,6 @@ out_fmt(struct out *o, const char *fmt, ...)
 	o->len += (size_t)w;
 }
 
-
 /*
  * Append s as a JSON string.  The artifact name comes from the client, so
  * nothing of it may reach the line raw except printable ASCII and
@@ -120,8 +119,8 @@ out_time(struct out *o, int64_t sec, long usec)
 	if (tm.tm_year < -1900 || tm.tm_year > 9999 - 1900)
 		return -1;
 	out_fmt(o, ",\"time\":\"%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ\"",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, usec);
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+	    tm.tm_sec, usec);
 	return 0;
 }
 
@@ -167,8 +166,8 @@ out_event(struct out *o, const struct audit_event *ev)
 }
 
 int
-auditrec_format(char *line, size_t max, struct audit_chain *c,
-    int64_t sec, long usec, const struct audit_event *ev)
+auditrec_format(char *line, size_t max, struct audit_chain *c, int64_t sec,
+    long usec, const struct audit_event *ev)
 {
 	struct out o = { line, max, 0, 0 };
 	char hash[AUDIT_HASH_HEX + 1];

@@ -149,67 +149,51 @@ dec_pesign_reply(struct buf *b, union chan_body *u)
 #define FD CHAN_F_FD
 #define PERMIT CHAN_F_PERMIT
 /* A child's log lines come in every state but the end. */
-#define ALIVE (CH_BIT(CH_STARTING) | CH_BIT(CH_IDLE) | CH_BIT(CH_SESSION) | \
-	CH_BIT(CH_SIGNING) | CH_BIT(CH_HELD))
+#define ALIVE \
+	(CH_BIT(CH_STARTING) | CH_BIT(CH_IDLE) | CH_BIT(CH_SESSION) | \
+	    CH_BIT(CH_SIGNING) | CH_BIT(CH_HELD))
 #define SESSION CH_BIT(CH_SESSION)
 
 /* One row: number, name, direction, states, flags, decoder. */
-#define ROW(t, n, d, s, f, dec)                                       \
-	[(t)] = { .type = (t), .name = (n), .dir = (d), .states = (s), \
-		.flags = (f), .decode = (dec) }
+#define ROW(t, n, d, s, f, dec) \
+	[(t)] = { .type = (t), \
+		.name = (n), \
+		.dir = (d), \
+		.states = (s), \
+		.flags = (f), \
+		.decode = (dec) }
 
 /* The channel, by number; a row's index is its type. */
 static const struct chan_msg chan_table[MSG_TYPE_COUNT] = {
-	ROW(MSG_READY, "ready", TO_MON,
-	    CH_BIT(CH_STARTING), ONCE, dec_ready),
-	ROW(MSG_SESSION, "session", TO_CHILD,
-	    0, ONCE | FD, dec_session),
-	ROW(MSG_KEYINFO, "keyinfo", TO_MON,
-	    SESSION, 0, dec_keyinfo),
-	ROW(MSG_KEYINFO_REPLY, "keyinfo-reply", TO_CHILD,
-	    0, 0, dec_keyinfo_reply),
-	ROW(MSG_SIGN, "sign", TO_MON,
-	    SESSION, PERMIT, dec_sign),
-	ROW(MSG_SIGN_REPLY, "sign-reply", TO_CHILD,
-	    0, 0, dec_sign_reply),
-	ROW(MSG_QUERY, "query", TO_MON,
-	    SESSION, 0, dec_query),
-	ROW(MSG_QUERY_REPLY, "query-reply", TO_CHILD,
-	    0, 0, dec_query_reply),
-	ROW(MSG_LOG, "log", TO_MON,
-	    ALIVE, 0, dec_log),
-	ROW(MSG_DONE, "done", TO_MON,
-	    SESSION, ONCE, dec_empty),
-	ROW(MSG_ADMIN, "admin", TO_MON,
-	    SESSION, 0, dec_admin),
-	ROW(MSG_TSA_OPEN, "tsa-open", TO_MON,
-	    SESSION, PERMIT, dec_tsa_open),
-	ROW(MSG_TSA_REPLY, "tsa-reply", TO_CHILD,
-	    0, FD, dec_tsa_reply),
-	ROW(MSG_TSA_DONE, "tsa-done", TO_MON,
-	    SESSION, PERMIT, dec_tsa_done),
-	ROW(MSG_SIGN_HELD, "sign-held", TO_CHILD,
-	    0, 0, dec_sign_held),
-	ROW(MSG_APPROVAL, "approval", TO_MON,
-	    SESSION, 0, dec_approval),
+	ROW(MSG_READY, "ready", TO_MON, CH_BIT(CH_STARTING), ONCE, dec_ready),
+	ROW(MSG_SESSION, "session", TO_CHILD, 0, ONCE | FD, dec_session),
+	ROW(MSG_KEYINFO, "keyinfo", TO_MON, SESSION, 0, dec_keyinfo),
+	ROW(MSG_KEYINFO_REPLY, "keyinfo-reply", TO_CHILD, 0, 0,
+	    dec_keyinfo_reply),
+	ROW(MSG_SIGN, "sign", TO_MON, SESSION, PERMIT, dec_sign),
+	ROW(MSG_SIGN_REPLY, "sign-reply", TO_CHILD, 0, 0, dec_sign_reply),
+	ROW(MSG_QUERY, "query", TO_MON, SESSION, 0, dec_query),
+	ROW(MSG_QUERY_REPLY, "query-reply", TO_CHILD, 0, 0, dec_query_reply),
+	ROW(MSG_LOG, "log", TO_MON, ALIVE, 0, dec_log),
+	ROW(MSG_DONE, "done", TO_MON, SESSION, ONCE, dec_empty),
+	ROW(MSG_ADMIN, "admin", TO_MON, SESSION, 0, dec_admin),
+	ROW(MSG_TSA_OPEN, "tsa-open", TO_MON, SESSION, PERMIT, dec_tsa_open),
+	ROW(MSG_TSA_REPLY, "tsa-reply", TO_CHILD, 0, FD, dec_tsa_reply),
+	ROW(MSG_TSA_DONE, "tsa-done", TO_MON, SESSION, PERMIT, dec_tsa_done),
+	ROW(MSG_SIGN_HELD, "sign-held", TO_CHILD, 0, 0, dec_sign_held),
+	ROW(MSG_APPROVAL, "approval", TO_MON, SESSION, 0, dec_approval),
 	/* A cancel may cross the decision, which ends CH_SIGNING. */
 	ROW(MSG_HELD_CANCEL, "held-cancel", TO_MON,
 	    CH_BIT(CH_SIGNING) | SESSION, PERMIT, dec_empty),
-	ROW(MSG_HELD_RESULT, "held-result", TO_MON,
-	    SESSION, PERMIT, dec_held_result),
-	ROW(MSG_UPLOAD, "upload", TO_MON,
-	    SESSION, 0, dec_upload),
-	ROW(MSG_UPLOAD_REPLY, "upload-reply", TO_CHILD,
-	    0, 0, dec_upload_reply),
-	ROW(MSG_UPLOAD_DONE, "upload-done", TO_MON,
-	    SESSION, PERMIT, dec_empty),
-	ROW(MSG_PROGRESS, "progress", TO_MON,
-	    SESSION, 0, dec_progress),
+	ROW(MSG_HELD_RESULT, "held-result", TO_MON, SESSION, PERMIT,
+	    dec_held_result),
+	ROW(MSG_UPLOAD, "upload", TO_MON, SESSION, 0, dec_upload),
+	ROW(MSG_UPLOAD_REPLY, "upload-reply", TO_CHILD, 0, 0, dec_upload_reply),
+	ROW(MSG_UPLOAD_DONE, "upload-done", TO_MON, SESSION, PERMIT, dec_empty),
+	ROW(MSG_PROGRESS, "progress", TO_MON, SESSION, 0, dec_progress),
 	/* Only from a session of the pesign listener (the handler checks). */
-	ROW(MSG_PESIGN, "pesign", TO_MON,
-	    SESSION, 0, dec_pesign),
-	ROW(MSG_PESIGN_REPLY, "pesign-reply", TO_CHILD,
-	    0, 0, dec_pesign_reply),
+	ROW(MSG_PESIGN, "pesign", TO_MON, SESSION, 0, dec_pesign),
+	ROW(MSG_PESIGN_REPLY, "pesign-reply", TO_CHILD, 0, 0, dec_pesign_reply),
 };
 
 /* The masks of chan.h hold one bit per type and per state. */
@@ -228,8 +212,8 @@ chan_lookup(unsigned type)
 const char *
 msg_type_name(int type)
 {
-	const struct chan_msg *m = type > 0 ? chan_lookup((unsigned)type) :
-	    NULL;
+	const struct chan_msg *m =
+	    type > 0 ? chan_lookup((unsigned)type) : NULL;
 
 	return m != NULL ? m->name : "unknown";
 }

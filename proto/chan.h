@@ -40,25 +40,25 @@ const char *chan_build_id(void);
  * this table says what each state may send).
  */
 enum child_state {
-	CH_STARTING = 0,	/* exec'd, sandboxing itself */
-	CH_IDLE,		/* ready, no client */
-	CH_SESSION,		/* serving a client */
-	CH_SIGNING,		/* waiting for the monitor's signature */
-	CH_GONE,		/* killed or exiting, waiting to be reaped */
-	CH_HELD,		/* --no-wait request held for approval: the
+	CH_STARTING = 0, /* exec'd, sandboxing itself */
+	CH_IDLE,	 /* ready, no client */
+	CH_SESSION,	 /* serving a client */
+	CH_SIGNING,	 /* waiting for the monitor's signature */
+	CH_GONE,	 /* killed or exiting, waiting to be reaped */
+	CH_HELD,	 /* --no-wait request held for approval: the
 				   client was let go; not a session */
 	CH_STATE_COUNT
 };
 #define CH_BIT(st) (1u << (st))
 
 enum chan_dir {
-	CHAN_TO_MONITOR = 1,	/* sent by the child */
-	CHAN_TO_CHILD		/* sent by the monitor */
+	CHAN_TO_MONITOR = 1, /* sent by the child */
+	CHAN_TO_CHILD	     /* sent by the monitor */
 };
 
-#define CHAN_F_ONCE 0x1u	/* at most once in a child's life */
-#define CHAN_F_PERMIT 0x2u	/* only while the permit mask allows it */
-#define CHAN_F_FD 0x4u		/* a descriptor may come with it */
+#define CHAN_F_ONCE 0x1u   /* at most once in a child's life */
+#define CHAN_F_PERMIT 0x2u /* only while the permit mask allows it */
+#define CHAN_F_FD 0x4u	   /* a descriptor may come with it */
 #define CHAN_BIT(type) (1u << (type))
 
 /* A message's fields, decoded (which member: the row's type). */
@@ -71,8 +71,8 @@ union chan_body {
 	struct msg_sign_reply sign_reply;
 	struct msg_query query;
 	struct {
-		const uint8_t *frame;	/* a client frame, points into */
-		size_t len;		/* ... the message */
+		const uint8_t *frame; /* a client frame, points into */
+		size_t len;	      /* ... the message */
 	} query_reply;
 	struct msg_log log;
 	struct msg_admin admin;
@@ -100,9 +100,9 @@ struct chan_msg {
 	const char *name;
 	chan_decoder decode;
 	enum chan_dir dir;
-	unsigned states;		/* CH_BIT mask; child -> monitor only */
-	unsigned flags;			/* CHAN_F_* */
-	uint16_t type;			/* enum msg_type */
+	unsigned states; /* CH_BIT mask; child -> monitor only */
+	unsigned flags;	 /* CHAN_F_* */
+	uint16_t type;	 /* enum msg_type */
 };
 
 /*

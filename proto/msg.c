@@ -46,7 +46,7 @@ build_id_valid(const char *s)
 {
 	for (; *s != '\0'; s++)
 		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		    (*s >= '0' && *s <= '9') || strchr("._+-", *s) != NULL))
+			(*s >= '0' && *s <= '9') || strchr("._+-", *s) != NULL))
 			return 0;
 	return 1;
 }
@@ -54,8 +54,7 @@ build_id_valid(const char *s)
 int
 msg_enc_ready(struct buf *b, const struct msg_ready *m)
 {
-	if (msg_begin(b, MSG_READY) == -1 ||
-	    buf_put_u32(b, m->version) == -1)
+	if (msg_begin(b, MSG_READY) == -1 || buf_put_u32(b, m->version) == -1)
 		return -1;
 	return buf_put_str(b, m->build);
 }
@@ -148,9 +147,9 @@ msg_dec_keyinfo_reply(struct buf *b, struct msg_keyinfo_reply *m)
 	    buf_get_u32(b, &m->formats) == -1 ||
 	    buf_get_u32(b, &m->digests) == -1 ||
 	    buf_get_bytes_ref(b, CERT_DER_MAX, &m->cert, &m->certlen) == -1 ||
-	    buf_get_bytes_ref(b, CHAIN_DER_MAX, &m->chain, &m->chainlen) == -1 ||
-	    buf_get_u8(b, &m->ts_mode) == -1 ||
-	    buf_get_u8(b, &m->ntsa) == -1)
+	    buf_get_bytes_ref(b, CHAIN_DER_MAX, &m->chain, &m->chainlen) ==
+		-1 ||
+	    buf_get_u8(b, &m->ts_mode) == -1 || buf_get_u8(b, &m->ntsa) == -1)
 		return -1;
 	if (m->status >= ST_COUNT || m->default_digest >= DIG_COUNT ||
 	    m->keytype > KT_EC || m->padding > PAD_PSS ||
@@ -162,15 +161,12 @@ msg_dec_keyinfo_reply(struct buf *b, struct msg_keyinfo_reply *m)
 int
 msg_enc_sign(struct buf *b, const struct msg_sign *m)
 {
-	if (msg_begin(b, MSG_SIGN) == -1 ||
-	    buf_put_u32(b, m->reqid) == -1 ||
-	    buf_put_str(b, m->key) == -1 ||
-	    buf_put_u8(b, m->format) == -1 ||
+	if (msg_begin(b, MSG_SIGN) == -1 || buf_put_u32(b, m->reqid) == -1 ||
+	    buf_put_str(b, m->key) == -1 || buf_put_u8(b, m->format) == -1 ||
 	    buf_put_u8(b, m->digest) == -1 ||
 	    buf_put_bytes(b, m->tbs, m->tbslen) == -1 ||
 	    buf_put_bytes(b, m->adigest, m->adigestlen) == -1 ||
-	    buf_put_str(b, m->name) == -1 ||
-	    buf_put_u64(b, m->size) == -1)
+	    buf_put_str(b, m->name) == -1 || buf_put_u64(b, m->size) == -1)
 		return -1;
 	return buf_put_u8(b, m->flags);
 }
@@ -183,11 +179,10 @@ msg_dec_sign(struct buf *b, struct msg_sign *m)
 	    buf_get_u8(b, &m->format) == -1 ||
 	    buf_get_u8(b, &m->digest) == -1 ||
 	    buf_get_bytes(b, m->tbs, sizeof(m->tbs), &m->tbslen) == -1 ||
-	    buf_get_bytes(b, m->adigest, sizeof(m->adigest),
-		&m->adigestlen) == -1 ||
+	    buf_get_bytes(b, m->adigest, sizeof(m->adigest), &m->adigestlen) ==
+		-1 ||
 	    buf_get_str(b, m->name, sizeof(m->name), ARTIFACT_NAME_MAX) == -1 ||
-	    buf_get_u64(b, &m->size) == -1 ||
-	    buf_get_u8(b, &m->flags) == -1)
+	    buf_get_u64(b, &m->size) == -1 || buf_get_u8(b, &m->flags) == -1)
 		return -1;
 	/* A format and digest that exist, and digests of that length. */
 	if (m->format >= FMT_COUNT || m->digest >= DIG_COUNT ||
@@ -202,8 +197,7 @@ int
 msg_enc_sign_reply(struct buf *b, const struct msg_sign_reply *m)
 {
 	if (msg_begin(b, MSG_SIGN_REPLY) == -1 ||
-	    buf_put_u32(b, m->reqid) == -1 ||
-	    buf_put_u8(b, m->status) == -1 ||
+	    buf_put_u32(b, m->reqid) == -1 || buf_put_u8(b, m->status) == -1 ||
 	    buf_put_str(b, m->message) == -1)
 		return -1;
 	return buf_put_bytes(b, m->sig, m->siglen);
@@ -300,12 +294,9 @@ int
 msg_enc_sign_held(struct buf *b, const struct msg_sign_held *m)
 {
 	if (msg_begin(b, MSG_SIGN_HELD) == -1 ||
-	    buf_put_u32(b, m->reqid) == -1 ||
-	    buf_put_u64(b, m->id) == -1 ||
-	    buf_put_str(b, m->group) == -1 ||
-	    buf_put_u8(b, m->have) == -1 ||
-	    buf_put_u8(b, m->need) == -1 ||
-	    buf_put_u32(b, m->expires_in) == -1)
+	    buf_put_u32(b, m->reqid) == -1 || buf_put_u64(b, m->id) == -1 ||
+	    buf_put_str(b, m->group) == -1 || buf_put_u8(b, m->have) == -1 ||
+	    buf_put_u8(b, m->need) == -1 || buf_put_u32(b, m->expires_in) == -1)
 		return -1;
 	return buf_put_str(b, m->approver);
 }
@@ -313,14 +304,12 @@ msg_enc_sign_held(struct buf *b, const struct msg_sign_held *m)
 int
 msg_dec_sign_held(struct buf *b, struct msg_sign_held *m)
 {
-	if (buf_get_u32(b, &m->reqid) == -1 ||
-	    buf_get_u64(b, &m->id) == -1 ||
+	if (buf_get_u32(b, &m->reqid) == -1 || buf_get_u64(b, &m->id) == -1 ||
 	    buf_get_str(b, m->group, sizeof(m->group), KEY_NAME_MAX) == -1 ||
-	    buf_get_u8(b, &m->have) == -1 ||
-	    buf_get_u8(b, &m->need) == -1 ||
+	    buf_get_u8(b, &m->have) == -1 || buf_get_u8(b, &m->need) == -1 ||
 	    buf_get_u32(b, &m->expires_in) == -1 ||
-	    buf_get_str(b, m->approver, sizeof(m->approver),
-		KEY_NAME_MAX) == -1)
+	    buf_get_str(b, m->approver, sizeof(m->approver), KEY_NAME_MAX) ==
+		-1)
 		return -1;
 	if (m->id == 0 || m->need == 0 || m->need > 16 || m->have > m->need)
 		return -1;
@@ -388,13 +377,11 @@ msg_enc_tsa_reply(struct buf *b, const struct msg_tsa_reply *m)
 {
 	if (msg_begin(b, MSG_TSA_REPLY) == -1 ||
 	    buf_put_u8(b, m->status) == -1 ||
-	    buf_put_str(b, m->message) == -1 ||
-	    buf_put_str(b, m->url) == -1 ||
+	    buf_put_str(b, m->message) == -1 || buf_put_str(b, m->url) == -1 ||
 	    buf_put_str(b, m->hostport) == -1 ||
 	    buf_put_str(b, m->path) == -1 ||
 	    buf_put_u32(b, m->timeout_ms) == -1 ||
-	    buf_put_u64(b, m->now) == -1 ||
-	    buf_put_u32(b, m->max_skew) == -1)
+	    buf_put_u64(b, m->now) == -1 || buf_put_u32(b, m->max_skew) == -1)
 		return -1;
 	return buf_put_bytes(b, m->anchors, m->anchorslen);
 }
@@ -405,8 +392,8 @@ msg_dec_tsa_reply(struct buf *b, struct msg_tsa_reply *m)
 	if (buf_get_u8(b, &m->status) == -1 ||
 	    buf_get_str(b, m->message, sizeof(m->message), MESSAGE_MAX) == -1 ||
 	    buf_get_str(b, m->url, sizeof(m->url), TSA_TEXT_MAX) == -1 ||
-	    buf_get_str(b, m->hostport, sizeof(m->hostport),
-		TSA_TEXT_MAX) == -1 ||
+	    buf_get_str(b, m->hostport, sizeof(m->hostport), TSA_TEXT_MAX) ==
+		-1 ||
 	    buf_get_str(b, m->path, sizeof(m->path), TSA_TEXT_MAX) == -1 ||
 	    buf_get_u32(b, &m->timeout_ms) == -1 ||
 	    buf_get_u64(b, &m->now) == -1 ||
@@ -425,8 +412,7 @@ int
 msg_enc_tsa_done(struct buf *b, const struct msg_tsa_done *m)
 {
 	if (msg_begin(b, MSG_TSA_DONE) == -1 ||
-	    buf_put_u8(b, m->status) == -1 ||
-	    buf_put_u8(b, m->index) == -1 ||
+	    buf_put_u8(b, m->status) == -1 || buf_put_u8(b, m->index) == -1 ||
 	    buf_put_str(b, m->gentime) == -1)
 		return -1;
 	return buf_put_str(b, m->message);
@@ -435,8 +421,7 @@ msg_enc_tsa_done(struct buf *b, const struct msg_tsa_done *m)
 int
 msg_dec_tsa_done(struct buf *b, struct msg_tsa_done *m)
 {
-	if (buf_get_u8(b, &m->status) == -1 ||
-	    buf_get_u8(b, &m->index) == -1 ||
+	if (buf_get_u8(b, &m->status) == -1 || buf_get_u8(b, &m->index) == -1 ||
 	    buf_get_str(b, m->gentime, sizeof(m->gentime),
 		sizeof(m->gentime) - 1) == -1 ||
 	    buf_get_str(b, m->message, sizeof(m->message), MESSAGE_MAX) == -1)
@@ -459,8 +444,7 @@ int
 msg_dec_upload(struct buf *b, struct msg_upload *m)
 {
 	if (get_key(b, m->key, sizeof(m->key)) == -1 ||
-	    buf_get_u8(b, &m->format) == -1 ||
-	    buf_get_u64(b, &m->size) == -1 ||
+	    buf_get_u8(b, &m->format) == -1 || buf_get_u64(b, &m->size) == -1 ||
 	    buf_get_str(b, m->name, sizeof(m->name), ARTIFACT_NAME_MAX) == -1)
 		return -1;
 	if (m->format >= FMT_COUNT)
@@ -530,9 +514,10 @@ msg_dec_pesign(struct buf *b, struct msg_pesign *m)
 	if ((m->op == PESIGN_OP_KILL) != (m->token[0] == '\0') ||
 	    (m->token[0] != '\0' && !pesign_name_valid(m->token)))
 		return -1;
-	if (m->op == PESIGN_OP_MAP ? !pesign_name_valid(m->cert) ||
-	    (m->format != FMT_PE && m->format != FMT_MODULE) :
-	    m->cert[0] != '\0' || m->format != FMT_NONE)
+	if (m->op == PESIGN_OP_MAP
+		? !pesign_name_valid(m->cert) ||
+		    (m->format != FMT_PE && m->format != FMT_MODULE)
+		: m->cert[0] != '\0' || m->format != FMT_NONE)
 		return -1;
 	return buf_end(b);
 }
@@ -557,8 +542,8 @@ msg_dec_pesign_reply(struct buf *b, struct msg_pesign_reply *m)
 	    buf_get_str(b, m->key, sizeof(m->key), KEY_NAME_MAX) == -1)
 		return -1;
 	m->rc = (int32_t)rc;
-	if (m->key[0] != '\0' && (m->rc != 0 ||
-	    !key_name_valid(m->key, strlen(m->key))))
+	if (m->key[0] != '\0' &&
+	    (m->rc != 0 || !key_name_valid(m->key, strlen(m->key))))
 		return -1;
 	return buf_end(b);
 }

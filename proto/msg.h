@@ -78,7 +78,11 @@ enum msg_type {
 	MSG_TYPE_COUNT
 };
 
-enum query_what { Q_KEYS = 1, Q_WHOAMI, Q_STATUS };
+enum query_what {
+	Q_KEYS = 1,
+	Q_WHOAMI,
+	Q_STATUS
+};
 
 /*
  * The child's sandbox is up, and the channel it speaks: CHAN_VERSION
@@ -96,9 +100,9 @@ struct msg_ready {
 
 struct msg_session {
 	uint32_t session_id;
-	uint64_t max_artifact;		/* bytes */
-	uint32_t idle_timeout_ms;	/* client inactivity limit */
-	uint8_t via;			/* enum via (names.h): the listener
+	uint64_t max_artifact;	  /* bytes */
+	uint32_t idle_timeout_ms; /* client inactivity limit */
+	uint8_t via;		  /* enum via (names.h): the listener
 					   that accepted the client, so the
 					   protocol the child speaks */
 };
@@ -106,26 +110,26 @@ struct msg_session {
 /* format and name describe the request, for the audit record only. */
 struct msg_keyinfo {
 	char key[KEY_NAME_MAX + 1];
-	uint8_t format;			/* enum csign_format, or FMT_NONE */
-	char name[ARTIFACT_NAME_MAX + 1];	/* artifact name, or "" */
+	uint8_t format;			  /* enum csign_format, or FMT_NONE */
+	char name[ARTIFACT_NAME_MAX + 1]; /* artifact name, or "" */
 };
 
 #define FMT_NONE 0xff
 
 struct msg_keyinfo_reply {
-	uint8_t status;			/* enum csign_status */
+	uint8_t status; /* enum csign_status */
 	char message[MESSAGE_MAX + 1];
-	uint8_t keytype;		/* enum key_type */
-	uint8_t padding;		/* enum rsa_padding */
-	uint8_t default_digest;		/* enum csign_digest */
-	uint32_t formats;		/* FMT_BIT mask granted to this user */
-	uint32_t digests;		/* DIG_BIT mask */
-	const uint8_t *cert;		/* DER, points into the message */
+	uint8_t keytype;	/* enum key_type */
+	uint8_t padding;	/* enum rsa_padding */
+	uint8_t default_digest; /* enum csign_digest */
+	uint32_t formats;	/* FMT_BIT mask granted to this user */
+	uint32_t digests;	/* DIG_BIT mask */
+	const uint8_t *cert;	/* DER, points into the message */
 	size_t certlen;
-	const uint8_t *chain;		/* DER certificates back to back */
+	const uint8_t *chain; /* DER certificates back to back */
 	size_t chainlen;
-	uint8_t ts_mode;		/* enum ts_mode */
-	uint8_t ntsa;			/* TSA URLs configured (0..4) */
+	uint8_t ts_mode; /* enum ts_mode */
+	uint8_t ntsa;	 /* TSA URLs configured (0..4) */
 };
 
 struct msg_sign {
@@ -133,13 +137,13 @@ struct msg_sign {
 	char key[KEY_NAME_MAX + 1];
 	uint8_t format;
 	uint8_t digest;
-	uint8_t tbs[DIGEST_MAX];	/* the digest to sign */
+	uint8_t tbs[DIGEST_MAX]; /* the digest to sign */
 	size_t tbslen;
-	uint8_t adigest[DIGEST_MAX];	/* the artifact's digest (audited) */
+	uint8_t adigest[DIGEST_MAX]; /* the artifact's digest (audited) */
 	size_t adigestlen;
 	char name[ARTIFACT_NAME_MAX + 1];
 	uint64_t size;
-	uint8_t flags;			/* MSG_SIGN_F_* */
+	uint8_t flags; /* MSG_SIGN_F_* */
 };
 
 /*
@@ -157,7 +161,7 @@ struct msg_sign_reply {
 };
 
 struct msg_query {
-	uint8_t what;			/* enum query_what */
+	uint8_t what; /* enum query_what */
 };
 
 /* Disable or enable a key (frame.h ADMIN_*); answered by MSG_QUERY_REPLY. */
@@ -179,27 +183,27 @@ struct msg_tsa_open {
 };
 
 #define TSA_TEXT_MAX 512
-#define TSA_ANCHORS_MAX 32768		/* TimestampCA, DER back to back */
+#define TSA_ANCHORS_MAX 32768 /* TimestampCA, DER back to back */
 
 struct msg_tsa_reply {
-	uint8_t status;			/* ST_OK: the socket comes with it */
-	char message[MESSAGE_MAX + 1];	/* why not, if not ST_OK */
-	char url[TSA_TEXT_MAX + 1];	/* the TSA, for messages */
-	char hostport[TSA_TEXT_MAX + 1];	/* the Host header */
-	char path[TSA_TEXT_MAX + 1];	/* the request target */
-	uint32_t timeout_ms;		/* left for the exchange */
-	uint64_t now;			/* the monitor's clock, Unix seconds */
-	uint32_t max_skew;		/* genTime within now -+ this, seconds */
-	const uint8_t *anchors;		/* DER certificates back to back, */
-	size_t anchorslen;		/* ... only with ST_OK; points into */
-};					/* ... the message */
+	uint8_t status;			 /* ST_OK: the socket comes with it */
+	char message[MESSAGE_MAX + 1];	 /* why not, if not ST_OK */
+	char url[TSA_TEXT_MAX + 1];	 /* the TSA, for messages */
+	char hostport[TSA_TEXT_MAX + 1]; /* the Host header */
+	char path[TSA_TEXT_MAX + 1];	 /* the request target */
+	uint32_t timeout_ms;		 /* left for the exchange */
+	uint64_t now;			 /* the monitor's clock, Unix seconds */
+	uint32_t max_skew;	/* genTime within now -+ this, seconds */
+	const uint8_t *anchors; /* DER certificates back to back, */
+	size_t anchorslen;	/* ... only with ST_OK; points into */
+};				/* ... the message */
 
 /* How a timestamp went, for the audit record (status ST_OK or not). */
 struct msg_tsa_done {
 	uint8_t status;
-	uint8_t index;			/* the TSA that answered last */
-	char gentime[32];		/* the token's genTime, if ST_OK */
-	char message[MESSAGE_MAX + 1];	/* what went wrong, if not */
+	uint8_t index;		       /* the TSA that answered last */
+	char gentime[32];	       /* the token's genTime, if ST_OK */
+	char message[MESSAGE_MAX + 1]; /* what went wrong, if not */
 };
 
 /*
@@ -208,32 +212,32 @@ struct msg_tsa_done {
  */
 struct msg_sign_held {
 	uint32_t reqid;
-	uint64_t id;			/* the held request's id */
-	char group[KEY_NAME_MAX + 1];	/* who may approve */
-	uint8_t have;			/* approvals so far */
-	uint8_t need;			/* approvals needed, 1..16 */
-	uint32_t expires_in;		/* seconds */
-	char approver[KEY_NAME_MAX + 1];	/* who just approved, or "" */
+	uint64_t id;			 /* the held request's id */
+	char group[KEY_NAME_MAX + 1];	 /* who may approve */
+	uint8_t have;			 /* approvals so far */
+	uint8_t need;			 /* approvals needed, 1..16 */
+	uint32_t expires_in;		 /* seconds */
+	char approver[KEY_NAME_MAX + 1]; /* who just approved, or "" */
 };
 
 enum approval_op {
-	APPR_PENDING = 1,		/* list what the peer may decide */
+	APPR_PENDING = 1, /* list what the peer may decide */
 	APPR_APPROVE,
 	APPR_DENY,
-	APPR_WAIT			/* the result of a --no-wait request */
+	APPR_WAIT /* the result of a --no-wait request */
 };
 
 /* pending, approve, deny or wait; answered by MSG_QUERY_REPLY. */
 struct msg_approval {
-	uint8_t op;			/* enum approval_op */
-	uint64_t id;			/* 0 for APPR_PENDING */
+	uint8_t op;  /* enum approval_op */
+	uint64_t id; /* 0 for APPR_PENDING */
 	char reason[MESSAGE_MAX + 1];
 };
 
 /* The final client frame of a --no-wait request, kept for F_WAIT. */
 struct msg_held_result {
 	uint64_t id;
-	const uint8_t *frame;		/* points into the message */
+	const uint8_t *frame; /* points into the message */
 	size_t len;
 };
 
@@ -245,15 +249,15 @@ struct msg_held_result {
  */
 struct msg_upload {
 	char key[KEY_NAME_MAX + 1];
-	uint8_t format;			/* enum csign_format */
-	uint64_t size;			/* bytes announced by the client */
-	char name[ARTIFACT_NAME_MAX + 1];	/* for a deny record */
+	uint8_t format;			  /* enum csign_format */
+	uint64_t size;			  /* bytes announced by the client */
+	char name[ARTIFACT_NAME_MAX + 1]; /* for a deny record */
 };
 
 struct msg_upload_reply {
-	uint8_t status;			/* ST_OK: go ahead, the bytes are
+	uint8_t status;		       /* ST_OK: go ahead, the bytes are
 					   reserved */
-	char message[MESSAGE_MAX + 1];	/* why not, if not ST_OK */
+	char message[MESSAGE_MAX + 1]; /* why not, if not ST_OK */
 };
 
 /*
@@ -262,7 +266,7 @@ struct msg_upload_reply {
  * re-arms the session's idle deadline (never past SessionLifetime).
  */
 struct msg_progress {
-	uint64_t bytes;			/* moved in this session so far, > 0 */
+	uint64_t bytes; /* moved in this session so far, > 0 */
 };
 
 /*
@@ -282,22 +286,22 @@ enum pesign_op {
 };
 
 struct msg_pesign {
-	uint8_t op;			/* enum pesign_op */
-	uint8_t format;			/* MAP: FMT_PE or FMT_MODULE, for the
+	uint8_t op;			 /* enum pesign_op */
+	uint8_t format;			 /* MAP: FMT_PE or FMT_MODULE, for the
 					   deny record; else FMT_NONE */
-	char token[PESIGN_NAME_MAX + 1];	/* "" for KILL */
-	char cert[PESIGN_NAME_MAX + 1];	/* MAP only, else "" */
+	char token[PESIGN_NAME_MAX + 1]; /* "" for KILL */
+	char cert[PESIGN_NAME_MAX + 1];	 /* MAP only, else "" */
 };
 
 struct msg_pesign_reply {
-	int32_t rc;			/* for the pesign client: < 0 failed;
+	int32_t rc;		       /* for the pesign client: < 0 failed;
 					   UNLOCKED: 0 unlocked, 1 locked */
-	char message[MESSAGE_MAX + 1];	/* why, if rc < 0 */
-	char key[KEY_NAME_MAX + 1];	/* MAP with rc 0: the key, else "" */
+	char message[MESSAGE_MAX + 1]; /* why, if rc < 0 */
+	char key[KEY_NAME_MAX + 1];    /* MAP with rc 0: the key, else "" */
 };
 
 struct msg_log {
-	uint8_t level;			/* enum log_level */
+	uint8_t level; /* enum log_level */
 	char text[LOG_TEXT_MAX + 1];
 };
 

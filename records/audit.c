@@ -130,8 +130,8 @@ enqueue(struct audit *a, struct audit_item *it)
 }
 
 int
-audit_submit(struct audit *a, const struct audit_event *ev,
-    audit_done_cb cb, void *arg)
+audit_submit(struct audit *a, const struct audit_event *ev, audit_done_cb cb,
+    void *arg)
 {
 	struct audit_item *it;
 
@@ -190,13 +190,15 @@ audit_write_sync(struct audit *a, const struct audit_event *ev)
 int
 audit_reopen(struct audit *a, char *err, size_t errlen)
 {
-	const struct audit_event ev = { .event = "rotate", .result = "ok",
+	const struct audit_event ev = { .event = "rotate",
+		.result = "ok",
 		.reason = "log file reopened; prev is the last record of the "
-		    "previous file" };
+			  "previous file" };
 	struct audit_item *it;
 	int r;
 
-	audit_set_err(err, errlen, "audit log: cannot queue the reopen (out of "
+	audit_set_err(err, errlen,
+	    "audit log: cannot queue the reopen (out of "
 	    "memory, queue full or stopping)");
 	if (a == NULL || (it = item_new(&ev)) == NULL)
 		return -1;
@@ -278,12 +280,15 @@ static int
 torn_record(struct audit *a, char *err, size_t errlen)
 {
 	const struct audit_event ev = { .event = "log-recover",
-		.result = "ok", .reason = a->torn_note };
+		.result = "ok",
+		.reason = a->torn_note };
 
 	if (a->torn_note[0] == '\0' || audit_write_sync(a, &ev) == 0)
 		return 0;
-	audit_set_err(err, errlen, "%s: cannot write the record of the torn "
-	    "last record's recovery", a->path);
+	audit_set_err(err, errlen,
+	    "%s: cannot write the record of the torn "
+	    "last record's recovery",
+	    a->path);
 	return -1;
 }
 

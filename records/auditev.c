@@ -30,8 +30,7 @@ auditev_init(struct audit_event *ev, const char *event,
 }
 
 void
-auditev_result(struct audit_event *ev, const char *result,
-    const char *reason)
+auditev_result(struct audit_event *ev, const char *result, const char *reason)
 {
 	ev->result = result;
 	ev->reason = reason;
@@ -62,6 +61,6 @@ auditev_request(struct audit_event *ev, uint64_t id, const char *approvers)
 {
 	ev->has_request = 1;
 	ev->request = id;
-	ev->approvers = approvers != NULL && approvers[0] != '\0' ?
-	    approvers : NULL;
+	ev->approvers =
+	    approvers != NULL && approvers[0] != '\0' ? approvers : NULL;
 }

@@ -23,7 +23,8 @@ static void
 open_err(const char *path, int e, char *err, size_t errlen)
 {
 	if (e == ELOOP)
-		audit_set_err(err, errlen, "AuditLog %s: is a symbolic link; "
+		audit_set_err(err, errlen,
+		    "AuditLog %s: is a symbolic link; "
 		    "refusing to follow it (the log must be a regular file)",
 		    path);
 	else
@@ -38,16 +39,17 @@ open_err(const char *path, int e, char *err, size_t errlen)
 int
 audit_log_open(struct audit *a, char *err, size_t errlen)
 {
-	a->fd = open(a->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
-	    O_NOFOLLOW | O_NOCTTY, 0600);
+	a->fd = open(a->path,
+	    O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY,
+	    0600);
 	if (a->fd == -1) {
 		open_err(a->path, errno, err, errlen);
 		return -1;
 	}
 	if (flock(a->fd, LOCK_EX | LOCK_NB) == -1) {
 		audit_set_err(err, errlen, "%s: %s", a->path,
-		    errno == EWOULDBLOCK ? "in use by another process" :
-		    strerror(errno));
+		    errno == EWOULDBLOCK ? "in use by another process"
+					 : strerror(errno));
 		return -1;
 	}
 	if (pipe2(a->notify, O_NONBLOCK | O_CLOEXEC) == -1) {
@@ -69,8 +71,8 @@ tail_read(struct audit *a, const struct stat *wst, char *buf, size_t n)
 	ssize_t r = 0;
 	int fd;
 
-	if ((fd = open(a->path, O_RDONLY | O_CLOEXEC | O_NOCTTY |
-	    O_NOFOLLOW)) == -1)
+	if ((fd = open(a->path,
+		 O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW)) == -1)
 		return -1;
 	if (fstat(fd, &st) == -1 || st.st_dev != wst->st_dev ||
 	    st.st_ino != wst->st_ino) {
@@ -149,8 +151,8 @@ dir_sync(const char *path)
  * whoever investigates.  Its name into dst; 0 or -1 with err set.
  */
 static int
-torn_save(struct audit *a, const char *p, size_t len, char *dst,
-    size_t dstlen, char *err, size_t errlen)
+torn_save(struct audit *a, const char *p, size_t len, char *dst, size_t dstlen,
+    char *err, size_t errlen)
 {
 	char stamp[32];
 	time_t now = time(NULL);
@@ -163,16 +165,19 @@ torn_save(struct audit *a, const char *p, size_t len, char *dst,
 		if (i == 0)
 			snprintf(dst, dstlen, "%s.torn-%s", a->path, stamp);
 		else
-			snprintf(dst, dstlen, "%s.torn-%s-%d", a->path, stamp, i);
-		fd = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
-		    O_NOFOLLOW, 0600);
+			snprintf(dst, dstlen, "%s.torn-%s-%d", a->path, stamp,
+			    i);
+		fd = open(dst,
+		    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 		if (fd == -1 && errno != EEXIST)
 			break;
 	}
 	if (fd == -1 || util_write_all(fd, p, len) == -1 || fsync(fd) == -1 ||
 	    dir_sync(dst) == -1) {
-		audit_set_err(err, errlen, "%s: cannot keep the torn last "
-		    "record in %s: %s", a->path, dst, strerror(errno));
+		audit_set_err(err, errlen,
+		    "%s: cannot keep the torn last "
+		    "record in %s: %s",
+		    a->path, dst, strerror(errno));
 		if (fd != -1) {
 			close(fd);
 			unlink(dst);
@@ -192,8 +197,8 @@ torn_save(struct audit *a, const char *p, size_t len, char *dst,
  * buf holds the last n bytes of the file (size in all).
  */
 static int
-torn_recover(struct audit *a, const char *buf, size_t n, off_t size,
-    char *err, size_t errlen)
+torn_recover(struct audit *a, const char *buf, size_t n, off_t size, char *err,
+    size_t errlen)
 {
 	char saved[PATH_MAX_ + 64];
 	size_t i = n;
@@ -201,24 +206,29 @@ torn_recover(struct audit *a, const char *buf, size_t n, off_t size,
 	while (i > 0 && buf[i - 1] != '\n')
 		i--;
 	if (i == 0 && (off_t)n != size) {
-		audit_set_err(err, errlen, "%s: last line is incomplete and "
+		audit_set_err(err, errlen,
+		    "%s: last line is incomplete and "
 		    "longer than any record; refusing to extend a broken "
-		    "chain", a->path);
+		    "chain",
+		    a->path);
 		return -1;
 	}
-	if (torn_save(a, buf + i, n - i, saved, sizeof(saved), err,
-	    errlen) == -1)
+	if (torn_save(a, buf + i, n - i, saved, sizeof(saved), err, errlen) ==
+	    -1)
 		return -1;
 	if (ftruncate(a->fd, size - (off_t)(n - i)) == -1 ||
 	    fsync(a->fd) == -1) {
-		audit_set_err(err, errlen, "%s: cannot cut the torn last "
-		    "record: %s", a->path, strerror(errno));
+		audit_set_err(err, errlen,
+		    "%s: cannot cut the torn last "
+		    "record: %s",
+		    a->path, strerror(errno));
 		return -1;
 	}
 	log_warnx("%s: the last record was torn (%zu bytes without a "
-	    "newline, an interrupted write); moved to %s", a->path, n - i,
-	    saved);
-	snprintf(a->torn_note, sizeof(a->torn_note), "torn last record "
+		  "newline, an interrupted write); moved to %s",
+	    a->path, n - i, saved);
+	snprintf(a->torn_note, sizeof(a->torn_note),
+	    "torn last record "
 	    "(%zu bytes without a newline, from an interrupted write) moved "
 	    "to %s; the chain continues from the last complete record",
 	    n - i, saved);
@@ -247,25 +257,29 @@ audit_chain_recover(struct audit *a, char *err, size_t errlen)
 		}
 		if (st.st_size <= 0)
 			return 0;
-		n = st.st_size < (off_t)sizeof(buf) ? (size_t)st.st_size :
-		    sizeof(buf);
+		n = st.st_size < (off_t)sizeof(buf) ? (size_t)st.st_size
+						    : sizeof(buf);
 		if (tail_read(a, &st, buf, n) == -1) {
-			audit_set_err(err, errlen, "%s: cannot read the last "
-			    "record: %s", a->path, strerror(errno));
+			audit_set_err(err, errlen,
+			    "%s: cannot read the last "
+			    "record: %s",
+			    a->path, strerror(errno));
 			return -1;
 		}
 		if (buf[n - 1] == '\n')
 			break;
-		if (pass > 0 || torn_recover(a, buf, n, st.st_size, err,
-		    errlen) == -1)
+		if (pass > 0 ||
+		    torn_recover(a, buf, n, st.st_size, err, errlen) == -1)
 			return -1;
 	}
 	if (last_line(buf, n, n == (size_t)st.st_size, &start, &len) == -1 ||
 	    auditrec_fields(buf + start, len, &a->chain.seq, prev,
-	    a->chain.hash) == -1) {
+		a->chain.hash) == -1) {
 		auditrec_chain_init(&a->chain);
-		audit_set_err(err, errlen, "%s: last record is damaged; "
-		    "refusing to extend a broken chain", a->path);
+		audit_set_err(err, errlen,
+		    "%s: last record is damaged; "
+		    "refusing to extend a broken chain",
+		    a->path);
 		return -1;
 	}
 	if (keep_last(a, buf + start, len) == -1) {
@@ -289,8 +303,8 @@ rotate_check(struct audit *a, int fd, char *err, size_t errlen)
 
 	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
 		audit_set_err(err, errlen, "%s: %s", a->path,
-		    errno == EWOULDBLOCK ? "in use by another process" :
-		    strerror(errno));
+		    errno == EWOULDBLOCK ? "in use by another process"
+					 : strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &st) == -1) {
@@ -298,15 +312,19 @@ rotate_check(struct audit *a, int fd, char *err, size_t errlen)
 		return -1;
 	}
 	if (!S_ISREG(st.st_mode) || st.st_size != 0) {
-		audit_set_err(err, errlen, "%s: %s; a new audit file must be "
+		audit_set_err(err, errlen,
+		    "%s: %s; a new audit file must be "
 		    "empty (rename the old file away, do not copy and "
-		    "truncate it)", a->path, S_ISREG(st.st_mode) ?
-		    "not empty" : "not a regular file");
+		    "truncate it)",
+		    a->path,
+		    S_ISREG(st.st_mode) ? "not empty" : "not a regular file");
 		return -1;
 	}
 	if (a->need_trunc && ftruncate(a->fd, a->good_size) == -1) {
-		audit_set_err(err, errlen, "%s: cannot cut back a failed write "
-		    "in the old file: %s", a->path, strerror(errno));
+		audit_set_err(err, errlen,
+		    "%s: cannot cut back a failed write "
+		    "in the old file: %s",
+		    a->path, strerror(errno));
 		return -1;
 	}
 	a->need_trunc = 0;
@@ -324,8 +342,8 @@ audit_rotate_open(struct audit *a, int *fdp, char *err, size_t errlen)
 	struct stat ost, nst;
 	int fd;
 
-	fd = open(a->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
-	    O_NOFOLLOW, 0600);
+	fd = open(a->path,
+	    O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd == -1) {
 		open_err(a->path, errno, err, errlen);
 		return -1;

@@ -28,25 +28,25 @@
 #define AUDIT_QUEUE_MAX 16384
 /* Records per batch, which bounds the write buffer (~2 MB at worst). */
 #define AUDIT_BATCH_MAX 256
-#define SUMMARY_LINE 1024	/* one syslog summary line */
-#define PATH_MAX_ 4096		/* longest AuditLog path we name files after */
+#define SUMMARY_LINE 1024 /* one syslog summary line */
+#define PATH_MAX_ 4096	  /* longest AuditLog path we name files after */
 
 /* One queued record: the event and its strings in one allocation. */
 struct audit_item {
 	struct audit_item *next;
-	struct audit_event ev;		/* strings point into strs[] */
-	int64_t sec;			/* when it was queued */
+	struct audit_event ev; /* strings point into strs[] */
+	int64_t sec;	       /* when it was queued */
 	long usec;
 	audit_done_cb cb;
 	void *arg;
-	int sync;			/* audit_write_sync() waits for it */
-	int rotate;			/* audit_reopen(): switch files first */
-	int done;			/* finished (sync items only) */
-	int ok;				/* on disk (rotate: reopen worked) */
-	int reopened;			/* rotate: a new file is written */
-	char *err;			/* rotate: the caller's error buffer */
+	int sync;     /* audit_write_sync() waits for it */
+	int rotate;   /* audit_reopen(): switch files first */
+	int done;     /* finished (sync items only) */
+	int ok;	      /* on disk (rotate: reopen worked) */
+	int reopened; /* rotate: a new file is written */
+	char *err;    /* rotate: the caller's error buffer */
 	size_t errlen;
-	uint64_t seq;			/* its seq and hash, for syslog */
+	uint64_t seq; /* its seq and hash, for syslog */
 	char hash[AUDIT_HASH_HEX + 1];
 	char strs[];
 };
@@ -59,33 +59,32 @@ struct item_list {
 struct audit {
 	char *path;
 	int fd;
-	int notify[2];			/* [0] event loop, [1] writer thread */
-	int have_sync;			/* mu and the condvars are set up */
+	int notify[2]; /* [0] event loop, [1] writer thread */
+	int have_sync; /* mu and the condvars are set up */
 	int have_thread;
 	pthread_t thread;
 
 	/* Shared with the writer thread, under mu. */
 	pthread_mutex_t mu;
-	pthread_cond_t work;		/* queue not empty, or stopping */
-	pthread_cond_t synced;		/* a sync item is done */
-	struct item_list queue;		/* waiting for the writer */
-	struct item_list done;		/* callbacks due */
-	size_t pending;			/* queued + being written */
+	pthread_cond_t work;	/* queue not empty, or stopping */
+	pthread_cond_t synced;	/* a sync item is done */
+	struct item_list queue; /* waiting for the writer */
+	struct item_list done;	/* callbacks due */
+	size_t pending;		/* queued + being written */
 	int stopping;
 
 	/* The last record before this start, and a torn tail moved aside. */
 	char *last;
 	size_t lastlen;
-	char torn_note[PATH_MAX_ + 256];	/* the recovery record's reason */
+	char torn_note[PATH_MAX_ + 256]; /* the recovery record's reason */
 
 	/* The writer thread's own state once it runs. */
 	struct audit_chain chain;
-	int need_trunc;			/* failed rollback: cut to good_size */
+	int need_trunc; /* failed rollback: cut to good_size */
 	off_t good_size;
 	char *wbuf;
 	size_t wcap;
 };
-
 
 /* audit.c: an error for the caller (err may be NULL); a list append. */
 void audit_set_err(char *err, size_t errlen, const char *fmt, ...)

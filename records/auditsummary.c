@@ -30,8 +30,8 @@ summary_str(const char *s, int quoted, char *dst, size_t dstlen)
 		else if (c == ' ' && quoted)
 			dst[n++] = ' ';
 		else
-			n += (size_t)snprintf(dst + n, dstlen - n, "\\x%02x",
-			    c);
+			n +=
+			    (size_t)snprintf(dst + n, dstlen - n, "\\x%02x", c);
 	}
 	if (quoted)
 		dst[n++] = '"';
@@ -51,12 +51,13 @@ item_summary(const struct audit_item *it, char *dst, size_t dstlen)
 	char fmt[SUMMARY_FIELD], art[2 * SUMMARY_FIELD], res[SUMMARY_FIELD];
 	char why[2 * SUMMARY_FIELD];
 
-	snprintf(dst, dstlen, "seq=%" PRIu64 " event=%s "
+	snprintf(dst, dstlen,
+	    "seq=%" PRIu64 " event=%s "
 	    "user=%s key=%s format=%s artifact=%s result=%s reason=%s "
-	    "hash=%s", it->seq,
-	    summary_str(it->ev.event, 0, ev, sizeof(ev)),
+	    "hash=%s",
+	    it->seq, summary_str(it->ev.event, 0, ev, sizeof(ev)),
 	    summary_str(it->ev.has_peer ? it->ev.user : NULL, 0, user,
-	    sizeof(user)),
+		sizeof(user)),
 	    summary_str(it->ev.key, 0, key, sizeof(key)),
 	    summary_str(it->ev.format, 0, fmt, sizeof(fmt)),
 	    summary_str(it->ev.artifact, 1, art, sizeof(art)),

@@ -144,8 +144,9 @@ batch_commit(struct audit *a, struct audit_item *batch)
 		return;
 	}
 	if (batch_format(a, batch, &len) == 0 &&
-	    (len == 0 || (util_write_all(a->fd, a->wbuf, len) == 0 &&
-	    fdatasync(a->fd) == 0)))
+	    (len == 0 ||
+		(util_write_all(a->fd, a->wbuf, len) == 0 &&
+		    fdatasync(a->fd) == 0)))
 		return;
 	log_warn("%s: audit write failed", a->path);
 	a->chain = saved;
@@ -177,10 +178,12 @@ writer_rotate(struct audit *a, struct audit_item *it)
 	a->fd = fd;
 	batch_commit(a, it);
 	if (!it->ok) {
-		audit_set_err(it->err, it->errlen, "%s: cannot write the first "
-		    "record of the new file", a->path);
+		audit_set_err(it->err, it->errlen,
+		    "%s: cannot write the first "
+		    "record of the new file",
+		    a->path);
 		a->fd = old;
-		a->need_trunc = 0;	/* any cut-back concerned the new file */
+		a->need_trunc = 0; /* any cut-back concerned the new file */
 		close(fd);
 		return;
 	}

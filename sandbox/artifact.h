@@ -49,8 +49,8 @@ int artifact_check(int fd, uint64_t max, struct artifact_err *e);
  * offset of the descriptor the client passed (and without moving it); a
  * pipe from where it stands to its end.  0 or -1 with e set.
  */
-int artifact_hash(int fd, int digest, uint64_t max, uint8_t *md,
-    size_t *mdlen, uint64_t *size, struct artifact_err *e);
+int artifact_hash(int fd, int digest, uint64_t max, uint8_t *md, size_t *mdlen,
+    uint64_t *size, struct artifact_err *e);
 
 /*
  * Random access to a regular-file artifact (module and pe parsers), and

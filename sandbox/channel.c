@@ -366,7 +366,8 @@ sandbox_report_held_cancel(void)
 int
 sandbox_report_held_result(uint64_t id, const struct buf *frame)
 {
-	struct msg_held_result m = { .id = id, .frame = buf_ptr(frame),
+	struct msg_held_result m = { .id = id,
+		.frame = buf_ptr(frame),
 		.len = buf_left(frame) };
 	struct buf b;
 	int r = -1;

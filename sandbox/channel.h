@@ -59,8 +59,7 @@ int sandbox_request_admin(const struct msg_admin *m, struct buf *frame);
  * APPROVAL (pending, approve, deny, wait); the reply frame into frame.
  * A wait returns when the monitor has the result, however long that is.
  */
-int sandbox_request_approval(const struct msg_approval *m,
-    struct buf *frame);
+int sandbox_request_approval(const struct msg_approval *m, struct buf *frame);
 
 /*
  * An inline upload of m->size bytes is announced: may it be read?  The

@@ -14,12 +14,12 @@
 
 /* The one request a session may have held at a time. */
 struct hold {
-	int client;		/* the session's client socket */
-	unsigned flags;		/* SIGN_F_* of the request */
-	int watch;		/* held: a hang-up cancels */
-	int detached;		/* --no-wait: the client was let go */
-	int cancelled;		/* MSG_HELD_CANCEL sent */
-	int quiet;		/* pesign: no F_HELD frames */
+	int client;	/* the session's client socket */
+	unsigned flags; /* SIGN_F_* of the request */
+	int watch;	/* held: a hang-up cancels */
+	int detached;	/* --no-wait: the client was let go */
+	int cancelled;	/* MSG_HELD_CANCEL sent */
+	int quiet;	/* pesign: no F_HELD frames */
 	uint64_t id;
 };
 
@@ -134,7 +134,7 @@ hold_notice(struct hold *h, const struct msg_sign_held *m)
 	buf_init(&b, FRAME_MAX + 4);
 	if (frame_begin(&b, F_HELD) == -1 || hold_fields(&b, m) == -1 ||
 	    (m->approver[0] != '\0' &&
-	    frame_add_str(&b, T_USER, m->approver) == -1) ||
+		frame_add_str(&b, T_USER, m->approver) == -1) ||
 	    frame_finish(&b) == -1 ||
 	    io_send_frame(h->client, &b, NULL, 0) == -1)
 		hold_cancel(h);
@@ -177,7 +177,7 @@ hold_wait_channel(struct hold *h, int chan)
 		if (poll(p, n, -1) == -1) {
 			if (errno == EINTR)
 				continue;
-			return;		/* the read that follows will tell */
+			return; /* the read that follows will tell */
 		}
 		if (p[0].revents != 0)
 			return;

@@ -23,8 +23,8 @@ upload_begin(struct session *s, const struct sign_input *in, uint64_t size)
 	snprintf(m.key, sizeof(m.key), "%s", in->key);
 	snprintf(m.name, sizeof(m.name), "%s", in->name);
 	if (sandbox_request_upload(&m, &r) == -1)
-		return session_reply(s, ST_INTERNAL,
-		    "cannot ask the monitor"), -1;
+		return session_reply(s, ST_INTERNAL, "cannot ask the monitor"),
+		       -1;
 	if (r.status != ST_OK)
 		return session_reply(s, r.status, r.message), -1;
 	s->uploading = 1;
@@ -39,15 +39,14 @@ inline_upload_end(struct session *s)
 		return;
 	if (ftruncate(SCRATCH_IN_FD, 0) == -1 ||
 	    ftruncate(SCRATCH_OUT_FD, 0) == -1)
-		return;		/* the reservation lasts to the session's end */
+		return; /* the reservation lasts to the session's end */
 	s->uploading = 0;
 	sandbox_report_upload_done();
 }
 
 /* Receive the next F_DATA chunk into d; its T_DATA, or NULL (replied). */
 static const struct tlv *
-inline_chunk(struct session *s, struct buf *b, struct frame *d,
-    uint64_t left)
+inline_chunk(struct session *s, struct buf *b, struct frame *d, uint64_t left)
 {
 	const struct tlv *t;
 	const char *err;
@@ -57,15 +56,17 @@ inline_chunk(struct session *s, struct buf *b, struct frame *d,
 	r = io_recv_frame(s->client, b, NULL, 0, &n,
 	    (int)s->info->idle_timeout_ms);
 	if (r == -1 && errno == ETIMEDOUT) {
-		session_reply(s, ST_TIMEOUT, "inline artifact data stopped "
+		session_reply(s, ST_TIMEOUT,
+		    "inline artifact data stopped "
 		    "coming (SessionTimeout)");
 		return NULL;
 	}
-	if (r != 1 || frame_decode(buf_ptr(b) + 4, buf_left(b) - 4, d,
-	    &err) == -1 || d->type != F_DATA ||
-	    (t = frame_find(d, T_DATA)) == NULL || t->len == 0 ||
-	    t->len > left) {
-		session_reply(s, ST_BAD_REQUEST, "inline artifact data "
+	if (r != 1 ||
+	    frame_decode(buf_ptr(b) + 4, buf_left(b) - 4, d, &err) == -1 ||
+	    d->type != F_DATA || (t = frame_find(d, T_DATA)) == NULL ||
+	    t->len == 0 || t->len > left) {
+		session_reply(s, ST_BAD_REQUEST,
+		    "inline artifact data "
 		    "missing, malformed or too long");
 		return NULL;
 	}
@@ -91,11 +92,15 @@ inline_receive(struct session *s, const struct frame *f, struct sign_input *in,
 	int r = -1;
 
 	if (nfds != 0 || frame_get_u64(f, T_SIZE, &size) == -1)
-		return session_reply(s, ST_BAD_REQUEST, "inline signing needs "
-		    "T_SIZE and no descriptors"), -1;
+		return session_reply(s, ST_BAD_REQUEST,
+			   "inline signing needs "
+			   "T_SIZE and no descriptors"),
+		       -1;
 	if (size > in->max_size)
-		return session_reply(s, ST_BAD_ARTIFACT, "artifact is over "
-		    "MaxArtifactSize"), -1;
+		return session_reply(s, ST_BAD_ARTIFACT,
+			   "artifact is over "
+			   "MaxArtifactSize"),
+		       -1;
 	if (upload_begin(s, in, size) == -1)
 		return -1;
 	if (ftruncate(SCRATCH_IN_FD, 0) == -1 ||
@@ -134,8 +139,8 @@ inline_send_output(struct session *s, uint64_t len)
 	uint64_t off = 0;
 
 	while (off < len) {
-		size_t n = len - off < sizeof(chunk) ? (size_t)(len - off) :
-		    sizeof(chunk);
+		size_t n = len - off < sizeof(chunk) ? (size_t)(len - off)
+						     : sizeof(chunk);
 
 		if (artifact_pread(SCRATCH_OUT_FD, off, chunk, n) == -1 ||
 		    frame_begin(&s->out, F_DATA) == -1 ||

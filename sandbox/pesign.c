@@ -40,7 +40,8 @@ pesign_recv(int client, void *p, size_t len, int *fds, size_t maxfds,
 	*nfds = 0;
 	while (got < len) {
 		struct iovec iov = { b + got, len - got };
-		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+		struct msghdr msg = { .msg_iov = &iov,
+			.msg_iovlen = 1,
 			.msg_control = ctl.buf,
 			.msg_controllen = sizeof(ctl.buf) };
 		struct pollfd pfd = { client, POLLIN, 0 };
@@ -125,8 +126,10 @@ pesign_recv_error(struct session *s, const char *what, int err)
 		snprintf(msg, sizeof(msg), "no complete %s within %u s", what,
 		    s->info->idle_timeout_ms / 1000);
 	else
-		snprintf(msg, sizeof(msg), "truncated %s or unexpected "
-		    "descriptors", what);
+		snprintf(msg, sizeof(msg),
+		    "truncated %s or unexpected "
+		    "descriptors",
+		    what);
 	log_info("pesign client: %s", msg);
 	(void)pesign_send_reply(s->client, -1, msg);
 }
@@ -135,8 +138,8 @@ pesign_recv_error(struct session *s, const char *what, int err)
 static int32_t
 pesign_version(const struct pesign_req *r)
 {
-	return r->asked < PESIGN_CMD_COUNT && r->asked != PESIGN_RESPONSE ?
-	    0 : -1;
+	return r->asked < PESIGN_CMD_COUNT && r->asked != PESIGN_RESPONSE ? 0
+									  : -1;
 }
 
 /* An op the monitor answers: rc and message into *rc and msg. */
@@ -174,7 +177,7 @@ pesign_one(struct session *s)
 	size_t nfds;
 
 	if ((r = pesign_recv(s->client, hb, sizeof(hb), NULL, 0, &nfds,
-	    timeout)) <= 0) {
+		 timeout)) <= 0) {
 		if (r == -1)
 			pesign_recv_error(s, "header", errno);
 		return r;
@@ -184,8 +187,9 @@ pesign_one(struct session *s)
 		(void)pesign_send_reply(s->client, -1, err);
 		return -1;
 	}
-	if (h.size > 0 && pesign_recv(s->client, payload, h.size, NULL, 0,
-	    &nfds, timeout) != 1) {
+	if (h.size > 0 &&
+	    pesign_recv(s->client, payload, h.size, NULL, 0, &nfds, timeout) !=
+		1) {
 		pesign_recv_error(s, "payload", errno);
 		explicit_bzero(payload, sizeof(payload));
 		return -1;
@@ -219,8 +223,7 @@ pesign_one(struct session *s)
 		r = pesign_sign(s, &req, &rc, msg, sizeof(msg)) == -1 ? -1 : 1;
 		break;
 	}
-	if (pesign_send_reply(s->client, rc, msg[0] != '\0' ? msg : NULL) ==
-	    -1)
+	if (pesign_send_reply(s->client, rc, msg[0] != '\0' ? msg : NULL) == -1)
 		return 0;
 	return r;
 }
@@ -229,8 +232,7 @@ void
 pesign_serve(int client, const struct msg_session *info)
 {
 	struct session_capture cap = { 0 };
-	struct session s = { .client = client, .info = info,
-		.capture = &cap };
+	struct session s = { .client = client, .info = info, .capture = &cap };
 
 	if ((s.hold = hold_new(client)) == NULL)
 		return;

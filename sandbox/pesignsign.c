@@ -42,12 +42,14 @@ pesign_fds(struct session *s, int fds[2], char *msg, size_t msglen)
 
 	for (int i = 0; i < 2; i++) {
 		if (pesign_recv(s->client, b, sizeof(b), &fds[i], 1, &n,
-		    (int)s->info->idle_timeout_ms) != 1 || n != 1) {
+			(int)s->info->idle_timeout_ms) != 1 ||
+		    n != 1) {
 			if (n == 1)
 				close(fds[i]);
 			if (i == 1)
 				close(fds[0]);
-			snprintf(msg, msglen, "a sign command must be "
+			snprintf(msg, msglen,
+			    "a sign command must be "
 			    "followed by the input and the output descriptor, "
 			    "one per message");
 			return -1;
@@ -63,8 +65,9 @@ pesign_out_ok(int fd)
 	struct stat st;
 	int fl;
 
-	return artifact_fstat(fd, &st) == 0 && (S_ISREG(st.st_mode) ||
-	    S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)) &&
+	return artifact_fstat(fd, &st) == 0 &&
+	    (S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode) ||
+		S_ISCHR(st.st_mode)) &&
 	    (fl = fcntl(fd, F_GETFL)) != -1 && (fl & O_ACCMODE) != O_RDONLY;
 }
 
@@ -79,8 +82,8 @@ pesign_frame(struct buf *b, struct frame *f, const char *key, int format)
 	    frame_add_str(b, T_FORMAT, format_name(format)) == -1 ||
 	    frame_add_str(b, T_NAME, PESIGN_ARTIFACT) == -1 ||
 	    /* pesignd clears the certificate table before it signs. */
-	    (format == FMT_PE && frame_add_u32(b, T_FLAGS,
-		SIGN_F_REPLACE) == -1) ||
+	    (format == FMT_PE &&
+		frame_add_u32(b, T_FLAGS, SIGN_F_REPLACE) == -1) ||
 	    frame_finish(b) == -1)
 		return -1;
 	return frame_decode(buf_ptr(b) + 4, buf_left(b) - 4, f, &err);
@@ -97,8 +100,8 @@ pesign_write(int out, uint64_t off, uint64_t len)
 
 	if (artifact_fstat(out, &st) == -1)
 		return -1;
-	if (S_ISREG(st.st_mode) && (ftruncate(out, 0) == -1 ||
-	    lseek(out, 0, SEEK_SET) == -1))
+	if (S_ISREG(st.st_mode) &&
+	    (ftruncate(out, 0) == -1 || lseek(out, 0, SEEK_SET) == -1))
 		return -1;
 	return artifact_copy_range(SCRATCH_OUT_FD, out, off, len);
 }
@@ -177,12 +180,15 @@ pesign_output(const struct pesign_req *req, int format, int out,
 	int r = 0;
 
 	if (!req->attached)
-		r = format == FMT_PE ? pesign_pe_pkcs7(written, &off, &len) :
-		    pesign_module_tail(written, &off, &len);
+		r = format == FMT_PE ? pesign_pe_pkcs7(written, &off, &len)
+				     : pesign_module_tail(written, &off, &len);
 	if (r == -1) {
-		snprintf(msg, msglen, "cannot cut the detached signature out "
-		    "of the signed %s", format == FMT_PE ? "image" :
-		    "module (compressed modules are signed attached only)");
+		snprintf(msg, msglen,
+		    "cannot cut the detached signature out "
+		    "of the signed %s",
+		    format == FMT_PE
+			? "image"
+			: "module (compressed modules are signed attached only)");
 		return -1;
 	}
 	if (pesign_write(out, off, len) == -1) {
@@ -219,8 +225,9 @@ pesign_run(struct session *s, const struct pesign_req *req, const char *key,
 		r = s->capture->status == ST_OK ? 0 : 1;
 	if (r == 1)
 		snprintf(msg, msglen, "%s", s->capture->message);
-	else if (r == 0 && pesign_output(req, format, fds[1],
-	    s->capture->written, msg, msglen) == -1)
+	else if (r == 0 &&
+	    pesign_output(req, format, fds[1], s->capture->written, msg,
+		msglen) == -1)
 		r = 1;
 	/* The signed bytes are the client's now: none stay in memory. */
 	if (ftruncate(SCRATCH_OUT_FD, 0) == -1)
@@ -235,7 +242,8 @@ pesign_sign(struct session *s, const struct pesign_req *req, int32_t *rc,
     char *msg, size_t msglen)
 {
 	int format = req->file_type == PESIGN_FT_MODULE ? FMT_MODULE : FMT_PE;
-	struct msg_pesign m = { .op = PESIGN_OP_MAP, .format = (uint8_t)format };
+	struct msg_pesign m = { .op = PESIGN_OP_MAP,
+		.format = (uint8_t)format };
 	struct msg_pesign_reply rep;
 	int fds[2], r;
 
@@ -245,14 +253,15 @@ pesign_sign(struct session *s, const struct pesign_req *req, int32_t *rc,
 	snprintf(m.token, sizeof(m.token), "%s", req->token);
 	snprintf(m.cert, sizeof(m.cert), "%s", req->cert);
 	if (!pesign_out_ok(fds[1]))
-		snprintf(msg, msglen, "the output must be a file open for "
+		snprintf(msg, msglen,
+		    "the output must be a file open for "
 		    "writing");
 	else if (sandbox_request_pesign(&m, &rep) == -1)
 		snprintf(msg, msglen, "internal error");
 	else if (rep.rc != 0)
 		snprintf(msg, msglen, "%s", rep.message);
-	else if ((r = pesign_run(s, req, rep.key, format, fds, msg,
-	    msglen)) == 0)
+	else if ((r = pesign_run(s, req, rep.key, format, fds, msg, msglen)) ==
+	    0)
 		*rc = 0;
 	else if (r == -1) {
 		close(fds[0]);

@@ -41,13 +41,17 @@ resolve_add(struct resolve_reply *r, const struct addrinfo *ai)
 	if (ai->ai_family == AF_INET &&
 	    ai->ai_addrlen >= sizeof(struct sockaddr_in)) {
 		a.family = 4;
-		memcpy(a.addr, &((const struct sockaddr_in *)(const void *)
-		    ai->ai_addr)->sin_addr, 4);
+		memcpy(a.addr,
+		    &((const struct sockaddr_in *)(const void *)ai->ai_addr)
+			 ->sin_addr,
+		    4);
 	} else if (ai->ai_family == AF_INET6 &&
 	    ai->ai_addrlen >= sizeof(struct sockaddr_in6)) {
 		a.family = 6;
-		memcpy(a.addr, &((const struct sockaddr_in6 *)(const void *)
-		    ai->ai_addr)->sin6_addr, 16);
+		memcpy(a.addr,
+		    &((const struct sockaddr_in6 *)(const void *)ai->ai_addr)
+			 ->sin6_addr,
+		    16);
 	} else
 		return;
 	for (size_t i = 0; i < r->count; i++)
@@ -60,7 +64,8 @@ void
 resolve_lookup(const char *host, struct resolve_reply *r)
 {
 	struct addrinfo hints = { .ai_family = AF_UNSPEC,
-		.ai_socktype = SOCK_STREAM, .ai_protocol = IPPROTO_TCP };
+		.ai_socktype = SOCK_STREAM,
+		.ai_protocol = IPPROTO_TCP };
 	struct addrinfo *res = NULL;
 	int e;
 
@@ -69,8 +74,8 @@ resolve_lookup(const char *host, struct resolve_reply *r)
 		r->status = resolve_status(e);
 		return;
 	}
-	for (const struct addrinfo *ai = res; ai != NULL &&
-	    r->count < RESOLVE_ADDRS_MAX; ai = ai->ai_next)
+	for (const struct addrinfo *ai = res;
+	     ai != NULL && r->count < RESOLVE_ADDRS_MAX; ai = ai->ai_next)
 		resolve_add(r, ai);
 	freeaddrinfo(res);
 	r->status = r->count > 0 ? RES_OK : RES_NONAME;
@@ -103,7 +108,8 @@ lookup_unprivileged(void)
 static int
 lookup_test_hook(const char *host)
 {
-	const struct resolve_reply lo = { .status = RES_OK, .count = 1,
+	const struct resolve_reply lo = { .status = RES_OK,
+		.count = 1,
 		.a = { { .family = 4, .addr = { 127, 0, 0, 1 } } } };
 	const struct resolve_reply no = { .status = RES_FAIL };
 	struct resolve_reply r = lo;

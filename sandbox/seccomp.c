@@ -88,7 +88,7 @@ allow_table(scmp_filter_ctx ctx, const struct allow *t, size_t n)
 		int nr = seccomp_syscall_resolve_name(t[i].name);
 
 		if (nr == __NR_SCMP_ERROR)
-			continue;	/* not on this architecture */
+			continue; /* not on this architecture */
 		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0) < 0)
 			fatalx("seccomp: cannot allow %s", t[i].name);
 	}

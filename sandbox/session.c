@@ -35,11 +35,11 @@ session_capture(struct session *s)
 	if (buf_left(&s->out) < 4 || (f = malloc(sizeof(*f))) == NULL)
 		return 0;
 	if (frame_decode(buf_ptr(&s->out) + 4, buf_left(&s->out) - 4, f,
-	    &err) == 0 && frame_get_u32(f, T_STATUS, &st) == 0 &&
-	    st < ST_COUNT) {
+		&err) == 0 &&
+	    frame_get_u32(f, T_STATUS, &st) == 0 && st < ST_COUNT) {
 		c->status = (int)st;
 		if (frame_get_str(f, T_MESSAGE, c->message,
-		    sizeof(c->message)) == -1)
+			sizeof(c->message)) == -1)
 			c->message[0] = '\0';
 	}
 	free(f);
@@ -85,8 +85,7 @@ session_hello(struct session *s, const struct frame *f, const int *fds,
 	uint32_t v = 0;
 
 	(void)fds;
-	if (frame_get_u32(f, T_VERSION, &v) == -1 ||
-	    v != PROTO_VERSION) {
+	if (frame_get_u32(f, T_VERSION, &v) == -1 || v != PROTO_VERSION) {
 		session_reply(s, ST_BAD_REQUEST,
 		    "unsupported protocol version");
 		return -1;
@@ -107,7 +106,8 @@ session_query(struct session *s, const struct frame *f, const int *fds,
     size_t nfds)
 {
 	static const int what[F_TYPE_COUNT] = { [F_KEYS] = Q_KEYS,
-		[F_WHOAMI] = Q_WHOAMI, [F_STATUS] = Q_STATUS };
+		[F_WHOAMI] = Q_WHOAMI,
+		[F_STATUS] = Q_STATUS };
 	struct frame *check;
 	const char *err;
 	int r = -1;
@@ -118,7 +118,7 @@ session_query(struct session *s, const struct frame *f, const int *fds,
 	    buf_left(&s->out) < 4 || (check = malloc(sizeof(*check))) == NULL)
 		return session_reply(s, ST_INTERNAL, "query failed");
 	if (frame_decode(buf_ptr(&s->out) + 4, buf_left(&s->out) - 4, check,
-	    &err) == 0)
+		&err) == 0)
 		r = io_send_frame(s->client, &s->out, NULL, 0);
 	else
 		r = session_reply(s, ST_INTERNAL, "bad reply from the monitor");
@@ -143,7 +143,8 @@ session_admin(struct session *s, const struct frame *f, const int *fds,
 	m.op = (uint8_t)op;
 	if (frame_find(f, T_MESSAGE) != NULL &&
 	    frame_get_str(f, T_MESSAGE, m.reason, sizeof(m.reason)) == -1)
-		return session_reply(s, ST_BAD_REQUEST, "reason too long "
+		return session_reply(s, ST_BAD_REQUEST,
+		    "reason too long "
 		    "(at most 255 bytes)");
 	if (sandbox_request_admin(&m, &s->out) == -1)
 		return session_reply(s, ST_INTERNAL, "admin request failed");
@@ -159,7 +160,8 @@ session_approval(struct session *s, const struct frame *f, const int *fds,
     size_t nfds)
 {
 	static const uint8_t ops[F_TYPE_COUNT] = { [F_PENDING] = APPR_PENDING,
-		[F_APPROVE] = APPR_APPROVE, [F_DENY] = APPR_DENY,
+		[F_APPROVE] = APPR_APPROVE,
+		[F_DENY] = APPR_DENY,
 		[F_WAIT] = APPR_WAIT };
 	struct msg_approval m = { .op = ops[f->type] };
 
@@ -170,7 +172,8 @@ session_approval(struct session *s, const struct frame *f, const int *fds,
 		return session_reply(s, ST_BAD_REQUEST, "bad request id");
 	if (frame_find(f, T_MESSAGE) != NULL &&
 	    frame_get_str(f, T_MESSAGE, m.reason, sizeof(m.reason)) == -1)
-		return session_reply(s, ST_BAD_REQUEST, "reason too long "
+		return session_reply(s, ST_BAD_REQUEST,
+		    "reason too long "
 		    "(at most 255 bytes)");
 	if (sandbox_request_approval(&m, &s->out) == -1)
 		return session_reply(s, ST_INTERNAL, "approval request failed");
@@ -206,7 +209,8 @@ session_recv_error(struct session *s, int err)
 	else if (err == EMSGSIZE)
 		snprintf(msg, sizeof(msg), "frame too large");
 	else
-		snprintf(msg, sizeof(msg), "truncated frame or unexpected "
+		snprintf(msg, sizeof(msg),
+		    "truncated frame or unexpected "
 		    "descriptors");
 	session_reply(s, err == ETIMEDOUT ? ST_TIMEOUT : ST_BAD_REQUEST, msg);
 }
@@ -228,8 +232,9 @@ session_frame(struct session *s, const struct buf *in, const int *fds,
 	if (!frame_dir_allowed(f->type, FRAME_TO_DAEMON) ||
 	    handlers[f->type].fn == NULL ||
 	    handlers[f->type].needs_hello != s->hello) {
-		session_reply(s, ST_BAD_REQUEST, s->hello ? "unexpected frame" :
-		    "the first frame must be hello");
+		session_reply(s, ST_BAD_REQUEST,
+		    s->hello ? "unexpected frame"
+			     : "the first frame must be hello");
 		return -1;
 	}
 	/*

@@ -27,9 +27,9 @@ struct hold;
  */
 struct cached_key {
 	char name[KEY_NAME_MAX + 1];
-	struct msg_keyinfo_reply info;	/* cert and chain pointers unused */
+	struct msg_keyinfo_reply info; /* cert and chain pointers unused */
 	X509 *cert;
-	STACK_OF(X509) *chain;		/* Chain certificates, or NULL */
+	STACK_OF(X509) *chain; /* Chain certificates, or NULL */
 };
 
 /*
@@ -38,9 +38,9 @@ struct cached_key {
  * answers in its own protocol.
  */
 struct session_capture {
-	int status;			/* ST_* of the last reply */
+	int status; /* ST_* of the last reply */
 	char message[MESSAGE_MAX + 1];
-	uint64_t written;		/* what the builder wrote (ST_OK) */
+	uint64_t written; /* what the builder wrote (ST_OK) */
 };
 
 struct session {
@@ -50,11 +50,11 @@ struct session {
 	struct buf out;
 	struct cached_key keys[KEY_CACHE];
 	size_t nkeys;
-	size_t evict;			/* next entry to reuse when full */
-	int uploading;			/* the monitor reserved an inline upload */
-	struct hold *hold;		/* sign requests held for approval */
-	char output[PATH_MAX];		/* --no-wait -o path, for F_WAIT */
-	struct session_capture *capture;	/* pesign: replies kept, not
+	size_t evict;	       /* next entry to reuse when full */
+	int uploading;	       /* the monitor reserved an inline upload */
+	struct hold *hold;     /* sign requests held for approval */
+	char output[PATH_MAX]; /* --no-wait -o path, for F_WAIT */
+	struct session_capture *capture; /* pesign: replies kept, not
 						   sent; NULL for csign */
 };
 
@@ -74,8 +74,8 @@ int session_reply(struct session *s, int status, const char *msg);
  * request for its audit record); NULL after a reply to the client if
  * refused.
  */
-struct cached_key *session_key(struct session *s, const char *key,
-    int format, const char *name);
+struct cached_key *session_key(struct session *s, const char *key, int format,
+    const char *name);
 /* Forget every cached key. */
 void session_keys_free(struct session *s);
 /* F_CERT: the PEM certificate of a granted key. */
@@ -98,8 +98,8 @@ int session_sign(struct session *s, const struct frame *f, const int *fds,
  * protocol: then *rc and msg say why).
  */
 struct pesign_req;
-int pesign_sign(struct session *s, const struct pesign_req *req,
-    int32_t *rc, char *msg, size_t msglen);
+int pesign_sign(struct session *s, const struct pesign_req *req, int32_t *rc,
+    char *msg, size_t msglen);
 
 /*
  * inline.c.  Receive the inline artifact the sign request f announces

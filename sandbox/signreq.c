@@ -21,12 +21,13 @@ sign_fields(struct session *s, const struct frame *f, struct sign_input *in,
 
 	if (frame_get_str(f, T_KEY, key, KEY_NAME_MAX + 1) == -1 ||
 	    frame_get_str(f, T_FORMAT, fmt, sizeof(fmt)) == -1)
-		return session_reply(s, ST_BAD_REQUEST,
-		    "bad key or format"), -1;
+		return session_reply(s, ST_BAD_REQUEST, "bad key or format"),
+		       -1;
 	if ((in->format = format_from_name(fmt)) == -1 ||
 	    format_builder(in->format) == NULL)
 		return session_reply(s, ST_BAD_REQUEST,
-		    "unknown or unsupported format"), -1;
+			   "unknown or unsupported format"),
+		       -1;
 	if (frame_get_str(f, T_NAME, name, ARTIFACT_NAME_MAX + 1) == -1)
 		snprintf(name, ARTIFACT_NAME_MAX + 1, "unnamed");
 	digest[0] = '\0';
@@ -35,18 +36,21 @@ sign_fields(struct session *s, const struct frame *f, struct sign_input *in,
 	if (flags & ~SIGN_F_ALL)
 		return session_reply(s, ST_BAD_REQUEST, "unknown flags"), -1;
 	if ((flags & SIGN_F_REPLACE) && (flags & SIGN_F_APPEND))
-		return session_reply(s, ST_BAD_REQUEST, "--replace and "
-		    "--append exclude each other"), -1;
+		return session_reply(s, ST_BAD_REQUEST,
+			   "--replace and "
+			   "--append exclude each other"),
+		       -1;
 	/* The output of an inline transfer travels on the connection. */
 	if ((flags & SIGN_F_NOWAIT) && (flags & SIGN_F_INLINE) &&
 	    format_writes_artifact(in->format))
-		return session_reply(s, ST_BAD_REQUEST, "--no-wait cannot "
-		    "write a signed module or pe over this connection (no "
-		    "descriptor passing)"), -1;
+		return session_reply(s, ST_BAD_REQUEST,
+			   "--no-wait cannot "
+			   "write a signed module or pe over this connection (no "
+			   "descriptor passing)"),
+		       -1;
 	/* Where a --no-wait client wants the result (kept for F_WAIT). */
 	s->output[0] = '\0';
-	if ((flags & SIGN_F_NOWAIT) &&
-	    frame_find(f, T_OUTPUT) != NULL &&
+	if ((flags & SIGN_F_NOWAIT) && frame_find(f, T_OUTPUT) != NULL &&
 	    frame_get_str(f, T_OUTPUT, s->output, sizeof(s->output)) == -1)
 		return session_reply(s, ST_BAD_REQUEST, "bad output path"), -1;
 	in->flags = flags;
@@ -62,17 +66,18 @@ sign_fields(struct session *s, const struct frame *f, struct sign_input *in,
  * writing.  Reply and -1 if they are not what the format needs.
  */
 static int
-sign_fds(struct session *s, struct sign_input *in, const int *fds,
-    size_t nfds)
+sign_fds(struct session *s, struct sign_input *in, const int *fds, size_t nfds)
 {
 	struct artifact_err e;
 	struct stat st;
 	int fl, writes = format_writes_artifact(in->format);
 
 	if (nfds != (size_t)format_fd_count(in->format))
-		return session_reply(s, ST_BAD_REQUEST, writes ?
-		    "this format needs the artifact and an output descriptor" :
-		    "this format needs exactly one artifact descriptor"), -1;
+		return session_reply(s, ST_BAD_REQUEST,
+			   writes
+			       ? "this format needs the artifact and an output descriptor"
+			       : "this format needs exactly one artifact descriptor"),
+		       -1;
 	if (artifact_check(fds[0], in->max_size, &e) == -1)
 		return session_reply(s, ST_BAD_ARTIFACT, e.msg), -1;
 	in->fd = fds[0];
@@ -85,12 +90,14 @@ sign_fds(struct session *s, struct sign_input *in, const int *fds,
 		return 0;
 	if (artifact_fstat(in->outfd, &st) == -1 ||
 	    (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode) &&
-	    !S_ISCHR(st.st_mode)) ||
+		!S_ISCHR(st.st_mode)) ||
 	    (fl = fcntl(in->outfd, F_GETFL)) == -1 ||
 	    (fl & O_ACCMODE) == O_RDONLY)
-		return session_reply(s, ST_BAD_REQUEST, "the output must be a "
-		    "file, pipe or character device (/dev/null) open for "
-		    "writing"), -1;
+		return session_reply(s, ST_BAD_REQUEST,
+			   "the output must be a "
+			   "file, pipe or character device (/dev/null) open for "
+			   "writing"),
+		       -1;
 	return 0;
 }
 
@@ -113,10 +120,11 @@ sign_reply(struct session *s, const struct sign_input *in,
 	    frame_add_str(&s->out, T_DIGEST, digest_name(in->digest)) == -1 ||
 	    frame_add_bytes(&s->out, T_ADIGEST, out->adigest,
 		out->adigestlen) == -1 ||
-	    frame_add_u64(&s->out, T_SIZE, in->outfd != -1 ? out->written :
-		out->size) == -1 ||
-	    (in->outfd == -1 && frame_add_bytes(&s->out, T_SIGNATURE,
-		buf_ptr(&out->data), buf_left(&out->data)) == -1) ||
+	    frame_add_u64(&s->out, T_SIZE,
+		in->outfd != -1 ? out->written : out->size) == -1 ||
+	    (in->outfd == -1 &&
+		frame_add_bytes(&s->out, T_SIGNATURE, buf_ptr(&out->data),
+		    buf_left(&out->data)) == -1) ||
 	    (s->output[0] != '\0' &&
 		frame_add_str(&s->out, T_OUTPUT, s->output) == -1))
 		return session_reply(s, ST_INTERNAL, "output too large");
@@ -138,12 +146,18 @@ sign_timestamp(struct session *s, struct sign_input *in,
 	in->timestamp = c->info.ts_mode == TS_REQUIRED ||
 	    (asked && c->info.ts_mode == TS_OPTIONAL);
 	if (asked && (c->info.ts_mode == TS_NONE || c->info.ntsa == 0))
-		return session_reply(s, ST_BAD_REQUEST, "--timestamp: the key "
-		    "has no TSA (Timestamp in csignd.conf)"), -1;
+		return session_reply(s, ST_BAD_REQUEST,
+			   "--timestamp: the key "
+			   "has no TSA (Timestamp in csignd.conf)"),
+		       -1;
 	if (in->timestamp && !(TS_FORMATS & FMT_BIT(in->format)))
-		return session_reply(s, ST_BAD_REQUEST, asked ? "--timestamp "
-		    "applies to the cms and pe formats only" : "the key "
-		    "requires timestamps, which only cms and pe can carry"), -1;
+		return session_reply(s, ST_BAD_REQUEST,
+			   asked
+			       ? "--timestamp "
+				 "applies to the cms and pe formats only"
+			       : "the key "
+				 "requires timestamps, which only cms and pe can carry"),
+		       -1;
 	return 0;
 }
 
@@ -155,8 +169,8 @@ sign_build(struct session *s, struct sign_input *in, const char *digest,
 	struct sign_output out = { .status = ST_OK };
 	int r;
 
-	in->digest = digest[0] ? digest_from_name(digest) :
-	    c->info.default_digest;
+	in->digest =
+	    digest[0] ? digest_from_name(digest) : c->info.default_digest;
 	if (in->digest == -1)
 		return session_reply(s, ST_BAD_REQUEST, "unknown digest");
 	if (sign_timestamp(s, in, c) == -1)
@@ -182,7 +196,8 @@ session_sign(struct session *s, const struct frame *f, const int *fds,
 {
 	char key[KEY_NAME_MAX + 1], name[ARTIFACT_NAME_MAX + 1], digest[17];
 	struct sign_input in = { .max_size = s->info->max_artifact,
-		.fd = -1, .outfd = -1 };
+		.fd = -1,
+		.outfd = -1 };
 	struct cached_key *c;
 	int r;
 

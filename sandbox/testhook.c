@@ -73,7 +73,7 @@ try_mount(void)
 static long
 try_write_fd(void)
 {
-	return write(9, "x", 1);	/* a descriptor we were not given */
+	return write(9, "x", 1); /* a descriptor we were not given */
 }
 
 /* Executable memory straight from mmap. */
@@ -101,7 +101,7 @@ try_mprotect_exec(void)
 		return -1;
 #if defined(__SANITIZE_ADDRESS__)
 	errno = ENOSYS;
-	return -2;	/* "sanitizer build allows mprotect" */
+	return -2; /* "sanitizer build allows mprotect" */
 #else
 	return mprotect(p, 4096, PROT_READ | PROT_EXEC);
 #endif
@@ -125,11 +125,17 @@ static const struct {
 	const char *name;
 	long (*fn)(void);
 } hooks[] = {
-	{ "open", try_open }, { "socket", try_socket }, { "exec", try_exec },
-	{ "ptrace", try_ptrace }, { "kill", try_kill },
-	{ "setuid", try_setuid }, { "mount", try_mount },
-	{ "write-fd", try_write_fd }, { "mmap-exec", try_mmap_exec },
-	{ "mprotect-exec", try_mprotect_exec }, { "stat-path", try_stat_path },
+	{ "open", try_open },
+	{ "socket", try_socket },
+	{ "exec", try_exec },
+	{ "ptrace", try_ptrace },
+	{ "kill", try_kill },
+	{ "setuid", try_setuid },
+	{ "mount", try_mount },
+	{ "write-fd", try_write_fd },
+	{ "mmap-exec", try_mmap_exec },
+	{ "mprotect-exec", try_mprotect_exec },
+	{ "stat-path", try_stat_path },
 };
 
 /*
@@ -139,13 +145,13 @@ static const struct {
  */
 struct hostile {
 	const char *name;
-	const char *keyinfo;	/* KEYINFO first for this key, or NULL */
+	const char *keyinfo; /* KEYINFO first for this key, or NULL */
 	const char *key;
 	int format;
 	int digest;
-	size_t tbslen;		/* of the digest to sign */
-	size_t adigestlen;	/* of the artifact's digest (audited) */
-	int wait;		/* wait for the client between the two */
+	size_t tbslen;	   /* of the digest to sign */
+	size_t adigestlen; /* of the artifact's digest (audited) */
+	int wait;	   /* wait for the client between the two */
 };
 
 static const struct hostile hostiles[] = {
@@ -174,7 +180,9 @@ hostile_pause(int client, char *msg, size_t msglen)
 
 	buf_init(&out, FRAME_MAX + 4);
 	r = frame_reply_status(&out, ST_OK, "keyinfo done") == 0 &&
-	    io_send_frame(client, &out, NULL, 0) == 0 ? 0 : -1;
+		io_send_frame(client, &out, NULL, 0) == 0
+	    ? 0
+	    : -1;
 	buf_free(&out);
 	if (r == 0 && (poll(&pfd, 1, 30000) != 1 || read(client, &c, 1) != 1))
 		r = -1;
@@ -189,9 +197,12 @@ hostile_run(const struct hostile *h, int client, char *msg, size_t msglen)
 {
 	struct msg_keyinfo ki = { .format = FMT_NONE };
 	struct msg_keyinfo_reply kr;
-	struct msg_sign m = { .reqid = 1, .format = (uint8_t)h->format,
-		.digest = (uint8_t)h->digest, .tbslen = h->tbslen,
-		.adigestlen = h->adigestlen, .size = 1 };
+	struct msg_sign m = { .reqid = 1,
+		.format = (uint8_t)h->format,
+		.digest = (uint8_t)h->digest,
+		.tbslen = h->tbslen,
+		.adigestlen = h->adigestlen,
+		.size = 1 };
 	struct msg_sign_reply r;
 	struct buf keep;
 	struct hold *hd;
@@ -229,12 +240,15 @@ testhook_syscall(const char *name, int client, char *msg, size_t msglen)
 			continue;
 		long r = hooks[i].fn();
 		if (r == -2)
-			snprintf(msg, msglen, "test syscall %s: sanitizer "
-			    "build allows mprotect", name);
+			snprintf(msg, msglen,
+			    "test syscall %s: sanitizer "
+			    "build allows mprotect",
+			    name);
 		else
-			snprintf(msg, msglen, "test syscall %s was not "
-			    "blocked: returned %ld (%s)", name, r,
-			    r < 0 ? strerror(errno) : "ok");
+			snprintf(msg, msglen,
+			    "test syscall %s was not "
+			    "blocked: returned %ld (%s)",
+			    name, r, r < 0 ? strerror(errno) : "ok");
 		return;
 	}
 	for (size_t i = 0; i < sizeof(hostiles) / sizeof(hostiles[0]); i++)

@@ -20,8 +20,7 @@
  * one byte).  Returns only if the child was not killed; msg then says
  * what happened.
  */
-void testhook_syscall(const char *name, int client, char *msg,
-    size_t msglen);
+void testhook_syscall(const char *name, int client, char *msg, size_t msglen);
 #endif
 
 #endif

@@ -210,7 +210,8 @@ pump(step_fn step, void *st, int in, uint64_t len, struct sink *k,
 			    "%s: decompresses to more than "
 			    "%llu bytes (MaxArtifactSize, or %u times its "
 			    "size: a decompression bomb?)",
-			    what, (unsigned long long)k->max, (unsigned)COMP_MAX_RATIO);
+			    what, (unsigned long long)k->max,
+			    (unsigned)COMP_MAX_RATIO);
 			return -1;
 		}
 		if (w == -2) {

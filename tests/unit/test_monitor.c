@@ -67,9 +67,12 @@ fake_sessions(void *loop)
 }
 
 static const struct mon_loop_ops fake_ops = {
-	.kill = fake_kill, .deadline = fake_deadline,
-	.set_state = fake_set_state, .client_gone = fake_session,
-	.closed = fake_session, .freed = fake_freed,
+	.kill = fake_kill,
+	.deadline = fake_deadline,
+	.set_state = fake_set_state,
+	.client_gone = fake_session,
+	.closed = fake_session,
+	.freed = fake_freed,
 	.sessions = fake_sessions,
 };
 
@@ -85,8 +88,9 @@ setup(void **state)
 	struct fx *f = calloc(1, sizeof(*f));
 	int sv[2];
 
-	if (f == NULL || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC |
-	    SOCK_NONBLOCK, 0, sv) == -1)
+	if (f == NULL ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK,
+		0, sv) == -1)
 		return -1;
 	monitor_init(&f->m, &fake_ops, NULL);
 	monitor_session_init(&f->s, &f->m, sv[0], 1);

@@ -30,6 +30,14 @@ const char *
 fe_key_name(const char *spec, struct failure *fl)
 {
 	size_t n = strlen(FE_KEY_PREFIX);
+	const char *base = strrchr(spec, '/');
+
+	/*
+	 * kbuild's modules_install passes "$(srctree)/KEY" when KEY is not a
+	 * file ("./csign:NAME"): the name is the last path component.
+	 */
+	if (base != NULL && strncmp(base + 1, FE_KEY_PREFIX, n) == 0)
+		spec = base + 1;
 
 	if (strncmp(spec, FE_KEY_PREFIX, n) != 0 || spec[n] == '\0') {
 		cl_fail_set(fl, EXIT_USAGE, "usage",

@@ -364,11 +364,11 @@ CONF
 	as $ALICE -S "$T/adm.sock" keys > "$T/adm-ckeys.out" 2>&1
 	expect_grep "^KEY +ALG +FORMATS +DIGESTS +EXPIRES +TIMESTAMP +APPROVAL$" \
 		"$T/adm-ckeys.out" "keys has an EXPIRES column"
-	expect_grep "^adm-soon .* [0-9-]{10} \(expires in [45] days\) +-$" \
+	expect_grep "^adm-soon .* [0-9-]{10} \(expires in [45] days\) +- +-$" \
 		"$T/adm-ckeys.out" "keys marks the certificate expiring soon"
-	expect_grep "^adm-old .* [0-9-]{10} \(EXPIRED\) +-$" "$T/adm-ckeys.out" \
+	expect_grep "^adm-old .* [0-9-]{10} \(EXPIRED\) +- +-$" "$T/adm-ckeys.out" \
 		"keys marks the expired certificate"
-	expect_grep "^adm-ec .* [0-9]{4}-[0-9]{2}-[0-9]{2} +-$" \
+	expect_grep "^adm-ec .* [0-9]{4}-[0-9]{2}-[0-9]{2} +- +-$" \
 		"$T/adm-ckeys.out" "a valid certificate shows its date only"
 	as $ALICE -S "$T/adm.sock" --json keys > "$T/adm-ckeys.json"
 	check "keys --json has not_after and the marks" python3 -c '

@@ -172,8 +172,8 @@ t_timestamps() {
 	as $ALICE keys > "$T/ts.keys" 2>&1
 	expect_grep "^KEY +ALG +FORMATS +DIGESTS +EXPIRES +TIMESTAMP +APPROVAL$" \
 		"$T/ts.keys" "keys has a TIMESTAMP column"
-	expect_grep "^ts-cms .* required$" "$T/ts.keys" "keys shows required"
-	expect_grep "^ts-opt .* optional$" "$T/ts.keys" "keys shows optional"
+	expect_grep "^ts-cms .* required +-$" "$T/ts.keys" "keys shows required"
+	expect_grep "^ts-opt .* optional +-$" "$T/ts.keys" "keys shows optional"
 	expect_grep "^rsa .* -$" "$T/ts.keys" "keys shows none as -"
 	as $ALICE --json keys > "$T/ts.keys.json" 2>&1
 	expect_grep "\"key\":\"ts-pe\".*\"timestamp\":\"required\"" \

@@ -60,13 +60,13 @@ TEST_PROGS = $(BUILD)/test/csign-sandbox $(BUILD)/test/rawclient \
 	$(BUILD)/test/pesignclient \
 	$(BUILD)/test/bench-direct $(BUILD)/test/bench-client \
 	$(BUILD)/test/bench-pe $(BUILD)/test/sdlaunch $(BUILD)/test/tsaserver \
-	$(BUILD)/test/tsextract
+	$(BUILD)/test/tsextract $(BUILD)/test/p11fault.so $(BUILD)/test/syncspy.so
 UNIT_SRC  = $(wildcard tests/unit/test_*.c)
 UNIT_BINS = $(patsubst tests/unit/%.c,$(BUILD)/test/%,$(UNIT_SRC))
 
 .PHONY: all deps check unit integration demo install uninstall asan asan-build deb \
-	fuzz fuzz-build fuzz-smoke soak check-package lint FORCE \
-	check-asan check-valgrind clean bench man-lint format
+	fuzz fuzz-build fuzz-seeds fuzz-smoke check-mutants soak check-package lint FORCE \
+	check-asan check-valgrind check-isolated clean bench man-lint format
 
 all: $(PROGS)
 
@@ -76,6 +76,19 @@ $(BUILD)/paths: FORCE
 	@echo '$(LIBEXECDIR) $(SYSCONFDIR)' | cmp -s - $@ || \
 		echo '$(LIBEXECDIR) $(SYSCONFDIR)' > $@
 FORCE:
+
+# The build id a session child shows the monitor in its handshake
+# (proto/chan.h): the version and the commit, or the version alone outside
+# git.  Only proto/chan.c is compiled with it, and rebuilt when it changes.
+BUILD_ID := $(shell v=$$(sed -n 's/^\#define CSIGN_VERSION "\(.*\)"/\1/p' \
+	proto/names.h); g=$$(git describe --always --dirty 2>/dev/null | \
+	tr -cd 'A-Za-z0-9._+-' | cut -c1-40); echo "$$v$${g:+-$$g}")
+$(BUILD)/buildid: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(BUILD_ID)' | cmp -s - $@ || echo '$(BUILD_ID)' > $@
+$(BUILD)/obj/proto/chan.o $(BUILD)/tobj/proto/chan.o: $(BUILD)/buildid
+$(BUILD)/obj/proto/chan.o $(BUILD)/tobj/proto/chan.o: \
+	CPPFLAGS += -DCSIGN_BUILD_ID='"$(BUILD_ID)"'
 
 $(BUILD)/obj/%.o: %.c $(BUILD)/paths
 	@mkdir -p $(dir $@)
@@ -126,7 +139,9 @@ $(BUILD)/csign-admin: $(call obj,admin/main.c) $(BUILD)/libadmin.a $(BUILD)/libt
 $(BUILD)/test/csign-sandbox: $(call tobj,sandbox/main.c $(SANDBOX_SRC) $(COMMON_SRC))
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_SANDBOX)
-$(BUILD)/test/rawclient: $(call obj,tests/tools/rawclient.c) $(BUILD)/libcommon.a
+RAWCLIENT_SRC = tests/tools/rawclient.c tests/tools/rawclient_io.c \
+	tests/tools/rawclient_modes.c tests/tools/rawclient_flood.c
+$(BUILD)/test/rawclient: $(call obj,$(RAWCLIENT_SRC)) $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_COMMON)
 $(BUILD)/test/bench-direct: $(call obj,bench/bench_direct.c) $(BUILD)/libtoken.a \
@@ -143,12 +158,21 @@ $(BUILD)/test/sdlaunch: $(call obj,tests/tools/sdlaunch.c)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^
 # A loopback RFC 3161 TSA for the tests, and a reader of embedded tokens.
-$(BUILD)/test/tsaserver: $(call obj,tests/tools/tsaserver.c)
+TSASERVER_SRC = tests/tools/tsaserver.c tests/tools/tsaserver_http.c \
+	tests/tools/tsaserver_tsa.c tests/tools/tsaserver_modes.c
+$(BUILD)/test/tsaserver: $(call obj,$(TSASERVER_SRC))
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcrypto
 $(BUILD)/test/tsextract: $(call obj,tests/tools/tsextract.c)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcrypto
+# Fault injection for the tests (tests/integration/cases/teeth.sh): a
+# PKCS#11 module that corrupts signatures, and an LD_PRELOAD library that
+# counts and fails the audit log's syncs.  Plain shared objects, never
+# sanitized: they are loaded into csignd, whatever its build.
+$(BUILD)/test/%.so: tests/tools/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_BASE) $(OPT) $(WARN) -fPIC -shared -o $@ $< -ldl
 $(BUILD)/test/bench-pe: $(call obj,bench/bench_pe.c) $(BUILD)/libsandbox.a $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_SANDBOX)
@@ -159,9 +183,11 @@ $(BUILD)/test/test_%: $(call obj,tests/unit/test_%.c) $(BUILD)/libadmin.a \
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_TEST) -ldl
 
-# The dispatcher's test runs the real monitor with a fake token and a
-# signer that only counts (tests/unit/test_dispatch.c).
-$(BUILD)/test/test_dispatch: LDFLAGS += -Wl,--wrap=tokens_find_key \
+# The dispatcher's tests run the real monitor with a fake token and a
+# signer that only counts (tests/unit/dispatch_test.h): every binary built
+# from a tests/unit/test_dispatch*.c needs the wraps.
+DISPATCH_TESTS = $(filter $(BUILD)/test/test_dispatch%,$(UNIT_BINS))
+$(DISPATCH_TESTS): LDFLAGS += -Wl,--wrap=tokens_find_key \
 	-Wl,--wrap=token_key_state -Wl,--wrap=signer_submit
 
 deps:
@@ -185,6 +211,14 @@ unit: $(UNIT_BINS)
 
 integration: $(PROGS) $(TEST_PROGS)
 	sh tests/integration/run.sh $(BUILD)
+
+# Each integration case alone, in a fresh suite of its own: proves no case
+# leans on what an earlier one left.  Slow (one set-up per case), so not
+# part of check; JOBS=3 runs three at a time (about half an hour on two
+# loaded cores), ONLY=REGEX some of them.
+check-isolated: deps
+	$(MAKE) all tests
+	sh tests/integration/isolated.sh $(BUILD)
 
 # ASan+UBSan build in its own directory, then the whole suite against it.
 SAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -215,18 +249,25 @@ bench: deps
 	$(MAKE) all tests
 	sh bench/run.sh $(BUILD)
 
-man-lint:
+# mandoc's own lint, then every man page against its program's usage
+# message and option tables (tests/manlint.sh): an option in one and not
+# the other fails.
+man-lint: $(PROGS)
 	mandoc -Tlint -W warning man/*.[1-8]
+	sh tests/manlint.sh $(BUILD)
 
-# Static checks: cppcheck (suppressions with reasons in
+# Static checks: the layers' includes (tests/lint-includes.sh), the
+# committed .clang-format, cppcheck (suppressions with reasons in
 # tests/cppcheck.supp) and clang-tidy (the committed .clang-tidy) over
 # every source file; any finding fails.
 lint:
+	sh tests/lint-includes.sh
+	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
 	cppcheck --quiet --enable=warning,portability,performance --std=c11 \
 		-D_GNU_SOURCE -I. -I/usr/include -I/usr/include/x86_64-linux-gnu \
 		--suppressions-list=tests/cppcheck.supp --inline-suppr \
-		--error-exitcode=1 broker monitor sandbox proto common client \
-		audit admin
+		--error-exitcode=1 broker monitor records token sandbox proto \
+		common client audit admin
 	for f in $$(git ls-files '*.c' | grep -v '^tests/'); do \
 		clang-tidy --quiet --warnings-as-errors='*' $$f -- \
 		    -std=c17 -D_GNU_SOURCE -I. \
@@ -279,30 +320,64 @@ uninstall:
 # built from its harness and the sources it exercises.
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_FLAGS    = -g -O1 -std=c17 -D_GNU_SOURCE -I. -Itests/fuzz \
+FUZZ_BASE     = -g -O1 -std=c17 -D_GNU_SOURCE -I. -Itests/fuzz \
 	-DCSIGN_LIBEXECDIR='"$(LIBEXECDIR)"' -DCSIGN_SYSCONFDIR='"$(SYSCONFDIR)"' \
-	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+	-fno-sanitize-recover=all
+FUZZ_FLAGS    = $(FUZZ_BASE) -fsanitize=fuzzer,address,undefined
 FUZZERS = frame msg config pe module auditrec tsa pesign
-FUZZ_SRC_frame    = proto/frame.c proto/buf.c proto/names.c
+FUZZ_SRC_frame    = proto/frame.c proto/frametab.c proto/buf.c proto/names.c \
+	proto/io.c
 FUZZ_SRC_pesign   = proto/pesign.c common/utf8.c
-FUZZ_SRC_msg      = proto/msg.c proto/buf.c proto/names.c
-FUZZ_SRC_config   = records/config.c records/tsaurl.c proto/names.c common/log.c \
-	common/util.c
+FUZZ_SRC_msg      = proto/chan.c proto/msg.c proto/buf.c proto/names.c \
+	proto/pesign.c common/utf8.c
+FUZZ_SRC_config   = records/config.c records/confread.c records/confkeywords.c \
+	records/confblocks.c records/confallow.c records/confcheck.c \
+	records/confpesign.c \
+	records/tsaurl.c proto/names.c common/log.c common/util.c
 FUZZ_SRC_pe       = sandbox/formats/pe_parse.c sandbox/artifact.c \
-	common/sigcheck.c proto/names.c proto/buf.c common/log.c
+	proto/sigcheck.c proto/names.c proto/buf.c common/log.c
 FUZZ_SRC_module   = sandbox/formats/elf.c sandbox/artifact.c \
-	common/sigcheck.c proto/names.c proto/buf.c common/log.c
-FUZZ_SRC_auditrec = proto/auditrec.c proto/buf.c common/utf8.c common/util.c \
-	proto/names.c
+	proto/sigcheck.c proto/names.c proto/buf.c common/log.c
+FUZZ_SRC_auditrec = proto/auditrec.c proto/auditparse.c proto/buf.c \
+	common/utf8.c common/util.c proto/names.c
 FUZZ_SRC_tsa      = sandbox/tsa.c sandbox/http.c sandbox/channel.c sandbox/hold.c \
-	sandbox/formats/fail.c proto/io.c proto/msg.c proto/frame.c proto/buf.c \
-	proto/names.c proto/resolve.c common/log.c common/sigcheck.c
+	sandbox/formats/fail.c proto/io.c proto/chan.c proto/msg.c proto/frame.c \
+	proto/frametab.c proto/buf.c proto/names.c proto/resolve.c common/log.c \
+	proto/sigcheck.c proto/pesign.c common/utf8.c
 .SECONDEXPANSION:
 build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRC_$$*) tests/fuzz/fuzz_util.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_SRC_$*) -lcrypto $(FUZZ_LIBS_$*)
 
 fuzz-build: $(patsubst %,build-fuzz/fuzz_%,$(FUZZERS))
+
+# The seed check: each harness without libFuzzer, with a main() that runs
+# it on its corpus and fails unless every seed gets past the first decoder
+# production runs, and junk does not (tests/fuzz/fuzz_util.h).
+FUZZ_SEEDCHECKED = $(FUZZERS)
+build-fuzz/seedcheck_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRC_$$*) tests/fuzz/fuzz_util.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_BASE) -fsanitize=address,undefined -DFUZZ_SEEDCHECK -o $@ $< \
+		$(FUZZ_SRC_$*) -lcrypto $(FUZZ_LIBS_$*)
+
+# Seed generators: C programs on the real encoders, and tests/fuzz/seeds.sh
+# for what real tools make (images, modules, TSA answers, configs).
+SEEDS_C            = frame msg pesign auditrec
+SEEDS_SRC_frame    = proto/frame.c proto/frametab.c proto/buf.c proto/names.c
+SEEDS_SRC_msg      = proto/chan.c proto/msg.c proto/buf.c proto/names.c \
+	proto/pesign.c common/utf8.c
+SEEDS_SRC_pesign   = proto/pesign.c common/utf8.c
+SEEDS_SRC_auditrec = proto/auditrec.c proto/buf.c common/utf8.c \
+	common/util.c proto/names.c
+build-fuzz/seeds_%: tests/fuzz/seeds_%.c $$(SEEDS_SRC_$$*)
+	@mkdir -p $(dir $@)
+	$(CC) -D_GNU_SOURCE -I. -O1 -g -std=c17 -Wall -Wextra -Werror \
+		-o $@ $< $(SEEDS_SRC_$*) -lcrypto
+
+# Regenerate every seed corpus (commit the result): the old files of a
+# harness are replaced, so no seed outlives the codec it was made for.
+fuzz-seeds: all $(patsubst %,build-fuzz/seeds_%,$(SEEDS_C))
+	sh tests/fuzz/seeds.sh $(BUILD) $(SEEDS_C)
 
 # Each harness for FUZZ_SECONDS on a scratch copy of its seed corpus;
 # any crash, leak or timeout fails (the input lands in build-fuzz/crashes).
@@ -315,8 +390,18 @@ soak: deps
 	sh tests/load/soak.sh $(BUILD) 1000 100
 
 # The short pass make check runs, so the harnesses never rot.
-fuzz-smoke: fuzz-build
+fuzz-smoke: fuzz-build $(patsubst %,build-fuzz/seedcheck_%,$(FUZZ_SEEDCHECKED))
+	sh tests/fuzz/seedcheck.sh $(FUZZ_SEEDCHECKED)
 	sh tests/fuzz/run.sh 3 $(FUZZERS)
+
+# Mutation testing, not part of check (minutes per mutant): each patch in
+# tests/mutants is a deliberate bug in one defence, applied to a scratch
+# copy that must then fail its unit tests or the integration cases the
+# patch names; prints "N/M mutants killed" and fails if any survived or
+# could not be applied.  Run it before closing an issue about a defence.
+check-mutants: deps
+	$(MAKE) all tests
+	sh tests/mutants/run.sh
 
 # The Debian package end to end (root; ~40 s): build and lintian
 # (contrib/deb.sh), dpkg -i, users, units and directories, a sign request

@@ -26,7 +26,7 @@
 #define ADM_OK 0
 #define ADM_FAIL 1
 #define ADM_USAGE 2
-#define ADM_MISMATCH 5		/* the certificate is not the key's */
+#define ADM_MISMATCH 5 /* the certificate is not the key's */
 
 #define ADM_ERR_MAX 512
 
@@ -40,14 +40,14 @@ enum {
 	OPT_SUBJECT = 1u << 5,	/* --subject name */
 	OPT_EKU = 1u << 6,	/* --eku purposes */
 	OPT_CHAIN = 1u << 7,	/* --chain file */
-	OPT_TO_TOKEN = 1u << 8,	/* --to-token */
+	OPT_TO_TOKEN = 1u << 8, /* --to-token */
 	OPT_REPLACE = 1u << 9,	/* --replace */
 	OPT_OUT = 1u << 10	/* -o file, --output file */
 };
 
 /* One command line, parsed. */
 struct adm_opts {
-	const char *config;	/* -f, or CONFIG_DEFAULT_PATH */
+	const char *config; /* -f, or CONFIG_DEFAULT_PATH */
 	int config_given;
 	const char *token;
 	const char *label;
@@ -60,8 +60,8 @@ struct adm_opts {
 	const char *out;
 	int to_token;
 	int replace;
-	const char *operand;	/* the certificate file, if any */
-	unsigned seen;		/* OPT_* given */
+	const char *operand; /* the certificate file, if any */
+	unsigned seen;	     /* OPT_* given */
 };
 
 /* A command: its options, the options it requires and its operand. */
@@ -69,7 +69,7 @@ struct adm_cmd {
 	const char *name;
 	unsigned allowed;
 	unsigned required;
-	int operand;		/* 1 if it takes one file operand */
+	int operand; /* 1 if it takes one file operand */
 	int (*run)(struct adm_opts *);
 };
 
@@ -99,8 +99,7 @@ int adm_cmd_show_cert(struct adm_opts *o);
 /* Load o->config; NULL after reporting the error. */
 struct config *adm_config(const struct adm_opts *o);
 /* The Token block named name; NULL after reporting the error. */
-const struct cfg_token *adm_token(const struct config *cfg,
-    const char *name);
+const struct cfg_token *adm_token(const struct config *cfg, const char *name);
 
 /* Hex (pairs of digits, ':' allowed between pairs) into at most max
  * bytes: the length, or -1. */
@@ -132,8 +131,8 @@ int adm_chain_check(X509 *leaf, STACK_OF(X509) *chain, char *err,
 
 /* What decides whether a token certificate belongs to a key. */
 struct adm_cert_owner {
-	const char *label;	/* the key's label */
-	const uint8_t *id;	/* the key's CKA_ID */
+	const char *label; /* the key's label */
+	const uint8_t *id; /* the key's CKA_ID */
 	size_t idlen;
 };
 /*

@@ -18,8 +18,7 @@ static const struct option long_opts[] = {
 	{ "chain", required_argument, NULL, LONGOPT(7) },
 	{ "to-token", no_argument, NULL, LONGOPT(8) },
 	{ "replace", no_argument, NULL, LONGOPT(9) },
-	{ "output", required_argument, NULL, LONGOPT(10) },
-	{ NULL, 0, NULL, 0 }
+	{ "output", required_argument, NULL, LONGOPT(10) }, { NULL, 0, NULL, 0 }
 };
 
 /* Where each option's argument goes. */
@@ -102,7 +101,8 @@ check_combinations(const struct adm_cmd *cmd, struct adm_opts *o)
 		    opt_name(missing & -missing));
 	if (o->to_token && o->out != NULL)
 		return adm_usage_error("%s: --to-token and -o exclude each "
-		    "other", cmd->name);
+				       "other",
+		    cmd->name);
 	if (o->replace && !o->to_token)
 		return adm_usage_error("%s: --replace needs --to-token",
 		    cmd->name);
@@ -114,14 +114,13 @@ check_combinations(const struct adm_cmd *cmd, struct adm_opts *o)
  * so that its errors read like every other usage error.
  */
 int
-adm_parse(const struct adm_cmd *cmd, int argc, char **argv,
-    struct adm_opts *o)
+adm_parse(const struct adm_cmd *cmd, int argc, char **argv, struct adm_opts *o)
 {
 	const char *shortopts = (cmd->allowed & OPT_OUT) ? ":o:" : ":";
 	int c, r;
 
 	opterr = 0;
-	optind = 0;	/* glibc: start afresh on this argv */
+	optind = 0; /* glibc: start afresh on this argv */
 	while ((c = getopt_long(argc, argv, shortopts, long_opts, NULL)) != -1)
 		if ((r = take_option(cmd, c, argv, o)) != ADM_OK)
 			return r;
@@ -132,7 +131,7 @@ adm_parse(const struct adm_cmd *cmd, int argc, char **argv,
 		o->operand = argv[optind++];
 	}
 	if (optind < argc)
-		return adm_usage_error("%s: unexpected argument: %s",
-		    cmd->name, argv[optind]);
+		return adm_usage_error("%s: unexpected argument: %s", cmd->name,
+		    argv[optind]);
 	return check_combinations(cmd, o);
 }

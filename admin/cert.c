@@ -15,13 +15,13 @@
 #include <openssl/x509v3.h>
 
 #include "common/certfile.h"
-#include "common/sigcheck.h"
+#include "proto/sigcheck.h"
 #include "common/util.h"
 #include "token/p11admin.h"
 #include "token/token.h"
 
-#define CHAIN_MAX 8		/* chain certificates stored on a token */
-#define DEFAULT_WARN_DAYS 30	/* CertificateExpiryWarning's default */
+#define CHAIN_MAX 8	     /* chain certificates stored on a token */
+#define DEFAULT_WARN_DAYS 30 /* CertificateExpiryWarning's default */
 
 int
 adm_cert_belongs(const char *label, const uint8_t *id, size_t idlen,
@@ -56,9 +56,12 @@ adm_chain_check(X509 *leaf, STACK_OF(X509) *chain, char *err, size_t errlen)
 
 		if (X509_check_issued(issuer, child) != X509_V_OK ||
 		    ipub == NULL || X509_verify(child, ipub) != 1) {
-			snprintf(err, errlen, "chain certificate %d did not "
-			    "issue the %s", i + 1, i == 0 ? "certificate" :
-			    "chain certificate before it");
+			snprintf(err, errlen,
+			    "chain certificate %d did not "
+			    "issue the %s",
+			    i + 1,
+			    i == 0 ? "certificate"
+				   : "chain certificate before it");
 			ERR_clear_error();
 			return -1;
 		}
@@ -71,8 +74,8 @@ adm_chain_check(X509 *leaf, STACK_OF(X509) *chain, char *err, size_t errlen)
 static const char *
 eku_text(X509 *x, char *dst, size_t dstlen)
 {
-	EXTENDED_KEY_USAGE *eku = X509_get_ext_d2i(x, NID_ext_key_usage, NULL,
-	    NULL);
+	EXTENDED_KEY_USAGE *eku =
+	    X509_get_ext_d2i(x, NID_ext_key_usage, NULL, NULL);
 	size_t n = 0;
 	char oid[80];
 
@@ -84,8 +87,8 @@ eku_text(X509 *x, char *dst, size_t dstlen)
 		if (nid == NID_undef)
 			OBJ_obj2txt(oid, sizeof(oid), ob, 1);
 		n += (size_t)snprintf(dst + n, n < dstlen ? dstlen - n : 0,
-		    "%s%s", i ? ", " : "", nid != NID_undef ?
-		    OBJ_nid2sn(nid) : oid);
+		    "%s%s", i ? ", " : "",
+		    nid != NID_undef ? OBJ_nid2sn(nid) : oid);
 		if (n >= dstlen)
 			break;
 	}
@@ -113,8 +116,10 @@ print_not_after(FILE *fp, X509 *x, unsigned warn_days)
 		fprintf(fp, "    not-after   %s (EXPIRED)\n", when);
 		break;
 	case CERT_EXPIRING:
-		fprintf(fp, "    not-after   %s (%ld days left: EXPIRES "
-		    "SOON)\n", when, days);
+		fprintf(fp,
+		    "    not-after   %s (%ld days left: EXPIRES "
+		    "SOON)\n",
+		    when, days);
 		break;
 	case CERT_VALID:
 		fprintf(fp, "    not-after   %s (%ld days left)\n", when, days);
@@ -144,10 +149,10 @@ adm_print_cert(FILE *fp, X509 *x, unsigned warn_days)
 	struct tm tm;
 	int len;
 
-	fprintf(fp, "    subject     %s\n", X509_NAME_oneline(
-	    X509_get_subject_name(x), buf, sizeof(buf)));
-	fprintf(fp, "    issuer      %s\n", X509_NAME_oneline(
-	    X509_get_issuer_name(x), buf, sizeof(buf)));
+	fprintf(fp, "    subject     %s\n",
+	    X509_NAME_oneline(X509_get_subject_name(x), buf, sizeof(buf)));
+	fprintf(fp, "    issuer      %s\n",
+	    X509_NAME_oneline(X509_get_issuer_name(x), buf, sizeof(buf)));
 	print_serial(fp, x);
 	memset(&tm, 0, sizeof(tm));
 	if (ASN1_TIME_to_tm(X509_get0_notBefore(x), &tm) == 1) {
@@ -165,8 +170,8 @@ adm_print_cert(FILE *fp, X509 *x, unsigned warn_days)
 		util_hex(kid, sizeof(kid), buf, sizeof(buf));
 		fprintf(fp, "    key-id      %s\n", buf);
 	}
-	fprintf(fp, "    type        %s\n", adm_key_type(pub, type,
-	    sizeof(type)));
+	fprintf(fp, "    type        %s\n",
+	    adm_key_type(pub, type, sizeof(type)));
 	fprintf(fp, "    eku         %s\n", eku_text(x, buf, sizeof(buf)));
 	ERR_clear_error();
 }
@@ -208,27 +213,27 @@ import_to_file(const struct adm_opts *o, X509 *x, STACK_OF(X509) *chain)
 	if (mem == NULL || (len = BIO_get_mem_data(mem, &p)) <= 0)
 		rc = adm_fail(ADM_FAIL, "cannot encode the certificate");
 	else if (adm_write_file(o->out, p, (size_t)len, 0644, err,
-	    sizeof(err)) == -1)
+		     sizeof(err)) == -1)
 		rc = adm_fail(ADM_FAIL, "%s", err);
 	else
 		printf("wrote %s: the certificate and %d chain "
-		    "certificate%s\n", o->out, chain_len(chain),
-		    chain_len(chain) == 1 ? "" : "s");
+		       "certificate%s\n",
+		    o->out, chain_len(chain), chain_len(chain) == 1 ? "" : "s");
 	BIO_free(mem);
 	return rc;
 }
 
 /* Store the chain as "LABEL-ca1", "LABEL-ca2", ... without an id. */
 static int
-store_chain(struct p11a *a, const char *label, STACK_OF(X509) *chain,
-    char *err, size_t errlen)
+store_chain(struct p11a *a, const char *label, STACK_OF(X509) *chain, char *err,
+    size_t errlen)
 {
 	char cl[KEY_NAME_MAX + 16];
 
 	for (int i = 0; i < chain_len(chain); i++) {
 		snprintf(cl, sizeof(cl), "%s-ca%d", label, i + 1);
 		if (p11a_store_cert(a, sk_X509_value(chain, i), cl, NULL, 0,
-		    err, errlen) == -1)
+			err, errlen) == -1)
 			return -1;
 	}
 	return 0;
@@ -249,22 +254,24 @@ import_to_token(struct p11a *a, const struct adm_opts *o, X509 *x,
 
 	if (o->replace) {
 		if (p11a_remove_certs(a, adm_cert_belongs, &own, &removed, err,
-		    sizeof(err)) == -1)
+			sizeof(err)) == -1)
 			return adm_fail(ADM_FAIL, "%s", err);
 	} else if ((n = p11a_find_certs(a, adm_cert_belongs, &own, old,
-	    sizeof(old), err, sizeof(err))) != 0) {
+			sizeof(old), err, sizeof(err))) != 0) {
 		if (n == -1)
 			return adm_fail(ADM_FAIL, "%s", err);
-		return adm_fail(ADM_FAIL, "token %s already holds certificate "
+		return adm_fail(ADM_FAIL,
+		    "token %s already holds certificate "
 		    "\"%s\" of key \"%s\"; use --replace to replace it",
 		    o->token, adm_clean(old, text, sizeof(text)), o->key);
 	}
-	if (p11a_store_cert(a, x, o->key, k->id, k->idlen, err,
-	    sizeof(err)) == -1 ||
+	if (p11a_store_cert(a, x, o->key, k->id, k->idlen, err, sizeof(err)) ==
+		-1 ||
 	    store_chain(a, o->key, chain, err, sizeof(err)) == -1)
 		return adm_fail(ADM_FAIL, "%s", err);
 	printf("stored on token %s as \"%s\" with the key's id, and %d "
-	    "chain certificate%s", o->token, o->key, chain_len(chain),
+	       "chain certificate%s",
+	    o->token, o->key, chain_len(chain),
 	    chain_len(chain) == 1 ? "" : "s");
 	if (removed > 0)
 		printf("; replaced %zu old certificate%s", removed,
@@ -307,10 +314,11 @@ import_match(const struct adm_opts *o, X509 *x, const struct p11a_key *k)
 	if (X509_get0_pubkey(x) == NULL ||
 	    p11a_spki_sha256(X509_get0_pubkey(x), got) == -1)
 		snprintf(got, sizeof(got), "?");
-	return adm_fail(ADM_MISMATCH, "%s does not certify key \"%s\" of "
+	return adm_fail(ADM_MISMATCH,
+	    "%s does not certify key \"%s\" of "
 	    "token %s: its public key (spki-sha256 %s) is not the key's "
-	    "(spki-sha256 %s); nothing imported", o->operand, o->key,
-	    o->token, got, want);
+	    "(spki-sha256 %s); nothing imported",
+	    o->operand, o->key, o->token, got, want);
 }
 
 int

@@ -13,7 +13,7 @@
 
 #include "token/p11admin.h"
 
-#define RDN_MAX 256	/* longest type or value of one name component */
+#define RDN_MAX 256 /* longest type or value of one name component */
 
 /*
  * Copy one "type=value" attribute of s, unescaping, up to an unescaped
@@ -35,7 +35,8 @@ rdn_next(const char *s, char *type, char *value, char *err, size_t errlen)
 			continue;
 		}
 		if (*s == '\\' && *++s == '\0') {
-			snprintf(err, errlen, "subject: escape character at "
+			snprintf(err, errlen,
+			    "subject: escape character at "
 			    "the end");
 			return NULL;
 		}
@@ -47,7 +48,8 @@ rdn_next(const char *s, char *type, char *value, char *err, size_t errlen)
 	}
 	dst[n] = '\0';
 	if (dst == type || type[0] == '\0' || value[0] == '\0') {
-		snprintf(err, errlen, "subject: each component must be "
+		snprintf(err, errlen,
+		    "subject: each component must be "
 		    "TYPE=VALUE, as in /CN=name/O=org or /CN=a+UID=b");
 		return NULL;
 	}
@@ -68,7 +70,8 @@ adm_subject_parse(const char *s, char *err, size_t errlen)
 	int set = 0;
 
 	if (s[0] != '/' || s[1] == '\0') {
-		snprintf(err, errlen, "subject: must start with '/', as in "
+		snprintf(err, errlen,
+		    "subject: must start with '/', as in "
 		    "/CN=name/O=org");
 		return NULL;
 	}
@@ -82,9 +85,11 @@ adm_subject_parse(const char *s, char *err, size_t errlen)
 		if ((s = rdn_next(s + 1, type, value, err, errlen)) == NULL)
 			goto fail;
 		if (X509_NAME_add_entry_by_txt(name, type, MBSTRING_UTF8,
-		    (const unsigned char *)value, -1, -1, set) != 1) {
-			snprintf(err, errlen, "subject: unknown attribute type "
-			    "or bad value for %s", type);
+			(const unsigned char *)value, -1, -1, set) != 1) {
+			snprintf(err, errlen,
+			    "subject: unknown attribute type "
+			    "or bad value for %s",
+			    type);
 			goto fail;
 		}
 	}
@@ -105,8 +110,10 @@ csr_add_eku(X509_REQ *req, const char *eku, char *err, size_t errlen)
 
 	ext = X509V3_EXT_conf_nid(NULL, NULL, NID_ext_key_usage, eku);
 	if (exts == NULL || ext == NULL) {
-		snprintf(err, errlen, "--eku %s: unknown purpose (such as "
-		    "codeSigning, or an OID)", eku);
+		snprintf(err, errlen,
+		    "--eku %s: unknown purpose (such as "
+		    "codeSigning, or an OID)",
+		    eku);
 		goto out;
 	}
 	if (sk_X509_EXTENSION_push(exts, ext) == 0) {
@@ -135,8 +142,9 @@ csr_build(const struct adm_opts *o, const struct p11a_key *k, char *err,
 
 	err[0] = '\0';
 	md = EVP_PKEY_get_bits(k->pub) > 256 &&
-	    EVP_PKEY_get_base_id(k->pub) == EVP_PKEY_EC ? EVP_sha384() :
-	    EVP_sha256();
+		EVP_PKEY_get_base_id(k->pub) == EVP_PKEY_EC
+	    ? EVP_sha384()
+	    : EVP_sha256();
 	if (req == NULL || X509_REQ_set_version(req, X509_REQ_VERSION_1) != 1) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
@@ -153,12 +161,14 @@ csr_build(const struct adm_opts *o, const struct p11a_key *k, char *err,
 	    (o->eku != NULL && csr_add_eku(req, o->eku, err, errlen) == -1))
 		goto fail;
 	if (X509_REQ_sign(req, k->priv, md) <= 0) {
-		snprintf(err, errlen, "signing the request on the token "
+		snprintf(err, errlen,
+		    "signing the request on the token "
 		    "failed");
 		goto fail;
 	}
 	if (X509_REQ_verify(req, k->pub) != 1) {
-		snprintf(err, errlen, "the signed request does not verify "
+		snprintf(err, errlen,
+		    "the signed request does not verify "
 		    "with the token's public key; not written");
 		goto fail;
 	}
@@ -191,8 +201,8 @@ csr_write(const struct adm_opts *o, X509_REQ *req, const struct p11a_key *k)
 			rc = ADM_OK;
 		goto out;
 	}
-	if (adm_write_file(o->out, p, (size_t)len, 0644, err,
-	    sizeof(err)) == -1) {
+	if (adm_write_file(o->out, p, (size_t)len, 0644, err, sizeof(err)) ==
+	    -1) {
 		adm_fail(ADM_FAIL, "%s", err);
 		goto out;
 	}

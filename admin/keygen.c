@@ -35,14 +35,17 @@ adm_cmd_keygen(struct adm_opts *o)
 
 	if ((kt = p11a_keytype_from_name(o->type)) == -1)
 		return adm_usage_error("keygen: unknown --type %s (rsa:3072, "
-		    "rsa:4096, ec:p256 or ec:p384)", o->type);
-	if (o->id != NULL && (idlen = adm_hex_parse(o->id, id,
-	    sizeof(id))) == -1)
+				       "rsa:4096, ec:p256 or ec:p384)",
+		    o->type);
+	if (o->id != NULL &&
+	    (idlen = adm_hex_parse(o->id, id, sizeof(id))) == -1)
 		return adm_usage_error("keygen: --id wants 1 to %zu bytes in "
-		    "hex", sizeof(id));
+				       "hex",
+		    sizeof(id));
 	if (o->label[0] == '\0' || strlen(o->label) > KEY_NAME_MAX)
 		return adm_usage_error("keygen: --label wants 1 to %d "
-		    "characters", KEY_NAME_MAX);
+				       "characters",
+		    KEY_NAME_MAX);
 	if ((cfg = adm_config(o)) == NULL)
 		return ADM_FAIL;
 	if ((ct = adm_token(cfg, o->token)) == NULL)

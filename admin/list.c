@@ -36,8 +36,9 @@ print_blocks(const struct config *cfg, const char *module,
 
 		if (strcmp(ct->module, module) != 0 || !s->initialized)
 			continue;
-		if (ct->label != NULL ? strcmp(ct->label, s->label) != 0 :
-		    ct->slot < 0 || (unsigned long)ct->slot != s->id)
+		if (ct->label != NULL
+			? strcmp(ct->label, s->label) != 0
+			: ct->slot < 0 || (unsigned long)ct->slot != s->id)
 			continue;
 		printf("%s%s", n++ ? ", " : "  [Token ", ct->name);
 	}
@@ -94,7 +95,7 @@ adm_cmd_tokens(struct adm_opts *o)
 		/* Each module once, in the order of the config. */
 		for (size_t j = 0; j < i && !seen; j++)
 			seen = strcmp(cfg->tokens[j].module,
-			    cfg->tokens[i].module) == 0;
+				   cfg->tokens[i].module) == 0;
 		if (!seen && list_module(cfg, cfg->tokens[i].module) != ADM_OK)
 			rc = ADM_FAIL;
 	}
@@ -119,8 +120,8 @@ print_key_lines(const struct p11a_object *ob)
 	char type[32], fpr[65];
 
 	print_id(ob);
-	printf("    type        %s\n", adm_key_type(ob->pub, type,
-	    sizeof(type)));
+	printf("    type        %s\n",
+	    adm_key_type(ob->pub, type, sizeof(type)));
 	if (ob->pub != NULL && p11a_spki_sha256(ob->pub, fpr) == 0)
 		printf("    spki-sha256 %s\n", fpr);
 	else
@@ -155,10 +156,9 @@ static void
 print_kind(const struct p11a_object *o, size_t n, enum p11a_kind kind,
     unsigned warn_days)
 {
-	static const char *const heads[] = {
-		[P11A_PRIVATE] = "private key", [P11A_PUBLIC] = "public key",
-		[P11A_CERT] = "certificate"
-	};
+	static const char *const heads[] = { [P11A_PRIVATE] = "private key",
+		[P11A_PUBLIC] = "public key",
+		[P11A_CERT] = "certificate" };
 	char text[TEXT_MAX];
 
 	for (size_t i = 0; i < n; i++) {
@@ -200,8 +200,8 @@ adm_cmd_keys(struct adm_opts *o)
 		goto out;
 	}
 	printf("token %s: \"%s\", slot %lu, %s\n", ct->name,
-	    adm_clean(p11a_token_label(a), text, sizeof(text)),
-	    p11a_slot_id(a), ct->module);
+	    adm_clean(p11a_token_label(a), text, sizeof(text)), p11a_slot_id(a),
+	    ct->module);
 	print_kind(objs, n, P11A_PRIVATE, cfg->cert_warn_days);
 	print_kind(objs, n, P11A_PUBLIC, cfg->cert_warn_days);
 	print_kind(objs, n, P11A_CERT, cfg->cert_warn_days);

@@ -25,9 +25,10 @@ static const struct adm_cmd commands[] = {
 	    OPT_TOKEN | OPT_LABEL | OPT_TYPE, 0, adm_cmd_keygen },
 	{ "csr", OPT_TOKEN | OPT_KEY | OPT_SUBJECT | OPT_EKU | OPT_OUT,
 	    OPT_TOKEN | OPT_KEY | OPT_SUBJECT, 0, adm_cmd_csr },
-	{ "import-cert", OPT_TOKEN | OPT_KEY | OPT_CHAIN | OPT_TO_TOKEN |
-	    OPT_REPLACE | OPT_OUT, OPT_TOKEN | OPT_KEY, 1,
-	    adm_cmd_import_cert },
+	{ "import-cert",
+	    OPT_TOKEN | OPT_KEY | OPT_CHAIN | OPT_TO_TOKEN | OPT_REPLACE |
+		OPT_OUT,
+	    OPT_TOKEN | OPT_KEY, 1, adm_cmd_import_cert },
 	{ "show-cert", 0, 0, 1, adm_cmd_show_cert },
 };
 
@@ -57,7 +58,7 @@ global_options(int argc, char **argv, int *i, struct adm_opts *o)
 			return adm_usage_error("unknown option: %s", a);
 		if (++*i == argc)
 			return adm_usage_error("option requires an argument: "
-			    "-f");
+					       "-f");
 		o->config = argv[*i];
 		o->config_given = 1;
 	}
@@ -79,8 +80,8 @@ main(int argc, char **argv)
 	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++) {
 		if (strcmp(argv[i], commands[c].name) != 0)
 			continue;
-		if ((rc = adm_parse(&commands[c], argc - i, argv + i,
-		    &o)) != ADM_OK)
+		if ((rc = adm_parse(&commands[c], argc - i, argv + i, &o)) !=
+		    ADM_OK)
 			return rc;
 		rc = commands[c].run(&o);
 		ERR_clear_error();

@@ -97,8 +97,8 @@ adm_hex_parse(const char *s, uint8_t *out, size_t max)
 	while (*s != '\0') {
 		if (n > 0 && *s == ':')
 			s++;
-		if ((hi = util_hexval(s[0])) == -1 || (lo = util_hexval(s[1])) == -1 ||
-		    n == max)
+		if ((hi = util_hexval(s[0])) == -1 ||
+		    (lo = util_hexval(s[1])) == -1 || n == max)
 			return -1;
 		out[n++] = (uint8_t)(hi << 4 | lo);
 		s += 2;
@@ -117,8 +117,8 @@ adm_clean(const char *s, char *dst, size_t dstlen)
 		if (c >= 0x20 && c < 0x7f && c != '\\')
 			dst[n++] = (char)c;
 		else
-			n += (size_t)snprintf(dst + n, dstlen - n, "\\x%02x",
-			    c);
+			n +=
+			    (size_t)snprintf(dst + n, dstlen - n, "\\x%02x", c);
 	}
 	dst[n] = '\0';
 	return dst;
@@ -144,7 +144,7 @@ adm_write_file(const char *path, const void *data, size_t len, unsigned mode,
 	int fd, saved;
 
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path,
-	    (long)getpid()) >= sizeof(tmp)) {
+		(long)getpid()) >= sizeof(tmp)) {
 		snprintf(err, errlen, "%s: path too long", path);
 		return -1;
 	}
@@ -154,8 +154,9 @@ adm_write_file(const char *path, const void *data, size_t len, unsigned mode,
 		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
 		return -1;
 	}
-	if (fchmod(fd, (mode_t)mode) == -1 || util_write_all(fd, data, len) == -1 ||
-	    fsync(fd) == -1 || close(fd) == -1) {
+	if (fchmod(fd, (mode_t)mode) == -1 ||
+	    util_write_all(fd, data, len) == -1 || fsync(fd) == -1 ||
+	    close(fd) == -1) {
 		saved = errno;
 		close(fd);
 		unlink(tmp);

@@ -10,14 +10,14 @@
 #define TIME_LEN 48
 
 struct search {
-	const char *key;	/* NULL: any */
+	const char *key; /* NULL: any */
 	const char *user;
 	const char *format;
-	const char *event;	/* "all": any */
-	char since[TIME_LEN];	/* "": no bound */
+	const char *event;    /* "all": any */
+	char since[TIME_LEN]; /* "": no bound */
 	char until[TIME_LEN];
 	int json;
-	int bad;		/* a line was skipped */
+	int bad; /* a line was skipped */
 };
 
 /* Read exactly n decimal digits at *p into *v. */
@@ -65,9 +65,8 @@ take_frac(const char **p, long *usec)
 static int
 date_valid(int y, int m, int d)
 {
-	static const int mdays[] = {
-		31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
-	};
+	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30,
+		31 };
 	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 
 	if (m < 1 || m > 12 || d < 1)
@@ -173,15 +172,22 @@ print_field(const struct line_reader *r, const char *name)
 
 /*
  * After the columns, the fields only some records have, as name=value:
- * the approval request and its approvers, the TSA and its time.
+ * the event of every record that is not a signature (start, deny,
+ * rotate...), the reason of a refusal or an error, the approval request
+ * and its approvers, the TSA and its time, the listener (via pesign).
  */
 static void
 print_extras(const struct line_reader *r)
 {
-	static const char *const extras[] = {
-		"request", "approvers", "tsa", "timestamp"
-	};
+	static const char *const extras[] = { "reason", "request", "approvers",
+		"tsa", "timestamp", "via" };
 	char v[AUDIT_LINE_MAX];
+
+	if (auditrec_get(r->buf, r->len, "event", v, sizeof(v)) == 0 &&
+	    strcmp(v, "sign") != 0) {
+		printf(" event=");
+		print_field(r, "event");
+	}
 
 	for (size_t i = 0; i < sizeof(extras) / sizeof(extras[0]); i++) {
 		if (auditrec_get(r->buf, r->len, extras[i], v, sizeof(v)) == -1)
@@ -195,9 +201,8 @@ print_extras(const struct line_reader *r)
 static void
 print_record(const struct line_reader *r)
 {
-	static const char *const cols[] = {
-		"time", "user", "key", "format", "artifact"
-	};
+	static const char *const cols[] = { "time", "user", "key", "format",
+		"artifact" };
 
 	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
 		print_field(r, cols[i]);
@@ -243,16 +248,17 @@ print_json_line(const struct line_reader *r)
  * still form one chain is verify's question, not search's.
  */
 static void
-search_line(struct search *s, const struct line_reader *r,
-    enum line_status st)
+search_line(struct search *s, const struct line_reader *r, enum line_status st)
 {
 	char prev[AUDIT_HASH_HEX + 1], hash[AUDIT_HASH_HEX + 1];
 	uint64_t seq;
 
 	if (st != LINE_OK ||
 	    auditrec_fields(r->buf, r->len, &seq, prev, hash) == -1) {
-		fprintf(stderr, "%s:%lu: malformed or altered record, "
-		    "skipped\n", r->path, r->lineno);
+		fprintf(stderr,
+		    "%s:%lu: malformed or altered record, "
+		    "skipped\n",
+		    r->path, r->lineno);
 		s->bad = 1;
 		return;
 	}
@@ -314,17 +320,15 @@ search_option(struct search *s, int c, const char *arg)
 int
 search_main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "key", required_argument, NULL, 'k' },
+	static const struct option opts[] = { { "key", required_argument, NULL,
+						  'k' },
 		{ "user", required_argument, NULL, 'u' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "event", required_argument, NULL, 'e' },
 		{ "since", required_argument, NULL, 's' },
 		{ "until", required_argument, NULL, 't' },
 		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
+		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
 	struct search s = { .event = "sign" };
 	int c, rc = TOOL_OK;
 

@@ -17,11 +17,11 @@
 #define TOOL_USAGE 2
 
 enum line_status {
-	LINE_OK,	/* a complete line */
-	LINE_EOF,	/* nothing more */
-	LINE_LONG,	/* longer than a record may be; rest skipped */
-	LINE_PARTIAL,	/* the file ends without a newline */
-	LINE_ERROR	/* read error (errno set) */
+	LINE_OK,      /* a complete line */
+	LINE_EOF,     /* nothing more */
+	LINE_LONG,    /* longer than a record may be; rest skipped */
+	LINE_PARTIAL, /* the file ends without a newline */
+	LINE_ERROR    /* read error (errno set) */
 };
 
 /* Reads one file line by line, never more than a record's length. */
@@ -29,8 +29,8 @@ struct line_reader {
 	FILE *f;
 	const char *path;
 	unsigned long lineno;
-	size_t len;			/* bytes in buf, without the '\n' */
-	char buf[AUDIT_LINE_MAX];	/* NUL-terminated */
+	size_t len;		  /* bytes in buf, without the '\n' */
+	char buf[AUDIT_LINE_MAX]; /* NUL-terminated */
 };
 
 /* Open path for reading; -1 (errno set) if it cannot be opened. */

@@ -9,9 +9,9 @@
 struct verify {
 	struct audit_chain chain;
 	int quiet;
-	int from_middle;	/* link the first record to its own prev */
-	int started;		/* a record has been seen */
-	unsigned long recovered;	/* log-recover records seen */
+	int from_middle;	 /* link the first record to its own prev */
+	int started;		 /* a record has been seen */
+	unsigned long recovered; /* log-recover records seen */
 };
 
 /* Report the broken record as FILE:LINE: seq S: why. */
@@ -71,12 +71,22 @@ verify_note(struct verify *v, const struct line_reader *r)
 	    r->path, r->lineno, v->chain.seq, why);
 }
 
+/* 1 if the record is the "rotate" record a rotated log's file starts with. */
+static int
+is_rotate(const struct line_reader *r)
+{
+	char ev[16];
+
+	return auditrec_get(r->buf, r->len, "event", ev, sizeof(ev)) == 0 &&
+	    strcmp(ev, "rotate") == 0;
+}
+
 /* Check one line as the next link of the chain. */
 static int
-verify_line(struct verify *v, const struct line_reader *r,
-    enum line_status st)
+verify_line(struct verify *v, const struct line_reader *r, enum line_status st)
 {
 	const char *why;
+	int first;
 
 	if (st == LINE_LONG)
 		return verify_report(r, "malformed record (line too long)");
@@ -84,9 +94,16 @@ verify_line(struct verify *v, const struct line_reader *r,
 		return verify_report(r,
 		    "malformed record (no newline at the end; a torn last "
 		    "record: csignd moves it aside when it starts)");
+	first = !v->started;
 	verify_seed(v, r);
 	if (auditrec_check(r->buf, r->len, &v->chain, &why) == -1)
-		return verify_report(r, why);
+		return verify_report(r,
+		    first && is_rotate(r)
+			? "a \"rotate\" record: this file continues a rotated log; "
+			  "check the files before it too, oldest first (csign-audit "
+			  "verify audit.jsonl-* audit.jsonl), or this one alone with "
+			  "--from-middle"
+			: why);
 	verify_note(v, r);
 	return TOOL_OK;
 }
@@ -115,21 +132,21 @@ verify_file(struct verify *v, const char *path)
 	line_close(&r);
 	if (rc == TOOL_OK && !v->quiet)
 		printf("%s: %lu records, chain intact (last seq %" PRIu64
-		    ", hash %s)%s\n", path, n, v->chain.seq, v->chain.hash,
+		       ", hash %s)%s\n",
+		    path, n, v->chain.seq, v->chain.hash,
 		    v->recovered > before ? "; torn record recovered (see "
-		    "note)" : "");
+					    "note)"
+					  : "");
 	return rc;
 }
 
 int
 verify_main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "quiet", no_argument, NULL, 'q' },
+	static const struct option opts[] = { { "quiet", no_argument, NULL,
+						  'q' },
 		{ "from-middle", no_argument, NULL, 'm' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
+		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
 	struct verify v = { .quiet = 0 };
 	int c;
 

@@ -45,7 +45,7 @@
 #include "proto/io.h"
 #include "proto/names.h"
 
-#define ARTIFACT_SIZE 4096	/* bytes of the small artifact */
+#define ARTIFACT_SIZE 4096 /* bytes of the small artifact */
 #define REPLY_TIMEOUT_MS 120000
 #define MAX_CLIENTS 256
 #define SOAK_CLIENTS 1024
@@ -57,7 +57,8 @@ static void die(const char *fmt, ...)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: bench-client SOCKET KEY CLIENTS SECONDS\n"
+	fprintf(stderr,
+	    "usage: bench-client SOCKET KEY CLIENTS SECONDS\n"
 	    "       bench-client --soak SOCKET KEY CLIENTS REQUESTS\n"
 	    "       bench-client --hash SOCKET KEY FILE\n");
 	exit(2);
@@ -70,7 +71,7 @@ die(const char *fmt, ...)
 	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 	va_list ap;
 
-	pthread_mutex_lock(&mu);	/* held until exit */
+	pthread_mutex_lock(&mu); /* held until exit */
 	fprintf(stderr, "bench-client: ");
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
@@ -91,8 +92,8 @@ now(void)
 /* One connection to csignd, after the hello. */
 struct conn {
 	int fd;
-	struct buf in;		/* the last reply, length field included */
-	struct frame *f;	/* ... decoded */
+	struct buf in;	 /* the last reply, length field included */
+	struct frame *f; /* ... decoded */
 };
 
 /* Receive and decode one reply into c->f; die unless it is ST_OK. */
@@ -165,8 +166,7 @@ sign_frame(struct buf *b, const char *key, const char *name)
 	if (frame_begin(b, F_SIGN) == -1 ||
 	    frame_add_str(b, T_KEY, key) == -1 ||
 	    frame_add_str(b, T_FORMAT, "raw") == -1 ||
-	    frame_add_str(b, T_NAME, name) == -1 ||
-	    frame_finish(b) == -1)
+	    frame_add_str(b, T_NAME, name) == -1 || frame_finish(b) == -1)
 		die("cannot encode the sign request");
 }
 
@@ -194,8 +194,8 @@ sign_once(struct conn *c, const struct buf *req, int fd)
 struct worker {
 	pthread_t tid;
 	const char *sock, *key;
-	int fd;			/* the artifact, this worker's own open file */
-	double *lat;		/* latencies, seconds */
+	int fd;	     /* the artifact, this worker's own open file */
+	double *lat; /* latencies, seconds */
 	size_t n, cap;
 };
 
@@ -214,9 +214,9 @@ worker_main(void *arg)
 
 	conn_open(&c, w->sock);
 	sign_frame(&req, w->key, "bench.bin");
-	sign_once(&c, &req, fd);	/* warm-up, not counted */
+	sign_once(&c, &req, fd); /* warm-up, not counted */
 	pthread_barrier_wait(&ready_barrier);
-	pthread_barrier_wait(&go_barrier);	/* t_end is set */
+	pthread_barrier_wait(&go_barrier); /* t_end is set */
 	t1 = now();
 	while (t1 < t_end) {
 		t0 = t1;
@@ -224,8 +224,8 @@ worker_main(void *arg)
 		t1 = now();
 		if (w->n == w->cap) {
 			w->cap = w->cap ? 2 * w->cap : 4096;
-			if ((w->lat = realloc(w->lat, w->cap *
-			    sizeof(*w->lat))) == NULL)
+			if ((w->lat = realloc(w->lat,
+				 w->cap * sizeof(*w->lat))) == NULL)
 				die("out of memory");
 		}
 		w->lat[w->n++] = t1 - t0;
@@ -379,8 +379,8 @@ static int
 soak_main(const char *sock, const char *key, const char *nclients,
     const char *nreq)
 {
-	long n = count_arg(nclients, SOAK_CLIENTS), per = count_arg(nreq,
-	    10000000);
+	long n = count_arg(nclients, SOAK_CLIENTS),
+	     per = count_arg(nreq, 10000000);
 	struct worker *files;
 	struct soaker *w;
 	pthread_attr_t attr;
@@ -394,12 +394,14 @@ soak_main(const char *sock, const char *key, const char *nclients,
 	pthread_attr_setstacksize(&attr, (size_t)256 * 1024);
 	pthread_barrier_init(&soak_barrier, NULL, (unsigned)n + 1);
 	for (long i = 0; i < n; i++) {
-		w[i] = (struct soaker){ .sock = sock, .key = key,
-			.fd = files[i].fd, .requests = per };
+		w[i] = (struct soaker){ .sock = sock,
+			.key = key,
+			.fd = files[i].fd,
+			.requests = per };
 		if (pthread_create(&w[i].tid, &attr, soaker_main, &w[i]) != 0)
 			die("cannot start thread %ld", i);
 	}
-	pthread_barrier_wait(&soak_barrier);	/* all n sessions are open */
+	pthread_barrier_wait(&soak_barrier); /* all n sessions are open */
 	printf("soak: %ld sessions open at once\n", n);
 	fflush(stdout);
 	t0 = now();

@@ -40,7 +40,8 @@ static void die(const char *fmt, ...)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: bench-direct MODULE TOKENLABEL PINFILE "
+	fprintf(stderr,
+	    "usage: bench-direct MODULE TOKENLABEL PINFILE "
 	    "KEYLABEL SECONDS\n");
 	exit(2);
 }
@@ -86,8 +87,7 @@ sign_ctx(EVP_PKEY *pkey)
 
 /* Check one signature with the key's public half (a sanity check). */
 static void
-check_sig(EVP_PKEY *pkey, const uint8_t *tbs, const uint8_t *sig,
-    size_t siglen)
+check_sig(EVP_PKEY *pkey, const uint8_t *tbs, const uint8_t *sig, size_t siglen)
 {
 	EVP_PKEY_CTX *ctx;
 	int ok;
@@ -96,7 +96,7 @@ check_sig(EVP_PKEY *pkey, const uint8_t *tbs, const uint8_t *sig,
 	    EVP_PKEY_verify_init(ctx) <= 0 ||
 	    EVP_PKEY_CTX_set_signature_md(ctx, EVP_sha256()) <= 0 ||
 	    (EVP_PKEY_get_base_id(pkey) == EVP_PKEY_RSA &&
-	    EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) <= 0))
+		EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) <= 0))
 		die("cannot set up a verification context");
 	ok = EVP_PKEY_verify(ctx, sig, siglen, tbs, DIGLEN);
 	EVP_PKEY_CTX_free(ctx);
@@ -113,7 +113,10 @@ open_key(char *module, char *label, char *pinfile, const char *keylabel,
     struct p11a_key *k)
 {
 	struct cfg_token ct = {
-		.name = "bench", .module = module, .label = label, .slot = -1,
+		.name = "bench",
+		.module = module,
+		.label = label,
+		.slot = -1,
 		.pinfile = pinfile,
 	};
 	struct p11a *a;
@@ -168,7 +171,7 @@ main(int argc, char **argv)
 		ctx = sign_ctx(pkey);
 		siglen = sizeof(sig);
 		if (EVP_PKEY_sign(ctx, sig, &siglen, tbs[n % NDIGESTS],
-		    DIGLEN) <= 0)
+			DIGLEN) <= 0)
 			die("signing failed after %lu signatures", n);
 		n++;
 	} while ((t = now()) < end);

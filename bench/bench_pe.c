@@ -83,8 +83,10 @@ main(int argc, char *argv[])
 		if ((s = run_sha256(fd, (uint64_t)st.st_size)) < best_s)
 			best_s = s;
 	}
-	printf("authenticode digest: %.0f MB/s\nplain sha256:        %.0f MB/s\n"
-	    "ratio %.2f\n", st.st_size / best_a / 1e6, st.st_size / best_s / 1e6,
+	printf(
+	    "authenticode digest: %.0f MB/s\nplain sha256:        %.0f MB/s\n"
+	    "ratio %.2f\n",
+	    st.st_size / best_a / 1e6, st.st_size / best_s / 1e6,
 	    best_s / best_a);
 	close(fd);
 	return 0;

@@ -17,7 +17,7 @@ admit_find(struct admit *a, uid_t uid)
 {
 	struct admit_user *u;
 
-	TAILQ_FOREACH(u, &a->users, entry)
+	TAILQ_FOREACH (u, &a->users, entry)
 		if (u->uid == uid)
 			return u;
 	return NULL;

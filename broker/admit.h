@@ -30,31 +30,31 @@ struct event;
 
 /* An accepted client waiting for a session child. */
 struct waiting {
-	TAILQ_ENTRY(waiting) entry;	/* in csignd.waiting: all of them */
-	TAILQ_ENTRY(waiting) qentry;	/* in its user's queue, once ready */
+	TAILQ_ENTRY(waiting) entry;  /* in csignd.waiting: all of them */
+	TAILQ_ENTRY(waiting) qentry; /* in its user's queue, once ready */
 	struct csignd *d;
 	int fd;
-	int ready;			/* its first frame is complete */
+	int ready; /* its first frame is complete */
 	struct identity peer;
-	struct admit_user *user;	/* the reference it holds */
-	struct event *ev;		/* its socket: hang-up, hello */
-	struct event *timer;		/* its deadline */
-	struct timespec accepted;	/* CLOCK_MONOTONIC */
+	struct admit_user *user;  /* the reference it holds */
+	struct event *ev;	  /* its socket: hang-up, hello */
+	struct event *timer;	  /* its deadline */
+	struct timespec accepted; /* CLOCK_MONOTONIC */
 };
 
 /* One uid's connections. */
 struct admit_user {
-	TAILQ_ENTRY(admit_user) entry;	/* in admit.users */
-	TAILQ_ENTRY(admit_user) turn;	/* in admit.turns, while it waits */
+	TAILQ_ENTRY(admit_user) entry; /* in admit.users */
+	TAILQ_ENTRY(admit_user) turn;  /* in admit.turns, while it waits */
 	uid_t uid;
-	unsigned nconn;			/* references: waiting + in session */
+	unsigned nconn; /* references: waiting + in session */
 	int in_turns;
-	TAILQ_HEAD(, waiting) queue;	/* ready clients, oldest first */
+	TAILQ_HEAD(, waiting) queue; /* ready clients, oldest first */
 };
 
 struct admit {
-	TAILQ_HEAD(, admit_user) users;	/* uids holding a connection */
-	TAILQ_HEAD(, admit_user) turns;	/* uids with ready clients */
+	TAILQ_HEAD(, admit_user) users; /* uids holding a connection */
+	TAILQ_HEAD(, admit_user) turns; /* uids with ready clients */
 	size_t nready;			/* ready clients, all uids */
 };
 

@@ -1,7 +1,10 @@
 /*
- * csignd: the monitor's process-wide state, owned by main() and passed to
- * every event callback.  Only the event-loop thread touches it; the signer
- * and audit threads talk to the loop through their notify pipes.
+ * csignd: the loop's process-wide state, owned by main() and passed to
+ * every event callback: the listening socket, the waiting clients, the
+ * pool of children and its counters, signals; and the monitor (mon), the
+ * layer below, which the loop creates and hands its interface to.  Only
+ * the event-loop thread touches it; the signer and audit threads talk to
+ * the loop through their notify pipes.
  */
 #ifndef CSIGN_CSIGND_H
 #define CSIGN_CSIGND_H
@@ -13,11 +16,12 @@
 #include <event2/event.h>
 
 #include "broker/admit.h"
+#include "broker/loglimit.h"
+#include "monitor/monitor.h"
 #include "records/audit.h"
 #include "records/config.h"
-#include "broker/loglimit.h"
-#include "records/policy.h"
 #include "records/keystate.h"
+#include "records/policy.h"
 #include "token/signer.h"
 #include "token/token.h"
 
@@ -26,63 +30,61 @@ struct child;
 struct csignd {
 	struct event_base *base;
 	const char *cfgpath;
-	struct config *cfg;
-	struct tokens *tokens;
-	struct audit *audit;
-	struct signer *signer;
-	struct keystate *keystate;	/* disabled keys (StateFile) */
+	/*
+	 * The monitor, below the loop: it owns the config, tokens, audit
+	 * log, signer and key state (mon.cfg, ...), and what requests need.
+	 */
+	struct monitor mon;
 
 	int listen_fd;
-	int activated;			/* listen_fd came from systemd */
-	char *listen_path;		/* the path we bound, to unlink */
-	dev_t listen_dev;		/* ... and the file it was */
+	int activated;	   /* listen_fd came from systemd */
+	char *listen_path; /* the path we bound, to unlink */
+	dev_t listen_dev;  /* ... and the file it was */
 	ino_t listen_ino;
-	char *listen_name;		/* what we listen on, for messages */
+	char *listen_name; /* what we listen on, for messages */
 	struct event *ev_listen;
-	struct event *ev_resume;	/* accept again after running out */
+	int pesign_fd;	   /* PesignListen's socket, or -1 */
+	char *pesign_path; /* ... the path we bound, to unlink */
+	dev_t pesign_dev;  /* ... and the file it was */
+	ino_t pesign_ino;
+	struct event *ev_pesign; /* ... its accept event, or NULL */
+	struct event *ev_resume; /* accept again after running out */
 	struct event *ev_audit;
 	struct event *ev_signer;
-	struct event *ev_signals[5];	/* TERM, INT, HUP, CHLD, USR1 */
+	struct event *ev_signals[5]; /* TERM, INT, HUP, CHLD, USR1 */
 	struct event *ev_drain;
-	struct event *ev_respawn;	/* retry spawning after failures */
-	struct event *ev_tick;		/* once a second: token recovery */
-	time_t recover_at;		/* next login attempt after a loss */
-	unsigned recover_delay;		/* seconds, doubling to 30 */
+	struct event *ev_respawn; /* retry spawning after failures */
+	struct event *ev_tick;	  /* once a second: token recovery */
+	time_t recover_at;	  /* next login attempt after a loss */
+	unsigned recover_delay;	  /* seconds, doubling to 30 */
 
 	TAILQ_HEAD(, child) children;
-	TAILQ_HEAD(, waiting) waiting;	/* accepted, no child yet */
+	TAILQ_HEAD(, waiting) waiting; /* accepted, no child yet */
 	size_t nwaiting;
-	struct admit admit;		/* per-uid counts, the fair queue */
-	struct loglimit log_accept;	/* accept() failing */
-	struct loglimit log_refuse;	/* clients refused: too many */
-	struct loglimit log_grace;	/* waiting clients cut: too slow */
-	struct loglimit log_spawn;	/* children that cannot be made */
-	size_t nidle;			/* ready children without a client */
-	size_t nstarting;		/* spawned, not yet ready */
-	size_t nsessions;		/* children serving a client */
+	struct admit admit;	    /* per-uid counts, the fair queue */
+	struct loglimit log_accept; /* accept() failing */
+	struct loglimit log_refuse; /* clients refused: too many */
+	struct loglimit log_grace;  /* waiting clients cut: too slow */
+	struct loglimit log_spawn;  /* children that cannot be made */
+	size_t nidle;		    /* ready children without a client */
+	size_t nstarting;	    /* spawned, not yet ready */
+	size_t nsessions;	    /* children serving a client */
 
 	char *sandbox_program;
-	int sandbox_fd;			/* opened once, run with fexecve */
-	int null_fd;			/* /dev/null, the children's stdio */
+	int sandbox_fd; /* opened once, run with fexecve */
+	int null_fd;	/* /dev/null, the children's stdio */
 	uid_t sandbox_uid;
 	gid_t sandbox_gid;
-	int separate_uids;		/* 0 when not started as root */
+	int separate_uids; /* 0 when not started as root */
 	int foreground;
 	int draining;
-	unsigned spawn_failures;	/* children that died before ready */
-	int spawn_paused;		/* waiting for ev_respawn */
+	unsigned spawn_failures; /* children that died before ready */
+	int spawn_paused;	 /* waiting for ev_respawn */
 	uint32_t next_session;
-	time_t started;
-	unsigned long served;		/* sessions started */
-	unsigned long signatures;	/* signatures released */
-	unsigned long reloads;		/* SIGHUPs that reread the config */
-	unsigned long reloads_failed;	/* ... and were refused */
-	time_t reload_at;		/* the last one */
-	int reload_failed;		/* ... was refused, for reload_reason */
-	char reload_reason[CONFIG_ERR_MAX];
+	unsigned long served; /* sessions started */
 };
 
-/* server.c */
+/* listen.c */
 /*
  * Listen on the socket systemd passed (d->activated, d->listen_fd set by
  * main) or bind Listen; log which.  -1 with err set on failure.
@@ -91,17 +93,17 @@ int server_listen(struct csignd *d, char *err, size_t errlen);
 
 /* What is at a Listen path (server_listen_probe). */
 enum listen_probe {
-	LISTEN_FREE,	/* nothing */
-	LISTEN_STALE,	/* a socket nobody answers on */
-	LISTEN_LIVE,	/* a socket a daemon answers on */
-	LISTEN_ERROR	/* not a socket, or unknown (err set) */
+	LISTEN_FREE,  /* nothing */
+	LISTEN_STALE, /* a socket nobody answers on */
+	LISTEN_LIVE,  /* a socket a daemon answers on */
+	LISTEN_ERROR  /* not a socket, or unknown (err set) */
 };
 /*
  * Probe path by connecting to it, without blocking; *pid is the
  * listener's (from SO_PEERCRED) when it answered, else 0.
  */
-enum listen_probe server_listen_probe(const char *path, long *pid,
-    char *err, size_t errlen);
+enum listen_probe server_listen_probe(const char *path, long *pid, char *err,
+    size_t errlen);
 /*
  * "Listen PATH: another csignd (pid N) is serving on this socket: not
  * starting a second one"; pid 0: the PidFile's, if it is held.
@@ -115,7 +117,23 @@ void server_listen_live_text(const struct config *cfg, long pid, char *err,
 int server_listen_check(const struct config *cfg, char *err, size_t errlen);
 /* Remove the socket we bound, if the path still names it. */
 void server_unlink_socket(struct csignd *d);
-void server_start_events(struct csignd *d);
+
+/* pesignlisten.c: the pesign listener (PesignListen), when configured. */
+/* What is at PesignListen (LISTEN_FREE if none is configured). */
+enum listen_probe server_pesign_probe(const struct config *cfg, long *pid,
+    char *err, size_t errlen);
+/* Before anything is opened: -1 with err set if something answers there. */
+int server_pesign_check(const struct config *cfg, char *err, size_t errlen);
+/* Bind PesignListen (d->pesign_fd; -1 if none is configured). */
+int server_pesign_listen(struct csignd *d, char *err, size_t errlen);
+/* Stop accepting on it (shutdown). */
+void server_pesign_close(struct csignd *d);
+/* Remove the socket we bound, if the path still names it. */
+void server_pesign_unlink(struct csignd *d);
+
+/* accept.c */
+/* Create the listening and accept-resume events; start accepting. */
+void server_accept_start(struct csignd *d);
 /* Give waiting clients to idle children (after a child became ready). */
 void server_assign_waiting(struct csignd *d);
 /*
@@ -123,20 +141,34 @@ void server_assign_waiting(struct csignd *d);
  * below what MaxSessions, PoolSize and the waiting queue may need.
  */
 void server_fd_limit(struct csignd *d);
+/*
+ * Tell a client of listener via (enum via) that it is refused or its
+ * session failed, in its protocol: a csign reply frame, or a pesign
+ * RESPONSE with rc -1; never blocks.
+ */
+void server_client_notify(int fd, int via, int status, const char *msg);
 /* Close and free the clients still waiting (at exit). */
 void server_free_waiting(struct csignd *d);
+/* End every waiting client, with msg (status unavailable) or silently. */
+void server_refuse_waiting(struct csignd *d, const char *msg);
+
+/* server.c */
+/* The loop's events: listening, signals, signer, audit, the tick. */
+void server_start_events(struct csignd *d);
+/* Tell systemd (if it started us) about a state change; never fatal. */
+void server_notify(const char *state);
 /* Begin an orderly shutdown (SIGTERM). */
 void server_drain(struct csignd *d);
 /* Leave the loop once nothing is in flight (called as work finishes). */
 void server_maybe_exit(struct csignd *d);
-/*
- * The last reload for "csign-client status": "failed at TIME (N of M
- * reloads failed; ...): REASON", "ok at TIME (...)" or "none since the
- * start".
- */
-void server_reload_text(const struct csignd *d, char *dst, size_t len);
+
+/* reload.c */
+/* SIGHUP: reopen the audit log, then read the configuration again. */
+void server_reload(struct csignd *d);
+/* SIGUSR1 (and SIGHUP): reopen AuditLog by its path after a rotation. */
+void server_reopen_audit(struct csignd *d);
 /* Log and audit a daemon event (start, stop, reload). */
-void server_audit_event(struct csignd *d, const char *event,
-    const char *result, const char *reason);
+void server_audit_event(struct csignd *d, const char *event, const char *result,
+    const char *reason);
 
 #endif

@@ -10,13 +10,16 @@
 #include <time.h>
 
 struct loglimit {
-	unsigned interval;		/* seconds between two lines */
-	int said;			/* a line has been let through */
-	time_t last;			/* when (CLOCK_MONOTONIC seconds) */
-	unsigned long held;		/* lines held back since */
+	unsigned interval;  /* seconds between two lines */
+	int said;	    /* a line has been let through */
+	time_t last;	    /* when (CLOCK_MONOTONIC seconds) */
+	unsigned long held; /* lines held back since */
 };
 
-#define LOGLIMIT_INIT(seconds) { .interval = (seconds) }
+#define LOGLIMIT_INIT(seconds) \
+	{ \
+		.interval = (seconds) \
+	}
 
 /*
  * May a line be logged at now?  1: yes, and *held is the number of lines

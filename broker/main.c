@@ -40,8 +40,7 @@
 #include "monitor/monitor.h"
 #include "monitor/timestamp.h"
 
-static void __attribute__((noreturn))
-usage(void)
+static void __attribute__((noreturn)) usage(void)
 {
 	fprintf(stderr, "usage: csignd [-dnTtv] [-f config]\n");
 	exit(2);
@@ -69,16 +68,20 @@ sandbox_identity(struct csignd *d)
 	struct passwd *pw;
 
 	if (geteuid() != 0) {
-		log_warnx("WARNING: not started as root: session children run "
+		log_warnx(
+		    "WARNING: not started as root: session children run "
 		    "as uid %u like the monitor (no uid separation); seccomp "
-		    "and no_new_privs still apply", (unsigned)geteuid());
+		    "and no_new_privs still apply",
+		    (unsigned)geteuid());
 		d->separate_uids = 0;
 		return;
 	}
-	if ((pw = getpwnam(d->cfg->sandbox_user)) == NULL)
-		fatalx("SandboxUser %s: no such user", d->cfg->sandbox_user);
+	if ((pw = getpwnam(d->mon.cfg->sandbox_user)) == NULL)
+		fatalx("SandboxUser %s: no such user",
+		    d->mon.cfg->sandbox_user);
 	if (pw->pw_uid == 0 || pw->pw_gid == 0)
-		fatalx("SandboxUser %s: must not be root", d->cfg->sandbox_user);
+		fatalx("SandboxUser %s: must not be root",
+		    d->mon.cfg->sandbox_user);
 	d->sandbox_uid = pw->pw_uid;
 	d->sandbox_gid = pw->pw_gid;
 	d->separate_uids = 1;
@@ -94,7 +97,7 @@ sandbox_program(struct csignd *d)
 {
 	struct stat st;
 
-	if ((d->sandbox_program = strdup(d->cfg->sandbox_program)) == NULL)
+	if ((d->sandbox_program = strdup(d->mon.cfg->sandbox_program)) == NULL)
 		fatal("strdup");
 	if (pool_open_program(d) == -1 || fstat(d->sandbox_fd, &st) == -1)
 		fatal("SandboxProgram %s", d->sandbox_program);
@@ -103,7 +106,8 @@ sandbox_program(struct csignd *d)
 		    d->sandbox_program);
 	if (d->separate_uids && (st.st_uid != 0 || (st.st_mode & 022)))
 		fatalx("SandboxProgram %s: must be owned by root and not "
-		    "writable by group or others", d->sandbox_program);
+		       "writable by group or others",
+		    d->sandbox_program);
 }
 
 /*
@@ -187,7 +191,7 @@ notify_ready(const struct csignd *d)
 	char msg[256];
 
 	snprintf(msg, sizeof(msg), "READY=1\nSTATUS=serving %zu keys on %s",
-	    d->cfg->nkeys, d->listen_name);
+	    d->mon.cfg->nkeys, d->listen_name);
 	if (systemd_notify(msg) == -1)
 		log_warn("sd_notify(READY=1)");
 }
@@ -198,26 +202,31 @@ startup(struct csignd *d)
 {
 	char err[CONFIG_ERR_MAX];
 
+	pool_monitor_init(d);
 	/* A second daemon on a live socket: refused before it opens anything. */
-	if (!d->activated && server_listen_check(d->cfg, err,
-	    sizeof(err)) == -1)
+	if (!d->activated &&
+	    server_listen_check(d->mon.cfg, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+	if (server_pesign_check(d->mon.cfg, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	sandbox_identity(d);
 	sandbox_program(d);
 	server_fd_limit(d);
-	if ((d->keystate = keystate_load(d->cfg->state_file, err,
-	    sizeof(err))) == NULL)
+	if ((d->mon.keystate = keystate_load(d->mon.cfg->state_file, err,
+		 sizeof(err))) == NULL)
 		fatalx("%s", err);
-	for (size_t i = 0; i < d->keystate->n; i++)
-		log_warnx("key %s is disabled: %s", d->keystate->e[i].key,
-		    d->keystate->e[i].reason);
-	if ((d->audit = audit_open(d->cfg->audit_log, err, sizeof(err))) == NULL)
+	for (size_t i = 0; i < d->mon.keystate->n; i++)
+		log_warnx("key %s is disabled: %s", d->mon.keystate->e[i].key,
+		    d->mon.keystate->e[i].reason);
+	if ((d->mon.audit = audit_open(d->mon.cfg->audit_log, err,
+		 sizeof(err))) == NULL)
 		fatalx("%s", err);
-	if (held_open(d->cfg->state_file, d->audit, err, sizeof(err)) == -1)
+	if (held_open(&d->mon, err, sizeof(err)) == -1)
 		fatalx("%s", err);
-	if (ts_anchors_check(d->cfg, err, sizeof(err)) == -1)
+	if (ts_anchors_check(d->mon.cfg, err, sizeof(err)) == -1)
 		fatalx("%s", err);
-	if ((d->tokens = tokens_open(d->cfg, err, sizeof(err))) == NULL) {
+	if ((d->mon.tokens = tokens_open(d->mon.cfg, err, sizeof(err))) ==
+	    NULL) {
 		server_audit_event(d, "error", "error", err);
 		fatalx("%s", err);
 	}
@@ -226,16 +235,23 @@ startup(struct csignd *d)
 	 * The PID file before the socket: its lock keeps two daemons given
 	 * the same one from both removing a dead socket and binding anew.
 	 */
-	if (d->cfg->pid_file != NULL && pidfile_write(d->cfg->pid_file, err,
-	    sizeof(err)) == -1)
+	if (d->mon.cfg->pid_file != NULL &&
+	    pidfile_write(d->mon.cfg->pid_file, err, sizeof(err)) == -1)
 		fatalx("%s", err);
-	if (server_listen(d, err, sizeof(err)) == -1)
+	if (server_listen(d, err, sizeof(err)) == -1 ||
+	    server_pesign_listen(d, err, sizeof(err)) == -1)
 		fatalx("%s", err);
-	d->signer = signer_start(d->cfg->sign_workers, monitor_sign_done, d);
+	d->mon.signer =
+	    signer_start(d->mon.cfg->sign_workers, monitor_sign_done, &d->mon);
 	if ((d->base = event_base_new()) == NULL)
 		fatalx("event_base_new");
+	d->mon.base = d->base;
+	d->mon.lookup = (struct tsa_lookup){ .program = d->sandbox_program,
+		.separate = d->separate_uids,
+		.uid = d->sandbox_uid,
+		.gid = d->sandbox_gid };
 	server_start_events(d);
-	d->started = time(NULL);
+	d->mon.started = time(NULL);
 	pool_fill(d);
 }
 
@@ -246,23 +262,26 @@ shutdown_all(struct csignd *d)
 	struct child *c;
 
 	pool_kill_all(d, 0);
-	signer_stop(d->signer);
-	audit_dispatch(d->audit);
+	signer_stop(d->mon.signer);
+	audit_dispatch(d->mon.audit);
 	server_audit_event(d, "stop", "ok", NULL);
-	held_close();
-	audit_close(d->audit);
+	held_close(&d->mon);
+	audit_close(d->mon.audit);
 	while ((c = TAILQ_FIRST(&d->children)) != NULL) {
 		TAILQ_REMOVE(&d->children, c, entry);
 		event_free(c->ev);
 		event_free(c->timer);
-		close(c->fd);
+		close(c->ms.fd);
 		free(c);
 	}
 	server_free_waiting(d);
-	for (size_t i = 0; i < sizeof(d->ev_signals) / sizeof(d->ev_signals[0]); i++)
+	for (size_t i = 0; i < sizeof(d->ev_signals) / sizeof(d->ev_signals[0]);
+	     i++)
 		if (d->ev_signals[i] != NULL)
 			event_free(d->ev_signals[i]);
 	event_free(d->ev_listen);
+	if (d->ev_pesign != NULL)
+		event_free(d->ev_pesign);
 	event_free(d->ev_signer);
 	event_free(d->ev_audit);
 	event_free(d->ev_tick);
@@ -271,23 +290,24 @@ shutdown_all(struct csignd *d)
 		event_free(d->ev_drain);
 	event_base_free(d->base);
 	server_unlink_socket(d);
+	server_pesign_unlink(d);
 	pidfile_remove();
 	free(d->listen_name);
 	pool_close_program(d);
 	free(d->sandbox_program);
 	if (d->ev_respawn != NULL)
 		event_free(d->ev_respawn);
-	tokens_close(d->tokens);
-	keystate_free(d->keystate);
-	config_free(d->cfg);
+	tokens_close(d->mon.tokens);
+	keystate_free(d->mon.keystate);
+	monitor_free(&d->mon);
 }
 
 /* What the command line asks for besides running. */
 enum run_mode {
 	RUN_DAEMON,
-	RUN_PARSE,	/* -n: the file and the files it names, no token */
-	RUN_PREFLIGHT,	/* -t: everything a start checks, then exit */
-	RUN_DUMP	/* -T: print the effective configuration */
+	RUN_PARSE,     /* -n: the file and the files it names, no token */
+	RUN_PREFLIGHT, /* -t: everything a start checks, then exit */
+	RUN_DUMP       /* -T: print the effective configuration */
 };
 
 /* The process that removes its socket and PID file at exit (fatal too). */
@@ -301,6 +321,7 @@ cleanup_at_exit(void)
 	if (exit_owner == NULL || getpid() != exit_pid)
 		return;
 	server_unlink_socket(exit_owner);
+	server_pesign_unlink(exit_owner);
 	pidfile_remove();
 }
 
@@ -318,29 +339,37 @@ preflight(struct csignd *d)
 	char err[CONFIG_ERR_MAX];
 	struct keystate *ks;
 	struct tokens *t;
-	size_t nkeys = d->cfg->nkeys, ntok = d->cfg->ntokens;
+	size_t nkeys = d->mon.cfg->nkeys, ntok = d->mon.cfg->ntokens;
 	long pid;
 
 	sandbox_identity(d);
 	sandbox_program(d);
 	pool_close_program(d);
 	free(d->sandbox_program);
-	if ((ks = keystate_load(d->cfg->state_file, err, sizeof(err))) == NULL)
+	if ((ks = keystate_load(d->mon.cfg->state_file, err, sizeof(err))) ==
+	    NULL)
 		fatalx("%s", err);
 	keystate_free(ks);
-	if (ts_anchors_check(d->cfg, err, sizeof(err)) == -1)
+	if (ts_anchors_check(d->mon.cfg, err, sizeof(err)) == -1)
 		fatalx("%s", err);
-	if ((t = tokens_open(d->cfg, err, sizeof(err))) == NULL)
+	if ((t = tokens_open(d->mon.cfg, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
 	tokens_close(t);
-	if (server_listen_probe(d->cfg->listen, &pid, err, sizeof(err)) ==
+	if (server_listen_probe(d->mon.cfg->listen, &pid, err, sizeof(err)) ==
 	    LISTEN_LIVE)
-		log_info("note: a daemon (pid %ld) serves on Listen %s now: "
+		log_info(
+		    "note: a daemon (pid %ld) serves on Listen %s now: "
 		    "reload it with SIGHUP; a second csignd on it would not "
-		    "start", pid, d->cfg->listen);
+		    "start",
+		    pid, d->mon.cfg->listen);
+	/* A live PesignListen may be this daemon's; anything else fails. */
+	if (server_pesign_probe(d->mon.cfg, &pid, err, sizeof(err)) ==
+	    LISTEN_ERROR)
+		fatalx("%s", err);
 	printf("%s: configuration OK (%zu token%s logged in, %zu key%s "
-	    "checked with a test signature)\n", d->cfgpath, ntok,
-	    ntok == 1 ? "" : "s", nkeys, nkeys == 1 ? "" : "s");
+	       "checked with a test signature)\n",
+	    d->cfgpath, ntok, ntok == 1 ? "" : "s", nkeys,
+	    nkeys == 1 ? "" : "s");
 	return 0;
 }
 
@@ -356,7 +385,7 @@ config_path_absolute(const char *path)
 
 	if (path[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL ||
 	    (size_t)snprintf(buf, sizeof(buf), "%s/%s", cwd, path) >=
-	    sizeof(buf))
+		sizeof(buf))
 		return path;
 	return buf;
 }
@@ -367,19 +396,19 @@ config_read(struct csignd *d, enum run_mode mode)
 {
 	char err[CONFIG_ERR_MAX];
 
-	if ((d->cfg = config_load(d->cfgpath, err, sizeof(err))) == NULL) {
+	if ((d->mon.cfg = config_load(d->cfgpath, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "%s\n", err);
 		return -1;
 	}
 	/* Warnings, then sshd's StrictModes: refuse what others can change. */
 	if (mode != RUN_DUMP)
-		config_warn(d->cfg);
-	if (filetrust_config(d->cfg, geteuid(), err, sizeof(err)) == -1) {
+		config_warn(d->mon.cfg);
+	if (filetrust_config(d->mon.cfg, geteuid(), err, sizeof(err)) == -1) {
 		fprintf(stderr, "%s\n", err);
 		return -1;
 	}
 	if (mode != RUN_DAEMON && mode != RUN_PREFLIGHT &&
-	    ts_anchors_check(d->cfg, err, sizeof(err)) == -1) {
+	    ts_anchors_check(d->mon.cfg, err, sizeof(err)) == -1) {
 		fprintf(stderr, "%s: %s\n", d->cfgpath, err);
 		return -1;
 	}
@@ -395,11 +424,11 @@ run_check(struct csignd *d, enum run_mode mode)
 	switch (mode) {
 	case RUN_PARSE:
 		printf("%s: configuration OK (not checked: modules, tokens, "
-		    "keys and certificates; csignd -t checks them)\n",
+		       "keys and certificates; csignd -t checks them)\n",
 		    d->cfgpath);
 		break;
 	case RUN_DUMP:
-		config_dump(d->cfg, stdout);
+		config_dump(d->mon.cfg, stdout);
 		break;
 	case RUN_PREFLIGHT:
 		r = preflight(d);
@@ -407,14 +436,17 @@ run_check(struct csignd *d, enum run_mode mode)
 	case RUN_DAEMON:
 		break;
 	}
-	config_free(d->cfg);
+	config_free(d->mon.cfg);
 	return r;
 }
 
 int
 main(int argc, char *argv[])
 {
-	struct csignd d = { .listen_fd = -1, .sandbox_fd = -1, .null_fd = -1 };
+	struct csignd d = { .listen_fd = -1,
+		.pesign_fd = -1,
+		.sandbox_fd = -1,
+		.null_fd = -1 };
 	enum run_mode mode = RUN_DAEMON;
 	int ch, verbose = 0, ready = -1;
 
@@ -447,12 +479,12 @@ main(int argc, char *argv[])
 	}
 	if (optind != argc)
 		usage();
-	log_init("csignd", d.foreground || mode != RUN_DAEMON ?
-	    LOG_TO_STDERR : LOG_TO_SYSLOG, verbose ? LOG_LVL_DEBUG :
-	    LOG_LVL_INFO);
+	log_init("csignd",
+	    d.foreground || mode != RUN_DAEMON ? LOG_TO_STDERR : LOG_TO_SYSLOG,
+	    verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO);
 	log_tee_stderr(!d.foreground && mode == RUN_DAEMON);
 	if (config_read(&d, mode) == -1) {
-		config_free(d.cfg);
+		config_free(d.mon.cfg);
 		return 1;
 	}
 	if (mode != RUN_DAEMON)
@@ -467,8 +499,9 @@ main(int argc, char *argv[])
 	startup(&d);
 	server_audit_event(&d, "start", "ok", NULL);
 	log_info("csignd %s ready on %s (%zu keys, %u session children kept "
-	    "ready)", CSIGN_VERSION, d.listen_name, d.cfg->nkeys,
-	    d.cfg->pool_size);
+		 "ready)",
+	    CSIGN_VERSION, d.listen_name, d.mon.cfg->nkeys,
+	    d.mon.cfg->pool_size);
 	notify_ready(&d);
 	if (ready != -1)
 		detach_end(ready);

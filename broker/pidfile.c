@@ -61,9 +61,10 @@ pid_lock(int fd, const char *path, char *err, size_t errlen)
 		return -1;
 	}
 	other = pid_read(fd);
-	snprintf(err, errlen, "PidFile %s: in use by another csignd (pid %ld): "
-	    "refusing to start a second one with the same PidFile", path,
-	    other);
+	snprintf(err, errlen,
+	    "PidFile %s: in use by another csignd (pid %ld): "
+	    "refusing to start a second one with the same PidFile",
+	    path, other);
 	return -1;
 }
 
@@ -91,7 +92,7 @@ pidfile_write(const char *path, char *err, size_t errlen)
 	err[0] = '\0';
 	/* Readable by all, as /run/sshd.pid: scripts signal by it. */
 	if ((fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-	    0644)) == -1) {
+		 0644)) == -1) {
 		snprintf(err, errlen, "PidFile %s: %s", path, strerror(errno));
 		return -1;
 	}

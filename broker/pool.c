@@ -17,22 +17,11 @@
 #include "proto/io.h"
 #include "proto/msg.h"
 
-#define CHILD_START_TIMEOUT 10	/* seconds to sandbox itself and report */
-#define CHILD_FD 3		/* the channel's number in the child */
+#define CHILD_FD 3 /* the channel's number in the child */
 
 extern char **environ;
 
 static void child_tell_client(struct child *, int, const char *);
-
-const char *
-child_state_name(enum child_state s)
-{
-	static const char *const names[CH_STATE_COUNT] = {
-		"starting", "idle", "session", "signing", "gone", "held"
-	};
-
-	return s < CH_STATE_COUNT ? names[s] : "?";
-}
 
 /*
  * The session's lifetime is over: whatever it is doing, it ends.  The
@@ -44,9 +33,11 @@ child_lifetime_end(struct child *c)
 {
 	char msg[96];
 
-	(void)kill(c->pid, SIGKILL);
-	snprintf(msg, sizeof(msg), "session ended: SessionLifetime (%u s) "
-	    "reached", c->lifetime);
+	(void)kill(c->ms.pid, SIGKILL);
+	snprintf(msg, sizeof(msg),
+	    "session ended: SessionLifetime (%u s) "
+	    "reached",
+	    c->lifetime);
 	child_tell_client(c, ST_TIMEOUT, msg);
 	pool_kill(c, msg + strlen("session ended: "));
 }
@@ -69,9 +60,10 @@ child_deadline_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	snprintf(why, sizeof(why), "deadline passed in state %s",
-	    child_state_name(c->state));
-	if (c->state == CH_SESSION)
-		child_tell_client(c, ST_TIMEOUT, "session timed out: no "
+	    mon_state_name(c->ms.state));
+	if (c->ms.state == CH_SESSION)
+		child_tell_client(c, ST_TIMEOUT,
+		    "session timed out: no "
 		    "progress within SessionTimeout");
 	pool_kill(c, why);
 }
@@ -128,8 +120,8 @@ child_exec(const struct csignd *d, int chan, char *const argv[])
 	if (dup2(d->null_fd, 0) == -1 || dup2(d->null_fd, 1) == -1 ||
 	    dup2(d->null_fd, 2) == -1)
 		_exit(126);
-	if (chan == CHILD_FD ? fcntl(chan, F_SETFD, 0) == -1 :
-	    dup2(chan, CHILD_FD) == -1)
+	if (chan == CHILD_FD ? fcntl(chan, F_SETFD, 0) == -1
+			     : dup2(chan, CHILD_FD) == -1)
 		_exit(126);
 	fexecve(d->sandbox_fd, argv, environ);
 	_exit(127);
@@ -199,8 +191,8 @@ child_spawn_failed(struct csignd *d, const char *what)
 
 	if (loglimit_now(&d->log_spawn, &held))
 		log_warnx("cannot start a session child: %s: %s (%lu more "
-		    "failures since the last such line)", what,
-		    strerror(saved), held);
+			  "failures since the last such line)",
+		    what, strerror(saved), held);
 }
 
 /* Start one child: socketpair, fork, exec.  NULL on failure (logged). */
@@ -209,6 +201,7 @@ child_spawn(struct csignd *d)
 {
 	char a[2][24], *argv[8];
 	struct child *c;
+	pid_t pid;
 	int sv[2];
 
 	child_argv(d, a, argv);
@@ -219,30 +212,29 @@ child_spawn(struct csignd *d)
 		free(c);
 		return NULL;
 	}
-	if ((c->pid = fork()) == -1) {
+	if ((pid = fork()) == -1) {
 		child_spawn_failed(d, "fork");
 		close(sv[0]);
 		close(sv[1]);
 		free(c);
 		return NULL;
 	}
-	if (c->pid == 0)
+	if (pid == 0)
 		child_exec(d, sv[1], argv);
 	close(sv[1]);
 	c->d = d;
-	c->fd = sv[0];
+	/* Its state is CH_GONE, not counted, until pool_set_state(). */
+	monitor_session_init(&c->ms, &d->mon, sv[0], pid);
 	c->client_fd = -1;
-	c->state = CH_STARTING;
-	fcntl(c->fd, F_SETFL, O_NONBLOCK);
-	c->ev = event_new(d->base, c->fd, EV_READ | EV_PERSIST,
-	    monitor_child_readable, c);
+	fcntl(c->ms.fd, F_SETFL, O_NONBLOCK);
+	c->ev = event_new(d->base, c->ms.fd, EV_READ | EV_PERSIST,
+	    monitor_child_readable, &c->ms);
 	c->timer = evtimer_new(d->base, child_deadline_cb, c);
 	if (c->ev == NULL || c->timer == NULL)
 		fatalx("event_new");
 	event_add(c->ev, NULL);
-	pool_deadline(c, CHILD_START_TIMEOUT);
 	TAILQ_INSERT_TAIL(&d->children, c, entry);
-	d->nstarting++;
+	pool_set_state(c, CH_STARTING);
 	return c;
 }
 
@@ -279,17 +271,19 @@ pool_start_failed(struct csignd *d)
 	d->spawn_paused = 1;
 	evtimer_add(d->ev_respawn, &tv);
 	log_warnx("session children fail to start (%u in a row); next try "
-	    "in %lds", d->spawn_failures, (long)tv.tv_sec);
+		  "in %lds",
+	    d->spawn_failures, (long)tv.tv_sec);
 }
 
 void
 pool_fill(struct csignd *d)
 {
-	size_t limit = d->cfg->max_sessions + d->cfg->pool_size;
+	size_t limit = d->mon.cfg->max_sessions + d->mon.cfg->pool_size;
 
 	if (d->draining || d->spawn_paused)
 		return;
-	while (d->nidle + d->nstarting < d->cfg->pool_size + d->admit.nready &&
+	while (
+	    d->nidle + d->nstarting < d->mon.cfg->pool_size + d->admit.nready &&
 	    d->nidle + d->nstarting + d->nsessions < limit)
 		if (child_spawn(d) == NULL)
 			break;
@@ -300,8 +294,8 @@ pool_take_idle(struct csignd *d)
 {
 	struct child *c;
 
-	TAILQ_FOREACH(c, &d->children, entry)
-		if (c->state == CH_IDLE)
+	TAILQ_FOREACH (c, &d->children, entry)
+		if (c->ms.state == CH_IDLE)
 			return c;
 	return NULL;
 }
@@ -312,107 +306,42 @@ pool_start_session(struct child *c, const struct waiting *w)
 	struct csignd *d = c->d;
 	struct msg_session m = {
 		.session_id = ++d->next_session,
-		.max_artifact = d->cfg->max_artifact_size,
-		.idle_timeout_ms = d->cfg->session_timeout * 1000u,
+		.max_artifact = d->mon.cfg->max_artifact_size,
+		.idle_timeout_ms = d->mon.cfg->session_timeout * 1000u,
+		.via = (uint8_t)w->peer.via,
 	};
 	struct buf b;
 	int r;
 
 	buf_init(&b, MSG_MAX);
-	r = msg_enc_session(&b, &m) == 0 ? io_send_msg(c->fd, &b, w->fd) : -1;
+	r = msg_enc_session(&b, &m) == 0 ? io_send_msg(c->ms.fd, &b, w->fd)
+					 : -1;
 	buf_free(&b);
 	if (r == -1) {
 		pool_kill(c, "cannot hand over the client");
 		return -1;
 	}
-	c->session = m.session_id;
-	c->peer = w->peer;
+	monitor_session_start(&c->ms, m.session_id, &w->peer);
 	c->client_fd = w->fd;
 	c->user = w->user;
-	c->lifetime = d->cfg->session_lifetime;
+	c->lifetime = d->mon.cfg->session_lifetime;
 	c->expires = w->accepted;
 	c->expires.tv_sec += c->lifetime;
-	c->state = CH_SESSION;
-	d->nidle--;
-	d->nsessions++;
+	pool_set_state(c, CH_SESSION);
 	d->served++;
-	/* A little more than the child's own idle limit on the client. */
-	pool_deadline(c, d->cfg->session_timeout + 5);
-	log_debug("session %u: uid %u (%s) pid %d -> child %d", c->session,
+	log_debug("session %u: uid %u (%s) pid %d -> child %d", c->ms.id,
 	    (unsigned)w->peer.uid, w->peer.user, (int)w->peer.pid,
-	    (int)c->pid);
+	    (int)c->ms.pid);
 	return 0;
-}
-
-void
-pool_park(struct child *c)
-{
-	if (c->state != CH_SIGNING)
-		return;
-	c->state = CH_HELD;
-	c->d->nsessions--;
-	/*
-	 * Parked, it is no session of its uid (MaxSessionsPerUser) and has
-	 * no SessionLifetime: the held request's own expiry bounds it.
-	 */
-	admit_release(&c->d->admit, c->user);
-	c->user = NULL;
-	c->lifetime = 0;
-	c->reported = 1;
-	if (c->client_fd != -1) {
-		close(c->client_fd);
-		c->client_fd = -1;
-	}
-	pool_deadline(c, 0);
-	server_assign_waiting(c->d);
-}
-
-void
-pool_unpark(struct child *c)
-{
-	if (c->state != CH_HELD)
-		return;
-	c->state = CH_SIGNING;
-	c->d->nsessions++;
-}
-
-/* Leave the per-state counters as if c no longer existed. */
-static void
-child_uncount(struct child *c)
-{
-	struct csignd *d = c->d;
-
-	switch (c->state) {
-	case CH_STARTING:
-		d->nstarting--;
-		break;
-	case CH_IDLE:
-		d->nidle--;
-		break;
-	case CH_SESSION:
-	case CH_SIGNING:
-		d->nsessions--;
-		admit_release(&d->admit, c->user);
-		c->user = NULL;
-		break;
-	default:
-		break;
-	}
 }
 
 /* Tell the client, if it has not heard yet, that its session failed. */
 static void
 child_tell_client(struct child *c, int status, const char *msg)
 {
-	struct buf b;
-
 	if (c->client_fd == -1 || c->reported)
 		return;
-	buf_init(&b, FRAME_MAX + 4);
-	if (frame_reply_status(&b, status, msg) == 0)
-		(void)send(c->client_fd, buf_ptr(&b), buf_left(&b),
-		    MSG_NOSIGNAL | MSG_DONTWAIT);
-	buf_free(&b);
+	server_client_notify(c->client_fd, c->ms.peer.via, status, msg);
 	c->reported = 1;
 }
 
@@ -420,11 +349,9 @@ child_tell_client(struct child *c, int status, const char *msg)
 static void
 child_detach(struct child *c)
 {
-	child_uncount(c);
-	c->state = CH_GONE;
+	pool_set_state(c, CH_GONE);
 	event_del(c->ev);
-	evtimer_del(c->timer);
-	monitor_child_gone(c);
+	monitor_child_gone(&c->ms);
 	if (c->client_fd != -1) {
 		close(c->client_fd);
 		c->client_fd = -1;
@@ -434,14 +361,15 @@ child_detach(struct child *c)
 void
 pool_kill(struct child *c, const char *why)
 {
-	if (c->state == CH_GONE)
+	if (c->ms.state == CH_GONE)
 		return;
 	log_warnx("session child %d (session %u, uid %u): %s; killed",
-	    (int)c->pid, c->session, (unsigned)c->peer.uid, why);
-	if (c->state == CH_SESSION || c->state == CH_SIGNING)
-		child_tell_client(c, ST_INTERNAL, "session ended by the daemon: "
+	    (int)c->ms.pid, c->ms.id, (unsigned)c->ms.peer.uid, why);
+	if (c->ms.state == CH_SESSION || c->ms.state == CH_SIGNING)
+		child_tell_client(c, ST_INTERNAL,
+		    "session ended by the daemon: "
 		    "internal error (see the daemon's log)");
-	kill(c->pid, SIGKILL);
+	kill(c->ms.pid, SIGKILL);
 	child_detach(c);
 }
 
@@ -452,7 +380,8 @@ status_text(int st, char *dst, size_t len)
 	if (WIFEXITED(st))
 		snprintf(dst, len, "exited with status %d", WEXITSTATUS(st));
 	else if (WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS)
-		snprintf(dst, len, "killed by SIGSYS: seccomp blocked a "
+		snprintf(dst, len,
+		    "killed by SIGSYS: seccomp blocked a "
 		    "forbidden system call");
 	else if (WIFSIGNALED(st))
 		snprintf(dst, len, "killed by signal %d (%s)", WTERMSIG(st),
@@ -469,27 +398,28 @@ child_reaped(struct child *c, int st)
 	int clean = WIFEXITED(st) && WEXITSTATUS(st) == 0;
 
 	status_text(st, text, sizeof(text));
-	if (c->state == CH_STARTING)
+	if (c->ms.state == CH_STARTING)
 		pool_start_failed(c->d);
-	if (c->state == CH_SESSION)
-		monitor_child_drain(c);
-	if (c->state != CH_GONE) {
-		if (!clean || c->state == CH_SIGNING || c->state == CH_STARTING)
+	if (c->ms.state == CH_SESSION)
+		monitor_child_drain(&c->ms);
+	if (c->ms.state != CH_GONE) {
+		if (!clean || c->ms.state == CH_SIGNING ||
+		    c->ms.state == CH_STARTING)
 			log_warnx("session child %d (session %u, uid %u) %s",
-			    (int)c->pid, c->session, (unsigned)c->peer.uid,
+			    (int)c->ms.pid, c->ms.id, (unsigned)c->ms.peer.uid,
 			    text);
-		if (!clean || c->state == CH_SIGNING) {
+		if (!clean || c->ms.state == CH_SIGNING) {
 			char msg[160];
 			snprintf(msg, sizeof(msg), "session process %s", text);
 			child_tell_client(c, ST_INTERNAL, msg);
 		}
 		child_detach(c);
 	} else
-		log_debug("session child %d %s", (int)c->pid, text);
+		log_debug("session child %d %s", (int)c->ms.pid, text);
 	TAILQ_REMOVE(&c->d->children, c, entry);
 	event_free(c->ev);
 	event_free(c->timer);
-	close(c->fd);
+	close(c->ms.fd);
 	free(c);
 }
 
@@ -506,9 +436,9 @@ pool_reap(struct csignd *d)
 	 * analyzer cannot see that through the list macros).
 	 */
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
-		TAILQ_FOREACH(c, &d->children, entry)
+		TAILQ_FOREACH (c, &d->children, entry)
 			// NOLINTNEXTLINE(clang-analyzer-unix.Malloc)
-			if (c->pid == pid)
+			if (c->ms.pid == pid)
 				break;
 		if (c != NULL)
 			child_reaped(c, st);
@@ -523,13 +453,14 @@ pool_kill_all(struct csignd *d, int idle_only)
 {
 	struct child *c;
 
-	TAILQ_FOREACH(c, &d->children, entry) {
-		if (c->state == CH_GONE)
+	TAILQ_FOREACH (c, &d->children, entry) {
+		if (c->ms.state == CH_GONE)
 			continue;
-		if (idle_only && c->state != CH_IDLE && c->state != CH_STARTING)
+		if (idle_only && c->ms.state != CH_IDLE &&
+		    c->ms.state != CH_STARTING)
 			continue;
-		if (c->state == CH_IDLE || c->state == CH_STARTING) {
-			kill(c->pid, SIGKILL);
+		if (c->ms.state == CH_IDLE || c->ms.state == CH_STARTING) {
+			kill(c->ms.pid, SIGKILL);
 			child_detach(c);
 		} else
 			pool_kill(c, "daemon shutting down");

@@ -19,44 +19,30 @@
 
 #include "broker/csignd.h"
 #include "monitor/monitor.h"
-#include "monitor/timestamp.h"
+#include "proto/chan.h" /* enum child_state */
 
-enum child_state {
-	CH_STARTING = 0,	/* exec'd, sandboxing itself */
-	CH_IDLE,		/* ready, no client */
-	CH_SESSION,		/* serving a client */
-	CH_SIGNING,		/* waiting for the monitor's signature */
-	CH_GONE,		/* killed or exiting, waiting to be reaped */
-	CH_HELD,		/* --no-wait request held for approval: the
-				   client was let go; not a session */
-	CH_STATE_COUNT
-};
-
-struct sign_ctx;
-
+/*
+ * A session child as the loop sees it: its process, channel events,
+ * deadline, client socket and uid's reference.  What the monitor keeps
+ * for it (identity, state, requests) is ms, the monitor's; the loop
+ * changes ms.state only through pool_set_state().
+ */
 struct child {
 	TAILQ_ENTRY(child) entry;
 	struct csignd *d;
-	pid_t pid;
-	int fd;				/* channel, monitor side */
-	struct event *ev;		/* channel readable */
-	struct event *timer;		/* deadline */
-	enum child_state state;
-	uint32_t session;
-	int client_fd;			/* our copy of the client socket */
-	struct identity peer;
-	uint32_t last_reqid;		/* sign request ids only increase */
-	uint32_t nsigns;
-	struct sign_ctx *inflight;	/* the sign being done for it */
-	int reported;			/* client already told of a failure */
-	struct child_ts ts;		/* a timestamp being made */
-	struct admit_user *user;	/* the uid's reference, in session */
-	unsigned lifetime;		/* SessionLifetime, 0: no session */
-	struct timespec expires;	/* accept + lifetime, CLOCK_MONOTONIC */
-	int at_lifetime;		/* the timer is the lifetime's end */
-	struct mon_keys described;	/* keys KEYINFO described to it */
+	struct mon_session ms;	 /* pid, channel fd, state, peer, ... */
+	struct event *ev;	 /* channel readable */
+	struct event *timer;	 /* deadline */
+	int client_fd;		 /* our copy of the client socket */
+	int reported;		 /* client already told of a failure */
+	struct admit_user *user; /* the uid's reference, in session */
+	unsigned lifetime;	 /* SessionLifetime, 0: no session */
+	struct timespec expires; /* accept + lifetime, CLOCK_MONOTONIC */
+	int at_lifetime;	 /* the timer is the lifetime's end */
 };
 
+/* Hand the monitor (d->mon) its interface to the loop (state.c). */
+void pool_monitor_init(struct csignd *d);
 /*
  * Open d->sandbox_program to run it from then on (d->sandbox_fd), and
  * /dev/null for the children's stdio (d->null_fd); -1 with errno set.
@@ -73,6 +59,12 @@ struct child *pool_take_idle(struct csignd *d);
  * from w's accept.  -1 if the child failed (killed; w is left as it was).
  */
 int pool_start_session(struct child *c, const struct waiting *w);
+/*
+ * state.c: the one place a child's state changes: the counters (nstarting,
+ * nidle, nsessions), its uid's reference when it stops being a session,
+ * and the deadline that goes with the new state.
+ */
+void pool_set_state(struct child *c, enum child_state st);
 /* Kill a child for why (logged); it is cleaned up when reaped. */
 void pool_kill(struct child *c, const char *why);
 /* Reap exited children (SIGCHLD). */
@@ -83,16 +75,7 @@ void pool_reap(struct csignd *d);
  * (SessionLifetime from the accept), which nothing re-arms.
  */
 void pool_deadline(struct child *c, unsigned seconds);
-/*
- * A --no-wait request of c is held for approval and its client let go:
- * c no longer counts as a session (MaxSessions), and the monitor's copy
- * of the client socket is closed.  pool_unpark() when it is decided: c
- * counts again while it builds the result.
- */
-void pool_park(struct child *c);
-void pool_unpark(struct child *c);
 /* Kill every child (shutdown). */
 void pool_kill_all(struct csignd *d, int idle_only);
-const char *child_state_name(enum child_state s);
 
 #endif

@@ -18,7 +18,7 @@
 
 /* $NOTIFY_SOCKET as a ready sockaddr, kept from systemd_notify_init(). */
 static struct sockaddr_un notify_addr;
-static socklen_t notify_len;	/* 0: not under systemd */
+static socklen_t notify_len; /* 0: not under systemd */
 
 /* Parse a whole decimal number in 1..max; -1 if s is anything else. */
 static long
@@ -69,19 +69,25 @@ listen_fd_check(int fd, char *err, size_t errlen)
 	struct stat st;
 
 	if (fstat(fd, &st) == -1 || !S_ISSOCK(st.st_mode)) {
-		snprintf(err, errlen, "socket activation: descriptor %d is "
-		    "not a socket", fd);
+		snprintf(err, errlen,
+		    "socket activation: descriptor %d is "
+		    "not a socket",
+		    fd);
 		return -1;
 	}
 	if (sockopt_int(fd, SO_DOMAIN) != AF_UNIX ||
 	    sockopt_int(fd, SO_TYPE) != SOCK_STREAM) {
-		snprintf(err, errlen, "socket activation: descriptor %d is "
-		    "not a Unix stream socket (ListenStream=/path)", fd);
+		snprintf(err, errlen,
+		    "socket activation: descriptor %d is "
+		    "not a Unix stream socket (ListenStream=/path)",
+		    fd);
 		return -1;
 	}
 	if (sockopt_int(fd, SO_ACCEPTCONN) != 1) {
-		snprintf(err, errlen, "socket activation: descriptor %d is "
-		    "not listening", fd);
+		snprintf(err, errlen,
+		    "socket activation: descriptor %d is "
+		    "not listening",
+		    fd);
 		return -1;
 	}
 	return 0;
@@ -123,8 +129,10 @@ systemd_listen_fd(char *err, size_t errlen)
 	}
 	listen_env_clear();
 	if (n < 1) {
-		snprintf(err, errlen, "socket activation: LISTEN_FDS is not "
-		    "a number of descriptors from 1 to %d", LISTEN_FDS_MAX);
+		snprintf(err, errlen,
+		    "socket activation: LISTEN_FDS is not "
+		    "a number of descriptors from 1 to %d",
+		    LISTEN_FDS_MAX);
 		return -2;
 	}
 	/* Ours now: whatever we do not use is closed, not leaked. */
@@ -171,8 +179,10 @@ systemd_notify_init(char *err, size_t errlen)
 	n = strlen(s);
 	if ((s[0] != '/' && s[0] != '@') || n < 2 ||
 	    n >= sizeof(notify_addr.sun_path)) {
-		snprintf(err, errlen, "NOTIFY_SOCKET %s: not a Unix socket "
-		    "path or abstract name", s);
+		snprintf(err, errlen,
+		    "NOTIFY_SOCKET %s: not a Unix socket "
+		    "path or abstract name",
+		    s);
 		unsetenv("NOTIFY_SOCKET");
 		return -1;
 	}

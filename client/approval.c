@@ -2,6 +2,7 @@
 #include "client/approval.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -44,8 +45,8 @@ held_timeout(const struct options *o, const struct held_wait *hw,
 }
 
 int
-cl_held_notice(struct conn *c, const struct options *o,
-    const struct reply *r, struct held_wait *hw, struct failure *fl)
+cl_held_notice(struct conn *c, const struct options *o, const struct reply *r,
+    struct held_wait *hw, struct failure *fl)
 {
 	char group[KEY_NAME_MAX + 1], user[KEY_NAME_MAX * 4 + 1], left[32];
 	const struct tlv *by = frame_find(&r->f, T_USER);
@@ -69,13 +70,14 @@ cl_held_notice(struct conn *c, const struct options *o,
 	cl_duration(left, sizeof(left), expires);
 	if (by != NULL)
 		log_warnx("request %llu approved by %s (%u of %u), expires in "
-		    "%s", (unsigned long long)id,
+			  "%s",
+		    (unsigned long long)id,
 		    cl_text_clean(user, sizeof(user), by->val, by->len), have,
 		    need, left);
 	else
 		log_warnx("request %llu is waiting for approval by group %s "
-		    "(%u of %u), expires in %s", (unsigned long long)id, group,
-		    have, need, left);
+			  "(%u of %u), expires in %s",
+		    (unsigned long long)id, group, have, need, left);
 	c->timeout = held_timeout(o, hw, expires);
 	return 0;
 }
@@ -89,19 +91,32 @@ cl_held_timeout(const struct held_wait *hw, struct failure *fl)
 	 */
 	if (hw->id == 0 || !fl->own_timeout)
 		return;
-	cl_fail_set(fl, EXIT_UNAVAILABLE, "timeout", "request %llu: no "
+	cl_fail_set(fl, EXIT_UNAVAILABLE, "timeout",
+	    "request %llu: no "
 	    "decision in time; the request is cancelled (use --no-wait to "
-	    "leave it held)", hw->id);
+	    "leave it held)",
+	    hw->id);
 }
 
 /* The fields of one held request in a pending reply, in this order. */
-static const uint16_t pending_tags[] = {
-	T_ID, T_USER, T_KEY, T_FORMAT, T_NAME, T_DIGEST, T_ADIGEST, T_SIZE,
-	T_GROUP, T_AGE, T_COUNT, T_NEEDED, T_EXPIRES
-};
+static const uint16_t pending_tags[] = { T_ID, T_USER, T_KEY, T_FORMAT, T_NAME,
+	T_DIGEST, T_ADIGEST, T_SIZE, T_GROUP, T_AGE, T_COUNT, T_NEEDED,
+	T_EXPIRES };
 enum {
-	PF_ID, PF_USER, PF_KEY, PF_FORMAT, PF_NAME, PF_DIGEST, PF_ADIGEST,
-	PF_SIZE, PF_GROUP, PF_AGE, PF_COUNT, PF_NEEDED, PF_EXPIRES, PF_COUNT_
+	PF_ID,
+	PF_USER,
+	PF_KEY,
+	PF_FORMAT,
+	PF_NAME,
+	PF_DIGEST,
+	PF_ADIGEST,
+	PF_SIZE,
+	PF_GROUP,
+	PF_AGE,
+	PF_COUNT,
+	PF_NEEDED,
+	PF_EXPIRES,
+	PF_COUNT_
 };
 
 /* The integer in TLV t (u32 or u64), 0 if absent. */
@@ -132,20 +147,22 @@ tlv_text(char *dst, size_t len, const struct tlv *t)
 static void
 pending_row(const struct tlv *const *f)
 {
-	char user[64], key[72], fmt[16], name[64], dig[20], hex[129],
-	    group[72], age[32], left[32];
+	char user[64], key[72], fmt[16], name[64], dig[20], hex[129], group[72],
+	    age[32], left[32];
 
-	util_hex(f[PF_ADIGEST] ? f[PF_ADIGEST]->val : NULL, f[PF_ADIGEST] ? f[PF_ADIGEST]->len : 0, hex, sizeof(hex));
+	util_hex(f[PF_ADIGEST] ? f[PF_ADIGEST]->val : NULL,
+	    f[PF_ADIGEST] ? f[PF_ADIGEST]->len : 0, hex, sizeof(hex));
 	printf("%-6llu %-14s %-12s %-6s %-20s %10llu %-8s %u/%u %-12s %-8s "
-	    "%s:%s\n", tlv_uint(f[PF_ID]), tlv_text(user, sizeof(user),
-	    f[PF_USER]), tlv_text(key, sizeof(key), f[PF_KEY]),
+	       "%s:%s\n",
+	    tlv_uint(f[PF_ID]), tlv_text(user, sizeof(user), f[PF_USER]),
+	    tlv_text(key, sizeof(key), f[PF_KEY]),
 	    tlv_text(fmt, sizeof(fmt), f[PF_FORMAT]),
 	    tlv_text(name, sizeof(name), f[PF_NAME]), tlv_uint(f[PF_SIZE]),
 	    cl_duration(age, sizeof(age), (unsigned long)tlv_uint(f[PF_AGE])),
 	    (unsigned)tlv_uint(f[PF_COUNT]), (unsigned)tlv_uint(f[PF_NEEDED]),
 	    tlv_text(group, sizeof(group), f[PF_GROUP]),
 	    cl_duration(left, sizeof(left),
-	    (unsigned long)tlv_uint(f[PF_EXPIRES])),
+		(unsigned long)tlv_uint(f[PF_EXPIRES])),
 	    tlv_text(dig, sizeof(dig), f[PF_DIGEST]), hex);
 }
 
@@ -156,7 +173,8 @@ pending_json(struct json *j, const struct tlv *const *f)
 	char hex[129] = "";
 
 	if (f[PF_ADIGEST] != NULL)
-		util_hex(f[PF_ADIGEST]->val, f[PF_ADIGEST]->len, hex, sizeof(hex));
+		util_hex(f[PF_ADIGEST]->val, f[PF_ADIGEST]->len, hex,
+		    sizeof(hex));
 	cl_json_open(j, '{');
 	cl_json_kv_uint(j, "id", tlv_uint(f[PF_ID]));
 	for (int i = PF_USER; i <= PF_DIGEST; i++) {
@@ -179,8 +197,7 @@ pending_json(struct json *j, const struct tlv *const *f)
 
 /* Walk the entries of a pending reply: table or JSON array. */
 static int
-pending_list(const struct options *o, const struct frame *f,
-    struct failure *fl)
+pending_list(const struct options *o, const struct frame *f, struct failure *fl)
 {
 	const struct tlv *fld[PF_COUNT_];
 	struct group_iter it;
@@ -198,9 +215,10 @@ pending_list(const struct options *o, const struct frame *f,
 		else {
 			if (n == 0)
 				printf("%-6s %-14s %-12s %-6s %-20s %10s %-8s "
-				    "%-3s %-12s %-8s %s\n", "ID", "REQUESTER",
-				    "KEY", "FORMAT", "ARTIFACT", "SIZE", "AGE",
-				    "OK", "GROUP", "EXPIRES", "DIGEST");
+				       "%-3s %-12s %-8s %s\n",
+				    "ID", "REQUESTER", "KEY", "FORMAT",
+				    "ARTIFACT", "SIZE", "AGE", "OK", "GROUP",
+				    "EXPIRES", "DIGEST");
 			pending_row(fld);
 		}
 		n++;
@@ -241,9 +259,10 @@ decide_send(struct conn *c, uint16_t type, const struct options *o,
 	if (frame_begin(&b, type) == -1 ||
 	    frame_add_u64(&b, T_ID, o->request) == -1 ||
 	    (o->reason != NULL &&
-	    frame_add_str(&b, T_MESSAGE, o->reason) == -1) ||
+		frame_add_str(&b, T_MESSAGE, o->reason) == -1) ||
 	    frame_finish(&b) == -1)
-		cl_fail_set(fl, EXIT_ERROR, "error", "cannot encode the request");
+		cl_fail_set(fl, EXIT_ERROR, "error",
+		    "cannot encode the request");
 	else
 		ret = cl_conn_request(c, &b, NULL, 0, r, fl);
 	buf_free(&b);
@@ -260,7 +279,7 @@ cl_cmd_decide(struct conn *c, const struct options *o, struct failure *fl)
 
 	cl_reply_init(&r);
 	if (decide_send(c, o->cmd == CMD_APPROVE ? F_APPROVE : F_DENY, o, &r,
-	    fl) == 0) {
+		fl) == 0) {
 		cl_text_clean(msg, sizeof(msg), r.message, strlen(r.message));
 		if (o->json) {
 			cl_json_init(&j, stdout);
@@ -286,18 +305,35 @@ static int
 wait_save(const struct options *o, const struct reply *r, struct failure *fl)
 {
 	const struct tlv *sig = frame_find(&r->f, T_SIGNATURE);
-	char msg[sizeof(r->message)];
+	const struct tlv *kept = frame_find(&r->f, T_OUTPUT);
+	char msg[sizeof(r->message)], path[PATH_MAX];
 
 	if (sig == NULL) {
 		cl_text_clean(msg, sizeof(msg), r->message, strlen(r->message));
 		log_warnx("request %llu: %s; the output is in the file given "
-		    "with the request", o->request, msg);
+			  "with the request",
+		    o->request, msg);
+		return 0;
+	}
+	/* Without -o, the file named with the request (sign --no-wait -o). */
+	if (o->out == NULL && kept != NULL && kept->len > 0 &&
+	    kept->len < sizeof(path)) {
+		memcpy(path, kept->val, kept->len);
+		path[kept->len] = '\0';
+		if (cl_write_atomic(path, sig->val, sig->len, o->out_mode) ==
+		    -1) {
+			cl_fail_set(fl, EXIT_ERROR, "error",
+			    "cannot write %s: %s", path, strerror(errno));
+			return -1;
+		}
 		return 0;
 	}
 	if (o->out == NULL || strcmp(o->out, "-") == 0) {
 		if (cl_write_stdout(sig->val, sig->len) == -1) {
-			cl_fail_set(fl, EXIT_ERROR, "error", "cannot write to "
-			    "standard output: %s", strerror(errno));
+			cl_fail_set(fl, EXIT_ERROR, "error",
+			    "cannot write to "
+			    "standard output: %s",
+			    strerror(errno));
 			return -1;
 		}
 		return 0;
@@ -318,8 +354,7 @@ cl_cmd_wait(struct conn *c, const struct options *o, struct failure *fl)
 	int ret = -1;
 
 	/* However long the approvers take, up to the longest expiry. */
-	c->timeout = o->wait_timeout != 0 ? o->wait_timeout :
-	    WAIT_TIMEOUT_MAX;
+	c->timeout = o->wait_timeout != 0 ? o->wait_timeout : WAIT_TIMEOUT_MAX;
 	cl_reply_init(&r);
 	if (decide_send(c, F_WAIT, o, &r, fl) == 0)
 		ret = wait_save(o, &r, fl);

@@ -14,8 +14,8 @@
 
 /* A sign request's wait for approval, across its notices. */
 struct held_wait {
-	unsigned long long id;	/* 0 until the first notice */
-	time_t since;		/* when the first notice came */
+	unsigned long long id; /* 0 until the first notice */
+	time_t since;	       /* when the first notice came */
 };
 
 /*

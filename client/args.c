@@ -31,18 +31,22 @@ enum {
 };
 
 #define GLOBAL_SHORT ":hvS:"
-#define GLOBAL_LONG                                                        \
-	{ "help", no_argument, NULL, OPT_LONG | 'h' },                     \
-	{ "json", no_argument, NULL, OPT_JSON },                           \
-	{ "socket", required_argument, NULL, OPT_LONG | 'S' },             \
-	{ "timeout", required_argument, NULL, OPT_TIMEOUT },               \
-	{ "verbose", no_argument, NULL, OPT_LONG | 'v' },                  \
-	{ "version", no_argument, NULL, OPT_VERSION }
-#define LONG_END { NULL, 0, NULL, 0 }
+#define GLOBAL_LONG \
+	{ "help", no_argument, NULL, OPT_LONG | 'h' }, \
+	    { "json", no_argument, NULL, OPT_JSON }, \
+	    { "socket", required_argument, NULL, OPT_LONG | 'S' }, \
+	    { "timeout", required_argument, NULL, OPT_TIMEOUT }, \
+	    { "verbose", no_argument, NULL, OPT_LONG | 'v' }, \
+	{ \
+		"version", no_argument, NULL, OPT_VERSION \
+	}
+#define LONG_END \
+	{ \
+		NULL, 0, NULL, 0 \
+	}
 
 static const struct option global_long[] = { GLOBAL_LONG, LONG_END };
-static const struct option sign_long[] = {
-	GLOBAL_LONG,
+static const struct option sign_long[] = { GLOBAL_LONG,
 	{ "key", required_argument, NULL, OPT_LONG | 'k' },
 	{ "format", required_argument, NULL, OPT_LONG | 'f' },
 	{ "digest", required_argument, NULL, OPT_LONG | 'd' },
@@ -54,27 +58,18 @@ static const struct option sign_long[] = {
 	{ "timestamp", no_argument, NULL, OPT_TIMESTAMP },
 	{ "no-wait", no_argument, NULL, OPT_NOWAIT },
 	{ "wait-timeout", required_argument, NULL, OPT_WAIT_TIMEOUT },
-	LONG_END
-};
-static const struct option wait_long[] = {
-	GLOBAL_LONG,
+	LONG_END };
+static const struct option wait_long[] = { GLOBAL_LONG,
 	{ "output", required_argument, NULL, OPT_LONG | 'o' },
 	{ "wait-timeout", required_argument, NULL, OPT_WAIT_TIMEOUT },
-	LONG_END
-};
-static const struct option admin_long[] = {
-	GLOBAL_LONG,
-	{ "reason", required_argument, NULL, OPT_REASON },
-	LONG_END
-};
-static const struct option cert_long[] = {
-	GLOBAL_LONG,
-	{ "output", required_argument, NULL, OPT_LONG | 'o' },
-	LONG_END
-};
+	LONG_END };
+static const struct option admin_long[] = { GLOBAL_LONG,
+	{ "reason", required_argument, NULL, OPT_REASON }, LONG_END };
+static const struct option cert_long[] = { GLOBAL_LONG,
+	{ "output", required_argument, NULL, OPT_LONG | 'o' }, LONG_END };
 
-typedef enum parse_result (*operand_fn)(struct options *, const char *,
-    int, char **, char *, size_t);
+typedef enum parse_result (
+    *operand_fn)(struct options *, const char *, int, char **, char *, size_t);
 
 static enum parse_result sign_operands(struct options *, const char *, int,
     char **, char *, size_t);
@@ -278,16 +273,15 @@ apply_option(struct options *o, int ch, const char *arg, char *err,
  */
 static enum parse_result
 parse_options(int argc, char **argv, const char *shortopts,
-    const struct option *longopts, struct options *o, char *err,
-    size_t errlen)
+    const struct option *longopts, struct options *o, char *err, size_t errlen)
 {
 	enum parse_result r;
 	int ch;
 
-	optind = 0;	/* GNU: reinitialise, argv may be a new vector */
+	optind = 0; /* GNU: reinitialise, argv may be a new vector */
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, shortopts, longopts, NULL)) !=
-	    -1) {
+	while (
+	    (ch = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		if (ch == '?' || ch == ':')
 			return bad_option(ch, argv, err, errlen);
 		r = apply_option(o, ch & ~OPT_LONG, optarg, err, errlen);
@@ -366,13 +360,16 @@ sign_operands(struct options *o, const char *cmd, int argc, char **argv,
 	if (o->replace && o->append)
 		return parse_fail(err, errlen,
 		    "%s: --replace and --append exclude each other", cmd);
-	if (o->json && ((o->out != NULL && strcmp(o->out, "-") == 0) ||
-	    (o->out == NULL && nstdin > 0)))
+	if (o->json &&
+	    ((o->out != NULL && strcmp(o->out, "-") == 0) ||
+		(o->out == NULL && nstdin > 0)))
 		return parse_fail(err, errlen,
 		    "%s: --json needs the signature in a file (use -o)", cmd);
 	if (o->nowait && (argc > 1 || o->wait_timeout != 0))
-		return parse_fail(err, errlen, "%s: --no-wait takes one file "
-		    "and no --wait-timeout", cmd);
+		return parse_fail(err, errlen,
+		    "%s: --no-wait takes one file "
+		    "and no --wait-timeout",
+		    cmd);
 	o->files = argv;
 	o->nfiles = argc;
 	return PARSE_RUN;
@@ -398,8 +395,10 @@ admin_operands(struct options *o, const char *cmd, int argc, char **argv,
     char *err, size_t errlen)
 {
 	if (argc != 2)
-		return parse_fail(err, errlen, "%s: expected disable-key or "
-		    "enable-key and a key name", cmd);
+		return parse_fail(err, errlen,
+		    "%s: expected disable-key or "
+		    "enable-key and a key name",
+		    cmd);
 	if (strcmp(argv[0], "disable-key") == 0)
 		o->admin_op = ADMIN_DISABLE_KEY;
 	else if (strcmp(argv[0], "enable-key") == 0)
@@ -412,8 +411,10 @@ admin_operands(struct options *o, const char *cmd, int argc, char **argv,
 		return parse_fail(err, errlen, "%s: disable-key needs --reason",
 		    cmd);
 	if (o->reason != NULL && strlen(o->reason) > MESSAGE_MAX)
-		return parse_fail(err, errlen, "%s: reason longer than %d "
-		    "bytes", cmd, MESSAGE_MAX);
+		return parse_fail(err, errlen,
+		    "%s: reason longer than %d "
+		    "bytes",
+		    cmd, MESSAGE_MAX);
 	o->key = argv[1];
 	return check_key(cmd, o->key, err, errlen);
 }
@@ -423,8 +424,8 @@ admin_operands(struct options *o, const char *cmd, int argc, char **argv,
  * number from 1.
  */
 static enum parse_result
-id_operand(struct options *o, const char *cmd, int argc, char **argv,
-    char *err, size_t errlen)
+id_operand(struct options *o, const char *cmd, int argc, char **argv, char *err,
+    size_t errlen)
 {
 	char *end;
 
@@ -440,8 +441,10 @@ id_operand(struct options *o, const char *cmd, int argc, char **argv,
 	if (o->cmd == CMD_DENY && (o->reason == NULL || o->reason[0] == '\0'))
 		return parse_fail(err, errlen, "%s: needs --reason", cmd);
 	if (o->reason != NULL && strlen(o->reason) > MESSAGE_MAX)
-		return parse_fail(err, errlen, "%s: reason longer than %d "
-		    "bytes", cmd, MESSAGE_MAX);
+		return parse_fail(err, errlen,
+		    "%s: reason longer than %d "
+		    "bytes",
+		    cmd, MESSAGE_MAX);
 	if (o->out != NULL && o->out[0] == '\0')
 		return parse_fail(err, errlen, "%s: empty output name", cmd);
 	return PARSE_RUN;

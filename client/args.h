@@ -11,10 +11,10 @@
 #include "client/client.h"
 
 enum parse_result {
-	PARSE_RUN = 0,		/* run o->cmd */
-	PARSE_HELP,		/* print usage on stdout, exit 0 */
-	PARSE_VERSION,		/* print the version, exit 0 */
-	PARSE_ERROR		/* err says why; exit 2 */
+	PARSE_RUN = 0, /* run o->cmd */
+	PARSE_HELP,    /* print usage on stdout, exit 0 */
+	PARSE_VERSION, /* print the version, exit 0 */
+	PARSE_ERROR    /* err says why; exit 2 */
 };
 
 /*

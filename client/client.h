@@ -17,9 +17,9 @@
 
 #define CLIENT_PROG "csign-client"
 #define DEFAULT_SOCKET "/run/csign/csignd.sock"
-#define DEFAULT_TIMEOUT 120	/* seconds to wait for each reply */
+#define DEFAULT_TIMEOUT 120 /* seconds to wait for each reply */
 #define TIMEOUT_MAX 86400
-#define WAIT_TIMEOUT_MAX 691200	/* 8 days: past the longest Approval */
+#define WAIT_TIMEOUT_MAX 691200 /* 8 days: past the longest Approval */
 
 enum cmd_id {
 	CMD_NONE = 0,
@@ -38,38 +38,38 @@ enum cmd_id {
 
 /* Everything the command line asked for; filled by cl_args_parse(). */
 struct options {
-	const char *socket;	/* -S, or NULL: see cl_socket_path() */
-	int json;		/* --json */
-	int verbose;		/* -v */
-	int timeout;		/* --timeout, seconds */
+	const char *socket; /* -S, or NULL: see cl_socket_path() */
+	int json;	    /* --json */
+	int verbose;	    /* -v */
+	int timeout;	    /* --timeout, seconds */
 	enum cmd_id cmd;
-	const char *key;	/* sign -k, cert KEY */
-	const char *format;	/* sign -f */
-	const char *digest;	/* sign -d, or NULL */
-	const char *out;	/* -o, "-" for stdout, or NULL */
-	int pem;		/* sign --pem */
-	int replace;		/* sign --replace */
-	int append;		/* sign --append */
-	int keyid;		/* sign --keyid */
-	int timestamp;		/* sign --timestamp */
-	unsigned admin_op;	/* admin: ADMIN_DISABLE_KEY or _ENABLE_KEY */
-	const char *reason;	/* admin, approve, deny --reason */
-	unsigned long long request;	/* approve, deny, wait: the id */
-	int nowait;		/* sign --no-wait */
-	int wait_timeout;	/* sign, wait --wait-timeout; 0: until the
+	const char *key;    /* sign -k, cert KEY */
+	const char *format; /* sign -f */
+	const char *digest; /* sign -d, or NULL */
+	const char *out;    /* -o, "-" for stdout, or NULL */
+	int pem;	    /* sign --pem */
+	int replace;	    /* sign --replace */
+	int append;	    /* sign --append */
+	int keyid;	    /* sign --keyid */
+	int timestamp;	    /* sign --timestamp */
+	unsigned admin_op;  /* admin: ADMIN_DISABLE_KEY or _ENABLE_KEY */
+	const char *reason; /* admin, approve, deny --reason */
+	unsigned long long request; /* approve, deny, wait: the id */
+	int nowait;		    /* sign --no-wait */
+	int wait_timeout;	    /* sign, wait --wait-timeout; 0: until the
 				   request expires */
-	char **files;		/* sign operands */
+	char **files;		    /* sign operands */
 	int nfiles;
-	mode_t out_mode;	/* mode of new output files, umask applied */
+	mode_t out_mode; /* mode of new output files, umask applied */
 };
 
 /* Why a run failed: one line on stderr, one JSON object with --json. */
 struct failure {
-	int code;		/* exit code */
-	const char *status;	/* status name for --json */
-	const char *file;	/* the artifact concerned, or NULL */
+	int code;	    /* exit code */
+	const char *status; /* status name for --json */
+	const char *file;   /* the artifact concerned, or NULL */
 	char msg[1280];
-	int own_timeout;	/* this client's reply timeout ran out */
+	int own_timeout; /* this client's reply timeout ran out */
 };
 
 /* Fill fl with an exit code, a status name and a message. */
@@ -84,8 +84,7 @@ int cl_cmd_cert(struct conn *c, const struct options *o, struct failure *fl);
 int cl_cmd_whoami(struct conn *c, const struct options *o, struct failure *fl);
 int cl_cmd_status(struct conn *c, const struct options *o, struct failure *fl);
 int cl_cmd_admin(struct conn *c, const struct options *o, struct failure *fl);
-int cl_cmd_pending(struct conn *c, const struct options *o,
-    struct failure *fl);
+int cl_cmd_pending(struct conn *c, const struct options *o, struct failure *fl);
 int cl_cmd_decide(struct conn *c, const struct options *o, struct failure *fl);
 int cl_cmd_wait(struct conn *c, const struct options *o, struct failure *fl);
 

@@ -63,8 +63,8 @@ cl_reply_decode(struct reply *r, const char **err)
 	}
 	/* frame_decode() has checked that both are there. */
 	if (frame_get_u32(&r->f, T_STATUS, &r->status) == -1 ||
-	    frame_get_str(&r->f, T_MESSAGE, r->message,
-	    sizeof(r->message)) == -1) {
+	    frame_get_str(&r->f, T_MESSAGE, r->message, sizeof(r->message)) ==
+		-1) {
 		*err = "reply without status or message";
 		return -1;
 	}
@@ -310,8 +310,8 @@ cl_conn_open(struct conn *c, const char *path, int timeout, struct failure *fl)
 
 		cl_fail_set(fl, EXIT_UNAVAILABLE, "unavailable",
 		    "cannot connect to %s: %s%s", path, strerror(e),
-		    e == ENOENT || e == ECONNREFUSED ?
-		    " (is csignd running?)" : "");
+		    e == ENOENT || e == ECONNREFUSED ? " (is csignd running?)"
+						     : "");
 		return -1;
 	}
 	cl_reply_init(&r);

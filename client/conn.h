@@ -19,9 +19,9 @@
 
 struct conn {
 	int fd;
-	int timeout;		/* seconds per reply */
+	int timeout; /* seconds per reply */
 	const char *path;
-	int inline_data;	/* descriptors do not travel: send bytes */
+	int inline_data; /* descriptors do not travel: send bytes */
 };
 
 /* A received reply; f's values point into raw. */
@@ -29,9 +29,9 @@ struct reply {
 	struct buf raw;
 	struct frame f;
 	uint32_t status;
-	char message[1025];	/* T_MESSAGE, at most 1024 bytes */
-	int accept_data;	/* F_DATA frames are expected too */
-	int accept_held;	/* F_HELD frames are expected too */
+	char message[1025]; /* T_MESSAGE, at most 1024 bytes */
+	int accept_data;    /* F_DATA frames are expected too */
+	int accept_held;    /* F_HELD frames are expected too */
 };
 
 /*
@@ -88,7 +88,7 @@ void cl_fail_protocol(struct failure *fl, const char *why);
 struct group_iter {
 	const struct frame *f;
 	const uint16_t *tags;
-	size_t ntags;		/* at most GROUP_MAX */
+	size_t ntags; /* at most GROUP_MAX */
 	size_t pos;
 };
 

@@ -23,18 +23,28 @@
 
 #define MODULE_MAGIC "~Module signature appended~\n"
 #define MODULE_MAGIC_LEN (sizeof(MODULE_MAGIC) - 1)
-#define MODULE_SIG_INFO 12	/* struct module_signature */
+#define MODULE_SIG_INFO 12 /* struct module_signature */
 #define PKEY_ID_PKCS7 2
 
 const char *
 fe_key_name(const char *spec, struct failure *fl)
 {
 	size_t n = strlen(FE_KEY_PREFIX);
+	const char *base = strrchr(spec, '/');
+
+	/*
+	 * kbuild's modules_install passes "$(srctree)/KEY" when KEY is not a
+	 * file ("./csign:NAME"): the name is the last path component.
+	 */
+	if (base != NULL && strncmp(base + 1, FE_KEY_PREFIX, n) == 0)
+		spec = base + 1;
 
 	if (strncmp(spec, FE_KEY_PREFIX, n) != 0 || spec[n] == '\0') {
-		cl_fail_set(fl, EXIT_USAGE, "usage", "%s: not a csign key: "
+		cl_fail_set(fl, EXIT_USAGE, "usage",
+		    "%s: not a csign key: "
 		    "name it as %sNAME (the private key stays in csignd's "
-		    "token)", spec, FE_KEY_PREFIX);
+		    "token)",
+		    spec, FE_KEY_PREFIX);
 		return NULL;
 	}
 	return spec + n;
@@ -78,7 +88,8 @@ fe_cert_matches(struct conn *c, const char *key, const char *file,
 		goto done;
 	}
 	if (X509_cmp(want, have) != 0) {
-		cl_fail_set(fl, EXIT_ERROR, "error", "%s is not the "
+		cl_fail_set(fl, EXIT_ERROR, "error",
+		    "%s is not the "
 		    "certificate of csign key %s (see 'csign-client cert %s')",
 		    file, key, key);
 		goto done;
@@ -104,7 +115,7 @@ fe_sign(struct options *o, const char *certfile, struct failure *fl)
 	if (o->timeout == 0)
 		o->timeout = DEFAULT_TIMEOUT;
 	if (cl_conn_open(&c, cl_socket_path(NULL, getenv("CSIGN_SOCKET")),
-	    o->timeout, fl) == -1)
+		o->timeout, fl) == -1)
 		return -1;
 	if (certfile == NULL || fe_cert_matches(&c, o->key, certfile, fl) == 0)
 		ret = cl_cmd_sign(&c, o, fl);
@@ -134,7 +145,7 @@ fe_module_pkcs7(const uint8_t *p, size_t len, size_t *off, size_t *n)
 
 	if (len < MODULE_MAGIC_LEN + MODULE_SIG_INFO ||
 	    memcmp(p + len - MODULE_MAGIC_LEN, MODULE_MAGIC,
-	    MODULE_MAGIC_LEN) != 0)
+		MODULE_MAGIC_LEN) != 0)
 		return -1;
 	info = p + len - MODULE_MAGIC_LEN - MODULE_SIG_INFO;
 	siglen = be32(info + 8);
@@ -184,7 +195,7 @@ fe_pe_pkcs7(const uint8_t *p, size_t len, size_t *off, size_t *n)
 		return -1;
 	magic = (uint16_t)(p[opt] | p[opt + 1] << 8);
 	/* The security directory is entry 4 of the data directories. */
-	dir = opt + (magic == 0x20b ? 112 : 96) + 4 * 8;
+	dir = opt + (magic == 0x20b ? 112u : 96u) + (size_t)4 * 8;
 	if (magic != 0x10b && magic != 0x20b)
 		return -1;
 	if (dir + 8 > len)

@@ -70,7 +70,10 @@ static int
 json_escape_ascii(FILE *fp, uint8_t c)
 {
 	static const char short_esc[][2] = {
-		['\b'] = "b", ['\f'] = "f", ['\n'] = "n", ['\r'] = "r",
+		['\b'] = "b",
+		['\f'] = "f",
+		['\n'] = "n",
+		['\r'] = "r",
 		['\t'] = "t",
 	};
 
@@ -101,12 +104,12 @@ cl_json_escape(FILE *fp, const void *p, size_t len)
 	while (i < len) {
 		n = utf8_len(s + i, len - i);
 		if (n == 0) {
-			fputs("\\ufffd", fp);	/* not UTF-8 */
+			fputs("\\ufffd", fp); /* not UTF-8 */
 			i++;
 			continue;
 		}
 		if ((cp = utf8_bidi_control(s + i, n)) != 0) {
-			fprintf(fp, "\\u%04x", cp);	/* shown escaped */
+			fprintf(fp, "\\u%04x", cp); /* shown escaped */
 			i += n;
 			continue;
 		}

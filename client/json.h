@@ -20,8 +20,8 @@
 struct json {
 	FILE *fp;
 	int depth;
-	int after_key;			/* a key was written, value next */
-	uint8_t first[JSON_DEPTH];	/* no element yet at this depth */
+	int after_key;		   /* a key was written, value next */
+	uint8_t first[JSON_DEPTH]; /* no element yet at this depth */
 };
 
 void cl_json_init(struct json *j, FILE *fp);

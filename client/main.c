@@ -24,8 +24,7 @@
 #include "proto/frame.h"
 #include "proto/names.h"
 
-typedef int (*cmd_fn)(struct conn *, const struct options *,
-    struct failure *);
+typedef int (*cmd_fn)(struct conn *, const struct options *, struct failure *);
 
 /* What runs each command once the connection is up. */
 static const cmd_fn commands[CMD_COUNT] = {
@@ -78,7 +77,7 @@ run(const struct options *o)
 
 	memset(&fl, 0, sizeof(fl));
 	if (cl_conn_open(&c, cl_socket_path(o->socket, getenv("CSIGN_SOCKET")),
-	    o->timeout, &fl) == -1)
+		o->timeout, &fl) == -1)
 		return report(o, &fl);
 	code = commands[o->cmd](&c, o, &fl);
 	cl_conn_close(&c);

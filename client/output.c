@@ -132,8 +132,16 @@ cl_write_atomic(const char *path, const void *p, size_t len, mode_t mode)
 	sigset_t old;
 	int fd, saved, ret = -1;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >=
-	    (int)sizeof(tmp)) {
+	if (cl_output_special(path)) {
+		if ((fd = cl_open_special(path)) == -1)
+			return -1;
+		ret = util_write_all(fd, p, len);
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return ret;
+	}
+	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp)) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
@@ -157,13 +165,37 @@ out:
 }
 
 int
+cl_path_absolute(const char *path, char *dst, size_t dstlen)
+{
+	char cwd[PATH_MAX];
+
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		return (int)dstlen;
+	return snprintf(dst, dstlen, "%s/%s", cwd, path);
+}
+
+int
+cl_output_special(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && !S_ISREG(st.st_mode) &&
+	    !S_ISDIR(st.st_mode);
+}
+
+int
+cl_open_special(const char *path)
+{
+	return open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+}
+
+int
 cl_write_stdout(const void *p, size_t len)
 {
 	if (len > 0 && fwrite(p, 1, len, stdout) != len)
 		return -1;
 	return fflush(stdout) == EOF ? -1 : 0;
 }
-
 
 /* 1 if the n-byte sequence at p is a character a terminal shows as is. */
 static int

@@ -21,12 +21,24 @@
  */
 int cl_write_atomic(const char *path, const void *p, size_t len, mode_t mode);
 
+/*
+ * 1 if path names an existing device, FIFO or socket (/dev/null, a pipe):
+ * an output there is written through, never replaced by a file.
+ */
+int cl_output_special(const char *path);
+/*
+ * path made absolute against the working directory into dst: snprintf's
+ * count (>= dstlen: too long, or no working directory).
+ */
+int cl_path_absolute(const char *path, char *dst, size_t dstlen);
+/* Open such an output for writing (no create, no truncate): fd or -1. */
+int cl_open_special(const char *path);
+
 /* Write p[0..len) to stdout and flush it: 0 or -1 with errno set. */
 int cl_write_stdout(const void *p, size_t len);
 
 /* The directory part of path ("." if none) into dst: 0, or -1 if long. */
 int cl_path_dir(const char *path, char *dst, size_t dstlen);
-
 
 /*
  * Copy p[0..len) into dst (always NUL-terminated) for a terminal: control
@@ -37,7 +49,6 @@ char *cl_text_clean(char *dst, size_t dstlen, const void *p, size_t len);
 
 /* Characters (not bytes) in the UTF-8 string s. */
 size_t cl_text_width(const char *s);
-
 
 /* The error line of fl, "[FILE: ]MESSAGE", into dst (for log_warnx). */
 char *cl_fail_line(char *dst, size_t dstlen, const struct failure *fl);

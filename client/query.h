@@ -1,5 +1,6 @@
 /*
- * The pure parts of csign-client keys, cert, whoami and status.
+ * The pure parts of csign-client keys (keys.c), cert, whoami and status
+ * (query.c).
  */
 #ifndef CSIGN_CLIENT_QUERY_H
 #define CSIGN_CLIENT_QUERY_H
@@ -7,6 +8,9 @@
 #include <stddef.h>
 
 #include "proto/frame.h"
+
+/* A table cell or a field cleaned for the terminal, with its NUL. */
+#define CELL_MAX 256
 
 /*
  * Split a T_GROUP value "name:gid" at its last colon.  0 with the name's

@@ -63,8 +63,8 @@ usage(FILE *fp)
 	    PROG, DEFAULT_SOCKET);
 }
 
-static const struct option longopts[] = {
-	{ "output", required_argument, NULL, 'o' },
+static const struct option longopts[] = { { "output", required_argument, NULL,
+					      'o' },
 	{ "cert", required_argument, NULL, 'c' },
 	{ "key", required_argument, NULL, 'k' },
 	{ "detached", no_argument, NULL, 'd' },
@@ -72,9 +72,7 @@ static const struct option longopts[] = {
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ "engine", required_argument, NULL, 'e' },
-	{ "addcert", required_argument, NULL, 'a' },
-	{ NULL, 0, NULL, 0 }
-};
+	{ "addcert", required_argument, NULL, 'a' }, { NULL, 0, NULL, 0 } };
 
 /* 0, or EXIT_USAGE after saying why. */
 static int
@@ -85,7 +83,7 @@ parse(int argc, char **argv, struct sb_args *a)
 	memset(a, 0, sizeof(*a));
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "o:c:k:dvhVe:a:", longopts,
-	    NULL)) != -1) {
+		    NULL)) != -1) {
 		switch (ch) {
 		case 'o':
 			a->output = optarg;
@@ -112,7 +110,8 @@ parse(int argc, char **argv, struct sb_args *a)
 			break;
 		case 'a':
 			log_warnx("--addcert %s ignored: the signature carries "
-			    "the key's Chain from csignd.conf", optarg);
+				  "the key's Chain from csignd.conf",
+			    optarg);
 			break;
 		default:
 			log_warnx("unknown option or missing argument: %s",
@@ -170,7 +169,7 @@ main(int argc, char **argv)
 		    a.detached ? ".pk7" : ".signed");
 	if (r < 0 || (size_t)r >= sizeof(out) ||
 	    snprintf(scratch, sizeof(scratch), "%s.csign-XXXXXX", out) >=
-	    (int)sizeof(scratch)) {
+		(int)sizeof(scratch)) {
 		log_warnx("%s: %s", a.image, strerror(ENAMETOOLONG));
 		return EXIT_ERROR;
 	}
@@ -180,7 +179,7 @@ main(int argc, char **argv)
 		return fe_report(&fl);
 	files[0] = (char *)a.image;
 	o.format = "pe";
-	o.append = 1;		/* sbsign adds to an existing signature */
+	o.append = 1; /* sbsign adds to an existing signature */
 	o.files = files;
 	o.nfiles = 1;
 	o.verbose = a.verbose;

@@ -18,8 +18,8 @@
 #include "proto/names.h"
 
 int
-cl_sign_output(const char *file, const char *out, const char *format,
-    char *dst, size_t dstlen)
+cl_sign_output(const char *file, const char *out, const char *format, char *dst,
+    size_t dstlen)
 {
 	int fmt = format != NULL ? format_from_name(format) : FMT_RAW;
 	int n;
@@ -29,9 +29,9 @@ cl_sign_output(const char *file, const char *out, const char *format,
 		n = snprintf(dst, dstlen, "%s", "");
 	else if (out != NULL)
 		n = snprintf(dst, dstlen, "%s", out);
-	else if (fmt == FMT_MODULE)	/* in place, as sign-file does */
+	else if (fmt == FMT_MODULE) /* in place, as sign-file does */
 		n = snprintf(dst, dstlen, "%s", file);
-	else if (fmt == FMT_PE)		/* as sbsign does */
+	else if (fmt == FMT_PE) /* as sbsign does */
 		n = snprintf(dst, dstlen, "%s.signed", file);
 	else
 		n = snprintf(dst, dstlen, "%s.sig", file);
@@ -41,9 +41,7 @@ cl_sign_output(const char *file, const char *out, const char *format,
 int
 cl_format_writes_artifact(const char *format)
 {
-	int fmt = format_from_name(format);
-
-	return fmt == FMT_MODULE || fmt == FMT_PE;
+	return format_writes_artifact(format_from_name(format));
 }
 
 /* The T_FLAGS of a sign request. */
@@ -75,7 +73,7 @@ cl_artifact_name(const char *file, char *dst, size_t dstlen)
 		end--;
 	for (start = end; start > 0 && file[start - 1] != '/'; start--)
 		;
-	if (start == end)	/* "/" alone */
+	if (start == end) /* "/" alone */
 		start = end - 1;
 	n = end - start;
 	if (n > ARTIFACT_NAME_MAX)
@@ -94,13 +92,28 @@ cl_artifact_name(const char *file, char *dst, size_t dstlen)
 int
 cl_sign_build(struct buf *b, const struct options *o, const char *name)
 {
+	char out[PATH_MAX];
+
+	/*
+	 * --no-wait -o X of a detached signature: X (made absolute) is kept
+	 * with the request, so that "wait ID" writes it there.
+	 */
+	if (o->nowait && o->out != NULL && strcmp(o->out, "-") != 0 &&
+	    !cl_format_writes_artifact(o->format) &&
+	    (o->out[0] == '/' ? snprintf(out, sizeof(out), "%s", o->out)
+			      : cl_path_absolute(o->out, out, sizeof(out))) >=
+		(int)sizeof(out))
+		return -1;
 	if (frame_begin(b, F_SIGN) == -1 ||
 	    frame_add_str(b, T_KEY, o->key) == -1 ||
 	    frame_add_str(b, T_FORMAT, o->format) == -1 ||
 	    (o->digest != NULL &&
-	    frame_add_str(b, T_DIGEST, o->digest) == -1) ||
+		frame_add_str(b, T_DIGEST, o->digest) == -1) ||
 	    frame_add_str(b, T_NAME, name) == -1 ||
-	    frame_add_u32(b, T_FLAGS, sign_flags(o)) == -1)
+	    frame_add_u32(b, T_FLAGS, sign_flags(o)) == -1 ||
+	    (o->nowait && o->out != NULL && strcmp(o->out, "-") != 0 &&
+		!cl_format_writes_artifact(o->format) &&
+		frame_add_str(b, T_OUTPUT, out) == -1))
 		return -1;
 	return frame_finish(b);
 }
@@ -182,8 +195,7 @@ sign_verbose(const struct options *o, const char *file, const char *out,
 	fprintf(fp, "%s: signed with %s (%s) -> %s", cl_file_label(file),
 	    o->key, o->format, out[0] != '\0' ? out : "standard output");
 	if (hex[0] != '\0')
-		fprintf(fp, " (%s%s%s)", name, name[0] != '\0' ? ":" : "",
-		    hex);
+		fprintf(fp, " (%s%s%s)", name, name[0] != '\0' ? ":" : "", hex);
 	putc('\n', fp);
 }
 
@@ -197,7 +209,7 @@ sign_save(const struct options *o, const char *file, const char *out,
 	char hex[2 * DIGEST_MAX + 1] = "";
 
 	if (cl_format_writes_artifact(o->format))
-		goto report;	/* the daemon wrote the output itself */
+		goto report; /* the daemon wrote the output itself */
 	if (sig == NULL || sig->len == 0) {
 		cl_fail_protocol(fl, "reply without a signature");
 		return -1;
@@ -230,18 +242,20 @@ report:
  * until then.  Signing in place or to standard output cannot work so.
  */
 static int
-open_output_nowait(const struct options *o, const char *file,
-    const char *out, struct failure *fl)
+open_output_nowait(const struct options *o, const char *file, const char *out,
+    struct failure *fl)
 {
 	int fd;
 
 	if (out[0] == '\0' || strcmp(out, file) == 0) {
-		cl_fail_set(fl, EXIT_USAGE, "usage", "--no-wait needs -o with "
-		    "a new file for a signed %s", o->format);
+		cl_fail_set(fl, EXIT_USAGE, "usage",
+		    "--no-wait needs -o with "
+		    "a new file for a signed %s",
+		    o->format);
 		return -1;
 	}
-	if ((fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
-	    O_NOCTTY, o->out_mode)) == -1)
+	if ((fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY,
+		 o->out_mode)) == -1)
 		cl_fail_set(fl, EXIT_ERROR, "error", "cannot create %s: %s",
 		    out, strerror(errno));
 	return fd;
@@ -265,6 +279,14 @@ open_output(const struct options *o, const char *file, const char *out,
 		return open_output_nowait(o, file, out, fl);
 	if (out[0] == '\0')
 		return STDOUT_FILENO;
+	if (cl_output_special(out)) {
+		if ((fd = cl_open_special(out)) == -1)
+			cl_fail_set(fl, EXIT_ERROR, "error",
+			    "cannot open %s: "
+			    "%s",
+			    out, strerror(errno));
+		return fd;
+	}
 	if (strcmp(out, file) == 0 && stat(file, &st) == 0)
 		mode = st.st_mode & 07777;
 	if ((fd = cl_temp_create(out, mode, tmp, tmplen)) == -1) {
@@ -317,9 +339,8 @@ sign_inline_refused(struct conn *c, struct reply *r, struct failure *fl)
  * and the reply into r.
  */
 static int
-sign_inline(struct conn *c, const struct options *o, const char *name,
-    int fd, int outfd, struct reply *r, struct held_wait *hw,
-    struct failure *fl)
+sign_inline(struct conn *c, const struct options *o, const char *name, int fd,
+    int outfd, struct reply *r, struct held_wait *hw, struct failure *fl)
 {
 	static uint8_t chunk[DATA_CHUNK];
 	const struct tlv *t;
@@ -328,8 +349,10 @@ sign_inline(struct conn *c, const struct options *o, const char *name,
 	ssize_t n;
 	int ret = -1, k;
 
-	if (fd == STDIN_FILENO || fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		cl_fail_set(fl, EXIT_USAGE, "usage", "this daemon's socket does "
+	if (fd == STDIN_FILENO || fstat(fd, &st) == -1 ||
+	    !S_ISREG(st.st_mode)) {
+		cl_fail_set(fl, EXIT_USAGE, "usage",
+		    "this daemon's socket does "
 		    "not pass descriptors (an SSH forward?): give a regular "
 		    "file, not standard input");
 		return -1;
@@ -338,7 +361,8 @@ sign_inline(struct conn *c, const struct options *o, const char *name,
 	if (frame_begin(&b, F_SIGN) == -1 ||
 	    frame_add_str(&b, T_KEY, o->key) == -1 ||
 	    frame_add_str(&b, T_FORMAT, o->format) == -1 ||
-	    (o->digest != NULL && frame_add_str(&b, T_DIGEST, o->digest) == -1) ||
+	    (o->digest != NULL &&
+		frame_add_str(&b, T_DIGEST, o->digest) == -1) ||
 	    frame_add_str(&b, T_NAME, name) == -1 ||
 	    frame_add_u32(&b, T_FLAGS, sign_flags(o) | SIGN_F_INLINE) == -1 ||
 	    frame_add_u64(&b, T_SIZE, (uint64_t)st.st_size) == -1 ||
@@ -363,7 +387,8 @@ sign_inline(struct conn *c, const struct options *o, const char *name,
 		}
 		if (outfd == -1 || (t = frame_find(&r->f, T_DATA)) == NULL ||
 		    cl_write_fd(outfd, t->val, t->len) == -1) {
-			cl_fail_protocol(fl, "output data the format does not "
+			cl_fail_protocol(fl,
+			    "output data the format does not "
 			    "have, or cannot be written");
 			goto out;
 		}
@@ -445,8 +470,8 @@ sign_one(struct conn *c, const struct options *o, const char *file,
 	}
 	if ((fds[0] = open_artifact(file, fl)) == -1)
 		return -1;
-	if (writes && (fds[1] = open_output(o, file, out, tmp, sizeof(tmp),
-	    fl)) == -1) {
+	if (writes &&
+	    (fds[1] = open_output(o, file, out, tmp, sizeof(tmp), fl)) == -1) {
 		if (fds[0] != STDIN_FILENO)
 			close(fds[0]);
 		return -1;
@@ -462,7 +487,9 @@ sign_one(struct conn *c, const struct options *o, const char *file,
 		    "cannot encode the request");
 		sent = -1;
 	} else
-		sent = cl_conn_request(c, &req, fds, writes ? 2 : 1, &r, fl);
+		sent = cl_conn_request(c, &req, fds,
+		    (size_t)format_fd_count(format_from_name(o->format)), &r,
+		    fl);
 	if (sent == 0)
 		sent = sign_held(c, o, &r, &hw, fl);
 	c->timeout = o->timeout;
@@ -470,6 +497,9 @@ sign_one(struct conn *c, const struct options *o, const char *file,
 		ret = sign_done(o, file, out, &r, fl);
 	if (writes && close_output(fds[1], tmp, out, ret == 0, fl) == -1)
 		ret = -1;
+	/* A device or FIFO written through (no temporary file). */
+	if (writes && !o->nowait && tmp[0] == '\0' && fds[1] > STDERR_FILENO)
+		close(fds[1]);
 	/* --no-wait: the daemon has its own copy of the output. */
 	if (writes && o->nowait && fds[1] != -1) {
 		close(fds[1]);

@@ -35,15 +35,15 @@
 #define MODULE_MAGIC "~Module signature appended~\n"
 
 struct sf_args {
-	int save_sig;		/* -p */
-	int sign_only;		/* -d */
-	int keyid;		/* -k */
-	const char *raw_sig;	/* -s */
+	int save_sig;	     /* -p */
+	int sign_only;	     /* -d */
+	int keyid;	     /* -k */
+	const char *raw_sig; /* -s */
 	const char *hash;
-	const char *key;	/* csign:NAME, not with -s */
+	const char *key; /* csign:NAME, not with -s */
 	const char *x509;
 	const char *module;
-	const char *dest;	/* or NULL: in place */
+	const char *dest; /* or NULL: in place */
 };
 
 static void
@@ -109,7 +109,8 @@ parse(int argc, char **argv, struct sf_args *a)
 	a->dest = argc == need + 1 ? *argv : NULL;
 	if (digest_from_name(a->hash) < 0) {
 		log_warnx("unknown hash algorithm: %s (csign signs with "
-		    "sha256, sha384 or sha512)", a->hash);
+			  "sha256, sha384 or sha512)",
+		    a->hash);
 		return EXIT_USAGE;
 	}
 	return 0;
@@ -131,17 +132,19 @@ append_raw(const struct sf_args *a)
 	uint8_t *mod = NULL, *sig = NULL, *out = NULL;
 	size_t modlen, siglen, len;
 	const char *dst = a->dest != NULL ? a->dest : a->module;
-	uint8_t info[12] = { 0, 0, 2 };	/* PKEY_ID_PKCS7, lengths 0 */
+	uint8_t info[12] = { 0, 0, 2 }; /* PKEY_ID_PKCS7, lengths 0 */
 	int ret = EXIT_ERROR;
 
 	if (fe_read_file(a->module, MODULE_MAX, &mod, &modlen) == -1) {
 		log_warnx("%s: %s", a->module, strerror(errno));
 		goto done;
 	}
-	if (fe_read_file(a->raw_sig, 1024 * 1024, &sig, &siglen) == -1 ||
+	if (fe_read_file(a->raw_sig, (size_t)1024 * 1024, &sig, &siglen) ==
+		-1 ||
 	    siglen == 0) {
-		log_warnx("%s: %s", a->raw_sig, siglen == 0 && sig != NULL ?
-		    "empty signature file" : strerror(errno));
+		log_warnx("%s: %s", a->raw_sig,
+		    siglen == 0 && sig != NULL ? "empty signature file"
+					       : strerror(errno));
 		goto done;
 	}
 	info[8] = (uint8_t)(siglen >> 24);
@@ -156,6 +159,8 @@ append_raw(const struct sf_args *a)
 	memcpy(out, mod, modlen);
 	memcpy(out + modlen, sig, siglen);
 	memcpy(out + modlen + siglen, info, sizeof(info));
+	/* The magic is bytes in the file, not a C string: no NUL. */
+	// NOLINTNEXTLINE(bugprone-not-null-terminated-result)
 	memcpy(out + modlen + siglen + sizeof(info), MODULE_MAGIC,
 	    strlen(MODULE_MAGIC));
 	if (cl_write_atomic(dst, out, len, module_mode(a->module)) == -1)

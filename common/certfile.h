@@ -13,7 +13,6 @@
 X509 *certfile_load(const char *path, char *err, size_t errlen);
 
 /* Every certificate of a PEM file (at least one); NULL with err set. */
-STACK_OF(X509) *certfile_load_chain(const char *path, char *err,
-    size_t errlen);
+STACK_OF(X509) *certfile_load_chain(const char *path, char *err, size_t errlen);
 
 #endif

@@ -11,7 +11,7 @@ static const char *log_prog = "csign";
 static enum log_sink log_sink = LOG_TO_STDERR;
 static enum log_level log_max = LOG_LVL_INFO;
 static log_cb log_callback;
-static int log_tee;		/* syslog: warnings also to stderr */
+static int log_tee; /* syslog: warnings also to stderr */
 
 void
 log_init(const char *progname, enum log_sink sink, enum log_level max)
@@ -45,8 +45,8 @@ log_text_safe(char *s)
 
 /* Format one line, add the errno text if asked, and send it to the sink. */
 static void
-log_emit(enum log_level lvl, int with_errno, int saved_errno,
-    const char *fmt, va_list ap)
+log_emit(enum log_level lvl, int with_errno, int saved_errno, const char *fmt,
+    va_list ap)
 {
 	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
 	char line[1024];
@@ -83,14 +83,14 @@ log_emit(enum log_level lvl, int with_errno, int saved_errno,
 	}
 }
 
-#define LOG_BODY(lvl, with_errno)                                      \
-	do {                                                           \
-		int saved = errno;                                     \
-		va_list ap;                                            \
-		va_start(ap, fmt);                                     \
-		log_emit(lvl, with_errno, saved, fmt, ap);             \
-		va_end(ap);                                            \
-		errno = saved;                                         \
+#define LOG_BODY(lvl, with_errno) \
+	do { \
+		int saved = errno; \
+		va_list ap; \
+		va_start(ap, fmt); \
+		log_emit(lvl, with_errno, saved, fmt, ap); \
+		va_end(ap); \
+		errno = saved; \
 	} while (0)
 
 void

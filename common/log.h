@@ -15,9 +15,18 @@
 
 #include <stdarg.h>
 
-enum log_level { LOG_LVL_ERR = 0, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
+enum log_level {
+	LOG_LVL_ERR = 0,
+	LOG_LVL_WARN,
+	LOG_LVL_INFO,
+	LOG_LVL_DEBUG
+};
 
-enum log_sink { LOG_TO_STDERR, LOG_TO_SYSLOG, LOG_TO_CALLBACK };
+enum log_sink {
+	LOG_TO_STDERR,
+	LOG_TO_SYSLOG,
+	LOG_TO_CALLBACK
+};
 
 typedef void (*log_cb)(enum log_level, const char *line);
 

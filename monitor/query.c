@@ -6,7 +6,8 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "broker/csignd.h"
+#include "records/keystate.h"
+#include "token/token.h"
 #include "monitor/monitor.h"
 #include "proto/frame.h"
 #include "proto/msg.h"
@@ -19,7 +20,7 @@ static int
 query_key(struct buf *f, const struct cfg_key *ck, const struct token_key *k,
     unsigned formats, int disabled)
 {
-	char fmts[128], digs[64], notafter[21];
+	char fmts[128], digs[64], notafter[21], appr[KEY_NAME_MAX + 24];
 
 	formats_to_str(formats, fmts, sizeof(fmts));
 	digests_to_str(ck->digests, digs, sizeof(digs));
@@ -30,9 +31,15 @@ query_key(struct buf *f, const struct cfg_key *ck, const struct token_key *k,
 	    frame_add_str(f, T_DIGESTS, digs) == -1 ||
 	    frame_add_str(f, T_FINGERPRINT, k->fingerprint) == -1 ||
 	    (disabled && frame_add_str(f, T_STATE, "disabled") == -1) ||
-	    (ck->ts_mode != TS_NONE && frame_add_str(f, T_TIMESTAMP,
-		ts_mode_name(ck->ts_mode)) == -1))
+	    (ck->ts_mode != TS_NONE &&
+		frame_add_str(f, T_TIMESTAMP, ts_mode_name(ck->ts_mode)) == -1))
 		return -1;
+	if (ck->has_approval) {
+		snprintf(appr, sizeof(appr), "%u %s %u", ck->approval_count,
+		    ck->approval_group, ck->approval_expires);
+		if (frame_add_str(f, T_APPROVAL, appr) == -1)
+			return -1;
+	}
 	return frame_add_str(f, T_NOTAFTER, notafter);
 }
 
@@ -41,17 +48,19 @@ query_key(struct buf *f, const struct cfg_key *ck, const struct token_key *k,
  * with algorithm, formats and certificate expiry.
  */
 static int
-query_keys(struct csignd *d, const struct identity *peer, struct buf *f)
+query_keys(struct monitor *m, const struct identity *peer, struct buf *f)
 {
-	if (frame_add_u32(f, T_WARN_DAYS, d->cfg->cert_warn_days) == -1)
+	if (frame_add_u32(f, T_WARN_DAYS, m->cfg->cert_warn_days) == -1)
 		return -1;
-	for (size_t i = 0; i < d->cfg->nkeys; i++) {
-		const struct cfg_key *ck = &d->cfg->keys[i];
-		const struct token_key *k = tokens_find_key(d->tokens, ck->name);
-		unsigned formats = policy_formats(d->cfg, peer, ck);
+	for (size_t i = 0; i < m->cfg->nkeys; i++) {
+		const struct cfg_key *ck = &m->cfg->keys[i];
+		const struct token_key *k =
+		    tokens_find_key(m->tokens, ck->name);
+		unsigned formats = policy_formats(m->cfg, peer, ck);
 
-		if (k != NULL && formats != 0 && query_key(f, ck, k, formats,
-		    keystate_disabled(d->keystate, ck->name) != NULL) == -1)
+		if (k != NULL && formats != 0 &&
+		    query_key(f, ck, k, formats,
+			keystate_disabled(m->keystate, ck->name) != NULL) == -1)
 			return -1;
 	}
 	return 0;
@@ -65,7 +74,8 @@ query_group(struct buf *f, gid_t gid)
 	char sbuf[4096], text[96];
 
 	if (getgrgid_r(gid, &gr, sbuf, sizeof(sbuf), &res) == 0 && res != NULL)
-		snprintf(text, sizeof(text), "%s:%u", gr.gr_name, (unsigned)gid);
+		snprintf(text, sizeof(text), "%s:%u", gr.gr_name,
+		    (unsigned)gid);
 	else
 		snprintf(text, sizeof(text), "%u:%u", (unsigned)gid,
 		    (unsigned)gid);
@@ -74,7 +84,7 @@ query_group(struct buf *f, gid_t gid)
 
 /* whoami: the identity the kernel reported and the keys it is granted. */
 static int
-query_whoami(struct csignd *d, const struct identity *peer, struct buf *f)
+query_whoami(struct monitor *m, const struct identity *peer, struct buf *f)
 {
 	if (frame_add_u32(f, T_UID, peer->uid) == -1 ||
 	    frame_add_str(f, T_USER, peer->user) == -1 ||
@@ -85,51 +95,54 @@ query_whoami(struct csignd *d, const struct identity *peer, struct buf *f)
 		if (peer->groups[i] != peer->gid &&
 		    query_group(f, peer->groups[i]) == -1)
 			return -1;
-	for (size_t i = 0; i < d->cfg->nkeys; i++)
-		if (policy_granted(d->cfg, peer, &d->cfg->keys[i]) &&
-		    frame_add_str(f, T_KEY, d->cfg->keys[i].name) == -1)
+	for (size_t i = 0; i < m->cfg->nkeys; i++)
+		if (policy_granted(m->cfg, peer, &m->cfg->keys[i]) &&
+		    frame_add_str(f, T_KEY, m->cfg->keys[i].name) == -1)
 			return -1;
 	return 0;
 }
 
 /* status: every token's state, and how the last reload went. */
 static int
-query_status(struct csignd *d, struct buf *f)
+query_status(struct monitor *m, struct buf *f)
 {
 	char reload[1024];
 
-	for (size_t i = 0; i < tokens_count(d->tokens); i++)
-		if (frame_add_str(f, T_TOKEN, tokens_name(d->tokens, i)) == -1 ||
+	for (size_t i = 0; i < tokens_count(m->tokens); i++)
+		if (frame_add_str(f, T_TOKEN, tokens_name(m->tokens, i)) ==
+			-1 ||
 		    frame_add_str(f, T_STATE,
-			token_state_name(tokens_state(d->tokens, i))) == -1)
+			token_state_name(tokens_state(m->tokens, i))) == -1)
 			return -1;
-	server_reload_text(d, reload, sizeof(reload));
+	monitor_reload_text(m, reload, sizeof(reload));
 	return frame_add_str(f, T_RELOAD, reload);
 }
 
 int
-monitor_query_frame(struct csignd *d, const struct identity *peer, int what,
+monitor_query_frame(struct monitor *m, const struct identity *peer, int what,
     struct buf *f)
 {
 	char msg[160];
 	int r = -1;
 
-	snprintf(msg, sizeof(msg), "csignd %s, up %lds, %zu sessions, %lu "
-	    "signatures", CSIGN_VERSION, (long)(time(NULL) - d->started),
-	    d->nsessions, d->signatures);
+	snprintf(msg, sizeof(msg),
+	    "csignd %s, up %lds, %zu sessions, %lu "
+	    "signatures",
+	    CSIGN_VERSION, (long)(time(NULL) - m->started),
+	    m->ops->sessions(m->loop), m->signatures);
 	if (frame_begin(f, F_REPLY) == -1 ||
 	    frame_add_u32(f, T_STATUS, ST_OK) == -1 ||
 	    frame_add_str(f, T_MESSAGE, what == Q_STATUS ? msg : "ok") == -1)
 		return -1;
 	switch (what) {
 	case Q_KEYS:
-		r = query_keys(d, peer, f);
+		r = query_keys(m, peer, f);
 		break;
 	case Q_WHOAMI:
-		r = query_whoami(d, peer, f);
+		r = query_whoami(m, peer, f);
 		break;
 	case Q_STATUS:
-		r = query_status(d, f);
+		r = query_status(m, f);
 		break;
 	}
 	return r == -1 ? -1 : frame_finish(f);

@@ -7,13 +7,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "broker/pool.h"
 #include "common/certfile.h"
 #include "common/log.h"
-#include "common/sigcheck.h"
+#include "proto/sigcheck.h"
 #include "common/util.h"
 #include "monitor/monitor.h"
 #include "monitor/tsaconn.h"
+#include "records/audit.h"
+#include "records/auditev.h"
 #include "proto/io.h"
 #include "proto/msg.h"
 
@@ -54,9 +55,11 @@ ts_anchors_load(const char *path, uint8_t **der, size_t *len, char *err,
 	}
 	for (int i = 0; i < sk_X509_num(certs); i++)
 		if (der_append(sk_X509_value(certs, i), der, len,
-		    TSA_ANCHORS_MAX) == -1) {
-			snprintf(err, errlen, "TimestampCA %s: more than %d "
-			    "bytes of certificates", path, TSA_ANCHORS_MAX);
+			TSA_ANCHORS_MAX) == -1) {
+			snprintf(err, errlen,
+			    "TimestampCA %s: more than %d "
+			    "bytes of certificates",
+			    path, TSA_ANCHORS_MAX);
 			free(*der);
 			*der = NULL;
 			*len = 0;
@@ -78,8 +81,8 @@ ts_anchors_check(const struct config *cfg, char *err, size_t errlen)
 
 		if (k->ts_mode == TS_NONE || k->tsa_ca == NULL)
 			continue;
-		if (ts_anchors_load(k->tsa_ca, &der, &len, why,
-		    sizeof(why)) == -1) {
+		if (ts_anchors_load(k->tsa_ca, &der, &len, why, sizeof(why)) ==
+		    -1) {
 			snprintf(err, errlen, "key %s: %s", k->name, why);
 			return -1;
 		}
@@ -90,19 +93,21 @@ ts_anchors_check(const struct config *cfg, char *err, size_t errlen)
 
 /* Audit how the timestamp of c's last signature went. */
 static void
-ts_audit(struct child *c, int ok, const char *gentime, const char *why)
+ts_audit(struct mon_session *c, int ok, const char *gentime, const char *why)
 {
 	struct child_ts *t = &c->ts;
-	struct audit_event ev = { .event = "timestamp", .key = t->key,
-		.format = format_name(t->format), .artifact = t->artifact,
-		.has_size = 1, .size = t->size,
-		.digest_alg = digest_name(t->digest),
-		.digest_hex = t->digest_hex, .result = ok ? "ok" : "error",
-		.reason = why, .tsa = t->url[0] ? t->url : NULL,
-		.timestamp = ok ? gentime : NULL };
+	struct audit_event ev;
 
-	monitor_audit_peer(&ev, &c->peer);
-	if (audit_submit(c->d->audit, &ev, NULL, NULL) == -1)
+	auditev_init(&ev, "timestamp", &c->peer);
+	auditev_subject(&ev, t->key, t->format, t->artifact);
+	ev.has_size = 1;
+	ev.size = t->size;
+	ev.digest_alg = digest_name(t->digest);
+	ev.digest_hex = t->digest_hex;
+	auditev_result(&ev, ok ? "ok" : "error", why);
+	ev.tsa = t->url[0] ? t->url : NULL;
+	ev.timestamp = ok ? gentime : NULL;
+	if (audit_submit(c->m->audit, &ev, NULL, NULL) == -1)
 		log_warnx("audit: cannot queue a timestamp record");
 	if (ok)
 		log_info("timestamp for uid %u key %s from %s: %s",
@@ -114,7 +119,7 @@ ts_audit(struct child *c, int ok, const char *gentime, const char *why)
 
 /* Close the account of c's timestamp; audit it if it was owed. */
 static void
-ts_forget(struct child *c, const char *why)
+ts_forget(struct mon_session *c, const char *why)
 {
 	if (c->ts.open && c->ts.required)
 		ts_audit(c, 0, NULL, why);
@@ -124,21 +129,24 @@ ts_forget(struct child *c, const char *why)
 	c->ts.anchors = NULL;
 	c->ts.anchorslen = 0;
 	c->ts.open = 0;
+	chan_forbid(&c->chan, CHAN_BIT(MSG_TSA_OPEN) | CHAN_BIT(MSG_TSA_DONE));
 }
 
 void
-ts_released(struct child *c, const struct cfg_key *ck,
+ts_released(struct mon_session *c, const struct cfg_key *ck,
     const struct msg_sign *m)
 {
 	struct child_ts *t = &c->ts;
 
-	ts_forget(c, "the session child signed again without the required "
+	ts_forget(c,
+	    "the session child signed again without the required "
 	    "timestamp");
 	if (ck == NULL || ck->ts_mode == TS_NONE ||
 	    !(TS_FORMATS & FMT_BIT(m->format)))
 		return;
 	memset(t, 0, sizeof(*t));
 	t->open = 1;
+	chan_allow(&c->chan, CHAN_BIT(MSG_TSA_OPEN));
 	t->required = ck->ts_mode == TS_REQUIRED;
 	snprintf(t->key, sizeof(t->key), "%s", ck->name);
 	t->format = m->format;
@@ -154,11 +162,11 @@ ts_released(struct child *c, const struct cfg_key *ck,
  * the anchors and the clock to check the TSA's answer against.
  */
 static void
-ts_reply(struct child *c, int fd, const char *err)
+ts_reply(struct mon_session *c, int fd, const char *err)
 {
-	const struct cfg_key *ck = config_find_key(c->d->cfg, c->ts.key);
-	struct msg_tsa_reply r = { .status = fd != -1 ? ST_OK :
-		ST_UNAVAILABLE, .now = (uint64_t)time(NULL),
+	const struct cfg_key *ck = config_find_key(c->m->cfg, c->ts.key);
+	struct msg_tsa_reply r = { .status = fd != -1 ? ST_OK : ST_UNAVAILABLE,
+		.now = (uint64_t)time(NULL),
 		.max_skew = TS_MAX_SKEW };
 	struct buf out;
 	unsigned i = c->ts.next - 1;
@@ -175,29 +183,33 @@ ts_reply(struct child *c, int fd, const char *err)
 		    ck->tsa[i].hostport);
 		snprintf(r.path, sizeof(r.path), "%s", ck->tsa[i].path);
 	}
-	r.timeout_ms = c->d->cfg->ts_timeout * 1000u;
+	r.timeout_ms = c->m->cfg->ts_timeout * 1000u;
 	buf_init(&out, MSG_MAX);
-	if (msg_enc_tsa_reply(&out, &r) == -1 ||
-	    io_send_msg(c->fd, &out, fd) == -1)
-		pool_kill(c, "cannot write to the child");
+	if (msg_enc_tsa_reply(&out, &r) == -1)
+		mon_session_fail(c, "cannot write to the child");
+	else
+		(void)mon_send(c, &out, fd);
 	buf_free(&out);
 	if (fd != -1)
 		close(fd);
 	free(c->ts.anchors);
 	c->ts.anchors = NULL;
 	c->ts.anchorslen = 0;
+	/* Answered: the next TSA, or the outcome. */
+	chan_allow(&c->chan, CHAN_BIT(MSG_TSA_OPEN) | CHAN_BIT(MSG_TSA_DONE));
 }
 
 /* tsaconn's callback: the connection is made (fd) or not (err). */
 static void
 ts_connected(int fd, const char *err, void *arg)
 {
-	struct child *c = arg;
+	struct mon_session *c = arg;
 
 	c->ts.conn = NULL;
 	if (fd == -1)
 		log_info("child %d: TSA %s: %s", (int)c->pid, c->ts.url, err);
 	ts_reply(c, fd, err);
+	monitor_act(c->m);
 }
 
 /*
@@ -207,20 +219,18 @@ ts_connected(int fd, const char *err, void *arg)
  * lookup process (tsaconn.h), run as the SandboxUser.
  */
 int
-monitor_answer_tsa_open(struct child *c, struct buf *b)
+monitor_answer_tsa_open(struct mon_session *c, const union chan_body *body)
 {
 	struct child_ts *t = &c->ts;
 	const struct cfg_key *ck;
-	struct msg_tsa_open m;
-	const struct config *cfg = c->d->cfg;
-	const struct tsa_lookup lk = { .program = c->d->sandbox_program,
-		.separate = c->d->separate_uids, .uid = c->d->sandbox_uid,
-		.gid = c->d->sandbox_gid };
+	struct msg_tsa_open m = body->tsa_open;
+	const struct config *cfg = c->m->cfg;
 	char why[MESSAGE_MAX + 1];
 
-	if (msg_dec_tsa_open(b, &m) == -1 || !t->open || t->conn != NULL ||
-	    m.index != t->next)
+	/* Open (permit mask): nothing more until this one is answered. */
+	if (m.index != t->next)
 		return -1;
+	chan_forbid(&c->chan, CHAN_BIT(MSG_TSA_OPEN) | CHAN_BIT(MSG_TSA_DONE));
 	t->next++;
 	ck = config_find_key(cfg, t->key);
 	if (ck == NULL || m.index >= ck->ntsa) {
@@ -235,37 +245,35 @@ monitor_answer_tsa_open(struct child *c, struct buf *b)
 		return 0;
 	}
 	if (ts_anchors_load(ck->tsa_ca, &t->anchors, &t->anchorslen, why,
-	    sizeof(why)) == -1) {
+		sizeof(why)) == -1) {
 		log_warnx("key %s: %s", ck->name, why);
 		ts_reply(c, -1, why);
 		return 0;
 	}
-	pool_deadline(c, cfg->session_timeout + 2 * cfg->ts_timeout + 5);
-	if ((t->conn = tsa_connect(c->d->base, &lk, &ck->tsa[m.index],
-	    cfg->ts_timeout * 1000u, ts_connected, c)) == NULL)
+	mon_deadline(c, cfg->session_timeout + 2 * cfg->ts_timeout + 5);
+	if ((t->conn = tsa_connect(c->m->base, &c->m->lookup, &ck->tsa[m.index],
+		 cfg->ts_timeout * 1000u, ts_connected, c)) == NULL)
 		ts_reply(c, -1, "cannot start a connection");
 	return 0;
 }
 
 /* TSA_DONE: the child reports the outcome; audit it. */
 int
-monitor_answer_tsa_done(struct child *c, struct buf *b)
+monitor_answer_tsa_done(struct mon_session *c, const union chan_body *body)
 {
-	struct msg_tsa_done m;
+	struct msg_tsa_done m = body->tsa_done;
 
-	if (msg_dec_tsa_done(b, &m) == -1 || !c->ts.open ||
-	    c->ts.conn != NULL || m.index >= TSA_URLS_MAX)
-		return -1;
 	log_text_safe(m.message);
 	log_text_safe(m.gentime);
-	ts_audit(c, m.status == ST_OK, m.gentime, m.status == ST_OK ? NULL :
-	    m.message);
+	ts_audit(c, m.status == ST_OK, m.gentime,
+	    m.status == ST_OK ? NULL : m.message);
 	c->ts.open = 0;
+	chan_forbid(&c->chan, CHAN_BIT(MSG_TSA_OPEN) | CHAN_BIT(MSG_TSA_DONE));
 	return 0;
 }
 
 void
-ts_child_gone(struct child *c)
+ts_child_gone(struct mon_session *c)
 {
 	ts_forget(c, "the session ended without the required timestamp");
 }

@@ -27,27 +27,28 @@
 #define TS_MAX_SKEW 300
 
 struct buf;
-struct child;
+struct mon_session;
 struct config;
 struct cfg_key;
 struct msg_sign;
 struct tsa_conn;
+union chan_body;
 
 /* A child's timestamp in progress. */
 struct child_ts {
-	int open;			/* a signature awaits its timestamp */
-	int required;			/* Timestamp required: it must come */
+	int open;     /* a signature awaits its timestamp */
+	int required; /* Timestamp required: it must come */
 	char key[KEY_NAME_MAX + 1];
 	int format;
 	int digest;
 	char artifact[ARTIFACT_NAME_MAX + 1];
 	char digest_hex[2 * DIGEST_MAX + 1];
 	uint64_t size;
-	unsigned next;			/* the TSA index it may ask for next */
-	char url[TSA_URL_MAX + 1];	/* the TSA last connected to */
-	struct tsa_conn *conn;		/* a connection being made */
-	uint8_t *anchors;		/* its TimestampCA, DER, while */
-	size_t anchorslen;		/* ... connecting */
+	unsigned next;		   /* the TSA index it may ask for next */
+	char url[TSA_URL_MAX + 1]; /* the TSA last connected to */
+	struct tsa_conn *conn;	   /* a connection being made */
+	uint8_t *anchors;	   /* its TimestampCA, DER, while */
+	size_t anchorslen;	   /* ... connecting */
 };
 
 /*
@@ -65,14 +66,14 @@ int ts_anchors_load(const char *path, uint8_t **der, size_t *len, char *err,
 int ts_anchors_check(const struct config *cfg, char *err, size_t errlen);
 
 /* A signature was released to c for request m on key ck. */
-void ts_released(struct child *c, const struct cfg_key *ck,
+void ts_released(struct mon_session *c, const struct cfg_key *ck,
     const struct msg_sign *m);
 
-/* MSG_TSA_OPEN and MSG_TSA_DONE (monitor.c's table); 0 or -1. */
-int monitor_answer_tsa_open(struct child *c, struct buf *b);
-int monitor_answer_tsa_done(struct child *c, struct buf *b);
+/* MSG_TSA_OPEN and MSG_TSA_DONE (monitor/dispatch.c); 0 or -1. */
+int monitor_answer_tsa_open(struct mon_session *c, const union chan_body *m);
+int monitor_answer_tsa_done(struct mon_session *c, const union chan_body *m);
 
 /* The child is gone: stop connecting, audit a skipped timestamp. */
-void ts_child_gone(struct child *c);
+void ts_child_gone(struct mon_session *c);
 
 #endif

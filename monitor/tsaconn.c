@@ -33,23 +33,23 @@
 #include "proto/io.h"
 #include "proto/resolve.h"
 
-#define LOOKUP_FD 3		/* the lookup process's channel */
+#define LOOKUP_FD 3 /* the lookup process's channel */
 
 struct tsa_conn {
 	struct event_base *base;
-	struct event *timer;		/* the deadline, then the delivery */
-	struct event *lev;		/* the lookup's answer is readable */
-	struct event *wev;		/* the socket is writable */
-	int lookup_fd;			/* our end of the lookup's channel */
-	pid_t pid;			/* the lookup process, or 0 */
-	int resolving;			/* no addresses yet */
-	struct resolve_reply addrs;	/* where to connect, in order */
-	size_t next;			/* the next address to try */
+	struct event *timer;	    /* the deadline, then the delivery */
+	struct event *lev;	    /* the lookup's answer is readable */
+	struct event *wev;	    /* the socket is writable */
+	int lookup_fd;		    /* our end of the lookup's channel */
+	pid_t pid;		    /* the lookup process, or 0 */
+	int resolving;		    /* no addresses yet */
+	struct resolve_reply addrs; /* where to connect, in order */
+	size_t next;		    /* the next address to try */
 	uint16_t port;
-	int fd;				/* the socket being connected */
-	int done;			/* outcome recorded, not delivered */
+	int fd;	  /* the socket being connected */
+	int done; /* outcome recorded, not delivered */
 	char err[TSA_HOST_MAX + 128];
-	char what[TSA_HOST_MAX + 16];	/* "host port N", for messages */
+	char what[TSA_HOST_MAX + 16]; /* "host port N", for messages */
 	tsa_conn_cb cb;
 	void *arg;
 };
@@ -61,8 +61,7 @@ lookup_is_child(pid_t pid)
 	siginfo_t si;
 
 	memset(&si, 0, sizeof(si));
-	return waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) ==
-	    0;
+	return waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0;
 }
 
 /* Kill the lookup process (if any) and close its channel. */
@@ -142,7 +141,7 @@ tsa_timer(evutil_socket_t unused, short what, void *arg)
 		t->err[0] = '\0';
 	fd = t->done ? t->fd : -1;
 	if (fd != -1)
-		t->fd = -1;		/* now the caller's */
+		t->fd = -1; /* now the caller's */
 	memcpy(err, t->err, sizeof(err));
 	tsa_conn_cancel(t);
 	cb(fd, fd == -1 ? err : NULL, cbarg);
@@ -183,8 +182,9 @@ tsa_try_next(struct tsa_conn *t, int lasterr)
 
 	while (t->next < t->addrs.count) {
 		len = tsa_sockaddr(t, t->next++, &ss);
-		if ((t->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
-		    SOCK_CLOEXEC, 0)) == -1) {
+		if ((t->fd = socket(ss.ss_family,
+			 SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) ==
+		    -1) {
 			lasterr = errno;
 			continue;
 		}
@@ -194,10 +194,12 @@ tsa_try_next(struct tsa_conn *t, int lasterr)
 		}
 		if (errno == EINPROGRESS) {
 			if ((t->wev = event_new(t->base, t->fd, EV_WRITE,
-			    tsa_writable, t)) == NULL ||
+				 tsa_writable, t)) == NULL ||
 			    event_add(t->wev, NULL) == -1)
-				tsa_fail(t, "cannot connect to %s: out of "
-				    "memory", t->what);
+				tsa_fail(t,
+				    "cannot connect to %s: out of "
+				    "memory",
+				    t->what);
 			return;
 		}
 		lasterr = errno;
@@ -253,9 +255,9 @@ tsa_lookup_readable(evutil_socket_t fd, short what, void *arg)
 	buf_free(&b);
 	tsa_lookup_stop(t);
 	if (!ok) {
-		tsa_fail(t, "cannot resolve %s: the lookup process %s",
-		    t->what, r == 0 ? "ended without an answer" :
-		    "sent a malformed answer");
+		tsa_fail(t, "cannot resolve %s: the lookup process %s", t->what,
+		    r == 0 ? "ended without an answer"
+			   : "sent a malformed answer");
 		return;
 	}
 	if (t->addrs.status != RES_OK) {
@@ -281,9 +283,9 @@ tsa_lookup_exec(const char *program, int chan, char *const argv[])
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	if ((null = open("/dev/null", O_RDWR)) == -1 ||
-	    (chan == LOOKUP_FD ? fcntl(chan, F_SETFD, 0) :
-	    dup2(chan, LOOKUP_FD)) == -1 || dup2(null, 0) == -1 ||
-	    dup2(null, 1) == -1 || dup2(null, 2) == -1)
+	    (chan == LOOKUP_FD ? fcntl(chan, F_SETFD, 0)
+			       : dup2(chan, LOOKUP_FD)) == -1 ||
+	    dup2(null, 0) == -1 || dup2(null, 1) == -1 || dup2(null, 2) == -1)
 		_exit(126);
 	execv(program, argv);
 	_exit(127);
@@ -328,7 +330,8 @@ tsa_lookup_start(struct tsa_conn *t, const struct tsa_lookup *lk,
 	t->pid = pid;
 	if (fcntl(t->lookup_fd, F_SETFL, O_NONBLOCK) == -1 ||
 	    (t->lev = event_new(t->base, t->lookup_fd, EV_READ | EV_PERSIST,
-	    tsa_lookup_readable, t)) == NULL || event_add(t->lev, NULL) == -1)
+		 tsa_lookup_readable, t)) == NULL ||
+	    event_add(t->lev, NULL) == -1)
 		return -1;
 	return 0;
 }
@@ -364,7 +367,7 @@ tsa_connect(struct event_base *base, const struct tsa_lookup *lk,
 	t->fd = t->lookup_fd = -1;
 	t->cb = cb;
 	t->arg = arg;
-	t->port = (uint16_t)strtoul(u->port, NULL, 10);	/* tsaurl checked */
+	t->port = (uint16_t)strtoul(u->port, NULL, 10); /* tsaurl checked */
 	snprintf(t->what, sizeof(t->what), "%s port %s", u->host, u->port);
 	if ((t->timer = evtimer_new(base, tsa_timer, t)) == NULL ||
 	    evtimer_add(t->timer, &tv) == -1) {
@@ -376,8 +379,10 @@ tsa_connect(struct event_base *base, const struct tsa_lookup *lk,
 	else {
 		t->resolving = 1;
 		if (tsa_lookup_start(t, lk, u->host) == -1)
-			tsa_fail(t, "cannot resolve %s: cannot start the "
-			    "lookup process: %s", t->what, strerror(errno));
+			tsa_fail(t,
+			    "cannot resolve %s: cannot start the "
+			    "lookup process: %s",
+			    t->what, strerror(errno));
 	}
 	return t;
 }

@@ -23,8 +23,8 @@ struct tsa_conn;
 
 /* How to start a lookup process. */
 struct tsa_lookup {
-	const char *program;	/* the sandbox program */
-	int separate;		/* 1: run it as uid/gid (-u, -g), else -U */
+	const char *program; /* the sandbox program */
+	int separate;	     /* 1: run it as uid/gid (-u, -g), else -U */
 	uid_t uid;
 	gid_t gid;
 };
@@ -41,8 +41,8 @@ typedef void (*tsa_conn_cb)(int fd, const char *err, void *arg);
  * started (cb is then not called).
  */
 struct tsa_conn *tsa_connect(struct event_base *base,
-    const struct tsa_lookup *lk, const struct tsa_url *u,
-    unsigned timeout_ms, tsa_conn_cb cb, void *arg);
+    const struct tsa_lookup *lk, const struct tsa_url *u, unsigned timeout_ms,
+    tsa_conn_cb cb, void *arg);
 
 /*
  * Abandon a connection being made (cb is not called), killing its lookup

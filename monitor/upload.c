@@ -74,8 +74,8 @@ uploads_grow(struct uploads *u)
 }
 
 enum upload_result
-uploads_reserve(struct uploads *u, const void *owner, uid_t uid,
-    uint64_t bytes, uint64_t limit, uint64_t *in_use)
+uploads_reserve(struct uploads *u, const void *owner, uid_t uid, uint64_t bytes,
+    uint64_t limit, uint64_t *in_use)
 {
 	uint64_t used = uploads_in_flight(u, uid);
 
@@ -89,8 +89,8 @@ uploads_reserve(struct uploads *u, const void *owner, uid_t uid,
 		return UPLOAD_OVER_BUDGET;
 	if (uploads_grow(u) == -1)
 		return UPLOAD_OVER_BUDGET;
-	u->r[u->n++] = (struct reservation){ .owner = owner, .uid = uid,
-		.bytes = bytes };
+	u->r[u->n++] =
+	    (struct reservation){ .owner = owner, .uid = uid, .bytes = bytes };
 	return UPLOAD_OK;
 }
 

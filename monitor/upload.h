@@ -22,10 +22,10 @@ struct uploads *uploads_new(void);
 void uploads_free(struct uploads *u);
 
 enum upload_result {
-	UPLOAD_OK = 0,		/* reserved */
-	UPLOAD_OVER_BUDGET,	/* the uid's uploads would exceed limit */
-	UPLOAD_TOO_LARGE,	/* this upload alone exceeds limit */
-	UPLOAD_TWICE		/* owner already holds a reservation */
+	UPLOAD_OK = 0,	    /* reserved */
+	UPLOAD_OVER_BUDGET, /* the uid's uploads would exceed limit */
+	UPLOAD_TOO_LARGE,   /* this upload alone exceeds limit */
+	UPLOAD_TWICE	    /* owner already holds a reservation */
 };
 
 /*

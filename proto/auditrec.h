@@ -23,34 +23,35 @@
 
 /* One event; NULL strings and has_* == 0 fields are left out. */
 struct audit_event {
-	const char *event;	/* start, stop, reload, sign, deny, error, ... */
+	const char *event; /* start, stop, reload, sign, deny, error, ... */
 	int has_peer;
 	uid_t uid;
 	const char *user;
-	gid_t groups[AUDIT_MAX_GROUPS];	/* primary first */
+	gid_t groups[AUDIT_MAX_GROUPS]; /* primary first */
 	size_t ngroups;
 	pid_t pid;
+	const char *via; /* the listener, if not csign-client's */
 	const char *key;
-	const char *cert_sha256;	/* hex */
+	const char *cert_sha256; /* hex */
 	const char *format;
-	const char *artifact;	/* as the client named it: escaped */
+	const char *artifact; /* as the client named it: escaped */
 	int has_size;
 	uint64_t size;
 	const char *digest_alg;
 	const char *digest_hex;
-	const char *result;	/* ok, denied, error */
+	const char *result; /* ok, denied, error */
 	const char *reason;
 	int has_request;
-	uint64_t request;	/* id of a request held for approval */
-	const char *approvers;	/* user names, comma-separated */
-	const char *tsa;	/* URL of the TSA that timestamped */
-	const char *timestamp;	/* the timestamp's genTime, as the TSA gave */
+	uint64_t request;      /* id of a request held for approval */
+	const char *approvers; /* user names, comma-separated */
+	const char *tsa;       /* URL of the TSA that timestamped */
+	const char *timestamp; /* the timestamp's genTime, as the TSA gave */
 };
 
 /* The chain state carried from one record to the next. */
 struct audit_chain {
-	uint64_t seq;			/* seq of the last record, 0 if none */
-	char hash[AUDIT_HASH_HEX + 1];	/* its hash, or 64 zeros */
+	uint64_t seq;		       /* seq of the last record, 0 if none */
+	char hash[AUDIT_HASH_HEX + 1]; /* its hash, or 64 zeros */
 };
 
 void auditrec_chain_init(struct audit_chain *c);
@@ -60,8 +61,8 @@ void auditrec_chain_init(struct audit_chain *c);
  * (unix seconds and microseconds) into line (with '\n', NUL-terminated).
  * On success update c and return the line length; -1 if it does not fit.
  */
-int auditrec_format(char *line, size_t max, struct audit_chain *c,
-    int64_t sec, long usec, const struct audit_event *ev);
+int auditrec_format(char *line, size_t max, struct audit_chain *c, int64_t sec,
+    long usec, const struct audit_event *ev);
 
 /*
  * Check one line (without its '\n') as the next link of c.  Returns 0 and

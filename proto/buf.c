@@ -101,7 +101,7 @@ buf_put(struct buf *b, const void *p, size_t len)
 {
 	uint8_t *d;
 
-	if (len == 0)		/* data may still be NULL: add nothing */
+	if (len == 0) /* data may still be NULL: add nothing */
 		return b->view ? -1 : 0;
 	if ((d = buf_reserve(b, len)) == NULL)
 		return -1;
@@ -203,8 +203,8 @@ buf_get_u32(struct buf *b, uint32_t *v)
 
 	if (buf_get(b, x, sizeof(x)) == -1)
 		return -1;
-	*v = (uint32_t)x[0] << 24 | (uint32_t)x[1] << 16 |
-	    (uint32_t)x[2] << 8 | x[3];
+	*v = (uint32_t)x[0] << 24 | (uint32_t)x[1] << 16 | (uint32_t)x[2] << 8 |
+	    x[3];
 	return 0;
 }
 

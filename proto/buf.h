@@ -18,11 +18,11 @@
 
 struct buf {
 	uint8_t *data;
-	size_t len;	/* bytes written */
-	size_t off;	/* read offset, <= len */
-	size_t cap;	/* allocated */
-	size_t max;	/* hard limit on len */
-	int view;	/* 1 if data is not owned */
+	size_t len; /* bytes written */
+	size_t off; /* read offset, <= len */
+	size_t cap; /* allocated */
+	size_t max; /* hard limit on len */
+	int view;   /* 1 if data is not owned */
 };
 
 /* Initialise an empty owned buffer that may grow to max bytes. */

@@ -5,127 +5,39 @@
 
 #include "proto/names.h"
 
-/* K_NAME: a key name, in the characters csignd.conf(5) allows for one. */
-enum tlv_kind { K_U32, K_U64, K_STR, K_NAME, K_BYTES };
-
-/* What each tag holds and how large it may be. */
-static const struct tag_spec {
-	enum tlv_kind kind;
-	uint32_t max;
-} tag_specs[T_TAG_COUNT] = {
-	[T_VERSION] = { K_U32, 4 },
-	[T_KEY] = { K_NAME, KEY_NAME_MAX },
-	[T_FORMAT] = { K_STR, 16 },
-	[T_DIGEST] = { K_STR, 16 },
-	[T_NAME] = { K_STR, ARTIFACT_NAME_MAX },
-	[T_FLAGS] = { K_U32, 4 },
-	[T_STATUS] = { K_U32, 4 },
-	[T_MESSAGE] = { K_STR, 1024 },
-	[T_SIGNATURE] = { K_BYTES, FRAME_MAX - 64 },
-	[T_CERT] = { K_BYTES, FRAME_MAX - 64 },
-	[T_UID] = { K_U32, 4 },
-	[T_GID] = { K_U32, 4 },
-	[T_USER] = { K_STR, 64 },
-	[T_GROUP] = { K_STR, 96 },
-	[T_FORMATS] = { K_STR, 128 },
-	[T_DIGESTS] = { K_STR, 64 },
-	[T_ALG] = { K_STR, 32 },
-	[T_TOKEN] = { K_STR, KEY_NAME_MAX },
-	[T_STATE] = { K_STR, 32 },
-	[T_SIZE] = { K_U64, 8 },
-	[T_ADIGEST] = { K_BYTES, DIGEST_MAX },
-	[T_FINGERPRINT] = { K_STR, 128 },
-	[T_TEST_SYSCALL] = { K_STR, 32 },
-	[T_NOTAFTER] = { K_STR, 32 },
-	[T_DATA] = { K_BYTES, DATA_CHUNK },
-	[T_WARN_DAYS] = { K_U32, 4 },
-	[T_TIMESTAMP] = { K_STR, 16 },
-	[T_ID] = { K_U64, 8 },
-	[T_COUNT] = { K_U32, 4 },
-	[T_NEEDED] = { K_U32, 4 },
-	[T_EXPIRES] = { K_U32, 4 },
-	[T_AGE] = { K_U32, 4 },
-	[T_RELOAD] = { K_STR, 1024 },
-};
-
+/* The tags a frame has carried so far, as a mask. */
+#define B(t) (1ull << (t))
 _Static_assert(T_TAG_COUNT <= 64, "tag masks hold 64 tags");
 
-#define B(t) (1ull << (t))
-
-/* Per frame type: tags allowed, tags required, tags that may repeat. */
-static const struct type_spec {
-	const char *name;
-	uint64_t allowed;
-	uint64_t required;
-	uint64_t repeat;
-} type_specs[F_TYPE_COUNT] = {
-	[F_HELLO] = { "hello", B(T_VERSION), B(T_VERSION), 0 },
-	[F_SIGN] = { "sign",
-	    B(T_KEY) | B(T_FORMAT) | B(T_DIGEST) | B(T_NAME) | B(T_FLAGS) |
-		B(T_SIZE)
-#ifdef CSIGN_TEST_HOOKS
-		| B(T_TEST_SYSCALL)
-#endif
-	    , B(T_KEY) | B(T_FORMAT), 0 },
-	[F_KEYS] = { "keys", 0, 0, 0 },
-	[F_CERT] = { "cert", B(T_KEY), B(T_KEY), 0 },
-	[F_WHOAMI] = { "whoami", 0, 0, 0 },
-	[F_STATUS] = { "status", 0, 0, 0 },
-	/*
-	 * Replies list entries: keys, groups, tokens and held requests
-	 * repeat.
-	 */
-	[F_REPLY] = { "reply", ~0ull & ~B(0) & ~B(T_TEST_SYSCALL),
-	    B(T_STATUS) | B(T_MESSAGE),
-	    B(T_KEY) | B(T_FORMATS) | B(T_DIGESTS) | B(T_ALG) | B(T_GROUP) |
-		B(T_TOKEN) | B(T_STATE) | B(T_FINGERPRINT) | B(T_NOTAFTER) |
-		B(T_TIMESTAMP) |
-		B(T_ID) | B(T_USER) | B(T_FORMAT) | B(T_NAME) | B(T_DIGEST) |
-		B(T_ADIGEST) | B(T_SIZE) | B(T_AGE) | B(T_COUNT) |
-		B(T_NEEDED) | B(T_EXPIRES) },
-	[F_DATA] = { "data", B(T_DATA), B(T_DATA), 0 },
-	[F_ADMIN] = { "admin", B(T_KEY) | B(T_FLAGS) | B(T_MESSAGE),
-	    B(T_KEY) | B(T_FLAGS), 0 },
-	[F_PENDING] = { "pending", 0, 0, 0 },
-	[F_APPROVE] = { "approve", B(T_ID) | B(T_MESSAGE), B(T_ID), 0 },
-	[F_DENY] = { "deny", B(T_ID) | B(T_MESSAGE), B(T_ID), 0 },
-	[F_WAIT] = { "wait", B(T_ID), B(T_ID), 0 },
-	[F_HELD] = { "held",
-	    B(T_ID) | B(T_GROUP) | B(T_COUNT) | B(T_NEEDED) | B(T_EXPIRES) |
-		B(T_USER),
-	    B(T_ID) | B(T_GROUP) | B(T_COUNT) | B(T_NEEDED) | B(T_EXPIRES),
-	    0 },
-};
-
-/* Check one TLV value against its tag's kind and size. */
+/* Check one TLV value against its field's kind and size bounds. */
 static int
-tlv_check(const struct tlv *t, const char **err)
+tlv_check(const struct tlv *t, const struct frame_field *s, const char **err)
 {
-	const struct tag_spec *s = &tag_specs[t->tag];
-
 	switch (s->kind) {
 	case K_U32:
 	case K_U64:
-		if (t->len != s->max) {
+		if (t->len < s->min || t->len > s->max) {
 			*err = "integer field of wrong size";
 			return -1;
 		}
 		return 0;
 	case K_STR:
-		if (t->len > s->max || memchr(t->val, '\0', t->len) != NULL) {
+		if (t->len < s->min || t->len > s->max ||
+		    memchr(t->val, '\0', t->len) != NULL) {
 			*err = "string field too long or with NUL";
 			return -1;
 		}
 		return 0;
 	case K_NAME:
-		if (!key_name_valid(t->val, t->len)) {
+		if (t->len < s->min || t->len > s->max ||
+		    !key_name_valid(t->val, t->len)) {
 			*err = "key name empty, too long or not of A-Z a-z 0-9 "
-			    ". _ -";
+			       ". _ -";
 			return -1;
 		}
 		return 0;
 	case K_BYTES:
-		if (t->len > s->max) {
+		if (t->len < s->min || t->len > s->max) {
 			*err = "byte field too long";
 			return -1;
 		}
@@ -135,9 +47,13 @@ tlv_check(const struct tlv *t, const char **err)
 	return -1;
 }
 
-/* Read one TLV header and value from b into t. */
+/*
+ * Read one TLV header and value from b into t, and check it against the
+ * fields of the frame type fs.
+ */
 static int
-tlv_read(struct buf *b, struct tlv *t, const char **err)
+tlv_read(struct buf *b, const struct frame_spec *fs, struct tlv *t,
+    const struct frame_field **fld, const char **err)
 {
 	if (buf_get_u16(b, &t->tag) == -1 || buf_get_u32(b, &t->len) == -1) {
 		*err = "truncated field header";
@@ -153,13 +69,28 @@ tlv_read(struct buf *b, struct tlv *t, const char **err)
 		*err = "unknown field tag";
 		return -1;
 	}
-	return tlv_check(t, err);
+	if ((*fld = frame_spec_field(fs, t->tag)) == NULL) {
+		*err = "field not allowed in this frame type";
+		return -1;
+	}
+	return tlv_check(t, *fld, err);
+}
+
+/* 1 if every field fs requires was seen (a mask of tags). */
+static int
+required_seen(const struct frame_spec *fs, uint64_t seen)
+{
+	for (size_t i = 0; i < T_TAG_COUNT && fs->fields[i].tag != 0; i++)
+		if ((fs->fields[i].flags & FIELD_REQUIRED) &&
+		    !(seen & B(fs->fields[i].tag)))
+			return 0;
+	return 1;
 }
 
 int
 frame_decode(const uint8_t *p, size_t len, struct frame *f, const char **err)
 {
-	const struct type_spec *ts;
+	const struct frame_spec *fs;
 	uint64_t seen = 0;
 	struct buf b;
 
@@ -173,32 +104,28 @@ frame_decode(const uint8_t *p, size_t len, struct frame *f, const char **err)
 		*err = "frame too short";
 		return -1;
 	}
-	if (f->type == 0 || f->type >= F_TYPE_COUNT) {
+	if ((fs = frame_spec(f->type)) == NULL) {
 		*err = "unknown frame type";
 		return -1;
 	}
-	ts = &type_specs[f->type];
 	while (buf_left(&b) > 0) {
+		const struct frame_field *fld;
 		struct tlv t;
 
 		if (f->ntlv == FRAME_MAX_TLV) {
 			*err = "too many fields";
 			return -1;
 		}
-		if (tlv_read(&b, &t, err) == -1)
+		if (tlv_read(&b, fs, &t, &fld, err) == -1)
 			return -1;
-		if (!(ts->allowed & B(t.tag))) {
-			*err = "field not allowed in this frame type";
-			return -1;
-		}
-		if ((seen & B(t.tag)) && !(ts->repeat & B(t.tag))) {
+		if ((seen & B(t.tag)) && !(fld->flags & FIELD_REPEAT)) {
 			*err = "repeated field";
 			return -1;
 		}
 		seen |= B(t.tag);
 		f->tlv[f->ntlv++] = t;
 	}
-	if ((seen & ts->required) != ts->required) {
+	if (!required_seen(fs, seen)) {
 		*err = "required field missing";
 		return -1;
 	}
@@ -321,7 +248,23 @@ frame_reply_status(struct buf *b, int status, const char *msg)
 const char *
 frame_type_name(int type)
 {
-	if (type <= 0 || type >= F_TYPE_COUNT)
-		return "unknown";
-	return type_specs[type].name;
+	const struct frame_spec *fs = frame_spec(type);
+
+	return fs != NULL ? fs->name : "unknown";
+}
+
+int
+frame_dir_allowed(int type, unsigned dir)
+{
+	const struct frame_spec *fs = frame_spec(type);
+
+	return fs != NULL && (fs->dir & dir) == dir;
+}
+
+int
+frame_fds_allowed(int type, size_t nfds)
+{
+	const struct frame_spec *fs = frame_spec(type);
+
+	return fs != NULL && nfds <= fs->maxfds;
 }

@@ -101,7 +101,7 @@ io_send_frame(int sock, const struct buf *b, const int *fds, size_t nfds)
 		}
 		if (n <= 0)
 			return -1;
-		nfds = 0;	/* fds go with the first byte only */
+		nfds = 0; /* fds go with the first byte only */
 		p += n;
 		left -= (size_t)n;
 	}
@@ -120,9 +120,12 @@ recv_exact(int sock, uint8_t *dst, size_t len, int *fds, size_t maxfds,
 	char ctl[CMSG_ROOM];
 
 	while (got < len) {
-		struct iovec iov = { .iov_base = dst + got, .iov_len = len - got };
-		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
-			.msg_control = ctl, .msg_controllen = sizeof(ctl) };
+		struct iovec iov = { .iov_base = dst + got,
+			.iov_len = len - got };
+		struct msghdr msg = { .msg_iov = &iov,
+			.msg_iovlen = 1,
+			.msg_control = ctl,
+			.msg_controllen = sizeof(ctl) };
 		ssize_t n;
 		int w;
 
@@ -212,8 +215,10 @@ io_recv_msg(int sock, struct buf *b, int *fd)
 {
 	char ctl[CMSG_ROOM];
 	struct iovec iov;
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = ctl, .msg_controllen = sizeof(ctl) };
+	struct msghdr msg = { .msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = ctl,
+		.msg_controllen = sizeof(ctl) };
 	size_t nfds = 0;
 	uint8_t *p;
 	ssize_t n;

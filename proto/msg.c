@@ -3,31 +3,6 @@
 
 #include <string.h>
 
-static const char *const msg_names[MSG_TYPE_COUNT] = {
-	[MSG_READY] = "ready",
-	[MSG_SESSION] = "session",
-	[MSG_KEYINFO] = "keyinfo",
-	[MSG_KEYINFO_REPLY] = "keyinfo-reply",
-	[MSG_SIGN] = "sign",
-	[MSG_SIGN_REPLY] = "sign-reply",
-	[MSG_QUERY] = "query",
-	[MSG_QUERY_REPLY] = "query-reply",
-	[MSG_LOG] = "log",
-	[MSG_DONE] = "done",
-	[MSG_ADMIN] = "admin",
-	[MSG_TSA_OPEN] = "tsa-open",
-	[MSG_TSA_REPLY] = "tsa-reply",
-	[MSG_TSA_DONE] = "tsa-done",
-	[MSG_SIGN_HELD] = "sign-held",
-	[MSG_APPROVAL] = "approval",
-	[MSG_HELD_CANCEL] = "held-cancel",
-	[MSG_HELD_RESULT] = "held-result",
-	[MSG_UPLOAD] = "upload",
-	[MSG_UPLOAD_REPLY] = "upload-reply",
-	[MSG_UPLOAD_DONE] = "upload-done",
-	[MSG_PROGRESS] = "progress",
-};
-
 /* Read a key name: a bounded string that key_name_valid() accepts. */
 static int
 get_key(struct buf *b, char *dst, size_t dstlen)
@@ -36,14 +11,6 @@ get_key(struct buf *b, char *dst, size_t dstlen)
 	    !key_name_valid(dst, strlen(dst)))
 		return -1;
 	return 0;
-}
-
-const char *
-msg_type_name(int type)
-{
-	if (type <= 0 || type >= MSG_TYPE_COUNT)
-		return "unknown";
-	return msg_names[type];
 }
 
 int
@@ -73,14 +40,50 @@ msg_dec_empty(struct buf *b)
 	return buf_end(b);
 }
 
+/* A build id is a version and a commit: letters, digits, "._+-". */
+static int
+build_id_valid(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+			(*s >= '0' && *s <= '9') || strchr("._+-", *s) != NULL))
+			return 0;
+	return 1;
+}
+
+int
+msg_enc_ready(struct buf *b, const struct msg_ready *m)
+{
+	if (msg_begin(b, MSG_READY) == -1 || buf_put_u32(b, m->version) == -1)
+		return -1;
+	return buf_put_str(b, m->build);
+}
+
+int
+msg_dec_ready(struct buf *b, struct msg_ready *m)
+{
+	/* Version 1 had no fields (see msg.h). */
+	if (buf_left(b) == 0) {
+		m->version = 1;
+		m->build[0] = '\0';
+		return 0;
+	}
+	if (buf_get_u32(b, &m->version) == -1 ||
+	    buf_get_str(b, m->build, sizeof(m->build), BUILD_ID_MAX) == -1 ||
+	    m->version < 2 || !build_id_valid(m->build))
+		return -1;
+	return buf_end(b);
+}
+
 int
 msg_enc_session(struct buf *b, const struct msg_session *m)
 {
 	if (msg_begin(b, MSG_SESSION) == -1 ||
 	    buf_put_u32(b, m->session_id) == -1 ||
-	    buf_put_u64(b, m->max_artifact) == -1)
+	    buf_put_u64(b, m->max_artifact) == -1 ||
+	    buf_put_u32(b, m->idle_timeout_ms) == -1)
 		return -1;
-	return buf_put_u32(b, m->idle_timeout_ms);
+	return buf_put_u8(b, m->via);
 }
 
 int
@@ -88,7 +91,8 @@ msg_dec_session(struct buf *b, struct msg_session *m)
 {
 	if (buf_get_u32(b, &m->session_id) == -1 ||
 	    buf_get_u64(b, &m->max_artifact) == -1 ||
-	    buf_get_u32(b, &m->idle_timeout_ms) == -1)
+	    buf_get_u32(b, &m->idle_timeout_ms) == -1 ||
+	    buf_get_u8(b, &m->via) == -1 || m->via >= VIA_COUNT)
 		return -1;
 	return buf_end(b);
 }
@@ -143,9 +147,9 @@ msg_dec_keyinfo_reply(struct buf *b, struct msg_keyinfo_reply *m)
 	    buf_get_u32(b, &m->formats) == -1 ||
 	    buf_get_u32(b, &m->digests) == -1 ||
 	    buf_get_bytes_ref(b, CERT_DER_MAX, &m->cert, &m->certlen) == -1 ||
-	    buf_get_bytes_ref(b, CHAIN_DER_MAX, &m->chain, &m->chainlen) == -1 ||
-	    buf_get_u8(b, &m->ts_mode) == -1 ||
-	    buf_get_u8(b, &m->ntsa) == -1)
+	    buf_get_bytes_ref(b, CHAIN_DER_MAX, &m->chain, &m->chainlen) ==
+		-1 ||
+	    buf_get_u8(b, &m->ts_mode) == -1 || buf_get_u8(b, &m->ntsa) == -1)
 		return -1;
 	if (m->status >= ST_COUNT || m->default_digest >= DIG_COUNT ||
 	    m->keytype > KT_EC || m->padding > PAD_PSS ||
@@ -157,15 +161,12 @@ msg_dec_keyinfo_reply(struct buf *b, struct msg_keyinfo_reply *m)
 int
 msg_enc_sign(struct buf *b, const struct msg_sign *m)
 {
-	if (msg_begin(b, MSG_SIGN) == -1 ||
-	    buf_put_u32(b, m->reqid) == -1 ||
-	    buf_put_str(b, m->key) == -1 ||
-	    buf_put_u8(b, m->format) == -1 ||
+	if (msg_begin(b, MSG_SIGN) == -1 || buf_put_u32(b, m->reqid) == -1 ||
+	    buf_put_str(b, m->key) == -1 || buf_put_u8(b, m->format) == -1 ||
 	    buf_put_u8(b, m->digest) == -1 ||
 	    buf_put_bytes(b, m->tbs, m->tbslen) == -1 ||
 	    buf_put_bytes(b, m->adigest, m->adigestlen) == -1 ||
-	    buf_put_str(b, m->name) == -1 ||
-	    buf_put_u64(b, m->size) == -1)
+	    buf_put_str(b, m->name) == -1 || buf_put_u64(b, m->size) == -1)
 		return -1;
 	return buf_put_u8(b, m->flags);
 }
@@ -178,13 +179,16 @@ msg_dec_sign(struct buf *b, struct msg_sign *m)
 	    buf_get_u8(b, &m->format) == -1 ||
 	    buf_get_u8(b, &m->digest) == -1 ||
 	    buf_get_bytes(b, m->tbs, sizeof(m->tbs), &m->tbslen) == -1 ||
-	    buf_get_bytes(b, m->adigest, sizeof(m->adigest),
-		&m->adigestlen) == -1 ||
+	    buf_get_bytes(b, m->adigest, sizeof(m->adigest), &m->adigestlen) ==
+		-1 ||
 	    buf_get_str(b, m->name, sizeof(m->name), ARTIFACT_NAME_MAX) == -1 ||
-	    buf_get_u64(b, &m->size) == -1 ||
-	    buf_get_u8(b, &m->flags) == -1)
+	    buf_get_u64(b, &m->size) == -1 || buf_get_u8(b, &m->flags) == -1)
 		return -1;
-	if (m->flags & ~MSG_SIGN_F_NOWAIT)
+	/* A format and digest that exist, and digests of that length. */
+	if (m->format >= FMT_COUNT || m->digest >= DIG_COUNT ||
+	    m->tbslen != digest_len(m->digest) ||
+	    m->adigestlen != digest_len(m->digest) ||
+	    (m->flags & ~MSG_SIGN_F_NOWAIT))
 		return -1;
 	return buf_end(b);
 }
@@ -193,8 +197,7 @@ int
 msg_enc_sign_reply(struct buf *b, const struct msg_sign_reply *m)
 {
 	if (msg_begin(b, MSG_SIGN_REPLY) == -1 ||
-	    buf_put_u32(b, m->reqid) == -1 ||
-	    buf_put_u8(b, m->status) == -1 ||
+	    buf_put_u32(b, m->reqid) == -1 || buf_put_u8(b, m->status) == -1 ||
 	    buf_put_str(b, m->message) == -1)
 		return -1;
 	return buf_put_bytes(b, m->sig, m->siglen);
@@ -291,12 +294,9 @@ int
 msg_enc_sign_held(struct buf *b, const struct msg_sign_held *m)
 {
 	if (msg_begin(b, MSG_SIGN_HELD) == -1 ||
-	    buf_put_u32(b, m->reqid) == -1 ||
-	    buf_put_u64(b, m->id) == -1 ||
-	    buf_put_str(b, m->group) == -1 ||
-	    buf_put_u8(b, m->have) == -1 ||
-	    buf_put_u8(b, m->need) == -1 ||
-	    buf_put_u32(b, m->expires_in) == -1)
+	    buf_put_u32(b, m->reqid) == -1 || buf_put_u64(b, m->id) == -1 ||
+	    buf_put_str(b, m->group) == -1 || buf_put_u8(b, m->have) == -1 ||
+	    buf_put_u8(b, m->need) == -1 || buf_put_u32(b, m->expires_in) == -1)
 		return -1;
 	return buf_put_str(b, m->approver);
 }
@@ -304,14 +304,12 @@ msg_enc_sign_held(struct buf *b, const struct msg_sign_held *m)
 int
 msg_dec_sign_held(struct buf *b, struct msg_sign_held *m)
 {
-	if (buf_get_u32(b, &m->reqid) == -1 ||
-	    buf_get_u64(b, &m->id) == -1 ||
+	if (buf_get_u32(b, &m->reqid) == -1 || buf_get_u64(b, &m->id) == -1 ||
 	    buf_get_str(b, m->group, sizeof(m->group), KEY_NAME_MAX) == -1 ||
-	    buf_get_u8(b, &m->have) == -1 ||
-	    buf_get_u8(b, &m->need) == -1 ||
+	    buf_get_u8(b, &m->have) == -1 || buf_get_u8(b, &m->need) == -1 ||
 	    buf_get_u32(b, &m->expires_in) == -1 ||
-	    buf_get_str(b, m->approver, sizeof(m->approver),
-		KEY_NAME_MAX) == -1)
+	    buf_get_str(b, m->approver, sizeof(m->approver), KEY_NAME_MAX) ==
+		-1)
 		return -1;
 	if (m->id == 0 || m->need == 0 || m->need > 16 || m->have > m->need)
 		return -1;
@@ -379,13 +377,11 @@ msg_enc_tsa_reply(struct buf *b, const struct msg_tsa_reply *m)
 {
 	if (msg_begin(b, MSG_TSA_REPLY) == -1 ||
 	    buf_put_u8(b, m->status) == -1 ||
-	    buf_put_str(b, m->message) == -1 ||
-	    buf_put_str(b, m->url) == -1 ||
+	    buf_put_str(b, m->message) == -1 || buf_put_str(b, m->url) == -1 ||
 	    buf_put_str(b, m->hostport) == -1 ||
 	    buf_put_str(b, m->path) == -1 ||
 	    buf_put_u32(b, m->timeout_ms) == -1 ||
-	    buf_put_u64(b, m->now) == -1 ||
-	    buf_put_u32(b, m->max_skew) == -1)
+	    buf_put_u64(b, m->now) == -1 || buf_put_u32(b, m->max_skew) == -1)
 		return -1;
 	return buf_put_bytes(b, m->anchors, m->anchorslen);
 }
@@ -396,8 +392,8 @@ msg_dec_tsa_reply(struct buf *b, struct msg_tsa_reply *m)
 	if (buf_get_u8(b, &m->status) == -1 ||
 	    buf_get_str(b, m->message, sizeof(m->message), MESSAGE_MAX) == -1 ||
 	    buf_get_str(b, m->url, sizeof(m->url), TSA_TEXT_MAX) == -1 ||
-	    buf_get_str(b, m->hostport, sizeof(m->hostport),
-		TSA_TEXT_MAX) == -1 ||
+	    buf_get_str(b, m->hostport, sizeof(m->hostport), TSA_TEXT_MAX) ==
+		-1 ||
 	    buf_get_str(b, m->path, sizeof(m->path), TSA_TEXT_MAX) == -1 ||
 	    buf_get_u32(b, &m->timeout_ms) == -1 ||
 	    buf_get_u64(b, &m->now) == -1 ||
@@ -416,8 +412,7 @@ int
 msg_enc_tsa_done(struct buf *b, const struct msg_tsa_done *m)
 {
 	if (msg_begin(b, MSG_TSA_DONE) == -1 ||
-	    buf_put_u8(b, m->status) == -1 ||
-	    buf_put_u8(b, m->index) == -1 ||
+	    buf_put_u8(b, m->status) == -1 || buf_put_u8(b, m->index) == -1 ||
 	    buf_put_str(b, m->gentime) == -1)
 		return -1;
 	return buf_put_str(b, m->message);
@@ -426,13 +421,12 @@ msg_enc_tsa_done(struct buf *b, const struct msg_tsa_done *m)
 int
 msg_dec_tsa_done(struct buf *b, struct msg_tsa_done *m)
 {
-	if (buf_get_u8(b, &m->status) == -1 ||
-	    buf_get_u8(b, &m->index) == -1 ||
+	if (buf_get_u8(b, &m->status) == -1 || buf_get_u8(b, &m->index) == -1 ||
 	    buf_get_str(b, m->gentime, sizeof(m->gentime),
 		sizeof(m->gentime) - 1) == -1 ||
 	    buf_get_str(b, m->message, sizeof(m->message), MESSAGE_MAX) == -1)
 		return -1;
-	if (m->status >= ST_COUNT)
+	if (m->status >= ST_COUNT || m->index >= TSA_URLS_MAX)
 		return -1;
 	return buf_end(b);
 }
@@ -450,8 +444,7 @@ int
 msg_dec_upload(struct buf *b, struct msg_upload *m)
 {
 	if (get_key(b, m->key, sizeof(m->key)) == -1 ||
-	    buf_get_u8(b, &m->format) == -1 ||
-	    buf_get_u64(b, &m->size) == -1 ||
+	    buf_get_u8(b, &m->format) == -1 || buf_get_u64(b, &m->size) == -1 ||
 	    buf_get_str(b, m->name, sizeof(m->name), ARTIFACT_NAME_MAX) == -1)
 		return -1;
 	if (m->format >= FMT_COUNT)
@@ -491,6 +484,66 @@ int
 msg_dec_progress(struct buf *b, struct msg_progress *m)
 {
 	if (buf_get_u64(b, &m->bytes) == -1 || m->bytes == 0)
+		return -1;
+	return buf_end(b);
+}
+
+int
+msg_enc_pesign(struct buf *b, const struct msg_pesign *m)
+{
+	if (msg_begin(b, MSG_PESIGN) == -1 || buf_put_u8(b, m->op) == -1 ||
+	    buf_put_u8(b, m->format) == -1 || buf_put_str(b, m->token) == -1)
+		return -1;
+	return buf_put_str(b, m->cert);
+}
+
+/*
+ * The names are the client's, checked as the pesign decoder checks them:
+ * a token for every op but KILL, a certificate for MAP only, and a format
+ * for MAP only.
+ */
+int
+msg_dec_pesign(struct buf *b, struct msg_pesign *m)
+{
+	if (buf_get_u8(b, &m->op) == -1 || buf_get_u8(b, &m->format) == -1 ||
+	    buf_get_str(b, m->token, sizeof(m->token), PESIGN_NAME_MAX) == -1 ||
+	    buf_get_str(b, m->cert, sizeof(m->cert), PESIGN_NAME_MAX) == -1)
+		return -1;
+	if (m->op == 0 || m->op >= PESIGN_OP_COUNT)
+		return -1;
+	if ((m->op == PESIGN_OP_KILL) != (m->token[0] == '\0') ||
+	    (m->token[0] != '\0' && !pesign_name_valid(m->token)))
+		return -1;
+	if (m->op == PESIGN_OP_MAP
+		? !pesign_name_valid(m->cert) ||
+		    (m->format != FMT_PE && m->format != FMT_MODULE)
+		: m->cert[0] != '\0' || m->format != FMT_NONE)
+		return -1;
+	return buf_end(b);
+}
+
+int
+msg_enc_pesign_reply(struct buf *b, const struct msg_pesign_reply *m)
+{
+	if (msg_begin(b, MSG_PESIGN_REPLY) == -1 ||
+	    buf_put_u32(b, (uint32_t)m->rc) == -1 ||
+	    buf_put_str(b, m->message) == -1)
+		return -1;
+	return buf_put_str(b, m->key);
+}
+
+int
+msg_dec_pesign_reply(struct buf *b, struct msg_pesign_reply *m)
+{
+	uint32_t rc;
+
+	if (buf_get_u32(b, &rc) == -1 ||
+	    buf_get_str(b, m->message, sizeof(m->message), MESSAGE_MAX) == -1 ||
+	    buf_get_str(b, m->key, sizeof(m->key), KEY_NAME_MAX) == -1)
+		return -1;
+	m->rc = (int32_t)rc;
+	if (m->key[0] != '\0' &&
+	    (m->rc != 0 || !key_name_valid(m->key, strlen(m->key))))
 		return -1;
 	return buf_end(b);
 }

@@ -3,11 +3,12 @@
  * message, u16 type then the fields below in order (integers in network
  * byte order, strings and byte strings as u32 length + bytes).  Each
  * decoder parses every field, bounds every string, and requires that
- * nothing is left over; the monitor additionally checks each type against
- * its per-session state table (monitor/monitor.c).
+ * nothing is left over; proto/chan.h has the one table of the channel
+ * (states, flags and decoder of each type).
  *
  *   child -> monitor                    monitor -> child
- *   MSG_READY     (sandbox is up)       MSG_SESSION  + client fd
+ *   MSG_READY     version, build id     MSG_SESSION  + client fd
+ *                 (sandbox is up)
  *   MSG_KEYINFO   key, format, name     MSG_KEYINFO_REPLY
  *   MSG_SIGN      sign request          MSG_SIGN_REPLY
  *   MSG_QUERY     what                  MSG_QUERY_REPLY (a client frame)
@@ -24,6 +25,9 @@
  *                 name (inline artifact)
  *   MSG_UPLOAD_DONE (scratch emptied)
  *   MSG_PROGRESS  bytes so far
+ *   MSG_PESIGN    op, format, token,    MSG_PESIGN_REPLY
+ *                 certificate (a pesign
+ *                 client's request)
  *
  * Key names in every message are checked with key_name_valid() (names.h).
  */
@@ -35,69 +39,97 @@
 
 #include "proto/buf.h"
 #include "proto/names.h"
+#include "proto/pesign.h"
 
 #define MSG_MAX (65536 + 512)
 #define LOG_TEXT_MAX 512
 #define CERT_DER_MAX 16384
 #define CHAIN_DER_MAX 32768
 
+/*
+ * The numbers are the wire format: never renumber one, only add at the
+ * end (and bump CHAN_VERSION, proto/chan.h, for any change).
+ */
 enum msg_type {
 	MSG_READY = 1,
-	MSG_SESSION,
-	MSG_KEYINFO,
-	MSG_KEYINFO_REPLY,
-	MSG_SIGN,
-	MSG_SIGN_REPLY,
-	MSG_QUERY,
-	MSG_QUERY_REPLY,
-	MSG_LOG,
-	MSG_DONE,
-	MSG_ADMIN,
-	MSG_TSA_OPEN,
-	MSG_TSA_REPLY,
-	MSG_TSA_DONE,
-	MSG_SIGN_HELD,
-	MSG_APPROVAL,
-	MSG_HELD_CANCEL,
-	MSG_HELD_RESULT,
-	MSG_UPLOAD,
-	MSG_UPLOAD_REPLY,
-	MSG_UPLOAD_DONE,
-	MSG_PROGRESS,
+	MSG_SESSION = 2,
+	MSG_KEYINFO = 3,
+	MSG_KEYINFO_REPLY = 4,
+	MSG_SIGN = 5,
+	MSG_SIGN_REPLY = 6,
+	MSG_QUERY = 7,
+	MSG_QUERY_REPLY = 8,
+	MSG_LOG = 9,
+	MSG_DONE = 10,
+	MSG_ADMIN = 11,
+	MSG_TSA_OPEN = 12,
+	MSG_TSA_REPLY = 13,
+	MSG_TSA_DONE = 14,
+	MSG_SIGN_HELD = 15,
+	MSG_APPROVAL = 16,
+	MSG_HELD_CANCEL = 17,
+	MSG_HELD_RESULT = 18,
+	MSG_UPLOAD = 19,
+	MSG_UPLOAD_REPLY = 20,
+	MSG_UPLOAD_DONE = 21,
+	MSG_PROGRESS = 22,
+	MSG_PESIGN = 23,
+	MSG_PESIGN_REPLY = 24,
 	MSG_TYPE_COUNT
 };
 
-enum query_what { Q_KEYS = 1, Q_WHOAMI, Q_STATUS };
+enum query_what {
+	Q_KEYS = 1,
+	Q_WHOAMI,
+	Q_STATUS
+};
+
+/*
+ * The child's sandbox is up, and the channel it speaks: CHAN_VERSION
+ * (proto/chan.h) and the build it comes from.  These two fields stay the
+ * first of READY in every version, so that any monitor can name a child
+ * it will not talk to.  A child from before the handshake sent READY
+ * with no fields: it decodes as version 1, build "".
+ */
+#define BUILD_ID_MAX 64
+
+struct msg_ready {
+	uint32_t version;
+	char build[BUILD_ID_MAX + 1];
+};
 
 struct msg_session {
 	uint32_t session_id;
-	uint64_t max_artifact;		/* bytes */
-	uint32_t idle_timeout_ms;	/* client inactivity limit */
+	uint64_t max_artifact;	  /* bytes */
+	uint32_t idle_timeout_ms; /* client inactivity limit */
+	uint8_t via;		  /* enum via (names.h): the listener
+					   that accepted the client, so the
+					   protocol the child speaks */
 };
 
 /* format and name describe the request, for the audit record only. */
 struct msg_keyinfo {
 	char key[KEY_NAME_MAX + 1];
-	uint8_t format;			/* enum csign_format, or FMT_NONE */
-	char name[ARTIFACT_NAME_MAX + 1];	/* artifact name, or "" */
+	uint8_t format;			  /* enum csign_format, or FMT_NONE */
+	char name[ARTIFACT_NAME_MAX + 1]; /* artifact name, or "" */
 };
 
 #define FMT_NONE 0xff
 
 struct msg_keyinfo_reply {
-	uint8_t status;			/* enum csign_status */
+	uint8_t status; /* enum csign_status */
 	char message[MESSAGE_MAX + 1];
-	uint8_t keytype;		/* enum key_type */
-	uint8_t padding;		/* enum rsa_padding */
-	uint8_t default_digest;		/* enum csign_digest */
-	uint32_t formats;		/* FMT_BIT mask granted to this user */
-	uint32_t digests;		/* DIG_BIT mask */
-	const uint8_t *cert;		/* DER, points into the message */
+	uint8_t keytype;	/* enum key_type */
+	uint8_t padding;	/* enum rsa_padding */
+	uint8_t default_digest; /* enum csign_digest */
+	uint32_t formats;	/* FMT_BIT mask granted to this user */
+	uint32_t digests;	/* DIG_BIT mask */
+	const uint8_t *cert;	/* DER, points into the message */
 	size_t certlen;
-	const uint8_t *chain;		/* DER certificates back to back */
+	const uint8_t *chain; /* DER certificates back to back */
 	size_t chainlen;
-	uint8_t ts_mode;		/* enum ts_mode */
-	uint8_t ntsa;			/* TSA URLs configured (0..4) */
+	uint8_t ts_mode; /* enum ts_mode */
+	uint8_t ntsa;	 /* TSA URLs configured (0..4) */
 };
 
 struct msg_sign {
@@ -105,13 +137,13 @@ struct msg_sign {
 	char key[KEY_NAME_MAX + 1];
 	uint8_t format;
 	uint8_t digest;
-	uint8_t tbs[DIGEST_MAX];	/* the digest to sign */
+	uint8_t tbs[DIGEST_MAX]; /* the digest to sign */
 	size_t tbslen;
-	uint8_t adigest[DIGEST_MAX];	/* the artifact's digest (audited) */
+	uint8_t adigest[DIGEST_MAX]; /* the artifact's digest (audited) */
 	size_t adigestlen;
 	char name[ARTIFACT_NAME_MAX + 1];
 	uint64_t size;
-	uint8_t flags;			/* MSG_SIGN_F_* */
+	uint8_t flags; /* MSG_SIGN_F_* */
 };
 
 /*
@@ -129,7 +161,7 @@ struct msg_sign_reply {
 };
 
 struct msg_query {
-	uint8_t what;			/* enum query_what */
+	uint8_t what; /* enum query_what */
 };
 
 /* Disable or enable a key (frame.h ADMIN_*); answered by MSG_QUERY_REPLY. */
@@ -151,27 +183,27 @@ struct msg_tsa_open {
 };
 
 #define TSA_TEXT_MAX 512
-#define TSA_ANCHORS_MAX 32768		/* TimestampCA, DER back to back */
+#define TSA_ANCHORS_MAX 32768 /* TimestampCA, DER back to back */
 
 struct msg_tsa_reply {
-	uint8_t status;			/* ST_OK: the socket comes with it */
-	char message[MESSAGE_MAX + 1];	/* why not, if not ST_OK */
-	char url[TSA_TEXT_MAX + 1];	/* the TSA, for messages */
-	char hostport[TSA_TEXT_MAX + 1];	/* the Host header */
-	char path[TSA_TEXT_MAX + 1];	/* the request target */
-	uint32_t timeout_ms;		/* left for the exchange */
-	uint64_t now;			/* the monitor's clock, Unix seconds */
-	uint32_t max_skew;		/* genTime within now -+ this, seconds */
-	const uint8_t *anchors;		/* DER certificates back to back, */
-	size_t anchorslen;		/* ... only with ST_OK; points into */
-};					/* ... the message */
+	uint8_t status;			 /* ST_OK: the socket comes with it */
+	char message[MESSAGE_MAX + 1];	 /* why not, if not ST_OK */
+	char url[TSA_TEXT_MAX + 1];	 /* the TSA, for messages */
+	char hostport[TSA_TEXT_MAX + 1]; /* the Host header */
+	char path[TSA_TEXT_MAX + 1];	 /* the request target */
+	uint32_t timeout_ms;		 /* left for the exchange */
+	uint64_t now;			 /* the monitor's clock, Unix seconds */
+	uint32_t max_skew;	/* genTime within now -+ this, seconds */
+	const uint8_t *anchors; /* DER certificates back to back, */
+	size_t anchorslen;	/* ... only with ST_OK; points into */
+};				/* ... the message */
 
 /* How a timestamp went, for the audit record (status ST_OK or not). */
 struct msg_tsa_done {
 	uint8_t status;
-	uint8_t index;			/* the TSA that answered last */
-	char gentime[32];		/* the token's genTime, if ST_OK */
-	char message[MESSAGE_MAX + 1];	/* what went wrong, if not */
+	uint8_t index;		       /* the TSA that answered last */
+	char gentime[32];	       /* the token's genTime, if ST_OK */
+	char message[MESSAGE_MAX + 1]; /* what went wrong, if not */
 };
 
 /*
@@ -180,32 +212,32 @@ struct msg_tsa_done {
  */
 struct msg_sign_held {
 	uint32_t reqid;
-	uint64_t id;			/* the held request's id */
-	char group[KEY_NAME_MAX + 1];	/* who may approve */
-	uint8_t have;			/* approvals so far */
-	uint8_t need;			/* approvals needed, 1..16 */
-	uint32_t expires_in;		/* seconds */
-	char approver[KEY_NAME_MAX + 1];	/* who just approved, or "" */
+	uint64_t id;			 /* the held request's id */
+	char group[KEY_NAME_MAX + 1];	 /* who may approve */
+	uint8_t have;			 /* approvals so far */
+	uint8_t need;			 /* approvals needed, 1..16 */
+	uint32_t expires_in;		 /* seconds */
+	char approver[KEY_NAME_MAX + 1]; /* who just approved, or "" */
 };
 
 enum approval_op {
-	APPR_PENDING = 1,		/* list what the peer may decide */
+	APPR_PENDING = 1, /* list what the peer may decide */
 	APPR_APPROVE,
 	APPR_DENY,
-	APPR_WAIT			/* the result of a --no-wait request */
+	APPR_WAIT /* the result of a --no-wait request */
 };
 
 /* pending, approve, deny or wait; answered by MSG_QUERY_REPLY. */
 struct msg_approval {
-	uint8_t op;			/* enum approval_op */
-	uint64_t id;			/* 0 for APPR_PENDING */
+	uint8_t op;  /* enum approval_op */
+	uint64_t id; /* 0 for APPR_PENDING */
 	char reason[MESSAGE_MAX + 1];
 };
 
 /* The final client frame of a --no-wait request, kept for F_WAIT. */
 struct msg_held_result {
 	uint64_t id;
-	const uint8_t *frame;		/* points into the message */
+	const uint8_t *frame; /* points into the message */
 	size_t len;
 };
 
@@ -217,15 +249,15 @@ struct msg_held_result {
  */
 struct msg_upload {
 	char key[KEY_NAME_MAX + 1];
-	uint8_t format;			/* enum csign_format */
-	uint64_t size;			/* bytes announced by the client */
-	char name[ARTIFACT_NAME_MAX + 1];	/* for a deny record */
+	uint8_t format;			  /* enum csign_format */
+	uint64_t size;			  /* bytes announced by the client */
+	char name[ARTIFACT_NAME_MAX + 1]; /* for a deny record */
 };
 
 struct msg_upload_reply {
-	uint8_t status;			/* ST_OK: go ahead, the bytes are
+	uint8_t status;		       /* ST_OK: go ahead, the bytes are
 					   reserved */
-	char message[MESSAGE_MAX + 1];	/* why not, if not ST_OK */
+	char message[MESSAGE_MAX + 1]; /* why not, if not ST_OK */
 };
 
 /*
@@ -234,11 +266,42 @@ struct msg_upload_reply {
  * re-arms the session's idle deadline (never past SessionLifetime).
  */
 struct msg_progress {
-	uint64_t bytes;			/* moved in this session so far, > 0 */
+	uint64_t bytes; /* moved in this session so far, > 0 */
+};
+
+/*
+ * A pesign client's request that needs the monitor (sandbox/pesign*.c
+ * answers GET_CMD_VERSION itself): is the token of the key that token
+ * maps to logged in; an unlock (the PIN stays in the child) or a kill,
+ * each audited and never obeyed; the key that token and certificate map
+ * to (PesignMap) for a sign.  Accepted only from a session that came
+ * through the pesign listener.
+ */
+enum pesign_op {
+	PESIGN_OP_UNLOCKED = 1,
+	PESIGN_OP_UNLOCK,
+	PESIGN_OP_KILL,
+	PESIGN_OP_MAP,
+	PESIGN_OP_COUNT
+};
+
+struct msg_pesign {
+	uint8_t op;			 /* enum pesign_op */
+	uint8_t format;			 /* MAP: FMT_PE or FMT_MODULE, for the
+					   deny record; else FMT_NONE */
+	char token[PESIGN_NAME_MAX + 1]; /* "" for KILL */
+	char cert[PESIGN_NAME_MAX + 1];	 /* MAP only, else "" */
+};
+
+struct msg_pesign_reply {
+	int32_t rc;		       /* for the pesign client: < 0 failed;
+					   UNLOCKED: 0 unlocked, 1 locked */
+	char message[MESSAGE_MAX + 1]; /* why, if rc < 0 */
+	char key[KEY_NAME_MAX + 1];    /* MAP with rc 0: the key, else "" */
 };
 
 struct msg_log {
-	uint8_t level;			/* enum log_level */
+	uint8_t level; /* enum log_level */
 	char text[LOG_TEXT_MAX + 1];
 };
 
@@ -249,10 +312,13 @@ struct msg_log {
  */
 int msg_begin(struct buf *b, uint16_t type);
 int msg_type_of(struct buf *b, uint16_t *type);
+/* The name of a type, from the table (proto/chan.c); "unknown". */
 const char *msg_type_name(int type);
 
 int msg_enc_empty(struct buf *b, uint16_t type);
 int msg_dec_empty(struct buf *b);
+int msg_enc_ready(struct buf *b, const struct msg_ready *m);
+int msg_dec_ready(struct buf *b, struct msg_ready *m);
 int msg_enc_session(struct buf *b, const struct msg_session *m);
 int msg_dec_session(struct buf *b, struct msg_session *m);
 int msg_enc_keyinfo(struct buf *b, const struct msg_keyinfo *m);
@@ -288,6 +354,10 @@ int msg_enc_upload_reply(struct buf *b, const struct msg_upload_reply *m);
 int msg_dec_upload_reply(struct buf *b, struct msg_upload_reply *m);
 int msg_enc_progress(struct buf *b, const struct msg_progress *m);
 int msg_dec_progress(struct buf *b, struct msg_progress *m);
+int msg_enc_pesign(struct buf *b, const struct msg_pesign *m);
+int msg_dec_pesign(struct buf *b, struct msg_pesign *m);
+int msg_enc_pesign_reply(struct buf *b, const struct msg_pesign_reply *m);
+int msg_dec_pesign_reply(struct buf *b, struct msg_pesign_reply *m);
 int msg_enc_log(struct buf *b, const struct msg_log *m);
 int msg_dec_log(struct buf *b, struct msg_log *m);
 

@@ -4,21 +4,15 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const format_names[FMT_COUNT] = {
-	"raw", "cms", "module", "pe", "ima", "verity"
-};
-static const char *const digest_names[DIG_COUNT] = {
-	"sha256", "sha384", "sha512"
-};
+static const char *const format_names[FMT_COUNT] = { "raw", "cms", "module",
+	"pe", "ima", "verity" };
+static const char *const digest_names[DIG_COUNT] = { "sha256", "sha384",
+	"sha512" };
 static const size_t digest_lens[DIG_COUNT] = { 32, 48, 64 };
-static const char *const status_names[ST_COUNT] = {
-	"ok", "denied", "bad-request", "bad-artifact", "unavailable",
-	"timeout", "internal"
-};
-static const int status_exits[ST_COUNT] = {
-	EXIT_OK_, EXIT_DENIED, EXIT_ERROR, EXIT_BAD_ARTIFACT,
-	EXIT_UNAVAILABLE, EXIT_UNAVAILABLE, EXIT_ERROR
-};
+static const char *const status_names[ST_COUNT] = { "ok", "denied",
+	"bad-request", "bad-artifact", "unavailable", "timeout", "internal" };
+static const int status_exits[ST_COUNT] = { EXIT_OK_, EXIT_DENIED, EXIT_ERROR,
+	EXIT_BAD_ARTIFACT, EXIT_UNAVAILABLE, EXIT_UNAVAILABLE, EXIT_ERROR };
 
 /* Index of name in a table of n names, or -1. */
 static int
@@ -60,9 +54,9 @@ key_name_valid(const void *p, size_t len)
 		return 0;
 	for (size_t i = 0; i < len; i++)
 		if (!((c[i] >= 'a' && c[i] <= 'z') ||
-		    (c[i] >= 'A' && c[i] <= 'Z') ||
-		    (c[i] >= '0' && c[i] <= '9') ||
-		    c[i] == '.' || c[i] == '_' || c[i] == '-'))
+			(c[i] >= 'A' && c[i] <= 'Z') ||
+			(c[i] >= '0' && c[i] <= '9') || c[i] == '.' ||
+			c[i] == '_' || c[i] == '-'))
 			return 0;
 	return 1;
 }
@@ -83,6 +77,18 @@ int
 format_supported(int fmt)
 {
 	return fmt >= 0 && fmt < FMT_COUNT;
+}
+
+int
+format_writes_artifact(int fmt)
+{
+	return format_supported(fmt) && (ARTIFACT_FORMATS & FMT_BIT(fmt)) != 0;
+}
+
+int
+format_fd_count(int fmt)
+{
+	return format_writes_artifact(fmt) ? 2 : 1;
 }
 
 void
@@ -118,8 +124,9 @@ digests_to_str(unsigned mask, char *dst, size_t dstlen)
 const char *
 ts_mode_name(int mode)
 {
-	return mode == TS_REQUIRED ? "required" : mode == TS_OPTIONAL ?
-	    "optional" : "none";
+	return mode == TS_REQUIRED ? "required"
+	    : mode == TS_OPTIONAL  ? "optional"
+				   : "none";
 }
 
 int
@@ -136,6 +143,14 @@ const char *
 status_name(int st)
 {
 	return st >= 0 && st < ST_COUNT ? status_names[st] : "unknown";
+}
+
+const char *
+via_name(int via)
+{
+	static const char *const names[VIA_COUNT] = { "client", "pesign" };
+
+	return via >= 0 && via < VIA_COUNT ? names[via] : "unknown";
 }
 
 int

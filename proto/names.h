@@ -8,12 +8,12 @@
 #include <stddef.h>
 
 #define CSIGN_VERSION "0.1.0"
-#define KEY_NAME_MAX 64		/* key, token and group names */
-#define ARTIFACT_NAME_MAX 255	/* artifact name as the client gave it */
-#define DIGEST_MAX 64		/* largest digest (SHA-512) */
-#define SIG_MAX 1024		/* largest signature (RSA-8192 or DER ECDSA) */
-#define MESSAGE_MAX 255		/* human-readable message in a reply */
-#define TSA_URLS_MAX 4		/* TSAs of one key, tried in order */
+#define KEY_NAME_MAX 64	      /* key, token and group names */
+#define ARTIFACT_NAME_MAX 255 /* artifact name as the client gave it */
+#define DIGEST_MAX 64	      /* largest digest (SHA-512) */
+#define SIG_MAX 1024	      /* largest signature (RSA-8192 or DER ECDSA) */
+#define MESSAGE_MAX 255	      /* human-readable message in a reply */
+#define TSA_URLS_MAX 4	      /* TSAs of one key, tried in order */
 
 enum csign_format {
 	FMT_RAW = 0,
@@ -26,17 +26,51 @@ enum csign_format {
 };
 #define FMT_BIT(f) (1u << (f))
 
-enum csign_digest { DIG_SHA256 = 0, DIG_SHA384, DIG_SHA512, DIG_COUNT };
+enum csign_digest {
+	DIG_SHA256 = 0,
+	DIG_SHA384,
+	DIG_SHA512,
+	DIG_COUNT
+};
 #define DIG_BIT(d) (1u << (d))
 
-enum key_type { KT_NONE = 0, KT_RSA, KT_EC };
+enum key_type {
+	KT_NONE = 0,
+	KT_RSA,
+	KT_EC
+};
 
-enum rsa_padding { PAD_PKCS1 = 0, PAD_PSS };
+enum rsa_padding {
+	PAD_PKCS1 = 0,
+	PAD_PSS
+};
 
 /* A key's RFC 3161 timestamps (Timestamp in csignd.conf(5)). */
-enum ts_mode { TS_NONE = 0, TS_OPTIONAL, TS_REQUIRED };
+enum ts_mode {
+	TS_NONE = 0,
+	TS_OPTIONAL,
+	TS_REQUIRED
+};
 /* Formats that can carry a timestamp token. */
 #define TS_FORMATS (FMT_BIT(FMT_CMS) | FMT_BIT(FMT_PE))
+/*
+ * Formats whose output is a whole signed artifact, which the session
+ * child writes to a second descriptor the client passes after the
+ * artifact (or sends back in F_DATA frames inline); the others come back
+ * in the reply.  Stated here once for the client and the sandbox.
+ */
+#define ARTIFACT_FORMATS (FMT_BIT(FMT_MODULE) | FMT_BIT(FMT_PE))
+
+/*
+ * The listener a client came through, so the protocol it speaks: set by
+ * the loop from the socket that accepted it, never by what a child says,
+ * and written into every audit record of the session (pesign only).
+ */
+enum via {
+	VIA_CLIENT = 0,
+	VIA_PESIGN,
+	VIA_COUNT
+};
 
 /* Reply status: one table for every reply a client or child can get. */
 enum csign_status {
@@ -73,6 +107,13 @@ const char *format_name(int fmt);
 int format_from_name(const char *name);
 /* 1 if this build can produce the format. */
 int format_supported(int fmt);
+/*
+ * 1 if the format writes a signed artifact (ARTIFACT_FORMATS): a sign
+ * request for it takes two descriptors, the artifact and an output.
+ */
+int format_writes_artifact(int fmt);
+/* The descriptors a sign request of the format passes: 1 or 2. */
+int format_fd_count(int fmt);
 /* Space-separated names of the formats in a bit mask, into dst. */
 void formats_to_str(unsigned mask, char *dst, size_t dstlen);
 
@@ -85,6 +126,8 @@ const char *ts_mode_name(int mode);
 int padding_from_name(const char *name);
 
 const char *status_name(int st);
+/* "client" or "pesign"; "unknown". */
+const char *via_name(int via);
 /* The client's exit code for a reply status. */
 int status_exit_code(int st);
 

@@ -6,11 +6,10 @@
 
 #include "common/utf8.h"
 
-static const char *const cmd_names[PESIGN_CMD_COUNT] = {
-	"kill-daemon", "unlock-token", "sign-attached", "sign-detached",
-	"response", "is-token-unlocked", "get-cmd-version",
-	"sign-attached-with-file-type", "sign-detached-with-file-type"
-};
+static const char *const cmd_names[PESIGN_CMD_COUNT] = { "kill-daemon",
+	"unlock-token", "sign-attached", "sign-detached", "response",
+	"is-token-unlocked", "get-cmd-version", "sign-attached-with-file-type",
+	"sign-detached-with-file-type" };
 
 const char *
 pesign_cmd_name(uint32_t command)
@@ -23,7 +22,7 @@ get32(const uint8_t *p)
 {
 	uint32_t v;
 
-	memcpy(&v, p, sizeof(v));	/* host order, as pesign sends it */
+	memcpy(&v, p, sizeof(v)); /* host order, as pesign sends it */
 	return v;
 }
 
@@ -45,8 +44,7 @@ pesign_hdr_decode(const uint8_t p[PESIGN_HDR_LEN], struct pesign_hdr *h,
 		    (unsigned)h->version);
 		return -1;
 	}
-	if (h->command >= PESIGN_CMD_COUNT ||
-	    h->command == PESIGN_RESPONSE) {
+	if (h->command >= PESIGN_CMD_COUNT || h->command == PESIGN_RESPONSE) {
 		snprintf(err, errlen, "unknown pesign command %u",
 		    (unsigned)h->command);
 		return -1;
@@ -54,7 +52,7 @@ pesign_hdr_decode(const uint8_t p[PESIGN_HDR_LEN], struct pesign_hdr *h,
 	if (h->size > PESIGN_PAYLOAD_MAX) {
 		snprintf(err, errlen, "%s: payload of %u bytes (at most %u)",
 		    pesign_cmd_name(h->command), (unsigned)h->size,
-		    PESIGN_PAYLOAD_MAX);
+		    (unsigned)PESIGN_PAYLOAD_MAX);
 		return -1;
 	}
 	return 0;
@@ -64,7 +62,7 @@ pesign_hdr_decode(const uint8_t p[PESIGN_HDR_LEN], struct pesign_hdr *h,
 struct rd {
 	const uint8_t *p;
 	size_t left;
-	const char *what;		/* the command, for messages */
+	const char *what; /* the command, for messages */
 	char *err;
 	size_t errlen;
 };
@@ -73,8 +71,10 @@ static int
 rd_u32(struct rd *r, uint32_t *v)
 {
 	if (r->left < 4) {
-		snprintf(r->err, r->errlen, "%s: payload ends inside a "
-		    "number", r->what);
+		snprintf(r->err, r->errlen,
+		    "%s: payload ends inside a "
+		    "number",
+		    r->what);
 		return -1;
 	}
 	*v = get32(r->p);
@@ -99,6 +99,14 @@ name_ok(const uint8_t *s, size_t n)
 	return 1;
 }
 
+int
+pesign_name_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 0 && n <= PESIGN_NAME_MAX && name_ok((const uint8_t *)s, n);
+}
+
 /*
  * A string: u32 length counting the NUL, the bytes, the NUL.  Copied into
  * dst (NULL: skipped, as a PIN is) when it is a valid name.
@@ -111,24 +119,32 @@ rd_str(struct rd *r, const char *field, char *dst, size_t dstlen)
 	if (rd_u32(r, &n) == -1)
 		return -1;
 	if (n == 0 || n > r->left) {
-		snprintf(r->err, r->errlen, "%s: %s length %u does not fit "
-		    "the %zu bytes left", r->what, field, (unsigned)n, r->left);
+		snprintf(r->err, r->errlen,
+		    "%s: %s length %u does not fit "
+		    "the %zu bytes left",
+		    r->what, field, (unsigned)n, r->left);
 		return -1;
 	}
 	if (r->p[n - 1] != '\0' || memchr(r->p, '\0', n - 1) != NULL) {
-		snprintf(r->err, r->errlen, "%s: %s is not one NUL-terminated "
-		    "string", r->what, field);
+		snprintf(r->err, r->errlen,
+		    "%s: %s is not one NUL-terminated "
+		    "string",
+		    r->what, field);
 		return -1;
 	}
 	if (dst != NULL) {
 		if (n - 1 > PESIGN_NAME_MAX || n > dstlen) {
-			snprintf(r->err, r->errlen, "%s: %s longer than %u "
-			    "bytes", r->what, field, PESIGN_NAME_MAX);
+			snprintf(r->err, r->errlen,
+			    "%s: %s longer than %u "
+			    "bytes",
+			    r->what, field, (unsigned)PESIGN_NAME_MAX);
 			return -1;
 		}
 		if (n == 1 || !name_ok(r->p, n - 1)) {
-			snprintf(r->err, r->errlen, "%s: %s is empty or not "
-			    "printable UTF-8", r->what, field);
+			snprintf(r->err, r->errlen,
+			    "%s: %s is empty or not "
+			    "printable UTF-8",
+			    r->what, field);
 			return -1;
 		}
 		memcpy(dst, r->p, n);
@@ -190,8 +206,8 @@ pesign_req_decode(uint32_t command, const uint8_t *p, size_t len,
 		req->attached = command == PESIGN_SIGN_ATTACHED ||
 		    command == PESIGN_SIGN_ATTACHED_WITH_FILE_TYPE;
 		if (rd_str(&r, "token", req->token, sizeof(req->token)) == -1 ||
-		    rd_str(&r, "certificate", req->cert,
-		    sizeof(req->cert)) == -1)
+		    rd_str(&r, "certificate", req->cert, sizeof(req->cert)) ==
+			-1)
 			return -1;
 		return rd_end(&r);
 	default:

@@ -32,10 +32,10 @@
 
 #define PESIGN_MAGIC 0x2a9edaf0u
 #define PESIGN_HDR_LEN 12
-#define PESIGN_PAYLOAD_MAX 4096		/* two names, or a name and a PIN */
-#define PESIGN_NAME_MAX 1024		/* a token or certificate name */
-#define PESIGN_REPLY_MAX 1023		/* what the client reads at once */
-#define PESIGN_FD_MSG_LEN 2		/* the message each descriptor rides */
+#define PESIGN_PAYLOAD_MAX 4096 /* two names, or a name and a PIN */
+#define PESIGN_NAME_MAX 1024	/* a token or certificate name */
+#define PESIGN_REPLY_MAX 1023	/* what the client reads at once */
+#define PESIGN_FD_MSG_LEN 2	/* the message each descriptor rides */
 
 enum pesign_cmd {
 	PESIGN_KILL_DAEMON = 0,
@@ -63,16 +63,22 @@ struct pesign_hdr {
 
 struct pesign_req {
 	uint32_t command;
-	uint32_t asked;			/* GET_CMD_VERSION: the command */
-	int sign;			/* one of the four sign commands */
-	int attached;			/* sign: 1 attached, 0 detached */
-	int file_type;			/* sign: enum pesign_file_type */
+	uint32_t asked; /* GET_CMD_VERSION: the command */
+	int sign;	/* one of the four sign commands */
+	int attached;	/* sign: 1 attached, 0 detached */
+	int file_type;	/* sign: enum pesign_file_type */
 	char token[PESIGN_NAME_MAX + 1];
 	char cert[PESIGN_NAME_MAX + 1];
 };
 
 /* The command's name ("sign-attached"...), or "unknown". */
 const char *pesign_cmd_name(uint32_t command);
+
+/*
+ * 1 if s is a name the decoders accept: 1 to PESIGN_NAME_MAX bytes of
+ * UTF-8 without control characters (the monitor checks the child's).
+ */
+int pesign_name_valid(const char *s);
 
 /*
  * Decode a header: 0, or -1 with err set (a wrong version, a command the

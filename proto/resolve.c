@@ -13,8 +13,8 @@ resolve_valid(const struct resolve_reply *r)
 	for (size_t i = 0; i < r->count; i++) {
 		if (r->a[i].family != 4 && r->a[i].family != 6)
 			return 0;
-		for (size_t j = 4; r->a[i].family == 4 &&
-		    j < RESOLVE_ADDR_LEN; j++)
+		for (size_t j = 4; r->a[i].family == 4 && j < RESOLVE_ADDR_LEN;
+		     j++)
 			if (r->a[i].addr[j] != 0)
 				return 0;
 	}
@@ -57,9 +57,10 @@ resolve_dec(struct buf *b, struct resolve_reply *r)
 		    buf_get(b, r->a[i].addr, RESOLVE_ADDR_LEN) == -1)
 			return -1;
 	/* The slots after count: present, and nothing but zeros. */
-	if (buf_get(b, unused, (RESOLVE_ADDRS_MAX - r->count) *
-	    sizeof(unused[0])) == -1 || memcmp(unused, zero,
-	    (RESOLVE_ADDRS_MAX - r->count) * sizeof(unused[0])) != 0 ||
+	if (buf_get(b, unused,
+		(RESOLVE_ADDRS_MAX - r->count) * sizeof(unused[0])) == -1 ||
+	    memcmp(unused, zero,
+		(RESOLVE_ADDRS_MAX - r->count) * sizeof(unused[0])) != 0 ||
 	    buf_end(b) == -1 || !resolve_valid(r))
 		return -1;
 	return 0;

@@ -35,19 +35,19 @@
 
 enum resolve_status {
 	RES_OK = 0,
-	RES_NONAME,		/* no such name, or no address for it */
-	RES_AGAIN,		/* temporary failure in name resolution */
-	RES_FAIL,		/* any other failure */
+	RES_NONAME, /* no such name, or no address for it */
+	RES_AGAIN,  /* temporary failure in name resolution */
+	RES_FAIL,   /* any other failure */
 	RES_COUNT
 };
 
 struct resolve_addr {
-	uint8_t family;		/* 4 or 6 */
+	uint8_t family; /* 4 or 6 */
 	uint8_t addr[RESOLVE_ADDR_LEN];
 };
 
 struct resolve_reply {
-	uint8_t status;		/* enum resolve_status */
+	uint8_t status; /* enum resolve_status */
 	uint8_t count;
 	struct resolve_addr a[RESOLVE_ADDRS_MAX];
 };

@@ -66,8 +66,7 @@ approvals_add(struct approvals *a, const struct held *tmpl, time_t now,
 	if (approvals_count(a, -1, 1) >= APPROVAL_MAX_HELD ||
 	    a->n >= APPROVAL_TABLE)
 		return APPROVAL_FULL;
-	if (approvals_count(a, tmpl->requester.uid, 1) >=
-	    APPROVAL_MAX_PER_UID)
+	if (approvals_count(a, tmpl->requester.uid, 1) >= APPROVAL_MAX_PER_UID)
 		return APPROVAL_USER_FULL;
 	if ((h = malloc(sizeof(*h))) == NULL)
 		return APPROVAL_FULL;
@@ -123,8 +122,8 @@ approvals_remove(struct approvals *a, struct held *h)
 		if (a->v[i] != h)
 			continue;
 		/* Keep the order: listings show the oldest first. */
-		memmove(&a->v[i], &a->v[i + 1], (a->n - i - 1) *
-		    sizeof(struct held *));
+		memmove(&a->v[i], &a->v[i + 1],
+		    (a->n - i - 1) * sizeof(struct held *));
 		a->n--;
 		held_free(h);
 		return;
@@ -157,8 +156,7 @@ approval_approve(struct held *h, const struct identity *who)
 	if (h->have >= APPROVAL_COUNT_MAX)
 		return VOTE_NOT_WAITING;
 	h->approver_uid[h->have] = who->uid;
-	snprintf(h->approver[h->have], sizeof(h->approver[0]), "%s",
-	    who->user);
+	snprintf(h->approver[h->have], sizeof(h->approver[0]), "%s", who->user);
 	h->have++;
 	if (h->have < h->need)
 		return VOTE_RECORDED;

@@ -33,19 +33,24 @@
 #include "records/config.h"
 #include "records/policy.h"
 
-#define APPROVAL_MAX_HELD 64	/* undecided requests, all users */
-#define APPROVAL_MAX_PER_UID 8	/* undecided requests of one requester */
-#define APPROVAL_MAX_KEPT 64	/* decided --no-wait results, all users */
-#define APPROVAL_MAX_KEPT_PER_UID 8	/* ... of one requester */
+#define APPROVAL_MAX_HELD 64	    /* undecided requests, all users */
+#define APPROVAL_MAX_PER_UID 8	    /* undecided requests of one requester */
+#define APPROVAL_MAX_KEPT 64	    /* decided --no-wait results, all users */
+#define APPROVAL_MAX_KEPT_PER_UID 8 /* ... of one requester */
 #define APPROVAL_TABLE (APPROVAL_MAX_HELD + APPROVAL_MAX_KEPT)
 
-enum held_state { HELD_WAITING, HELD_SIGNING, HELD_BUILDING, HELD_DONE };
+enum held_state {
+	HELD_WAITING,
+	HELD_SIGNING,
+	HELD_BUILDING,
+	HELD_DONE
+};
 
 struct held {
 	uint64_t id;
 	enum held_state state;
-	uint32_t reqid;			/* the child's MSG_SIGN id */
-	struct identity requester;	/* from the kernel, at request time */
+	uint32_t reqid;		   /* the child's MSG_SIGN id */
+	struct identity requester; /* from the kernel, at request time */
 	char key[KEY_NAME_MAX + 1];
 	int format;
 	int digest;
@@ -54,21 +59,21 @@ struct held {
 	size_t adigestlen;
 	uint64_t size;
 	time_t created;
-	time_t expires;			/* end of the current state */
+	time_t expires; /* end of the current state */
 	/* The rule it was held under. */
 	char group[KEY_NAME_MAX + 1];
 	gid_t gid;
 	unsigned need;
-	unsigned lifetime;		/* seconds, the rule's "expires" */
+	unsigned lifetime; /* seconds, the rule's "expires" */
 	/* Distinct approvers so far. */
 	uid_t approver_uid[APPROVAL_COUNT_MAX];
 	char approver[APPROVAL_COUNT_MAX][KEY_NAME_MAX + 1];
 	unsigned have;
-	int nowait;			/* the requester collects it later */
-	void *owner;			/* the requester's child, or NULL */
-	void *job;			/* the kept sign context */
-	void *waiter;			/* a child waiting with F_WAIT */
-	uint8_t *frame;			/* DONE: the final client frame */
+	int nowait;	/* the requester collects it later */
+	void *owner;	/* the requester's child, or NULL */
+	void *job;	/* the kept sign context */
+	void *waiter;	/* a child waiting with F_WAIT */
+	uint8_t *frame; /* DONE: the final client frame */
 	size_t framelen;
 };
 
@@ -80,17 +85,17 @@ struct approvals {
 
 enum approval_add {
 	APPROVAL_ADDED = 0,
-	APPROVAL_FULL,			/* APPROVAL_MAX_HELD reached */
-	APPROVAL_USER_FULL		/* APPROVAL_MAX_PER_UID reached */
+	APPROVAL_FULL,	   /* APPROVAL_MAX_HELD reached */
+	APPROVAL_USER_FULL /* APPROVAL_MAX_PER_UID reached */
 };
 
 enum approval_vote {
-	VOTE_RECORDED = 0,		/* counted, more are needed */
-	VOTE_COMPLETE,			/* counted, and that was the last */
-	VOTE_NOT_WAITING,		/* decided, signing or expired */
-	VOTE_NOT_MEMBER,		/* not in the approval group */
-	VOTE_SELF,			/* the requester */
-	VOTE_AGAIN			/* this approver already approved */
+	VOTE_RECORDED = 0, /* counted, more are needed */
+	VOTE_COMPLETE,	   /* counted, and that was the last */
+	VOTE_NOT_WAITING,  /* decided, signing or expired */
+	VOTE_NOT_MEMBER,   /* not in the approval group */
+	VOTE_SELF,	   /* the requester */
+	VOTE_AGAIN	   /* this approver already approved */
 };
 
 void approvals_init(struct approvals *a);

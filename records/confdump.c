@@ -51,8 +51,18 @@ static void
 dump_global(const struct config *cfg, FILE *f)
 {
 	put_kw(f, 0, "Listen", cfg->listen);
-	put_kw(f, 0, "PidFile", cfg->pid_file != NULL ? cfg->pid_file :
-	    "none");
+	if (cfg->pesign_listen != NULL)
+		put_kw(f, 0, "PesignListen", cfg->pesign_listen);
+	for (size_t i = 0; i < cfg->npesign_maps; i++) {
+		fputs("PesignMap ", f);
+		put_word(f, cfg->pesign_maps[i].token);
+		fputc(' ', f);
+		put_word(f, cfg->pesign_maps[i].cert);
+		fputc(' ', f);
+		put_word(f, cfg->pesign_maps[i].key);
+		fputc('\n', f);
+	}
+	put_kw(f, 0, "PidFile", cfg->pid_file != NULL ? cfg->pid_file : "none");
 	put_kw(f, 0, "SandboxUser", cfg->sandbox_user);
 	put_kw(f, 0, "SandboxProgram", cfg->sandbox_program);
 	put_kw(f, 0, "AuditLog", cfg->audit_log);
@@ -110,8 +120,7 @@ dump_key_policy(const struct cfg_key *k, FILE *f)
 		put_kw(f, 1, "TimestampCA", k->tsa_ca);
 	if (k->has_approval)
 		fprintf(f, "    Approval group %s count %u expires %us\n",
-		    k->approval_group, k->approval_count,
-		    k->approval_expires);
+		    k->approval_group, k->approval_count, k->approval_expires);
 }
 
 /* One Key block. */
@@ -130,8 +139,8 @@ dump_key(const struct cfg_key *k, FILE *f)
 			fprintf(f, "%02x", k->id[i]);
 		fputc('\n', f);
 	}
-	put_kw(f, 1, "Certificate", k->certfile != NULL ? k->certfile :
-	    "token");
+	put_kw(f, 1, "Certificate",
+	    k->certfile != NULL ? k->certfile : "token");
 	if (k->chainfile != NULL)
 		put_kw(f, 1, "Chain", k->chainfile);
 	formats_to_str(k->formats, fmts, sizeof(fmts));
@@ -145,8 +154,10 @@ dump_key(const struct cfg_key *k, FILE *f)
 static const char *
 period_name(unsigned secs)
 {
-	return secs == 86400 ? "day" : secs == 3600 ? "hour" :
-	    secs == 60 ? "minute" : "second";
+	return secs == 86400 ? "day"
+	    : secs == 3600   ? "hour"
+	    : secs == 60     ? "minute"
+			     : "second";
 }
 
 /* One Allow line. */

@@ -37,8 +37,7 @@ owner_text(const struct stat *st, uid_t self, char *why, size_t len)
  * object csignd uses, which may be sticky instead of closed.
  */
 static int
-check_stat(const struct stat *st, int above, uid_t self, char *why,
-    size_t len)
+check_stat(const struct stat *st, int above, uid_t self, char *why, size_t len)
 {
 	mode_t mode = st->st_mode & 07777;
 
@@ -58,8 +57,10 @@ check_stat(const struct stat *st, int above, uid_t self, char *why,
 	if (above && S_ISDIR(st->st_mode) && (mode & S_ISVTX))
 		return 0;
 	snprintf(why, len, "writable by %s (mode %04o)",
-	    (mode & 022) == 022 ? "group and others" :
-	    (mode & 020) ? "group" : "others", (unsigned)mode);
+	    (mode & 022) == 022 ? "group and others"
+		: (mode & 020)	? "group"
+				: "others",
+	    (unsigned)mode);
 	return -1;
 }
 
@@ -111,8 +112,8 @@ check_chain(const char *path, int file, uid_t self, char *why, size_t len)
 			bad = strerror(errno);
 		else if (!above)
 			bad = check_type(&st, file);
-		if (bad == NULL && check_stat(&st, above, self, sub,
-		    sizeof(sub)) == -1)
+		if (bad == NULL &&
+		    check_stat(&st, above, self, sub, sizeof(sub)) == -1)
 			bad = sub;
 		if (bad != NULL) {
 			if (file && !above)
@@ -166,8 +167,8 @@ absolute(const char *path, char *dst, size_t len, char *why, size_t whylen)
 		snprintf(why, whylen, "getcwd: %s", strerror(errno));
 		return -1;
 	} else
-		n = snprintf(dst, len, "%s/%s", strcmp(cwd, "/") == 0 ? "" :
-		    cwd, path);
+		n = snprintf(dst, len, "%s/%s",
+		    strcmp(cwd, "/") == 0 ? "" : cwd, path);
 	if (n < 0 || (size_t)n >= len) {
 		snprintf(why, whylen, "path too long");
 		return -1;
@@ -226,8 +227,8 @@ dir_mode(const char *kw)
 static void
 missing_dir_hint(const char *kw, const char *path, char *err, size_t errlen)
 {
-	static const char *const tmpfiles[] = { "/run/csign",
-		"/var/log/csign", "/var/lib/csign" };
+	static const char *const tmpfiles[] = { "/run/csign", "/var/log/csign",
+		"/var/lib/csign" };
 	char dir[PATH_MAX];
 	const char *via = "";
 	struct stat st;
@@ -243,20 +244,21 @@ missing_dir_hint(const char *kw, const char *path, char *err, size_t errlen)
 		if (strcmp(dir, tmpfiles[i]) == 0)
 			via = "systemd-tmpfiles --create, or ";
 	if (n < errlen)
-		snprintf(err + n, errlen - n, "; create it with %smkdir -m %s "
-		    "%s", via, dir_mode(kw), dir);
+		snprintf(err + n, errlen - n,
+		    "; create it with %smkdir -m %s "
+		    "%s",
+		    via, dir_mode(kw), dir);
 }
 
 /* Check one file or directory a keyword names; NULL paths are unset. */
 static int
-check_kw(const struct config *cfg, int line, const char *kw,
-    const char *path, enum filetrust_kind kind, uid_t self, char *err,
-    size_t errlen)
+check_kw(const struct config *cfg, int line, const char *kw, const char *path,
+    enum filetrust_kind kind, uid_t self, char *err, size_t errlen)
 {
 	char why[WHY_MAX];
 
-	if (path == NULL || filetrust_path(path, kind, self, why,
-	    sizeof(why)) == 0)
+	if (path == NULL ||
+	    filetrust_path(path, kind, self, why, sizeof(why)) == 0)
 		return 0;
 	refuse(cfg, line, kw, path, why, err, errlen);
 	if (kind == FT_DIR_OF)
@@ -275,9 +277,9 @@ check_tokens(const struct config *cfg, uid_t self, char *err, size_t errlen)
 		if (pin != NULL && strncmp(pin, "credential:", 11) == 0)
 			pin = NULL;
 		if (check_kw(cfg, t->module_line, "Module", t->module, FT_FILE,
-		    self, err, errlen) == -1 ||
+			self, err, errlen) == -1 ||
 		    check_kw(cfg, t->pinfile_line, "PinFile", pin, FT_FILE,
-		    self, err, errlen) == -1)
+			self, err, errlen) == -1)
 			return -1;
 	}
 	return 0;
@@ -291,11 +293,11 @@ check_keys(const struct config *cfg, uid_t self, char *err, size_t errlen)
 		const struct cfg_key *k = &cfg->keys[i];
 
 		if (check_kw(cfg, k->cert_line, "Certificate", k->certfile,
-		    FT_FILE, self, err, errlen) == -1 ||
-		    check_kw(cfg, k->chain_line, "Chain", k->chainfile,
-		    FT_FILE, self, err, errlen) == -1 ||
+			FT_FILE, self, err, errlen) == -1 ||
+		    check_kw(cfg, k->chain_line, "Chain", k->chainfile, FT_FILE,
+			self, err, errlen) == -1 ||
 		    check_kw(cfg, k->tsa_ca_line, "TimestampCA", k->tsa_ca,
-		    FT_FILE, self, err, errlen) == -1)
+			FT_FILE, self, err, errlen) == -1)
 			return -1;
 	}
 	return 0;
@@ -320,8 +322,7 @@ statefile_needed(const struct config *cfg)
  * Unused, a missing directory is no error (the StateFile is then empty).
  */
 static int
-check_statefile(const struct config *cfg, uid_t self, char *err,
-    size_t errlen)
+check_statefile(const struct config *cfg, uid_t self, char *err, size_t errlen)
 {
 	char dir[PATH_MAX], why[WHY_MAX];
 	const char *path = cfg->state_file;
@@ -334,23 +335,25 @@ check_statefile(const struct config *cfg, uid_t self, char *err,
 	memcpy(dir, path, strlen(path) + 1);
 	parent_of(dir);
 	if (!statefile_needed(cfg))
-		return stat(dir, &st) == -1 ? 0 : check_kw(cfg, line,
-		    "StateFile", path, FT_DIR_OF, self, err, errlen);
+		return stat(dir, &st) == -1
+		    ? 0
+		    : check_kw(cfg, line, "StateFile", path, FT_DIR_OF, self,
+			  err, errlen);
 	if (check_kw(cfg, line, "StateFile", path, FT_DIR_OF, self, err,
-	    errlen) == -1)
+		errlen) == -1)
 		return -1;
 	if (faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) == -1) {
-		snprintf(why, sizeof(why), "directory %.256s: not writable (%s), "
-		    "and AdminGroup or Approval must write there", dir,
-		    strerror(errno));
+		snprintf(why, sizeof(why),
+		    "directory %.256s: not writable (%s), "
+		    "and AdminGroup or Approval must write there",
+		    dir, strerror(errno));
 		return refuse(cfg, line, "StateFile", path, why, err, errlen);
 	}
 	return 0;
 }
 
 int
-filetrust_config(const struct config *cfg, uid_t self, char *err,
-    size_t errlen)
+filetrust_config(const struct config *cfg, uid_t self, char *err, size_t errlen)
 {
 	char why[WHY_MAX];
 
@@ -359,13 +362,16 @@ filetrust_config(const struct config *cfg, uid_t self, char *err,
 		return -1;
 	}
 	if (check_kw(cfg, cfg->sandbox_program_line, "SandboxProgram",
-	    cfg->sandbox_program, FT_FILE, self, err, errlen) == -1 ||
+		cfg->sandbox_program, FT_FILE, self, err, errlen) == -1 ||
 	    check_kw(cfg, cfg->listen_line, "Listen", cfg->listen, FT_DIR_OF,
-	    self, err, errlen) == -1 ||
+		self, err, errlen) == -1 ||
+	    (cfg->pesign_listen != NULL &&
+		check_kw(cfg, cfg->pesign_listen_line, "PesignListen",
+		    cfg->pesign_listen, FT_DIR_OF, self, err, errlen) == -1) ||
 	    check_kw(cfg, cfg->audit_log_line, "AuditLog", cfg->audit_log,
-	    FT_DIR_OF, self, err, errlen) == -1 ||
+		FT_DIR_OF, self, err, errlen) == -1 ||
 	    check_kw(cfg, cfg->pid_file_line, "PidFile", cfg->pid_file,
-	    FT_DIR_OF, self, err, errlen) == -1 ||
+		FT_DIR_OF, self, err, errlen) == -1 ||
 	    check_statefile(cfg, self, err, errlen) == -1)
 		return -1;
 	if (check_tokens(cfg, self, err, errlen) == -1)

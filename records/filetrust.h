@@ -20,8 +20,8 @@
 
 /* What filetrust_path checks: the file itself, or the directory it is in. */
 enum filetrust_kind {
-	FT_FILE,	/* a regular file that must exist */
-	FT_DIR_OF	/* the directory that holds (or will hold) path */
+	FT_FILE,  /* a regular file that must exist */
+	FT_DIR_OF /* the directory that holds (or will hold) path */
 };
 
 /*

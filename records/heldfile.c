@@ -11,7 +11,7 @@
 
 #include "records/audit.h"
 #include "common/log.h"
-#include "common/sigcheck.h"
+#include "proto/sigcheck.h"
 #include "common/util.h"
 #include "records/approval.h"
 #include "records/statefile.h"
@@ -20,13 +20,14 @@
 #define LINE_MAX_ 1024
 #define HELD_LINES_MAX APPROVAL_MAX_HELD
 #define WHAT "held list"
-#define RECOVER_REASON "daemon restarted without a clean stop: held " \
+#define RECOVER_REASON \
+	"daemon restarted without a clean stop: held " \
 	"requests do not survive a restart"
 
 /* One line of the list and the record it becomes. */
 struct held_line {
 	char text[LINE_MAX_];
-	struct audit_event ev;		/* strings point into text */
+	struct audit_event ev; /* strings point into text */
 };
 
 int
@@ -44,8 +45,8 @@ save_one(FILE *f, const struct held *h)
 	char hex[2 * DIGEST_MAX + 1];
 
 	util_hex(h->adigest, h->adigestlen, hex, sizeof(hex));
-	fprintf(f, "%" PRIu64 "\t%u\t%s\t%s\t%s\t%s\t%s\t%" PRIu64 "\n",
-	    h->id, (unsigned)h->requester.uid, h->requester.user, h->key,
+	fprintf(f, "%" PRIu64 "\t%u\t%s\t%s\t%s\t%s\t%s\t%" PRIu64 "\n", h->id,
+	    (unsigned)h->requester.uid, h->requester.user, h->key,
 	    format_name(h->format), digest_name(h->digest), hex, h->size);
 }
 
@@ -56,8 +57,8 @@ heldfile_save(const char *path, const struct approvals *a, char *err,
 	char tmp[4200];
 	FILE *f;
 
-	if ((f = statefile_tmp(path, WHAT, tmp, sizeof(tmp), err,
-	    errlen)) == NULL)
+	if ((f = statefile_tmp(path, WHAT, tmp, sizeof(tmp), err, errlen)) ==
+	    NULL)
 		return -1;
 	for (size_t i = 0; i < a->n; i++)
 		if (a->v[i]->state == HELD_WAITING ||
@@ -90,8 +91,11 @@ parse_one(char *line, struct audit_event *ev)
 	char *v[FIELDS], *end;
 
 	*ev = (struct audit_event){ .event = "approval-cancel",
-		.has_peer = 1, .has_size = 1, .has_request = 1,
-		.result = "cancelled", .reason = RECOVER_REASON };
+		.has_peer = 1,
+		.has_size = 1,
+		.has_request = 1,
+		.result = "cancelled",
+		.reason = RECOVER_REASON };
 	if (split(line, v) == -1)
 		return -1;
 	errno = 0;
@@ -122,13 +126,18 @@ read_all(FILE *f, const char *path, struct held_line *l, char *err,
 		char *nl = strchr(l[n].text, '\n');
 
 		if (n == HELD_LINES_MAX)
-			return snprintf(err, errlen, "%s %s: more than %d "
-			    "lines; not a held list", WHAT, path,
-			    HELD_LINES_MAX), -1;
-		if (nl == NULL || (*nl = '\0', parse_one(l[n].text,
-		    &l[n].ev) == -1))
-			return snprintf(err, errlen, "%s %s: line %d is not a "
-			    "held request", WHAT, path, n + 1), -1;
+			return snprintf(err, errlen,
+				   "%s %s: more than %d "
+				   "lines; not a held list",
+				   WHAT, path, HELD_LINES_MAX),
+			       -1;
+		if (nl == NULL ||
+		    (*nl = '\0', parse_one(l[n].text, &l[n].ev) == -1))
+			return snprintf(err, errlen,
+				   "%s %s: line %d is not a "
+				   "held request",
+				   WHAT, path, n + 1),
+			       -1;
 		n++;
 	}
 	return n;
@@ -184,16 +193,15 @@ empty_list(const char *path, char *err, size_t errlen)
 	char tmp[4200];
 	FILE *f;
 
-	if ((f = statefile_tmp(path, WHAT, tmp, sizeof(tmp), err,
-	    errlen)) == NULL ||
+	if ((f = statefile_tmp(path, WHAT, tmp, sizeof(tmp), err, errlen)) ==
+		NULL ||
 	    statefile_finish(f, tmp, WHAT, err, errlen) == -1)
 		return -1;
 	return statefile_replace(tmp, path, WHAT, err, errlen);
 }
 
 int
-heldfile_recover(const char *path, struct audit *au, char *err,
-    size_t errlen)
+heldfile_recover(const char *path, struct audit *au, char *err, size_t errlen)
 {
 	struct held_line *l;
 	FILE *f;
@@ -211,12 +219,14 @@ heldfile_recover(const char *path, struct audit *au, char *err,
 	fclose(f);
 	if (n > 0 && (done = already_done(au, l, n)) > 0)
 		log_warnx("%s %s: %d request%s audited by an interrupted "
-		    "start already; not audited again", WHAT, path, done,
-		    done == 1 ? " was" : "s were");
+			  "start already; not audited again",
+		    WHAT, path, done, done == 1 ? " was" : "s were");
 	for (int i = done; i < n; i++) {
 		if (audit_write_sync(au, &l[i].ev) == -1) {
-			snprintf(err, errlen, "%s %s: line %d: cannot write its "
-			    "audit record", WHAT, path, i + 1);
+			snprintf(err, errlen,
+			    "%s %s: line %d: cannot write its "
+			    "audit record",
+			    WHAT, path, i + 1);
 			n = -1;
 			break;
 		}

@@ -81,8 +81,8 @@ keystate_load(const char *path, char *err, size_t errlen)
 		return NULL;
 	}
 	(void)statefile_clean(path);
-	if ((f = statefile_open(path, "StateFile", &missing, err,
-	    errlen)) == NULL) {
+	if ((f = statefile_open(path, "StateFile", &missing, err, errlen)) ==
+	    NULL) {
 		if (missing)
 			return ks;
 		keystate_free(ks);
@@ -127,11 +127,11 @@ keystate_write_tmp(const struct keystate *ks, const struct keystate_entry *e,
 	FILE *f;
 
 	if ((f = statefile_tmp(ks->path, "StateFile", tmp, tmplen, err,
-	    errlen)) == NULL)
+		 errlen)) == NULL)
 		return -1;
 	for (size_t i = 0; i < n; i++)
-		fprintf(f, "%s\t%lld\t%u\t%s\n", e[i].key,
-		    (long long)e[i].when, (unsigned)e[i].uid, e[i].reason);
+		fprintf(f, "%s\t%lld\t%u\t%s\n", e[i].key, (long long)e[i].when,
+		    (unsigned)e[i].uid, e[i].reason);
 	return statefile_finish(f, tmp, "StateFile", err, errlen);
 }
 
@@ -148,9 +148,9 @@ reason_clean(char *dst, size_t len, const char *reason)
 
 /* The new entries e[0..*n), from the current ones and the change. */
 static int
-change_entries(const struct keystate *ks, struct keystate_entry *e,
-    size_t *n, const char *key, int disabled, uid_t uid, time_t when,
-    const char *reason, char *err, size_t errlen)
+change_entries(const struct keystate *ks, struct keystate_entry *e, size_t *n,
+    const char *key, int disabled, uid_t uid, time_t when, const char *reason,
+    char *err, size_t errlen)
 {
 	size_t i;
 
@@ -178,8 +178,8 @@ change_entries(const struct keystate *ks, struct keystate_entry *e,
 
 int
 keystate_prepare(const struct keystate *ks, struct keystate_change *ch,
-    const char *key, int disabled, uid_t uid, time_t when,
-    const char *reason, char *err, size_t errlen)
+    const char *key, int disabled, uid_t uid, time_t when, const char *reason,
+    char *err, size_t errlen)
 {
 	struct keystate_entry *e = calloc(KEYSTATE_MAX, sizeof(*e));
 	size_t n;
@@ -191,8 +191,9 @@ keystate_prepare(const struct keystate *ks, struct keystate_change *ch,
 		return -1;
 	}
 	if (change_entries(ks, e, &n, key, disabled, uid, when, reason, err,
-	    errlen) == -1 || keystate_write_tmp(ks, e, n, ch->tmp,
-	    sizeof(ch->tmp), err, errlen) == -1) {
+		errlen) == -1 ||
+	    keystate_write_tmp(ks, e, n, ch->tmp, sizeof(ch->tmp), err,
+		errlen) == -1) {
 		free(e);
 		return -1;
 	}
@@ -217,8 +218,8 @@ keystate_commit(struct keystate *ks, struct keystate_change *ch, char *err,
 {
 	struct keystate_entry *old = ks->e;
 
-	if (statefile_replace(ch->tmp, ks->path, "StateFile", err,
-	    errlen) == -1) {
+	if (statefile_replace(ch->tmp, ks->path, "StateFile", err, errlen) ==
+	    -1) {
 		free(ch->e);
 		ch->e = NULL;
 		return -1;
@@ -237,7 +238,7 @@ keystate_set(struct keystate *ks, const char *key, int disabled, uid_t uid,
 	struct keystate_change ch;
 
 	if (keystate_prepare(ks, &ch, key, disabled, uid, when, reason, err,
-	    errlen) == -1)
+		errlen) == -1)
 		return -1;
 	return keystate_commit(ks, &ch, err, errlen);
 }

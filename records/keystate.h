@@ -43,7 +43,7 @@ struct keystate {
 
 /* A prepared change: the new entries, written to tmp. */
 struct keystate_change {
-	struct keystate_entry *e;	/* KEYSTATE_MAX entries, or NULL */
+	struct keystate_entry *e; /* KEYSTATE_MAX entries, or NULL */
 	size_t n;
 	char tmp[4200];
 };
@@ -68,16 +68,16 @@ const struct keystate_entry *keystate_disabled(const struct keystate *ks,
  * (then there is nothing to commit or abort).
  */
 int keystate_prepare(const struct keystate *ks, struct keystate_change *ch,
-    const char *key, int disabled, uid_t uid, time_t when,
-    const char *reason, char *err, size_t errlen);
-/* Put a prepared change in place: 0, or -1 with err set and ks unchanged. */
-int keystate_commit(struct keystate *ks, struct keystate_change *ch,
+    const char *key, int disabled, uid_t uid, time_t when, const char *reason,
     char *err, size_t errlen);
+/* Put a prepared change in place: 0, or -1 with err set and ks unchanged. */
+int keystate_commit(struct keystate *ks, struct keystate_change *ch, char *err,
+    size_t errlen);
 /* Drop a prepared change (its temporary file too). */
 void keystate_abort(struct keystate_change *ch);
 
 /* Prepare and commit at once: 0, or -1 with err set, ks unchanged. */
-int keystate_set(struct keystate *ks, const char *key, int disabled,
-    uid_t uid, time_t when, const char *reason, char *err, size_t errlen);
+int keystate_set(struct keystate *ks, const char *key, int disabled, uid_t uid,
+    time_t when, const char *reason, char *err, size_t errlen);
 
 #endif

@@ -25,8 +25,8 @@ static const char *const result_texts[] = {
 int
 identity_in_group(const struct identity *id, gid_t gid)
 {
-	size_t n = id->ngroups < IDENT_MAX_GROUPS ? id->ngroups :
-	    IDENT_MAX_GROUPS;
+	size_t n =
+	    id->ngroups < IDENT_MAX_GROUPS ? id->ngroups : IDENT_MAX_GROUPS;
 
 	if (id->gid == gid)
 		return 1;
@@ -70,8 +70,8 @@ allow_formats(const struct cfg_allow *a, const struct cfg_key *key)
 }
 
 int
-policy_rule_grants_format(const struct cfg_allow *a,
-    const struct identity *id, const struct cfg_key *key, int format)
+policy_rule_grants_format(const struct cfg_allow *a, const struct identity *id,
+    const struct cfg_key *key, int format)
 {
 	if (format < 0 || format >= FMT_COUNT)
 		return 0;
@@ -119,8 +119,7 @@ policy_formats(const struct config *cfg, const struct identity *id,
  */
 enum policy_result
 policy_check(const struct config *cfg, const struct identity *id,
-    const char *keyname, int format, int digest,
-    const struct cfg_key **keyp)
+    const char *keyname, int format, int digest, const struct cfg_key **keyp)
 {
 	const struct cfg_key *key;
 

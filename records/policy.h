@@ -19,8 +19,9 @@ struct identity {
 	uid_t uid;
 	gid_t gid;
 	char user[KEY_NAME_MAX + 1];	/* name of uid, or the number */
-	gid_t groups[IDENT_MAX_GROUPS];	/* supplementary groups */
+	gid_t groups[IDENT_MAX_GROUPS]; /* supplementary groups */
 	size_t ngroups;
+	int via; /* enum via: the listener (the loop's) */
 };
 
 /* 1 if gid is the identity's primary or one of its supplementary groups. */
@@ -28,10 +29,10 @@ int identity_in_group(const struct identity *id, gid_t gid);
 
 enum policy_result {
 	POLICY_OK = 0,
-	POLICY_NO_KEY,		/* no such key (reported like not granted) */
-	POLICY_NOT_GRANTED,	/* no Allow line names this identity */
-	POLICY_BAD_FORMAT,	/* granted, but not for this format */
-	POLICY_BAD_DIGEST	/* granted, but not with this digest */
+	POLICY_NO_KEY,	    /* no such key (reported like not granted) */
+	POLICY_NOT_GRANTED, /* no Allow line names this identity */
+	POLICY_BAD_FORMAT,  /* granted, but not for this format */
+	POLICY_BAD_DIGEST   /* granted, but not with this digest */
 };
 
 /* 1 if this Allow line grants key to id. */

@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BUCKETS_MAX 65536	/* (rule, user) pairs remembered */
+#define BUCKETS_MAX 65536 /* (rule, user) pairs remembered */
 
 struct bucket {
-	const struct cfg_allow *rule;	/* valid until the next reset */
+	const struct cfg_allow *rule; /* valid until the next reset */
 	uid_t uid;
 	double tokens;
 	double last;
@@ -60,8 +60,10 @@ bucket_get(struct ratelimit *r, const struct cfg_allow *rule, uid_t uid,
 		r->cap = cap;
 	}
 	nb = &r->b[r->n++];
-	*nb = (struct bucket){ .rule = rule, .uid = uid,
-		.tokens = rule->rate_n, .last = now };
+	*nb = (struct bucket){ .rule = rule,
+		.uid = uid,
+		.tokens = rule->rate_n,
+		.last = now };
 	return nb;
 }
 
@@ -100,22 +102,27 @@ bucket_wait(const struct bucket *b)
 static void
 rate_text(const struct cfg_allow *a, double wait, char *dst, size_t len)
 {
-	const char *unit = a->rate_period == 86400 ? "day" :
-	    a->rate_period == 3600 ? "hour" :
-	    a->rate_period == 60 ? "minute" : "second";
+	const char *unit = a->rate_period == 86400 ? "day"
+	    : a->rate_period == 3600		   ? "hour"
+	    : a->rate_period == 60		   ? "minute"
+						   : "second";
 	unsigned long secs;
 
 	if (wait < 0) {
-		snprintf(dst, len, "rate limit: %u signatures per %s with this "
-		    "key", a->rate_n, unit);
+		snprintf(dst, len,
+		    "rate limit: %u signatures per %s with this "
+		    "key",
+		    a->rate_n, unit);
 		return;
 	}
 	/* Whole seconds, rounded up: asking again then succeeds. */
 	secs = (unsigned long)wait;
 	if (wait > (double)secs || secs == 0)
 		secs++;
-	snprintf(dst, len, "rate limit: %u signatures per %s with this key; "
-	    "try again in %lu s", a->rate_n, unit, secs);
+	snprintf(dst, len,
+	    "rate limit: %u signatures per %s with this key; "
+	    "try again in %lu s",
+	    a->rate_n, unit, secs);
 }
 
 /* ratelimit_take() and ratelimit_check(): charge a line only if take. */
@@ -153,7 +160,7 @@ ratelimit_use(struct ratelimit *r, const struct config *cfg,
 			wait = bucket_wait(b);
 	}
 	if (limited == NULL)
-		return 1;	/* not granted at all: policy_check said so */
+		return 1; /* not granted at all: policy_check said so */
 	rate_text(limited, wait, why, whylen);
 	return 0;
 }

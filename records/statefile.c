@@ -13,16 +13,17 @@
 #include "common/log.h"
 
 #define TMP_SUFFIX ".tmp-"
-#define TMP_RANDOM 6		/* the XXXXXX of mkostemp */
+#define TMP_RANDOM 6 /* the XXXXXX of mkostemp */
 
 /* Explain a failed open of path: a planted link gets its own words. */
 static void
-open_error(const char *path, const char *what, int e, char *err,
-    size_t errlen)
+open_error(const char *path, const char *what, int e, char *err, size_t errlen)
 {
 	if (e == ELOOP)
-		snprintf(err, errlen, "%s %s: is a symbolic link; refusing to "
-		    "follow it (the file must be a regular file)", what, path);
+		snprintf(err, errlen,
+		    "%s %s: is a symbolic link; refusing to "
+		    "follow it (the file must be a regular file)",
+		    what, path);
 	else
 		snprintf(err, errlen, "%s %s: %s", what, path, strerror(e));
 }
@@ -36,8 +37,8 @@ statefile_open(const char *path, const char *what, int *missing, char *err,
 	int fd;
 
 	*missing = 0;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
-	    O_NONBLOCK);
+	fd = open(path,
+	    O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd == -1) {
 		if (errno == ENOENT) {
 			*missing = 1;
@@ -48,9 +49,10 @@ statefile_open(const char *path, const char *what, int *missing, char *err,
 	}
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
 	    st.st_uid != geteuid() || (st.st_mode & 022)) {
-		snprintf(err, errlen, "%s %s: must be a regular file of the "
-		    "daemon's user, not writable by group or others", what,
-		    path);
+		snprintf(err, errlen,
+		    "%s %s: must be a regular file of the "
+		    "daemon's user, not writable by group or others",
+		    what, path);
 		close(fd);
 		return NULL;
 	}
@@ -171,7 +173,8 @@ statefile_clean(const char *path)
 			continue;
 		if (unlinkat(dfd, e->d_name, 0) == 0) {
 			log_info("removed %s, a temporary file left by an "
-			    "interrupted write of %s", e->d_name, path);
+				 "interrupted write of %s",
+			    e->d_name, path);
 			n++;
 		}
 	}

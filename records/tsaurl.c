@@ -43,8 +43,9 @@ split_authority(const char *a, size_t len, struct tsa_url *u, char *why,
 
 	if (len > 0 && a[0] == '[') {
 		if ((he = memchr(a, ']', len)) == NULL)
-			return snprintf(why, whylen, "unclosed '[' in the host"),
-			    -1;
+			return snprintf(why, whylen,
+				   "unclosed '[' in the host"),
+			       -1;
 		hs = a + 1;
 		bracketed = 1;
 		if (he + 1 < end && he[1] != ':')
@@ -74,7 +75,7 @@ split_authority(const char *a, size_t len, struct tsa_url *u, char *why,
 		if (*e != '\0' || digits[0] == '-' || digits[0] == '+' ||
 		    port < 1 || port > 65535)
 			return snprintf(why, whylen, "bad port '%s'", digits),
-			    -1;
+			       -1;
 		snprintf(u->port, sizeof(u->port), "%ld", port);
 	}
 	/* The Host header: as written in the URL, brackets and port kept. */
@@ -93,10 +94,13 @@ tsaurl_parse(const char *s, struct tsa_url *u, char *why, size_t whylen)
 	memset(u, 0, sizeof(*u));
 	if (strlen(s) > TSA_URL_MAX)
 		return snprintf(why, whylen, "URL too long (max %d bytes)",
-		    TSA_URL_MAX), -1;
+			   TSA_URL_MAX),
+		       -1;
 	if (strncasecmp(s, "https://", 8) == 0)
-		return snprintf(why, whylen, "https is not supported: the "
-		    "timestamp token is signed and checked, use http://"), -1;
+		return snprintf(why, whylen,
+			   "https is not supported: the "
+			   "timestamp token is signed and checked, use http://"),
+		       -1;
 	if (strncasecmp(s, scheme, sizeof(scheme) - 1) != 0)
 		return snprintf(why, whylen, "not an http:// URL"), -1;
 	a = s + sizeof(scheme) - 1;
@@ -105,8 +109,10 @@ tsaurl_parse(const char *s, struct tsa_url *u, char *why, size_t whylen)
 	if (alen == 0)
 		return snprintf(why, whylen, "no host"), -1;
 	if (memchr(a, '@', alen) != NULL)
-		return snprintf(why, whylen, "user information is not "
-		    "supported"), -1;
+		return snprintf(why, whylen,
+			   "user information is not "
+			   "supported"),
+		       -1;
 	if (split_authority(a, alen, u, why, whylen) == -1)
 		return -1;
 	snprintf(u->path, sizeof(u->path), "%s", slash != NULL ? slash : "/");

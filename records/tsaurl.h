@@ -17,11 +17,11 @@
 #define TSA_PATH_MAX 400
 
 struct tsa_url {
-	char url[TSA_URL_MAX + 1];	/* as configured, for messages */
-	char host[TSA_HOST_MAX + 1];	/* name or address, no brackets */
-	char port[6];			/* decimal, "80" by default */
-	char hostport[TSA_HOST_MAX + 9];	/* the Host header's value */
-	char path[TSA_PATH_MAX + 1];	/* "/" when the URL has none */
+	char url[TSA_URL_MAX + 1];	 /* as configured, for messages */
+	char host[TSA_HOST_MAX + 1];	 /* name or address, no brackets */
+	char port[6];			 /* decimal, "80" by default */
+	char hostport[TSA_HOST_MAX + 9]; /* the Host header's value */
+	char path[TSA_PATH_MAX + 1];	 /* "/" when the URL has none */
 };
 
 /*

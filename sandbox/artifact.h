@@ -9,6 +9,28 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct stat;
+
+/*
+ * Architectures whose fstat system call fills glibc's struct stat as it
+ * is; elsewhere artifact_fstat() is glibc's fstat() and the filter keeps
+ * the flag-only newfstatat rule.
+ */
+#if defined(__x86_64__) && !defined(__ILP32__) || defined(__aarch64__)
+#define SANDBOX_RAW_FSTAT 1
+#else
+#define SANDBOX_RAW_FSTAT 0
+#endif
+
+/*
+ * fstat(2) as the fstat system call itself.  glibc's fstat() is
+ * newfstatat(fd, "", AT_EMPTY_PATH), and a seccomp filter can check that
+ * flag but not the path: newfstatat(AT_FDCWD, "/any/path", ...,
+ * AT_EMPTY_PATH) looks the path up.  The filter allows fstat only
+ * (sandbox/seccomp.c), so every fstat of the session child goes here.
+ */
+int artifact_fstat(int fd, struct stat *st);
+
 /* Result of a failed check: a message for the client. */
 struct artifact_err {
 	char msg[256];
@@ -27,8 +49,8 @@ int artifact_check(int fd, uint64_t max, struct artifact_err *e);
  * offset of the descriptor the client passed (and without moving it); a
  * pipe from where it stands to its end.  0 or -1 with e set.
  */
-int artifact_hash(int fd, int digest, uint64_t max, uint8_t *md,
-    size_t *mdlen, uint64_t *size, struct artifact_err *e);
+int artifact_hash(int fd, int digest, uint64_t max, uint8_t *md, size_t *mdlen,
+    uint64_t *size, struct artifact_err *e);
 
 /*
  * Random access to a regular-file artifact (module and pe parsers), and

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "proto/chan.h"
 #include "proto/io.h"
 #include "sandbox/hold.h"
 
@@ -52,10 +53,22 @@ send_empty(uint16_t type)
 	return 0;
 }
 
+/* READY: the sandbox is up; the handshake (proto/chan.h). */
 int
 sandbox_send_ready(void)
 {
-	return send_empty(MSG_READY);
+	struct msg_ready m = { .version = CHAN_VERSION };
+	struct buf b;
+
+	snprintf(m.build, sizeof(m.build), "%s", chan_build_id());
+	buf_init(&b, MSG_MAX);
+	if (msg_enc_ready(&b, &m) == -1) {
+		buf_free(&b);
+		return -1;
+	}
+	channel_send(&b);
+	buf_free(&b);
+	return 0;
 }
 
 int
@@ -132,9 +145,10 @@ sandbox_request_keyinfo(const struct msg_keyinfo *m,
  * notice, 0 with the reply decoded into r.
  */
 static int
-sign_answer(struct buf *b, uint32_t reqid, struct msg_sign_reply *r)
+sign_answer(struct hold *h, struct buf *b, uint32_t reqid,
+    struct msg_sign_reply *r)
 {
-	struct msg_sign_held h;
+	struct msg_sign_held held;
 	uint16_t type;
 	int passed = -1;
 
@@ -143,9 +157,9 @@ sign_answer(struct buf *b, uint32_t reqid, struct msg_sign_reply *r)
 	if (passed != -1 || msg_type_of(b, &type) == -1)
 		fatalx("unexpected message from the monitor");
 	if (type == MSG_SIGN_HELD) {
-		if (msg_dec_sign_held(b, &h) == -1 || h.reqid != reqid)
+		if (msg_dec_sign_held(b, &held) == -1 || held.reqid != reqid)
 			fatalx("bad held notice from the monitor");
-		hold_notice(&h);
+		hold_notice(h, &held);
 		return -1;
 	}
 	if (type != MSG_SIGN_REPLY)
@@ -157,7 +171,8 @@ sign_answer(struct buf *b, uint32_t reqid, struct msg_sign_reply *r)
 }
 
 int
-sandbox_request_sign(const struct msg_sign *m, struct msg_sign_reply *r)
+sandbox_request_sign(const struct msg_sign *m, struct hold *h,
+    struct msg_sign_reply *r)
 {
 	struct buf b;
 
@@ -169,8 +184,8 @@ sandbox_request_sign(const struct msg_sign *m, struct msg_sign_reply *r)
 	channel_send(&b);
 	/* A request held for approval may take a while. */
 	do
-		hold_wait_channel(CHANNEL_FD);
-	while (sign_answer(&b, m->reqid, r) == -1);
+		hold_wait_channel(h, CHANNEL_FD);
+	while (sign_answer(h, &b, m->reqid, r) == -1);
 	buf_free(&b);
 	return 0;
 }
@@ -290,6 +305,24 @@ sandbox_request_upload(const struct msg_upload *m, struct msg_upload_reply *r)
 }
 
 int
+sandbox_request_pesign(const struct msg_pesign *m, struct msg_pesign_reply *r)
+{
+	struct buf b;
+
+	buf_init(&b, MSG_MAX);
+	if (msg_enc_pesign(&b, m) == -1) {
+		buf_free(&b);
+		return -1;
+	}
+	channel_send(&b);
+	channel_expect(&b, MSG_PESIGN_REPLY, NULL);
+	if (msg_dec_pesign_reply(&b, r) == -1)
+		fatalx("bad pesign reply from the monitor");
+	buf_free(&b);
+	return 0;
+}
+
+int
 sandbox_report_upload_done(void)
 {
 	return send_empty(MSG_UPLOAD_DONE);
@@ -306,3 +339,63 @@ sandbox_report_progress(uint64_t bytes)
 		channel_send(&b);
 	buf_free(&b);
 }
+
+/*
+ * Send an encoded message, with fd if fd >= 0.  Unlike channel_send(), a
+ * failure is the caller's to judge: -1.
+ */
+static int
+channel_try_send(struct buf *b, int fd)
+{
+	return io_send_msg(CHANNEL_FD, b, fd);
+}
+
+int
+sandbox_report_held_cancel(void)
+{
+	struct buf b;
+	int r = -1;
+
+	buf_init(&b, MSG_MAX);
+	if (msg_enc_empty(&b, MSG_HELD_CANCEL) == 0)
+		r = channel_try_send(&b, -1);
+	buf_free(&b);
+	return r;
+}
+
+int
+sandbox_report_held_result(uint64_t id, const struct buf *frame)
+{
+	struct msg_held_result m = { .id = id,
+		.frame = buf_ptr(frame),
+		.len = buf_left(frame) };
+	struct buf b;
+	int r = -1;
+
+	buf_init(&b, MSG_MAX);
+	if (msg_enc_held_result(&b, &m) == 0)
+		r = channel_try_send(&b, -1);
+	buf_free(&b);
+	return r;
+}
+
+int
+sandbox_send_lookup(const struct resolve_reply *rr)
+{
+	struct buf b;
+	int r = -1;
+
+	buf_init(&b, RESOLVE_REPLY_LEN + 1);
+	if (resolve_enc(&b, rr) == 0)
+		r = channel_try_send(&b, -1);
+	buf_free(&b);
+	return r;
+}
+
+#ifdef CSIGN_TEST_HOOKS
+int
+sandbox_send_lookup_bytes(struct buf *b, int fd)
+{
+	return channel_try_send(b, fd);
+}
+#endif

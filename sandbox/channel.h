@@ -9,6 +9,9 @@
 
 #include "proto/buf.h"
 #include "proto/msg.h"
+#include "proto/resolve.h"
+
+struct hold;
 
 #define CHANNEL_FD 3
 /*
@@ -41,8 +44,13 @@ int sandbox_wait_session(struct msg_session *m, int *client_fd);
  */
 int sandbox_request_keyinfo(const struct msg_keyinfo *m,
     struct msg_keyinfo_reply *r, struct buf *keep);
-/* SIGN; 0 with r filled (r->status tells the outcome), -1 on failure. */
-int sandbox_request_sign(const struct msg_sign *m, struct msg_sign_reply *r);
+/*
+ * SIGN; 0 with r filled (r->status tells the outcome), -1 on failure.
+ * While the monitor holds the request for approval, its notices go to h
+ * (sandbox/hold.h), which also watches the client meanwhile.
+ */
+int sandbox_request_sign(const struct msg_sign *m, struct hold *h,
+    struct msg_sign_reply *r);
 /* QUERY; the reply frame is copied into frame. */
 int sandbox_request_query(int what, struct buf *frame);
 /* ADMIN (disable or enable a key); the reply frame into frame. */
@@ -51,8 +59,7 @@ int sandbox_request_admin(const struct msg_admin *m, struct buf *frame);
  * APPROVAL (pending, approve, deny, wait); the reply frame into frame.
  * A wait returns when the monitor has the result, however long that is.
  */
-int sandbox_request_approval(const struct msg_approval *m,
-    struct buf *frame);
+int sandbox_request_approval(const struct msg_approval *m, struct buf *frame);
 
 /*
  * An inline upload of m->size bytes is announced: may it be read?  The
@@ -61,6 +68,13 @@ int sandbox_request_approval(const struct msg_approval *m,
  */
 int sandbox_request_upload(const struct msg_upload *m,
     struct msg_upload_reply *r);
+/*
+ * PESIGN: a pesign client's request that needs the monitor (unlocked,
+ * unlock, kill, or the key a token and certificate map to); r->rc and
+ * r->message are the client's answer.
+ */
+int sandbox_request_pesign(const struct msg_pesign *m,
+    struct msg_pesign_reply *r);
 /* The inline artifact's scratch space is empty again. */
 int sandbox_report_upload_done(void);
 /* Artifact bytes are moving (artifact.h): the session is not idle. */
@@ -75,5 +89,21 @@ int sandbox_request_tsa(unsigned index, struct msg_tsa_reply *r, int *fd,
     struct buf *keep);
 /* TSA_DONE: how the timestamp went, for the monitor's audit record. */
 int sandbox_report_tsa(const struct msg_tsa_done *m);
+
+/*
+ * Every other message a child sends goes through here too, so that this
+ * file is the whole of the child's side of the channel.  Each returns -1
+ * if the message could not be sent; the caller decides what that means.
+ */
+/* HELD_CANCEL: the client of a held request hung up. */
+int sandbox_report_held_cancel(void);
+/* HELD_RESULT: the final client frame of a detached (--no-wait) request. */
+int sandbox_report_held_result(uint64_t id, const struct buf *frame);
+/* The lookup process's answer (sandbox/resolve.h). */
+int sandbox_send_lookup(const struct resolve_reply *r);
+#ifdef CSIGN_TEST_HOOKS
+/* Test builds: send b as it is, with fd if >= 0 (a broken lookup answer). */
+int sandbox_send_lookup_bytes(struct buf *b, int fd);
+#endif
 
 #endif

@@ -39,9 +39,9 @@
 #include "common/log.h"
 #include "sandbox/seccomp.h"
 
-#define CHILD_NOFILE 16			/* channel, client, artifact, output */
-#define CHILD_AS (1024ul << 20)		/* address space, bytes */
-#define CHILD_CPU 600			/* seconds of CPU per session */
+#define CHILD_NOFILE 16		/* channel, client, artifact, output */
+#define CHILD_AS (1024ul << 20) /* address space, bytes */
+#define CHILD_CPU 600		/* seconds of CPU per session */
 
 /* 1: close every descriptor above keep. */
 static void
@@ -63,9 +63,10 @@ drop_namespaces(const struct drop_opts *o)
 	 * fails there by design: say so only in debug logs.
 	 */
 	if (unshare((o->lookup ? 0 : CLONE_NEWNET) | CLONE_NEWIPC |
-	    CLONE_NEWNS) == -1)
+		CLONE_NEWNS) == -1)
 		log_debug("unshare(net, ipc, mount): %s; the seccomp filter "
-		    "forbids sockets anyway", strerror(errno));
+			  "forbids sockets anyway",
+		    strerror(errno));
 }
 
 /* 3: no capability can ever be regained, even through exec. */
@@ -96,8 +97,8 @@ drop_ids(const struct drop_opts *o)
 		fatal("setresuid");
 	if (getresuid(&ru, &eu, &su) == -1 || getresgid(&rg, &eg, &sg) == -1)
 		fatal("getresuid");
-	if (ru != o->uid || eu != o->uid || su != o->uid ||
-	    rg != o->gid || eg != o->gid || sg != o->gid)
+	if (ru != o->uid || eu != o->uid || su != o->uid || rg != o->gid ||
+	    eg != o->gid || sg != o->gid)
 		fatalx("ids not changed as asked");
 	if (getgroups(0, NULL) != 0)
 		fatalx("supplementary groups remain");

@@ -8,11 +8,11 @@
 #include <sys/types.h>
 
 struct drop_opts {
-	int separate;		/* 1: change to uid/gid (started as root) */
+	int separate; /* 1: change to uid/gid (started as root) */
 	uid_t uid;
 	gid_t gid;
-	int keep_fd;		/* highest fd to keep open (the channel) */
-	int lookup;		/* 1: the lookup process (see drop.c) */
+	int keep_fd; /* highest fd to keep open (the channel) */
+	int lookup;  /* 1: the lookup process (see drop.c) */
 };
 
 /*

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -11,54 +12,75 @@
 #include "proto/io.h"
 #include "sandbox/channel.h"
 
-/* The one request this child may have held at a time. */
-static struct {
-	int client;
-	unsigned flags;
-	int watch;		/* held: a hang-up cancels */
-	int detached;		/* --no-wait: the client was let go */
-	int cancelled;		/* MSG_HELD_CANCEL sent */
+/* The one request a session may have held at a time. */
+struct hold {
+	int client;	/* the session's client socket */
+	unsigned flags; /* SIGN_F_* of the request */
+	int watch;	/* held: a hang-up cancels */
+	int detached;	/* --no-wait: the client was let go */
+	int cancelled;	/* MSG_HELD_CANCEL sent */
+	int quiet;	/* pesign: no F_HELD frames */
 	uint64_t id;
-} hold = { .client = -1 };
+};
 
-void
-hold_begin(int client, unsigned flags)
+struct hold *
+hold_new(int client)
 {
-	memset(&hold, 0, sizeof(hold));
-	hold.client = client;
-	hold.flags = flags;
+	struct hold *h;
+
+	if ((h = malloc(sizeof(*h))) == NULL)
+		return NULL;
+	h->client = client;
+	h->quiet = 0;
+	hold_reset(h);
+	return h;
 }
 
 void
-hold_end(void)
+hold_set_quiet(struct hold *h)
 {
-	memset(&hold, 0, sizeof(hold));
-	hold.client = -1;
+	h->quiet = 1;
+}
+
+void
+hold_free(struct hold *h)
+{
+	free(h);
+}
+
+void
+hold_reset(struct hold *h)
+{
+	h->flags = 0;
+	h->watch = h->detached = h->cancelled = 0;
+	h->id = 0;
+}
+
+void
+hold_begin(struct hold *h, unsigned flags)
+{
+	hold_reset(h);
+	h->flags = flags;
 }
 
 int
-hold_detached(void)
+hold_detached(const struct hold *h)
 {
-	return hold.detached;
+	return h->detached;
 }
 
 /* The client has gone while its request is held: cancel it, once. */
 static void
-hold_cancel(void)
+hold_cancel(struct hold *h)
 {
-	struct buf b;
-
-	hold.watch = 0;
-	if (hold.cancelled)
+	h->watch = 0;
+	if (h->cancelled)
 		return;
-	hold.cancelled = 1;
+	h->cancelled = 1;
 	log_info("client hung up while request %llu was held; cancelling",
-	    (unsigned long long)hold.id);
-	buf_init(&b, MSG_MAX);
-	if (msg_enc_empty(&b, MSG_HELD_CANCEL) == 0 &&
-	    io_send_msg(CHANNEL_FD, &b, -1) == -1)
+	    (unsigned long long)h->id);
+	if (sandbox_report_held_cancel() == -1)
 		log_warn("cannot cancel the held request");
-	buf_free(&b);
 }
 
 /* The fields every held notice gives the client. */
@@ -78,7 +100,7 @@ hold_fields(struct buf *b, const struct msg_sign_held *m)
  * down so that the client leaves and nothing more is read from it.
  */
 static void
-hold_detach(const struct msg_sign_held *m)
+hold_detach(struct hold *h, const struct msg_sign_held *m)
 {
 	struct buf b;
 
@@ -87,33 +109,35 @@ hold_detach(const struct msg_sign_held *m)
 	    frame_add_u32(&b, T_STATUS, ST_OK) == -1 ||
 	    frame_add_str(&b, T_MESSAGE, "held for approval") == -1 ||
 	    hold_fields(&b, m) == -1 || frame_finish(&b) == -1 ||
-	    io_send_frame(hold.client, &b, NULL, 0) == -1)
+	    io_send_frame(h->client, &b, NULL, 0) == -1)
 		log_info("the --no-wait client left before its reply");
 	buf_free(&b);
-	(void)shutdown(hold.client, SHUT_RDWR);
-	hold.detached = 1;
+	(void)shutdown(h->client, SHUT_RDWR);
+	h->detached = 1;
 }
 
 void
-hold_notice(const struct msg_sign_held *m)
+hold_notice(struct hold *h, const struct msg_sign_held *m)
 {
 	struct buf b;
 
-	if (hold.detached || hold.cancelled)
+	if (h->detached || h->cancelled)
 		return;
-	hold.id = m->id;
-	if (hold.flags & SIGN_F_NOWAIT) {
-		hold_detach(m);
+	h->id = m->id;
+	if (h->flags & SIGN_F_NOWAIT) {
+		hold_detach(h, m);
 		return;
 	}
-	hold.watch = 1;
+	h->watch = 1;
+	if (h->quiet)
+		return;
 	buf_init(&b, FRAME_MAX + 4);
 	if (frame_begin(&b, F_HELD) == -1 || hold_fields(&b, m) == -1 ||
 	    (m->approver[0] != '\0' &&
-	    frame_add_str(&b, T_USER, m->approver) == -1) ||
+		frame_add_str(&b, T_USER, m->approver) == -1) ||
 	    frame_finish(&b) == -1 ||
-	    io_send_frame(hold.client, &b, NULL, 0) == -1)
-		hold_cancel();
+	    io_send_frame(h->client, &b, NULL, 0) == -1)
+		hold_cancel(h);
 	buf_free(&b);
 }
 
@@ -124,55 +148,46 @@ hold_notice(const struct msg_sign_held *m)
  * for the session to read after the reply.
  */
 static void
-hold_client_event(short revents)
+hold_client_event(struct hold *h, short revents)
 {
 	char c;
 	ssize_t n;
 
 	if (revents & (POLLHUP | POLLERR)) {
-		hold_cancel();
+		hold_cancel(h);
 		return;
 	}
-	n = recv(hold.client, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	n = recv(h->client, &c, 1, MSG_PEEK | MSG_DONTWAIT);
 	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR))
-		hold_cancel();
+		hold_cancel(h);
 	else if (n > 0)
-		hold.watch = 0;
+		h->watch = 0;
 }
 
 void
-hold_wait_channel(int chan)
+hold_wait_channel(struct hold *h, int chan)
 {
 	struct pollfd p[2];
 
 	for (;;) {
-		nfds_t n = hold.watch ? 2 : 1;
+		nfds_t n = h->watch ? 2 : 1;
 
 		p[0] = (struct pollfd){ .fd = chan, .events = POLLIN };
-		p[1] = (struct pollfd){ .fd = hold.client, .events = POLLIN };
+		p[1] = (struct pollfd){ .fd = h->client, .events = POLLIN };
 		if (poll(p, n, -1) == -1) {
 			if (errno == EINTR)
 				continue;
-			return;		/* the read that follows will tell */
+			return; /* the read that follows will tell */
 		}
 		if (p[0].revents != 0)
 			return;
 		if (n == 2 && p[1].revents != 0)
-			hold_client_event(p[1].revents);
+			hold_client_event(h, p[1].revents);
 	}
 }
 
 int
-hold_deliver(const struct buf *frame)
+hold_deliver(const struct hold *h, const struct buf *frame)
 {
-	struct msg_held_result m = { .id = hold.id, .frame = buf_ptr(frame),
-		.len = buf_left(frame) };
-	struct buf b;
-	int r;
-
-	buf_init(&b, MSG_MAX);
-	r = msg_enc_held_result(&b, &m) == 0 ? io_send_msg(CHANNEL_FD, &b,
-	    -1) : -1;
-	buf_free(&b);
-	return r;
+	return sandbox_report_held_result(h->id, frame);
 }

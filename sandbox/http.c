@@ -44,7 +44,7 @@ parse_decimal(const char *s)
 /* What the headers say about the body. */
 struct head {
 	int status;
-	long content_length;		/* -1 if absent */
+	long content_length; /* -1 if absent */
 	int chunked;
 };
 
@@ -55,8 +55,8 @@ parse_status_line(const char *line, struct head *h, char *err, size_t errlen)
 	char code[4];
 
 	if ((strncmp(line, "HTTP/1.1 ", 9) != 0 &&
-	    strncmp(line, "HTTP/1.0 ", 9) != 0) || strlen(line) < 12 ||
-	    (line[12] != ' ' && line[12] != '\0'))
+		strncmp(line, "HTTP/1.0 ", 9) != 0) ||
+	    strlen(line) < 12 || (line[12] != ' ' && line[12] != '\0'))
 		return snprintf(err, errlen, "malformed HTTP status line"), -1;
 	memcpy(code, line + 9, 3);
 	code[3] = '\0';
@@ -76,8 +76,8 @@ parse_header(char *line, struct head *h, char *err, size_t errlen)
 	*colon = '\0';
 	for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
 		;
-	for (size_t n = strlen(v); n > 0 && (v[n - 1] == ' ' ||
-	    v[n - 1] == '\t'); n--)
+	for (size_t n = strlen(v);
+	     n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t'); n--)
 		v[n - 1] = '\0';
 	if (strcasecmp(line, "Content-Length") == 0) {
 		if (h->content_length != -1 ||
@@ -85,8 +85,11 @@ parse_header(char *line, struct head *h, char *err, size_t errlen)
 			return snprintf(err, errlen, "bad Content-Length"), -1;
 	} else if (strcasecmp(line, "Transfer-Encoding") == 0) {
 		if (strcasecmp(v, "chunked") != 0)
-			return snprintf(err, errlen, "unsupported "
-			    "Transfer-Encoding '%.32s'", v), -1;
+			return snprintf(err, errlen,
+				   "unsupported "
+				   "Transfer-Encoding '%.32s'",
+				   v),
+			       -1;
 		h->chunked = 1;
 	}
 	return 0;
@@ -107,23 +110,27 @@ parse_head(const uint8_t *p, const uint8_t *end, struct head *h, char *err,
 
 		if (eol == NULL || eol + 1 >= end || eol[1] != '\n')
 			return snprintf(err, errlen, "malformed HTTP header"),
-			    -1;
+			       -1;
 		if ((n = (size_t)(eol - p)) == 0)
 			break;
 		if (n > HEADER_LINE_MAX || memchr(p, '\0', n) != NULL)
-			return snprintf(err, errlen, "HTTP header line too "
-			    "long or binary"), -1;
+			return snprintf(err, errlen,
+				   "HTTP header line too "
+				   "long or binary"),
+			       -1;
 		memcpy(line, p, n);
 		line[n] = '\0';
-		if ((first ? parse_status_line(line, h, err, errlen) :
-		    parse_header(line, h, err, errlen)) == -1)
+		if ((first ? parse_status_line(line, h, err, errlen)
+			   : parse_header(line, h, err, errlen)) == -1)
 			return -1;
 		first = 0;
 		p = eol + 2;
 	}
 	if (h->chunked && h->content_length != -1)
-		return snprintf(err, errlen, "both Content-Length and chunked "
-		    "encoding"), -1;
+		return snprintf(err, errlen,
+			   "both Content-Length and chunked "
+			   "encoding"),
+		       -1;
 	return 0;
 }
 
@@ -146,7 +153,7 @@ chunk_size(const uint8_t *p, size_t n)
 		else
 			return -1;
 		if (i >= 7)
-			return -1;	/* no chunk near 256 MiB here */
+			return -1; /* no chunk near 256 MiB here */
 		v = v * 16 + d;
 	}
 	return i == 0 ? -1 : v;
@@ -165,21 +172,28 @@ dechunk(const uint8_t *p, size_t len, struct buf *body, char *err,
 
 		if (eol == NULL || eol + 1 >= end)
 			return 0;
-		if (eol[1] != '\n' || (n = chunk_size(p, (size_t)(eol - p))) < 0)
-			return snprintf(err, errlen, "malformed HTTP chunk"), -1;
+		if (eol[1] != '\n' ||
+		    (n = chunk_size(p, (size_t)(eol - p))) < 0)
+			return snprintf(err, errlen, "malformed HTTP chunk"),
+			       -1;
 		p = eol + 2;
 		if (n == 0)
 			/* No trailers expected: the final CRLF ends it. */
-			return end - p < 2 ? 0 : (p[0] == '\r' && p[1] == '\n') ?
-			    1 : (snprintf(err, errlen, "HTTP trailers are not "
-			    "supported"), -1);
+			return end - p < 2 ? 0
+			    : (p[0] == '\r' && p[1] == '\n')
+			    ? 1
+			    : (snprintf(err, errlen,
+				   "HTTP trailers are not "
+				   "supported"),
+				  -1);
 		if ((size_t)(end - p) < (size_t)n + 2)
 			return 0;
 		if (p[n] != '\r' || p[n + 1] != '\n')
-			return snprintf(err, errlen, "malformed HTTP chunk"), -1;
+			return snprintf(err, errlen, "malformed HTTP chunk"),
+			       -1;
 		if (buf_put(body, p, (size_t)n) == -1)
 			return snprintf(err, errlen, "HTTP response too large"),
-			    -1;
+			       -1;
 		p += n + 2;
 	}
 }
@@ -195,27 +209,37 @@ http_parse_response(const uint8_t *p, size_t len, int eof, int *status,
 
 	buf_reset(body);
 	if (hend == NULL)
-		return eof ? (snprintf(err, errlen, "connection closed before "
-		    "the HTTP headers ended"), -1) : 0;
+		return eof ? (snprintf(err, errlen,
+				  "connection closed before "
+				  "the HTTP headers ended"),
+				 -1)
+			   : 0;
 	if (parse_head(p, hend, &h, err, errlen) == -1)
 		return -1;
 	*status = h.status;
 	have = len - (size_t)(hend - p);
 	if (h.chunked) {
 		if ((r = dechunk(hend, have, body, err, errlen)) == 0 && eof)
-			return snprintf(err, errlen, "connection closed in the "
-			    "middle of the HTTP body"), -1;
+			return snprintf(err, errlen,
+				   "connection closed in the "
+				   "middle of the HTTP body"),
+			       -1;
 		return r;
 	}
 	if (h.content_length >= 0) {
 		if (have < (size_t)h.content_length)
-			return eof ? (snprintf(err, errlen, "connection closed "
-			    "in the middle of the HTTP body"), -1) : 0;
+			return eof ? (snprintf(err, errlen,
+					  "connection closed "
+					  "in the middle of the HTTP body"),
+					 -1)
+				   : 0;
 		if (have > (size_t)h.content_length)
-			return snprintf(err, errlen, "more bytes than "
-			    "Content-Length"), -1;
+			return snprintf(err, errlen,
+				   "more bytes than "
+				   "Content-Length"),
+			       -1;
 	} else if (!eof)
-		return 0;		/* the body ends when the peer closes */
+		return 0; /* the body ends when the peer closes */
 	if (buf_put(body, hend, have) == -1)
 		return snprintf(err, errlen, "HTTP response too large"), -1;
 	return 1;
@@ -289,8 +313,10 @@ read_response(int fd, const struct timespec *deadline, unsigned timeout_ms,
 
 		if (wait_fd(fd, POLLIN, deadline) == -1) {
 			if (errno == ETIMEDOUT)
-				snprintf(err, errlen, "no complete reply within "
-				    "%u ms", timeout_ms);
+				snprintf(err, errlen,
+				    "no complete reply within "
+				    "%u ms",
+				    timeout_ms);
 			else
 				snprintf(err, errlen, "read: %s",
 				    strerror(errno));
@@ -320,9 +346,9 @@ read_response(int fd, const struct timespec *deadline, unsigned timeout_ms,
 }
 
 int
-http_post(int fd, const char *hostport, const char *path,
-    const char *ctype, const uint8_t *body, size_t len, unsigned timeout_ms,
-    int *status, struct buf *resp, char *err, size_t errlen)
+http_post(int fd, const char *hostport, const char *path, const char *ctype,
+    const uint8_t *body, size_t len, unsigned timeout_ms, int *status,
+    struct buf *resp, char *err, size_t errlen)
 {
 	struct timespec deadline;
 	char head[1024];
@@ -335,10 +361,11 @@ http_post(int fd, const char *hostport, const char *path,
 		deadline.tv_sec++;
 		deadline.tv_nsec -= 1000000000;
 	}
-	n = snprintf(head, sizeof(head), "POST %s HTTP/1.1\r\nHost: %s\r\n"
+	n = snprintf(head, sizeof(head),
+	    "POST %s HTTP/1.1\r\nHost: %s\r\n"
 	    "User-Agent: csign/%s\r\nContent-Type: %s\r\n"
-	    "Content-Length: %zu\r\nConnection: close\r\n\r\n", path,
-	    hostport, CSIGN_VERSION, ctype, len);
+	    "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+	    path, hostport, CSIGN_VERSION, ctype, len);
 	if (n < 0 || (size_t)n >= sizeof(head))
 		return snprintf(err, errlen, "request line too long"), -1;
 	if (send_all(fd, head, (size_t)n, &deadline) == -1 ||

@@ -12,7 +12,7 @@
 
 #include "proto/buf.h"
 
-#define HTTP_RESP_MAX (128u << 10)	/* headers and body */
+#define HTTP_RESP_MAX (128u << 10) /* headers and body */
 
 /*
  * Parse the response bytes p[0..len) received so far (eof: the peer has
@@ -28,8 +28,8 @@ int http_parse_response(const uint8_t *p, size_t len, int eof, int *status,
  * of the call.  Returns 0 with the HTTP status and the response body, or
  * -1 with err set (timeout, connection closed, malformed response).
  */
-int http_post(int fd, const char *hostport, const char *path,
-    const char *ctype, const uint8_t *body, size_t len, unsigned timeout_ms,
-    int *status, struct buf *resp, char *err, size_t errlen);
+int http_post(int fd, const char *hostport, const char *path, const char *ctype,
+    const uint8_t *body, size_t len, unsigned timeout_ms, int *status,
+    struct buf *resp, char *err, size_t errlen);
 
 #endif

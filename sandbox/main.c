@@ -2,7 +2,8 @@
  * csign-sandbox: the session child of csignd.  Started by the monitor with
  * fork and exec (never run by hand), with its channel on fd 3.  It prepares
  * OpenSSL, drops every privilege, reports ready, and then serves exactly
- * one client connection.  With -R HOST it is the lookup process instead,
+ * one client connection (csign-client's protocol, or pesign's when the
+ * client came through PesignListen).  With -R HOST it is the lookup process instead,
  * which resolves the name of a TSA for the monitor (sandbox/resolve.h).
  */
 #include <errno.h>
@@ -19,9 +20,10 @@
 #include <openssl/rand.h>
 
 #include "common/log.h"
-#include "common/sigcheck.h"
+#include "proto/sigcheck.h"
 #include "sandbox/channel.h"
 #include "sandbox/drop.h"
+#include "sandbox/pesign.h"
 #include "sandbox/resolve.h"
 #include "sandbox/session.h"
 
@@ -39,10 +41,10 @@ __asan_default_options(void)
 }
 #endif
 
-static void __attribute__((noreturn))
-usage(void)
+static void __attribute__((noreturn)) usage(void)
 {
-	fprintf(stderr, "usage: csign-sandbox [-d] -U | -u uid -g gid "
+	fprintf(stderr,
+	    "usage: csign-sandbox [-d] -U | -u uid -g gid "
 	    "[-R host]\n(started by csignd, with its channel on fd 3)\n");
 	exit(2);
 }
@@ -56,7 +58,8 @@ parse_id(const char *s)
 
 	errno = 0;
 	v = strtoul(s, &end, 10);
-	if (errno != 0 || *s == '\0' || *end != '\0' || v == 0 || v > 0x7fffffff)
+	if (errno != 0 || *s == '\0' || *end != '\0' || v == 0 ||
+	    v > 0x7fffffff)
 		usage();
 	return (unsigned)v;
 }
@@ -76,7 +79,8 @@ openssl_preinit(void)
 	struct tm tm;
 
 	if (OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG |
-	    OPENSSL_INIT_ADD_ALL_DIGESTS, NULL) != 1)
+		    OPENSSL_INIT_ADD_ALL_DIGESTS,
+		NULL) != 1)
 		fatalx("OpenSSL initialisation failed");
 	for (int d = 0; d < DIG_COUNT; d++)
 		if (EVP_Digest("", 0, md, &len, digest_md(d), NULL) != 1)
@@ -100,9 +104,9 @@ scratch_files(void)
 		int fd;
 		const char *name;
 	} want[] = { { SCRATCH_IN_FD, "csign-artifact" },
-		     { SCRATCH_OUT_FD, "csign-output" },
-		     { SCRATCH_DEC_FD, "csign-module" },
-		     { SCRATCH_ENC_FD, "csign-module-signed" } };
+		{ SCRATCH_OUT_FD, "csign-output" },
+		{ SCRATCH_DEC_FD, "csign-module" },
+		{ SCRATCH_ENC_FD, "csign-module-signed" } };
 
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		int fd = memfd_create(want[i].name, 0);
@@ -164,7 +168,11 @@ main(int argc, char *argv[])
 	sandbox_drop(&o);
 	sandbox_send_ready();
 	sandbox_wait_session(&m, &client);
-	session_serve(client, &m);
+	/* The loop says which listener accepted the client. */
+	if (m.via == VIA_PESIGN)
+		pesign_serve(client, &m);
+	else
+		session_serve(client, &m);
 	close(client);
 	sandbox_send_done();
 	return 0;

@@ -7,7 +7,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "proto/io.h"
 #include "sandbox/channel.h"
 
 #ifdef CSIGN_TEST_HOOKS
@@ -42,13 +41,17 @@ resolve_add(struct resolve_reply *r, const struct addrinfo *ai)
 	if (ai->ai_family == AF_INET &&
 	    ai->ai_addrlen >= sizeof(struct sockaddr_in)) {
 		a.family = 4;
-		memcpy(a.addr, &((const struct sockaddr_in *)(const void *)
-		    ai->ai_addr)->sin_addr, 4);
+		memcpy(a.addr,
+		    &((const struct sockaddr_in *)(const void *)ai->ai_addr)
+			 ->sin_addr,
+		    4);
 	} else if (ai->ai_family == AF_INET6 &&
 	    ai->ai_addrlen >= sizeof(struct sockaddr_in6)) {
 		a.family = 6;
-		memcpy(a.addr, &((const struct sockaddr_in6 *)(const void *)
-		    ai->ai_addr)->sin6_addr, 16);
+		memcpy(a.addr,
+		    &((const struct sockaddr_in6 *)(const void *)ai->ai_addr)
+			 ->sin6_addr,
+		    16);
 	} else
 		return;
 	for (size_t i = 0; i < r->count; i++)
@@ -61,7 +64,8 @@ void
 resolve_lookup(const char *host, struct resolve_reply *r)
 {
 	struct addrinfo hints = { .ai_family = AF_UNSPEC,
-		.ai_socktype = SOCK_STREAM, .ai_protocol = IPPROTO_TCP };
+		.ai_socktype = SOCK_STREAM,
+		.ai_protocol = IPPROTO_TCP };
 	struct addrinfo *res = NULL;
 	int e;
 
@@ -70,8 +74,8 @@ resolve_lookup(const char *host, struct resolve_reply *r)
 		r->status = resolve_status(e);
 		return;
 	}
-	for (const struct addrinfo *ai = res; ai != NULL &&
-	    r->count < RESOLVE_ADDRS_MAX; ai = ai->ai_next)
+	for (const struct addrinfo *ai = res;
+	     ai != NULL && r->count < RESOLVE_ADDRS_MAX; ai = ai->ai_next)
 		resolve_add(r, ai);
 	freeaddrinfo(res);
 	r->status = r->count > 0 ? RES_OK : RES_NONAME;
@@ -100,14 +104,16 @@ lookup_unprivileged(void)
 	return ok;
 }
 
-/* A hook's answer sent, or 0 if host names no hook. */
+/* A hook's answer sent (and the process ended), or 0 if host names none. */
 static int
-lookup_test_hook(const char *host, struct buf *b)
+lookup_test_hook(const char *host)
 {
-	const struct resolve_reply lo = { .status = RES_OK, .count = 1,
+	const struct resolve_reply lo = { .status = RES_OK,
+		.count = 1,
 		.a = { { .family = 4, .addr = { 127, 0, 0, 1 } } } };
 	const struct resolve_reply no = { .status = RES_FAIL };
 	struct resolve_reply r = lo;
+	struct buf bb, *b = &bb;
 	int fd = -1;
 
 	if (strcmp(host, "lookup-test-hang.invalid") == 0)
@@ -121,6 +127,7 @@ lookup_test_hook(const char *host, struct buf *b)
 	    strcmp(host, "lookup-test-short.invalid") != 0 &&
 	    strcmp(host, "lookup-test-junk.invalid") != 0)
 		return 0;
+	buf_init(b, RESOLVE_REPLY_LEN + 1);
 	if (resolve_enc(b, &r) == -1)
 		_exit(1);
 	if (strcmp(host, "lookup-test-long.invalid") == 0)
@@ -129,7 +136,7 @@ lookup_test_hook(const char *host, struct buf *b)
 		b->len--;
 	else if (strcmp(host, "lookup-test-junk.invalid") == 0)
 		b->data[b->len - 1] = 1;
-	(void)io_send_msg(CHANNEL_FD, b, fd);
+	(void)sandbox_send_lookup_bytes(b, fd);
 	_exit(0);
 }
 #endif
@@ -138,18 +145,15 @@ void
 resolve_main(struct drop_opts *o, const char *host)
 {
 	struct resolve_reply r;
-	struct buf b;
 
 	o->keep_fd = CHANNEL_FD;
 	o->lookup = 1;
 	sandbox_drop(o);
-	buf_init(&b, RESOLVE_REPLY_LEN + 1);
 #ifdef CSIGN_TEST_HOOKS
-	(void)lookup_test_hook(host, &b);
+	(void)lookup_test_hook(host);
 #endif
 	resolve_lookup(host, &r);
-	if (resolve_enc(&b, &r) == -1 ||
-	    io_send_msg(CHANNEL_FD, &b, -1) == -1)
+	if (sandbox_send_lookup(&r) == -1)
 		_exit(1);
 	_exit(0);
 }

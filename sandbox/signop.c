@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "common/sigcheck.h"
+#include "proto/sigcheck.h"
 #include "sandbox/artifact.h"
 #include "proto/frame.h"
 #include "sandbox/channel.h"
@@ -18,10 +18,11 @@ signop_sign(const struct sign_input *in, struct sign_output *out,
 {
 	static uint32_t last_reqid;
 	struct msg_sign m = { .format = (uint8_t)in->format,
-		.digest = (uint8_t)in->digest, .size = out->size };
+		.digest = (uint8_t)in->digest,
+		.size = out->size };
 	struct msg_sign_reply r;
 
-	m.reqid = ++last_reqid;	/* the monitor wants them increasing */
+	m.reqid = ++last_reqid; /* the monitor wants them increasing */
 	if (in->flags & SIGN_F_NOWAIT)
 		m.flags = MSG_SIGN_F_NOWAIT;
 	if (tbslen > sizeof(m.tbs) || out->adigestlen > sizeof(m.adigest))
@@ -32,13 +33,15 @@ signop_sign(const struct sign_input *in, struct sign_output *out,
 	m.tbslen = tbslen;
 	memcpy(m.adigest, out->adigest, out->adigestlen);
 	m.adigestlen = out->adigestlen;
-	if (sandbox_request_sign(&m, &r) == -1)
-		return sign_fail(out, ST_INTERNAL, "cannot ask for a signature");
+	if (sandbox_request_sign(&m, in->hold, &r) == -1)
+		return sign_fail(out, ST_INTERNAL,
+		    "cannot ask for a signature");
 	if (r.status != ST_OK)
 		return sign_fail(out, r.status, "%s", r.message);
 	if (sig_verify(in->pub, in->digest, in->padding, tbs, tbslen, r.sig,
-	    r.siglen) != 1)
-		return sign_fail(out, ST_INTERNAL, "the token returned a "
+		r.siglen) != 1)
+		return sign_fail(out, ST_INTERNAL,
+		    "the token returned a "
 		    "signature that does not verify with the key's "
 		    "certificate; nothing was written");
 	if (r.siglen > *siglen)
@@ -55,8 +58,7 @@ signop_sign_artifact(const struct sign_input *in, struct sign_output *out,
 	struct artifact_err e;
 
 	if (artifact_hash(in->fd, in->digest, in->max_size, out->adigest,
-	    &out->adigestlen, &out->size, &e) == -1)
+		&out->adigestlen, &out->size, &e) == -1)
 		return sign_fail(out, ST_BAD_ARTIFACT, "%s", e.msg);
-	return signop_sign(in, out, out->adigest, out->adigestlen, sig,
-	    siglen);
+	return signop_sign(in, out, out->adigest, out->adigestlen, sig, siglen);
 }

@@ -15,7 +15,7 @@
 #include <openssl/x509v3.h>
 
 #include "common/log.h"
-#include "common/sigcheck.h"
+#include "proto/sigcheck.h"
 #include "sandbox/channel.h"
 #include "sandbox/http.h"
 
@@ -30,7 +30,7 @@ make_nonce(void)
 	if (RAND_bytes(r, sizeof(r)) != 1)
 		return NULL;
 	r[0] &= 0x7f;
-	r[0] |= 0x40;		/* always 8 bytes long */
+	r[0] |= 0x40; /* always 8 bytes long */
 	if ((bn = BN_bin2bn(r, sizeof(r), NULL)) != NULL)
 		n = BN_to_ASN1_INTEGER(bn, NULL);
 	BN_free(bn);
@@ -51,8 +51,8 @@ tsa_make_request(int digest, const uint8_t *sig, size_t siglen,
 	*req = NULL;
 	*nonce = NULL;
 	if (q == NULL || mi == NULL || alg == NULL ||
-	    EVP_Digest(sig, siglen, imprint, &mdlen, digest_md(digest),
-	    NULL) != 1)
+	    EVP_Digest(sig, siglen, imprint, &mdlen, digest_md(digest), NULL) !=
+		1)
 		goto out;
 	*implen = mdlen;
 	X509_ALGOR_set_md(alg, digest_md(digest));
@@ -62,8 +62,7 @@ tsa_make_request(int digest, const uint8_t *sig, size_t siglen,
 	    TS_REQ_set_msg_imprint(q, mi) != 1 ||
 	    (*nonce = make_nonce()) == NULL ||
 	    TS_REQ_set_nonce(q, *nonce) != 1 ||
-	    TS_REQ_set_cert_req(q, 1) != 1 ||
-	    (n = i2d_TS_REQ(q, req)) <= 0)
+	    TS_REQ_set_cert_req(q, 1) != 1 || (n = i2d_TS_REQ(q, req)) <= 0)
 		goto out;
 	*reqlen = (size_t)n;
 	r = 0;
@@ -85,7 +84,10 @@ status_text(TS_STATUS_INFO *si, long st, char *err, size_t errlen)
 	static const char *const names[] = { "granted", "grantedWithMods",
 		"rejection", "waiting", "revocationWarning",
 		"revocationNotification" };
-	static const struct { int bit; const char *name; } fails[] = {
+	static const struct {
+		int bit;
+		const char *name;
+	} fails[] = {
 		{ TS_INFO_BAD_ALG, "badAlg" },
 		{ TS_INFO_BAD_REQUEST, "badRequest" },
 		{ TS_INFO_BAD_DATA_FORMAT, "badDataFormat" },
@@ -111,12 +113,13 @@ status_text(TS_STATUS_INFO *si, long st, char *err, size_t errlen)
 		log_text_safe(t);
 	}
 	for (size_t i = 0; fi != NULL && i < sizeof(fails) / sizeof(fails[0]);
-	    i++)
+	     i++)
 		if (ASN1_BIT_STRING_get_bit(fi, fails[i].bit))
 			failure = fails[i].name;
 	snprintf(err, errlen, "the TSA refused: status %ld (%s)%s%s%s%s", st,
 	    st >= 0 && st <= 5 ? names[st] : "unknown", t[0] ? ": " : "", t,
-	    failure != NULL ? "; failure " : "", failure != NULL ? failure : "");
+	    failure != NULL ? "; failure " : "",
+	    failure != NULL ? failure : "");
 }
 
 /*
@@ -136,15 +139,20 @@ check_token_signature(PKCS7 *token, PKCS7_SIGNER_INFO **si, X509 **signer,
 	if (!PKCS7_type_is_signed(token) ||
 	    (sis = PKCS7_get_signer_info(token)) == NULL ||
 	    sk_PKCS7_SIGNER_INFO_num(sis) != 1)
-		return snprintf(err, errlen, "the token is not signed once"), -1;
+		return snprintf(err, errlen, "the token is not signed once"),
+		       -1;
 	*si = sk_PKCS7_SIGNER_INFO_value(sis, 0);
 	if ((*signer = PKCS7_cert_from_signer_info(token, *si)) == NULL)
-		return snprintf(err, errlen, "the token carries no TSA "
-		    "certificate"), -1;
+		return snprintf(err, errlen,
+			   "the token carries no TSA "
+			   "certificate"),
+		       -1;
 	if (X509_check_purpose(*signer, X509_PURPOSE_TIMESTAMP_SIGN, 0) != 1)
-		return snprintf(err, errlen, "the token's signer is not a "
-		    "timestamping certificate (critical extendedKeyUsage "
-		    "timeStamping)"), -1;
+		return snprintf(err, errlen,
+			   "the token's signer is not a "
+			   "timestamping certificate (critical extendedKeyUsage "
+			   "timeStamping)"),
+		       -1;
 	if ((b = PKCS7_dataInit(token, NULL)) == NULL)
 		return snprintf(err, errlen, "cannot read the token"), -1;
 	while (BIO_read(b, sink, sizeof(sink)) > 0)
@@ -152,8 +160,10 @@ check_token_signature(PKCS7 *token, PKCS7_SIGNER_INFO **si, X509 **signer,
 	ok = PKCS7_signatureVerify(b, token, *si, *signer) == 1;
 	BIO_free_all(b);
 	if (!ok)
-		return snprintf(err, errlen, "the token's signature does not "
-		    "verify"), -1;
+		return snprintf(err, errlen,
+			   "the token's signature does not "
+			   "verify"),
+		       -1;
 	return 0;
 }
 
@@ -202,21 +212,23 @@ check_tsa_chain(PKCS7 *token, X509 *signer, time_t when,
 	STACK_OF(X509) *chain = NULL;
 
 	if (st == NULL)
-		snprintf(err, errlen, "the key's TimestampCA anchors are not "
+		snprintf(err, errlen,
+		    "the key's TimestampCA anchors are not "
 		    "usable");
-	else if (ctx == NULL || X509_STORE_CTX_init(ctx, st, signer,
-	    token->d.sign->cert) != 1 || X509_STORE_CTX_set_purpose(ctx,
-	    X509_PURPOSE_TIMESTAMP_SIGN) != 1)
+	else if (ctx == NULL ||
+	    X509_STORE_CTX_init(ctx, st, signer, token->d.sign->cert) != 1 ||
+	    X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_TIMESTAMP_SIGN) != 1)
 		snprintf(err, errlen, "cannot check the TSA's certificate");
 	else {
 		X509_STORE_CTX_set_time(ctx, 0, when);
 		if (X509_verify_cert(ctx) == 1)
 			chain = X509_STORE_CTX_get1_chain(ctx);
 		else
-			snprintf(err, errlen, "the TSA's certificate does not "
+			snprintf(err, errlen,
+			    "the TSA's certificate does not "
 			    "chain to TimestampCA: %s",
 			    X509_verify_cert_error_string(
-			    X509_STORE_CTX_get_error(ctx)));
+				X509_STORE_CTX_get_error(ctx)));
 	}
 	X509_STORE_CTX_free(ctx);
 	X509_STORE_free(st);
@@ -273,14 +285,17 @@ check_ess(PKCS7_SIGNER_INFO *si, STACK_OF(X509) *chain, char *err,
 	h1 = signed_attr(si, NID_id_smime_aa_signingCertificate, i1, &v1);
 	h2 = signed_attr(si, NID_id_smime_aa_signingCertificateV2, i2, &v2);
 	if (h1 == 0 && h2 == 0)
-		snprintf(err, errlen, "the token has no ESS signing-certificate "
+		snprintf(err, errlen,
+		    "the token has no ESS signing-certificate "
 		    "attribute");
 	else if (h1 == -1 || h2 == -1)
-		snprintf(err, errlen, "the token's ESS signing-certificate "
+		snprintf(err, errlen,
+		    "the token's ESS signing-certificate "
 		    "attribute is malformed");
 	else if (OSSL_ESS_check_signing_certs((ESS_SIGNING_CERT *)v1,
-	    (ESS_SIGNING_CERT_V2 *)v2, chain, 1) != 1)
-		snprintf(err, errlen, "the token's ESS signing-certificate "
+		     (ESS_SIGNING_CERT_V2 *)v2, chain, 1) != 1)
+		snprintf(err, errlen,
+		    "the token's ESS signing-certificate "
 		    "attribute does not name the certificate that signed it");
 	else
 		r = 0;
@@ -303,24 +318,33 @@ check_tst_info(TS_TST_INFO *ti, int digest, const uint8_t *imprint,
 	struct tm tm;
 
 	if (TS_TST_INFO_get_version(ti) != 1)
-		return snprintf(err, errlen, "the token has TSTInfo version "
-		    "%ld", TS_TST_INFO_get_version(ti)), -1;
+		return snprintf(err, errlen,
+			   "the token has TSTInfo version "
+			   "%ld",
+			   TS_TST_INFO_get_version(ti)),
+		       -1;
 	if (tn == NULL || ASN1_INTEGER_cmp(tn, nonce) != 0)
-		return snprintf(err, errlen, "the token's nonce does not match "
-		    "the request"), -1;
+		return snprintf(err, errlen,
+			   "the token's nonce does not match "
+			   "the request"),
+		       -1;
 	X509_ALGOR_get0(&obj, NULL, NULL, TS_MSG_IMPRINT_get_algo(mi));
 	h = TS_MSG_IMPRINT_get_msg(mi);
-	if (obj == NULL || OBJ_obj2nid(obj) != EVP_MD_get_type(
-	    digest_md(digest)) || h == NULL ||
-	    (size_t)ASN1_STRING_length(h) != implen ||
+	if (obj == NULL ||
+	    OBJ_obj2nid(obj) != EVP_MD_get_type(digest_md(digest)) ||
+	    h == NULL || (size_t)ASN1_STRING_length(h) != implen ||
 	    memcmp(ASN1_STRING_get0_data(h), imprint, implen) != 0)
-		return snprintf(err, errlen, "the token's message imprint does "
-		    "not match the signature"), -1;
+		return snprintf(err, errlen,
+			   "the token's message imprint does "
+			   "not match the signature"),
+		       -1;
 	if (ASN1_TIME_to_tm(TS_TST_INFO_get_time(ti), &tm) != 1 ||
-	    strftime(gentime, TSA_GENTIME_MAX + 1, "%Y-%m-%dT%H:%M:%SZ",
-	    &tm) == 0)
-		return snprintf(err, errlen, "the token's genTime is not a "
-		    "time"), -1;
+	    strftime(gentime, TSA_GENTIME_MAX + 1, "%Y-%m-%dT%H:%M:%SZ", &tm) ==
+		0)
+		return snprintf(err, errlen,
+			   "the token's genTime is not a "
+			   "time"),
+		       -1;
 	return 0;
 }
 
@@ -341,17 +365,23 @@ check_gentime(const ASN1_TIME *gt, const char *gentime,
 	ok = now != NULL && ASN1_TIME_diff(&days, &secs, now, gt) == 1;
 	ASN1_TIME_free(now);
 	if (!ok)
-		return snprintf(err, errlen, "the token's genTime is not a "
-		    "time"), -1;
+		return snprintf(err, errlen,
+			   "the token's genTime is not a "
+			   "time"),
+		       -1;
 	d = (long long)days * 86400 + secs;
 	if (d < -(long long)tr->max_skew)
-		return snprintf(err, errlen, "the token's genTime %s is %lld s "
-		    "behind the monitor's clock (at most %u s allowed)",
-		    gentime, -d, tr->max_skew), -1;
+		return snprintf(err, errlen,
+			   "the token's genTime %s is %lld s "
+			   "behind the monitor's clock (at most %u s allowed)",
+			   gentime, -d, tr->max_skew),
+		       -1;
 	if (d > late)
-		return snprintf(err, errlen, "the token's genTime %s is %lld s "
-		    "ahead of the monitor's clock (at most %lld s allowed)",
-		    gentime, d, late), -1;
+		return snprintf(err, errlen,
+			   "the token's genTime %s is %lld s "
+			   "ahead of the monitor's clock (at most %lld s allowed)",
+			   gentime, d, late),
+		       -1;
 	*when = (time_t)(tr->now + d);
 	return 0;
 }
@@ -361,9 +391,9 @@ check_gentime(const ASN1_TIME *gt, const char *gentime,
  * signature, the TSA's chain to the anchors, the ESS attribute.
  */
 static int
-check_token(PKCS7 *token, TS_TST_INFO *ti, int digest,
-    const uint8_t *imprint, size_t implen, const ASN1_INTEGER *nonce,
-    const struct tsa_trust *tr, char *gentime, char *err, size_t errlen)
+check_token(PKCS7 *token, TS_TST_INFO *ti, int digest, const uint8_t *imprint,
+    size_t implen, const ASN1_INTEGER *nonce, const struct tsa_trust *tr,
+    char *gentime, char *err, size_t errlen)
 {
 	PKCS7_SIGNER_INFO *si = NULL;
 	STACK_OF(X509) *chain;
@@ -372,12 +402,13 @@ check_token(PKCS7 *token, TS_TST_INFO *ti, int digest,
 	int r;
 
 	if (check_tst_info(ti, digest, imprint, implen, nonce, gentime, err,
-	    errlen) == -1 || check_gentime(TS_TST_INFO_get_time(ti), gentime,
-	    tr, &when, err, errlen) == -1 || check_token_signature(token, &si,
-	    &signer, err, errlen) == -1)
+		errlen) == -1 ||
+	    check_gentime(TS_TST_INFO_get_time(ti), gentime, tr, &when, err,
+		errlen) == -1 ||
+	    check_token_signature(token, &si, &signer, err, errlen) == -1)
 		return -1;
-	if ((chain = check_tsa_chain(token, signer, when, tr, err,
-	    errlen)) == NULL)
+	if ((chain = check_tsa_chain(token, signer, when, tr, err, errlen)) ==
+	    NULL)
 		return -1;
 	r = check_ess(si, chain, err, errlen);
 	sk_X509_pop_free(chain, X509_free);
@@ -399,11 +430,13 @@ tsa_check_response(const uint8_t *p, size_t len, int digest,
 	int n, r = -1;
 
 	*tok = NULL;
-	if (len > LONG_MAX || (resp = d2i_TS_RESP(NULL, &q, (long)len)) ==
-	    NULL || q != p + len) {
+	if (len > LONG_MAX ||
+	    (resp = d2i_TS_RESP(NULL, &q, (long)len)) == NULL || q != p + len) {
 		TS_RESP_free(resp);
-		return snprintf(err, errlen, "the reply is not a "
-		    "TimeStampResp"), -1;
+		return snprintf(err, errlen,
+			   "the reply is not a "
+			   "TimeStampResp"),
+		       -1;
 	}
 	si = TS_RESP_get_status_info(resp);
 	st = ASN1_INTEGER_get(TS_STATUS_INFO_get0_status(si));
@@ -417,7 +450,7 @@ tsa_check_response(const uint8_t *p, size_t len, int digest,
 		goto out;
 	}
 	if (check_token(token, ti, digest, imprint, implen, nonce, trust,
-	    gentime, err, errlen) == -1)
+		gentime, err, errlen) == -1)
 		goto out;
 	if ((n = i2d_PKCS7(token, tok)) <= 0) {
 		snprintf(err, errlen, "cannot encode the token");
@@ -441,8 +474,8 @@ tsa_err(char *err, size_t errlen, const char *url, const char *why)
 static int
 tsa_try(unsigned index, const uint8_t *req, size_t reqlen,
     const struct sign_input *in, const uint8_t *imprint, size_t implen,
-    const ASN1_INTEGER *nonce, uint8_t **tok, size_t *toklen,
-    char *gentime, char *err, size_t errlen)
+    const ASN1_INTEGER *nonce, uint8_t **tok, size_t *toklen, char *gentime,
+    char *err, size_t errlen)
 {
 	struct msg_tsa_reply rep;
 	struct tsa_trust trust;
@@ -458,18 +491,19 @@ tsa_try(unsigned index, const uint8_t *req, size_t reqlen,
 		return -1;
 	}
 	trust = (struct tsa_trust){ .anchors = rep.anchors,
-		.anchorslen = rep.anchorslen, .now = (int64_t)rep.now,
+		.anchorslen = rep.anchorslen,
+		.now = (int64_t)rep.now,
 		.max_skew = rep.max_skew,
 		.window = rep.timeout_ms / 1000 + 1 };
 	buf_init(&body, HTTP_RESP_MAX);
-	if (http_post(fd, rep.hostport, rep.path,
-	    "application/timestamp-query", req, reqlen, rep.timeout_ms,
-	    &status, &body, why, sizeof(why)) == 0) {
+	if (http_post(fd, rep.hostport, rep.path, "application/timestamp-query",
+		req, reqlen, rep.timeout_ms, &status, &body, why,
+		sizeof(why)) == 0) {
 		if (status != 200)
 			snprintf(why, sizeof(why), "HTTP status %d", status);
 		else if (tsa_check_response(buf_ptr(&body), buf_left(&body),
-		    in->digest, imprint, implen, nonce, &trust, tok, toklen,
-		    gentime, why, sizeof(why)) == 0)
+			     in->digest, imprint, implen, nonce, &trust, tok,
+			     toklen, gentime, why, sizeof(why)) == 0)
 			r = 0;
 	}
 	if (r == -1)
@@ -494,12 +528,13 @@ tsa_stamp(const struct sign_input *in, struct sign_output *out,
 
 	*tok = NULL;
 	if (tsa_make_request(in->digest, sig, siglen, imprint, &implen, &req,
-	    &reqlen, &nonce) == -1)
-		return sign_fail(out, ST_INTERNAL, "cannot build the timestamp "
+		&reqlen, &nonce) == -1)
+		return sign_fail(out, ST_INTERNAL,
+		    "cannot build the timestamp "
 		    "request");
 	for (i = 0; i < in->ntsa; i++) {
 		if (tsa_try(i, req, reqlen, in, imprint, implen, nonce, tok,
-		    toklen, done.gentime, err, sizeof(err)) == 0) {
+			toklen, done.gentime, err, sizeof(err)) == 0) {
 			done.status = ST_OK;
 			break;
 		}

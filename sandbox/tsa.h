@@ -33,11 +33,11 @@
  * must chain to one of the anchors at that genTime.
  */
 struct tsa_trust {
-	const uint8_t *anchors;		/* DER certificates back to back */
+	const uint8_t *anchors; /* DER certificates back to back */
 	size_t anchorslen;
-	int64_t now;			/* the monitor's clock, Unix seconds */
-	uint32_t max_skew;		/* seconds */
-	uint32_t window;		/* seconds */
+	int64_t now;	   /* the monitor's clock, Unix seconds */
+	uint32_t max_skew; /* seconds */
+	uint32_t window;   /* seconds */
 };
 
 /*

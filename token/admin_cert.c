@@ -30,8 +30,10 @@ p11a_store_cert(struct p11a *a, X509 *x, const char *label, const uint8_t *id,
 	free(lcopy);
 	ERR_clear_error();
 	if (r != 0) {
-		snprintf(err, errlen, "token %s: cannot store the certificate "
-		    "\"%s\"", a->name, label);
+		snprintf(err, errlen,
+		    "token %s: cannot store the certificate "
+		    "\"%s\"",
+		    a->name, label);
 		return -1;
 	}
 	return 0;
@@ -62,7 +64,7 @@ p11a_find_certs(struct p11a *a,
 	return count;
 }
 
-#define REMOVE_MAX 256	/* certificates looked at by one removal */
+#define REMOVE_MAX 256 /* certificates looked at by one removal */
 
 /* The handles of every certificate object, in our own session. */
 static int
@@ -123,8 +125,10 @@ p11a_remove_certs(struct p11a *a,
 			doomed[ndoomed++] = h[i];
 	for (CK_ULONG i = 0; i < ndoomed; i++) {
 		if (a->fl->C_DestroyObject(a->sess, doomed[i]) != CKR_OK) {
-			snprintf(err, errlen, "token %s: cannot remove a "
-			    "certificate", a->name);
+			snprintf(err, errlen,
+			    "token %s: cannot remove a "
+			    "certificate",
+			    a->name);
 			return -1;
 		}
 		(*removed)++;

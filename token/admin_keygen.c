@@ -19,13 +19,15 @@ static const struct keyspec {
 	const char *name;
 	int ec;
 	CK_ULONG bits;
-	const uint8_t *oid;	/* EC: CKA_EC_PARAMS */
+	const uint8_t *oid; /* EC: CKA_EC_PARAMS */
 	size_t oidlen;
 } keyspecs[P11A_KT_COUNT] = {
 	[P11A_RSA3072] = { "rsa:3072", 0, 3072, NULL, 0 },
 	[P11A_RSA4096] = { "rsa:4096", 0, 4096, NULL, 0 },
-	[P11A_EC_P256] = { "ec:p256", 1, 256, p11a_oid_p256, sizeof(p11a_oid_p256) },
-	[P11A_EC_P384] = { "ec:p384", 1, 384, p11a_oid_p384, sizeof(p11a_oid_p384) },
+	[P11A_EC_P256] = { "ec:p256", 1, 256, p11a_oid_p256,
+	    sizeof(p11a_oid_p256) },
+	[P11A_EC_P384] = { "ec:p384", 1, 384, p11a_oid_p384,
+	    sizeof(p11a_oid_p384) },
 };
 
 int
@@ -63,11 +65,15 @@ object_exists(struct p11a *a, const char *label, const uint8_t *id,
 	}
 	p11a_objects_free(o, n);
 	if (found == 1)
-		snprintf(err, errlen, "token %s: an object labelled \"%s\" "
-		    "exists already", a->name, label);
+		snprintf(err, errlen,
+		    "token %s: an object labelled \"%s\" "
+		    "exists already",
+		    a->name, label);
 	else if (found == 2)
-		snprintf(err, errlen, "token %s: an object with that id "
-		    "exists already", a->name);
+		snprintf(err, errlen,
+		    "token %s: an object with that id "
+		    "exists already",
+		    a->name);
 	return found ? -1 : 0;
 }
 
@@ -153,8 +159,8 @@ gen_templates(struct gen_templates *g, const struct keyspec *ks,
  * tpm2-pkcs11 (see gen_templates()).
  */
 static int
-check_private(struct p11a *a, CK_OBJECT_HANDLE h, CK_BBOOL decrypt,
-    char *err, size_t errlen)
+check_private(struct p11a *a, CK_OBJECT_HANDLE h, CK_BBOOL decrypt, char *err,
+    size_t errlen)
 {
 	static const struct {
 		CK_ATTRIBUTE_TYPE type;
@@ -168,7 +174,7 @@ check_private(struct p11a *a, CK_OBJECT_HANDLE h, CK_BBOOL decrypt,
 		{ CKA_EXTRACTABLE, CK_FALSE, "CKA_EXTRACTABLE" },
 		{ CKA_NEVER_EXTRACTABLE, CK_TRUE, "CKA_NEVER_EXTRACTABLE" },
 		{ CKA_SIGN, CK_TRUE, "CKA_SIGN" },
-		{ CKA_DECRYPT, CK_FALSE, "CKA_DECRYPT" },	/* last */
+		{ CKA_DECRYPT, CK_FALSE, "CKA_DECRYPT" }, /* last */
 	};
 	/* The CKA_DECRYPT entry, whose wanted value is decrypt. */
 	const size_t ndecrypt = sizeof(checks) / sizeof(checks[0]) - 1;
@@ -179,9 +185,10 @@ check_private(struct p11a *a, CK_OBJECT_HANDLE h, CK_BBOOL decrypt,
 
 		if (a->fl->C_GetAttributeValue(a->sess, h, &at, 1) != CKR_OK ||
 		    at.ulValueLen != sizeof(v) || v != want) {
-			snprintf(err, errlen, "token %s: the new private key "
-			    "does not have %s %s; destroyed it", a->name,
-			    checks[i].name, want ? "true" : "false");
+			snprintf(err, errlen,
+			    "token %s: the new private key "
+			    "does not have %s %s; destroyed it",
+			    a->name, checks[i].name, want ? "true" : "false");
 			return -1;
 		}
 	}
@@ -224,8 +231,10 @@ keygen_finish(struct p11a *a, const struct keyspec *ks, CK_OBJECT_HANDLE hpub,
 		return -1;
 	if ((k->pub = p11a_raw_pub(a, hpub)) == NULL ||
 	    (CK_ULONG)EVP_PKEY_get_bits(k->pub) != ks->bits) {
-		snprintf(err, errlen, "token %s: cannot read the new public "
-		    "key; destroyed the pair", a->name);
+		snprintf(err, errlen,
+		    "token %s: cannot read the new public "
+		    "key; destroyed the pair",
+		    a->name);
 		return -1;
 	}
 	if (derive_id)
@@ -244,12 +253,16 @@ keygen_refused(const struct p11a *a, const struct keyspec *ks, CK_RV rv,
 {
 	if (rv == CKR_ATTRIBUTE_VALUE_INVALID || rv == CKR_KEY_SIZE_RANGE ||
 	    rv == CKR_MECHANISM_INVALID || rv == CKR_MECHANISM_PARAM_INVALID)
-		snprintf(err, errlen, "token %s: key generation failed "
+		snprintf(err, errlen,
+		    "token %s: key generation failed "
 		    "(0x%lx): the token does not make %s keys (its mechanisms "
-		    "and key sizes: pkcs11-tool -M)", a->name, rv, ks->name);
+		    "and key sizes: pkcs11-tool -M)",
+		    a->name, rv, ks->name);
 	else
-		snprintf(err, errlen, "token %s: key generation failed "
-		    "(0x%lx)", a->name, rv);
+		snprintf(err, errlen,
+		    "token %s: key generation failed "
+		    "(0x%lx)",
+		    a->name, rv);
 }
 
 int
@@ -291,8 +304,8 @@ p11a_keygen(struct p11a *a, const char *label, int kt, const uint8_t *id,
 		keygen_refused(a, ks, rv, err, errlen);
 		return -1;
 	}
-	if (keygen_finish(a, ks, hpub, hpriv, idlen == 0, k, err,
-	    errlen) == -1) {
+	if (keygen_finish(a, ks, hpub, hpriv, idlen == 0, k, err, errlen) ==
+	    -1) {
 		a->fl->C_DestroyObject(a->sess, hpriv);
 		a->fl->C_DestroyObject(a->sess, hpub);
 		p11a_key_clear(k);

@@ -58,33 +58,34 @@ objects_fill(struct p11a *a, struct p11a_object *o, size_t *n, size_t max)
 		return -1;
 	for (unsigned int i = 0; i < nc && *n < max; i++, (*n)++) {
 		if (object_init(&o[*n], P11A_CERT, c[i].label, c[i].id,
-		    c[i].id_len) == -1 ||
+			c[i].id_len) == -1 ||
 		    (c[i].x509 != NULL &&
-		    (o[*n].cert = X509_dup(c[i].x509)) == NULL))
+			(o[*n].cert = X509_dup(c[i].x509)) == NULL))
 			return -1;
-		if (o[*n].cert != NULL && (o[*n].pub =
-		    X509_get_pubkey(o[*n].cert)) == NULL)
+		if (o[*n].cert != NULL &&
+		    (o[*n].pub = X509_get_pubkey(o[*n].cert)) == NULL)
 			ERR_clear_error();
 	}
 	if (PKCS11_enumerate_public_keys(tok, &k, &nk) != 0)
 		return -1;
 	for (unsigned int i = 0; i < nk && *n < max; i++, (*n)++) {
 		if (object_init(&o[*n], P11A_PUBLIC, k[i].label, k[i].id,
-		    k[i].id_len) == -1)
+			k[i].id_len) == -1)
 			return -1;
-		o[*n].pub = p11a_raw_pub(a, p11a_raw_find(a, CKO_PUBLIC_KEY,
-		    k[i].id, k[i].id_len, k[i].label));
+		o[*n].pub = p11a_raw_pub(a,
+		    p11a_raw_find(a, CKO_PUBLIC_KEY, k[i].id, k[i].id_len,
+			k[i].label));
 	}
 	if (PKCS11_enumerate_keys(tok, &k, &nk) != 0)
 		return -1;
 	for (unsigned int i = 0; i < nk && *n < max; i++, (*n)++) {
 		if (object_init(&o[*n], P11A_PRIVATE, k[i].label, k[i].id,
-		    k[i].id_len) == -1)
+			k[i].id_len) == -1)
 			return -1;
 		if ((o[*n].pub = pub_by_id(o, *n, &o[*n])) == NULL)
-			o[*n].pub = p11a_raw_pub(a, p11a_raw_find(a,
-			    CKO_PRIVATE_KEY, k[i].id, k[i].id_len,
-			    k[i].label));
+			o[*n].pub = p11a_raw_pub(a,
+			    p11a_raw_find(a, CKO_PRIVATE_KEY, k[i].id,
+				k[i].id_len, k[i].label));
 	}
 	return 0;
 }
@@ -103,8 +104,7 @@ p11a_objects(struct p11a *a, struct p11a_object **objs, size_t *nobjs,
 		return -1;
 	}
 	if (objects_fill(a, o, &n, OBJECTS_MAX) == -1) {
-		snprintf(err, errlen, "token %s: cannot list objects",
-		    a->name);
+		snprintf(err, errlen, "token %s: cannot list objects", a->name);
 		p11a_objects_free(o, n + 1 < OBJECTS_MAX ? n + 1 : n);
 		ERR_clear_error();
 		return -1;
@@ -154,18 +154,20 @@ key_pub(struct p11a *a, const struct p11a_key *k, const char *label)
 {
 	EVP_PKEY *pub;
 
-	if ((pub = p11a_raw_pub(a, p11a_raw_find(a, CKO_PUBLIC_KEY, k->id,
-	    k->idlen, NULL))) != NULL)
+	if ((pub = p11a_raw_pub(a,
+		 p11a_raw_find(a, CKO_PUBLIC_KEY, k->id, k->idlen, NULL))) !=
+	    NULL)
 		return pub;
-	if ((pub = p11a_raw_pub(a, p11a_raw_find(a, CKO_PRIVATE_KEY, k->id,
-	    k->idlen, label))) != NULL)
+	if ((pub = p11a_raw_pub(a,
+		 p11a_raw_find(a, CKO_PRIVATE_KEY, k->id, k->idlen, label))) !=
+	    NULL)
 		return pub;
 	return cert_pub(a, k);
 }
 
 int
-p11a_find_key(struct p11a *a, const char *label, struct p11a_key *k,
-    char *err, size_t errlen)
+p11a_find_key(struct p11a *a, const char *label, struct p11a_key *k, char *err,
+    size_t errlen)
 {
 	PKCS11_KEY *keys, *found = NULL;
 	unsigned int n, count = 0;
@@ -182,12 +184,15 @@ p11a_find_key(struct p11a *a, const char *label, struct p11a_key *k,
 		count++;
 	}
 	if (count == 0) {
-		snprintf(err, errlen, "token %s: no private key labelled "
-		    "\"%s\"", a->name, label);
+		snprintf(err, errlen,
+		    "token %s: no private key labelled "
+		    "\"%s\"",
+		    a->name, label);
 		return -1;
 	}
 	if (count > 1 || found->id_len > sizeof(k->id)) {
-		snprintf(err, errlen, "token %s: %u private keys labelled "
+		snprintf(err, errlen,
+		    "token %s: %u private keys labelled "
 		    "\"%s\" (or an overlong id); give each key its own label",
 		    a->name, count, label);
 		return -1;
@@ -196,13 +201,17 @@ p11a_find_key(struct p11a *a, const char *label, struct p11a_key *k,
 	memcpy(k->id, found->id, k->idlen);
 	/* The signing handle first: later listings may move *found. */
 	if ((k->priv = PKCS11_get_private_key(found)) == NULL) {
-		snprintf(err, errlen, "token %s: cannot use the private key "
-		    "\"%s\"", a->name, label);
+		snprintf(err, errlen,
+		    "token %s: cannot use the private key "
+		    "\"%s\"",
+		    a->name, label);
 		return -1;
 	}
 	if ((k->pub = key_pub(a, k, label)) == NULL) {
-		snprintf(err, errlen, "token %s: cannot read the public key "
-		    "of \"%s\"", a->name, label);
+		snprintf(err, errlen,
+		    "token %s: cannot read the public key "
+		    "of \"%s\"",
+		    a->name, label);
 		p11a_key_clear(k);
 		ERR_clear_error();
 		return -1;

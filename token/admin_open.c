@@ -120,14 +120,16 @@ raw_login(struct p11a *a, int rw, const char *pin, char *err, size_t errlen)
 	    &a->sess);
 	if (rv != CKR_OK) {
 		a->sess = CK_INVALID_HANDLE;
-		snprintf(err, errlen, "token %s: cannot open a session "
-		    "(0x%lx)", a->name, rv);
+		snprintf(err, errlen,
+		    "token %s: cannot open a session "
+		    "(0x%lx)",
+		    a->name, rv);
 		return -1;
 	}
 	rv = a->fl->C_Login(a->sess, CKU_USER, (CK_BYTE *)pin, strlen(pin));
 	if (rv != CKR_OK && rv != CKR_USER_ALREADY_LOGGED_IN) {
-		snprintf(err, errlen, "token %s: login failed (0x%lx)",
-		    a->name, rv);
+		snprintf(err, errlen, "token %s: login failed (0x%lx)", a->name,
+		    rv);
 		return -1;
 	}
 	want = rw ? CKS_RW_USER_FUNCTIONS : CKS_RO_USER_FUNCTIONS;
@@ -170,8 +172,8 @@ p11a_open(const struct cfg_token *ct, int rw, char *err, size_t errlen)
 	snprintf(a->name, sizeof(a->name), "%s", ct->name);
 	a->rw = rw;
 	if (p11_module_load(&a->mod, ct->module, err, errlen) == -1 ||
-	    p11_login(&a->mod, ct, rw, own_session, a, &slot, err,
-	    errlen) != 0) {
+	    p11_login(&a->mod, ct, rw, own_session, a, &slot, err, errlen) !=
+		0) {
 		p11a_close(a);
 		return NULL;
 	}

@@ -21,10 +21,10 @@ struct p11a {
 	char name[KEY_NAME_MAX + 1];
 	struct p11_module mod;
 	PKCS11_SLOT *slot;
-	int rw;				/* a read-write session */
-	void *dl;			/* our reference to the module */
-	CK_FUNCTION_LIST *fl;		/* the module's own functions */
-	CK_SESSION_HANDLE sess;		/* our own session, or 0 */
+	int rw;			/* a read-write session */
+	void *dl;		/* our reference to the module */
+	CK_FUNCTION_LIST *fl;	/* the module's own functions */
+	CK_SESSION_HANDLE sess; /* our own session, or 0 */
 };
 
 /* DER OIDs of the curves, as CKA_EC_PARAMS holds them. */

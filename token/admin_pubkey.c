@@ -17,9 +17,8 @@
 #include "common/util.h"
 #include "token/admin_priv.h"
 
-const uint8_t p11a_oid_p256[10] = {
-	0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07
-};
+const uint8_t p11a_oid_p256[10] = { 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d,
+	0x03, 0x01, 0x07 };
 const uint8_t p11a_oid_p384[7] = { 0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22 };
 
 /* The curves whose public keys we read, by CKA_EC_PARAMS. */
@@ -157,8 +156,8 @@ p11a_ec_point(const uint8_t *v, size_t vlen, size_t ptlen, const uint8_t **pt,
     size_t *len)
 {
 	/* DER OCTET STRING, short length form: 04 len point. */
-	if (ptlen < 128 && vlen == ptlen + 2 && v[0] == 0x04 &&
-	    v[1] == ptlen && v[2] == 0x04) {
+	if (ptlen < 128 && vlen == ptlen + 2 && v[0] == 0x04 && v[1] == ptlen &&
+	    v[2] == 0x04) {
 		*pt = v + 2;
 		*len = ptlen;
 		return 0;

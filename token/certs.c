@@ -25,13 +25,17 @@ token_key_cert(PKCS11_KEY *k, const struct cfg_key *ck, char *err,
 		char why[512];
 
 		if ((x = certfile_load(ck->certfile, why, sizeof(why))) == NULL)
-			snprintf(err, errlen, "key %s: cannot read certificate "
-			    "%s", ck->name, why);
+			snprintf(err, errlen,
+			    "key %s: cannot read certificate "
+			    "%s",
+			    ck->name, why);
 		return x;
 	}
 	if ((c = PKCS11_find_certificate(k)) == NULL || c->x509 == NULL) {
-		snprintf(err, errlen, "key %s: no certificate with the key's "
-		    "id on the token (set Certificate PATH)", ck->name);
+		snprintf(err, errlen,
+		    "key %s: no certificate with the key's "
+		    "id on the token (set Certificate PATH)",
+		    ck->name);
 		return NULL;
 	}
 	return X509_dup(c->x509);
@@ -42,8 +46,7 @@ token_key_cert(PKCS11_KEY *k, const struct cfg_key *ck, char *err,
  * back to back, for the child to embed in signatures.
  */
 int
-token_key_chain(struct token_key *k, const char *path, char *err,
-    size_t errlen)
+token_key_chain(struct token_key *k, const char *path, char *err, size_t errlen)
 {
 	STACK_OF(X509) *chain;
 	unsigned char *der = NULL;
@@ -68,8 +71,10 @@ token_key_chain(struct token_key *k, const char *path, char *err,
 	len = BIO_get_mem_data(mem, &p);
 	if (len <= 0 || len > 32768 ||
 	    (k->chainder = malloc((size_t)len)) == NULL) {
-		snprintf(err, errlen, "key %s: Chain %s: no certificates or "
-		    "too large", k->name, path);
+		snprintf(err, errlen,
+		    "key %s: Chain %s: no certificates or "
+		    "too large",
+		    k->name, path);
 		goto out;
 	}
 	memcpy(k->chainder, p, (size_t)len);
@@ -97,8 +102,10 @@ token_key_describe(struct token_key *tk, char *err, size_t errlen)
 	tk->certlen = (size_t)len;
 	util_sha256_hex(der, tk->certlen, tk->fingerprint);
 	if (token_cert_not_after(tk->cert, &tk->notafter) == -1) {
-		snprintf(err, errlen, "key %s: certificate without a readable "
-		    "notAfter", tk->name);
+		snprintf(err, errlen,
+		    "key %s: certificate without a readable "
+		    "notAfter",
+		    tk->name);
 		return -1;
 	}
 	tk->bits = EVP_PKEY_get_bits(pub);
@@ -127,7 +134,7 @@ token_key_describe(struct token_key *tk, char *err, size_t errlen)
  */
 struct token_certs {
 	struct token_key *keys;
-	size_t *index;		/* each one's place in the tokens' keys */
+	size_t *index; /* each one's place in the tokens' keys */
 	size_t n;
 };
 
@@ -177,8 +184,8 @@ key_stage(const struct token_key *k, const struct cfg_key *ck,
 	n->chainlen = 0;
 	if ((n->cert = token_key_cert(k->p11key, ck, err, errlen)) == NULL ||
 	    token_key_describe(n, err, errlen) == -1 ||
-	    (ck->chainfile != NULL && token_key_chain(n, ck->chainfile, err,
-	    errlen) == -1))
+	    (ck->chainfile != NULL &&
+		token_key_chain(n, ck->chainfile, err, errlen) == -1))
 		return -1;
 	changed = der_differs(n->certder, n->certlen, k->certder, k->certlen);
 	/*
@@ -186,16 +193,19 @@ key_stage(const struct token_key *k, const struct cfg_key *ck,
 	 * test signature at start: a new one with the same public key is
 	 * proved too, without a token operation in the event loop.
 	 */
-	if (changed && EVP_PKEY_eq(X509_get0_pubkey(n->cert),
-	    X509_get0_pubkey(k->cert)) != 1) {
-		snprintf(err, errlen, "key %s: the certificate%s%s does not "
+	if (changed &&
+	    EVP_PKEY_eq(X509_get0_pubkey(n->cert), X509_get0_pubkey(k->cert)) !=
+		1) {
+		snprintf(err, errlen,
+		    "key %s: the certificate%s%s does not "
 		    "match the key on the token (its public key is another "
-		    "key's)", k->name, ck->certfile != NULL ? " " :
-		    " on the token", ck->certfile != NULL ? ck->certfile : "");
+		    "key's)",
+		    k->name, ck->certfile != NULL ? " " : " on the token",
+		    ck->certfile != NULL ? ck->certfile : "");
 		return -1;
 	}
-	return changed || der_differs(n->chainder, n->chainlen, k->chainder,
-	    k->chainlen);
+	return changed ||
+	    der_differs(n->chainder, n->chainlen, k->chainder, k->chainlen);
 }
 
 struct token_certs *
@@ -213,11 +223,11 @@ tokens_certs_load(struct tokens *t, const struct config *cfg, char *err,
 		return NULL;
 	}
 	for (size_t i = 0; i < cfg->nkeys; i++) {
-		const struct token_key *k = tokens_find_key(t,
-		    cfg->keys[i].name);
+		const struct token_key *k =
+		    tokens_find_key(t, cfg->keys[i].name);
 
 		if (k == NULL)
-			continue;	/* tokens_check_config refused it */
+			continue; /* tokens_check_config refused it */
 		r = key_stage(k, &cfg->keys[i], &s->keys[s->n], err, errlen);
 		if (r == -1) {
 			staged_free(&s->keys[s->n]);

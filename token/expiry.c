@@ -72,8 +72,8 @@ tokens_warn_expiry(const struct tokens *t, unsigned days)
 			break;
 		case CERT_EXPIRING:
 			log_warnx("key %s: certificate expires in %ld days, "
-			    "on %s", k->name, token_days_left(k->notafter, now),
-			    when);
+				  "on %s",
+			    k->name, token_days_left(k->notafter, now), when);
 			break;
 		case CERT_VALID:
 			break;

@@ -10,7 +10,7 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
-#include "common/sigcheck.h"
+#include "proto/sigcheck.h"
 #include "token/tokens_priv.h"
 
 PKCS11_KEY *
@@ -24,8 +24,9 @@ token_p11key_find(const struct token *tk, const struct cfg_key *ck)
 		if (ck->label != NULL &&
 		    (k->label == NULL || strcmp(k->label, ck->label) != 0))
 			continue;
-		if (ck->idlen > 0 && (k->id_len != ck->idlen ||
-		    memcmp(k->id, ck->id, ck->idlen) != 0))
+		if (ck->idlen > 0 &&
+		    (k->id_len != ck->idlen ||
+			memcmp(k->id, ck->id, ck->idlen) != 0))
 			continue;
 		return k;
 	}
@@ -51,16 +52,19 @@ key_selftest(const struct token_key *k, const struct cfg_key *ck, char *err,
 	if (RAND_bytes(tbs, (int)tbslen) != 1 ||
 	    token_sign(k, ck->default_digest, ck->padding, tbs, tbslen, sig,
 		&siglen) == -1) {
-		snprintf(err, errlen, "key %s: test signature on the token "
-		    "failed", k->name);
+		snprintf(err, errlen,
+		    "key %s: test signature on the token "
+		    "failed",
+		    k->name);
 		return -1;
 	}
 	if (sig_verify(X509_get0_pubkey(k->cert), ck->default_digest,
-	    ck->padding, tbs, tbslen, sig, siglen) != 1) {
-		snprintf(err, errlen, "key %s: the certificate%s%s does not "
+		ck->padding, tbs, tbslen, sig, siglen) != 1) {
+		snprintf(err, errlen,
+		    "key %s: the certificate%s%s does not "
 		    "match the key on the token (a test signature by the key "
-		    "does not verify with it)", k->name,
-		    ck->certfile != NULL ? " " : " on the token",
+		    "does not verify with it)",
+		    k->name, ck->certfile != NULL ? " " : " on the token",
 		    ck->certfile != NULL ? ck->certfile : "");
 		return -1;
 	}
@@ -96,15 +100,16 @@ key_missing(const struct token *tk, const struct cfg_key *ck, char *err,
 
 	key_object_text(ck, what, sizeof(what));
 	there[0] = '\0';
-	for (unsigned int i = 0; tk != NULL && i < tk->nkeys &&
-	    n < sizeof(there); i++)
+	for (unsigned int i = 0;
+	     tk != NULL && i < tk->nkeys && n < sizeof(there); i++)
 		if (tk->keys[i].isPrivate)
 			n += (size_t)snprintf(there + n, sizeof(there) - n,
-			    "%s'%s'", n > 0 ? ", " : "", tk->keys[i].label ?
-			    tk->keys[i].label : "");
-	snprintf(err, errlen, "key %s: no private key %s on token %s "
-	    "(private keys there: %s)", ck->name, what, ck->token->name,
-	    n > 0 ? there : "none");
+			    "%s'%s'", n > 0 ? ", " : "",
+			    tk->keys[i].label ? tk->keys[i].label : "");
+	snprintf(err, errlen,
+	    "key %s: no private key %s on token %s "
+	    "(private keys there: %s)",
+	    ck->name, what, ck->token->name, n > 0 ? there : "none");
 }
 
 int
@@ -138,8 +143,8 @@ tokens_key_open(struct tokens *t, const struct cfg_key *ck, char *err,
 	if ((k->cert = token_key_cert(p11, ck, err, errlen)) == NULL ||
 	    token_key_describe(k, err, errlen) == -1)
 		return -1;
-	if (ck->chainfile != NULL && token_key_chain(k, ck->chainfile, err,
-	    errlen) == -1)
+	if (ck->chainfile != NULL &&
+	    token_key_chain(k, ck->chainfile, err, errlen) == -1)
 		return -1;
 	return key_selftest(k, ck, err, errlen);
 }
@@ -171,7 +176,8 @@ alias_error(const struct config *cfg, size_t i, size_t j, char *err,
 	else
 		snprintf(where, sizeof(where), "tokens %s and %s",
 		    a->token->name, b->token->name);
-	snprintf(err, errlen, "%s:%d: Key '%s' and Key '%s' (line %d) are the "
+	snprintf(err, errlen,
+	    "%s:%d: Key '%s' and Key '%s' (line %d) are the "
 	    "same private key (same public key, on %s): use one Key block "
 	    "per key, and 'formats' on Allow lines to narrow a grant",
 	    cfg->path, b->line, b->name, a->name, a->line, where);
@@ -189,7 +195,7 @@ int
 tokens_check_aliases(const struct tokens *t, const struct config *cfg,
     char *err, size_t errlen)
 {
-	uint8_t (*h)[32];
+	uint8_t(*h)[32];
 	int r = 0;
 
 	if ((h = calloc(t->nkeys + 1, sizeof(*h))) == NULL) {
@@ -198,8 +204,10 @@ tokens_check_aliases(const struct tokens *t, const struct config *cfg,
 	}
 	for (size_t i = 0; i < t->nkeys && r == 0; i++)
 		if (key_pubhash(&t->keys[i], h[i]) == -1) {
-			snprintf(err, errlen, "key %s: cannot encode its "
-			    "public key", t->keys[i].name);
+			snprintf(err, errlen,
+			    "key %s: cannot encode its "
+			    "public key",
+			    t->keys[i].name);
 			r = -1;
 		}
 	for (size_t j = 1; j < t->nkeys && r == 0; j++)

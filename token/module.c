@@ -113,20 +113,22 @@ module_labels(const struct p11_module *m, char *dst, size_t len)
 
 /* The Token block's TokenLabel or Slot names no token of its module. */
 static void
-token_missing(const struct p11_module *m, const struct cfg_token *ct,
-    char *err, size_t errlen)
+token_missing(const struct p11_module *m, const struct cfg_token *ct, char *err,
+    size_t errlen)
 {
 	char there[256];
 
 	module_labels(m, there, sizeof(there));
 	if (ct->label != NULL)
-		snprintf(err, errlen, "token %s: no initialized token labelled "
-		    "'%s' in %s (tokens there: %s)", ct->name, ct->label,
-		    ct->module, there);
+		snprintf(err, errlen,
+		    "token %s: no initialized token labelled "
+		    "'%s' in %s (tokens there: %s)",
+		    ct->name, ct->label, ct->module, there);
 	else
-		snprintf(err, errlen, "token %s: no initialized token in slot "
-		    "%ld of %s (tokens there: %s)", ct->name, ct->slot,
-		    ct->module, there);
+		snprintf(err, errlen,
+		    "token %s: no initialized token in slot "
+		    "%ld of %s (tokens there: %s)",
+		    ct->name, ct->slot, ct->module, there);
 }
 
 /*
@@ -148,7 +150,8 @@ slot_login(PKCS11_SLOT *slot, const struct cfg_token *ct, int rw,
 	if (pin_read(ct->pinfile, pin, sizeof(pin), err, errlen) == -1)
 		goto out;
 	if (PKCS11_login(slot, 0, pin) != 0) {
-		snprintf(err, errlen, "token %s: login failed with the PIN "
+		snprintf(err, errlen,
+		    "token %s: login failed with the PIN "
 		    "of PinFile %s (wrong PIN or token locked); not retrying: "
 		    "each wrong PIN brings the token closer to locking",
 		    ct->name, ct->pinfile);
@@ -163,8 +166,7 @@ out:
 
 int
 p11_login(const struct p11_module *m, const struct cfg_token *ct, int rw,
-    p11_pin_hook hook, void *arg, PKCS11_SLOT **slot, char *err,
-    size_t errlen)
+    p11_pin_hook hook, void *arg, PKCS11_SLOT **slot, char *err, size_t errlen)
 {
 	PKCS11_SLOT *s;
 	int r;

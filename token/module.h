@@ -55,7 +55,7 @@ PKCS11_SLOT *p11_slot_find(const struct p11_module *m, const char *label,
     long slotid);
 
 /* p11_login(): the token refused the PIN (wrong, or the token locked). */
-#define P11_LOGIN_REFUSED	(-2)
+#define P11_LOGIN_REFUSED (-2)
 
 /*
  * Runs inside p11_login() while the PIN is still held, after libp11's
@@ -72,7 +72,6 @@ typedef int (*p11_pin_hook)(void *arg, PKCS11_SLOT *slot, const char *pin,
  * set if the token refused the PIN.
  */
 int p11_login(const struct p11_module *m, const struct cfg_token *ct, int rw,
-    p11_pin_hook hook, void *arg, PKCS11_SLOT **slot, char *err,
-    size_t errlen);
+    p11_pin_hook hook, void *arg, PKCS11_SLOT **slot, char *err, size_t errlen);
 
 #endif

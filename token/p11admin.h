@@ -36,8 +36,8 @@
 
 #include "records/config.h"
 
-#define P11A_ID_MAX 64		/* longest CKA_ID we handle */
-#define P11A_KEY_ID_LEN 20	/* SHA-1 key identifier */
+#define P11A_ID_MAX 64	   /* longest CKA_ID we handle */
+#define P11A_KEY_ID_LEN 20 /* SHA-1 key identifier */
 
 /* Key types that keygen makes. */
 enum p11a_keytype {
@@ -56,7 +56,7 @@ const char *p11a_keytype_name(int kt);
 struct p11a_slot {
 	unsigned long id;
 	int has_token;
-	char label[33];		/* token label, trailing blanks removed */
+	char label[33]; /* token label, trailing blanks removed */
 	char model[17];
 	char serial[17];
 	int initialized;
@@ -72,23 +72,27 @@ struct p11a_slot {
 int p11a_list_slots(const char *module, struct p11a_slot **slots,
     size_t *nslots, char *err, size_t errlen);
 
-enum p11a_kind { P11A_PRIVATE = 0, P11A_PUBLIC, P11A_CERT };
+enum p11a_kind {
+	P11A_PRIVATE = 0,
+	P11A_PUBLIC,
+	P11A_CERT
+};
 
 /* One object on the token (copies; valid after p11a_close()). */
 struct p11a_object {
 	enum p11a_kind kind;
-	char *label;		/* "" if the object has none */
+	char *label; /* "" if the object has none */
 	uint8_t id[P11A_ID_MAX];
 	size_t idlen;
-	EVP_PKEY *pub;		/* the public key, or NULL if unreadable */
-	X509 *cert;		/* P11A_CERT only */
+	EVP_PKEY *pub; /* the public key, or NULL if unreadable */
+	X509 *cert;    /* P11A_CERT only */
 };
 
 /* A private key found by its label, ready to sign on the token. */
 struct p11a_key {
 	uint8_t id[P11A_ID_MAX];
 	size_t idlen;
-	EVP_PKEY *priv;		/* operations go to the token */
+	EVP_PKEY *priv; /* operations go to the token */
 	EVP_PKEY *pub;
 };
 

@@ -15,7 +15,7 @@
 /* Where the PIN is: a path, or a systemd credential's file. */
 struct pin_source {
 	char path[PATH_MAX];
-	const char *shown;	/* the PinFile value, for messages */
+	const char *shown; /* the PinFile value, for messages */
 	int credential;
 };
 
@@ -26,11 +26,11 @@ struct pin_source {
  * nothing more: no group write or execute, no access for others.
  */
 static int
-pin_check_mode(const struct pin_source *src, const struct stat *st,
-    char *err, size_t errlen)
+pin_check_mode(const struct pin_source *src, const struct stat *st, char *err,
+    size_t errlen)
 {
-	mode_t deny = src->credential ? (S_IWGRP | S_IXGRP | S_IRWXO) :
-	    (S_IRWXG | S_IRWXO);
+	mode_t deny = src->credential ? (S_IWGRP | S_IXGRP | S_IRWXO)
+				      : (S_IRWXG | S_IRWXO);
 
 	if (!S_ISREG(st->st_mode)) {
 		snprintf(err, errlen, "PinFile %s: not a regular file",
@@ -38,17 +38,19 @@ pin_check_mode(const struct pin_source *src, const struct stat *st,
 		return -1;
 	}
 	if (st->st_uid != geteuid()) {
-		snprintf(err, errlen, "PinFile %s: owned by uid %u, not by "
-		    "the daemon's uid %u", src->shown, (unsigned)st->st_uid,
-		    (unsigned)geteuid());
+		snprintf(err, errlen,
+		    "PinFile %s: owned by uid %u, not by "
+		    "the daemon's uid %u",
+		    src->shown, (unsigned)st->st_uid, (unsigned)geteuid());
 		return -1;
 	}
 	if (st->st_mode & deny) {
-		snprintf(err, errlen, "PinFile %s: mode %04o lets %s read it; "
-		    "refusing (chmod %s %s)", src->shown,
-		    (unsigned)(st->st_mode & 07777), src->credential ?
-		    "others" : "group or others", src->credential ? "400" :
-		    "600", src->path);
+		snprintf(err, errlen,
+		    "PinFile %s: mode %04o lets %s read it; "
+		    "refusing (chmod %s %s)",
+		    src->shown, (unsigned)(st->st_mode & 07777),
+		    src->credential ? "others" : "group or others",
+		    src->credential ? "400" : "600", src->path);
 		return -1;
 	}
 	return 0;
@@ -67,18 +69,20 @@ pin_source(const char *pinfile, struct pin_source *src, char *err,
 	int n;
 
 	src->shown = pinfile;
-	src->credential = strncmp(pinfile, CREDENTIAL_PREFIX,
-	    strlen(CREDENTIAL_PREFIX)) == 0;
+	src->credential =
+	    strncmp(pinfile, CREDENTIAL_PREFIX, strlen(CREDENTIAL_PREFIX)) == 0;
 	if (!src->credential) {
 		n = snprintf(src->path, sizeof(src->path), "%s", pinfile);
 	} else {
 		name = pinfile + strlen(CREDENTIAL_PREFIX);
 		if ((dir = getenv("CREDENTIALS_DIRECTORY")) == NULL ||
 		    dir[0] != '/') {
-			snprintf(err, errlen, "PinFile %s: CREDENTIALS_DIRECTORY "
+			snprintf(err, errlen,
+			    "PinFile %s: CREDENTIALS_DIRECTORY "
 			    "is not set: start csignd from a systemd unit with "
 			    "LoadCredential=%s:/path/to/pin (or "
-			    "LoadCredentialEncrypted=)", pinfile, name);
+			    "LoadCredentialEncrypted=)",
+			    pinfile, name);
 			return -1;
 		}
 		n = snprintf(src->path, sizeof(src->path), "%s/%s", dir, name);
@@ -119,7 +123,8 @@ pin_read(const char *pinfile, char *pin, size_t pinlen, char *err,
 	n = read(fd, pin, pinlen - 1);
 	close(fd);
 	if (n < 0) {
-		snprintf(err, errlen, "PinFile %s: %s", pinfile, strerror(errno));
+		snprintf(err, errlen, "PinFile %s: %s", pinfile,
+		    strerror(errno));
 		return -1;
 	}
 	pin[n] = '\0';

@@ -151,15 +151,15 @@ typedef CK_RV (*CK_C_OpenSession)(CK_SLOT_ID, CK_FLAGS, void *, CK_NOTIFY,
     CK_SESSION_HANDLE *);
 typedef CK_RV (*CK_C_CloseSession)(CK_SESSION_HANDLE);
 typedef CK_RV (*CK_C_GetSessionInfo)(CK_SESSION_HANDLE, CK_SESSION_INFO *);
-typedef CK_RV (*CK_C_Login)(CK_SESSION_HANDLE, CK_USER_TYPE, CK_BYTE *,
-    CK_ULONG);
+typedef CK_RV (
+    *CK_C_Login)(CK_SESSION_HANDLE, CK_USER_TYPE, CK_BYTE *, CK_ULONG);
 typedef CK_RV (*CK_C_DestroyObject)(CK_SESSION_HANDLE, CK_OBJECT_HANDLE);
 typedef CK_RV (*CK_C_GetAttributeValue)(CK_SESSION_HANDLE, CK_OBJECT_HANDLE,
     CK_ATTRIBUTE *, CK_ULONG);
 typedef CK_RV (*CK_C_SetAttributeValue)(CK_SESSION_HANDLE, CK_OBJECT_HANDLE,
     CK_ATTRIBUTE *, CK_ULONG);
-typedef CK_RV (*CK_C_FindObjectsInit)(CK_SESSION_HANDLE, CK_ATTRIBUTE *,
-    CK_ULONG);
+typedef CK_RV (
+    *CK_C_FindObjectsInit)(CK_SESSION_HANDLE, CK_ATTRIBUTE *, CK_ULONG);
 typedef CK_RV (*CK_C_FindObjects)(CK_SESSION_HANDLE, CK_OBJECT_HANDLE *,
     CK_ULONG, CK_ULONG *);
 typedef CK_RV (*CK_C_FindObjectsFinal)(CK_SESSION_HANDLE);

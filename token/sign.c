@@ -7,7 +7,7 @@
 
 #include <openssl/err.h>
 
-#include "common/sigcheck.h"
+#include "proto/sigcheck.h"
 #include "token/tokens_priv.h"
 
 /*

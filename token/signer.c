@@ -15,8 +15,8 @@
 struct signer {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	struct signer_job *queue, *queue_tail;	/* waiting */
-	struct signer_job *done;		/* finished, for the loop */
+	struct signer_job *queue, *queue_tail; /* waiting */
+	struct signer_job *done;	       /* finished, for the loop */
 	size_t busy;
 	int stopping;
 	int pipe[2];
@@ -68,7 +68,7 @@ signer_main(void *arg)
 	while ((j = signer_take(s)) != NULL) {
 		j->siglen = sizeof(j->sig);
 		j->ok = token_sign(j->key, j->digest, j->padding, j->tbs,
-		    j->tbslen, j->sig, &j->siglen) == 0;
+			    j->tbslen, j->sig, &j->siglen) == 0;
 		signer_finish(s, j);
 	}
 	return NULL;
@@ -90,7 +90,7 @@ signer_start(unsigned n, signer_done_cb done, void *arg)
 	s->cbarg = arg;
 	for (; s->nthreads < n; s->nthreads++)
 		if (pthread_create(&s->threads[s->nthreads], NULL, signer_main,
-		    s) != 0)
+			s) != 0)
 			fatalx("signer: cannot start thread");
 	return s;
 }

@@ -21,10 +21,10 @@ struct signer_job {
 	int padding;
 	uint8_t tbs[DIGEST_MAX];
 	size_t tbslen;
-	uint8_t sig[SIG_MAX];	/* result */
+	uint8_t sig[SIG_MAX]; /* result */
 	size_t siglen;
-	int ok;			/* result: 1 signed, 0 token failure */
-	void *cookie;		/* the caller's */
+	int ok;	      /* result: 1 signed, 0 token failure */
+	void *cookie; /* the caller's */
 	struct signer_job *next;
 };
 

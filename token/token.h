@@ -22,9 +22,13 @@
 #include <openssl/x509.h>
 
 #include "records/config.h"
-#include "common/sigcheck.h"
+#include "proto/sigcheck.h"
 
-enum token_state { TOKEN_READY = 0, TOKEN_LOCKED, TOKEN_UNAVAILABLE };
+enum token_state {
+	TOKEN_READY = 0,
+	TOKEN_LOCKED,
+	TOKEN_UNAVAILABLE
+};
 
 struct token;
 
@@ -32,19 +36,19 @@ struct token;
 struct token_key {
 	char name[KEY_NAME_MAX + 1];
 	struct token *token;
-	void *p11key;		/* PKCS11_KEY */
-	EVP_PKEY *pkey;		/* private key handle (operations go to the token) */
+	void *p11key;	/* PKCS11_KEY */
+	EVP_PKEY *pkey; /* private key handle (operations go to the token) */
 	X509 *cert;
 	uint8_t *certder;
 	size_t certlen;
-	uint8_t *chainder;	/* Chain certificates, DER back to back */
+	uint8_t *chainder; /* Chain certificates, DER back to back */
 	size_t chainlen;
-	char fingerprint[65];	/* SHA-256 of certder, hex */
-	int keytype;		/* enum key_type */
+	char fingerprint[65]; /* SHA-256 of certder, hex */
+	int keytype;	      /* enum key_type */
 	int bits;
-	char alg[32];		/* "rsa-2048", "ec-p256" */
-	size_t maxsig;		/* largest signature */
-	time_t notafter;	/* the certificate's notAfter */
+	char alg[32];	 /* "rsa-2048", "ec-p256" */
+	size_t maxsig;	 /* largest signature */
+	time_t notafter; /* the certificate's notAfter */
 };
 
 struct tokens;
@@ -62,8 +66,8 @@ void tokens_close(struct tokens *t);
  * every key of cfg is available, else -1 with err set.  Token blocks
  * themselves must be unchanged (a token change needs a restart).
  */
-int tokens_check_config(struct tokens *t, const struct config *cfg,
-    char *err, size_t errlen);
+int tokens_check_config(struct tokens *t, const struct config *cfg, char *err,
+    size_t errlen);
 
 /*
  * A reload's certificates: after tokens_check_config() accepted cfg, read
@@ -114,9 +118,12 @@ void token_time_str(time_t t, char buf[21]);
 /* Whole days from now to t, rounded down: negative once t has passed. */
 long token_days_left(time_t t, time_t now);
 
-enum cert_expiry { CERT_VALID = 0, CERT_EXPIRING, CERT_EXPIRED };
+enum cert_expiry {
+	CERT_VALID = 0,
+	CERT_EXPIRING,
+	CERT_EXPIRED
+};
 /* Has a certificate valid until notafter expired, or will it within days? */
-enum cert_expiry token_cert_expiry(time_t notafter, time_t now,
-    unsigned days);
+enum cert_expiry token_cert_expiry(time_t notafter, time_t now, unsigned days);
 
 #endif

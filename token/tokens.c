@@ -62,7 +62,8 @@ token_open(struct tokens *t, const struct cfg_token *ct, char *err,
 		atomic_store(&tk->state, TOKEN_LOCKED);
 	if (r != 0)
 		return -1;
-	if (PKCS11_enumerate_keys(tk->slot->token, &tk->keys, &tk->nkeys) != 0) {
+	if (PKCS11_enumerate_keys(tk->slot->token, &tk->keys, &tk->nkeys) !=
+	    0) {
 		snprintf(err, errlen, "token %s: cannot list keys", tk->name);
 		return -1;
 	}
@@ -199,7 +200,7 @@ tokens_need_recovery(const struct tokens *t)
 		int st = atomic_load(&t->toks[i].state);
 
 		if (st == TOKEN_LOCKED)
-			return 0;	/* a refused PIN is never retried */
+			return 0; /* a refused PIN is never retried */
 		if (st == TOKEN_UNAVAILABLE)
 			lost = 1;
 	}
@@ -242,21 +243,24 @@ tokens_check_config(struct tokens *t, const struct config *cfg, char *err,
 		struct token *tk = tokens_by_name(t, cfg->tokens[i].name);
 
 		if (tk == NULL || !token_same(tk, &cfg->tokens[i])) {
-			snprintf(err, errlen, "token %s is new or changed; "
+			snprintf(err, errlen,
+			    "token %s is new or changed; "
 			    "token changes need a restart",
 			    cfg->tokens[i].name);
 			return -1;
 		}
 	}
 	for (size_t i = 0; i < cfg->nkeys; i++) {
-		const struct token_key *k = tokens_find_key(t,
-		    cfg->keys[i].name);
+		const struct token_key *k =
+		    tokens_find_key(t, cfg->keys[i].name);
 
 		if (k == NULL || k->token == NULL ||
 		    k->token != tokens_by_name(t, cfg->keys[i].token->name) ||
 		    k->p11key != token_p11key_find(k->token, &cfg->keys[i])) {
-			snprintf(err, errlen, "key %s is new or changed; "
-			    "new keys need a restart", cfg->keys[i].name);
+			snprintf(err, errlen,
+			    "key %s is new or changed; "
+			    "new keys need a restart",
+			    cfg->keys[i].name);
 			return -1;
 		}
 	}

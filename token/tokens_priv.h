@@ -23,13 +23,13 @@ struct token {
 	long slotid;
 	struct p11_module *mod;
 	PKCS11_SLOT *slot;
-	PKCS11_KEY *keys;	/* owned by libp11 */
+	PKCS11_KEY *keys; /* owned by libp11 */
 	unsigned int nkeys;
 	atomic_int state;
 };
 
 struct tokens {
-	struct p11_module *mods;	/* each distinct module, loaded once */
+	struct p11_module *mods; /* each distinct module, loaded once */
 	size_t nmods;
 	struct token *toks;
 	size_t ntoks;
@@ -44,8 +44,7 @@ void tokens_err_at(const struct config *cfg, int line, char *err,
     size_t errlen);
 
 /* keys.c: the libp11 private key of a Key block's Label and/or Id. */
-PKCS11_KEY *token_p11key_find(const struct token *tk,
-    const struct cfg_key *ck);
+PKCS11_KEY *token_p11key_find(const struct token *tk, const struct cfg_key *ck);
 /* keys.c: find, describe and prove the next key of t: 0, or -1. */
 int tokens_key_open(struct tokens *t, const struct cfg_key *ck, char *err,
     size_t errlen);

@@ -38,7 +38,7 @@
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 
-#include "common/sigcheck.h"
+#include "proto/sigcheck.h"
 
 typedef struct {
 	int type;
@@ -52,8 +52,7 @@ ASN1_CHOICE(SPC_STRING) = {
 	ASN1_IMP(SPC_STRING, value.unicode, ASN1_BMPSTRING, 0),
 	ASN1_IMP(SPC_STRING, value.ascii, ASN1_IA5STRING, 1),
 } static_ASN1_CHOICE_END(SPC_STRING)
-
-#define SPC_LINK_URL 0		/* CHOICE selectors: template positions */
+#define SPC_LINK_URL 0 /* CHOICE selectors: template positions */
 #define SPC_LINK_FILE 1
 #define SPC_STRING_UNICODE 0
 
@@ -92,7 +91,7 @@ ASN1_SEQUENCE(SPC_ATTRIBUTE) = {
 
 typedef struct {
 	SPC_ATTRIBUTE *data;
-	X509_SIG *digest;		/* DigestInfo */
+	X509_SIG *digest; /* DigestInfo */
 } SPC_INDIRECT_DATA;
 
 ASN1_SEQUENCE(SPC_INDIRECT_DATA) = {
@@ -127,17 +126,17 @@ pe_image_data(void)
 	ASN1_TYPE *t = NULL;
 
 	if (pid == NULL ||
-	    (pid->file = (SPC_LINK *)ASN1_item_new(
-		ASN1_ITEM_rptr(SPC_LINK))) == NULL ||
-	    (s = (SPC_STRING *)ASN1_item_new(
-		ASN1_ITEM_rptr(SPC_STRING))) == NULL)
+	    (pid->file = (SPC_LINK *)ASN1_item_new(ASN1_ITEM_rptr(SPC_LINK))) ==
+		NULL ||
+	    (s = (SPC_STRING *)ASN1_item_new(ASN1_ITEM_rptr(SPC_STRING))) ==
+		NULL)
 		goto out;
 	pid->file->type = SPC_LINK_FILE;
 	pid->file->value.file = s;
 	s->type = SPC_STRING_UNICODE;
 	if (ASN1_mbstring_copy(&s->value.unicode,
-	    (const unsigned char *)OBSOLETE_LINK, -1, MBSTRING_ASC,
-	    B_ASN1_BMPSTRING) <= 0)
+		(const unsigned char *)OBSOLETE_LINK, -1, MBSTRING_ASC,
+		B_ASN1_BMPSTRING) <= 0)
 		goto out;
 	t = ASN1_TYPE_pack_sequence(it, pid, NULL);
 out:
@@ -147,19 +146,21 @@ out:
 
 /* The DER of an SpcIndirectDataContent structure. */
 static int
-idc_encode(SPC_INDIRECT_DATA *idc, int digest, const uint8_t *md,
-    size_t mdlen, uint8_t **der, size_t *derlen)
+idc_encode(SPC_INDIRECT_DATA *idc, int digest, const uint8_t *md, size_t mdlen,
+    uint8_t **der, size_t *derlen)
 {
 	X509_ALGOR *alg;
 	ASN1_OCTET_STRING *os;
 	int n;
 
 	if ((idc->data->type = OBJ_txt2obj(SPC_PE_IMAGE_DATA_OBJID, 1)) ==
-	    NULL || (idc->data->value = pe_image_data()) == NULL)
+		NULL ||
+	    (idc->data->value = pe_image_data()) == NULL)
 		return -1;
 	X509_SIG_getm(idc->digest, &alg, &os);
-	if (X509_ALGOR_set0(alg, OBJ_nid2obj(EVP_MD_get_type(
-	    digest_md(digest))), V_ASN1_NULL, NULL) != 1 ||
+	if (X509_ALGOR_set0(alg,
+		OBJ_nid2obj(EVP_MD_get_type(digest_md(digest))), V_ASN1_NULL,
+		NULL) != 1 ||
 	    ASN1_OCTET_STRING_set(os, md, (int)mdlen) != 1)
 		return -1;
 	n = ASN1_item_i2d((ASN1_VALUE *)idc, der,
@@ -205,8 +206,10 @@ idc_digest(int digest, const uint8_t *der, size_t derlen, uint8_t *md,
 	    tag != V_ASN1_SEQUENCE || cls != V_ASN1_UNIVERSAL ||
 	    p + len != der + derlen)
 		return -1;
-	return EVP_Digest(p, (size_t)len, md, mdlen, digest_md(digest),
-	    NULL) == 1 ? 0 : -1;
+	return EVP_Digest(p, (size_t)len, md, mdlen, digest_md(digest), NULL) ==
+		1
+	    ? 0
+	    : -1;
 }
 
 /* Add a signed attribute whose value is the DER of a template item. */
@@ -220,7 +223,7 @@ add_attr_item(PKCS7_SIGNER_INFO *si, const char *oid, const ASN1_ITEM *it,
 
 	if (obj != NULL && t != NULL &&
 	    X509at_add1_attr_by_OBJ(&si->auth_attr, obj, V_ASN1_SEQUENCE,
-	    (const unsigned char *)t->value.sequence, -1) != NULL)
+		(const unsigned char *)t->value.sequence, -1) != NULL)
 		r = 0;
 	ASN1_TYPE_free(t);
 	ASN1_OBJECT_free(obj);
@@ -235,8 +238,8 @@ add_opus_info(PKCS7_SIGNER_INFO *si)
 	ASN1_VALUE *opus = ASN1_item_new(it);
 	int r;
 
-	r = opus != NULL ? add_attr_item(si, SPC_SP_OPUS_INFO_OBJID, it, opus) :
-	    -1;
+	r = opus != NULL ? add_attr_item(si, SPC_SP_OPUS_INFO_OBJID, it, opus)
+			 : -1;
 	ASN1_item_free(opus, it);
 	return r;
 }
@@ -246,8 +249,8 @@ static int
 add_statement_type(PKCS7_SIGNER_INFO *si)
 {
 	STACK_OF(ASN1_OBJECT) *sk = sk_ASN1_OBJECT_new_null();
-	ASN1_OBJECT *purpose = OBJ_txt2obj(SPC_INDIVIDUAL_SP_KEY_PURPOSE_OBJID,
-	    1);
+	ASN1_OBJECT *purpose =
+	    OBJ_txt2obj(SPC_INDIVIDUAL_SP_KEY_PURPOSE_OBJID, 1);
 	int r = -1;
 
 	if (sk != NULL && purpose != NULL && sk_ASN1_OBJECT_push(sk, purpose)) {
@@ -270,9 +273,9 @@ add_signed_attrs(PKCS7_SIGNER_INFO *si, const uint8_t *idcmd,
 
 	if (ctype != NULL &&
 	    X509at_add1_attr_by_NID(&si->auth_attr, NID_pkcs9_contentType,
-	    V_ASN1_OBJECT, (const unsigned char *)ctype, -1) != NULL &&
+		V_ASN1_OBJECT, (const unsigned char *)ctype, -1) != NULL &&
 	    X509at_add1_attr_by_NID(&si->auth_attr, NID_pkcs9_messageDigest,
-	    V_ASN1_OCTET_STRING, idcmd, (int)idcmdlen) != NULL &&
+		V_ASN1_OCTET_STRING, idcmd, (int)idcmdlen) != NULL &&
 	    add_opus_info(si) == 0 && add_statement_type(si) == 0)
 		r = 0;
 	ASN1_OBJECT_free(ctype);
@@ -334,7 +337,7 @@ authenticode_build(struct authenticode *ac, X509 *cert, EVP_PKEY *pub,
 	    PKCS7_set_type(ac->p7, NID_pkcs7_signed) != 1 ||
 	    set_content(ac->p7, der, derlen) == -1 ||
 	    (ac->si = PKCS7_add_signature(ac->p7, cert, pub,
-		digest_md(digest))) == NULL ||
+		 digest_md(digest))) == NULL ||
 	    add_signed_attrs(ac->si, idcmd, idcmdlen) == -1 ||
 	    add_certs(ac->p7, cert, chain) == -1)
 		goto out;
@@ -357,8 +360,9 @@ authenticode_tbs(struct authenticode *ac, uint8_t *tbs, size_t *tbslen)
 
 	n = ASN1_item_i2d((ASN1_VALUE *)ac->si->auth_attr, &der,
 	    ASN1_ITEM_rptr(PKCS7_ATTR_SIGN));
-	if (n > 0 && EVP_Digest(der, (size_t)n, tbs, &len,
-	    digest_md(ac->digest), NULL) == 1) {
+	if (n > 0 &&
+	    EVP_Digest(der, (size_t)n, tbs, &len, digest_md(ac->digest),
+		NULL) == 1) {
 		*tbslen = len;
 		r = 0;
 	}
@@ -367,8 +371,8 @@ authenticode_tbs(struct authenticode *ac, uint8_t *tbs, size_t *tbslen)
 }
 
 int
-authenticode_finish(struct authenticode *ac, const uint8_t *sig,
-    size_t siglen, uint8_t **der, size_t *derlen)
+authenticode_finish(struct authenticode *ac, const uint8_t *sig, size_t siglen,
+    uint8_t **der, size_t *derlen)
 {
 	int n;
 
@@ -390,8 +394,8 @@ authenticode_add_timestamp(struct authenticode *ac, const uint8_t *tok,
 	int r = -1;
 
 	if (obj != NULL && toklen <= INT32_MAX &&
-	    X509at_add1_attr_by_OBJ(&ac->si->unauth_attr, obj,
-	    V_ASN1_SEQUENCE, tok, (int)toklen) != NULL)
+	    X509at_add1_attr_by_OBJ(&ac->si->unauth_attr, obj, V_ASN1_SEQUENCE,
+		tok, (int)toklen) != NULL)
 		r = 0;
 	ASN1_OBJECT_free(obj);
 	return r;

@@ -32,16 +32,16 @@
 /* A signature being built; zero-initialise, release with _free. */
 struct authenticode {
 	PKCS7 *p7;
-	PKCS7_SIGNER_INFO *si;		/* owned by p7 */
-	int digest;			/* enum csign_digest */
+	PKCS7_SIGNER_INFO *si; /* owned by p7 */
+	int digest;	       /* enum csign_digest */
 };
 
 /*
  * The DER of SpcIndirectDataContent for the image digest md (digest is
  * enum csign_digest) into *der (free with OPENSSL_free).  0 or -1.
  */
-int authenticode_idc(int digest, const uint8_t *md, size_t mdlen,
-    uint8_t **der, size_t *derlen);
+int authenticode_idc(int digest, const uint8_t *md, size_t mdlen, uint8_t **der,
+    size_t *derlen);
 
 /*
  * Build everything but the signature for image digest md: content,

@@ -17,7 +17,7 @@
 #include <openssl/pkcs7.h>
 #include <openssl/rsa.h>
 
-#include "common/sigcheck.h"
+#include "proto/sigcheck.h"
 #include "sandbox/artifact.h"
 #include "sandbox/formats/formats.h"
 #include "sandbox/tsa.h"
@@ -32,19 +32,18 @@ cms_add_attrs(CMS_SignerInfo *si, const uint8_t *md, size_t mdlen)
 	if ((now = X509_gmtime_adj(NULL, 0)) == NULL)
 		return -1;
 	r = CMS_signed_add1_attr_by_NID(si, NID_pkcs9_contentType,
-	    V_ASN1_OBJECT, OBJ_nid2obj(NID_pkcs7_data), -1) == 1 &&
+		V_ASN1_OBJECT, OBJ_nid2obj(NID_pkcs7_data), -1) == 1 &&
 	    CMS_signed_add1_attr_by_NID(si, NID_pkcs9_signingTime, now->type,
-	    now, -1) == 1 &&
+		now, -1) == 1 &&
 	    CMS_signed_add1_attr_by_NID(si, NID_pkcs9_messageDigest,
-	    V_ASN1_OCTET_STRING, md, (int)mdlen) == 1;
+		V_ASN1_OCTET_STRING, md, (int)mdlen) == 1;
 	ASN1_TIME_free(now);
 	return r ? 0 : -1;
 }
 
 /* The digest of the DER SET OF signed attributes: what gets signed. */
 static int
-cms_attrs_digest(CMS_SignerInfo *si, int digest, uint8_t *tbs,
-    size_t *tbslen)
+cms_attrs_digest(CMS_SignerInfo *si, int digest, uint8_t *tbs, size_t *tbslen)
 {
 	STACK_OF(X509_ATTRIBUTE) *sk;
 	unsigned char *der = NULL;
@@ -56,9 +55,11 @@ cms_attrs_digest(CMS_SignerInfo *si, int digest, uint8_t *tbs,
 	for (int i = 0; i < CMS_signed_get_attr_count(si); i++)
 		if (!sk_X509_ATTRIBUTE_push(sk, CMS_signed_get_attr(si, i)))
 			goto out;
-	n = ASN1_item_i2d((ASN1_VALUE *)sk, &der, ASN1_ITEM_rptr(PKCS7_ATTR_SIGN));
-	if (n > 0 && EVP_Digest(der, (size_t)n, tbs, &len, digest_md(digest),
-	    NULL) == 1) {
+	n = ASN1_item_i2d((ASN1_VALUE *)sk, &der,
+	    ASN1_ITEM_rptr(PKCS7_ATTR_SIGN));
+	if (n > 0 &&
+	    EVP_Digest(der, (size_t)n, tbs, &len, digest_md(digest), NULL) ==
+		1) {
 		*tbslen = len;
 		r = 0;
 	}
@@ -148,7 +149,8 @@ cms_signer(CMS_ContentInfo *cms, const struct sign_input *in,
 
 	si = CMS_add1_signer(cms, in->cert, in->pub, digest_md(in->digest),
 	    flags);
-	if (si == NULL || cms_add_attrs(si, out->adigest, out->adigestlen) == -1)
+	if (si == NULL ||
+	    cms_add_attrs(si, out->adigest, out->adigestlen) == -1)
 		return NULL;
 	if (in->padding == PAD_PSS && cms_set_pss(si, digest_md(in->digest)))
 		return NULL;
@@ -167,7 +169,7 @@ cms_add_timestamp(void *si, const uint8_t *tok, size_t toklen)
 {
 	if (toklen > INT32_MAX ||
 	    CMS_unsigned_add1_attr_by_NID(si, NID_id_smime_aa_timeStampToken,
-	    V_ASN1_SEQUENCE, tok, (int)toklen) != 1)
+		V_ASN1_SEQUENCE, tok, (int)toklen) != 1)
 		return -1;
 	return 0;
 }
@@ -183,7 +185,7 @@ format_cms(const struct sign_input *in, struct sign_output *out)
 	int r = -1;
 
 	if (artifact_hash(in->fd, in->digest, in->max_size, out->adigest,
-	    &out->adigestlen, &out->size, &e) == -1)
+		&out->adigestlen, &out->size, &e) == -1)
 		return sign_fail(out, ST_BAD_ARTIFACT, "%s", e.msg);
 	cms = CMS_sign(NULL, NULL, NULL, NULL,
 	    CMS_PARTIAL | CMS_DETACHED | CMS_BINARY);
@@ -195,12 +197,12 @@ format_cms(const struct sign_input *in, struct sign_output *out)
 	if (signop_sign(in, out, tbs, tbslen, sig, &siglen) == -1)
 		goto out;
 	if (ASN1_STRING_set(CMS_SignerInfo_get0_signature(si), sig,
-	    (int)siglen) != 1) {
+		(int)siglen) != 1) {
 		sign_fail(out, ST_INTERNAL, "cannot encode the CMS structure");
 		goto out;
 	}
-	if (in->timestamp && tsa_stamp_into(in, out, sig, siglen,
-	    cms_add_timestamp, si) == -1)
+	if (in->timestamp &&
+	    tsa_stamp_into(in, out, sig, siglen, cms_add_timestamp, si) == -1)
 		goto out;
 	if (cms_write(cms, in->pem, &out->data) == -1) {
 		sign_fail(out, ST_INTERNAL, "cannot encode the CMS structure");

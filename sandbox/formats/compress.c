@@ -22,7 +22,11 @@
 #define CHUNK (64u << 10)
 #define XZ_MEMLIMIT (256u << 20)
 
-enum step { STEP_ERROR = -1, STEP_MORE = 0, STEP_DONE = 1 };
+enum step {
+	STEP_ERROR = -1,
+	STEP_MORE = 0,
+	STEP_DONE = 1
+};
 
 /* One call of a codec over [*ip, *ip + *il) into [*op, *op + *ol). */
 typedef enum step (*step_fn)(void *st, const uint8_t **ip, size_t *il,
@@ -77,8 +81,8 @@ xz_step(void *st, const uint8_t **ip, size_t *il, uint8_t **op, size_t *ol,
 }
 
 static enum step
-zstd_dstep(void *st, const uint8_t **ip, size_t *il, uint8_t **op,
-    size_t *ol, int finish)
+zstd_dstep(void *st, const uint8_t **ip, size_t *il, uint8_t **op, size_t *ol,
+    int finish)
 {
 	ZSTD_inBuffer in = { *ip, *il, 0 };
 	ZSTD_outBuffer out = { *op, *ol, 0 };
@@ -95,8 +99,8 @@ zstd_dstep(void *st, const uint8_t **ip, size_t *il, uint8_t **op,
 }
 
 static enum step
-zstd_cstep(void *st, const uint8_t **ip, size_t *il, uint8_t **op,
-    size_t *ol, int finish)
+zstd_cstep(void *st, const uint8_t **ip, size_t *il, uint8_t **op, size_t *ol,
+    int finish)
 {
 	ZSTD_inBuffer in = { *ip, *il, 0 };
 	ZSTD_outBuffer out = { *op, *ol, 0 };
@@ -119,8 +123,8 @@ struct zst {
 };
 
 static enum step
-zlib_step(void *st, const uint8_t **ip, size_t *il, uint8_t **op,
-    size_t *ol, int finish)
+zlib_step(void *st, const uint8_t **ip, size_t *il, uint8_t **op, size_t *ol,
+    int finish)
 {
 	struct zst *s = st;
 	int r;
@@ -129,8 +133,8 @@ zlib_step(void *st, const uint8_t **ip, size_t *il, uint8_t **op,
 	s->z.avail_in = (uInt)*il;
 	s->z.next_out = *op;
 	s->z.avail_out = (uInt)*ol;
-	r = s->inflating ? inflate(&s->z, Z_NO_FLUSH) :
-	    deflate(&s->z, finish ? Z_FINISH : Z_NO_FLUSH);
+	r = s->inflating ? inflate(&s->z, Z_NO_FLUSH)
+			 : deflate(&s->z, finish ? Z_FINISH : Z_NO_FLUSH);
 	*ip = s->z.next_in;
 	*il = s->z.avail_in;
 	*op = s->z.next_out;
@@ -143,8 +147,8 @@ zlib_step(void *st, const uint8_t **ip, size_t *il, uint8_t **op,
 /* Where the pump writes, and its bounds. */
 struct sink {
 	int fd;
-	int is_output;			/* the client's output: output_write */
-	uint64_t max;			/* bytes, 0: none */
+	int is_output; /* the client's output: output_write */
+	uint64_t max;  /* bytes, 0: none */
 	uint64_t written;
 };
 
@@ -155,8 +159,8 @@ sink_write(struct sink *k, const uint8_t *p, size_t n)
 		return 0;
 	if (k->max != 0 && n > k->max - k->written)
 		return -1;
-	if ((k->is_output ? output_write(k->fd, p, n) :
-	    util_write_all(k->fd, p, n)) == -1)
+	if ((k->is_output ? output_write(k->fd, p, n)
+			  : util_write_all(k->fd, p, n)) == -1)
 		return -2;
 	k->written += n;
 	return 0;
@@ -185,8 +189,10 @@ pump(step_fn step, void *st, int in, uint64_t len, struct sink *k,
 		if (il == 0 && off < len) {
 			il = len - off < CHUNK ? (size_t)(len - off) : CHUNK;
 			if (artifact_pread(in, off, ibuf, il) == -1) {
-				snprintf(err, errlen, "%s: cannot read the "
-				    "module", what);
+				snprintf(err, errlen,
+				    "%s: cannot read the "
+				    "module",
+				    what);
 				return -1;
 			}
 			ip = ibuf;
@@ -200,10 +206,12 @@ pump(step_fn step, void *st, int in, uint64_t len, struct sink *k,
 			return -1;
 		}
 		if ((w = sink_write(k, obuf, made)) == -1) {
-			snprintf(err, errlen, "%s: decompresses to more than "
+			snprintf(err, errlen,
+			    "%s: decompresses to more than "
 			    "%llu bytes (MaxArtifactSize, or %u times its "
-			    "size: a decompression bomb?)", what,
-			    (unsigned long long)k->max, COMP_MAX_RATIO);
+			    "size: a decompression bomb?)",
+			    what, (unsigned long long)k->max,
+			    (unsigned)COMP_MAX_RATIO);
 			return -1;
 		}
 		if (w == -2) {
@@ -212,8 +220,10 @@ pump(step_fn step, void *st, int in, uint64_t len, struct sink *k,
 			return -1;
 		}
 		if (s == STEP_MORE && off == len && il == 0 && made == 0) {
-			snprintf(err, errlen, "%s: the compressed data ends "
-			    "early", what);
+			snprintf(err, errlen,
+			    "%s: the compressed data ends "
+			    "early",
+			    what);
 			return -1;
 		}
 	}
@@ -226,8 +236,8 @@ pump(step_fn step, void *st, int in, uint64_t len, struct sink *k,
 }
 
 int
-comp_decompress(enum comp_kind k, int in, uint64_t size, int out,
-    uint64_t max, uint64_t *outlen, char *err, size_t errlen)
+comp_decompress(enum comp_kind k, int in, uint64_t size, int out, uint64_t max,
+    uint64_t *outlen, char *err, size_t errlen)
 {
 	struct sink snk = { .fd = out, .max = max };
 	lzma_stream xz = LZMA_STREAM_INIT;
@@ -316,9 +326,9 @@ comp_compress(enum comp_kind k, int in, uint64_t len, int out,
 	case COMP_ZSTD:
 		if ((zc = ZSTD_createCCtx()) != NULL &&
 		    !ZSTD_isError(ZSTD_CCtx_setParameter(zc,
-		    ZSTD_c_compressionLevel, 3)) &&
-		    !ZSTD_isError(ZSTD_CCtx_setParameter(zc,
-		    ZSTD_c_checksumFlag, 1)) &&
+			ZSTD_c_compressionLevel, 3)) &&
+		    !ZSTD_isError(
+			ZSTD_CCtx_setParameter(zc, ZSTD_c_checksumFlag, 1)) &&
 		    !ZSTD_isError(ZSTD_CCtx_setPledgedSrcSize(zc, len)))
 			r = pump(zstd_cstep, zc, in, len, &snk, what, err,
 			    errlen);
@@ -328,7 +338,7 @@ comp_compress(enum comp_kind k, int in, uint64_t len, int out,
 		break;
 	case COMP_GZIP:
 		if (deflateInit2(&zs.z, 6, Z_DEFLATED, 15 + 16, 8,
-		    Z_DEFAULT_STRATEGY) == Z_OK) {
+			Z_DEFAULT_STRATEGY) == Z_OK) {
 			r = pump(zlib_step, &zs, in, len, &snk, what, err,
 			    errlen);
 			deflateEnd(&zs.z);

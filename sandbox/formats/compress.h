@@ -15,7 +15,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum comp_kind { COMP_NONE = 0, COMP_XZ, COMP_ZSTD, COMP_GZIP };
+enum comp_kind {
+	COMP_NONE = 0,
+	COMP_XZ,
+	COMP_ZSTD,
+	COMP_GZIP
+};
 
 /* Decompressed bytes per compressed byte past which it is a bomb. */
 #define COMP_MAX_RATIO 1000

@@ -122,11 +122,14 @@ elf_check_ident(int fd, uint64_t len, struct elf_module *m,
 	struct buf b;
 
 	if (len == 0)
-		return elf_err(e, "the file is empty (0 bytes): not a kernel "
+		return elf_err(e,
+		    "the file is empty (0 bytes): not a kernel "
 		    "module");
 	if (len < EI_NIDENT)
-		return elf_err(e, "the file is %llu bytes, too short for an "
-		    "ELF header (e_ident)", (unsigned long long)len);
+		return elf_err(e,
+		    "the file is %llu bytes, too short for an "
+		    "ELF header (e_ident)",
+		    (unsigned long long)len);
 	if (artifact_pread(fd, 0, raw, sizeof(raw)) == -1)
 		return elf_err(e, "cannot read the ELF header (e_ident)");
 	buf_view(&b, raw, sizeof(raw));
@@ -134,18 +137,24 @@ elf_check_ident(int fd, uint64_t len, struct elf_module *m,
 	    buf_get_u8(&b, &class) == -1 || buf_get_u8(&b, &data) == -1)
 		return elf_err(e, "cannot read the ELF header (e_ident)");
 	if (memcmp(magic, ELFMAG, SELFMAG) != 0 && elf_compressed(magic))
-		return elf_err(e, "e_ident: a %s-compressed file, not an ELF "
+		return elf_err(e,
+		    "e_ident: a %s-compressed file, not an ELF "
 		    "object: sign the module before compressing it",
 		    elf_compressed(magic));
 	if (memcmp(magic, ELFMAG, SELFMAG) != 0)
-		return elf_err(e, "e_ident: not an ELF file (bad magic): "
+		return elf_err(e,
+		    "e_ident: not an ELF file (bad magic): "
 		    "not a kernel module");
 	if (class != ELFCLASS32 && class != ELFCLASS64)
-		return elf_err(e, "e_ident: EI_CLASS %u is neither ELFCLASS32 "
-		    "nor ELFCLASS64", class);
+		return elf_err(e,
+		    "e_ident: EI_CLASS %u is neither ELFCLASS32 "
+		    "nor ELFCLASS64",
+		    class);
 	if (data != ELFDATA2LSB && data != ELFDATA2MSB)
-		return elf_err(e, "e_ident: EI_DATA %u is neither ELFDATA2LSB "
-		    "nor ELFDATA2MSB", data);
+		return elf_err(e,
+		    "e_ident: EI_DATA %u is neither ELFDATA2LSB "
+		    "nor ELFDATA2MSB",
+		    data);
 	m->class64 = class == ELFCLASS64;
 	m->msb = data == ELFDATA2MSB;
 	return 0;
@@ -153,8 +162,8 @@ elf_check_ident(int fd, uint64_t len, struct elf_module *m,
 
 /* Decode the rest of the ELF header from raw (ehsize bytes). */
 static int
-elf_decode_ehdr(const struct elf_module *m, const uint8_t *raw,
-    size_t rawlen, struct elf_hdr *h)
+elf_decode_ehdr(const struct elf_module *m, const uint8_t *raw, size_t rawlen,
+    struct elf_hdr *h)
 {
 	const size_t w = elf_word(m);
 	uint64_t skip;
@@ -164,14 +173,14 @@ elf_decode_ehdr(const struct elf_module *m, const uint8_t *raw,
 	if (buf_skip(&b, EI_NIDENT) == -1 ||
 	    elf_get(&b, m->msb, 2, &h->type) == -1 ||
 	    elf_get(&b, m->msb, 2, &h->machine) == -1 ||
-	    elf_get(&b, m->msb, 4, &skip) == -1 ||		/* e_version */
-	    elf_get(&b, m->msb, w, &skip) == -1 ||		/* e_entry */
-	    elf_get(&b, m->msb, w, &skip) == -1 ||		/* e_phoff */
+	    elf_get(&b, m->msb, 4, &skip) == -1 || /* e_version */
+	    elf_get(&b, m->msb, w, &skip) == -1 || /* e_entry */
+	    elf_get(&b, m->msb, w, &skip) == -1 || /* e_phoff */
 	    elf_get(&b, m->msb, w, &h->shoff) == -1 ||
-	    elf_get(&b, m->msb, 4, &skip) == -1 ||		/* e_flags */
-	    elf_get(&b, m->msb, 2, &skip) == -1 ||		/* e_ehsize */
-	    elf_get(&b, m->msb, 2, &skip) == -1 ||		/* e_phentsize */
-	    elf_get(&b, m->msb, 2, &skip) == -1 ||		/* e_phnum */
+	    elf_get(&b, m->msb, 4, &skip) == -1 || /* e_flags */
+	    elf_get(&b, m->msb, 2, &skip) == -1 || /* e_ehsize */
+	    elf_get(&b, m->msb, 2, &skip) == -1 || /* e_phentsize */
+	    elf_get(&b, m->msb, 2, &skip) == -1 || /* e_phnum */
 	    elf_get(&b, m->msb, 2, &h->shentsize) == -1 ||
 	    elf_get(&b, m->msb, 2, &h->shnum) == -1 ||
 	    elf_get(&b, m->msb, 2, &h->shstrndx) == -1)
@@ -202,7 +211,8 @@ elf_check_ehdr(const struct elf_module *m, const struct elf_hdr *h,
     uint64_t len, struct artifact_err *e)
 {
 	if (h->type != ET_REL)
-		return elf_err(e, "e_type is %llu (%s), not ET_REL: a kernel "
+		return elf_err(e,
+		    "e_type is %llu (%s), not ET_REL: a kernel "
 		    "module is a relocatable object",
 		    (unsigned long long)h->type, elf_type_name(h->type));
 	if (h->shentsize != elf_shentsize(m))
@@ -212,21 +222,25 @@ elf_check_ehdr(const struct elf_module *m, const struct elf_hdr *h,
 	if (h->shnum == 0)
 		return elf_err(e, "e_shnum is 0: no section headers");
 	if (h->shoff < elf_ehsize(m) || h->shoff >= len)
-		return elf_err(e, "e_shoff %llu is not between the end of the "
+		return elf_err(e,
+		    "e_shoff %llu is not between the end of the "
 		    "%zu-byte ELF header and the end of the file (%llu bytes)",
 		    (unsigned long long)h->shoff, elf_ehsize(m),
 		    (unsigned long long)len);
 	/* shnum and shentsize are 16-bit: their product cannot overflow. */
 	if (h->shnum * h->shentsize > len - h->shoff)
-		return elf_err(e, "section header table (e_shoff %llu + "
+		return elf_err(e,
+		    "section header table (e_shoff %llu + "
 		    "e_shnum %llu * e_shentsize %llu) runs past the end of "
-		    "the file (%llu bytes)", (unsigned long long)h->shoff,
-		    (unsigned long long)h->shnum,
+		    "the file (%llu bytes)",
+		    (unsigned long long)h->shoff, (unsigned long long)h->shnum,
 		    (unsigned long long)h->shentsize, (unsigned long long)len);
 	if (h->shstrndx == SHN_UNDEF || h->shstrndx >= h->shnum ||
 	    h->shstrndx >= SHN_LORESERVE)
-		return elf_err(e, "e_shstrndx %llu is not a section (e_shnum "
-		    "%llu)", (unsigned long long)h->shstrndx,
+		return elf_err(e,
+		    "e_shstrndx %llu is not a section (e_shnum "
+		    "%llu)",
+		    (unsigned long long)h->shstrndx,
 		    (unsigned long long)h->shnum);
 	return 0;
 }
@@ -240,9 +254,10 @@ elf_read_ehdr(int fd, uint64_t len, struct elf_module *m, struct elf_hdr *h,
 	const size_t n = elf_ehsize(m);
 
 	if (len < n)
-		return elf_err(e, "the file is %llu bytes, too short for an "
-		    "ELF%d header (%zu bytes)", (unsigned long long)len,
-		    m->class64 ? 64 : 32, n);
+		return elf_err(e,
+		    "the file is %llu bytes, too short for an "
+		    "ELF%d header (%zu bytes)",
+		    (unsigned long long)len, m->class64 ? 64 : 32, n);
 	if (artifact_pread(fd, 0, raw, n) == -1 ||
 	    elf_decode_ehdr(m, raw, n, h) == -1)
 		return elf_err(e, "cannot read the ELF header");
@@ -268,8 +283,8 @@ elf_read_shdr(int fd, const struct elf_module *m, const struct elf_hdr *h,
 	buf_view(&b, raw, n);
 	if (elf_get(&b, m->msb, 4, &s->name) == -1 ||
 	    elf_get(&b, m->msb, 4, &s->type) == -1 ||
-	    elf_get(&b, m->msb, w, &skip) == -1 ||		/* sh_flags */
-	    elf_get(&b, m->msb, w, &skip) == -1 ||		/* sh_addr */
+	    elf_get(&b, m->msb, w, &skip) == -1 || /* sh_flags */
+	    elf_get(&b, m->msb, w, &skip) == -1 || /* sh_addr */
 	    elf_get(&b, m->msb, w, &s->offset) == -1 ||
 	    elf_get(&b, m->msb, w, &s->size) == -1)
 		return -1;
@@ -284,7 +299,8 @@ elf_check_section(uint64_t i, const struct elf_shdr *s, uint64_t len,
 	if (s->type == SHT_NOBITS)
 		return 0;
 	if (s->offset > len || s->size > len - s->offset)
-		return elf_err(e, "section %llu: sh_offset %llu + sh_size %llu "
+		return elf_err(e,
+		    "section %llu: sh_offset %llu + sh_size %llu "
 		    "runs past the end of the file (%llu bytes)",
 		    (unsigned long long)i, (unsigned long long)s->offset,
 		    (unsigned long long)s->size, (unsigned long long)len);
@@ -303,19 +319,24 @@ elf_read_strtab(int fd, const struct elf_module *m, const struct elf_hdr *h,
 		return elf_err(e, "cannot read section header %llu",
 		    (unsigned long long)h->shstrndx);
 	if (s.type != SHT_STRTAB)
-		return elf_err(e, "section name table (e_shstrndx %llu): "
+		return elf_err(e,
+		    "section name table (e_shstrndx %llu): "
 		    "sh_type %llu is not SHT_STRTAB",
 		    (unsigned long long)h->shstrndx,
 		    (unsigned long long)s.type);
 	if (elf_check_section(h->shstrndx, &s, len, e) == -1)
 		return -1;
 	if (s.size == 0)
-		return elf_err(e, "section name table (e_shstrndx %llu): "
-		    "sh_size is 0", (unsigned long long)h->shstrndx);
+		return elf_err(e,
+		    "section name table (e_shstrndx %llu): "
+		    "sh_size is 0",
+		    (unsigned long long)h->shstrndx);
 	if (artifact_pread(fd, s.offset + s.size - 1, &last, 1) == -1 ||
 	    last != '\0')
-		return elf_err(e, "section name table (e_shstrndx %llu) does "
-		    "not end with a NUL byte", (unsigned long long)h->shstrndx);
+		return elf_err(e,
+		    "section name table (e_shstrndx %llu) does "
+		    "not end with a NUL byte",
+		    (unsigned long long)h->shstrndx);
 	st->offset = s.offset;
 	st->size = s.size;
 	return 0;
@@ -329,9 +350,11 @@ elf_is_modinfo(int fd, uint64_t i, const struct elf_shdr *s,
 	uint8_t name[sizeof(MODINFO_NAME)];
 
 	if (s->name >= st->size)
-		return elf_err(e, "section %llu: sh_name %llu is outside the "
-		    "section name table (%llu bytes)", (unsigned long long)i,
-		    (unsigned long long)s->name, (unsigned long long)st->size);
+		return elf_err(e,
+		    "section %llu: sh_name %llu is outside the "
+		    "section name table (%llu bytes)",
+		    (unsigned long long)i, (unsigned long long)s->name,
+		    (unsigned long long)st->size);
 	if (st->size - s->name < sizeof(name))
 		return 0;
 	if (artifact_pread(fd, st->offset + s->name, name, sizeof(name)) == -1)
@@ -367,8 +390,10 @@ elf_scan_sections(int fd, uint64_t len, struct elf_module *m,
 		m->modinfo_size = s.size;
 	}
 	if (!found)
-		return elf_err(e, "no .modinfo section among the %llu sections: "
-		    "not a kernel module", (unsigned long long)h->shnum);
+		return elf_err(e,
+		    "no .modinfo section among the %llu sections: "
+		    "not a kernel module",
+		    (unsigned long long)h->shnum);
 	return 0;
 }
 
@@ -389,8 +414,14 @@ elf_check_module(int fd, uint64_t len, struct elf_module *m,
 
 /* The single-byte fields of struct module_signature that must be 0. */
 static const char *const modsig_zero_fields[] = {
-	"algo", "hash", NULL /* id_type */, "signer_len", "key_id_len",
-	"__pad[0]", "__pad[1]", "__pad[2]",
+	"algo",
+	"hash",
+	NULL /* id_type */,
+	"signer_len",
+	"key_id_len",
+	"__pad[0]",
+	"__pad[1]",
+	"__pad[2]",
 };
 
 /* Check struct module_signature (b is positioned at it). */
@@ -404,25 +435,30 @@ modsig_check_info(struct buf *b, uint64_t len, uint64_t *body,
 	if (buf_get(b, v, sizeof(v)) == -1 || buf_get_u32(b, &siglen) == -1)
 		return elf_err(e, "module signature: cannot read the trailer");
 	if (v[2] != MODSIG_ID_PKCS7)
-		return elf_err(e, "module signature: id_type %u is not "
-		    "PKEY_ID_PKCS7 (%d)", v[2], MODSIG_ID_PKCS7);
+		return elf_err(e,
+		    "module signature: id_type %u is not "
+		    "PKEY_ID_PKCS7 (%d)",
+		    v[2], MODSIG_ID_PKCS7);
 	for (size_t i = 0; i < sizeof(v); i++)
 		if (modsig_zero_fields[i] != NULL && v[i] != 0)
-			return elf_err(e, "module signature: %s is %u, must "
-			    "be 0 for PKCS#7", modsig_zero_fields[i], v[i]);
+			return elf_err(e,
+			    "module signature: %s is %u, must "
+			    "be 0 for PKCS#7",
+			    modsig_zero_fields[i], v[i]);
 	if (siglen == 0)
 		return elf_err(e, "module signature: sig_len is 0");
 	if (siglen >= len - MODSIG_TRAILER_LEN)
-		return elf_err(e, "module signature: sig_len %u exceeds the "
-		    "%llu bytes before the trailer", siglen,
-		    (unsigned long long)(len - MODSIG_TRAILER_LEN));
+		return elf_err(e,
+		    "module signature: sig_len %u exceeds the "
+		    "%llu bytes before the trailer",
+		    siglen, (unsigned long long)(len - MODSIG_TRAILER_LEN));
 	*body = len - MODSIG_TRAILER_LEN - siglen;
 	return 1;
 }
 
 int
-modsig_parse(const uint8_t *tail, size_t taillen, uint64_t len,
-    uint64_t *body, struct artifact_err *e)
+modsig_parse(const uint8_t *tail, size_t taillen, uint64_t len, uint64_t *body,
+    struct artifact_err *e)
 {
 	uint8_t magic[MODSIG_MAGIC_LEN];
 	struct buf b;
@@ -440,7 +476,8 @@ modsig_parse(const uint8_t *tail, size_t taillen, uint64_t len,
 	if (memcmp(magic, MODSIG_MAGIC, MODSIG_MAGIC_LEN) != 0)
 		return 0;
 	if (taillen < MODSIG_TRAILER_LEN)
-		return elf_err(e, "module signature: the file is %llu bytes, "
+		return elf_err(e,
+		    "module signature: the file is %llu bytes, "
 		    "too short for the trailer its magic announces",
 		    (unsigned long long)len);
 	buf_view(&b, tail, MODSIG_INFO_LEN);
@@ -469,8 +506,10 @@ modsig_strip(int fd, uint64_t len, uint64_t *body, int *count,
 	*count = 0;
 	while ((r = modsig_find(fd, cur, &next, e)) == 1) {
 		if (++*count > MODSIG_NESTED_MAX)
-			return elf_err(e, "module signature: more than %d "
-			    "nested signatures", MODSIG_NESTED_MAX);
+			return elf_err(e,
+			    "module signature: more than %d "
+			    "nested signatures",
+			    MODSIG_NESTED_MAX);
 		cur = next;
 	}
 	*body = cur;

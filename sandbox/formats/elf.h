@@ -28,19 +28,19 @@
 
 #define MODSIG_MAGIC "~Module signature appended~\n"
 #define MODSIG_MAGIC_LEN 28
-#define MODSIG_INFO_LEN 12		/* struct module_signature */
+#define MODSIG_INFO_LEN 12 /* struct module_signature */
 #define MODSIG_TRAILER_LEN (MODSIG_INFO_LEN + MODSIG_MAGIC_LEN)
-#define MODSIG_ID_PKCS7 2		/* PKEY_ID_PKCS7 */
-#define MODSIG_NESTED_MAX 4		/* signatures --replace will strip */
+#define MODSIG_ID_PKCS7 2   /* PKEY_ID_PKCS7 */
+#define MODSIG_NESTED_MAX 4 /* signatures --replace will strip */
 
 /* What elf_check_module() learned about a module. */
 struct elf_module {
-	int class64;			/* 1 for ELFCLASS64, 0 for ELFCLASS32 */
-	int msb;			/* 1 for big-endian (ELFDATA2MSB) */
-	uint16_t machine;		/* e_machine */
-	uint16_t shnum;			/* e_shnum */
-	uint16_t modinfo;		/* index of the .modinfo section */
-	uint64_t modinfo_off;		/* its sh_offset and sh_size */
+	int class64;	      /* 1 for ELFCLASS64, 0 for ELFCLASS32 */
+	int msb;	      /* 1 for big-endian (ELFDATA2MSB) */
+	uint16_t machine;     /* e_machine */
+	uint16_t shnum;	      /* e_shnum */
+	uint16_t modinfo;     /* index of the .modinfo section */
+	uint64_t modinfo_off; /* its sh_offset and sh_size */
 	uint64_t modinfo_size;
 };
 

@@ -4,14 +4,13 @@
 static const struct {
 	format_fn fn;
 	int format;
-	int writes_artifact;	/* output goes to the client's output fd */
 } builders[] = {
-	{ format_raw, FMT_RAW, 0 },
-	{ format_cms, FMT_CMS, 0 },
-	{ format_module, FMT_MODULE, 1 },
-	{ format_pe, FMT_PE, 1 },
-	{ format_ima, FMT_IMA, 0 },
-	{ format_verity, FMT_VERITY, 0 },
+	{ format_raw, FMT_RAW },
+	{ format_cms, FMT_CMS },
+	{ format_module, FMT_MODULE },
+	{ format_pe, FMT_PE },
+	{ format_ima, FMT_IMA },
+	{ format_verity, FMT_VERITY },
 };
 
 /* The table entry of a format, or -1. */
@@ -30,12 +29,4 @@ format_builder(int format)
 	int i = builder_index(format);
 
 	return i < 0 ? NULL : builders[i].fn;
-}
-
-int
-format_writes_artifact(int format)
-{
-	int i = builder_index(format);
-
-	return i < 0 ? 0 : builders[i].writes_artifact;
 }

@@ -15,28 +15,31 @@
 #include "proto/buf.h"
 #include "proto/msg.h"
 
+struct hold;
+
 /* What the session has established before a format runs. */
 struct sign_input {
-	int fd;				/* the artifact */
-	int outfd;			/* output of artifact-writing formats,
+	int fd;		/* the artifact */
+	int outfd;	/* output of artifact-writing formats,
 					   else -1 */
-	int fd_is_file;			/* fd is a regular file of size bytes */
+	int fd_is_file; /* fd is a regular file of size bytes */
 	uint64_t size;
-	const char *name;		/* artifact name as given */
-	const char *key;		/* key name */
+	const char *name; /* artifact name as given */
+	const char *key;  /* key name */
 	int format;
 	int digest;
 	int padding;
-	int keytype;			/* enum key_type */
-	int pem;			/* PEM output requested (SIGN_F_PEM) */
-	unsigned flags;			/* SIGN_F_* of the request */
+	int keytype;	/* enum key_type */
+	int pem;	/* PEM output requested (SIGN_F_PEM) */
+	unsigned flags; /* SIGN_F_* of the request */
 	uint64_t max_size;
-	X509 *cert;			/* the key's certificate */
-	EVP_PKEY *pub;			/* its public key */
-	STACK_OF(X509) *chain;		/* further certificates (Chain), or
+	X509 *cert;	       /* the key's certificate */
+	EVP_PKEY *pub;	       /* its public key */
+	STACK_OF(X509) *chain; /* further certificates (Chain), or
 					   NULL */
-	int timestamp;			/* 1: get an RFC 3161 timestamp */
-	unsigned ntsa;			/* the key's TSAs (sandbox/tsa.h) */
+	int timestamp;	       /* 1: get an RFC 3161 timestamp */
+	unsigned ntsa;	       /* the key's TSAs (sandbox/tsa.h) */
+	struct hold *hold;     /* the session's (sandbox/hold.h) */
 };
 
 /*
@@ -45,11 +48,11 @@ struct sign_input {
  * the signed artifact to in->outfd and count it in written.
  */
 struct sign_output {
-	int status;			/* enum csign_status */
+	int status; /* enum csign_status */
 	char message[MESSAGE_MAX + 1];
-	struct buf data;		/* the output bytes */
-	uint64_t written;		/* bytes written to in->outfd */
-	uint8_t adigest[DIGEST_MAX];	/* artifact digest */
+	struct buf data;	     /* the output bytes */
+	uint64_t written;	     /* bytes written to in->outfd */
+	uint8_t adigest[DIGEST_MAX]; /* artifact digest */
 	size_t adigestlen;
 	uint64_t size;
 };
@@ -58,8 +61,7 @@ typedef int (*format_fn)(const struct sign_input *, struct sign_output *);
 
 /* The builder for a format, or NULL if this build has none. */
 format_fn format_builder(int format);
-/* 1 if the format writes a signed artifact to an output descriptor. */
-int format_writes_artifact(int format);
+/* Which formats write a signed artifact: proto/names.h. */
 
 int format_raw(const struct sign_input *in, struct sign_output *out);
 int format_cms(const struct sign_input *in, struct sign_output *out);

@@ -30,11 +30,11 @@ ima_hash_algo(int digest)
 {
 	switch (digest) {
 	case DIG_SHA256:
-		return 4;	/* HASH_ALGO_SHA256 */
+		return 4; /* HASH_ALGO_SHA256 */
 	case DIG_SHA384:
-		return 5;	/* HASH_ALGO_SHA384 */
+		return 5; /* HASH_ALGO_SHA384 */
 	case DIG_SHA512:
-		return 6;	/* HASH_ALGO_SHA512 */
+		return 6; /* HASH_ALGO_SHA512 */
 	}
 	return -1;
 }
@@ -62,8 +62,8 @@ ima_keyid(X509 *cert, uint8_t keyid[IMA_KEYID_LEN])
 		return 0;
 	}
 	if (X509_PUBKEY_get0_param(NULL, &pk, &n, NULL,
-	    X509_get_X509_PUBKEY(cert)) != 1 || n <= 0 ||
-	    SHA1(pk, (size_t)n, sha1) == NULL)
+		X509_get_X509_PUBKEY(cert)) != 1 ||
+	    n <= 0 || SHA1(pk, (size_t)n, sha1) == NULL)
 		return -1;
 	memcpy(keyid, sha1 + SHA_DIGEST_LENGTH - IMA_KEYID_LEN, IMA_KEYID_LEN);
 	return 0;
@@ -73,15 +73,19 @@ ima_keyid(X509 *cert, uint8_t keyid[IMA_KEYID_LEN])
 static int
 ima_check_request(const struct sign_input *in, struct sign_output *out)
 {
-	if (in->pem || (in->flags & (SIGN_F_REPLACE | SIGN_F_APPEND |
-	    SIGN_F_KEYID)))
-		return sign_fail(out, ST_BAD_REQUEST, "--pem, --replace, "
+	if (in->pem ||
+	    (in->flags & (SIGN_F_REPLACE | SIGN_F_APPEND | SIGN_F_KEYID)))
+		return sign_fail(out, ST_BAD_REQUEST,
+		    "--pem, --replace, "
 		    "--append and --keyid do not apply to ima signatures");
 	if (in->padding == PAD_PSS)
-		return sign_fail(out, ST_BAD_REQUEST, "key %s uses RSA-PSS; "
-		    "IMA signatures use RSA PKCS#1 v1.5 or ECDSA", in->key);
+		return sign_fail(out, ST_BAD_REQUEST,
+		    "key %s uses RSA-PSS; "
+		    "IMA signatures use RSA PKCS#1 v1.5 or ECDSA",
+		    in->key);
 	if (ima_hash_algo(in->digest) == -1)
-		return sign_fail(out, ST_BAD_REQUEST, "no IMA hash_algo for "
+		return sign_fail(out, ST_BAD_REQUEST,
+		    "no IMA hash_algo for "
 		    "this digest");
 	return 0;
 }
@@ -112,12 +116,15 @@ format_ima(const struct sign_input *in, struct sign_output *out)
 	if (ima_check_request(in, out) == -1)
 		return -1;
 	if (ima_keyid(in->cert, keyid) == -1)
-		return sign_fail(out, ST_INTERNAL, "cannot compute the key "
-		    "identifier of key %s", in->key);
+		return sign_fail(out, ST_INTERNAL,
+		    "cannot compute the key "
+		    "identifier of key %s",
+		    in->key);
 	if (signop_sign_artifact(in, out, sig, &siglen) == -1)
 		return -1;
 	if (ima_encode(in, keyid, sig, siglen, &out->data) == -1)
-		return sign_fail(out, ST_INTERNAL, "cannot encode the IMA "
+		return sign_fail(out, ST_INTERNAL,
+		    "cannot encode the IMA "
 		    "signature");
 	return 0;
 }

@@ -21,7 +21,7 @@
 
 #include <openssl/cms.h>
 
-#include "common/sigcheck.h"
+#include "proto/sigcheck.h"
 #include "proto/frame.h"
 #include "sandbox/artifact.h"
 #include "sandbox/channel.h"
@@ -29,18 +29,17 @@
 #include "sandbox/formats/elf.h"
 #include "sandbox/formats/formats.h"
 
-#define MODSIG_CMS_MAX 65536	/* no certificates: a name, a signature */
+#define MODSIG_CMS_MAX 65536 /* no certificates: a name, a signature */
 #define COPY_CHUNK (64u << 10)
 
 CMS_ContentInfo *
 modsig_cms_new(X509 *cert, EVP_PKEY *pub, int digest, int keyid)
 {
 	/* sign-file's flags, plus CMS_PARTIAL: the token signs, not us. */
-	const unsigned int cflags = CMS_NOCERTS | CMS_PARTIAL | CMS_BINARY |
-	    CMS_DETACHED | CMS_STREAM;
-	const unsigned int sflags = CMS_NOCERTS | CMS_BINARY |
-	    CMS_NOSMIMECAP | CMS_NOATTR | CMS_PARTIAL |
-	    (keyid ? CMS_USE_KEYID : 0);
+	const unsigned int cflags =
+	    CMS_NOCERTS | CMS_PARTIAL | CMS_BINARY | CMS_DETACHED | CMS_STREAM;
+	const unsigned int sflags = CMS_NOCERTS | CMS_BINARY | CMS_NOSMIMECAP |
+	    CMS_NOATTR | CMS_PARTIAL | (keyid ? CMS_USE_KEYID : 0);
 	CMS_ContentInfo *cms;
 
 	if (digest_md(digest) == NULL ||
@@ -67,7 +66,7 @@ modsig_cms_der(CMS_ContentInfo *cms, const uint8_t *sig, size_t siglen,
 	    (si = sk_CMS_SignerInfo_value(sis, 0)) == NULL ||
 	    siglen > INT_MAX ||
 	    ASN1_STRING_set(CMS_SignerInfo_get0_signature(si), sig,
-	    (int)siglen) != 1)
+		(int)siglen) != 1)
 		return -1;
 	if ((n = i2d_CMS_ContentInfo(cms, &p)) > 0 &&
 	    buf_put(der, p, (size_t)n) == 0)
@@ -82,7 +81,7 @@ same_file(int a, int b)
 {
 	struct stat sa, sb;
 
-	return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 &&
+	return artifact_fstat(a, &sa) == 0 && artifact_fstat(b, &sb) == 0 &&
 	    sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
@@ -91,24 +90,31 @@ static int
 module_check_request(const struct sign_input *in, struct sign_output *out)
 {
 	if (!in->fd_is_file)
-		return sign_fail(out, ST_BAD_ARTIFACT, "a kernel module must "
+		return sign_fail(out, ST_BAD_ARTIFACT,
+		    "a kernel module must "
 		    "be a regular file, not a pipe");
 	if (in->outfd < 0)
-		return sign_fail(out, ST_BAD_REQUEST, "module signing needs an "
+		return sign_fail(out, ST_BAD_REQUEST,
+		    "module signing needs an "
 		    "output descriptor");
 	if (in->pem || (in->flags & SIGN_F_APPEND))
-		return sign_fail(out, ST_BAD_REQUEST, "--pem and --append do "
+		return sign_fail(out, ST_BAD_REQUEST,
+		    "--pem and --append do "
 		    "not apply to module signatures");
 	if (in->padding == PAD_PSS)
-		return sign_fail(out, ST_BAD_REQUEST, "key %s uses RSA-PSS; "
+		return sign_fail(out, ST_BAD_REQUEST,
+		    "key %s uses RSA-PSS; "
 		    "kernel module signatures use RSA PKCS#1 v1.5 or ECDSA",
 		    in->key);
 	if ((in->flags & SIGN_F_KEYID) &&
 	    X509_get0_subject_key_id(in->cert) == NULL)
-		return sign_fail(out, ST_BAD_REQUEST, "--keyid: the certificate "
-		    "of key %s has no subject key identifier", in->key);
+		return sign_fail(out, ST_BAD_REQUEST,
+		    "--keyid: the certificate "
+		    "of key %s has no subject key identifier",
+		    in->key);
 	if (same_file(in->fd, in->outfd))
-		return sign_fail(out, ST_BAD_REQUEST, "the output descriptor "
+		return sign_fail(out, ST_BAD_REQUEST,
+		    "the output descriptor "
 		    "is the module itself");
 	return 0;
 }
@@ -128,7 +134,8 @@ module_body(const struct sign_input *in, struct sign_output *out,
 	if (modsig_strip(in->fd, in->size, body, &n, &e) == -1)
 		return sign_fail(out, ST_BAD_ARTIFACT, "%s", e.msg);
 	if (n > 0 && !(in->flags & SIGN_F_REPLACE))
-		return sign_fail(out, ST_BAD_ARTIFACT, "the module already "
+		return sign_fail(out, ST_BAD_ARTIFACT,
+		    "the module already "
 		    "carries a signature (--replace replaces it)");
 	if (elf_check_module(in->fd, *body, &m, &e) == -1)
 		return sign_fail(out, ST_BAD_ARTIFACT, "%s", e.msg);
@@ -152,26 +159,27 @@ module_digest(int fd, int digest, uint64_t len, EVP_MD_CTX *ctx, uint8_t *md,
 
 /* The digest of the module bytes that get signed: what is audited. */
 static int
-module_hash(const struct sign_input *in, struct sign_output *out,
-    uint64_t body)
+module_hash(const struct sign_input *in, struct sign_output *out, uint64_t body)
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	int r;
 
-	r = ctx == NULL ? -1 : module_digest(in->fd, in->digest, body, ctx,
-	    out->adigest, &out->adigestlen);
+	r = ctx == NULL ? -1
+			: module_digest(in->fd, in->digest, body, ctx,
+			      out->adigest, &out->adigestlen);
 	EVP_MD_CTX_free(ctx);
 	out->size = body;
 	if (r == -1)
-		return sign_fail(out, ST_BAD_ARTIFACT, "cannot read the module "
+		return sign_fail(out, ST_BAD_ARTIFACT,
+		    "cannot read the module "
 		    "(did it shrink?)");
 	return 0;
 }
 
 /* Copy [0, body) to the output, hashing it again as it goes. */
 static int
-module_copy_hashed(const struct sign_input *in, uint64_t body,
-    EVP_MD_CTX *ctx, uint8_t *md, size_t *mdlen)
+module_copy_hashed(const struct sign_input *in, uint64_t body, EVP_MD_CTX *ctx,
+    uint8_t *md, size_t *mdlen)
 {
 	static uint8_t chunk[COPY_CHUNK];
 	unsigned int n = 0;
@@ -179,8 +187,8 @@ module_copy_hashed(const struct sign_input *in, uint64_t body,
 	if (EVP_DigestInit_ex(ctx, digest_md(in->digest), NULL) != 1)
 		return -1;
 	for (uint64_t off = 0; off < body;) {
-		size_t len = body - off < sizeof(chunk) ?
-		    (size_t)(body - off) : sizeof(chunk);
+		size_t len = body - off < sizeof(chunk) ? (size_t)(body - off)
+							: sizeof(chunk);
 
 		if (artifact_pread(in->fd, off, chunk, len) == -1 ||
 		    EVP_DigestUpdate(ctx, chunk, len) != 1 ||
@@ -207,15 +215,18 @@ module_write(const struct sign_input *in, struct sign_output *out,
 	r = ctx == NULL ? -1 : module_copy_hashed(in, body, ctx, md, &mdlen);
 	EVP_MD_CTX_free(ctx);
 	if (r == -1)
-		return sign_fail(out, ST_INTERNAL, "cannot copy the module to "
+		return sign_fail(out, ST_INTERNAL,
+		    "cannot copy the module to "
 		    "the output");
 	if (mdlen != out->adigestlen || memcmp(md, out->adigest, mdlen) != 0)
-		return sign_fail(out, ST_BAD_ARTIFACT, "the module changed "
+		return sign_fail(out, ST_BAD_ARTIFACT,
+		    "the module changed "
 		    "while it was being signed; the output is not usable");
 	modsig_encode((uint32_t)buf_left(der), trailer);
 	if (output_write(in->outfd, buf_ptr(der), buf_left(der)) == -1 ||
 	    output_write(in->outfd, trailer, sizeof(trailer)) == -1)
-		return sign_fail(out, ST_INTERNAL, "cannot write the signed "
+		return sign_fail(out, ST_INTERNAL,
+		    "cannot write the signed "
 		    "module");
 	out->written = body + buf_left(der) + sizeof(trailer);
 	return 0;
@@ -238,15 +249,17 @@ module_sign(const struct sign_input *in, struct sign_output *out)
 	    module_hash(in, out, body) == -1)
 		goto out;
 	if ((cms = modsig_cms_new(in->cert, in->pub, in->digest,
-	    (in->flags & SIGN_F_KEYID) != 0)) == NULL) {
-		sign_fail(out, ST_INTERNAL, "cannot build the PKCS#7 structure");
+		 (in->flags & SIGN_F_KEYID) != 0)) == NULL) {
+		sign_fail(out, ST_INTERNAL,
+		    "cannot build the PKCS#7 structure");
 		goto out;
 	}
-	if (signop_sign(in, out, out->adigest, out->adigestlen, sig,
-	    &siglen) == -1)
+	if (signop_sign(in, out, out->adigest, out->adigestlen, sig, &siglen) ==
+	    -1)
 		goto out;
 	if (modsig_cms_der(cms, sig, siglen, &der) == -1) {
-		sign_fail(out, ST_INTERNAL, "cannot encode the PKCS#7 signature");
+		sign_fail(out, ST_INTERNAL,
+		    "cannot encode the PKCS#7 signature");
 		goto out;
 	}
 	r = module_write(in, out, body, &der);
@@ -274,11 +287,12 @@ module_compressed(const struct sign_input *in, struct sign_output *out,
 	if (module_check_request(in, out) == -1)
 		return -1;
 	if (comp_decompress(k, in->fd, in->size, SCRATCH_DEC_FD, in->max_size,
-	    &len, err, sizeof(err)) == -1)
+		&len, err, sizeof(err)) == -1)
 		return sign_fail(out, ST_BAD_ARTIFACT, "%s", err);
 	if (ftruncate(SCRATCH_ENC_FD, 0) == -1 ||
 	    lseek(SCRATCH_ENC_FD, 0, SEEK_SET) == -1)
-		return sign_fail(out, ST_INTERNAL, "cannot reset the scratch "
+		return sign_fail(out, ST_INTERNAL,
+		    "cannot reset the scratch "
 		    "file");
 	plain.fd = SCRATCH_DEC_FD;
 	plain.size = len;
@@ -286,7 +300,7 @@ module_compressed(const struct sign_input *in, struct sign_output *out,
 	if (module_sign(&plain, out) == -1)
 		return -1;
 	if (comp_compress(k, SCRATCH_ENC_FD, out->written, in->outfd, &written,
-	    err, sizeof(err)) == -1)
+		err, sizeof(err)) == -1)
 		return sign_fail(out, ST_INTERNAL, "%s", err);
 	out->written = written;
 	return 0;
@@ -295,9 +309,9 @@ module_compressed(const struct sign_input *in, struct sign_output *out,
 int
 format_module(const struct sign_input *in, struct sign_output *out)
 {
-	enum comp_kind k = in->fd_is_file ? comp_detect(in->fd, in->size) :
-	    COMP_NONE;
+	enum comp_kind k =
+	    in->fd_is_file ? comp_detect(in->fd, in->size) : COMP_NONE;
 
-	return k == COMP_NONE ? module_sign(in, out) :
-	    module_compressed(in, out, k);
+	return k == COMP_NONE ? module_sign(in, out)
+			      : module_compressed(in, out, k);
 }

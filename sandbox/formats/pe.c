@@ -30,7 +30,7 @@
 
 #include <openssl/evp.h>
 
-#include "common/sigcheck.h"
+#include "proto/sigcheck.h"
 #include "proto/frame.h"
 #include "sandbox/artifact.h"
 #include "sandbox/formats/authenticode.h"
@@ -40,11 +40,11 @@
 
 /* Where everything goes in the signed image. */
 struct pe_layout {
-	uint64_t table_off;		/* the certificate table */
-	uint64_t kept;			/* bytes of old entries kept (append) */
-	uint64_t kept_pad;		/* zeros after them, to 8 bytes */
-	uint32_t entry_len;		/* dwLength of the new entry */
-	uint64_t entry_pad;		/* zeros after it, to 8 bytes */
+	uint64_t table_off; /* the certificate table */
+	uint64_t kept;	    /* bytes of old entries kept (append) */
+	uint64_t kept_pad;  /* zeros after them, to 8 bytes */
+	uint32_t entry_len; /* dwLength of the new entry */
+	uint64_t entry_pad; /* zeros after it, to 8 bytes */
 	uint64_t table_size;
 	uint64_t total;
 };
@@ -52,10 +52,10 @@ struct pe_layout {
 /* The output as it is written, hashed and summed again (see above). */
 struct pe_out {
 	int outfd;
-	EVP_MD_CTX *md;			/* image digest of the output */
-	struct pe_csum cs;		/* its checksum, CheckSum left out */
-	uint64_t off;			/* bytes written */
-	int read_failed;		/* the input was cut short */
+	EVP_MD_CTX *md;	   /* image digest of the output */
+	struct pe_csum cs; /* its checksum, CheckSum left out */
+	uint64_t off;	   /* bytes written */
+	int read_failed;   /* the input was cut short */
 };
 
 /* How written bytes count: in the image digest, in the checksum. */
@@ -100,16 +100,20 @@ pe_check_request(const struct sign_input *in, struct sign_output *out,
 	if (in->flags & SIGN_F_APPEND)
 		end += img->cert_size + pad8(img->cert_size);
 	if (end + SIG_ROOM > PE_MAX_FILE)
-		return sign_fail(out, ST_BAD_ARTIFACT, "pe: the image (%llu "
+		return sign_fail(out, ST_BAD_ARTIFACT,
+		    "pe: the image (%llu "
 		    "bytes) leaves no room below 4 GiB for a certificate "
-		    "table", (unsigned long long)img->filesize);
+		    "table",
+		    (unsigned long long)img->filesize);
 	if (!pe_is_signed(img) ||
 	    (in->flags & (SIGN_F_REPLACE | SIGN_F_APPEND)))
 		return 0;
-	return sign_fail(out, ST_BAD_ARTIFACT, "pe: the image is already "
+	return sign_fail(out, ST_BAD_ARTIFACT,
+	    "pe: the image is already "
 	    "signed (%u WIN_CERTIFICATE entr%s at 0x%x); use --replace to "
-	    "replace the signature or --append to add one", img->cert_entries,
-	    img->cert_entries == 1 ? "y" : "ies", img->cert_off);
+	    "replace the signature or --append to add one",
+	    img->cert_entries, img->cert_entries == 1 ? "y" : "ies",
+	    img->cert_off);
 }
 
 /* Lay out the certificate table for a PKCS#7 blob of derlen bytes. */
@@ -130,9 +134,11 @@ pe_plan(const struct sign_input *in, struct sign_output *out,
 	l->table_size = l->kept + l->kept_pad + l->entry_len + l->entry_pad;
 	l->total = l->table_off + l->table_size;
 	if (l->total > PE_MAX_FILE)
-		return sign_fail(out, ST_BAD_ARTIFACT, "pe: the signed image "
+		return sign_fail(out, ST_BAD_ARTIFACT,
+		    "pe: the signed image "
 		    "would be %llu bytes, over the 4 GiB a PE image can "
-		    "address", (unsigned long long)l->total);
+		    "address",
+		    (unsigned long long)l->total);
 	return 0;
 }
 
@@ -227,16 +233,16 @@ pe_write(int fd, struct pe_out *w, const struct pe_image *img,
 	pe_entry_header(l, h);
 	if (pe_copy(w, fd, 0, img->checksum_off, PE_IMAGE) == -1 ||
 	    pe_emit(w, ck, sizeof(ck), 0) == -1 ||
-	    pe_copy(w, fd, after_ck, img->certdir_off - after_ck,
-		PE_IMAGE) == -1 ||
+	    pe_copy(w, fd, after_ck, img->certdir_off - after_ck, PE_IMAGE) ==
+		-1 ||
 	    pe_emit(w, dir, sizeof(dir), PE_SUMMED) == -1 ||
-	    pe_copy(w, fd, after_dir, img->data_end - after_dir,
-		PE_IMAGE) == -1 ||
+	    pe_copy(w, fd, after_dir, img->data_end - after_dir, PE_IMAGE) ==
+		-1 ||
 	    pe_emit(w, zeros, l->table_off - img->data_end, PE_IMAGE) == -1)
 		return -1;
 	if (l->kept > 0 &&
 	    (pe_copy(w, fd, img->cert_off, l->kept, PE_SUMMED) == -1 ||
-	    pe_emit(w, zeros, l->kept_pad, PE_SUMMED) == -1))
+		pe_emit(w, zeros, l->kept_pad, PE_SUMMED) == -1))
 		return -1;
 	if (pe_emit(w, h, sizeof(h), PE_SUMMED) == -1 ||
 	    pe_emit(w, der, derlen, PE_SUMMED) == -1 ||
@@ -269,11 +275,13 @@ pe_write_checked(const struct sign_input *in, struct sign_output *out,
 	    EVP_DigestFinal_ex(w.md, md, &mdlen) == 1;
 	EVP_MD_CTX_free(w.md);
 	if (!wrote && !w.read_failed)
-		sign_fail(out, ST_INTERNAL, "pe: cannot write the signed image");
+		sign_fail(out, ST_INTERNAL,
+		    "pe: cannot write the signed image");
 	else if (!wrote || mdlen != out->adigestlen ||
 	    memcmp(md, out->adigest, mdlen) != 0 ||
 	    pe_csum_final(&w.cs, w.off) != cksum || w.off != l->total)
-		sign_fail(out, ST_BAD_ARTIFACT, "pe: the image changed while "
+		sign_fail(out, ST_BAD_ARTIFACT,
+		    "pe: the image changed while "
 		    "it was being signed; the output is not usable");
 	else
 		r = 0;
@@ -298,19 +306,21 @@ pe_signature(const struct sign_input *in, struct sign_output *out,
 	int r = -1;
 
 	if (authenticode_build(&ac, in->cert, in->pub, in->chain, in->digest,
-	    out->adigest, out->adigestlen) == -1 ||
+		out->adigest, out->adigestlen) == -1 ||
 	    authenticode_tbs(&ac, tbs, &tbslen) == -1) {
-		sign_fail(out, ST_INTERNAL, "cannot build the Authenticode "
+		sign_fail(out, ST_INTERNAL,
+		    "cannot build the Authenticode "
 		    "structure");
 		goto out;
 	}
 	if (signop_sign(in, out, tbs, tbslen, sig, &siglen) == -1)
 		goto out;
-	if (in->timestamp && tsa_stamp_into(in, out, sig, siglen,
-	    pe_add_timestamp, &ac) == -1)
+	if (in->timestamp &&
+	    tsa_stamp_into(in, out, sig, siglen, pe_add_timestamp, &ac) == -1)
 		goto out;
 	if (authenticode_finish(&ac, sig, siglen, der, derlen) == -1) {
-		sign_fail(out, ST_INTERNAL, "cannot encode the Authenticode "
+		sign_fail(out, ST_INTERNAL,
+		    "cannot encode the Authenticode "
 		    "structure");
 		goto out;
 	}
@@ -333,15 +343,19 @@ format_pe(const struct sign_input *in, struct sign_output *out)
 	int r = -1;
 
 	if (!in->fd_is_file)
-		return sign_fail(out, ST_BAD_ARTIFACT, "pe format needs a "
+		return sign_fail(out, ST_BAD_ARTIFACT,
+		    "pe format needs a "
 		    "regular file");
 	if (in->outfd == -1)
 		return sign_fail(out, ST_INTERNAL, "pe: no output descriptor");
 	if (in->pem || (in->flags & SIGN_F_KEYID))
-		return sign_fail(out, ST_BAD_REQUEST, "%s does not apply to pe "
-		    "signatures", in->pem ? "--pem" : "--keyid");
+		return sign_fail(out, ST_BAD_REQUEST,
+		    "%s does not apply to pe "
+		    "signatures",
+		    in->pem ? "--pem" : "--keyid");
 	if (in->padding == PAD_PSS)
-		return sign_fail(out, ST_BAD_REQUEST, "pe: RSA-PSS keys are "
+		return sign_fail(out, ST_BAD_REQUEST,
+		    "pe: RSA-PSS keys are "
 		    "not supported: Authenticode verifiers (UEFI, sbverify) "
 		    "expect PKCS#1 v1.5");
 	out->size = in->size;
@@ -349,14 +363,15 @@ format_pe(const struct sign_input *in, struct sign_output *out)
 		return sign_fail(out, ST_BAD_ARTIFACT, "%s", e.msg);
 	if (pe_check_request(in, out, &img) == -1)
 		return -1;
-	if (pe_digest(in->fd, &img, in->digest, out->adigest,
-	    &out->adigestlen, &cs, &e) == -1)
+	if (pe_digest(in->fd, &img, in->digest, out->adigest, &out->adigestlen,
+		&cs, &e) == -1)
 		return sign_fail(out, ST_BAD_ARTIFACT, "%s", e.msg);
 	if (pe_signature(in, out, &der, &derlen) == -1 ||
 	    pe_plan(in, out, &img, derlen, &l) == -1)
 		goto out;
 	if (pe_checksum(in->fd, &img, &l, der, derlen, &cs, &cksum) == -1) {
-		sign_fail(out, ST_BAD_ARTIFACT, "pe: the image changed while "
+		sign_fail(out, ST_BAD_ARTIFACT,
+		    "pe: the image changed while "
 		    "it was being signed (it is shorter)");
 		goto out;
 	}

@@ -25,18 +25,18 @@
 
 #include <openssl/evp.h>
 
-#include "common/sigcheck.h"
+#include "proto/sigcheck.h"
 #include "sandbox/artifact.h"
 
 #define DOS_HDR_SIZE 0x40
 #define DOS_LFANEW_OFF 0x3c
-#define PE_SIGNATURE 0x00004550u	/* "PE\0\0" little-endian */
+#define PE_SIGNATURE 0x00004550u /* "PE\0\0" little-endian */
 #define COFF_HDR_SIZE 20
 #define OPT_MAGIC_PE32 0x10b
 #define OPT_MAGIC_PE32PLUS 0x20b
 #define OPT_SIZEOFHEADERS 60
 #define OPT_CHECKSUM 64
-#define DD_CERT_INDEX 4		/* IMAGE_DIRECTORY_ENTRY_SECURITY */
+#define DD_CERT_INDEX 4 /* IMAGE_DIRECTORY_ENTRY_SECURITY */
 #define DD_ENTRY_SIZE 8
 #define SECTION_HDR_SIZE 40
 #define FEED_CHUNK (256u << 10)
@@ -70,8 +70,10 @@ rd(const struct reader *r, uint64_t off, size_t n, uint32_t *v,
 	uint8_t b[4];
 
 	if (off > r->size || n > r->size - off)
-		return pe_fail(r->e, "the file (%llu bytes) ends inside %s at "
-		    "0x%llx", (unsigned long long)r->size, field,
+		return pe_fail(r->e,
+		    "the file (%llu bytes) ends inside %s at "
+		    "0x%llx",
+		    (unsigned long long)r->size, field,
 		    (unsigned long long)off);
 	if (artifact_pread(r->fd, off, b, n) == -1)
 		return pe_fail(r->e, "cannot read %s at 0x%llx", field,
@@ -89,31 +91,41 @@ parse_dos(const struct reader *r, struct pe_image *img)
 	uint32_t v = 0;
 
 	if (r->size == 0)
-		return pe_fail(r->e, "the file is empty: no DOS header "
+		return pe_fail(r->e,
+		    "the file is empty: no DOS header "
 		    "(e_magic)");
 	if (r->size > PE_MAX_FILE)
-		return pe_fail(r->e, "file size %llu is over the 4 GiB a PE "
-		    "image can address", (unsigned long long)r->size);
+		return pe_fail(r->e,
+		    "file size %llu is over the 4 GiB a PE "
+		    "image can address",
+		    (unsigned long long)r->size);
 	if (rd(r, 0, 2, &v, "the DOS header (e_magic)") == -1)
 		return -1;
 	if (v != 0x5a4d)
-		return pe_fail(r->e, "e_magic 0x%04x is not \"MZ\": not a PE "
-		    "image", v);
+		return pe_fail(r->e,
+		    "e_magic 0x%04x is not \"MZ\": not a PE "
+		    "image",
+		    v);
 	if (rd(r, DOS_LFANEW_OFF, 4, &img->lfanew,
-	    "the DOS header (e_lfanew)") == -1)
+		"the DOS header (e_lfanew)") == -1)
 		return -1;
 	if (img->lfanew < DOS_HDR_SIZE)
-		return pe_fail(r->e, "e_lfanew 0x%x points inside the DOS "
-		    "header", img->lfanew);
+		return pe_fail(r->e,
+		    "e_lfanew 0x%x points inside the DOS "
+		    "header",
+		    img->lfanew);
 	if ((uint64_t)img->lfanew + 4 + COFF_HDR_SIZE > r->size)
-		return pe_fail(r->e, "e_lfanew 0x%x is past the end of the "
-		    "file (%llu bytes)", img->lfanew,
-		    (unsigned long long)r->size);
+		return pe_fail(r->e,
+		    "e_lfanew 0x%x is past the end of the "
+		    "file (%llu bytes)",
+		    img->lfanew, (unsigned long long)r->size);
 	if (rd(r, img->lfanew, 4, &v, "the PE signature") == -1)
 		return -1;
 	if (v != PE_SIGNATURE)
-		return pe_fail(r->e, "no \"PE\\0\\0\" signature at e_lfanew "
-		    "0x%x (found 0x%08x)", img->lfanew, v);
+		return pe_fail(r->e,
+		    "no \"PE\\0\\0\" signature at e_lfanew "
+		    "0x%x (found 0x%08x)",
+		    img->lfanew, v);
 	return 0;
 }
 
@@ -123,8 +135,7 @@ parse_dos(const struct reader *r, struct pe_image *img)
  * section table's offset.
  */
 static int
-parse_headers(const struct reader *r, struct pe_image *img,
-    uint64_t *sect_off)
+parse_headers(const struct reader *r, struct pe_image *img, uint64_t *sect_off)
 {
 	uint64_t coff = (uint64_t)img->lfanew + 4, opt = coff + COFF_HDR_SIZE;
 	uint64_t ddoff, need, st_end;
@@ -136,50 +147,62 @@ parse_headers(const struct reader *r, struct pe_image *img,
 	if (nsect == 0)
 		return pe_fail(r->e, "NumberOfSections is 0");
 	if (nsect > PE_MAX_SECTIONS)
-		return pe_fail(r->e, "NumberOfSections %u is over the limit "
-		    "of %u", nsect, PE_MAX_SECTIONS);
+		return pe_fail(r->e,
+		    "NumberOfSections %u is over the limit "
+		    "of %u",
+		    nsect, PE_MAX_SECTIONS);
 	if (rd(r, opt, 2, &magic, "the optional header (Magic)") == -1)
 		return -1;
 	if (magic != OPT_MAGIC_PE32 && magic != OPT_MAGIC_PE32PLUS)
-		return pe_fail(r->e, "optional header Magic 0x%x is neither "
-		    "PE32 (0x10b) nor PE32+ (0x20b)", magic);
+		return pe_fail(r->e,
+		    "optional header Magic 0x%x is neither "
+		    "PE32 (0x10b) nor PE32+ (0x20b)",
+		    magic);
 	ddoff = magic == OPT_MAGIC_PE32 ? 96 : 112;
 	need = ddoff + (uint64_t)(DD_CERT_INDEX + 1) * DD_ENTRY_SIZE;
 	if (optsize < need)
-		return pe_fail(r->e, "SizeOfOptionalHeader %u is too small for "
-		    "the certificate-table entry (needs %llu)", optsize,
-		    (unsigned long long)need);
+		return pe_fail(r->e,
+		    "SizeOfOptionalHeader %u is too small for "
+		    "the certificate-table entry (needs %llu)",
+		    optsize, (unsigned long long)need);
 	if (rd(r, opt + ddoff - 4, 4, &nrva, "NumberOfRvaAndSizes") == -1)
 		return -1;
 	if (nrva <= DD_CERT_INDEX)
-		return pe_fail(r->e, "NumberOfRvaAndSizes %u has no "
-		    "certificate-table entry", nrva);
+		return pe_fail(r->e,
+		    "NumberOfRvaAndSizes %u has no "
+		    "certificate-table entry",
+		    nrva);
 	if (ddoff + (uint64_t)nrva * DD_ENTRY_SIZE > optsize)
-		return pe_fail(r->e, "NumberOfRvaAndSizes %u does not fit in "
-		    "SizeOfOptionalHeader %u", nrva, optsize);
+		return pe_fail(r->e,
+		    "NumberOfRvaAndSizes %u does not fit in "
+		    "SizeOfOptionalHeader %u",
+		    nrva, optsize);
 	*sect_off = opt + optsize;
 	st_end = *sect_off + (uint64_t)nsect * SECTION_HDR_SIZE;
 	if (st_end > r->size)
-		return pe_fail(r->e, "the section table (NumberOfSections %u "
+		return pe_fail(r->e,
+		    "the section table (NumberOfSections %u "
 		    "at 0x%llx) runs past the end of the file (%llu bytes)",
 		    nsect, (unsigned long long)*sect_off,
 		    (unsigned long long)r->size);
 	if (rd(r, opt + OPT_SIZEOFHEADERS, 4, &img->headers_size,
-	    "SizeOfHeaders") == -1)
+		"SizeOfHeaders") == -1)
 		return -1;
 	if (img->headers_size < st_end)
-		return pe_fail(r->e, "SizeOfHeaders 0x%x is smaller than the "
-		    "headers and section table (0x%llx)", img->headers_size,
-		    (unsigned long long)st_end);
+		return pe_fail(r->e,
+		    "SizeOfHeaders 0x%x is smaller than the "
+		    "headers and section table (0x%llx)",
+		    img->headers_size, (unsigned long long)st_end);
 	if (img->headers_size > r->size)
-		return pe_fail(r->e, "SizeOfHeaders 0x%x is past the end of "
-		    "the file (%llu bytes)", img->headers_size,
-		    (unsigned long long)r->size);
+		return pe_fail(r->e,
+		    "SizeOfHeaders 0x%x is past the end of "
+		    "the file (%llu bytes)",
+		    img->headers_size, (unsigned long long)r->size);
 	img->magic = (uint16_t)magic;
 	img->nsections = (uint16_t)nsect;
 	img->checksum_off = (uint32_t)(opt + OPT_CHECKSUM);
-	img->certdir_off = (uint32_t)(opt + ddoff +
-	    (uint64_t)DD_CERT_INDEX * DD_ENTRY_SIZE);
+	img->certdir_off =
+	    (uint32_t)(opt + ddoff + (uint64_t)DD_CERT_INDEX * DD_ENTRY_SIZE);
 	return 0;
 }
 
@@ -208,24 +231,27 @@ parse_section(const struct reader *r, struct pe_image *img, uint64_t off,
 	section_name(h, s.name);
 	s.size = (uint32_t)h[16] | (uint32_t)h[17] << 8 |
 	    (uint32_t)h[18] << 16 | (uint32_t)h[19] << 24;
-	s.ptr = (uint32_t)h[20] | (uint32_t)h[21] << 8 |
-	    (uint32_t)h[22] << 16 | (uint32_t)h[23] << 24;
+	s.ptr = (uint32_t)h[20] | (uint32_t)h[21] << 8 | (uint32_t)h[22] << 16 |
+	    (uint32_t)h[23] << 24;
 	if (s.size == 0)
-		return 0;	/* no raw data (.bss): nothing to hash */
+		return 0; /* no raw data (.bss): nothing to hash */
 	end = (uint64_t)s.ptr + s.size;
 	if (end > PE_MAX_FILE)
-		return pe_fail(r->e, "section %u (%s): PointerToRawData 0x%x + "
-		    "SizeOfRawData 0x%x wraps past 32 bits", i + 1, s.name,
-		    s.ptr, s.size);
+		return pe_fail(r->e,
+		    "section %u (%s): PointerToRawData 0x%x + "
+		    "SizeOfRawData 0x%x wraps past 32 bits",
+		    i + 1, s.name, s.ptr, s.size);
 	if (end > r->size)
-		return pe_fail(r->e, "section %u (%s): PointerToRawData 0x%x + "
+		return pe_fail(r->e,
+		    "section %u (%s): PointerToRawData 0x%x + "
 		    "SizeOfRawData 0x%x is past the end of the file (%llu "
-		    "bytes)", i + 1, s.name, s.ptr, s.size,
-		    (unsigned long long)r->size);
+		    "bytes)",
+		    i + 1, s.name, s.ptr, s.size, (unsigned long long)r->size);
 	if (s.ptr < img->headers_size)
-		return pe_fail(r->e, "section %u (%s): PointerToRawData 0x%x "
-		    "overlaps the headers (SizeOfHeaders 0x%x)", i + 1, s.name,
-		    s.ptr, img->headers_size);
+		return pe_fail(r->e,
+		    "section %u (%s): PointerToRawData 0x%x "
+		    "overlaps the headers (SizeOfHeaders 0x%x)",
+		    i + 1, s.name, s.ptr, img->headers_size);
 	img->raw[img->nraw++] = s;
 	return 0;
 }
@@ -251,16 +277,20 @@ check_sections(const struct reader *r, struct pe_image *img)
 		const struct pe_section *s = &img->raw[i];
 
 		if (s->ptr < end && i > 0)
-			return pe_fail(r->e, "section %u (%s): raw data at "
+			return pe_fail(r->e,
+			    "section %u (%s): raw data at "
 			    "0x%x overlaps section %u (%s), which ends at "
-			    "0x%llx", s->index + 1, s->name, s->ptr,
+			    "0x%llx",
+			    s->index + 1, s->name, s->ptr,
 			    img->raw[i - 1].index + 1, img->raw[i - 1].name,
 			    (unsigned long long)end);
 		if (s->ptr > end)
-			return pe_fail(r->e, "section %u (%s): "
+			return pe_fail(r->e,
+			    "section %u (%s): "
 			    "PointerToRawData 0x%x leaves a gap after 0x%llx "
-			    "that the signature would not cover", s->index + 1,
-			    s->name, s->ptr, (unsigned long long)end);
+			    "that the signature would not cover",
+			    s->index + 1, s->name, s->ptr,
+			    (unsigned long long)end);
 		end = (uint64_t)s->ptr + s->size;
 	}
 	img->sections_end = end;
@@ -269,21 +299,23 @@ check_sections(const struct reader *r, struct pe_image *img)
 
 /* Walk the WIN_CERTIFICATE entries of [off, end). */
 static int
-walk_cert_entries(const struct reader *r, struct pe_image *img,
-    uint64_t off, uint64_t end)
+walk_cert_entries(const struct reader *r, struct pe_image *img, uint64_t off,
+    uint64_t end)
 {
 	uint32_t len;
 
 	img->cert_entries = 0;
 	while (off < end) {
 		if (end - off < PE_WIN_CERT_HDR)
-			return pe_fail(r->e, "WIN_CERTIFICATE %u at 0x%llx is "
+			return pe_fail(r->e,
+			    "WIN_CERTIFICATE %u at 0x%llx is "
 			    "cut short by the end of the certificate table",
 			    img->cert_entries, (unsigned long long)off);
 		if (rd(r, off, 4, &len, "WIN_CERTIFICATE dwLength") == -1)
 			return -1;
 		if (len < PE_WIN_CERT_HDR || len > end - off)
-			return pe_fail(r->e, "WIN_CERTIFICATE %u at 0x%llx: "
+			return pe_fail(r->e,
+			    "WIN_CERTIFICATE %u at 0x%llx: "
 			    "dwLength 0x%x does not fit the certificate table",
 			    img->cert_entries, (unsigned long long)off, len);
 		img->cert_entries++;
@@ -305,7 +337,7 @@ parse_cert_table(const struct reader *r, struct pe_image *img)
 	uint64_t end;
 
 	if (rd(r, img->certdir_off, 4, &va,
-	    "certificate table VirtualAddress") == -1 ||
+		"certificate table VirtualAddress") == -1 ||
 	    rd(r, img->certdir_off + 4, 4, &sz, "certificate table Size") == -1)
 		return -1;
 	img->data_end = r->size;
@@ -313,27 +345,36 @@ parse_cert_table(const struct reader *r, struct pe_image *img)
 		return 0;
 	end = (uint64_t)va + sz;
 	if (va == 0)
-		return pe_fail(r->e, "certificate table Size 0x%x with "
-		    "VirtualAddress 0", sz);
+		return pe_fail(r->e,
+		    "certificate table Size 0x%x with "
+		    "VirtualAddress 0",
+		    sz);
 	if (sz < PE_WIN_CERT_HDR)
-		return pe_fail(r->e, "certificate table Size 0x%x is smaller "
-		    "than a WIN_CERTIFICATE header (%u bytes)", sz,
-		    PE_WIN_CERT_HDR);
+		return pe_fail(r->e,
+		    "certificate table Size 0x%x is smaller "
+		    "than a WIN_CERTIFICATE header (%u bytes)",
+		    sz, PE_WIN_CERT_HDR);
 	if (end > r->size)
-		return pe_fail(r->e, "certificate table (VirtualAddress 0x%x, "
-		    "Size 0x%x) is past the end of the file (%llu bytes)", va,
-		    sz, (unsigned long long)r->size);
+		return pe_fail(r->e,
+		    "certificate table (VirtualAddress 0x%x, "
+		    "Size 0x%x) is past the end of the file (%llu bytes)",
+		    va, sz, (unsigned long long)r->size);
 	if (va < img->sections_end)
-		return pe_fail(r->e, "certificate table VirtualAddress 0x%x "
-		    "overlaps the image data, which ends at 0x%llx", va,
-		    (unsigned long long)img->sections_end);
+		return pe_fail(r->e,
+		    "certificate table VirtualAddress 0x%x "
+		    "overlaps the image data, which ends at 0x%llx",
+		    va, (unsigned long long)img->sections_end);
 	if (va % PE_CERT_ALIGN != 0)
-		return pe_fail(r->e, "certificate table VirtualAddress 0x%x is "
-		    "not 8-byte aligned", va);
+		return pe_fail(r->e,
+		    "certificate table VirtualAddress 0x%x is "
+		    "not 8-byte aligned",
+		    va);
 	if (end != r->size)
-		return pe_fail(r->e, "certificate table (VirtualAddress 0x%x, "
+		return pe_fail(r->e,
+		    "certificate table (VirtualAddress 0x%x, "
 		    "Size 0x%x) does not end at the end of the file (%llu "
-		    "bytes)", va, sz, (unsigned long long)r->size);
+		    "bytes)",
+		    va, sz, (unsigned long long)r->size);
 	img->cert_off = va;
 	img->cert_size = sz;
 	img->data_end = va;
@@ -348,12 +389,11 @@ pe_parse(int fd, uint64_t size, struct pe_image *img, struct pe_err *e)
 
 	memset(img, 0, sizeof(*img));
 	img->filesize = size;
-	if (parse_dos(&r, img) == -1 ||
-	    parse_headers(&r, img, &sect_off) == -1)
+	if (parse_dos(&r, img) == -1 || parse_headers(&r, img, &sect_off) == -1)
 		return -1;
 	for (unsigned i = 0; i < img->nsections; i++)
-		if (parse_section(&r, img, sect_off +
-		    (uint64_t)i * SECTION_HDR_SIZE, i) == -1)
+		if (parse_section(&r, img,
+			sect_off + (uint64_t)i * SECTION_HDR_SIZE, i) == -1)
 			return -1;
 	if (check_sections(&r, img) == -1)
 		return -1;
@@ -430,8 +470,7 @@ pe_csum_final(const struct pe_csum *cs, uint64_t filesize)
 
 /* Feed [off, off + len) of fd to ctx (NULL: none) and cs (NULL: none). */
 static int
-feed(int fd, EVP_MD_CTX *ctx, struct pe_csum *cs, uint64_t off,
-    uint64_t len)
+feed(int fd, EVP_MD_CTX *ctx, struct pe_csum *cs, uint64_t off, uint64_t len)
 {
 	static uint8_t chunk[FEED_CHUNK];
 
@@ -467,7 +506,7 @@ digest_ranges(int fd, const struct pe_image *img, EVP_MD_CTX *ctx,
 		if (feed(fd, ctx, cs, img->raw[i].ptr, img->raw[i].size) == -1)
 			return -1;
 	if (feed(fd, ctx, cs, img->sections_end,
-	    img->data_end - img->sections_end) == -1)
+		img->data_end - img->sections_end) == -1)
 		return -1;
 	return EVP_DigestUpdate(ctx, zero, (size_t)pad) == 1 ? 0 : -1;
 }
@@ -481,8 +520,8 @@ pe_digest(int fd, const struct pe_image *img, int digest, uint8_t *md,
 	unsigned int len = 0;
 	int r = -1;
 
-	if (alg == NULL || ctx == NULL || EVP_DigestInit_ex(ctx, alg,
-	    NULL) != 1) {
+	if (alg == NULL || ctx == NULL ||
+	    EVP_DigestInit_ex(ctx, alg, NULL) != 1) {
 		pe_fail(e, "digest unavailable");
 		goto out;
 	}

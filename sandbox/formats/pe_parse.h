@@ -15,10 +15,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PE_MAX_SECTIONS 96	/* the PE specification's loader limit */
-#define PE_MAX_FILE 0xffffffffull	/* offsets in a PE are 32 bits */
-#define PE_CERT_ALIGN 8		/* WIN_CERTIFICATE entries are 8-aligned */
-#define PE_WIN_CERT_HDR 8	/* dwLength, wRevision, wCertificateType */
+#define PE_MAX_SECTIONS 96	  /* the PE specification's loader limit */
+#define PE_MAX_FILE 0xffffffffull /* offsets in a PE are 32 bits */
+#define PE_CERT_ALIGN 8		  /* WIN_CERTIFICATE entries are 8-aligned */
+#define PE_WIN_CERT_HDR 8	  /* dwLength, wRevision, wCertificateType */
 #define PE_WIN_CERT_REVISION_2_0 0x0200
 #define PE_WIN_CERT_TYPE_PKCS_SIGNED_DATA 0x0002
 
@@ -29,30 +29,30 @@ struct pe_err {
 
 /* A section with raw data, as the digest walks it (file order). */
 struct pe_section {
-	uint32_t ptr;			/* PointerToRawData */
-	uint32_t size;			/* SizeOfRawData, > 0 */
-	uint16_t index;			/* position in the section table, from
+	uint32_t ptr;	/* PointerToRawData */
+	uint32_t size;	/* SizeOfRawData, > 0 */
+	uint16_t index; /* position in the section table, from
 					   0 (messages count from 1) */
-	char name[9];			/* printable copy of Name */
+	char name[9];	/* printable copy of Name */
 };
 
 /* The parsed layout of an image. */
 struct pe_image {
 	uint64_t filesize;
-	uint32_t lfanew;		/* e_lfanew: the PE signature */
-	uint16_t magic;			/* 0x10b PE32, 0x20b PE32+ */
-	uint16_t nsections;		/* NumberOfSections */
-	uint32_t headers_size;		/* SizeOfHeaders */
-	uint32_t checksum_off;		/* file offset of CheckSum */
-	uint32_t certdir_off;		/* of the certificate-table entry */
-	uint32_t cert_off;		/* existing certificate table, or 0 */
+	uint32_t lfanew;       /* e_lfanew: the PE signature */
+	uint16_t magic;	       /* 0x10b PE32, 0x20b PE32+ */
+	uint16_t nsections;    /* NumberOfSections */
+	uint32_t headers_size; /* SizeOfHeaders */
+	uint32_t checksum_off; /* file offset of CheckSum */
+	uint32_t certdir_off;  /* of the certificate-table entry */
+	uint32_t cert_off;     /* existing certificate table, or 0 */
 	uint32_t cert_size;
-	uint32_t cert_entries;		/* WIN_CERTIFICATE entries in it */
-	uint64_t sections_end;		/* end of the last section's data */
-	uint64_t data_end;		/* end of the hashed image: the
+	uint32_t cert_entries; /* WIN_CERTIFICATE entries in it */
+	uint64_t sections_end; /* end of the last section's data */
+	uint64_t data_end;     /* end of the hashed image: the
 					   certificate table or end of file */
-	unsigned nraw;			/* sections with raw data */
-	struct pe_section raw[PE_MAX_SECTIONS];	/* sorted by ptr */
+	unsigned nraw;	       /* sections with raw data */
+	struct pe_section raw[PE_MAX_SECTIONS]; /* sorted by ptr */
 };
 
 /*
@@ -99,7 +99,6 @@ int pe_digest(int fd, const struct pe_image *img, int digest, uint8_t *md,
  * The checksum of a whole file of size bytes whose CheckSum field is at
  * cksum_off (taken as zero), as a loader would compute it.  0 or -1.
  */
-int pe_checksum_fd(int fd, uint64_t size, uint32_t cksum_off,
-    uint32_t *cksum);
+int pe_checksum_fd(int fd, uint64_t size, uint32_t cksum_off, uint32_t *cksum);
 
 #endif

@@ -11,7 +11,8 @@ format_raw(const struct sign_input *in, struct sign_output *out)
 	size_t siglen = sizeof(sig);
 
 	if (in->pem)
-		return sign_fail(out, ST_BAD_REQUEST, "--pem applies to cms "
+		return sign_fail(out, ST_BAD_REQUEST,
+		    "--pem applies to cms "
 		    "output only");
 	if (signop_sign_artifact(in, out, sig, &siglen) == -1)
 		return -1;

@@ -16,14 +16,14 @@
 
 #include <openssl/cms.h>
 
-#include "common/sigcheck.h"
+#include "proto/sigcheck.h"
 #include "proto/frame.h"
 #include "sandbox/artifact.h"
 #include "sandbox/formats/elf.h"
 #include "sandbox/formats/formats.h"
 
-#define ROOTHASH_MIN 40		/* SHA-1 */
-#define ROOTHASH_MAX 128	/* SHA-512 */
+#define ROOTHASH_MIN 40	 /* SHA-1 */
+#define ROOTHASH_MAX 128 /* SHA-512 */
 #define VERITY_CMS_MAX 16384
 
 /* Read the whole (small) artifact, file or pipe: its length, or -1. */
@@ -35,8 +35,9 @@ verity_read(const struct sign_input *in, char *dst, size_t max)
 	if (in->fd_is_file) {
 		if (in->size > max)
 			return -1;
-		return artifact_pread(in->fd, 0, dst, (size_t)in->size) == 0 ?
-		    (ssize_t)in->size : -1;
+		return artifact_pread(in->fd, 0, dst, (size_t)in->size) == 0
+		    ? (ssize_t)in->size
+		    : -1;
 	}
 	while (got < max) {
 		ssize_t n = read(in->fd, dst + got, max - got);
@@ -49,7 +50,7 @@ verity_read(const struct sign_input *in, char *dst, size_t max)
 			return (ssize_t)got;
 		got += (size_t)n;
 	}
-	return -1;		/* more than max: not a root hash */
+	return -1; /* more than max: not a root hash */
 }
 
 /* The root hash's length in text[0..n), or -1 if it is not one. */
@@ -76,34 +77,40 @@ format_verity(const struct sign_input *in, struct sign_output *out)
 	int len, r = -1;
 
 	if (in->pem)
-		return sign_fail(out, ST_BAD_REQUEST, "--pem does not apply to "
+		return sign_fail(out, ST_BAD_REQUEST,
+		    "--pem does not apply to "
 		    "verity signatures (the kernel and systemd read DER)");
 	if (in->padding == PAD_PSS)
-		return sign_fail(out, ST_BAD_REQUEST, "key %s uses RSA-PSS; the "
+		return sign_fail(out, ST_BAD_REQUEST,
+		    "key %s uses RSA-PSS; the "
 		    "kernel checks dm-verity signatures with RSA PKCS#1 v1.5 or "
-		    "ECDSA", in->key);
+		    "ECDSA",
+		    in->key);
 	got = verity_read(in, text, sizeof(text));
 	if (got < 0 || (len = roothash_len(text, (size_t)got)) < 0)
-		return sign_fail(out, ST_BAD_ARTIFACT, "not a dm-verity root "
+		return sign_fail(out, ST_BAD_ARTIFACT,
+		    "not a dm-verity root "
 		    "hash: expected %d to %d lowercase hex digits and at most "
 		    "a newline (as `veritysetup format` prints it)",
 		    ROOTHASH_MIN, ROOTHASH_MAX);
 	if (EVP_Digest(text, (size_t)len, out->adigest, &mdlen,
-	    digest_md(in->digest), NULL) != 1)
+		digest_md(in->digest), NULL) != 1)
 		return sign_fail(out, ST_INTERNAL, "cannot hash the root hash");
 	out->adigestlen = mdlen;
 	out->size = (uint64_t)len;
 	if ((cms = modsig_cms_new(in->cert, in->pub, in->digest,
-	    (in->flags & SIGN_F_KEYID) != 0)) == NULL) {
-		sign_fail(out, ST_INTERNAL, "cannot build the PKCS#7 structure");
+		 (in->flags & SIGN_F_KEYID) != 0)) == NULL) {
+		sign_fail(out, ST_INTERNAL,
+		    "cannot build the PKCS#7 structure");
 		goto done;
 	}
-	if (signop_sign(in, out, out->adigest, out->adigestlen, sig,
-	    &siglen) == -1)
+	if (signop_sign(in, out, out->adigest, out->adigestlen, sig, &siglen) ==
+	    -1)
 		goto done;
 	if (modsig_cms_der(cms, sig, siglen, &out->data) == -1 ||
 	    buf_left(&out->data) > VERITY_CMS_MAX) {
-		sign_fail(out, ST_INTERNAL, "cannot encode the PKCS#7 signature");
+		sign_fail(out, ST_INTERNAL,
+		    "cannot encode the PKCS#7 signature");
 		goto done;
 	}
 	r = 0;

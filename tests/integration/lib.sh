@@ -51,6 +51,29 @@ expect_grep() {
 		fail "$3: /$1/ not in $2"; tail -5 "$2" | sed 's/^/    /' >&2
 	fi
 }
+# expect_run DESCRIPTION FILE CMD...: the command must succeed; its
+# output (stdout and stderr) is left in FILE for the checks that follow,
+# so that a check of what the output lacks cannot pass because the
+# command failed.
+expect_run() {
+	desc=$1 out=$2
+	shift 2
+	if "$@" >"$out" 2>&1; then ok; else
+		fail "$desc: exit $?"; sed 's/^/    /' "$out" >&2
+	fi
+}
+# expect_nogrep PATTERN FILE DESCRIPTION: FILE holds something and no
+# line of it matches PATTERN (an empty or missing FILE proves nothing).
+expect_nogrep() {
+	if [ ! -s "$2" ]; then
+		fail "$3: $2 is empty or missing"
+	elif grep -Eq -- "$1" "$2"; then
+		fail "$3: /$1/ in $2"
+		grep -E -- "$1" "$2" | head -5 | sed 's/^/    /' >&2
+	else
+		ok
+	fi
+}
 # expect_grep_soon PATTERN FILE DESCRIPTION: the same, for a record the
 # daemon writes after its reply (deny records are not waited for).
 expect_grep_soon() {
@@ -61,6 +84,52 @@ expect_grep_soon() {
 	expect_grep "$@"
 }
 begin() { current=$1; printf 'test: %s\n' "$1"; }
+
+# expect_audit_digest FILE KEY ARTIFACT ALG [EVENT] [LOG]: the last EVENT
+# record (default "sign", result ok or held) for KEY and ARTIFACT in LOG
+# (default $T/audit.jsonl) names digest_alg ALG and, as "digest", the ALG
+# hash of FILE, computed here with openssl: the bytes csign says it
+# signed are the bytes it was given.  FILE is what the format hashes
+# (for a module, the module without its signature).
+expect_audit_digest() {
+	want=$(openssl dgst -"$4" -r "$1" | cut -d' ' -f1)
+	got=$(python3 - "${6:-$T/audit.jsonl}" "${5:-sign}" "$2" "$3" <<'PY'
+import json, sys
+log, event, key, artifact = sys.argv[1:]
+last = "none"
+with open(log) as f:
+    for line in f:
+        r = json.loads(line)
+        if (r.get("event") == event and r.get("key") == key and
+                r.get("artifact") == artifact and
+                r.get("result") in ("ok", "held")):
+            last = "%s %s" % (r.get("digest_alg"), r.get("digest"))
+print(last)
+PY
+)
+	if [ -n "$want" ] && [ "$got" = "$4 $want" ]; then ok; else
+		fail "audit ${5:-sign} record of $2 $3: digest '$got'," \
+		    "wanted '$4 $want'"
+	fi
+}
+
+# it_descendants PID: the pids of PID's children, theirs, and so on: for
+# killing a case's own processes by pid (never by name: other suites on
+# the machine run the same programs).
+it_descendants() {
+	for c in $(pgrep -P "$1"); do
+		echo "$c"
+		it_descendants "$c"
+	done
+}
+
+# it_art: alice's art.bin, 100 kB of random bytes, for the cases that
+# sign something and do not care what (made once per suite).
+it_art() {
+	[ -f "$T/home/$ALICE/art.bin" ] && return 0
+	head -c 100000 /dev/urandom > "$T/home/$ALICE/art.bin"
+	chmod 644 "$T/home/$ALICE/art.bin"
+}
 
 # Run csign-client as a user, in that user's directory.
 as() {
@@ -243,7 +312,17 @@ it_setup() {
 	cp "$build/csignd" "$build/csign-client" "$build/csign-audit" \
 		"$build/test/csign-sandbox" "$build/test/rawclient" "$T/bin/"
 	chmod 755 "$T/bin"/*
-	SOFTHSM2_CONF=$(sh tests/lib/token.sh "$T")
+	if [ -n "${IT_TOKEN_FROM:-}" ]; then
+		# A copy of a token tests/lib/token.sh made once (isolated.sh:
+		# making one for every case would take most of its time); the
+		# copy is this suite's own to change.
+		cp -a "$IT_TOKEN_FROM"/. "$T"/ || return 1
+		sed "s|^directories.tokendir = .*|directories.tokendir = $T/tokens|" \
+			"$IT_TOKEN_FROM/softhsm2.conf" > "$T/softhsm2.conf"
+		SOFTHSM2_CONF=$T/softhsm2.conf
+	else
+		SOFTHSM2_CONF=$(sh tests/lib/token.sh "$T")
+	fi
 	export SOFTHSM2_CONF
 	PIN=$(cat "$T/hsm.pin")
 	chmod 644 "$T"/*.crt "$T"/*.pub

@@ -2,19 +2,15 @@
 # csign integration tests: the real daemon, client, sandbox and token.
 # Usage: tests/integration/run.sh BUILD   (as root: creates test users)
 # KEEP=1 keeps the temporary directory for inspection; ONLY=REGEX runs
-# the matching cases only.
+# the matching cases only; LIST=1 prints the case names (those ONLY
+# matches), one a line, and runs nothing (tests/integration/isolated.sh
+# runs each alone); IT_TOKEN_FROM=DIR copies the token that
+# tests/lib/token.sh made in DIR instead of making one.
 set -u
 build=${1:-build}
 cd "$(dirname "$0")/../.."
 . tests/integration/lib.sh
 WRAP=${WRAP:-}
-
-if [ "$(id -u)" -ne 0 ]; then
-	echo "integration tests need root (they create users and groups)" >&2
-	exit 1
-fi
-trap it_cleanup EXIT
-it_setup "$build" || exit 1
 
 # Verify a detached CMS signature of a file: der|pem.
 cms_ok() {
@@ -46,11 +42,14 @@ EOF2
 			-o "art.$key.raw" art.bin
 		check "openssl verifies raw $key" raw_ok "$T/$label.pub" \
 			"$dig" "$a/art.$key.raw" "$a/art.bin" "$pad"
+		# raw hashes the whole artifact (signop_sign_artifact).
+		expect_audit_digest "$a/art.bin" "$key" art.bin "$dig"
 	done
 	check "sign raw rsa with sha384" as $ALICE sign -k rsa -f raw -d sha384 \
 		-o art.384.raw art.bin
 	check "openssl verifies sha384" raw_ok "$T/rsa2048.pub" sha384 \
 		"$a/art.384.raw" "$a/art.bin"
+	expect_audit_digest "$a/art.bin" rsa art.bin sha384
 	expect_rc 3 "digest not allowed for the key" \
 		as $ALICE sign -k rsa -f raw -d sha512 -o x.raw art.bin
 }
@@ -58,11 +57,15 @@ EOF2
 t_cms_signatures() {
 	begin "granted user signs cms (DER and PEM) and openssl cms verifies"
 	a=$T/home/$ALICE
+	it_art
 	for key in rsa ec pss; do
 		check "sign cms $key" as $ALICE sign -k $key -f cms \
 			-o "art.$key.p7s" art.bin
 		check "openssl cms -verify $key" cms_ok "$a/art.$key.p7s" \
 			"$a/art.bin" DER
+		# cms audits the hash of the whole artifact, the one its
+		# messageDigest attribute carries (cms.c, artifact_hash).
+		expect_audit_digest "$a/art.bin" "$key" art.bin sha256
 	done
 	check "sign cms --pem" as $ALICE sign -k ec -f cms --pem \
 		-o art.pem art.bin
@@ -134,8 +137,9 @@ t_queries() {
 	done
 	as $ALICE --json keys > "$T/keys.json"
 	check "keys --json is JSON" python3 -m json.tool "$T/keys.json"
-	as $CAROL keys > "$T/ckeys.out" 2>&1
-	grep -q '^rsa ' "$T/ckeys.out" && fail "carol sees rsa" || ok
+	expect_run "carol keys" "$T/ckeys.out" as $CAROL keys
+	expect_grep '^rawkey ' "$T/ckeys.out" "carol sees rawkey"
+	expect_nogrep '^rsa ' "$T/ckeys.out" "carol sees rsa"
 	as $ALICE cert rsa > "$T/cert.pem"
 	check "cert is the configured certificate" cmp "$T/cert.pem" \
 		"$T/rsa2048.crt"
@@ -162,9 +166,10 @@ t_bad_artifacts() {
 
 t_malformed_frames() {
 	begin "malformed frames get bad-request and the next client is served"
-	for mode in garbage badtlv oversize nohello; do
+	for mode in garbage badtlv oversize nohello keysfd; do
 		expect_rc 2 "rawclient $mode" "$T/bin/rawclient" "$T/csignd.sock" $mode
 	done
+	it_art
 	check "next client is served" as $ALICE sign -k ec -f raw -o after.sig art.bin
 	begin "a client that stalls half-way through a frame is cut off"
 	"$T/bin/rawclient" "$T/csignd.sock" half 8 > "$T/half.out"
@@ -175,7 +180,12 @@ t_malformed_frames() {
 
 t_child_killed() {
 	begin "a session child killed mid-request: client error, daemon serves on"
-	(sleep 20 | (as $ALICE sign -k ec -f raw -o killed.sig - \
+	it_art
+	rm -f "$T/killed.rc" "$T/killed.sleep"
+	# The client reads a pipe that stays open: a sleep killed by its pid
+	# when the case is done (other suites' sleeps are not ours to kill).
+	( (sleep 20 & echo $! > "$T/killed.sleep"; wait) |
+		(as $ALICE sign -k ec -f raw -o killed.sig - \
 		> "$T/killed.out" 2>&1; echo $? > "$T/killed.rc")) &
 	child=""
 	for _ in $(seq 50); do
@@ -191,12 +201,13 @@ t_child_killed() {
 	rc=$(cat "$T/killed.rc" 2>/dev/null || echo none)
 	[ "$rc" = 1 ] && ok || fail "client exit $rc after its child was killed"
 	expect_grep "session process|killed" "$T/killed.out" "client told why"
-	pkill -f "sleep 20" 2>/dev/null
+	kill "$(cat "$T/killed.sleep")" 2>/dev/null
 	check "next client is served" as $ALICE sign -k ec -f raw -o next.sig art.bin
 }
 
 t_seccomp() {
 	begin "forbidden system calls kill the child (seccomp), daemon serves on"
+	it_art
 	for sc in open socket exec ptrace kill setuid mount; do
 		"$T/bin/rawclient" "$T/csignd.sock" syscall $sc > "$T/sc.out"
 		expect_grep "SIGSYS" "$T/sc.out" "$sc blocked by seccomp"
@@ -217,9 +228,10 @@ t_sandbox_status() {
 	done
 	expect_grep "^NoNewPrivs:[[:space:]]+1" $st "no_new_privs"
 	expect_grep "^Seccomp:[[:space:]]+2" $st "seccomp filter"
-	# stdin, stdout, stderr, the channel and the two scratch memfds.
+	# stdin, stdout, stderr, the channel, the two scratch memfds of
+	# inline transfers and the two of compressed modules.
 	n=$(ls /proc/$pid/fd | wc -l)
-	[ "$n" -le 6 ] && ok || fail "child has $n fds open"
+	[ "$n" -le 8 ] && ok || fail "child has $n fds open"
 	readlink "/proc/$pid/fd/4" > "$T/fd4.out"
 	expect_grep "memfd:csign-artifact" "$T/fd4.out" \
 		"fd 4 is the inline scratch file"
@@ -227,7 +239,9 @@ t_sandbox_status() {
 	for fd in $(ls /proc/$pid/fd); do
 		readlink "/proc/$pid/fd/$fd"
 	done > "$T/childfds.out"
-	grep -Ev '^(/dev/null|socket:|/memfd:csign-(artifact|output))' \
+	# No descriptors read (no child) would make the next check pass.
+	[ -s "$T/childfds.out" ] && ok || fail "no descriptors of the child"
+	grep -Ev '^(/dev/null|socket:|/memfd:csign-(artifact|output|module|module-signed) )' \
 		"$T/childfds.out" > "$T/childfds.bad" && fail "child holds \
 		$(cat "$T/childfds.bad")" || ok
 }
@@ -252,11 +266,12 @@ t_pinfile_mode() {
 	expect_rc 1 "daemon refuses to start" env SOFTHSM2_CONF=$SOFTHSM2_CONF \
 		"$T/bin/csignd" -d -f "$T/pin.conf"
 	expect_grep "open.pin.*(group or others|mode)" "$T/rc.out" "message names the file"
-	grep -q "$PIN" "$T/rc.out" && fail "PIN printed" || ok
+	expect_nogrep "$PIN" "$T/rc.out" "PIN printed"
 }
 
 t_reload() {
 	begin "SIGHUP: a bad config keeps the old one, a good one applies"
+	it_art
 	cp "$T/csignd.conf" "$T/csignd.conf.good"
 	echo "Bogus keyword" >> "$T/csignd.conf"
 	kill -HUP "$DPID"
@@ -277,9 +292,16 @@ t_reload() {
 
 t_audit() {
 	begin "csign-audit verify passes, and fails on one edited byte"
+	# Two sign records of its own: the second one is edited.
+	it_art
+	for i in 1 2; do
+		check "sign $i for the log" as $ALICE sign -k ec -f raw \
+			-o "audit$i.sig" art.bin
+	done
 	check "chain verifies" "$T/bin/csign-audit" verify "$T/audit.jsonl"
 	cp "$T/audit.jsonl" "$T/edited.jsonl"
 	n=$(grep -n '"event":"sign"' "$T/edited.jsonl" | sed -n 2p | cut -d: -f1)
+	[ -n "$n" ] && ok || fail "no second sign record to edit"
 	sed -i "${n}s/\"size\":/\"size\":1/" "$T/edited.jsonl"
 	expect_rc 1 "edited log fails" "$T/bin/csign-audit" verify "$T/edited.jsonl"
 	expect_grep "edited.jsonl:$n:" "$T/rc.out" "names the edited record"
@@ -290,41 +312,80 @@ t_audit() {
 t_shutdown() {
 	begin "SIGTERM: in-flight requests finish, clean exit, chain intact"
 	echo slow > "$T/home/$ALICE/slow.txt"
+	sessions() { grep -c "session [0-9]*: uid [0-9]* ($ALICE) pid" \
+		"$T/csignd.log"; }
+	n=$(sessions)
 	( (sleep 1; cat "$T/home/$ALICE/slow.txt") | (as $ALICE sign -k ec \
 		-f raw -o slow.sig - > "$T/slow.out" 2>&1;
 		echo $? > "$T/slow.rc") ) &
 	slow=$!
-	sleep 0.5
+	# Stop once the client holds a session (a loaded machine may take
+	# longer than the feed's second to start it: then it waits).
+	for _ in $(seq 100); do
+		[ "$(sessions)" -gt "$n" ] && break
+		sleep 0.1
+	done
+	sleep 0.3
 	it_stop_daemon
 	wait $slow
-	[ "$(cat "$T/slow.rc")" = 0 ] && ok || fail "in-flight request cut off"
+	[ "$(cat "$T/slow.rc")" = 0 ] && ok || { fail "in-flight request cut off"
+		sed 's/^/    /' "$T/slow.out" >&2; }
 	check "in-flight signature verifies" raw_ok "$T/p256.pub" sha256 \
 		"$T/home/$ALICE/slow.sig" "$T/home/$ALICE/slow.txt"
 	[ "$DRC" -eq 0 ] && ok || fail "csignd exit status $DRC"
 	expect_grep '"event":"stop"' "$T/audit.jsonl" "stop record"
 	check "chain verifies after stop" "$T/bin/csign-audit" verify "$T/audit.jsonl"
 	[ ! -S "$T/csignd.sock" ] && ok || fail "socket left behind"
-	grep -q "$PIN" "$T/csignd.log" && fail "PIN appears in the log" || ok
+	expect_nogrep "$PIN" "$T/csignd.log" "PIN appears in the log"
 }
 
 # Format and feature suites add their cases from cases/*.sh: each file
-# defines t_* functions and appends their names to CASES.
-CASES="t_raw_signatures t_cms_signatures t_batch t_denied t_format_binding
+# defines t_* functions and appends their names to CASES.  Some read $T
+# as they are sourced, so they are sourced after it_setup.
+it_load_cases() {
+	CASES="t_raw_signatures t_cms_signatures t_batch t_denied t_format_binding
 t_queries t_bad_artifacts t_malformed_frames t_child_killed t_seccomp
 t_sandbox_status t_config_check t_pinfile_mode t_reload t_audit"
-for f in tests/integration/cases/*.sh; do
-	[ -f "$f" ] && . "$f"
-done
+	for f in tests/integration/cases/*.sh; do
+		[ -f "$f" ] && . "$f"
+	done
+}
+# it_selected NAME: the case is in the ONLY selection.
+it_selected() {
+	[ -z "${ONLY:-}" ] || printf '%s\n' "$1" | grep -Eq -- "$ONLY"
+}
+
+if [ -n "${LIST:-}" ]; then
+	# Nothing is set up: $T names a directory that does not exist, and
+	# the exit traps the case files set are dropped.
+	T=/nonexistent/csign-it
+	it_load_cases
+	trap - EXIT
+	n=0
+	for t in $CASES; do
+		it_selected "$t" || continue
+		printf '%s\n' "$t"
+		n=$((n + 1))
+	done
+	[ "$n" -gt 0 ] && exit 0
+	echo "integration: ONLY='${ONLY:-}' matches no case" >&2
+	exit 1
+fi
+if [ "$(id -u)" -ne 0 ]; then
+	echo "integration tests need root (they create users and groups)" >&2
+	exit 1
+fi
+trap it_cleanup EXIT
+it_setup "$build" || exit 1
+it_load_cases
 # ONLY=REGEX runs the matching cases only (and the final shutdown).
 selected=0
-for t in $CASES t_shutdown; do
-	if [ -n "${ONLY:-}" ] && [ "$t" != t_shutdown ] &&
-	    ! printf '%s\n' "$t" | grep -Eq -- "$ONLY"; then
-		continue
-	fi
-	[ "$t" = t_shutdown ] || selected=$((selected + 1))
+for t in $CASES; do
+	it_selected "$t" || continue
+	selected=$((selected + 1))
 	$t
 done
+t_shutdown
 echo "integration: $passed passed, $failed failed"
 # A selection that matched no case is a mistake, not a green run.
 if [ "$selected" -eq 0 ]; then

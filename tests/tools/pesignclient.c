@@ -11,7 +11,9 @@
  *   kill                              KILL_DAEMON
  *   sign CMD TYPE TOKEN CERT IN OUT   sign command CMD (2, 3, 7, 8), file
  *                                     type TYPE (ignored for 2 and 3)
- *   junk HEXBYTES                     send these bytes, read a reply
+ *   junk HEXBYTES                     send these bytes, shut down the
+ *                                     writing side, read a reply
+ *   raw HEXBYTES                      send these bytes, read a reply
  *   nofds TOKEN CERT                  a sign payload, then no descriptors
  *   half                              half a header, then hang up
  *
@@ -92,8 +94,10 @@ send_fd(int sock, int fd)
 		char buf[CMSG_SPACE(sizeof(int))];
 	} ctl;
 	struct iovec iov = { data, sizeof(data) };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf) };
+	struct msghdr msg = { .msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = ctl.buf,
+		.msg_controllen = sizeof(ctl.buf) };
 	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
 
 	memset(&ctl, 0, sizeof(ctl));
@@ -182,8 +186,8 @@ main(int argc, char **argv)
 		word = (uint32_t)strtoul(argv[4], NULL, 0);
 		names[0] = argv[5];
 		names[1] = argv[6];
-		len = pesign_req_encode(m, sizeof(m), cmd, cmd >= 7 ? &word :
-		    NULL, names, 2);
+		len = pesign_req_encode(m, sizeof(m), cmd,
+		    cmd >= 7 ? &word : NULL, names, 2);
 		if ((in = open(argv[7], O_RDONLY)) == -1)
 			err(EX_LOCAL, "%s", argv[7]);
 		if ((out = open(argv[8], O_RDWR | O_CREAT, 0644)) == -1)
@@ -195,10 +199,14 @@ main(int argc, char **argv)
 	} else if (strcmp(argv[2], "nofds") == 0 && argc == 5) {
 		names[0] = argv[3];
 		names[1] = argv[4];
-		len = pesign_req_encode(m, sizeof(m), PESIGN_SIGN_ATTACHED, NULL,
-		    names, 2);
+		len = pesign_req_encode(m, sizeof(m), PESIGN_SIGN_ATTACHED,
+		    NULL, names, 2);
 		send_msg(fd, m, len);
 		send_all(fd, "\0\0", 2);
+		read_reply(fd);
+	} else if (strcmp(argv[2], "raw") == 0 && argc == 4) {
+		len = hex_bytes(argv[3], m, sizeof(m));
+		send_all(fd, m, len);
 		read_reply(fd);
 	} else if (strcmp(argv[2], "junk") == 0 && argc == 4) {
 		len = hex_bytes(argv[3], m, sizeof(m));

@@ -39,14 +39,14 @@
 
 #define EX_LOCAL 64
 #define LISTEN_FD 3
-#define NOTIFY_MAX 4096		/* longest notify message kept */
+#define NOTIFY_MAX 4096 /* longest notify message kept */
 
 static volatile pid_t child_pid;
 
-static void __attribute__((noreturn))
-usage(void)
+static void __attribute__((noreturn)) usage(void)
 {
-	fprintf(stderr, "usage: sdlaunch [-n notifylog] socket program "
+	fprintf(stderr,
+	    "usage: sdlaunch [-n notifylog] socket program "
 	    "[arg ...]\n");
 	exit(EX_LOCAL);
 }
@@ -79,8 +79,7 @@ listen_on(const char *path)
 }
 
 /* The environment systemd gives an activated service, then exec. */
-static void __attribute__((noreturn))
-run(char *argv[], const char *notify)
+static void __attribute__((noreturn)) run(char *argv[], const char *notify)
 {
 	char pid[32];
 
@@ -106,8 +105,8 @@ notify_socket(char *name, size_t namelen)
 	snprintf(name, namelen, "@csign-sdlaunch-%ld", (long)getpid());
 	/* Abstract: a leading NUL, and no NUL counted at the end. */
 	memcpy(sun.sun_path + 1, name + 1, strlen(name) - 1);
-	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
-	    strlen(name));
+	len =
+	    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(name));
 	if ((s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
 		err(EX_LOCAL, "socket");
 	if (bind(s, (struct sockaddr *)&sun, len) == -1)

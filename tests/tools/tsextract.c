@@ -24,7 +24,7 @@
  * Exits 1 when FILE cannot be read or has no token, 2 on a usage error.
  */
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE		/* fileno, when built outside the Makefile */
+#define _GNU_SOURCE /* fileno, when built outside the Makefile */
 #endif
 #include <ctype.h>
 #include <err.h>
@@ -35,7 +35,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <openssl/pem.h>		/* before cms.h: PEM_read_bio_CMS */
+#include <openssl/pem.h> /* before cms.h: PEM_read_bio_CMS */
 #include <openssl/cms.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -44,7 +44,7 @@
 #include <openssl/ts.h>
 #include <openssl/x509.h>
 
-#define FILE_MAX	(256L * 1024 * 1024)	/* larger inputs are refused */
+#define FILE_MAX (256L * 1024 * 1024) /* larger inputs are refused */
 #define OID_MS_TIMESTAMP "1.3.6.1.4.1.311.3.3.1"
 #define WIN_CERT_TYPE_PKCS_SIGNED_DATA 2
 
@@ -56,21 +56,19 @@ struct image {
 
 /* What was found; both point into the parsed signature. */
 struct found {
-	const ASN1_STRING *token;	/* the attribute value (a SEQUENCE) */
-	const ASN1_OCTET_STRING *sig;	/* the signer's signature value */
+	const ASN1_STRING *token;     /* the attribute value (a SEQUENCE) */
+	const ASN1_OCTET_STRING *sig; /* the signer's signature value */
 };
 
-static const char *file;		/* FILE, for messages */
+static const char *file; /* FILE, for messages */
 
-static void __attribute__((noreturn))
-usage(void)
+static void __attribute__((noreturn)) usage(void)
 {
 	fprintf(stderr, "usage: tsextract cms | pe file token_out\n");
 	exit(2);
 }
 
-static void __attribute__((noreturn))
-ssl_fatal(const char *what)
+static void __attribute__((noreturn)) ssl_fatal(const char *what)
 {
 	ERR_print_errors_fp(stderr);
 	errx(1, "%s: %s", file, what);
@@ -269,8 +267,9 @@ print_imprint(const EVP_MD *md, const ASN1_OCTET_STRING *sig)
 	unsigned char h[EVP_MAX_MD_SIZE];
 	unsigned int hlen;
 
-	if (sig == NULL || !EVP_Digest(ASN1_STRING_get0_data(sig),
-	    (size_t)ASN1_STRING_length(sig), h, &hlen, md, NULL))
+	if (sig == NULL ||
+	    !EVP_Digest(ASN1_STRING_get0_data(sig),
+		(size_t)ASN1_STRING_length(sig), h, &hlen, md, NULL))
 		ssl_fatal("cannot hash the signature value");
 	for (const char *s = EVP_MD_get0_name(md); *s != '\0'; s++)
 		putchar(tolower((unsigned char)*s));
@@ -288,8 +287,9 @@ write_token(const char *path, const ASN1_STRING *token)
 	if ((f = fopen(path, "wb")) == NULL)
 		err(1, "%s", path);
 	if (fwrite(ASN1_STRING_get0_data(token), 1,
-	    (size_t)ASN1_STRING_length(token), f) !=
-	    (size_t)ASN1_STRING_length(token) || fclose(f) == EOF)
+		(size_t)ASN1_STRING_length(token),
+		f) != (size_t)ASN1_STRING_length(token) ||
+	    fclose(f) == EOF)
 		err(1, "%s", path);
 }
 

@@ -21,13 +21,13 @@
 #include <openssl/x509v3.h>
 
 #include "admin/admin.h"
-#include "common/sigcheck.h"
+#include "proto/sigcheck.h"
 #include "common/util.h"
 #include "token/p11admin.h"
 #include "token/token.h"
 
 #define DAY 86400
-#define T0 ((time_t)1795446541)	/* 2026-11-23T15:09:01Z */
+#define T0 ((time_t)1795446541) /* 2026-11-23T15:09:01Z */
 
 /* Hex ids: pairs of digits, colons between pairs, bounded. */
 static void
@@ -140,8 +140,19 @@ static void
 test_subject_parse_refuses_malformed(void **state)
 {
 	static const char *const bad[] = {
-		"CN=x", "/", "", "/CN", "/CN=", "/=x", "/CN=x/", "/NOPE=x",
-		"/CN=x//O=y", "/CN=x\\", "/CN=a+", "/CN=a++O=b", "+CN=a",
+		"CN=x",
+		"/",
+		"",
+		"/CN",
+		"/CN=",
+		"/=x",
+		"/CN=x/",
+		"/NOPE=x",
+		"/CN=x//O=y",
+		"/CN=x\\",
+		"/CN=a+",
+		"/CN=a++O=b",
+		"+CN=a",
 	};
 	char err[128], longv[400];
 
@@ -185,13 +196,11 @@ run_nothing(struct adm_opts *o)
 	return ADM_OK;
 }
 
-static const struct adm_cmd cmd_import = {
-	"import-cert", OPT_TOKEN | OPT_KEY | OPT_CHAIN | OPT_TO_TOKEN |
-	    OPT_REPLACE | OPT_OUT, OPT_TOKEN | OPT_KEY, 1, run_nothing
-};
-static const struct adm_cmd cmd_keys = {
-	"keys", OPT_TOKEN, OPT_TOKEN, 0, run_nothing
-};
+static const struct adm_cmd cmd_import = { "import-cert",
+	OPT_TOKEN | OPT_KEY | OPT_CHAIN | OPT_TO_TOKEN | OPT_REPLACE | OPT_OUT,
+	OPT_TOKEN | OPT_KEY, 1, run_nothing };
+static const struct adm_cmd cmd_keys = { "keys", OPT_TOKEN, OPT_TOKEN, 0,
+	run_nothing };
 
 /*
  * Parse a NULL-terminated argument list for cmd into o, with the usage
@@ -230,8 +239,9 @@ test_parse_reads_options_and_operand(void **state)
 
 	(void)state;
 	assert_int_equal(parse(&cmd_import, &o, "import-cert", "--token",
-	    "hsm0", "--key", "rel", "--chain", "ca.pem", "--to-token",
-	    "--replace", "rel.crt", NULL), ADM_OK);
+			     "hsm0", "--key", "rel", "--chain", "ca.pem",
+			     "--to-token", "--replace", "rel.crt", NULL),
+	    ADM_OK);
 	assert_string_equal(o.token, "hsm0");
 	assert_string_equal(o.key, "rel");
 	assert_string_equal(o.chain, "ca.pem");
@@ -239,7 +249,9 @@ test_parse_reads_options_and_operand(void **state)
 	assert_true(o.replace);
 	assert_string_equal(o.operand, "rel.crt");
 	assert_int_equal(parse(&cmd_import, &o, "import-cert", "rel.crt",
-	    "--token=hsm0", "--key", "rel", "-o", "out.pem", NULL), ADM_OK);
+			     "--token=hsm0", "--key", "rel", "-o", "out.pem",
+			     NULL),
+	    ADM_OK);
 	assert_string_equal(o.out, "out.pem");
 	assert_string_equal(o.operand, "rel.crt");
 }
@@ -252,33 +264,40 @@ test_parse_refuses_bad_command_lines(void **state)
 
 	(void)state;
 	assert_int_equal(parse(&cmd_keys, &o, "keys", NULL), ADM_USAGE);
-	assert_int_equal(parse(&cmd_keys, &o, "keys", "--token", "a",
-	    "--token", "b", NULL), ADM_USAGE);
-	assert_int_equal(parse(&cmd_keys, &o, "keys", "--token", "a",
-	    "--label", "x", NULL), ADM_USAGE);
-	assert_int_equal(parse(&cmd_keys, &o, "keys", "--token", "a", "-o",
-	    "x", NULL), ADM_USAGE);
-	assert_int_equal(parse(&cmd_keys, &o, "keys", "--token", "a",
-	    "extra", NULL), ADM_USAGE);
+	assert_int_equal(parse(&cmd_keys, &o, "keys", "--token", "a", "--token",
+			     "b", NULL),
+	    ADM_USAGE);
+	assert_int_equal(parse(&cmd_keys, &o, "keys", "--token", "a", "--label",
+			     "x", NULL),
+	    ADM_USAGE);
+	assert_int_equal(parse(&cmd_keys, &o, "keys", "--token", "a", "-o", "x",
+			     NULL),
+	    ADM_USAGE);
+	assert_int_equal(parse(&cmd_keys, &o, "keys", "--token", "a", "extra",
+			     NULL),
+	    ADM_USAGE);
 	assert_int_equal(parse(&cmd_keys, &o, "keys", "--token", NULL),
 	    ADM_USAGE);
 	assert_int_equal(parse(&cmd_import, &o, "import-cert", "--token", "a",
-	    "--key", "k", NULL), ADM_USAGE);
+			     "--key", "k", NULL),
+	    ADM_USAGE);
 	assert_int_equal(parse(&cmd_import, &o, "import-cert", "--token", "a",
-	    "--key", "k", "--to-token", "-o", "f", "c", NULL), ADM_USAGE);
+			     "--key", "k", "--to-token", "-o", "f", "c", NULL),
+	    ADM_USAGE);
 	assert_int_equal(parse(&cmd_import, &o, "import-cert", "--token", "a",
-	    "--key", "k", "--replace", "c", NULL), ADM_USAGE);
+			     "--key", "k", "--replace", "c", NULL),
+	    ADM_USAGE);
 	assert_int_equal(parse(&cmd_import, &o, "import-cert", "--token", "a",
-	    "--key", "k", "c", "d", NULL), ADM_USAGE);
+			     "--key", "k", "c", "d", NULL),
+	    ADM_USAGE);
 }
 
 /* The key types keygen offers, by name. */
 static void
 test_keytype_names_round_trip(void **state)
 {
-	static const char *const names[] = {
-		"rsa:3072", "rsa:4096", "ec:p256", "ec:p384"
-	};
+	static const char *const names[] = { "rsa:3072", "rsa:4096", "ec:p256",
+		"ec:p384" };
 
 	(void)state;
 	for (int i = 0; i < 4; i++) {
@@ -309,7 +328,7 @@ test_ec_point_unwraps_der_and_bare_points(void **state)
 	assert_int_equal(p11a_ec_point(v + 2, 65, 65, &pt, &len), 0);
 	assert_ptr_equal(pt, v + 2);
 	assert_int_equal(p11a_ec_point(v, 66, 65, &pt, &len), -1);
-	v[2] = 0x02;	/* a compressed point is not what we asked for */
+	v[2] = 0x02; /* a compressed point is not what we asked for */
 	assert_int_equal(p11a_ec_point(v, 67, 65, &pt, &len), -1);
 	v[1] = 0x81;
 	v[2] = 133;
@@ -333,8 +352,8 @@ make_cert(EVP_PKEY *pub, EVP_PKEY *signer, X509 *issuer, const char *cn,
 	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
 	    (const unsigned char *)cn, -1, -1, 0);
 	X509_set_subject_name(x, n);
-	X509_set_issuer_name(x, issuer != NULL ?
-	    X509_get_subject_name(issuer) : n);
+	X509_set_issuer_name(x,
+	    issuer != NULL ? X509_get_subject_name(issuer) : n);
 	X509_NAME_free(n);
 	X509_gmtime_adj(X509_getm_notBefore(x), 0);
 	X509_gmtime_adj(X509_getm_notAfter(x), days * DAY);
@@ -356,8 +375,8 @@ test_key_id_is_the_rfc5280_key_identifier(void **state)
 
 	(void)state;
 	X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
-	ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_subject_key_identifier,
-	    "hash");
+	ext =
+	    X509V3_EXT_conf_nid(NULL, &ctx, NID_subject_key_identifier, "hash");
 	assert_non_null(ext);
 	ski = X509V3_EXT_d2i(ext);
 	assert_non_null(ski);
@@ -469,10 +488,11 @@ test_write_file_replaces_atomically(void **state)
 	(void)state;
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/out.pem", dir);
-	assert_int_equal(adm_write_file(path, "old", 3, 0600, err,
-	    sizeof(err)), 0);
+	assert_int_equal(adm_write_file(path, "old", 3, 0600, err, sizeof(err)),
+	    0);
 	assert_int_equal(adm_write_file(path, "new data", 8, 0644, err,
-	    sizeof(err)), 0);
+			     sizeof(err)),
+	    0);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0644);
 	f = fopen(path, "r");
@@ -482,8 +502,9 @@ test_write_file_replaces_atomically(void **state)
 	assert_int_equal(n, 8);
 	assert_memory_equal(buf, "new data", 8);
 	snprintf(buf, sizeof(buf), "%s", "");
-	assert_int_equal(adm_write_file("/nonexistent/dir/x", "x", 1, 0644,
-	    err, sizeof(err)), -1);
+	assert_int_equal(adm_write_file("/nonexistent/dir/x", "x", 1, 0644, err,
+			     sizeof(err)),
+	    -1);
 	assert_true(err[0] != '\0');
 	unlink(path);
 	rmdir(dir);
@@ -505,7 +526,8 @@ test_token_names_a_token_block(void **state)
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/csignd.conf", dir);
 	assert_non_null(f = fopen(path, "w"));
-	fprintf(f, "Token hsm0\n\tModule /nonexistent/module.so\n"
+	fprintf(f,
+	    "Token hsm0\n\tModule /nonexistent/module.so\n"
 	    "\tTokenLabel csign\n\tPinFile /nonexistent/pin\n");
 	fclose(f);
 	cfg = config_load(path, err, sizeof(err));

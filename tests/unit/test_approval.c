@@ -15,7 +15,7 @@
 #include "records/approval.h"
 #include "records/heldfile.h"
 
-#define APPROVERS 500	/* the approval group's gid */
+#define APPROVERS 500 /* the approval group's gid */
 #define NOW 1000000
 
 /* A peer with uid, name "u<uid>", primary gid and one supplementary. */
@@ -194,8 +194,8 @@ test_kept_frame_is_done_and_expires_again(void **state)
 	approvals_init(&a);
 	h = hold(&a, 10, 1, 60);
 	h->state = HELD_BUILDING;
-	assert_int_equal(approval_keep_frame(h, frame, sizeof(frame),
-	    NOW + 30), 0);
+	assert_int_equal(approval_keep_frame(h, frame, sizeof(frame), NOW + 30),
+	    0);
 	assert_int_equal(h->state, HELD_DONE);
 	assert_int_equal(h->framelen, sizeof(frame));
 	assert_memory_equal(h->frame, frame, sizeof(frame));
@@ -283,8 +283,7 @@ test_kept_results_are_bounded_oldest_first(void **state)
 	assert_null(approvals_kept_victim(&a, h));
 	h->state = HELD_BUILDING;
 	/* Fill the kept results with other users': the oldest of all goes. */
-	for (uid_t u = 100; approvals_count_kept(&a) < APPROVAL_MAX_KEPT;
-	    u++) {
+	for (uid_t u = 100; approvals_count_kept(&a) < APPROVAL_MAX_KEPT; u++) {
 		struct held *k = hold(&a, u, 1, 60);
 
 		k->state = HELD_DONE;
@@ -344,7 +343,7 @@ test_held_list_names_waiting_and_signing_only(void **state)
 	h2 = hold(&a, 11, 1, 60);
 	h3 = hold(&a, 12, 1, 60);
 	h2->state = HELD_SIGNING;
-	h3->state = HELD_DONE;		/* signed and audited already */
+	h3->state = HELD_DONE; /* signed and audited already */
 	h1->adigestlen = 2;
 	h1->adigest[0] = 0xab;
 	h1->adigest[1] = 0xcd;
@@ -355,7 +354,8 @@ test_held_list_names_waiting_and_signing_only(void **state)
 	assert_non_null(strstr(text, "\tu11\t"));
 	assert_null(strstr(text, "\tu12\t"));
 	assert_int_equal(heldfile_save("/nonexistent/dir/x", &a, err,
-	    sizeof(err)), -1);
+			     sizeof(err)),
+	    -1);
 	assert_non_null(strstr(err, "/nonexistent/dir/x"));
 	approvals_clear(&a);
 	unlink(path);
@@ -379,14 +379,17 @@ test_recovery_audits_each_request_and_empties_the_list(void **state)
 	assert_int_equal(heldfile_recover(path, au, err, sizeof(err)), 0);
 	assert_non_null(f = fopen(path, "w"));
 	fputs("7\t1000\talice\trelease\tcms\tsha256\tabcd\t12\n"
-	    "9\t1001\tbob\tefi\tpe\tsha384\tef01\t34\n", f);
+	      "9\t1001\tbob\tefi\tpe\tsha384\tef01\t34\n",
+	    f);
 	fclose(f);
 	assert_int_equal(heldfile_recover(path, au, err, sizeof(err)), 2);
 	audit_close(au);
 	slurp(log, text, sizeof(text));
-	assert_non_null(strstr(text, "\"event\":\"approval-cancel\",\"uid\":1000,"
+	assert_non_null(strstr(text,
+	    "\"event\":\"approval-cancel\",\"uid\":1000,"
 	    "\"user\":\"alice\""));
-	assert_non_null(strstr(text, "\"key\":\"efi\",\"format\":\"pe\","
+	assert_non_null(strstr(text,
+	    "\"key\":\"efi\",\"format\":\"pe\","
 	    "\"size\":34,\"digest_alg\":\"sha384\",\"digest\":\"ef01\","
 	    "\"result\":\"cancelled\",\"reason\":\"daemon restarted without "
 	    "a clean stop"));
@@ -523,13 +526,13 @@ test_interrupted_recovery_audits_each_request_once(void **state)
 	snprintf(path, sizeof(path), "%s/held", dir);
 	snprintf(log, sizeof(log), "%s/audit.jsonl", dir);
 	/* The first start got as far as the record of the first line. */
-	snprintf(first, sizeof(first), "%.*s", (int)(strchr(list, '\n') -
-	    list + 1), list);
+	snprintf(first, sizeof(first), "%.*s",
+	    (int)(strchr(list, '\n') - list + 1), list);
 	put_file(path, first, 0600);
 	assert_non_null(au = audit_open(log, err, sizeof(err)));
 	assert_int_equal(heldfile_recover(path, au, err, sizeof(err)), 1);
 	audit_close(au);
-	put_file(path, list, 0600);	/* ... and was killed: list intact */
+	put_file(path, list, 0600); /* ... and was killed: list intact */
 	assert_non_null(au = audit_open(log, err, sizeof(err)));
 	assert_int_equal(heldfile_recover(path, au, err, sizeof(err)), 2);
 	audit_close(au);
@@ -545,8 +548,10 @@ test_interrupted_recovery_audits_each_request_once(void **state)
 	assert_int_equal(slurp(path, err, sizeof(err)), 0);
 	/* Another record after them: the same ids are new requests. */
 	assert_non_null(au = audit_open(log, err, sizeof(err)));
-	assert_int_equal(audit_write_sync(au, &(struct audit_event){
-	    .event = "start", .result = "ok" }), 0);
+	assert_int_equal(audit_write_sync(au,
+			     &(struct audit_event){ .event = "start",
+				 .result = "ok" }),
+	    0);
 	audit_close(au);
 	assert_non_null(au = audit_open(log, err, sizeof(err)));
 	put_file(path, list, 0600);
@@ -563,7 +568,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ids_increase_and_find_works),
-		cmocka_unit_test(test_requester_cannot_approve_even_in_the_group),
+		cmocka_unit_test(
+		    test_requester_cannot_approve_even_in_the_group),
 		cmocka_unit_test(test_outsider_cannot_approve),
 		cmocka_unit_test(test_primary_or_supplementary_group_counts),
 		cmocka_unit_test(test_one_approver_counts_once),
@@ -572,10 +578,12 @@ main(void)
 		cmocka_unit_test(test_kept_frame_is_done_and_expires_again),
 		cmocka_unit_test(test_table_is_bounded_per_user_and_in_total),
 		cmocka_unit_test(test_removal_keeps_the_order),
-		cmocka_unit_test(test_decided_requests_free_their_slots_at_once),
+		cmocka_unit_test(
+		    test_decided_requests_free_their_slots_at_once),
 		cmocka_unit_test(test_kept_results_are_bounded_oldest_first),
 		cmocka_unit_test(test_held_list_must_be_private_and_no_link),
-		cmocka_unit_test(test_held_list_is_replaced_not_written_through),
+		cmocka_unit_test(
+		    test_held_list_is_replaced_not_written_through),
 		cmocka_unit_test(
 		    test_interrupted_recovery_audits_each_request_once),
 		cmocka_unit_test(test_held_list_names_waiting_and_signing_only),

@@ -67,8 +67,8 @@ test_u16_u32_u64_round_trip(void **state)
 static void
 test_getters_read_network_order_from_exact_bytes(void **state)
 {
-	static const uint8_t in[] = { 0xab, 0xcd, 0x01, 0x02, 0x03, 0x04,
-		0x80, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01 };
+	static const uint8_t in[] = { 0xab, 0xcd, 0x01, 0x02, 0x03, 0x04, 0x80,
+		0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01 };
 	struct buf b = view(in, sizeof(in));
 	uint64_t v64;
 	uint32_t v32;
@@ -255,7 +255,7 @@ test_view_is_read_only(void **state)
 	assert_memory_equal(mem, orig, sizeof(mem));
 	assert_int_equal(b.len, sizeof(mem));
 	assert_ptr_equal(b.data, mem);
-	buf_free(&b);	/* must not free memory it does not own */
+	buf_free(&b); /* must not free memory it does not own */
 	assert_null(b.data);
 }
 
@@ -452,7 +452,7 @@ test_reset_empties_and_allows_reuse(void **state)
 	assert_int_equal(buf_get_u32(&b, &v), 0);
 	assert_int_equal(v, 3);
 	buf_free(&b);
-	buf_free(&b);	/* twice is harmless */
+	buf_free(&b); /* twice is harmless */
 	buf_free(NULL);
 }
 

@@ -18,7 +18,7 @@
 
 #include "records/filetrust.h"
 
-#define OTHER_UID 4242	/* a uid csignd does not trust */
+#define OTHER_UID 4242 /* a uid csignd does not trust */
 
 /* Under /tmp (root's, sticky), which every check walks through. */
 static char dir[64];
@@ -124,8 +124,10 @@ test_group_writable_parent_is_refused(void **state)
 	mkdir_mode("gdir", 0775);
 	mkfile("gdir/x.crt", 0644);
 	assert_int_equal(check(at("gdir/x.crt"), FT_FILE), -1);
-	snprintf(want, sizeof(want), "directory %s: writable by group (mode "
-	    "0775)", at("gdir"));
+	snprintf(want, sizeof(want),
+	    "directory %s: writable by group (mode "
+	    "0775)",
+	    at("gdir"));
 	assert_string_equal(why, want);
 	/* The directory that would hold the audit log, too. */
 	assert_int_equal(check(at("gdir/audit.jsonl"), FT_DIR_OF), -1);
@@ -148,14 +150,18 @@ test_sticky_directory_is_trusted_only_above(void **state)
 	mkfile("sticky/sub/x.crt", 0644);
 	assert_int_equal(check(at("sticky/sub/x.crt"), FT_FILE), 0);
 	assert_int_equal(check(at("sticky/audit.jsonl"), FT_DIR_OF), -1);
-	snprintf(want, sizeof(want), "directory %s: writable by group and others "
-	    "(mode 1777)", at("sticky"));
+	snprintf(want, sizeof(want),
+	    "directory %s: writable by group and others "
+	    "(mode 1777)",
+	    at("sticky"));
 	assert_string_equal(why, want);
 	/* Not sticky: the same directory is refused above a file, too. */
 	assert_int_equal(chmod(at("sticky"), 0777), 0);
 	assert_int_equal(check(at("sticky/sub/x.crt"), FT_FILE), -1);
-	snprintf(want, sizeof(want), "directory %s: writable by group and others "
-	    "(mode 0777)", at("sticky"));
+	snprintf(want, sizeof(want),
+	    "directory %s: writable by group and others "
+	    "(mode 0777)",
+	    at("sticky"));
 	assert_string_equal(why, want);
 }
 
@@ -176,14 +182,18 @@ test_file_of_another_user_is_refused(void **state)
 		assert_string_equal(why, want);
 		/* ... unless it is the daemon's own user. */
 		assert_int_equal(filetrust_path(at("theirs.crt"), FT_FILE,
-		    OTHER_UID, why, sizeof(why)), 0);
+				     OTHER_UID, why, sizeof(why)),
+		    0);
 		return;
 	}
 	/* Without root: the file is ours, and the daemon someone else. */
 	assert_int_equal(filetrust_path(at("theirs.crt"), FT_FILE, OTHER_UID,
-	    why, sizeof(why)), -1);
-	snprintf(want, sizeof(want), "directory %s: owned by uid %u, not root "
-	    "or uid %d", dir, (unsigned)geteuid(), OTHER_UID);
+			     why, sizeof(why)),
+	    -1);
+	snprintf(want, sizeof(want),
+	    "directory %s: owned by uid %u, not root "
+	    "or uid %d",
+	    dir, (unsigned)geteuid(), OTHER_UID);
 	assert_string_equal(why, want);
 }
 
@@ -200,8 +210,10 @@ test_symlink_into_an_open_directory_is_refused(void **state)
 	assert_int_equal(symlink(at("open/in/x.crt"), at("link.crt")), 0);
 	assert_int_equal(check(at("link.crt"), FT_FILE), -1);
 	assert_non_null(realpath(at("open/in/x.crt"), real));
-	snprintf(want, sizeof(want), "resolves to %s: directory %s: writable "
-	    "by group and others (mode 0777)", real, at("open"));
+	snprintf(want, sizeof(want),
+	    "resolves to %s: directory %s: writable "
+	    "by group and others (mode 0777)",
+	    real, at("open"));
 	assert_string_equal(why, want);
 	/* A link into a closed directory is fine. */
 	mkfile("real.crt", 0644);
@@ -221,8 +233,10 @@ test_missing_or_wrong_type_is_refused(void **state)
 	assert_int_equal(check(at("adir"), FT_FILE), -1);
 	assert_string_equal(why, "not a regular file");
 	assert_int_equal(check(at("nodir/audit.jsonl"), FT_DIR_OF), -1);
-	snprintf(want, sizeof(want), "directory %s: No such file or "
-	    "directory", at("nodir"));
+	snprintf(want, sizeof(want),
+	    "directory %s: No such file or "
+	    "directory",
+	    at("nodir"));
 	assert_string_equal(why, want);
 }
 
@@ -242,8 +256,8 @@ config_with(const char *audit, const char *statefile, const char *extra)
 
 	/* Copies first: the paths may live in at()'s buffers. */
 	snprintf(a, sizeof(a), "%s", audit ? audit : at("audit.jsonl"));
-	snprintf(st, sizeof(st), "%s", statefile ? statefile :
-	    at("state/keystate"));
+	snprintf(st, sizeof(st), "%s",
+	    statefile ? statefile : at("state/keystate"));
 	mkfile("mod.so", 0755);
 	mkfile("sandbox", 0755);
 	mkfile("hsm.pin", 0600);
@@ -251,14 +265,14 @@ config_with(const char *audit, const char *statefile, const char *extra)
 	mkfile("chain.crt", 0644);
 	(void)mkdir(at("state"), 0700);
 	assert_non_null(f = fopen(at("csignd.conf"), "w"));
-	fprintf(f, "Listen %s\n", at("csignd.sock"));			/* 1 */
+	fprintf(f, "Listen %s\n", at("csignd.sock")); /* 1 */
 	fprintf(f, "SandboxProgram %s\n", at("sandbox"));
 	fprintf(f, "AuditLog %s\nStateFile %s\n", a, st);
 	fprintf(f, "Token t\n\tModule %s\n\tTokenLabel t\n", at("mod.so"));
-	fprintf(f, "\tPinFile %s\n", at("hsm.pin"));			/* 8 */
-	fprintf(f, "Key k\n\tToken t\n\tLabel k\n\tFormats cms\n");	/* 9 */
-	fprintf(f, "\tCertificate %s\n", at("k.crt"));			/* 13 */
-	fprintf(f, "\tChain %s\n", at("chain.crt"));			/* 14 */
+	fprintf(f, "\tPinFile %s\n", at("hsm.pin"));		    /* 8 */
+	fprintf(f, "Key k\n\tToken t\n\tLabel k\n\tFormats cms\n"); /* 9 */
+	fprintf(f, "\tCertificate %s\n", at("k.crt"));		    /* 13 */
+	fprintf(f, "\tChain %s\n", at("chain.crt"));		    /* 14 */
 	fprintf(f, "%s", extra);
 	assert_int_equal(fclose(f), 0);
 	assert_int_equal(chmod(at("csignd.conf"), 0644), 0);
@@ -291,8 +305,10 @@ assert_config_refused_hint(struct config *cfg, int line, const char *kw,
 
 	assert_int_equal(filetrust_config(cfg, geteuid(), err, sizeof(err)),
 	    -1);
-	snprintf(want, sizeof(want), "%s:%d: %s %s: %s: refusing; create it "
-	    "with %s", at("csignd.conf"), line, kw, path, reason, hint);
+	snprintf(want, sizeof(want),
+	    "%s:%d: %s %s: %s: refusing; create it "
+	    "with %s",
+	    at("csignd.conf"), line, kw, path, reason, hint);
 	assert_string_equal(err, want);
 }
 
@@ -336,8 +352,7 @@ test_config_names_the_first_offender_and_its_line(void **state)
 	assert_config_refused(cfg, 2, "SandboxProgram", at("sandbox"),
 	    "writable by others (mode 0757)");
 	assert_int_equal(chmod(at("sandbox"), 0755), 0);
-	assert_int_equal(filetrust_config(cfg, geteuid(), err, sizeof(err)),
-	    0);
+	assert_int_equal(filetrust_config(cfg, geteuid(), err, sizeof(err)), 0);
 	config_free(cfg);
 }
 
@@ -352,24 +367,29 @@ test_config_file_and_directories_are_checked(void **state)
 	assert_int_equal(chmod(at("csignd.conf"), 0664), 0);
 	assert_int_equal(filetrust_config(cfg, geteuid(), err, sizeof(err)),
 	    -1);
-	snprintf(want, sizeof(want), "%s: writable by group (mode 0664): "
-	    "refusing", at("csignd.conf"));
+	snprintf(want, sizeof(want),
+	    "%s: writable by group (mode 0664): "
+	    "refusing",
+	    at("csignd.conf"));
 	assert_string_equal(err, want);
 	assert_int_equal(chmod(at("csignd.conf"), 0644), 0);
 	config_free(cfg);
 	mkdir_mode("logs", 0770);
 	cfg = config_with(at("logs/audit.jsonl"), NULL, "");
-	snprintf(want, sizeof(want), "directory %s: writable by group (mode "
-	    "0770)", at("logs"));
-	assert_config_refused(cfg, 3, "AuditLog", at("logs/audit.jsonl"),
-	    want);
+	snprintf(want, sizeof(want),
+	    "directory %s: writable by group (mode "
+	    "0770)",
+	    at("logs"));
+	assert_config_refused(cfg, 3, "AuditLog", at("logs/audit.jsonl"), want);
 	config_free(cfg);
 	mkdir_mode("run", 0775);
 	cfg = config_with(NULL, NULL, "");
 	free(cfg->listen);
 	assert_non_null(cfg->listen = strdup(at("run/csignd.sock")));
-	snprintf(want, sizeof(want), "directory %s: writable by group (mode "
-	    "0775)", at("run"));
+	snprintf(want, sizeof(want),
+	    "directory %s: writable by group (mode "
+	    "0775)",
+	    at("run"));
 	assert_config_refused(cfg, 1, "Listen", at("run/csignd.sock"), want);
 	config_free(cfg);
 }
@@ -418,14 +438,15 @@ test_pidfile_directory_is_checked(void **state)
 	mkdir_mode("openrun", 0777);
 	snprintf(line, sizeof(line), "PidFile %s\n", at("openrun/x.pid"));
 	cfg = config_with(NULL, NULL, line);
-	snprintf(want, sizeof(want), "directory %s: writable by group and "
-	    "others (mode 0777)", at("openrun"));
+	snprintf(want, sizeof(want),
+	    "directory %s: writable by group and "
+	    "others (mode 0777)",
+	    at("openrun"));
 	assert_config_refused(cfg, 15, "PidFile", at("openrun/x.pid"), want);
 	config_free(cfg);
 	cfg = config_with(NULL, NULL, "PidFile none\n");
 	assert_null(cfg->pid_file);
-	assert_int_equal(filetrust_config(cfg, geteuid(), err, sizeof(err)),
-	    0);
+	assert_int_equal(filetrust_config(cfg, geteuid(), err, sizeof(err)), 0);
 	config_free(cfg);
 }
 
@@ -438,8 +459,7 @@ test_credential_pinfile_is_skipped(void **state)
 	(void)state;
 	free(cfg->tokens[0].pinfile);
 	assert_non_null(cfg->tokens[0].pinfile = strdup("credential:hsm.pin"));
-	assert_int_equal(filetrust_config(cfg, geteuid(), err, sizeof(err)),
-	    0);
+	assert_int_equal(filetrust_config(cfg, geteuid(), err, sizeof(err)), 0);
 	config_free(cfg);
 }
 
@@ -455,16 +475,14 @@ test_statefile_directory_must_exist_when_it_is_written(void **state)
 
 	(void)state;
 	cfg = config_with(NULL, "/nowhere/keystate", "");
-	assert_int_equal(filetrust_config(cfg, geteuid(), err, sizeof(err)),
-	    0);
+	assert_int_equal(filetrust_config(cfg, geteuid(), err, sizeof(err)), 0);
 	config_free(cfg);
 	cfg = config_with(NULL, "/nowhere/keystate", "AdminGroup root\n");
 	assert_config_refused_hint(cfg, 4, "StateFile", "/nowhere/keystate",
 	    "directory /nowhere: No such file or directory",
 	    "mkdir -m 0700 /nowhere");
 	config_free(cfg);
-	cfg = config_with(NULL, "/nowhere/keystate",
-	    "\tApproval group root\n");
+	cfg = config_with(NULL, "/nowhere/keystate", "\tApproval group root\n");
 	assert_config_refused_hint(cfg, 4, "StateFile", "/nowhere/keystate",
 	    "directory /nowhere: No such file or directory",
 	    "mkdir -m 0700 /nowhere");
@@ -472,8 +490,10 @@ test_statefile_directory_must_exist_when_it_is_written(void **state)
 	/* An existing but open directory is refused either way. */
 	mkdir_mode("openstate", 0777);
 	cfg = config_with(NULL, at("openstate/keystate"), "");
-	snprintf(want, sizeof(want), "directory %s: writable by group and "
-	    "others (mode 0777)", at("openstate"));
+	snprintf(want, sizeof(want),
+	    "directory %s: writable by group and "
+	    "others (mode 0777)",
+	    at("openstate"));
 	assert_config_refused(cfg, 4, "StateFile", at("openstate/keystate"),
 	    want);
 	config_free(cfg);
@@ -492,10 +512,11 @@ statefile_not_writable_as(uid_t uid)
 		return -1;
 	r = filetrust_config(cfg, geteuid(), err, sizeof(err));
 	config_free(cfg);
-	snprintf(want, sizeof(want), "%s:4: StateFile %s: directory %s: not "
+	snprintf(want, sizeof(want),
+	    "%s:4: StateFile %s: directory %s: not "
 	    "writable (Permission denied), and AdminGroup or Approval must "
-	    "write there: refusing", at("csignd.conf"), at("ro/keystate"),
-	    at("ro"));
+	    "write there: refusing",
+	    at("csignd.conf"), at("ro/keystate"), at("ro"));
 	return r == -1 && strcmp(err, want) == 0 ? 0 : -1;
 }
 

@@ -48,9 +48,11 @@ test_missing_file_is_empty_and_changes_persist(void **state)
 	assert_non_null(ks = keystate_load(path, err, sizeof(err)));
 	assert_null(keystate_disabled(ks, "k1"));
 	assert_int_equal(keystate_set(ks, "k1", 1, 1000, 1700000000,
-	    "exposed\tin\nlogs", err, sizeof(err)), 0);
+			     "exposed\tin\nlogs", err, sizeof(err)),
+	    0);
 	assert_int_equal(keystate_set(ks, "k2", 1, 0, 1, "r2", err,
-	    sizeof(err)), 0);
+			     sizeof(err)),
+	    0);
 	keystate_free(ks);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
@@ -59,8 +61,8 @@ test_missing_file_is_empty_and_changes_persist(void **state)
 	assert_string_equal(e->reason, "exposed in logs");
 	assert_int_equal(e->uid, 1000);
 	assert_int_equal(e->when, 1700000000);
-	assert_int_equal(keystate_set(ks, "k1", 0, 0, 0, "", err,
-	    sizeof(err)), 0);
+	assert_int_equal(keystate_set(ks, "k1", 0, 0, 0, "", err, sizeof(err)),
+	    0);
 	assert_null(keystate_disabled(ks, "k1"));
 	assert_non_null(keystate_disabled(ks, "k2"));
 	keystate_free(ks);
@@ -113,7 +115,8 @@ test_a_symbolic_link_is_refused(void **state)
 	chmod(target, 0600);
 	assert_int_equal(symlink(target, path), 0);
 	assert_null(keystate_load(path, err, sizeof(err)));
-	assert_non_null(strstr(err, "is a symbolic link; refusing to "
+	assert_non_null(strstr(err,
+	    "is a symbolic link; refusing to "
 	    "follow it"));
 	unlink(path);
 	/* A change replaces the link itself, never the file it names. */
@@ -121,8 +124,8 @@ test_a_symbolic_link_is_refused(void **state)
 	unlink(path);
 	assert_non_null(ks = keystate_load(path, err, sizeof(err)));
 	assert_int_equal(symlink(target, path), 0);
-	assert_int_equal(keystate_set(ks, "k9", 1, 0, 1, "r", err,
-	    sizeof(err)), 0);
+	assert_int_equal(keystate_set(ks, "k9", 1, 0, 1, "r", err, sizeof(err)),
+	    0);
 	keystate_free(ks);
 	assert_non_null(f = fopen(target, "r"));
 	assert_non_null(fgets(err, sizeof(err), f));
@@ -147,7 +150,8 @@ test_a_prepared_change_takes_effect_only_when_committed(void **state)
 	unlink(path);
 	assert_non_null(ks = keystate_load(path, err, sizeof(err)));
 	assert_int_equal(keystate_prepare(ks, &ch, "k1", 1, 5, 6, "why", err,
-	    sizeof(err)), 0);
+			     sizeof(err)),
+	    0);
 	assert_int_equal(stat(ch.tmp, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
 	assert_null(keystate_disabled(ks, "k1"));
@@ -156,13 +160,15 @@ test_a_prepared_change_takes_effect_only_when_committed(void **state)
 	assert_int_equal(stat(ch.tmp, &st), -1);
 	assert_null(keystate_disabled(ks, "k1"));
 	assert_int_equal(keystate_prepare(ks, &ch, "k1", 1, 5, 6, "why", err,
-	    sizeof(err)), 0);
+			     sizeof(err)),
+	    0);
 	assert_int_equal(keystate_commit(ks, &ch, err, sizeof(err)), 0);
 	assert_non_null(keystate_disabled(ks, "k1"));
 	assert_int_equal(stat(path, &st), 0);
 	/* Enabling is prepared the same way. */
 	assert_int_equal(keystate_prepare(ks, &ch, "k1", 0, 5, 6, "", err,
-	    sizeof(err)), 0);
+			     sizeof(err)),
+	    0);
 	assert_non_null(keystate_disabled(ks, "k1"));
 	assert_int_equal(keystate_commit(ks, &ch, err, sizeof(err)), 0);
 	assert_null(keystate_disabled(ks, "k1"));
@@ -197,7 +203,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_missing_file_is_empty_and_changes_persist),
+		cmocka_unit_test(
+		    test_missing_file_is_empty_and_changes_persist),
 		cmocka_unit_test(test_malformed_or_open_files_are_refused),
 		cmocka_unit_test(test_a_symbolic_link_is_refused),
 		cmocka_unit_test(

@@ -21,30 +21,49 @@
  */
 static struct cfg_token token = { .name = "hsm0", .slot = 0 };
 static struct cfg_key keys[] = {
-	{ .name = "raw-key", .token = &token,
+	{ .name = "raw-key",
+	    .token = &token,
 	    .formats = FMT_BIT(FMT_RAW) | FMT_BIT(FMT_CMS),
-	    .digests = DIG_BIT(DIG_SHA256), .default_digest = DIG_SHA256 },
-	{ .name = "cms-key", .token = &token, .formats = FMT_BIT(FMT_CMS),
+	    .digests = DIG_BIT(DIG_SHA256),
+	    .default_digest = DIG_SHA256 },
+	{ .name = "cms-key",
+	    .token = &token,
+	    .formats = FMT_BIT(FMT_CMS),
 	    .digests = DIG_BIT(DIG_SHA384) | DIG_BIT(DIG_SHA512),
 	    .default_digest = DIG_SHA384 },
-	{ .name = "idle-key", .token = &token, .formats = FMT_BIT(FMT_RAW),
-	    .digests = DIG_BIT(DIG_SHA256), .default_digest = DIG_SHA256 },
+	{ .name = "idle-key",
+	    .token = &token,
+	    .formats = FMT_BIT(FMT_RAW),
+	    .digests = DIG_BIT(DIG_SHA256),
+	    .default_digest = DIG_SHA256 },
 };
 static struct cfg_key *alice_keys[] = { &keys[0] };
 static struct cfg_key *builder_keys[] = { &keys[1] };
 static struct cfg_key *release_keys[] = { &keys[0], &keys[1] };
 static struct cfg_allow allows[] = {
-	{ .is_group = 0, .name = "alice", .uid = UID_ALICE,
-	    .keys = alice_keys, .nkeys = 1 },
-	{ .is_group = 1, .name = "builders", .gid = GID_BUILDERS,
-	    .keys = builder_keys, .nkeys = 1 },
-	{ .is_group = 1, .name = "release", .gid = GID_RELEASE,
-	    .keys = release_keys, .nkeys = 2 },
+	{ .is_group = 0,
+	    .name = "alice",
+	    .uid = UID_ALICE,
+	    .keys = alice_keys,
+	    .nkeys = 1 },
+	{ .is_group = 1,
+	    .name = "builders",
+	    .gid = GID_BUILDERS,
+	    .keys = builder_keys,
+	    .nkeys = 1 },
+	{ .is_group = 1,
+	    .name = "release",
+	    .gid = GID_RELEASE,
+	    .keys = release_keys,
+	    .nkeys = 2 },
 };
 static struct config cfg = {
-	.tokens = &token, .ntokens = 1,
-	.keys = keys, .nkeys = 3,
-	.allows = allows, .nallows = 3,
+	.tokens = &token,
+	.ntokens = 1,
+	.keys = keys,
+	.nkeys = 3,
+	.allows = allows,
+	.nallows = 3,
 };
 
 /* An identity with a primary group and up to two supplementary groups. */
@@ -104,8 +123,8 @@ test_primary_group_rule_grants(void **state)
 static void
 test_supplementary_group_rule_grants(void **state)
 {
-	struct identity id = ident(UID_BOB, GID_USERS, 2, GID_USERS,
-	    GID_RELEASE);
+	struct identity id =
+	    ident(UID_BOB, GID_USERS, 2, GID_USERS, GID_RELEASE);
 
 	(void)state;
 	assert_true(policy_granted(&cfg, &id, &keys[0]));
@@ -115,8 +134,8 @@ test_supplementary_group_rule_grants(void **state)
 static void
 test_groups_beyond_ngroups_are_ignored(void **state)
 {
-	struct identity id = ident(UID_BOB, GID_USERS, 1, GID_USERS,
-	    GID_RELEASE);
+	struct identity id =
+	    ident(UID_BOB, GID_USERS, 1, GID_USERS, GID_RELEASE);
 
 	(void)state;
 	assert_false(policy_granted(&cfg, &id, &keys[0]));
@@ -129,16 +148,16 @@ test_no_matching_rule_denies(void **state)
 	const struct cfg_key *key = &keys[0];
 
 	(void)state;
-	assert_int_equal(policy_check(&cfg, &id, "raw-key", FMT_RAW,
-	    DIG_SHA256, &key), POLICY_NOT_GRANTED);
+	assert_int_equal(policy_check(&cfg, &id, "raw-key", FMT_RAW, DIG_SHA256,
+			     &key),
+	    POLICY_NOT_GRANTED);
 	assert_null(key);
 }
 
 static void
 test_key_listed_by_no_rule_is_granted_to_nobody(void **state)
 {
-	struct identity id = ident(UID_ALICE, GID_RELEASE, 1, GID_BUILDERS,
-	    0);
+	struct identity id = ident(UID_ALICE, GID_RELEASE, 1, GID_BUILDERS, 0);
 
 	(void)state;
 	assert_false(policy_granted(&cfg, &id, &keys[2]));
@@ -161,8 +180,9 @@ test_granted_request_returns_the_config_key(void **state)
 	const struct cfg_key *key = NULL;
 
 	(void)state;
-	assert_int_equal(policy_check(&cfg, &id, "raw-key", FMT_CMS,
-	    DIG_SHA256, &key), POLICY_OK);
+	assert_int_equal(policy_check(&cfg, &id, "raw-key", FMT_CMS, DIG_SHA256,
+			     &key),
+	    POLICY_OK);
 	assert_ptr_equal(key, &keys[0]);
 }
 
@@ -173,13 +193,16 @@ test_format_not_bound_to_key_is_refused(void **state)
 	const struct cfg_key *key = &keys[0];
 
 	(void)state;
-	assert_int_equal(policy_check(&cfg, &id, "cms-key", FMT_RAW,
-	    DIG_SHA384, &key), POLICY_BAD_FORMAT);
+	assert_int_equal(policy_check(&cfg, &id, "cms-key", FMT_RAW, DIG_SHA384,
+			     &key),
+	    POLICY_BAD_FORMAT);
 	assert_null(key);
 	assert_int_equal(policy_check(&cfg, &id, "cms-key", FMT_COUNT,
-	    DIG_SHA384, &key), POLICY_BAD_FORMAT);
-	assert_int_equal(policy_check(&cfg, &id, "cms-key", -1,
-	    DIG_SHA384, &key), POLICY_BAD_FORMAT);
+			     DIG_SHA384, &key),
+	    POLICY_BAD_FORMAT);
+	assert_int_equal(policy_check(&cfg, &id, "cms-key", -1, DIG_SHA384,
+			     &key),
+	    POLICY_BAD_FORMAT);
 }
 
 static void
@@ -189,12 +212,15 @@ test_digest_not_bound_to_key_is_refused(void **state)
 	const struct cfg_key *key = NULL;
 
 	(void)state;
-	assert_int_equal(policy_check(&cfg, &id, "cms-key", FMT_CMS,
-	    DIG_SHA256, &key), POLICY_BAD_DIGEST);
-	assert_int_equal(policy_check(&cfg, &id, "cms-key", FMT_CMS,
-	    DIG_COUNT, &key), POLICY_BAD_DIGEST);
-	assert_int_equal(policy_check(&cfg, &id, "cms-key", FMT_CMS,
-	    DIG_SHA512, &key), POLICY_OK);
+	assert_int_equal(policy_check(&cfg, &id, "cms-key", FMT_CMS, DIG_SHA256,
+			     &key),
+	    POLICY_BAD_DIGEST);
+	assert_int_equal(policy_check(&cfg, &id, "cms-key", FMT_CMS, DIG_COUNT,
+			     &key),
+	    POLICY_BAD_DIGEST);
+	assert_int_equal(policy_check(&cfg, &id, "cms-key", FMT_CMS, DIG_SHA512,
+			     &key),
+	    POLICY_OK);
 	assert_ptr_equal(key, &keys[1]);
 }
 
@@ -205,8 +231,9 @@ test_grant_is_checked_before_format_and_digest(void **state)
 	const struct cfg_key *key = NULL;
 
 	(void)state;
-	assert_int_equal(policy_check(&cfg, &id, "cms-key", FMT_RAW,
-	    DIG_SHA256, &key), POLICY_NOT_GRANTED);
+	assert_int_equal(policy_check(&cfg, &id, "cms-key", FMT_RAW, DIG_SHA256,
+			     &key),
+	    POLICY_NOT_GRANTED);
 }
 
 static void
@@ -217,10 +244,9 @@ test_unknown_key_reads_like_not_granted(void **state)
 	enum policy_result absent, denied;
 
 	(void)state;
-	absent = policy_check(&cfg, &id, "no-such-key", FMT_RAW, DIG_SHA256,
-	    &key);
-	denied = policy_check(&cfg, &id, "cms-key", FMT_RAW, DIG_SHA256,
-	    &key);
+	absent =
+	    policy_check(&cfg, &id, "no-such-key", FMT_RAW, DIG_SHA256, &key);
+	denied = policy_check(&cfg, &id, "cms-key", FMT_RAW, DIG_SHA256, &key);
 	assert_int_equal(absent, POLICY_NO_KEY);
 	assert_int_equal(denied, POLICY_NOT_GRANTED);
 	assert_null(key);
@@ -250,7 +276,8 @@ test_null_key_name_is_no_key(void **state)
 
 	(void)state;
 	assert_int_equal(policy_check(&cfg, &id, NULL, FMT_RAW, DIG_SHA256,
-	    NULL), POLICY_NO_KEY);
+			     NULL),
+	    POLICY_NO_KEY);
 }
 
 /*
@@ -258,24 +285,39 @@ test_null_key_name_is_no_key(void **state)
  * cms, module and pe; group builders may use it for module only, group
  * release for pe and cms, and bob (a user line) for everything.
  */
-static struct cfg_key wide = { .name = "wide", .token = &token,
+static struct cfg_key wide = { .name = "wide",
+	.token = &token,
 	.formats = FMT_BIT(FMT_RAW) | FMT_BIT(FMT_CMS) | FMT_BIT(FMT_MODULE) |
 	    FMT_BIT(FMT_PE),
-	.digests = DIG_BIT(DIG_SHA256), .default_digest = DIG_SHA256 };
+	.digests = DIG_BIT(DIG_SHA256),
+	.default_digest = DIG_SHA256 };
 static struct cfg_key *wide_keys[] = { &wide };
 static struct cfg_allow narrow_allows[] = {
-	{ .is_group = 1, .name = "builders", .gid = GID_BUILDERS,
-	    .keys = wide_keys, .nkeys = 1, .formats = FMT_BIT(FMT_MODULE) },
-	{ .is_group = 1, .name = "release", .gid = GID_RELEASE,
-	    .keys = wide_keys, .nkeys = 1,
+	{ .is_group = 1,
+	    .name = "builders",
+	    .gid = GID_BUILDERS,
+	    .keys = wide_keys,
+	    .nkeys = 1,
+	    .formats = FMT_BIT(FMT_MODULE) },
+	{ .is_group = 1,
+	    .name = "release",
+	    .gid = GID_RELEASE,
+	    .keys = wide_keys,
+	    .nkeys = 1,
 	    .formats = FMT_BIT(FMT_PE) | FMT_BIT(FMT_CMS) },
-	{ .is_group = 0, .name = "bob", .uid = UID_BOB,
-	    .keys = wide_keys, .nkeys = 1 },
+	{ .is_group = 0,
+	    .name = "bob",
+	    .uid = UID_BOB,
+	    .keys = wide_keys,
+	    .nkeys = 1 },
 };
 static struct config narrow_cfg = {
-	.tokens = &token, .ntokens = 1,
-	.keys = &wide, .nkeys = 1,
-	.allows = narrow_allows, .nallows = 3,
+	.tokens = &token,
+	.ntokens = 1,
+	.keys = &wide,
+	.nkeys = 1,
+	.allows = narrow_allows,
+	.nallows = 3,
 };
 
 /* A user whose only grant says "formats module" signs modules only. */
@@ -287,13 +329,15 @@ test_grant_formats_narrow_the_key(void **state)
 
 	(void)state;
 	assert_int_equal(policy_check(&narrow_cfg, &id, "wide", FMT_MODULE,
-	    DIG_SHA256, &key), POLICY_OK);
+			     DIG_SHA256, &key),
+	    POLICY_OK);
 	assert_ptr_equal(key, &wide);
 	for (int f = 0; f < FMT_COUNT; f++) {
 		if (f == FMT_MODULE)
 			continue;
 		assert_int_equal(policy_check(&narrow_cfg, &id, "wide", f,
-		    DIG_SHA256, &key), POLICY_BAD_FORMAT);
+				     DIG_SHA256, &key),
+		    POLICY_BAD_FORMAT);
 		assert_null(key);
 	}
 	assert_int_equal(policy_formats(&narrow_cfg, &id, &wide),
@@ -305,16 +349,17 @@ test_grant_formats_narrow_the_key(void **state)
 static void
 test_grant_formats_of_several_lines_add_up(void **state)
 {
-	struct identity id = ident(UID_ALICE, GID_BUILDERS, 1, GID_RELEASE,
-	    0);
+	struct identity id = ident(UID_ALICE, GID_BUILDERS, 1, GID_RELEASE, 0);
 
 	(void)state;
 	assert_int_equal(policy_formats(&narrow_cfg, &id, &wide),
 	    FMT_BIT(FMT_MODULE) | FMT_BIT(FMT_PE) | FMT_BIT(FMT_CMS));
 	assert_int_equal(policy_check(&narrow_cfg, &id, "wide", FMT_CMS,
-	    DIG_SHA256, NULL), POLICY_OK);
+			     DIG_SHA256, NULL),
+	    POLICY_OK);
 	assert_int_equal(policy_check(&narrow_cfg, &id, "wide", FMT_RAW,
-	    DIG_SHA256, NULL), POLICY_BAD_FORMAT);
+			     DIG_SHA256, NULL),
+	    POLICY_BAD_FORMAT);
 }
 
 /* A line without formats grants all of the key's; none grants nothing. */
@@ -329,7 +374,8 @@ test_grant_without_formats_is_the_keys_formats(void **state)
 	    wide.formats);
 	assert_int_equal(policy_formats(&narrow_cfg, &carol, &wide), 0);
 	assert_int_equal(policy_check(&narrow_cfg, &carol, "wide", FMT_MODULE,
-	    DIG_SHA256, NULL), POLICY_NOT_GRANTED);
+			     DIG_SHA256, NULL),
+	    POLICY_NOT_GRANTED);
 	assert_int_equal(policy_formats(NULL, &bob, &wide), 0);
 }
 
@@ -342,14 +388,14 @@ test_rule_grants_format_checks_the_line(void **state)
 	(void)state;
 	assert_true(policy_rule_grants_format(&narrow_allows[0], &id, &wide,
 	    FMT_MODULE));
-	assert_false(policy_rule_grants_format(&narrow_allows[0], &id, &wide,
-	    FMT_PE));
-	assert_false(policy_rule_grants_format(&narrow_allows[1], &id, &wide,
-	    FMT_PE));
+	assert_false(
+	    policy_rule_grants_format(&narrow_allows[0], &id, &wide, FMT_PE));
+	assert_false(
+	    policy_rule_grants_format(&narrow_allows[1], &id, &wide, FMT_PE));
 	assert_false(policy_rule_grants_format(&narrow_allows[0], &id, &wide,
 	    FMT_COUNT));
-	assert_false(policy_rule_grants_format(&narrow_allows[0], &id, &wide,
-	    -1));
+	assert_false(
+	    policy_rule_grants_format(&narrow_allows[0], &id, &wide, -1));
 }
 
 static void

@@ -9,8 +9,8 @@
 
 #include "records/ratelimit.h"
 
-static struct cfg_key key_a = {
-	.name = "a", .formats = FMT_BIT(FMT_RAW) | FMT_BIT(FMT_MODULE) };
+static struct cfg_key key_a = { .name = "a",
+	.formats = FMT_BIT(FMT_RAW) | FMT_BIT(FMT_MODULE) };
 static struct cfg_key key_b = { .name = "b", .formats = FMT_BIT(FMT_RAW) };
 static struct cfg_key *keys_a[] = { &key_a };
 
@@ -23,15 +23,21 @@ setup_cfg(struct config *cfg, struct cfg_allow *allows, size_t n)
 	cfg->nallows = n;
 }
 
-static const struct identity alice = { .uid = 1000, .gid = 1000,
-	.groups = { 50 }, .ngroups = 1 };
+static const struct identity alice = { .uid = 1000,
+	.gid = 1000,
+	.groups = { 50 },
+	.ngroups = 1 };
 static const struct identity bob = { .uid = 1001, .gid = 50 };
 
 static void
 test_limit_allows_n_then_refuses(void **state)
 {
-	struct cfg_allow a = { .is_group = 0, .uid = 1000, .keys = keys_a,
-		.nkeys = 1, .rate_n = 3, .rate_period = 3600 };
+	struct cfg_allow a = { .is_group = 0,
+		.uid = 1000,
+		.keys = keys_a,
+		.nkeys = 1,
+		.rate_n = 3,
+		.rate_period = 3600 };
 	struct ratelimit *r = ratelimit_new();
 	struct config cfg;
 	char why[128];
@@ -39,24 +45,32 @@ test_limit_allows_n_then_refuses(void **state)
 	(void)state;
 	setup_cfg(&cfg, &a, 1);
 	for (int i = 0; i < 3; i++)
-		assert_int_equal(ratelimit_take(r, &cfg, &alice, &key_a, FMT_RAW, 100.0,
-		    why, sizeof(why)), 1);
-	assert_int_equal(ratelimit_take(r, &cfg, &alice, &key_a, FMT_RAW, 100.0, why,
-	    sizeof(why)), 0);
+		assert_int_equal(ratelimit_take(r, &cfg, &alice, &key_a,
+				     FMT_RAW, 100.0, why, sizeof(why)),
+		    1);
+	assert_int_equal(ratelimit_take(r, &cfg, &alice, &key_a, FMT_RAW, 100.0,
+			     why, sizeof(why)),
+	    0);
 	/* Empty at 100 s: one signature is back a third of an hour later. */
-	assert_string_equal(why, "rate limit: 3 signatures per hour with "
+	assert_string_equal(why,
+	    "rate limit: 3 signatures per hour with "
 	    "this key; try again in 1200 s");
 	/* A third of an hour later, one signature is back. */
-	assert_int_equal(ratelimit_take(r, &cfg, &alice, &key_a, FMT_RAW, 1300.0, why,
-	    sizeof(why)), 1);
-	assert_int_equal(ratelimit_take(r, &cfg, &alice, &key_a, FMT_RAW, 1300.0, why,
-	    sizeof(why)), 0);
-	assert_string_equal(why, "rate limit: 3 signatures per hour with "
+	assert_int_equal(ratelimit_take(r, &cfg, &alice, &key_a, FMT_RAW,
+			     1300.0, why, sizeof(why)),
+	    1);
+	assert_int_equal(ratelimit_take(r, &cfg, &alice, &key_a, FMT_RAW,
+			     1300.0, why, sizeof(why)),
+	    0);
+	assert_string_equal(why,
+	    "rate limit: 3 signatures per hour with "
 	    "this key; try again in 1200 s");
 	/* Part of the way there: the rest, rounded up to whole seconds. */
-	assert_int_equal(ratelimit_take(r, &cfg, &alice, &key_a, FMT_RAW, 1900.5,
-	    why, sizeof(why)), 0);
-	assert_string_equal(why, "rate limit: 3 signatures per hour with "
+	assert_int_equal(ratelimit_take(r, &cfg, &alice, &key_a, FMT_RAW,
+			     1900.5, why, sizeof(why)),
+	    0);
+	assert_string_equal(why,
+	    "rate limit: 3 signatures per hour with "
 	    "this key; try again in 600 s");
 	ratelimit_free(r);
 }
@@ -64,20 +78,27 @@ test_limit_allows_n_then_refuses(void **state)
 static void
 test_limits_are_per_user(void **state)
 {
-	struct cfg_allow a = { .is_group = 1, .gid = 50, .keys = keys_a,
-		.nkeys = 1, .rate_n = 1, .rate_period = 60 };
+	struct cfg_allow a = { .is_group = 1,
+		.gid = 50,
+		.keys = keys_a,
+		.nkeys = 1,
+		.rate_n = 1,
+		.rate_period = 60 };
 	struct ratelimit *r = ratelimit_new();
 	struct config cfg;
 	char why[128];
 
 	(void)state;
 	setup_cfg(&cfg, &a, 1);
-	assert_int_equal(ratelimit_take(r, &cfg, &alice, &key_a, FMT_RAW, 0, why,
-	    sizeof(why)), 1);
-	assert_int_equal(ratelimit_take(r, &cfg, &alice, &key_a, FMT_RAW, 0, why,
-	    sizeof(why)), 0);
+	assert_int_equal(ratelimit_take(r, &cfg, &alice, &key_a, FMT_RAW, 0,
+			     why, sizeof(why)),
+	    1);
+	assert_int_equal(ratelimit_take(r, &cfg, &alice, &key_a, FMT_RAW, 0,
+			     why, sizeof(why)),
+	    0);
 	assert_int_equal(ratelimit_take(r, &cfg, &bob, &key_a, FMT_RAW, 0, why,
-	    sizeof(why)), 1);
+			     sizeof(why)),
+	    1);
 	ratelimit_free(r);
 }
 
@@ -85,8 +106,12 @@ static void
 test_an_unlimited_grant_wins(void **state)
 {
 	struct cfg_allow a[2] = {
-		{ .is_group = 0, .uid = 1000, .keys = keys_a, .nkeys = 1,
-		    .rate_n = 1, .rate_period = 86400 },
+		{ .is_group = 0,
+		    .uid = 1000,
+		    .keys = keys_a,
+		    .nkeys = 1,
+		    .rate_n = 1,
+		    .rate_period = 86400 },
 		{ .is_group = 1, .gid = 50, .keys = keys_a, .nkeys = 1 },
 	};
 	struct ratelimit *r = ratelimit_new();
@@ -96,11 +121,13 @@ test_an_unlimited_grant_wins(void **state)
 	(void)state;
 	setup_cfg(&cfg, a, 2);
 	for (int i = 0; i < 10; i++)
-		assert_int_equal(ratelimit_take(r, &cfg, &alice, &key_a, FMT_RAW, 0,
-		    why, sizeof(why)), 1);
+		assert_int_equal(ratelimit_take(r, &cfg, &alice, &key_a,
+				     FMT_RAW, 0, why, sizeof(why)),
+		    1);
 	/* A key the lines do not list is not this module's business. */
-	assert_int_equal(ratelimit_take(r, &cfg, &alice, &key_b, FMT_RAW, 0, why,
-	    sizeof(why)), 1);
+	assert_int_equal(ratelimit_take(r, &cfg, &alice, &key_b, FMT_RAW, 0,
+			     why, sizeof(why)),
+	    1);
 	ratelimit_free(r);
 }
 
@@ -112,9 +139,16 @@ static void
 test_only_lines_for_the_format_count(void **state)
 {
 	struct cfg_allow a[2] = {
-		{ .is_group = 0, .uid = 1000, .keys = keys_a, .nkeys = 1,
-		    .rate_n = 1, .rate_period = 86400 },
-		{ .is_group = 1, .gid = 50, .keys = keys_a, .nkeys = 1,
+		{ .is_group = 0,
+		    .uid = 1000,
+		    .keys = keys_a,
+		    .nkeys = 1,
+		    .rate_n = 1,
+		    .rate_period = 86400 },
+		{ .is_group = 1,
+		    .gid = 50,
+		    .keys = keys_a,
+		    .nkeys = 1,
 		    .formats = FMT_BIT(FMT_MODULE) },
 	};
 	struct ratelimit *r = ratelimit_new();
@@ -124,33 +158,42 @@ test_only_lines_for_the_format_count(void **state)
 	(void)state;
 	setup_cfg(&cfg, a, 2);
 	assert_int_equal(ratelimit_take(r, &cfg, &alice, &key_a, FMT_RAW, 0,
-	    why, sizeof(why)), 1);
+			     why, sizeof(why)),
+	    1);
 	assert_int_equal(ratelimit_take(r, &cfg, &alice, &key_a, FMT_RAW, 0,
-	    why, sizeof(why)), 0);
+			     why, sizeof(why)),
+	    0);
 	for (int i = 0; i < 5; i++)
 		assert_int_equal(ratelimit_take(r, &cfg, &alice, &key_a,
-		    FMT_MODULE, 0, why, sizeof(why)), 1);
+				     FMT_MODULE, 0, why, sizeof(why)),
+		    1);
 	ratelimit_free(r);
 }
 
 static void
 test_reset_refills_everything(void **state)
 {
-	struct cfg_allow a = { .uid = 1000, .keys = keys_a, .nkeys = 1,
-		.rate_n = 1, .rate_period = 86400 };
+	struct cfg_allow a = { .uid = 1000,
+		.keys = keys_a,
+		.nkeys = 1,
+		.rate_n = 1,
+		.rate_period = 86400 };
 	struct ratelimit *r = ratelimit_new();
 	struct config cfg;
 	char why[128];
 
 	(void)state;
 	setup_cfg(&cfg, &a, 1);
-	assert_int_equal(ratelimit_take(r, &cfg, &alice, &key_a, FMT_RAW, 0, why,
-	    sizeof(why)), 1);
-	assert_int_equal(ratelimit_take(r, &cfg, &alice, &key_a, FMT_RAW, 0, why,
-	    sizeof(why)), 0);
+	assert_int_equal(ratelimit_take(r, &cfg, &alice, &key_a, FMT_RAW, 0,
+			     why, sizeof(why)),
+	    1);
+	assert_int_equal(ratelimit_take(r, &cfg, &alice, &key_a, FMT_RAW, 0,
+			     why, sizeof(why)),
+	    0);
 	ratelimit_reset(r);
-	assert_int_equal(ratelimit_take(r, &cfg, &alice, &key_a, FMT_RAW, 0, why,
-	    sizeof(why)), 1);
+	assert_int_equal(ratelimit_take(r, &cfg, &alice, &key_a, FMT_RAW, 0,
+			     why, sizeof(why)),
+	    1);
 	ratelimit_free(r);
 	ratelimit_free(NULL);
 }

@@ -66,8 +66,7 @@ test_a_session_holds_one_reservation_at_a_time(void **state)
 	uint64_t used;
 
 	(void)state;
-	assert_int_equal(uploads_reserve(u, &s1, 7, 10, GIB, &used),
-	    UPLOAD_OK);
+	assert_int_equal(uploads_reserve(u, &s1, 7, 10, GIB, &used), UPLOAD_OK);
 	assert_int_equal(uploads_reserve(u, &s1, 7, 10, GIB, &used),
 	    UPLOAD_TWICE);
 	assert_true(uploads_in_flight(u, 7) == 10);
@@ -94,7 +93,8 @@ test_limits_are_compared_without_overflow(void **state)
 	assert_int_equal(uploads_reserve(u, &s2, 7, 0, GIB / 2, &used),
 	    UPLOAD_OVER_BUDGET);
 	assert_int_equal(uploads_reserve(u, &s3, 8, UINT64_MAX, UINT64_MAX,
-	    &used), UPLOAD_OK);
+			     &used),
+	    UPLOAD_OK);
 	assert_int_equal(uploads_reserve(u, &s4, 8, 1, UINT64_MAX, &used),
 	    UPLOAD_OVER_BUDGET);
 	uploads_free(u);
@@ -111,13 +111,15 @@ test_many_sessions_come_and_go(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(owners); i++)
 		assert_int_equal(uploads_reserve(u, &owners[i], (uid_t)(i % 5),
-		    3, GIB, &used), UPLOAD_OK);
+				     3, GIB, &used),
+		    UPLOAD_OK);
 	assert_true(uploads_in_flight(u, 0) == 3000);
 	for (size_t i = 0; i < sizeof(owners); i += 2)
 		assert_int_equal(uploads_release(u, &owners[i]), 1);
 	assert_true(uploads_in_flight(u, 0) + uploads_in_flight(u, 1) +
-	    uploads_in_flight(u, 2) + uploads_in_flight(u, 3) +
-	    uploads_in_flight(u, 4) == 3 * 2500);
+		uploads_in_flight(u, 2) + uploads_in_flight(u, 3) +
+		uploads_in_flight(u, 4) ==
+	    3 * 2500);
 	uploads_free(u);
 	uploads_free(NULL);
 }
@@ -129,7 +131,8 @@ main(void)
 		cmocka_unit_test(
 		    test_one_uid_shares_its_budget_across_sessions),
 		cmocka_unit_test(test_release_gives_the_bytes_back_once),
-		cmocka_unit_test(test_a_session_holds_one_reservation_at_a_time),
+		cmocka_unit_test(
+		    test_a_session_holds_one_reservation_at_a_time),
 		cmocka_unit_test(test_limits_are_compared_without_overflow),
 		cmocka_unit_test(test_many_sessions_come_and_go),
 	};

@@ -123,7 +123,7 @@ t_approval_grant() {
 	check "pending --json is JSON" python3 -m json.tool "$T/pend.json"
 	expect_grep "\"id\":$id,\"requester\":\"$ALICE\"" "$T/pend.json" \
 		"JSON names id and requester"
-	as $BOB pending > "$T/bobpend.out" 2>&1
+	expect_run "bob lists pending" "$T/bobpend.out" as $BOB pending
 	grep -q "^$id " "$T/bobpend.out" && fail "bob sees the request" || ok
 	expect_rc 3 "the requester cannot approve" as $ALICE approve "$id"
 	expect_grep "cannot approve their own request" "$T/rc.out" "says why"
@@ -138,6 +138,11 @@ t_approval_grant() {
 	check "grant audited" appr_audit approval-grant "$id" "\"user\":\"$DAVE\""
 	check "sign record names request and approver" appr_audit sign "$id" \
 		"\"user\":\"$ALICE\".*\"result\":\"ok\".*\"approvers\":\"$DAVE\""
+	# Held, granted and signed: each record carries the digest of the
+	# bytes the requester sent (cms hashes the whole artifact).
+	for ev in approval-pending approval-grant sign; do
+		expect_audit_digest "$a/ap.bin" appr ap.bin sha256 $ev
+	done
 	check "refusals audited" appr_audit deny "$id" "\"user\":\"$BOB\""
 	expect_rc 1 "a decided request cannot be approved again" \
 		as $ERIN approve "$id"
@@ -225,14 +230,30 @@ t_approval_nowait() {
 	expect_rc 1 "a collected result is gone" as $ALICE wait "$id"
 	check "sign record" appr_audit sign "$id" "\"approvers\":\"$DAVE\""
 
+	begin "approval: --no-wait -o X, then wait ID writes X"
+	id=$(as $ALICE sign -k appr -f cms --no-wait -o nw3.p7s ap.bin)
+	check "dave approves" as $DAVE approve "$id"
+	sleep 0.5
+	as $ALICE wait "$id" > "$T/nw3.out" 2> "$T/nw3.err"
+	[ $? -eq 0 ] && ok || { fail "wait"; cat "$T/nw3.err" >&2; }
+	[ ! -s "$T/nw3.out" ] && ok || fail "the signature went to stdout"
+	check "X holds the signature" cms_verify "$a/nw3.p7s" "$a/ap.bin"
+	id=$(as $ALICE sign -k appr -f cms --no-wait -o nw4.p7s ap.bin)
+	check "erin approves" as $ERIN approve "$id"
+	sleep 0.5
+	check "wait -o Y overrides X" as $ALICE wait -o nw5.p7s "$id"
+	check "Y verifies" cms_verify "$a/nw5.p7s" "$a/ap.bin"
+	[ ! -e "$a/nw4.p7s" ] && ok || fail "X written although -o Y was given"
+
 	begin "approval: --no-wait, approved first, collected later to stdout"
-	id=$(as $ALICE sign -k appr -f raw --no-wait -o nw2.sig ap.bin)
+	id=$(as $ALICE sign -k appr -f raw --no-wait ap.bin)
 	check "erin approves" as $ERIN approve "$id"
 	sleep 0.5
 	as $ALICE wait "$id" > "$a/nw2.sig" 2> "$T/nw2.err"
 	[ $? -eq 0 ] && ok || { fail "wait to stdout"; cat "$T/nw2.err" >&2; }
 	check "raw signature verifies" openssl dgst -sha256 -verify \
 		"$T/appr.pub" -signature "$a/nw2.sig" "$a/ap.bin"
+	expect_audit_digest "$a/ap.bin" appr ap.bin sha256
 
 	begin "approval: --no-wait on a module writes the output given then"
 	if ! mod_build; then
@@ -251,6 +272,10 @@ t_approval_nowait() {
 	mod_reference "$T/apprmod.key" "$T/apprmod.crt" sha256 \
 		"$T/ref.apm.ko"
 	check "the module is sign-file's" cmp "$a/apm.signed.ko" "$T/ref.apm.ko"
+	# A held module: the digest of the module without a signature.
+	for ev in approval-pending sign; do
+		expect_audit_digest "$T/mod/hello.ko" apprmod apm.ko sha256 $ev
+	done
 }
 
 t_approval_cancel() {
@@ -436,6 +461,27 @@ MaxSessions 2"
 	it_stop_daemon
 	it_start_daemon
 }
-CASES="$CASES t_approval_grant t_approval_two t_approval_deny
+t_approval_keys() {
+	begin "keys shows which keys need approval, and from whom"
+	appr_setup
+	expect_run "keys" "$T/apk.keys" as $ALICE keys
+	expect_grep "^KEY .* APPROVAL$" "$T/apk.keys" "an APPROVAL column"
+	expect_grep "^appr2 .* 2-of-$IT_APPROVERS/10m$" "$T/apk.keys" \
+		"appr2: 2 of the group, 10 minutes"
+	expect_grep "^appr .* 1-of-$IT_APPROVERS/1h$" "$T/apk.keys" \
+		"appr: 1 of the group, the default hour"
+	expect_grep "^apprx .* 1-of-$IT_APPROVERS/3s$" "$T/apk.keys" \
+		"apprx: expires in seconds"
+	expect_grep "^rsa .* -$" "$T/apk.keys" "a key without approval shows -"
+	as $ALICE --json keys > "$T/apk.json" 2>&1
+	check "--json carries the approval" python3 -c '
+import json, sys
+keys = {k["key"]: k for k in json.load(open(sys.argv[1]))}
+assert keys["appr2"]["approval"] == {"group": sys.argv[2], "count": 2, "expires": 600}, keys["appr2"]
+assert "approval" not in keys["rsa"], keys["rsa"]
+' "$T/apk.json" "$IT_APPROVERS"
+}
+
+CASES="$CASES t_approval_keys t_approval_grant t_approval_two t_approval_deny
 t_approval_expire t_approval_nowait t_approval_cancel t_approval_recheck
 t_approval_slots"

@@ -53,6 +53,8 @@ t_audit_search() {
 		-o s5.sig s5.txt
 	as_rotate "$T/as.jsonl.2"
 	check "alice signs s6 with rsa" sa $ALICE -k rsa -f raw -o s6.sig s1.txt
+	echo six > "$T/home/$BOB/s7.txt"
+	expect_rc 3 "bob is denied rsa" sa $BOB -k rsa -f raw -o s7.sig s7.txt
 	files="$T/as.jsonl.1 $T/as.jsonl.2 $T/as.jsonl"
 	AS=$T/bin/csign-audit
 
@@ -64,27 +66,28 @@ t_audit_search() {
 		"$T/as.key" "the first file's record, every column"
 	expect_grep " $ALICE rsa cms s4.txt sha256:" "$T/as.key" "the second file's"
 	expect_grep " $ALICE rsa raw s1.txt .*" "$T/as.key" "the third file's"
-	grep -q " ec \| rawkey " "$T/as.key" && fail "other keys listed" || ok
+	expect_nogrep " ec | rawkey " "$T/as.key" "other keys listed"
 	want=$(sha256sum "$a/s4.txt" | cut -d' ' -f1)
 	expect_grep "s4.txt sha256:$want ok" "$T/as.key" "the artifact's digest"
 
 	# Who signed: by user.
-	"$AS" search --user $CAROL $files > "$T/as.user"
+	check "search by user" sh -c "'$AS' search --user $CAROL $files > '$T/as.user'"
 	[ "$(wc -l < "$T/as.user")" -eq 2 ] && ok ||
 		fail "carol signed 2, search lists $(wc -l < "$T/as.user")"
+	# (2 lines, counted above: an empty answer does not get here green.)
 	grep -qv " $CAROL rawkey raw " "$T/as.user" && fail "not only carol's" || ok
-	"$AS" search --format cms $files > "$T/as.fmt"
+	check "search by format" sh -c "'$AS' search --format cms $files > '$T/as.fmt'"
 	[ "$(wc -l < "$T/as.fmt")" -eq 2 ] && ok || fail "2 cms signatures"
 
 	# When: since the second batch, and until it.
 	t4=$(as_time_of "$T/as.jsonl.2" s4.txt)
-	"$AS" search --since "$t4" $files > "$T/as.since"
+	check "search --since" sh -c "'$AS' search --since '$t4' $files > '$T/as.since'"
 	[ "$(wc -l < "$T/as.since")" -eq 3 ] && ok ||
 		fail "since $t4: 3 records, got $(wc -l < "$T/as.since")"
-	"$AS" search --until "$t4" $files > "$T/as.until"
+	check "search --until" sh -c "'$AS' search --until '$t4' $files > '$T/as.until'"
 	[ "$(wc -l < "$T/as.until")" -eq 3 ] && ok ||
 		fail "until $t4: 3 records, got $(wc -l < "$T/as.until")"
-	grep -q "s4.txt" "$T/as.until" && fail "until is exclusive" || ok
+	expect_nogrep "s4.txt" "$T/as.until" "until is exclusive"
 	"$AS" search --key rsa --since "$t4" --until 2999-01-01 $files \
 		> "$T/as.both"
 	[ "$(wc -l < "$T/as.both")" -eq 2 ] && ok || fail "key and time range"
@@ -96,6 +99,19 @@ assert len(recs) == 1 and recs[0]["key"] == "ec" and recs[0]["artifact"] == "s2.
 ' "$T/as.json"
 	expect_rc 2 "a bad time is a usage error" "$AS" search --since \
 		yesterday $files
+
+	# Records that are not signatures say what they are, and why.
+	check "search --event deny" sh -c \
+		"'$AS' search --event deny $files > '$T/as.deny'"
+	expect_grep " $BOB rsa raw s7.txt .* denied event=deny reason=key\\\\x20not\\\\x20granted" \
+		"$T/as.deny" "a deny line names its event and reason"
+	check "search --event start" sh -c \
+		"'$AS' search --event start $files > '$T/as.start'"
+	[ -s "$T/as.start" ] && ok || fail "no start record found"
+	expect_grep "^[^ ]+ - - - - -:- ok event=start$" "$T/as.start" \
+		"a start line says it is a start"
+	grep -Eq '^[^ ]+ - - - - -:- ok$' "$T/as.start" &&
+		fail "an anonymous start line" || ok
 
 	# verify: the files in order pass; a missing middle file is found.
 	check "verify across the rotations" "$AS" verify $files

@@ -75,8 +75,19 @@ t_fault_client_leaves() {
 	(sleep 3; cat "$a/leave.bin") | as $ALICE sign -k ec -f raw \
 		-o leave.sig - > /dev/null 2>&1 &
 	leaver=$!
-	sleep 0.5
-	pkill -KILL -u $ALICE -f "csign-client.*leave.sig"
+	# This request's csign-client, found by pid under the job.
+	client=""
+	for _ in $(seq 50); do
+		for p in $(it_descendants "$leaver"); do
+			[ "$(cat "/proc/$p/comm" 2>/dev/null)" = csign-client ] &&
+				client=$p
+		done
+		[ -n "$client" ] && break
+		sleep 0.1
+	done
+	[ -n "$client" ] && ok || fail "the client did not start"
+	sleep 0.3
+	[ -n "$client" ] && kill -KILL "$client"
 	wait "$leaver" 2>/dev/null
 	check "next client is served" as $ALICE sign -k ec -f raw \
 		-o leave2.sig leave.bin
@@ -86,7 +97,10 @@ t_fault_client_leaves() {
 t_fault_child_hangs() {
 	begin "a hung session child is killed by its deadline, others unaffected"
 	echo "fault" > "$T/home/$ALICE/art.bin"
-	( sleep 30 | (as $ALICE sign -k ec -f raw -o hang.sig - \
+	rm -f "$T/hang.rc" "$T/hang.sleep"
+	# The pipe's sleep is killed by its pid at the end.
+	( (sleep 30 & echo $! > "$T/hang.sleep"; wait) |
+		(as $ALICE sign -k ec -f raw -o hang.sig - \
 		> "$T/hang.out" 2>&1; echo $? > "$T/hang.rc") ) &
 	sleep 0.5
 	check "another client is served meanwhile" as $ALICE sign -k ec \
@@ -97,13 +111,14 @@ t_fault_child_hangs() {
 		fail "hung request ended with $rc"
 	expect_grep "deadline passed|no complete request" "$T/csignd.log" \
 		"the kill is logged"
-	pkill -f "sleep 30" 2>/dev/null
+	kill "$(cat "$T/hang.sleep")" 2>/dev/null
 	check "next client is served" as $ALICE sign -k ec -f raw \
 		-o hang3.sig art.bin
 }
 
 t_fault_foreign_fd() {
 	begin "a child writing to a descriptor it was not given fails"
+	it_art
 	"$T/bin/rawclient" "$T/csignd.sock" syscall write-fd > "$T/wfd.out"
 	expect_grep "SIGSYS|Bad file descriptor" "$T/wfd.out" \
 		"the write fails or kills the child"

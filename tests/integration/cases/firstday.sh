@@ -98,7 +98,7 @@ t_fd_start_fails_loudly() {
 	sed -i "s|PinFile .*|PinFile $T/fd-open.pin|" "$T/fd-mode.conf"
 	fd_refused fd-mode "PinFile $T/fd-open.pin: mode 0644 lets group or others read it" \
 		"a PinFile others can read"
-	grep -q "$PIN" "$T/rc.out" && fail "the PIN was printed" || ok
+	expect_nogrep "$PIN" "$T/rc.out" "the PIN was printed"
 	fd_conf fd-nocert
 	fd_key_cert fd-nocert ec "$T/fd-missing.crt"
 	l=$(fd_line fd-nocert "    Certificate $T/fd-missing.crt")
@@ -120,7 +120,7 @@ t_fd_start_fails_loudly() {
 	sed -i "s|TokenLabel csign|TokenLabel nosuch|" "$T/fd-tok.conf"
 	fd_refused fd-tok "token hsm0: no initialized token labelled 'nosuch' in /usr/lib/softhsm/libsofthsm2.so (tokens there: 'csign'" \
 		"a TokenLabel not in the module"
-	grep -q "nosuch0" "$T/rc.out" && fail "a stray 0 after the label" || ok
+	expect_nogrep "nosuch0" "$T/rc.out" "a stray 0 after the label"
 	fd_stop_all
 }
 

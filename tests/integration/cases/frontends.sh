@@ -153,3 +153,44 @@ t_frontend_sbsign() {
 }
 
 CASES="$CASES t_frontend_sign_file t_frontend_sbsign"
+
+# kbuild's modules_install with CONFIG_MODULE_SIG_ALL, on a copy of the
+# Debian headers whose scripts/sign-file is csign-sign-file: kbuild calls
+# it as "scripts/sign-file sha256 ./csign:kmod certs/signing_key.x509 M".
+t_frontend_modules_install() {
+	begin "csign-sign-file as kbuild's scripts/sign-file (make modules_install)"
+	if ! mod_build; then
+		fail "cannot build the test module (see $T/mod/build.log)"
+		return
+	fi
+	fe_install
+	kdir=$(ls -d /usr/src/linux-headers-6.1.*-amd64 2>/dev/null | tail -1)
+	k=$T/ktree
+	rm -rf "$k" "$T/kinst"
+	cp -a "$kdir" "$k" && rm -f "$k/scripts" &&
+		cp -rL "$kdir/scripts" "$k/scripts" || {
+		fail "cannot copy the kernel headers"; return; }
+	cat > "$k/scripts/sign-file" <<EOF2
+#!/bin/sh
+exec env CSIGN_SOCKET="$T/csignd.sock" "$T/bin/csign-sign-file" "\$@"
+EOF2
+	chmod 755 "$k/scripts/sign-file"
+	mkdir -p "$k/certs"
+	cp "$T/kmod.crt" "$k/certs/signing_key.x509"
+	mkdir -p "$T/kinst" "$T/fe"
+	chown -R "$ALICE" "$T/kinst"
+	(cd "$k" && runuser -u "$ALICE" -- make -s -C "$k" M="$T/mod" \
+		modules_install INSTALL_MOD_PATH="$T/kinst" \
+		CONFIG_MODULE_SIG_ALL=y CONFIG_MODULE_SIG_KEY=csign:kmod \
+		CONFIG_MODULE_SIG_HASH=sha256) > "$T/kinst.log" 2>&1
+	out=$(find "$T/kinst" -name hello.ko | head -1)
+	[ -n "$out" ] && ok || { fail "modules_install wrote no hello.ko";
+		sed 's/^/    /' "$T/kinst.log" >&2; return; }
+	mod_reference "$T/kmod.key" "$T/kmod.crt" sha256 "$T/fe/ref.kinst.ko"
+	check "the installed module = sign-file's" cmp "$out" \
+		"$T/fe/ref.kinst.ko"
+	expect_grep_soon "\"event\":\"sign\".*\"key\":\"kmod\".*\"artifact\":\"hello.ko\"" \
+		"$T/audit.jsonl" "audited"
+}
+
+CASES="$CASES t_frontend_modules_install"

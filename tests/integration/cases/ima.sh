@@ -18,8 +18,9 @@ ima_ok() {
 	evmctl -v ima_verify --sigfile --key "$(ima_der "$2")" "$1"
 }
 
-# The command must fail (evmctl's exit codes vary with the reason).
-fails() { ! "$@"; }
+# evmctl rejects FILE with FILE.sig against certificate label $2 (its exit
+# codes vary with the reason); both files exist: a missing one is no proof.
+ima_rejects() { [ -s "$1" ] && [ -s "$1.sig" ] && ! ima_ok "$1" "$2"; }
 
 # Hex of a file, one line.
 hex_of() { od -An -tx1 -v "$1" | tr -d ' \n'; }
@@ -33,6 +34,22 @@ skid_tail() {
 # 1 if key $1 is listed with digest $2 by `csign-client keys`.
 key_has_digest() {
 	as $ALICE keys 2>/dev/null | grep "^$1 " | grep -qw "$2"
+}
+
+# ima.bin in alice's directory and csign's sha256 signatures of it with
+# ima-rsa and ima-ec (KEY.sha256.bin.sig), for the cases that use them.
+ima_fixture() {
+	a=$T/home/$ALICE
+	if [ ! -f "$a/ima.bin" ]; then
+		head -c 70000 /dev/urandom > "$a/ima.bin"
+		chmod 644 "$a/ima.bin"
+	fi
+	for key in ima-rsa ima-ec; do
+		[ -f "$a/$key.sha256.bin.sig" ] && continue
+		cp "$a/ima.bin" "$a/$key.sha256.bin"
+		check "sign ima $key for the case" as $ALICE sign -k "$key" \
+			-f ima "$key.sha256.bin"
+	done
 }
 
 t_ima_evmctl() {
@@ -54,6 +71,9 @@ EOF2
 				"$a/$key.$dig.bin" "$label"
 			expect_grep "verification is OK" "$T/check.out" \
 				"evmctl says OK ($key $dig)"
+			# ima hashes the whole file (signop_sign_artifact).
+			expect_audit_digest "$a/$key.$dig.bin" "$key" \
+				"$key.$dig.bin" $dig
 		done
 		h=$(hex_of "$a/$key.sha256.bin.sig")
 		case $h in
@@ -67,16 +87,18 @@ EOF2
 		check "sign an empty file ($key)" as $ALICE sign -k "$key" \
 			-f ima "$key.empty"
 		check "evmctl verifies it ($key)" ima_ok "$a/$key.empty" "$label"
+		expect_audit_digest "$a/$key.empty" "$key" "$key.empty" sha256
 		cp "$a/ima.bin" "$a/$key.tampered"
 		cp "$a/$key.sha256.bin.sig" "$a/$key.tampered.sig"
 		printf x >> "$a/$key.tampered"
-		check "evmctl rejects a modified file ($key)" fails ima_ok \
+		check "evmctl rejects a modified file ($key)" ima_rejects \
 			"$a/$key.tampered" "$label"
 	done
 	cp "$a/ima.bin" "$a/cross.bin"
 	cp "$a/ima-rsa.sha256.bin.sig" "$a/cross.bin.sig"
 	check "evmctl rejects the RSA signature with the EC key" \
-		fails ima_ok "$a/cross.bin" ima-ec
+		ima_rejects "$a/cross.bin" ima-ec
+	# The same, computed another way than expect_audit_digest does.
 	expect_grep '"key":"ima-ec".*"format":"ima".*"digest":"'"$(sha256sum < "$a/ima.bin" | cut -d' ' -f1)"'"' \
 		"$T/audit.jsonl" "audit records the file digest"
 }
@@ -84,6 +106,7 @@ EOF2
 t_ima_same_as_evmctl() {
 	begin "ima: RSA signature is byte-identical to evmctl ima_sign's"
 	a=$T/home/$ALICE
+	ima_fixture
 	cp "$a/ima.bin" "$T/evm.bin"
 	check "evmctl ima_sign with the key file" evmctl ima_sign --sigfile \
 		--key "$T/ima-rsa.key" "$T/evm.bin"
@@ -94,6 +117,7 @@ t_ima_same_as_evmctl() {
 t_ima_setfattr() {
 	begin "ima: the .sig is ready for setfattr -n security.ima"
 	a=$T/home/$ALICE
+	ima_fixture
 	cp "$a/ima.bin" "$T/xattr.bin"
 	if ! setfattr -n user.ima -v "0x$(hex_of "$a/ima-ec.sha256.bin.sig")" \
 	    "$T/xattr.bin" 2>/dev/null; then
@@ -110,6 +134,7 @@ t_ima_setfattr() {
 t_ima_pipe() {
 	begin "ima: an artifact read from a pipe"
 	a=$T/home/$ALICE
+	ima_fixture
 	cat "$a/ima.bin" | as $ALICE sign -k ima-ec -f ima -o piped.sig - \
 		> /dev/null 2>&1
 	[ $? -eq 0 ] && ok || fail "signing from a pipe"
@@ -126,6 +151,7 @@ over-limit|truncate -s 4294967297 dev.bin|MaxArtifactSize"
 t_ima_refused() {
 	begin "ima: refused artifacts and keys get their exit code, daemon serves on"
 	a=$T/home/$ALICE
+	ima_fixture
 	while IFS='|' read -r name make msg; do
 		rm -f "$a/dev.bin"
 		(cd "$a" && eval "$make")

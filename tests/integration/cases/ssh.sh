@@ -92,6 +92,15 @@ ssh_start_sshd() {
 ssh_as() {
 	user=$1
 	shift
+	# ssh_as USER -- CMD...: a command, which follows the destination.
+	if [ "${1:-}" = -- ]; then
+		shift
+		ssh -F /dev/null -i "$SSH_DIR/id" -o IdentitiesOnly=yes \
+			-o BatchMode=yes -o StrictHostKeyChecking=yes \
+			-o UserKnownHostsFile="$SSH_DIR/known_hosts" \
+			-o LogLevel=ERROR -p "$SSH_PORT" "$user@127.0.0.1" "$@"
+		return
+	fi
 	ssh -F /dev/null -i "$SSH_DIR/id" -o IdentitiesOnly=yes \
 		-o BatchMode=yes -o StrictHostKeyChecking=yes \
 		-o UserKnownHostsFile="$SSH_DIR/known_hosts" \
@@ -207,8 +216,13 @@ t_ssh_forward() {
 	fi
 	[ -e "$SSH_DIR/fwd-bob.sig" ] && fail "output written on denial" || ok
 
-	# The account forwards but runs nothing (ForceCommand).
-	ssh_as "$ALICE" id > "$T/fwd.out" 2>&1
+	# The account forwards but runs nothing (ForceCommand): id asked for,
+	# /bin/false run instead.  Its exit 1 shows that ssh got in (255 if
+	# it did not), so the missing uid= is ForceCommand's doing.
+	ssh_as "$ALICE" -- id > "$T/fwd.out" 2>&1
+	rc=$?
+	[ "$rc" -eq 1 ] && ok || { fail "ssh id: exit $rc, wanted /bin/false's 1"
+		sed 's/^/    /' "$T/fwd.out" >&2; }
 	grep -q "uid=" "$T/fwd.out" && fail "a command ran over ssh" || ok
 
 	ssh_cleanup

@@ -170,10 +170,10 @@ t_timestamps() {
 	chmod 644 "$a/ts.efi"
 
 	as $ALICE keys > "$T/ts.keys" 2>&1
-	expect_grep "^KEY +ALG +FORMATS +DIGESTS +EXPIRES +TIMESTAMP$" \
+	expect_grep "^KEY +ALG +FORMATS +DIGESTS +EXPIRES +TIMESTAMP +APPROVAL$" \
 		"$T/ts.keys" "keys has a TIMESTAMP column"
-	expect_grep "^ts-cms .* required$" "$T/ts.keys" "keys shows required"
-	expect_grep "^ts-opt .* optional$" "$T/ts.keys" "keys shows optional"
+	expect_grep "^ts-cms .* required +-$" "$T/ts.keys" "keys shows required"
+	expect_grep "^ts-opt .* optional +-$" "$T/ts.keys" "keys shows optional"
 	expect_grep "^rsa .* -$" "$T/ts.keys" "keys shows none as -"
 	as $ALICE --json keys > "$T/ts.keys.json" 2>&1
 	expect_grep "\"key\":\"ts-pe\".*\"timestamp\":\"required\"" \
@@ -330,7 +330,7 @@ t_timestamps() {
 		-o after.sig ts.txt
 	"$T/bin/csign-audit" search --event timestamp --key ts-fallback \
 		"$T/audit.jsonl" > "$T/ts.search"
-	expect_grep " ts-fallback cms ts.txt sha256:[0-9a-f]{64} ok tsa=$TSA_URL_good timestamp=20[0-9T:-]+Z$" \
+	expect_grep " ts-fallback cms ts.txt sha256:[0-9a-f]{64} ok event=timestamp( reason=[^ ]+)? tsa=$TSA_URL_good timestamp=20[0-9T:-]+Z$" \
 		"$T/ts.search" "csign-audit search shows the TSA and the time"
 	check "the audit chain is intact" "$T/bin/csign-audit" verify \
 		"$T/audit.jsonl"

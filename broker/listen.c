@@ -1,0 +1,281 @@
+/*
+ * listen.c: csignd's listening socket: the one systemd passed, or Listen
+ * bound by csignd after making sure no other daemon answers there; and
+ * its removal at exit, only if the path still names the socket we bound.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "broker/csignd.h"
+#include "broker/pidfile.h"
+#include "broker/systemd.h"
+#include "common/log.h"
+
+/*
+ * The socket systemd passed: it is already bound and listening, and the
+ * service manager owns its path, so it is neither rebound nor unlinked
+ * at exit (listen_path stays NULL).  A path other than Listen is allowed
+ * (the unit decides) but said, since csign-client looks at Listen's
+ * default.
+ */
+static int
+server_listen_activated(struct csignd *d)
+{
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+
+	if (systemd_socket_path(d->listen_fd, path, sizeof(path)) == -1)
+		snprintf(path, sizeof(path), "an unnamed socket");
+	else if (strcmp(path, d->mon.cfg->listen) != 0)
+		log_warnx("the socket passed by systemd is %s, not Listen %s",
+		    path, d->mon.cfg->listen);
+	log_info("using the listening socket passed by systemd (fd %d, %s)",
+	    d->listen_fd, path);
+	if ((d->listen_name = strdup(path)) == NULL)
+		fatal("strdup");
+	return 0;
+}
+
+/* Listen's address into sun; -1 with err set if the path is too long. */
+static int
+listen_addr(const char *path, struct sockaddr_un *sun, char *err, size_t errlen)
+{
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun->sun_path)) {
+		snprintf(err, errlen, "Listen %s: path too long", path);
+		return -1;
+	}
+	memcpy(sun->sun_path, path, strlen(path) + 1);
+	return 0;
+}
+
+/* The pid of the process that listens on connected socket fd, or 0. */
+static long
+listen_peer_pid(int fd)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) == -1 ||
+	    len != sizeof(cr))
+		return 0;
+	return cr.pid;
+}
+
+/*
+ * Does a daemon answer on the socket at sun?  A connection that is taken,
+ * or waits in a full backlog, says yes (*pid: the listener's, from the
+ * kernel, when the connection was made); ECONNREFUSED says the socket is
+ * left over from a daemon that is gone.
+ */
+static enum listen_probe
+listen_connect(const struct sockaddr_un *sun, long *pid, char *err,
+    size_t errlen)
+{
+	int fd, r, e;
+
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+		 0)) == -1) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return LISTEN_ERROR;
+	}
+	r = connect(fd, (const struct sockaddr *)sun, sizeof(*sun));
+	e = errno;
+	if (r == 0)
+		*pid = listen_peer_pid(fd);
+	close(fd);
+	if (r == 0 || e == EAGAIN || e == EINPROGRESS)
+		return LISTEN_LIVE;
+	if (e == ECONNREFUSED)
+		return LISTEN_STALE;
+	snprintf(err, errlen,
+	    "Listen %s: cannot tell whether a daemon serves "
+	    "there: %s",
+	    sun->sun_path, strerror(e));
+	return LISTEN_ERROR;
+}
+
+enum listen_probe
+server_listen_probe(const char *path, long *pid, char *err, size_t errlen)
+{
+	struct sockaddr_un sun;
+	struct stat st;
+
+	*pid = 0;
+	if (listen_addr(path, &sun, err, errlen) == -1)
+		return LISTEN_ERROR;
+	if (lstat(path, &st) == -1) {
+		if (errno == ENOENT)
+			return LISTEN_FREE;
+		snprintf(err, errlen, "Listen %s: %s", path, strerror(errno));
+		return LISTEN_ERROR;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		snprintf(err, errlen,
+		    "Listen %s: exists and is not a socket: "
+		    "refusing to remove it",
+		    path);
+		return LISTEN_ERROR;
+	}
+	return listen_connect(&sun, pid, err, errlen);
+}
+
+/* The command name of process pid ("csignd"), or "" if unknown. */
+static void
+proc_comm(long pid, char *dst, size_t len)
+{
+	char path[64];
+	FILE *f;
+
+	dst[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+	if ((f = fopen(path, "re")) == NULL)
+		return;
+	if (fgets(dst, (int)len, f) == NULL)
+		dst[0] = '\0';
+	dst[strcspn(dst, "\n")] = '\0';
+	fclose(f);
+}
+
+void
+server_listen_live_text(const struct config *cfg, long pid, char *err,
+    size_t errlen)
+{
+	char comm[32];
+
+	if (pid <= 0 && cfg->pid_file != NULL)
+		pid = pidfile_holder(cfg->pid_file);
+	if (pid <= 0) {
+		snprintf(err, errlen,
+		    "Listen %s: another daemon is serving on "
+		    "this socket: not starting a second one",
+		    cfg->listen);
+		return;
+	}
+	proc_comm(pid, comm, sizeof(comm));
+	log_text_safe(comm);
+	snprintf(err, errlen,
+	    "Listen %s: another %s (pid %ld) is serving on "
+	    "this socket: not starting a second one",
+	    cfg->listen, comm[0] != '\0' ? comm : "process", pid);
+}
+
+int
+server_listen_check(const struct config *cfg, char *err, size_t errlen)
+{
+	long pid;
+
+	switch (server_listen_probe(cfg->listen, &pid, err, errlen)) {
+	case LISTEN_LIVE:
+		server_listen_live_text(cfg, pid, err, errlen);
+		return -1;
+	case LISTEN_ERROR:
+		return -1;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * Remove a socket left over from a daemon that is gone, never one that
+ * answers: removing a live socket would cut its daemon off from every
+ * client while it kept running.
+ */
+static int
+server_listen_clear(struct csignd *d, char *err, size_t errlen)
+{
+	const char *path = d->mon.cfg->listen;
+
+	if (server_listen_check(d->mon.cfg, err, errlen) == -1)
+		return -1;
+	if (unlink(path) == -1 && errno != ENOENT) {
+		snprintf(err, errlen,
+		    "Listen %s: cannot remove the old "
+		    "socket: %s",
+		    path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Remember which file the socket is, to remove only that one at exit. */
+static int
+server_listen_own(struct csignd *d, const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (lstat(path, &st) == -1) {
+		snprintf(err, errlen, "Listen %s: %s", path, strerror(errno));
+		return -1;
+	}
+	d->listen_dev = st.st_dev;
+	d->listen_ino = st.st_ino;
+	if ((d->listen_path = strdup(path)) == NULL ||
+	    (d->listen_name = strdup(path)) == NULL)
+		fatal("strdup");
+	return 0;
+}
+
+/* Create, bind and listen on Listen (no socket activation). */
+static int
+server_listen_bind(struct csignd *d, char *err, size_t errlen)
+{
+	struct sockaddr_un sun;
+	const char *path = d->mon.cfg->listen;
+	mode_t old;
+
+	if (listen_addr(path, &sun, err, errlen) == -1 ||
+	    server_listen_clear(d, err, errlen) == -1)
+		return -1;
+	if ((d->listen_fd = socket(AF_UNIX,
+		 SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) == -1) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	/* Any local user may connect; the policy decides what they get. */
+	old = umask(0111);
+	if (bind(d->listen_fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		umask(old);
+		snprintf(err, errlen, "Listen %s: %s", path, strerror(errno));
+		return -1;
+	}
+	umask(old);
+	if (server_listen_own(d, path, err, errlen) == -1)
+		return -1;
+	if (listen(d->listen_fd, 128) == -1) {
+		snprintf(err, errlen, "Listen %s: %s", path, strerror(errno));
+		return -1;
+	}
+	log_info("listening on %s (bound by csignd)", path);
+	return 0;
+}
+
+void
+server_unlink_socket(struct csignd *d)
+{
+	struct stat st;
+
+	/* Only a socket we bound: systemd's stays for the next start. */
+	if (d->listen_path == NULL)
+		return;
+	/* Removed and bound again by someone else: theirs now. */
+	if (lstat(d->listen_path, &st) == 0 && st.st_dev == d->listen_dev &&
+	    st.st_ino == d->listen_ino)
+		(void)unlink(d->listen_path);
+	free(d->listen_path);
+	d->listen_path = NULL;
+}
+
+int
+server_listen(struct csignd *d, char *err, size_t errlen)
+{
+	if (d->activated)
+		return server_listen_activated(d);
+	return server_listen_bind(d, err, errlen);
+}

@@ -1,0 +1,116 @@
+/*
+ * Inside the session child: the state of the one session it serves and
+ * the helpers its parts share (session.c the loop and the simple
+ * requests, keycache.c the keys, signreq.c sign requests, inline.c
+ * artifacts that travel in F_DATA frames, pesign.c and pesignsign.c a
+ * pesign client's session).  Not for use elsewhere.
+ */
+#ifndef CSIGN_SESSIONPRIV_H
+#define CSIGN_SESSIONPRIV_H
+
+#include <limits.h>
+
+#include <openssl/x509.h>
+
+#include "proto/frame.h"
+#include "proto/msg.h"
+#include "sandbox/formats/formats.h"
+
+struct hold;
+
+#define KEY_CACHE 8
+
+/*
+ * A key the monitor has described to this session.  Kept so that a batch
+ * does not ask again and parse the certificate again for every file: the
+ * monitor still checks the grant on every signature it makes.
+ */
+struct cached_key {
+	char name[KEY_NAME_MAX + 1];
+	struct msg_keyinfo_reply info; /* cert and chain pointers unused */
+	X509 *cert;
+	STACK_OF(X509) *chain; /* Chain certificates, or NULL */
+};
+
+/*
+ * A pesign client's session reuses the csign sign path: what would be
+ * sent to a csign client is kept here instead, and the pesign code
+ * answers in its own protocol.
+ */
+struct session_capture {
+	int status; /* ST_* of the last reply */
+	char message[MESSAGE_MAX + 1];
+	uint64_t written; /* what the builder wrote (ST_OK) */
+};
+
+struct session {
+	int client;
+	const struct msg_session *info;
+	int hello;
+	struct buf out;
+	struct cached_key keys[KEY_CACHE];
+	size_t nkeys;
+	size_t evict;	       /* next entry to reuse when full */
+	int uploading;	       /* the monitor reserved an inline upload */
+	struct hold *hold;     /* sign requests held for approval */
+	char output[PATH_MAX]; /* --no-wait -o path, for F_WAIT */
+	struct session_capture *capture; /* pesign: replies kept, not
+						   sent; NULL for csign */
+};
+
+/*
+ * Send the finished frame in s->out to the client; or, once a --no-wait
+ * client was let go, to the monitor to keep for F_WAIT (sandbox/hold.h).
+ */
+int session_out(struct session *s);
+/* Finish and send the frame in s->out: 0, or -1 if the client is lost. */
+int session_send(struct session *s);
+/* Reply with a status and a message only; the result of session_out(). */
+int session_reply(struct session *s, int status, const char *msg);
+
+/*
+ * keycache.c.  The description of a key granted to this session, from
+ * the cache or asked of the monitor (format and name describe the
+ * request for its audit record); NULL after a reply to the client if
+ * refused.
+ */
+struct cached_key *session_key(struct session *s, const char *key, int format,
+    const char *name);
+/* Forget every cached key. */
+void session_keys_free(struct session *s);
+/* F_CERT: the PEM certificate of a granted key. */
+int session_cert(struct session *s, const struct frame *f, const int *fds,
+    size_t nfds);
+
+/*
+ * signreq.c.  F_SIGN: one artifact signed.  In capture mode an output
+ * in the scratch file (SCRATCH_OUT_FD) stays there for the caller.
+ */
+int session_sign(struct session *s, const struct frame *f, const int *fds,
+    size_t nfds);
+
+/*
+ * pesignsign.c.  A pesign sign command (req: the decoded request): the
+ * two descriptors are received, token and certificate mapped to a key
+ * by the monitor, the artifact signed by session_sign() in capture mode
+ * and the output written as pesignd writes it.  *rc and msg are the
+ * reply; -1 if the session must end (the client is lost, or broke the
+ * protocol: then *rc and msg say why).
+ */
+struct pesign_req;
+int pesign_sign(struct session *s, const struct pesign_req *req, int32_t *rc,
+    char *msg, size_t msglen);
+
+/*
+ * inline.c.  Receive the inline artifact the sign request f announces
+ * into the scratch file and set in up to use it; -1 (replied) if that
+ * failed, which ends the session.
+ */
+int inline_receive(struct session *s, const struct frame *f,
+    struct sign_input *in, size_t nfds);
+/* Send the inline output (scratch file, len bytes) as F_DATA frames. */
+int inline_send_output(struct session *s, uint64_t len);
+/* The inline request is over: empty the scratch files, free the bytes. */
+void inline_upload_end(struct session *s);
+
+#endif

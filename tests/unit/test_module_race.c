@@ -1,0 +1,119 @@
+/*
+ * test_module_race.c: format_module against an input that changes while
+ * it is being signed (sandbox/formats/module.c), with a key made here
+ * standing in for the monitor.  What would be written must be what was
+ * signed: the module is hashed again as it is copied, and a difference is
+ * a bad artifact, never a signed output.
+ */
+#include "module_test.h"
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "proto/frame.h"
+#include "proto/sigcheck.h"
+#include "sandbox/formats/formats.h"
+
+static EVP_PKEY *test_key;
+static int flip_fd = -1; /* the input to change while signing */
+
+/*
+ * The test's stand-in for sandbox/signop.c (not linked into this test):
+ * the key made here signs, after another writer changed the input.
+ */
+int
+signop_sign(const struct sign_input *in, struct sign_output *out,
+    const uint8_t *tbs, size_t tbslen, uint8_t *sig, size_t *siglen)
+{
+	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new(test_key, NULL);
+	uint8_t x;
+	int ok;
+
+	if (flip_fd != -1) {
+		assert_int_equal(pread(flip_fd, &x, 1, 10), 1);
+		x ^= 0x01;
+		assert_int_equal(pwrite(flip_fd, &x, 1, 10), 1);
+	}
+	ok = c != NULL && EVP_PKEY_sign_init(c) == 1 &&
+	    sig_ctx_setup(c, test_key, in->digest, in->padding) == 0 &&
+	    EVP_PKEY_sign(c, sig, siglen, tbs, tbslen) == 1;
+	EVP_PKEY_CTX_free(c);
+	return ok ? 0 : sign_fail(out, ST_INTERNAL, "test signer failed");
+}
+
+/* A self-signed certificate for test_key. */
+static X509 *
+make_cert(void)
+{
+	X509 *x = X509_new();
+
+	assert_non_null(x);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 0x1001);
+	X509_gmtime_adj(X509_getm_notBefore(x), 0);
+	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+	X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
+	    (const unsigned char *)"race", -1, -1, 0);
+	X509_set_issuer_name(x, X509_get_subject_name(x));
+	assert_int_equal(X509_set_pubkey(x, test_key), 1);
+	assert_true(X509_sign(x, test_key, EVP_sha256()) > 0);
+	return x;
+}
+
+/* Sign the generated module, changing it meanwhile if flip: the status. */
+static int
+sign_module(int flip, struct sign_output *out, X509 *cert)
+{
+	struct telf t;
+	struct sign_input in = { .format = FMT_MODULE,
+		.digest = DIG_SHA256,
+		.padding = PAD_PKCS1,
+		.key = "race",
+		.name = "race.ko",
+		.fd_is_file = 1,
+		.max_size = 1u << 20 };
+	int r;
+
+	telf_build(&t, 1, 0);
+	in.fd = mem_fd(t.b, t.len);
+	in.size = t.len;
+	in.outfd = memfd_create("race-out", 0);
+	in.cert = cert;
+	in.pub = X509_get0_pubkey(cert);
+	assert_true(in.fd != -1 && in.outfd != -1);
+	memset(out, 0, sizeof(*out));
+	buf_init(&out->data, 65536);
+	flip_fd = flip ? in.fd : -1;
+	r = format_module(&in, out);
+	flip_fd = -1;
+	assert_int_equal(r == 0, out->status == ST_OK);
+	buf_free(&out->data);
+	close(in.fd);
+	close(in.outfd);
+	return out->status;
+}
+
+static void
+test_a_module_changed_while_signed_is_refused(void **state)
+{
+	struct sign_output out;
+	X509 *cert;
+
+	(void)state;
+	assert_non_null(test_key = EVP_RSA_gen(2048));
+	cert = make_cert();
+	assert_int_equal(sign_module(0, &out, cert), ST_OK);
+	assert_int_equal(sign_module(1, &out, cert), ST_BAD_ARTIFACT);
+	assert_non_null(strstr(out.message, "changed while it was being"));
+	X509_free(cert);
+	EVP_PKEY_free(test_key);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_a_module_changed_while_signed_is_refused),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -34,8 +34,8 @@ struct p11_module {
  */
 enum p11_module_kind {
 	P11_MOD_OTHER = 0,
-	P11_MOD_SOFTHSM,	/* "SoftHSM" */
-	P11_MOD_TPM2		/* tpm2-pkcs11: "tpm2-software.github.io" */
+	P11_MOD_SOFTHSM, /* "SoftHSM" */
+	P11_MOD_TPM2	 /* tpm2-pkcs11: "tpm2-software.github.io" */
 };
 
 /* Is the loaded module m of this kind? */

@@ -51,7 +51,7 @@ sign_flags(const struct options *o)
 	return (o->pem ? SIGN_F_PEM : 0) | (o->replace ? SIGN_F_REPLACE : 0) |
 	    (o->append ? SIGN_F_APPEND : 0) | (o->keyid ? SIGN_F_KEYID : 0) |
 	    (o->timestamp ? SIGN_F_TIMESTAMP : 0) |
-	    (o->nowait ? SIGN_F_NOWAIT : 0);
+	    (o->nowait ? SIGN_F_NOWAIT : 0) | (o->armor ? SIGN_F_ARMOR : 0);
 }
 
 char *

@@ -131,9 +131,10 @@ msg_enc_keyinfo_reply(struct buf *b, const struct msg_keyinfo_reply *m)
 	    buf_put_u32(b, m->digests) == -1 ||
 	    buf_put_bytes(b, m->cert, m->certlen) == -1 ||
 	    buf_put_bytes(b, m->chain, m->chainlen) == -1 ||
-	    buf_put_u8(b, m->ts_mode) == -1)
+	    buf_put_u8(b, m->ts_mode) == -1 || buf_put_u8(b, m->ntsa) == -1 ||
+	    buf_put_u32(b, m->pgp_created) == -1)
 		return -1;
-	return buf_put_u8(b, m->ntsa);
+	return buf_put_str(b, m->pgp_uid);
 }
 
 int
@@ -149,11 +150,14 @@ msg_dec_keyinfo_reply(struct buf *b, struct msg_keyinfo_reply *m)
 	    buf_get_bytes_ref(b, CERT_DER_MAX, &m->cert, &m->certlen) == -1 ||
 	    buf_get_bytes_ref(b, CHAIN_DER_MAX, &m->chain, &m->chainlen) ==
 		-1 ||
-	    buf_get_u8(b, &m->ts_mode) == -1 || buf_get_u8(b, &m->ntsa) == -1)
+	    buf_get_u8(b, &m->ts_mode) == -1 || buf_get_u8(b, &m->ntsa) == -1 ||
+	    buf_get_u32(b, &m->pgp_created) == -1 ||
+	    buf_get_str(b, m->pgp_uid, sizeof(m->pgp_uid), PGP_UID_MAX) == -1)
 		return -1;
 	if (m->status >= ST_COUNT || m->default_digest >= DIG_COUNT ||
 	    m->keytype > KT_EC || m->padding > PAD_PSS ||
-	    m->ts_mode > TS_REQUIRED || m->ntsa > TSA_URLS_MAX)
+	    m->ts_mode > TS_REQUIRED || m->ntsa > TSA_URLS_MAX ||
+	    !pgp_uid_valid(m->pgp_uid, strlen(m->pgp_uid)))
 		return -1;
 	return buf_end(b);
 }

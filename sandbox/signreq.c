@@ -180,6 +180,8 @@ sign_build(struct session *s, struct sign_input *in, const char *digest,
 	in->cert = c->cert;
 	in->chain = c->chain;
 	in->pub = X509_get0_pubkey(in->cert);
+	in->pgp_created = c->info.pgp_created;
+	in->pgp_uid = c->info.pgp_uid;
 	buf_init(&out.data, FRAME_MAX);
 	if (in->pub != NULL)
 		(void)format_builder(in->format)(in, &out);

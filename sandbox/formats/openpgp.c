@@ -86,9 +86,12 @@ openpgp_check(const struct sign_input *in, struct sign_output *out,
 		    "key %s uses RSA-PSS, "
 		    "which OpenPGP v4 signatures cannot carry",
 		    in->key);
+	/* csignd -t makes every key that allows openpgp have one. */
 	if (in->pgp_created == 0)
-		return sign_fail(out, ST_BAD_REQUEST,
-		    "key %s has no OpenPGPCreated in csignd.conf", in->key);
+		return sign_fail(out, ST_DENIED,
+		    "key %s does not allow OpenPGP signatures (it has no "
+		    "OpenPGP identity in csignd.conf)",
+		    in->key);
 	if (pgp_hash_algo(in->digest) == -1)
 		return sign_fail(out, ST_BAD_REQUEST,
 		    "digest %s has no OpenPGP number", digest_name(in->digest));

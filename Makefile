@@ -332,7 +332,7 @@ FUZZ_SRC_msg      = proto/chan.c proto/msg.c proto/buf.c proto/names.c \
 	proto/pesign.c common/utf8.c
 FUZZ_SRC_config   = records/config.c records/confread.c records/confkeywords.c \
 	records/confblocks.c records/confallow.c records/confcheck.c \
-	records/confpesign.c \
+	records/confpesign.c records/confopenpgp.c common/utf8.c \
 	records/tsaurl.c proto/names.c common/log.c common/util.c
 FUZZ_SRC_pe       = sandbox/formats/pe_parse.c sandbox/artifact.c \
 	proto/sigcheck.c proto/names.c proto/buf.c common/log.c

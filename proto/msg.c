@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "common/utf8.h"
+
 /* Read a key name: a bounded string that key_name_valid() accepts. */
 static int
 get_key(struct buf *b, char *dst, size_t dstlen)
@@ -157,7 +159,7 @@ msg_dec_keyinfo_reply(struct buf *b, struct msg_keyinfo_reply *m)
 	if (m->status >= ST_COUNT || m->default_digest >= DIG_COUNT ||
 	    m->keytype > KT_EC || m->padding > PAD_PSS ||
 	    m->ts_mode > TS_REQUIRED || m->ntsa > TSA_URLS_MAX ||
-	    !pgp_uid_valid(m->pgp_uid, strlen(m->pgp_uid)))
+	    !utf8_text_valid(m->pgp_uid, strlen(m->pgp_uid)))
 		return -1;
 	return buf_end(b);
 }

@@ -1,12 +1,8 @@
 /* names.c: text forms of the shared enums (see names.h). */
 #include "proto/names.h"
 
-#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-
-#include "common/utf8.h"
-#include "proto/msg.h"
 
 static const char *const format_names[FMT_COUNT] = { "raw", "cms", "module",
 	"pe", "ima", "verity", "openpgp", "openpgp-clear" };
@@ -161,23 +157,4 @@ int
 status_exit_code(int st)
 {
 	return st >= 0 && st < ST_COUNT ? status_exits[st] : EXIT_ERROR;
-}
-
-int
-pgp_uid_valid(const char *s, size_t len)
-{
-	const uint8_t *p = (const uint8_t *)s;
-	size_t n;
-
-	if (len > PGP_UID_MAX)
-		return 0;
-	for (size_t i = 0; i < len; i += n) {
-		if (p[i] < 0x20 || p[i] == 0x7f ||
-		    (n = utf8_len(p + i, len - i)) == 0)
-			return 0;
-		/* C1 controls, U+0080..U+009F, are two bytes: C2 80..9F. */
-		if (n == 2 && p[i] == 0xc2 && p[i + 1] < 0xa0)
-			return 0;
-	}
-	return 1;
 }

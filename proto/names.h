@@ -108,13 +108,6 @@ enum csign_exit {
  */
 int key_name_valid(const void *p, size_t len);
 
-/*
- * 1 if s[0..len) may be a key's OpenPGP user ID (OpenPGPUserID): at
- * most PGP_UID_MAX bytes (proto/msg.h) of well-formed UTF-8 without
- * control characters; "" (no user ID) too.
- */
-int pgp_uid_valid(const char *s, size_t len);
-
 const char *format_name(int fmt);
 /* -1 if unknown. */
 int format_from_name(const char *name);

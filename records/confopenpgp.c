@@ -9,6 +9,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/utf8.h"
+
 /* OpenPGPUserID "Name <mail>": UTF-8 text, no control characters. */
 int
 conf_kw_pgp_uid(struct parser *p)
@@ -16,7 +18,7 @@ conf_kw_pgp_uid(struct parser *p)
 	struct cfg_key *k = conf_scope_base(p, SC_KEY);
 	size_t n = strlen(p->av[0]);
 
-	if (n == 0 || !pgp_uid_valid(p->av[0], n))
+	if (n == 0 || n > PGP_UID_MAX || !utf8_text_valid(p->av[0], n))
 		return conf_perr(p,
 		    "bad OpenPGPUserID: expected 1 to %d bytes of "
 		    "UTF-8 text without control characters, as \"Name "

@@ -71,7 +71,13 @@ Key efi
     Formats pe
     Digest sha256 sha384
     Padding pkcs1
-Allow user root keys efi
+Key pgp
+    Token hsm0
+    Label pgp
+    Formats openpgp openpgp-clear
+    OpenPGPUserID "Packages <packages@example.org>"
+    OpenPGPCreated 2026-01-01T00:00:00Z
+Allow user root keys efi pgp
 MaxArtifactSize 1G
 EOF
 }

@@ -10,19 +10,25 @@
 OPG_CREATED=2026-01-01T00:00:00Z
 OPG_EPOCH=1767225600
 
-# opg_start: the case's csignd, its pid in OPG_PID.
-opg_start() {
+# opg_conf: the suite's config with OpenPGP identities on rsa, ec, p384
+# (and pss, whose RSA-PSS OpenPGP cannot carry), in $T/opg.conf.
+opg_conf() {
 	awk -v t="$T" -v created=$OPG_CREATED '
 	/^Listen / { print "Listen " t "/opg.sock"; next }
 	/^AuditLog / { print "AuditLog " t "/opg.jsonl"; next }
 	/^Key / { key = $2 }
-	/^    Formats raw cms$/ && (key == "rsa" || key == "ec" || key == "p384") {
+	/^    Formats raw cms$/ && key ~ /^(rsa|ec|p384|pss)$/ {
 		print "    Formats raw cms openpgp openpgp-clear"
 		print "    OpenPGPUserID \"csign " key " <" key "@csign.test>\""
 		print "    OpenPGPCreated " created
 		next
 	}
 	{ print }' "$T/csignd.conf" > "$T/opg.conf"
+}
+
+# opg_start: the case's csignd, its pid in OPG_PID.
+opg_start() {
+	opg_conf
 	rm -f "$T/opg.sock"
 	it_spawn_csignd "$T/opg.conf" "$T/opg.sock" "$T/opg.log" || return 1
 	OPG_PID=$SPAWNED
@@ -135,6 +141,9 @@ t_openpgp_detached() {
 	expect_rc 1 "--pem is not for openpgp" opc $ALICE sign -k rsa \
 		-f openpgp --pem -o pem.sig pgp.bin
 	expect_grep "use --armor" "$T/rc.out" "--pem: says why"
+	expect_rc 1 "an RSA-PSS key is refused" opc $ALICE sign -k pss \
+		-f openpgp -o pss.sig pgp.bin
+	expect_grep "RSA-PSS" "$T/rc.out" "RSA-PSS: says why"
 	expect_rc 3 "bob has no grant" opc $BOB cert --openpgp rsa
 	# From a pipe, as rpm gives it.
 	(cd "$a" && runuser -u $ALICE -- "$T/bin/csign-client" -S \
@@ -198,6 +207,12 @@ t_openpgp_clear() {
 	[ -e "$a/nul.asc" ] && fail "a refused text left an output" || ok
 	expect_rc 1 "--armor with openpgp-clear" opc $ALICE sign -k rsa \
 		-f openpgp-clear --armor -o x.asc text.txt
+	# Over a connection without descriptor passing (ssh forwarding), the
+	# text and its signature come back inline.
+	check "inline" runuser -u $ALICE -- env CSIGN_INLINE=1 \
+		"$T/bin/csign-client" -S "$T/opg.sock" sign -k ec \
+		-f openpgp-clear -o "$a/inline.asc" "$a/text.txt"
+	check "inline: gpgv" gpgv --keyring "$O/ec.gpg" "$a/inline.asc"
 	opg_apt
 	opg_stop
 }
@@ -347,6 +362,16 @@ opg_conf_bad() {
 
 t_openpgp_config() {
 	begin "openpgp: OpenPGPCreated and OpenPGPUserID are checked by csignd -t"
+	opg_conf
+	"$T/bin/csignd" -T -f "$T/opg.conf" > "$T/opgdump.conf" 2>/dev/null
+	[ $? -eq 0 ] && ok || fail "csignd -T"
+	expect_grep "^    OpenPGPCreated $OPG_CREATED$" "$T/opgdump.conf" \
+		"-T: OpenPGPCreated as given"
+	expect_grep '^    OpenPGPUserID "csign rsa <rsa@csign.test>"$' \
+		"$T/opgdump.conf" "-T: OpenPGPUserID, quoted"
+	chmod 644 "$T/opgdump.conf"
+	check "-T output reads back (-n)" "$T/bin/csignd" -n -f \
+		"$T/opgdump.conf"
 	opg_conf_bad "    OpenPGPCreated 2026-01-01 00:00:00" "two words" \
 		"OpenPGPCreated"
 	opg_conf_bad "    OpenPGPCreated 2026-02-30T00:00:00Z" "no 30 February" \

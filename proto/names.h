@@ -22,7 +22,7 @@ enum csign_format {
 	FMT_PE,
 	FMT_IMA,
 	FMT_VERITY,
-	FMT_OPENPGP,	    /* RFC 4880 detached signature */
+	FMT_OPENPGP,	   /* RFC 4880 detached signature */
 	FMT_OPENPGP_CLEAR, /* RFC 4880 cleartext signature */
 	FMT_COUNT
 };

@@ -45,8 +45,8 @@ digits(const char *s, int n)
 int
 conf_parse_rfc3339(const char *s, uint32_t *out)
 {
-	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31,
-		30, 31 };
+	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30,
+		31 };
 	struct tm tm = { 0 };
 	int y, mo, d, h, mi, se, leap;
 	time_t t;

@@ -72,8 +72,7 @@ int format_pe(const struct sign_input *in, struct sign_output *out);
 int format_ima(const struct sign_input *in, struct sign_output *out);
 int format_verity(const struct sign_input *in, struct sign_output *out);
 int format_openpgp(const struct sign_input *in, struct sign_output *out);
-int format_openpgp_clear(const struct sign_input *in,
-    struct sign_output *out);
+int format_openpgp_clear(const struct sign_input *in, struct sign_output *out);
 /*
  * The key's OpenPGP transferable public key, ASCII-armoured, into
  * out->data: key packet, user ID and a positive self-certification made

@@ -24,8 +24,8 @@
 
 /* What reading the artifact feeds: the signed hash and the audit one. */
 struct pgp_read {
-	EVP_MD_CTX *sig;      /* NULL for openpgp-clear (pgp_clear has it) */
-	EVP_MD_CTX *audit;    /* the artifact's bytes as they came */
+	EVP_MD_CTX *sig;	 /* NULL for openpgp-clear (pgp_clear has it) */
+	EVP_MD_CTX *audit;	 /* the artifact's bytes as they came */
 	struct pgp_clear *clear; /* openpgp-clear: the canonicaliser */
 };
 
@@ -280,8 +280,8 @@ format_openpgp_clear(const struct sign_input *in, struct sign_output *out)
 		goto done;
 	/* The signature block follows the text's last line ending. */
 	if (clear_flush(&o) == -1 ||
-	    pgp_armor(&out->data, "SIGNATURE", buf_ptr(&pkt),
-		buf_left(&pkt)) == -1 ||
+	    pgp_armor(&out->data, "SIGNATURE", buf_ptr(&pkt), buf_left(&pkt)) ==
+		-1 ||
 	    output_write(o.fd, buf_ptr(&out->data), buf_left(&out->data)) ==
 		-1) {
 		sign_fail(out, ST_INTERNAL, "cannot write the output");

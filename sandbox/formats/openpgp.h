@@ -103,8 +103,7 @@ int pgp_sig_packet(struct buf *b, const struct pgp_sig *s,
  * Feed the certified part of a self-signature into md: the key packet
  * (0x99, length, body) and the user ID (0xb4, length, the bytes).
  */
-int pgp_hash_key_uid(EVP_MD_CTX *md, const struct pgp_key *k,
-    const char *uid);
+int pgp_hash_key_uid(EVP_MD_CTX *md, const struct pgp_key *k, const char *uid);
 
 /* openpgp.c, shared with openpgp_cert.c. */
 struct sign_input;
@@ -119,8 +118,7 @@ int openpgp_check(const struct sign_input *in, struct sign_output *out,
 /* A signature's creation time: now, but never before the key's. */
 uint32_t openpgp_now(const struct sign_input *in);
 /* Two digest contexts of the request's digest; -1 if out of memory. */
-int openpgp_md_new(const struct sign_input *in, EVP_MD_CTX **a,
-    EVP_MD_CTX **b);
+int openpgp_md_new(const struct sign_input *in, EVP_MD_CTX **a, EVP_MD_CTX **b);
 /*
  * Finish both hashes (the trailer into sig; audit is the artifact's
  * digest for the record), have the monitor sign, append the packet to
@@ -147,17 +145,17 @@ struct pgp_clear {
 	/* gets the dash-escaped text (0, or -1 to stop) */
 	int (*emit)(void *arg, const void *p, size_t len);
 	void *arg;
-	uint64_t line;	    /* 1-based, for messages */
-	int at_start;	    /* at the start of a line */
-	int cr;		    /* a carriage return waits for its newline */
-	int newline;	    /* a line ending waits for the next line */
+	uint64_t line; /* 1-based, for messages */
+	int at_start;  /* at the start of a line */
+	int cr;	       /* a carriage return waits for its newline */
+	int newline;   /* a line ending waits for the next line */
 	/* spaces and tabs held back until the line goes on, as runs */
 	struct {
 		uint8_t ch;
 		uint64_t n;
 	} blank[PGP_BLANK_RUNS];
 	size_t nblank;
-	uint8_t utf8[4];    /* a UTF-8 sequence not yet complete */
+	uint8_t utf8[4]; /* a UTF-8 sequence not yet complete */
 	size_t nutf8;
 	const char *error; /* why the text was refused */
 };

@@ -197,8 +197,8 @@ pgp_key_from_pkey(EVP_PKEY *pub, uint32_t created, struct pgp_key *k)
 	buf_init(&b, sizeof(k->body));
 	if (buf_put_u8(&b, 4) == 0 && buf_put_u32(&b, created) == 0 &&
 	    buf_put_u8(&b, (uint8_t)k->pkalgo) == 0 &&
-	    (k->pkalgo == PGP_PK_RSA ? put_rsa(&b, pub)
-				     : put_ecdsa(&b, pub)) == 0) {
+	    (k->pkalgo == PGP_PK_RSA ? put_rsa(&b, pub) : put_ecdsa(&b, pub)) ==
+		0) {
 		k->bodylen = buf_left(&b);
 		memcpy(k->body, buf_ptr(&b), k->bodylen);
 		r = key_fingerprint(k);
@@ -241,8 +241,8 @@ put_hashed_subs(struct buf *b, const struct pgp_sig *s, uint32_t created)
 }
 
 int
-pgp_sig_init(struct pgp_sig *s, int type, int digest,
-    const struct pgp_key *key, uint32_t created)
+pgp_sig_init(struct pgp_sig *s, int type, int digest, const struct pgp_key *key,
+    uint32_t created)
 {
 	struct buf b, subs;
 	int r = -1;
@@ -254,8 +254,8 @@ pgp_sig_init(struct pgp_sig *s, int type, int digest,
 		return -1;
 	buf_init(&b, sizeof(s->hashed));
 	buf_init(&subs, sizeof(s->hashed));
-	if (put_hashed_subs(&subs, s, created) == 0 &&
-	    buf_put_u8(&b, 4) == 0 && buf_put_u8(&b, (uint8_t)type) == 0 &&
+	if (put_hashed_subs(&subs, s, created) == 0 && buf_put_u8(&b, 4) == 0 &&
+	    buf_put_u8(&b, (uint8_t)type) == 0 &&
 	    buf_put_u8(&b, (uint8_t)key->pkalgo) == 0 &&
 	    buf_put_u8(&b, (uint8_t)s->hashalgo) == 0 &&
 	    buf_put_u16(&b, (uint16_t)buf_left(&subs)) == 0 &&

@@ -106,8 +106,7 @@ rsa_fixture(void)
 
 /* The key packet and fingerprint gpg made, from the key material. */
 static void
-check_fixture(EVP_PKEY *pk, const char *body_hex, const char *fpr_hex,
-    int algo)
+check_fixture(EVP_PKEY *pk, const char *body_hex, const char *fpr_hex, int algo)
 {
 	uint8_t body[256], fpr[PGP_FPR_LEN];
 	size_t n = unhex(body_hex, body, sizeof(body));
@@ -183,8 +182,8 @@ test_packet_headers_are_old_format_by_length(void **state)
 	assert_int_equal(pgp_put_header(&b, PGP_TAG_PUBKEY, 0x100), 0);
 	assert_int_equal(pgp_put_header(&b, PGP_TAG_USERID, 0x10000), 0);
 	assert_memory_equal(buf_ptr(&b),
-	    ((const uint8_t[]){ 0x88, 0xff, 0x99, 0x01, 0x00, 0xb6, 0x00,
-		0x01, 0x00, 0x00 }),
+	    ((const uint8_t[]){ 0x88, 0xff, 0x99, 0x01, 0x00, 0xb6, 0x00, 0x01,
+		0x00, 0x00 }),
 	    10);
 	buf_free(&b);
 }
@@ -208,8 +207,8 @@ test_hashed_subpackets_have_exact_lengths(void **state)
 	assert_memory_equal(s.hashed, head, sizeof(head));
 	assert_memory_equal(s.hashed + sizeof(head), k.fpr, PGP_FPR_LEN);
 	/* A self-signature adds key flags and preferred hashes. */
-	assert_int_equal(pgp_sig_init(&s, PGP_SIG_POSITIVE_CERT, DIG_SHA384,
-			     &k, CREATED),
+	assert_int_equal(pgp_sig_init(&s, PGP_SIG_POSITIVE_CERT, DIG_SHA384, &k,
+			     CREATED),
 	    0);
 	assert_int_equal(s.hashed[1], 0x13);
 	assert_int_equal(s.hashed[3], PGP_HASH_SHA384);
@@ -257,8 +256,8 @@ test_ecdsa_signature_packet(void **state)
 	assert_memory_equal(q + 4, k.keyid, PGP_KEYID_LEN);
 	q += 4 + PGP_KEYID_LEN;
 	assert_memory_equal(q,
-	    ((const uint8_t[]){ 0xab, 0xcd, 0x00, 0x0d, 0x12, 0x34, 0x00,
-		0x08, 0x80 }),
+	    ((const uint8_t[]){ 0xab, 0xcd, 0x00, 0x0d, 0x12, 0x34, 0x00, 0x08,
+		0x80 }),
 	    9);
 	assert_int_equal(q + 9, buf_ptr(&b) + buf_left(&b));
 	/* Not an ECDSA-Sig-Value: no packet. */
@@ -293,11 +292,11 @@ test_armor_lines_and_checksum(void **state)
 		data[i] = (uint8_t)(i * 7);
 	buf_init(&b, 4096);
 	assert_int_equal(pgp_armor(&b, "SIGNATURE", data, sizeof(data)), 0);
-	assert_non_null(text = strndup((const char *)buf_ptr(&b),
-			    buf_left(&b)));
+	assert_non_null(
+	    text = strndup((const char *)buf_ptr(&b), buf_left(&b)));
 	assert_int_equal(text[strlen(text) - 1], '\n');
-	assert_true(strncmp(text, "-----BEGIN PGP SIGNATURE-----\n\n", 31) ==
-	    0);
+	assert_true(
+	    strncmp(text, "-----BEGIN PGP SIGNATURE-----\n\n", 31) == 0);
 	/* 200 bytes: 268 characters of base64, 64 a line, as gpg. */
 	EVP_EncodeBlock(b64, data, sizeof(data));
 	for (line = strtok_r(text + 31, "\n", &save); line != NULL;

@@ -145,12 +145,12 @@ test_bad_text_is_refused_with_its_line(void **state)
 	REFUSED("a\n\r", 2, "carriage return");
 	REFUSED("a\r\r\n", 1, "carriage return");
 	REFUSED("x\n\xff\n", 2, "not UTF-8");
-	REFUSED("\xc0\x80", 1, "not UTF-8");	       /* overlong NUL */
-	REFUSED("\xed\xa0\x80", 1, "not UTF-8");       /* a surrogate */
-	REFUSED("\xf4\x90\x80\x80", 1, "not UTF-8");   /* past U+10FFFF */
-	REFUSED("\xc3 x", 1, "not UTF-8");	       /* cut by ASCII */
+	REFUSED("\xc0\x80", 1, "not UTF-8");	     /* overlong NUL */
+	REFUSED("\xed\xa0\x80", 1, "not UTF-8");     /* a surrogate */
+	REFUSED("\xf4\x90\x80\x80", 1, "not UTF-8"); /* past U+10FFFF */
+	REFUSED("\xc3 x", 1, "not UTF-8");	     /* cut by ASCII */
 	REFUSED("a\n\n\nb\xe2\x82", 4, "cut short"); /* cut by the end */
-	REFUSED("\x80", 1, "not UTF-8");	       /* a lone continuation */
+	REFUSED("\x80", 1, "not UTF-8");	     /* a lone continuation */
 }
 
 static void

@@ -33,6 +33,8 @@ cl_sign_output(const char *file, const char *out, const char *format, char *dst,
 		n = snprintf(dst, dstlen, "%s", file);
 	else if (fmt == FMT_PE) /* as sbsign does */
 		n = snprintf(dst, dstlen, "%s.signed", file);
+	else if (fmt == FMT_OPENPGP_CLEAR) /* as gpg --clearsign does */
+		n = snprintf(dst, dstlen, "%s.asc", file);
 	else
 		n = snprintf(dst, dstlen, "%s.sig", file);
 	return n < 0 || (size_t)n >= dstlen ? -1 : 0;

@@ -79,6 +79,11 @@ test_output_path_derivation(void **state)
 	assert_string_equal(p, "d/a.ko");
 	assert_int_equal(cl_sign_output("a.efi", NULL, "pe", p, sizeof(p)), 0);
 	assert_string_equal(p, "a.efi.signed");
+	/* A cleartext signature is the text signed, as gpg --clearsign. */
+	assert_int_equal(cl_sign_output("Release", NULL, "openpgp-clear", p,
+			     sizeof(p)),
+	    0);
+	assert_string_equal(p, "Release.asc");
 	assert_int_equal(cl_sign_output("a.efi", NULL, "ima", p, sizeof(p)), 0);
 	assert_string_equal(p, "a.efi.sig");
 	assert_int_equal(cl_format_writes_artifact("module"), 1);

@@ -182,6 +182,10 @@ t_openpgp_clear() {
 		"a line starting with a dash is escaped"
 	expect_grep "^- - a dash$" "$a/text.asc" "every one"
 	check "gpgv" gpgv --keyring "$O/rsa.gpg" "$a/text.asc"
+	rm -f "$a/text.txt.asc"
+	check "without -o: FILE.asc, as gpg --clearsign" opc $ALICE sign \
+		-k rsa -f openpgp-clear text.txt
+	check "FILE.asc: gpgv" gpgv --keyring "$O/rsa.gpg" "$a/text.txt.asc"
 	# sqv 1.1 checks detached signatures only: it gets Release.gpg below.
 	check "rnp" rnp --homedir "$O/rsa.home" --verify "$a/text.asc"
 	# What gpgv says was signed: the text, trailing blanks gone, LF ends.

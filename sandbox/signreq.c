@@ -40,6 +40,11 @@ sign_fields(struct session *s, const struct frame *f, struct sign_input *in,
 			   "--replace and "
 			   "--append exclude each other"),
 		       -1;
+	if ((flags & SIGN_F_ARMOR) && in->format != FMT_OPENPGP &&
+	    in->format != FMT_OPENPGP_CLEAR)
+		return session_reply(s, ST_BAD_REQUEST,
+			   "--armor applies to the openpgp format only"),
+		       -1;
 	/* The output of an inline transfer travels on the connection. */
 	if ((flags & SIGN_F_NOWAIT) && (flags & SIGN_F_INLINE) &&
 	    format_writes_artifact(in->format))

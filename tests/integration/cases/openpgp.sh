@@ -141,6 +141,10 @@ t_openpgp_detached() {
 	expect_rc 1 "--pem is not for openpgp" opc $ALICE sign -k rsa \
 		-f openpgp --pem -o pem.sig pgp.bin
 	expect_grep "use --armor" "$T/rc.out" "--pem: says why"
+	expect_rc 1 "--armor is not for cms" opc $ALICE sign -k rsa -f cms \
+		--armor -o armor.p7s pgp.bin
+	expect_grep "applies to the openpgp format only" "$T/rc.out" \
+		"--armor: says why"
 	expect_rc 1 "an RSA-PSS key is refused" opc $ALICE sign -k pss \
 		-f openpgp -o pss.sig pgp.bin
 	expect_grep "RSA-PSS" "$T/rc.out" "RSA-PSS: says why"

@@ -324,15 +324,17 @@ FUZZ_BASE     = -g -O1 -std=c17 -D_GNU_SOURCE -I. -Itests/fuzz \
 	-DCSIGN_LIBEXECDIR='"$(LIBEXECDIR)"' -DCSIGN_SYSCONFDIR='"$(SYSCONFDIR)"' \
 	-fno-sanitize-recover=all
 FUZZ_FLAGS    = $(FUZZ_BASE) -fsanitize=fuzzer,address,undefined
-FUZZERS = frame msg config pe module auditrec tsa pesign
+FUZZERS = frame msg config pe module auditrec tsa pesign openpgp
 FUZZ_SRC_frame    = proto/frame.c proto/frametab.c proto/buf.c proto/names.c \
 	proto/io.c
 FUZZ_SRC_pesign   = proto/pesign.c common/utf8.c
+FUZZ_SRC_openpgp  = sandbox/formats/openpgp_clear.c \
+	sandbox/formats/openpgp_armor.c proto/buf.c common/utf8.c
 FUZZ_SRC_msg      = proto/chan.c proto/msg.c proto/buf.c proto/names.c \
 	proto/pesign.c common/utf8.c
 FUZZ_SRC_config   = records/config.c records/confread.c records/confkeywords.c \
 	records/confblocks.c records/confallow.c records/confcheck.c \
-	records/confpesign.c \
+	records/confpesign.c records/confopenpgp.c common/utf8.c \
 	records/tsaurl.c proto/names.c common/log.c common/util.c
 FUZZ_SRC_pe       = sandbox/formats/pe_parse.c sandbox/artifact.c \
 	proto/sigcheck.c proto/names.c proto/buf.c common/log.c

@@ -27,7 +27,9 @@ enum {
 	OPT_REASON,
 	OPT_TIMESTAMP,
 	OPT_NOWAIT,
-	OPT_WAIT_TIMEOUT
+	OPT_WAIT_TIMEOUT,
+	OPT_ARMOR,
+	OPT_OPENPGP
 };
 
 #define GLOBAL_SHORT ":hvS:"
@@ -52,6 +54,7 @@ static const struct option sign_long[] = { GLOBAL_LONG,
 	{ "digest", required_argument, NULL, OPT_LONG | 'd' },
 	{ "output", required_argument, NULL, OPT_LONG | 'o' },
 	{ "pem", no_argument, NULL, OPT_PEM },
+	{ "armor", no_argument, NULL, OPT_ARMOR },
 	{ "replace", no_argument, NULL, OPT_REPLACE },
 	{ "append", no_argument, NULL, OPT_APPEND },
 	{ "keyid", no_argument, NULL, OPT_KEYID },
@@ -66,7 +69,8 @@ static const struct option wait_long[] = { GLOBAL_LONG,
 static const struct option admin_long[] = { GLOBAL_LONG,
 	{ "reason", required_argument, NULL, OPT_REASON }, LONG_END };
 static const struct option cert_long[] = { GLOBAL_LONG,
-	{ "output", required_argument, NULL, OPT_LONG | 'o' }, LONG_END };
+	{ "output", required_argument, NULL, OPT_LONG | 'o' },
+	{ "openpgp", no_argument, NULL, OPT_OPENPGP }, LONG_END };
 
 typedef enum parse_result (
     *operand_fn)(struct options *, const char *, int, char **, char *, size_t);
@@ -106,10 +110,11 @@ static const char usage_text[] =
     "usage: csign-client [-v] [--json] [-S socket] [--timeout sec] command\n"
     "                    [argument ...]\n"
     "       csign-client sign -k key -f format [-d digest] [-o out] [--pem]\n"
-    "                    [--replace | --append] [--keyid] [--timestamp]\n"
+    "                    [--armor] [--replace | --append] [--keyid]\n"
+    "                    [--timestamp]\n"
     "                    [--no-wait | --wait-timeout sec] file ...\n"
     "       csign-client keys\n"
-    "       csign-client cert [-o out] key\n"
+    "       csign-client cert [-o out] [--openpgp] key\n"
     "       csign-client whoami\n"
     "       csign-client status\n"
     "       csign-client admin disable-key key --reason text\n"
@@ -242,6 +247,12 @@ apply_option(struct options *o, int ch, const char *arg, char *err,
 		return PARSE_RUN;
 	case OPT_PEM:
 		o->pem = 1;
+		return PARSE_RUN;
+	case OPT_ARMOR:
+		o->armor = 1;
+		return PARSE_RUN;
+	case OPT_OPENPGP:
+		o->openpgp = 1;
 		return PARSE_RUN;
 	case OPT_REPLACE:
 		o->replace = 1;

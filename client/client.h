@@ -48,6 +48,8 @@ struct options {
 	const char *digest; /* sign -d, or NULL */
 	const char *out;    /* -o, "-" for stdout, or NULL */
 	int pem;	    /* sign --pem */
+	int armor;	    /* sign --armor (openpgp) */
+	int openpgp;	    /* cert --openpgp */
 	int replace;	    /* sign --replace */
 	int append;	    /* sign --append */
 	int keyid;	    /* sign --keyid */

@@ -68,6 +68,28 @@ cert_save(const struct options *o, const struct tlv *pem, struct failure *fl)
 	return 0;
 }
 
+/* F_CERT for the key; --openpgp asks for its OpenPGP public key. */
+static int
+cert_request(struct conn *c, const struct options *o, struct reply *r,
+    struct failure *fl)
+{
+	struct buf b;
+	int ret = -1;
+
+	if (!o->openpgp)
+		return cl_conn_simple(c, F_CERT, o->key, r, fl);
+	buf_init(&b, 256);
+	if (frame_begin(&b, F_CERT) == -1 ||
+	    frame_add_str(&b, T_KEY, o->key) == -1 ||
+	    frame_add_u32(&b, T_FLAGS, CERT_F_OPENPGP) == -1 ||
+	    frame_finish(&b) == -1)
+		cl_fail_set(fl, EXIT_ERROR, "error", "cannot encode a request");
+	else
+		ret = cl_conn_request(c, &b, NULL, 0, r, fl);
+	buf_free(&b);
+	return ret;
+}
+
 int
 cl_cmd_cert(struct conn *c, const struct options *o, struct failure *fl)
 {
@@ -76,7 +98,7 @@ cl_cmd_cert(struct conn *c, const struct options *o, struct failure *fl)
 	int ret = -1;
 
 	cl_reply_init(&r);
-	if (cl_conn_simple(c, F_CERT, o->key, &r, fl) == -1)
+	if (cert_request(c, o, &r, fl) == -1)
 		goto done;
 	if ((pem = frame_find(&r.f, T_CERT)) == NULL || pem->len == 0) {
 		cl_fail_protocol(fl, "reply without a certificate");

@@ -33,6 +33,8 @@ cl_sign_output(const char *file, const char *out, const char *format, char *dst,
 		n = snprintf(dst, dstlen, "%s", file);
 	else if (fmt == FMT_PE) /* as sbsign does */
 		n = snprintf(dst, dstlen, "%s.signed", file);
+	else if (fmt == FMT_OPENPGP_CLEAR) /* as gpg --clearsign does */
+		n = snprintf(dst, dstlen, "%s.asc", file);
 	else
 		n = snprintf(dst, dstlen, "%s.sig", file);
 	return n < 0 || (size_t)n >= dstlen ? -1 : 0;
@@ -51,7 +53,7 @@ sign_flags(const struct options *o)
 	return (o->pem ? SIGN_F_PEM : 0) | (o->replace ? SIGN_F_REPLACE : 0) |
 	    (o->append ? SIGN_F_APPEND : 0) | (o->keyid ? SIGN_F_KEYID : 0) |
 	    (o->timestamp ? SIGN_F_TIMESTAMP : 0) |
-	    (o->nowait ? SIGN_F_NOWAIT : 0);
+	    (o->nowait ? SIGN_F_NOWAIT : 0) | (o->armor ? SIGN_F_ARMOR : 0);
 }
 
 char *

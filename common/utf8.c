@@ -52,3 +52,20 @@ utf8_bidi_control(const uint8_t *p, size_t n)
 		return cp;
 	return 0;
 }
+
+int
+utf8_text_valid(const void *text, size_t len)
+{
+	const uint8_t *p = text;
+	size_t n;
+
+	for (size_t i = 0; i < len; i += n) {
+		if (p[i] < 0x20 || p[i] == 0x7f ||
+		    (n = utf8_len(p + i, len - i)) == 0)
+			return 0;
+		/* C1 controls, U+0080..U+009F, are two bytes: C2 80..9F. */
+		if (n == 2 && p[i] == 0xc2 && p[i + 1] < 0xa0)
+			return 0;
+	}
+	return 1;
+}

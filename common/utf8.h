@@ -23,4 +23,11 @@ size_t utf8_len(const uint8_t *p, size_t left);
  */
 unsigned utf8_bidi_control(const uint8_t *p, size_t n);
 
+/*
+ * 1 if p[0..len) is well-formed UTF-8 without control characters (C0,
+ * DEL, C1): text that may be shown and logged as it is, such as a key's
+ * OpenPGP user ID.  The empty string is such text.
+ */
+int utf8_text_valid(const void *p, size_t len);
+
 #endif

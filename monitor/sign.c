@@ -120,6 +120,8 @@ monitor_answer_keyinfo(struct mon_session *c, const union chan_body *body)
 	r.chainlen = k->chainlen;
 	r.ts_mode = (uint8_t)ck->ts_mode;
 	r.ntsa = (uint8_t)ck->ntsa;
+	r.pgp_created = ck->pgp_created;
+	memcpy(r.pgp_uid, ck->pgp_uid, sizeof(r.pgp_uid));
 	buf_init(&out, MSG_MAX);
 	ret = msg_enc_keyinfo_reply(&out, &r) == 0 ? mon_send(c, &out, -1) : -1;
 	buf_free(&out);

@@ -29,8 +29,10 @@
  *   1  the first (READY had no fields)
  *   2  READY carries version and build id; the table, ONCE and PERMIT
  *   3  SESSION carries the listener (via); PESIGN and PESIGN_REPLY
+ *   4  KEYINFO_REPLY carries the key's OpenPGP identity (creation time
+ *      and user ID); formats openpgp and openpgp-clear
  */
-#define CHAN_VERSION 3
+#define CHAN_VERSION 4
 
 /* This build's id (proto/chan.c, from the Makefile): "version-commit". */
 const char *chan_build_id(void);

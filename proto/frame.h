@@ -39,7 +39,7 @@ enum frame_type {
 			   [T_SIZE]; artifact fd, and an output fd for the
 			   formats of ARTIFACT_FORMATS (proto/names.h) */
 	F_KEYS = 3,	/* - */
-	F_CERT = 4,	/* T_KEY */
+	F_CERT = 4,	/* T_KEY [T_FLAGS: CERT_F_*] */
 	F_WHOAMI = 5,	/* - */
 	F_STATUS = 6,	/* - */
 	F_REPLY = 7,	/* T_STATUS T_MESSAGE, then per-request fields */
@@ -110,7 +110,12 @@ enum tlv_tag {
 #define SIGN_F_TIMESTAMP 0x20u
 /* held for approval: reply with the id at once, collect it with F_WAIT */
 #define SIGN_F_NOWAIT 0x40u
-#define SIGN_F_ALL 0x7fu
+/* openpgp: ASCII armour instead of binary packets */
+#define SIGN_F_ARMOR 0x80u
+#define SIGN_F_ALL 0xffu
+
+/* T_FLAGS of F_CERT. */
+#define CERT_F_OPENPGP 0x1u /* the OpenPGP transferable public key */
 
 /*
  * T_FLAGS of the reply to F_HELLO.  The client sends a probe descriptor

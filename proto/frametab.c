@@ -82,7 +82,7 @@ static const struct frame_spec frame_table[F_TYPE_COUNT] = {
 #endif
 	    } },
 	[F_KEYS] = { "keys", F_KEYS, IN, 0, { { 0 } } },
-	[F_CERT] = { "cert", F_CERT, IN, 0, { REQ(V_KEY) } },
+	[F_CERT] = { "cert", F_CERT, IN, 0, { REQ(V_KEY), OPT(V_FLAGS) } },
 	[F_WHOAMI] = { "whoami", F_WHOAMI, IN, 0, { { 0 } } },
 	[F_STATUS] = { "status", F_STATUS, IN, 0, { { 0 } } },
 	/*

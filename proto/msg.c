@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "common/utf8.h"
+
 /* Read a key name: a bounded string that key_name_valid() accepts. */
 static int
 get_key(struct buf *b, char *dst, size_t dstlen)
@@ -131,9 +133,10 @@ msg_enc_keyinfo_reply(struct buf *b, const struct msg_keyinfo_reply *m)
 	    buf_put_u32(b, m->digests) == -1 ||
 	    buf_put_bytes(b, m->cert, m->certlen) == -1 ||
 	    buf_put_bytes(b, m->chain, m->chainlen) == -1 ||
-	    buf_put_u8(b, m->ts_mode) == -1)
+	    buf_put_u8(b, m->ts_mode) == -1 || buf_put_u8(b, m->ntsa) == -1 ||
+	    buf_put_u32(b, m->pgp_created) == -1)
 		return -1;
-	return buf_put_u8(b, m->ntsa);
+	return buf_put_str(b, m->pgp_uid);
 }
 
 int
@@ -149,11 +152,14 @@ msg_dec_keyinfo_reply(struct buf *b, struct msg_keyinfo_reply *m)
 	    buf_get_bytes_ref(b, CERT_DER_MAX, &m->cert, &m->certlen) == -1 ||
 	    buf_get_bytes_ref(b, CHAIN_DER_MAX, &m->chain, &m->chainlen) ==
 		-1 ||
-	    buf_get_u8(b, &m->ts_mode) == -1 || buf_get_u8(b, &m->ntsa) == -1)
+	    buf_get_u8(b, &m->ts_mode) == -1 || buf_get_u8(b, &m->ntsa) == -1 ||
+	    buf_get_u32(b, &m->pgp_created) == -1 ||
+	    buf_get_str(b, m->pgp_uid, sizeof(m->pgp_uid), PGP_UID_MAX) == -1)
 		return -1;
 	if (m->status >= ST_COUNT || m->default_digest >= DIG_COUNT ||
 	    m->keytype > KT_EC || m->padding > PAD_PSS ||
-	    m->ts_mode > TS_REQUIRED || m->ntsa > TSA_URLS_MAX)
+	    m->ts_mode > TS_REQUIRED || m->ntsa > TSA_URLS_MAX ||
+	    !utf8_text_valid(m->pgp_uid, strlen(m->pgp_uid)))
 		return -1;
 	return buf_end(b);
 }

@@ -115,6 +115,8 @@ struct msg_keyinfo {
 };
 
 #define FMT_NONE 0xff
+/* An OpenPGP user ID (OpenPGPUserID): UTF-8, no control characters. */
+#define PGP_UID_MAX 128
 
 struct msg_keyinfo_reply {
 	uint8_t status; /* enum csign_status */
@@ -130,6 +132,12 @@ struct msg_keyinfo_reply {
 	size_t chainlen;
 	uint8_t ts_mode; /* enum ts_mode */
 	uint8_t ntsa;	 /* TSA URLs configured (0..4) */
+	/*
+	 * The key's OpenPGP identity (OpenPGPCreated, OpenPGPUserID): the
+	 * creation time is part of its v4 fingerprint.  0 and "" if unset.
+	 */
+	uint32_t pgp_created; /* Unix seconds */
+	char pgp_uid[PGP_UID_MAX + 1];
 };
 
 struct msg_sign {

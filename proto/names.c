@@ -5,7 +5,7 @@
 #include <string.h>
 
 static const char *const format_names[FMT_COUNT] = { "raw", "cms", "module",
-	"pe", "ima", "verity" };
+	"pe", "ima", "verity", "openpgp", "openpgp-clear" };
 static const char *const digest_names[DIG_COUNT] = { "sha256", "sha384",
 	"sha512" };
 static const size_t digest_lens[DIG_COUNT] = { 32, 48, 64 };

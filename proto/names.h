@@ -22,6 +22,8 @@ enum csign_format {
 	FMT_PE,
 	FMT_IMA,
 	FMT_VERITY,
+	FMT_OPENPGP,	   /* RFC 4880 detached signature */
+	FMT_OPENPGP_CLEAR, /* RFC 4880 cleartext signature */
 	FMT_COUNT
 };
 #define FMT_BIT(f) (1u << (f))
@@ -57,9 +59,13 @@ enum ts_mode {
  * Formats whose output is a whole signed artifact, which the session
  * child writes to a second descriptor the client passes after the
  * artifact (or sends back in F_DATA frames inline); the others come back
- * in the reply.  Stated here once for the client and the sandbox.
+ * in the reply (openpgp-clear writes the text with its signature, which
+ * may be larger than a reply frame).  Stated here once for the client and the sandbox.
  */
-#define ARTIFACT_FORMATS (FMT_BIT(FMT_MODULE) | FMT_BIT(FMT_PE))
+#define ARTIFACT_FORMATS \
+	(FMT_BIT(FMT_MODULE) | FMT_BIT(FMT_PE) | FMT_BIT(FMT_OPENPGP_CLEAR))
+/* Formats whose key needs an OpenPGP identity (csignd.conf(5)). */
+#define OPENPGP_FORMATS (FMT_BIT(FMT_OPENPGP) | FMT_BIT(FMT_OPENPGP_CLEAR))
 
 /*
  * The listener a client came through, so the protocol it speaks: set by

@@ -193,6 +193,14 @@ check_key(struct parser *p, const struct cfg_key *k, const struct ref *tok)
 		    "timestamps, which only the cms and pe formats can carry: "
 		    "restrict its Formats",
 		    k->name);
+	if ((k->formats & OPENPGP_FORMATS) &&
+	    (k->pgp_created == 0 || k->pgp_uid[0] == '\0'))
+		return conf_perr_at(p, k->line,
+		    "key '%s' allows OpenPGP formats but has no %s (its "
+		    "OpenPGP identity: the creation time is part of the key's "
+		    "fingerprint)",
+		    k->name,
+		    k->pgp_created == 0 ? "OpenPGPCreated" : "OpenPGPUserID");
 	if (k->ts_mode != TS_NONE && k->tsa_ca == NULL)
 		return conf_perr_at(p, k->line,
 		    "key '%s' has Timestamp but no "

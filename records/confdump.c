@@ -3,6 +3,7 @@
 
 #include <inttypes.h>
 #include <string.h>
+#include <time.h>
 
 /* A word as the parser reads it back: quoted if it holds a blank. */
 static void
@@ -123,6 +124,21 @@ dump_key_policy(const struct cfg_key *k, FILE *f)
 		    k->approval_group, k->approval_count, k->approval_expires);
 }
 
+/* OpenPGPUserID and OpenPGPCreated, if the key has them. */
+static void
+dump_openpgp(const struct cfg_key *k, FILE *f)
+{
+	time_t t = (time_t)k->pgp_created;
+	char when[32];
+	struct tm tm;
+
+	if (k->pgp_uid[0] != '\0')
+		put_kw(f, 1, "OpenPGPUserID", k->pgp_uid);
+	if (k->pgp_created != 0 && gmtime_r(&t, &tm) != NULL &&
+	    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) > 0)
+		put_kw(f, 1, "OpenPGPCreated", when);
+}
+
 /* One Key block. */
 static void
 dump_key(const struct cfg_key *k, FILE *f)
@@ -147,6 +163,7 @@ dump_key(const struct cfg_key *k, FILE *f)
 	fprintf(f, "    Formats %s\n", fmts);
 	dump_digests(k, f);
 	fprintf(f, "    Padding %s\n", k->padding == PAD_PSS ? "pss" : "pkcs1");
+	dump_openpgp(k, f);
 	dump_key_policy(k, f);
 }
 

@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 #include "records/tsaurl.h"
+#include "proto/msg.h"
 #include "proto/names.h"
 
 #define CONFIG_DEFAULT_PATH CSIGN_SYSCONFDIR "/csign/csignd.conf"
@@ -59,6 +60,9 @@ struct cfg_key {
 	gid_t approval_gid;	   /* ... resolved */
 	unsigned approval_count;   /* distinct approvers needed, 1..16 */
 	unsigned approval_expires; /* seconds a request is held */
+	/* OpenPGP identity: OpenPGPCreated (part of the v4 fingerprint) */
+	uint32_t pgp_created;	       /* Unix seconds; 0: unset */
+	char pgp_uid[PGP_UID_MAX + 1]; /* OpenPGPUserID, or "" */
 	int cert_line; /* lines of Certificate, Chain, TimestampCA */
 	int chain_line;
 	int tsa_ca_line;

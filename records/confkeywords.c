@@ -93,6 +93,9 @@ static const struct keyword keywords[] = {
 	{ "Timestamp", SC_KEY, 0, 2, 1 + TSA_URLS_MAX, conf_kw_timestamp, 0, 0,
 	    0, NULL },
 	{ "Approval", SC_KEY, 0, 2, 6, conf_kw_approval, 0, 0, 0, NULL },
+	{ "OpenPGPUserID", SC_KEY, 0, 1, 1, conf_kw_pgp_uid, 0, 0, 0, NULL },
+	{ "OpenPGPCreated", SC_KEY, 0, 1, 1, conf_kw_pgp_created, 0, 0, 0,
+	    NULL },
 };
 #define NKEYWORDS (sizeof(keywords) / sizeof(keywords[0]))
 

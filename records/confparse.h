@@ -136,6 +136,12 @@ int conf_kw_padding(struct parser *p);
 int conf_kw_timestamp(struct parser *p);
 int conf_kw_approval(struct parser *p);
 
+/* confopenpgp.c: OpenPGPUserID, OpenPGPCreated. */
+int conf_kw_pgp_uid(struct parser *p);
+int conf_kw_pgp_created(struct parser *p);
+/* Parse "YYYY-MM-DDTHH:MM:SSZ" into Unix seconds (1..2^32-1); 0 or -1. */
+int conf_parse_rfc3339(const char *s, uint32_t *out);
+
 /* confallow.c: Allow lines. */
 int conf_kw_allow(struct parser *p);
 

@@ -126,16 +126,21 @@ session_cert(struct session *s, const struct frame *f, const int *fds,
 {
 	char key[KEY_NAME_MAX + 1], *pem = NULL;
 	struct cached_key *c;
+	uint32_t flags = 0;
 	BIO *b = NULL;
 	long n;
 	int r;
 
 	(void)fds;
 	(void)nfds;
-	if (frame_get_str(f, T_KEY, key, sizeof(key)) == -1)
+	(void)frame_get_u32(f, T_FLAGS, &flags);
+	if (frame_get_str(f, T_KEY, key, sizeof(key)) == -1 ||
+	    (flags & ~CERT_F_OPENPGP) != 0)
 		return session_reply(s, ST_BAD_REQUEST, "bad cert request");
 	if ((c = session_key(s, key, FMT_NONE, NULL)) == NULL)
 		return 0;
+	if (flags & CERT_F_OPENPGP)
+		return session_cert_openpgp(s, c, key);
 	if ((b = BIO_new(BIO_s_mem())) == NULL ||
 	    PEM_write_bio_X509(b, c->cert) != 1 ||
 	    (n = BIO_get_mem_data(b, &pem)) <= 0 ||

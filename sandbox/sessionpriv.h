@@ -83,6 +83,13 @@ int session_cert(struct session *s, const struct frame *f, const int *fds,
     size_t nfds);
 
 /*
+ * certpgp.c.  F_CERT with CERT_F_OPENPGP: the key's OpenPGP public key,
+ * self-signed on the token (an audited signature).
+ */
+int session_cert_openpgp(struct session *s, struct cached_key *c,
+    const char *key);
+
+/*
  * signreq.c.  F_SIGN: one artifact signed.  In capture mode an output
  * in the scratch file (SCRATCH_OUT_FD) stays there for the caller.
  */

@@ -40,6 +40,11 @@ sign_fields(struct session *s, const struct frame *f, struct sign_input *in,
 			   "--replace and "
 			   "--append exclude each other"),
 		       -1;
+	if ((flags & SIGN_F_ARMOR) && in->format != FMT_OPENPGP &&
+	    in->format != FMT_OPENPGP_CLEAR)
+		return session_reply(s, ST_BAD_REQUEST,
+			   "--armor applies to the openpgp format only"),
+		       -1;
 	/* The output of an inline transfer travels on the connection. */
 	if ((flags & SIGN_F_NOWAIT) && (flags & SIGN_F_INLINE) &&
 	    format_writes_artifact(in->format))
@@ -180,6 +185,8 @@ sign_build(struct session *s, struct sign_input *in, const char *digest,
 	in->cert = c->cert;
 	in->chain = c->chain;
 	in->pub = X509_get0_pubkey(in->cert);
+	in->pgp_created = c->info.pgp_created;
+	in->pgp_uid = c->info.pgp_uid;
 	buf_init(&out.data, FRAME_MAX);
 	if (in->pub != NULL)
 		(void)format_builder(in->format)(in, &out);

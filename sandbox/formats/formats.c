@@ -11,6 +11,8 @@ static const struct {
 	{ format_pe, FMT_PE },
 	{ format_ima, FMT_IMA },
 	{ format_verity, FMT_VERITY },
+	{ format_openpgp, FMT_OPENPGP },
+	{ format_openpgp_clear, FMT_OPENPGP_CLEAR },
 };
 
 /* The table entry of a format, or -1. */

@@ -40,6 +40,8 @@ struct sign_input {
 	int timestamp;	       /* 1: get an RFC 3161 timestamp */
 	unsigned ntsa;	       /* the key's TSAs (sandbox/tsa.h) */
 	struct hold *hold;     /* the session's (sandbox/hold.h) */
+	uint32_t pgp_created;  /* OpenPGPCreated, Unix seconds; 0: unset */
+	const char *pgp_uid;   /* OpenPGPUserID, or "" */
 };
 
 /*
@@ -69,6 +71,14 @@ int format_module(const struct sign_input *in, struct sign_output *out);
 int format_pe(const struct sign_input *in, struct sign_output *out);
 int format_ima(const struct sign_input *in, struct sign_output *out);
 int format_verity(const struct sign_input *in, struct sign_output *out);
+int format_openpgp(const struct sign_input *in, struct sign_output *out);
+int format_openpgp_clear(const struct sign_input *in, struct sign_output *out);
+/*
+ * The key's OpenPGP transferable public key, ASCII-armoured, into
+ * out->data: key packet, user ID and a positive self-certification made
+ * on the token (audited under in->name).  0, or -1 with out's status set.
+ */
+int openpgp_export(const struct sign_input *in, struct sign_output *out);
 
 /* Set out's status and message; returns -1 for "return sign_fail(...)". */
 int sign_fail(struct sign_output *out, int status, const char *fmt, ...)

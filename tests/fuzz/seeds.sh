@@ -10,6 +10,9 @@
 #             cases/pe.sh builds them)
 #   module    a kernel module from the installed kbuild, unsigned and
 #             signed with the kernel's sign-file (as cases/module.sh)
+#   openpgp   texts for the cleartext canonicaliser (fuzz_openpgp: the
+#             first byte is the piece size): dashes, trailing blanks,
+#             CR LF, UTF-8, and a Release file from apt-ftparchive
 #   tsa       the whole HTTP answers of the test TSA (BUILD/test/
 #             tsaserver) in each of its modes, to a request with the nonce
 #             and imprint fuzz_tsa checks against
@@ -68,7 +71,13 @@ Key efi
     Formats pe
     Digest sha256 sha384
     Padding pkcs1
-Allow user root keys efi
+Key pgp
+    Token hsm0
+    Label pgp
+    Formats openpgp openpgp-clear
+    OpenPGPUserID "Packages <packages@example.org>"
+    OpenPGPCreated 2026-01-01T00:00:00Z
+Allow user root keys efi pgp
 MaxArtifactSize 1G
 EOF
 }
@@ -161,6 +170,20 @@ gen_tsa() {
 	return $r
 }
 
+# Texts a cleartext signature must escape and canonicalise.
+gen_openpgp() {
+	printf '\001Origin: csign\n-----BEGIN PGP SIGNATURE-----\n- dash\n' \
+		> "$new/dashes"
+	printf '\007trailing  \t \n\n\ttab first\r\ncrlf\r\nlast' \
+		> "$new/blanks"
+	printf '\077J\303\266rg \342\202\254 \360\237\224\221\n' \
+		> "$new/utf8"
+	mkdir -p "$tmp/repo/main"
+	printf 'Package: csign\n' > "$tmp/repo/main/Packages"
+	printf '\003' > "$new/release"
+	(cd "$tmp/repo" && apt-ftparchive release .) >> "$new/release"
+}
+
 for g in "$@"; do
 	regen "$g" gen_c "$g"
 done
@@ -168,6 +191,7 @@ regen config gen_config
 regen pe gen_pe
 regen module gen_module
 regen tsa gen_tsa
+regen openpgp gen_openpgp
 if [ -n "$failed" ]; then
 	echo "seeds: FAILED:$failed" >&2
 	exit 1

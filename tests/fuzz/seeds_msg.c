@@ -60,7 +60,9 @@ main(int argc, char **argv)
 		.cert = cert,
 		.certlen = sizeof(cert),
 		.ts_mode = 1,
-		.ntsa = 1 };
+		.ntsa = 1,
+		.pgp_created = 1767225600,
+		.pgp_uid = "Packages <packages@example.org>" };
 	struct msg_query query = { .what = Q_KEYS };
 	struct msg_log log = { .level = 2, .text = "hello" };
 	struct msg_admin admin = { .op = 1, .key = "kmod", .reason = "lost" };

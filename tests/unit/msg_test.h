@@ -101,7 +101,9 @@ enc_keyinfo_reply(struct buf *b)
 		.chain = cert_der,
 		.chainlen = sizeof(cert_der),
 		.ts_mode = TS_REQUIRED,
-		.ntsa = 2 };
+		.ntsa = 2,
+		.pgp_created = 1767225600,
+		.pgp_uid = "Name <mail@example.org>" };
 
 	assert_int_equal(msg_enc_keyinfo_reply(b, &m), 0);
 }

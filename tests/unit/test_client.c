@@ -140,7 +140,7 @@ test_args_sign_rejects_unknown_names(void **state)
 {
 	(void)state;
 	assert_usage_error("unknown format 'zip' (one of: raw cms module pe "
-			   "ima verity)",
+			   "ima verity openpgp openpgp-clear)",
 	    "sign", "-k", "k", "-f", "zip", "a");
 	assert_usage_error("unknown digest 'md5'", "sign", "-k", "k", "-f",
 	    "cms", "-d", "md5", "a");

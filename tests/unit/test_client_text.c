@@ -21,8 +21,8 @@ test_usage_lists_every_command(void **state)
 {
 	static const char *const cmds[] = {
 		("csign-client sign -k key -f format [-d digest] [-o out] "
-		 "[--pem]\n                    [--replace | --append] [--keyid] "
-		 "[--timestamp]\n"
+		 "[--pem]\n                    [--armor] [--replace | --append] "
+		 "[--keyid]\n                    [--timestamp]\n"
 		 "                    [--no-wait | --wait-timeout sec] "
 		 "file ...\n"),
 		"csign-client pending\n",
@@ -30,7 +30,7 @@ test_usage_lists_every_command(void **state)
 		"csign-client deny id --reason text\n",
 		"csign-client wait [-o out] [--wait-timeout sec] id\n",
 		"csign-client keys\n",
-		"csign-client cert [-o out] key\n",
+		"csign-client cert [-o out] [--openpgp] key\n",
 		"csign-client whoami\n",
 		"csign-client status\n",
 		"csign-client -h | --help | --version\n",
@@ -79,6 +79,11 @@ test_output_path_derivation(void **state)
 	assert_string_equal(p, "d/a.ko");
 	assert_int_equal(cl_sign_output("a.efi", NULL, "pe", p, sizeof(p)), 0);
 	assert_string_equal(p, "a.efi.signed");
+	/* A cleartext signature is the text signed, as gpg --clearsign. */
+	assert_int_equal(cl_sign_output("Release", NULL, "openpgp-clear", p,
+			     sizeof(p)),
+	    0);
+	assert_string_equal(p, "Release.asc");
 	assert_int_equal(cl_sign_output("a.efi", NULL, "ima", p, sizeof(p)), 0);
 	assert_string_equal(p, "a.efi.sig");
 	assert_int_equal(cl_format_writes_artifact("module"), 1);

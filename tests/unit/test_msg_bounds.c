@@ -232,7 +232,8 @@ test_sign_reply_fields_over_their_max_are_refused(void **state)
 }
 
 static void
-keyinfo_reply_with_lens(struct buf *b, size_t msglen, size_t certlen)
+keyinfo_reply_with_uid(struct buf *b, size_t msglen, size_t certlen,
+    const char *uid, size_t uidlen)
 {
 	assert_int_equal(msg_begin(b, MSG_KEYINFO_REPLY), 0);
 	assert_int_equal(buf_put_u8(b, ST_OK), 0);
@@ -246,6 +247,43 @@ keyinfo_reply_with_lens(struct buf *b, size_t msglen, size_t certlen)
 	put_fill(b, 0, 0x30); /* no chain */
 	assert_int_equal(buf_put_u8(b, TS_NONE), 0);
 	assert_int_equal(buf_put_u8(b, 0), 0);
+	assert_int_equal(buf_put_u32(b, 1767225600), 0);
+	assert_int_equal(buf_put_bytes(b, uid, uidlen), 0);
+}
+
+static void
+keyinfo_reply_with_lens(struct buf *b, size_t msglen, size_t certlen)
+{
+	keyinfo_reply_with_uid(b, msglen, certlen, "", 0);
+}
+
+/* The OpenPGP user ID: bounded, text only (no NUL, no controls). */
+static void
+test_keyinfo_reply_openpgp_uid_is_checked(void **state)
+{
+	const struct kind *k = kind_of(MSG_KEYINFO_REPLY);
+	char uid[PGP_UID_MAX + 1];
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 0);
+	memset(uid, 'u', sizeof(uid));
+	keyinfo_reply_with_uid(&b, 0, 10, uid, PGP_UID_MAX);
+	assert_int_equal(decode_buf(k, &b), 0);
+	assert_int_equal(strlen(d_kreply.pgp_uid), PGP_UID_MAX);
+	keyinfo_reply_with_uid(&b, 0, 10, uid, PGP_UID_MAX + 1);
+	assert_int_equal(decode_buf(k, &b), -1);
+	keyinfo_reply_with_uid(&b, 0, 10, "a\nb", 3);
+	assert_int_equal(decode_buf(k, &b), -1);
+	keyinfo_reply_with_uid(&b, 0, 10, "a\0b", 3);
+	assert_int_equal(decode_buf(k, &b), -1);
+	keyinfo_reply_with_uid(&b, 0, 10, "\xc2\x85", 2); /* NEL, a C1 */
+	assert_int_equal(decode_buf(k, &b), -1);
+	keyinfo_reply_with_uid(&b, 0, 10, "\xff", 1);
+	assert_int_equal(decode_buf(k, &b), -1);
+	keyinfo_reply_with_uid(&b, 0, 10, "J\xc3\xb6rg <j@x>", 11);
+	assert_int_equal(decode_buf(k, &b), 0);
+	buf_free(&b);
 }
 
 static void
@@ -369,6 +407,7 @@ main(void)
 		    test_sign_reply_fields_over_their_max_are_refused),
 		cmocka_unit_test(
 		    test_keyinfo_reply_fields_over_their_max_are_refused),
+		cmocka_unit_test(test_keyinfo_reply_openpgp_uid_is_checked),
 		cmocka_unit_test(test_log_text_over_max_is_refused),
 		cmocka_unit_test(test_pesign_out_of_range_is_refused),
 	};

@@ -108,9 +108,12 @@ test_keyinfo_reply_round_trips(void **state)
 	assert_memory_equal(d_kreply.cert, cert_der, sizeof(cert_der));
 	assert_int_equal(d_kreply.ts_mode, TS_REQUIRED);
 	assert_int_equal(d_kreply.ntsa, 2);
+	assert_int_equal(d_kreply.pgp_created, 1767225600);
+	assert_string_equal(d_kreply.pgp_uid, "Name <mail@example.org>");
 	/* The certificate is a reference into the message. */
 	assert_true(d_kreply.cert > b.data &&
-	    d_kreply.chain + d_kreply.chainlen + 2 == b.data + b.len);
+	    d_kreply.chain + d_kreply.chainlen + 2 + 4 + 4 + 23 ==
+		b.data + b.len);
 	buf_free(&b);
 }
 

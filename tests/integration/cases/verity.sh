@@ -1,5 +1,6 @@
 # dm-verity root hash signatures (-f verity), sourced by run.sh.
 #
+# The root hash comes from `veritysetup format` on a small image file.
 # The output must be exactly what `openssl cms -sign -nocerts -noattr
 # -binary` makes over the bare hex root hash with the key file (what
 # systemd-repart and `veritysetup --root-hash-signature` use), whether the
@@ -9,7 +10,16 @@ t_verity() {
 	begin "verity: PKCS#7 over the root hash as openssl cms makes it"
 	a=$T/home/$ALICE
 	mkdir -p "$T/verity"
-	rh=$(openssl rand -hex 32)
+	# A real root hash: veritysetup format on a small image (plain files,
+	# no loop device), and veritysetup verify agrees it is the image's.
+	head -c 262144 /dev/urandom > "$T/verity/data.img"
+	: > "$T/verity/hash.img"
+	veritysetup format "$T/verity/data.img" "$T/verity/hash.img" \
+		> "$T/verity/format.out" 2>&1
+	rh=$(awk '/^Root hash:/ { print $3 }' "$T/verity/format.out")
+	check "veritysetup format gave a root hash" test ${#rh} -eq 64
+	check "veritysetup verify: the image's root hash" veritysetup verify \
+		"$T/verity/data.img" "$T/verity/hash.img" "$rh"
 	printf '%s' "$rh" > "$T/verity/roothash"
 	printf '%s\n' "$rh" > "$a/roothash.txt"
 	chown "$ALICE" "$a/roothash.txt"

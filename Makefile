@@ -336,7 +336,8 @@ FUZZ_SRC_config   = records/config.c records/confread.c records/confkeywords.c \
 	records/tsaurl.c proto/names.c common/log.c common/util.c
 FUZZ_SRC_pe       = sandbox/formats/pe_parse.c sandbox/artifact.c \
 	proto/sigcheck.c proto/names.c proto/buf.c common/log.c
-FUZZ_SRC_module   = sandbox/formats/elf.c sandbox/artifact.c \
+FUZZ_SRC_module   = sandbox/formats/elf.c sandbox/formats/compmagic.c \
+	sandbox/artifact.c \
 	proto/sigcheck.c proto/names.c proto/buf.c common/log.c
 FUZZ_SRC_auditrec = proto/auditrec.c proto/auditparse.c proto/buf.c \
 	common/utf8.c common/util.c proto/names.c

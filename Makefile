@@ -193,16 +193,19 @@ $(DISPATCH_TESTS): LDFLAGS += -Wl,--wrap=tokens_find_key \
 deps:
 	@sh contrib/deps.sh
 
-# Everything, then the same suites once more on the ASan+UBSan build.
+# Everything, on the normal build and on the ASan+UBSan build.
+# The two integration suites run side by side (tests/integration/
+# parallel.sh): one suite's waits overlap the other's work.
 check: deps
 	$(MAKE) all tests
+	$(MAKE) asan-build
 	sh tests/run-unit.sh $(BUILD)
+	sh tests/run-unit.sh build-asan
 	sh tests/install.sh
 	$(MAKE) man-lint lint
-	sh tests/integration/run.sh $(BUILD)
+	sh tests/integration/parallel.sh $(BUILD) build-asan
 	sh tests/load/soak.sh $(BUILD) 50 20
 	$(MAKE) fuzz-smoke
-	$(MAKE) asan
 
 tests: $(PROGS) $(TEST_PROGS) $(UNIT_BINS)
 

@@ -266,12 +266,3 @@ fe_read_file(const char *file, size_t max, uint8_t **p, size_t *len)
 	*len = got;
 	return 0;
 }
-
-int
-fe_report(const struct failure *fl)
-{
-	char line[sizeof(fl->msg) + 512];
-
-	log_warnx("%s", cl_fail_line(line, sizeof(line), fl));
-	return fl->code != 0 ? fl->code : EXIT_ERROR;
-}

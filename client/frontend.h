@@ -53,7 +53,4 @@ int fe_pe_pkcs7(const uint8_t *p, size_t len, size_t *off, size_t *n);
 /* Read all of file into *p (malloc'd), at most max bytes: 0 or -1. */
 int fe_read_file(const char *file, size_t max, uint8_t **p, size_t *len);
 
-/* Report fl on stderr as "PROG: [FILE: ]MESSAGE"; its exit code. */
-int fe_report(const struct failure *fl);
-
 #endif

@@ -40,18 +40,6 @@ static const cmd_fn commands[CMD_COUNT] = {
 	[CMD_WAIT] = cl_cmd_wait,
 };
 
-/* Report fl on stderr, and as JSON on stdout with --json; its exit code. */
-static int
-report(const struct options *o, const struct failure *fl)
-{
-	char line[sizeof(fl->msg) + 512];
-
-	log_warnx("%s", cl_fail_line(line, sizeof(line), fl));
-	if (o->json)
-		cl_fail_json(stdout, fl);
-	return fl->code;
-}
-
 /*
  * Open /dev/null on any of fds 0-2 that is closed, so that the socket
  * never becomes "standard input" and gets sent as an artifact.
@@ -78,10 +66,10 @@ run(const struct options *o)
 	memset(&fl, 0, sizeof(fl));
 	if (cl_conn_open(&c, cl_socket_path(o->socket, getenv("CSIGN_SOCKET")),
 		o->timeout, &fl) == -1)
-		return report(o, &fl);
+		return cl_fail_report(&fl, o->json);
 	code = commands[o->cmd](&c, o, &fl);
 	cl_conn_close(&c);
-	return code == -1 ? report(o, &fl) : code;
+	return code == -1 ? cl_fail_report(&fl, o->json) : code;
 }
 
 /* Flush stdout; a failed write turns a success into an error. */
@@ -124,7 +112,7 @@ main(int argc, char **argv)
 		memset(&fl, 0, sizeof(fl));
 		cl_fail_set(&fl, EXIT_USAGE, "usage", "%s (try '%s --help')",
 		    err, CLIENT_PROG);
-		return finish(report(&o, &fl));
+		return finish(cl_fail_report(&fl, o.json));
 	case PARSE_RUN:
 		break;
 	}

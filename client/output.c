@@ -12,8 +12,10 @@
 #include <unistd.h>
 
 #include "client/json.h"
+#include "common/log.h"
 #include "common/utf8.h"
 #include "common/util.h"
+#include "proto/names.h"
 
 void
 cl_fail_set(struct failure *fl, int code, const char *status, const char *fmt,
@@ -58,6 +60,17 @@ cl_fail_json(FILE *fp, const struct failure *fl)
 	cl_json_kv_str(&j, "status", fl->status != NULL ? fl->status : "error");
 	cl_json_kv_str(&j, "message", fl->msg);
 	cl_json_close(&j, '}');
+}
+
+int
+cl_fail_report(const struct failure *fl, int json)
+{
+	char line[sizeof(fl->msg) + 512];
+
+	log_warnx("%s", cl_fail_line(line, sizeof(line), fl));
+	if (json)
+		cl_fail_json(stdout, fl);
+	return fl->code != 0 ? fl->code : EXIT_ERROR;
 }
 
 int

@@ -56,6 +56,12 @@ char *cl_fail_line(char *dst, size_t dstlen, const struct failure *fl);
 /* fl as one JSON object {"file","status","message"} on fp. */
 void cl_fail_json(FILE *fp, const struct failure *fl);
 
+/*
+ * Report fl: its line on stderr, and its JSON object on stdout if json;
+ * the exit code it carries (EXIT_ERROR if none).
+ */
+int cl_fail_report(const struct failure *fl, int json);
+
 /* How an artifact operand is shown to the user ("stdin" for "-"). */
 const char *cl_file_label(const char *file);
 

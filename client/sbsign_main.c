@@ -176,7 +176,7 @@ main(int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	memset(&fl, 0, sizeof(fl));
 	if ((o.key = fe_key_name(a.key, &fl)) == NULL)
-		return fe_report(&fl);
+		return cl_fail_report(&fl, 0);
 	files[0] = (char *)a.image;
 	o.format = "pe";
 	o.append = 1; /* sbsign adds to an existing signature */
@@ -194,7 +194,7 @@ main(int argc, char **argv)
 	} else {
 		scratch[0] = '\0';
 	}
-	r = fe_sign(&o, a.cert, &fl) == -1 ? fe_report(&fl) : 0;
+	r = fe_sign(&o, a.cert, &fl) == -1 ? cl_fail_report(&fl, 0) : 0;
 	if (r == 0 && a.detached)
 		r = write_detached(scratch, out);
 	if (scratch[0] != '\0')

@@ -229,7 +229,7 @@ sign_with_key(const struct sf_args *a)
 	memset(&o, 0, sizeof(o));
 	memset(&fl, 0, sizeof(fl));
 	if ((o.key = fe_key_name(a->key, &fl)) == NULL)
-		return fe_report(&fl);
+		return cl_fail_report(&fl, 0);
 	o.format = "module";
 	o.digest = a->hash;
 	o.keyid = a->keyid;
@@ -246,7 +246,7 @@ sign_with_key(const struct sf_args *a)
 	if (fe_sign(&o, a->x509, &fl) == -1) {
 		if (scratch[0] != '\0')
 			unlink(scratch);
-		return fe_report(&fl);
+		return cl_fail_report(&fl, 0);
 	}
 	signed_file = o.out != NULL ? o.out : a->module;
 	ret = a->save_sig ? save_p7s(a, signed_file) : 0;

@@ -65,7 +65,7 @@ held_persist(struct monitor *m)
 {
 	struct mon_held *hd = &m->held;
 	const struct approvals *a = &hd->table;
-	uint64_t ids[APPROVAL_MAX_HELD];
+	uint64_t ids[APPROVAL_MAX_HELD] = { 0 };
 	char err[4200];
 	size_t n = 0;
 

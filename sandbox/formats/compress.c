@@ -32,31 +32,14 @@ enum step {
 typedef enum step (*step_fn)(void *st, const uint8_t **ip, size_t *il,
     uint8_t **op, size_t *ol, int finish);
 
-static const char *const names[] = { "none", "xz", "zstd", "gzip" };
-
-const char *
-comp_name(enum comp_kind k)
-{
-	return names[k];
-}
-
 enum comp_kind
 comp_detect(int fd, uint64_t size)
 {
-	static const uint8_t xz[] = { 0xfd, '7', 'z', 'X', 'Z', 0 };
-	static const uint8_t zst[] = { 0x28, 0xb5, 0x2f, 0xfd };
-	static const uint8_t gz[] = { 0x1f, 0x8b };
 	uint8_t m[6];
 
 	if (size < sizeof(m) || artifact_pread(fd, 0, m, sizeof(m)) == -1)
 		return COMP_NONE;
-	if (memcmp(m, xz, sizeof(xz)) == 0)
-		return COMP_XZ;
-	if (memcmp(m, zst, sizeof(zst)) == 0)
-		return COMP_ZSTD;
-	if (memcmp(m, gz, sizeof(gz)) == 0)
-		return COMP_GZIP;
-	return COMP_NONE;
+	return comp_magic(m, sizeof(m));
 }
 
 static enum step

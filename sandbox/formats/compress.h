@@ -27,6 +27,8 @@ enum comp_kind {
 
 /* The compression of the size bytes of fd, from its magic. */
 enum comp_kind comp_detect(int fd, uint64_t size);
+/* The same from the first len bytes of a file (compmagic.c). */
+enum comp_kind comp_magic(const uint8_t *m, size_t len);
 const char *comp_name(enum comp_kind k);
 
 /*

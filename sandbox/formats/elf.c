@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "proto/buf.h"
+#include "sandbox/formats/compress.h"
 
 #define MODINFO_NAME ".modinfo"
 
@@ -89,30 +90,6 @@ elf_shentsize(const struct elf_module *m)
 	return m->class64 ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr);
 }
 
-/*
- * Compressed modules (.ko.xz, .ko.zst, .ko.gz): distributions compress
- * after signing, so the signature belongs on the ELF file inside.
- */
-static const struct {
-	const char *name;
-	uint8_t magic[SELFMAG];
-	size_t len;
-} compressed[] = {
-	{ "xz", { 0xfd, '7', 'z', 'X' }, 4 },
-	{ "zstd", { 0x28, 0xb5, 0x2f, 0xfd }, 4 },
-	{ "gzip", { 0x1f, 0x8b }, 2 },
-};
-
-/* The compressor whose magic starts the file, or NULL. */
-static const char *
-elf_compressed(const uint8_t magic[SELFMAG])
-{
-	for (size_t i = 0; i < sizeof(compressed) / sizeof(compressed[0]); i++)
-		if (memcmp(magic, compressed[i].magic, compressed[i].len) == 0)
-			return compressed[i].name;
-	return NULL;
-}
-
 /* e_ident: magic, class, byte order. */
 static int
 elf_check_ident(int fd, uint64_t len, struct elf_module *m,
@@ -136,11 +113,16 @@ elf_check_ident(int fd, uint64_t len, struct elf_module *m,
 	if (buf_get(&b, magic, sizeof(magic)) == -1 ||
 	    buf_get_u8(&b, &class) == -1 || buf_get_u8(&b, &data) == -1)
 		return elf_err(e, "cannot read the ELF header (e_ident)");
-	if (memcmp(magic, ELFMAG, SELFMAG) != 0 && elf_compressed(magic))
+	/*
+	 * module.c decompresses one layer, of a file (it needs the size to
+	 * bound it); a compressed stream here came on a pipe or twice
+	 * compressed.
+	 */
+	if (comp_magic(raw, sizeof(raw)) != COMP_NONE)
 		return elf_err(e,
-		    "e_ident: a %s-compressed file, not an ELF "
-		    "object: sign the module before compressing it",
-		    elf_compressed(magic));
+		    "e_ident: %s-compressed data, not an ELF object: "
+		    "give the module as a file, compressed once",
+		    comp_name(comp_magic(raw, sizeof(raw))));
 	if (memcmp(magic, ELFMAG, SELFMAG) != 0)
 		return elf_err(e,
 		    "e_ident: not an ELF file (bad magic): "

@@ -383,7 +383,10 @@ selected=0
 for t in $CASES; do
 	it_selected "$t" || continue
 	selected=$((selected + 1))
+	start=$(date +%s)
 	$t
+	# Where the suite's time goes (make check's budget): one line a case.
+	echo "time: $t $(($(date +%s) - start))s"
 done
 t_shutdown
 echo "integration: $passed passed, $failed failed"

@@ -91,11 +91,11 @@ test_ident_magic_class_and_data_are_checked(void **state)
 	    "\xfd"
 	    "7zXZ",
 	    6);
-	check_telf(&t, "a xz-compressed file");
+	check_telf(&t, "xz-compressed data, not an ELF");
 	memcpy(t.b, "\x28\xb5\x2f\xfd", 4);
-	check_telf(&t, "a zstd-compressed file");
+	check_telf(&t, "zstd-compressed data, not an ELF");
 	memcpy(t.b, "\x1f\x8b", 2);
-	check_telf(&t, "a gzip-compressed file");
+	check_telf(&t, "gzip-compressed data, not an ELF");
 	telf_build(&t, 1, 0);
 	t.b[EI_CLASS] = 3;
 	check_telf(&t, "EI_CLASS 3");

@@ -76,6 +76,14 @@ EOF2
 		-o cut.out cut.ko.zst
 	expect_rc 5 "corrupt gzip refused" as $ALICE sign -k kmod -f module \
 		-o bad.out bad.ko.gz
+	# On a pipe there is no size to bound the decompression by: the
+	# client refuses it and says to give the module as a file.
+	expect_rc 5 "compressed module on a pipe refused" sh -c \
+		"cat '$T/cmod/hello.ko.zst' | (cd '$a' && runuser -u $ALICE -- env \
+		CSIGN_SOCKET='$T/csignd.sock' '$T/bin/csign-client' sign -k kmod \
+		-f module -o pipe.out -)"
+	expect_grep "must be a regular file, not a pipe" "$T/rc.out" \
+		"pipe: says what to do"
 	check "the daemon still serves" as $ALICE keys
 }
 

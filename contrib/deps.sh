@@ -11,7 +11,8 @@ set -e
 # and of 'make demo TOKEN=tpm': a software TPM 2.0 (swtpm), the access
 # broker in front of it (tpm2-abrmd, on a private dbus, and the tabrmd
 # TCTI that reaches it, which is only a Recommends), tpm2-pkcs11 and
-# its tpm2_ptool, tpm2-tools.
+# its tpm2_ptool, tpm2-tools.  The bench: OpenSSL's pkcs11 engine
+# (sbsign --engine pkcs11 on the same token as csignd).
 pkgs="build-essential pkg-config libssl-dev libp11-dev libseccomp-dev
 libcap-dev libevent-dev libcmocka-dev liblzma-dev libzstd-dev zlib1g-dev xz-utils zstd
 softhsm2 opensc openssl mandoc
@@ -20,7 +21,7 @@ linux-headers-amd64 kmod ima-evm-utils sbsigntool osslsigncode
 gcc-mingw-w64-x86-64 gcc-mingw-w64-i686 systemd-boot-efi systemd logrotate
 openssh-server openssh-client dpkg-dev debhelper lintian fakeroot pesign rpm
 swtpm swtpm-tools tpm2-abrmd libtss2-tcti-tabrmd0 libtpm2-pkcs11-1
-libtpm2-pkcs11-tools tpm2-tools
+libtpm2-pkcs11-tools tpm2-tools libengine-pkcs11-openssl
 dbus"
 missing=""
 for p in $pkgs; do

@@ -2,7 +2,7 @@
  * bench-direct: the signing limit of a PKCS#11 token and key, without
  * csignd.
  *
- *     bench-direct MODULE TOKENLABEL PINFILE KEYLABEL SECONDS
+ *     bench-direct MODULE TOKENLABEL PINFILE KEYLABEL SECONDS [CERT]
  *
  * Opens the token labelled TOKENLABEL of MODULE through token/ (the
  * libp11 load and login csignd and csign-admin share, with the PIN of
@@ -12,21 +12,32 @@
  * seconds (RSA: PKCS#1 v1.5; EC: ECDSA), the same operation csignd's
  * signing threads run.
  * Prints
- *     direct KEYLABEL: N sig/s (M us/sig)
- * This is the ceiling that bench/run.sh compares csignd against.
+ *     direct KEYLABEL: N sig/s (M us/sig, CPU C us/sig)
+ * This is the ceiling that bench/run.sh compares csignd against; C is
+ * the process's CPU time per signature (for a software token such as
+ * SoftHSM, the signature's own cost, which csignd's CPU is compared to).
+ * With CERT (PEM), it then checks signatures with the certificate's key
+ * through sig_verify(), the check every session child makes before it
+ * releases a signature, for a second, and prints the CPU time per check
+ *     verify KEYLABEL: V us/verify
  */
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
+#include <openssl/x509.h>
 
+#include "proto/names.h"
+#include "proto/sigcheck.h"
 #include "records/config.h"
 #include "token/p11admin.h"
 
@@ -42,7 +53,7 @@ usage(void)
 {
 	fprintf(stderr,
 	    "usage: bench-direct MODULE TOKENLABEL PINFILE "
-	    "KEYLABEL SECONDS\n");
+	    "KEYLABEL SECONDS [CERT]\n");
 	exit(2);
 }
 
@@ -67,6 +78,18 @@ now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* CPU seconds this process has used (user and system). */
+static double
+cpu_now(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru) == -1)
+		die("getrusage");
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 /* A signing context for pkey, set up as token_sign() does. */
@@ -105,6 +128,40 @@ check_sig(EVP_PKEY *pkey, const uint8_t *tbs, const uint8_t *sig, size_t siglen)
 }
 
 /*
+ * The session child's check of a signature, timed: sig over tbs verified
+ * with the public key of the certificate in path, for a second.
+ */
+static void
+time_verify(const char *path, const char *label, const uint8_t *tbs,
+    const uint8_t *sig, size_t siglen)
+{
+	EVP_PKEY *pub;
+	X509 *x;
+	FILE *f;
+	double t0, c0;
+	unsigned long n = 0;
+
+	if ((f = fopen(path, "r")) == NULL)
+		die("%s: cannot open", path);
+	x = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	if (x == NULL || (pub = X509_get0_pubkey(x)) == NULL)
+		die("%s: not a PEM certificate", path);
+	c0 = cpu_now();
+	t0 = now();
+	do {
+		if (sig_verify(pub, DIG_SHA256, PAD_PKCS1, tbs, DIGLEN, sig,
+			siglen) != 1)
+			die("%s: the signature does not verify", path);
+		n++;
+	} while (now() < t0 + 1.0);
+	/* CPU time: what the check costs, whatever else runs on the host. */
+	printf("verify %s: %.1f us/verify\n", label,
+	    (cpu_now() - c0) * 1e6 / (double)n);
+	X509_free(x);
+}
+
+/*
  * Open the token labelled label of module and find the private key
  * labelled keylabel, as a Token block with that PinFile would.
  */
@@ -137,12 +194,12 @@ main(int argc, char **argv)
 	struct p11a *a;
 	EVP_PKEY *pkey;
 	EVP_PKEY_CTX *ctx;
-	double secs, t0, t, end;
+	double secs, t0, t, end, c0;
 	unsigned long n = 0;
 	size_t siglen;
 	char *ep;
 
-	if (argc != 6)
+	if (argc != 6 && argc != 7)
 		usage();
 	secs = strtod(argv[5], &ep);
 	if (*ep != '\0' || !(secs > 0))
@@ -164,6 +221,7 @@ main(int argc, char **argv)
 	 * The loop: a fresh context per signature, as csignd's token_sign()
 	 * does, so that the ceiling counts the same work.
 	 */
+	c0 = cpu_now();
 	t0 = now();
 	end = t0 + secs;
 	do {
@@ -177,8 +235,17 @@ main(int argc, char **argv)
 	} while ((t = now()) < end);
 	EVP_PKEY_CTX_free(ctx);
 
-	printf("direct %s: %.0f sig/s (%.1f us/sig)\n", argv[4],
-	    (double)n / (t - t0), (t - t0) * 1e6 / (double)n);
+	printf("direct %s: %.0f sig/s (%.1f us/sig, CPU %.1f us/sig)\n",
+	    argv[4], (double)n / (t - t0), (t - t0) * 1e6 / (double)n,
+	    (cpu_now() - c0) * 1e6 / (double)n);
+	if (argc == 7) {
+		siglen = sizeof(sig);
+		ctx = sign_ctx(pkey);
+		if (EVP_PKEY_sign(ctx, sig, &siglen, tbs[0], DIGLEN) <= 0)
+			die("signing failed");
+		EVP_PKEY_CTX_free(ctx);
+		time_verify(argv[6], argv[4], tbs[0], sig, siglen);
+	}
 
 	p11a_key_clear(&k);
 	p11a_close(a);

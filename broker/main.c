@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <malloc.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -440,6 +441,21 @@ run_check(struct csignd *d, enum run_mode mode)
 	return r;
 }
 
+/*
+ * Keep freed heap memory instead of giving it back to the kernel at once:
+ * with glibc's default trim threshold (128 KiB) the loop's message and
+ * audit buffers made the heap shrink and grow again several times per
+ * signature, and each shrink flushes the TLB on every CPU.  Buffers are
+ * wiped before they are freed (buf_free), so what is kept holds no data;
+ * allocations of 1 MiB and more still get mappings of their own.
+ */
+static void
+heap_keep(void)
+{
+	(void)mallopt(M_TRIM_THRESHOLD, 32 * 1024 * 1024);
+	(void)mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -450,6 +466,7 @@ main(int argc, char *argv[])
 	enum run_mode mode = RUN_DAEMON;
 	int ch, verbose = 0, ready = -1;
 
+	heap_keep();
 	d.cfgpath = CONFIG_DEFAULT_PATH;
 	TAILQ_INIT(&d.children);
 	TAILQ_INIT(&d.waiting);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,6 +19,13 @@
 #include "proto/msg.h"
 
 #define CHILD_FD 3 /* the channel's number in the child */
+/*
+ * The nice value of a spare: a child started while another is ready
+ * starts at this lower priority, so that its exec, library loading and
+ * OpenSSL set-up (several ms of CPU) yield to the sessions being served;
+ * the monitor gives it back priority 0 when a client is handed to it.
+ */
+#define SPARE_NICE 10
 
 extern char **environ;
 
@@ -108,13 +116,16 @@ pool_deadline(struct child *c, unsigned seconds)
  * are the monitor's /dev/null (the child logs through its channel, and
  * must not write into the daemon's log or terminal); the signal mask
  * inherited from the loop is cleared.  The program is the file opened
- * at start, whatever the path names now.
+ * at start, whatever the path names now.  A spare gets SPARE_NICE (a
+ * failure only leaves it at the monitor's priority).
  */
 static void __attribute__((noreturn))
-child_exec(const struct csignd *d, int chan, char *const argv[])
+child_exec(const struct csignd *d, int chan, int spare, char *const argv[])
 {
 	sigset_t none;
 
+	if (spare)
+		(void)setpriority(PRIO_PROCESS, 0, SPARE_NICE);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (dup2(d->null_fd, 0) == -1 || dup2(d->null_fd, 1) == -1 ||
@@ -195,15 +206,20 @@ child_spawn_failed(struct csignd *d, const char *what)
 		    what, strerror(saved), held);
 }
 
-/* Start one child: socketpair, fork, exec.  NULL on failure (logged). */
+/*
+ * Start one child: socketpair, fork, exec.  NULL on failure (logged).
+ * It is a spare (niced) when another child is ready and no client
+ * waits, and only if the monitor may give it its priority back (root).
+ */
 static struct child *
 child_spawn(struct csignd *d)
 {
 	char a[2][24], *argv[8];
 	struct child *c;
 	pid_t pid;
-	int sv[2];
+	int sv[2], spare;
 
+	spare = d->separate_uids && d->nidle > 0 && d->admit.nready == 0;
 	child_argv(d, a, argv);
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
@@ -220,9 +236,10 @@ child_spawn(struct csignd *d)
 		return NULL;
 	}
 	if (pid == 0)
-		child_exec(d, sv[1], argv);
+		child_exec(d, sv[1], spare, argv);
 	close(sv[1]);
 	c->d = d;
+	c->spare = spare;
 	/* Its state is CH_GONE, not counted, until pool_set_state(). */
 	monitor_session_init(&c->ms, &d->mon, sv[0], pid);
 	c->client_fd = -1;
@@ -321,6 +338,11 @@ pool_start_session(struct child *c, const struct waiting *w)
 		pool_kill(c, "cannot hand over the client");
 		return -1;
 	}
+	/* Serving now: as urgent as the monitor itself. */
+	if (c->spare && setpriority(PRIO_PROCESS, c->ms.pid, 0) == -1)
+		log_warn("session child %d: cannot reset its priority",
+		    (int)c->ms.pid);
+	c->spare = 0;
 	monitor_session_start(&c->ms, m.session_id, &w->peer);
 	c->client_fd = w->fd;
 	c->user = w->user;

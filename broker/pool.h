@@ -39,6 +39,7 @@ struct child {
 	unsigned lifetime;	 /* SessionLifetime, 0: no session */
 	struct timespec expires; /* accept + lifetime, CLOCK_MONOTONIC */
 	int at_lifetime;	 /* the timer is the lifetime's end */
+	int spare;		 /* started niced (SPARE_NICE), not reset */
 };
 
 /* Hand the monitor (d->mon) its interface to the loop (state.c). */

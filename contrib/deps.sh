@@ -13,7 +13,8 @@ set -e
 # TCTI that reaches it, which is only a Recommends), tpm2-pkcs11 and
 # its tpm2_ptool, tpm2-tools.  OpenPGP verifiers: gpgv, gpg, sqv, rnp,
 # apt-ftparchive (apt-utils) for a Release file; veritysetup
-# (cryptsetup-bin) for a real dm-verity root hash.
+# (cryptsetup-bin) for a real dm-verity root hash.  The bench: OpenSSL's
+# pkcs11 engine (sbsign --engine pkcs11 on the same token as csignd).
 pkgs="build-essential pkg-config libssl-dev libp11-dev libseccomp-dev
 libcap-dev libevent-dev libcmocka-dev liblzma-dev libzstd-dev zlib1g-dev xz-utils zstd
 softhsm2 opensc openssl mandoc
@@ -22,7 +23,7 @@ linux-headers-amd64 kmod ima-evm-utils sbsigntool osslsigncode
 gcc-mingw-w64-x86-64 gcc-mingw-w64-i686 systemd-boot-efi systemd logrotate
 openssh-server openssh-client dpkg-dev debhelper lintian fakeroot pesign rpm
 swtpm swtpm-tools tpm2-abrmd libtss2-tcti-tabrmd0 libtpm2-pkcs11-1
-libtpm2-pkcs11-tools tpm2-tools
+libtpm2-pkcs11-tools tpm2-tools libengine-pkcs11-openssl
 dbus sqv rnp apt-utils cryptsetup-bin gpgv gnupg"
 missing=""
 for p in $pkgs; do

@@ -236,6 +236,8 @@ writer_main(void *arg)
 	char *sums;
 	size_t n;
 
+	/* Named, so that ps -L and bench/run.sh can tell its CPU time. */
+	(void)pthread_setname_np(pthread_self(), "csignd-audit");
 	while ((batch = batch_take(a, &n)) != NULL) {
 		if (batch->rotate)
 			writer_rotate(a, batch);

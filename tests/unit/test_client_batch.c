@@ -1,0 +1,431 @@
+/*
+ * test_client_batch.c: csign-client's batches of files: the order in
+ * which files start and the failure that is reported (batchq.c), how
+ * many connections a batch takes, outputs committed once (batchout.c),
+ * --jobs, and the engine against a daemon played by a thread that
+ * insists on two requests in flight before it answers (batch.c).
+ */
+#include <pthread.h>
+
+#include "client/batchout.h"
+#include "client/batchq.h"
+#include "client_test.h"
+
+static void
+test_files_start_in_order_until_a_failure(void **state)
+{
+	struct batchq q;
+
+	(void)state;
+	cl_bq_init(&q, 5);
+	assert_int_equal(cl_bq_take(&q), 0);
+	assert_int_equal(cl_bq_take(&q), 1);
+	assert_int_equal(cl_bq_take(&q), 2);
+	assert_int_equal(q.inflight, 3);
+	cl_bq_done(&q, 1, 0);
+	assert_false(cl_bq_finished(&q));
+	/* 2 fails: 3 and 4 are never started, 0 still finishes. */
+	cl_bq_done(&q, 2, 1);
+	assert_int_equal(cl_bq_take(&q), -1);
+	assert_false(cl_bq_finished(&q));
+	/* A later failure does not replace the earlier one. */
+	cl_bq_done(&q, 0, 0);
+	assert_true(cl_bq_finished(&q));
+	assert_int_equal(q.failed, 2);
+}
+
+static void
+test_the_lowest_failed_index_is_kept(void **state)
+{
+	struct batchq q;
+
+	(void)state;
+	cl_bq_init(&q, 4);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(cl_bq_take(&q), i);
+	assert_int_equal(cl_bq_take(&q), -1);
+	cl_bq_done(&q, 3, 1);
+	cl_bq_done(&q, 1, 1);
+	cl_bq_done(&q, 2, 1);
+	assert_int_equal(q.failed, 1);
+	assert_false(cl_bq_finished(&q));
+	cl_bq_done(&q, 0, 0);
+	assert_true(cl_bq_finished(&q));
+	/* All well: finished once every file is done. */
+	cl_bq_init(&q, 2);
+	assert_int_equal(cl_bq_take(&q), 0);
+	cl_bq_done(&q, 0, 0);
+	assert_false(cl_bq_finished(&q));
+	assert_int_equal(cl_bq_take(&q), 1);
+	cl_bq_done(&q, 1, 0);
+	assert_true(cl_bq_finished(&q));
+	assert_int_equal(q.failed, 2);
+}
+
+static void
+test_connections_per_batch(void **state)
+{
+	(void)state;
+	/* Few files: one connection (the serial client's). */
+	assert_int_equal(cl_batch_conns(3, 0, 2), 1);
+	assert_int_equal(cl_batch_conns(4, 8, 16), 1);
+	assert_int_equal(cl_batch_conns(5, 0, 2), 2);
+	/* Default: the online CPUs, at most BATCH_JOBS_DEFAULT. */
+	assert_int_equal(cl_batch_conns(200, 0, 2), 2);
+	assert_int_equal(cl_batch_conns(200, 0, 32), BATCH_JOBS_DEFAULT);
+	assert_int_equal(cl_batch_conns(200, 0, -1), 1);
+	/* --jobs is honoured above the CPUs (a slow token waits, not works). */
+	assert_int_equal(cl_batch_conns(200, 8, 2), 8);
+	assert_int_equal(cl_batch_conns(200, 1, 16), 1);
+	assert_int_equal(cl_batch_conns(100000, 1000, 2), BATCH_JOBS_MAX);
+	assert_int_equal(cl_batch_conns(0, 0, 2), 1);
+}
+
+/* Parse "csign-client sign -k k -f raw --jobs ARG a b". */
+static enum parse_result
+parse_jobs(const char *arg, struct options *o, char *err, size_t errlen)
+{
+	char *argv[] = { "csign-client", "sign", "-k", "k", "-f", "raw",
+		"--jobs", (char *)arg, "a", "b", NULL };
+
+	optind = 0;
+	return cl_args_parse(10, argv, o, err, errlen);
+}
+
+static void
+test_jobs_option(void **state)
+{
+	struct options o;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse_jobs("3", &o, err, sizeof(err)), PARSE_RUN);
+	assert_int_equal(o.jobs, 3);
+	assert_int_equal(o.nfiles, 2);
+	assert_int_equal(parse_jobs("64", &o, err, sizeof(err)), PARSE_RUN);
+	assert_int_equal(o.jobs, 64);
+	assert_int_equal(parse_jobs("0", &o, err, sizeof(err)), PARSE_ERROR);
+	assert_string_equal(err, "invalid jobs '0': expected 1 to 64");
+	assert_int_equal(parse_jobs("65", &o, err, sizeof(err)), PARSE_ERROR);
+	assert_int_equal(parse_jobs("2x", &o, err, sizeof(err)), PARSE_ERROR);
+	assert_int_equal(parse_jobs("", &o, err, sizeof(err)), PARSE_ERROR);
+}
+
+/* ---- outputs ---- */
+
+static char *
+make_dir(void)
+{
+	char *d = strdup("/tmp/csign-batch-test.XXXXXX");
+
+	assert_non_null(d);
+	assert_non_null(mkdtemp(d));
+	return d;
+}
+
+/* Entries of dir other than . and .. */
+static int
+entries(const char *dir)
+{
+	struct dirent *de;
+	int n = 0;
+	DIR *d = opendir(dir);
+
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+static void
+rm_dir(char *dir)
+{
+	char p[PATH_MAX];
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	while (d != NULL && (de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
+		unlink(p);
+	}
+	if (d != NULL)
+		closedir(d);
+	rmdir(dir);
+	free(dir);
+}
+
+/* The contents of path (at most 63 bytes), or "" if it cannot be read. */
+static const char *
+slurp(const char *path)
+{
+	static char buf[64];
+	int fd = open(path, O_RDONLY);
+	ssize_t n = fd == -1 ? 0 : read(fd, buf, sizeof(buf) - 1);
+
+	buf[n > 0 ? n : 0] = '\0';
+	if (fd != -1)
+		close(fd);
+	return buf;
+}
+
+static void
+test_outputs_appear_only_at_commit(void **state)
+{
+	char *dir = make_dir(), p[3][PATH_MAX], *outs[3];
+	struct bout *v;
+	struct stat st;
+
+	(void)state;
+	for (int i = 0; i < 3; i++) {
+		snprintf(p[i], sizeof(p[i]), "%s/o%d.sig", dir, i);
+		outs[i] = p[i];
+	}
+	/* o1 exists already: it is replaced whole, only at the commit. */
+	assert_int_equal(cl_write_atomic(p[1], "old", 3, 0644), 0);
+	assert_int_equal(cl_bout_init(&v, outs, 3), 0);
+	assert_int_equal(cl_bout_write(&v[0], "zero", 4, 0640), 0);
+	assert_int_equal(cl_bout_write(&v[1], "one", 3, 0644), 0);
+	assert_int_equal(cl_bout_write(&v[2], "two", 3, 0644), 0);
+	assert_int_equal(access(p[0], F_OK), -1);
+	assert_string_equal(slurp(p[1]), "old");
+	assert_int_equal(entries(dir), 4); /* o1 and three temporaries */
+	/* A failed file's temporary goes. */
+	cl_bout_abort(&v[2]);
+	assert_int_equal(entries(dir), 3);
+	assert_int_equal(cl_bout_commit(v, 3), 0);
+	assert_string_equal(slurp(p[0]), "zero");
+	assert_string_equal(slurp(p[1]), "one");
+	assert_int_equal(access(p[2], F_OK), -1);
+	assert_int_equal(stat(p[0], &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0640);
+	assert_int_equal(entries(dir), 2);
+	cl_bout_free(v, 3);
+	rm_dir(dir);
+}
+
+static void
+test_commit_failure_is_per_output(void **state)
+{
+	char *dir = make_dir(), sub[PATH_MAX], p[2][PATH_MAX], *outs[2];
+	struct bout *v;
+
+	(void)state;
+	snprintf(sub, sizeof(sub), "%s/gone", dir);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	snprintf(p[0], sizeof(p[0]), "%s/a.sig", dir);
+	/* The rename of b cannot happen: its target is a directory. */
+	snprintf(p[1], sizeof(p[1]), "%s/b.sig", dir);
+	assert_int_equal(mkdir(p[1], 0700), 0);
+	outs[0] = p[0];
+	outs[1] = p[1];
+	assert_int_equal(cl_bout_init(&v, outs, 2), 0);
+	assert_int_equal(cl_bout_write(&v[0], "a", 1, 0644), 0);
+	assert_int_equal(cl_bout_write(&v[1], "b", 1, 0644), 0);
+	assert_int_equal(cl_bout_commit(v, 2), -1);
+	assert_int_equal(v[0].err, 0);
+	assert_int_equal(v[1].err, EISDIR);
+	assert_string_equal(slurp(p[0]), "a");
+	/* Nothing left behind: a.sig, the directory b.sig, gone. */
+	assert_int_equal(entries(dir), 3);
+	cl_bout_free(v, 2);
+	rmdir(sub);
+	rmdir(p[1]);
+	rm_dir(dir);
+}
+
+static void
+test_special_output_is_written_through(void **state)
+{
+	char *outs[1] = { "/dev/null" };
+	struct bout *v;
+	struct stat st;
+
+	(void)state;
+	assert_int_equal(cl_bout_init(&v, outs, 1), 0);
+	assert_int_equal(cl_bout_write(&v[0], "x", 1, 0644), 0);
+	assert_int_equal(atomic_load(&v[0].live), 0);
+	assert_int_equal(cl_bout_commit(v, 1), 0);
+	assert_int_equal(stat("/dev/null", &st), 0);
+	assert_true(S_ISCHR(st.st_mode));
+	cl_bout_free(v, 1);
+}
+
+/* ---- the engine against a scripted daemon ---- */
+
+#define NFILES 9
+#define BADFILE 5 /* 1-based: f5 is refused */
+
+struct fake {
+	int peer;
+	int served;    /* requests read */
+	int pipelined; /* a second request came before the first reply */
+	int extra;     /* requests after the refused one's successor */
+	char names[NFILES + 2][32];
+};
+
+/* Read one F_SIGN within ms; its name into names[served]: 1, 0, -1. */
+static int
+fake_read(struct fake *fk, int ms)
+{
+	struct frame f;
+	struct buf b;
+	const char *err;
+	size_t nfds;
+	int fd = -1, r;
+
+	if (io_wait_readable(fk->peer, ms) <= 0)
+		return 0;
+	buf_init(&b, FRAME_MAX + 4);
+	r = io_recv_frame(fk->peer, &b, &fd, 1, &nfds, 5000);
+	if (r == 1 &&
+	    frame_decode(buf_ptr(&b) + 4, buf_left(&b) - 4, &f, &err) == 0 &&
+	    f.type == F_SIGN && fk->served < NFILES + 2)
+		r = frame_get_str(&f, T_NAME, fk->names[fk->served++],
+			sizeof(fk->names[0])) == 0
+		    ? 1
+		    : -1;
+	else
+		r = -1;
+	if (fd != -1)
+		close(fd);
+	buf_free(&b);
+	return r;
+}
+
+/* Answer request i (1-based): a signature "sig-fI.txt", or a refusal. */
+static void
+fake_reply(struct fake *fk, int i)
+{
+	char sig[40];
+	struct buf b;
+
+	buf_init(&b, FRAME_MAX + 4);
+	frame_begin(&b, F_REPLY);
+	if (i == BADFILE) {
+		frame_add_u32(&b, T_STATUS, ST_BAD_ARTIFACT);
+		frame_add_str(&b, T_MESSAGE, "raw: not this one");
+	} else {
+		frame_add_u32(&b, T_STATUS, ST_OK);
+		frame_add_str(&b, T_MESSAGE, "");
+		snprintf(sig, sizeof(sig), "sig-%s", fk->names[i - 1]);
+		frame_add_bytes(&b, T_SIGNATURE, sig, strlen(sig));
+	}
+	frame_finish(&b);
+	(void)io_send_frame(fk->peer, &b, NULL, 0);
+	buf_free(&b);
+}
+
+/*
+ * The daemon: two requests must be queued before it answers the first;
+ * then one answer, one more request, as the session reads them.  After
+ * the refusal of f5, f6 (already queued) is answered and nothing more
+ * may come.
+ */
+static void *
+fake_daemon(void *arg)
+{
+	struct fake *fk = arg;
+
+	if (fake_read(fk, 5000) != 1)
+		return NULL;
+	fk->pipelined = fake_read(fk, 5000) == 1;
+	for (int i = 1; i <= BADFILE + 1; i++) {
+		fake_reply(fk, i);
+		if (i + 2 <= BADFILE + 1 && fake_read(fk, 5000) != 1)
+			return NULL;
+	}
+	while (fake_read(fk, 300) == 1)
+		fk->extra++;
+	return NULL;
+}
+
+static void
+test_engine_pipelines_and_reports_the_first_failure(void **state)
+{
+	char *dir = make_dir(), path[NFILES][PATH_MAX], *files[NFILES];
+	char out[PATH_MAX], want[40];
+	struct options o;
+	struct failure fl;
+	struct fake fk;
+	struct conn c;
+	pthread_t t;
+	int sv[2], fd;
+
+	(void)state;
+	for (int i = 0; i < NFILES; i++) {
+		snprintf(path[i], sizeof(path[i]), "%s/f%d.txt", dir, i + 1);
+		fd = open(path[i], O_WRONLY | O_CREAT | O_EXCL, 0600);
+		assert_true(fd >= 0);
+		close(fd);
+		files[i] = path[i];
+	}
+	memset(&o, 0, sizeof(o));
+	memset(&fl, 0, sizeof(fl));
+	memset(&fk, 0, sizeof(fk));
+	o.key = "k";
+	o.format = "raw";
+	o.files = files;
+	o.nfiles = NFILES;
+	o.out_mode = 0644;
+	o.timeout = 5;
+	o.jobs = 3; /* the extra connections cannot connect: one is used */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	memset(&c, 0, sizeof(c));
+	c.fd = sv[0];
+	c.timeout = 5;
+	c.path = "/nonexistent/csignd.sock";
+	fk.peer = sv[1];
+	assert_int_equal(pthread_create(&t, NULL, fake_daemon, &fk), 0);
+	assert_int_equal(cl_cmd_sign(&c, &o, &fl), -1);
+	assert_int_equal(pthread_join(t, NULL), 0);
+
+	assert_true(fk.pipelined);
+	assert_int_equal(fk.served, BADFILE + 1);
+	assert_int_equal(fk.extra, 0);
+	for (int i = 0; i < fk.served; i++) {
+		snprintf(want, sizeof(want), "f%d.txt", i + 1);
+		assert_string_equal(fk.names[i], want);
+	}
+	/* The refusal is reported as f5's, with its own exit status. */
+	assert_int_equal(fl.code, EXIT_BAD_ARTIFACT);
+	assert_string_equal(fl.file, path[BADFILE - 1]);
+	assert_string_equal(fl.msg, "raw: not this one (bad-artifact)");
+	/* f1..f4 and f6 (in flight) are written; f5, f7.. are not. */
+	for (int i = 1; i <= NFILES; i++) {
+		assert_true((size_t)snprintf(out, sizeof(out), "%s.sig",
+				path[i - 1]) < sizeof(out));
+		snprintf(want, sizeof(want), "sig-f%d.txt", i);
+		if (i == BADFILE || i > BADFILE + 1)
+			assert_int_equal(access(out, F_OK), -1);
+		else
+			assert_string_equal(slurp(out), want);
+	}
+	assert_int_equal(entries(dir), NFILES + BADFILE);
+	close(sv[0]);
+	close(sv[1]);
+	rm_dir(dir);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_files_start_in_order_until_a_failure),
+		cmocka_unit_test(test_the_lowest_failed_index_is_kept),
+		cmocka_unit_test(test_connections_per_batch),
+		cmocka_unit_test(test_jobs_option),
+		cmocka_unit_test(test_outputs_appear_only_at_commit),
+		cmocka_unit_test(test_commit_failure_is_per_output),
+		cmocka_unit_test(test_special_output_is_written_through),
+		cmocka_unit_test(
+		    test_engine_pipelines_and_reports_the_first_failure),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

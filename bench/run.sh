@@ -223,3 +223,4 @@ say "ratio $r (target >= $target_hash: $(verdict "$r" $target_hash))"
 
 # ---- kernel and firmware formats --------------------------------------------
 . "$src/bench/formats.sh"
+. "$src/bench/batch.sh"

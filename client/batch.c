@@ -32,6 +32,7 @@ struct batch {
 	struct bout *outs;
 	struct bres *res;
 	int writes; /* the daemon writes the output (module, pe) */
+	int nconn;  /* connections planned: threads for the renames */
 	size_t nfds;
 	pthread_mutex_t mu; /* guards q, fail, fail_idx, closing, opening */
 	pthread_cond_t cv;
@@ -393,7 +394,7 @@ batch_report(struct batch *b)
 	struct tlv dig;
 	struct bout *bo;
 
-	(void)cl_bout_commit(b->outs, (size_t)o->nfiles);
+	(void)cl_bout_commit(b->outs, (size_t)o->nfiles, b->nconn);
 	for (int i = 0; i < o->nfiles; i++) {
 		bo = &b->outs[i];
 		if (!b->res[i].ok)
@@ -437,6 +438,7 @@ cl_batch_sign(struct conn *c, const struct options *o, struct failure *fl)
 		free(tid);
 		return -1;
 	}
+	b.nconn = n < 2 ? 2 : n;
 	for (int i = 0; i < n; i++) {
 		w[i].b = &b;
 		w[i].c = (struct conn){ .fd = -1, .path = c->path };

@@ -5,7 +5,7 @@
  * Each output is first written to a temporary file beside it, without a
  * sync.  At the end cl_bout_commit() makes every temporary file durable
  * with one syncfs(2) per file system, renames them over their outputs
- * in the order of the command line, and syncs each file system once more
+ * (from up to a few threads), and syncs each file system once more
  * so that the renames are durable too.  A crash at any point leaves an
  * output either as it was or complete, as the per-file fsync did.
  *
@@ -45,11 +45,13 @@ int cl_bout_write(struct bout *b, const void *p, size_t len, mode_t mode);
 /* Throw b's temporary file away, if any. */
 void cl_bout_abort(struct bout *b);
 
+#define BOUT_THREADS_MAX 8
+
 /*
  * Commit every output of v[0..n) that has a live temporary file, as
- * described above.  Sets v[i].err for each that failed (its temporary
- * is gone).  0, or -1 if any failed.
+ * described above, renaming from up to nthreads threads.  Sets v[i].err
+ * for each that failed (its temporary is gone).  0, or -1 if any failed.
  */
-int cl_bout_commit(struct bout *v, size_t n);
+int cl_bout_commit(struct bout *v, size_t n, int nthreads);
 
 #endif

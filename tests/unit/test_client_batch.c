@@ -198,7 +198,7 @@ test_outputs_appear_only_at_commit(void **state)
 	/* A failed file's temporary goes. */
 	cl_bout_abort(&v[2]);
 	assert_int_equal(entries(dir), 3);
-	assert_int_equal(cl_bout_commit(v, 3), 0);
+	assert_int_equal(cl_bout_commit(v, 3, 2), 0);
 	assert_string_equal(slurp(p[0]), "zero");
 	assert_string_equal(slurp(p[1]), "one");
 	assert_int_equal(access(p[2], F_OK), -1);
@@ -227,7 +227,7 @@ test_commit_failure_is_per_output(void **state)
 	assert_int_equal(cl_bout_init(&v, outs, 2), 0);
 	assert_int_equal(cl_bout_write(&v[0], "a", 1, 0644), 0);
 	assert_int_equal(cl_bout_write(&v[1], "b", 1, 0644), 0);
-	assert_int_equal(cl_bout_commit(v, 2), -1);
+	assert_int_equal(cl_bout_commit(v, 2, 1), -1);
 	assert_int_equal(v[0].err, 0);
 	assert_int_equal(v[1].err, EISDIR);
 	assert_string_equal(slurp(p[0]), "a");
@@ -250,7 +250,7 @@ test_special_output_is_written_through(void **state)
 	assert_int_equal(cl_bout_init(&v, outs, 1), 0);
 	assert_int_equal(cl_bout_write(&v[0], "x", 1, 0644), 0);
 	assert_int_equal(atomic_load(&v[0].live), 0);
-	assert_int_equal(cl_bout_commit(v, 1), 0);
+	assert_int_equal(cl_bout_commit(v, 1, 4), 0);
 	assert_int_equal(stat("/dev/null", &st), 0);
 	assert_true(S_ISCHR(st.st_mode));
 	cl_bout_free(v, 1);

@@ -158,10 +158,12 @@ struct bfs {
 
 /*
  * The file system of b's temporary in fs[0..*nfs), added if new (fs has
- * room for one per output).  Its index, or -1 with errno.
+ * room for one per output).  Its index, or -1 with errno.  last and
+ * *lastfs remember the directory before, as outputs mostly share one.
  */
 static int
-bout_fs(const struct bout *b, struct bfs *fs, size_t *nfs)
+bout_fs(const struct bout *b, struct bfs *fs, size_t *nfs, char *last,
+    int *lastfs)
 {
 	char dir[PATH_MAX];
 	struct stat st;
@@ -171,8 +173,12 @@ bout_fs(const struct bout *b, struct bfs *fs, size_t *nfs)
 		errno = ENAMETOOLONG;
 		return -1;
 	}
+	if (*lastfs >= 0 && strcmp(dir, last) == 0)
+		return *lastfs;
 	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
 		return -1;
+	memcpy(last, dir, sizeof(dir));
+	*lastfs = -1;
 	if (fstat(fd, &st) == -1) {
 		close(fd);
 		return -1;
@@ -180,10 +186,10 @@ bout_fs(const struct bout *b, struct bfs *fs, size_t *nfs)
 	for (size_t i = 0; i < *nfs; i++)
 		if (fs[i].dev == st.st_dev) {
 			close(fd);
-			return (int)i;
+			return *lastfs = (int)i;
 		}
 	fs[*nfs] = (struct bfs){ .dev = st.st_dev, .fd = fd, .err = 0 };
-	return (int)(*nfs)++;
+	return *lastfs = (int)(*nfs)++;
 }
 
 /* syncfs every file system not failed yet; the first error of each. */
@@ -260,9 +266,10 @@ int
 cl_bout_commit(struct bout *v, size_t n, int nthreads)
 {
 	struct brename rn = { .v = v, .n = n };
+	char last[PATH_MAX] = "";
 	struct bfs *fs;
 	size_t nfs = 0;
-	int *where, ret = 0;
+	int *where, ret = 0, lastfs = -1;
 
 	if ((fs = calloc(n + 1, sizeof(*fs))) == NULL ||
 	    (where = calloc(n + 1, sizeof(*where))) == NULL) {
@@ -275,7 +282,7 @@ cl_bout_commit(struct bout *v, size_t n, int nthreads)
 	for (size_t i = 0; i < n; i++) {
 		where[i] = -1;
 		if (atomic_load(&v[i].live) &&
-		    (where[i] = bout_fs(&v[i], fs, &nfs)) == -1)
+		    (where[i] = bout_fs(&v[i], fs, &nfs, last, &lastfs)) == -1)
 			bout_fail(&v[i], errno);
 	}
 	/* The contents first: nothing is renamed over an output unsynced. */

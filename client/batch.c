@@ -48,6 +48,7 @@ struct worker {
 	int opening; /* c.fd is connected, the hello is under way */
 	int ring[BATCH_DEPTH];
 	int head, n;
+	int depth;	    /* requests to queue: 1 until a reply came unheld */
 	struct failure why; /* how c broke */
 };
 
@@ -200,6 +201,13 @@ item_finish(struct worker *w, int idx, struct failure *fl)
 			cl_held_timeout(&hw, fl);
 	}
 	w->c.timeout = w->b->o->timeout;
+	/*
+	 * Queue a second request only on a connection whose requests are
+	 * answered at once: the session stops watching for a hang-up of a
+	 * client that sends while its request is held for approval.
+	 */
+	if (k == 0 && hw.id == 0)
+		w->depth = BATCH_DEPTH;
 	if (k == 0)
 		k = item_save(w->b, idx, &r, fl);
 	cl_reply_free(&r);
@@ -207,7 +215,7 @@ item_finish(struct worker *w, int idx, struct failure *fl)
 }
 
 /*
- * Serve files on w's connection until none is left: up to BATCH_DEPTH
+ * Serve files on w's connection until none is left: up to w->depth
  * requests queued, replies read in order.  Once the connection is out
  * of step, the requests still queued on it fail as it did.
  */
@@ -218,7 +226,7 @@ worker_run(struct worker *w)
 	int idx;
 
 	for (;;) {
-		while (!w->c.broken && w->n < BATCH_DEPTH &&
+		while (!w->c.broken && w->n < w->depth &&
 		    (idx = batch_take(w->b)) >= 0) {
 			memset(&fl, 0, sizeof(fl));
 			if (item_start(w, idx, &fl) == -1) {
@@ -442,6 +450,7 @@ cl_batch_sign(struct conn *c, const struct options *o, struct failure *fl)
 	for (int i = 0; i < n; i++) {
 		w[i].b = &b;
 		w[i].c = (struct conn){ .fd = -1, .path = c->path };
+		w[i].depth = 1;
 	}
 	w[0].c = *c; /* the caller's, which it closes */
 	started = batch_spawn(w, tid, n);

@@ -264,7 +264,8 @@ test_special_output_is_written_through(void **state)
 struct fake {
 	int peer;
 	int served;    /* requests read */
-	int pipelined; /* a second request came before the first reply */
+	int alone;     /* the first request came alone */
+	int pipelined; /* then a second came before the first reply */
 	int extra;     /* requests after the refused one's successor */
 	char names[NFILES + 2][32];
 };
@@ -322,10 +323,11 @@ fake_reply(struct fake *fk, int i)
 }
 
 /*
- * The daemon: two requests must be queued before it answers the first;
- * then one answer, one more request, as the session reads them.  After
- * the refusal of f5, f6 (already queued) is answered and nothing more
- * may come.
+ * The daemon: the first request is answered alone (the client queues no
+ * second one before it knows that requests are not held); then two must
+ * be queued before it answers, and one more comes per answer, as the
+ * session reads them.  After the refusal of f5, f6 (already queued) is
+ * answered and nothing more may come.
  */
 static void *
 fake_daemon(void *arg)
@@ -334,8 +336,12 @@ fake_daemon(void *arg)
 
 	if (fake_read(fk, 5000) != 1)
 		return NULL;
+	fk->alone = io_wait_readable(fk->peer, 300) == 0;
+	fake_reply(fk, 1);
+	if (fake_read(fk, 5000) != 1)
+		return NULL;
 	fk->pipelined = fake_read(fk, 5000) == 1;
-	for (int i = 1; i <= BADFILE + 1; i++) {
+	for (int i = 2; i <= BADFILE + 1; i++) {
 		fake_reply(fk, i);
 		if (i + 2 <= BADFILE + 1 && fake_read(fk, 5000) != 1)
 			return NULL;
@@ -345,46 +351,82 @@ fake_daemon(void *arg)
 	return NULL;
 }
 
-static void
-test_engine_pipelines_and_reports_the_first_failure(void **state)
+/* NFILES empty files f1.txt.. in a new directory, and options for them. */
+static char *
+engine_setup(char path[][PATH_MAX], char **files, struct options *o)
 {
-	char *dir = make_dir(), path[NFILES][PATH_MAX], *files[NFILES];
-	char out[PATH_MAX], want[40];
-	struct options o;
-	struct failure fl;
-	struct fake fk;
-	struct conn c;
-	pthread_t t;
-	int sv[2], fd;
+	char *dir = make_dir();
+	int fd;
 
-	(void)state;
 	for (int i = 0; i < NFILES; i++) {
-		snprintf(path[i], sizeof(path[i]), "%s/f%d.txt", dir, i + 1);
+		snprintf(path[i], PATH_MAX, "%s/f%d.txt", dir, i + 1);
 		fd = open(path[i], O_WRONLY | O_CREAT | O_EXCL, 0600);
 		assert_true(fd >= 0);
 		close(fd);
 		files[i] = path[i];
 	}
-	memset(&o, 0, sizeof(o));
-	memset(&fl, 0, sizeof(fl));
-	memset(&fk, 0, sizeof(fk));
-	o.key = "k";
-	o.format = "raw";
-	o.files = files;
-	o.nfiles = NFILES;
-	o.out_mode = 0644;
-	o.timeout = 5;
-	o.jobs = 3; /* the extra connections cannot connect: one is used */
+	memset(o, 0, sizeof(*o));
+	o->key = "k";
+	o->format = "raw";
+	o->files = files;
+	o->nfiles = NFILES;
+	o->out_mode = 0644;
+	o->timeout = 5;
+	o->jobs = 3; /* the extra connections cannot connect: one is used */
+	return dir;
+}
+
+/* Run cl_cmd_sign over o against fn playing the daemon on fk. */
+static int
+engine_run(struct options *o, struct fake *fk, void *(*fn)(void *),
+    struct failure *fl)
+{
+	struct conn c;
+	pthread_t t;
+	int sv[2], ret;
+
+	memset(fl, 0, sizeof(*fl));
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	memset(&c, 0, sizeof(c));
 	c.fd = sv[0];
 	c.timeout = 5;
 	c.path = "/nonexistent/csignd.sock";
-	fk.peer = sv[1];
-	assert_int_equal(pthread_create(&t, NULL, fake_daemon, &fk), 0);
-	assert_int_equal(cl_cmd_sign(&c, &o, &fl), -1);
+	fk->peer = sv[1];
+	assert_int_equal(pthread_create(&t, NULL, fn, fk), 0);
+	ret = cl_cmd_sign(&c, o, fl);
 	assert_int_equal(pthread_join(t, NULL), 0);
+	close(sv[0]);
+	close(sv[1]);
+	return ret;
+}
 
+/* 1 if file i's output holds "sig-fI.txt", 0 if it does not exist. */
+static int
+engine_output(char path[][PATH_MAX], int i)
+{
+	char out[PATH_MAX + 8], want[40];
+
+	snprintf(out, sizeof(out), "%s.sig", path[i - 1]);
+	snprintf(want, sizeof(want), "sig-f%d.txt", i);
+	if (access(out, F_OK) == -1)
+		return 0;
+	assert_string_equal(slurp(out), want);
+	return 1;
+}
+
+static void
+test_engine_pipelines_and_reports_the_first_failure(void **state)
+{
+	char path[NFILES][PATH_MAX], *files[NFILES], want[40], *dir;
+	struct options o;
+	struct failure fl;
+	struct fake fk;
+
+	(void)state;
+	dir = engine_setup(path, files, &o);
+	memset(&fk, 0, sizeof(fk));
+	assert_int_equal(engine_run(&o, &fk, fake_daemon, &fl), -1);
+	assert_true(fk.alone);
 	assert_true(fk.pipelined);
 	assert_int_equal(fk.served, BADFILE + 1);
 	assert_int_equal(fk.extra, 0);
@@ -397,18 +439,51 @@ test_engine_pipelines_and_reports_the_first_failure(void **state)
 	assert_string_equal(fl.file, path[BADFILE - 1]);
 	assert_string_equal(fl.msg, "raw: not this one (bad-artifact)");
 	/* f1..f4 and f6 (in flight) are written; f5, f7.. are not. */
-	for (int i = 1; i <= NFILES; i++) {
-		assert_true((size_t)snprintf(out, sizeof(out), "%s.sig",
-				path[i - 1]) < sizeof(out));
-		snprintf(want, sizeof(want), "sig-f%d.txt", i);
-		if (i == BADFILE || i > BADFILE + 1)
-			assert_int_equal(access(out, F_OK), -1);
-		else
-			assert_string_equal(slurp(out), want);
-	}
+	for (int i = 1; i <= NFILES; i++)
+		assert_int_equal(engine_output(path, i),
+		    i != BADFILE && i <= BADFILE + 1);
 	assert_int_equal(entries(dir), NFILES + BADFILE);
-	close(sv[0]);
-	close(sv[1]);
+	rm_dir(dir);
+}
+
+/* The daemon answers f1..f3, then hangs up with f4 (and f5) queued. */
+static void *
+fake_hangup(void *arg)
+{
+	struct fake *fk = arg;
+
+	if (fake_read(fk, 5000) != 1)
+		return NULL;
+	fake_reply(fk, 1);
+	for (int i = 2; i <= 3; i++) {
+		if (fake_read(fk, 5000) != 1)
+			return NULL;
+		fake_reply(fk, i);
+	}
+	(void)fake_read(fk, 300);
+	shutdown(fk->peer, SHUT_RDWR);
+	return NULL;
+}
+
+static void
+test_engine_hangup_fails_the_oldest_queued(void **state)
+{
+	char path[NFILES][PATH_MAX], *files[NFILES], *dir;
+	struct options o;
+	struct failure fl;
+	struct fake fk;
+
+	(void)state;
+	dir = engine_setup(path, files, &o);
+	memset(&fk, 0, sizeof(fk));
+	assert_int_equal(engine_run(&o, &fk, fake_hangup, &fl), -1);
+	/* f4, queued when the daemon left, is the failure; not f5. */
+	assert_int_equal(fl.code, EXIT_UNAVAILABLE);
+	assert_string_equal(fl.file, path[3]);
+	assert_string_equal(fl.msg, "csignd closed the connection");
+	for (int i = 1; i <= NFILES; i++)
+		assert_int_equal(engine_output(path, i), i <= 3);
+	assert_int_equal(entries(dir), NFILES + 3);
 	rm_dir(dir);
 }
 
@@ -425,6 +500,7 @@ main(void)
 		cmocka_unit_test(test_special_output_is_written_through),
 		cmocka_unit_test(
 		    test_engine_pipelines_and_reports_the_first_failure),
+		cmocka_unit_test(test_engine_hangup_fails_the_oldest_queued),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -21,6 +21,14 @@
 #include "client/conn.h"
 
 /*
+ * 1 if the files of o can be signed at once with the same outcome as one
+ * after another: each exists, no file is named twice, and no output of
+ * one is another's input (signing "a a.sig" signs the new a.sig when done
+ * in order).  Otherwise the serial client runs, as it always did.
+ */
+int cl_batch_independent(const struct options *o);
+
+/*
  * Sign o->files over c (open, passing descriptors) and connections
  * opened like it.  0, or -1 with fl filled (the first failure).
  */

@@ -524,7 +524,9 @@ sign_one(struct conn *c, const struct options *o, const char *file,
 /*
  * Several files go through the batch engine (batch.h): several requests
  * in flight, outputs made durable once.  One file, standard input, an
- * inline connection or --no-wait keep the one-at-a-time path.
+ * inline connection, --no-wait, or files whose order matters (a name
+ * given twice, an output that is another's input) keep the one-at-a-time
+ * path.
  */
 static int
 sign_batchable(const struct conn *c, const struct options *o)
@@ -534,7 +536,7 @@ sign_batchable(const struct conn *c, const struct options *o)
 	for (int i = 0; i < o->nfiles; i++)
 		if (strcmp(o->files[i], "-") == 0)
 			return 0;
-	return 1;
+	return cl_batch_independent(o);
 }
 
 int

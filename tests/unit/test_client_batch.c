@@ -7,6 +7,7 @@
  */
 #include <pthread.h>
 
+#include "client/batch.h"
 #include "client/batchout.h"
 #include "client/batchq.h"
 #include "client_test.h"
@@ -256,6 +257,54 @@ test_special_output_is_written_through(void **state)
 	cl_bout_free(v, 1);
 }
 
+/* Create path (empty). */
+static void
+touch(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT, 0600);
+
+	assert_true(fd >= 0);
+	close(fd);
+}
+
+static void
+test_only_independent_files_are_batched(void **state)
+{
+	char *dir = make_dir(), a[PATH_MAX], b[PATH_MAX], hard[PATH_MAX];
+	char asig[PATH_MAX + 8], dot[PATH_MAX + 8];
+	char *files[2];
+	struct options o = { .format = "raw", .files = files, .nfiles = 2 };
+
+	(void)state;
+	snprintf(a, sizeof(a), "%s/a", dir);
+	snprintf(b, sizeof(b), "%s/b", dir);
+	snprintf(hard, sizeof(hard), "%s/hard", dir);
+	snprintf(asig, sizeof(asig), "%s.sig", a);
+	snprintf(dot, sizeof(dot), "%s/./a", dir);
+	touch(a);
+	touch(b);
+	files[0] = a;
+	files[1] = b;
+	assert_true(cl_batch_independent(&o));
+	o.format = "module"; /* in place: each its own output */
+	assert_true(cl_batch_independent(&o));
+	/* One file twice, under any name: the second sees the first's. */
+	files[1] = dot;
+	assert_false(cl_batch_independent(&o));
+	assert_int_equal(link(a, hard), 0);
+	files[1] = hard;
+	assert_false(cl_batch_independent(&o));
+	/* An output that is another input: "a a.sig" signs the new a.sig. */
+	o.format = "raw";
+	touch(asig);
+	files[1] = asig;
+	assert_false(cl_batch_independent(&o));
+	/* A missing file: the serial client reports it as it always did. */
+	unlink(asig);
+	assert_false(cl_batch_independent(&o));
+	rm_dir(dir);
+}
+
 /* ---- the engine against a scripted daemon ---- */
 
 #define NFILES 9
@@ -498,6 +547,7 @@ main(void)
 		cmocka_unit_test(test_outputs_appear_only_at_commit),
 		cmocka_unit_test(test_commit_failure_is_per_output),
 		cmocka_unit_test(test_special_output_is_written_through),
+		cmocka_unit_test(test_only_independent_files_are_batched),
 		cmocka_unit_test(
 		    test_engine_pipelines_and_reports_the_first_failure),
 		cmocka_unit_test(test_engine_hangup_fails_the_oldest_queued),

@@ -100,12 +100,13 @@ t_batch_failure() {
 	begin "batch: a bad file in the middle fails as itself, the others are kept"
 	a=$T/home/$ALICE
 	batch_files bf 30
-	rm -f "$a/bf15.txt"
+	rm -f "$a/bf15.txt" && mkdir "$a/bf15.txt"
 	before=$(sign_records)
-	expect_rc 1 "a missing file in the middle" as $ALICE sign -k ec \
+	expect_rc 1 "a directory in the middle" as $ALICE sign -k ec \
 		-f cms --jobs 3 $(batch_list bf 30)
-	expect_grep "^csign-client: bf15.txt: No such file or directory$" \
-		"$T/rc.out" "the error names the missing file"
+	rmdir "$a/bf15.txt"
+	expect_grep "^csign-client: bf15.txt: Is a directory$" \
+		"$T/rc.out" "the error names the directory"
 	[ "$(grep -c . "$T/rc.out")" -eq 1 ] && ok ||
 		fail "one error line wanted: $(cat "$T/rc.out")"
 	bad=0

@@ -131,6 +131,7 @@ t_batch_failure() {
 	echo "    $written of the 15 files after it were in flight"
 	# A file the daemon refuses (exit 5) among modules.
 	if mod_build; then
+		mod_m
 		for i in 1 2 3 4 5 6 7 8; do mod_copy "bfm$i.ko"; done
 		cp "$T/mod/plain.o" "$a/bfm4.ko"
 		expect_rc 5 "a bad module in the middle" as $ALICE sign \

@@ -1,8 +1,7 @@
 # bench/batch.sh: batches of real kernel modules (sourced by run.sh, which
 # provides say, die, now, ratio, verdict, records, alive, $build, $d,
-# $sock, $lim_rsa (the direct
-# one-thread RSA-2048 limit of this run) and a running csignd with the key
-# kmod, RSA-2048, for -f module).
+# $sock, $lim_rsa (the direct one-thread RSA-2048 limit of this run) and a
+# running csignd with the key kmod, RSA-2048, for -f module).
 #
 #   (a) one `csign-client sign -f module` call over BENCH_BATCH_FILES (200)
 #       modules the Debian kernel package ships, against a loop of the

@@ -325,6 +325,9 @@ say "ratio $r (target >= $target_hash: $(verdict "$r" $target_hash))"
 # ---- one-shot against the same token and key ------------------------------
 . "$src/bench/oneshot.sh"
 
+# ---- batches of kernel modules (the daemon as started above) ---------------
+. "$src/bench/batch.sh"
+
 # ---- a slow token: SignWorkers against a network HSM's latency ---------------
 say ""
 say "== slow token: p11fault adds $delay_ms ms to every C_Sign (a network HSM)," \

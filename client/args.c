@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "client/batchq.h"
 #include "proto/frame.h"
 #include "proto/names.h"
 
@@ -29,7 +30,8 @@ enum {
 	OPT_NOWAIT,
 	OPT_WAIT_TIMEOUT,
 	OPT_ARMOR,
-	OPT_OPENPGP
+	OPT_OPENPGP,
+	OPT_JOBS
 };
 
 #define GLOBAL_SHORT ":hvS:"
@@ -61,7 +63,7 @@ static const struct option sign_long[] = { GLOBAL_LONG,
 	{ "timestamp", no_argument, NULL, OPT_TIMESTAMP },
 	{ "no-wait", no_argument, NULL, OPT_NOWAIT },
 	{ "wait-timeout", required_argument, NULL, OPT_WAIT_TIMEOUT },
-	LONG_END };
+	{ "jobs", required_argument, NULL, OPT_JOBS }, LONG_END };
 static const struct option wait_long[] = { GLOBAL_LONG,
 	{ "output", required_argument, NULL, OPT_LONG | 'o' },
 	{ "wait-timeout", required_argument, NULL, OPT_WAIT_TIMEOUT },
@@ -112,7 +114,7 @@ static const char usage_text[] =
     "       csign-client sign -k key -f format [-d digest] [-o out] [--pem]\n"
     "                    [--armor] [--replace | --append] [--keyid]\n"
     "                    [--timestamp]\n"
-    "                    [--no-wait | --wait-timeout sec] file ...\n"
+    "                    [--no-wait | --wait-timeout sec] [--jobs n] file ...\n"
     "       csign-client keys\n"
     "       csign-client cert [-o out] [--openpgp] key\n"
     "       csign-client whoami\n"
@@ -210,6 +212,23 @@ parse_wait_timeout(const char *arg, int *sec, char *err, size_t errlen)
 	return PARSE_RUN;
 }
 
+/* --jobs: connections for a batch, 1 to BATCH_JOBS_MAX. */
+static enum parse_result
+parse_jobs(const char *arg, int *jobs, char *err, size_t errlen)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno != 0 || end == arg || *end != '\0' || v < 1 ||
+	    v > BATCH_JOBS_MAX)
+		return parse_fail(err, errlen,
+		    "invalid jobs '%s': expected 1 to %d", arg, BATCH_JOBS_MAX);
+	*jobs = (int)v;
+	return PARSE_RUN;
+}
+
 /* Apply one option that getopt_long() returned. */
 static enum parse_result
 apply_option(struct options *o, int ch, const char *arg, char *err,
@@ -274,6 +293,8 @@ apply_option(struct options *o, int ch, const char *arg, char *err,
 		return PARSE_RUN;
 	case OPT_WAIT_TIMEOUT:
 		return parse_wait_timeout(arg, &o->wait_timeout, err, errlen);
+	case OPT_JOBS:
+		return parse_jobs(arg, &o->jobs, err, errlen);
 	}
 	return parse_fail(err, errlen, "unexpected option");
 }

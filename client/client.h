@@ -62,6 +62,7 @@ struct options {
 				   request expires */
 	char **files;		    /* sign operands */
 	int nfiles;
+	int jobs;	 /* sign --jobs, 0 if not given */
 	mode_t out_mode; /* mode of new output files, umask applied */
 };
 

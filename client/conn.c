@@ -124,6 +124,8 @@ conn_recv(struct conn *c, struct reply *r, struct failure *fl)
 	int n;
 
 	n = io_recv_frame(c->fd, &r->raw, NULL, 0, &nfds, c->timeout * 1000);
+	if (n <= 0)
+		c->broken = 1;
 	if (n == 0) {
 		cl_fail_set(fl, EXIT_UNAVAILABLE, "unavailable",
 		    "csignd closed the connection");
@@ -134,6 +136,7 @@ conn_recv(struct conn *c, struct reply *r, struct failure *fl)
 		return -1;
 	}
 	if (cl_reply_decode(r, &err) == -1) {
+		c->broken = 1;
 		cl_fail_protocol(fl, err);
 		return -1;
 	}
@@ -205,6 +208,18 @@ cl_conn_request(struct conn *c, const struct buf *req, const int *fds,
 		return -1;
 	}
 	return cl_conn_reply(c, r, fl);
+}
+
+int
+cl_conn_post(struct conn *c, const struct buf *req, const int *fds, size_t nfds,
+    struct failure *fl)
+{
+	if (io_send_frame(c->fd, req, fds, nfds) == -1) {
+		c->broken = 1;
+		fail_transport(c, fl);
+		return -1;
+	}
+	return 0;
 }
 
 /* Send a frame of type with one optional u32 or key field; get a reply. */
@@ -297,14 +312,13 @@ conn_connect(const char *path)
 }
 
 int
-cl_conn_open(struct conn *c, const char *path, int timeout, struct failure *fl)
+cl_conn_connect(struct conn *c, const char *path, int timeout,
+    struct failure *fl)
 {
-	struct reply r;
-	int ret;
-
 	c->path = path;
 	c->timeout = timeout;
 	c->inline_data = 0;
+	c->broken = 0;
 	if ((c->fd = conn_connect(path)) == -1) {
 		int e = errno;
 
@@ -314,12 +328,29 @@ cl_conn_open(struct conn *c, const char *path, int timeout, struct failure *fl)
 						     : "");
 		return -1;
 	}
+	return 0;
+}
+
+int
+cl_conn_hello(struct conn *c, struct failure *fl)
+{
+	struct reply r;
+	int ret;
+
 	cl_reply_init(&r);
 	ret = conn_hello(c, &r, fl);
 	cl_reply_free(&r);
 	if (ret == -1)
 		cl_conn_close(c);
 	return ret;
+}
+
+int
+cl_conn_open(struct conn *c, const char *path, int timeout, struct failure *fl)
+{
+	if (cl_conn_connect(c, path, timeout, fl) == -1)
+		return -1;
+	return cl_conn_hello(c, fl);
 }
 
 void

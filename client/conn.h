@@ -22,6 +22,7 @@ struct conn {
 	int timeout; /* seconds per reply */
 	const char *path;
 	int inline_data; /* descriptors do not travel: send bytes */
+	int broken;	 /* a frame was lost or garbled: out of step */
 };
 
 /* A received reply; f's values point into raw. */
@@ -41,6 +42,10 @@ struct reply {
 int cl_conn_open(struct conn *c, const char *path, int timeout,
     struct failure *fl);
 void cl_conn_close(struct conn *c);
+/* cl_conn_open() in two steps: the socket (c->fd set), then F_HELLO. */
+int cl_conn_connect(struct conn *c, const char *path, int timeout,
+    struct failure *fl);
+int cl_conn_hello(struct conn *c, struct failure *fl);
 
 /*
  * Send the finished frame req with nfds descriptors and receive its
@@ -48,6 +53,15 @@ void cl_conn_close(struct conn *c);
  */
 int cl_conn_request(struct conn *c, const struct buf *req, const int *fds,
     size_t nfds, struct reply *r, struct failure *fl);
+
+/*
+ * Send the finished frame req with nfds descriptors and do not wait: the
+ * reply is read later with cl_conn_reply(), in the order of the requests
+ * (the session reads a request only after it has answered the one
+ * before).  0, or -1 with fl filled.
+ */
+int cl_conn_post(struct conn *c, const struct buf *req, const int *fds,
+    size_t nfds, struct failure *fl);
 
 /* Receive the next reply into r: 0 if ST_OK (or F_HELD), else -1. */
 int cl_conn_reply(struct conn *c, struct reply *r, struct failure *fl);

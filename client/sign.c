@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "client/approval.h"
+#include "client/batch.h"
 #include "client/conn.h"
 #include "client/json.h"
 #include "client/output.h"
@@ -125,8 +126,8 @@ cl_sign_build(struct buf *b, const struct options *o, const char *name)
  * daemon checks what it gets; a directory or a terminal is refused here
  * already, as a clearer error than the daemon could give.
  */
-static int
-open_artifact(const char *file, struct failure *fl)
+int
+cl_open_artifact(const char *file, struct failure *fl)
 {
 	struct stat st;
 	int fd;
@@ -201,6 +202,16 @@ sign_verbose(const struct options *o, const char *file, const char *out,
 	putc('\n', fp);
 }
 
+void
+cl_sign_report(const struct options *o, const char *file, const char *out,
+    const struct tlv *dig, const char *hex)
+{
+	if (o->json)
+		sign_json(o, file, out, dig, hex);
+	else if (o->verbose)
+		sign_verbose(o, file, out, dig, hex);
+}
+
 /* Store the result in r for file: into out, or on stdout if out is "". */
 static int
 sign_save(const struct options *o, const char *file, const char *out,
@@ -230,10 +241,7 @@ sign_save(const struct options *o, const char *file, const char *out,
 report:
 	if (ad != NULL)
 		util_hex(ad->val, ad->len, hex, sizeof(hex));
-	if (o->json)
-		sign_json(o, file, out, frame_find(&r->f, T_DIGEST), hex);
-	else if (o->verbose)
-		sign_verbose(o, file, out, frame_find(&r->f, T_DIGEST), hex);
+	cl_sign_report(o, file, out, frame_find(&r->f, T_DIGEST), hex);
 	return 0;
 }
 
@@ -470,7 +478,7 @@ sign_one(struct conn *c, const struct options *o, const char *file,
 		    strerror(ENAMETOOLONG));
 		return -1;
 	}
-	if ((fds[0] = open_artifact(file, fl)) == -1)
+	if ((fds[0] = cl_open_artifact(file, fl)) == -1)
 		return -1;
 	if (writes &&
 	    (fds[1] = open_output(o, file, out, tmp, sizeof(tmp), fl)) == -1) {
@@ -515,9 +523,29 @@ sign_one(struct conn *c, const struct options *o, const char *file,
 	return ret;
 }
 
+/*
+ * Several files go through the batch engine (batch.h): several requests
+ * in flight, outputs made durable once.  One file, standard input, an
+ * inline connection, --no-wait, or files whose order matters (a name
+ * given twice, an output that is another's input) keep the one-at-a-time
+ * path.
+ */
+static int
+sign_batchable(const struct conn *c, const struct options *o)
+{
+	if (o->nfiles < 2 || c->inline_data || o->nowait || o->out != NULL)
+		return 0;
+	for (int i = 0; i < o->nfiles; i++)
+		if (strcmp(o->files[i], "-") == 0)
+			return 0;
+	return cl_batch_independent(o);
+}
+
 int
 cl_cmd_sign(struct conn *c, const struct options *o, struct failure *fl)
 {
+	if (sign_batchable(c, o))
+		return cl_batch_sign(c, o, fl);
 	for (int i = 0; i < o->nfiles; i++)
 		if (sign_one(c, o, o->files[i], fl) == -1)
 			return -1;

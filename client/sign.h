@@ -9,6 +9,7 @@
 
 #include "client/client.h"
 #include "proto/buf.h"
+#include "proto/frame.h"
 
 /*
  * The output path for file into dst: out if given, else by format: the
@@ -30,5 +31,19 @@ char *cl_artifact_name(const char *file, char *dst, size_t dstlen);
 
 /* Build the F_SIGN frame for the artifact called name into b: 0 or -1. */
 int cl_sign_build(struct buf *b, const struct options *o, const char *name);
+
+/*
+ * Open the artifact file ("-": standard input) for reading: its
+ * descriptor, or -1 with fl filled.
+ */
+int cl_open_artifact(const char *file, struct failure *fl);
+
+/*
+ * The report of one signed file, if asked for: a JSON object (--json) or
+ * the -v line.  dig is the reply's T_DIGEST (or NULL), hex the artifact
+ * digest in hex ("" if none); out "" means standard output.
+ */
+void cl_sign_report(const struct options *o, const char *file, const char *out,
+    const struct tlv *dig, const char *hex);
 
 #endif

@@ -5,7 +5,9 @@
  * withholds it.
  *
  * SYNCSPY_PATH   the file to watch (compared with /proc/self/fd/N)
- * SYNCSPY_LOG    each sync of it appends one line "sync N" here
+ * SYNCSPY_UNDER  or: every file and directory under this directory (the
+ *                client's outputs), syncfs() on it included
+ * SYNCSPY_LOG    each sync of it appends one line "sync N CALL" here
  * SYNCSPY_FAIL   a file; while it exists, those syncs fail with EIO
  *                (and are logged as "fail N")
  *
@@ -24,27 +26,43 @@ typedef int (*sync_fn)(int);
 
 int fdatasync(int fd);
 int fsync(int fd);
+int syncfs(int fd);
+
+/* 1 if path is dir or lies below it. */
+static int
+under(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	return strncmp(path, dir, n) == 0 &&
+	    (path[n] == '\0' || path[n] == '/');
+}
 
 /* 1 if fd is the watched file. */
 static int
 watched(int fd)
 {
 	const char *want = getenv("SYNCSPY_PATH");
+	const char *dir = getenv("SYNCSPY_UNDER");
 	char link[64], path[PATH_MAX];
 	ssize_t n;
 
-	if (want == NULL)
+	if (want == NULL && dir == NULL)
 		return 0;
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
 	if ((n = readlink(link, path, sizeof(path) - 1)) <= 0)
 		return 0;
 	path[n] = '\0';
-	return strcmp(path, want) == 0;
+	if (dir != NULL && under(path, dir))
+		return 1;
+	return want != NULL && strcmp(path, want) == 0;
 }
 
 /* Append one line to the log; a test tool, so failures are ignored. */
 static void
-note(const char *what)
+note(const char *what, const char *call)
 {
 	static unsigned long count;
 	const char *log = getenv("SYNCSPY_LOG");
@@ -53,7 +71,8 @@ note(const char *what)
 
 	if (log == NULL)
 		return;
-	len = snprintf(line, sizeof(line), "%s %lu\n", what, ++count);
+	len = snprintf(line, sizeof(line), "%s %lu %s\n", what,
+	    __atomic_add_fetch(&count, 1, __ATOMIC_RELAXED), call);
 	if ((fd = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644)) ==
 	    -1)
 		return;
@@ -72,11 +91,11 @@ spy(int fd, const char *name)
 	if (!watched(fd))
 		return real(fd);
 	if (fail != NULL && access(fail, F_OK) == 0) {
-		note("fail");
+		note("fail", name);
 		errno = EIO;
 		return -1;
 	}
-	note("sync");
+	note("sync", name);
 	return real(fd);
 }
 
@@ -90,4 +109,10 @@ int
 fsync(int fd)
 {
 	return spy(fd, "fsync");
+}
+
+int
+syncfs(int fd)
+{
+	return spy(fd, "syncfs");
 }

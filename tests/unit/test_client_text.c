@@ -24,7 +24,7 @@ test_usage_lists_every_command(void **state)
 		 "[--pem]\n                    [--armor] [--replace | --append] "
 		 "[--keyid]\n                    [--timestamp]\n"
 		 "                    [--no-wait | --wait-timeout sec] "
-		 "file ...\n"),
+		 "[--jobs n] file ...\n"),
 		"csign-client pending\n",
 		"csign-client approve id [--reason text]\n",
 		"csign-client deny id --reason text\n",

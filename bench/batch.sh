@@ -1,0 +1,162 @@
+# bench/batch.sh: batches of real kernel modules (sourced by run.sh, which
+# provides say, die, now, ratio, verdict, records, alive, $build, $d,
+# $sock, $lim_rsa (the direct one-thread RSA-2048 limit of this run) and a
+# running csignd with the key kmod, RSA-2048, for -f module).
+#
+#   (a) one `csign-client sign -f module` call over BENCH_BATCH_FILES (200)
+#       modules the Debian kernel package ships, against a loop of the
+#       kernel's sign-file with the same key as a PEM file (median of
+#       BENCH_BATCH_RUNS runs each; the copies are made outside the timing);
+#   (b) 8 of those calls at once, each on its own copy of the modules:
+#       signatures per second against the direct one-thread limit.
+#
+# The modules come from /lib/modules/*/kernel if a kernel is installed,
+# else from the linux-image package, downloaded once with apt-get into
+# BENCH_KERNEL_CACHE (default /var/cache/csign-bench) and unpacked here.
+# Their Debian signatures are stripped first (both tools sign from bare).
+
+batch_n=${BENCH_BATCH_FILES:-200}
+batch_runs=${BENCH_BATCH_RUNS:-3}
+batch_cache=${BENCH_KERNEL_CACHE:-/var/cache/csign-bench}
+sign_file=/usr/lib/linux-kbuild-6.1/scripts/sign-file
+target_batch=0.10
+target_batch8=0.80
+
+# Median of the numbers on stdin.
+batch_median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+# "met" if $1 <= $2.
+verdict_le() { awk -v r="$1" -v t="$2" 'BEGIN { print (r != "n/a" && r + 0 <= t + 0) ? "met" : "NOT met" }'; }
+
+# The linux-image .deb to take modules from: cached, or downloaded.
+batch_kernel_deb() {
+	deb=$(ls "$batch_cache"/linux-image-*.deb 2>/dev/null | tail -1)
+	if [ -z "$deb" ]; then
+		pkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
+			awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
+		[ -n "$pkg" ] || return 1
+		mkdir -p "$batch_cache" &&
+			(cd "$batch_cache" && apt-get download "$pkg" >/dev/null 2>&1) ||
+			return 1
+		deb=$(ls "$batch_cache"/linux-image-*.deb 2>/dev/null | tail -1)
+	fi
+	[ -n "$deb" ] && printf '%s\n' "$deb"
+}
+
+# Put batch_n bare modules in $d/kmods/orig: the first ones by path.
+batch_modules() {
+	mkdir -p "$d/kmods/orig" "$d/kmods/tree"
+	src_dir=$(ls -d /lib/modules/*/kernel 2>/dev/null | tail -1)
+	if [ -z "$src_dir" ] ||
+	    [ "$(find "$src_dir" -name '*.ko*' | head -n "$batch_n" | wc -l)" -lt "$batch_n" ]; then
+		deb=$(batch_kernel_deb) || return 1
+		dpkg-deb -x "$deb" "$d/kmods/tree" || return 1
+		src_dir=$(ls -d "$d"/kmods/tree/lib/modules/*/kernel | tail -1)
+	fi
+	i=0
+	find "$src_dir" -name '*.ko*' | LC_ALL=C sort | head -n "$batch_n" |
+	while read -r ko; do
+		i=$((i + 1))
+		out=$d/kmods/orig/m$i.ko
+		case $ko in
+		*.ko.xz) xz -dc "$ko" > "$out" ;;
+		*.ko.zst) zstd -qdc "$ko" > "$out" ;;
+		*.ko.gz) gzip -dc "$ko" > "$out" ;;
+		*) cp "$ko" "$out" ;;
+		esac
+	done
+	rm -rf "$d/kmods/tree"
+	# Strip an appended signature: the 12-byte struct module_signature
+	# (its last 4 bytes the big-endian length of the PKCS#7 blob) and
+	# the 28-byte marker follow the blob, at the very end.
+	python3 - "$d"/kmods/orig/*.ko <<'EOF'
+import struct, sys
+MAGIC = b"~Module signature appended~\n"
+for path in sys.argv[1:]:
+    data = open(path, "rb").read()
+    while data.endswith(MAGIC):
+        info = data[-len(MAGIC) - 12:-len(MAGIC)]
+        siglen = struct.unpack(">I", info[8:12])[0]
+        data = data[:len(data) - len(MAGIC) - 12 - siglen - info[3] - info[4]]
+    open(path, "wb").write(data)
+EOF
+	[ "$(ls "$d/kmods/orig" | wc -l)" -eq "$batch_n" ]
+}
+
+# A fresh copy of the bare modules in $d/kmods/$1.
+batch_copy() {
+	rm -rf "$d/kmods/$1"
+	cp -r "$d/kmods/orig" "$d/kmods/$1"
+}
+
+# Seconds (wall) of one csign-client call over the modules in $d/kmods/$1.
+batch_csign() {
+	batch_copy "$1"
+	t0=$(now)
+	(cd "$d/kmods/$1" && "$build/csign-client" -S "$sock" sign -k kmod \
+		-f module -d sha256 *.ko) || return 1
+	t1=$(now)
+	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", b - a }'
+}
+
+# Seconds of a sign-file loop over the same modules, in place as well.
+batch_signfile() {
+	batch_copy sf
+	t0=$(now)
+	for ko in "$d"/kmods/sf/*.ko; do
+		"$sign_file" sha256 "$d/kmod.key" "$d/kmod.crt" "$ko" || return 1
+	done
+	t1=$(now)
+	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", b - a }'
+}
+
+say ""
+say "== batches of $batch_n Debian kernel modules, RSA-2048 (kmod), sha256 =="
+if [ ! -x "$sign_file" ]; then
+	say "sign-file missing (make deps); not measured"
+elif ! batch_modules; then
+	say "no kernel modules: no kernel installed and no linux-image package (BENCH_KERNEL_CACHE); not measured"
+else
+	bytes=$(cat "$d"/kmods/orig/*.ko | wc -c)
+	# (a) one call against a loop of sign-file, median of batch_runs.
+	for _ in $(seq "$batch_runs"); do
+		batch_csign one || { alive; die "csign-client batch failed"; }
+	done | sort -n > "$d/kmods/t.csign"
+	for _ in $(seq "$batch_runs"); do
+		batch_signfile || die "sign-file failed"
+	done | sort -n > "$d/kmods/t.sf"
+	tc=$(batch_median < "$d/kmods/t.csign")
+	ts=$(batch_median < "$d/kmods/t.sf")
+	# The last csign run must be sign-file's bytes, module by module.
+	diffs=0
+	for ko in "$d"/kmods/sf/*.ko; do
+		cmp -s "$ko" "$d/kmods/one/${ko##*/}" || diffs=$((diffs + 1))
+	done
+	[ $diffs -eq 0 ] || die "$diffs modules signed by csign differ from sign-file's"
+	r=$(ratio "$tc" "$ts")
+	say "one call, $batch_n modules ($((bytes / 1024)) KiB): csign-client $tc s," \
+		"sign-file loop $ts s  ratio $r (target <= $target_batch: $(verdict_le "$r" $target_batch))"
+	# (b) 8 calls at once, 8 x batch_n signatures.
+	for c in 1 2 3 4 5 6 7 8; do batch_copy "c$c"; done
+	r0=$(records)
+	t0=$(now)
+	cpids=
+	for c in 1 2 3 4 5 6 7 8; do
+		(cd "$d/kmods/c$c" && "$build/csign-client" -S "$sock" sign \
+			-k kmod -f module -d sha256 *.ko) > "$d/kmods/c$c.out" 2>&1 &
+		cpids="$cpids $!"
+	done
+	fails=0
+	for cp in $cpids; do
+		wait "$cp" || fails=$((fails + 1))
+	done
+	t1=$(now)
+	alive
+	[ $fails -eq 0 ] || { cat "$d"/kmods/c*.out >&2; die "$fails batch clients failed"; }
+	n=$(($(records) - r0))
+	[ "$n" -eq $((8 * batch_n)) ] || die "$n sign records for $((8 * batch_n)) modules"
+	rate=$(awk -v n="$n" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", n / (b - a) }')
+	r=$(ratio "$rate" "$lim_rsa")
+	say "8 clients x $batch_n modules: $rate sig/s, direct limit $lim_rsa sig/s" \
+		" ratio $r (target >= $target_batch8: $(verdict "$r" $target_batch8))"
+	rm -rf "$d/kmods"
+fi

@@ -114,53 +114,6 @@ test_jobs_option(void **state)
 
 /* ---- outputs ---- */
 
-static char *
-make_dir(void)
-{
-	char *d = strdup("/tmp/csign-batch-test.XXXXXX");
-
-	assert_non_null(d);
-	assert_non_null(mkdtemp(d));
-	return d;
-}
-
-/* Entries of dir other than . and .. */
-static int
-entries(const char *dir)
-{
-	struct dirent *de;
-	int n = 0;
-	DIR *d = opendir(dir);
-
-	assert_non_null(d);
-	while ((de = readdir(d)) != NULL)
-		if (strcmp(de->d_name, ".") != 0 &&
-		    strcmp(de->d_name, "..") != 0)
-			n++;
-	closedir(d);
-	return n;
-}
-
-static void
-rm_dir(char *dir)
-{
-	char p[PATH_MAX];
-	struct dirent *de;
-	DIR *d = opendir(dir);
-
-	while (d != NULL && (de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
-		unlink(p);
-	}
-	if (d != NULL)
-		closedir(d);
-	rmdir(dir);
-	free(dir);
-}
-
 /* The contents of path (at most 63 bytes), or "" if it cannot be read. */
 static const char *
 slurp(const char *path)
@@ -178,7 +131,7 @@ slurp(const char *path)
 static void
 test_outputs_appear_only_at_commit(void **state)
 {
-	char *dir = make_dir(), p[3][PATH_MAX], *outs[3];
+	char *dir = make_tmpdir(), p[3][PATH_MAX], *outs[3];
 	struct bout *v;
 	struct stat st;
 
@@ -195,25 +148,25 @@ test_outputs_appear_only_at_commit(void **state)
 	assert_int_equal(cl_bout_write(&v[2], "two", 3, 0644), 0);
 	assert_int_equal(access(p[0], F_OK), -1);
 	assert_string_equal(slurp(p[1]), "old");
-	assert_int_equal(entries(dir), 4); /* o1 and three temporaries */
+	assert_int_equal(count_entries(dir), 4); /* o1 and three temporaries */
 	/* A failed file's temporary goes. */
 	cl_bout_abort(&v[2]);
-	assert_int_equal(entries(dir), 3);
+	assert_int_equal(count_entries(dir), 3);
 	assert_int_equal(cl_bout_commit(v, 3, 2), 0);
 	assert_string_equal(slurp(p[0]), "zero");
 	assert_string_equal(slurp(p[1]), "one");
 	assert_int_equal(access(p[2], F_OK), -1);
 	assert_int_equal(stat(p[0], &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0640);
-	assert_int_equal(entries(dir), 2);
+	assert_int_equal(count_entries(dir), 2);
 	cl_bout_free(v, 3);
-	rm_dir(dir);
+	rm_tree(dir);
 }
 
 static void
 test_commit_failure_is_per_output(void **state)
 {
-	char *dir = make_dir(), sub[PATH_MAX], p[2][PATH_MAX], *outs[2];
+	char *dir = make_tmpdir(), sub[PATH_MAX], p[2][PATH_MAX], *outs[2];
 	struct bout *v;
 
 	(void)state;
@@ -233,11 +186,11 @@ test_commit_failure_is_per_output(void **state)
 	assert_int_equal(v[1].err, EISDIR);
 	assert_string_equal(slurp(p[0]), "a");
 	/* Nothing left behind: a.sig, the directory b.sig, gone. */
-	assert_int_equal(entries(dir), 3);
+	assert_int_equal(count_entries(dir), 3);
 	cl_bout_free(v, 2);
 	rmdir(sub);
 	rmdir(p[1]);
-	rm_dir(dir);
+	rm_tree(dir);
 }
 
 static void
@@ -270,7 +223,7 @@ touch(const char *path)
 static void
 test_only_independent_files_are_batched(void **state)
 {
-	char *dir = make_dir(), a[PATH_MAX], b[PATH_MAX], hard[PATH_MAX];
+	char *dir = make_tmpdir(), a[PATH_MAX], b[PATH_MAX], hard[PATH_MAX];
 	char asig[PATH_MAX + 8], dot[PATH_MAX + 8];
 	char *files[2];
 	struct options o = { .format = "raw", .files = files, .nfiles = 2 };
@@ -302,7 +255,7 @@ test_only_independent_files_are_batched(void **state)
 	/* A missing file: the serial client reports it as it always did. */
 	unlink(asig);
 	assert_false(cl_batch_independent(&o));
-	rm_dir(dir);
+	rm_tree(dir);
 }
 
 /* ---- the engine against a scripted daemon ---- */
@@ -404,7 +357,7 @@ fake_daemon(void *arg)
 static char *
 engine_setup(char path[][PATH_MAX], char **files, struct options *o)
 {
-	char *dir = make_dir();
+	char *dir = make_tmpdir();
 	int fd;
 
 	for (int i = 0; i < NFILES; i++) {
@@ -491,8 +444,8 @@ test_engine_pipelines_and_reports_the_first_failure(void **state)
 	for (int i = 1; i <= NFILES; i++)
 		assert_int_equal(engine_output(path, i),
 		    i != BADFILE && i <= BADFILE + 1);
-	assert_int_equal(entries(dir), NFILES + BADFILE);
-	rm_dir(dir);
+	assert_int_equal(count_entries(dir), NFILES + BADFILE);
+	rm_tree(dir);
 }
 
 /* The daemon answers f1..f3, then hangs up with f4 (and f5) queued. */
@@ -532,8 +485,8 @@ test_engine_hangup_fails_the_oldest_queued(void **state)
 	assert_string_equal(fl.msg, "csignd closed the connection");
 	for (int i = 1; i <= NFILES; i++)
 		assert_int_equal(engine_output(path, i), i <= 3);
-	assert_int_equal(entries(dir), NFILES + 3);
-	rm_dir(dir);
+	assert_int_equal(count_entries(dir), NFILES + 3);
+	rm_tree(dir);
 }
 
 int

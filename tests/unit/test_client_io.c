@@ -7,55 +7,6 @@
 
 /* ---- atomic writes ---- */
 
-/* Entries of dir other than . and .. */
-static int
-count_entries(const char *dir)
-{
-	struct dirent *de;
-	int n = 0;
-	DIR *d;
-
-	assert_non_null(d = opendir(dir));
-	while ((de = readdir(d)) != NULL)
-		if (strcmp(de->d_name, ".") != 0 &&
-		    strcmp(de->d_name, "..") != 0)
-			n++;
-	closedir(d);
-	return n;
-}
-
-/* A fresh temporary directory; the caller removes it with rm_tree. */
-static char *
-make_tmpdir(void)
-{
-	char *d = strdup("/tmp/csign-client-test.XXXXXX");
-
-	assert_non_null(d);
-	assert_non_null(mkdtemp(d));
-	return d;
-}
-
-/* Remove dir and the plain files in it. */
-static void
-rm_tree(char *dir)
-{
-	char p[PATH_MAX];
-	struct dirent *de;
-	DIR *d = opendir(dir);
-
-	while (d != NULL && (de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
-		unlink(p);
-	}
-	if (d != NULL)
-		closedir(d);
-	rmdir(dir);
-	free(dir);
-}
-
 /* The contents of path (at most 255 bytes), NUL-terminated, into dst. */
 static void
 read_small(const char *path, char *dst, size_t dstlen)

@@ -15,6 +15,7 @@
 
 #include <event2/event.h>
 
+#include "broker/sockfile.h"
 #include "broker/admit.h"
 #include "broker/loglimit.h"
 #include "monitor/monitor.h"
@@ -37,18 +38,14 @@ struct csignd {
 	struct monitor mon;
 
 	int listen_fd;
-	int activated;	   /* listen_fd came from systemd */
-	char *listen_path; /* the path we bound, to unlink */
-	dev_t listen_dev;  /* ... and the file it was */
-	ino_t listen_ino;
-	char *listen_name; /* what we listen on, for messages */
+	int activated;		     /* listen_fd came from systemd */
+	struct sockfile listen_sock; /* Listen, if we bound it */
+	char *listen_name;	     /* what we listen on, for messages */
 	struct event *ev_listen;
-	int pesign_fd;	   /* PesignListen's socket, or -1 */
-	char *pesign_path; /* ... the path we bound, to unlink */
-	dev_t pesign_dev;  /* ... and the file it was */
-	ino_t pesign_ino;
-	struct event *ev_pesign; /* ... its accept event, or NULL */
-	struct event *ev_resume; /* accept again after running out */
+	int pesign_fd;		     /* PesignListen's socket, or -1 */
+	struct sockfile pesign_sock; /* ... the socket we bound */
+	struct event *ev_pesign;     /* ... its accept event, or NULL */
+	struct event *ev_resume;     /* accept again after running out */
 	struct event *ev_audit;
 	struct event *ev_signer;
 	struct event *ev_signals[5]; /* TERM, INT, HUP, CHLD, USR1 */

@@ -20,7 +20,7 @@
 /*
  * The socket systemd passed: it is already bound and listening, and the
  * service manager owns its path, so it is neither rebound nor unlinked
- * at exit (listen_path stays NULL).  A path other than Listen is allowed
+ * at exit (listen_sock stays empty).  A path other than Listen is allowed
  * (the unit decides) but said, since csign-client looks at Listen's
  * default.
  */
@@ -183,75 +183,22 @@ server_listen_check(const struct config *cfg, char *err, size_t errlen)
 }
 
 /*
- * Remove a socket left over from a daemon that is gone, never one that
+ * Create, bind and listen on Listen (no socket activation).  A socket
+ * left over from a daemon that is gone is replaced, never one that
  * answers: removing a live socket would cut its daemon off from every
  * client while it kept running.
  */
 static int
-server_listen_clear(struct csignd *d, char *err, size_t errlen)
-{
-	const char *path = d->mon.cfg->listen;
-
-	if (server_listen_check(d->mon.cfg, err, errlen) == -1)
-		return -1;
-	if (unlink(path) == -1 && errno != ENOENT) {
-		snprintf(err, errlen,
-		    "Listen %s: cannot remove the old "
-		    "socket: %s",
-		    path, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-/* Remember which file the socket is, to remove only that one at exit. */
-static int
-server_listen_own(struct csignd *d, const char *path, char *err, size_t errlen)
-{
-	struct stat st;
-
-	if (lstat(path, &st) == -1) {
-		snprintf(err, errlen, "Listen %s: %s", path, strerror(errno));
-		return -1;
-	}
-	d->listen_dev = st.st_dev;
-	d->listen_ino = st.st_ino;
-	if ((d->listen_path = strdup(path)) == NULL ||
-	    (d->listen_name = strdup(path)) == NULL)
-		fatal("strdup");
-	return 0;
-}
-
-/* Create, bind and listen on Listen (no socket activation). */
-static int
 server_listen_bind(struct csignd *d, char *err, size_t errlen)
 {
-	struct sockaddr_un sun;
 	const char *path = d->mon.cfg->listen;
-	mode_t old;
 
-	if (listen_addr(path, &sun, err, errlen) == -1 ||
-	    server_listen_clear(d, err, errlen) == -1)
+	if (server_listen_check(d->mon.cfg, err, errlen) == -1 ||
+	    (d->listen_fd = sockfile_bind("Listen", path, &d->listen_sock, err,
+		 errlen)) == -1)
 		return -1;
-	if ((d->listen_fd = socket(AF_UNIX,
-		 SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) == -1) {
-		snprintf(err, errlen, "socket: %s", strerror(errno));
-		return -1;
-	}
-	/* Any local user may connect; the policy decides what they get. */
-	old = umask(0111);
-	if (bind(d->listen_fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		umask(old);
-		snprintf(err, errlen, "Listen %s: %s", path, strerror(errno));
-		return -1;
-	}
-	umask(old);
-	if (server_listen_own(d, path, err, errlen) == -1)
-		return -1;
-	if (listen(d->listen_fd, 128) == -1) {
-		snprintf(err, errlen, "Listen %s: %s", path, strerror(errno));
-		return -1;
-	}
+	if ((d->listen_name = strdup(path)) == NULL)
+		fatal("strdup");
 	log_info("listening on %s (bound by csignd)", path);
 	return 0;
 }
@@ -259,17 +206,8 @@ server_listen_bind(struct csignd *d, char *err, size_t errlen)
 void
 server_unlink_socket(struct csignd *d)
 {
-	struct stat st;
-
 	/* Only a socket we bound: systemd's stays for the next start. */
-	if (d->listen_path == NULL)
-		return;
-	/* Removed and bound again by someone else: theirs now. */
-	if (lstat(d->listen_path, &st) == 0 && st.st_dev == d->listen_dev &&
-	    st.st_ino == d->listen_ino)
-		(void)unlink(d->listen_path);
-	free(d->listen_path);
-	d->listen_path = NULL;
+	sockfile_unlink(&d->listen_sock);
 }
 
 int

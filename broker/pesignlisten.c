@@ -84,72 +84,18 @@ server_pesign_check(const struct config *cfg, char *err, size_t errlen)
 	}
 }
 
-/* Remember which file the socket is, to remove only that one at exit. */
-static int
-pesign_own(struct csignd *d, const char *path, char *err, size_t errlen)
-{
-	struct stat st;
-
-	if (lstat(path, &st) == -1) {
-		snprintf(err, errlen, "PesignListen %s: %s", path,
-		    strerror(errno));
-		return -1;
-	}
-	d->pesign_dev = st.st_dev;
-	d->pesign_ino = st.st_ino;
-	if ((d->pesign_path = strdup(path)) == NULL)
-		fatal("strdup");
-	return 0;
-}
-
 int
 server_pesign_listen(struct csignd *d, char *err, size_t errlen)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	const char *path = d->mon.cfg->pesign_listen;
-	mode_t old;
-	int fd;
 
 	d->pesign_fd = -1;
 	if (path == NULL)
 		return 0;
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		snprintf(err, errlen, "PesignListen %s: path too long", path);
+	if (server_pesign_check(d->mon.cfg, err, errlen) == -1 ||
+	    (d->pesign_fd = sockfile_bind("PesignListen", path, &d->pesign_sock,
+		 err, errlen)) == -1)
 		return -1;
-	}
-	memcpy(sun.sun_path, path, strlen(path) + 1);
-	if (server_pesign_check(d->mon.cfg, err, errlen) == -1)
-		return -1;
-	if (unlink(path) == -1 && errno != ENOENT) {
-		snprintf(err, errlen,
-		    "PesignListen %s: cannot remove the old "
-		    "socket: %s",
-		    path, strerror(errno));
-		return -1;
-	}
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-		 0)) == -1) {
-		snprintf(err, errlen, "socket: %s", strerror(errno));
-		return -1;
-	}
-	/* Any local user may connect; the policy decides what they get. */
-	old = umask(0111);
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		umask(old);
-		snprintf(err, errlen, "PesignListen %s: %s", path,
-		    strerror(errno));
-		close(fd);
-		return -1;
-	}
-	umask(old);
-	d->pesign_fd = fd;
-	if (pesign_own(d, path, err, errlen) == -1)
-		return -1;
-	if (listen(fd, 128) == -1) {
-		snprintf(err, errlen, "PesignListen %s: %s", path,
-		    strerror(errno));
-		return -1;
-	}
 	log_info("pesign listener on %s (bound by csignd)", path);
 	return 0;
 }
@@ -167,14 +113,5 @@ server_pesign_close(struct csignd *d)
 void
 server_pesign_unlink(struct csignd *d)
 {
-	struct stat st;
-
-	if (d->pesign_path == NULL)
-		return;
-	/* Removed and bound again by someone else: theirs now. */
-	if (lstat(d->pesign_path, &st) == 0 && st.st_dev == d->pesign_dev &&
-	    st.st_ino == d->pesign_ino)
-		(void)unlink(d->pesign_path);
-	free(d->pesign_path);
-	d->pesign_path = NULL;
+	sockfile_unlink(&d->pesign_sock);
 }

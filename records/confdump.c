@@ -80,6 +80,8 @@ dump_global(const struct config *cfg, FILE *f)
 	put_uint(f, "SignWorkers", cfg->sign_workers);
 	put_uint(f, "CertificateExpiryWarning", cfg->cert_warn_days);
 	put_uint(f, "TimestampTimeout", cfg->ts_timeout);
+	put_uint(f, "TokenTimeout", cfg->token_timeout);
+	put_uint(f, "TokenProbeInterval", cfg->token_probe);
 }
 
 /* One Token block. */
@@ -130,7 +132,10 @@ dump_key(const struct cfg_key *k, FILE *f)
 	char fmts[128];
 
 	fprintf(f, "\nKey %s\n", k->name);
-	put_kw(f, 1, "Token", k->token->name);
+	fputs("    Token", f);
+	for (size_t i = 0; i < k->ntokens; i++)
+		fprintf(f, " %s", k->tokens[i]->name);
+	fputc('\n', f);
 	if (k->label != NULL)
 		put_kw(f, 1, "Label", k->label);
 	if (k->idlen > 0) {

@@ -37,9 +37,15 @@ struct cfg_token {
 	int line;
 };
 
+/* Tokens a Key may name: its first, then replicas holding the same key. */
+#define KEY_TOKENS_MAX 4
+
 struct cfg_key {
 	char name[KEY_NAME_MAX + 1];
-	struct cfg_token *token; /* resolved "Token NAME" */
+	struct cfg_token *token; /* resolved "Token NAME": the first */
+	/* "Token A B ...": every token holding the key, in order of use */
+	struct cfg_token *tokens[KEY_TOKENS_MAX];
+	size_t ntokens;
 	char *label;		 /* object label on the token, or NULL */
 	uint8_t id[64];		 /* object id (Id hex), idlen 0 if unset */
 	size_t idlen;
@@ -129,6 +135,8 @@ struct config {
 	int state_file_line;
 	int pid_file_line;
 	unsigned ts_timeout; /* TimestampTimeout, seconds per TSA */
+	unsigned token_timeout; /* TokenTimeout: seconds a C_Sign may take */
+	unsigned token_probe;	/* TokenProbeInterval: seconds between probes */
 	struct cfg_token *tokens;
 	size_t ntokens;
 	struct cfg_key *keys;

@@ -48,12 +48,15 @@ token_open(struct tokens *t, const struct cfg_token *ct, char *err,
 	snprintf(tk->name, sizeof(tk->name), "%s", ct->name);
 	tk->slotid = ct->slot;
 	if ((tk->module_path = strdup(ct->module)) == NULL ||
+	    (tk->pinfile = strdup(ct->pinfile)) == NULL ||
 	    (ct->label != NULL && (tk->label = strdup(ct->label)) == NULL)) {
 		free(tk->module_path);
+		free(tk->pinfile);
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	t->ntoks++;
+	tk->reported = TOKEN_READY;
 	atomic_store(&tk->state, TOKEN_UNAVAILABLE);
 	if ((tk->mod = module_get(t, ct->module, err, errlen)) == NULL)
 		return -1;
@@ -147,7 +150,8 @@ static void
 tokens_release(struct tokens *t, enum token_state state)
 {
 	for (size_t i = 0; i < t->nkeys; i++) {
-		EVP_PKEY_free(t->keys[i].pkey);
+		for (size_t r = 0; r < t->keys[i].nrep; r++)
+			EVP_PKEY_free(t->keys[i].rep[r].pkey);
 		X509_free(t->keys[i].cert);
 		OPENSSL_free(t->keys[i].certder);
 		free(t->keys[i].chainder);
@@ -181,6 +185,7 @@ tokens_reopen(struct tokens *t, const struct config *cfg, char *err,
 	}
 	for (size_t i = 0; i < t->ntoks; i++) {
 		free(t->toks[i].module_path);
+		free(t->toks[i].pinfile);
 		free(t->toks[i].label);
 	}
 	free(t->keys);
@@ -192,18 +197,38 @@ tokens_reopen(struct tokens *t, const struct config *cfg, char *err,
 }
 
 int
+tokens_any_stuck(const struct tokens *t)
+{
+	for (size_t i = 0; i < t->ntoks; i++)
+		if (atomic_load(&t->toks[i].stuck) > 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Logging in to every token again unloads the modules, so it waits until
+ * no thread is stuck in one (token/signer.c abandons those of a hung
+ * token), and it is only worth it when some key has no token left: a key
+ * with a ready replica keeps signing while the health probe brings its
+ * other tokens back (health.c).
+ */
+int
 tokens_need_recovery(const struct tokens *t)
 {
 	int lost = 0;
 
-	for (size_t i = 0; i < t->ntoks; i++) {
-		int st = atomic_load(&t->toks[i].state);
-
-		if (st == TOKEN_LOCKED)
+	for (size_t i = 0; i < t->ntoks; i++)
+		if (atomic_load(&t->toks[i].state) == TOKEN_LOCKED)
 			return 0; /* a refused PIN is never retried */
-		if (st == TOKEN_UNAVAILABLE)
+	if (tokens_any_stuck(t))
+		return 0;
+	for (size_t i = 0; i < t->nkeys; i++)
+		if (token_pick(&t->keys[i], 0) < 0)
 			lost = 1;
-	}
+	/* A token without keys has nothing to recover for but itself. */
+	for (size_t i = 0; t->nkeys == 0 && i < t->ntoks; i++)
+		if (atomic_load(&t->toks[i].state) == TOKEN_UNAVAILABLE)
+			lost = 1;
 	return lost;
 }
 
@@ -216,6 +241,7 @@ tokens_close(struct tokens *t)
 		tokens_release(t, TOKEN_UNAVAILABLE);
 	for (size_t i = 0; t->toks != NULL && i < t->ntoks; i++) {
 		free(t->toks[i].module_path);
+		free(t->toks[i].pinfile);
 		free(t->toks[i].label);
 	}
 	free(t->keys);
@@ -233,6 +259,21 @@ token_same(const struct token *tk, const struct cfg_token *ct)
 	if ((tk->label == NULL) != (ct->label == NULL))
 		return 0;
 	return tk->label == NULL || strcmp(tk->label, ct->label) == 0;
+}
+
+/* Does the open key k still sit on the tokens that ck names, in order? */
+static int
+key_same_tokens(const struct tokens *t, const struct token_key *k,
+    const struct cfg_key *ck)
+{
+	if (k->nrep != ck->ntokens)
+		return 0;
+	for (size_t r = 0; r < k->nrep; r++)
+		if (k->rep[r].token != tokens_by_name(t, ck->tokens[r]->name) ||
+		    k->rep[r].p11key !=
+			token_p11key_find(k->rep[r].token, ck))
+			return 0;
+	return 1;
 }
 
 int
@@ -255,8 +296,7 @@ tokens_check_config(struct tokens *t, const struct config *cfg, char *err,
 		    tokens_find_key(t, cfg->keys[i].name);
 
 		if (k == NULL || k->token == NULL ||
-		    k->token != tokens_by_name(t, cfg->keys[i].token->name) ||
-		    k->p11key != token_p11key_find(k->token, &cfg->keys[i])) {
+		    !key_same_tokens(t, k, &cfg->keys[i])) {
 			snprintf(err, errlen,
 			    "key %s is new or changed; "
 			    "new keys need a restart",
@@ -294,8 +334,11 @@ tokens_state(const struct tokens *t, size_t i)
 	return (enum token_state)atomic_load(&t->toks[i].state);
 }
 
+/* READY if one of k's tokens is, else the state of its first. */
 enum token_state
 token_key_state(const struct token_key *k)
 {
+	if (token_pick(k, 0) >= 0)
+		return TOKEN_READY;
 	return (enum token_state)atomic_load(&k->token->state);
 }

@@ -306,8 +306,8 @@ conf_kw_key_token(struct parser *p)
 			return -1;
 		for (size_t j = 0; j < kt->n; j++)
 			if (strcmp(kt->r[j].name, p->av[i]) == 0)
-				return conf_perr(p,
-				    "token '%s' named twice", p->av[i]);
+				return conf_perr(p, "token '%s' named twice",
+				    p->av[i]);
 		memcpy(kt->r[kt->n].name, p->av[i], strlen(p->av[i]) + 1);
 		kt->r[kt->n++].line = p->line;
 	}

@@ -46,8 +46,8 @@ struct cfg_key {
 	/* "Token A B ...": every token holding the key, in order of use */
 	struct cfg_token *tokens[KEY_TOKENS_MAX];
 	size_t ntokens;
-	char *label;		 /* object label on the token, or NULL */
-	uint8_t id[64];		 /* object id (Id hex), idlen 0 if unset */
+	char *label;	/* object label on the token, or NULL */
+	uint8_t id[64]; /* object id (Id hex), idlen 0 if unset */
 	size_t idlen;
 	char *certfile;	     /* Certificate PATH, NULL = "Certificate token" */
 	char *chainfile;     /* Chain PATH: more certificates to embed */
@@ -134,7 +134,7 @@ struct config {
 	int audit_log_line;
 	int state_file_line;
 	int pid_file_line;
-	unsigned ts_timeout; /* TimestampTimeout, seconds per TSA */
+	unsigned ts_timeout;	/* TimestampTimeout, seconds per TSA */
 	unsigned token_timeout; /* TokenTimeout: seconds a C_Sign may take */
 	unsigned token_probe;	/* TokenProbeInterval: seconds between probes */
 	struct cfg_token *tokens;

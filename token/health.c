@@ -21,6 +21,10 @@
 #include "token/replica.h"
 #include "token/tokens_priv.h"
 
+/* PKCS#11 v2.40's CKR_PIN_INCORRECT and CKR_PIN_LOCKED. */
+#define CKR_PIN_INCORRECT_ 0x0A0UL
+#define CKR_PIN_LOCKED_ 0x0A4UL
+
 static const char *const why_names[TW_COUNT] = {
 	[TW_NONE] = "ready",
 	[TW_SIGN] = "sign error",
@@ -36,8 +40,7 @@ token_pick(const struct token_key *k, unsigned tried)
 	int ready[KEY_TOKENS_MAX];
 
 	for (size_t r = 0; r < k->nrep; r++)
-		ready[r] = k->rep[r].token != NULL &&
-		    k->rep[r].pkey != NULL &&
+		ready[r] = k->rep[r].token != NULL && k->rep[r].pkey != NULL &&
 		    atomic_load(&k->rep[r].token->state) == TOKEN_READY;
 	return replica_pick(ready, k->nrep, tried);
 }
@@ -64,11 +67,17 @@ token_stuck(const struct token_key *k, size_t r, int delta)
 	atomic_fetch_add(&k->rep[r].token->stuck, delta);
 }
 
+void
+token_signed(const struct token_key *k, size_t r)
+{
+	atomic_fetch_add(&k->rep[r].token->signed_, 1);
+}
+
 const char *
 token_rep_name(const struct token_key *k, size_t r)
 {
-	return r < k->nrep && k->rep[r].token != NULL ? k->rep[r].token->name :
-							"?";
+	return r < k->nrep && k->rep[r].token != NULL ? k->rep[r].token->name
+						      : "?";
 }
 
 const char *
@@ -85,11 +94,19 @@ token_relogin(struct token *tk)
 	char pin[PIN_MAX], err[CONFIG_ERR_MAX];
 	int r = 0;
 
-	if (tk->slot == NULL || pin_read(tk->pinfile, pin, sizeof(pin), err,
-				    sizeof(err)) == -1)
+	if (tk->slot == NULL ||
+	    pin_read(tk->pinfile, pin, sizeof(pin), err, sizeof(err)) == -1)
 		return -1;
-	if (PKCS11_login(tk->slot, 0, pin) != 0)
+	if (PKCS11_login(tk->slot, 0, pin) != 0) {
+		unsigned long e;
+
 		r = -1;
+		/* libp11 queues the module's CKR_ value as the reason. */
+		while ((e = ERR_get_error()) != 0)
+			if (ERR_GET_REASON(e) == CKR_PIN_INCORRECT_ ||
+			    ERR_GET_REASON(e) == CKR_PIN_LOCKED_)
+				r = P11_LOGIN_REFUSED;
+	}
 	explicit_bzero(pin, sizeof(pin));
 	ERR_clear_error();
 	return r;
@@ -129,10 +146,17 @@ token_probe(const struct token_key *k, size_t r)
 	if (was == TOKEN_LOCKED)
 		return -1;
 	if ((why = probe_once(k, r)) == TW_PROBE) {
-		if (token_relogin(tk) == -1)
-			why = TW_LOGIN;
-		else
-			why = probe_once(k, r);
+		int lr = token_relogin(tk);
+
+		if (lr == P11_LOGIN_REFUSED) {
+			/* Each wrong PIN brings the token closer to locking. */
+			atomic_store(&tk->state, TOKEN_LOCKED);
+			log_warnx("token %s: the PIN was refused; not retrying "
+				  "(a restart logs in again)",
+			    tk->name);
+			return -1;
+		}
+		why = lr == -1 ? TW_LOGIN : probe_once(k, r);
 	}
 	if (why != TW_NONE) {
 		token_mark(k, r, why);

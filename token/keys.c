@@ -58,8 +58,9 @@ key_selftest(const struct token_key *k, size_t r, const struct cfg_key *ck,
 		    k->name, token_rep_name(k, r));
 		return -1;
 	}
-	if (r > 0 && sig_verify(X509_get0_pubkey(k->cert), ck->default_digest,
-			 ck->padding, tbs, tbslen, sig, siglen) != 1) {
+	if (r > 0 &&
+	    sig_verify(X509_get0_pubkey(k->cert), ck->default_digest,
+		ck->padding, tbs, tbslen, sig, siglen) != 1) {
 		snprintf(err, errlen,
 		    "key %s: token %s does not hold the same key as token %s "
 		    "(a test signature there does not verify with the key's "
@@ -146,8 +147,10 @@ key_replica_open(struct tokens *t, struct token_key *k,
 	 * so no direct PKCS#11 call is needed to sign (docs/tokens.md).
 	 */
 	if ((rep->pkey = PKCS11_get_private_key(p11)) == NULL) {
-		snprintf(err, errlen, "key %s: cannot use the private key on "
-		    "token %s", ck->name, ck->tokens[r]->name);
+		snprintf(err, errlen,
+		    "key %s: cannot use the private key on "
+		    "token %s",
+		    ck->name, ck->tokens[r]->name);
 		return -1;
 	}
 	return 0;
@@ -184,7 +187,8 @@ tokens_key_open(struct tokens *t, const struct cfg_key *ck, char *err,
 	 * must never sign with another key than the one described.
 	 */
 	for (size_t r = 0; r < ck->ntokens; r++)
-		if ((r > 0 && key_replica_open(t, k, ck, r, err, errlen) == -1) ||
+		if ((r > 0 &&
+			key_replica_open(t, k, ck, r, err, errlen) == -1) ||
 		    key_selftest(k, r, ck, err, errlen) == -1)
 			return -1;
 	return 0;

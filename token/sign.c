@@ -37,8 +37,7 @@ token_sign_on(const struct token_key *k, size_t rep, int digest, int padding,
 		ERR_clear_error();
 		*siglen = 0;
 		token_mark(k, rep, TW_SIGN);
-	} else
-		atomic_fetch_add(&k->rep[rep].token->signed_, 1);
+	}
 	return r;
 }
 

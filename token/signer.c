@@ -105,8 +105,8 @@ signer_requeue_locked(struct signer *s, struct signer_job *j)
  * the thread).  Returns with mu held when 0.
  */
 static int
-worker_back(struct signer *s, struct worker *w,
-    const struct token_key *k, size_t r)
+worker_back(struct signer *s, struct worker *w, const struct token_key *k,
+    size_t r)
 {
 	pthread_mutex_lock(&s->mu);
 	if (!w->abandoned)
@@ -192,14 +192,15 @@ worker_sign(struct signer *s, struct worker *w, struct signer_job *j)
 			j->siglen = siglen;
 			j->replica = r;
 			j->ok = 1;
+			token_signed(k, (size_t)r);
 			break;
 		}
 		snprintf(j->why, sizeof(j->why),
 		    "token %s failed to sign (device or session error)%s",
 		    token_rep_name(k, (size_t)r),
-		    j->tries < REPLICA_TRIES && token_pick(k, j->tried) >= 0 ?
-			"" :
-			"; no healthy replica left");
+		    j->tries < REPLICA_TRIES && token_pick(k, j->tried) >= 0
+			? ""
+			: "; no healthy replica left");
 		if (j->tries < REPLICA_TRIES && token_pick(k, j->tried) >= 0)
 			log_warnx("key %s: %s; trying the next token", k->name,
 			    j->why);
@@ -274,8 +275,7 @@ signer_configure(struct signer *s, const struct tokens *t, unsigned timeout,
 	s->timeout = timeout;
 	s->probe_every = probe_every;
 	s->ntok = tokens_count(t);
-	if ((s->probe_at = calloc(s->ntok + 1, sizeof(*s->probe_at))) ==
-		NULL ||
+	if ((s->probe_at = calloc(s->ntok + 1, sizeof(*s->probe_at))) == NULL ||
 	    (s->probing = calloc(s->ntok + 1, sizeof(*s->probing))) == NULL)
 		fatal("signer: calloc");
 	for (size_t i = 0; i < s->ntok; i++)

@@ -35,10 +35,10 @@ struct signer_job {
 	size_t tbslen;
 	uint8_t sig[SIG_MAX]; /* result */
 	size_t siglen;
-	int ok;	      /* result: 1 signed, 0 token failure */
-	int replica;  /* result: the index of the token that signed */
+	int ok;	       /* result: 1 signed, 0 token failure */
+	int replica;   /* result: the index of the token that signed */
 	char why[160]; /* result: why it failed, for the client */
-	void *cookie; /* the caller's */
+	void *cookie;  /* the caller's */
 	struct signer_job *next;
 	/* The signer's own. */
 	unsigned tried; /* bit r: the key's r-th token was tried */

@@ -135,9 +135,8 @@ enum token_state token_key_state(const struct token_key *k);
  */
 int token_sign(const struct token_key *k, int digest, int padding,
     const uint8_t *tbs, size_t tbslen, uint8_t *sig, size_t *siglen);
-int token_sign_on(const struct token_key *k, size_t r, int digest,
-    int padding, const uint8_t *tbs, size_t tbslen, uint8_t *sig,
-    size_t *siglen);
+int token_sign_on(const struct token_key *k, size_t r, int digest, int padding,
+    const uint8_t *tbs, size_t tbslen, uint8_t *sig, size_t *siglen);
 
 /*
  * Health (token/health.c).  Each token is READY, LOCKED (a refused PIN,
@@ -151,6 +150,8 @@ void token_mark(const struct token_key *k, size_t r, enum token_why why);
 /* Threads abandoned inside k's r-th token: delta +1 or -1. */
 void token_stuck(const struct token_key *k, size_t r, int delta);
 const char *token_rep_name(const struct token_key *k, size_t r);
+/* Count a signature made for a request on k's r-th token (not a probe). */
+void token_signed(const struct token_key *k, size_t r);
 /*
  * Probe k's r-th token: sign a random digest there and verify it with the
  * key's certificate; a token that fails to sign is logged in again once
@@ -163,15 +164,15 @@ int token_probe(const struct token_key *k, size_t r);
  * nor holding a stuck thread, one key on it and its index there.  The
  * number written to keys/reps (at most max).
  */
-size_t tokens_probe_list(const struct tokens *t,
-    const struct token_key **keys, size_t *reps, size_t *toks, size_t max);
+size_t tokens_probe_list(const struct tokens *t, const struct token_key **keys,
+    size_t *reps, size_t *toks, size_t max);
 /*
  * For the loop: call cb once for every token whose health changed since
  * the last call (ready 1 when it is back in service), with a text saying
  * why.  Not thread-safe: the loop only.
  */
-typedef void (*token_health_cb)(void *arg, const char *token, int ready,
-    const char *why);
+typedef void (
+    *token_health_cb)(void *arg, const char *token, int ready, const char *why);
 void tokens_health_report(struct tokens *t, token_health_cb cb, void *arg);
 /* "ready", "locked", "unavailable: timeout", ... of the i-th token. */
 void tokens_health_text(const struct tokens *t, size_t i, char *buf,

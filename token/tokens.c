@@ -206,30 +206,28 @@ tokens_any_stuck(const struct tokens *t)
 }
 
 /*
- * Logging in to every token again unloads the modules, so it waits until
- * no thread is stuck in one (token/signer.c abandons those of a hung
- * token), and it is only worth it when some key has no token left: a key
- * with a ready replica keeps signing while the health probe brings its
- * other tokens back (health.c).
+ * Logging in to every token again unloads the modules and drops every
+ * key until it succeeds, so it is only for when no token is left: while
+ * one token serves, the health probe brings the others back one by one
+ * (health.c), and a failed login anew would take the healthy ones down
+ * with it.  It also waits until no thread is stuck in a module
+ * (token/signer.c abandons those of a hung token).
  */
 int
 tokens_need_recovery(const struct tokens *t)
 {
 	int lost = 0;
 
-	for (size_t i = 0; i < t->ntoks; i++)
-		if (atomic_load(&t->toks[i].state) == TOKEN_LOCKED)
+	for (size_t i = 0; i < t->ntoks; i++) {
+		int st = atomic_load(&t->toks[i].state);
+
+		if (st == TOKEN_LOCKED)
 			return 0; /* a refused PIN is never retried */
-	if (tokens_any_stuck(t))
-		return 0;
-	for (size_t i = 0; i < t->nkeys; i++)
-		if (token_pick(&t->keys[i], 0) < 0)
-			lost = 1;
-	/* A token without keys has nothing to recover for but itself. */
-	for (size_t i = 0; t->nkeys == 0 && i < t->ntoks; i++)
-		if (atomic_load(&t->toks[i].state) == TOKEN_UNAVAILABLE)
-			lost = 1;
-	return lost;
+		if (st == TOKEN_READY)
+			return 0;
+		lost = 1;
+	}
+	return lost && !tokens_any_stuck(t);
 }
 
 void
@@ -270,8 +268,7 @@ key_same_tokens(const struct tokens *t, const struct token_key *k,
 		return 0;
 	for (size_t r = 0; r < k->nrep; r++)
 		if (k->rep[r].token != tokens_by_name(t, ck->tokens[r]->name) ||
-		    k->rep[r].p11key !=
-			token_p11key_find(k->rep[r].token, ck))
+		    k->rep[r].p11key != token_p11key_find(k->rep[r].token, ck))
 			return 0;
 	return 1;
 }

@@ -27,10 +27,10 @@ struct token {
 	unsigned int nkeys;
 	char *pinfile; /* to log in again (health.c) */
 	atomic_int state;
-	atomic_int why;	     /* enum token_why while not READY */
-	atomic_int stuck;    /* abandoned threads inside it */
+	atomic_int why;	      /* enum token_why while not READY */
+	atomic_int stuck;     /* abandoned threads inside it */
 	atomic_ulong signed_; /* signatures made */
-	int reported;	     /* the state last audited (loop only) */
+	int reported;	      /* the state last audited (loop only) */
 };
 
 struct tokens {

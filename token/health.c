@@ -160,7 +160,9 @@ token_probe(const struct token_key *k, size_t r)
 	}
 	if (why != TW_NONE) {
 		token_mark(k, r, why);
-		atomic_store(&tk->why, why);
+		/* A probe that merely fails keeps the first cause shown. */
+		if (was == TOKEN_READY || why != TW_PROBE)
+			atomic_store(&tk->why, why);
 		return -1;
 	}
 	atomic_store(&tk->why, TW_NONE);

@@ -8,6 +8,7 @@
  * back in service when a signature it made verifies with the key's
  * certificate, never merely because a call returned.
  */
+#include <dlfcn.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,12 +19,9 @@
 #include "common/log.h"
 #include "proto/sigcheck.h"
 #include "token/pin.h"
+#include "token/pkcs11_min.h"
 #include "token/replica.h"
 #include "token/tokens_priv.h"
-
-/* PKCS#11 v2.40's CKR_PIN_INCORRECT and CKR_PIN_LOCKED. */
-#define CKR_PIN_INCORRECT_ 0x0A0UL
-#define CKR_PIN_LOCKED_ 0x0A4UL
 
 static const char *const why_names[TW_COUNT] = {
 	[TW_NONE] = "ready",
@@ -88,28 +86,56 @@ token_key_serving(const struct token_key *k)
 	return r < 0 ? NULL : k->rep[r].token->name;
 }
 
+/*
+ * Log in again through the module's own function list: libp11 skips a
+ * login it believes done, and its logout would drop the key handles in
+ * use.  The module is the instance libp11 loaded and initialized (so
+ * RTLD_NOLOAD, no C_Initialize), as in admin_open.c.  The session stays
+ * open until the next login anew: closing a token's last session would
+ * log it out.
+ */
+static CK_RV
+relogin_raw(struct token *tk, const char *pin)
+{
+	CK_C_GetFunctionList getfl;
+	CK_FUNCTION_LIST *fl = NULL;
+	CK_SESSION_HANDLE h = CK_INVALID_HANDLE;
+	CK_RV rv = CKR_GENERAL_ERROR;
+	void *dl;
+
+	if ((dl = dlopen(tk->module_path,
+		 RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD)) == NULL)
+		return rv;
+	getfl = (CK_C_GetFunctionList)dlsym(dl, "C_GetFunctionList");
+	if (getfl != NULL && getfl(&fl) == CKR_OK && fl != NULL &&
+	    (rv = fl->C_OpenSession(PKCS11_get_slotid_from_slot(tk->slot),
+		 CKF_SERIAL_SESSION, NULL, NULL, &h)) == CKR_OK) {
+		rv = fl->C_Login(h, CKU_USER, (CK_BYTE *)pin, strlen(pin));
+		if (rv == CKR_USER_ALREADY_LOGGED_IN)
+			rv = CKR_OK;
+		if (tk->relogin_sess != CK_INVALID_HANDLE)
+			fl->C_CloseSession(tk->relogin_sess);
+		tk->relogin_sess = h;
+	}
+	dlclose(dl);
+	return rv;
+}
+
 int
 token_relogin(struct token *tk)
 {
 	char pin[PIN_MAX], err[CONFIG_ERR_MAX];
-	int r = 0;
+	CK_RV rv;
 
 	if (tk->slot == NULL ||
 	    pin_read(tk->pinfile, pin, sizeof(pin), err, sizeof(err)) == -1)
 		return -1;
-	if (PKCS11_login(tk->slot, 0, pin) != 0) {
-		unsigned long e;
-
-		r = -1;
-		/* libp11 queues the module's CKR_ value as the reason. */
-		while ((e = ERR_get_error()) != 0)
-			if (ERR_GET_REASON(e) == CKR_PIN_INCORRECT_ ||
-			    ERR_GET_REASON(e) == CKR_PIN_LOCKED_)
-				r = P11_LOGIN_REFUSED;
-	}
+	rv = relogin_raw(tk, pin);
 	explicit_bzero(pin, sizeof(pin));
 	ERR_clear_error();
-	return r;
+	if (rv == CKR_PIN_INCORRECT || rv == CKR_PIN_LOCKED)
+		return P11_LOGIN_REFUSED;
+	return rv == CKR_OK ? 0 : -1;
 }
 
 /* One test signature on k's r-th token, verified: 0, or its why. */

@@ -163,6 +163,7 @@ tokens_release(struct tokens *t, enum token_state state)
 	for (size_t i = 0; i < t->ntoks; i++) {
 		t->toks[i].mod = NULL;
 		t->toks[i].slot = NULL;
+		t->toks[i].relogin_sess = 0;
 		t->toks[i].keys = NULL;
 		t->toks[i].nkeys = 0;
 		atomic_store(&t->toks[i].state, state);

@@ -25,7 +25,8 @@ struct token {
 	PKCS11_SLOT *slot;
 	PKCS11_KEY *keys; /* owned by libp11 */
 	unsigned int nkeys;
-	char *pinfile; /* to log in again (health.c) */
+	char *pinfile;		    /* to log in again (health.c) */
+	unsigned long relogin_sess; /* its session, CK_INVALID_HANDLE (0) */
 	atomic_int state;
 	atomic_int why;	      /* enum token_why while not READY */
 	atomic_int stuck;     /* abandoned threads inside it */

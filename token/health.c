@@ -32,15 +32,31 @@ static const char *const why_names[TW_COUNT] = {
 	[TW_LOGIN] = "login failed",
 };
 
+/* Which of k's tokens are in service now, into ready. */
+static void
+key_ready(const struct token_key *k, int ready[KEY_TOKENS_MAX])
+{
+	for (size_t r = 0; r < k->nrep; r++)
+		ready[r] = k->rep[r].token != NULL && k->rep[r].pkey != NULL &&
+		    atomic_load(&k->rep[r].token->state) == TOKEN_READY;
+}
+
 int
 token_pick(const struct token_key *k, unsigned tried)
 {
 	int ready[KEY_TOKENS_MAX];
 
-	for (size_t r = 0; r < k->nrep; r++)
-		ready[r] = k->rep[r].token != NULL && k->rep[r].pkey != NULL &&
-		    atomic_load(&k->rep[r].token->state) == TOKEN_READY;
+	key_ready(k, ready);
 	return replica_pick(ready, k->nrep, tried);
+}
+
+int
+token_may_retry(const struct token_key *k, unsigned tried, unsigned tries)
+{
+	int ready[KEY_TOKENS_MAX];
+
+	key_ready(k, ready);
+	return replica_may_retry(ready, k->nrep, tried, tries);
 }
 
 void

@@ -172,7 +172,8 @@ worker_sign(struct signer *s, struct worker *w, struct signer_job *j)
 	memcpy(tbs, j->tbs, sizeof(tbs));
 	pthread_mutex_lock(&s->mu);
 	for (;;) {
-		if (j->tries >= REPLICA_TRIES ||
+		/* The first try, or a move allowed by replica.h. */
+		if ((j->tries > 0 && !token_may_retry(k, j->tried, j->tries)) ||
 		    (r = token_pick(k, j->tried)) < 0) {
 			if (j->why[0] == '\0')
 				snprintf(j->why, sizeof(j->why),
@@ -198,10 +199,10 @@ worker_sign(struct signer *s, struct worker *w, struct signer_job *j)
 		snprintf(j->why, sizeof(j->why),
 		    "token %s failed to sign (device or session error)%s",
 		    token_rep_name(k, (size_t)r),
-		    j->tries < REPLICA_TRIES && token_pick(k, j->tried) >= 0
+		    token_may_retry(k, j->tried, j->tries)
 			? ""
 			: "; no healthy replica left");
-		if (j->tries < REPLICA_TRIES && token_pick(k, j->tried) >= 0)
+		if (token_may_retry(k, j->tried, j->tries))
 			log_warnx("key %s: %s; trying the next token", k->name,
 			    j->why);
 	}
@@ -326,8 +327,7 @@ worker_abandon(struct signer *s, struct worker *w)
 	log_warnx("token %s: no answer within TokenTimeout (%us); its "
 		  "signing thread is abandoned (%u so far)",
 	    name, s->timeout, s->nabandoned);
-	if (!j->probe && j->tries < REPLICA_TRIES &&
-	    token_pick(j->key, j->tried) >= 0) {
+	if (!j->probe && token_may_retry(j->key, j->tried, j->tries)) {
 		snprintf(j->why, sizeof(j->why), "token %s timed out", name);
 		signer_requeue_locked(s, j);
 	} else {

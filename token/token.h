@@ -145,6 +145,8 @@ int token_sign_on(const struct token_key *k, size_t r, int digest, int padding,
  */
 /* The first ready token of k not in tried (bit r: rep[r]), or -1. */
 int token_pick(const struct token_key *k, unsigned tried);
+/* May a request that tried these tokens (tries of them) move on? */
+int token_may_retry(const struct token_key *k, unsigned tried, unsigned tries);
 /* Take k's r-th token out of service for why (a no-op if LOCKED). */
 void token_mark(const struct token_key *k, size_t r, enum token_why why);
 /* Threads abandoned inside k's r-th token: delta +1 or -1. */

@@ -455,7 +455,9 @@ signer_busy(const struct signer *s)
 }
 
 /*
- * Finish queued jobs and join the live threads.  Threads abandoned in a
+ * Finish queued jobs and join the live threads.  A thread inside a token
+ * call now is abandoned rather than joined (the loop no longer ticks, so
+ * a hung token would hold the exit forever), and threads abandoned in a
  * hung token cannot be joined: while any is out, the signer is left
  * allocated for it (the process is about to exit).
  */
@@ -470,6 +472,17 @@ signer_stop(struct signer *s)
 	pthread_mutex_lock(&s->mu);
 	s->stopping = 1;
 	pthread_cond_broadcast(&s->cv);
+	for (struct worker **pp = &s->workers; (w = *pp) != NULL;) {
+		if (w->job == NULL || w->abandoned) {
+			pp = &w->next;
+			continue;
+		}
+		*pp = w->next;
+		w->abandoned = 1;
+		s->nabandoned++;
+		token_stuck(w->job->key, w->rep, 1);
+		pthread_detach(w->th);
+	}
 	pthread_mutex_unlock(&s->mu);
 	for (w = s->workers; w != NULL; w = next) {
 		next = w->next;

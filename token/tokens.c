@@ -231,10 +231,15 @@ tokens_need_recovery(const struct tokens *t)
 	return lost && !tokens_any_stuck(t);
 }
 
+/*
+ * A thread still stuck in a module (signer_stop abandons it) would crash
+ * in an unloaded one: then everything is left as it is, for the process
+ * to exit.
+ */
 void
 tokens_close(struct tokens *t)
 {
-	if (t == NULL)
+	if (t == NULL || (t->toks != NULL && tokens_any_stuck(t)))
 		return;
 	if (t->keys != NULL && t->toks != NULL && t->mods != NULL)
 		tokens_release(t, TOKEN_UNAVAILABLE);

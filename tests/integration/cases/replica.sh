@@ -224,11 +224,19 @@ t_replica_fail() {
 	"unavailable/sign error" | "unavailable/probe failed") ok ;;
 	*) fail "hsm-a is $st" ;;
 	esac
+	rc keys --json > "$T/repl.keys" 2>&1
+	expect_grep '"key":"repl"[^}]*"token":"hsm-b"' "$T/repl.keys" \
+		"keys shows the key signing on hsm-b"
+	rc keys > "$T/repl.keys" 2>&1
+	expect_grep "^repl \(on hsm-b\)" "$T/repl.keys" "also in the table"
 	expect_rc 4 "a key without a replica fails with exit 4" \
 		repl_sign solo repl-rawkey-1.sig
 	expect_grep "unavailable" "$T/rc.out" "and says the token is unavailable"
 	check "another key on hsm-b signs" repl_sign bonly repl-bonly-1.sig
 	repl_heal
+	rc keys --json > "$T/repl.keys" 2>&1
+	expect_grep '"key":"repl"[^}]*"token":"hsm-a"' "$T/repl.keys" \
+		"keys shows it back on hsm-a"
 	repl_audit 4
 	repl_stop
 }

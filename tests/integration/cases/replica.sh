@@ -253,8 +253,11 @@ t_replica_hang() {
 	t0=$(date +%s%N)
 	check "status answers while a token hangs" rc status
 	check "a key on hsm-b signs meanwhile" repl_sign bonly repl-bonly-1.sig
+	# The fault hangs until it is healed below: a loop or a key blocked
+	# by it would not answer at all; 5 s leaves room for a loaded host.
 	ms=$((($(date +%s%N) - t0) / 1000000))
-	[ "$ms" -lt 1500 ] && ok || fail "status and bonly took ${ms}ms"
+	[ "$ms" -lt 5000 ] && ok || fail "status and bonly took ${ms}ms"
+	echo "    note: status and a signature on hsm-b took ${ms}ms while hsm-a hung"
 	wait $hpid
 	hrc=$?
 	took=$(($(date +%s) - start))

@@ -378,8 +378,10 @@ signer_probes(struct signer *s, time_t now)
 
 		if (t >= s->ntok || s->probing[t] || now < s->probe_at[t])
 			continue;
-		if ((j = calloc(1, sizeof(*j))) == NULL)
+		if ((j = calloc(1, sizeof(*j))) == NULL) {
 			fatal("signer: calloc");
+			return; /* not reached; for the analyzers */
+		}
 		j->key = keys[i];
 		j->probe = 1;
 		j->probe_rep = reps[i];

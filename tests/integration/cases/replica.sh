@@ -286,7 +286,34 @@ t_replica_hang() {
 	check "solo signs again" repl_sign solo repl-rawkey-3.sig
 	check "no wrong signature was released" repl_outputs_verify
 	repl_audit 5
-	repl_stop
+	# SIGTERM while a request hangs in hsm-a: csignd still exits (the
+	# drain gives up after 10 s; the stuck thread is abandoned, not
+	# joined).
+	echo "hang" > "$T/faults/csign"
+	repl_sign solo repl-rawkey-4.sig > /dev/null 2>&1 &
+	spid=$!
+	sleep 1
+	start=$(date +%s)
+	kill -TERM "$RPID"
+	for _ in $(seq 60); do
+		kill -0 "$RPID" 2>/dev/null || break
+		sleep 0.5
+	done
+	took=$(($(date +%s) - start))
+	if kill -0 "$RPID" 2>/dev/null; then
+		fail "csignd did not exit with a thread stuck in a token"
+		kill -KILL "$RPID"
+	else
+		ok
+		echo "    note: csignd exited ${took}s after SIGTERM with a token hung"
+	fi
+	wait "$RPID" 2>/dev/null
+	wait "$spid" 2>/dev/null
+	RPID=""
+	rm -f "$T/faults"/*
+	check "the audit log still verifies" "$T/bin/csign-audit" verify "$T/repl.jsonl"
+	[ ! -e "$T/home/$ALICE/repl-rawkey-4.sig" ] && ok ||
+		fail "an output from the hung request"
 }
 
 t_replica_wrong() {

@@ -95,6 +95,8 @@ dump_token(const struct cfg_token *t, FILE *f)
 	else
 		fprintf(f, "    Slot %ld\n", t->slot);
 	put_kw(f, 1, "PinFile", t->pinfile);
+	if (t->timeout != 0)
+		fprintf(f, "    TokenTimeout %u\n", t->timeout);
 }
 
 /* "Digest": the default first, then the others. */

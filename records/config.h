@@ -28,11 +28,12 @@
 
 struct cfg_token {
 	char name[KEY_NAME_MAX + 1];
-	char *module;	 /* path of the PKCS#11 module */
-	char *label;	 /* TokenLabel, or NULL */
-	long slot;	 /* Slot id, or -1 */
-	char *pinfile;	 /* PinFile path, or "credential:NAME" */
-	int module_line; /* lines of Module and PinFile (0: unset) */
+	char *module;	  /* path of the PKCS#11 module */
+	char *label;	  /* TokenLabel, or NULL */
+	long slot;	  /* Slot id, or -1 */
+	char *pinfile;	  /* PinFile path, or "credential:NAME" */
+	unsigned timeout; /* TokenTimeout in the block, 0: the global one */
+	int module_line;  /* lines of Module and PinFile (0: unset) */
 	int pinfile_line;
 	int line;
 };

@@ -60,6 +60,9 @@ static const struct keyword keywords[] = {
 	    PATH_MAX - 1, NULL },
 	{ "TimestampTimeout", SC_GLOBAL, 0, 1, 1, kw_uint, CF(ts_timeout), 1,
 	    300, NULL },
+	/* Inside a Token block: that token's own; must precede the global. */
+	{ "TokenTimeout", SC_TOKEN, 0, 1, 1, kw_uint, TF(timeout), 1, 3600,
+	    NULL },
 	{ "TokenTimeout", SC_GLOBAL, 0, 1, 1, kw_uint, CF(token_timeout), 1,
 	    3600, NULL },
 	{ "TokenProbeInterval", SC_GLOBAL, 0, 1, 1, kw_uint, CF(token_probe), 1,

@@ -87,6 +87,14 @@ token_signed(const struct token_key *k, size_t r)
 	atomic_fetch_add(&k->rep[r].token->signed_, 1);
 }
 
+unsigned
+token_rep_timeout(const struct token_key *k, size_t r, unsigned dflt)
+{
+	unsigned t = k->rep[r].token->timeout;
+
+	return t != 0 ? t : dflt;
+}
+
 const char *
 token_rep_name(const struct token_key *k, size_t r)
 {

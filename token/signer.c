@@ -43,6 +43,8 @@ struct signer {
 	unsigned timeout, probe_every;
 	time_t *probe_at; /* per token: when its next probe is due */
 	int *probing;	  /* per token: a probe is queued or running */
+	const struct token_key **pkeys; /* tokens_probe_list()'s answer */
+	size_t *preps, *ptoks;
 	size_t ntok;
 };
 
@@ -272,12 +274,18 @@ signer_configure(struct signer *s, const struct tokens *t, unsigned timeout,
 
 	free(s->probe_at);
 	free(s->probing);
+	free(s->pkeys);
+	free(s->preps);
+	free(s->ptoks);
 	s->tokens = t;
 	s->timeout = timeout;
 	s->probe_every = probe_every;
 	s->ntok = tokens_count(t);
 	if ((s->probe_at = calloc(s->ntok + 1, sizeof(*s->probe_at))) == NULL ||
-	    (s->probing = calloc(s->ntok + 1, sizeof(*s->probing))) == NULL)
+	    (s->probing = calloc(s->ntok + 1, sizeof(*s->probing))) == NULL ||
+	    (s->pkeys = calloc(s->ntok + 1, sizeof(*s->pkeys))) == NULL ||
+	    (s->preps = calloc(s->ntok + 1, sizeof(*s->preps))) == NULL ||
+	    (s->ptoks = calloc(s->ntok + 1, sizeof(*s->ptoks))) == NULL)
 		fatal("signer: calloc");
 	for (size_t i = 0; i < s->ntok; i++)
 		s->probe_at[i] = now + probe_every;
@@ -312,6 +320,7 @@ worker_abandon(struct signer *s, struct worker *w)
 {
 	struct signer_job *j = w->job;
 	const char *name = token_rep_name(j->key, w->rep);
+	unsigned secs = token_rep_timeout(j->key, w->rep, s->timeout);
 	struct worker **pp;
 
 	for (pp = &s->workers; *pp != w; pp = &(*pp)->next)
@@ -326,7 +335,7 @@ worker_abandon(struct signer *s, struct worker *w)
 	token_mark(j->key, w->rep, TW_TIMEOUT);
 	log_warnx("token %s: no answer within TokenTimeout (%us); its "
 		  "signing thread is abandoned (%u so far)",
-	    name, s->timeout, s->nabandoned);
+	    name, secs, s->nabandoned);
 	if (!j->probe && token_may_retry(j->key, j->tried, j->tries)) {
 		snprintf(j->why, sizeof(j->why), "token %s timed out", name);
 		signer_requeue_locked(s, j);
@@ -334,7 +343,7 @@ worker_abandon(struct signer *s, struct worker *w)
 		snprintf(j->why, sizeof(j->why),
 		    "token %s did not answer within TokenTimeout (%us); no "
 		    "healthy replica left",
-		    name, s->timeout);
+		    name, secs);
 		j->ok = 0;
 		signer_finish_locked(s, j);
 	}
@@ -368,10 +377,10 @@ signer_fail_queue_locked(struct signer *s)
 static void
 signer_probes(struct signer *s, time_t now)
 {
-	const struct token_key *keys[64];
-	size_t reps[64], toks[64], n;
+	const struct token_key **keys = s->pkeys;
+	size_t *reps = s->preps, *toks = s->ptoks, n;
 
-	n = tokens_probe_list(s->tokens, keys, reps, toks, 64);
+	n = tokens_probe_list(s->tokens, keys, reps, toks, s->ntok);
 	for (size_t i = 0; i < n; i++) {
 		struct signer_job *j;
 		size_t t = toks[i];
@@ -401,7 +410,9 @@ signer_tick(struct signer *s)
 	pthread_mutex_lock(&s->mu);
 	for (w = s->workers; w != NULL; w = next) {
 		next = w->next;
-		if (w->job != NULL && now - w->since >= (time_t)s->timeout)
+		if (w->job != NULL &&
+		    now - w->since >= (time_t)token_rep_timeout(w->job->key,
+					  w->rep, s->timeout))
 			worker_abandon(s, w);
 	}
 	if (s->nlive == 0)
@@ -504,5 +515,8 @@ signer_stop(struct signer *s)
 	pthread_cond_destroy(&s->cv);
 	free(s->probe_at);
 	free(s->probing);
+	free(s->pkeys);
+	free(s->preps);
+	free(s->ptoks);
 	free(s);
 }

@@ -152,6 +152,8 @@ void token_mark(const struct token_key *k, size_t r, enum token_why why);
 /* Threads abandoned inside k's r-th token: delta +1 or -1. */
 void token_stuck(const struct token_key *k, size_t r, int delta);
 const char *token_rep_name(const struct token_key *k, size_t r);
+/* The TokenTimeout of k's r-th token: its own, else dflt. */
+unsigned token_rep_timeout(const struct token_key *k, size_t r, unsigned dflt);
 /* Count a signature made for a request on k's r-th token (not a probe). */
 void token_signed(const struct token_key *k, size_t r);
 /*

@@ -47,6 +47,7 @@ token_open(struct tokens *t, const struct cfg_token *ct, char *err,
 	memset(tk, 0, sizeof(*tk));
 	snprintf(tk->name, sizeof(tk->name), "%s", ct->name);
 	tk->slotid = ct->slot;
+	tk->timeout = ct->timeout;
 	if ((tk->module_path = strdup(ct->module)) == NULL ||
 	    (tk->pinfile = strdup(ct->pinfile)) == NULL ||
 	    (ct->label != NULL && (tk->label = strdup(ct->label)) == NULL)) {

@@ -26,6 +26,7 @@ struct token {
 	PKCS11_KEY *keys; /* owned by libp11 */
 	unsigned int nkeys;
 	char *pinfile;		    /* to log in again (health.c) */
+	unsigned timeout;	    /* its TokenTimeout, 0: the global one */
 	unsigned long relogin_sess; /* its session, CK_INVALID_HANDLE (0) */
 	atomic_int state;
 	atomic_int why;	      /* enum token_why while not READY */

@@ -121,6 +121,27 @@ test_token_timeouts_default_and_set(void **state)
 }
 
 static void
+test_token_block_has_its_own_timeout(void **state)
+{
+	struct config *cfg;
+
+	(void)state;
+	/*
+	 * Inside a Token block the line is that token's (as "Token" inside a
+	 * Key block names the key's token): the global one goes before.
+	 */
+	cfg = load_ok("TokenTimeout 9\n" TOKEN_OK "\tTokenTimeout 5\n" TOKEN_B
+		      "TokenTimeout 7\n" KEY_OK);
+	assert_int_equal(cfg->tokens[0].timeout, 5);
+	assert_int_equal(cfg->tokens[1].timeout, 7);
+	assert_int_equal(cfg->token_timeout, 9);
+	config_free(cfg);
+	cfg = load_ok(TOKEN_OK KEY_OK);
+	assert_int_equal(cfg->tokens[0].timeout, 0);
+	config_free(cfg);
+}
+
+static void
 test_token_timeout_zero_is_an_error(void **state)
 {
 	char err[CONFIG_ERR_MAX];
@@ -150,6 +171,7 @@ main(void)
 		cmocka_unit_test(
 		    test_keys_sharing_a_replica_are_one_private_key),
 		cmocka_unit_test(test_token_timeouts_default_and_set),
+		cmocka_unit_test(test_token_block_has_its_own_timeout),
 		cmocka_unit_test(test_token_timeout_zero_is_an_error),
 	};
 

@@ -244,6 +244,8 @@ startup(struct csignd *d)
 		fatalx("%s", err);
 	d->mon.signer =
 	    signer_start(d->mon.cfg->sign_workers, monitor_sign_done, &d->mon);
+	signer_configure(d->mon.signer, d->mon.tokens,
+	    d->mon.cfg->token_timeout, d->mon.cfg->token_probe);
 	if ((d->base = event_base_new()) == NULL)
 		fatalx("event_base_new");
 	d->mon.base = d->base;

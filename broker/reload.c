@@ -129,6 +129,8 @@ server_reload_config(struct csignd *d)
 	changed = tokens_certs_apply(d->mon.tokens, certs);
 	/* The new config replaces the old; the rate limits start afresh. */
 	monitor_reload(&d->mon, n);
+	signer_configure(d->mon.signer, d->mon.tokens, n->token_timeout,
+	    n->token_probe);
 	log_info("configuration reloaded from %s (%zu certificate%s changed)",
 	    d->cfgpath, changed, changed == 1 ? "" : "s");
 	server_fd_limit(d);

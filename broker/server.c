@@ -4,6 +4,7 @@
  * is listen.c's, clients and their queue accept.c's, reloads reload.c's.
  */
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -124,15 +125,31 @@ server_recover_tokens(struct csignd *d)
 	    err, d->recover_delay);
 }
 
+/* A token left or came back into service: one audit record each. */
+static void
+server_token_health(void *arg, const char *token, int ready, const char *why)
+{
+	char detail[128];
+
+	snprintf(detail, sizeof(detail), "token %s %s (%s)", token,
+	    ready ? "back in service" : "out of service", why);
+	server_audit_event(arg, "token", ready ? "ok" : "error", detail);
+}
+
 /*
  * Once a second: housekeeping that does not belong to any request, and
- * the expiry of requests held for approval.
+ * the expiry of requests held for approval.  The signer's tick abandons
+ * hung token calls and queues health probes (token/signer.h).
  */
 static void
 server_tick(evutil_socket_t fd, short what, void *arg)
 {
+	struct csignd *d = arg;
+
 	(void)fd;
 	(void)what;
+	signer_tick(d->mon.signer);
+	tokens_health_report(d->mon.tokens, server_token_health, d);
 	server_recover_tokens(arg);
 	monitor_tick(&((struct csignd *)arg)->mon);
 }

@@ -16,7 +16,7 @@
 
 /* The fields of one key in a keys reply, in this order. */
 static const uint16_t key_tags[] = { T_KEY, T_ALG, T_FORMATS, T_DIGESTS,
-	T_NOTAFTER, T_TIMESTAMP, T_APPROVAL, T_FINGERPRINT, T_STATE };
+	T_NOTAFTER, T_TIMESTAMP, T_APPROVAL, T_FINGERPRINT, T_STATE, T_TOKEN };
 enum {
 	KF_KEY,
 	KF_ALG,
@@ -27,6 +27,7 @@ enum {
 	KF_APPROVAL,
 	KF_FPR,
 	KF_STATE,
+	KF_TOKEN, /* a key on replicas: the token signing now */
 	KF_COUNT
 };
 
@@ -204,6 +205,14 @@ row_cell(char *dst, size_t dstlen, const struct tlv *const *fld, size_t i,
 		    state);
 		return dst;
 	}
+	if (i == KF_KEY && fld[KF_TOKEN] != NULL) {
+		/* A key on replicas: "name (on hsm-b)". */
+		key_cell(state, sizeof(state), fld[KF_TOKEN]);
+		key_cell(dst, dstlen, fld[i]);
+		snprintf(dst + strlen(dst), dstlen - strlen(dst), " (on %s)",
+		    state);
+		return dst;
+	}
 	return key_cell(dst, dstlen, fld[i]);
 }
 
@@ -327,6 +336,9 @@ keys_json(const struct frame *f, const struct expiry_ctx *ec)
 			    fld[KF_FPR]->len);
 		cl_json_kv_str(&j, "state",
 		    fld[KF_STATE] != NULL ? "disabled" : "enabled");
+		if (fld[KF_TOKEN] != NULL)
+			cl_json_kv_strn(&j, "token", fld[KF_TOKEN]->val,
+			    fld[KF_TOKEN]->len);
 		if (fld[KF_TIMESTAMP] != NULL)
 			cl_json_kv_strn(&j, "timestamp", fld[KF_TIMESTAMP]->val,
 			    fld[KF_TIMESTAMP]->len);

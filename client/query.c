@@ -13,7 +13,7 @@
 #include "client/output.h"
 #include "proto/names.h"
 
-static const uint16_t token_tags[] = { T_TOKEN, T_STATE };
+static const uint16_t token_tags[] = { T_TOKEN, T_STATE, T_COUNT };
 
 /* 1 if the string TLV t holds exactly s. */
 static int
@@ -256,11 +256,11 @@ done:
 int
 cl_tokens_ready(const struct frame *f, const char **err)
 {
-	const struct tlv *fld[2];
+	const struct tlv *fld[3];
 	struct group_iter it;
 	int r, ready = 1;
 
-	cl_group_init(&it, f, token_tags, 2);
+	cl_group_init(&it, f, token_tags, 3);
 	while ((r = cl_group_next(&it, fld, err)) == 1) {
 		if (fld[1] == NULL) {
 			*err = "token without a state";
@@ -279,7 +279,7 @@ cl_tokens_ready(const struct frame *f, const char **err)
 static void
 status_text(const struct reply *r)
 {
-	const struct tlv *fld[2], *reload;
+	const struct tlv *fld[3], *reload;
 	struct group_iter it;
 	char msg[sizeof(r->message)];
 	const char *err;
@@ -289,7 +289,7 @@ status_text(const struct reply *r)
 		printf("csignd: up (%s)\n", msg);
 	else
 		puts("csignd: up");
-	cl_group_init(&it, &r->f, token_tags, 2);
+	cl_group_init(&it, &r->f, token_tags, 3);
 	while (cl_group_next(&it, fld, &err) == 1) {
 		fputs("token ", stdout);
 		put_clean(stdout, fld[0]);
@@ -304,11 +304,41 @@ status_text(const struct reply *r)
 	}
 }
 
+/* A u32 TLV's value (big-endian on the wire, 4 bytes checked). */
+static uint32_t
+tlv_u32(const struct tlv *t)
+{
+	const uint8_t *p = t->val;
+
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
+/*
+ * A token's health: "unavailable: timeout" becomes "state":"unavailable"
+ * and "reason":"timeout".
+ */
+static void
+token_state_json(struct json *j, const struct tlv *t)
+{
+	const char *s = (const char *)t->val, *colon = memchr(s, ':', t->len);
+
+	if (colon == NULL) {
+		cl_json_kv_strn(j, "state", s, t->len);
+		return;
+	}
+	cl_json_kv_strn(j, "state", s, (size_t)(colon - s));
+	colon++;
+	while ((size_t)(colon - s) < t->len && *colon == ' ')
+		colon++;
+	cl_json_kv_strn(j, "reason", colon, t->len - (size_t)(colon - s));
+}
+
 /* The status reply as one JSON object. */
 static void
 status_json(const struct reply *r, int ready)
 {
-	const struct tlv *fld[2], *reload;
+	const struct tlv *fld[3], *reload;
 	struct group_iter it;
 	const char *err;
 	struct json j;
@@ -319,11 +349,13 @@ status_json(const struct reply *r, int ready)
 	cl_json_kv_str(&j, "message", r->message);
 	cl_json_key(&j, "tokens");
 	cl_json_open(&j, '[');
-	cl_group_init(&it, &r->f, token_tags, 2);
+	cl_group_init(&it, &r->f, token_tags, 3);
 	while (cl_group_next(&it, fld, &err) == 1) {
 		cl_json_open(&j, '{');
 		cl_json_kv_strn(&j, "token", fld[0]->val, fld[0]->len);
-		cl_json_kv_strn(&j, "state", fld[1]->val, fld[1]->len);
+		token_state_json(&j, fld[1]);
+		if (fld[2] != NULL && fld[2]->len == 4)
+			cl_json_kv_uint(&j, "signatures", tlv_u32(fld[2]));
 		cl_json_close(&j, '}');
 	}
 	cl_json_close(&j, ']');

@@ -3,6 +3,7 @@
  * complete client reply frames that the child forwards unchanged.
  */
 #include <grp.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -33,6 +34,12 @@ query_key(struct buf *f, const struct cfg_key *ck, const struct token_key *k,
 	    (disabled && frame_add_str(f, T_STATE, "disabled") == -1) ||
 	    (ck->ts_mode != TS_NONE &&
 		frame_add_str(f, T_TIMESTAMP, ts_mode_name(ck->ts_mode)) == -1))
+		return -1;
+	/* A key on replicas: the token that signs now, or "none". */
+	if (k->nrep > 1 &&
+	    frame_add_str(f, T_TOKEN,
+		token_key_serving(k) != NULL ? token_key_serving(k) : "none") ==
+		-1)
 		return -1;
 	if (ck->has_approval) {
 		snprintf(appr, sizeof(appr), "%u %s %u", ck->approval_count,
@@ -102,18 +109,26 @@ query_whoami(struct monitor *m, const struct identity *peer, struct buf *f)
 	return 0;
 }
 
-/* status: every token's state, and how the last reload went. */
+/*
+ * status: every token's health ("ready", "unavailable: timeout", ...)
+ * and the signatures it made, and how the last reload went.
+ */
 static int
 query_status(struct monitor *m, struct buf *f)
 {
-	char reload[1024];
+	char reload[1024], health[32];
 
-	for (size_t i = 0; i < tokens_count(m->tokens); i++)
+	for (size_t i = 0; i < tokens_count(m->tokens); i++) {
+		unsigned long n = tokens_signatures(m->tokens, i);
+
+		tokens_health_text(m->tokens, i, health, sizeof(health));
 		if (frame_add_str(f, T_TOKEN, tokens_name(m->tokens, i)) ==
 			-1 ||
-		    frame_add_str(f, T_STATE,
-			token_state_name(tokens_state(m->tokens, i))) == -1)
+		    frame_add_str(f, T_STATE, health) == -1 ||
+		    frame_add_u32(f, T_COUNT,
+			n > UINT32_MAX ? UINT32_MAX : (uint32_t)n) == -1)
 			return -1;
+	}
 	monitor_reload_text(m, reload, sizeof(reload));
 	return frame_add_str(f, T_RELOAD, reload);
 }

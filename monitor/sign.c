@@ -240,11 +240,15 @@ monitor_sign_done(struct signer_job *job, void *arg)
 	(void)arg;
 	sign_event(x, &ev, hex);
 	if (!job->ok) {
+		/* The signer says which token failed and how (timeout...). */
+		const char *why =
+		    job->why[0] != '\0' ? job->why : "token signing failed";
+
 		ev.event = "error";
 		ev.result = "error";
-		ev.reason = "token signing failed";
+		ev.reason = why;
 		(void)audit_submit(m->audit, &ev, NULL, NULL);
-		sign_finish(x, ST_UNAVAILABLE, "token signing failed", 0);
+		sign_finish(x, ST_UNAVAILABLE, why, 0);
 		monitor_act(m);
 		return;
 	}

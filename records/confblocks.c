@@ -174,9 +174,10 @@ check_token(struct parser *p, const struct cfg_token *t)
 
 /* A key block must name its token, its object and its formats. */
 static int
-check_key(struct parser *p, const struct cfg_key *k, const struct ref *tok)
+check_key(struct parser *p, const struct cfg_key *k,
+    const struct key_tokens *tok)
 {
-	if (tok->name[0] == '\0')
+	if (tok->n == 0)
 		return conf_perr_at(p, k->line, "key '%s' has no Token",
 		    k->name);
 	if (k->label == NULL && k->idlen == 0)
@@ -293,23 +294,31 @@ conf_kw_key(struct parser *p)
 }
 
 /*
- * Token NAME inside a Key block: the key's token, resolved at the end so
- * that tokens may be defined later in the file.  A second Token line can
- * only be an attempt to open a token block, which is not possible here.
+ * Token NAME... inside a Key block: the key's token, then its replicas
+ * (tokens holding the same key, used in this order), resolved at the end
+ * so that tokens may be defined later in the file.  A second Token line
+ * can only be an attempt to open a token block, which is not possible
+ * here.
  */
 int
 conf_kw_key_token(struct parser *p)
 {
-	struct ref *r = &p->keytok[p->cur];
+	struct key_tokens *kt = &p->keytok[p->cur];
 
-	if (r->name[0] != '\0')
+	if (kt->n != 0)
 		return conf_perr(p,
 		    "Token block after a Key block: define "
 		    "tokens first");
-	if (conf_check_name(p, p->av[0]) == -1)
-		return -1;
-	memcpy(r->name, p->av[0], strlen(p->av[0]) + 1);
-	r->line = p->line;
+	for (int i = 0; i < p->ac; i++) {
+		if (conf_check_name(p, p->av[i]) == -1)
+			return -1;
+		for (size_t j = 0; j < kt->n; j++)
+			if (strcmp(kt->r[j].name, p->av[i]) == 0)
+				return conf_perr(p, "token '%s' named twice",
+				    p->av[i]);
+		memcpy(kt->r[kt->n].name, p->av[i], strlen(p->av[i]) + 1);
+		kt->r[kt->n++].line = p->line;
+	}
 	return 0;
 }
 

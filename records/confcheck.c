@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+static int token_same_place(const struct cfg_token *a,
+    const struct cfg_token *b);
+
 /* An Allow line's formats must all be formats its key allows. */
 static int
 grant_formats_check(struct parser *p, const struct cfg_allow *a,
@@ -21,6 +24,25 @@ grant_formats_check(struct parser *p, const struct cfg_allow *a,
 	return 0;
 }
 
+/*
+ * Replicas of a key must be distinct tokens: two Token blocks for one
+ * token would make a failover that lands on the token that just failed.
+ */
+static int
+conf_check_replicas(struct parser *p, const struct cfg_key *k)
+{
+	for (size_t j = 1; j < k->ntokens; j++)
+		for (size_t i = 0; i < j; i++)
+			if (token_same_place(k->tokens[i], k->tokens[j]))
+				return conf_perr_at(p, k->line,
+				    "key '%s': tokens %s and %s are the same "
+				    "token (same Module and TokenLabel or "
+				    "Slot); replicas must be distinct tokens",
+				    k->name, k->tokens[i]->name,
+				    k->tokens[j]->name);
+	return 0;
+}
+
 /* Point every key at its token and every Allow line at its keys. */
 int
 conf_resolve_refs(struct parser *p)
@@ -29,12 +51,20 @@ conf_resolve_refs(struct parser *p)
 	long i;
 
 	for (size_t k = 0; k < cfg->nkeys; k++) {
-		const struct ref *r = &p->keytok[k];
+		const struct key_tokens *kt = &p->keytok[k];
 
-		if ((i = conf_token_index(cfg, r->name)) < 0)
-			return conf_perr_at(p, r->line, "undefined token '%s'",
-			    r->name);
-		cfg->keys[k].token = &cfg->tokens[i];
+		for (size_t j = 0; j < kt->n; j++) {
+			const struct ref *r = &kt->r[j];
+
+			if ((i = conf_token_index(cfg, r->name)) < 0)
+				return conf_perr_at(p, r->line,
+				    "undefined token '%s'", r->name);
+			cfg->keys[k].tokens[j] = &cfg->tokens[i];
+		}
+		cfg->keys[k].ntokens = kt->n;
+		cfg->keys[k].token = cfg->keys[k].tokens[0];
+		if (conf_check_replicas(p, &cfg->keys[k]) == -1)
+			return -1;
 	}
 	for (size_t n = 0; n < p->nkeyrefs; n++) {
 		const struct ref *r = &p->keyrefs[n];
@@ -102,6 +132,17 @@ key_shared_text(const struct cfg_key *a, const struct cfg_key *b, char *dst,
 		snprintf(dst + n, len - n, "%02x", a->id[i]);
 }
 
+/* 1 if two Key blocks name one token among their tokens. */
+static int
+keys_share_token(const struct cfg_key *a, const struct cfg_key *b)
+{
+	for (size_t i = 0; i < a->ntokens; i++)
+		for (size_t j = 0; j < b->ntokens; j++)
+			if (token_same_place(a->tokens[i], b->tokens[j]))
+				return 1;
+	return 0;
+}
+
 /*
  * One private key, one Key block.  Formats, Approval, Timestamp, rates
  * and "admin disable-key" all go by the block's name, so a second block
@@ -119,8 +160,7 @@ conf_check_key_aliases(struct parser *p)
 		for (size_t i = 0; i < j; i++) {
 			const struct cfg_key *a = &cfg->keys[i];
 
-			if (!token_same_place(a->token, b->token) ||
-			    !key_same_object(a, b))
+			if (!keys_share_token(a, b) || !key_same_object(a, b))
 				continue;
 			key_shared_text(a, b, what, sizeof(what));
 			return conf_perr_at(p, b->line,

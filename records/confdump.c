@@ -81,6 +81,8 @@ dump_global(const struct config *cfg, FILE *f)
 	put_uint(f, "SignWorkers", cfg->sign_workers);
 	put_uint(f, "CertificateExpiryWarning", cfg->cert_warn_days);
 	put_uint(f, "TimestampTimeout", cfg->ts_timeout);
+	put_uint(f, "TokenTimeout", cfg->token_timeout);
+	put_uint(f, "TokenProbeInterval", cfg->token_probe);
 }
 
 /* One Token block. */
@@ -94,6 +96,8 @@ dump_token(const struct cfg_token *t, FILE *f)
 	else
 		fprintf(f, "    Slot %ld\n", t->slot);
 	put_kw(f, 1, "PinFile", t->pinfile);
+	if (t->timeout != 0)
+		fprintf(f, "    TokenTimeout %u\n", t->timeout);
 }
 
 /* "Digest": the default first, then the others. */
@@ -146,7 +150,10 @@ dump_key(const struct cfg_key *k, FILE *f)
 	char fmts[128];
 
 	fprintf(f, "\nKey %s\n", k->name);
-	put_kw(f, 1, "Token", k->token->name);
+	fputs("    Token", f);
+	for (size_t i = 0; i < k->ntokens; i++)
+		fprintf(f, " %s", k->tokens[i]->name);
+	fputc('\n', f);
 	if (k->label != NULL)
 		put_kw(f, 1, "Label", k->label);
 	if (k->idlen > 0) {

@@ -59,6 +59,8 @@ config_new(const char *path)
 	cfg->max_upload_user = DEFAULT_UPLOAD_PER_USER;
 	cfg->ts_timeout = 10;
 	cfg->sign_workers = 2;
+	cfg->token_timeout = 30;
+	cfg->token_probe = 30;
 	if (cfg->path == NULL || cfg->listen == NULL ||
 	    cfg->sandbox_user == NULL || cfg->sandbox_program == NULL ||
 	    cfg->audit_log == NULL || cfg->state_file == NULL) {

@@ -29,20 +29,27 @@
 
 struct cfg_token {
 	char name[KEY_NAME_MAX + 1];
-	char *module;	 /* path of the PKCS#11 module */
-	char *label;	 /* TokenLabel, or NULL */
-	long slot;	 /* Slot id, or -1 */
-	char *pinfile;	 /* PinFile path, or "credential:NAME" */
-	int module_line; /* lines of Module and PinFile (0: unset) */
+	char *module;	  /* path of the PKCS#11 module */
+	char *label;	  /* TokenLabel, or NULL */
+	long slot;	  /* Slot id, or -1 */
+	char *pinfile;	  /* PinFile path, or "credential:NAME" */
+	unsigned timeout; /* TokenTimeout in the block, 0: the global one */
+	int module_line;  /* lines of Module and PinFile (0: unset) */
 	int pinfile_line;
 	int line;
 };
 
+/* Tokens a Key may name: its first, then replicas holding the same key. */
+#define KEY_TOKENS_MAX 4
+
 struct cfg_key {
 	char name[KEY_NAME_MAX + 1];
-	struct cfg_token *token; /* resolved "Token NAME" */
-	char *label;		 /* object label on the token, or NULL */
-	uint8_t id[64];		 /* object id (Id hex), idlen 0 if unset */
+	struct cfg_token *token; /* resolved "Token NAME": the first */
+	/* "Token A B ...": every token holding the key, in order of use */
+	struct cfg_token *tokens[KEY_TOKENS_MAX];
+	size_t ntokens;
+	char *label;	/* object label on the token, or NULL */
+	uint8_t id[64]; /* object id (Id hex), idlen 0 if unset */
 	size_t idlen;
 	char *certfile;	     /* Certificate PATH, NULL = "Certificate token" */
 	char *chainfile;     /* Chain PATH: more certificates to embed */
@@ -132,7 +139,9 @@ struct config {
 	int audit_log_line;
 	int state_file_line;
 	int pid_file_line;
-	unsigned ts_timeout; /* TimestampTimeout, seconds per TSA */
+	unsigned ts_timeout;	/* TimestampTimeout, seconds per TSA */
+	unsigned token_timeout; /* TokenTimeout: seconds a C_Sign may take */
+	unsigned token_probe;	/* TokenProbeInterval: seconds between probes */
 	struct cfg_token *tokens;
 	size_t ntokens;
 	struct cfg_key *keys;

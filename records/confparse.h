@@ -53,6 +53,12 @@ struct ref {
 	int line;
 };
 
+/* The tokens a Key block names, resolved once the file is read. */
+struct key_tokens {
+	struct ref r[KEY_TOKENS_MAX];
+	size_t n;
+};
+
 struct parser;
 struct keyword;
 typedef int (*kw_handler)(struct parser *);
@@ -94,7 +100,7 @@ struct parser {
 	size_t capkeys;
 	size_t capallows;
 	size_t cappesign;
-	struct ref *keytok; /* each key's "Token NAME", by key index */
+	struct key_tokens *keytok; /* each key's "Token NAME...", by index */
 	size_t capkeytok;
 	struct ref *keyrefs; /* every key named by an Allow line */
 	size_t nkeyrefs;

@@ -38,8 +38,8 @@ token_p11key_find(const struct token *tk, const struct cfg_key *ck)
  * signing works: sign a random digest on the token, verify with the cert.
  */
 static int
-key_selftest(const struct token_key *k, const struct cfg_key *ck, char *err,
-    size_t errlen)
+key_selftest(const struct token_key *k, size_t r, const struct cfg_key *ck,
+    char *err, size_t errlen)
 {
 	uint8_t tbs[DIGEST_MAX], sig[SIG_MAX];
 	size_t tbslen = digest_len(ck->default_digest), siglen = sizeof(sig);
@@ -50,12 +50,22 @@ key_selftest(const struct token_key *k, const struct cfg_key *ck, char *err,
 		return -1;
 	}
 	if (RAND_bytes(tbs, (int)tbslen) != 1 ||
-	    token_sign(k, ck->default_digest, ck->padding, tbs, tbslen, sig,
-		&siglen) == -1) {
+	    token_sign_on(k, r, ck->default_digest, ck->padding, tbs, tbslen,
+		sig, &siglen) == -1) {
 		snprintf(err, errlen,
-		    "key %s: test signature on the token "
+		    "key %s: test signature on token %s "
 		    "failed",
-		    k->name);
+		    k->name, token_rep_name(k, r));
+		return -1;
+	}
+	if (r > 0 &&
+	    sig_verify(X509_get0_pubkey(k->cert), ck->default_digest,
+		ck->padding, tbs, tbslen, sig, siglen) != 1) {
+		snprintf(err, errlen,
+		    "key %s: token %s does not hold the same key as token %s "
+		    "(a test signature there does not verify with the key's "
+		    "certificate); replicas must hold one key",
+		    k->name, token_rep_name(k, r), token_rep_name(k, 0));
 		return -1;
 	}
 	if (sig_verify(X509_get0_pubkey(k->cert), ck->default_digest,
@@ -92,8 +102,8 @@ key_object_text(const struct cfg_key *ck, char *dst, size_t len)
  * for, and which private keys the token has (by label).
  */
 static void
-key_missing(const struct token *tk, const struct cfg_key *ck, char *err,
-    size_t errlen)
+key_missing(const struct token *tk, const struct cfg_key *ck,
+    const struct cfg_token *ct, char *err, size_t errlen)
 {
 	char what[160], there[200];
 	size_t n = 0;
@@ -109,7 +119,41 @@ key_missing(const struct token *tk, const struct cfg_key *ck, char *err,
 	snprintf(err, errlen,
 	    "key %s: no private key %s on token %s "
 	    "(private keys there: %s)",
-	    ck->name, what, ck->token->name, n > 0 ? there : "none");
+	    ck->name, what, ct->name, n > 0 ? there : "none");
+}
+
+/*
+ * Find the key of ck on its r-th token (Label and/or Id, the same on
+ * every replica) and take libp11's handle to it.
+ */
+static int
+key_replica_open(struct tokens *t, struct token_key *k,
+    const struct cfg_key *ck, size_t r, char *err, size_t errlen)
+{
+	struct token_replica *rep = &k->rep[r];
+	PKCS11_KEY *p11;
+
+	if ((rep->token = tokens_by_name(t, ck->tokens[r]->name)) == NULL ||
+	    (p11 = token_p11key_find(rep->token, ck)) == NULL) {
+		key_missing(rep->token, ck, ck->tokens[r], err, errlen);
+		rep->token = NULL;
+		return -1;
+	}
+	rep->p11key = p11;
+	k->nrep = r + 1;
+	/*
+	 * libp11's handle serves every module tried, tpm2-pkcs11's keys too
+	 * (also those tpm2_ptool made): the keys are listed after the login,
+	 * so no direct PKCS#11 call is needed to sign (docs/tokens.md).
+	 */
+	if ((rep->pkey = PKCS11_get_private_key(p11)) == NULL) {
+		snprintf(err, errlen,
+		    "key %s: cannot use the private key on "
+		    "token %s",
+		    ck->name, ck->tokens[r]->name);
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -117,36 +161,37 @@ tokens_key_open(struct tokens *t, const struct cfg_key *ck, char *err,
     size_t errlen)
 {
 	struct token_key *k = &t->keys[t->nkeys];
-	struct token *tk;
-	PKCS11_KEY *p11;
 
 	memset(k, 0, sizeof(*k));
 	snprintf(k->name, sizeof(k->name), "%s", ck->name);
-	if ((tk = tokens_by_name(t, ck->token->name)) == NULL ||
-	    (p11 = token_p11key_find(tk, ck)) == NULL) {
-		key_missing(tk, ck, err, errlen);
+	k->probe_digest = ck->default_digest;
+	k->probe_padding = ck->padding;
+	if (key_replica_open(t, k, ck, 0, err, errlen) == -1) {
+		if (k->nrep > 0)
+			t->nkeys++;
 		return -1;
 	}
 	t->nkeys++;
-	k->token = tk;
-	k->p11key = p11;
-	/*
-	 * libp11's handle serves every module tried, tpm2-pkcs11's keys too
-	 * (also those tpm2_ptool made): the keys are listed after the login,
-	 * so no direct PKCS#11 call is needed to sign (docs/tokens.md).
-	 */
-	if ((k->pkey = PKCS11_get_private_key(p11)) == NULL) {
-		snprintf(err, errlen, "key %s: cannot use the private key",
-		    ck->name);
-		return -1;
-	}
-	if ((k->cert = token_key_cert(p11, ck, err, errlen)) == NULL ||
+	k->token = k->rep[0].token;
+	k->p11key = k->rep[0].p11key;
+	k->pkey = k->rep[0].pkey;
+	if ((k->cert = token_key_cert(k->p11key, ck, err, errlen)) == NULL ||
 	    token_key_describe(k, err, errlen) == -1)
 		return -1;
 	if (ck->chainfile != NULL &&
 	    token_key_chain(k, ck->chainfile, err, errlen) == -1)
 		return -1;
-	return key_selftest(k, ck, err, errlen);
+	/*
+	 * Every replica proves, with a test signature verified against the
+	 * one certificate, that it holds the same private key: a failover
+	 * must never sign with another key than the one described.
+	 */
+	for (size_t r = 0; r < ck->ntokens; r++)
+		if ((r > 0 &&
+			key_replica_open(t, k, ck, r, err, errlen) == -1) ||
+		    key_selftest(k, r, ck, err, errlen) == -1)
+			return -1;
+	return 0;
 }
 
 /* SHA-256 of a key's public key (DER SubjectPublicKeyInfo) into out. */

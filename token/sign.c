@@ -12,28 +12,21 @@
 
 /*
  * After a failed operation (the monitor only asks for well-formed
- * signatures, so a failure is the token's): mark the token unavailable so
- * that requests fail fast, and let the monitor log in again
- * (tokens_reopen) once no signature is in flight.
+ * signatures, so a failure is the token's) the token is marked
+ * unavailable so that requests fail fast or go to a replica; the health
+ * probe or the monitor's login (tokens_reopen) brings it back.
  */
-static void
-token_health(struct token *tk)
-{
-	atomic_store(&tk->state, TOKEN_UNAVAILABLE);
-	ERR_clear_error();
-}
-
 int
-token_sign(const struct token_key *k, int digest, int padding,
+token_sign_on(const struct token_key *k, size_t rep, int digest, int padding,
     const uint8_t *tbs, size_t tbslen, uint8_t *sig, size_t *siglen)
 {
 	EVP_PKEY_CTX *ctx;
 	size_t room = *siglen;
 	int r = -1;
 
-	if (tbslen != digest_len(digest) || room < k->maxsig)
+	if (rep >= k->nrep || tbslen != digest_len(digest) || room < k->maxsig)
 		return -1;
-	if ((ctx = EVP_PKEY_CTX_new(k->pkey, NULL)) == NULL)
+	if ((ctx = EVP_PKEY_CTX_new(k->rep[rep].pkey, NULL)) == NULL)
 		return -1;
 	if (EVP_PKEY_sign_init(ctx) > 0 &&
 	    sig_ctx_setup(ctx, k->pkey, digest, padding) == 0 &&
@@ -43,7 +36,19 @@ token_sign(const struct token_key *k, int digest, int padding,
 	if (r == -1) {
 		ERR_clear_error();
 		*siglen = 0;
-		token_health(k->token);
+		token_mark(k, rep, TW_SIGN);
 	}
 	return r;
+}
+
+int
+token_sign(const struct token_key *k, int digest, int padding,
+    const uint8_t *tbs, size_t tbslen, uint8_t *sig, size_t *siglen)
+{
+	int r = token_pick(k, 0);
+
+	if (r < 0)
+		return -1;
+	return token_sign_on(k, (size_t)r, digest, padding, tbs, tbslen, sig,
+	    siglen);
 }

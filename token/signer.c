@@ -4,13 +4,27 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
 
 #include "common/log.h"
+#include "token/replica.h"
+
+/* One signing thread; freed by the loop, or by itself once abandoned. */
+struct worker {
+	struct signer *s;
+	pthread_t th;
+	struct signer_job *job; /* the job it works on, NULL when idle */
+	size_t rep;		/* ... on the key's rep-th token */
+	time_t since;		/* ... since (monotonic seconds) */
+	int abandoned;
+	struct worker *next;
+};
 
 struct signer {
 	pthread_mutex_t mu;
@@ -20,15 +34,34 @@ struct signer {
 	size_t busy;
 	int stopping;
 	int pipe[2];
-	pthread_t *threads;
-	unsigned nthreads;
+	struct worker *workers; /* live ones */
+	unsigned nlive, nabandoned;
 	signer_done_cb cb;
 	void *cbarg;
+	/* Set by signer_configure(), used by the loop only. */
+	const struct tokens *tokens;
+	unsigned timeout, probe_every;
+	time_t *probe_at; /* per token: when its next probe is due */
+	int *probing;	  /* per token: a probe is queued or running */
+	const struct token_key **pkeys; /* tokens_probe_list()'s answer */
+	size_t *preps, *ptoks;
+	size_t ntok;
 };
 
-/* Take the next job, or NULL when stopping with an empty queue. */
+static void worker_start(struct signer *s);
+
+static time_t
+mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+/* Take the next job for w, or NULL when stopping with an empty queue. */
 static struct signer_job *
-signer_take(struct signer *s)
+signer_take(struct signer *s, struct worker *w)
 {
 	struct signer_job *j;
 
@@ -40,38 +73,176 @@ signer_take(struct signer *s)
 		if (s->queue == NULL)
 			s->queue_tail = NULL;
 	}
+	w->job = j;
 	pthread_mutex_unlock(&s->mu);
 	return j;
 }
 
-/* Hand a finished job to the loop and wake it. */
+/* Hand a finished job to the loop and wake it; under mu. */
 static void
-signer_finish(struct signer *s, struct signer_job *j)
+signer_finish_locked(struct signer *s, struct signer_job *j)
 {
 	char c = 1;
 
-	pthread_mutex_lock(&s->mu);
 	j->next = s->done;
 	s->done = j;
-	pthread_mutex_unlock(&s->mu);
 	if (write(s->pipe[1], &c, 1) == -1 && errno != EAGAIN)
 		log_warn("signer: notify");
 }
 
-/* Worker: sign jobs until told to stop. */
+/* Put j back at the head of the queue (a failover); under mu. */
+static void
+signer_requeue_locked(struct signer *s, struct signer_job *j)
+{
+	j->next = s->queue;
+	s->queue = j;
+	if (s->queue_tail == NULL)
+		s->queue_tail = j;
+	pthread_cond_signal(&s->cv);
+}
+
+/*
+ * Back from a token: 1 if w was abandoned meanwhile (the job is no longer
+ * its own: leave it alone, give the token back its stuck count, and end
+ * the thread).  Returns with mu held when 0.
+ */
+static int
+worker_back(struct signer *s, struct worker *w, const struct token_key *k,
+    size_t r)
+{
+	pthread_mutex_lock(&s->mu);
+	if (!w->abandoned)
+		return 0;
+	s->nabandoned--;
+	pthread_mutex_unlock(&s->mu);
+	/* The key is still valid: no login anew while a thread is stuck. */
+	token_stuck(k, r, -1);
+	log_info("signer: a thread abandoned in token %s returned",
+	    token_rep_name(k, r));
+	free(w);
+	return 1;
+}
+
+/* Start w on the job's r-th token; under mu. */
+static void
+worker_on(struct worker *w, struct signer_job *j, size_t r)
+{
+	j->tried |= 1u << r;
+	j->tries++;
+	w->rep = r;
+	w->since = mono_now();
+}
+
+/*
+ * A health probe: the token layer signs and verifies; only the result
+ * comes back to the loop.  0, or 1 if the thread was abandoned.
+ */
+static int
+worker_probe(struct signer *s, struct worker *w, struct signer_job *j)
+{
+	const struct token_key *k = j->key;
+	size_t r = j->probe_rep;
+	int ok;
+
+	pthread_mutex_lock(&s->mu);
+	worker_on(w, j, r);
+	pthread_mutex_unlock(&s->mu);
+	ok = token_probe(k, r) == 0;
+	if (worker_back(s, w, k, r))
+		return 1;
+	j->ok = ok;
+	w->job = NULL;
+	signer_finish_locked(s, j);
+	pthread_mutex_unlock(&s->mu);
+	return 0;
+}
+
+/*
+ * Sign j on the first healthy token of its key, and once more on the next
+ * one if that fails.  The token works on copies, so that a thread
+ * abandoned in a hung token never writes into a job it no longer owns.
+ * 0, or 1 if the thread was abandoned.
+ */
+static int
+worker_sign(struct signer *s, struct worker *w, struct signer_job *j)
+{
+	const struct token_key *k = j->key;
+	uint8_t tbs[DIGEST_MAX], sig[SIG_MAX];
+	size_t tbslen = j->tbslen, siglen;
+	int r, rv;
+
+	memcpy(tbs, j->tbs, sizeof(tbs));
+	pthread_mutex_lock(&s->mu);
+	for (;;) {
+		/* The first try, or a move allowed by replica.h. */
+		if ((j->tries > 0 && !token_may_retry(k, j->tried, j->tries)) ||
+		    (r = token_pick(k, j->tried)) < 0) {
+			if (j->why[0] == '\0')
+				snprintf(j->why, sizeof(j->why),
+				    "no healthy token for key %s", k->name);
+			j->ok = 0;
+			break;
+		}
+		worker_on(w, j, (size_t)r);
+		pthread_mutex_unlock(&s->mu);
+		siglen = sizeof(sig);
+		rv = token_sign_on(k, (size_t)r, j->digest, j->padding, tbs,
+		    tbslen, sig, &siglen);
+		if (worker_back(s, w, k, (size_t)r))
+			return 1;
+		if (rv == 0) {
+			memcpy(j->sig, sig, siglen);
+			j->siglen = siglen;
+			j->replica = r;
+			j->ok = 1;
+			token_signed(k, (size_t)r);
+			break;
+		}
+		snprintf(j->why, sizeof(j->why),
+		    "token %s failed to sign (device or session error)%s",
+		    token_rep_name(k, (size_t)r),
+		    token_may_retry(k, j->tried, j->tries)
+			? ""
+			: "; no healthy replica left");
+		if (token_may_retry(k, j->tried, j->tries))
+			log_warnx("key %s: %s; trying the next token", k->name,
+			    j->why);
+	}
+	OPENSSL_cleanse(sig, sizeof(sig));
+	w->job = NULL;
+	signer_finish_locked(s, j);
+	pthread_mutex_unlock(&s->mu);
+	return 0;
+}
+
+/* Worker: sign jobs until told to stop (or abandoned). */
 static void *
 signer_main(void *arg)
 {
-	struct signer *s = arg;
+	struct worker *w = arg;
+	struct signer *s = w->s;
 	struct signer_job *j;
 
-	while ((j = signer_take(s)) != NULL) {
-		j->siglen = sizeof(j->sig);
-		j->ok = token_sign(j->key, j->digest, j->padding, j->tbs,
-			    j->tbslen, j->sig, &j->siglen) == 0;
-		signer_finish(s, j);
-	}
+	while ((j = signer_take(s, w)) != NULL)
+		if ((j->probe ? worker_probe(s, w, j) : worker_sign(s, w, j)))
+			return NULL;
 	return NULL;
+}
+
+/* Start one more live worker; under mu (or before any thread runs). */
+static void
+worker_start(struct signer *s)
+{
+	struct worker *w;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		fatal("signer: calloc");
+	w->s = s;
+	if (pthread_create(&w->th, NULL, signer_main, w) != 0)
+		fatalx("signer: cannot start thread");
+	w->next = s->workers;
+	s->workers = w;
+	s->nlive++;
 }
 
 struct signer *
@@ -79,8 +250,7 @@ signer_start(unsigned n, signer_done_cb done, void *arg)
 {
 	struct signer *s;
 
-	if ((s = calloc(1, sizeof(*s))) == NULL ||
-	    (s->threads = calloc(n, sizeof(*s->threads))) == NULL)
+	if ((s = calloc(1, sizeof(*s))) == NULL)
 		fatal("signer: calloc");
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->cv, NULL);
@@ -88,17 +258,46 @@ signer_start(unsigned n, signer_done_cb done, void *arg)
 		fatal("signer: pipe");
 	s->cb = done;
 	s->cbarg = arg;
-	for (; s->nthreads < n; s->nthreads++)
-		if (pthread_create(&s->threads[s->nthreads], NULL, signer_main,
-			s) != 0)
-			fatalx("signer: cannot start thread");
+	s->timeout = 30;
+	pthread_mutex_lock(&s->mu);
+	while (s->nlive < n)
+		worker_start(s);
+	pthread_mutex_unlock(&s->mu);
 	return s;
+}
+
+void
+signer_configure(struct signer *s, const struct tokens *t, unsigned timeout,
+    unsigned probe_every)
+{
+	time_t now = mono_now();
+
+	free(s->probe_at);
+	free(s->probing);
+	free(s->pkeys);
+	free(s->preps);
+	free(s->ptoks);
+	s->tokens = t;
+	s->timeout = timeout;
+	s->probe_every = probe_every;
+	s->ntok = tokens_count(t);
+	if ((s->probe_at = calloc(s->ntok + 1, sizeof(*s->probe_at))) == NULL ||
+	    (s->probing = calloc(s->ntok + 1, sizeof(*s->probing))) == NULL ||
+	    (s->pkeys = calloc(s->ntok + 1, sizeof(*s->pkeys))) == NULL ||
+	    (s->preps = calloc(s->ntok + 1, sizeof(*s->preps))) == NULL ||
+	    (s->ptoks = calloc(s->ntok + 1, sizeof(*s->ptoks))) == NULL)
+		fatal("signer: calloc");
+	for (size_t i = 0; i < s->ntok; i++)
+		s->probe_at[i] = now + probe_every;
 }
 
 void
 signer_submit(struct signer *s, struct signer_job *job)
 {
 	job->next = NULL;
+	job->tried = 0;
+	job->tries = 0;
+	job->why[0] = '\0';
 	pthread_mutex_lock(&s->mu);
 	if (s->queue_tail != NULL)
 		s->queue_tail->next = job;
@@ -108,6 +307,125 @@ signer_submit(struct signer *s, struct signer_job *job)
 	s->busy++;
 	pthread_cond_signal(&s->cv);
 	pthread_mutex_unlock(&s->mu);
+}
+
+/*
+ * w has been inside one token call for TokenTimeout: give it up (it
+ * frees itself if it ever returns), take its token out of service, move
+ * its job to a replica or fail it, and start a worker in its place.
+ * Under mu.
+ */
+static void
+worker_abandon(struct signer *s, struct worker *w)
+{
+	struct signer_job *j = w->job;
+	const char *name = token_rep_name(j->key, w->rep);
+	unsigned secs = token_rep_timeout(j->key, w->rep, s->timeout);
+	struct worker **pp;
+
+	for (pp = &s->workers; *pp != w; pp = &(*pp)->next)
+		;
+	*pp = w->next;
+	s->nlive--;
+	s->nabandoned++;
+	w->abandoned = 1;
+	w->job = NULL;
+	pthread_detach(w->th);
+	token_stuck(j->key, w->rep, 1);
+	token_mark(j->key, w->rep, TW_TIMEOUT);
+	log_warnx("token %s: no answer within TokenTimeout (%us); its "
+		  "signing thread is abandoned (%u so far)",
+	    name, secs, s->nabandoned);
+	if (!j->probe && token_may_retry(j->key, j->tried, j->tries)) {
+		snprintf(j->why, sizeof(j->why), "token %s timed out", name);
+		signer_requeue_locked(s, j);
+	} else {
+		snprintf(j->why, sizeof(j->why),
+		    "token %s did not answer within TokenTimeout (%us); no "
+		    "healthy replica left",
+		    name, secs);
+		j->ok = 0;
+		signer_finish_locked(s, j);
+	}
+	if (s->nabandoned <= SIGNER_ABANDONED_MAX)
+		worker_start(s);
+	else
+		log_warnx("signer: %u threads stuck in hung tokens; not "
+			  "starting another (%u left): restart csignd",
+		    s->nabandoned, s->nlive);
+}
+
+/* No worker left: every queued job fails now rather than wait forever. */
+static void
+signer_fail_queue_locked(struct signer *s)
+{
+	struct signer_job *j;
+
+	while ((j = s->queue) != NULL) {
+		s->queue = j->next;
+		snprintf(j->why, sizeof(j->why),
+		    "no signing thread left (%u stuck in hung tokens); "
+		    "restart csignd",
+		    s->nabandoned);
+		j->ok = 0;
+		signer_finish_locked(s, j);
+	}
+	s->queue_tail = NULL;
+}
+
+/* Queue the health probes that are due. */
+static void
+signer_probes(struct signer *s, time_t now)
+{
+	const struct token_key **keys = s->pkeys;
+	size_t *reps = s->preps, *toks = s->ptoks, n;
+
+	n = tokens_probe_list(s->tokens, keys, reps, toks, s->ntok);
+	for (size_t i = 0; i < n; i++) {
+		struct signer_job *j;
+		size_t t = toks[i];
+
+		if (t >= s->ntok || s->probing[t] || now < s->probe_at[t])
+			continue;
+		if ((j = calloc(1, sizeof(*j))) == NULL) {
+			fatal("signer: calloc");
+			return; /* not reached; for the analyzers */
+		}
+		j->key = keys[i];
+		j->probe = 1;
+		j->probe_rep = reps[i];
+		j->probe_tok = t;
+		s->probing[t] = 1;
+		s->probe_at[t] = now + s->probe_every;
+		signer_submit(s, j);
+	}
+}
+
+void
+signer_tick(struct signer *s)
+{
+	time_t now = mono_now();
+	struct worker *w, *next;
+
+	pthread_mutex_lock(&s->mu);
+	for (w = s->workers; w != NULL; w = next) {
+		next = w->next;
+		if (w->job != NULL &&
+		    now - w->since >= (time_t)token_rep_timeout(w->job->key,
+					  w->rep, s->timeout))
+			worker_abandon(s, w);
+	}
+	if (s->nlive == 0)
+		signer_fail_queue_locked(s);
+	pthread_mutex_unlock(&s->mu);
+	if (s->tokens != NULL && s->probe_every > 0 && s->nlive > 0)
+		signer_probes(s, now);
+}
+
+unsigned
+signer_abandoned(const struct signer *s)
+{
+	return s->nabandoned;
 }
 
 int
@@ -133,6 +451,12 @@ signer_dispatch(struct signer *s)
 		pthread_mutex_lock(&s->mu);
 		s->busy--;
 		pthread_mutex_unlock(&s->mu);
+		if (list->probe) {
+			if (list->probe_tok < s->ntok)
+				s->probing[list->probe_tok] = 0;
+			free(list);
+			continue;
+		}
 		s->cb(list, s->cbarg);
 	}
 }
@@ -143,22 +467,56 @@ signer_busy(const struct signer *s)
 	return s->busy;
 }
 
+/*
+ * Finish queued jobs and join the live threads.  A thread inside a token
+ * call now is abandoned rather than joined (the loop no longer ticks, so
+ * a hung token would hold the exit forever), and threads abandoned in a
+ * hung token cannot be joined: while any is out, the signer is left
+ * allocated for it (the process is about to exit).
+ */
 void
 signer_stop(struct signer *s)
 {
+	struct worker *w, *next;
+	int abandoned;
+
 	if (s == NULL)
 		return;
 	pthread_mutex_lock(&s->mu);
 	s->stopping = 1;
 	pthread_cond_broadcast(&s->cv);
+	for (struct worker **pp = &s->workers; (w = *pp) != NULL;) {
+		if (w->job == NULL || w->abandoned) {
+			pp = &w->next;
+			continue;
+		}
+		*pp = w->next;
+		w->abandoned = 1;
+		s->nabandoned++;
+		token_stuck(w->job->key, w->rep, 1);
+		pthread_detach(w->th);
+	}
 	pthread_mutex_unlock(&s->mu);
-	for (unsigned i = 0; i < s->nthreads; i++)
-		pthread_join(s->threads[i], NULL);
+	for (w = s->workers; w != NULL; w = next) {
+		next = w->next;
+		pthread_join(w->th, NULL);
+		free(w);
+	}
+	s->workers = NULL;
 	signer_dispatch(s);
+	pthread_mutex_lock(&s->mu);
+	abandoned = s->nabandoned > 0;
+	pthread_mutex_unlock(&s->mu);
+	if (abandoned)
+		return;
 	close(s->pipe[0]);
 	close(s->pipe[1]);
 	pthread_mutex_destroy(&s->mu);
 	pthread_cond_destroy(&s->cv);
-	free(s->threads);
+	free(s->probe_at);
+	free(s->probing);
+	free(s->pkeys);
+	free(s->preps);
+	free(s->ptoks);
 	free(s);
 }

@@ -32,12 +32,34 @@ enum token_state {
 
 struct token;
 
-/* A configured key found on its token. */
-struct token_key {
-	char name[KEY_NAME_MAX + 1];
+/* Why a token is out of service (it is READY when TW_NONE). */
+enum token_why {
+	TW_NONE = 0,
+	TW_SIGN,    /* a C_Sign failed: device or session error */
+	TW_TIMEOUT, /* a C_Sign did not return within TokenTimeout */
+	TW_PROBE,   /* the health probe failed to sign */
+	TW_WRONG,   /* the health probe's signature did not verify */
+	TW_LOGIN,   /* logging in again was refused */
+	TW_COUNT
+};
+
+/* One token holding a key: the key's first token or a replica. */
+struct token_replica {
 	struct token *token;
 	void *p11key;	/* PKCS11_KEY */
 	EVP_PKEY *pkey; /* private key handle (operations go to the token) */
+};
+
+/* A configured key found on its token(s). */
+struct token_key {
+	char name[KEY_NAME_MAX + 1];
+	struct token *token; /* rep[0]'s, as are p11key and pkey */
+	void *p11key;	     /* PKCS11_KEY */
+	EVP_PKEY *pkey;
+	struct token_replica rep[KEY_TOKENS_MAX];
+	size_t nrep;
+	int probe_digest; /* what the health probe signs with */
+	int probe_padding;
 	X509 *cert;
 	uint8_t *certder;
 	size_t certlen;
@@ -107,9 +129,62 @@ enum token_state token_key_state(const struct token_key *k);
  * Sign the digest tbs (digest_len(digest) bytes) with k: PKCS#1 v1.5 or
  * PSS (salt = digest length) for RSA, DER ECDSA for EC.  Thread-safe.
  * 0, or -1 if the token failed (the token is then marked unavailable).
+ * token_sign() signs on the first ready token of k, token_sign_on() on
+ * its r-th token whatever its health (the signer picks, fails over and
+ * watches the time: token/signer.c).
  */
 int token_sign(const struct token_key *k, int digest, int padding,
     const uint8_t *tbs, size_t tbslen, uint8_t *sig, size_t *siglen);
+int token_sign_on(const struct token_key *k, size_t r, int digest, int padding,
+    const uint8_t *tbs, size_t tbslen, uint8_t *sig, size_t *siglen);
+
+/*
+ * Health (token/health.c).  Each token is READY, LOCKED (a refused PIN,
+ * never retried) or UNAVAILABLE with a reason; every function here is
+ * thread-safe unless it says otherwise.
+ */
+/* The first ready token of k not in tried (bit r: rep[r]), or -1. */
+int token_pick(const struct token_key *k, unsigned tried);
+/* May a request that tried these tokens (tries of them) move on? */
+int token_may_retry(const struct token_key *k, unsigned tried, unsigned tries);
+/* Take k's r-th token out of service for why (a no-op if LOCKED). */
+void token_mark(const struct token_key *k, size_t r, enum token_why why);
+/* Threads abandoned inside k's r-th token: delta +1 or -1. */
+void token_stuck(const struct token_key *k, size_t r, int delta);
+const char *token_rep_name(const struct token_key *k, size_t r);
+/* The TokenTimeout of k's r-th token: its own, else dflt. */
+unsigned token_rep_timeout(const struct token_key *k, size_t r, unsigned dflt);
+/* Count a signature made for a request on k's r-th token (not a probe). */
+void token_signed(const struct token_key *k, size_t r);
+/*
+ * Probe k's r-th token: sign a random digest there and verify it with the
+ * key's certificate; a token that fails to sign is logged in again once
+ * and tried again.  Sets the token READY or UNAVAILABLE: 0 if healthy.
+ * From a signing thread (it may block as long as the token does).
+ */
+int token_probe(const struct token_key *k, size_t r);
+/*
+ * The tokens to probe now, for the loop: for each token neither locked
+ * nor holding a stuck thread, one key on it and its index there.  The
+ * number written to keys/reps (at most max).
+ */
+size_t tokens_probe_list(const struct tokens *t, const struct token_key **keys,
+    size_t *reps, size_t *toks, size_t max);
+/*
+ * For the loop: call cb once for every token whose health changed since
+ * the last call (ready 1 when it is back in service), with a text saying
+ * why.  Not thread-safe: the loop only.
+ */
+typedef void (
+    *token_health_cb)(void *arg, const char *token, int ready, const char *why);
+void tokens_health_report(struct tokens *t, token_health_cb cb, void *arg);
+/* "ready", "locked", "unavailable: timeout", ... of the i-th token. */
+void tokens_health_text(const struct tokens *t, size_t i, char *buf,
+    size_t len);
+/* Signatures the i-th token made since csignd started. */
+unsigned long tokens_signatures(const struct tokens *t, size_t i);
+/* The first ready token of k by name, or NULL if none is ready. */
+const char *token_key_serving(const struct token_key *k);
 
 /* The notAfter of x in seconds since the epoch: 0, or -1 if unreadable. */
 int token_cert_not_after(const X509 *x, time_t *t);

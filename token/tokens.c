@@ -47,13 +47,17 @@ token_open(struct tokens *t, const struct cfg_token *ct, char *err,
 	memset(tk, 0, sizeof(*tk));
 	snprintf(tk->name, sizeof(tk->name), "%s", ct->name);
 	tk->slotid = ct->slot;
+	tk->timeout = ct->timeout;
 	if ((tk->module_path = strdup(ct->module)) == NULL ||
+	    (tk->pinfile = strdup(ct->pinfile)) == NULL ||
 	    (ct->label != NULL && (tk->label = strdup(ct->label)) == NULL)) {
 		free(tk->module_path);
+		free(tk->pinfile);
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	t->ntoks++;
+	tk->reported = TOKEN_READY;
 	atomic_store(&tk->state, TOKEN_UNAVAILABLE);
 	if ((tk->mod = module_get(t, ct->module, err, errlen)) == NULL)
 		return -1;
@@ -147,7 +151,8 @@ static void
 tokens_release(struct tokens *t, enum token_state state)
 {
 	for (size_t i = 0; i < t->nkeys; i++) {
-		EVP_PKEY_free(t->keys[i].pkey);
+		for (size_t r = 0; r < t->keys[i].nrep; r++)
+			EVP_PKEY_free(t->keys[i].rep[r].pkey);
 		X509_free(t->keys[i].cert);
 		OPENSSL_free(t->keys[i].certder);
 		free(t->keys[i].chainder);
@@ -159,6 +164,7 @@ tokens_release(struct tokens *t, enum token_state state)
 	for (size_t i = 0; i < t->ntoks; i++) {
 		t->toks[i].mod = NULL;
 		t->toks[i].slot = NULL;
+		t->toks[i].relogin_sess = 0;
 		t->toks[i].keys = NULL;
 		t->toks[i].nkeys = 0;
 		atomic_store(&t->toks[i].state, state);
@@ -181,6 +187,7 @@ tokens_reopen(struct tokens *t, const struct config *cfg, char *err,
 	}
 	for (size_t i = 0; i < t->ntoks; i++) {
 		free(t->toks[i].module_path);
+		free(t->toks[i].pinfile);
 		free(t->toks[i].label);
 	}
 	free(t->keys);
@@ -192,6 +199,23 @@ tokens_reopen(struct tokens *t, const struct config *cfg, char *err,
 }
 
 int
+tokens_any_stuck(const struct tokens *t)
+{
+	for (size_t i = 0; i < t->ntoks; i++)
+		if (atomic_load(&t->toks[i].stuck) > 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Logging in to every token again unloads the modules and drops every
+ * key until it succeeds, so it is only for when no token is left: while
+ * one token serves, the health probe brings the others back one by one
+ * (health.c), and a failed login anew would take the healthy ones down
+ * with it.  It also waits until no thread is stuck in a module
+ * (token/signer.c abandons those of a hung token).
+ */
+int
 tokens_need_recovery(const struct tokens *t)
 {
 	int lost = 0;
@@ -201,21 +225,28 @@ tokens_need_recovery(const struct tokens *t)
 
 		if (st == TOKEN_LOCKED)
 			return 0; /* a refused PIN is never retried */
-		if (st == TOKEN_UNAVAILABLE)
-			lost = 1;
+		if (st == TOKEN_READY)
+			return 0;
+		lost = 1;
 	}
-	return lost;
+	return lost && !tokens_any_stuck(t);
 }
 
+/*
+ * A thread still stuck in a module (signer_stop abandons it) would crash
+ * in an unloaded one: then everything is left as it is, for the process
+ * to exit.
+ */
 void
 tokens_close(struct tokens *t)
 {
-	if (t == NULL)
+	if (t == NULL || (t->toks != NULL && tokens_any_stuck(t)))
 		return;
 	if (t->keys != NULL && t->toks != NULL && t->mods != NULL)
 		tokens_release(t, TOKEN_UNAVAILABLE);
 	for (size_t i = 0; t->toks != NULL && i < t->ntoks; i++) {
 		free(t->toks[i].module_path);
+		free(t->toks[i].pinfile);
 		free(t->toks[i].label);
 	}
 	free(t->keys);
@@ -233,6 +264,20 @@ token_same(const struct token *tk, const struct cfg_token *ct)
 	if ((tk->label == NULL) != (ct->label == NULL))
 		return 0;
 	return tk->label == NULL || strcmp(tk->label, ct->label) == 0;
+}
+
+/* Does the open key k still sit on the tokens that ck names, in order? */
+static int
+key_same_tokens(const struct tokens *t, const struct token_key *k,
+    const struct cfg_key *ck)
+{
+	if (k->nrep != ck->ntokens)
+		return 0;
+	for (size_t r = 0; r < k->nrep; r++)
+		if (k->rep[r].token != tokens_by_name(t, ck->tokens[r]->name) ||
+		    k->rep[r].p11key != token_p11key_find(k->rep[r].token, ck))
+			return 0;
+	return 1;
 }
 
 int
@@ -255,8 +300,7 @@ tokens_check_config(struct tokens *t, const struct config *cfg, char *err,
 		    tokens_find_key(t, cfg->keys[i].name);
 
 		if (k == NULL || k->token == NULL ||
-		    k->token != tokens_by_name(t, cfg->keys[i].token->name) ||
-		    k->p11key != token_p11key_find(k->token, &cfg->keys[i])) {
+		    !key_same_tokens(t, k, &cfg->keys[i])) {
 			snprintf(err, errlen,
 			    "key %s is new or changed; "
 			    "new keys need a restart",
@@ -294,8 +338,11 @@ tokens_state(const struct tokens *t, size_t i)
 	return (enum token_state)atomic_load(&t->toks[i].state);
 }
 
+/* READY if one of k's tokens is, else the state of its first. */
 enum token_state
 token_key_state(const struct token_key *k)
 {
+	if (token_pick(k, 0) >= 0)
+		return TOKEN_READY;
 	return (enum token_state)atomic_load(&k->token->state);
 }

@@ -25,7 +25,14 @@ struct token {
 	PKCS11_SLOT *slot;
 	PKCS11_KEY *keys; /* owned by libp11 */
 	unsigned int nkeys;
+	char *pinfile;		    /* to log in again (health.c) */
+	unsigned timeout;	    /* its TokenTimeout, 0: the global one */
+	unsigned long relogin_sess; /* its session, CK_INVALID_HANDLE (0) */
 	atomic_int state;
+	atomic_int why;	      /* enum token_why while not READY */
+	atomic_int stuck;     /* abandoned threads inside it */
+	atomic_ulong signed_; /* signatures made */
+	int reported;	      /* the state last audited (loop only) */
 };
 
 struct tokens {
@@ -60,6 +67,11 @@ int token_key_chain(struct token_key *k, const char *path, char *err,
     size_t errlen);
 /* certs.c: fill a key's descriptive fields from its certificate. */
 int token_key_describe(struct token_key *k, char *err, size_t errlen);
+
+/* health.c: log in to tk again with its PinFile: 0, -1, P11_LOGIN_REFUSED. */
+int token_relogin(struct token *tk);
+/* tokens.c: 1 if a thread is stuck in some token of t. */
+int tokens_any_stuck(const struct tokens *t);
 
 /* expiry.c: warn about certificates expired or expiring within days. */
 void tokens_warn_expiry(const struct tokens *t, unsigned days);

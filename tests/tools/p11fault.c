@@ -24,7 +24,10 @@
  *                    while waiting), as against a network HSM.  For
  *                    benchmarks: needs no fault file.
  *
- * A fault file is one line, a mode then optional words:
+ * A fault file holds a line per fault, a mode then optional words; C_Sign
+ * obeys its first line that is not "login", C_Login its first "login"
+ * line (so "lost" then "login rv=device" loses the session and refuses
+ * the login that would bring it back):
  *
  *   fail   [nth=N] [times=M]   C_Sign returns CKR_DEVICE_ERROR
  *   hang   [nth=N] [times=M] [secs=S]
@@ -46,8 +49,8 @@
  *                              CKR_DEVICE_ERROR) without asking the token
  *   delay  ms=N                every C_Sign waits N ms first
  *
- * The count: the calls of C_Sign (or C_Login for "login") on that token
- * since the file appeared, 1 for the first; calls nth .. nth+times-1 are
+ * The count: the calls of C_Sign (C_Login for "login", counted apart) on
+ * that token since the file appeared, 1 for the first; calls nth .. nth+times-1 are
  * hit (times=0, the default, for every call from the Nth on).  A call
  * that fails after C_SignInit still ends the real module's operation, so
  * that the session stays usable.  Each fault writes a line "p11fault:
@@ -122,8 +125,8 @@ struct tstate {
 	char label[LABEL_LEN + 1];
 	ino_t ino; /* the fault file counted for (0: none) */
 	struct timespec mtime;
-	unsigned long calls; /* C_Sign, or C_Login for "login" */
-	int lost;	     /* a "lost" fault has begun */
+	unsigned long calls[2]; /* C_Sign, C_Login */
+	int lost;		/* a "lost" fault has begun */
 };
 
 static struct fault_list *real; /* the real module's list */
@@ -213,23 +216,17 @@ parse_word(struct fault *f, const char *w)
 	return 0;
 }
 
-/* Read the fault file at path into f: 0, or -1 if none (or unreadable). */
+/* One line of a fault file into f: 0, or -1 if empty or unknown. */
 static int
-fault_read(const char *path, struct fault *f)
+fault_line(const char *path, char *line, struct fault *f)
 {
 	static const char *const names[] = { "", "fail", "hang", "wrong",
 		"lost", "login", "delay" };
-	char line[256], *w, *save = NULL;
-	FILE *fp;
+	char *w, *save = NULL;
 
 	memset(f, 0, sizeof(*f));
 	f->nth = 1;
 	f->secs = 3600;
-	if ((fp = fopen(path, "re")) == NULL)
-		return -1;
-	if (fgets(line, sizeof(line), fp) == NULL)
-		line[0] = '\0';
-	fclose(fp);
 	if ((w = strtok_r(line, " \t\r\n", &save)) == NULL)
 		return -1;
 	for (int m = M_FAIL; m <= M_DELAY; m++)
@@ -248,6 +245,26 @@ fault_read(const char *path, struct fault *f)
 		    : f->mode == M_LOST	   ? CKR_SESSION_HANDLE_INVALID_
 					   : CKR_DEVICE_ERROR;
 	return 0;
+}
+
+/*
+ * The fault for a C_Login (login) or a C_Sign call in the file at path
+ * into f: 0, or -1 if there is none (or no file).
+ */
+static int
+fault_read(const char *path, int login, struct fault *f)
+{
+	char line[256];
+	FILE *fp;
+	int found = 0;
+
+	if ((fp = fopen(path, "re")) == NULL)
+		return -1;
+	while (!found && fgets(line, sizeof(line), fp) != NULL)
+		found = fault_line(path, line, f) == 0 &&
+		    (f->mode == M_LOGIN) == (login != 0);
+	fclose(fp);
+	return found ? 0 : -1;
 }
 
 /* The remembered state of label (a new one if needed); under mu. */
@@ -289,7 +306,7 @@ fault_now(CK_SESSION_HANDLE s, int count, int login, struct fault *f,
 	pthread_mutex_lock(&mu);
 	if ((st = state_of(label)) == NULL)
 		goto out;
-	if (stat(path, &sb) == -1 || fault_read(path, f) == -1) {
+	if (stat(path, &sb) == -1) {
 		st->ino = 0;
 		st->lost = 0;
 		goto out;
@@ -298,24 +315,27 @@ fault_now(CK_SESSION_HANDLE s, int count, int login, struct fault *f,
 	    st->mtime.tv_nsec != sb.st_mtim.tv_nsec) {
 		st->ino = sb.st_ino;
 		st->mtime = sb.st_mtim;
-		st->calls = 0;
+		st->calls[0] = st->calls[1] = 0;
 		st->lost = 0;
+	}
+	if (fault_read(path, login, f) == -1) {
+		/* A C_Login on a lost session: what heals it (heal=login). */
+		if (login && st->lost && fault_read(path, 0, f) == 0)
+			m = M_LOST;
+		goto out;
 	}
 	if (f->mode == M_DELAY) {
 		m = M_DELAY;
 		goto out;
 	}
-	/* "login" counts C_Login calls, the others C_Sign calls. */
-	if (count && login != (f->mode == M_LOGIN))
-		count = 0;
 	if (count)
-		st->calls++;
+		st->calls[login]++;
 	if (f->mode == M_LOST) {
-		if (count && st->calls >= f->nth)
+		if (count && st->calls[0] >= f->nth)
 			st->lost = 1;
 		m = st->lost ? M_LOST : M_NONE;
-	} else if (count && st->calls >= f->nth &&
-	    (f->times == 0 || st->calls < f->nth + f->times))
+	} else if (count && st->calls[login] >= f->nth &&
+	    (f->times == 0 || st->calls[login] < f->nth + f->times))
 		m = f->mode;
 out:
 	pthread_mutex_unlock(&mu);

@@ -281,9 +281,12 @@ signer_configure(struct signer *s, const struct tokens *t, unsigned timeout,
 	s->timeout = timeout;
 	s->probe_every = probe_every;
 	s->ntok = tokens_count(t);
-	if ((s->probe_at = calloc(s->ntok + 1, sizeof(*s->probe_at))) == NULL ||
+	/* pkeys is an array of pointers: sizeof a pointer is meant. */
+	// NOLINTNEXTLINE(bugprone-sizeof-expression)
+	s->pkeys = calloc(s->ntok + 1, sizeof(*s->pkeys));
+	if (s->pkeys == NULL ||
+	    (s->probe_at = calloc(s->ntok + 1, sizeof(*s->probe_at))) == NULL ||
 	    (s->probing = calloc(s->ntok + 1, sizeof(*s->probing))) == NULL ||
-	    (s->pkeys = calloc(s->ntok + 1, sizeof(*s->pkeys))) == NULL ||
 	    (s->preps = calloc(s->ntok + 1, sizeof(*s->preps))) == NULL ||
 	    (s->ptoks = calloc(s->ntok + 1, sizeof(*s->ptoks))) == NULL)
 		fatal("signer: calloc");

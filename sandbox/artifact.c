@@ -71,7 +71,7 @@ artifact_fstat(int fd, struct stat *st)
 }
 
 int
-artifact_check(int fd, uint64_t max, struct artifact_err *e)
+artifact_check(int fd, uint64_t max, struct stat *stp, struct artifact_err *e)
 {
 	struct stat st;
 	int fl;
@@ -101,6 +101,7 @@ artifact_check(int fd, uint64_t max, struct artifact_err *e)
 		    (unsigned long long)st.st_size, (unsigned long long)max);
 		return -1;
 	}
+	*stp = st;
 	return 0;
 }
 

@@ -4,8 +4,6 @@
 #include <errno.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 int
 util_write_all(int fd, const void *p, size_t len)
 {
@@ -51,17 +49,4 @@ util_hex(const void *p, size_t len, char *dst, size_t dstlen)
 	}
 	dst[2 * i] = '\0';
 	return dst;
-}
-
-int
-util_sha256_hex(const void *p, size_t len, char dst[65])
-{
-	uint8_t md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-
-	if (EVP_Digest(p, len, md, &mdlen, EVP_sha256(), NULL) != 1 ||
-	    mdlen != 32)
-		return -1;
-	util_hex(md, mdlen, dst, 65);
-	return 0;
 }

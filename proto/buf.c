@@ -4,8 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
-
 void
 buf_init(struct buf *b, size_t max)
 {
@@ -28,7 +26,7 @@ buf_free(struct buf *b)
 	if (b == NULL)
 		return;
 	if (!b->view && b->data != NULL) {
-		OPENSSL_cleanse(b->data, b->cap);
+		explicit_bzero(b->data, b->cap);
 		free(b->data);
 	}
 	b->data = NULL;
@@ -76,7 +74,7 @@ buf_grow(struct buf *b, size_t len)
 		return -1;
 	if (b->data != NULL) {
 		memcpy(n, b->data, b->len);
-		OPENSSL_cleanse(b->data, b->cap);
+		explicit_bzero(b->data, b->cap);
 		free(b->data);
 	}
 	b->data = n;

@@ -110,11 +110,13 @@ io_send_frame(int sock, const struct buf *b, const int *fds, size_t nfds)
 
 /*
  * Read exactly len bytes into dst, collecting descriptors.  Returns 1,
- * 0 if the stream ended before the first byte, -1 on error.
+ * 0 if the stream ended before the first byte, -1 on error.  With wait
+ * 0 the first read is tried before waiting: a frame's body usually came
+ * with its header, and a poll per frame is a system call for nothing.
  */
 static int
 recv_exact(int sock, uint8_t *dst, size_t len, int *fds, size_t maxfds,
-    size_t *nfds, int timeout_ms)
+    size_t *nfds, int timeout_ms, int wait)
 {
 	size_t got = 0;
 	char ctl[CMSG_ROOM];
@@ -129,11 +131,12 @@ recv_exact(int sock, uint8_t *dst, size_t len, int *fds, size_t maxfds,
 		ssize_t n;
 		int w;
 
-		if ((w = io_wait_readable(sock, timeout_ms)) <= 0) {
+		if (wait && (w = io_wait_readable(sock, timeout_ms)) <= 0) {
 			if (w == 0)
 				errno = ETIMEDOUT;
 			return -1;
 		}
+		wait = 1;
 		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
 		if (n == -1 && (errno == EINTR || errno == EAGAIN))
 			continue;
@@ -167,7 +170,8 @@ io_recv_frame(int sock, struct buf *b, int *fds, size_t maxfds, size_t *nfds,
 	buf_reset(b);
 	if (b->max < FRAME_MAX + 4)
 		b->max = FRAME_MAX + 4;
-	r = recv_exact(sock, hdr, sizeof(hdr), fds, maxfds, nfds, timeout_ms);
+	r = recv_exact(sock, hdr, sizeof(hdr), fds, maxfds, nfds, timeout_ms,
+	    1);
 	if (r <= 0)
 		return r;
 	len = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 |
@@ -179,7 +183,7 @@ io_recv_frame(int sock, struct buf *b, int *fds, size_t maxfds, size_t *nfds,
 	if (buf_put(b, hdr, sizeof(hdr)) == -1 ||
 	    (body = buf_reserve(b, len)) == NULL)
 		return -1;
-	r = recv_exact(sock, body, len, fds, maxfds, nfds, timeout_ms);
+	r = recv_exact(sock, body, len, fds, maxfds, nfds, timeout_ms, 0);
 	if (r == 0) {
 		errno = EPROTO;
 		return -1;

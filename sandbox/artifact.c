@@ -71,7 +71,7 @@ artifact_fstat(int fd, struct stat *st)
 }
 
 int
-artifact_check(int fd, uint64_t max, struct artifact_err *e)
+artifact_check(int fd, uint64_t max, struct stat *stp, struct artifact_err *e)
 {
 	struct stat st;
 	int fl;
@@ -101,6 +101,7 @@ artifact_check(int fd, uint64_t max, struct artifact_err *e)
 		    (unsigned long long)st.st_size, (unsigned long long)max);
 		return -1;
 	}
+	*stp = st;
 	return 0;
 }
 
@@ -154,6 +155,16 @@ artifact_hash(int fd, int digest, uint64_t max, uint8_t *md, size_t *mdlen,
 		}
 		EVP_DigestUpdate(ctx, chunk, (size_t)n);
 		artifact_progress((uint64_t)n);
+		/*
+		 * A short read of a regular file at or past the size fstat
+		 * gave is its end: no further read just to be told so.  (A
+		 * pipe's reads are short whenever the writer is slower, and
+		 * some file systems, FUSE, may return short reads before the
+		 * end: those go on reading.)
+		 */
+		if (is_file && (size_t)n < sizeof(chunk) &&
+		    *size >= (uint64_t)st.st_size)
+			break;
 	}
 	if (EVP_DigestFinal_ex(ctx, md, &len) == 1) {
 		*mdlen = len;

@@ -38,9 +38,11 @@ struct artifact_err {
 
 /*
  * Check fd with fstat (regular file or pipe, readable, at most max bytes
- * when the size is known).  0 or -1 with e set.
+ * when the size is known).  0 with what fstat said in *st, or -1 with e
+ * set.
  */
-int artifact_check(int fd, uint64_t max, struct artifact_err *e);
+int artifact_check(int fd, uint64_t max, struct stat *st,
+    struct artifact_err *e);
 
 /*
  * Hash the artifact in fd with digest (enum csign_digest) into md

@@ -170,23 +170,60 @@ sign_answer(struct hold *h, struct buf *b, uint32_t reqid,
 	return 0;
 }
 
+/*
+ * The buffer of the sign requests and their answers, kept for the whole
+ * session: a fresh one per signature was grown twice while encoding, then
+ * to MSG_MAX for the answer, and all MSG_MAX bytes were wiped and freed
+ * again, which cost more than the rest of the exchange.  What each
+ * exchange wrote is wiped after it; the rest was never written.
+ */
+static struct buf signbuf;
+static size_t signbuf_used;
+
+/* Note that the message in signbuf reaches signbuf.len bytes. */
+static void
+signbuf_note(void)
+{
+	if (signbuf.len > signbuf_used)
+		signbuf_used = signbuf.len;
+}
+
+/* Wipe what the last exchange wrote. */
+static void
+signbuf_wipe(void)
+{
+	if (signbuf.data != NULL)
+		explicit_bzero(signbuf.data, signbuf_used);
+	signbuf_used = 0;
+	buf_reset(&signbuf);
+}
+
 int
 sandbox_request_sign(const struct msg_sign *m, struct hold *h,
     struct msg_sign_reply *r)
 {
-	struct buf b;
+	int answered;
 
-	buf_init(&b, MSG_MAX);
-	if (msg_enc_sign(&b, m) == -1) {
-		buf_free(&b);
+	if (signbuf.data == NULL) {
+		buf_init(&signbuf, MSG_MAX);
+		if (buf_reserve(&signbuf, MSG_MAX) == NULL)
+			return -1;
+	}
+	buf_reset(&signbuf);
+	if (msg_enc_sign(&signbuf, m) == -1) {
+		signbuf_note();
+		signbuf_wipe();
 		return -1;
 	}
-	channel_send(&b);
+	signbuf_note();
+	channel_send(&signbuf);
 	/* A request held for approval may take a while. */
-	do
+	do {
 		hold_wait_channel(h, CHANNEL_FD);
-	while (sign_answer(h, &b, m->reqid, r) == -1);
-	buf_free(&b);
+		answered = sign_answer(h, &signbuf, m->reqid, r) == 0;
+		signbuf_note();
+	} while (!answered);
+	signbuf_wipe();
 	return 0;
 }
 

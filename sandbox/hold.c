@@ -169,6 +169,12 @@ hold_wait_channel(struct hold *h, int chan)
 {
 	struct pollfd p[2];
 
+	/*
+	 * With no client to watch, the blocking read that follows waits
+	 * as well, without a poll per signature.
+	 */
+	if (!h->watch)
+		return;
 	for (;;) {
 		nfds_t n = h->watch ? 2 : 1;
 

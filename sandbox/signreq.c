@@ -83,11 +83,11 @@ sign_fds(struct session *s, struct sign_input *in, const int *fds, size_t nfds)
 			       ? "this format needs the artifact and an output descriptor"
 			       : "this format needs exactly one artifact descriptor"),
 		       -1;
-	if (artifact_check(fds[0], in->max_size, &e) == -1)
+	if (artifact_check(fds[0], in->max_size, &st, &e) == -1)
 		return session_reply(s, ST_BAD_ARTIFACT, e.msg), -1;
 	in->fd = fds[0];
 	in->outfd = writes ? fds[1] : -1;
-	if (artifact_fstat(in->fd, &st) == 0 && S_ISREG(st.st_mode)) {
+	if (S_ISREG(st.st_mode)) {
 		in->fd_is_file = 1;
 		in->size = (uint64_t)st.st_size;
 	}

@@ -178,11 +178,13 @@ t_batch_user_limit() {
 }
 
 # batch_spy PREFIX N LOG [FAIL]: sign N files with syncspy counting the
-# client's syncs of files and directories under alice's home into LOG.
+# client's syncs of files and directories under alice's home into LOG
+# (an ASan client lets the spy be preloaded ahead of its runtime).
 batch_spy() {
 	(cd "$T/home/$ALICE" && runuser -u "$ALICE" -- env \
 		LD_PRELOAD="$T/bin/syncspy.so" SYNCSPY_UNDER="$T/home/$ALICE" \
 		SYNCSPY_LOG="$3" SYNCSPY_FAIL="${4:-/nonexistent}" \
+		ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
 		CSIGN_SOCKET="$T/csignd.sock" "$T/bin/csign-client" sign \
 		-k ec -f cms $(batch_list "$1" "$2"))
 }

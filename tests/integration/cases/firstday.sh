@@ -39,8 +39,8 @@ fd_text() {
 # A detached start (no -d) on $T/NAME.conf: its exit status is the
 # daemon's fate; the daemon's pid is remembered for fd_stop_all.
 fd_start() {
-	env SOFTHSM2_CONF="$SOFTHSM2_CONF" timeout 30 "$T/bin/csignd" \
-		-f "$T/$1.conf"
+	env SOFTHSM2_CONF="${FD_SOFTHSM:-$SOFTHSM2_CONF}" timeout 30 \
+		"$T/bin/csignd" -f "$T/$1.conf"
 	r=$?
 	[ -s "$T/$1.pid" ] && FD_PIDS="$FD_PIDS $(cat "$T/$1.pid")"
 	return $r
@@ -229,7 +229,17 @@ t_fd_second_instance() {
 	sed -i "s|^Listen .*|Listen $T/fd-race1.sock|" "$T/fd-race2.conf"
 	(fd_start fd-race1 > "$T/fd-race1.out" 2>&1; echo $? > "$T/fd-race1.rc") &
 	r1=$!
-	(fd_start fd-race2 > "$T/fd-race2.out" 2>&1; echo $? > "$T/fd-race2.rc") &
+	# The second reads a copy of the token: SoftHSM may list no token to
+	# a process that starts while another opens the same store, and the
+	# race under test is the socket's, not SoftHSM's.
+	rm -rf "$T/fd-race2.hsm"
+	mkdir -p "$T/fd-race2.hsm"
+	cp -a "$(sed -n 's/^directories.tokendir = //p' "$SOFTHSM2_CONF")" \
+		"$T/fd-race2.hsm/tokens"
+	sed "s|^directories.tokendir = .*|directories.tokendir = $T/fd-race2.hsm/tokens|" \
+		"$SOFTHSM2_CONF" > "$T/fd-race2.hsm/softhsm2.conf"
+	(FD_SOFTHSM=$T/fd-race2.hsm/softhsm2.conf fd_start fd-race2 \
+		> "$T/fd-race2.out" 2>&1; echo $? > "$T/fd-race2.rc") &
 	wait $r1 $!
 	for n in fd-race1 fd-race2; do
 		[ -s "$T/$n.pid" ] && FD_PIDS="$FD_PIDS $(cat "$T/$n.pid")"

@@ -345,7 +345,7 @@ FUZZ_SRC_module   = sandbox/formats/elf.c sandbox/formats/compmagic.c \
 	sandbox/artifact.c \
 	proto/sigcheck.c proto/names.c proto/buf.c common/log.c
 FUZZ_SRC_auditrec = proto/auditrec.c proto/auditparse.c proto/buf.c \
-	common/utf8.c common/util.c proto/names.c
+	common/utf8.c common/util.c common/sha256hex.c proto/names.c
 FUZZ_SRC_tsa      = sandbox/tsa.c sandbox/http.c sandbox/channel.c sandbox/hold.c \
 	sandbox/formats/fail.c proto/io.c proto/chan.c proto/msg.c proto/frame.c \
 	proto/frametab.c proto/buf.c proto/names.c proto/resolve.c common/log.c \
@@ -374,7 +374,7 @@ SEEDS_SRC_msg      = proto/chan.c proto/msg.c proto/buf.c proto/names.c \
 	proto/pesign.c common/utf8.c
 SEEDS_SRC_pesign   = proto/pesign.c common/utf8.c
 SEEDS_SRC_auditrec = proto/auditrec.c proto/buf.c common/utf8.c \
-	common/util.c proto/names.c
+	common/util.c common/sha256hex.c proto/names.c
 build-fuzz/seeds_%: tests/fuzz/seeds_%.c $$(SEEDS_SRC_$$*)
 	@mkdir -p $(dir $@)
 	$(CC) -D_GNU_SOURCE -I. -O1 -g -std=c17 -Wall -Wextra -Werror \

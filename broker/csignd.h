@@ -97,10 +97,11 @@ enum listen_probe {
 };
 /*
  * Probe path by connecting to it, without blocking; *pid is the
- * listener's (from SO_PEERCRED) when it answered, else 0.
+ * listener's (from SO_PEERCRED) when it answered, else 0.  keyword
+ * ("Listen", "PesignListen") starts the error.
  */
-enum listen_probe server_listen_probe(const char *path, long *pid, char *err,
-    size_t errlen);
+enum listen_probe server_listen_probe(const char *keyword, const char *path,
+    long *pid, char *err, size_t errlen);
 /*
  * "Listen PATH: another csignd (pid N) is serving on this socket: not
  * starting a second one"; pid 0: the PidFile's, if it is held.

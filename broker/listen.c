@@ -41,20 +41,6 @@ server_listen_activated(struct csignd *d)
 	return 0;
 }
 
-/* Listen's address into sun; -1 with err set if the path is too long. */
-static int
-listen_addr(const char *path, struct sockaddr_un *sun, char *err, size_t errlen)
-{
-	memset(sun, 0, sizeof(*sun));
-	sun->sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun->sun_path)) {
-		snprintf(err, errlen, "Listen %s: path too long", path);
-		return -1;
-	}
-	memcpy(sun->sun_path, path, strlen(path) + 1);
-	return 0;
-}
-
 /* The pid of the process that listens on connected socket fd, or 0. */
 static long
 listen_peer_pid(int fd)
@@ -75,8 +61,8 @@ listen_peer_pid(int fd)
  * left over from a daemon that is gone.
  */
 static enum listen_probe
-listen_connect(const struct sockaddr_un *sun, long *pid, char *err,
-    size_t errlen)
+listen_connect(const char *keyword, const struct sockaddr_un *sun, long *pid,
+    char *err, size_t errlen)
 {
 	int fd, r, e;
 
@@ -95,35 +81,37 @@ listen_connect(const struct sockaddr_un *sun, long *pid, char *err,
 	if (e == ECONNREFUSED)
 		return LISTEN_STALE;
 	snprintf(err, errlen,
-	    "Listen %s: cannot tell whether a daemon serves "
+	    "%s %s: cannot tell whether a daemon serves "
 	    "there: %s",
-	    sun->sun_path, strerror(e));
+	    keyword, sun->sun_path, strerror(e));
 	return LISTEN_ERROR;
 }
 
 enum listen_probe
-server_listen_probe(const char *path, long *pid, char *err, size_t errlen)
+server_listen_probe(const char *keyword, const char *path, long *pid, char *err,
+    size_t errlen)
 {
 	struct sockaddr_un sun;
 	struct stat st;
 
 	*pid = 0;
-	if (listen_addr(path, &sun, err, errlen) == -1)
+	if (sockfile_addr(keyword, path, &sun, err, errlen) == -1)
 		return LISTEN_ERROR;
 	if (lstat(path, &st) == -1) {
 		if (errno == ENOENT)
 			return LISTEN_FREE;
-		snprintf(err, errlen, "Listen %s: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s %s: %s", keyword, path,
+		    strerror(errno));
 		return LISTEN_ERROR;
 	}
 	if (!S_ISSOCK(st.st_mode)) {
 		snprintf(err, errlen,
-		    "Listen %s: exists and is not a socket: "
+		    "%s %s: exists and is not a socket: "
 		    "refusing to remove it",
-		    path);
+		    keyword, path);
 		return LISTEN_ERROR;
 	}
-	return listen_connect(&sun, pid, err, errlen);
+	return listen_connect(keyword, &sun, pid, err, errlen);
 }
 
 /* The command name of process pid ("csignd"), or "" if unknown. */
@@ -171,7 +159,7 @@ server_listen_check(const struct config *cfg, char *err, size_t errlen)
 {
 	long pid;
 
-	switch (server_listen_probe(cfg->listen, &pid, err, errlen)) {
+	switch (server_listen_probe("Listen", cfg->listen, &pid, err, errlen)) {
 	case LISTEN_LIVE:
 		server_listen_live_text(cfg, pid, err, errlen);
 		return -1;

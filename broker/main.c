@@ -358,8 +358,8 @@ preflight(struct csignd *d)
 	if ((t = tokens_open(d->mon.cfg, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
 	tokens_close(t);
-	if (server_listen_probe(d->mon.cfg->listen, &pid, err, sizeof(err)) ==
-	    LISTEN_LIVE)
+	if (server_listen_probe("Listen", d->mon.cfg->listen, &pid, err,
+		sizeof(err)) == LISTEN_LIVE)
 		log_info(
 		    "note: a daemon (pid %ld) serves on Listen %s now: "
 		    "reload it with SIGHUP; a second csignd on it would not "

@@ -20,27 +20,11 @@
 #include "broker/csignd.h"
 #include "common/log.h"
 
-/* Reword listen.c's "Listen PATH: ..." for this socket. */
-static void
-pesign_err(const char *path, char *err, size_t errlen)
-{
-	char tmp[CONFIG_ERR_MAX];
-	size_t skip = strlen("Listen ") + strlen(path);
-
-	if (strncmp(err, "Listen ", 7) == 0 && strlen(err) >= skip &&
-	    strncmp(err + 7, path, strlen(path)) == 0) {
-		snprintf(tmp, sizeof(tmp), "PesignListen %s%s", path,
-		    err + skip);
-		snprintf(err, errlen, "%s", tmp);
-	}
-}
-
 enum listen_probe
 server_pesign_probe(const struct config *cfg, long *pid, char *err,
     size_t errlen)
 {
 	const char *path = cfg->pesign_listen;
-	enum listen_probe r;
 
 	*pid = 0;
 	if (path == NULL)
@@ -52,9 +36,7 @@ server_pesign_probe(const struct config *cfg, long *pid, char *err,
 		    path);
 		return LISTEN_ERROR;
 	}
-	if ((r = server_listen_probe(path, pid, err, errlen)) == LISTEN_ERROR)
-		pesign_err(path, err, errlen);
-	return r;
+	return server_listen_probe("PesignListen", path, pid, err, errlen);
 }
 
 int

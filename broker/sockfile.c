@@ -42,17 +42,28 @@ sockfile_listen(int fd, const char *keyword, const struct sockaddr_un *sun,
 }
 
 int
-sockfile_bind(const char *keyword, const char *path, struct sockfile *sf,
+sockfile_addr(const char *keyword, const char *path, struct sockaddr_un *sun,
     char *err, size_t errlen)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int fd;
-
-	if (strlen(path) >= sizeof(sun.sun_path)) {
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun->sun_path)) {
 		snprintf(err, errlen, "%s %s: path too long", keyword, path);
 		return -1;
 	}
-	memcpy(sun.sun_path, path, strlen(path) + 1);
+	memcpy(sun->sun_path, path, strlen(path) + 1);
+	return 0;
+}
+
+int
+sockfile_bind(const char *keyword, const char *path, struct sockfile *sf,
+    char *err, size_t errlen)
+{
+	struct sockaddr_un sun;
+	int fd;
+
+	if (sockfile_addr(keyword, path, &sun, err, errlen) == -1)
+		return -1;
 	if (unlink(path) == -1 && errno != ENOENT) {
 		snprintf(err, errlen, "%s %s: cannot remove the old socket: %s",
 		    keyword, path, strerror(errno));

@@ -15,6 +15,12 @@ struct sockfile {
 	ino_t ino;
 };
 
+struct sockaddr_un;
+
+/* path as an address into sun; -1 with err set if it is too long. */
+int sockfile_addr(const char *keyword, const char *path,
+    struct sockaddr_un *sun, char *err, size_t errlen);
+
 /*
  * Remove what is left at path (the caller has made sure that nothing
  * answers there), then create a socket, bind it with mode 0666 (the

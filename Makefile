@@ -196,19 +196,20 @@ $(DISPATCH_TESTS): LDFLAGS += -Wl,--wrap=tokens_find_key \
 deps:
 	@sh contrib/deps.sh
 
-# Everything, on the normal build and on the ASan+UBSan build.
+# Everything, on the normal build and on the ASan+UBSan build (both
+# compiled by one make -j2).
 # The two integration suites run side by side (tests/integration/
 # parallel.sh): one suite's waits overlap the other's work.
+# The static checks and the fuzz smoke, which compute, run beside the
+# suites, which mostly wait (tests/lanes.sh).
 check: deps
-	$(MAKE) all tests
-	$(MAKE) asan-build
+	$(MAKE) -j2 all tests asan-build
 	sh tests/run-unit.sh $(BUILD)
 	sh tests/run-unit.sh build-asan
 	sh tests/install.sh
-	$(MAKE) man-lint lint
-	sh tests/integration/parallel.sh $(BUILD) build-asan
+	sh tests/lanes.sh 'sh tests/integration/parallel.sh $(BUILD) build-asan' \
+		'$(MAKE) man-lint lint fuzz-smoke'
 	sh tests/load/soak.sh $(BUILD) 50 20
-	$(MAKE) fuzz-smoke
 
 tests: $(PROGS) $(TEST_PROGS) $(UNIT_BINS)
 

@@ -26,7 +26,9 @@
 # Environment: BENCH_SECONDS (default 5) per throughput measurement,
 # BENCH_HASH_MIB (default 1024) artifact size, BENCH_ONESHOT (default 15)
 # runs per one-shot tool, BENCH_DELAY_MS (default 5) and
-# BENCH_SCALE_SECONDS (default 3) for the slow token, TMPDIR where the
+# BENCH_SCALE_SECONDS (default 3) for the slow token, BENCH_PARTS (default
+# all: "clients hash formats oneshot batch slow", any of them, to measure
+# one thing while changing it), TMPDIR where the
 # token, the audit log (fdatasync!) and the artifact live,
 # CSIGN_PKCS11_MODULE.
 set -eu
@@ -46,7 +48,11 @@ target_hash=0.90
 target_oneshot=0.50
 target_scale=6
 
+parts=${BENCH_PARTS:-clients hash formats oneshot batch slow}
+
 say() { printf '%s\n' "$*"; }
+# Whether part $1 is measured in this run.
+part() { case " $parts " in *" $1 "*) return 0 ;; esac; return 1; }
 die() { printf 'bench/run.sh: %s\n' "$*" >&2; exit 1; }
 
 [ "$(id -u)" -eq 0 ] || die "needs root (csignd starts as root and runs its sandbox as csign-sandbox)"
@@ -232,6 +238,7 @@ cpu_split() {
 		    writer / n, child / n, n }' "$1" "$2"
 }
 
+part clients && {
 say ""
 say "== csignd: N clients, one connection each, raw signatures back to back =="
 say "   (CPU per signature in the steady state, 1 s after the start to 1 s"
@@ -281,7 +288,10 @@ for key in rsa ec; do
 	done
 done
 
+}
+
 # ---- hashing ----------------------------------------------------------------
+part hash && {
 say ""
 say "== SHA-256 of a ${hash_mib} MiB artifact (page cache, best of 3) =="
 art=$d/artifact.bin
@@ -318,17 +328,19 @@ r=$(ratio "$best_sb" "$best_os")
 say "sandbox (csignd raw sign of the file): $best_sb MB/s"
 say "openssl dgst -sha256:                  $best_os MB/s"
 say "ratio $r (target >= $target_hash: $(verdict "$r" $target_hash))"
+}
 
 # ---- kernel and firmware formats --------------------------------------------
-. "$src/bench/formats.sh"
+! part formats || . "$src/bench/formats.sh"
 
 # ---- one-shot against the same token and key ------------------------------
-. "$src/bench/oneshot.sh"
+! part oneshot || . "$src/bench/oneshot.sh"
 
 # ---- batches of kernel modules (the daemon as started above) ---------------
-. "$src/bench/batch.sh"
+! part batch || . "$src/bench/batch.sh"
 
 # ---- a slow token: SignWorkers against a network HSM's latency ---------------
+part slow || exit 0
 say ""
 say "== slow token: p11fault adds $delay_ms ms to every C_Sign (a network HSM)," \
 	"key ec, ${scale_secs} s per run =="

@@ -285,7 +285,7 @@ server_assign_waiting(struct csignd *d)
 		w->ready = 0;
 		waiting_free(d, w);
 	}
-	pool_fill(d);
+	pool_fill_soon(d);
 }
 
 /*

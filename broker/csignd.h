@@ -51,6 +51,7 @@ struct csignd {
 	struct event *ev_signals[5]; /* TERM, INT, HUP, CHLD, USR1 */
 	struct event *ev_drain;
 	struct event *ev_respawn; /* retry spawning after failures */
+	struct event *ev_refill;  /* pool_fill_soon()'s deferred fill */
 	struct event *ev_tick;	  /* once a second: token recovery */
 	time_t recover_at;	  /* next login attempt after a loss */
 	unsigned recover_delay;	  /* seconds, doubling to 30 */

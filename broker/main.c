@@ -244,6 +244,7 @@ startup(struct csignd *d)
 		fatalx("%s", err);
 	d->mon.signer =
 	    signer_start(d->mon.cfg->sign_workers, monitor_sign_done, &d->mon);
+	signer_on_signed(d->mon.signer, monitor_sign_signed);
 	signer_configure(d->mon.signer, d->mon.tokens,
 	    d->mon.cfg->token_timeout, d->mon.cfg->token_probe);
 	if ((d->base = event_base_new()) == NULL)
@@ -300,6 +301,8 @@ shutdown_all(struct csignd *d)
 	free(d->sandbox_program);
 	if (d->ev_respawn != NULL)
 		event_free(d->ev_respawn);
+	if (d->ev_refill != NULL)
+		event_free(d->ev_refill);
 	tokens_close(d->mon.tokens);
 	keystate_free(d->mon.keystate);
 	monitor_free(&d->mon);

@@ -306,6 +306,32 @@ pool_fill(struct csignd *d)
 			break;
 }
 
+static void
+pool_refill_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	pool_fill(arg);
+}
+
+void
+pool_fill_soon(struct csignd *d)
+{
+	struct timeval tv = { .tv_usec = POOL_REFILL_MS * 1000 };
+
+	if (d->nidle == 0 || d->admit.nready > 0) {
+		pool_fill(d);
+		return;
+	}
+	if (d->nidle + d->nstarting >= d->mon.cfg->pool_size)
+		return;
+	if (d->ev_refill == NULL &&
+	    (d->ev_refill = evtimer_new(d->base, pool_refill_cb, d)) == NULL)
+		fatalx("evtimer_new");
+	if (!evtimer_pending(d->ev_refill, NULL))
+		evtimer_add(d->ev_refill, &tv);
+}
+
 struct child *
 pool_take_idle(struct csignd *d)
 {
@@ -465,8 +491,7 @@ pool_reap(struct csignd *d)
 		if (c != NULL)
 			child_reaped(c, st);
 	}
-	pool_fill(d);
-	server_assign_waiting(d);
+	server_assign_waiting(d); /* and the pool's refill */
 	server_maybe_exit(d);
 }
 

@@ -52,6 +52,14 @@ int pool_open_program(struct csignd *d);
 void pool_close_program(struct csignd *d);
 /* Spawn children until PoolSize are idle or starting. */
 void pool_fill(struct csignd *d);
+/*
+ * The same after a hand-off: at once if no child is idle or a client
+ * waits, else POOL_REFILL_MS later, so that the new children's start
+ * (fork, exec, libraries, sandbox: tens of ms of CPU each) does not run
+ * beside the session just handed over, whose requests come next.
+ */
+#define POOL_REFILL_MS 150
+void pool_fill_soon(struct csignd *d);
 /* An idle child, or NULL. */
 struct child *pool_take_idle(struct csignd *d);
 /*

@@ -211,6 +211,12 @@ void monitor_child_gone(struct mon_session *s);
 /* Called by the signer when a signature job finishes. */
 struct signer_job;
 void monitor_sign_done(struct signer_job *job, void *arg);
+/*
+ * The signer's hook (signer_on_signed), in a signing thread: queue the
+ * record of a signature made, its callback releasing it from the loop.
+ * 1 if queued; 0 leaves it to monitor_sign_done().
+ */
+int monitor_sign_signed(struct signer_job *job, void *arg);
 
 /* Once a second: requests held for approval expire. */
 void monitor_tick(struct monitor *m);

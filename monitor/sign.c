@@ -228,6 +228,24 @@ sign_audited_cb(void *arg, int ok)
 	monitor_act(m);
 }
 
+/*
+ * In a signing thread: nothing here is the loop's.  The context's request,
+ * peer, fingerprint and approvers do not change once the job is queued;
+ * the child pointer does (the loop clears it), and is not read.
+ */
+int
+monitor_sign_signed(struct signer_job *job, void *arg)
+{
+	struct sign_ctx *x = (struct sign_ctx *)job;
+	struct audit_event ev;
+	char hex[2 * DIGEST_MAX + 1];
+
+	(void)arg;
+	sign_event(x, &ev, hex);
+	ev.result = "ok";
+	return audit_submit_expected(x->m->audit, &ev, sign_audited_cb, x) == 0;
+}
+
 void
 monitor_sign_done(struct signer_job *job, void *arg)
 {
@@ -238,6 +256,7 @@ monitor_sign_done(struct signer_job *job, void *arg)
 	struct monitor *m = x->m;
 
 	(void)arg;
+	audit_expect(m->audit, -1);
 	sign_event(x, &ev, hex);
 	if (!job->ok) {
 		/* The signer says which token failed and how (timeout...). */
@@ -342,6 +361,7 @@ sign_submit(struct mon_session *c, struct sign_ctx *x,
 	x->job.key = k;
 	c->inflight = x;
 	mon_set_state(c, CH_SIGNING);
+	audit_expect(c->m->audit, 1);
 	signer_submit(c->m->signer, &x->job);
 }
 

@@ -109,8 +109,9 @@ item_new(const struct audit_event *ev)
  * clock is read under the lock so that times never go backwards along
  * the file (unless the clock itself is stepped).
  */
+/* Queue it; an expected record (audit_expect()) is one less awaited. */
 static int
-enqueue(struct audit *a, struct audit_item *it)
+enqueue(struct audit *a, struct audit_item *it, int expected)
 {
 	struct timespec ts;
 
@@ -124,14 +125,16 @@ enqueue(struct audit *a, struct audit_item *it)
 	it->usec = ts.tv_nsec / 1000;
 	audit_list_append(&a->queue, it);
 	a->pending++;
+	if (expected && a->expected > 0)
+		a->expected--;
 	pthread_cond_signal(&a->work);
 	pthread_mutex_unlock(&a->mu);
 	return 0;
 }
 
-int
-audit_submit(struct audit *a, const struct audit_event *ev, audit_done_cb cb,
-    void *arg)
+static int
+submit(struct audit *a, const struct audit_event *ev, audit_done_cb cb,
+    void *arg, int expected)
 {
 	struct audit_item *it;
 
@@ -139,11 +142,38 @@ audit_submit(struct audit *a, const struct audit_event *ev, audit_done_cb cb,
 		return -1;
 	it->cb = cb;
 	it->arg = arg;
-	if (enqueue(a, it) == -1) {
+	if (enqueue(a, it, expected) == -1) {
 		free(it);
 		return -1;
 	}
 	return 0;
+}
+
+int
+audit_submit(struct audit *a, const struct audit_event *ev, audit_done_cb cb,
+    void *arg)
+{
+	return submit(a, ev, cb, arg, 0);
+}
+
+int
+audit_submit_expected(struct audit *a, const struct audit_event *ev,
+    audit_done_cb cb, void *arg)
+{
+	return submit(a, ev, cb, arg, 1);
+}
+
+void
+audit_expect(struct audit *a, int delta)
+{
+	if (a == NULL)
+		return;
+	pthread_mutex_lock(&a->mu);
+	if (delta > 0)
+		a->expected++;
+	else if (a->expected > 0 && --a->expected == 0)
+		pthread_cond_signal(&a->work); /* nothing more to wait for */
+	pthread_mutex_unlock(&a->mu);
 }
 
 /*
@@ -157,7 +187,7 @@ static int
 sync_wait(struct audit *a, struct audit_item *it)
 {
 	it->sync = 1;
-	if (enqueue(a, it) == -1) {
+	if (enqueue(a, it, 0) == -1) {
 		free(it);
 		return -1;
 	}
@@ -223,11 +253,13 @@ audit_path(const struct audit *a)
 static struct audit *
 audit_alloc(const char *path)
 {
+	pthread_condattr_t mono;
 	struct audit *a;
 
 	if ((a = calloc(1, sizeof(*a))) == NULL)
 		return NULL;
 	a->fd = a->notify[0] = a->notify[1] = -1;
+	a->group_wait_us = AUDIT_GROUP_WAIT_US;
 	list_init(&a->queue);
 	list_init(&a->done);
 	auditrec_chain_init(&a->chain);
@@ -237,7 +269,10 @@ audit_alloc(const char *path)
 		free(a);
 		return NULL;
 	}
-	if (pthread_cond_init(&a->work, NULL) != 0 ||
+	/* The writer's group-commit wait is timed on the monotonic clock. */
+	pthread_condattr_init(&mono);
+	pthread_condattr_setclock(&mono, CLOCK_MONOTONIC);
+	if (pthread_cond_init(&a->work, &mono) != 0 ||
 	    pthread_cond_init(&a->synced, NULL) != 0) {
 		/* Nothing to undo for a default condvar on Linux. */
 		pthread_mutex_destroy(&a->mu);

@@ -51,6 +51,20 @@ const char *audit_last_record(const struct audit *a, size_t *len);
 int audit_submit(struct audit *a, const struct audit_event *ev,
     audit_done_cb cb, void *arg);
 
+/*
+ * Group commit across threads: a record is on its way (a signature is
+ * being made), so the writer, finding records queued, waits for the
+ * expected ones too, at most AUDIT_GROUP_WAIT_US, and one fdatasync
+ * covers them all.  audit_expect(a, 1) when that work starts; its record
+ * then goes in with audit_submit_expected() (any thread), or, if it goes
+ * in otherwise or never, audit_expect(a, -1).  A lone client never waits:
+ * nothing else is expected when its record comes.
+ */
+#define AUDIT_GROUP_WAIT_US 1000
+void audit_expect(struct audit *a, int delta);
+int audit_submit_expected(struct audit *a, const struct audit_event *ev,
+    audit_done_cb cb, void *arg);
+
 /* Write ev and wait until it is durable: 0 or -1 (for start/stop). */
 int audit_write_sync(struct audit *a, const struct audit_event *ev);
 

@@ -21,6 +21,7 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "records/audit.h"
 
@@ -66,11 +67,13 @@ struct audit {
 
 	/* Shared with the writer thread, under mu. */
 	pthread_mutex_t mu;
-	pthread_cond_t work;	/* queue not empty, or stopping */
+	pthread_cond_t work;	/* queued, stopping, or none expected */
 	pthread_cond_t synced;	/* a sync item is done */
 	struct item_list queue; /* waiting for the writer */
 	struct item_list done;	/* callbacks due */
 	size_t pending;		/* queued + being written */
+	size_t expected;	/* records on their way (audit_expect()) */
+	long group_wait_us;	/* AUDIT_GROUP_WAIT_US; tests set more */
 	int stopping;
 
 	/* The last record before this start, and a torn tail moved aside. */
@@ -84,6 +87,9 @@ struct audit {
 	off_t good_size;
 	char *wbuf;
 	size_t wcap;
+	unsigned long commits; /* batches written (one fdatasync each) */
+	time_t syslog_checked; /* monotonic second /dev/log was looked at */
+	int syslog_ok;	       /* ... and whether it was there */
 };
 
 /* audit.c: an error for the caller (err may be NULL); a list append. */

@@ -6,16 +6,43 @@
 #include "records/audithandle.h"
 
 #include <errno.h>
+#include <paths.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
 #include "common/util.h"
+
+/*
+ * Group commit (audit_expect()): records are queued and more are on
+ * their way; wait for those, at most group_wait_us, so that they
+ * share this batch's fdatasync.  Under mu.
+ */
+static void
+group_wait(struct audit *a)
+{
+	struct timespec until;
+
+	if (a->expected == 0 || a->stopping)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += a->group_wait_us / 1000000;
+	until.tv_nsec += a->group_wait_us % 1000000 * 1000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	while (a->expected > 0 && !a->stopping && a->pending < AUDIT_BATCH_MAX)
+		if (pthread_cond_timedwait(&a->work, &a->mu, &until) ==
+		    ETIMEDOUT)
+			break;
+}
 
 /*
  * Wait for work and take up to a batch of it; NULL once stopped and
@@ -30,6 +57,7 @@ batch_take(struct audit *a, size_t *n)
 	pthread_mutex_lock(&a->mu);
 	while (a->queue.head == NULL && !a->stopping)
 		pthread_cond_wait(&a->work, &a->mu);
+	group_wait(a);
 	batch = last = a->queue.head;
 	*n = batch != NULL;
 	while (last != NULL && !last->rotate && last->next != NULL &&
@@ -138,6 +166,7 @@ batch_commit(struct audit *a, struct audit_item *batch)
 	size_t len;
 	off_t size;
 
+	a->commits++;
 	if (log_ready(a, &size) == -1) {
 		log_warn("%s: audit log not writable", a->path);
 		batch_fail(batch);
@@ -227,6 +256,25 @@ batch_finish(struct audit *a, struct audit_item *batch, size_t n)
 		notify(a);
 }
 
+/*
+ * Whether syslog has a socket to write to.  Without /dev/log (a container,
+ * a minimal host) glibc tries to connect again for every line: three
+ * system calls per record for nothing.  Looked at once a second.
+ */
+static int
+syslog_present(struct audit *a)
+{
+	struct timespec now;
+	struct stat st;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (a->syslog_checked == 0 || now.tv_sec != a->syslog_checked) {
+		a->syslog_checked = now.tv_sec;
+		a->syslog_ok = stat(_PATH_LOG, &st) == 0;
+	}
+	return a->syslog_ok;
+}
+
 /* The writer thread: commit batches until stopped and drained. */
 static void *
 writer_main(void *arg)
@@ -246,7 +294,8 @@ writer_main(void *arg)
 		sums = audit_batch_summaries(batch, n);
 		batch_finish(a, batch, n);
 		/* After the release: signatures never wait for syslog. */
-		for (size_t i = 0; sums != NULL && i < n; i++)
+		for (size_t i = 0; sums != NULL && i < n && syslog_present(a);
+		     i++)
 			if (sums[i * SUMMARY_LINE] != '\0')
 				syslog(LOG_AUTHPRIV | LOG_INFO, "%s",
 				    sums + i * SUMMARY_LINE);

@@ -37,6 +37,7 @@ struct signer {
 	struct worker *workers; /* live ones */
 	unsigned nlive, nabandoned;
 	signer_done_cb cb;
+	signer_signed_cb signed_cb; /* may be NULL */
 	void *cbarg;
 	/* Set by signer_configure(), used by the loop only. */
 	const struct tokens *tokens;
@@ -158,6 +159,33 @@ worker_probe(struct signer *s, struct worker *w, struct signer_job *j)
 }
 
 /*
+ * j is signed: offer it to the signed hook (the monitor queues its audit
+ * record from here, sparing the loop a wake-up), else hand it to the
+ * loop.  Under mu, which it releases.  Always 0.
+ */
+static int
+worker_signed(struct signer *s, struct worker *w, struct signer_job *j)
+{
+	w->job = NULL;
+	if (s->signed_cb == NULL) {
+		signer_finish_locked(s, j);
+		pthread_mutex_unlock(&s->mu);
+		return 0;
+	}
+	pthread_mutex_unlock(&s->mu);
+	if (s->signed_cb(j, s->cbarg)) {
+		pthread_mutex_lock(&s->mu);
+		s->busy--;
+		pthread_mutex_unlock(&s->mu);
+		return 0;
+	}
+	pthread_mutex_lock(&s->mu);
+	signer_finish_locked(s, j);
+	pthread_mutex_unlock(&s->mu);
+	return 0;
+}
+
+/*
  * Sign j on the first healthy token of its key, and once more on the next
  * one if that fails.  The token works on copies, so that a thread
  * abandoned in a hung token never writes into a job it no longer owns.
@@ -196,7 +224,8 @@ worker_sign(struct signer *s, struct worker *w, struct signer_job *j)
 			j->replica = r;
 			j->ok = 1;
 			token_signed(k, (size_t)r);
-			break;
+			OPENSSL_cleanse(sig, sizeof(sig));
+			return worker_signed(s, w, j);
 		}
 		snprintf(j->why, sizeof(j->why),
 		    "token %s failed to sign (device or session error)%s",
@@ -264,6 +293,14 @@ signer_start(unsigned n, signer_done_cb done, void *arg)
 		worker_start(s);
 	pthread_mutex_unlock(&s->mu);
 	return s;
+}
+
+void
+signer_on_signed(struct signer *s, signer_signed_cb signed_cb)
+{
+	pthread_mutex_lock(&s->mu);
+	s->signed_cb = signed_cb;
+	pthread_mutex_unlock(&s->mu);
 }
 
 void
@@ -464,10 +501,21 @@ signer_dispatch(struct signer *s)
 	}
 }
 
+/*
+ * Workers change busy too (signed jobs the hook took): read it under the
+ * lock, which is not part of the signer's observable state, hence the
+ * cast.
+ */
 size_t
 signer_busy(const struct signer *s)
 {
-	return s->busy;
+	pthread_mutex_t *mu = (pthread_mutex_t *)&s->mu;
+	size_t n;
+
+	pthread_mutex_lock(mu);
+	n = s->busy;
+	pthread_mutex_unlock(mu);
+	return n;
 }
 
 /*

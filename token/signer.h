@@ -53,9 +53,18 @@ struct signer_job {
 struct signer;
 
 typedef void (*signer_done_cb)(struct signer_job *job, void *arg);
+/*
+ * Run in the signing thread for a job signed (ok 1), before the job goes
+ * back to the loop: 1 if it took the job over (the loop never sees it
+ * then), 0 to hand it to the loop as usual.  It must not touch what only
+ * the loop may.
+ */
+typedef int (*signer_signed_cb)(struct signer_job *job, void *arg);
 
 /* Start n worker threads; done runs in the loop from signer_dispatch(). */
 struct signer *signer_start(unsigned n, signer_done_cb done, void *arg);
+/* Set the hook for signed jobs (before the first job is submitted). */
+void signer_on_signed(struct signer *s, signer_signed_cb signed_cb);
 /* Queue a job (ownership passes to the signer until done is called). */
 void signer_submit(struct signer *s, struct signer_job *job);
 /*

@@ -293,6 +293,115 @@ test_syslog_summary_escapes_and_keeps_the_whole_hash(void **state)
 		free(it[i]);
 }
 
+/* Microseconds on the monotonic clock. */
+static long long
+mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
+/*
+ * Group commit: with two signatures on their way, the first record waits
+ * for the second (the wait is 5 s here, so nothing else can explain one
+ * batch), and both go out with one fdatasync as soon as the second comes,
+ * long before the wait is over.
+ */
+static void
+test_audit_group_commit_waits_for_expected_records(void **state)
+{
+	struct fixture *fx = *state;
+	struct audit_event ev = sign_event("pkg.tar");
+	struct calls calls = { 0 };
+	struct audit_chain c;
+	struct audit *a;
+	char err[256];
+	long long t0;
+
+	a = audit_open(fx->path, err, sizeof(err));
+	assert_non_null(a);
+	a->group_wait_us = 5000000;
+	audit_expect(a, 1);
+	audit_expect(a, 1);
+	t0 = mono_us();
+	assert_int_equal(audit_submit_expected(a, &ev, count_cb, &calls), 0);
+	usleep(200000);
+	audit_dispatch(a);
+	assert_int_equal(calls.n, 0); /* still waiting for the other one */
+	assert_int_equal(audit_submit_expected(a, &ev, count_cb, &calls), 0);
+	wait_calls(a, &calls, 2);
+	assert_true(mono_us() - t0 < 4000000);
+	assert_int_equal(calls.ok, 2);
+	assert_int_equal(a->commits, 1);
+	audit_close(a);
+	assert_log_chain(fx->path, 2, &c);
+}
+
+/*
+ * The wait ends when the expected record will not come (its signature
+ * failed: audit_expect(a, -1)), and at once for a record nobody else is
+ * expected with (a lone client).
+ */
+static void
+test_audit_group_commit_never_waits_for_nothing(void **state)
+{
+	struct fixture *fx = *state;
+	struct audit_event ev = sign_event("pkg.tar");
+	struct calls calls = { 0 };
+	struct audit_chain c;
+	struct audit *a;
+	char err[256];
+	long long t0;
+
+	a = audit_open(fx->path, err, sizeof(err));
+	assert_non_null(a);
+	a->group_wait_us = 5000000;
+	t0 = mono_us();
+	assert_int_equal(audit_submit(a, &ev, count_cb, &calls), 0);
+	wait_calls(a, &calls, 1);
+	audit_expect(a, 1);
+	audit_expect(a, 1);
+	assert_int_equal(audit_submit_expected(a, &ev, count_cb, &calls), 0);
+	usleep(100000);
+	audit_expect(a, -1);
+	wait_calls(a, &calls, 2);
+	assert_true(mono_us() - t0 < 4000000);
+	assert_int_equal(a->commits, 2);
+	audit_close(a);
+	assert_log_chain(fx->path, 2, &c);
+}
+
+/*
+ * A record whose expected company never comes waits no longer than the
+ * group-commit bound.
+ */
+static void
+test_audit_group_commit_wait_is_bounded(void **state)
+{
+	struct fixture *fx = *state;
+	struct audit_event ev = sign_event("pkg.tar");
+	struct calls calls = { 0 };
+	struct audit *a;
+	char err[256];
+	long long t0, took;
+
+	a = audit_open(fx->path, err, sizeof(err));
+	assert_non_null(a);
+	a->group_wait_us = 300000;
+	audit_expect(a, 1); /* a signature stuck in a hung token */
+	t0 = mono_us();
+	assert_int_equal(audit_submit(a, &ev, count_cb, &calls), 0);
+	wait_calls(a, &calls, 1);
+	took = mono_us() - t0;
+	assert_true(took >= 300000);
+	assert_true(took < 5000000);
+	assert_int_equal(calls.ok, 1);
+	audit_expect(a, -1);
+	audit_close(a);
+}
+
 int
 main(void)
 {
@@ -304,6 +413,9 @@ main(void)
 		FX(test_audit_submit_copies_the_event_strings),
 		FX(test_audit_records_concurrent_submissions_in_one_chain),
 		FX(test_audit_close_drops_undispatched_callbacks),
+		FX(test_audit_group_commit_waits_for_expected_records),
+		FX(test_audit_group_commit_never_waits_for_nothing),
+		FX(test_audit_group_commit_wait_is_bounded),
 		cmocka_unit_test(
 		    test_syslog_summary_escapes_and_keeps_the_whole_hash),
 	};

@@ -316,5 +316,24 @@ t_flood_startup() {
 	fl_stop
 }
 
-CASES="$CASES t_flood_per_user t_flood_fair t_flood_hangup t_flood_grace t_flood_lifetime
+# The pool starts its new children a moment after a hand-off (while one
+# is still idle), so that their start does not compete with the session:
+# it must still come back to PoolSize.
+t_flood_refill() {
+	begin "the pool is refilled to PoolSize after sessions, if a moment later"
+	fl_start fr || { fail "flood daemon did not start"; return; }
+	for i in 1 2 3; do
+		fl_alice_signs "refill, request $i"
+	done
+	n=0
+	for _ in $(seq 50); do
+		n=$(pgrep -P "$FLPID" -c -f csign-sandbox)
+		[ "$n" -eq 2 ] && break
+		sleep 0.1
+	done
+	[ "$n" -eq 2 ] && ok || fail "$n children 5 s after the sessions (PoolSize 2)"
+	fl_stop
+}
+
+CASES="$CASES t_flood_refill t_flood_per_user t_flood_fair t_flood_hangup t_flood_grace t_flood_lifetime
 t_flood_descriptors t_flood_sandbox_program t_flood_startup"

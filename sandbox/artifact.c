@@ -195,6 +195,61 @@ artifact_pread(int fd, uint64_t off, void *dst, size_t len)
 	return 0;
 }
 
+void
+artifact_win_init(struct artifact_win *r, int fd)
+{
+	r->fd = fd;
+	r->tick = 0;
+	for (size_t i = 0; i < 2; i++) {
+		r->w[i].len = 0;
+		r->w[i].used = 0;
+	}
+}
+
+/* Fill window i from off: what the file has there, up to a window. */
+static int
+win_fill(struct artifact_win *r, size_t i, uint64_t off)
+{
+	ssize_t n;
+
+	r->w[i].len = 0;
+	do
+		n = pread(r->fd, r->w[i].buf, ARTIFACT_WINDOW, (off_t)off);
+	while (n == -1 && errno == EINTR);
+	if (n <= 0)
+		return -1;
+	r->w[i].off = off;
+	r->w[i].len = (size_t)n;
+	artifact_progress((uint64_t)n);
+	return 0;
+}
+
+int
+artifact_win_read(struct artifact_win *r, uint64_t off, void *dst, size_t len)
+{
+	size_t i;
+
+	if (len >= ARTIFACT_WINDOW)
+		return artifact_pread(r->fd, off, dst, len);
+	r->tick++;
+	for (i = 0; i < 2; i++)
+		if (r->w[i].len > 0 && off >= r->w[i].off &&
+		    off - r->w[i].off <= r->w[i].len &&
+		    len <= r->w[i].len - (size_t)(off - r->w[i].off))
+			break;
+	if (i == 2) {
+		i = r->w[0].used <= r->w[1].used ? 0 : 1;
+		/* A little before off too: parsers also step back. */
+		if (win_fill(r, i, off - off % 4096) == -1 ||
+		    off - r->w[i].off > r->w[i].len ||
+		    len > r->w[i].len - (size_t)(off - r->w[i].off))
+			return artifact_pread(r->fd, off, dst, len);
+	}
+	r->w[i].used = r->tick;
+	memcpy(dst, r->w[i].buf + (off - r->w[i].off), len);
+	return 0;
+}
+
 int
 artifact_hash_range(int fd, EVP_MD_CTX *ctx, uint64_t off, uint64_t len)
 {

@@ -62,6 +62,31 @@ int artifact_hash(int fd, int digest, uint64_t max, uint8_t *md, size_t *mdlen,
 struct evp_md_ctx_st;
 /* Read exactly len bytes at off. */
 int artifact_pread(int fd, uint64_t off, void *dst, size_t len);
+/*
+ * Reads through windows, for the parsers' many small fields (section
+ * headers, their names): a read inside a window already read is a copy,
+ * else the least recently used window is read afresh from there (up to
+ * ARTIFACT_WINDOW bytes); two windows, since parsers go back and forth
+ * between a table and the strings it points into.  A read as large as a
+ * window, or past what a window got, goes straight to the file.  One
+ * parse's reads then see one snapshot of each window.  A reader is for
+ * one descriptor and one parse: the file may change between requests.
+ */
+#define ARTIFACT_WINDOW (32u << 10)
+struct artifact_win {
+	int fd;
+	unsigned tick;
+	struct {
+		uint64_t off;
+		size_t len;
+		unsigned used;
+		uint8_t buf[ARTIFACT_WINDOW];
+	} w[2];
+};
+void artifact_win_init(struct artifact_win *r, int fd);
+/* As artifact_pread(): exactly len bytes at off, 0 or -1. */
+int artifact_win_read(struct artifact_win *r, uint64_t off, void *dst,
+    size_t len);
 /* Feed bytes [off, off + len) to ctx. */
 int artifact_hash_range(int fd, struct evp_md_ctx_st *ctx, uint64_t off,
     uint64_t len);

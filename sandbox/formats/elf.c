@@ -92,7 +92,7 @@ elf_shentsize(const struct elf_module *m)
 
 /* e_ident: magic, class, byte order. */
 static int
-elf_check_ident(int fd, uint64_t len, struct elf_module *m,
+elf_check_ident(struct artifact_win *r, uint64_t len, struct elf_module *m,
     struct artifact_err *e)
 {
 	uint8_t raw[EI_NIDENT], magic[SELFMAG], class, data;
@@ -107,7 +107,7 @@ elf_check_ident(int fd, uint64_t len, struct elf_module *m,
 		    "the file is %llu bytes, too short for an "
 		    "ELF header (e_ident)",
 		    (unsigned long long)len);
-	if (artifact_pread(fd, 0, raw, sizeof(raw)) == -1)
+	if (artifact_win_read(r, 0, raw, sizeof(raw)) == -1)
 		return elf_err(e, "cannot read the ELF header (e_ident)");
 	buf_view(&b, raw, sizeof(raw));
 	if (buf_get(&b, magic, sizeof(magic)) == -1 ||
@@ -229,8 +229,8 @@ elf_check_ehdr(const struct elf_module *m, const struct elf_hdr *h,
 
 /* Read and check the ELF header. */
 static int
-elf_read_ehdr(int fd, uint64_t len, struct elf_module *m, struct elf_hdr *h,
-    struct artifact_err *e)
+elf_read_ehdr(struct artifact_win *r, uint64_t len, struct elf_module *m,
+    struct elf_hdr *h, struct artifact_err *e)
 {
 	uint8_t raw[sizeof(Elf64_Ehdr)];
 	const size_t n = elf_ehsize(m);
@@ -240,7 +240,7 @@ elf_read_ehdr(int fd, uint64_t len, struct elf_module *m, struct elf_hdr *h,
 		    "the file is %llu bytes, too short for an "
 		    "ELF%d header (%zu bytes)",
 		    (unsigned long long)len, m->class64 ? 64 : 32, n);
-	if (artifact_pread(fd, 0, raw, n) == -1 ||
+	if (artifact_win_read(r, 0, raw, n) == -1 ||
 	    elf_decode_ehdr(m, raw, n, h) == -1)
 		return elf_err(e, "cannot read the ELF header");
 	if (elf_check_ehdr(m, h, len, e) == -1)
@@ -252,15 +252,15 @@ elf_read_ehdr(int fd, uint64_t len, struct elf_module *m, struct elf_hdr *h,
 
 /* Read section header i (the table is known to lie inside the file). */
 static int
-elf_read_shdr(int fd, const struct elf_module *m, const struct elf_hdr *h,
-    uint64_t i, struct elf_shdr *s)
+elf_read_shdr(struct artifact_win *r, const struct elf_module *m,
+    const struct elf_hdr *h, uint64_t i, struct elf_shdr *s)
 {
 	uint8_t raw[sizeof(Elf64_Shdr)];
 	const size_t w = elf_word(m), n = elf_shentsize(m);
 	uint64_t skip;
 	struct buf b;
 
-	if (artifact_pread(fd, h->shoff + i * h->shentsize, raw, n) == -1)
+	if (artifact_win_read(r, h->shoff + i * h->shentsize, raw, n) == -1)
 		return -1;
 	buf_view(&b, raw, n);
 	if (elf_get(&b, m->msb, 4, &s->name) == -1 ||
@@ -291,13 +291,14 @@ elf_check_section(uint64_t i, const struct elf_shdr *s, uint64_t len,
 
 /* Locate and check the section name table (e_shstrndx). */
 static int
-elf_read_strtab(int fd, const struct elf_module *m, const struct elf_hdr *h,
-    uint64_t len, struct elf_strtab *st, struct artifact_err *e)
+elf_read_strtab(struct artifact_win *r, const struct elf_module *m,
+    const struct elf_hdr *h, uint64_t len, struct elf_strtab *st,
+    struct artifact_err *e)
 {
 	struct elf_shdr s;
 	uint8_t last;
 
-	if (elf_read_shdr(fd, m, h, h->shstrndx, &s) == -1)
+	if (elf_read_shdr(r, m, h, h->shstrndx, &s) == -1)
 		return elf_err(e, "cannot read section header %llu",
 		    (unsigned long long)h->shstrndx);
 	if (s.type != SHT_STRTAB)
@@ -313,7 +314,7 @@ elf_read_strtab(int fd, const struct elf_module *m, const struct elf_hdr *h,
 		    "section name table (e_shstrndx %llu): "
 		    "sh_size is 0",
 		    (unsigned long long)h->shstrndx);
-	if (artifact_pread(fd, s.offset + s.size - 1, &last, 1) == -1 ||
+	if (artifact_win_read(r, s.offset + s.size - 1, &last, 1) == -1 ||
 	    last != '\0')
 		return elf_err(e,
 		    "section name table (e_shstrndx %llu) does "
@@ -326,7 +327,7 @@ elf_read_strtab(int fd, const struct elf_module *m, const struct elf_hdr *h,
 
 /* 1 if section s is named .modinfo, 0 if not, -1 if its name is bad. */
 static int
-elf_is_modinfo(int fd, uint64_t i, const struct elf_shdr *s,
+elf_is_modinfo(struct artifact_win *r, uint64_t i, const struct elf_shdr *s,
     const struct elf_strtab *st, struct artifact_err *e)
 {
 	uint8_t name[sizeof(MODINFO_NAME)];
@@ -339,7 +340,8 @@ elf_is_modinfo(int fd, uint64_t i, const struct elf_shdr *s,
 		    (unsigned long long)st->size);
 	if (st->size - s->name < sizeof(name))
 		return 0;
-	if (artifact_pread(fd, st->offset + s->name, name, sizeof(name)) == -1)
+	if (artifact_win_read(r, st->offset + s->name, name, sizeof(name)) ==
+	    -1)
 		return elf_err(e, "section %llu: cannot read its name",
 		    (unsigned long long)i);
 	return memcmp(name, MODINFO_NAME, sizeof(name)) == 0;
@@ -347,21 +349,21 @@ elf_is_modinfo(int fd, uint64_t i, const struct elf_shdr *s,
 
 /* Check every section header; note the first .modinfo section. */
 static int
-elf_scan_sections(int fd, uint64_t len, struct elf_module *m,
+elf_scan_sections(struct artifact_win *r, uint64_t len, struct elf_module *m,
     const struct elf_hdr *h, const struct elf_strtab *st,
     struct artifact_err *e)
 {
 	struct elf_shdr s;
-	int found = 0, r;
+	int found = 0, is;
 
 	for (uint64_t i = 0; i < h->shnum; i++) {
-		if (elf_read_shdr(fd, m, h, i, &s) == -1)
+		if (elf_read_shdr(r, m, h, i, &s) == -1)
 			return elf_err(e, "cannot read section header %llu",
 			    (unsigned long long)i);
 		if (elf_check_section(i, &s, len, e) == -1 ||
-		    (r = elf_is_modinfo(fd, i, &s, st, e)) == -1)
+		    (is = elf_is_modinfo(r, i, &s, st, e)) == -1)
 			return -1;
-		if (r == 0 || found)
+		if (is == 0 || found)
 			continue;
 		if (s.type == SHT_NOBITS || s.size == 0)
 			return elf_err(e, "section %llu (.modinfo) is empty",
@@ -386,12 +388,16 @@ elf_check_module(int fd, uint64_t len, struct elf_module *m,
 	struct elf_strtab st = { 0, 0 };
 	struct elf_hdr h = { 0, 0, 0, 0, 0, 0 };
 
+	/* The session child is one thread: one reader, not on the stack. */
+	static struct artifact_win r;
+
+	artifact_win_init(&r, fd);
 	memset(m, 0, sizeof(*m));
-	if (elf_check_ident(fd, len, m, e) == -1 ||
-	    elf_read_ehdr(fd, len, m, &h, e) == -1 ||
-	    elf_read_strtab(fd, m, &h, len, &st, e) == -1)
+	if (elf_check_ident(&r, len, m, e) == -1 ||
+	    elf_read_ehdr(&r, len, m, &h, e) == -1 ||
+	    elf_read_strtab(&r, m, &h, len, &st, e) == -1)
 		return -1;
-	return elf_scan_sections(fd, len, m, &h, &st, e);
+	return elf_scan_sections(&r, len, m, &h, &st, e);
 }
 
 /* The single-byte fields of struct module_signature that must be 0. */

@@ -43,7 +43,7 @@
 
 /* A bounded reader over the artifact; errors name the field. */
 struct reader {
-	int fd;
+	struct artifact_win *win; /* the file, read through windows */
 	uint64_t size;
 	struct pe_err *e;
 };
@@ -75,7 +75,7 @@ rd(const struct reader *r, uint64_t off, size_t n, uint32_t *v,
 		    "0x%llx",
 		    (unsigned long long)r->size, field,
 		    (unsigned long long)off);
-	if (artifact_pread(r->fd, off, b, n) == -1)
+	if (artifact_win_read(r->win, off, b, n) == -1)
 		return pe_fail(r->e, "cannot read %s at 0x%llx", field,
 		    (unsigned long long)off);
 	*v = 0;
@@ -226,7 +226,7 @@ parse_section(const struct reader *r, struct pe_image *img, uint64_t off,
 	struct pe_section s = { .index = (uint16_t)i };
 	uint64_t end;
 
-	if (artifact_pread(r->fd, off, h, sizeof(h)) == -1)
+	if (artifact_win_read(r->win, off, h, sizeof(h)) == -1)
 		return pe_fail(r->e, "cannot read section header %u", i + 1);
 	section_name(h, s.name);
 	s.size = (uint32_t)h[16] | (uint32_t)h[17] << 8 |
@@ -384,9 +384,12 @@ parse_cert_table(const struct reader *r, struct pe_image *img)
 int
 pe_parse(int fd, uint64_t size, struct pe_image *img, struct pe_err *e)
 {
-	const struct reader r = { .fd = fd, .size = size, .e = e };
+	/* The session child is one thread: one reader, not on the stack. */
+	static struct artifact_win win;
+	const struct reader r = { .win = &win, .size = size, .e = e };
 	uint64_t sect_off = 0;
 
+	artifact_win_init(&win, fd);
 	memset(img, 0, sizeof(*img));
 	img->filesize = size;
 	if (parse_dos(&r, img) == -1 || parse_headers(&r, img, &sect_off) == -1)

@@ -97,6 +97,8 @@ server_signal(evutil_socket_t sig, short what, void *arg)
 	}
 }
 
+static void server_token_health(void *, const char *, int, const char *);
+
 /*
  * A token was lost: log in again once no signature is in flight, with a
  * growing delay between attempts (1 s doubling to 30 s).  Requests are
@@ -114,6 +116,7 @@ server_recover_tokens(struct csignd *d)
 	if (tokens_reopen(d->mon.tokens, d->mon.cfg, err, sizeof(err)) == 0) {
 		log_info("token session restored: logged in again");
 		server_audit_event(d, "token", "ok", "logged in again");
+		tokens_health_report(d->mon.tokens, server_token_health, d);
 		d->recover_delay = 0;
 		return;
 	}
@@ -163,6 +166,12 @@ server_signer_ready(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	signer_dispatch(d->mon.signer);
+	/*
+	 * A probe's result brought a token back (or took it out) just now:
+	 * audit it before the loop serves a status query or a request that
+	 * would see the token ready without the record.
+	 */
+	tokens_health_report(d->mon.tokens, server_token_health, d);
 }
 
 static void

@@ -3,10 +3,14 @@
  * tokens signs, marking a token out of service, the health probe that
  * brings it back, and the changes the loop audits.
  *
- * A token's state is an atomic that any signing thread may lower (a
- * failed C_Sign, a timeout) and only the probe raises again: a token is
- * back in service when a signature it made verifies with the key's
- * certificate, never merely because a call returned.
+ * A token's state is an atomic that a signing thread may lower (a failed
+ * C_Sign) and only the loop raises again, from a probe's result: a token
+ * is back in service when a signature it made verifies with the key's
+ * certificate, never merely because a call returned.  Raising it in the
+ * loop lets the loop audit the return before any request or status query
+ * can see the token ready.  A thread abandoned in a hung token changes
+ * nothing when it returns (token/signer.c): by then the token may have
+ * been probed back into service, and its late failure is old news.
  */
 #include <dlfcn.h>
 #include <stdatomic.h>
@@ -65,6 +69,8 @@ token_mark(const struct token_key *k, size_t r, enum token_why why)
 	struct token *tk = k->rep[r].token;
 	int ready = TOKEN_READY;
 
+	/* Counted even when it changes nothing: see token_probe_done(). */
+	atomic_fetch_add(&tk->marks, 1);
 	/* Only a ready token changes here: a locked one stays locked. */
 	if (atomic_compare_exchange_strong(&tk->state, &ready,
 		TOKEN_UNAVAILABLE)) {
@@ -184,42 +190,71 @@ probe_once(const struct token_key *k, size_t r)
  * A probe that cannot sign may face a token whose sessions are gone (an
  * HSM restarted, a card pulled and put back): log in again and try once
  * more.  A refused login is not retried; the token stays out of service
- * ("login failed") and, for a wrong PIN, locked.
+ * ("login failed") and, for a wrong PIN, is locked here at once, even by
+ * a probe that returns late (each wrong PIN brings it closer to locking).
  */
-int
+enum token_why
 token_probe(const struct token_key *k, size_t r)
 {
 	struct token *tk = k->rep[r].token;
 	enum token_why why;
-	int was = atomic_load(&tk->state);
 
-	if (was == TOKEN_LOCKED)
-		return -1;
+	if (atomic_load(&tk->state) == TOKEN_LOCKED)
+		return TW_LOGIN;
 	if ((why = probe_once(k, r)) == TW_PROBE) {
 		int lr = token_relogin(tk);
 
 		if (lr == P11_LOGIN_REFUSED) {
-			/* Each wrong PIN brings the token closer to locking. */
 			atomic_store(&tk->state, TOKEN_LOCKED);
 			log_warnx("token %s: the PIN was refused; not retrying "
 				  "(a restart logs in again)",
 			    tk->name);
-			return -1;
+			return TW_LOGIN;
 		}
 		why = lr == -1 ? TW_LOGIN : probe_once(k, r);
 	}
+	return why;
+}
+
+unsigned
+token_marks(const struct token_key *k, size_t r)
+{
+	return atomic_load(&k->rep[r].token->marks);
+}
+
+int
+token_probe_done(const struct token_key *k, size_t r, enum token_why why,
+    unsigned marks)
+{
+	struct token *tk = k->rep[r].token;
+	int st = atomic_load(&tk->state), unavailable = TOKEN_UNAVAILABLE;
+
+	if (st == TOKEN_LOCKED)
+		return -1;
 	if (why != TW_NONE) {
 		token_mark(k, r, why);
 		/* A probe that merely fails keeps the first cause shown. */
-		if (was == TOKEN_READY || why != TW_PROBE)
+		if (st != TOKEN_READY && why != TW_PROBE)
 			atomic_store(&tk->why, why);
 		return -1;
 	}
+	/*
+	 * A request failed on the token while the probe signed: its failure
+	 * is newer than the probe's success; the next probe decides.
+	 */
+	if (atomic_load(&tk->marks) != marks)
+		return -1;
+	if (!atomic_compare_exchange_strong(&tk->state, &unavailable,
+		TOKEN_READY))
+		return st == TOKEN_READY ? 0 : -1;
 	atomic_store(&tk->why, TW_NONE);
-	if (atomic_exchange(&tk->state, TOKEN_READY) != TOKEN_READY)
-		log_info("token %s back in service: a probe signature "
-			 "verified",
-		    tk->name);
+	/* ... or between that check and the exchange (its mark was lost). */
+	if (atomic_load(&tk->marks) != marks) {
+		token_mark(k, r, TW_SIGN);
+		return -1;
+	}
+	log_info("token %s back in service: a probe signature verified",
+	    tk->name);
 	return 0;
 }
 

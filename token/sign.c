@@ -11,10 +11,13 @@
 #include "token/tokens_priv.h"
 
 /*
- * After a failed operation (the monitor only asks for well-formed
- * signatures, so a failure is the token's) the token is marked
- * unavailable so that requests fail fast or go to a replica; the health
- * probe or the monitor's login (tokens_reopen) brings it back.
+ * A failed operation is the token's (the monitor only asks for
+ * well-formed signatures); the caller marks the token unavailable so that
+ * requests fail fast or go to a replica, and the health probe or the
+ * monitor's login (tokens_reopen) brings it back.  Not here: a signing
+ * thread abandoned in a hung token returns with a failure once the token
+ * heals, maybe after a probe brought it back, and must not take it out of
+ * service again (token/signer.c marks only for a thread still its own).
  */
 int
 token_sign_on(const struct token_key *k, size_t rep, int digest, int padding,
@@ -36,7 +39,6 @@ token_sign_on(const struct token_key *k, size_t rep, int digest, int padding,
 	if (r == -1) {
 		ERR_clear_error();
 		*siglen = 0;
-		token_mark(k, rep, TW_SIGN);
 	}
 	return r;
 }
@@ -49,6 +51,10 @@ token_sign(const struct token_key *k, int digest, int padding,
 
 	if (r < 0)
 		return -1;
-	return token_sign_on(k, (size_t)r, digest, padding, tbs, tbslen, sig,
-	    siglen);
+	if (token_sign_on(k, (size_t)r, digest, padding, tbs, tbslen, sig,
+		siglen) == -1) {
+		token_mark(k, (size_t)r, TW_SIGN);
+		return -1;
+	}
+	return 0;
 }

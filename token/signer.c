@@ -21,7 +21,7 @@ struct worker {
 	pthread_t th;
 	struct signer_job *job; /* the job it works on, NULL when idle */
 	size_t rep;		/* ... on the key's rep-th token */
-	time_t since;		/* ... since (monotonic seconds) */
+	long long since;	/* ... since (monotonic milliseconds) */
 	int abandoned;
 	struct worker *next;
 };
@@ -58,6 +58,20 @@ mono_now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec;
+}
+
+/*
+ * A token call's start, in milliseconds: in whole seconds, a call begun
+ * late in one second would be abandoned up to a second before its
+ * TokenTimeout (a healthy but slow C_Sign on a loaded host).
+ */
+static long long
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Take the next job for w, or NULL when stopping with an empty queue. */
@@ -105,7 +119,10 @@ signer_requeue_locked(struct signer *s, struct signer_job *j)
 /*
  * Back from a token: 1 if w was abandoned meanwhile (the job is no longer
  * its own: leave it alone, give the token back its stuck count, and end
- * the thread).  Returns with mu held when 0.
+ * the thread).  An abandoned thread changes nothing else, above all not
+ * the token's state: it comes back when the token heals, often after the
+ * probe brought it back into service, with a failure that is no longer
+ * true (the hang ended in an error).  Returns with mu held when 0.
  */
 static int
 worker_back(struct signer *s, struct worker *w, const struct token_key *k,
@@ -116,10 +133,11 @@ worker_back(struct signer *s, struct worker *w, const struct token_key *k,
 		return 0;
 	s->nabandoned--;
 	pthread_mutex_unlock(&s->mu);
-	/* The key is still valid: no login anew while a thread is stuck. */
-	token_stuck(k, r, -1);
+	/* Said before the stuck count lets the token be probed again. */
 	log_info("signer: a thread abandoned in token %s returned",
 	    token_rep_name(k, r));
+	/* The key is still valid: no login anew while a thread is stuck. */
+	token_stuck(k, r, -1);
 	free(w);
 	return 1;
 }
@@ -131,27 +149,32 @@ worker_on(struct worker *w, struct signer_job *j, size_t r)
 	j->tried |= 1u << r;
 	j->tries++;
 	w->rep = r;
-	w->since = mono_now();
+	w->since = mono_ms();
 }
 
 /*
  * A health probe: the token layer signs and verifies; only the result
- * comes back to the loop.  0, or 1 if the thread was abandoned.
+ * comes back, and the loop applies it (token_probe_done() in
+ * signer_dispatch()).  0, or 1 if the thread was abandoned.
  */
 static int
 worker_probe(struct signer *s, struct worker *w, struct signer_job *j)
 {
 	const struct token_key *k = j->key;
 	size_t r = j->probe_rep;
-	int ok;
+	enum token_why why;
+	unsigned marks;
 
 	pthread_mutex_lock(&s->mu);
 	worker_on(w, j, r);
 	pthread_mutex_unlock(&s->mu);
-	ok = token_probe(k, r) == 0;
+	marks = token_marks(k, r);
+	why = token_probe(k, r);
 	if (worker_back(s, w, k, r))
 		return 1;
-	j->ok = ok;
+	j->ok = why == TW_NONE;
+	j->probe_why = why;
+	j->probe_marks = marks;
 	w->job = NULL;
 	signer_finish_locked(s, j);
 	pthread_mutex_unlock(&s->mu);
@@ -218,6 +241,8 @@ worker_sign(struct signer *s, struct worker *w, struct signer_job *j)
 		    tbslen, sig, &siglen);
 		if (worker_back(s, w, k, (size_t)r))
 			return 1;
+		if (rv == -1)
+			token_mark(k, (size_t)r, TW_SIGN);
 		if (rv == 0) {
 			memcpy(j->sig, sig, siglen);
 			j->siglen = siglen;
@@ -385,6 +410,7 @@ worker_abandon(struct signer *s, struct worker *w)
 		    "healthy replica left",
 		    name, secs);
 		j->ok = 0;
+		j->probe_why = TW_TIMEOUT;
 		signer_finish_locked(s, j);
 	}
 	if (s->nabandoned <= SIGNER_ABANDONED_MAX)
@@ -445,14 +471,15 @@ void
 signer_tick(struct signer *s)
 {
 	time_t now = mono_now();
+	long long ms = mono_ms();
 	struct worker *w, *next;
 
 	pthread_mutex_lock(&s->mu);
 	for (w = s->workers; w != NULL; w = next) {
 		next = w->next;
 		if (w->job != NULL &&
-		    now - w->since >= (time_t)token_rep_timeout(w->job->key,
-					  w->rep, s->timeout))
+		    ms - w->since >= 1000LL *
+			    token_rep_timeout(w->job->key, w->rep, s->timeout))
 			worker_abandon(s, w);
 	}
 	if (s->nlive == 0)
@@ -494,6 +521,11 @@ signer_dispatch(struct signer *s)
 		if (list->probe) {
 			if (list->probe_tok < s->ntok)
 				s->probing[list->probe_tok] = 0;
+			/* A probe never run (no thread left) tells nothing. */
+			if (list->ok || list->probe_why != TW_NONE)
+				token_probe_done(list->key, list->probe_rep,
+				    (enum token_why)list->probe_why,
+				    list->probe_marks);
 			free(list);
 			continue;
 		}

@@ -17,7 +17,9 @@
  * SIGNER_ABANDONED_MAX abandoned threads.  Past that none is replaced;
  * once no worker is left, queued jobs fail at the next tick.  The same
  * tick queues each token's health probe (token_probe()) every
- * TokenProbeInterval seconds; probes are jobs of the signer's own.
+ * TokenProbeInterval seconds; probes are jobs of the signer's own, and
+ * signer_dispatch() applies their results (token_probe_done()): a token
+ * comes back into service in the loop, which audits it there and then.
  */
 #ifndef CSIGN_SIGNER_H
 #define CSIGN_SIGNER_H
@@ -45,6 +47,8 @@ struct signer_job {
 	unsigned tries;
 	int probe; /* a health probe of key's token probe_rep */
 	size_t probe_rep, probe_tok;
+	int probe_why;	      /* result: enum token_why, TW_NONE if healthy */
+	unsigned probe_marks; /* token_marks() before the probe */
 };
 
 /* Threads left stuck in hung tokens before workers are not replaced. */

@@ -128,10 +128,11 @@ enum token_state token_key_state(const struct token_key *k);
 /*
  * Sign the digest tbs (digest_len(digest) bytes) with k: PKCS#1 v1.5 or
  * PSS (salt = digest length) for RSA, DER ECDSA for EC.  Thread-safe.
- * 0, or -1 if the token failed (the token is then marked unavailable).
- * token_sign() signs on the first ready token of k, token_sign_on() on
- * its r-th token whatever its health (the signer picks, fails over and
- * watches the time: token/signer.c).
+ * 0, or -1 if the token failed.  token_sign() signs on the first ready
+ * token of k and marks it unavailable if it fails; token_sign_on() signs
+ * on its r-th token whatever its health and leaves the marking to its
+ * caller (the signer picks, fails over, watches the time and marks only
+ * for a thread it has not abandoned: token/signer.c).
  */
 int token_sign(const struct token_key *k, int digest, int padding,
     const uint8_t *tbs, size_t tbslen, uint8_t *sig, size_t *siglen);
@@ -159,10 +160,24 @@ void token_signed(const struct token_key *k, size_t r);
 /*
  * Probe k's r-th token: sign a random digest there and verify it with the
  * key's certificate; a token that fails to sign is logged in again once
- * and tried again.  Sets the token READY or UNAVAILABLE: 0 if healthy.
- * From a signing thread (it may block as long as the token does).
+ * and tried again.  TW_NONE if healthy, else why not.  It changes the
+ * token's state only to lock it when its PIN is refused; the loop applies
+ * the rest with token_probe_done().  From a signing thread (it may block
+ * as long as the token does).
  */
-int token_probe(const struct token_key *k, size_t r);
+enum token_why token_probe(const struct token_key *k, size_t r);
+/* token_mark() calls on k's r-th token so far: taken before a probe. */
+unsigned token_marks(const struct token_key *k, size_t r);
+/*
+ * The loop only: apply a probe's result why.  A failure takes the token
+ * out of service; a success brings it back, unless it was marked since
+ * token_marks() said marks (a request failed there meanwhile).  0 if the
+ * token is ready now.  The loop audits the change before it serves
+ * anyone else (tokens_health_report()), so no status shows a token ready
+ * whose return is not in the audit log yet.
+ */
+int token_probe_done(const struct token_key *k, size_t r, enum token_why why,
+    unsigned marks);
 /*
  * The tokens to probe now, for the loop: for each token neither locked
  * nor holding a stuck thread, one key on it and its index there.  The

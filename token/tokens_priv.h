@@ -31,6 +31,7 @@ struct token {
 	atomic_int state;
 	atomic_int why;	      /* enum token_why while not READY */
 	atomic_int stuck;     /* abandoned threads inside it */
+	atomic_uint marks;    /* token_mark() calls, see token_probe_done() */
 	atomic_ulong signed_; /* signatures made */
 	int reported;	      /* the state last audited (loop only) */
 };

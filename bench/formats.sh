@@ -11,20 +11,14 @@
 #     artifact (median of BENCH_ONESHOT runs each).
 
 pe_mib=${BENCH_PE_MIB:-100}
-oneshot=${BENCH_ONESHOT:-15}
 sign_file=/usr/lib/linux-kbuild-6.1/scripts/sign-file
 client="$build/csign-client -S $sock"
 
-# Median of the numbers on stdin.
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 # Milliseconds one run of a command takes, BENCH_ONESHOT times, median.
 time_ms() {
 	for _ in $(seq "$oneshot"); do
-		t0=$(now)
-		"$@" > /dev/null 2>&1 || { echo fail; return; }
-		t1=$(now)
-		awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f\n", (b - a) * 1000 }'
+		ms_of "$@"
 	done | median
 }
 

@@ -35,22 +35,15 @@ EOF
 cp "$efi" "$d/one.efi"
 uri="pkcs11:token=csign;object=efi;type=private;pin-value=$(cat "$d/hsm.pin")"
 
-# Milliseconds one run of a command takes; "fail" if it failed.
-run_ms() {
-	t0=$(now)
-	"$@" > /dev/null 2>&1 || { echo fail; return 0; }
-	t1=$(now)
-	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f\n", (b - a) * 1000 }'
-}
 one_csign() {
-	"$build/csign-client" -S "$sock" sign -k efi -f pe \
+	${1:-} "$build/csign-client" -S "$sock" sign -k efi -f pe \
 		-o "$d/one.csign.efi" "$d/one.efi"
 }
 one_sbsign() {
-	OPENSSL_CONF="$d/engine.cnf" sbsign --engine pkcs11 --key "$uri" \
+	OPENSSL_CONF="$d/engine.cnf" ${1:-} sbsign --engine pkcs11 --key "$uri" \
 		--cert "$d/efi.crt" --output "$d/one.sbsign.efi" "$d/one.efi"
 }
-one_start() { "$build/csign-client" --version; }
+one_start() { ${1:-} "$build/csign-client" --version; }
 
 one_csign > /dev/null 2>&1 || die "csign-client sign -f pe failed"
 one_sbsign > /dev/null 2>&1 || die "sbsign --engine pkcs11 failed"
@@ -62,9 +55,9 @@ done
 : > "$d/ms.sbsign"
 : > "$d/ms.start"
 for _ in $(seq "$oneshot"); do
-	run_ms one_csign >> "$d/ms.csign"
-	run_ms one_sbsign >> "$d/ms.sbsign"
-	run_ms one_start >> "$d/ms.start"
+	one_csign ms_of >> "$d/ms.csign"
+	one_sbsign ms_of >> "$d/ms.sbsign"
+	one_start ms_of >> "$d/ms.start"
 done
 grep -q fail "$d/ms.csign" "$d/ms.sbsign" && die "a one-shot run failed"
 ms_c=$(median < "$d/ms.csign")

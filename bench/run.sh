@@ -49,6 +49,7 @@ target_oneshot=0.50
 target_scale=6
 
 parts=${BENCH_PARTS:-clients hash formats oneshot batch slow}
+oneshot=${BENCH_ONESHOT:-15}
 
 say() { printf '%s\n' "$*"; }
 # Whether part $1 is measured in this run.
@@ -95,6 +96,20 @@ trap 'exit 143' TERM
 
 # Wall clock in seconds with nanoseconds (GNU date).
 now() { date +%s.%N; }
+# Milliseconds one run of command "$@" takes ("fail" if it failed), timed
+# by a process already running when it starts: a date(1) started inside
+# the interval would add its own start-up (several ms on a small VM) to
+# every tool measured, pulling each ratio towards 1.
+ms_of() {
+	python3 -c 'import subprocess, sys, time
+t = time.perf_counter()
+r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL).returncode
+e = time.perf_counter()
+print("fail" if r else "%.1f" % ((e - t) * 1000))' "$@"
+}
+# Median of the numbers on stdin.
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 # The number before "sig/s" or "MB/s" in a result line.
 rate_of() { printf '%s\n' "$1" | awk '{ for (i = 2; i <= NF; i++) if ($i == "sig/s" || $i == "MB/s") { print $(i - 1); exit } }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }

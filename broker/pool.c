@@ -356,6 +356,14 @@ pool_start_session(struct child *c, const struct waiting *w)
 	struct buf b;
 	int r;
 
+	/*
+	 * Serving from now on: as urgent as the monitor itself, before it
+	 * is woken with the client (not once it already runs niced).
+	 */
+	if (c->spare && setpriority(PRIO_PROCESS, c->ms.pid, 0) == -1)
+		log_warn("session child %d: cannot reset its priority",
+		    (int)c->ms.pid);
+	c->spare = 0;
 	buf_init(&b, MSG_MAX);
 	r = msg_enc_session(&b, &m) == 0 ? io_send_msg(c->ms.fd, &b, w->fd)
 					 : -1;
@@ -364,11 +372,6 @@ pool_start_session(struct child *c, const struct waiting *w)
 		pool_kill(c, "cannot hand over the client");
 		return -1;
 	}
-	/* Serving now: as urgent as the monitor itself. */
-	if (c->spare && setpriority(PRIO_PROCESS, c->ms.pid, 0) == -1)
-		log_warn("session child %d: cannot reset its priority",
-		    (int)c->ms.pid);
-	c->spare = 0;
 	monitor_session_start(&c->ms, m.session_id, &w->peer);
 	c->client_fd = w->fd;
 	c->user = w->user;

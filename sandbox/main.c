@@ -27,6 +27,7 @@
 #include "sandbox/pesign.h"
 #include "sandbox/resolve.h"
 #include "sandbox/session.h"
+#include "sandbox/warm.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 /*
@@ -88,6 +89,8 @@ openssl_preinit(void)
 			fatalx("digest self-test failed");
 	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
 		fatalx("random generator unavailable");
+	if (sandbox_warm() == -1)
+		fatalx("certificate self-test failed");
 	/* glibc reads /etc/localtime on the first time conversion. */
 	tzset();
 	if (gmtime_r(&now, &tm) == NULL)

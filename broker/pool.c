@@ -317,7 +317,7 @@ pool_refill_cb(evutil_socket_t fd, short what, void *arg)
 void
 pool_fill_soon(struct csignd *d)
 {
-	struct timeval tv = { .tv_usec = POOL_REFILL_MS * 1000 };
+	struct timeval tv = { .tv_usec = POOL_REFILL_MS * 1000L };
 
 	if (d->nidle == 0 || d->admit.nready > 0) {
 		pool_fill(d);

@@ -303,6 +303,18 @@ mono_us(void)
 	return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
 }
 
+/* Open the fixture's log with a group-commit wait of us microseconds. */
+static struct audit *
+open_waiting(const struct fixture *fx, long us)
+{
+	char err[256];
+	struct audit *a = audit_open(fx->path, err, sizeof(err));
+
+	assert_non_null(a);
+	a->group_wait_us = us;
+	return a;
+}
+
 /*
  * Group commit: with two signatures on their way, the first record waits
  * for the second (the wait is 5 s here, so nothing else can explain one
@@ -316,13 +328,9 @@ test_audit_group_commit_waits_for_expected_records(void **state)
 	struct audit_event ev = sign_event("pkg.tar");
 	struct calls calls = { 0 };
 	struct audit_chain c;
-	struct audit *a;
-	char err[256];
+	struct audit *a = open_waiting(fx, 5000000);
 	long long t0;
 
-	a = audit_open(fx->path, err, sizeof(err));
-	assert_non_null(a);
-	a->group_wait_us = 5000000;
 	audit_expect(a, 1);
 	audit_expect(a, 1);
 	t0 = mono_us();
@@ -351,13 +359,9 @@ test_audit_group_commit_never_waits_for_nothing(void **state)
 	struct audit_event ev = sign_event("pkg.tar");
 	struct calls calls = { 0 };
 	struct audit_chain c;
-	struct audit *a;
-	char err[256];
+	struct audit *a = open_waiting(fx, 5000000);
 	long long t0;
 
-	a = audit_open(fx->path, err, sizeof(err));
-	assert_non_null(a);
-	a->group_wait_us = 5000000;
 	t0 = mono_us();
 	assert_int_equal(audit_submit(a, &ev, count_cb, &calls), 0);
 	wait_calls(a, &calls, 1);
@@ -383,13 +387,9 @@ test_audit_group_commit_wait_is_bounded(void **state)
 	struct fixture *fx = *state;
 	struct audit_event ev = sign_event("pkg.tar");
 	struct calls calls = { 0 };
-	struct audit *a;
-	char err[256];
+	struct audit *a = open_waiting(fx, 300000);
 	long long t0, took;
 
-	a = audit_open(fx->path, err, sizeof(err));
-	assert_non_null(a);
-	a->group_wait_us = 300000;
 	audit_expect(a, 1); /* a signature stuck in a hung token */
 	t0 = mono_us();
 	assert_int_equal(audit_submit(a, &ev, count_cb, &calls), 0);

@@ -218,9 +218,22 @@ t_seccomp() {
 
 t_sandbox_status() {
 	begin "live session children: sandbox uid, no capabilities, no_new_privs, seccomp"
-	pid=$(pgrep -P "$DPID" -f csign-sandbox | head -1)
-	st=/proc/$pid/status
 	uid=$(id -u $SANDBOX)
+	# A child the pool is starting (a refill after the last case's
+	# sessions) is still root until its sandbox is set up: look at one
+	# that says it is ready, i.e. has its filter (at most 10 s; without
+	# the sandbox none ever does, and the checks below fail).
+	pid=
+	for _ in $(seq 100); do
+		for p in $(pgrep -P "$DPID" -f csign-sandbox); do
+			grep -Eq "^Seccomp:[[:space:]]+2" "/proc/$p/status" 2>/dev/null &&
+				pid=$p && break
+		done
+		[ -n "$pid" ] && break
+		sleep 0.1
+	done
+	[ -n "$pid" ] || pid=$(pgrep -P "$DPID" -f csign-sandbox | head -1)
+	st=/proc/$pid/status
 	check "child exists" test -n "$pid"
 	expect_grep "^Uid:[[:space:]]+$uid[[:space:]]+$uid[[:space:]]+$uid[[:space:]]+$uid" $st "uid"
 	for c in CapInh CapPrm CapEff CapBnd CapAmb; do

@@ -14,45 +14,10 @@
 
 #include "common/log.h"
 #include "token/replica.h"
+#include "token/signer_priv.h"
 
-/* One signing thread; freed by the loop, or by itself once abandoned. */
-struct worker {
-	struct signer *s;
-	pthread_t th;
-	struct signer_job *job; /* the job it works on, NULL when idle */
-	size_t rep;		/* ... on the key's rep-th token */
-	long long since;	/* ... since (monotonic milliseconds) */
-	int abandoned;
-	struct worker *next;
-};
-
-struct signer {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct signer_job *queue, *queue_tail; /* waiting */
-	struct signer_job *done;	       /* finished, for the loop */
-	size_t busy;
-	int stopping;
-	int pipe[2];
-	struct worker *workers; /* live ones */
-	unsigned nlive, nabandoned;
-	signer_done_cb cb;
-	signer_signed_cb signed_cb; /* may be NULL */
-	void *cbarg;
-	/* Set by signer_configure(), used by the loop only. */
-	const struct tokens *tokens;
-	unsigned timeout, probe_every;
-	time_t *probe_at; /* per token: when its next probe is due */
-	int *probing;	  /* per token: a probe is queued or running */
-	const struct token_key **pkeys; /* tokens_probe_list()'s answer */
-	size_t *preps, *ptoks;
-	size_t ntok;
-};
-
-static void worker_start(struct signer *s);
-
-static time_t
-mono_now(void)
+time_t
+signer_mono_now(void)
 {
 	struct timespec ts;
 
@@ -65,8 +30,8 @@ mono_now(void)
  * late in one second would be abandoned up to a second before its
  * TokenTimeout (a healthy but slow C_Sign on a loaded host).
  */
-static long long
-mono_ms(void)
+long long
+signer_mono_ms(void)
 {
 	struct timespec ts;
 
@@ -94,7 +59,7 @@ signer_take(struct signer *s, struct worker *w)
 }
 
 /* Hand a finished job to the loop and wake it; under mu. */
-static void
+void
 signer_finish_locked(struct signer *s, struct signer_job *j)
 {
 	char c = 1;
@@ -106,7 +71,7 @@ signer_finish_locked(struct signer *s, struct signer_job *j)
 }
 
 /* Put j back at the head of the queue (a failover); under mu. */
-static void
+void
 signer_requeue_locked(struct signer *s, struct signer_job *j)
 {
 	j->next = s->queue;
@@ -149,7 +114,7 @@ worker_on(struct worker *w, struct signer_job *j, size_t r)
 	j->tried |= 1u << r;
 	j->tries++;
 	w->rep = r;
-	w->since = mono_ms();
+	w->since = signer_mono_ms();
 }
 
 /*
@@ -284,8 +249,8 @@ signer_main(void *arg)
 }
 
 /* Start one more live worker; under mu (or before any thread runs). */
-static void
-worker_start(struct signer *s)
+void
+signer_worker_start(struct signer *s)
 {
 	struct worker *w;
 
@@ -315,7 +280,7 @@ signer_start(unsigned n, signer_done_cb done, void *arg)
 	s->timeout = 30;
 	pthread_mutex_lock(&s->mu);
 	while (s->nlive < n)
-		worker_start(s);
+		signer_worker_start(s);
 	pthread_mutex_unlock(&s->mu);
 	return s;
 }
@@ -326,34 +291,6 @@ signer_on_signed(struct signer *s, signer_signed_cb signed_cb)
 	pthread_mutex_lock(&s->mu);
 	s->signed_cb = signed_cb;
 	pthread_mutex_unlock(&s->mu);
-}
-
-void
-signer_configure(struct signer *s, const struct tokens *t, unsigned timeout,
-    unsigned probe_every)
-{
-	time_t now = mono_now();
-
-	free(s->probe_at);
-	free(s->probing);
-	free(s->pkeys);
-	free(s->preps);
-	free(s->ptoks);
-	s->tokens = t;
-	s->timeout = timeout;
-	s->probe_every = probe_every;
-	s->ntok = tokens_count(t);
-	/* pkeys is an array of pointers: sizeof a pointer is meant. */
-	// NOLINTNEXTLINE(bugprone-sizeof-expression)
-	s->pkeys = calloc(s->ntok + 1, sizeof(*s->pkeys));
-	if (s->pkeys == NULL ||
-	    (s->probe_at = calloc(s->ntok + 1, sizeof(*s->probe_at))) == NULL ||
-	    (s->probing = calloc(s->ntok + 1, sizeof(*s->probing))) == NULL ||
-	    (s->preps = calloc(s->ntok + 1, sizeof(*s->preps))) == NULL ||
-	    (s->ptoks = calloc(s->ntok + 1, sizeof(*s->ptoks))) == NULL)
-		fatal("signer: calloc");
-	for (size_t i = 0; i < s->ntok; i++)
-		s->probe_at[i] = now + probe_every;
 }
 
 void
@@ -372,127 +309,6 @@ signer_submit(struct signer *s, struct signer_job *job)
 	s->busy++;
 	pthread_cond_signal(&s->cv);
 	pthread_mutex_unlock(&s->mu);
-}
-
-/*
- * w has been inside one token call for TokenTimeout: give it up (it
- * frees itself if it ever returns), take its token out of service, move
- * its job to a replica or fail it, and start a worker in its place.
- * Under mu.
- */
-static void
-worker_abandon(struct signer *s, struct worker *w)
-{
-	struct signer_job *j = w->job;
-	const char *name = token_rep_name(j->key, w->rep);
-	unsigned secs = token_rep_timeout(j->key, w->rep, s->timeout);
-	struct worker **pp;
-
-	for (pp = &s->workers; *pp != w; pp = &(*pp)->next)
-		;
-	*pp = w->next;
-	s->nlive--;
-	s->nabandoned++;
-	w->abandoned = 1;
-	w->job = NULL;
-	pthread_detach(w->th);
-	token_stuck(j->key, w->rep, 1);
-	token_mark(j->key, w->rep, TW_TIMEOUT);
-	log_warnx("token %s: no answer within TokenTimeout (%us); its "
-		  "signing thread is abandoned (%u so far)",
-	    name, secs, s->nabandoned);
-	if (!j->probe && token_may_retry(j->key, j->tried, j->tries)) {
-		snprintf(j->why, sizeof(j->why), "token %s timed out", name);
-		signer_requeue_locked(s, j);
-	} else {
-		snprintf(j->why, sizeof(j->why),
-		    "token %s did not answer within TokenTimeout (%us); no "
-		    "healthy replica left",
-		    name, secs);
-		j->ok = 0;
-		j->probe_why = TW_TIMEOUT;
-		signer_finish_locked(s, j);
-	}
-	if (s->nabandoned <= SIGNER_ABANDONED_MAX)
-		worker_start(s);
-	else
-		log_warnx("signer: %u threads stuck in hung tokens; not "
-			  "starting another (%u left): restart csignd",
-		    s->nabandoned, s->nlive);
-}
-
-/* No worker left: every queued job fails now rather than wait forever. */
-static void
-signer_fail_queue_locked(struct signer *s)
-{
-	struct signer_job *j;
-
-	while ((j = s->queue) != NULL) {
-		s->queue = j->next;
-		snprintf(j->why, sizeof(j->why),
-		    "no signing thread left (%u stuck in hung tokens); "
-		    "restart csignd",
-		    s->nabandoned);
-		j->ok = 0;
-		signer_finish_locked(s, j);
-	}
-	s->queue_tail = NULL;
-}
-
-/* Queue the health probes that are due. */
-static void
-signer_probes(struct signer *s, time_t now)
-{
-	const struct token_key **keys = s->pkeys;
-	size_t *reps = s->preps, *toks = s->ptoks, n;
-
-	n = tokens_probe_list(s->tokens, keys, reps, toks, s->ntok);
-	for (size_t i = 0; i < n; i++) {
-		struct signer_job *j;
-		size_t t = toks[i];
-
-		if (t >= s->ntok || s->probing[t] || now < s->probe_at[t])
-			continue;
-		if ((j = calloc(1, sizeof(*j))) == NULL) {
-			fatal("signer: calloc");
-			return; /* not reached; for the analyzers */
-		}
-		j->key = keys[i];
-		j->probe = 1;
-		j->probe_rep = reps[i];
-		j->probe_tok = t;
-		s->probing[t] = 1;
-		s->probe_at[t] = now + s->probe_every;
-		signer_submit(s, j);
-	}
-}
-
-void
-signer_tick(struct signer *s)
-{
-	time_t now = mono_now();
-	long long ms = mono_ms();
-	struct worker *w, *next;
-
-	pthread_mutex_lock(&s->mu);
-	for (w = s->workers; w != NULL; w = next) {
-		next = w->next;
-		if (w->job != NULL &&
-		    ms - w->since >= 1000LL *
-			    token_rep_timeout(w->job->key, w->rep, s->timeout))
-			worker_abandon(s, w);
-	}
-	if (s->nlive == 0)
-		signer_fail_queue_locked(s);
-	pthread_mutex_unlock(&s->mu);
-	if (s->tokens != NULL && s->probe_every > 0 && s->nlive > 0)
-		signer_probes(s, now);
-}
-
-unsigned
-signer_abandoned(const struct signer *s)
-{
-	return s->nabandoned;
 }
 
 int

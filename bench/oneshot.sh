@@ -1,6 +1,6 @@
 # bench/oneshot.sh: one-shot latency on the same token and key (sourced by
-# run.sh after formats.sh, which provides median; run.sh provides say,
-# die, now, ratio, verdict_max, $build, $d, $sock, $module, $conf and a
+# run.sh, which provides say, die, ms_of, median, ratio, verdict_max,
+# $build, $d, $sock, $module, $conf, $oneshot and a
 # running csignd with the key efi).
 #
 # csign-client sign -f pe of systemd-boot against sbsign --engine pkcs11

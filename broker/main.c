@@ -299,10 +299,7 @@ shutdown_all(struct csignd *d)
 	free(d->listen_name);
 	pool_close_program(d);
 	free(d->sandbox_program);
-	if (d->ev_respawn != NULL)
-		event_free(d->ev_respawn);
-	if (d->ev_refill != NULL)
-		event_free(d->ev_refill);
+	pool_timers_free(d);
 	tokens_close(d->mon.tokens);
 	keystate_free(d->mon.keystate);
 	monitor_free(&d->mon);

@@ -332,6 +332,16 @@ pool_fill_soon(struct csignd *d)
 		evtimer_add(d->ev_refill, &tv);
 }
 
+void
+pool_timers_free(struct csignd *d)
+{
+	if (d->ev_respawn != NULL)
+		event_free(d->ev_respawn);
+	if (d->ev_refill != NULL)
+		event_free(d->ev_refill);
+	d->ev_respawn = d->ev_refill = NULL;
+}
+
 struct child *
 pool_take_idle(struct csignd *d)
 {

@@ -60,6 +60,8 @@ void pool_fill(struct csignd *d);
  */
 #define POOL_REFILL_MS 150
 void pool_fill_soon(struct csignd *d);
+/* Free the pool's timers (the respawn back-off, the deferred refill). */
+void pool_timers_free(struct csignd *d);
 /* An idle child, or NULL. */
 struct child *pool_take_idle(struct csignd *d);
 /*

@@ -236,9 +236,7 @@ teardown(void **state)
 	audit_close(f->d.mon.audit);
 	keystate_free(f->d.mon.keystate);
 	monitor_free(&f->d.mon);
-	/* The pool's deferred refill, if a hand-off armed it (as main.c). */
-	if (f->d.ev_refill != NULL)
-		event_free(f->d.ev_refill);
+	pool_timers_free(&f->d); /* as main.c */
 	event_base_free(f->d.base);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
 	assert_int_equal(system(cmd), 0);

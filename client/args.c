@@ -31,7 +31,8 @@ enum {
 	OPT_WAIT_TIMEOUT,
 	OPT_ARMOR,
 	OPT_OPENPGP,
-	OPT_JOBS
+	OPT_JOBS,
+	OPT_ATOMIC
 };
 
 #define GLOBAL_SHORT ":hvS:"
@@ -59,6 +60,7 @@ static const struct option sign_long[] = { GLOBAL_LONG,
 	{ "armor", no_argument, NULL, OPT_ARMOR },
 	{ "replace", no_argument, NULL, OPT_REPLACE },
 	{ "append", no_argument, NULL, OPT_APPEND },
+	{ "atomic", no_argument, NULL, OPT_ATOMIC },
 	{ "keyid", no_argument, NULL, OPT_KEYID },
 	{ "timestamp", no_argument, NULL, OPT_TIMESTAMP },
 	{ "no-wait", no_argument, NULL, OPT_NOWAIT },
@@ -113,7 +115,7 @@ static const char usage_text[] =
     "                    [argument ...]\n"
     "       csign-client sign -k key -f format [-d digest] [-o out] [--pem]\n"
     "                    [--armor] [--replace | --append] [--keyid]\n"
-    "                    [--timestamp]\n"
+    "                    [--timestamp] [--atomic]\n"
     "                    [--no-wait | --wait-timeout sec] [--jobs n] file ...\n"
     "       csign-client keys\n"
     "       csign-client cert [-o out] [--openpgp] key\n"
@@ -278,6 +280,9 @@ apply_option(struct options *o, int ch, const char *arg, char *err,
 		return PARSE_RUN;
 	case OPT_APPEND:
 		o->append = 1;
+		return PARSE_RUN;
+	case OPT_ATOMIC:
+		o->atomic = 1;
 		return PARSE_RUN;
 	case OPT_KEYID:
 		o->keyid = 1;

@@ -14,6 +14,7 @@
 #include "client/approval.h"
 #include "client/batchout.h"
 #include "client/batchq.h"
+#include "client/inplace.h"
 #include "client/sign.h"
 #include "common/util.h"
 #include "proto/frame.h"
@@ -82,6 +83,33 @@ batch_done(struct batch *b, int idx, const struct failure *fl)
 }
 
 /*
+ * Send the request for file on w with its descriptors (out may be in,
+ * or -1), closed here: the session holds its own copies once it is
+ * sent.  0, or -1 with fl filled.
+ */
+static int
+item_post(struct worker *w, const char *file, int in, int out, uint32_t flags,
+    struct failure *fl)
+{
+	char name[ARTIFACT_NAME_MAX + 1];
+	int fds[2] = { in, out }, ret = -1;
+	struct buf req;
+
+	cl_artifact_name(file, name, sizeof(name));
+	buf_init(&req, FRAME_MAX + 4);
+	if (cl_sign_build(&req, w->b->o, name, flags) == -1)
+		cl_fail_set(fl, EXIT_ERROR, "error",
+		    "cannot encode the request");
+	else
+		ret = cl_conn_post(&w->c, &req, fds, w->b->nfds, fl);
+	buf_free(&req);
+	close(in);
+	if (out != -1 && out != in)
+		close(out);
+	return ret;
+}
+
+/*
  * Open file idx and its output and send its request, without waiting
  * for the reply.  0, or -1 with fl filled.
  */
@@ -90,17 +118,21 @@ item_start(struct worker *w, int idx, struct failure *fl)
 {
 	struct batch *b = w->b;
 	const char *file = b->o->files[idx];
-	char name[ARTIFACT_NAME_MAX + 1];
-	int fds[2] = { -1, -1 }, ret = -1;
+	int fds[2] = { -1, -1 };
 	mode_t mode = b->o->out_mode;
 	struct stat st;
-	struct buf req;
 
 	fl->file = file;
 	if (b->outs[idx].out[0] == '\0') {
 		cl_fail_set(fl, EXIT_ERROR, "error", "%s",
 		    strerror(ENAMETOOLONG));
 		return -1;
+	}
+	if ((fds[0] = cl_inplace_open(b->o, file, b->outs[idx].out, 0)) !=
+	    -1) {
+		/* The commit syncs its file system; nothing to rename. */
+		cl_bout_inplace(&b->outs[idx]);
+		return item_post(w, file, fds[0], fds[0], SIGN_F_INPLACE, fl);
 	}
 	if ((fds[0] = cl_open_artifact(file, fl)) == -1)
 		return -1;
@@ -113,19 +145,7 @@ item_start(struct worker *w, int idx, struct failure *fl)
 		close(fds[0]);
 		return -1;
 	}
-	cl_artifact_name(file, name, sizeof(name));
-	buf_init(&req, FRAME_MAX + 4);
-	if (cl_sign_build(&req, b->o, name) == -1)
-		cl_fail_set(fl, EXIT_ERROR, "error",
-		    "cannot encode the request");
-	else
-		ret = cl_conn_post(&w->c, &req, fds, b->nfds, fl);
-	buf_free(&req);
-	/* The session holds its own copies of both descriptors now. */
-	close(fds[0]);
-	if (fds[1] != -1)
-		close(fds[1]);
-	return ret;
+	return item_post(w, file, fds[0], fds[1], 0, fl);
 }
 
 /* Keep what the report of file idx needs from its reply r. */

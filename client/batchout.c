@@ -140,6 +140,15 @@ cl_bout_write(struct bout *b, const void *p, size_t len, mode_t mode)
 }
 
 void
+cl_bout_inplace(struct bout *b)
+{
+	size_t len = strlen(b->out) + 1;
+
+	memcpy(b->tmp, b->out, len); /* tmp has room: see cl_bout_init */
+	b->inplace = 1;
+}
+
+void
 cl_bout_abort(struct bout *b)
 {
 	int saved = errno;
@@ -268,7 +277,7 @@ cl_bout_commit(struct bout *v, size_t n, int nthreads)
 	struct brename rn = { .v = v, .n = n };
 	char last[PATH_MAX] = "";
 	struct bfs *fs;
-	size_t nfs = 0;
+	size_t nfs = 0, renames = 0;
 	int *where, ret = 0, lastfs = -1;
 
 	if ((fs = calloc(n + 1, sizeof(*fs))) == NULL ||
@@ -281,18 +290,21 @@ cl_bout_commit(struct bout *v, size_t n, int nthreads)
 	}
 	for (size_t i = 0; i < n; i++) {
 		where[i] = -1;
-		if (atomic_load(&v[i].live) &&
+		if ((atomic_load(&v[i].live) || v[i].inplace) &&
 		    (where[i] = bout_fs(&v[i], fs, &nfs, last, &lastfs)) == -1)
 			bout_fail(&v[i], errno);
+		renames += atomic_load(&v[i].live) != 0;
 	}
 	/* The contents first: nothing is renamed over an output unsynced. */
 	bout_syncall(fs, nfs);
 	rn.where = where;
 	rn.fs = fs;
 	atomic_init(&rn.next, 0);
-	bout_rename_all(&rn, nthreads);
-	/* Then the renames. */
-	bout_syncall(fs, nfs);
+	if (renames > 0) {
+		bout_rename_all(&rn, nthreads);
+		/* Then the renames. */
+		bout_syncall(fs, nfs);
+	}
 	for (size_t i = 0; i < n; i++) {
 		if (v[i].err == 0 && where[i] >= 0 && fs[where[i]].err != 0)
 			v[i].err = fs[where[i]].err;

@@ -52,6 +52,7 @@ struct options {
 	int openpgp;	    /* cert --openpgp */
 	int replace;	    /* sign --replace */
 	int append;	    /* sign --append */
+	int atomic;	    /* sign --atomic: no module signed in place */
 	int keyid;	    /* sign --keyid */
 	int timestamp;	    /* sign --timestamp */
 	unsigned admin_op;  /* admin: ADMIN_DISABLE_KEY or _ENABLE_KEY */

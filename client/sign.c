@@ -12,6 +12,7 @@
 #include "client/approval.h"
 #include "client/batch.h"
 #include "client/conn.h"
+#include "client/inplace.h"
 #include "client/json.h"
 #include "client/output.h"
 #include "common/util.h"
@@ -93,7 +94,8 @@ cl_artifact_name(const char *file, char *dst, size_t dstlen)
 }
 
 int
-cl_sign_build(struct buf *b, const struct options *o, const char *name)
+cl_sign_build(struct buf *b, const struct options *o, const char *name,
+    uint32_t flags)
 {
 	char out[PATH_MAX];
 
@@ -113,7 +115,7 @@ cl_sign_build(struct buf *b, const struct options *o, const char *name)
 	    (o->digest != NULL &&
 		frame_add_str(b, T_DIGEST, o->digest) == -1) ||
 	    frame_add_str(b, T_NAME, name) == -1 ||
-	    frame_add_u32(b, T_FLAGS, sign_flags(o)) == -1 ||
+	    frame_add_u32(b, T_FLAGS, sign_flags(o) | flags) == -1 ||
 	    (o->nowait && o->out != NULL && strcmp(o->out, "-") != 0 &&
 		!cl_format_writes_artifact(o->format) &&
 		frame_add_str(b, T_OUTPUT, out) == -1))
@@ -460,6 +462,44 @@ sign_done(const struct options *o, const char *file, const char *out,
 	return sign_save(o, file, out, r, fl);
 }
 
+/*
+ * A module signed in place (inplace.h): one request on its descriptor,
+ * then the appended signature made durable.
+ */
+static int
+sign_inplace(struct conn *c, const struct options *o, const char *file,
+    int fd, struct failure *fl)
+{
+	char name[ARTIFACT_NAME_MAX + 1];
+	int fds[2] = { fd, fd }, ret = -1;
+	struct held_wait hw = { 0 };
+	struct reply r;
+	struct buf req;
+
+	cl_artifact_name(file, name, sizeof(name));
+	buf_init(&req, FRAME_MAX + 4);
+	cl_reply_init(&r);
+	r.accept_held = 1;
+	if (cl_sign_build(&req, o, name, SIGN_F_INPLACE) == -1)
+		cl_fail_set(fl, EXIT_ERROR, "error",
+		    "cannot encode the request");
+	else if (cl_conn_request(c, &req, fds, 2, &r, fl) == 0 &&
+	    sign_held(c, o, &r, &hw, fl) == 0) {
+		c->timeout = o->timeout;
+		ret = sign_save(o, file, file, &r, fl);
+	}
+	c->timeout = o->timeout;
+	if (ret == 0 && fdatasync(fd) == -1) {
+		cl_fail_set(fl, EXIT_ERROR, "error", "cannot write %s: %s",
+		    file, strerror(errno));
+		ret = -1;
+	}
+	close(fd);
+	buf_free(&req);
+	cl_reply_free(&r);
+	return ret;
+}
+
 /* Sign one artifact: open it, pass it to the daemon, store the result. */
 static int
 sign_one(struct conn *c, const struct options *o, const char *file,
@@ -478,6 +518,8 @@ sign_one(struct conn *c, const struct options *o, const char *file,
 		    strerror(ENAMETOOLONG));
 		return -1;
 	}
+	if ((fds[0] = cl_inplace_open(o, file, out, c->inline_data)) != -1)
+		return sign_inplace(c, o, file, fds[0], fl);
 	if ((fds[0] = cl_open_artifact(file, fl)) == -1)
 		return -1;
 	if (writes &&
@@ -492,7 +534,7 @@ sign_one(struct conn *c, const struct options *o, const char *file,
 	r.accept_held = 1;
 	if (c->inline_data)
 		sent = sign_inline(c, o, name, fds[0], fds[1], &r, &hw, fl);
-	else if (cl_sign_build(&req, o, name) == -1) {
+	else if (cl_sign_build(&req, o, name, 0) == -1) {
 		cl_fail_set(fl, EXIT_ERROR, "error",
 		    "cannot encode the request");
 		sent = -1;

@@ -30,7 +30,8 @@ int cl_format_writes_artifact(const char *format);
 char *cl_artifact_name(const char *file, char *dst, size_t dstlen);
 
 /* Build the F_SIGN frame for the artifact called name into b: 0 or -1. */
-int cl_sign_build(struct buf *b, const struct options *o, const char *name);
+int cl_sign_build(struct buf *b, const struct options *o, const char *name,
+    uint32_t flags);
 
 /*
  * Open the artifact file ("-": standard input) for reading: its

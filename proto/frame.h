@@ -112,7 +112,12 @@ enum tlv_tag {
 #define SIGN_F_NOWAIT 0x40u
 /* openpgp: ASCII armour instead of binary packets */
 #define SIGN_F_ARMOR 0x80u
-#define SIGN_F_ALL 0xffu
+/*
+ * module: the artifact and output descriptors are the module itself,
+ * open for reading and writing; the signature is appended to it
+ */
+#define SIGN_F_INPLACE 0x100u
+#define SIGN_F_ALL 0x1ffu
 
 /* T_FLAGS of F_CERT. */
 #define CERT_F_OPENPGP 0x1u /* the OpenPGP transferable public key */

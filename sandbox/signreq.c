@@ -45,6 +45,12 @@ sign_fields(struct session *s, const struct frame *f, struct sign_input *in,
 		return session_reply(s, ST_BAD_REQUEST,
 			   "--armor applies to the openpgp format only"),
 		       -1;
+	if ((flags & SIGN_F_INPLACE) &&
+	    (in->format != FMT_MODULE || (flags & SIGN_F_INLINE)))
+		return session_reply(s, ST_BAD_REQUEST,
+			   "in-place signing applies to a module passed "
+			   "as a descriptor only"),
+		       -1;
 	/* The output of an inline transfer travels on the connection. */
 	if ((flags & SIGN_F_NOWAIT) && (flags & SIGN_F_INLINE) &&
 	    format_writes_artifact(in->format))

@@ -11,10 +11,13 @@
  * Order matters: everything that can be refused (the request, the ELF
  * checks, an old signature, the PKCS#7 skeleton) is refused before the
  * token signs, so that no audited signature is wasted; and the module is
- * hashed a second time as it is copied to the output, so that the bytes
+ * hashed a second time as it is copied to the output (or, signed in
+ * place, before the signature is appended to it), so that the bytes
  * written are the bytes that were signed even if the file changes.
  */
+#include <errno.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -112,10 +115,16 @@ module_check_request(const struct sign_input *in, struct sign_output *out)
 		    "--keyid: the certificate "
 		    "of key %s has no subject key identifier",
 		    in->key);
-	if (same_file(in->fd, in->outfd))
+	if ((in->flags & SIGN_F_INPLACE) && (in->flags & SIGN_F_REPLACE))
 		return sign_fail(out, ST_BAD_REQUEST,
-		    "the output descriptor "
-		    "is the module itself");
+		    "--replace rewrites "
+		    "the module; it cannot be signed in place");
+	if (same_file(in->fd, in->outfd) != ((in->flags & SIGN_F_INPLACE) != 0))
+		return sign_fail(out, ST_BAD_REQUEST,
+		    (in->flags & SIGN_F_INPLACE)
+			? "in-place signing needs the module itself as its "
+			  "output descriptor"
+			: "the output descriptor is the module itself");
 	return 0;
 }
 
@@ -232,6 +241,53 @@ module_write(const struct sign_input *in, struct sign_output *out,
 	return 0;
 }
 
+/*
+ * In place: append PKCS#7 and trailer to the module itself, in one
+ * write at its end, once its bytes are hashed again and found to be
+ * those signed and its length unchanged.  A write that fails part way
+ * is cut off again, leaving the module as it was.
+ */
+static int
+module_append(const struct sign_input *in, struct sign_output *out,
+    uint64_t body, const struct buf *der)
+{
+	uint8_t md[DIGEST_MAX], *tail;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	size_t mdlen = 0, derlen = buf_left(der), len;
+	struct stat st;
+	ssize_t n;
+	int r;
+
+	r = ctx == NULL ? -1
+			: module_digest(in->fd, in->digest, body, ctx, md, &mdlen);
+	EVP_MD_CTX_free(ctx);
+	if (r == -1 || mdlen != out->adigestlen ||
+	    memcmp(md, out->adigest, mdlen) != 0 ||
+	    artifact_fstat(in->outfd, &st) == -1 || (uint64_t)st.st_size != body)
+		return sign_fail(out, ST_BAD_ARTIFACT,
+		    "the module changed "
+		    "while it was being signed; it was left as it was");
+	len = derlen + MODSIG_TRAILER_LEN;
+	if ((tail = malloc(len)) == NULL)
+		return sign_fail(out, ST_INTERNAL, "out of memory");
+	memcpy(tail, buf_ptr(der), derlen);
+	modsig_encode((uint32_t)derlen, tail + derlen);
+	n = pwrite(in->outfd, tail, len, (off_t)body);
+	free(tail);
+	if (n != (ssize_t)len) {
+		const char *why = n == -1 ? strerror(errno) : "short write";
+
+		if (n > 0 && ftruncate(in->outfd, (off_t)body) == -1)
+			why = "short write, and the module could not be cut "
+			      "back to its length";
+		return sign_fail(out, ST_INTERNAL,
+		    "cannot append the signature to the module: %s", why);
+	}
+	artifact_progress(len);
+	out->written = body + len;
+	return 0;
+}
+
 /* Sign an uncompressed module. */
 static int
 module_sign(const struct sign_input *in, struct sign_output *out)
@@ -262,7 +318,8 @@ module_sign(const struct sign_input *in, struct sign_output *out)
 		    "cannot encode the PKCS#7 signature");
 		goto out;
 	}
-	r = module_write(in, out, body, &der);
+	r = (in->flags & SIGN_F_INPLACE) ? module_append(in, out, body, &der)
+					 : module_write(in, out, body, &der);
 out:
 	CMS_ContentInfo_free(cms);
 	buf_free(&der);
@@ -286,6 +343,10 @@ module_compressed(const struct sign_input *in, struct sign_output *out,
 
 	if (module_check_request(in, out) == -1)
 		return -1;
+	if (in->flags & SIGN_F_INPLACE)
+		return sign_fail(out, ST_BAD_REQUEST,
+		    "a compressed module "
+		    "cannot be signed in place");
 	if (comp_decompress(k, in->fd, in->size, SCRATCH_DEC_FD, in->max_size,
 		&len, err, sizeof(err)) == -1)
 		return sign_fail(out, ST_BAD_ARTIFACT, "%s", err);

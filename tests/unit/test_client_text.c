@@ -140,7 +140,7 @@ test_sign_frame_carries_the_request(void **state)
 
 	(void)state;
 	buf_init(&b, FRAME_MAX + 4);
-	assert_int_equal(cl_sign_build(&b, &o, "a.ko"), 0);
+	assert_int_equal(cl_sign_build(&b, &o, "a.ko", 0), 0);
 	assert_int_equal(frame_decode(buf_ptr(&b) + 4, buf_left(&b) - 4, &f,
 			     &err),
 	    0);
@@ -158,7 +158,7 @@ test_sign_frame_carries_the_request(void **state)
 
 	o.digest = NULL;
 	o.pem = 0;
-	assert_int_equal(cl_sign_build(&b, &o, "stdin"), 0);
+	assert_int_equal(cl_sign_build(&b, &o, "stdin", 0), 0);
 	assert_int_equal(frame_decode(buf_ptr(&b) + 4, buf_left(&b) - 4, &f,
 			     &err),
 	    0);

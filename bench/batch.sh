@@ -82,10 +82,13 @@ EOF
 	[ "$(ls "$d/kmods/orig" | wc -l)" -eq "$batch_n" ]
 }
 
-# A fresh copy of the bare modules in $d/kmods/$1.
+# A fresh copy of the bare modules in $d/kmods/$1, on disk before any
+# timing starts: otherwise the copies' own write-back (and the discards
+# of the last run's blocks) falls inside the next measurement.
 batch_copy() {
 	rm -rf "$d/kmods/$1"
 	cp -r "$d/kmods/orig" "$d/kmods/$1"
+	sync
 }
 
 # Seconds (wall) of one csign-client call over the modules in $d/kmods/$1.

@@ -166,16 +166,48 @@ module_digest(int fd, int digest, uint64_t len, EVP_MD_CTX *ctx, uint8_t *md,
 	return 0;
 }
 
-/* The digest of the module bytes that get signed: what is audited. */
+/*
+ * A module signed in place of at most this many bytes is kept in memory
+ * from its hash, so that the check before the append is a comparison
+ * rather than a second hash; a larger one is hashed again.
+ */
+#define MODULE_KEEP_MAX (8u << 20)
+
+/* Digest of bytes [0, len) of fd into md, the bytes kept in keep[]. */
 static int
-module_hash(const struct sign_input *in, struct sign_output *out, uint64_t body)
+module_digest_keep(int fd, int digest, uint64_t len, EVP_MD_CTX *ctx,
+    uint8_t *keep, uint8_t *md, size_t *mdlen)
+{
+	unsigned int n = 0;
+
+	if (artifact_pread(fd, 0, keep, (size_t)len) == -1 ||
+	    EVP_DigestInit_ex(ctx, digest_md(digest), NULL) != 1 ||
+	    EVP_DigestUpdate(ctx, keep, (size_t)len) != 1 ||
+	    EVP_DigestFinal_ex(ctx, md, &n) != 1)
+		return -1;
+	*mdlen = n;
+	return 0;
+}
+
+/*
+ * The digest of the module bytes that get signed: what is audited.  With
+ * keep (room for body bytes), the bytes hashed are kept there.
+ */
+static int
+module_hash(const struct sign_input *in, struct sign_output *out, uint64_t body,
+    uint8_t *keep)
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	int r;
 
-	r = ctx == NULL ? -1
-			: module_digest(in->fd, in->digest, body, ctx,
-			      out->adigest, &out->adigestlen);
+	if (ctx == NULL)
+		r = -1;
+	else if (keep != NULL)
+		r = module_digest_keep(in->fd, in->digest, body, ctx, keep,
+		    out->adigest, &out->adigestlen);
+	else
+		r = module_digest(in->fd, in->digest, body, ctx, out->adigest,
+		    &out->adigestlen);
 	EVP_MD_CTX_free(ctx);
 	out->size = body;
 	if (r == -1)
@@ -241,28 +273,58 @@ module_write(const struct sign_input *in, struct sign_output *out,
 	return 0;
 }
 
-/*
- * In place: append PKCS#7 and trailer to the module itself, in one
- * write at its end, once its bytes are hashed again and found to be
- * those signed and its length unchanged.  A write that fails part way
- * is cut off again, leaving the module as it was.
- */
+/* 1 if bytes [0, len) of fd are still kept[0..len). */
 static int
-module_append(const struct sign_input *in, struct sign_output *out,
-    uint64_t body, const struct buf *der)
+module_same(int fd, const uint8_t *kept, uint64_t len)
 {
-	uint8_t md[DIGEST_MAX], *tail;
+	static uint8_t chunk[COPY_CHUNK];
+
+	for (uint64_t off = 0; off < len;) {
+		size_t n = len - off < sizeof(chunk) ? (size_t)(len - off)
+						     : sizeof(chunk);
+
+		if (artifact_pread(fd, off, chunk, n) == -1 ||
+		    memcmp(chunk, kept + off, n) != 0)
+			return 0;
+		off += n;
+	}
+	return 1;
+}
+
+/* 1 if bytes [0, len) of fd still have the digest out signed. */
+static int
+module_same_digest(const struct sign_input *in, const struct sign_output *out,
+    uint64_t len)
+{
+	uint8_t md[DIGEST_MAX];
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	size_t mdlen = 0, derlen = buf_left(der), len;
-	struct stat st;
-	ssize_t n;
+	size_t mdlen = 0;
 	int r;
 
 	r = ctx == NULL ? -1
-			: module_digest(in->fd, in->digest, body, ctx, md, &mdlen);
+			: module_digest(in->fd, in->digest, len, ctx, md, &mdlen);
 	EVP_MD_CTX_free(ctx);
-	if (r == -1 || mdlen != out->adigestlen ||
-	    memcmp(md, out->adigest, mdlen) != 0 ||
+	return r == 0 && mdlen == out->adigestlen &&
+	    memcmp(md, out->adigest, mdlen) == 0;
+}
+
+/*
+ * In place: append PKCS#7 and trailer to the module itself, in one
+ * write at its end, once its bytes are found to be those signed (the
+ * kept copy, else their digest) and its length unchanged.  A write that
+ * fails part way is cut off again, leaving the module as it was.
+ */
+static int
+module_append(const struct sign_input *in, struct sign_output *out,
+    uint64_t body, const struct buf *der, const uint8_t *kept)
+{
+	size_t derlen = buf_left(der), len;
+	struct stat st;
+	uint8_t *tail;
+	ssize_t n;
+
+	if (!(kept != NULL ? module_same(in->fd, kept, body)
+			   : module_same_digest(in, out, body)) ||
 	    artifact_fstat(in->outfd, &st) == -1 || (uint64_t)st.st_size != body)
 		return sign_fail(out, ST_BAD_ARTIFACT,
 		    "the module changed "
@@ -292,7 +354,7 @@ module_append(const struct sign_input *in, struct sign_output *out,
 static int
 module_sign(const struct sign_input *in, struct sign_output *out)
 {
-	uint8_t sig[SIG_MAX];
+	uint8_t sig[SIG_MAX], *keep = NULL;
 	size_t siglen = sizeof(sig);
 	CMS_ContentInfo *cms = NULL;
 	struct buf der;
@@ -301,8 +363,12 @@ module_sign(const struct sign_input *in, struct sign_output *out)
 
 	buf_init(&der, MODSIG_CMS_MAX);
 	if (module_check_request(in, out) == -1 ||
-	    module_body(in, out, &body) == -1 ||
-	    module_hash(in, out, body) == -1)
+	    module_body(in, out, &body) == -1)
+		goto out;
+	if ((in->flags & SIGN_F_INPLACE) && body > 0 &&
+	    body <= MODULE_KEEP_MAX)
+		keep = malloc((size_t)body);
+	if (module_hash(in, out, body, keep) == -1)
 		goto out;
 	if ((cms = modsig_cms_new(in->cert, in->pub, in->digest,
 		 (in->flags & SIGN_F_KEYID) != 0)) == NULL) {
@@ -318,9 +384,11 @@ module_sign(const struct sign_input *in, struct sign_output *out)
 		    "cannot encode the PKCS#7 signature");
 		goto out;
 	}
-	r = (in->flags & SIGN_F_INPLACE) ? module_append(in, out, body, &der)
-					 : module_write(in, out, body, &der);
+	r = (in->flags & SIGN_F_INPLACE)
+	    ? module_append(in, out, body, &der, keep)
+	    : module_write(in, out, body, &der);
 out:
+	free(keep);
 	CMS_ContentInfo_free(cms);
 	buf_free(&der);
 	return r;

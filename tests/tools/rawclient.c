@@ -4,7 +4,8 @@
  * would (junk, bad fields, oversized or half frames).
  *
  * usage: rawclient SOCKET MODE [ARGS]
- * (inline KEY FORMAT SIZE announces an inline artifact and sends none of it)
+ * (inline KEY FORMAT SIZE announces an inline artifact and sends none of it;
+ * inplace KEY FORMAT FILE asks for FILE signed in place)
  *
  * Prints the daemon's reply as one line "STATUSNAME: MESSAGE" and exits
  * with the reply's numeric status.  Other exits: 10 no reply (timeout, or
@@ -31,6 +32,7 @@ static const struct mode {
 	{ "syscall", 1, mode_syscall },
 	{ "syscall-wait", 2, mode_syscall_wait },
 	{ "sign", 3, mode_sign },
+	{ "inplace", 3, mode_inplace },
 	{ "inline", 3, mode_inline },
 	{ "silent", 1, mode_silent },
 	{ "partial", 1, mode_partial },

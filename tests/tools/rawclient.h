@@ -58,6 +58,7 @@ int mode_half(int s, char **args);
 int mode_syscall(int s, char **args);
 int mode_syscall_wait(int s, char **args);
 int mode_sign(int s, char **args);
+int mode_inplace(int s, char **args);
 int mode_inline(int s, char **args);
 int mode_silent(int s, char **args);
 int mode_partial(int s, char **args);

@@ -205,6 +205,34 @@ done:
 }
 
 /*
+ * inplace KEY FORMAT FILE: a request to sign FILE in place
+ * (SIGN_F_INPLACE), FILE opened for reading and writing and sent as both
+ * descriptors, as csign-client does for a module; prints the reply.
+ */
+int
+mode_inplace(int s, char **args)
+{
+	int fd, r, fds[2];
+
+	if ((fd = open(args[2], O_RDWR | O_CLOEXEC)) == -1)
+		err(EX_LOCAL, "%s", args[2]);
+	if ((r = hello(s)) != 0)
+		goto done;
+	if (frame_begin(&out, F_SIGN) == -1 ||
+	    frame_add_str(&out, T_KEY, args[0]) == -1 ||
+	    frame_add_str(&out, T_FORMAT, args[1]) == -1 ||
+	    frame_add_u32(&out, T_FLAGS, SIGN_F_INPLACE) == -1)
+		errx(EX_LOCAL, "cannot build the sign frame");
+	fds[0] = fds[1] = fd;
+	send_out(s, fds, 2);
+	if ((r = recv_reply(s)) == 0)
+		r = print_reply();
+done:
+	close(fd);
+	return r;
+}
+
+/*
  * An inline sign request announcing SIZE bytes, and then not one byte of
  * them: the reply says whether the daemon refused before reading.
  */

@@ -317,7 +317,8 @@ pool_refill_cb(evutil_socket_t fd, short what, void *arg)
 void
 pool_fill_soon(struct csignd *d)
 {
-	struct timeval tv = { .tv_usec = POOL_REFILL_MS * 1000L };
+	struct timeval tv = { .tv_sec = POOL_REFILL_MS / 1000,
+		.tv_usec = POOL_REFILL_MS % 1000 * 1000L };
 
 	if (d->nidle == 0 || d->admit.nready > 0) {
 		pool_fill(d);
@@ -330,6 +331,16 @@ pool_fill_soon(struct csignd *d)
 		fatalx("evtimer_new");
 	if (!evtimer_pending(d->ev_refill, NULL))
 		evtimer_add(d->ev_refill, &tv);
+}
+
+void
+pool_sessions_ended(struct csignd *d)
+{
+	if (d->ev_refill == NULL || !evtimer_pending(d->ev_refill, NULL))
+		return;
+	/* From the loop, not from inside a state change. */
+	evtimer_del(d->ev_refill);
+	event_active(d->ev_refill, EV_TIMEOUT, 0);
 }
 
 void

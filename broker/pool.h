@@ -54,12 +54,15 @@ void pool_close_program(struct csignd *d);
 void pool_fill(struct csignd *d);
 /*
  * The same after a hand-off: at once if no child is idle or a client
- * waits, else POOL_REFILL_MS later, so that the new children's start
- * (fork, exec, libraries, sandbox: tens of ms of CPU each) does not run
- * beside the session just handed over, whose requests come next.
+ * waits; else once no session is left (pool_sessions_ended), at the
+ * latest POOL_REFILL_MS later, so that the new children's start (fork in
+ * the event loop, exec, libraries, sandbox: tens of ms of CPU each) does
+ * not run beside the sessions being served, whose requests come next.
  */
-#define POOL_REFILL_MS 150
+#define POOL_REFILL_MS 1000
 void pool_fill_soon(struct csignd *d);
+/* The last session ended (state.c): a deferred refill runs now. */
+void pool_sessions_ended(struct csignd *d);
 /* Free the pool's timers (the respawn back-off, the deferred refill). */
 void pool_timers_free(struct csignd *d);
 /* An idle child, or NULL. */

@@ -52,6 +52,8 @@ state_enter(struct child *c, enum child_state old, enum child_state st)
 	    (st == CH_HELD || st == CH_GONE)) {
 		admit_release(&d->admit, c->user);
 		c->user = NULL;
+		if (d->nsessions == 0)
+			pool_sessions_ended(d);
 	}
 	switch (st) {
 	case CH_STARTING:

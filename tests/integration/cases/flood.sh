@@ -332,6 +332,23 @@ t_flood_refill() {
 		sleep 0.1
 	done
 	[ "$n" -eq 2 ] && ok || fail "$n children 5 s after the sessions (PoolSize 2)"
+	# A session that goes on does not hold the refill back for long:
+	# within POOL_REFILL_MS (1 s) and a child's start, two are idle
+	# beside it.
+	runuser -u "$ALICE" -- "$T/bin/rawclient" "$FL_SOCK" busy 6 \
+		> "$FL/busy.out" 2>&1 &
+	bpid=$!
+	sleep 0.5
+	n=0
+	for _ in $(seq 30); do
+		n=$(pgrep -P "$FLPID" -c -f csign-sandbox)
+		[ "$n" -eq 3 ] && break
+		sleep 0.1
+	done
+	[ "$n" -eq 3 ] && ok ||
+		fail "$n children 3.5 s into a session that goes on (PoolSize 2, wanted 2 idle + 1)"
+	kill "$bpid" 2>/dev/null
+	wait "$bpid" 2>/dev/null
 	fl_stop
 }
 

@@ -128,8 +128,7 @@ item_start(struct worker *w, int idx, struct failure *fl)
 		    strerror(ENAMETOOLONG));
 		return -1;
 	}
-	if ((fds[0] = cl_inplace_open(b->o, file, b->outs[idx].out, 0)) !=
-	    -1) {
+	if ((fds[0] = cl_inplace_open(b->o, file, b->outs[idx].out, 0)) != -1) {
 		/* The commit syncs its file system; nothing to rename. */
 		cl_bout_inplace(&b->outs[idx]);
 		return item_post(w, file, fds[0], fds[0], SIGN_F_INPLACE, fl);

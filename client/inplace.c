@@ -32,11 +32,9 @@ cl_inplace_open(const struct options *o, const char *file, const char *out,
 	/* No open of a FIFO or device for writing, no symbolic link. */
 	if (lstat(file, &st) == -1 || !S_ISREG(st.st_mode) || st.st_nlink != 1)
 		return -1;
-	if ((fd = open(file, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY)) ==
-	    -1)
+	if ((fd = open(file, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY)) == -1)
 		return -1;
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    st.st_nlink != 1 ||
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) || st.st_nlink != 1 ||
 	    pread(fd, head, sizeof(head), 0) != (ssize_t)sizeof(head) ||
 	    memcmp(head, elf, sizeof(elf)) != 0) {
 		close(fd);

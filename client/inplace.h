@@ -30,7 +30,7 @@
  * that is not an uncompressed ELF file (a compressed module is written
  * anew).
  */
-int cl_inplace_open(const struct options *o, const char *file,
-    const char *out, int inline_data);
+int cl_inplace_open(const struct options *o, const char *file, const char *out,
+    int inline_data);
 
 #endif

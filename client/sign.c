@@ -467,8 +467,8 @@ sign_done(const struct options *o, const char *file, const char *out,
  * then the appended signature made durable.
  */
 static int
-sign_inplace(struct conn *c, const struct options *o, const char *file,
-    int fd, struct failure *fl)
+sign_inplace(struct conn *c, const struct options *o, const char *file, int fd,
+    struct failure *fl)
 {
 	char name[ARTIFACT_NAME_MAX + 1];
 	int fds[2] = { fd, fd }, ret = -1;

@@ -301,8 +301,9 @@ module_same_digest(const struct sign_input *in, const struct sign_output *out,
 	size_t mdlen = 0;
 	int r;
 
-	r = ctx == NULL ? -1
-			: module_digest(in->fd, in->digest, len, ctx, md, &mdlen);
+	r = ctx == NULL
+	    ? -1
+	    : module_digest(in->fd, in->digest, len, ctx, md, &mdlen);
 	EVP_MD_CTX_free(ctx);
 	return r == 0 && mdlen == out->adigestlen &&
 	    memcmp(md, out->adigest, mdlen) == 0;
@@ -325,7 +326,8 @@ module_append(const struct sign_input *in, struct sign_output *out,
 
 	if (!(kept != NULL ? module_same(in->fd, kept, body)
 			   : module_same_digest(in, out, body)) ||
-	    artifact_fstat(in->outfd, &st) == -1 || (uint64_t)st.st_size != body)
+	    artifact_fstat(in->outfd, &st) == -1 ||
+	    (uint64_t)st.st_size != body)
 		return sign_fail(out, ST_BAD_ARTIFACT,
 		    "the module changed "
 		    "while it was being signed; it was left as it was");
@@ -365,8 +367,7 @@ module_sign(const struct sign_input *in, struct sign_output *out)
 	if (module_check_request(in, out) == -1 ||
 	    module_body(in, out, &body) == -1)
 		goto out;
-	if ((in->flags & SIGN_F_INPLACE) && body > 0 &&
-	    body <= MODULE_KEEP_MAX)
+	if ((in->flags & SIGN_F_INPLACE) && body > 0 && body <= MODULE_KEEP_MAX)
 		keep = malloc((size_t)body);
 	if (module_hash(in, out, body, keep) == -1)
 		goto out;

@@ -121,4 +121,26 @@ mem_fd(const void *p, size_t len)
 	return fd;
 }
 
+/* A self-signed certificate of key for an hour, named cn: NULL if not. */
+static inline X509 *
+test_self_signed(EVP_PKEY *key, const char *cn, long serial)
+{
+	X509 *x = X509_new();
+
+	if (x == NULL)
+		return NULL;
+	ASN1_INTEGER_set(X509_get_serialNumber(x), serial);
+	X509_gmtime_adj(X509_getm_notBefore(x), 0);
+	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+	X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
+	    (const unsigned char *)cn, -1, -1, 0);
+	X509_set_issuer_name(x, X509_get_subject_name(x));
+	if (X509_set_pubkey(x, key) != 1 ||
+	    X509_sign(x, key, EVP_sha256()) <= 0) {
+		X509_free(x);
+		return NULL;
+	}
+	return x;
+}
+
 #endif

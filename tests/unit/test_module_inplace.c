@@ -20,7 +20,11 @@ static EVP_PKEY *test_key;
 static X509 *test_cert;
 
 /* What the stand-in does to the module while it signs. */
-static enum { KEEP, FLIP, GROW } meddle;
+static enum {
+	KEEP,
+	FLIP,
+	GROW
+} meddle;
 static int meddle_fd = -1;
 
 /* The test's stand-in for sandbox/signop.c: the key made here signs. */
@@ -52,23 +56,10 @@ signop_sign(const struct sign_input *in, struct sign_output *out,
 static int
 setup(void **state)
 {
-	X509 *x;
-
 	(void)state;
-	test_key = EVP_RSA_gen(2048);
-	x = X509_new();
-	if (test_key == NULL || x == NULL)
+	if ((test_key = EVP_RSA_gen(2048)) == NULL ||
+	    (test_cert = test_self_signed(test_key, "inplace", 0x1002)) == NULL)
 		return -1;
-	ASN1_INTEGER_set(X509_get_serialNumber(x), 0x1002);
-	X509_gmtime_adj(X509_getm_notBefore(x), 0);
-	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
-	X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
-	    (const unsigned char *)"inplace", -1, -1, 0);
-	X509_set_issuer_name(x, X509_get_subject_name(x));
-	if (X509_set_pubkey(x, test_key) != 1 ||
-	    X509_sign(x, test_key, EVP_sha256()) <= 0)
-		return -1;
-	test_cert = x;
 	return 0;
 }
 

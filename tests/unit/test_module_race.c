@@ -41,24 +41,6 @@ signop_sign(const struct sign_input *in, struct sign_output *out,
 	return ok ? 0 : sign_fail(out, ST_INTERNAL, "test signer failed");
 }
 
-/* A self-signed certificate for test_key. */
-static X509 *
-make_cert(void)
-{
-	X509 *x = X509_new();
-
-	assert_non_null(x);
-	ASN1_INTEGER_set(X509_get_serialNumber(x), 0x1001);
-	X509_gmtime_adj(X509_getm_notBefore(x), 0);
-	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
-	X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
-	    (const unsigned char *)"race", -1, -1, 0);
-	X509_set_issuer_name(x, X509_get_subject_name(x));
-	assert_int_equal(X509_set_pubkey(x, test_key), 1);
-	assert_true(X509_sign(x, test_key, EVP_sha256()) > 0);
-	return x;
-}
-
 /* Sign the generated module, changing it meanwhile if flip: the status. */
 static int
 sign_module(int flip, struct sign_output *out, X509 *cert)
@@ -100,7 +82,7 @@ test_a_module_changed_while_signed_is_refused(void **state)
 
 	(void)state;
 	assert_non_null(test_key = EVP_RSA_gen(2048));
-	cert = make_cert();
+	assert_non_null(cert = test_self_signed(test_key, "race", 0x1001));
 	assert_int_equal(sign_module(0, &out, cert), ST_OK);
 	assert_int_equal(sign_module(1, &out, cert), ST_BAD_ARTIFACT);
 	assert_non_null(strstr(out.message, "changed while it was being"));

@@ -177,16 +177,23 @@ t_batch_user_limit() {
 	wait "$lpid" 2>/dev/null
 }
 
-# batch_spy PREFIX N LOG [FAIL]: sign N files with syncspy counting the
-# client's syncs of files and directories under alice's home into LOG
-# (an ASan client lets the spy be preloaded ahead of its runtime).
-batch_spy() {
+# spy_sign LOG FAIL ARG...: csign-client sign ARG... as alice in her
+# home, with syncspy counting the client's syncs of files and directories
+# there into LOG, failing them while FAIL exists (an ASan client lets
+# the spy be preloaded ahead of its runtime).
+spy_sign() {
+	log=$1 failfile=$2
+	shift 2
 	(cd "$T/home/$ALICE" && runuser -u "$ALICE" -- env \
 		LD_PRELOAD="$T/bin/syncspy.so" SYNCSPY_UNDER="$T/home/$ALICE" \
-		SYNCSPY_LOG="$3" SYNCSPY_FAIL="${4:-/nonexistent}" \
+		SYNCSPY_LOG="$log" SYNCSPY_FAIL="$failfile" \
 		ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
-		CSIGN_SOCKET="$T/csignd.sock" "$T/bin/csign-client" sign \
-		-k ec -f cms $(batch_list "$1" "$2"))
+		CSIGN_SOCKET="$T/csignd.sock" "$T/bin/csign-client" sign "$@")
+}
+
+# batch_spy PREFIX N LOG [FAIL]: sign N files under the spy (spy_sign).
+batch_spy() {
+	spy_sign "$3" "${4:-/nonexistent}" -k ec -f cms $(batch_list "$1" "$2")
 }
 
 t_batch_sync() {

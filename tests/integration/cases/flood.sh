@@ -316,21 +316,28 @@ t_flood_startup() {
 	fl_stop
 }
 
-# The pool starts its new children a moment after a hand-off (while one
-# is still idle), so that their start does not compete with the session:
-# it must still come back to PoolSize.
+# fl_children N TENTHS: the daemon's session children once there are N,
+# or after TENTHS tenths of a second.
+fl_children() {
+	n=0
+	for _ in $(seq "$2"); do
+		n=$(pgrep -P "$FLPID" -c -f csign-sandbox)
+		[ "$n" -eq "$1" ] && break
+		sleep 0.1
+	done
+	echo "$n"
+}
+
+# The pool starts its new children once no session is left, or a second
+# after a hand-off (while one is still idle), so that their start does
+# not compete with the sessions: it must still come back to PoolSize.
 t_flood_refill() {
 	begin "the pool is refilled to PoolSize after sessions, if a moment later"
 	fl_start fr || { fail "flood daemon did not start"; return; }
 	for i in 1 2 3; do
 		fl_alice_signs "refill, request $i"
 	done
-	n=0
-	for _ in $(seq 50); do
-		n=$(pgrep -P "$FLPID" -c -f csign-sandbox)
-		[ "$n" -eq 2 ] && break
-		sleep 0.1
-	done
+	n=$(fl_children 2 50)
 	[ "$n" -eq 2 ] && ok || fail "$n children 5 s after the sessions (PoolSize 2)"
 	# A session that goes on does not hold the refill back for long:
 	# within POOL_REFILL_MS (1 s) and a child's start, two are idle
@@ -339,12 +346,7 @@ t_flood_refill() {
 		> "$FL/busy.out" 2>&1 &
 	bpid=$!
 	sleep 0.5
-	n=0
-	for _ in $(seq 30); do
-		n=$(pgrep -P "$FLPID" -c -f csign-sandbox)
-		[ "$n" -eq 3 ] && break
-		sleep 0.1
-	done
+	n=$(fl_children 3 30)
 	[ "$n" -eq 3 ] && ok ||
 		fail "$n children 3.5 s into a session that goes on (PoolSize 2, wanted 2 idle + 1)"
 	kill "$bpid" 2>/dev/null

@@ -5,7 +5,7 @@
 # --atomic) is written anew and renamed as before; the daemon refuses
 # in-place requests that do not fit, and the append is made durable
 # once per batch.  Uses mod_build, mod_copy and mod_m (module.sh) and
-# batch_spy's syncspy.so (batch.sh).
+# spy_sign (batch.sh).
 
 # inode FILE
 inode() { stat -c %i "$1"; }
@@ -153,12 +153,8 @@ t_module_inplace_sync() {
 			mod_copy "ipy$n-$i.ko"
 			list="$list ipy$n-$i.ko"
 		done
-		check "$n modules under the spy" sh -c "cd '$a' && runuser -u '$ALICE' -- env \
-			LD_PRELOAD='$T/bin/syncspy.so' SYNCSPY_UNDER='$a' \
-			SYNCSPY_LOG='$T/ips.$n' \
-			ASAN_OPTIONS='${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0' \
-			CSIGN_SOCKET='$T/csignd.sock' '$T/bin/csign-client' sign \
-			-k kmod -f module -d sha256 $list"
+		check "$n modules under the spy" spy_sign "$T/ips.$n" \
+			/nonexistent -k kmod -f module -d sha256 $list
 	done
 	s2=$(grep -c '^sync' "$T/ips.2")
 	s12=$(grep -c '^sync' "$T/ips.12")

@@ -22,7 +22,7 @@ test_usage_lists_every_command(void **state)
 	static const char *const cmds[] = {
 		("csign-client sign -k key -f format [-d digest] [-o out] "
 		 "[--pem]\n                    [--armor] [--replace | --append] "
-		 "[--keyid]\n                    [--timestamp]\n"
+		 "[--keyid]\n                    [--timestamp] [--atomic]\n"
 		 "                    [--no-wait | --wait-timeout sec] "
 		 "[--jobs n] file ...\n"),
 		"csign-client pending\n",

@@ -15,7 +15,7 @@
 #define BATCH_JOBS_MAX 64      /* --jobs */
 #define BATCH_JOBS_DEFAULT 4   /* at most, without --jobs */
 #define BATCH_FILES_PER_CONN 4 /* fewer files do not pay another session */
-#define BATCH_DEPTH 2	       /* requests queued on one connection */
+#define BATCH_DEPTH 3	       /* requests queued on one connection */
 
 struct batchq {
 	int nfiles;

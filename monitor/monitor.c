@@ -274,7 +274,9 @@ int
 monitor_answer_progress(struct mon_session *c, const union chan_body *body)
 {
 	(void)body; /* bytes > 0: checked by the decoder */
-	mon_deadline(c, c->m->cfg->session_timeout + 5);
+	/* While signing, the signer and the audit log bound the child. */
+	if (c->state == CH_SESSION)
+		mon_deadline(c, c->m->cfg->session_timeout + 5);
 	return 0;
 }
 

@@ -122,6 +122,13 @@ struct monitor {
 
 struct sign_ctx;
 
+/*
+ * Sign requests one child may have at the token or the audit log at once:
+ * a batch's child hashes its next module while the token signs the one
+ * before (MSG_SIGN_F_PIPELINED).  One request held for approval is alone.
+ */
+#define MON_SIGN_DEPTH 2
+
 /* One child's state as the monitor sees it; the loop's child embeds it. */
 struct mon_session {
 	struct monitor *m;
@@ -133,7 +140,8 @@ struct mon_session {
 	struct chan_state chan; /* what it sent, may send (dispatch) */
 	uint32_t last_reqid;	/* sign request ids only increase */
 	uint32_t nsigns;
-	struct sign_ctx *inflight; /* the sign being done for it */
+	/* Signs being done for it (at the token or the audit log). */
+	struct sign_ctx *inflight[MON_SIGN_DEPTH];
 	struct child_ts ts;	   /* a timestamp being made */
 	struct mon_keys described; /* keys KEYINFO described to it */
 	int dead;		   /* marked: killed by monitor_act */

@@ -121,6 +121,7 @@ monitor_answer_keyinfo(struct mon_session *c, const union chan_body *body)
 	r.ts_mode = (uint8_t)ck->ts_mode;
 	r.ntsa = (uint8_t)ck->ntsa;
 	r.pgp_created = ck->pgp_created;
+	r.approval = ck->has_approval ? 1 : 0;
 	memcpy(r.pgp_uid, ck->pgp_uid, sizeof(r.pgp_uid));
 	buf_init(&out, MSG_MAX);
 	ret = msg_enc_keyinfo_reply(&out, &r) == 0 ? mon_send(c, &out, -1) : -1;
@@ -170,6 +171,35 @@ sign_event(struct sign_ctx *x, struct audit_event *ev, char *hex)
 		auditev_request(ev, x->request, x->approvers);
 }
 
+/* Whether c has a sign at the token or the audit log. */
+static int
+sign_busy(const struct mon_session *c)
+{
+	for (unsigned i = 0; i < MON_SIGN_DEPTH; i++)
+		if (c->inflight[i] != NULL)
+			return 1;
+	return 0;
+}
+
+/* x is no longer in flight for c. */
+static void
+sign_slot_clear(struct mon_session *c, const struct sign_ctx *x)
+{
+	for (unsigned i = 0; i < MON_SIGN_DEPTH; i++)
+		if (c->inflight[i] == x)
+			c->inflight[i] = NULL;
+}
+
+/* A free slot of c for a sign, or NULL if MON_SIGN_DEPTH are in flight. */
+static struct sign_ctx **
+sign_slot_free(struct mon_session *c)
+{
+	for (unsigned i = 0; i < MON_SIGN_DEPTH; i++)
+		if (c->inflight[i] == NULL)
+			return &c->inflight[i];
+	return NULL;
+}
+
 /*
  * Finish a sign: back to the session state (a parked request counts as
  * a session again while its child builds the result), free the context.
@@ -180,8 +210,9 @@ sign_finish(struct sign_ctx *x, int status, const char *msg, int with_sig)
 	struct mon_session *c = x->child;
 
 	if (c != NULL) {
-		c->inflight = NULL;
-		if (c->state == CH_SIGNING || c->state == CH_HELD)
+		sign_slot_clear(c, x);
+		if ((c->state == CH_SIGNING || c->state == CH_HELD) &&
+		    !sign_busy(c))
 			mon_set_state(c, CH_SESSION);
 		if (with_sig)
 			ts_released(c, config_find_key(x->m->cfg, x->req.key),
@@ -359,10 +390,25 @@ sign_submit(struct mon_session *c, struct sign_ctx *x,
 	x->child = c;
 	memcpy(x->fingerprint, k->fingerprint, sizeof(x->fingerprint));
 	x->job.key = k;
-	c->inflight = x;
+	*sign_slot_free(c) = x; /* monitor_answer_sign() checked there is one */
 	mon_set_state(c, CH_SIGNING);
 	audit_expect(c->m->audit, 1);
 	signer_submit(c->m->signer, &x->job);
+}
+
+/*
+ * Whether a sign request may start now: in a session with nothing in
+ * flight, or as a pipelined request beside others at the token or the
+ * audit log while a slot is free.  Never beside a request held for
+ * approval (signing, but nothing in flight): that one waits alone.
+ */
+static int
+sign_may_start(struct mon_session *c, const struct msg_sign *m)
+{
+	if (c->state == CH_SESSION)
+		return 1;
+	return c->state == CH_SIGNING && (m->flags & MSG_SIGN_F_PIPELINED) &&
+	    sign_busy(c) && sign_slot_free(c) != NULL;
 }
 
 /*
@@ -383,7 +429,7 @@ monitor_answer_sign(struct mon_session *c, const union chan_body *body)
 		fatal("calloc");
 	x->req = body->sign;
 	if (x->req.reqid <= c->last_reqid || !described(c, x->req.key) ||
-	    c->nsigns >= MAX_SIGNS_PER_SESSION) {
+	    c->nsigns >= MAX_SIGNS_PER_SESSION || !sign_may_start(c, &x->req)) {
 		free(x);
 		return -1;
 	}
@@ -399,6 +445,19 @@ monitor_answer_sign(struct mon_session *c, const union chan_body *body)
 	x->job.padding = ck->padding;
 	memcpy(x->job.tbs, x->req.tbs, x->req.tbslen);
 	x->job.tbslen = x->req.tbslen;
+	/*
+	 * A pipelined request is never held: the child that sent it has
+	 * another in flight, or may send one.  It knew the key without a
+	 * rule; a reload has added one since.
+	 */
+	if (ck->has_approval && (x->req.flags & MSG_SIGN_F_PIPELINED)) {
+		sign_reply(c, x->req.reqid, ST_UNAVAILABLE,
+		    "the key now requires approval (the configuration was "
+		    "reloaded): sign this artifact again",
+		    NULL, 0);
+		free(x);
+		return 0;
+	}
 	/* Everything is checked; a key with a rule waits for approvers. */
 	if (ck->has_approval) {
 		/* x belongs to the held request now (held_hold frees it). */
@@ -494,10 +553,11 @@ monitor_sign_approved(struct mon_session *c, struct sign_ctx *x,
 void
 monitor_sign_orphan(struct mon_session *c)
 {
-	if (c->inflight != NULL) {
-		c->inflight->child = NULL;
-		c->inflight = NULL;
-	}
+	for (unsigned i = 0; i < MON_SIGN_DEPTH; i++)
+		if (c->inflight[i] != NULL) {
+			c->inflight[i]->child = NULL;
+			c->inflight[i] = NULL;
+		}
 }
 
 void

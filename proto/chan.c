@@ -170,7 +170,9 @@ static const struct chan_msg chan_table[MSG_TYPE_COUNT] = {
 	ROW(MSG_KEYINFO, "keyinfo", TO_MON, SESSION, 0, dec_keyinfo),
 	ROW(MSG_KEYINFO_REPLY, "keyinfo-reply", TO_CHILD, 0, 0,
 	    dec_keyinfo_reply),
-	ROW(MSG_SIGN, "sign", TO_MON, SESSION, PERMIT, dec_sign),
+	/* While signing: a pipelined request (monitor/sign.c checks). */
+	ROW(MSG_SIGN, "sign", TO_MON, SESSION | CH_BIT(CH_SIGNING), PERMIT,
+	    dec_sign),
 	ROW(MSG_SIGN_REPLY, "sign-reply", TO_CHILD, 0, 0, dec_sign_reply),
 	ROW(MSG_QUERY, "query", TO_MON, SESSION, 0, dec_query),
 	ROW(MSG_QUERY_REPLY, "query-reply", TO_CHILD, 0, 0, dec_query_reply),
@@ -190,7 +192,9 @@ static const struct chan_msg chan_table[MSG_TYPE_COUNT] = {
 	ROW(MSG_UPLOAD, "upload", TO_MON, SESSION, 0, dec_upload),
 	ROW(MSG_UPLOAD_REPLY, "upload-reply", TO_CHILD, 0, 0, dec_upload_reply),
 	ROW(MSG_UPLOAD_DONE, "upload-done", TO_MON, SESSION, PERMIT, dec_empty),
-	ROW(MSG_PROGRESS, "progress", TO_MON, SESSION, 0, dec_progress),
+	/* A pipelined request's artifact moves while another is signed. */
+	ROW(MSG_PROGRESS, "progress", TO_MON, SESSION | CH_BIT(CH_SIGNING), 0,
+	    dec_progress),
 	/* Only from a session of the pesign listener (the handler checks). */
 	ROW(MSG_PESIGN, "pesign", TO_MON, SESSION, 0, dec_pesign),
 	ROW(MSG_PESIGN_REPLY, "pesign-reply", TO_CHILD, 0, 0, dec_pesign_reply),

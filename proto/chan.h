@@ -31,8 +31,10 @@
  *   3  SESSION carries the listener (via); PESIGN and PESIGN_REPLY
  *   4  KEYINFO_REPLY carries the key's OpenPGP identity (creation time
  *      and user ID); formats openpgp and openpgp-clear
+ *   5  KEYINFO_REPLY says whether the key has an Approval rule; SIGN may
+ *      come while one is in flight (MSG_SIGN_F_PIPELINED)
  */
-#define CHAN_VERSION 4
+#define CHAN_VERSION 5
 
 /* This build's id (proto/chan.c, from the Makefile): "version-commit". */
 const char *chan_build_id(void);

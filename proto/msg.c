@@ -134,9 +134,10 @@ msg_enc_keyinfo_reply(struct buf *b, const struct msg_keyinfo_reply *m)
 	    buf_put_bytes(b, m->cert, m->certlen) == -1 ||
 	    buf_put_bytes(b, m->chain, m->chainlen) == -1 ||
 	    buf_put_u8(b, m->ts_mode) == -1 || buf_put_u8(b, m->ntsa) == -1 ||
-	    buf_put_u32(b, m->pgp_created) == -1)
+	    buf_put_u32(b, m->pgp_created) == -1 ||
+	    buf_put_str(b, m->pgp_uid) == -1)
 		return -1;
-	return buf_put_str(b, m->pgp_uid);
+	return buf_put_u8(b, m->approval);
 }
 
 int
@@ -154,9 +155,11 @@ msg_dec_keyinfo_reply(struct buf *b, struct msg_keyinfo_reply *m)
 		-1 ||
 	    buf_get_u8(b, &m->ts_mode) == -1 || buf_get_u8(b, &m->ntsa) == -1 ||
 	    buf_get_u32(b, &m->pgp_created) == -1 ||
-	    buf_get_str(b, m->pgp_uid, sizeof(m->pgp_uid), PGP_UID_MAX) == -1)
+	    buf_get_str(b, m->pgp_uid, sizeof(m->pgp_uid), PGP_UID_MAX) == -1 ||
+	    buf_get_u8(b, &m->approval) == -1)
 		return -1;
 	if (m->status >= ST_COUNT || m->default_digest >= DIG_COUNT ||
+	    m->approval > 1 ||
 	    m->keytype > KT_EC || m->padding > PAD_PSS ||
 	    m->ts_mode > TS_REQUIRED || m->ntsa > TSA_URLS_MAX ||
 	    !utf8_text_valid(m->pgp_uid, strlen(m->pgp_uid)))
@@ -194,7 +197,8 @@ msg_dec_sign(struct buf *b, struct msg_sign *m)
 	if (m->format >= FMT_COUNT || m->digest >= DIG_COUNT ||
 	    m->tbslen != digest_len(m->digest) ||
 	    m->adigestlen != digest_len(m->digest) ||
-	    (m->flags & ~MSG_SIGN_F_NOWAIT))
+	    (m->flags & ~(MSG_SIGN_F_NOWAIT | MSG_SIGN_F_PIPELINED)) ||
+	    m->flags == (MSG_SIGN_F_NOWAIT | MSG_SIGN_F_PIPELINED))
 		return -1;
 	return buf_end(b);
 }

@@ -138,6 +138,11 @@ struct msg_keyinfo_reply {
 	 */
 	uint32_t pgp_created; /* Unix seconds */
 	char pgp_uid[PGP_UID_MAX + 1];
+	/*
+	 * 1: the key has an Approval rule, so its requests may be held and
+	 * the child sends them one at a time (MSG_SIGN_F_PIPELINED).
+	 */
+	uint8_t approval;
 };
 
 struct msg_sign {
@@ -159,6 +164,14 @@ struct msg_sign {
  * child answers it with the id and keeps the result for F_WAIT.
  */
 #define MSG_SIGN_F_NOWAIT 0x1u
+/*
+ * The child may send this request while its previous one is still at the
+ * token or the audit log (at most MON_SIGN_DEPTH in flight, monitor.h).
+ * Such a request is never held: if its key needs approvers now (a reload
+ * added the rule), it is refused (ST_UNAVAILABLE) and the child forgets
+ * what it knew of the key.
+ */
+#define MSG_SIGN_F_PIPELINED 0x2u
 
 struct msg_sign_reply {
 	uint32_t reqid;

@@ -2,6 +2,7 @@
 #include "sandbox/channel.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -225,6 +226,68 @@ sandbox_request_sign(const struct msg_sign *m, struct hold *h,
 	} while (!answered);
 	signbuf_wipe();
 	return 0;
+}
+
+int
+sandbox_sign_submit(const struct msg_sign *m)
+{
+	if (signbuf.data == NULL) {
+		buf_init(&signbuf, MSG_MAX);
+		if (buf_reserve(&signbuf, MSG_MAX) == NULL)
+			return -1;
+	}
+	buf_reset(&signbuf);
+	if (msg_enc_sign(&signbuf, m) == -1) {
+		signbuf_note();
+		signbuf_wipe();
+		return -1;
+	}
+	signbuf_note();
+	channel_send(&signbuf);
+	signbuf_wipe();
+	return 0;
+}
+
+int
+sandbox_sign_collect(struct msg_sign_reply *r)
+{
+	uint16_t type;
+	int passed = -1;
+
+	buf_reset(&signbuf);
+	if (io_recv_msg(CHANNEL_FD, &signbuf, &passed) <= 0)
+		_exit(3);
+	signbuf_note();
+	if (passed != -1 || msg_type_of(&signbuf, &type) == -1 ||
+	    type != MSG_SIGN_REPLY)
+		fatalx("monitor sent %s, expected %s", msg_type_name(type),
+		    msg_type_name(MSG_SIGN_REPLY));
+	if (msg_dec_sign_reply(&signbuf, r) == -1)
+		fatalx("bad sign reply from the monitor");
+	signbuf_wipe();
+	return 0;
+}
+
+int
+sandbox_wait(int other)
+{
+	struct pollfd p[2] = { { .fd = CHANNEL_FD, .events = POLLIN },
+		{ .fd = other, .events = POLLIN } };
+	int r = 0;
+
+	for (;;) {
+		int n = poll(p, other >= 0 ? 2 : 1, -1);
+
+		if (n > 0)
+			break;
+		if (n == -1 && errno != EINTR)
+			fatal("poll");
+	}
+	if (p[0].revents != 0)
+		r |= WAIT_CHANNEL;
+	if (other >= 0 && p[1].revents != 0)
+		r |= WAIT_OTHER;
+	return r;
 }
 
 /* Send an encoded request and copy the client frame of its reply. */

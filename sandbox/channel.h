@@ -51,6 +51,21 @@ int sandbox_request_keyinfo(const struct msg_keyinfo *m,
  */
 int sandbox_request_sign(const struct msg_sign *m, struct hold *h,
     struct msg_sign_reply *r);
+/*
+ * A pipelined SIGN (MSG_SIGN_F_PIPELINED, sandbox/pipeline.h): sent
+ * without waiting; sandbox_sign_collect() receives the next reply,
+ * whichever request it answers (r->reqid says).  A request held for
+ * approval never comes this way.
+ */
+int sandbox_sign_submit(const struct msg_sign *m);
+int sandbox_sign_collect(struct msg_sign_reply *r);
+/*
+ * Wait until the channel, or other if it is >= 0, is readable (or hung
+ * up): WAIT_CHANNEL and WAIT_OTHER say which.
+ */
+#define WAIT_CHANNEL 1
+#define WAIT_OTHER 2
+int sandbox_wait(int other);
 /* QUERY; the reply frame is copied into frame. */
 int sandbox_request_query(int what, struct buf *frame);
 /* ADMIN (disable or enable a key); the reply frame into frame. */

@@ -112,6 +112,31 @@ session_key(struct session *s, const char *key, int format, const char *name)
 	return c;
 }
 
+struct cached_key *
+session_key_peek(struct session *s, const char *key)
+{
+	return key_cached(s, key);
+}
+
+void
+session_key_forget(struct session *s, const char *key)
+{
+	struct cached_key *c = key_cached(s, key);
+	size_t last;
+
+	if (c == NULL)
+		return;
+	key_clear(c);
+	/* Keep the cache dense: the last entry takes the freed place. */
+	last = s->nkeys - 1;
+	if (c != &s->keys[last]) {
+		*c = s->keys[last];
+		memset(&s->keys[last], 0, sizeof(s->keys[last]));
+	}
+	s->nkeys--;
+	s->evict = 0;
+}
+
 void
 session_keys_free(struct session *s)
 {

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -55,6 +56,8 @@ session_out(struct session *s)
 {
 	if (s->capture != NULL)
 		return session_capture(s);
+	if (s->defer != NULL)
+		return buf_put(s->defer, buf_ptr(&s->out), buf_left(&s->out));
 	if (hold_detached(s->hold))
 		return hold_deliver(s->hold, &s->out);
 	return io_send_frame(s->client, &s->out, NULL, 0);
@@ -247,6 +250,33 @@ session_frame(struct session *s, const struct buf *in, const int *fds,
 	return handlers[f->type].fn(s, f, fds, nfds);
 }
 
+/*
+ * The frame the pipeline read ahead, as io_recv_frame() would return it
+ * (its bytes into in, its descriptors into fds).
+ */
+static int
+session_unstash(struct session *s, struct buf *in, int *fds, size_t *nfds)
+{
+	struct session_stash *st = &s->stash;
+
+	st->valid = 0;
+	*nfds = 0;
+	buf_reset(in);
+	if (st->r == 1 &&
+	    buf_put(in, buf_ptr(&st->in), buf_left(&st->in)) == -1) {
+		for (size_t i = 0; i < st->nfds; i++)
+			close(st->fds[i]);
+		st->nfds = 0;
+		errno = EMSGSIZE;
+		return -1;
+	}
+	memcpy(fds, st->fds, st->nfds * sizeof(fds[0]));
+	*nfds = st->nfds;
+	st->nfds = 0;
+	errno = st->err;
+	return st->r;
+}
+
 void
 session_serve(int client, const struct msg_session *info)
 {
@@ -267,8 +297,11 @@ session_serve(int client, const struct msg_session *info)
 	buf_init(&in, FRAME_MAX + 4);
 	buf_init(&s.out, FRAME_MAX + 4);
 	for (;;) {
-		r = io_recv_frame(client, &in, fds, FRAME_MAX_FDS, &nfds,
-		    (int)info->idle_timeout_ms);
+		if (s.stash.valid)
+			r = session_unstash(&s, &in, fds, &nfds);
+		else
+			r = io_recv_frame(client, &in, fds, FRAME_MAX_FDS,
+			    &nfds, (int)info->idle_timeout_ms);
 		if (r == -1)
 			session_recv_error(&s, errno);
 		if (r <= 0) {
@@ -284,6 +317,9 @@ session_serve(int client, const struct msg_session *info)
 	}
 	buf_free(&in);
 	buf_free(&s.out);
+	for (size_t i = 0; i < s.stash.nfds; i++)
+		close(s.stash.fds[i]);
+	buf_free(&s.stash.in);
 	session_keys_free(&s);
 	hold_free(s.hold);
 	free(f);

@@ -43,6 +43,19 @@ struct session_capture {
 	uint64_t written; /* what the builder wrote (ST_OK) */
 };
 
+/*
+ * A client frame read ahead by the pipeline (sandbox/pipeline.c) that it
+ * does not run itself: the session loop takes it before reading again.
+ * r and err are io_recv_frame()'s result.
+ */
+struct session_stash {
+	int valid;
+	int r, err;
+	struct buf in;
+	int fds[FRAME_MAX_FDS];
+	size_t nfds;
+};
+
 struct session {
 	int client;
 	const struct msg_session *info;
@@ -56,6 +69,9 @@ struct session {
 	char output[PATH_MAX]; /* --no-wait -o path, for F_WAIT */
 	struct session_capture *capture; /* pesign: replies kept, not
 						   sent; NULL for csign */
+	struct buf *defer; /* a pipelined request's reply goes here, to be
+			      sent in turn; NULL: sent at once */
+	struct session_stash stash;
 };
 
 /*
@@ -88,6 +104,46 @@ int session_cert(struct session *s, const struct frame *f, const int *fds,
  */
 int session_cert_openpgp(struct session *s, struct cached_key *c,
     const char *key);
+
+/* The cached description of key, or NULL: nothing is asked or sent. */
+struct cached_key *session_key_peek(struct session *s, const char *key);
+/* Forget key's description: the next request asks the monitor again. */
+void session_key_forget(struct session *s, const char *key);
+
+/* A sign request as its frame gives it, once its key is known. */
+struct sign_req {
+	char key[KEY_NAME_MAX + 1];
+	char name[ARTIFACT_NAME_MAX + 1];
+	char digest[17];
+	struct sign_input in;
+	struct cached_key *c;
+};
+
+/*
+ * signreq.c, the steps of session_sign() that the pipeline shares.
+ * sign_setup(): f's fields, descriptors (fds stay the caller's) and key
+ * into q; 1 when ready, 0 once refused (the reply sent), -1 if the
+ * session must end.  sign_settle(): the digest, timestamp and key
+ * material; 0, or -1 once refused.  sign_execute(): run the format and
+ * reply, as a request alone (0, or -1 if the session must end).
+ * sign_result(): the reply for a finished format run.
+ */
+int sign_setup(struct session *s, const struct frame *f, const int *fds,
+    size_t nfds, struct sign_req *q);
+int sign_settle(struct session *s, struct sign_req *q);
+int sign_execute(struct session *s, struct sign_req *q);
+int sign_result(struct session *s, const struct sign_input *in,
+    struct sign_output *out);
+
+/*
+ * pipeline.c.  Whether q may wait beside another request at the token
+ * (a plain module, no approval, no timestamp, no inline transfer, not
+ * --no-wait); pipeline_run() signs q and the pipelinable requests that
+ * follow it, two at a time, and returns once none is in flight: 0, or
+ * -1 if the session must end.
+ */
+int pipeline_eligible(const struct session *s, const struct sign_req *q);
+int pipeline_run(struct session *s, struct sign_req *q);
 
 /*
  * signreq.c.  F_SIGN: one artifact signed.  In capture mode an output

@@ -56,42 +56,62 @@ signop_verify(EVP_PKEY *pub, int digest, int padding, const uint8_t *tbs,
 }
 
 int
-signop_sign(const struct sign_input *in, struct sign_output *out,
-    const uint8_t *tbs, size_t tbslen, uint8_t *sig, size_t *siglen)
+signop_request(const struct sign_input *in, struct sign_output *out,
+    const uint8_t *tbs, size_t tbslen, struct msg_sign *m)
 {
 	static uint32_t last_reqid;
-	struct msg_sign m = { .format = (uint8_t)in->format,
-		.digest = (uint8_t)in->digest,
-		.size = out->size };
-	struct msg_sign_reply r;
 
-	m.reqid = ++last_reqid; /* the monitor wants them increasing */
+	memset(m, 0, sizeof(*m));
+	m->format = (uint8_t)in->format;
+	m->digest = (uint8_t)in->digest;
+	m->size = out->size;
+	m->reqid = ++last_reqid; /* the monitor wants them increasing */
 	if (in->flags & SIGN_F_NOWAIT)
-		m.flags = MSG_SIGN_F_NOWAIT;
-	if (tbslen > sizeof(m.tbs) || out->adigestlen > sizeof(m.adigest))
+		m->flags = MSG_SIGN_F_NOWAIT;
+	if (tbslen > sizeof(m->tbs) || out->adigestlen > sizeof(m->adigest))
 		return sign_fail(out, ST_INTERNAL, "digest too large");
-	snprintf(m.key, sizeof(m.key), "%s", in->key);
-	snprintf(m.name, sizeof(m.name), "%s", in->name);
-	memcpy(m.tbs, tbs, tbslen);
-	m.tbslen = tbslen;
-	memcpy(m.adigest, out->adigest, out->adigestlen);
-	m.adigestlen = out->adigestlen;
-	if (sandbox_request_sign(&m, in->hold, &r) == -1)
-		return sign_fail(out, ST_INTERNAL,
-		    "cannot ask for a signature");
-	if (r.status != ST_OK)
-		return sign_fail(out, r.status, "%s", r.message);
-	if (signop_verify(in->pub, in->digest, in->padding, tbs, tbslen, r.sig,
-		r.siglen) != 1)
+	snprintf(m->key, sizeof(m->key), "%s", in->key);
+	snprintf(m->name, sizeof(m->name), "%s", in->name);
+	memcpy(m->tbs, tbs, tbslen);
+	m->tbslen = tbslen;
+	memcpy(m->adigest, out->adigest, out->adigestlen);
+	m->adigestlen = out->adigestlen;
+	return 0;
+}
+
+int
+signop_check(const struct sign_input *in, struct sign_output *out,
+    const struct msg_sign *m, const struct msg_sign_reply *r, uint8_t *sig,
+    size_t *siglen)
+{
+	if (r->status != ST_OK)
+		return sign_fail(out, r->status, "%s", r->message);
+	if (signop_verify(in->pub, in->digest, in->padding, m->tbs, m->tbslen,
+		r->sig, r->siglen) != 1)
 		return sign_fail(out, ST_INTERNAL,
 		    "the token returned a "
 		    "signature that does not verify with the key's "
 		    "certificate; nothing was written");
-	if (r.siglen > *siglen)
+	if (r->siglen > *siglen)
 		return sign_fail(out, ST_INTERNAL, "signature too large");
-	memcpy(sig, r.sig, r.siglen);
-	*siglen = r.siglen;
+	memcpy(sig, r->sig, r->siglen);
+	*siglen = r->siglen;
 	return 0;
+}
+
+int
+signop_sign(const struct sign_input *in, struct sign_output *out,
+    const uint8_t *tbs, size_t tbslen, uint8_t *sig, size_t *siglen)
+{
+	struct msg_sign m;
+	struct msg_sign_reply r;
+
+	if (signop_request(in, out, tbs, tbslen, &m) == -1)
+		return -1;
+	if (sandbox_request_sign(&m, in->hold, &r) == -1)
+		return sign_fail(out, ST_INTERNAL,
+		    "cannot ask for a signature");
+	return signop_check(in, out, &m, &r, sig, siglen);
 }
 
 int

@@ -113,8 +113,8 @@ sign_fds(struct session *s, struct sign_input *in, const int *fds, size_t nfds)
 }
 
 /* Send the result of a format builder to the client. */
-static int
-sign_reply(struct session *s, const struct sign_input *in,
+int
+sign_result(struct session *s, const struct sign_input *in,
     struct sign_output *out)
 {
 	if (out->status != ST_OK)
@@ -172,20 +172,18 @@ sign_timestamp(struct session *s, struct sign_input *in,
 	return 0;
 }
 
-/* Run the builder once the key, digest and artifact are settled. */
-static int
-sign_build(struct session *s, struct sign_input *in, const char *digest,
-    const struct cached_key *c)
+int
+sign_settle(struct session *s, struct sign_req *q)
 {
-	struct sign_output out = { .status = ST_OK };
-	int r;
+	struct sign_input *in = &q->in;
+	const struct cached_key *c = q->c;
 
-	in->digest =
-	    digest[0] ? digest_from_name(digest) : c->info.default_digest;
+	in->digest = q->digest[0] ? digest_from_name(q->digest)
+				  : c->info.default_digest;
 	if (in->digest == -1)
-		return session_reply(s, ST_BAD_REQUEST, "unknown digest");
+		return session_reply(s, ST_BAD_REQUEST, "unknown digest"), -1;
 	if (sign_timestamp(s, in, c) == -1)
-		return 0;
+		return -1;
 	in->padding = c->info.padding;
 	in->keytype = c->info.keytype;
 	in->cert = c->cert;
@@ -193,25 +191,58 @@ sign_build(struct session *s, struct sign_input *in, const char *digest,
 	in->pub = X509_get0_pubkey(in->cert);
 	in->pgp_created = c->info.pgp_created;
 	in->pgp_uid = c->info.pgp_uid;
+	return 0;
+}
+
+int
+sign_execute(struct session *s, struct sign_req *q)
+{
+	struct sign_output out = { .status = ST_OK };
+	int r;
+
+	hold_begin(s->hold, q->in.flags);
+	q->in.hold = s->hold;
 	buf_init(&out.data, FRAME_MAX);
-	if (in->pub != NULL)
-		(void)format_builder(in->format)(in, &out);
+	if (q->in.pub != NULL)
+		(void)format_builder(q->in.format)(&q->in, &out);
 	else
 		sign_fail(&out, ST_INTERNAL, "certificate without a key");
-	r = sign_reply(s, in, &out);
+	r = sign_result(s, &q->in, &out);
 	buf_free(&out.data);
+	/* A --no-wait client was let go: the session is over. */
+	if (hold_detached(s->hold))
+		r = -1;
+	hold_reset(s->hold);
+	inline_upload_end(s);
 	return r;
+}
+
+int
+sign_setup(struct session *s, const struct frame *f, const int *fds,
+    size_t nfds, struct sign_req *q)
+{
+	memset(q, 0, sizeof(*q));
+	q->in.max_size = s->info->max_artifact;
+	q->in.fd = q->in.outfd = -1;
+	if (sign_fields(s, f, &q->in, q->key, q->name, q->digest) == -1)
+		return 0;
+	if (q->in.flags & SIGN_F_INLINE) {
+		if (inline_receive(s, f, &q->in, nfds) == -1)
+			return -1;
+	} else if (sign_fds(s, &q->in, fds, nfds) == -1)
+		return 0;
+	if ((q->c = session_key(s, q->key, q->in.format, q->name)) == NULL) {
+		inline_upload_end(s);
+		return 0;
+	}
+	return 1;
 }
 
 int
 session_sign(struct session *s, const struct frame *f, const int *fds,
     size_t nfds)
 {
-	char key[KEY_NAME_MAX + 1], name[ARTIFACT_NAME_MAX + 1], digest[17];
-	struct sign_input in = { .max_size = s->info->max_artifact,
-		.fd = -1,
-		.outfd = -1 };
-	struct cached_key *c;
+	struct sign_req q;
 	int r;
 
 #ifdef CSIGN_TEST_HOOKS
@@ -221,24 +252,13 @@ session_sign(struct session *s, const struct frame *f, const int *fds,
 		return session_reply(s, ST_INTERNAL, msg);
 	}
 #endif
-	if (sign_fields(s, f, &in, key, name, digest) == -1)
-		return 0;
-	if (in.flags & SIGN_F_INLINE) {
-		if (inline_receive(s, f, &in, nfds) == -1)
-			return -1;
-	} else if (sign_fds(s, &in, fds, nfds) == -1)
-		return 0;
-	if ((c = session_key(s, key, in.format, name)) == NULL) {
+	if ((r = sign_setup(s, f, fds, nfds, &q)) != 1)
+		return r;
+	if (sign_settle(s, &q) == -1) {
 		inline_upload_end(s);
 		return 0;
 	}
-	hold_begin(s->hold, in.flags);
-	in.hold = s->hold;
-	r = sign_build(s, &in, digest, c);
-	/* A --no-wait client was let go: the session is over. */
-	if (hold_detached(s->hold))
-		r = -1;
-	hold_reset(s->hold);
-	inline_upload_end(s);
-	return r;
+	if (pipeline_eligible(s, &q))
+		return pipeline_run(s, &q);
+	return sign_execute(s, &q);
 }

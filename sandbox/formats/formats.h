@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/cms.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
@@ -74,6 +75,28 @@ int format_verity(const struct sign_input *in, struct sign_output *out);
 int format_openpgp(const struct sign_input *in, struct sign_output *out);
 int format_openpgp_clear(const struct sign_input *in, struct sign_output *out);
 /*
+ * format_module() of an uncompressed module in two steps, so that a batch
+ * hashes its next module while the token signs this one
+ * (sandbox/pipeline.c).  module_begin() checks the request and the
+ * module, hashes it (out->adigest is what to sign) and prepares the
+ * PKCS#7; module_end() writes the module with the checked signature sig.
+ * Each is 0, or -1 with out's status set; module_job_free() after both
+ * (also after a failed module_begin()).  module_plain(): 1 if in's
+ * module is not compressed, so that these two steps sign it.
+ */
+struct module_job {
+	uint64_t body;	/* module bytes before any old signature */
+	uint8_t *keep;	/* those bytes, kept to append in place */
+	CMS_ContentInfo *cms;
+};
+int module_begin(const struct sign_input *in, struct sign_output *out,
+    struct module_job *j);
+int module_end(const struct sign_input *in, struct sign_output *out,
+    struct module_job *j, const uint8_t *sig, size_t siglen);
+void module_job_free(struct module_job *j);
+int module_plain(const struct sign_input *in);
+
+/*
  * The key's OpenPGP transferable public key, ASCII-armoured, into
  * out->data: key packet, user ID and a positive self-certification made
  * on the token (audited under in->name).  0, or -1 with out's status set.
@@ -91,6 +114,18 @@ int sign_fail(struct sign_output *out, int status, const char *fmt, ...)
  */
 int signop_sign(const struct sign_input *in, struct sign_output *out,
     const uint8_t *tbs, size_t tbslen, uint8_t *sig, size_t *siglen);
+
+/*
+ * signop_sign() in two steps, for a request that waits beside another
+ * (sandbox/pipeline.c): the request for tbs into m (0, or -1 with out
+ * set), and the check of the monitor's reply r to it: 0 with sig filled,
+ * or -1 with out's status and message set.
+ */
+int signop_request(const struct sign_input *in, struct sign_output *out,
+    const uint8_t *tbs, size_t tbslen, struct msg_sign *m);
+int signop_check(const struct sign_input *in, struct sign_output *out,
+    const struct msg_sign *m, const struct msg_sign_reply *r, uint8_t *sig,
+    size_t *siglen);
 
 /*
  * Hash the whole artifact into out (adigest, size) and sign that digest

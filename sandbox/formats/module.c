@@ -352,46 +352,73 @@ module_append(const struct sign_input *in, struct sign_output *out,
 	return 0;
 }
 
+int
+module_begin(const struct sign_input *in, struct sign_output *out,
+    struct module_job *j)
+{
+	memset(j, 0, sizeof(*j));
+	if (module_check_request(in, out) == -1 ||
+	    module_body(in, out, &j->body) == -1)
+		return -1;
+	if ((in->flags & SIGN_F_INPLACE) && j->body > 0 &&
+	    j->body <= MODULE_KEEP_MAX)
+		j->keep = malloc((size_t)j->body);
+	if (module_hash(in, out, j->body, j->keep) == -1)
+		return -1;
+	if ((j->cms = modsig_cms_new(in->cert, in->pub, in->digest,
+		 (in->flags & SIGN_F_KEYID) != 0)) == NULL)
+		return sign_fail(out, ST_INTERNAL,
+		    "cannot build the PKCS#7 structure");
+	return 0;
+}
+
+int
+module_end(const struct sign_input *in, struct sign_output *out,
+    struct module_job *j, const uint8_t *sig, size_t siglen)
+{
+	struct buf der;
+	int r;
+
+	buf_init(&der, MODSIG_CMS_MAX);
+	if (modsig_cms_der(j->cms, sig, siglen, &der) == -1)
+		r = sign_fail(out, ST_INTERNAL,
+		    "cannot encode the PKCS#7 signature");
+	else
+		r = (in->flags & SIGN_F_INPLACE)
+		    ? module_append(in, out, j->body, &der, j->keep)
+		    : module_write(in, out, j->body, &der);
+	buf_free(&der);
+	return r;
+}
+
+void
+module_job_free(struct module_job *j)
+{
+	free(j->keep);
+	CMS_ContentInfo_free(j->cms);
+	memset(j, 0, sizeof(*j));
+}
+
+int
+module_plain(const struct sign_input *in)
+{
+	return !in->fd_is_file || comp_detect(in->fd, in->size) == COMP_NONE;
+}
+
 /* Sign an uncompressed module. */
 static int
 module_sign(const struct sign_input *in, struct sign_output *out)
 {
-	uint8_t sig[SIG_MAX], *keep = NULL;
+	uint8_t sig[SIG_MAX];
 	size_t siglen = sizeof(sig);
-	CMS_ContentInfo *cms = NULL;
-	struct buf der;
-	uint64_t body;
+	struct module_job j;
 	int r = -1;
 
-	buf_init(&der, MODSIG_CMS_MAX);
-	if (module_check_request(in, out) == -1 ||
-	    module_body(in, out, &body) == -1)
-		goto out;
-	if ((in->flags & SIGN_F_INPLACE) && body > 0 && body <= MODULE_KEEP_MAX)
-		keep = malloc((size_t)body);
-	if (module_hash(in, out, body, keep) == -1)
-		goto out;
-	if ((cms = modsig_cms_new(in->cert, in->pub, in->digest,
-		 (in->flags & SIGN_F_KEYID) != 0)) == NULL) {
-		sign_fail(out, ST_INTERNAL,
-		    "cannot build the PKCS#7 structure");
-		goto out;
-	}
-	if (signop_sign(in, out, out->adigest, out->adigestlen, sig, &siglen) ==
-	    -1)
-		goto out;
-	if (modsig_cms_der(cms, sig, siglen, &der) == -1) {
-		sign_fail(out, ST_INTERNAL,
-		    "cannot encode the PKCS#7 signature");
-		goto out;
-	}
-	r = (in->flags & SIGN_F_INPLACE)
-	    ? module_append(in, out, body, &der, keep)
-	    : module_write(in, out, body, &der);
-out:
-	free(keep);
-	CMS_ContentInfo_free(cms);
-	buf_free(&der);
+	if (module_begin(in, out, &j) == 0 &&
+	    signop_sign(in, out, out->adigest, out->adigestlen, sig, &siglen) ==
+		0)
+		r = module_end(in, out, &j, sig, siglen);
+	module_job_free(&j);
 	return r;
 }
 

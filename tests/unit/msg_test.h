@@ -103,7 +103,8 @@ enc_keyinfo_reply(struct buf *b)
 		.ts_mode = TS_REQUIRED,
 		.ntsa = 2,
 		.pgp_created = 1767225600,
-		.pgp_uid = "Name <mail@example.org>" };
+		.pgp_uid = "Name <mail@example.org>",
+		.approval = 1 };
 
 	assert_int_equal(msg_enc_keyinfo_reply(b, &m), 0);
 }

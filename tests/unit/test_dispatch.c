@@ -50,7 +50,8 @@ test_a_request_while_signing_kills(void **state)
 	feed_sign(f, &m, 0);
 	assert_int_equal(f->c->ms.state, CH_GONE);
 	assert_int_equal(signs, 1);
-	assert_null(f->c->ms.inflight);
+	assert_null(f->c->ms.inflight[0]);
+	assert_null(f->c->ms.inflight[1]);
 }
 
 /* READY is once only: the second one kills. */

@@ -249,6 +249,7 @@ keyinfo_reply_with_uid(struct buf *b, size_t msglen, size_t certlen,
 	assert_int_equal(buf_put_u8(b, 0), 0);
 	assert_int_equal(buf_put_u32(b, 1767225600), 0);
 	assert_int_equal(buf_put_bytes(b, uid, uidlen), 0);
+	assert_int_equal(buf_put_u8(b, 0), 0); /* no approval rule */
 }
 
 static void

@@ -110,9 +110,10 @@ test_keyinfo_reply_round_trips(void **state)
 	assert_int_equal(d_kreply.ntsa, 2);
 	assert_int_equal(d_kreply.pgp_created, 1767225600);
 	assert_string_equal(d_kreply.pgp_uid, "Name <mail@example.org>");
+	assert_int_equal(d_kreply.approval, 1);
 	/* The certificate is a reference into the message. */
 	assert_true(d_kreply.cert > b.data &&
-	    d_kreply.chain + d_kreply.chainlen + 2 + 4 + 4 + 23 ==
+	    d_kreply.chain + d_kreply.chainlen + 2 + 4 + 4 + 23 + 1 ==
 		b.data + b.len);
 	buf_free(&b);
 }
@@ -220,8 +221,30 @@ test_sign_unknown_flag_is_refused(void **state)
 	(void)state;
 	buf_init(&b, 0);
 	enc_sign(&b);
-	b.data[b.len - 1] = 0x02;
+	b.data[b.len - 1] = 0x04;
 	assert_int_equal(decode_buf(kind_of(MSG_SIGN), &b), -1);
+	/* Pipelined, but not with --no-wait (which may be held). */
+	b.data[b.len - 1] = MSG_SIGN_F_PIPELINED;
+	assert_int_equal(decode_buf(kind_of(MSG_SIGN), &b), 0);
+	b.data[b.len - 1] = MSG_SIGN_F_PIPELINED | MSG_SIGN_F_NOWAIT;
+	assert_int_equal(decode_buf(kind_of(MSG_SIGN), &b), -1);
+	buf_free(&b);
+}
+
+/* The approval flag of a key's description is 0 or 1. */
+static void
+test_keyinfo_reply_approval_is_a_flag(void **state)
+{
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 0);
+	enc_keyinfo_reply(&b);
+	b.data[b.len - 1] = 2;
+	assert_int_equal(decode_buf(kind_of(MSG_KEYINFO_REPLY), &b), -1);
+	b.data[b.len - 1] = 0;
+	assert_int_equal(decode_buf(kind_of(MSG_KEYINFO_REPLY), &b), 0);
+	assert_int_equal(d_kreply.approval, 0);
 	buf_free(&b);
 }
 
@@ -439,6 +462,7 @@ main(void)
 		cmocka_unit_test(test_sign_round_trips),
 		cmocka_unit_test(test_sign_reply_round_trips),
 		cmocka_unit_test(test_sign_unknown_flag_is_refused),
+		cmocka_unit_test(test_keyinfo_reply_approval_is_a_flag),
 		cmocka_unit_test(test_sign_held_round_trips),
 		cmocka_unit_test(
 		    test_sign_held_counts_out_of_range_are_refused),

@@ -1,0 +1,136 @@
+# A batch's module requests two at a time in one session
+# (sandbox/pipeline.c, issue 14), sourced by run.sh.  A csignd of its own
+# whose token answers every signature 150 ms late (tests/tools/p11fault.c,
+# as a network HSM), so that the child surely reads, hashes and sends the
+# next module while the token signs the one before: the batch's modules
+# are still sign-file's bytes; a signature the token corrupts while two
+# are in flight is refused and nothing is appended for it; a client that
+# dies mid-batch leaves every module whole.  Uses mod_build, mod_copy and
+# mod_m (module.sh).
+
+# csignd on $T/pl.sock, its token behind p11fault with a delay and the
+# fault files of $T/pl.faults; its log $T/pl.log, pid in PLPID.
+pl_daemon() {
+	mkdir -p "$T/pl.faults"
+	cp "$build/test/p11fault.so" "$T/bin/p11fault.so" &&
+		chmod 755 "$T/bin/p11fault.so" || return 1
+	sed -e "s|^Listen .*|Listen $T/pl.sock|" \
+	    -e "s|^AuditLog .*|AuditLog $T/pl.jsonl|" \
+	    -e "s|Module /usr/lib/softhsm/libsofthsm2.so|Module $T/bin/p11fault.so|" \
+	    "$T/csignd.conf" > "$T/pl.conf"
+	rm -f "$T/pl.sock"
+	it_spawn_csignd "$T/pl.conf" "$T/pl.sock" "$T/pl.log" \
+		"env P11FAULT_DIR=$T/pl.faults P11FAULT_DELAY_MS=150 P11FAULT_MODULE=/usr/lib/softhsm/libsofthsm2.so"
+	r=$?
+	PLPID=$SPAWNED
+	return $r
+}
+
+pl_stop() {
+	kill -TERM "$PLPID" 2>/dev/null
+	wait "$PLPID" 2>/dev/null
+}
+
+# pl_sign ARGS...: csign-client sign as alice against $T/pl.sock.
+pl_sign() {
+	(cd "$T/home/$ALICE" && runuser -u "$ALICE" -- "$T/bin/csign-client" \
+		-S "$T/pl.sock" sign -k kmod -f module -d sha256 --jobs 1 "$@")
+}
+
+# pl_copies PREFIX N: N fresh unsigned modules PREFIX1.ko..; their names.
+pl_copies() {
+	pl_list=""
+	for i in $(seq "$2"); do
+		mod_copy "$1$i.ko"
+		pl_list="$pl_list $1$i.ko"
+	done
+}
+
+# pl_state FILE: "signed" (sign-file's bytes), "unsigned" or "corrupt".
+pl_state() {
+	if cmp -s "$1" "$T/ref.kmod.sha256.ko"; then echo signed
+	elif cmp -s "$1" "$T/mod/hello.ko"; then echo unsigned
+	else echo corrupt; fi
+}
+
+t_pipeline_modules() {
+	begin "pipeline: a batch's modules two at a time, each sign-file's bytes"
+	if ! mod_build; then
+		fail "cannot build the test module (see $T/mod/build.log)"
+		return
+	fi
+	mod_m
+	a=$T/home/$ALICE
+	rm -f "$T/pl.faults/csign"
+	check "csignd with a 150 ms token starts" pl_daemon || return
+	pl_copies plm 6
+	n0=$(wc -l < "$T/pl.log")
+	check "6 modules over one connection" pl_sign $pl_list
+	bad=0
+	for m in $pl_list; do
+		[ "$(pl_state "$a/$m")" = signed ] || bad=$((bad + 1))
+	done
+	[ $bad -eq 0 ] && ok || fail "$bad modules not sign-file's"
+	tail -n +"$((n0 + 1))" "$T/pl.log" > "$T/pl.log.new"
+	expect_grep "pipeline: [2-6] requests sent, up to 2 at the monitor at once" \
+		"$T/pl.log.new" "the session had two requests at the token"
+	[ "$(grep -c '"event":"sign"' "$T/pl.jsonl")" -eq 6 ] && ok ||
+		fail "not 6 sign records"
+
+	# The token corrupts the third signature: refused, nothing appended
+	# for it; every other module is either signed or left as it was.
+	pl_copies plw 6
+	echo "wrong nth=3 times=1" > "$T/pl.faults/csign"
+	expect_rc 1 "a corrupted signature fails the batch" pl_sign $pl_list
+	rm -f "$T/pl.faults/csign"
+	expect_grep "does not verify with the key's certificate" "$T/rc.out" \
+		"the bad signature is refused"
+	states=""
+	for m in $pl_list; do
+		states="$states $(pl_state "$a/$m")"
+	done
+	case $states in
+	*corrupt*) fail "a module was written with a bad signature:$states" ;;
+	" signed signed unsigned"*|" signed signed signed unsigned"*) ok ;;
+	*) fail "unexpected module states:$states" ;;
+	esac
+	pl_stop
+}
+
+t_pipeline_client_dies() {
+	begin "pipeline: a client killed mid-batch leaves every module whole"
+	if ! mod_build; then
+		fail "cannot build the test module"
+		return
+	fi
+	mod_m
+	a=$T/home/$ALICE
+	rm -f "$T/pl.faults/csign"
+	check "csignd with a 150 ms token starts" pl_daemon || return
+	pl_copies pld 24
+	(cd "$a" && exec runuser -u "$ALICE" -- "$T/bin/csign-client" \
+		-S "$T/pl.sock" sign -k kmod -f module -d sha256 --jobs 1 \
+		$pl_list) >/dev/null 2>&1 &
+	cpid=$!
+	sleep 0.6
+	pkill -KILL -P "$cpid" 2>/dev/null
+	kill -KILL "$cpid" 2>/dev/null
+	wait "$cpid" 2>/dev/null
+	# What was in flight finishes; then every module is whole.
+	sleep 1
+	corrupt=0 signed=0
+	for m in $pl_list; do
+		case $(pl_state "$a/$m") in
+		corrupt) corrupt=$((corrupt + 1)) ;;
+		signed) signed=$((signed + 1)) ;;
+		esac
+	done
+	[ $corrupt -eq 0 ] && ok || fail "$corrupt modules half written"
+	[ $signed -lt 24 ] && ok || fail "the client was not killed mid-batch"
+	pl_copies plz 2
+	check "the daemon serves the next batch" pl_sign $pl_list
+	check "the audit chain holds" "$T/bin/csign-audit" verify "$T/pl.jsonl"
+	pl_stop
+}
+
+CASES="$CASES t_pipeline_modules t_pipeline_client_dies"

@@ -373,6 +373,8 @@ pool_start_session(struct child *c, const struct waiting *w)
 		.max_artifact = d->mon.cfg->max_artifact_size,
 		.idle_timeout_ms = d->mon.cfg->session_timeout * 1000u,
 		.via = (uint8_t)w->peer.via,
+		.busy = (uint16_t)(d->nsessions < BUSY_MAX ? d->nsessions
+							   : BUSY_MAX),
 	};
 	struct buf b;
 	int r;

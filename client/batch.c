@@ -513,8 +513,8 @@ cl_batch_independent(const struct options *o)
 int
 cl_batch_sign(struct conn *c, const struct options *o, struct failure *fl)
 {
-	int n =
-	    cl_batch_conns(o->nfiles, o->jobs, sysconf(_SC_NPROCESSORS_ONLN));
+	int n = cl_batch_conns(o->nfiles, o->jobs,
+	    sysconf(_SC_NPROCESSORS_ONLN), c->busy);
 	struct worker *w;
 	pthread_t *tid;
 	struct batch b;

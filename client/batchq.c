@@ -37,14 +37,24 @@ cl_bq_finished(const struct batchq *q)
 }
 
 int
-cl_batch_conns(int nfiles, int jobs, long ncpu)
+cl_batch_conns(int nfiles, int jobs, long ncpu, int busy)
 {
 	int want = jobs, byfiles;
 
+	/*
+	 * A session keeps about one CPU busy (its child hashes while the
+	 * token signs): one per CPU, and one more for the time each spends
+	 * waiting for the audit log.  Sessions of other clients already
+	 * use those CPUs, and a session more costs a child's start-up.
+	 */
 	if (want <= 0) {
-		want = ncpu < 1			? 1
-		    : ncpu > BATCH_JOBS_DEFAULT ? BATCH_JOBS_DEFAULT
-						: (int)ncpu;
+		long room = ncpu < 1 ? 1 : ncpu + 1;
+
+		if (busy > 0)
+			room -= busy;
+		want = room < 1			? 1
+		    : room > BATCH_JOBS_DEFAULT ? BATCH_JOBS_DEFAULT
+						: (int)room;
 	}
 	if (want > BATCH_JOBS_MAX)
 		want = BATCH_JOBS_MAX;

@@ -33,10 +33,12 @@ void cl_bq_done(struct batchq *q, int idx, int failed);
 int cl_bq_finished(const struct batchq *q);
 
 /*
- * How many connections a batch of nfiles uses: --jobs (0 if not given:
- * the online CPUs ncpu, at most BATCH_JOBS_DEFAULT), at most one per
+ * How many connections a batch of nfiles uses: --jobs; if not given, one
+ * more than the online CPUs ncpu, less the sessions the daemon said it
+ * serves besides ours (busy, -1 if it did not say), at most
+ * BATCH_JOBS_DEFAULT and at least 1.  At most one per
  * BATCH_FILES_PER_CONN files, at least 1.
  */
-int cl_batch_conns(int nfiles, int jobs, long ncpu);
+int cl_batch_conns(int nfiles, int jobs, long ncpu, int busy);
 
 #endif

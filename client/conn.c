@@ -259,7 +259,7 @@ static int
 conn_hello(struct conn *c, struct reply *r, struct failure *fl)
 {
 	const char *env = getenv("CSIGN_INLINE");
-	uint32_t flags = 0;
+	uint32_t flags = 0, busy = 0;
 	struct buf b;
 	int probe, ret = -1;
 
@@ -279,6 +279,9 @@ conn_hello(struct conn *c, struct reply *r, struct failure *fl)
 	close(probe);
 	if (ret == 0) {
 		(void)frame_get_u32(&r->f, T_FLAGS, &flags);
+		c->busy = frame_get_u32(&r->f, T_BUSY, &busy) == 0
+		    ? (int)(busy < BUSY_MAX ? busy : BUSY_MAX)
+		    : -1;
 		c->inline_data = !(flags & HELLO_F_FDS) ||
 		    (env != NULL && strcmp(env, "1") == 0);
 	}

@@ -23,6 +23,7 @@ struct conn {
 	const char *path;
 	int inline_data; /* descriptors do not travel: send bytes */
 	int broken;	 /* a frame was lost or garbled: out of step */
+	int busy;	 /* T_BUSY of the hello reply, or -1 (none) */
 };
 
 /* A received reply; f's values point into raw. */

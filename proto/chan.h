@@ -32,7 +32,8 @@
  *   4  KEYINFO_REPLY carries the key's OpenPGP identity (creation time
  *      and user ID); formats openpgp and openpgp-clear
  *   5  KEYINFO_REPLY says whether the key has an Approval rule; SIGN may
- *      come while one is in flight (MSG_SIGN_F_PIPELINED)
+ *      come while one is in flight (MSG_SIGN_F_PIPELINED); SESSION
+ *      carries the sessions served besides it (busy)
  */
 #define CHAN_VERSION 5
 

@@ -97,8 +97,15 @@ enum tlv_tag {
 	T_OUTPUT = 35,	     /* str: where a --no-wait signature goes (the
 				   client's absolute -o path), kept with the
 				   request and given back to F_WAIT */
+	T_BUSY = 36,	     /* u32: in a hello reply, the sessions the
+				   daemon serves besides this one, capped at
+				   BUSY_MAX (how many more connections a batch
+				   may usefully open) */
 	T_TAG_COUNT
 };
+
+/* T_BUSY says no more than this: a hint, not a census of others' work. */
+#define BUSY_MAX 64
 
 /* T_FLAGS bits of F_SIGN. */
 #define SIGN_F_PEM 0x1u	    /* cms: PEM instead of DER */

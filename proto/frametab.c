@@ -49,6 +49,7 @@
 #define V_RELOAD T_RELOAD, K_STR, 0, 1024
 #define V_APPROVAL T_APPROVAL, K_STR, 5, KEY_NAME_MAX + 24
 #define V_OUTPUT T_OUTPUT, K_STR, 2, PATH_MAX - 1
+#define V_BUSY T_BUSY, K_U32, 4, 4
 
 #define REQ(v) \
 	{ \
@@ -99,7 +100,7 @@ static const struct frame_spec frame_table[F_TYPE_COUNT] = {
 		REP(V_TOKEN), REP(V_STATE), REP(V_SIZE), REP(V_ADIGEST),
 		REP(V_FINGERPRINT), REP(V_NOTAFTER), REP(V_TIMESTAMP),
 		REP(V_ID), REP(V_COUNT), REP(V_NEEDED), REP(V_EXPIRES),
-		REP(V_AGE), REP(V_APPROVAL), OPT(V_OUTPUT) } },
+		REP(V_AGE), REP(V_APPROVAL), OPT(V_OUTPUT), OPT(V_BUSY) } },
 	/* Inline artifacts go in, inline outputs come back. */
 	[F_DATA] = { "data", F_DATA, IN | OUT, 0, { REQ(V_DATA) } },
 	[F_ADMIN] = { "admin", F_ADMIN, IN, 0,

@@ -83,9 +83,10 @@ msg_enc_session(struct buf *b, const struct msg_session *m)
 	if (msg_begin(b, MSG_SESSION) == -1 ||
 	    buf_put_u32(b, m->session_id) == -1 ||
 	    buf_put_u64(b, m->max_artifact) == -1 ||
-	    buf_put_u32(b, m->idle_timeout_ms) == -1)
+	    buf_put_u32(b, m->idle_timeout_ms) == -1 ||
+	    buf_put_u8(b, m->via) == -1)
 		return -1;
-	return buf_put_u8(b, m->via);
+	return buf_put_u16(b, m->busy);
 }
 
 int
@@ -94,7 +95,8 @@ msg_dec_session(struct buf *b, struct msg_session *m)
 	if (buf_get_u32(b, &m->session_id) == -1 ||
 	    buf_get_u64(b, &m->max_artifact) == -1 ||
 	    buf_get_u32(b, &m->idle_timeout_ms) == -1 ||
-	    buf_get_u8(b, &m->via) == -1 || m->via >= VIA_COUNT)
+	    buf_get_u8(b, &m->via) == -1 || m->via >= VIA_COUNT ||
+	    buf_get_u16(b, &m->busy) == -1)
 		return -1;
 	return buf_end(b);
 }
@@ -159,8 +161,7 @@ msg_dec_keyinfo_reply(struct buf *b, struct msg_keyinfo_reply *m)
 	    buf_get_u8(b, &m->approval) == -1)
 		return -1;
 	if (m->status >= ST_COUNT || m->default_digest >= DIG_COUNT ||
-	    m->approval > 1 ||
-	    m->keytype > KT_EC || m->padding > PAD_PSS ||
+	    m->approval > 1 || m->keytype > KT_EC || m->padding > PAD_PSS ||
 	    m->ts_mode > TS_REQUIRED || m->ntsa > TSA_URLS_MAX ||
 	    !utf8_text_valid(m->pgp_uid, strlen(m->pgp_uid)))
 		return -1;

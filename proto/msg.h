@@ -105,6 +105,8 @@ struct msg_session {
 	uint8_t via;		  /* enum via (names.h): the listener
 					   that accepted the client, so the
 					   protocol the child speaks */
+	uint16_t busy; /* sessions served besides this one (a hint for
+			  a batch client's connections: T_BUSY) */
 };
 
 /* format and name describe the request, for the audit record only. */

@@ -52,16 +52,16 @@ struct slot {
 	struct module_job job;
 	struct msg_sign m;
 	struct msg_sign_reply r;
-	struct buf reply;	 /* the client frame, sent in its turn */
+	struct buf reply;	/* the client frame, sent in its turn */
 	int fds[FRAME_MAX_FDS]; /* a request read ahead: its descriptors */
 	size_t nfds;
 };
 
 struct pipe {
 	struct slot slot[PIPE_DEPTH];
-	unsigned head, n; /* the oldest slot, slots in use */
-	int no_more;	  /* read no more requests ahead */
-	int lost;	  /* the client is gone */
+	unsigned head, n;	       /* the oldest slot, slots in use */
+	int no_more;		       /* read no more requests ahead */
+	int lost;		       /* the client is gone */
 	char forget[KEY_NAME_MAX + 1]; /* a key to ask the monitor again */
 	struct frame *f;
 	unsigned started, most; /* requests sent, most at once (for logs) */
@@ -234,8 +234,8 @@ pipe_read(struct session *s, struct pipe *p)
 
 	st->nfds = 0;
 	buf_reset(&st->in);
-	r = io_recv_frame(s->client, &st->in, st->fds, FRAME_MAX_FDS,
-	    &st->nfds, (int)s->info->idle_timeout_ms);
+	r = io_recv_frame(s->client, &st->in, st->fds, FRAME_MAX_FDS, &st->nfds,
+	    (int)s->info->idle_timeout_ms);
 	st->err = errno;
 	if (r == 1 &&
 	    frame_decode(buf_ptr(&st->in) + 4, buf_left(&st->in) - 4, p->f,

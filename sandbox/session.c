@@ -98,7 +98,9 @@ session_hello(struct session *s, const struct frame *f, const int *fds,
 	if (frame_begin(&s->out, F_REPLY) == -1 ||
 	    frame_add_u32(&s->out, T_STATUS, ST_OK) == -1 ||
 	    frame_add_str(&s->out, T_MESSAGE, "csignd " CSIGN_VERSION) == -1 ||
-	    frame_add_u32(&s->out, T_FLAGS, nfds == 1 ? HELLO_F_FDS : 0) == -1)
+	    frame_add_u32(&s->out, T_FLAGS, nfds == 1 ? HELLO_F_FDS : 0) ==
+		-1 ||
+	    frame_add_u32(&s->out, T_BUSY, s->info->busy) == -1)
 		return -1;
 	return session_send(s);
 }

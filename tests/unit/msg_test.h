@@ -71,7 +71,8 @@ enc_session(struct buf *b)
 	const struct msg_session m = { .session_id = 0x01020304,
 		.max_artifact = 0x0000000500000006ull,
 		.idle_timeout_ms = 30000,
-		.via = VIA_PESIGN };
+		.via = VIA_PESIGN,
+		.busy = 0x0708 };
 
 	assert_int_equal(msg_enc_session(b, &m), 0);
 }

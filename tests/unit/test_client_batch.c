@@ -68,18 +68,25 @@ test_connections_per_batch(void **state)
 {
 	(void)state;
 	/* Few files: one connection (the serial client's). */
-	assert_int_equal(cl_batch_conns(3, 0, 2), 1);
-	assert_int_equal(cl_batch_conns(4, 8, 16), 1);
-	assert_int_equal(cl_batch_conns(5, 0, 2), 2);
-	/* Default: the online CPUs, at most BATCH_JOBS_DEFAULT. */
-	assert_int_equal(cl_batch_conns(200, 0, 2), 2);
-	assert_int_equal(cl_batch_conns(200, 0, 32), BATCH_JOBS_DEFAULT);
-	assert_int_equal(cl_batch_conns(200, 0, -1), 1);
+	assert_int_equal(cl_batch_conns(3, 0, 2, 0), 1);
+	assert_int_equal(cl_batch_conns(4, 8, 16, 0), 1);
+	assert_int_equal(cl_batch_conns(5, 0, 2, 0), 2);
+	/* Default: one more than the CPUs, at most BATCH_JOBS_DEFAULT. */
+	assert_int_equal(cl_batch_conns(200, 0, 2, 0), 3);
+	assert_int_equal(cl_batch_conns(200, 0, 2, -1), 3);
+	assert_int_equal(cl_batch_conns(200, 0, 32, 0), BATCH_JOBS_DEFAULT);
+	assert_int_equal(cl_batch_conns(200, 0, -1, 0), 1);
+	/* Less the sessions the daemon serves for others; at least one. */
+	assert_int_equal(cl_batch_conns(200, 0, 2, 1), 2);
+	assert_int_equal(cl_batch_conns(200, 0, 2, 2), 1);
+	assert_int_equal(cl_batch_conns(200, 0, 2, BUSY_MAX), 1);
+	assert_int_equal(cl_batch_conns(200, 0, 32, 30), 3);
 	/* --jobs is honoured above the CPUs (a slow token waits, not works). */
-	assert_int_equal(cl_batch_conns(200, 8, 2), 8);
-	assert_int_equal(cl_batch_conns(200, 1, 16), 1);
-	assert_int_equal(cl_batch_conns(100000, 1000, 2), BATCH_JOBS_MAX);
-	assert_int_equal(cl_batch_conns(0, 0, 2), 1);
+	assert_int_equal(cl_batch_conns(200, 8, 2, 0), 8);
+	assert_int_equal(cl_batch_conns(200, 8, 2, 20), 8);
+	assert_int_equal(cl_batch_conns(200, 1, 16, 0), 1);
+	assert_int_equal(cl_batch_conns(100000, 1000, 2, 0), BATCH_JOBS_MAX);
+	assert_int_equal(cl_batch_conns(0, 0, 2, 0), 1);
 }
 
 /* Parse "csign-client sign -k k -f raw --jobs ARG a b". */

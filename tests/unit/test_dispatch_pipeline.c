@@ -73,8 +73,8 @@ test_signing_ends_with_the_last_request_in_flight(void **state)
 	last_job = NULL;
 	for (unsigned i = 0; i < MON_SIGN_DEPTH; i++)
 		if (f->c->ms.inflight[i] != NULL)
-			job_fails((struct signer_job *)(void *)
-				f->c->ms.inflight[i]);
+			job_fails(
+			    (struct signer_job *)(void *)f->c->ms.inflight[i]);
 	expect_sign_reply(f, ST_UNAVAILABLE);
 	assert_int_equal(f->c->ms.state, CH_SESSION);
 }

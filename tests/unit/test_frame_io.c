@@ -297,7 +297,7 @@ seq_pair(int sv[2])
 static void
 test_io_msg_round_trips_with_an_fd(void **state)
 {
-	struct msg_session m = { 7, 1u << 20, 30000, VIA_PESIGN }, d;
+	struct msg_session m = { 7, 1u << 20, 30000, VIA_PESIGN, 3 }, d;
 	int fd = mem_file("artifact"), got = -2;
 	uint16_t type = 0;
 	struct buf out, in;

@@ -31,7 +31,7 @@ test_wire_numbers_are_fixed(void **state)
 		T_TOKEN, T_STATE, T_SIZE, T_ADIGEST, T_FINGERPRINT,
 		T_TEST_SYSCALL, T_NOTAFTER, T_DATA, T_WARN_DAYS, T_TIMESTAMP,
 		T_ID, T_COUNT, T_NEEDED, T_EXPIRES, T_AGE, T_RELOAD, T_APPROVAL,
-		T_OUTPUT };
+		T_OUTPUT, T_BUSY };
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
@@ -39,7 +39,7 @@ test_wire_numbers_are_fixed(void **state)
 	assert_int_equal(F_TYPE_COUNT, 15);
 	for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++)
 		assert_int_equal(tags[i], (int)i + 1);
-	assert_int_equal(T_TAG_COUNT, 36);
+	assert_int_equal(T_TAG_COUNT, 37);
 }
 
 static void

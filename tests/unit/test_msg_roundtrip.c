@@ -25,7 +25,7 @@ static void
 test_session_round_trips_in_network_order(void **state)
 {
 	static const uint8_t want[] = { 0, MSG_SESSION, 1, 2, 3, 4, 0, 0, 0, 5,
-		0, 0, 0, 6, 0, 0, 0x75, 0x30, VIA_PESIGN };
+		0, 0, 0, 6, 0, 0, 0x75, 0x30, VIA_PESIGN, 7, 8 };
 	struct msg_session other = { .via = VIA_COUNT };
 	struct buf b;
 
@@ -39,6 +39,7 @@ test_session_round_trips_in_network_order(void **state)
 	assert_true(d_session.max_artifact == 0x0000000500000006ull);
 	assert_int_equal(d_session.idle_timeout_ms, 30000);
 	assert_int_equal(d_session.via, VIA_PESIGN);
+	assert_int_equal(d_session.busy, 0x0708);
 	/* A listener the loop does not have. */
 	assert_int_equal(msg_enc_session(&b, &other), 0);
 	assert_int_equal(decode_buf(kind_of(MSG_SESSION), &b), -1);

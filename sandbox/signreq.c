@@ -178,8 +178,8 @@ sign_settle(struct session *s, struct sign_req *q)
 	struct sign_input *in = &q->in;
 	const struct cached_key *c = q->c;
 
-	in->digest = q->digest[0] ? digest_from_name(q->digest)
-				  : c->info.default_digest;
+	in->digest =
+	    q->digest[0] ? digest_from_name(q->digest) : c->info.default_digest;
 	if (in->digest == -1)
 		return session_reply(s, ST_BAD_REQUEST, "unknown digest"), -1;
 	if (sign_timestamp(s, in, c) == -1)

@@ -143,7 +143,8 @@ $(BUILD)/test/csign-sandbox: $(call tobj,sandbox/main.c $(SANDBOX_SRC) $(COMMON_
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_SANDBOX)
 RAWCLIENT_SRC = tests/tools/rawclient.c tests/tools/rawclient_io.c \
-	tests/tools/rawclient_modes.c tests/tools/rawclient_flood.c
+	tests/tools/rawclient_modes.c tests/tools/rawclient_flood.c \
+	tests/tools/rawclient_burst.c
 $(BUILD)/test/rawclient: $(call obj,$(RAWCLIENT_SRC)) $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_COMMON)

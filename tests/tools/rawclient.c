@@ -37,6 +37,7 @@ static const struct mode {
 	{ "silent", 1, mode_silent },
 	{ "partial", 1, mode_partial },
 	{ "busy", 1, mode_busy },
+	{ "burst", 2, mode_burst },
 };
 
 static void
@@ -47,7 +48,8 @@ usage(void)
 	    "oversize | nohello | keysfd | half SECONDS | syscall NAME | "
 	    "syscall-wait NAME GOFILE | sign KEY FORMAT FILE | "
 	    "inline KEY FORMAT SIZE | silent SECONDS | "
-	    "partial SECONDS | busy SECONDS | flood COUNT HOLD "
+	    "partial SECONDS | busy SECONDS | burst KEY MODULE | "
+	    "flood COUNT HOLD "
 	    "idle|busy-drop\n");
 	exit(EX_LOCAL);
 }

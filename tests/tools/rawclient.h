@@ -64,6 +64,9 @@ int mode_silent(int s, char **args);
 int mode_partial(int s, char **args);
 int mode_busy(int s, char **args);
 
+/* rawclient_burst.c */
+int mode_burst(int s, char **args);
+
 /* rawclient_flood.c */
 int mode_flood(const char *path, char **args);
 

@@ -9,12 +9,13 @@
 # mod_m (module.sh).
 
 # csignd on $T/pl.sock, its token behind p11fault with a delay and the
-# fault files of $T/pl.faults; its log $T/pl.log, pid in PLPID.
+# fault files of $T/pl.faults, SignWorkers ${1:-2}; its log $T/pl.log,
+# pid in PLPID.
 pl_daemon() {
 	mkdir -p "$T/pl.faults"
 	cp "$build/test/p11fault.so" "$T/bin/p11fault.so" &&
 		chmod 755 "$T/bin/p11fault.so" || return 1
-	sed -e "s|^Listen .*|Listen $T/pl.sock|" \
+	sed -e "s|^Listen .*|Listen $T/pl.sock\nSignWorkers ${1:-2}|" \
 	    -e "s|^AuditLog .*|AuditLog $T/pl.jsonl|" \
 	    -e "s|Module /usr/lib/softhsm/libsofthsm2.so|Module $T/bin/p11fault.so|" \
 	    "$T/csignd.conf" > "$T/pl.conf"
@@ -35,6 +36,11 @@ pl_stop() {
 pl_sign() {
 	(cd "$T/home/$ALICE" && runuser -u "$ALICE" -- "$T/bin/csign-client" \
 		-S "$T/pl.sock" sign -k kmod -f module -d sha256 --jobs 1 "$@")
+}
+
+# pl_whoami: whoami against $T/pl.sock.
+pl_whoami() {
+	runuser -u "$ALICE" -- "$T/bin/csign-client" -S "$T/pl.sock" whoami
 }
 
 # pl_copies PREFIX N: N fresh unsigned modules PREFIX1.ko..; their names.
@@ -133,4 +139,40 @@ t_pipeline_client_dies() {
 	pl_stop
 }
 
-CASES="$CASES t_pipeline_modules t_pipeline_client_dies"
+t_pipeline_order() {
+	begin "pipeline: replies in the order of the requests, whatever each is"
+	if ! mod_build; then
+		fail "cannot build the test module"
+		return
+	fi
+	mod_m
+	a=$T/home/$ALICE
+	mod_copy plo.ko
+	rm -f "$T/pl.faults/csign"
+	# One signing thread and a slow token keep the second request at
+	# the monitor while the third is read: its refusal must wait for
+	# the second's reply.
+	check "csignd with a 150 ms token starts" pl_daemon 1 || return
+	s0=$(grep -c '"event":"sign"' "$T/pl.jsonl")
+	l0=$(wc -l < "$T/pl.log")
+	expect_run "seven requests sent at once" "$T/pl.order" \
+		runuser -u "$ALICE" -- "$T/bin/rawclient" "$T/pl.sock" \
+		burst kmod "$a/plo.ko"
+	printf '%s\n' "1 ok" "2 ok" "3 bad-request" "4 ok" "5 denied" "6 ok" \
+		"7 bad-request" > "$T/pl.order.want"
+	if diff -u "$T/pl.order.want" "$T/pl.order" > "$T/pl.order.diff"; then
+		ok
+	else
+		fail "replies out of order or wrong"
+		sed 's/^/    /' "$T/pl.order.diff" >&2
+	fi
+	s1=$(grep -c '"event":"sign"' "$T/pl.jsonl")
+	[ $((s1 - s0)) -eq 4 ] && ok || fail "$((s1 - s0)) sign records, not 4"
+	tail -n +"$((l0 + 1))" "$T/pl.log" > "$T/pl.order.log"
+	expect_grep "pipeline: [0-9]+ requests sent, up to 2 at the monitor" \
+		"$T/pl.order.log" "two of them were at the token at once"
+	check "the daemon still serves" pl_whoami
+	pl_stop
+}
+
+CASES="$CASES t_pipeline_modules t_pipeline_client_dies t_pipeline_order"

@@ -251,7 +251,7 @@ sandbox_sign_submit(const struct msg_sign *m)
 int
 sandbox_sign_collect(struct msg_sign_reply *r)
 {
-	uint16_t type;
+	uint16_t type = 0;
 	int passed = -1;
 
 	buf_reset(&signbuf);

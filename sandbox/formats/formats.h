@@ -85,8 +85,8 @@ int format_openpgp_clear(const struct sign_input *in, struct sign_output *out);
  * module is not compressed, so that these two steps sign it.
  */
 struct module_job {
-	uint64_t body;	/* module bytes before any old signature */
-	uint8_t *keep;	/* those bytes, kept to append in place */
+	uint64_t body; /* module bytes before any old signature */
+	uint8_t *keep; /* those bytes, kept to append in place */
 	CMS_ContentInfo *cms;
 };
 int module_begin(const struct sign_input *in, struct sign_output *out,

@@ -48,7 +48,8 @@ main(int argc, char **argv)
 	struct msg_session session = { .session_id = 7,
 		.max_artifact = 1u << 30,
 		.idle_timeout_ms = 30000,
-		.via = VIA_PESIGN };
+		.via = VIA_PESIGN,
+		.busy = 3 };
 	struct msg_keyinfo keyinfo = { .key = "kmod",
 		.format = FMT_MODULE,
 		.name = "a.ko" };
@@ -62,7 +63,8 @@ main(int argc, char **argv)
 		.ts_mode = 1,
 		.ntsa = 1,
 		.pgp_created = 1767225600,
-		.pgp_uid = "Packages <packages@example.org>" };
+		.pgp_uid = "Packages <packages@example.org>",
+		.approval = 1 };
 	struct msg_query query = { .what = Q_KEYS };
 	struct msg_log log = { .level = 2, .text = "hello" };
 	struct msg_admin admin = { .op = 1, .key = "kmod", .reason = "lost" };

@@ -199,12 +199,10 @@ signbuf_wipe(void)
 	buf_reset(&signbuf);
 }
 
-int
-sandbox_request_sign(const struct msg_sign *m, struct hold *h,
-    struct msg_sign_reply *r)
+/* Encode and send SIGN in signbuf (wiped once sent); -1 if it does not encode. */
+static int
+sign_send(const struct msg_sign *m)
 {
-	int answered;
-
 	if (signbuf.data == NULL) {
 		buf_init(&signbuf, MSG_MAX);
 		if (buf_reserve(&signbuf, MSG_MAX) == NULL)
@@ -218,6 +216,18 @@ sandbox_request_sign(const struct msg_sign *m, struct hold *h,
 	}
 	signbuf_note();
 	channel_send(&signbuf);
+	signbuf_wipe();
+	return 0;
+}
+
+int
+sandbox_request_sign(const struct msg_sign *m, struct hold *h,
+    struct msg_sign_reply *r)
+{
+	int answered;
+
+	if (sign_send(m) == -1)
+		return -1;
 	/* A request held for approval may take a while. */
 	do {
 		hold_wait_channel(h, CHANNEL_FD);
@@ -231,21 +241,7 @@ sandbox_request_sign(const struct msg_sign *m, struct hold *h,
 int
 sandbox_sign_submit(const struct msg_sign *m)
 {
-	if (signbuf.data == NULL) {
-		buf_init(&signbuf, MSG_MAX);
-		if (buf_reserve(&signbuf, MSG_MAX) == NULL)
-			return -1;
-	}
-	buf_reset(&signbuf);
-	if (msg_enc_sign(&signbuf, m) == -1) {
-		signbuf_note();
-		signbuf_wipe();
-		return -1;
-	}
-	signbuf_note();
-	channel_send(&signbuf);
-	signbuf_wipe();
-	return 0;
+	return sign_send(m);
 }
 
 int

@@ -26,11 +26,10 @@ job_fails(struct signer_job *job)
 	monitor_sign_done(job, NULL);
 }
 
-/* Two at the token at once, a third kills; the first is orphaned. */
-static void
-test_two_pipelined_requests_are_taken_a_third_kills(void **state)
+/* Key k described, requests 1 and 2 at the token: the first's job. */
+static struct signer_job *
+two_in_flight(struct fx *f)
 {
-	struct fx *f = *state;
 	struct signer_job *first;
 
 	feed_keyinfo(f, "k", 0, -1);
@@ -41,6 +40,16 @@ test_two_pipelined_requests_are_taken_a_third_kills(void **state)
 	feed_pipelined(f, "k", 2);
 	assert_int_equal(signs, 2);
 	assert_int_equal(f->c->ms.state, CH_SIGNING);
+	return first;
+}
+
+/* Two at the token at once, a third kills; the first is orphaned. */
+static void
+test_two_pipelined_requests_are_taken_a_third_kills(void **state)
+{
+	struct fx *f = *state;
+	struct signer_job *first = two_in_flight(f);
+
 	feed_pipelined(f, "k", 3);
 	assert_int_equal(f->c->ms.state, CH_GONE);
 	assert_int_equal(signs, 2);
@@ -54,13 +63,8 @@ static void
 test_signing_ends_with_the_last_request_in_flight(void **state)
 {
 	struct fx *f = *state;
-	struct signer_job *first;
+	struct signer_job *first = two_in_flight(f);
 
-	feed_keyinfo(f, "k", 0, -1);
-	expect_keyinfo(f, ST_OK);
-	feed_pipelined(f, "k", 1);
-	first = last_job;
-	feed_pipelined(f, "k", 2);
 	job_fails(first);
 	expect_sign_reply(f, ST_UNAVAILABLE);
 	assert_int_equal(f->c->ms.state, CH_SIGNING);
@@ -98,24 +102,21 @@ test_an_unpipelined_request_beside_one_in_flight_kills(void **state)
 	job_fails(first);
 }
 
-/* Reload with key ka under an Approval rule (group root), granted. */
+/* Reload with key ka under an Approval rule (group root), granted too. */
 static void
 reload_with_approval(struct fx *f)
 {
 	char err[CONFIG_ERR_MAX];
 	struct config *n;
-	FILE *cf = fopen(f->conf, "w");
+	FILE *cf;
 
-	assert_non_null(cf);
+	write_config(f, 1);
+	assert_non_null(cf = fopen(f->conf, "a"));
 	fprintf(cf,
-	    "AuditLog %s/audit.jsonl\nStateFile %s/keystate\n"
-	    "Token t\n\tModule /usr/lib/softhsm/libsofthsm2.so\n"
-	    "\tTokenLabel csign\n\tPinFile %s/pin\n"
-	    "Key k\n\tToken t\n\tLabel k\n\tFormats raw cms\n"
 	    "Key ka\n\tToken t\n\tLabel ka\n\tFormats raw\n"
 	    "\tApproval group root\n"
-	    "Allow user %s keys k ka\n",
-	    f->dir, f->dir, f->dir, f->pw.pw_name);
+	    "Allow user %s keys ka\n",
+	    f->pw.pw_name);
 	assert_int_equal(fclose(cf), 0);
 	n = config_load(f->conf, err, sizeof(err));
 	assert_non_null(n);

@@ -341,8 +341,8 @@ answer(struct fx *f, struct buf *b)
 	return type;
 }
 
-/* The next message must be a KEYINFO reply with status st. */
-static inline void
+/* The next message must be a KEYINFO reply with status st; its approval flag. */
+static inline int
 expect_keyinfo(struct fx *f, int st)
 {
 	struct msg_keyinfo_reply r;
@@ -352,6 +352,7 @@ expect_keyinfo(struct fx *f, int st)
 	assert_int_equal(msg_dec_keyinfo_reply(&b, &r), 0);
 	assert_int_equal(r.status, st);
 	buf_free(&b);
+	return r.approval;
 }
 
 /* The next message must be a sign reply with status st. */

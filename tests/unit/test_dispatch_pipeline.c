@@ -134,20 +134,6 @@ answer_type(struct fx *f)
 	return type;
 }
 
-/* The next message must be a KEYINFO reply, granted; its approval flag. */
-static int
-keyinfo_approval(struct fx *f)
-{
-	struct msg_keyinfo_reply r;
-	struct buf b;
-
-	assert_int_equal(answer(f, &b), MSG_KEYINFO_REPLY);
-	assert_int_equal(msg_dec_keyinfo_reply(&b, &r), 0);
-	assert_int_equal(r.status, ST_OK);
-	buf_free(&b);
-	return r.approval;
-}
-
 /*
  * The key's description says whether it has an Approval rule; a
  * pipelined request for such a key is refused, not held, and costs
@@ -160,9 +146,9 @@ test_a_pipelined_request_is_never_held(void **state)
 
 	reload_with_approval(f);
 	feed_keyinfo(f, "k", 0, -1);
-	assert_int_equal(keyinfo_approval(f), 0);
+	assert_int_equal(expect_keyinfo(f, ST_OK), 0);
 	feed_keyinfo(f, "ka", 0, -1);
-	assert_int_equal(keyinfo_approval(f), 1);
+	assert_int_equal(expect_keyinfo(f, ST_OK), 1);
 	feed_pipelined(f, "ka", 1);
 	expect_sign_reply(f, ST_UNAVAILABLE);
 	assert_int_equal(f->c->ms.state, CH_SESSION);
@@ -179,9 +165,9 @@ test_nothing_joins_a_held_request(void **state)
 
 	reload_with_approval(f);
 	feed_keyinfo(f, "ka", 0, -1);
-	assert_int_equal(keyinfo_approval(f), 1);
+	assert_int_equal(expect_keyinfo(f, ST_OK), 1);
 	feed_keyinfo(f, "k", 0, -1);
-	assert_int_equal(keyinfo_approval(f), 0);
+	assert_int_equal(expect_keyinfo(f, ST_OK), 0);
 	feed_sign(f, &m, 0);
 	assert_int_equal(answer_type(f), MSG_SIGN_HELD);
 	assert_int_equal(f->c->ms.state, CH_SIGNING);

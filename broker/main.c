@@ -292,6 +292,8 @@ shutdown_all(struct csignd *d)
 	event_free(d->ev_resume);
 	if (d->ev_drain != NULL)
 		event_free(d->ev_drain);
+	/* Every event is freed before the base it belongs to. */
+	pool_timers_free(d);
 	event_base_free(d->base);
 	server_unlink_socket(d);
 	server_pesign_unlink(d);
@@ -299,7 +301,6 @@ shutdown_all(struct csignd *d)
 	free(d->listen_name);
 	pool_close_program(d);
 	free(d->sandbox_program);
-	pool_timers_free(d);
 	tokens_close(d->mon.tokens);
 	keystate_free(d->mon.keystate);
 	monitor_free(&d->mon);

@@ -199,9 +199,8 @@ signbuf_wipe(void)
 	buf_reset(&signbuf);
 }
 
-/* Encode and send SIGN in signbuf (wiped once sent); -1 if it does not encode. */
-static int
-sign_send(const struct msg_sign *m)
+int
+sandbox_sign_submit(const struct msg_sign *m)
 {
 	if (signbuf.data == NULL) {
 		buf_init(&signbuf, MSG_MAX);
@@ -226,7 +225,7 @@ sandbox_request_sign(const struct msg_sign *m, struct hold *h,
 {
 	int answered;
 
-	if (sign_send(m) == -1)
+	if (sandbox_sign_submit(m) == -1)
 		return -1;
 	/* A request held for approval may take a while. */
 	do {
@@ -236,12 +235,6 @@ sandbox_request_sign(const struct msg_sign *m, struct hold *h,
 	} while (!answered);
 	signbuf_wipe();
 	return 0;
-}
-
-int
-sandbox_sign_submit(const struct msg_sign *m)
-{
-	return sign_send(m);
 }
 
 int

@@ -36,6 +36,8 @@
 #include "sandbox/sessionpriv.h"
 
 #define PIPE_DEPTH 2 /* the monitor's MON_SIGN_DEPTH */
+/* Requests with these flags are signed alone. */
+#define PIPE_ALONE_FLAGS (SIGN_F_INLINE | SIGN_F_NOWAIT | SIGN_F_TIMESTAMP)
 
 enum slot_state {
 	SLOT_FREE,
@@ -70,10 +72,8 @@ struct pipe {
 int
 pipeline_eligible(const struct session *s, const struct sign_req *q)
 {
-	const unsigned alone = SIGN_F_INLINE | SIGN_F_NOWAIT | SIGN_F_TIMESTAMP;
-
 	return s->capture == NULL && q->in.format == FMT_MODULE &&
-	    !(q->in.flags & alone) && !q->in.timestamp &&
+	    !(q->in.flags & PIPE_ALONE_FLAGS) && !q->in.timestamp &&
 	    !q->c->info.approval && q->in.pub != NULL && module_plain(&q->in);
 }
 
@@ -179,7 +179,6 @@ pipe_pop(struct session *s, struct pipe *p, struct slot *sl)
 static int
 pipe_wants(struct session *s, const struct frame *f, size_t nfds)
 {
-	const uint32_t alone = SIGN_F_INLINE | SIGN_F_NOWAIT | SIGN_F_TIMESTAMP;
 	char key[KEY_NAME_MAX + 1], fmt[32];
 	const struct cached_key *c;
 	uint32_t flags = 0;
@@ -191,7 +190,7 @@ pipe_wants(struct session *s, const struct frame *f, size_t nfds)
 		return 0;
 #endif
 	(void)frame_get_u32(f, T_FLAGS, &flags);
-	if ((flags & alone) ||
+	if ((flags & PIPE_ALONE_FLAGS) ||
 	    frame_get_str(f, T_FORMAT, fmt, sizeof(fmt)) == -1 ||
 	    format_from_name(fmt) != FMT_MODULE ||
 	    frame_get_str(f, T_KEY, key, sizeof(key)) == -1)

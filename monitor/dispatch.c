@@ -6,8 +6,6 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-
 #include "common/log.h"
 #include "monitor/held.h"
 #include "monitor/monitor.h"
@@ -135,17 +133,15 @@ rx_take(struct buf *local)
 	return &rx;
 }
 
-/* Done with b: wiped (all of it if a failed read may have written it). */
+/* Done with b: what was written in it wiped. */
 static void
-rx_release(struct buf *b, int whole)
+rx_release(struct buf *b)
 {
 	if (b != &rx) {
 		buf_free(b);
 		return;
 	}
-	if (rx.data != NULL)
-		OPENSSL_cleanse(rx.data, whole ? rx.cap : rx.len);
-	buf_reset(&rx);
+	buf_wipe(&rx);
 	rx_busy = 0;
 }
 
@@ -160,12 +156,12 @@ child_read_one(struct mon_session *c)
 	b = rx_take(&local);
 	r = io_recv_msg(c->fd, b, &passed);
 	if (r == -1 && errno == EAGAIN) {
-		rx_release(b, 0);
+		rx_release(b);
 		return 0;
 	}
 	if (r == -1) {
 		mon_session_fail(c, "unreadable or oversized message");
-		rx_release(b, 1);
+		rx_release(b);
 		return 0;
 	}
 	if (r == 0) {
@@ -174,7 +170,7 @@ child_read_one(struct mon_session *c)
 		 * must now exit; the deadline kills it if it does not.
 		 */
 		c->m->ops->closed(c);
-		rx_release(b, 0);
+		rx_release(b);
 		return 0;
 	}
 	if (buf_left(b) >= 2)
@@ -187,7 +183,7 @@ child_read_one(struct mon_session *c)
 		    msg_type_name(type), mon_state_name(c->state));
 		mon_session_fail(c, why);
 	}
-	rx_release(b, 0);
+	rx_release(b);
 	return !c->dead && c->state != CH_GONE;
 }
 

@@ -16,7 +16,7 @@ buf_view(struct buf *b, const void *p, size_t len)
 {
 	memset(b, 0, sizeof(*b));
 	b->data = (uint8_t *)p;
-	b->len = b->cap = b->max = len;
+	b->len = b->cap = b->max = b->hi = len;
 	b->view = 1;
 }
 
@@ -26,11 +26,11 @@ buf_free(struct buf *b)
 	if (b == NULL)
 		return;
 	if (!b->view && b->data != NULL) {
-		explicit_bzero(b->data, b->cap);
+		explicit_bzero(b->data, b->hi);
 		free(b->data);
 	}
 	b->data = NULL;
-	b->len = b->off = b->cap = 0;
+	b->len = b->off = b->cap = b->hi = 0;
 	b->view = 0;
 }
 
@@ -38,6 +38,14 @@ void
 buf_reset(struct buf *b)
 {
 	b->len = b->off = 0;
+}
+
+void
+buf_wipe(struct buf *b)
+{
+	if (!b->view && b->data != NULL)
+		explicit_bzero(b->data, b->hi);
+	b->len = b->off = b->hi = 0;
 }
 
 size_t
@@ -74,8 +82,9 @@ buf_grow(struct buf *b, size_t len)
 		return -1;
 	if (b->data != NULL) {
 		memcpy(n, b->data, b->len);
-		explicit_bzero(b->data, b->cap);
+		explicit_bzero(b->data, b->hi);
 		free(b->data);
+		b->hi = b->len;
 	}
 	b->data = n;
 	b->cap = ncap;
@@ -91,7 +100,16 @@ buf_reserve(struct buf *b, size_t len)
 		return NULL;
 	p = b->data + b->len;
 	b->len += len;
+	if (b->hi < b->len)
+		b->hi = b->len;
 	return p;
+}
+
+void
+buf_settle(struct buf *b, size_t used, size_t hi_before)
+{
+	b->len = used;
+	b->hi = used > hi_before ? used : hi_before;
 }
 
 int

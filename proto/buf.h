@@ -21,6 +21,7 @@ struct buf {
 	size_t len; /* bytes written */
 	size_t off; /* read offset, <= len */
 	size_t cap; /* allocated */
+	size_t hi;  /* high-water mark: bytes [0, hi) may have been written */
 	size_t max; /* hard limit on len */
 	int view;   /* 1 if data is not owned */
 };
@@ -29,10 +30,17 @@ struct buf {
 void buf_init(struct buf *b, size_t max);
 /* Read-only view over [p, p+len). */
 void buf_view(struct buf *b, const void *p, size_t len);
-/* Release owned memory (wiped first) and reset; accepts views too. */
+/*
+ * Release owned memory (wiped first, up to the high-water mark: bytes past
+ * it were never written, and wiping all of a 66 KiB receive buffer that
+ * held a few bytes touched pages nothing else had) and reset; accepts
+ * views too.
+ */
 void buf_free(struct buf *b);
 /* Drop all contents, keep the allocation. */
 void buf_reset(struct buf *b);
+/* Wipe what was written (up to the high-water mark), keep the allocation. */
+void buf_wipe(struct buf *b);
 
 /* Bytes left to read. */
 size_t buf_left(const struct buf *b);
@@ -51,6 +59,12 @@ int buf_put_bytes(struct buf *b, const void *p, size_t len);
 int buf_put_str(struct buf *b, const char *s);
 /* Reserve len bytes at the end and return a pointer to them, or NULL. */
 uint8_t *buf_reserve(struct buf *b, size_t len);
+/*
+ * After a reservation only part of which was written (a receive into the
+ * whole buffer): len becomes used bytes of it, and the high-water mark
+ * goes back to what it was before the reservation, or used if higher.
+ */
+void buf_settle(struct buf *b, size_t used, size_t hi_before);
 /* Overwrite 4 bytes at absolute position pos (for back-patched lengths). */
 int buf_poke_u32(struct buf *b, size_t pos, uint32_t v);
 

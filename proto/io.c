@@ -223,7 +223,7 @@ io_recv_msg(int sock, struct buf *b, int *fd)
 		.msg_iovlen = 1,
 		.msg_control = ctl,
 		.msg_controllen = sizeof(ctl) };
-	size_t nfds = 0;
+	size_t nfds = 0, hi = b->hi;
 	uint8_t *p;
 	ssize_t n;
 
@@ -237,10 +237,10 @@ io_recv_msg(int sock, struct buf *b, int *fd)
 		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
 	} while (n == -1 && errno == EINTR);
 	if (n == -1) {
-		buf_reset(b);
+		buf_settle(b, 0, hi); /* nothing was received */
 		return -1;
 	}
-	b->len = (size_t)n;
+	buf_settle(b, (size_t)n, hi);
 	/* Descriptors first, so that none is left open on any path. */
 	if (collect_fds(&msg, fd, 1, &nfds) == -1 ||
 	    (msg.msg_flags & MSG_TRUNC) || (n == 0 && nfds > 0)) {

@@ -15,11 +15,30 @@
 #include "proto/sigcheck.h"
 #include "proto/names.h"
 
-#define HASH_CHUNK (256u << 10)
+#define SCRATCH_SIZE (256u << 10)
+#define PAGE_STEP 4096u
+
+static uint8_t scratch[SCRATCH_SIZE];
 
 static artifact_progress_fn progress_fn;
 static uint64_t progress_bytes; /* moved in this session */
 static time_t progress_last;	/* monotonic second of the last report */
+
+uint8_t *
+artifact_scratch(size_t *len)
+{
+	*len = sizeof(scratch);
+	return scratch;
+}
+
+void
+artifact_scratch_warm(void)
+{
+	volatile uint8_t *p = scratch;
+
+	for (size_t i = 0; i < sizeof(scratch); i += PAGE_STEP)
+		p[i] = 0;
+}
 
 void
 artifact_set_progress(artifact_progress_fn fn)
@@ -125,7 +144,8 @@ int
 artifact_hash(int fd, int digest, uint64_t max, uint8_t *md, size_t *mdlen,
     uint64_t *size, struct artifact_err *e)
 {
-	static uint8_t chunk[HASH_CHUNK];
+	size_t cap;
+	uint8_t *chunk = artifact_scratch(&cap);
 	EVP_MD_CTX *ctx;
 	struct stat st;
 	unsigned int len = 0;
@@ -139,7 +159,7 @@ artifact_hash(int fd, int digest, uint64_t max, uint8_t *md, size_t *mdlen,
 		snprintf(e->msg, sizeof(e->msg), "digest unavailable");
 		goto out;
 	}
-	while ((n = hash_read(fd, is_file, chunk, sizeof(chunk), *size)) != 0) {
+	while ((n = hash_read(fd, is_file, chunk, cap, *size)) != 0) {
 		if (n == -1) {
 			snprintf(e->msg, sizeof(e->msg), "artifact: read: %s",
 			    strerror(errno));
@@ -162,8 +182,7 @@ artifact_hash(int fd, int digest, uint64_t max, uint8_t *md, size_t *mdlen,
 		 * some file systems, FUSE, may return short reads before the
 		 * end: those go on reading.)
 		 */
-		if (is_file && (size_t)n < sizeof(chunk) &&
-		    *size >= (uint64_t)st.st_size)
+		if (is_file && (size_t)n < cap && *size >= (uint64_t)st.st_size)
 			break;
 	}
 	if (EVP_DigestFinal_ex(ctx, md, &len) == 1) {
@@ -253,10 +272,11 @@ artifact_win_read(struct artifact_win *r, uint64_t off, void *dst, size_t len)
 int
 artifact_hash_range(int fd, EVP_MD_CTX *ctx, uint64_t off, uint64_t len)
 {
-	static uint8_t chunk[HASH_CHUNK];
+	size_t cap;
+	uint8_t *chunk = artifact_scratch(&cap);
 
 	while (len > 0) {
-		size_t n = len < sizeof(chunk) ? (size_t)len : sizeof(chunk);
+		size_t n = len < cap ? (size_t)len : cap;
 
 		if (artifact_pread(fd, off, chunk, n) == -1 ||
 		    EVP_DigestUpdate(ctx, chunk, n) != 1)
@@ -289,10 +309,11 @@ output_write(int outfd, const void *p, size_t len)
 int
 artifact_copy_range(int fd, int outfd, uint64_t off, uint64_t len)
 {
-	static uint8_t chunk[HASH_CHUNK];
+	size_t cap;
+	uint8_t *chunk = artifact_scratch(&cap);
 
 	while (len > 0) {
-		size_t n = len < sizeof(chunk) ? (size_t)len : sizeof(chunk);
+		size_t n = len < cap ? (size_t)len : cap;
 
 		if (artifact_pread(fd, off, chunk, n) == -1 ||
 		    output_write(outfd, chunk, n) == -1)

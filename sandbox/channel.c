@@ -176,28 +176,9 @@ sign_answer(struct hold *h, struct buf *b, uint32_t reqid,
  * session: a fresh one per signature was grown twice while encoding, then
  * to MSG_MAX for the answer, and all MSG_MAX bytes were wiped and freed
  * again, which cost more than the rest of the exchange.  What each
- * exchange wrote is wiped after it; the rest was never written.
+ * exchange wrote is wiped after it (buf_wipe: the rest was never written).
  */
 static struct buf signbuf;
-static size_t signbuf_used;
-
-/* Note that the message in signbuf reaches signbuf.len bytes. */
-static void
-signbuf_note(void)
-{
-	if (signbuf.len > signbuf_used)
-		signbuf_used = signbuf.len;
-}
-
-/* Wipe what the last exchange wrote. */
-static void
-signbuf_wipe(void)
-{
-	if (signbuf.data != NULL)
-		explicit_bzero(signbuf.data, signbuf_used);
-	signbuf_used = 0;
-	buf_reset(&signbuf);
-}
 
 int
 sandbox_sign_submit(const struct msg_sign *m)
@@ -206,16 +187,15 @@ sandbox_sign_submit(const struct msg_sign *m)
 		buf_init(&signbuf, MSG_MAX);
 		if (buf_reserve(&signbuf, MSG_MAX) == NULL)
 			return -1;
+		buf_settle(&signbuf, 0, 0); /* allocated, nothing written */
 	}
 	buf_reset(&signbuf);
 	if (msg_enc_sign(&signbuf, m) == -1) {
-		signbuf_note();
-		signbuf_wipe();
+		buf_wipe(&signbuf);
 		return -1;
 	}
-	signbuf_note();
 	channel_send(&signbuf);
-	signbuf_wipe();
+	buf_wipe(&signbuf);
 	return 0;
 }
 
@@ -231,9 +211,8 @@ sandbox_request_sign(const struct msg_sign *m, struct hold *h,
 	do {
 		hold_wait_channel(h, CHANNEL_FD);
 		answered = sign_answer(h, &signbuf, m->reqid, r) == 0;
-		signbuf_note();
 	} while (!answered);
-	signbuf_wipe();
+	buf_wipe(&signbuf);
 	return 0;
 }
 
@@ -246,14 +225,13 @@ sandbox_sign_collect(struct msg_sign_reply *r)
 	buf_reset(&signbuf);
 	if (io_recv_msg(CHANNEL_FD, &signbuf, &passed) <= 0)
 		_exit(3);
-	signbuf_note();
 	if (passed != -1 || msg_type_of(&signbuf, &type) == -1 ||
 	    type != MSG_SIGN_REPLY)
 		fatalx("monitor sent %s, expected %s", msg_type_name(type),
 		    msg_type_name(MSG_SIGN_REPLY));
 	if (msg_dec_sign_reply(&signbuf, r) == -1)
 		fatalx("bad sign reply from the monitor");
-	signbuf_wipe();
+	buf_wipe(&signbuf);
 	return 0;
 }
 

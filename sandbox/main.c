@@ -22,6 +22,7 @@
 
 #include "common/log.h"
 #include "proto/sigcheck.h"
+#include "sandbox/artifact.h"
 #include "sandbox/channel.h"
 #include "sandbox/drop.h"
 #include "sandbox/pesign.h"
@@ -96,6 +97,7 @@ openssl_preinit(void)
 		fatalx("random generator unavailable");
 	if (sandbox_warm() == -1)
 		fatalx("certificate self-test failed");
+	artifact_scratch_warm();
 	/* glibc reads /etc/localtime on the first time conversion. */
 	tzset();
 	if (gmtime_r(&now, &tm) == NULL)

@@ -63,8 +63,6 @@ struct pe_out {
 #define PE_SUMMED 0x2u
 #define PE_IMAGE (PE_HASHED | PE_SUMMED)
 
-#define COPY_CHUNK (256u << 10)
-
 static const uint8_t zeros[PE_CERT_ALIGN];
 
 /* Little-endian u32 at p. */
@@ -195,10 +193,11 @@ pe_emit(struct pe_out *w, const uint8_t *p, size_t len, unsigned how)
 static int
 pe_copy(struct pe_out *w, int fd, uint64_t off, uint64_t len, unsigned how)
 {
-	static uint8_t chunk[COPY_CHUNK];
+	size_t cap;
+	uint8_t *chunk = artifact_scratch(&cap);
 
 	while (len > 0) {
-		size_t n = len < sizeof(chunk) ? (size_t)len : sizeof(chunk);
+		size_t n = len < cap ? (size_t)len : cap;
 
 		if (artifact_pread(fd, off, chunk, n) == -1) {
 			w->read_failed = 1;

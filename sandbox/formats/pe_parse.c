@@ -39,7 +39,6 @@
 #define DD_CERT_INDEX 4 /* IMAGE_DIRECTORY_ENTRY_SECURITY */
 #define DD_ENTRY_SIZE 8
 #define SECTION_HDR_SIZE 40
-#define FEED_CHUNK (256u << 10)
 
 /* A bounded reader over the artifact; errors name the field. */
 struct reader {
@@ -475,10 +474,11 @@ pe_csum_final(const struct pe_csum *cs, uint64_t filesize)
 static int
 feed(int fd, EVP_MD_CTX *ctx, struct pe_csum *cs, uint64_t off, uint64_t len)
 {
-	static uint8_t chunk[FEED_CHUNK];
+	size_t cap;
+	uint8_t *chunk = artifact_scratch(&cap);
 
 	while (len > 0) {
-		size_t n = len < sizeof(chunk) ? (size_t)len : sizeof(chunk);
+		size_t n = len < cap ? (size_t)len : cap;
 
 		if (artifact_pread(fd, off, chunk, n) == -1 ||
 		    (ctx != NULL && EVP_DigestUpdate(ctx, chunk, n) != 1))

@@ -456,6 +456,57 @@ test_reset_empties_and_allows_reuse(void **state)
 	buf_free(NULL);
 }
 
+/*
+ * A wipe reaches every byte ever written, also past a shorter message
+ * written after a reset, and no further: the high-water mark.
+ */
+static void
+test_wipe_clears_every_byte_written(void **state)
+{
+	uint8_t big[1000], small[10];
+	struct buf b;
+
+	(void)state;
+	memset(big, 0xaa, sizeof(big));
+	memset(small, 0xbb, sizeof(small));
+	buf_init(&b, 4096);
+	assert_int_equal(buf_put(&b, big, sizeof(big)), 0);
+	buf_reset(&b);
+	assert_int_equal(buf_put(&b, small, sizeof(small)), 0);
+	assert_int_equal(b.hi, sizeof(big));
+	buf_wipe(&b);
+	assert_int_equal(b.hi, 0);
+	assert_int_equal(buf_left(&b), 0);
+	for (size_t i = 0; i < sizeof(big); i++)
+		assert_int_equal(b.data[i], 0);
+	/* Growing moves what was written; the mark follows it. */
+	assert_int_equal(buf_put(&b, small, sizeof(small)), 0);
+	assert_int_equal(buf_put(&b, big, sizeof(big)), 0);
+	assert_int_equal(buf_put(&b, big, sizeof(big)), 0);
+	assert_int_equal(b.hi, 2 * sizeof(big) + sizeof(small));
+	buf_free(&b);
+	assert_int_equal(b.hi, 0);
+}
+
+/* A reservation only partly written: the mark is what was used. */
+static void
+test_settle_keeps_the_mark_of_what_was_used(void **state)
+{
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 4096);
+	assert_int_equal(buf_put_u32(&b, 1), 0);
+	assert_non_null(buf_reserve(&b, 4000));
+	assert_int_equal(b.hi, 4004);
+	buf_settle(&b, 100, 4);
+	assert_int_equal(b.len, 100);
+	assert_int_equal(b.hi, 100);
+	buf_settle(&b, 2, 100);
+	assert_int_equal(b.hi, 100);
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -485,6 +536,8 @@ main(void)
 		cmocka_unit_test(test_str_length_past_the_end_is_refused),
 		cmocka_unit_test(test_end_detects_leftover_bytes),
 		cmocka_unit_test(test_reset_empties_and_allows_reuse),
+		cmocka_unit_test(test_wipe_clears_every_byte_written),
+		cmocka_unit_test(test_settle_keeps_the_mark_of_what_was_used),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -127,7 +127,10 @@ enqueue(struct audit *a, struct audit_item *it, int expected)
 	a->pending++;
 	if (expected && a->expected > 0)
 		a->expected--;
-	pthread_cond_signal(&a->work);
+	if (a->writer_waits == WRITER_IDLE ||
+	    (a->writer_waits == WRITER_GROUP &&
+		(a->expected == 0 || a->pending >= AUDIT_BATCH_MAX)))
+		pthread_cond_signal(&a->work);
 	pthread_mutex_unlock(&a->mu);
 	return 0;
 }

@@ -52,6 +52,17 @@ struct audit_item {
 	char strs[];
 };
 
+/*
+ * What the writer thread is waiting for, so that a queued record wakes it
+ * only when it would act: not while it writes (it looks at the queue
+ * again after the batch), and, while it waits for the records expected
+ * to share its batch, only once none is expected or the batch is full.
+ * A record woke it every time before, and it went back to sleep.
+ */
+#define WRITER_BUSY 0
+#define WRITER_IDLE 1  /* for any record */
+#define WRITER_GROUP 2 /* for the expected ones (group commit) */
+
 struct item_list {
 	struct audit_item *head;
 	struct audit_item **tail;
@@ -75,6 +86,7 @@ struct audit {
 	size_t expected;	/* records on their way (audit_expect()) */
 	long group_wait_us;	/* AUDIT_GROUP_WAIT_US; tests set more */
 	int stopping;
+	int writer_waits; /* WRITER_*: what the writer waits for now */
 
 	/* The last record before this start, and a torn tail moved aside. */
 	char *last;

@@ -38,6 +38,7 @@ group_wait(struct audit *a)
 		until.tv_sec++;
 		until.tv_nsec -= 1000000000L;
 	}
+	a->writer_waits = WRITER_GROUP;
 	while (a->expected > 0 && !a->stopping && a->pending < AUDIT_BATCH_MAX)
 		if (pthread_cond_timedwait(&a->work, &a->mu, &until) ==
 		    ETIMEDOUT)
@@ -55,9 +56,11 @@ batch_take(struct audit *a, size_t *n)
 	struct audit_item *batch, *last;
 
 	pthread_mutex_lock(&a->mu);
+	a->writer_waits = WRITER_IDLE;
 	while (a->queue.head == NULL && !a->stopping)
 		pthread_cond_wait(&a->work, &a->mu);
 	group_wait(a);
+	a->writer_waits = WRITER_BUSY;
 	batch = last = a->queue.head;
 	*n = batch != NULL;
 	while (last != NULL && !last->rotate && last->next != NULL &&

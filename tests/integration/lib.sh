@@ -267,6 +267,30 @@ ${1:-}
 CONF
 }
 
+# it_own_daemon NAME [SEDEXPR [WRAPPER]]: a csignd of its own beside the
+# suite's, from the suite's configuration with Listen $T/NAME.sock and
+# AuditLog $T/NAME.jsonl, then SEDEXPR applied (sed -e); run under
+# WRAPPER (split into words, e.g. "env VAR=..."), its log $T/NAME.log.
+# Its pid in SPAWNED.
+it_own_daemon() {
+	sed -e "s|^Listen .*|Listen $T/$1.sock|" \
+	    -e "s|^AuditLog .*|AuditLog $T/$1.jsonl|" -e "${2:-}" \
+	    "$T/csignd.conf" > "$T/$1.conf"
+	rm -f "$T/$1.sock"
+	it_spawn_csignd "$T/$1.conf" "$T/$1.sock" "$T/$1.log" "${3:-}"
+}
+
+# it_fault_daemon NAME SETTINGS [SEDEXPR]: it_own_daemon NAME whose token
+# goes through the fault module tests/tools/p11fault.c over SoftHSM, with
+# SETTINGS (P11FAULT_DIR=..., P11FAULT_DELAY_MS=...) in its environment.
+it_fault_daemon() {
+	cp "$build/test/p11fault.so" "$T/bin/p11fault.so" &&
+		chmod 755 "$T/bin/p11fault.so" || return 1
+	it_own_daemon "$1" \
+	    "s|Module /usr/lib/softhsm/libsofthsm2.so|Module $T/bin/p11fault.so|${3:+;$3}" \
+	    "env $2 P11FAULT_MODULE=/usr/lib/softhsm/libsofthsm2.so"
+}
+
 # it_spawn_csignd CONF SOCKET LOG [WRAPPER]: start a csignd in the
 # foreground (debug log to LOG) and wait for SOCKET; its pid in SPAWNED.
 it_spawn_csignd() {

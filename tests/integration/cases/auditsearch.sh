@@ -5,11 +5,7 @@
 
 # Start a csignd whose audit log is $T/as.jsonl; its pid in ASPID.
 as_start_daemon() {
-	sed -e "s|^Listen .*|Listen $T/as.sock|" \
-	    -e "s|^AuditLog .*|AuditLog $T/as.jsonl|" \
-	    -e "s|^StateFile .*|StateFile $T/as.state|" \
-		"$T/csignd.conf" > "$T/as.conf"
-	it_spawn_csignd "$T/as.conf" "$T/as.sock" "$T/as-csignd.log"
+	it_own_daemon as "s|^StateFile .*|StateFile $T/as.state|"
 	r=$?
 	ASPID=$SPAWNED
 	return $r
@@ -17,11 +13,11 @@ as_start_daemon() {
 
 # Rotate the log as logrotate does: rename, then SIGUSR1; wait for it.
 as_rotate() {
-	n=$(grep -c "audit log reopened" "$T/as-csignd.log")
+	n=$(grep -c "audit log reopened" "$T/as.log")
 	mv "$T/as.jsonl" "$1"
 	kill -USR1 "$ASPID"
 	for _ in $(seq 50); do
-		[ "$(grep -c "audit log reopened" "$T/as-csignd.log")" -gt "$n" ] &&
+		[ "$(grep -c "audit log reopened" "$T/as.log")" -gt "$n" ] &&
 			return 0
 		sleep 0.1
 	done

@@ -148,13 +148,8 @@ t_batch_failure() {
 
 t_batch_user_limit() {
 	begin "batch: MaxSessionsPerUser below --jobs means fewer connections"
-	sed -e "s|^Listen .*|Listen $T/blim.sock|" \
-		-e "s|^AuditLog .*|AuditLog $T/blim.jsonl|" \
-		-e 's|^PoolSize .*|PoolSize 2\nMaxSessionsPerUser 1|' \
-		"$T/csignd.conf" > "$T/blim.conf"
-	rm -f "$T/blim.sock"
-	if ! check "csignd with MaxSessionsPerUser 1" it_spawn_csignd \
-	    "$T/blim.conf" "$T/blim.sock" "$T/blim.log"; then
+	if ! check "csignd with MaxSessionsPerUser 1" it_own_daemon blim \
+	    's|^PoolSize .*|PoolSize 2\nMaxSessionsPerUser 1|'; then
 		return
 	fi
 	lpid=$SPAWNED

@@ -43,12 +43,8 @@ CASES="$CASES t_key_disable"
 # A second csignd whose AuditLog lives on a tiny tmpfs ($T/kdfull), with
 # its own socket and StateFile; its pid in KPID.
 kd_daemon() {
-	sed -e "s|^Listen .*|Listen $T/kdfull.sock|" \
-	    -e "s|^AuditLog .*|AuditLog $T/kdfull/audit.jsonl|" \
-	    -e "s|^StateFile .*|StateFile $T/kdfull-state|" \
-		"$T/csignd.conf" > "$T/kdfull.conf"
-	it_spawn_csignd "$T/kdfull.conf" "$T/kdfull.sock" "$T/kdfull.log" ||
-		return 1
+	it_own_daemon kdfull "s|^AuditLog .*|AuditLog $T/kdfull/audit.jsonl|
+s|^StateFile .*|StateFile $T/kdfull-state|" || return 1
 	KPID=$SPAWNED
 }
 kdc() {

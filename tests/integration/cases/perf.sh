@@ -53,15 +53,7 @@ t_perf_spare_nice() {
 # its faults from the files in $T/perf.faults; pid in PERFPID.
 perf_fault_daemon() {
 	mkdir -p "$T/perf.faults"
-	cp "$build/test/p11fault.so" "$T/bin/p11fault.so" &&
-		chmod 755 "$T/bin/p11fault.so" || return 1
-	sed -e "s|^Listen .*|Listen $T/perf.sock|" \
-	    -e "s|^AuditLog .*|AuditLog $T/perf.jsonl|" \
-	    -e "s|Module /usr/lib/softhsm/libsofthsm2.so|Module $T/bin/p11fault.so|" \
-	    "$T/csignd.conf" > "$T/perf.conf"
-	rm -f "$T/perf.sock"
-	it_spawn_csignd "$T/perf.conf" "$T/perf.sock" "$T/perf.log" \
-		"env P11FAULT_DIR=$T/perf.faults P11FAULT_MODULE=/usr/lib/softhsm/libsofthsm2.so"
+	it_fault_daemon perf "P11FAULT_DIR=$T/perf.faults"
 	r=$?
 	PERFPID=$SPAWNED
 	return $r

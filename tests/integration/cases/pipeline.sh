@@ -13,15 +13,8 @@
 # pid in PLPID.
 pl_daemon() {
 	mkdir -p "$T/pl.faults"
-	cp "$build/test/p11fault.so" "$T/bin/p11fault.so" &&
-		chmod 755 "$T/bin/p11fault.so" || return 1
-	sed -e "s|^Listen .*|Listen $T/pl.sock\nSignWorkers ${1:-2}|" \
-	    -e "s|^AuditLog .*|AuditLog $T/pl.jsonl|" \
-	    -e "s|Module /usr/lib/softhsm/libsofthsm2.so|Module $T/bin/p11fault.so|" \
-	    "$T/csignd.conf" > "$T/pl.conf"
-	rm -f "$T/pl.sock"
-	it_spawn_csignd "$T/pl.conf" "$T/pl.sock" "$T/pl.log" \
-		"env P11FAULT_DIR=$T/pl.faults P11FAULT_DELAY_MS=150 P11FAULT_MODULE=/usr/lib/softhsm/libsofthsm2.so"
+	it_fault_daemon pl "P11FAULT_DIR=$T/pl.faults P11FAULT_DELAY_MS=150" \
+	    "s|^Listen .*|&\nSignWorkers ${1:-2}|"
 	r=$?
 	PLPID=$SPAWNED
 	return $r

@@ -12,15 +12,9 @@
 #    to newfstatat kill the child.
 # Every case starts what it needs and passes when run alone.
 
-# teeth_daemon NAME SEDEXPR WRAPPER: a csignd of its own on $T/NAME.sock,
-# audit log $T/NAME.jsonl, log $T/NAME.log, its config the suite's with
-# SEDEXPR applied; run under WRAPPER (split into words).  Pid in TPID.
+# teeth_daemon NAME SEDEXPR WRAPPER: it_own_daemon (lib.sh); pid in TPID.
 teeth_daemon() {
-	sed -e "s|^Listen .*|Listen $T/$1.sock|" \
-		-e "s|^AuditLog .*|AuditLog $T/$1.jsonl|" -e "${2:-}" \
-		"$T/csignd.conf" > "$T/$1.conf"
-	rm -f "$T/$1.sock"
-	it_spawn_csignd "$T/$1.conf" "$T/$1.sock" "$T/$1.log" "${3:-}"
+	it_own_daemon "$@"
 	r=$?
 	TPID=$SPAWNED
 	return $r
@@ -65,11 +59,11 @@ t_teeth_token_fault() {
 	rm -f "$ctl"
 	head -c 5000 /dev/urandom > "$a/fault.bin"
 	chmod 644 "$a/fault.bin"
-	if ! check "csignd with the fault module starts" teeth_daemon fault \
-	    "s|Module /usr/lib/softhsm/libsofthsm2.so|Module $T/bin/p11fault.so|" \
-	    "env P11FAULT_CONTROL=$ctl P11FAULT_MODULE=/usr/lib/softhsm/libsofthsm2.so"; then
+	if ! check "csignd with the fault module starts" it_fault_daemon fault \
+	    "P11FAULT_CONTROL=$ctl"; then
 		return
 	fi
+	TPID=$SPAWNED
 	# The module forwards faithfully until told otherwise.
 	check "signs through the fault module" tc fault $ALICE sign -k rsa \
 		-f raw -o fault.good.sig fault.bin

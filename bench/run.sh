@@ -255,7 +255,24 @@ cpu_split() {
 		    writer / n, child / n, n }' "$1" "$2"
 }
 
+# The ceiling of 8 clients with one request in flight each, which all
+# wait for one group commit's sync (sync_us): with nothing beyond the
+# token and the check, 2 CPUs sign at most 8 / (8 (tok + ver) / 2 + sync)
+# a second; and what the target leaves per signature for the rest.
+ceiling() {
+	awk -v t="$tok" -v v="$ver" -v f="$sync_us" -v lim="$lim" -v g="$target" \
+	    -v now="$((over + cover))" -v cpus="$(nproc)" 'BEGIN {
+		best = 8 / (8 * (t + v) / cpus + f) * 1e6
+		left = ((8 / (g * lim) * 1e6) - f) * cpus / 8 - (t + v)
+		printf "    ceiling: each client waits for its record'"'"'s sync (%d us alone here); with no CPU beyond the token and the check (%.0f us), %d CPUs sign at most %.0f sig/s, ratio %.3f; the target %.2f leaves %.0f us a signature for the rest (monitor, child, client, kernel), the monitor and the child take %d now\n", f, t + v, cpus, best, best / lim, g, left, now }'
+}
+
 part clients && {
+# One appended write and its sync on the audit log's file system (dd's
+# O_DSYNC: one journal commit per write, as the writer's fdatasync), in us.
+sync_us=$(dd if=/dev/zero of="$d/sync.probe" bs=512 count=200 oflag=dsync 2>&1 |
+	awk '/copied/ { for (i = 1; i <= NF; i++) if ($i == "s,") { printf "%.0f", $(i - 1) * 1e6 / 200; exit } }')
+rm -f "$d/sync.probe"
 say ""
 say "== csignd: N clients, one connection each, raw signatures back to back =="
 say "   (CPU per signature in the steady state, 1 s after the start to 1 s"
@@ -302,6 +319,7 @@ for key in rsa ec; do
 			say "    beyond the token: monitor $mon - direct CPU $tok" \
 				"= $over us; child $4 - verification $ver = $cover us"
 		fi
+		[ $n -eq 8 ] && [ -n "$sync_us" ] && say "$(ceiling)"
 	done
 done
 

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/spawn.h"
 #include "monitor/monitor.h"
 #include "proto/frame.h"
 #include "proto/io.h"
@@ -109,70 +110,41 @@ pool_deadline(struct child *c, unsigned seconds)
 	evtimer_add(c->timer, &tv);
 }
 
+/* What a new child needs before its exec. */
+struct child_start {
+	const struct csignd *d;
+	int chan, spare;
+	char *const *argv;
+};
+
 /*
- * In the child, before exec.  It is started with vfork (spawn_child()):
- * it runs on the loop thread's stack and in the monitor's memory, which
- * it must not change, so only system calls here, and no new descriptor
- * (the monitor may have run out of them: the child must not fail then).
- * Every signal is blocked when it starts; the monitor's handlers are put
- * back to their defaults before the mask is cleared, so that none can run
- * in the child (ignored signals stay ignored, as across exec).  The
- * channel becomes fd 3; stdin, stdout and stderr are the monitor's
- * /dev/null (the child logs through its channel, and must not write into
- * the daemon's log or terminal).  The program is the file opened at
- * start, whatever the path names now.  A spare gets SPARE_NICE (a failure
- * only leaves it at the monitor's priority).
+ * In the child, before exec (spawn_vfork(): system calls only, and no
+ * new descriptor: the monitor may have run out of them, and the child
+ * must not fail then).  The channel becomes fd 3; stdin, stdout and
+ * stderr are the monitor's /dev/null (the child logs through its channel,
+ * and must not write into the daemon's log or terminal); the signal mask
+ * is cleared.  The program is the file opened at start, whatever the
+ * path names now.  A spare gets SPARE_NICE (a failure only leaves it at
+ * the monitor's priority).
  */
-static void __attribute__((noreturn))
-child_exec(const struct csignd *d, int chan, int spare, char *const argv[])
+static void
+child_exec(void *arg)
 {
-	struct sigaction dfl = { .sa_handler = SIG_DFL }, old;
+	const struct child_start *cs = arg;
 	sigset_t none;
 
-	for (int sig = 1; sig < NSIG; sig++)
-		if (sigaction(sig, NULL, &old) == 0 &&
-		    old.sa_handler != SIG_IGN && old.sa_handler != SIG_DFL)
-			(void)sigaction(sig, &dfl, NULL);
-	if (spare)
+	if (cs->spare)
 		(void)setpriority(PRIO_PROCESS, 0, SPARE_NICE);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	if (dup2(d->null_fd, 0) == -1 || dup2(d->null_fd, 1) == -1 ||
-	    dup2(d->null_fd, 2) == -1)
+	if (dup2(cs->d->null_fd, 0) == -1 || dup2(cs->d->null_fd, 1) == -1 ||
+	    dup2(cs->d->null_fd, 2) == -1)
 		_exit(126);
-	if (chan == CHILD_FD ? fcntl(chan, F_SETFD, 0) == -1
-			     : dup2(chan, CHILD_FD) == -1)
+	if (cs->chan == CHILD_FD ? fcntl(cs->chan, F_SETFD, 0) == -1
+				 : dup2(cs->chan, CHILD_FD) == -1)
 		_exit(126);
-	fexecve(d->sandbox_fd, argv, environ);
+	fexecve(cs->d->sandbox_fd, cs->argv, environ);
 	_exit(127);
-}
-
-/*
- * Fork and exec the sandbox program: its pid, or -1.  vfork, not fork: a
- * fork write-protected every page of the monitor for copy-on-write, and
- * each page any of its threads wrote next took a fault, some 45 of them
- * (10 us each on the development VM) in the signature after every refill;
- * vfork copies no page table and suspends only this thread until the exec.
- */
-static pid_t
-spawn_child(const struct csignd *d, int chan, int spare, char *const argv[])
-{
-	sigset_t all, old;
-	pid_t pid;
-
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	// NOLINTNEXTLINE(clang-analyzer-security.insecureAPI.vfork)
-	pid = vfork();
-	/*
-	 * The analyzer allows only exec and _exit after vfork; child_exec
-	 * makes nothing but system calls before its fexecve or _exit.
-	 */
-	if (pid == 0)
-		// NOLINTNEXTLINE(clang-analyzer-unix.Vfork)
-		child_exec(d, chan, spare, argv);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	return pid;
 }
 
 /* Open path close-on-exec and move it above the child's fixed fds. */
@@ -252,6 +224,7 @@ static struct child *
 child_spawn(struct csignd *d)
 {
 	char a[2][24], *argv[8];
+	struct child_start cs;
 	struct child *c;
 	pid_t pid;
 	int sv[2], spare;
@@ -265,7 +238,8 @@ child_spawn(struct csignd *d)
 		free(c);
 		return NULL;
 	}
-	if ((pid = spawn_child(d, sv[1], spare, argv)) == -1) {
+	cs = (struct child_start){ d, sv[1], spare, argv };
+	if ((pid = spawn_vfork(child_exec, &cs)) == -1) {
 		child_spawn_failed(d, "fork");
 		close(sv[0]);
 		close(sv[1]);

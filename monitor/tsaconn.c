@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/spawn.h"
 #include "proto/io.h"
 #include "proto/resolve.h"
 
@@ -269,25 +270,33 @@ tsa_lookup_readable(evutil_socket_t fd, short what, void *arg)
 	tsa_try_next(t, ECONNREFUSED);
 }
 
+/* What the lookup process needs before its exec. */
+struct lookup_start {
+	const char *program;
+	int chan;
+	char *const *argv;
+};
+
 /*
- * In the forked child, before exec: only async-signal-safe calls.  The
+ * In the child, before exec (spawn_vfork(): system calls only).  The
  * channel becomes fd 3, stdin, stdout and stderr /dev/null, and the
- * signal mask inherited from the loop is cleared.
+ * signal mask is cleared.
  */
-static void __attribute__((noreturn))
-tsa_lookup_exec(const char *program, int chan, char *const argv[])
+static void
+tsa_lookup_exec(void *arg)
 {
+	const struct lookup_start *ls = arg;
 	sigset_t none;
 	int null;
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	if ((null = open("/dev/null", O_RDWR)) == -1 ||
-	    (chan == LOOKUP_FD ? fcntl(chan, F_SETFD, 0)
-			       : dup2(chan, LOOKUP_FD)) == -1 ||
+	    (ls->chan == LOOKUP_FD ? fcntl(ls->chan, F_SETFD, 0)
+				   : dup2(ls->chan, LOOKUP_FD)) == -1 ||
 	    dup2(null, 0) == -1 || dup2(null, 1) == -1 || dup2(null, 2) == -1)
 		_exit(126);
-	execv(program, argv);
+	execv(ls->program, ls->argv);
 	_exit(127);
 }
 
@@ -298,6 +307,7 @@ tsa_lookup_start(struct tsa_conn *t, const struct tsa_lookup *lk,
 {
 	char uid[24], gid[24];
 	char *argv[8];
+	struct lookup_start ls;
 	int i = 0, sv[2], e;
 	pid_t pid;
 
@@ -316,15 +326,14 @@ tsa_lookup_start(struct tsa_conn *t, const struct tsa_lookup *lk,
 	argv[i] = NULL;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
 		return -1;
-	if ((pid = fork()) == -1) {
+	ls = (struct lookup_start){ lk->program, sv[1], argv };
+	if ((pid = spawn_vfork(tsa_lookup_exec, &ls)) == -1) {
 		e = errno;
 		close(sv[0]);
 		close(sv[1]);
 		errno = e;
 		return -1;
 	}
-	if (pid == 0)
-		tsa_lookup_exec(lk->program, sv[1], argv);
 	close(sv[1]);
 	t->lookup_fd = sv[0];
 	t->pid = pid;

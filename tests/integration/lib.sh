@@ -291,6 +291,12 @@ it_fault_daemon() {
 	    "env $2 P11FAULT_MODULE=/usr/lib/softhsm/libsofthsm2.so"
 }
 
+# it_stop PID: stop a csignd of a case's own (SIGTERM) and reap it.
+it_stop() {
+	kill -TERM "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+}
+
 # it_spawn_csignd CONF SOCKET LOG [WRAPPER]: start a csignd in the
 # foreground (debug log to LOG) and wait for SOCKET; its pid in SPAWNED.
 it_spawn_csignd() {

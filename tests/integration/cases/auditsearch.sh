@@ -117,8 +117,7 @@ assert len(recs) == 1 and recs[0]["key"] == "ec" and recs[0]["artifact"] == "s2.
 	expect_rc 1 "files out of order are detected" "$AS" verify \
 		"$T/as.jsonl.2" "$T/as.jsonl.1" "$T/as.jsonl"
 
-	kill -TERM "$ASPID" 2>/dev/null
-	wait "$ASPID" 2>/dev/null
+	it_stop "$ASPID"
 	ASPID=""
 }
 CASES="$CASES t_audit_search"

@@ -168,8 +168,7 @@ t_batch_user_limit() {
 	[ "$n" -eq 24 ] && ok || fail "24 sign records wanted, got $n"
 	expect_grep "too many sessions for uid" "$T/blim.log" \
 		"the extra connections were refused"
-	kill -TERM "$lpid" 2>/dev/null
-	wait "$lpid" 2>/dev/null
+	it_stop "$lpid"
 }
 
 # spy_sign LOG FAIL ARG...: csign-client sign ARG... as alice in her

@@ -90,8 +90,7 @@ t_perf_batch_verify() {
 			sha256 "$a/pb1.bin.sig" "$a/pb1.bin"
 	done
 	rm -f "$T/perf.faults/csign"
-	kill -TERM "$PERFPID" 2>/dev/null
-	wait "$PERFPID" 2>/dev/null
+	it_stop "$PERFPID"
 }
 
 CASES="$CASES t_perf_spare_nice t_perf_batch_verify"

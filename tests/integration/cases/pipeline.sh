@@ -21,8 +21,19 @@ pl_daemon() {
 }
 
 pl_stop() {
-	kill -TERM "$PLPID" 2>/dev/null
-	wait "$PLPID" 2>/dev/null
+	it_stop "$PLPID"
+}
+
+# pl_start [WORKERS]: the test module built, and pl_daemon started with
+# no fault file; non-zero (the case has failed) if either could not be.
+pl_start() {
+	if ! mod_build; then
+		fail "cannot build the test module (see $T/mod/build.log)"
+		return 1
+	fi
+	mod_m
+	rm -f "$T/pl.faults/csign"
+	check "csignd with a 150 ms token starts" pl_daemon "$@"
 }
 
 # pl_sign ARGS...: csign-client sign as alice against $T/pl.sock.
@@ -54,14 +65,8 @@ pl_state() {
 
 t_pipeline_modules() {
 	begin "pipeline: a batch's modules two at a time, each sign-file's bytes"
-	if ! mod_build; then
-		fail "cannot build the test module (see $T/mod/build.log)"
-		return
-	fi
-	mod_m
+	pl_start || return
 	a=$T/home/$ALICE
-	rm -f "$T/pl.faults/csign"
-	check "csignd with a 150 ms token starts" pl_daemon || return
 	pl_copies plm 6
 	n0=$(wc -l < "$T/pl.log")
 	check "6 modules over one connection" pl_sign $pl_list
@@ -107,14 +112,8 @@ t_pipeline_modules() {
 
 t_pipeline_client_dies() {
 	begin "pipeline: a client killed mid-batch leaves every module whole"
-	if ! mod_build; then
-		fail "cannot build the test module"
-		return
-	fi
-	mod_m
+	pl_start || return
 	a=$T/home/$ALICE
-	rm -f "$T/pl.faults/csign"
-	check "csignd with a 150 ms token starts" pl_daemon || return
 	pl_copies pld 24
 	(cd "$a" && exec runuser -u "$ALICE" -- "$T/bin/csign-client" \
 		-S "$T/pl.sock" sign -k kmod -f module -d sha256 --jobs 1 \
@@ -143,18 +142,12 @@ t_pipeline_client_dies() {
 
 t_pipeline_order() {
 	begin "pipeline: replies in the order of the requests, whatever each is"
-	if ! mod_build; then
-		fail "cannot build the test module"
-		return
-	fi
-	mod_m
-	a=$T/home/$ALICE
-	mod_copy plo.ko
-	rm -f "$T/pl.faults/csign"
 	# One signing thread and a slow token keep the second request at
 	# the monitor while the third is read: its refusal must wait for
 	# the second's reply.
-	check "csignd with a 150 ms token starts" pl_daemon 1 || return
+	pl_start 1 || return
+	a=$T/home/$ALICE
+	mod_copy plo.ko
 	s0=$(grep -c '"event":"sign"' "$T/pl.jsonl")
 	l0=$(wc -l < "$T/pl.log")
 	expect_run "seven requests sent at once" "$T/pl.order" \

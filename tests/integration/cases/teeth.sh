@@ -21,8 +21,7 @@ teeth_daemon() {
 }
 
 teeth_stop() {
-	kill -TERM "$TPID" 2>/dev/null
-	wait "$TPID" 2>/dev/null
+	it_stop "$TPID"
 	TPID=""
 }
 

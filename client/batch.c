@@ -41,6 +41,18 @@ struct batch {
 	struct failure fail; /* the failure of the lowest index */
 	int fail_idx;
 	int closing; /* the batch is over: connections still opening go */
+
+	/*
+	 * The extra connections, opened by the first one's thread once its
+	 * first reply says how busy the daemon is now (T_BUSY): batches
+	 * started together each saw the others' hellos not yet counted, and
+	 * a connection more costs a session child's start-up.
+	 */
+	struct worker *w;
+	pthread_t *tid;
+	int nmax;    /* connections at most (--jobs, or the hello's figure) */
+	int started; /* threads started, the first connection's included */
+	int grow;    /* the extras wait for the first reply's figure */
 };
 
 struct worker {
@@ -206,6 +218,7 @@ item_finish(struct worker *w, int idx, struct failure *fl)
 {
 	struct held_wait hw = { 0 };
 	struct reply r;
+	uint32_t busy;
 	int k;
 
 	fl->file = w->b->o->files[idx];
@@ -227,11 +240,15 @@ item_finish(struct worker *w, int idx, struct failure *fl)
 	 */
 	if (k == 0 && hw.id == 0)
 		w->depth = BATCH_DEPTH;
+	if (k == 0 && frame_get_u32(&r.f, T_BUSY, &busy) == 0)
+		w->c.busy = (int)(busy < BUSY_MAX ? busy : BUSY_MAX);
 	if (k == 0)
 		k = item_save(w->b, idx, &r, fl);
 	cl_reply_free(&r);
 	return k;
 }
+
+static void batch_grow(struct batch *b, int busy);
 
 /*
  * Serve files on w's connection until none is left: up to w->depth
@@ -267,6 +284,8 @@ worker_run(struct worker *w)
 			fl.file = w->b->o->files[idx];
 		} else if (item_finish(w, idx, &fl) == 0) {
 			batch_done(w->b, idx, NULL);
+			if (w->b->grow)
+				batch_grow(w->b, w->c.busy);
 			continue;
 		} else if (w->c.broken)
 			w->why = fl;
@@ -393,6 +412,26 @@ batch_spawn(struct worker *w, pthread_t *tid, int n)
 			break;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return started;
+}
+
+/*
+ * The first reply came: open the connections the load now allows (the
+ * daemon's figure, or the hello's plan if it gave none), up to nmax.
+ */
+static void
+batch_grow(struct batch *b, int busy)
+{
+	int left = b->q.nfiles - b->q.next, n = b->nmax;
+
+	b->grow = 0;
+	if (busy >= 0 && left > 0) {
+		int now = cl_batch_conns(left, b->o->jobs,
+		    sysconf(_SC_NPROCESSORS_ONLN), busy);
+
+		n = now < n ? now : n;
+	}
+	if (left > 0 && n > 1)
+		b->started = batch_spawn(b->w, b->tid, n);
 }
 
 /* Wait for the last reply, let go of connections still opening. */
@@ -535,9 +574,17 @@ cl_batch_sign(struct conn *c, const struct options *o, struct failure *fl)
 		w[i].depth = 1;
 	}
 	w[0].c = *c; /* the caller's, which it closes */
-	started = batch_spawn(w, tid, n);
+	b.w = w;
+	b.tid = tid;
+	b.nmax = n;
+	b.started = 1;
+	/* --jobs is the user's choice: all of them at once. */
+	b.grow = o->jobs <= 0 && n > 1;
+	if (!b.grow)
+		b.started = batch_spawn(w, tid, n);
 	worker_run(&w[0]);
 	c->broken = w[0].c.broken;
+	started = b.started;
 	batch_wait(&b, w, started);
 	for (int i = 1; i < started; i++)
 		pthread_join(tid[i], NULL);

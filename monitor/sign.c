@@ -18,6 +18,7 @@
 #include "common/log.h"
 #include "monitor/dispatch.h"
 #include "monitor/monitor.h"
+#include "proto/frame.h"
 #include "proto/msg.h"
 #include "records/audit.h"
 #include "records/auditev.h"
@@ -138,13 +139,18 @@ static void
 sign_reply(struct mon_session *c, uint32_t reqid, int status, const char *msg,
     const uint8_t *sig, size_t siglen)
 {
+	struct monitor *m = c->m;
 	struct msg_sign_reply *r;
+	size_t others = m->ops->sessions(m->loop);
 	struct buf out;
 
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		fatal("calloc");
 	r->reqid = reqid;
 	r->status = (uint8_t)status;
+	/* The load now, for a batch that sizes its connections on it. */
+	others = others > 0 ? others - 1 : 0;
+	r->busy = (uint16_t)(others < BUSY_MAX ? others : BUSY_MAX);
 	snprintf(r->message, sizeof(r->message), "%s", msg);
 	if (sig != NULL) {
 		memcpy(r->sig, sig, siglen);

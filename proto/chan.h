@@ -34,8 +34,10 @@
  *   5  KEYINFO_REPLY says whether the key has an Approval rule; SIGN may
  *      come while one is in flight (MSG_SIGN_F_PIPELINED); SESSION
  *      carries the sessions served besides it (busy)
+ *   6  SIGN_REPLY carries the sessions served besides it now (busy), so
+ *      that a batch sizes its connections on the load once it runs
  */
-#define CHAN_VERSION 5
+#define CHAN_VERSION 6
 
 /* This build's id (proto/chan.c, from the Makefile): "version-commit". */
 const char *chan_build_id(void);

@@ -209,7 +209,7 @@ msg_enc_sign_reply(struct buf *b, const struct msg_sign_reply *m)
 {
 	if (msg_begin(b, MSG_SIGN_REPLY) == -1 ||
 	    buf_put_u32(b, m->reqid) == -1 || buf_put_u8(b, m->status) == -1 ||
-	    buf_put_str(b, m->message) == -1)
+	    buf_put_u16(b, m->busy) == -1 || buf_put_str(b, m->message) == -1)
 		return -1;
 	return buf_put_bytes(b, m->sig, m->siglen);
 }
@@ -218,7 +218,7 @@ int
 msg_dec_sign_reply(struct buf *b, struct msg_sign_reply *m)
 {
 	if (buf_get_u32(b, &m->reqid) == -1 ||
-	    buf_get_u8(b, &m->status) == -1 ||
+	    buf_get_u8(b, &m->status) == -1 || buf_get_u16(b, &m->busy) == -1 ||
 	    buf_get_str(b, m->message, sizeof(m->message), MESSAGE_MAX) == -1 ||
 	    buf_get_bytes(b, m->sig, sizeof(m->sig), &m->siglen) == -1)
 		return -1;

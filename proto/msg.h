@@ -178,6 +178,8 @@ struct msg_sign {
 struct msg_sign_reply {
 	uint32_t reqid;
 	uint8_t status;
+	uint16_t busy; /* sessions served besides this one now, at most
+			  BUSY_MAX: a batch's fresh load figure (T_BUSY) */
 	char message[MESSAGE_MAX + 1];
 	uint8_t sig[SIG_MAX];
 	size_t siglen;

@@ -84,6 +84,7 @@ signop_check(const struct sign_input *in, struct sign_output *out,
     const struct msg_sign *m, const struct msg_sign_reply *r, uint8_t *sig,
     size_t *siglen)
 {
+	out->busy = r->busy;
 	if (r->status != ST_OK)
 		return sign_fail(out, r->status, "%s", r->message);
 	if (signop_verify(in->pub, in->digest, in->padding, m->tbs, m->tbslen,

@@ -137,7 +137,8 @@ sign_result(struct session *s, const struct sign_input *in,
 		frame_add_bytes(&s->out, T_SIGNATURE, buf_ptr(&out->data),
 		    buf_left(&out->data)) == -1) ||
 	    (s->output[0] != '\0' &&
-		frame_add_str(&s->out, T_OUTPUT, s->output) == -1))
+		frame_add_str(&s->out, T_OUTPUT, s->output) == -1) ||
+	    frame_add_u32(&s->out, T_BUSY, out->busy) == -1)
 		return session_reply(s, ST_INTERNAL, "output too large");
 	return session_send(s);
 }

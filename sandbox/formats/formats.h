@@ -58,6 +58,7 @@ struct sign_output {
 	uint8_t adigest[DIGEST_MAX]; /* artifact digest */
 	size_t adigestlen;
 	uint64_t size;
+	uint16_t busy; /* the monitor's answer: sessions besides this one */
 };
 
 typedef int (*format_fn)(const struct sign_input *, struct sign_output *);

@@ -133,6 +133,7 @@ enc_sign_reply(struct buf *b)
 {
 	struct msg_sign_reply m = { .reqid = 42,
 		.status = ST_OK,
+		.busy = 7,
 		.message = "signed",
 		.siglen = 256 };
 

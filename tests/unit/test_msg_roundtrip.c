@@ -385,6 +385,7 @@ test_sign_reply_round_trips(void **state)
 	assert_int_equal(decode_buf(kind_of(MSG_SIGN_REPLY), &b), 0);
 	assert_int_equal(d_sreply.reqid, 42);
 	assert_int_equal(d_sreply.status, ST_OK);
+	assert_int_equal(d_sreply.busy, 7); /* a batch's fresh load figure */
 	assert_string_equal(d_sreply.message, "signed");
 	assert_int_equal(d_sreply.siglen, 256);
 	assert_memory_equal(d_sreply.sig, sig, 256);

@@ -171,6 +171,75 @@ t_batch_user_limit() {
 	it_stop "$lpid"
 }
 
+# load_sessions LOG UID: sessions handed to UID in a csignd -v log.
+load_sessions() {
+	grep -c "session [0-9]*: uid $2 (" "$1"
+}
+
+# load_wait LOG UID N: wait (up to 5 s) until UID has N sessions in LOG.
+load_wait() {
+	for _ in $(seq 100); do
+		[ "$(load_sessions "$1" "$2")" -ge "$3" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+t_batch_load() {
+	begin "batch: extra connections follow the load the first reply reports"
+	# Every signature takes 1 s at the token once it has started (the
+	# fault file): a batch's first reply comes well after others have
+	# had time to connect.
+	mkdir -p "$T/bload.faults"
+	if ! check "csignd on the fault module" it_fault_daemon bload \
+	    "P11FAULT_DIR=$T/bload.faults"; then
+		return
+	fi
+	lpid=$SPAWNED
+	echo "delay ms=1000" > "$T/bload.faults/csign"
+	a=$T/home/$ALICE
+	uid=$(id -u "$ALICE")
+	log=$T/bload.log
+	# Alone: the hello and the first reply both say nobody else is
+	# served, and the batch opens its second connection once answered.
+	batch_files blo 6
+	s0=$(load_sessions "$log" "$uid")
+	check "6 files alone" runuser -u "$ALICE" -- sh -c "cd '$a' && \
+		'$T/bin/csign-client' -S '$T/bload.sock' sign -k ec -f cms \
+		$(batch_list blo 6)"
+	n=$(($(load_sessions "$log" "$uid") - s0))
+	[ "$n" -eq 2 ] && ok || fail "a batch alone used $n sessions, 2 wanted"
+	# Four of bob's sessions start after the batch's hello, before its
+	# first reply: the reply's figure counts them, and the batch keeps
+	# its one connection (it opened two at once, on the hello's figure).
+	batch_files bld 6
+	s0=$(load_sessions "$log" "$uid")
+	b0=$(load_sessions "$log" "$(id -u "$BOB")")
+	runuser -u "$ALICE" -- sh -c "cd '$a' && '$T/bin/csign-client' \
+		-S '$T/bload.sock' sign -k ec -f cms $(batch_list bld 6)" \
+		> "$T/bld.out" 2>&1 &
+	bpid=$!
+	load_wait "$log" "$uid" $((s0 + 1)) || fail "the batch did not connect"
+	runuser -u "$BOB" -- "$T/bin/rawclient" "$T/bload.sock" flood 4 4 \
+		idle > /dev/null 2>&1 &
+	hold=$!
+	load_wait "$log" "$(id -u "$BOB")" $((b0 + 4)) ||
+		fail "bob's four sessions did not start"
+	wait $bpid && ok || fail "the batch failed: $(cat "$T/bld.out")"
+	n=$(($(load_sessions "$log" "$uid") - s0))
+	[ "$n" -eq 1 ] && ok ||
+		fail "with four other sessions, the batch used $n sessions"
+	bad=0
+	for i in $(seq 6); do
+		cms_ok "$a/bld$i.txt.sig" "$a/bld$i.txt" DER >/dev/null 2>&1 ||
+			bad=$((bad + 1))
+	done
+	[ $bad -eq 0 ] && ok || fail "$bad outputs do not verify"
+	kill -TERM $hold 2>/dev/null
+	wait $hold 2>/dev/null
+	it_stop "$lpid"
+}
+
 # spy_sign LOG FAIL ARG...: csign-client sign ARG... as alice in her
 # home, with syncspy counting the client's syncs of files and directories
 # there into LOG, failing them while FAIL exists (an ASan client lets
@@ -232,4 +301,4 @@ t_batch_sync() {
 }
 
 CASES="$CASES t_batch_many t_batch_modules t_batch_failure t_batch_user_limit
-t_batch_sync"
+t_batch_sync t_batch_load"

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -38,6 +39,22 @@ artifact_scratch_warm(void)
 
 	for (size_t i = 0; i < sizeof(scratch); i += PAGE_STEP)
 		p[i] = 0;
+}
+
+void
+artifact_prefault(void *p, size_t len)
+{
+	const uintptr_t mask = PAGE_STEP - 1;
+	uintptr_t a = ((uintptr_t)p + mask) & ~mask;
+	uintptr_t b = ((uintptr_t)p + len) & ~mask;
+
+#ifdef MADV_POPULATE_WRITE
+	if (b > a)
+		(void)madvise((void *)a, b - a, MADV_POPULATE_WRITE);
+#else
+	(void)a;
+	(void)b;
+#endif
 }
 
 void

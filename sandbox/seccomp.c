@@ -49,7 +49,7 @@ static const struct allow allow_mem[] = {
 	{ "brk", "malloc" },
 	{ "munmap", "free" },
 	{ "mremap", "realloc of large blocks" },
-	{ "madvise", "free of large blocks" },
+	{ "madvise", "free of large blocks, artifact_prefault" },
 };
 
 /* Process basics. */

@@ -361,8 +361,9 @@ module_begin(const struct sign_input *in, struct sign_output *out,
 	    module_body(in, out, &j->body) == -1)
 		return -1;
 	if ((in->flags & SIGN_F_INPLACE) && j->body > 0 &&
-	    j->body <= MODULE_KEEP_MAX)
-		j->keep = malloc((size_t)j->body);
+	    j->body <= MODULE_KEEP_MAX &&
+	    (j->keep = malloc((size_t)j->body)) != NULL)
+		artifact_prefault(j->keep, (size_t)j->body);
 	if (module_hash(in, out, j->body, j->keep) == -1)
 		return -1;
 	if ((j->cms = modsig_cms_new(in->cert, in->pub, in->digest,

@@ -33,7 +33,6 @@
 #include "sandbox/formats/formats.h"
 
 #define MODSIG_CMS_MAX 65536 /* no certificates: a name, a signature */
-#define COPY_CHUNK (64u << 10)
 
 CMS_ContentInfo *
 modsig_cms_new(X509 *cert, EVP_PKEY *pub, int digest, int keyid)
@@ -222,14 +221,14 @@ static int
 module_copy_hashed(const struct sign_input *in, uint64_t body, EVP_MD_CTX *ctx,
     uint8_t *md, size_t *mdlen)
 {
-	static uint8_t chunk[COPY_CHUNK];
+	size_t cap;
+	uint8_t *chunk = artifact_scratch(&cap);
 	unsigned int n = 0;
 
 	if (EVP_DigestInit_ex(ctx, digest_md(in->digest), NULL) != 1)
 		return -1;
 	for (uint64_t off = 0; off < body;) {
-		size_t len = body - off < sizeof(chunk) ? (size_t)(body - off)
-							: sizeof(chunk);
+		size_t len = body - off < cap ? (size_t)(body - off) : cap;
 
 		if (artifact_pread(in->fd, off, chunk, len) == -1 ||
 		    EVP_DigestUpdate(ctx, chunk, len) != 1 ||
@@ -277,11 +276,11 @@ module_write(const struct sign_input *in, struct sign_output *out,
 static int
 module_same(int fd, const uint8_t *kept, uint64_t len)
 {
-	static uint8_t chunk[COPY_CHUNK];
+	size_t cap;
+	uint8_t *chunk = artifact_scratch(&cap);
 
 	for (uint64_t off = 0; off < len;) {
-		size_t n = len - off < sizeof(chunk) ? (size_t)(len - off)
-						     : sizeof(chunk);
+		size_t n = len - off < cap ? (size_t)(len - off) : cap;
 
 		if (artifact_pread(fd, off, chunk, n) == -1 ||
 		    memcmp(chunk, kept + off, n) != 0)

@@ -122,7 +122,7 @@ test_the_numbers_are_the_wire_format(void **state)
 	assert_int_equal(MSG_PESIGN, 23);
 	assert_int_equal(MSG_PESIGN_REPLY, 24);
 	assert_int_equal(MSG_TYPE_COUNT, 25);
-	assert_int_equal(CHAN_VERSION, 5);
+	assert_int_equal(CHAN_VERSION, 6);
 	assert_int_equal(MSG_SIGN_F_PIPELINED, 0x2);
 }
 

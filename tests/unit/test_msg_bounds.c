@@ -209,6 +209,7 @@ sign_reply_with_lens(struct buf *b, size_t msglen, size_t siglen)
 	assert_int_equal(msg_begin(b, MSG_SIGN_REPLY), 0);
 	assert_int_equal(buf_put_u32(b, 1), 0);
 	assert_int_equal(buf_put_u8(b, ST_OK), 0);
+	assert_int_equal(buf_put_u16(b, 3), 0); /* busy */
 	put_fill(b, msglen, 'm');
 	put_fill(b, siglen, 0x33);
 }

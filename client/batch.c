@@ -417,6 +417,7 @@ batch_spawn(struct worker *w, pthread_t *tid, int n)
 /*
  * The first reply came: open the connections the load now allows (the
  * daemon's figure, or the hello's plan if it gave none), up to nmax.
+ * Only the first connection's thread runs yet: b->q needs no lock.
  */
 static void
 batch_grow(struct batch *b, int busy)

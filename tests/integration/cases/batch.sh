@@ -23,6 +23,17 @@ batch_list() {
 	done
 }
 
+# batch_unverified PREFIX N: how many of PREFIX1.txt .. PREFIXN.txt in
+# alice's directory have no .sig that verifies (CMS, DER).
+batch_unverified() {
+	bad=0
+	for i in $(seq "$2"); do
+		cms_ok "$T/home/$ALICE/$1$i.txt.sig" "$T/home/$ALICE/$1$i.txt" \
+			DER >/dev/null 2>&1 || bad=$((bad + 1))
+	done
+	echo $bad
+}
+
 # batch_records ARTIFACT: sign records of ARTIFACT in the suite's log.
 batch_records() {
 	grep -c "\"event\":\"sign\".*\"artifact\":\"$1\"" "$T/audit.jsonl"
@@ -109,11 +120,7 @@ t_batch_failure() {
 		"$T/rc.out" "the error names the directory"
 	[ "$(grep -c . "$T/rc.out")" -eq 1 ] && ok ||
 		fail "one error line wanted: $(cat "$T/rc.out")"
-	bad=0
-	for i in $(seq 14); do
-		cms_ok "$a/bf$i.txt.sig" "$a/bf$i.txt" DER >/dev/null 2>&1 ||
-			bad=$((bad + 1))
-	done
+	bad=$(batch_unverified bf 14)
 	[ $bad -eq 0 ] && ok || fail "$bad of the files before it not signed"
 	# Files after it were in flight or never started: signed and
 	# audited, or neither.
@@ -158,11 +165,7 @@ t_batch_user_limit() {
 	check "24 files, --jobs 8" runuser -u "$ALICE" -- sh -c \
 		"cd '$a' && '$T/bin/csign-client' -S '$T/blim.sock' sign -k ec \
 		-f cms --jobs 8 $(batch_list bl 24)"
-	bad=0
-	for i in $(seq 24); do
-		cms_ok "$a/bl$i.txt.sig" "$a/bl$i.txt" DER >/dev/null 2>&1 ||
-			bad=$((bad + 1))
-	done
+	bad=$(batch_unverified bl 24)
 	[ $bad -eq 0 ] && ok || fail "$bad outputs do not verify"
 	n=$(grep -c '"event":"sign"' "$T/blim.jsonl")
 	[ "$n" -eq 24 ] && ok || fail "24 sign records wanted, got $n"
@@ -229,11 +232,7 @@ t_batch_load() {
 	n=$(($(load_sessions "$log" "$uid") - s0))
 	[ "$n" -eq 1 ] && ok ||
 		fail "with four other sessions, the batch used $n sessions"
-	bad=0
-	for i in $(seq 6); do
-		cms_ok "$a/bld$i.txt.sig" "$a/bld$i.txt" DER >/dev/null 2>&1 ||
-			bad=$((bad + 1))
-	done
+	bad=$(batch_unverified bld 6)
 	[ $bad -eq 0 ] && ok || fail "$bad outputs do not verify"
 	kill -TERM $hold 2>/dev/null
 	wait $hold 2>/dev/null

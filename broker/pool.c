@@ -131,12 +131,9 @@ static void
 child_exec(void *arg)
 {
 	const struct child_start *cs = arg;
-	sigset_t none;
 
 	if (cs->spare)
 		(void)setpriority(PRIO_PROCESS, 0, SPARE_NICE);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (dup2(cs->d->null_fd, 0) == -1 || dup2(cs->d->null_fd, 1) == -1 ||
 	    dup2(cs->d->null_fd, 2) == -1)
 		_exit(126);

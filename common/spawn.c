@@ -5,16 +5,23 @@
 #include <signal.h>
 #include <unistd.h>
 
-/* In the vforked child: the daemon's handlers back to their defaults. */
+/*
+ * In the vforked child: the daemon's handlers back to their defaults,
+ * then no signal blocked (in that order: no handler of the daemon's may
+ * run in the child).
+ */
 static void
-handlers_default(void)
+signals_default(void)
 {
 	struct sigaction dfl = { .sa_handler = SIG_DFL }, old;
+	sigset_t none;
 
 	for (int sig = 1; sig < NSIG; sig++)
 		if (sigaction(sig, NULL, &old) == 0 &&
 		    old.sa_handler != SIG_IGN && old.sa_handler != SIG_DFL)
 			(void)sigaction(sig, &dfl, NULL);
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
 pid_t
@@ -34,7 +41,7 @@ spawn_vfork(void (*child)(void *), void *arg)
 		 * runs here makes system calls only (spawn.h).
 		 */
 		// NOLINTNEXTLINE(clang-analyzer-unix.Vfork)
-		handlers_default();
+		signals_default();
 		// NOLINTNEXTLINE(clang-analyzer-unix.Vfork)
 		child(arg);
 		_exit(127);

@@ -10,9 +10,10 @@
  * So child(arg) makes system calls only, changes no memory of the
  * daemon, and ends in an exec or _exit.  Every signal is blocked around
  * the vfork, and the child puts the daemon's handlers back to their
- * defaults before it calls child (ignored signals stay ignored, as
- * across exec): no handler ever runs in it.  child clears the signal mask
- * before its exec.  The pid, or -1 with errno set.
+ * defaults (ignored signals stay ignored, as across exec), then clears
+ * its signal mask, before it calls child: no handler ever runs in it,
+ * and the program it execs starts with no signal blocked.  The pid, or
+ * -1 with errno set.
  */
 #ifndef CSIGN_SPAWN_H
 #define CSIGN_SPAWN_H

@@ -279,18 +279,14 @@ struct lookup_start {
 
 /*
  * In the child, before exec (spawn_vfork(): system calls only).  The
- * channel becomes fd 3, stdin, stdout and stderr /dev/null, and the
- * signal mask is cleared.
+ * channel becomes fd 3, stdin, stdout and stderr /dev/null.
  */
 static void
 tsa_lookup_exec(void *arg)
 {
 	const struct lookup_start *ls = arg;
-	sigset_t none;
 	int null;
 
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
 	if ((null = open("/dev/null", O_RDWR)) == -1 ||
 	    (ls->chan == LOOKUP_FD ? fcntl(ls->chan, F_SETFD, 0)
 				   : dup2(ls->chan, LOOKUP_FD)) == -1 ||

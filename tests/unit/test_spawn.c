@@ -1,7 +1,8 @@
 /*
  * test_spawn.c: spawn_vfork() (common/spawn.c): the child runs with the
  * daemon's handlers put back to their defaults (ignored signals still
- * ignored), the daemon keeps its handlers and its signal mask.
+ * ignored) and no signal blocked; the daemon keeps its handlers and its
+ * signal mask.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,19 +23,27 @@ on_usr1(int sig)
 }
 
 /*
- * In the child: exit 0 if SIGUSR1 is at its default and SIGPIPE still
- * ignored, else the number of the check that failed.  System calls only.
+ * In the child: exit 0 if SIGUSR1 is at its default, SIGPIPE still
+ * ignored and no signal blocked (the daemon blocks SIGUSR2, and
+ * spawn_vfork() blocks all of them around the vfork), else the number of
+ * the check that failed.  System calls only.
  */
 static void
 child_checks(void *arg)
 {
 	struct sigaction sa;
+	sigset_t mask;
 
 	(void)arg;
 	if (sigaction(SIGUSR1, NULL, &sa) == -1 || sa.sa_handler != SIG_DFL)
 		_exit(1);
 	if (sigaction(SIGPIPE, NULL, &sa) == -1 || sa.sa_handler != SIG_IGN)
 		_exit(2);
+	if (sigprocmask(SIG_SETMASK, NULL, &mask) == -1)
+		_exit(3);
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sigismember(&mask, sig) == 1)
+			_exit(4);
 	_exit(0);
 }
 

@@ -19,18 +19,12 @@
 #define SCRATCH_SIZE (256u << 10)
 #define PAGE_STEP 4096u
 
+/* The chunk buffer of artifact_hash() and artifact_chunks() (artifact.h). */
 static uint8_t scratch[SCRATCH_SIZE];
 
 static artifact_progress_fn progress_fn;
 static uint64_t progress_bytes; /* moved in this session */
 static time_t progress_last;	/* monotonic second of the last report */
-
-uint8_t *
-artifact_scratch(size_t *len)
-{
-	*len = sizeof(scratch);
-	return scratch;
-}
 
 void
 artifact_scratch_warm(void)
@@ -161,8 +155,8 @@ int
 artifact_hash(int fd, int digest, uint64_t max, uint8_t *md, size_t *mdlen,
     uint64_t *size, struct artifact_err *e)
 {
-	size_t cap;
-	uint8_t *chunk = artifact_scratch(&cap);
+	const size_t cap = sizeof(scratch);
+	uint8_t *chunk = scratch;
 	EVP_MD_CTX *ctx;
 	struct stat st;
 	unsigned int len = 0;
@@ -287,21 +281,37 @@ artifact_win_read(struct artifact_win *r, uint64_t off, void *dst, size_t len)
 }
 
 int
-artifact_hash_range(int fd, EVP_MD_CTX *ctx, uint64_t off, uint64_t len)
+artifact_chunks(int fd, uint64_t off, uint64_t len, artifact_chunk_fn *fn,
+    void *arg)
 {
-	size_t cap;
-	uint8_t *chunk = artifact_scratch(&cap);
+	const size_t cap = sizeof(scratch);
+	uint8_t *chunk = scratch;
+	int r;
 
 	while (len > 0) {
 		size_t n = len < cap ? (size_t)len : cap;
 
-		if (artifact_pread(fd, off, chunk, n) == -1 ||
-		    EVP_DigestUpdate(ctx, chunk, n) != 1)
+		if (artifact_pread(fd, off, chunk, n) == -1)
 			return -1;
+		if ((r = fn(arg, chunk, n, off)) != 0)
+			return r;
 		off += n;
 		len -= n;
 	}
 	return 0;
+}
+
+static int
+hash_chunk(void *ctx, const uint8_t *p, size_t len, uint64_t off)
+{
+	(void)off;
+	return EVP_DigestUpdate(ctx, p, len) == 1 ? 0 : 1;
+}
+
+int
+artifact_hash_range(int fd, EVP_MD_CTX *ctx, uint64_t off, uint64_t len)
+{
+	return artifact_chunks(fd, off, len, hash_chunk, ctx) == 0 ? 0 : -1;
 }
 
 int
@@ -323,20 +333,15 @@ output_write(int outfd, const void *p, size_t len)
 	return 0;
 }
 
+static int
+copy_chunk(void *outfd, const uint8_t *p, size_t len, uint64_t off)
+{
+	(void)off;
+	return output_write(*(int *)outfd, p, len) == 0 ? 0 : 1;
+}
+
 int
 artifact_copy_range(int fd, int outfd, uint64_t off, uint64_t len)
 {
-	size_t cap;
-	uint8_t *chunk = artifact_scratch(&cap);
-
-	while (len > 0) {
-		size_t n = len < cap ? (size_t)len : cap;
-
-		if (artifact_pread(fd, off, chunk, n) == -1 ||
-		    output_write(outfd, chunk, n) == -1)
-			return -1;
-		off += n;
-		len -= n;
-	}
-	return 0;
+	return artifact_chunks(fd, off, len, copy_chunk, &outfd) == 0 ? 0 : -1;
 }

@@ -88,14 +88,13 @@ void artifact_win_init(struct artifact_win *r, int fd);
 int artifact_win_read(struct artifact_win *r, uint64_t off, void *dst,
     size_t len);
 /*
- * The scratch buffer of every chunked read loop (hashing, copying): one
- * for the process, since those loops never nest and nothing keeps a
- * pointer into it past a loop.  *len is its size.  artifact_scratch_warm()
- * touches all of it while the child waits in the pool: a page faulted in
- * during a client's request costs about 10 us on the development VM, and a
- * buffer per loop had the one-shot PE signature fault in 57 of them.
+ * The one scratch buffer of every chunked read (artifact_hash() and
+ * artifact_chunks(), which never nest, and nothing keeps a pointer into
+ * it past a chunk) is touched all through by artifact_scratch_warm()
+ * while the child waits in the pool: a page faulted in during a client's
+ * request costs about 10 us on the development VM, and a buffer per loop
+ * had the one-shot PE signature fault in 57 of them.
  */
-uint8_t *artifact_scratch(size_t *len);
 void artifact_scratch_warm(void);
 /*
  * Map in the pages of p[0..len) (fresh heap) with one system call rather
@@ -103,6 +102,18 @@ void artifact_scratch_warm(void);
  * the kernel cannot, the pages fault in as they are written.
  */
 void artifact_prefault(void *p, size_t len);
+/*
+ * Read bytes [off, off + len) of fd a scratch buffer at a time (the
+ * chunked read of every loop that hashes, copies or compares a range) and
+ * hand each chunk, with its offset in the file, to fn, which returns 0 to
+ * go on or a positive value to stop.  0 once all of it was handed over;
+ * -1 if a read failed (the range is not all there: the file shrank);
+ * else fn's value.
+ */
+typedef int artifact_chunk_fn(void *arg, const uint8_t *p, size_t len,
+    uint64_t off);
+int artifact_chunks(int fd, uint64_t off, uint64_t len, artifact_chunk_fn *fn,
+    void *arg);
 /* Feed bytes [off, off + len) to ctx. */
 int artifact_hash_range(int fd, struct evp_md_ctx_st *ctx, uint64_t off,
     uint64_t len);

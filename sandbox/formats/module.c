@@ -216,27 +216,34 @@ module_hash(const struct sign_input *in, struct sign_output *out, uint64_t body,
 	return 0;
 }
 
+struct module_copying {
+	EVP_MD_CTX *ctx;
+	int outfd;
+};
+
+static int
+copy_chunk(void *arg, const uint8_t *p, size_t len, uint64_t off)
+{
+	struct module_copying *c = arg;
+
+	(void)off;
+	if (EVP_DigestUpdate(c->ctx, p, len) != 1 ||
+	    output_write(c->outfd, p, len) == -1)
+		return 1;
+	return 0;
+}
+
 /* Copy [0, body) to the output, hashing it again as it goes. */
 static int
 module_copy_hashed(const struct sign_input *in, uint64_t body, EVP_MD_CTX *ctx,
     uint8_t *md, size_t *mdlen)
 {
-	size_t cap;
-	uint8_t *chunk = artifact_scratch(&cap);
+	struct module_copying c = { ctx, in->outfd };
 	unsigned int n = 0;
 
-	if (EVP_DigestInit_ex(ctx, digest_md(in->digest), NULL) != 1)
-		return -1;
-	for (uint64_t off = 0; off < body;) {
-		size_t len = body - off < cap ? (size_t)(body - off) : cap;
-
-		if (artifact_pread(in->fd, off, chunk, len) == -1 ||
-		    EVP_DigestUpdate(ctx, chunk, len) != 1 ||
-		    output_write(in->outfd, chunk, len) == -1)
-			return -1;
-		off += len;
-	}
-	if (EVP_DigestFinal_ex(ctx, md, &n) != 1)
+	if (EVP_DigestInit_ex(ctx, digest_md(in->digest), NULL) != 1 ||
+	    artifact_chunks(in->fd, 0, body, copy_chunk, &c) != 0 ||
+	    EVP_DigestFinal_ex(ctx, md, &n) != 1)
 		return -1;
 	*mdlen = n;
 	return 0;
@@ -272,22 +279,17 @@ module_write(const struct sign_input *in, struct sign_output *out,
 	return 0;
 }
 
+static int
+same_chunk(void *kept, const uint8_t *p, size_t len, uint64_t off)
+{
+	return memcmp(p, *(const uint8_t **)kept + off, len) == 0 ? 0 : 1;
+}
+
 /* 1 if bytes [0, len) of fd are still kept[0..len). */
 static int
 module_same(int fd, const uint8_t *kept, uint64_t len)
 {
-	size_t cap;
-	uint8_t *chunk = artifact_scratch(&cap);
-
-	for (uint64_t off = 0; off < len;) {
-		size_t n = len - off < cap ? (size_t)(len - off) : cap;
-
-		if (artifact_pread(fd, off, chunk, n) == -1 ||
-		    memcmp(chunk, kept + off, n) != 0)
-			return 0;
-		off += n;
-	}
-	return 1;
+	return artifact_chunks(fd, 0, len, same_chunk, &kept) == 0;
 }
 
 /* 1 if bytes [0, len) of fd still have the digest out signed. */

@@ -189,26 +189,30 @@ pe_emit(struct pe_out *w, const uint8_t *p, size_t len, unsigned how)
 	return 0;
 }
 
+struct pe_copying {
+	struct pe_out *w;
+	unsigned how;
+};
+
+static int
+copy_chunk(void *arg, const uint8_t *p, size_t len, uint64_t off)
+{
+	struct pe_copying *c = arg;
+
+	(void)off;
+	return pe_emit(c->w, p, len, c->how) == 0 ? 0 : 1;
+}
+
 /* Copy bytes [off, off + len) of the input to the output, as pe_emit. */
 static int
 pe_copy(struct pe_out *w, int fd, uint64_t off, uint64_t len, unsigned how)
 {
-	size_t cap;
-	uint8_t *chunk = artifact_scratch(&cap);
+	struct pe_copying c = { w, how };
+	int r = artifact_chunks(fd, off, len, copy_chunk, &c);
 
-	while (len > 0) {
-		size_t n = len < cap ? (size_t)len : cap;
-
-		if (artifact_pread(fd, off, chunk, n) == -1) {
-			w->read_failed = 1;
-			return -1;
-		}
-		if (pe_emit(w, chunk, n, how) == -1)
-			return -1;
-		off += n;
-		len -= n;
-	}
-	return 0;
+	if (r == -1)
+		w->read_failed = 1;
+	return r == 0 ? 0 : -1;
 }
 
 /*

@@ -470,25 +470,30 @@ pe_csum_final(const struct pe_csum *cs, uint64_t filesize)
 	return (uint32_t)(s + filesize);
 }
 
+struct pe_feeding {
+	EVP_MD_CTX *ctx;    /* NULL: none */
+	struct pe_csum *cs; /* NULL: none */
+};
+
+static int
+feed_chunk(void *arg, const uint8_t *p, size_t len, uint64_t off)
+{
+	struct pe_feeding *f = arg;
+
+	if (f->ctx != NULL && EVP_DigestUpdate(f->ctx, p, len) != 1)
+		return 1;
+	if (f->cs != NULL)
+		pe_csum_add(f->cs, off, p, len);
+	return 0;
+}
+
 /* Feed [off, off + len) of fd to ctx (NULL: none) and cs (NULL: none). */
 static int
 feed(int fd, EVP_MD_CTX *ctx, struct pe_csum *cs, uint64_t off, uint64_t len)
 {
-	size_t cap;
-	uint8_t *chunk = artifact_scratch(&cap);
+	struct pe_feeding f = { ctx, cs };
 
-	while (len > 0) {
-		size_t n = len < cap ? (size_t)len : cap;
-
-		if (artifact_pread(fd, off, chunk, n) == -1 ||
-		    (ctx != NULL && EVP_DigestUpdate(ctx, chunk, n) != 1))
-			return -1;
-		if (cs != NULL)
-			pe_csum_add(cs, off, chunk, n);
-		off += n;
-		len -= n;
-	}
-	return 0;
+	return artifact_chunks(fd, off, len, feed_chunk, &f) == 0 ? 0 : -1;
 }
 
 /* The hashed ranges of the image, in file order. */

@@ -152,17 +152,15 @@ hash_read(int fd, int is_file, uint8_t *p, size_t len, uint64_t off)
 }
 
 int
-artifact_hash(int fd, int digest, uint64_t max, uint8_t *md, size_t *mdlen,
-    uint64_t *size, struct artifact_err *e)
+artifact_hash(int fd, int64_t file_size, int digest, uint64_t max, uint8_t *md,
+    size_t *mdlen, uint64_t *size, struct artifact_err *e)
 {
 	const size_t cap = sizeof(scratch);
 	uint8_t *chunk = scratch;
 	EVP_MD_CTX *ctx;
-	struct stat st;
 	unsigned int len = 0;
 	ssize_t n;
-	int r = -1,
-	    is_file = artifact_fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+	int r = -1, is_file = file_size >= 0;
 
 	*size = 0;
 	if ((ctx = EVP_MD_CTX_new()) == NULL ||
@@ -193,7 +191,7 @@ artifact_hash(int fd, int digest, uint64_t max, uint8_t *md, size_t *mdlen,
 		 * some file systems, FUSE, may return short reads before the
 		 * end: those go on reading.)
 		 */
-		if (is_file && (size_t)n < cap && *size >= (uint64_t)st.st_size)
+		if (is_file && (size_t)n < cap && *size >= (uint64_t)file_size)
 			break;
 	}
 	if (EVP_DigestFinal_ex(ctx, md, &len) == 1) {

@@ -47,12 +47,14 @@ int artifact_check(int fd, uint64_t max, struct stat *st,
 /*
  * Hash the artifact in fd with digest (enum csign_digest) into md
  * (DIGEST_MAX bytes), counting the bytes into *size; fails past max
- * bytes.  A regular file is hashed whole, from offset 0, whatever the
- * offset of the descriptor the client passed (and without moving it); a
- * pipe from where it stands to its end.  0 or -1 with e set.
+ * bytes.  file_size is the size artifact_check() found for a regular
+ * file, -1 for a pipe.  A regular file is hashed whole, from offset 0,
+ * whatever the offset of the descriptor the client passed (and without
+ * moving it); a pipe from where it stands to its end.  0 or -1 with e
+ * set.
  */
-int artifact_hash(int fd, int digest, uint64_t max, uint8_t *md, size_t *mdlen,
-    uint64_t *size, struct artifact_err *e);
+int artifact_hash(int fd, int64_t file_size, int digest, uint64_t max,
+    uint8_t *md, size_t *mdlen, uint64_t *size, struct artifact_err *e);
 
 /*
  * Random access to a regular-file artifact (module and pe parsers), and

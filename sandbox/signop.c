@@ -116,13 +116,23 @@ signop_sign(const struct sign_input *in, struct sign_output *out,
 }
 
 int
-signop_sign_artifact(const struct sign_input *in, struct sign_output *out,
-    uint8_t *sig, size_t *siglen)
+signop_hash_artifact(const struct sign_input *in, struct sign_output *out)
 {
 	struct artifact_err e;
 
-	if (artifact_hash(in->fd, in->digest, in->max_size, out->adigest,
-		&out->adigestlen, &out->size, &e) == -1)
+	/* The size artifact_check() found: no second fstat. */
+	if (artifact_hash(in->fd, in->fd_is_file ? (int64_t)in->size : -1,
+		in->digest, in->max_size, out->adigest, &out->adigestlen,
+		&out->size, &e) == -1)
 		return sign_fail(out, ST_BAD_ARTIFACT, "%s", e.msg);
+	return 0;
+}
+
+int
+signop_sign_artifact(const struct sign_input *in, struct sign_output *out,
+    uint8_t *sig, size_t *siglen)
+{
+	if (signop_hash_artifact(in, out) == -1)
+		return -1;
 	return signop_sign(in, out, out->adigest, out->adigestlen, sig, siglen);
 }

@@ -18,7 +18,6 @@
 #include <openssl/rsa.h>
 
 #include "proto/sigcheck.h"
-#include "sandbox/artifact.h"
 #include "sandbox/formats/formats.h"
 #include "sandbox/tsa.h"
 
@@ -181,12 +180,10 @@ format_cms(const struct sign_input *in, struct sign_output *out)
 	size_t tbslen = 0, siglen = sizeof(sig);
 	CMS_ContentInfo *cms;
 	CMS_SignerInfo *si;
-	struct artifact_err e;
 	int r = -1;
 
-	if (artifact_hash(in->fd, in->digest, in->max_size, out->adigest,
-		&out->adigestlen, &out->size, &e) == -1)
-		return sign_fail(out, ST_BAD_ARTIFACT, "%s", e.msg);
+	if (signop_hash_artifact(in, out) == -1)
+		return -1;
 	cms = CMS_sign(NULL, NULL, NULL, NULL,
 	    CMS_PARTIAL | CMS_DETACHED | CMS_BINARY);
 	if (cms == NULL || (si = cms_signer(cms, in, out)) == NULL ||

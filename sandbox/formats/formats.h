@@ -129,8 +129,13 @@ int signop_check(const struct sign_input *in, struct sign_output *out,
     size_t *siglen);
 
 /*
- * Hash the whole artifact into out (adigest, size) and sign that digest
- * itself, as raw and ima do: signop_sign() of out->adigest.
+ * Hash the whole artifact into out (adigest, size): 0, or -1 with out's
+ * failure set.
+ */
+int signop_hash_artifact(const struct sign_input *in, struct sign_output *out);
+/*
+ * Hash the whole artifact and sign that digest itself, as raw and ima
+ * do: signop_sign() of out->adigest.
  */
 int signop_sign_artifact(const struct sign_input *in, struct sign_output *out,
     uint8_t *sig, size_t *siglen);

@@ -43,9 +43,12 @@ file_of(size_t len, uint8_t **data)
 	return fd;
 }
 
-/* artifact_hash over fd agrees with SHA-256 of data[0..len). */
+/*
+ * artifact_hash over fd (a regular file: its size; a pipe: -1) agrees
+ * with SHA-256 of data[0..len).
+ */
 static void
-check_hash(int fd, const uint8_t *data, size_t len)
+check_hash(int fd, int64_t file_size, const uint8_t *data, size_t len)
 {
 	uint8_t got[DIGEST_MAX], want[EVP_MAX_MD_SIZE];
 	unsigned int wantlen = 0;
@@ -53,8 +56,8 @@ check_hash(int fd, const uint8_t *data, size_t len)
 	uint64_t size = 0;
 	struct artifact_err e;
 
-	assert_int_equal(artifact_hash(fd, DIG_SHA256, UINT64_MAX, got, &gotlen,
-			     &size, &e),
+	assert_int_equal(artifact_hash(fd, file_size, DIG_SHA256, UINT64_MAX,
+			     got, &gotlen, &size, &e),
 	    0);
 	assert_int_equal(EVP_Digest(data, len, want, &wantlen, EVP_sha256(),
 			     NULL),
@@ -75,7 +78,7 @@ test_regular_files_around_the_chunk_size_are_hashed_whole(void **state)
 		uint8_t *data;
 		int fd = file_of(sizes[i], &data);
 
-		check_hash(fd, data, sizes[i]);
+		check_hash(fd, (int64_t)sizes[i], data, sizes[i]);
 		close(fd);
 		free(data);
 	}
@@ -96,7 +99,7 @@ test_a_pipe_is_hashed_to_its_end(void **state)
 	assert_int_equal(write(p[1], data + 3000, sizeof(data) - 3000),
 	    (ssize_t)(sizeof(data) - 3000));
 	close(p[1]);
-	check_hash(p[0], data, sizeof(data));
+	check_hash(p[0], -1, data, sizeof(data));
 	close(p[0]);
 }
 

@@ -38,7 +38,8 @@ say "== Authenticode digest of a $pe_mib MiB PE image (best of 3) =="
 efi=/usr/lib/systemd/boot/efi/systemd-bootx64.efi
 [ -r "$efi" ] || die "$efi missing (make deps)"
 big=$d/big.efi
-{ cat "$efi"; head -c $((pe_mib * 1048576)) "$d/artifact.bin"; } > "$big"
+random_artifact
+{ cat "$efi"; head -c $((pe_mib * 1048576)) "$art"; } > "$big"
 cat "$big" > /dev/null
 # The sandbox's own digest code (with the PE checksum summed on the way)
 # against plain SHA-256 of the same bytes through the same read loop.

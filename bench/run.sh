@@ -326,16 +326,24 @@ done
 }
 
 # ---- hashing ----------------------------------------------------------------
+# $d/artifact.bin, hash_mib MiB of pseudo-random bytes (the hash and the
+# formats parts), made once.
+art=$d/artifact.bin
+random_artifact() {
+	[ -s "$art" ] && return 0
+	# Faster than /dev/urandom.
+	openssl enc -aes-128-ctr -pass pass:csign-bench -nosalt -pbkdf2 \
+		-in /dev/zero 2>/dev/null |
+		head -c $((hash_mib * 1048576)) > "$art" || true
+	if [ "$(stat -c %s "$art")" -ne $((hash_mib * 1048576)) ]; then
+		head -c $((hash_mib * 1048576)) /dev/urandom > "$art"
+	fi
+}
+
 part hash && {
 say ""
 say "== SHA-256 of a ${hash_mib} MiB artifact (page cache, best of 3) =="
-art=$d/artifact.bin
-# Pseudo-random bytes, faster than /dev/urandom.
-openssl enc -aes-128-ctr -pass pass:csign-bench -nosalt -pbkdf2 \
-	-in /dev/zero 2>/dev/null | head -c $((hash_mib * 1048576)) > "$art" || true
-if [ "$(stat -c %s "$art")" -ne $((hash_mib * 1048576)) ]; then
-	head -c $((hash_mib * 1048576)) /dev/urandom > "$art"
-fi
+random_artifact
 cat "$art" > /dev/null
 want=$(openssl dgst -sha256 -r "$art" | cut -d' ' -f1)
 

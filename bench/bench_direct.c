@@ -2,7 +2,8 @@
  * bench-direct: the signing limit of a PKCS#11 token and key, without
  * csignd.
  *
- *     bench-direct MODULE TOKENLABEL PINFILE KEYLABEL SECONDS [CERT]
+ *     bench-direct [-j THREADS] MODULE TOKENLABEL PINFILE KEYLABEL SECONDS
+ *         [CERT]
  *
  * Opens the token labelled TOKENLABEL of MODULE through token/ (the
  * libp11 load and login csignd and csign-admin share, with the PIN of
@@ -16,6 +17,11 @@
  * This is the ceiling that bench/run.sh compares csignd against; C is
  * the process's CPU time per signature (for a software token such as
  * SoftHSM, the signature's own cost, which csignd's CPU is compared to).
+ * With -j THREADS, as many threads sign at once on the one token, as
+ * csignd's SignWorkers do (libp11 gives each its own session), and the
+ * line reads "direct KEYLABEL, THREADS threads: ...": what the token
+ * itself costs a signature when signatures overlap (SoftHSM's locks and
+ * its object files' refresh, shared by the threads).
  * With CERT (PEM), it then checks signatures with the certificate's key
  * through sig_verify(), the check every session child makes before it
  * releases a signature, for a second, and prints the CPU time per check
@@ -28,6 +34,9 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+
+#include <pthread.h>
+#include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -43,6 +52,7 @@
 
 #define NDIGESTS 256
 #define DIGLEN 32
+#define MAX_THREADS 64
 
 static void usage(void) __attribute__((noreturn));
 static void die(const char *fmt, ...)
@@ -52,7 +62,7 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: bench-direct MODULE TOKENLABEL PINFILE "
+	    "usage: bench-direct [-j THREADS] MODULE TOKENLABEL PINFILE "
 	    "KEYLABEL SECONDS [CERT]\n");
 	exit(2);
 }
@@ -185,20 +195,64 @@ open_key(char *module, char *label, char *pinfile, const char *keylabel,
 	return a;
 }
 
+/* One signing thread: signatures of the shared digests until end. */
+struct loop {
+	pthread_t th;
+	EVP_PKEY *pkey;
+	const uint8_t (*tbs)[DIGLEN];
+	double end;
+	unsigned long n;
+};
+
+/*
+ * A fresh context per signature, as csignd's token_sign() does, so that
+ * the ceiling counts the same work.
+ */
+static void *
+sign_loop(void *arg)
+{
+	struct loop *l = arg;
+	uint8_t sig[1024];
+	size_t siglen;
+
+	do {
+		EVP_PKEY_CTX *ctx = sign_ctx(l->pkey);
+
+		siglen = sizeof(sig);
+		if (EVP_PKEY_sign(ctx, sig, &siglen, l->tbs[l->n % NDIGESTS],
+			DIGLEN) <= 0)
+			die("signing failed after %lu signatures", l->n);
+		EVP_PKEY_CTX_free(ctx);
+		l->n++;
+	} while (now() < l->end);
+	return NULL;
+}
+
 int
 main(int argc, char **argv)
 {
 	static uint8_t tbs[NDIGESTS][DIGLEN];
+	static struct loop loops[MAX_THREADS];
 	uint8_t sig[1024];
 	struct p11a_key k;
 	struct p11a *a;
 	EVP_PKEY *pkey;
 	EVP_PKEY_CTX *ctx;
-	double secs, t0, t, end, c0;
-	unsigned long n = 0;
+	double secs, t0, t, c0;
+	unsigned long n = 0, threads = 1;
 	size_t siglen;
 	char *ep;
+	int c;
 
+	while ((c = getopt(argc, argv, "j:")) != -1) {
+		if (c != 'j')
+			usage();
+		threads = strtoul(optarg, &ep, 10);
+		if (*ep != '\0' || threads < 1 || threads > MAX_THREADS)
+			usage();
+	}
+	argc -= optind - 1;
+	argv += optind - 1;
 	if (argc != 6 && argc != 7)
 		usage();
 	secs = strtod(argv[5], &ep);
@@ -216,28 +270,38 @@ main(int argc, char **argv)
 	if (EVP_PKEY_sign(ctx, sig, &siglen, tbs[0], DIGLEN) <= 0)
 		die("signing failed");
 	check_sig(pkey, tbs[0], sig, siglen);
-
-	/*
-	 * The loop: a fresh context per signature, as csignd's token_sign()
-	 * does, so that the ceiling counts the same work.
-	 */
-	c0 = cpu_now();
-	t0 = now();
-	end = t0 + secs;
-	do {
-		EVP_PKEY_CTX_free(ctx);
-		ctx = sign_ctx(pkey);
-		siglen = sizeof(sig);
-		if (EVP_PKEY_sign(ctx, sig, &siglen, tbs[n % NDIGESTS],
-			DIGLEN) <= 0)
-			die("signing failed after %lu signatures", n);
-		n++;
-	} while ((t = now()) < end);
 	EVP_PKEY_CTX_free(ctx);
 
-	printf("direct %s: %.0f sig/s (%.1f us/sig, CPU %.1f us/sig)\n",
-	    argv[4], (double)n / (t - t0), (t - t0) * 1e6 / (double)n,
-	    (cpu_now() - c0) * 1e6 / (double)n);
+	c0 = cpu_now();
+	t0 = now();
+	for (unsigned long i = 0; i < threads; i++) {
+		loops[i] = (struct loop){ .pkey = pkey,
+			.tbs = (const uint8_t(*)[DIGLEN])tbs,
+			.end = t0 + secs };
+		if (threads > 1 &&
+		    pthread_create(&loops[i].th, NULL, sign_loop, &loops[i]) !=
+			0)
+			die("cannot start a signing thread");
+	}
+	if (threads == 1)
+		sign_loop(&loops[0]);
+	for (unsigned long i = 0; i < threads; i++) {
+		if (threads > 1)
+			pthread_join(loops[i].th, NULL);
+		n += loops[i].n;
+	}
+	t = now();
+
+	if (threads > 1)
+		printf("direct %s, %lu threads: %.0f sig/s (%.1f us/sig, CPU "
+		       "%.1f us/sig)\n",
+		    argv[4], threads, (double)n / (t - t0),
+		    (t - t0) * 1e6 / (double)n,
+		    (cpu_now() - c0) * 1e6 / (double)n);
+	else
+		printf("direct %s: %.0f sig/s (%.1f us/sig, CPU %.1f us/sig)\n",
+		    argv[4], (double)n / (t - t0), (t - t0) * 1e6 / (double)n,
+		    (cpu_now() - c0) * 1e6 / (double)n);
 	if (argc == 7) {
 		siglen = sizeof(sig);
 		ctx = sign_ctx(pkey);

@@ -5,7 +5,9 @@
 # measures, all in this run:
 #   - the direct limit: one thread signing with libp11 on the same token
 #     and key (build/test/bench-direct), for rsa2048 and p256, with its
-#     CPU time per signature and the cost of checking one signature;
+#     CPU time per signature and the cost of checking one signature,
+#     and the token's CPU time per signature with two threads signing
+#     at once (as csignd's default SignWorkers 2);
 #   - csignd with 1 and with 8 concurrent clients for the same keys
 #     (build/test/bench-client), each as a ratio to the direct limit,
 #     with the CPU time per signature of the monitor's threads and of
@@ -205,12 +207,22 @@ say "$direct_rsa"
 direct_ec=$("$build/test/bench-direct" "$module" csign "$d/hsm.pin" p256 \
 	"$secs" "$d/p256.crt") || die "bench-direct p256 failed"
 say "$direct_ec"
+# The token's own cost when two signatures overlap, as with SignWorkers 2
+# below: what the monitor's signing threads pay on the token alone.
+direct2_rsa=$("$build/test/bench-direct" -j 2 "$module" csign "$d/hsm.pin" \
+	rsa2048 "$secs") || die "bench-direct -j 2 rsa2048 failed"
+say "$direct2_rsa"
+direct2_ec=$("$build/test/bench-direct" -j 2 "$module" csign "$d/hsm.pin" \
+	p256 "$secs") || die "bench-direct -j 2 p256 failed"
+say "$direct2_ec"
 lim_rsa=$(rate_of "$direct_rsa")
 lim_ec=$(rate_of "$direct_ec")
 # The number before " us" after the word $2 in line $1.
 us_after() { printf '%s\n' "$1" | sed -n "s/.*$2 \([0-9.]*\) us.*/\1/p"; }
 cpu_rsa=$(us_after "$direct_rsa" CPU)
 cpu_ec=$(us_after "$direct_ec" CPU)
+cpu2_rsa=$(us_after "$direct2_rsa" CPU)
+cpu2_ec=$(us_after "$direct2_ec" CPU)
 ver_rsa=$(us_after "$direct_rsa" "verify rsa2048:")
 ver_ec=$(us_after "$direct_ec" "verify p256:")
 
@@ -280,9 +292,10 @@ say "   before the end; the token's CPU and the check are bench-direct's)"
 for key in rsa ec; do
 	if [ $key = rsa ]; then
 		lim=$lim_rsa tok=$cpu_rsa ver=$ver_rsa target=$target_rsa
-		base=rsa2048
+		base=rsa2048 tok2=$cpu2_rsa
 	else
 		lim=$lim_ec tok=$cpu_ec ver=$ver_ec target=$target_ec base=p256
+		tok2=$cpu2_ec
 	fi
 	for n in 1 8; do
 		"$build/test/bench-client" "$sock" $key $n "$secs" > "$d/out" &
@@ -315,6 +328,10 @@ for key in rsa ec; do
 				"$(verdict_max "$over" $target_cpu)); child $4 -" \
 				"verification $ver = $cover us (target <=" \
 				"$target_cpu: $(verdict_max "$cover" $target_cpu))"
+			say "    the token alone with 2 threads (SignWorkers 2):" \
+				"CPU $tok2 us/sig; the monitor beyond that:" \
+				"$(awk -v a=$mon -v b="$tok2" \
+				    'BEGIN { printf "%.0f", a - b }') us"
 		else
 			say "    beyond the token: monitor $mon - direct CPU $tok" \
 				"= $over us; child $4 - verification $ver = $cover us"

@@ -12,12 +12,29 @@
 #include "proto/io.h"
 #include "sandbox/hold.h"
 
+/*
+ * Encode a message into b, set up here: 0, or -1 with b freed (it does
+ * not fit, or memory ran out).  enc is one of proto/chan.h's msg_enc_*,
+ * m what it encodes.
+ */
+#define ENCODE(b, enc, m) \
+	(buf_init((b), MSG_MAX), (enc)((b), (m)) == 0 ? 0 : (buf_free(b), -1))
+
 /* Send one encoded message; the channel failing is fatal. */
 static void
 channel_send(struct buf *b)
 {
 	if (io_send_msg(CHANNEL_FD, b, -1) == -1)
 		_exit(3);
+}
+
+/* Send one encoded message and free it. */
+static int
+send_free(struct buf *b)
+{
+	channel_send(b);
+	buf_free(b);
+	return 0;
 }
 
 /* Forward one log line to the monitor. */
@@ -28,8 +45,7 @@ channel_log(enum log_level lvl, const char *line)
 	struct buf b;
 
 	snprintf(m.text, sizeof(m.text), "%s", line);
-	buf_init(&b, MSG_MAX);
-	if (msg_enc_log(&b, &m) == 0)
+	if (ENCODE(&b, msg_enc_log, &m) == 0)
 		(void)io_send_msg(CHANNEL_FD, &b, -1);
 	buf_free(&b);
 }
@@ -46,12 +62,7 @@ send_empty(uint16_t type)
 {
 	struct buf b;
 
-	buf_init(&b, MSG_MAX);
-	if (msg_enc_empty(&b, type) == -1)
-		return -1;
-	channel_send(&b);
-	buf_free(&b);
-	return 0;
+	return ENCODE(&b, msg_enc_empty, type) == -1 ? -1 : send_free(&b);
 }
 
 /* READY: the sandbox is up; the handshake (proto/chan.h). */
@@ -62,14 +73,7 @@ sandbox_send_ready(void)
 	struct buf b;
 
 	snprintf(m.build, sizeof(m.build), "%s", chan_build_id());
-	buf_init(&b, MSG_MAX);
-	if (msg_enc_ready(&b, &m) == -1) {
-		buf_free(&b);
-		return -1;
-	}
-	channel_send(&b);
-	buf_free(&b);
-	return 0;
+	return ENCODE(&b, msg_enc_ready, &m) == -1 ? -1 : send_free(&b);
 }
 
 int
@@ -126,13 +130,9 @@ sandbox_request_keyinfo(const struct msg_keyinfo *m,
 {
 	struct buf b;
 
-	buf_init(&b, MSG_MAX);
-	if (msg_enc_keyinfo(&b, m) == -1) {
-		buf_free(&b);
+	if (ENCODE(&b, msg_enc_keyinfo, m) == -1)
 		return -1;
-	}
-	channel_send(&b);
-	buf_free(&b);
+	send_free(&b);
 	buf_init(keep, MSG_MAX);
 	channel_expect(keep, MSG_KEYINFO_REPLY, NULL);
 	if (msg_dec_keyinfo_reply(keep, r) == -1)
@@ -281,11 +281,8 @@ sandbox_request_query(int what, struct buf *frame)
 	struct msg_query m = { .what = (uint8_t)what };
 	struct buf b;
 
-	buf_init(&b, MSG_MAX);
-	if (msg_enc_query(&b, &m) == -1) {
-		buf_free(&b);
+	if (ENCODE(&b, msg_enc_query, &m) == -1)
 		return -1;
-	}
 	return request_frame(&b, frame);
 }
 
@@ -294,11 +291,8 @@ sandbox_request_admin(const struct msg_admin *m, struct buf *frame)
 {
 	struct buf b;
 
-	buf_init(&b, MSG_MAX);
-	if (msg_enc_admin(&b, m) == -1) {
-		buf_free(&b);
+	if (ENCODE(&b, msg_enc_admin, m) == -1)
 		return -1;
-	}
 	return request_frame(&b, frame);
 }
 
@@ -307,11 +301,8 @@ sandbox_request_approval(const struct msg_approval *m, struct buf *frame)
 {
 	struct buf b;
 
-	buf_init(&b, MSG_MAX);
-	if (msg_enc_approval(&b, m) == -1) {
-		buf_free(&b);
+	if (ENCODE(&b, msg_enc_approval, m) == -1)
 		return -1;
-	}
 	return request_frame(&b, frame);
 }
 
@@ -323,13 +314,9 @@ sandbox_request_tsa(unsigned index, struct msg_tsa_reply *r, int *fd,
 	struct buf b;
 
 	*fd = -1;
-	buf_init(&b, MSG_MAX);
-	if (msg_enc_tsa_open(&b, &m) == -1) {
-		buf_free(&b);
+	if (ENCODE(&b, msg_enc_tsa_open, &m) == -1)
 		return -1;
-	}
-	channel_send(&b);
-	buf_free(&b);
+	send_free(&b);
 	buf_init(keep, MSG_MAX);
 	channel_expect(keep, MSG_TSA_REPLY, fd);
 	if (msg_dec_tsa_reply(keep, r) == -1 ||
@@ -343,14 +330,7 @@ sandbox_report_tsa(const struct msg_tsa_done *m)
 {
 	struct buf b;
 
-	buf_init(&b, MSG_MAX);
-	if (msg_enc_tsa_done(&b, m) == -1) {
-		buf_free(&b);
-		return -1;
-	}
-	channel_send(&b);
-	buf_free(&b);
-	return 0;
+	return ENCODE(&b, msg_enc_tsa_done, m) == -1 ? -1 : send_free(&b);
 }
 
 int
@@ -358,11 +338,8 @@ sandbox_request_upload(const struct msg_upload *m, struct msg_upload_reply *r)
 {
 	struct buf b;
 
-	buf_init(&b, MSG_MAX);
-	if (msg_enc_upload(&b, m) == -1) {
-		buf_free(&b);
+	if (ENCODE(&b, msg_enc_upload, m) == -1)
 		return -1;
-	}
 	channel_send(&b);
 	channel_expect(&b, MSG_UPLOAD_REPLY, NULL);
 	if (msg_dec_upload_reply(&b, r) == -1)
@@ -376,11 +353,8 @@ sandbox_request_pesign(const struct msg_pesign *m, struct msg_pesign_reply *r)
 {
 	struct buf b;
 
-	buf_init(&b, MSG_MAX);
-	if (msg_enc_pesign(&b, m) == -1) {
-		buf_free(&b);
+	if (ENCODE(&b, msg_enc_pesign, m) == -1)
 		return -1;
-	}
 	channel_send(&b);
 	channel_expect(&b, MSG_PESIGN_REPLY, NULL);
 	if (msg_dec_pesign_reply(&b, r) == -1)
@@ -401,10 +375,8 @@ sandbox_report_progress(uint64_t bytes)
 	struct msg_progress m = { .bytes = bytes };
 	struct buf b;
 
-	buf_init(&b, MSG_MAX);
-	if (msg_enc_progress(&b, &m) == 0)
-		channel_send(&b);
-	buf_free(&b);
+	if (ENCODE(&b, msg_enc_progress, &m) == 0)
+		send_free(&b);
 }
 
 /*
@@ -423,8 +395,7 @@ sandbox_report_held_cancel(void)
 	struct buf b;
 	int r = -1;
 
-	buf_init(&b, MSG_MAX);
-	if (msg_enc_empty(&b, MSG_HELD_CANCEL) == 0)
+	if (ENCODE(&b, msg_enc_empty, MSG_HELD_CANCEL) == 0)
 		r = channel_try_send(&b, -1);
 	buf_free(&b);
 	return r;
@@ -439,8 +410,7 @@ sandbox_report_held_result(uint64_t id, const struct buf *frame)
 	struct buf b;
 	int r = -1;
 
-	buf_init(&b, MSG_MAX);
-	if (msg_enc_held_result(&b, &m) == 0)
+	if (ENCODE(&b, msg_enc_held_result, &m) == 0)
 		r = channel_try_send(&b, -1);
 	buf_free(&b);
 	return r;

@@ -8,7 +8,12 @@
 #       kernel's sign-file with the same key as a PEM file (median of
 #       BENCH_BATCH_RUNS runs each; the copies are made outside the timing);
 #   (b) 8 of those calls at once, each on its own copy of the modules:
-#       signatures per second against the direct one-thread limit.
+#       signatures per second against the direct one-thread limit;
+#   (c) one `csign-client sign -f pe` call over BENCH_BATCH_FILES copies
+#       of systemd-boot (key efi, RSA-2048) against a loop of sbsign with
+#       the key file, as a release signs its EFI binaries (no target: the
+#       issue names none; it shows what the session's pipelining gives
+#       PE images).
 #
 # The modules come from /lib/modules/*/kernel if a kernel is installed,
 # else from the linux-image package, downloaded once with apt-get into
@@ -162,4 +167,47 @@ else
 	say "8 clients x $batch_n modules: $rate sig/s, direct limit $lim_rsa sig/s" \
 		" ratio $r (target >= $target_batch8: $(verdict "$r" $target_batch8))"
 	rm -rf "$d/kmods"
+fi
+
+# (c) a release's EFI binaries: batch_n copies of systemd-boot.
+efi=/usr/lib/systemd/boot/efi/systemd-bootx64.efi
+say ""
+say "== a batch of $batch_n PE images (systemd-boot copies), RSA-2048 (efi) =="
+if [ ! -r "$efi" ] || ! command -v sbsign >/dev/null; then
+	say "systemd-boot or sbsign missing (make deps); not measured"
+else
+	# The images in $d/pes/$1, on disk before the timing.
+	pe_copies() {
+		rm -rf "$d/pes/$1"
+		mkdir -p "$d/pes/$1"
+		for i in $(seq "$batch_n"); do cp "$efi" "$d/pes/$1/p$i.efi"; done
+		sync
+	}
+	for _ in $(seq "$batch_runs"); do
+		pe_copies one
+		ms=$(cd "$d/pes/one" && ms_of "$build/csign-client" -S "$sock" \
+			sign -k efi -f pe *.efi)
+		[ "$ms" != fail ] || { alive; die "csign-client pe batch failed"; }
+		awk -v m="$ms" 'BEGIN { printf "%.3f\n", m / 1000 }'
+	done | sort -n > "$d/pes.t.csign"
+	for _ in $(seq "$batch_runs"); do
+		pe_copies sb
+		t0=$(now)
+		for f in "$d"/pes/sb/*.efi; do
+			sbsign --key "$d/efi.key" --cert "$d/efi.crt" \
+				--output "$f.signed" "$f" 2>/dev/null ||
+				die "sbsign failed"
+		done
+		t1=$(now)
+		awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", b - a }'
+	done | sort -n > "$d/pes.t.sb"
+	tc=$(batch_median < "$d/pes.t.csign")
+	ts=$(batch_median < "$d/pes.t.sb")
+	# The image parts are sbsign's (the PKCS#7 differs only in the
+	# certificates csign adds): both verify.
+	sbverify --cert "$d/efi.crt" "$d/pes/one/p1.efi.signed" >/dev/null 2>&1 ||
+		die "csign's signed image does not verify"
+	say "one call, $batch_n PE images: csign-client $tc s, sbsign loop (key" \
+		"file) $ts s  ratio $(ratio "$tc" "$ts")"
+	rm -rf "$d/pes"
 fi

@@ -15,8 +15,9 @@
  * and released by the monitor only once its record is durable.
  *
  * Only what needs nothing more of the monitor goes this way: a plain
- * module, with a key the session already knows and that has no approval
- * rule, without timestamp, inline transfer or --no-wait.  A request read
+ * module or a PE image (the formats signed in two steps, module_begin()
+ * and pe_begin()), with a key the session already knows and that has no
+ * approval rule, without timestamp, inline transfer or --no-wait.  A request read
  * ahead that is anything else is kept (s->stash) for the session loop,
  * which serves it once those in flight are done; one found compressed
  * once its descriptors are checked is signed alone, in its turn.
@@ -51,7 +52,11 @@ struct slot {
 	enum slot_state state;
 	struct sign_req q;
 	struct sign_output out;
-	struct module_job job;
+	int begun; /* job holds its format's first step */
+	union {
+		struct module_job module;
+		struct pe_job pe;
+	} job;
 	struct msg_sign m;
 	struct msg_sign_reply r;
 	struct buf reply;	/* the client frame, sent in its turn */
@@ -72,9 +77,56 @@ struct pipe {
 int
 pipeline_eligible(const struct session *s, const struct sign_req *q)
 {
-	return s->capture == NULL && q->in.format == FMT_MODULE &&
+	return s->capture == NULL &&
+	    (q->in.format == FMT_PE ||
+		(q->in.format == FMT_MODULE && module_plain(&q->in))) &&
 	    !(q->in.flags & PIPE_ALONE_FLAGS) && !q->in.timestamp &&
-	    !q->c->info.approval && q->in.pub != NULL && module_plain(&q->in);
+	    !q->c->info.approval && q->in.pub != NULL;
+}
+
+/*
+ * The first step of sl's format: checks and hash; *tbs is then what the
+ * key signs.  0, or -1 with sl->out's failure set.
+ */
+static int
+job_begin(struct slot *sl, const uint8_t **tbs, size_t *tbslen)
+{
+	const struct sign_input *in = &sl->q.in;
+
+	sl->begun = 1;
+	if (in->format == FMT_PE) {
+		if (pe_begin(in, &sl->out, &sl->job.pe) == -1)
+			return -1;
+		*tbs = sl->job.pe.tbs;
+		*tbslen = sl->job.pe.tbslen;
+		return 0;
+	}
+	if (module_begin(in, &sl->out, &sl->job.module) == -1)
+		return -1;
+	*tbs = sl->out.adigest;
+	*tbslen = sl->out.adigestlen;
+	return 0;
+}
+
+/* The second step: the output, with the checked signature. */
+static int
+job_end(struct slot *sl, const uint8_t *sig, size_t siglen)
+{
+	return sl->q.in.format == FMT_PE
+	    ? pe_end(&sl->q.in, &sl->out, &sl->job.pe, sig, siglen)
+	    : module_end(&sl->q.in, &sl->out, &sl->job.module, sig, siglen);
+}
+
+static void
+job_free(struct slot *sl)
+{
+	if (!sl->begun)
+		return;
+	if (sl->q.in.format == FMT_PE)
+		pe_job_free(&sl->job.pe);
+	else
+		module_job_free(&sl->job.module);
+	sl->begun = 0;
 }
 
 /* Keep sl's client reply for its turn. */
@@ -100,17 +152,17 @@ pipe_count(struct pipe *p)
 		p->most = n;
 }
 
-/* Check and hash sl's module and send its request; or keep the refusal. */
+/* Check and hash sl's artifact and send its request; or keep the refusal. */
 static void
 slot_start(struct session *s, struct pipe *p, struct slot *sl)
 {
-	struct sign_input *in = &sl->q.in;
+	const uint8_t *tbs = NULL;
+	size_t tbslen = 0;
 
 	sl->out = (struct sign_output){ .status = ST_OK };
 	buf_init(&sl->out.data, FRAME_MAX);
-	if (module_begin(in, &sl->out, &sl->job) == 0 &&
-	    signop_request(in, &sl->out, sl->out.adigest, sl->out.adigestlen,
-		&sl->m) == 0) {
+	if (job_begin(sl, &tbs, &tbslen) == 0 &&
+	    signop_request(&sl->q.in, &sl->out, tbs, tbslen, &sl->m) == 0) {
 		sl->m.flags |= MSG_SIGN_F_PIPELINED;
 		if (sandbox_sign_submit(&sl->m) == 0) {
 			sl->state = SLOT_SENT;
@@ -122,7 +174,7 @@ slot_start(struct session *s, struct pipe *p, struct slot *sl)
 	slot_reply(s, sl);
 }
 
-/* The monitor has answered sl: check the signature, write the module. */
+/* The monitor has answered sl: check the signature, write the output. */
 static void
 slot_finish(struct session *s, struct pipe *p, struct slot *sl)
 {
@@ -131,7 +183,7 @@ slot_finish(struct session *s, struct pipe *p, struct slot *sl)
 
 	if (signop_check(&sl->q.in, &sl->out, &sl->m, &sl->r, sig, &siglen) ==
 	    0)
-		(void)module_end(&sl->q.in, &sl->out, &sl->job, sig, siglen);
+		(void)job_end(sl, sig, siglen);
 	else if (sl->r.status != ST_OK) {
 		/*
 		 * Refused: the key may have changed (a reload).  The next
@@ -150,7 +202,7 @@ slot_finish(struct session *s, struct pipe *p, struct slot *sl)
 static void
 slot_clear(struct slot *sl)
 {
-	module_job_free(&sl->job);
+	job_free(sl);
 	buf_free(&sl->out.data);
 	buf_reset(&sl->reply);
 	for (size_t i = 0; i < sl->nfds; i++)
@@ -192,7 +244,8 @@ pipe_wants(struct session *s, const struct frame *f, size_t nfds)
 	(void)frame_get_u32(f, T_FLAGS, &flags);
 	if ((flags & PIPE_ALONE_FLAGS) ||
 	    frame_get_str(f, T_FORMAT, fmt, sizeof(fmt)) == -1 ||
-	    format_from_name(fmt) != FMT_MODULE ||
+	    (format_from_name(fmt) != FMT_MODULE &&
+		format_from_name(fmt) != FMT_PE) ||
 	    frame_get_str(f, T_KEY, key, sizeof(key)) == -1)
 		return 0;
 	c = session_key_peek(s, key);

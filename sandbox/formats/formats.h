@@ -15,6 +15,8 @@
 
 #include "proto/buf.h"
 #include "proto/msg.h"
+#include "sandbox/formats/authenticode.h"
+#include "sandbox/formats/pe_parse.h"
 
 struct hold;
 
@@ -96,6 +98,28 @@ int module_end(const struct sign_input *in, struct sign_output *out,
     struct module_job *j, const uint8_t *sig, size_t siglen);
 void module_job_free(struct module_job *j);
 int module_plain(const struct sign_input *in);
+
+/*
+ * format_pe() in the same two steps.  pe_begin() checks the request,
+ * parses and hashes the image and builds the Authenticode structure
+ * around its digest: j->tbs is what the key signs.  pe_end() puts the
+ * checked signature sig in (and the request's timestamp, if any), lays
+ * out the certificate table and writes the signed image.  Each is 0, or
+ * -1 with out's status set; pe_job_free() after both (also after a failed
+ * pe_begin()).
+ */
+struct pe_job {
+	struct pe_image img;
+	struct pe_csum cs; /* the image's checksum, summed while hashed */
+	struct authenticode ac;
+	uint8_t tbs[DIGEST_MAX];
+	size_t tbslen;
+};
+int pe_begin(const struct sign_input *in, struct sign_output *out,
+    struct pe_job *j);
+int pe_end(const struct sign_input *in, struct sign_output *out,
+    struct pe_job *j, const uint8_t *sig, size_t siglen);
+void pe_job_free(struct pe_job *j);
 
 /*
  * The key's OpenPGP transferable public key, ASCII-armoured, into

@@ -28,6 +28,7 @@
  */
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "proto/sigcheck.h"
@@ -298,53 +299,16 @@ pe_add_timestamp(void *ac, const uint8_t *tok, size_t toklen)
 	return authenticode_add_timestamp(ac, tok, toklen);
 }
 
-/* Build the PKCS#7 blob for the digest in out->adigest, signed. */
-static int
-pe_signature(const struct sign_input *in, struct sign_output *out,
-    uint8_t **der, size_t *derlen)
-{
-	struct authenticode ac = { 0 };
-	uint8_t tbs[DIGEST_MAX], sig[SIG_MAX];
-	size_t tbslen = 0, siglen = sizeof(sig);
-	int r = -1;
-
-	if (authenticode_build(&ac, in->cert, in->pub, in->chain, in->digest,
-		out->adigest, out->adigestlen) == -1 ||
-	    authenticode_tbs(&ac, tbs, &tbslen) == -1) {
-		sign_fail(out, ST_INTERNAL,
-		    "cannot build the Authenticode "
-		    "structure");
-		goto out;
-	}
-	if (signop_sign(in, out, tbs, tbslen, sig, &siglen) == -1)
-		goto out;
-	if (in->timestamp &&
-	    tsa_stamp_into(in, out, sig, siglen, pe_add_timestamp, &ac) == -1)
-		goto out;
-	if (authenticode_finish(&ac, sig, siglen, der, derlen) == -1) {
-		sign_fail(out, ST_INTERNAL,
-		    "cannot encode the Authenticode "
-		    "structure");
-		goto out;
-	}
-	r = 0;
-out:
-	authenticode_free(&ac);
-	return r;
-}
-
+/*
+ * The image's checks and digest, and the Authenticode structure around
+ * it: j->tbs is what the key signs.
+ */
 int
-format_pe(const struct sign_input *in, struct sign_output *out)
+pe_begin(const struct sign_input *in, struct sign_output *out, struct pe_job *j)
 {
-	struct pe_image img;
-	struct pe_csum cs = { 0 };
-	struct pe_layout l;
 	struct pe_err e;
-	uint8_t *der = NULL;
-	size_t derlen = 0;
-	uint32_t cksum;
-	int r = -1;
 
+	memset(j, 0, sizeof(*j));
 	if (!in->fd_is_file)
 		return sign_fail(out, ST_BAD_ARTIFACT,
 		    "pe format needs a "
@@ -362,27 +326,82 @@ format_pe(const struct sign_input *in, struct sign_output *out)
 		    "not supported: Authenticode verifiers (UEFI, sbverify) "
 		    "expect PKCS#1 v1.5");
 	out->size = in->size;
-	if (pe_parse(in->fd, in->size, &img, &e) == -1)
+	if (pe_parse(in->fd, in->size, &j->img, &e) == -1)
 		return sign_fail(out, ST_BAD_ARTIFACT, "%s", e.msg);
-	if (pe_check_request(in, out, &img) == -1)
+	if (pe_check_request(in, out, &j->img) == -1)
 		return -1;
-	if (pe_digest(in->fd, &img, in->digest, out->adigest, &out->adigestlen,
-		&cs, &e) == -1)
+	if (pe_digest(in->fd, &j->img, in->digest, out->adigest,
+		&out->adigestlen, &j->cs, &e) == -1)
 		return sign_fail(out, ST_BAD_ARTIFACT, "%s", e.msg);
-	if (pe_signature(in, out, &der, &derlen) == -1 ||
-	    pe_plan(in, out, &img, derlen, &l) == -1)
+	if (authenticode_build(&j->ac, in->cert, in->pub, in->chain, in->digest,
+		out->adigest, out->adigestlen) == -1 ||
+	    authenticode_tbs(&j->ac, j->tbs, &j->tbslen) == -1)
+		return sign_fail(out, ST_INTERNAL,
+		    "cannot build the Authenticode "
+		    "structure");
+	return 0;
+}
+
+/*
+ * The checked signature sig into the structure (with the request's
+ * timestamp, if any), the certificate table laid out and summed, and
+ * the signed image written.
+ */
+int
+pe_end(const struct sign_input *in, struct sign_output *out, struct pe_job *j,
+    const uint8_t *sig, size_t siglen)
+{
+	struct pe_layout l;
+	uint8_t *der = NULL;
+	size_t derlen = 0;
+	uint32_t cksum;
+	int r = -1;
+
+	if (in->timestamp &&
+	    tsa_stamp_into(in, out, sig, siglen, pe_add_timestamp, &j->ac) ==
+		-1)
+		return -1;
+	if (authenticode_finish(&j->ac, sig, siglen, &der, &derlen) == -1)
+		return sign_fail(out, ST_INTERNAL,
+		    "cannot encode the "
+		    "Authenticode structure");
+	if (pe_plan(in, out, &j->img, derlen, &l) == -1)
 		goto out;
-	if (pe_checksum(in->fd, &img, &l, der, derlen, &cs, &cksum) == -1) {
+	if (pe_checksum(in->fd, &j->img, &l, der, derlen, &j->cs, &cksum) ==
+	    -1) {
 		sign_fail(out, ST_BAD_ARTIFACT,
 		    "pe: the image changed while "
 		    "it was being signed (it is shorter)");
 		goto out;
 	}
-	if (pe_write_checked(in, out, &img, &l, cksum, der, derlen) == -1)
+	if (pe_write_checked(in, out, &j->img, &l, cksum, der, derlen) == -1)
 		goto out;
 	out->written = l.total;
 	r = 0;
 out:
 	OPENSSL_free(der);
+	return r;
+}
+
+void
+pe_job_free(struct pe_job *j)
+{
+	authenticode_free(&j->ac);
+	OPENSSL_cleanse(j->tbs, sizeof(j->tbs));
+}
+
+int
+format_pe(const struct sign_input *in, struct sign_output *out)
+{
+	uint8_t sig[SIG_MAX];
+	size_t siglen = sizeof(sig);
+	struct pe_job j;
+	int r = -1;
+
+	if (pe_begin(in, out, &j) == 0 &&
+	    signop_sign(in, out, j.tbs, j.tbslen, sig, &siglen) == 0)
+		r = pe_end(in, out, &j, sig, siglen);
+	pe_job_free(&j);
+	OPENSSL_cleanse(sig, sizeof(sig));
 	return r;
 }

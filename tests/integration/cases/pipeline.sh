@@ -1,12 +1,13 @@
-# A batch's module requests two at a time in one session
+# A batch's module and PE requests two at a time in one session
 # (sandbox/pipeline.c, issue 14), sourced by run.sh.  A csignd of its own
 # whose token answers every signature 150 ms late (tests/tools/p11fault.c,
 # as a network HSM), so that the child surely reads, hashes and sends the
 # next module while the token signs the one before: the batch's modules
 # are still sign-file's bytes; a signature the token corrupts while two
 # are in flight is refused and nothing is appended for it; a client that
-# dies mid-batch leaves every module whole.  Uses mod_build, mod_copy and
-# mod_m (module.sh).
+# dies mid-batch leaves every module whole; a batch of PE images signs
+# each as it would be signed alone.  Uses mod_build, mod_copy and mod_m
+# (module.sh), pe_build, pe_copy and pe_sbverify (pe.sh).
 
 # csignd on $T/pl.sock, its token behind p11fault with a delay and the
 # fault files of $T/pl.faults, SignWorkers ${1:-2}; its log $T/pl.log,
@@ -170,4 +171,85 @@ t_pipeline_order() {
 	pl_stop
 }
 
+# pl_pe_batch PREFIX: the test images copied into alice's directory as
+# PREFIX1.exe.. (each twice: 10 files), their names in pl_list.
+pl_pe_batch() {
+	pl_list="" i=0
+	for _ in 1 2; do
+		for img in $PE_IMAGES; do
+			i=$((i + 1))
+			pe_copy "$T/pe/$img" "$1$i.${img##*.}"
+			pl_list="$pl_list $1$i.${img##*.}"
+		done
+	done
+}
+
+t_pipeline_pe() {
+	begin "pipeline: a batch's PE images two at a time, each as signed alone"
+	if ! pe_build; then
+		fail "cannot build the test images (see $T/pe/build.log)"
+		return
+	fi
+	rm -f "$T/pl.faults/csign"
+	check "csignd with a 150 ms token starts" pl_daemon || return
+	a=$T/home/$ALICE
+	pl_pe_batch ppe
+	n0=$(wc -l < "$T/pl.log")
+	check "10 images over one connection" pl_pe_sign $pl_list
+	tail -n +"$((n0 + 1))" "$T/pl.log" > "$T/pl.log.new"
+	expect_grep "pipeline: ([2-9]|10) requests sent, up to 2 at the monitor at once" \
+		"$T/pl.log.new" "the session had two images at the token"
+	# Each output verifies, and is byte for byte what the same image
+	# signed alone (one file, one request) gives.
+	bad=""
+	for f in $pl_list; do
+		mkdir -p "$a/alone"
+		cp "$a/$f" "$a/alone/$f"
+		chown -R "$ALICE" "$a/alone"
+		if ! pe_sbverify "$a/$f.signed" >/dev/null 2>&1 ||
+		    ! pl_pe_sign "alone/$f" >/dev/null 2>&1 ||
+		    ! cmp -s "$a/$f.signed" "$a/alone/$f.signed"; then
+			bad="$bad $f"
+		fi
+	done
+	[ -z "$bad" ] && ok || fail "not as signed alone:$bad"
+
+	# The token corrupts a signature mid-batch: refused, no output for
+	# that image; those before it are signed, none has a bad signature.
+	pl_pe_batch ppw
+	echo "wrong nth=3 times=1" > "$T/pl.faults/csign"
+	expect_rc 1 "a corrupted signature fails the batch" pl_pe_sign $pl_list
+	rm -f "$T/pl.faults/csign"
+	expect_grep "does not verify with the key's certificate" "$T/rc.out" \
+		"the bad signature is refused"
+	bad=$(grep -o 'ppw[0-9]*\.[a-z]*' "$T/rc.out" | head -1)
+	states="" seen=0 wrong=0
+	for f in $pl_list; do
+		if [ -e "$a/$f.signed" ]; then
+			pe_sbverify "$a/$f.signed" >/dev/null 2>&1 && st=signed ||
+				st=corrupt
+		else
+			st=none
+		fi
+		states="$states $f:$st"
+		if [ "$f" = "$bad" ]; then
+			seen=1
+			[ "$st" = none ] || wrong=1
+		elif [ $seen -eq 0 ] && [ "$st" != signed ]; then
+			wrong=1
+		fi
+		[ "$st" != corrupt ] || wrong=1
+	done
+	[ -n "$bad" ] && [ $seen -eq 1 ] && [ $wrong -eq 0 ] && ok ||
+		fail "image states after the bad signature of ${bad:-?}:$states"
+	pl_stop
+}
+
+# pl_pe_sign ARGS...: csign-client sign -f pe as alice against $T/pl.sock.
+pl_pe_sign() {
+	(cd "$T/home/$ALICE" && runuser -u "$ALICE" -- "$T/bin/csign-client" \
+		-S "$T/pl.sock" sign -k efi -f pe --jobs 1 "$@")
+}
+
 CASES="$CASES t_pipeline_modules t_pipeline_client_dies t_pipeline_order"
+CASES="$CASES t_pipeline_pe"

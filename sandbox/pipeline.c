@@ -14,10 +14,10 @@
  * Every signature is still checked against the certificate before use,
  * and released by the monitor only once its record is durable.
  *
- * Only what needs nothing more of the monitor goes this way: a plain
- * module or a PE image (the formats signed in two steps, module_begin()
- * and pe_begin()), with a key the session already knows and that has no
- * approval rule, without timestamp, inline transfer or --no-wait.  A request read
+ * Only what needs nothing more of the monitor goes this way: a format
+ * signed in two steps (format_job_begin(): a plain module, a PE image, a
+ * cms or raw signature), with a key the session already knows and that
+ * has no approval rule, without timestamp, inline transfer or --no-wait.  A request read
  * ahead that is anything else is kept (s->stash) for the session loop,
  * which serves it once those in flight are done; one found compressed
  * once its descriptors are checked is signed alone, in its turn.
@@ -52,11 +52,7 @@ struct slot {
 	enum slot_state state;
 	struct sign_req q;
 	struct sign_output out;
-	int begun; /* job holds its format's first step */
-	union {
-		struct module_job module;
-		struct pe_job pe;
-	} job;
+	struct format_job job;
 	struct msg_sign m;
 	struct msg_sign_reply r;
 	struct buf reply;	/* the client frame, sent in its turn */
@@ -77,56 +73,9 @@ struct pipe {
 int
 pipeline_eligible(const struct session *s, const struct sign_req *q)
 {
-	return s->capture == NULL &&
-	    (q->in.format == FMT_PE ||
-		(q->in.format == FMT_MODULE && module_plain(&q->in))) &&
-	    !(q->in.flags & PIPE_ALONE_FLAGS) && !q->in.timestamp &&
-	    !q->c->info.approval && q->in.pub != NULL;
-}
-
-/*
- * The first step of sl's format: checks and hash; *tbs is then what the
- * key signs.  0, or -1 with sl->out's failure set.
- */
-static int
-job_begin(struct slot *sl, const uint8_t **tbs, size_t *tbslen)
-{
-	const struct sign_input *in = &sl->q.in;
-
-	sl->begun = 1;
-	if (in->format == FMT_PE) {
-		if (pe_begin(in, &sl->out, &sl->job.pe) == -1)
-			return -1;
-		*tbs = sl->job.pe.tbs;
-		*tbslen = sl->job.pe.tbslen;
-		return 0;
-	}
-	if (module_begin(in, &sl->out, &sl->job.module) == -1)
-		return -1;
-	*tbs = sl->out.adigest;
-	*tbslen = sl->out.adigestlen;
-	return 0;
-}
-
-/* The second step: the output, with the checked signature. */
-static int
-job_end(struct slot *sl, const uint8_t *sig, size_t siglen)
-{
-	return sl->q.in.format == FMT_PE
-	    ? pe_end(&sl->q.in, &sl->out, &sl->job.pe, sig, siglen)
-	    : module_end(&sl->q.in, &sl->out, &sl->job.module, sig, siglen);
-}
-
-static void
-job_free(struct slot *sl)
-{
-	if (!sl->begun)
-		return;
-	if (sl->q.in.format == FMT_PE)
-		pe_job_free(&sl->job.pe);
-	else
-		module_job_free(&sl->job.module);
-	sl->begun = 0;
+	return s->capture == NULL && !(q->in.flags & PIPE_ALONE_FLAGS) &&
+	    !q->in.timestamp && !q->c->info.approval && q->in.pub != NULL &&
+	    format_two_step(&q->in);
 }
 
 /* Keep sl's client reply for its turn. */
@@ -156,13 +105,11 @@ pipe_count(struct pipe *p)
 static void
 slot_start(struct session *s, struct pipe *p, struct slot *sl)
 {
-	const uint8_t *tbs = NULL;
-	size_t tbslen = 0;
-
 	sl->out = (struct sign_output){ .status = ST_OK };
 	buf_init(&sl->out.data, FRAME_MAX);
-	if (job_begin(sl, &tbs, &tbslen) == 0 &&
-	    signop_request(&sl->q.in, &sl->out, tbs, tbslen, &sl->m) == 0) {
+	if (format_job_begin(&sl->q.in, &sl->out, &sl->job) == 0 &&
+	    signop_request(&sl->q.in, &sl->out, sl->job.tbs, sl->job.tbslen,
+		&sl->m) == 0) {
 		sl->m.flags |= MSG_SIGN_F_PIPELINED;
 		if (sandbox_sign_submit(&sl->m) == 0) {
 			sl->state = SLOT_SENT;
@@ -183,7 +130,8 @@ slot_finish(struct session *s, struct pipe *p, struct slot *sl)
 
 	if (signop_check(&sl->q.in, &sl->out, &sl->m, &sl->r, sig, &siglen) ==
 	    0)
-		(void)job_end(sl, sig, siglen);
+		(void)format_job_end(&sl->q.in, &sl->out, &sl->job, sig,
+		    siglen);
 	else if (sl->r.status != ST_OK) {
 		/*
 		 * Refused: the key may have changed (a reload).  The next
@@ -202,7 +150,7 @@ slot_finish(struct session *s, struct pipe *p, struct slot *sl)
 static void
 slot_clear(struct slot *sl)
 {
-	job_free(sl);
+	format_job_free(&sl->job);
 	buf_free(&sl->out.data);
 	buf_reset(&sl->reply);
 	for (size_t i = 0; i < sl->nfds; i++)
@@ -244,8 +192,7 @@ pipe_wants(struct session *s, const struct frame *f, size_t nfds)
 	(void)frame_get_u32(f, T_FLAGS, &flags);
 	if ((flags & PIPE_ALONE_FLAGS) ||
 	    frame_get_str(f, T_FORMAT, fmt, sizeof(fmt)) == -1 ||
-	    (format_from_name(fmt) != FMT_MODULE &&
-		format_from_name(fmt) != FMT_PE) ||
+	    !format_two_step_id(format_from_name(fmt)) ||
 	    frame_get_str(f, T_KEY, key, sizeof(key)) == -1)
 		return 0;
 	c = session_key_peek(s, key);

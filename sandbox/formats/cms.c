@@ -174,39 +174,57 @@ cms_add_timestamp(void *si, const uint8_t *tok, size_t toklen)
 }
 
 int
-format_cms(const struct sign_input *in, struct sign_output *out)
+cms_begin(const struct sign_input *in, struct sign_output *out,
+    struct cms_job *j)
 {
-	uint8_t tbs[DIGEST_MAX], sig[SIG_MAX];
-	size_t tbslen = 0, siglen = sizeof(sig);
-	CMS_ContentInfo *cms;
-	CMS_SignerInfo *si;
-	int r = -1;
-
+	memset(j, 0, sizeof(*j));
 	if (signop_hash_artifact(in, out) == -1)
 		return -1;
-	cms = CMS_sign(NULL, NULL, NULL, NULL,
+	j->cms = CMS_sign(NULL, NULL, NULL, NULL,
 	    CMS_PARTIAL | CMS_DETACHED | CMS_BINARY);
-	if (cms == NULL || (si = cms_signer(cms, in, out)) == NULL ||
-	    cms_attrs_digest(si, in->digest, tbs, &tbslen) == -1) {
-		sign_fail(out, ST_INTERNAL, "cannot build the CMS structure");
-		goto out;
-	}
-	if (signop_sign(in, out, tbs, tbslen, sig, &siglen) == -1)
-		goto out;
-	if (ASN1_STRING_set(CMS_SignerInfo_get0_signature(si), sig,
-		(int)siglen) != 1) {
-		sign_fail(out, ST_INTERNAL, "cannot encode the CMS structure");
-		goto out;
-	}
+	if (j->cms == NULL || (j->si = cms_signer(j->cms, in, out)) == NULL ||
+	    cms_attrs_digest(j->si, in->digest, j->tbs, &j->tbslen) == -1)
+		return sign_fail(out, ST_INTERNAL,
+		    "cannot build the CMS structure");
+	return 0;
+}
+
+int
+cms_end(const struct sign_input *in, struct sign_output *out, struct cms_job *j,
+    const uint8_t *sig, size_t siglen)
+{
+	if (ASN1_STRING_set(CMS_SignerInfo_get0_signature(j->si), sig,
+		(int)siglen) != 1)
+		return sign_fail(out, ST_INTERNAL,
+		    "cannot encode the CMS structure");
 	if (in->timestamp &&
-	    tsa_stamp_into(in, out, sig, siglen, cms_add_timestamp, si) == -1)
-		goto out;
-	if (cms_write(cms, in->pem, &out->data) == -1) {
-		sign_fail(out, ST_INTERNAL, "cannot encode the CMS structure");
-		goto out;
-	}
-	r = 0;
-out:
-	CMS_ContentInfo_free(cms);
+	    tsa_stamp_into(in, out, sig, siglen, cms_add_timestamp, j->si) ==
+		-1)
+		return -1;
+	if (cms_write(j->cms, in->pem, &out->data) == -1)
+		return sign_fail(out, ST_INTERNAL,
+		    "cannot encode the CMS structure");
+	return 0;
+}
+
+void
+cms_job_free(struct cms_job *j)
+{
+	CMS_ContentInfo_free(j->cms);
+	memset(j, 0, sizeof(*j));
+}
+
+int
+format_cms(const struct sign_input *in, struct sign_output *out)
+{
+	uint8_t sig[SIG_MAX];
+	size_t siglen = sizeof(sig);
+	struct cms_job j;
+	int r = -1;
+
+	if (cms_begin(in, out, &j) == 0 &&
+	    signop_sign(in, out, j.tbs, j.tbslen, sig, &siglen) == 0)
+		r = cms_end(in, out, &j, sig, siglen);
+	cms_job_free(&j);
 	return r;
 }

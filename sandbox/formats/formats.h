@@ -122,6 +122,59 @@ int pe_end(const struct sign_input *in, struct sign_output *out,
 void pe_job_free(struct pe_job *j);
 
 /*
+ * format_cms() and format_raw() in the same two steps: cms_begin() hashes
+ * the artifact and builds the SignerInfo's signed attributes (j->tbs is
+ * what the key signs), cms_end() puts the signature in (and the
+ * timestamp) and encodes the structure into out->data; raw_begin()
+ * hashes the artifact (out->adigest is what the key signs), raw_end()
+ * puts the signature into out->data.
+ */
+struct cms_job {
+	CMS_ContentInfo *cms;
+	CMS_SignerInfo *si; /* owned by cms */
+	uint8_t tbs[DIGEST_MAX];
+	size_t tbslen;
+};
+int cms_begin(const struct sign_input *in, struct sign_output *out,
+    struct cms_job *j);
+int cms_end(const struct sign_input *in, struct sign_output *out,
+    struct cms_job *j, const uint8_t *sig, size_t siglen);
+void cms_job_free(struct cms_job *j);
+int raw_begin(const struct sign_input *in, struct sign_output *out);
+int raw_end(struct sign_output *out, const uint8_t *sig, size_t siglen);
+
+/*
+ * Any format signed in two steps (sandbox/formats/twostep.c), for a
+ * batch's session to start the next file while the token signs this one
+ * (sandbox/pipeline.c): format_job_begin() runs the format's first step
+ * and leaves in j->tbs what the key signs, format_job_end() the second
+ * with the checked signature; format_job_free() after both (also after a
+ * failed begin, and on a job never begun if zeroed).  Each is 0, or -1
+ * with out's status set.  format_two_step(): 1 if the format of in is
+ * one of these (a compressed module is not: it goes through scratch
+ * files), format_two_step_id() the same from the format alone, before
+ * the artifact is looked at.
+ */
+struct format_job {
+	int format; /* the format begun, or 0 */
+	int begun;
+	uint8_t tbs[DIGEST_MAX];
+	size_t tbslen;
+	union {
+		struct module_job module;
+		struct pe_job pe;
+		struct cms_job cms;
+	} u;
+};
+int format_two_step_id(int format);
+int format_two_step(const struct sign_input *in);
+int format_job_begin(const struct sign_input *in, struct sign_output *out,
+    struct format_job *j);
+int format_job_end(const struct sign_input *in, struct sign_output *out,
+    struct format_job *j, const uint8_t *sig, size_t siglen);
+void format_job_free(struct format_job *j);
+
+/*
  * The key's OpenPGP transferable public key, ASCII-armoured, into
  * out->data: key packet, user ID and a positive self-certification made
  * on the token (audited under in->name).  0, or -1 with out's status set.

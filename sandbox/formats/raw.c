@@ -5,18 +5,32 @@
 #include "sandbox/formats/formats.h"
 
 int
+raw_begin(const struct sign_input *in, struct sign_output *out)
+{
+	if (in->pem)
+		return sign_fail(out, ST_BAD_REQUEST,
+		    "--pem applies to cms "
+		    "output only");
+	return signop_hash_artifact(in, out);
+}
+
+int
+raw_end(struct sign_output *out, const uint8_t *sig, size_t siglen)
+{
+	if (buf_put(&out->data, sig, siglen) == -1)
+		return sign_fail(out, ST_INTERNAL, "out of memory");
+	return 0;
+}
+
+int
 format_raw(const struct sign_input *in, struct sign_output *out)
 {
 	uint8_t sig[SIG_MAX];
 	size_t siglen = sizeof(sig);
 
-	if (in->pem)
-		return sign_fail(out, ST_BAD_REQUEST,
-		    "--pem applies to cms "
-		    "output only");
-	if (signop_sign_artifact(in, out, sig, &siglen) == -1)
+	if (raw_begin(in, out) == -1 ||
+	    signop_sign(in, out, out->adigest, out->adigestlen, sig, &siglen) ==
+		-1)
 		return -1;
-	if (buf_put(&out->data, sig, siglen) == -1)
-		return sign_fail(out, ST_INTERNAL, "out of memory");
-	return 0;
+	return raw_end(out, sig, siglen);
 }

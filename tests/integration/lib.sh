@@ -273,7 +273,8 @@ CONF
 # WRAPPER (split into words, e.g. "env VAR=..."), its log $T/NAME.log.
 # Its pid in SPAWNED.
 it_own_daemon() {
-	sed -e "s|^Listen .*|Listen $T/$1.sock|" \
+	# Not the suite daemon's pesign socket either (t_pesign_* adds one).
+	sed -e "s|^Listen .*|Listen $T/$1.sock|" -e "/^PesignListen /d" \
 	    -e "s|^AuditLog .*|AuditLog $T/$1.jsonl|" -e "${2:-}" \
 	    "$T/csignd.conf" > "$T/$1.conf"
 	rm -f "$T/$1.sock"

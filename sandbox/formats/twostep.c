@@ -1,0 +1,102 @@
+/*
+ * twostep.c: the formats a batch's session signs in two steps
+ * (formats.h), behind one interface for sandbox/pipeline.c: module, pe,
+ * cms and raw.
+ */
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "sandbox/formats/formats.h"
+
+int
+format_two_step_id(int format)
+{
+	return format == FMT_MODULE || format == FMT_PE || format == FMT_CMS ||
+	    format == FMT_RAW;
+}
+
+int
+format_two_step(const struct sign_input *in)
+{
+	if (in->format == FMT_MODULE)
+		return module_plain(in);
+	return format_two_step_id(in->format);
+}
+
+/* What the key signs, copied into j once the first step is done. */
+static int
+job_tbs(struct format_job *j, struct sign_output *out, const uint8_t *tbs,
+    size_t tbslen)
+{
+	if (tbslen > sizeof(j->tbs))
+		return sign_fail(out, ST_INTERNAL, "digest too large");
+	memcpy(j->tbs, tbs, tbslen);
+	j->tbslen = tbslen;
+	return 0;
+}
+
+int
+format_job_begin(const struct sign_input *in, struct sign_output *out,
+    struct format_job *j)
+{
+	memset(j, 0, sizeof(*j));
+	j->format = in->format;
+	j->begun = 1;
+	switch (in->format) {
+	case FMT_MODULE:
+		if (module_begin(in, out, &j->u.module) == -1)
+			return -1;
+		return job_tbs(j, out, out->adigest, out->adigestlen);
+	case FMT_PE:
+		if (pe_begin(in, out, &j->u.pe) == -1)
+			return -1;
+		return job_tbs(j, out, j->u.pe.tbs, j->u.pe.tbslen);
+	case FMT_CMS:
+		if (cms_begin(in, out, &j->u.cms) == -1)
+			return -1;
+		return job_tbs(j, out, j->u.cms.tbs, j->u.cms.tbslen);
+	case FMT_RAW:
+		if (raw_begin(in, out) == -1)
+			return -1;
+		return job_tbs(j, out, out->adigest, out->adigestlen);
+	default:
+		j->begun = 0;
+		return sign_fail(out, ST_INTERNAL,
+		    "format not signed in two steps");
+	}
+}
+
+int
+format_job_end(const struct sign_input *in, struct sign_output *out,
+    struct format_job *j, const uint8_t *sig, size_t siglen)
+{
+	switch (j->format) {
+	case FMT_MODULE:
+		return module_end(in, out, &j->u.module, sig, siglen);
+	case FMT_PE:
+		return pe_end(in, out, &j->u.pe, sig, siglen);
+	case FMT_CMS:
+		return cms_end(in, out, &j->u.cms, sig, siglen);
+	case FMT_RAW:
+		return raw_end(out, sig, siglen);
+	default:
+		return sign_fail(out, ST_INTERNAL,
+		    "format not signed in two steps");
+	}
+}
+
+void
+format_job_free(struct format_job *j)
+{
+	if (j->begun) {
+		if (j->format == FMT_MODULE)
+			module_job_free(&j->u.module);
+		else if (j->format == FMT_PE)
+			pe_job_free(&j->u.pe);
+		else if (j->format == FMT_CMS)
+			cms_job_free(&j->u.cms);
+	}
+	OPENSSL_cleanse(j->tbs, sizeof(j->tbs));
+	j->begun = 0;
+}

@@ -127,12 +127,3 @@ signop_hash_artifact(const struct sign_input *in, struct sign_output *out)
 		return sign_fail(out, ST_BAD_ARTIFACT, "%s", e.msg);
 	return 0;
 }
-
-int
-signop_sign_artifact(const struct sign_input *in, struct sign_output *out,
-    uint8_t *sig, size_t *siglen)
-{
-	if (signop_hash_artifact(in, out) == -1)
-		return -1;
-	return signop_sign(in, out, out->adigest, out->adigestlen, sig, siglen);
-}

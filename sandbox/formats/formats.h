@@ -142,11 +142,15 @@ int cms_end(const struct sign_input *in, struct sign_output *out,
 void cms_job_free(struct cms_job *j);
 int raw_begin(const struct sign_input *in, struct sign_output *out);
 int raw_end(struct sign_output *out, const uint8_t *sig, size_t siglen);
+/* format_ima() in two steps, as raw (the header comes with the end). */
+int ima_begin(const struct sign_input *in, struct sign_output *out);
+int ima_end(const struct sign_input *in, struct sign_output *out,
+    const uint8_t *sig, size_t siglen);
 
 /*
  * Any format signed in two steps (sandbox/formats/twostep.c), for a
  * batch's session to start the next file while the token signs this one
- * (sandbox/pipeline.c): format_job_begin() runs the format's first step
+ * (sandbox/pipeline.c): module, pe, cms, raw and ima.  format_job_begin() runs the format's first step
  * and leaves in j->tbs what the key signs, format_job_end() the second
  * with the checked signature; format_job_free() after both (also after a
  * failed begin, and on a job never begun if zeroed).  Each is 0, or -1
@@ -210,11 +214,5 @@ int signop_check(const struct sign_input *in, struct sign_output *out,
  * failure set.
  */
 int signop_hash_artifact(const struct sign_input *in, struct sign_output *out);
-/*
- * Hash the whole artifact and sign that digest itself, as raw and ima
- * do: signop_sign() of out->adigest.
- */
-int signop_sign_artifact(const struct sign_input *in, struct sign_output *out,
-    uint8_t *sig, size_t *siglen);
 
 #endif

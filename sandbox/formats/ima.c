@@ -108,23 +108,40 @@ ima_encode(const struct sign_input *in, const uint8_t *keyid,
 }
 
 int
-format_ima(const struct sign_input *in, struct sign_output *out)
+ima_begin(const struct sign_input *in, struct sign_output *out)
 {
-	uint8_t sig[SIG_MAX], keyid[IMA_KEYID_LEN];
-	size_t siglen = sizeof(sig);
-
 	if (ima_check_request(in, out) == -1)
 		return -1;
+	return signop_hash_artifact(in, out);
+}
+
+int
+ima_end(const struct sign_input *in, struct sign_output *out,
+    const uint8_t *sig, size_t siglen)
+{
+	uint8_t keyid[IMA_KEYID_LEN];
+
 	if (ima_keyid(in->cert, keyid) == -1)
 		return sign_fail(out, ST_INTERNAL,
 		    "cannot compute the key "
 		    "identifier of key %s",
 		    in->key);
-	if (signop_sign_artifact(in, out, sig, &siglen) == -1)
-		return -1;
 	if (ima_encode(in, keyid, sig, siglen, &out->data) == -1)
 		return sign_fail(out, ST_INTERNAL,
 		    "cannot encode the IMA "
 		    "signature");
 	return 0;
+}
+
+int
+format_ima(const struct sign_input *in, struct sign_output *out)
+{
+	uint8_t sig[SIG_MAX];
+	size_t siglen = sizeof(sig);
+
+	if (ima_begin(in, out) == -1 ||
+	    signop_sign(in, out, out->adigest, out->adigestlen, sig, &siglen) ==
+		-1)
+		return -1;
+	return ima_end(in, out, sig, siglen);
 }

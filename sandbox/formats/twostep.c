@@ -1,7 +1,7 @@
 /*
  * twostep.c: the formats a batch's session signs in two steps
  * (formats.h), behind one interface for sandbox/pipeline.c: module, pe,
- * cms and raw.
+ * cms, raw and ima.
  */
 #include <string.h>
 
@@ -13,7 +13,7 @@ int
 format_two_step_id(int format)
 {
 	return format == FMT_MODULE || format == FMT_PE || format == FMT_CMS ||
-	    format == FMT_RAW;
+	    format == FMT_RAW || format == FMT_IMA;
 }
 
 int
@@ -60,6 +60,10 @@ format_job_begin(const struct sign_input *in, struct sign_output *out,
 		if (raw_begin(in, out) == -1)
 			return -1;
 		return job_tbs(j, out, out->adigest, out->adigestlen);
+	case FMT_IMA:
+		if (ima_begin(in, out) == -1)
+			return -1;
+		return job_tbs(j, out, out->adigest, out->adigestlen);
 	default:
 		j->begun = 0;
 		return sign_fail(out, ST_INTERNAL,
@@ -80,6 +84,8 @@ format_job_end(const struct sign_input *in, struct sign_output *out,
 		return cms_end(in, out, &j->u.cms, sig, siglen);
 	case FMT_RAW:
 		return raw_end(out, sig, siglen);
+	case FMT_IMA:
+		return ima_end(in, out, sig, siglen);
 	default:
 		return sign_fail(out, ST_INTERNAL,
 		    "format not signed in two steps");

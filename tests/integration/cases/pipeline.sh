@@ -1,5 +1,5 @@
 # A batch's requests two at a time in one session (sandbox/pipeline.c,
-# issue 14: modules, PE images, cms and raw signatures), sourced by
+# issue 14: modules, PE images, cms, raw and ima signatures), sourced by
 # run.sh.  A csignd of its own
 # whose token answers every signature 150 ms late (tests/tools/p11fault.c,
 # as a network HSM), so that the child surely reads, hashes and sends the
@@ -7,7 +7,8 @@
 # are still sign-file's bytes; a signature the token corrupts while two
 # are in flight is refused and nothing is appended for it; a client that
 # dies mid-batch leaves every module whole; a batch of PE images signs
-# each as it would be signed alone; cms and raw batches verify.  Uses mod_build, mod_copy and mod_m
+# each as it would be signed alone; cms, raw and ima batches verify.
+# Uses ima_ok (ima.sh) too.  Uses mod_build, mod_copy and mod_m
 # (module.sh), pe_build, pe_copy and pe_sbverify (pe.sh).
 
 # csignd on $T/pl.sock, its token behind p11fault with a delay and the
@@ -247,7 +248,7 @@ t_pipeline_pe() {
 }
 
 t_pipeline_detached() {
-	begin "pipeline: a batch's cms and raw signatures two at a time, each verifying"
+	begin "pipeline: a batch's cms, raw and ima signatures two at a time, each verifying"
 	rm -f "$T/pl.faults/csign"
 	check "csignd with a 150 ms token starts" pl_daemon || return
 	a=$T/home/$ALICE
@@ -257,12 +258,14 @@ t_pipeline_detached() {
 		chmod 644 "$a/pld$i.bin"
 		pl_list="$pl_list pld$i.bin"
 	done
-	for fmt in cms raw; do
+	for fmt in cms raw ima; do
+		key=ec
+		[ $fmt = ima ] && key=ima-ec
 		rm -f "$a"/pld?.bin.sig
 		n0=$(wc -l < "$T/pl.log")
 		check "$fmt: 6 files over one connection" sh -c "cd '$a' &&
 		    runuser -u $ALICE -- '$T/bin/csign-client' -S '$T/pl.sock' \
-		    sign -k ec -f $fmt --jobs 1 $pl_list"
+		    sign -k $key -f $fmt --jobs 1 $pl_list"
 		tail -n +"$((n0 + 1))" "$T/pl.log" > "$T/pl.log.new"
 		expect_grep "pipeline: [2-6] requests sent, up to 2 at the monitor at once" \
 			"$T/pl.log.new" "$fmt: the session had two at the token"
@@ -270,6 +273,9 @@ t_pipeline_detached() {
 		for f in $pl_list; do
 			if [ $fmt = cms ]; then
 				cms_ok "$a/$f.sig" "$a/$f" DER >/dev/null 2>&1 ||
+					bad="$bad $f"
+			elif [ $fmt = ima ]; then
+				ima_ok "$a/$f" ima-ec >/dev/null 2>&1 ||
 					bad="$bad $f"
 			else
 				raw_ok "$T/p256.pub" sha256 "$a/$f.sig" "$a/$f" \

@@ -9,7 +9,6 @@
 #include <openssl/evp.h>
 
 #include "proto/sigcheck.h"
-#include "sandbox/artifact.h"
 #include "proto/frame.h"
 #include "sandbox/channel.h"
 #include "sandbox/formats/formats.h"
@@ -113,17 +112,4 @@ signop_sign(const struct sign_input *in, struct sign_output *out,
 		return sign_fail(out, ST_INTERNAL,
 		    "cannot ask for a signature");
 	return signop_check(in, out, &m, &r, sig, siglen);
-}
-
-int
-signop_hash_artifact(const struct sign_input *in, struct sign_output *out)
-{
-	struct artifact_err e;
-
-	/* The size artifact_check() found: no second fstat. */
-	if (artifact_hash(in->fd, in->fd_is_file ? (int64_t)in->size : -1,
-		in->digest, in->max_size, out->adigest, &out->adigestlen,
-		&out->size, &e) == -1)
-		return sign_fail(out, ST_BAD_ARTIFACT, "%s", e.msg);
-	return 0;
 }

@@ -178,7 +178,7 @@ cms_begin(const struct sign_input *in, struct sign_output *out,
     struct cms_job *j)
 {
 	memset(j, 0, sizeof(*j));
-	if (signop_hash_artifact(in, out) == -1)
+	if (format_hash_artifact(in, out) == -1)
 		return -1;
 	j->cms = CMS_sign(NULL, NULL, NULL, NULL,
 	    CMS_PARTIAL | CMS_DETACHED | CMS_BINARY);
@@ -212,19 +212,4 @@ cms_job_free(struct cms_job *j)
 {
 	CMS_ContentInfo_free(j->cms);
 	memset(j, 0, sizeof(*j));
-}
-
-int
-format_cms(const struct sign_input *in, struct sign_output *out)
-{
-	uint8_t sig[SIG_MAX];
-	size_t siglen = sizeof(sig);
-	struct cms_job j;
-	int r = -1;
-
-	if (cms_begin(in, out, &j) == 0 &&
-	    signop_sign(in, out, j.tbs, j.tbslen, sig, &siglen) == 0)
-		r = cms_end(in, out, &j, sig, siglen);
-	cms_job_free(&j);
-	return r;
 }

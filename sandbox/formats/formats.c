@@ -5,11 +5,11 @@ static const struct {
 	format_fn fn;
 	int format;
 } builders[] = {
-	{ format_raw, FMT_RAW },
-	{ format_cms, FMT_CMS },
+	{ format_two_step_sign, FMT_RAW },
+	{ format_two_step_sign, FMT_CMS },
 	{ format_module, FMT_MODULE },
-	{ format_pe, FMT_PE },
-	{ format_ima, FMT_IMA },
+	{ format_two_step_sign, FMT_PE },
+	{ format_two_step_sign, FMT_IMA },
 	{ format_verity, FMT_VERITY },
 	{ format_openpgp, FMT_OPENPGP },
 	{ format_openpgp_clear, FMT_OPENPGP_CLEAR },

@@ -69,16 +69,13 @@ typedef int (*format_fn)(const struct sign_input *, struct sign_output *);
 format_fn format_builder(int format);
 /* Which formats write a signed artifact: proto/names.h. */
 
-int format_raw(const struct sign_input *in, struct sign_output *out);
-int format_cms(const struct sign_input *in, struct sign_output *out);
+/* raw, cms, pe and ima: format_two_step_sign() (below). */
 int format_module(const struct sign_input *in, struct sign_output *out);
-int format_pe(const struct sign_input *in, struct sign_output *out);
-int format_ima(const struct sign_input *in, struct sign_output *out);
 int format_verity(const struct sign_input *in, struct sign_output *out);
 int format_openpgp(const struct sign_input *in, struct sign_output *out);
 int format_openpgp_clear(const struct sign_input *in, struct sign_output *out);
 /*
- * format_module() of an uncompressed module in two steps, so that a batch
+ * An uncompressed module in two steps, so that a batch
  * hashes its next module while the token signs this one
  * (sandbox/pipeline.c).  module_begin() checks the request and the
  * module, hashes it (out->adigest is what to sign) and prepares the
@@ -100,7 +97,7 @@ void module_job_free(struct module_job *j);
 int module_plain(const struct sign_input *in);
 
 /*
- * format_pe() in the same two steps.  pe_begin() checks the request,
+ * A PE image in the same two steps.  pe_begin() checks the request,
  * parses and hashes the image and builds the Authenticode structure
  * around its digest: j->tbs is what the key signs.  pe_end() puts the
  * checked signature sig in (and the request's timestamp, if any), lays
@@ -122,7 +119,7 @@ int pe_end(const struct sign_input *in, struct sign_output *out,
 void pe_job_free(struct pe_job *j);
 
 /*
- * format_cms() and format_raw() in the same two steps: cms_begin() hashes
+ * cms and raw signatures in the same two steps: cms_begin() hashes
  * the artifact and builds the SignerInfo's signed attributes (j->tbs is
  * what the key signs), cms_end() puts the signature in (and the
  * timestamp) and encodes the structure into out->data; raw_begin()
@@ -142,7 +139,7 @@ int cms_end(const struct sign_input *in, struct sign_output *out,
 void cms_job_free(struct cms_job *j);
 int raw_begin(const struct sign_input *in, struct sign_output *out);
 int raw_end(struct sign_output *out, const uint8_t *sig, size_t siglen);
-/* format_ima() in two steps, as raw (the header comes with the end). */
+/* An ima signature in two steps, as raw (the header comes with the end). */
 int ima_begin(const struct sign_input *in, struct sign_output *out);
 int ima_end(const struct sign_input *in, struct sign_output *out,
     const uint8_t *sig, size_t siglen);
@@ -157,7 +154,8 @@ int ima_end(const struct sign_input *in, struct sign_output *out,
  * with out's status set.  format_two_step(): 1 if the format of in is
  * one of these (a compressed module is not: it goes through scratch
  * files), format_two_step_id() the same from the format alone, before
- * the artifact is looked at.
+ * the artifact is looked at.  format_two_step_sign(): both steps around
+ * one signature, the builder of raw, cms, pe, ima and a plain module.
  */
 struct format_job {
 	int format; /* the format begun, or 0 */
@@ -177,6 +175,12 @@ int format_job_begin(const struct sign_input *in, struct sign_output *out,
 int format_job_end(const struct sign_input *in, struct sign_output *out,
     struct format_job *j, const uint8_t *sig, size_t siglen);
 void format_job_free(struct format_job *j);
+int format_two_step_sign(const struct sign_input *in, struct sign_output *out);
+/*
+ * The first step of raw, cms and ima: the whole artifact hashed into out
+ * (adigest, size).  0, or -1 with out's failure set.
+ */
+int format_hash_artifact(const struct sign_input *in, struct sign_output *out);
 
 /*
  * The key's OpenPGP transferable public key, ASCII-armoured, into
@@ -208,11 +212,5 @@ int signop_request(const struct sign_input *in, struct sign_output *out,
 int signop_check(const struct sign_input *in, struct sign_output *out,
     const struct msg_sign *m, const struct msg_sign_reply *r, uint8_t *sig,
     size_t *siglen);
-
-/*
- * Hash the whole artifact into out (adigest, size): 0, or -1 with out's
- * failure set.
- */
-int signop_hash_artifact(const struct sign_input *in, struct sign_output *out);
 
 #endif

@@ -112,7 +112,7 @@ ima_begin(const struct sign_input *in, struct sign_output *out)
 {
 	if (ima_check_request(in, out) == -1)
 		return -1;
-	return signop_hash_artifact(in, out);
+	return format_hash_artifact(in, out);
 }
 
 int
@@ -131,17 +131,4 @@ ima_end(const struct sign_input *in, struct sign_output *out,
 		    "cannot encode the IMA "
 		    "signature");
 	return 0;
-}
-
-int
-format_ima(const struct sign_input *in, struct sign_output *out)
-{
-	uint8_t sig[SIG_MAX];
-	size_t siglen = sizeof(sig);
-
-	if (ima_begin(in, out) == -1 ||
-	    signop_sign(in, out, out->adigest, out->adigestlen, sig, &siglen) ==
-		-1)
-		return -1;
-	return ima_end(in, out, sig, siglen);
 }

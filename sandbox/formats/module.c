@@ -407,23 +407,6 @@ module_plain(const struct sign_input *in)
 	return !in->fd_is_file || comp_detect(in->fd, in->size) == COMP_NONE;
 }
 
-/* Sign an uncompressed module. */
-static int
-module_sign(const struct sign_input *in, struct sign_output *out)
-{
-	uint8_t sig[SIG_MAX];
-	size_t siglen = sizeof(sig);
-	struct module_job j;
-	int r = -1;
-
-	if (module_begin(in, out, &j) == 0 &&
-	    signop_sign(in, out, out->adigest, out->adigestlen, sig, &siglen) ==
-		0)
-		r = module_end(in, out, &j, sig, siglen);
-	module_job_free(&j);
-	return r;
-}
-
 /*
  * A compressed module: decompressed into a scratch file (bounded by
  * MaxArtifactSize and COMP_MAX_RATIO), signed as any module into a
@@ -456,7 +439,7 @@ module_compressed(const struct sign_input *in, struct sign_output *out,
 	plain.fd = SCRATCH_DEC_FD;
 	plain.size = len;
 	plain.outfd = SCRATCH_ENC_FD;
-	if (module_sign(&plain, out) == -1)
+	if (format_two_step_sign(&plain, out) == -1)
 		return -1;
 	if (comp_compress(k, SCRATCH_ENC_FD, out->written, in->outfd, &written,
 		err, sizeof(err)) == -1)
@@ -471,6 +454,6 @@ format_module(const struct sign_input *in, struct sign_output *out)
 	enum comp_kind k =
 	    in->fd_is_file ? comp_detect(in->fd, in->size) : COMP_NONE;
 
-	return k == COMP_NONE ? module_sign(in, out)
+	return k == COMP_NONE ? format_two_step_sign(in, out)
 			      : module_compressed(in, out, k);
 }

@@ -389,19 +389,3 @@ pe_job_free(struct pe_job *j)
 	authenticode_free(&j->ac);
 	OPENSSL_cleanse(j->tbs, sizeof(j->tbs));
 }
-
-int
-format_pe(const struct sign_input *in, struct sign_output *out)
-{
-	uint8_t sig[SIG_MAX];
-	size_t siglen = sizeof(sig);
-	struct pe_job j;
-	int r = -1;
-
-	if (pe_begin(in, out, &j) == 0 &&
-	    signop_sign(in, out, j.tbs, j.tbslen, sig, &siglen) == 0)
-		r = pe_end(in, out, &j, sig, siglen);
-	pe_job_free(&j);
-	OPENSSL_cleanse(sig, sizeof(sig));
-	return r;
-}

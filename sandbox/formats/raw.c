@@ -11,7 +11,7 @@ raw_begin(const struct sign_input *in, struct sign_output *out)
 		return sign_fail(out, ST_BAD_REQUEST,
 		    "--pem applies to cms "
 		    "output only");
-	return signop_hash_artifact(in, out);
+	return format_hash_artifact(in, out);
 }
 
 int
@@ -20,17 +20,4 @@ raw_end(struct sign_output *out, const uint8_t *sig, size_t siglen)
 	if (buf_put(&out->data, sig, siglen) == -1)
 		return sign_fail(out, ST_INTERNAL, "out of memory");
 	return 0;
-}
-
-int
-format_raw(const struct sign_input *in, struct sign_output *out)
-{
-	uint8_t sig[SIG_MAX];
-	size_t siglen = sizeof(sig);
-
-	if (raw_begin(in, out) == -1 ||
-	    signop_sign(in, out, out->adigest, out->adigestlen, sig, &siglen) ==
-		-1)
-		return -1;
-	return raw_end(out, sig, siglen);
 }

@@ -1,12 +1,14 @@
 /*
- * twostep.c: the formats a batch's session signs in two steps
- * (formats.h), behind one interface for sandbox/pipeline.c: module, pe,
- * cms, raw and ima.
+ * twostep.c: the formats signed in two steps (formats.h), behind one
+ * interface: module, pe, cms, raw and ima.  A batch's session runs the
+ * steps of two requests interleaved (sandbox/pipeline.c); any other
+ * request runs both around its one signature (format_two_step_sign()).
  */
 #include <string.h>
 
 #include <openssl/crypto.h>
 
+#include "sandbox/artifact.h"
 #include "sandbox/formats/formats.h"
 
 int
@@ -22,6 +24,19 @@ format_two_step(const struct sign_input *in)
 	if (in->format == FMT_MODULE)
 		return module_plain(in);
 	return format_two_step_id(in->format);
+}
+
+int
+format_hash_artifact(const struct sign_input *in, struct sign_output *out)
+{
+	struct artifact_err e;
+
+	/* The size artifact_check() found: no second fstat. */
+	if (artifact_hash(in->fd, in->fd_is_file ? (int64_t)in->size : -1,
+		in->digest, in->max_size, out->adigest, &out->adigestlen,
+		&out->size, &e) == -1)
+		return sign_fail(out, ST_BAD_ARTIFACT, "%s", e.msg);
+	return 0;
 }
 
 /* What the key signs, copied into j once the first step is done. */
@@ -105,4 +120,20 @@ format_job_free(struct format_job *j)
 	}
 	OPENSSL_cleanse(j->tbs, sizeof(j->tbs));
 	j->begun = 0;
+}
+
+int
+format_two_step_sign(const struct sign_input *in, struct sign_output *out)
+{
+	uint8_t sig[SIG_MAX];
+	size_t siglen = sizeof(sig);
+	struct format_job j;
+	int r = -1;
+
+	if (format_job_begin(in, out, &j) == 0 &&
+	    signop_sign(in, out, j.tbs, j.tbslen, sig, &siglen) == 0)
+		r = format_job_end(in, out, &j, sig, siglen);
+	format_job_free(&j);
+	OPENSSL_cleanse(sig, sizeof(sig));
+	return r;
 }

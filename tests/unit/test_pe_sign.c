@@ -1,10 +1,10 @@
 /*
- * test_pe_sign.c: format_pe itself (sandbox/formats/), with a key file
+ * test_pe_sign.c: the pe format itself (sandbox/formats/), with a key file
  * standing in for the monitor.
  */
 #include "pe_test.h"
 
-/* ---- format_pe with a key file standing in for the monitor ---- */
+/* ---- the pe format with a key file standing in for the monitor ---- */
 
 static EVP_PKEY *test_key;
 
@@ -77,7 +77,7 @@ sign_fixture(const char *src, const char *dst, unsigned flags, X509 *cert,
 	assert_true(in.outfd != -1);
 	memset(out, 0, sizeof(*out));
 	buf_init(&out->data, 1024);
-	r = format_pe(&in, out);
+	r = format_two_step_sign(&in, out);
 	buf_free(&out->data);
 	close(in.fd);
 	close(in.outfd);
@@ -273,12 +273,12 @@ test_format_pe_refuses_pss_and_pipes(void **state)
 		.outfd = 1 };
 
 	(void)state;
-	assert_int_equal(format_pe(&in, &out), -1);
+	assert_int_equal(format_two_step_sign(&in, &out), -1);
 	assert_int_equal(out.status, ST_BAD_REQUEST);
 	assert_non_null(strstr(out.message, "RSA-PSS"));
 	in.padding = PAD_PKCS1;
 	in.fd_is_file = 0;
-	assert_int_equal(format_pe(&in, &out), -1);
+	assert_int_equal(format_two_step_sign(&in, &out), -1);
 	assert_int_equal(out.status, ST_BAD_ARTIFACT);
 	assert_string_equal(out.message, "pe format needs a regular file");
 }

@@ -66,6 +66,43 @@ pl_state() {
 	else echo corrupt; fi
 }
 
+# pl_mod_state FILE: pl_state, with "unsigned" as "untouched".
+pl_mod_state() {
+	st=$(pl_state "$1")
+	[ "$st" = unsigned ] && st=untouched
+	echo "$st"
+}
+
+# pl_pe_state FILE: "signed" if FILE.signed verifies, "corrupt" if it
+# does not, "untouched" if there is none.
+pl_pe_state() {
+	if [ ! -e "$1.signed" ]; then echo untouched
+	elif pe_sbverify "$1.signed" >/dev/null 2>&1; then echo signed
+	else echo corrupt; fi
+}
+
+# pl_after_bad PATTERN STATEFN WHAT: after a batch over $pl_list in which
+# the token corrupted one signature, the file the client names (PATTERN
+# in $T/rc.out) is untouched, every file before it signed, none corrupt
+# (STATEFN FILE says which).
+pl_after_bad() {
+	bad=$(grep -o "$1" "$T/rc.out" | head -1)
+	states="" seen=0 wrong=0
+	for f in $pl_list; do
+		st=$($2 "$T/home/$ALICE/$f")
+		states="$states $f:$st"
+		if [ "$f" = "$bad" ]; then
+			seen=1
+			[ "$st" = untouched ] || wrong=1
+		elif [ $seen -eq 0 ] && [ "$st" != signed ]; then
+			wrong=1
+		fi
+		[ "$st" != corrupt ] || wrong=1
+	done
+	[ -n "$bad" ] && [ $seen -eq 1 ] && [ $wrong -eq 0 ] && ok ||
+		fail "$3 states after the bad signature of ${bad:-?}:$states"
+}
+
 t_pipeline_modules() {
 	begin "pipeline: a batch's modules two at a time, each sign-file's bytes"
 	pl_start || return
@@ -93,23 +130,8 @@ t_pipeline_modules() {
 	expect_grep "does not verify with the key's certificate" "$T/rc.out" \
 		"the bad signature is refused"
 	# The token counts its own probes too: which module got the bad
-	# signature is the one the client names.  It is left unsigned, every
-	# module before it is signed, none is written with a bad signature.
-	bad=$(grep -o 'plw[0-9]*\.ko' "$T/rc.out" | head -1)
-	states="" seen=0 wrong=0
-	for m in $pl_list; do
-		st=$(pl_state "$a/$m")
-		states="$states $m:$st"
-		if [ "$m" = "$bad" ]; then
-			seen=1
-			[ "$st" = unsigned ] || wrong=1
-		elif [ $seen -eq 0 ] && [ "$st" != signed ]; then
-			wrong=1
-		fi
-		[ "$st" != corrupt ] || wrong=1
-	done
-	[ -n "$bad" ] && [ $seen -eq 1 ] && [ $wrong -eq 0 ] && ok ||
-		fail "module states after the bad signature of ${bad:-?}:$states"
+	# signature is the one the client names.
+	pl_after_bad 'plw[0-9]*\.ko' pl_mod_state module
 	pl_stop
 }
 
@@ -224,26 +246,7 @@ t_pipeline_pe() {
 	rm -f "$T/pl.faults/csign"
 	expect_grep "does not verify with the key's certificate" "$T/rc.out" \
 		"the bad signature is refused"
-	bad=$(grep -o 'ppw[0-9]*\.[a-z]*' "$T/rc.out" | head -1)
-	states="" seen=0 wrong=0
-	for f in $pl_list; do
-		if [ -e "$a/$f.signed" ]; then
-			pe_sbverify "$a/$f.signed" >/dev/null 2>&1 && st=signed ||
-				st=corrupt
-		else
-			st=none
-		fi
-		states="$states $f:$st"
-		if [ "$f" = "$bad" ]; then
-			seen=1
-			[ "$st" = none ] || wrong=1
-		elif [ $seen -eq 0 ] && [ "$st" != signed ]; then
-			wrong=1
-		fi
-		[ "$st" != corrupt ] || wrong=1
-	done
-	[ -n "$bad" ] && [ $seen -eq 1 ] && [ $wrong -eq 0 ] && ok ||
-		fail "image states after the bad signature of ${bad:-?}:$states"
+	pl_after_bad 'ppw[0-9]*\.[a-z]*' pl_pe_state image
 	pl_stop
 }
 

@@ -107,10 +107,27 @@ ima_encode(const struct sign_input *in, const uint8_t *keyid,
 	return 0;
 }
 
+/* The key identifier of in's certificate into keyid, or out's failure. */
+static int
+ima_keyid_of(const struct sign_input *in, struct sign_output *out,
+    uint8_t *keyid)
+{
+	if (ima_keyid(in->cert, keyid) == -1)
+		return sign_fail(out, ST_INTERNAL,
+		    "cannot compute the key "
+		    "identifier of key %s",
+		    in->key);
+	return 0;
+}
+
+/* The key identifier is computed here too, so that it fails unsigned. */
 int
 ima_begin(const struct sign_input *in, struct sign_output *out)
 {
-	if (ima_check_request(in, out) == -1)
+	uint8_t keyid[IMA_KEYID_LEN];
+
+	if (ima_check_request(in, out) == -1 ||
+	    ima_keyid_of(in, out, keyid) == -1)
 		return -1;
 	return format_hash_artifact(in, out);
 }
@@ -121,11 +138,8 @@ ima_end(const struct sign_input *in, struct sign_output *out,
 {
 	uint8_t keyid[IMA_KEYID_LEN];
 
-	if (ima_keyid(in->cert, keyid) == -1)
-		return sign_fail(out, ST_INTERNAL,
-		    "cannot compute the key "
-		    "identifier of key %s",
-		    in->key);
+	if (ima_keyid_of(in, out, keyid) == -1)
+		return -1;
 	if (ima_encode(in, keyid, sig, siglen, &out->data) == -1)
 		return sign_fail(out, ST_INTERNAL,
 		    "cannot encode the IMA "

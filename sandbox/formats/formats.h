@@ -158,8 +158,8 @@ int ima_end(const struct sign_input *in, struct sign_output *out,
  * one signature, the builder of raw, cms, pe, ima and a plain module.
  */
 struct format_job {
-	int format; /* the format begun, or 0 */
-	int begun;
+	int format; /* the request's, set by format_job_begin() */
+	int begun; /* u holds the first step's state, to free */
 	uint8_t tbs[DIGEST_MAX];
 	size_t tbslen;
 	union {

@@ -159,7 +159,7 @@ int ima_end(const struct sign_input *in, struct sign_output *out,
  */
 struct format_job {
 	int format; /* the request's, set by format_job_begin() */
-	int begun; /* u holds the first step's state, to free */
+	int begun;  /* u holds the first step's state, to free */
 	uint8_t tbs[DIGEST_MAX];
 	size_t tbslen;
 	union {

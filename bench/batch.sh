@@ -13,7 +13,11 @@
 #       of systemd-boot (key efi, RSA-2048) against a loop of sbsign with
 #       the key file, as a release signs its EFI binaries (no target: the
 #       issue names none; it shows what the session's pipelining gives
-#       PE images).
+#       PE images);
+#   (d) one `csign-client sign -f cms` call over BENCH_BATCH_FILES files of
+#       64 KiB (key rsa, RSA-2048), as a release signs its tarballs,
+#       against a loop of `openssl cms -sign` with the key file (no target
+#       either).
 #
 # The modules come from /lib/modules/*/kernel if a kernel is installed,
 # else from the linux-image package, downloaded once with apt-get into
@@ -211,3 +215,37 @@ else
 		"file) $ts s  ratio $(ratio "$tc" "$ts")"
 	rm -rf "$d/pes"
 fi
+
+# (d) a release's detached signatures: batch_n files of 64 KiB.
+say ""
+say "== a batch of $batch_n detached cms signatures (64 KiB files), RSA-2048 (rsa) =="
+mkdir -p "$d/cmsb"
+for i in $(seq "$batch_n"); do
+	head -c 65536 /dev/urandom > "$d/cmsb/f$i.bin"
+done
+sync
+for _ in $(seq "$batch_runs"); do
+	rm -f "$d"/cmsb/*.sig
+	ms=$(cd "$d/cmsb" && ms_of "$build/csign-client" -S "$sock" sign -k rsa \
+		-f cms *.bin)
+	[ "$ms" != fail ] || { alive; die "csign-client cms batch failed"; }
+	awk -v m="$ms" 'BEGIN { printf "%.3f\n", m / 1000 }'
+done | sort -n > "$d/cmsb.t.csign"
+for _ in $(seq "$batch_runs"); do
+	t0=$(now)
+	for f in "$d"/cmsb/*.bin; do
+		openssl cms -sign -binary -outform DER -signer "$d/rsa2048.crt" \
+			-inkey "$d/rsa2048.key" -in "$f" -out "$f.ossl" ||
+			die "openssl cms -sign failed"
+	done
+	t1=$(now)
+	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", b - a }'
+done | sort -n > "$d/cmsb.t.ossl"
+openssl cms -verify -binary -inform DER -in "$d/cmsb/f1.bin.sig" \
+	-content "$d/cmsb/f1.bin" -CAfile "$d/ca.crt" -purpose any \
+	-out /dev/null 2>/dev/null || die "csign's cms signature does not verify"
+tc=$(batch_median < "$d/cmsb.t.csign")
+to=$(batch_median < "$d/cmsb.t.ossl")
+say "one call, $batch_n cms signatures: csign-client $tc s, openssl cms -sign" \
+	"loop (key file) $to s  ratio $(ratio "$tc" "$to")"
+rm -rf "$d/cmsb"

@@ -122,9 +122,9 @@ struct child_start {
  * new descriptor: the monitor may have run out of them, and the child
  * must not fail then).  The channel becomes fd 3; stdin, stdout and
  * stderr are the monitor's /dev/null (the child logs through its channel,
- * and must not write into the daemon's log or terminal); the signal mask
- * is cleared.  The program is the file opened at start, whatever the
- * path names now.  A spare gets SPARE_NICE (a failure only leaves it at
+ * and must not write into the daemon's log or terminal; spawn_vfork()
+ * has cleared the signal mask).  The program is the file opened at start,
+ * whatever the path names now.  A spare gets SPARE_NICE (a failure only leaves it at
  * the monitor's priority).
  */
 static void

@@ -175,7 +175,7 @@ cms_add_timestamp(void *si, const uint8_t *tok, size_t toklen)
 
 int
 cms_begin(const struct sign_input *in, struct sign_output *out,
-    struct cms_job *j)
+    struct cms_job *j, uint8_t *tbs, size_t *tbslen)
 {
 	memset(j, 0, sizeof(*j));
 	if (format_hash_artifact(in, out) == -1)
@@ -183,7 +183,7 @@ cms_begin(const struct sign_input *in, struct sign_output *out,
 	j->cms = CMS_sign(NULL, NULL, NULL, NULL,
 	    CMS_PARTIAL | CMS_DETACHED | CMS_BINARY);
 	if (j->cms == NULL || (j->si = cms_signer(j->cms, in, out)) == NULL ||
-	    cms_attrs_digest(j->si, in->digest, j->tbs, &j->tbslen) == -1)
+	    cms_attrs_digest(j->si, in->digest, tbs, tbslen) == -1)
 		return sign_fail(out, ST_INTERNAL,
 		    "cannot build the CMS structure");
 	return 0;

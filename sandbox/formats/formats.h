@@ -99,28 +99,26 @@ int module_plain(const struct sign_input *in);
 /*
  * A PE image in the same two steps.  pe_begin() checks the request,
  * parses and hashes the image and builds the Authenticode structure
- * around its digest: j->tbs is what the key signs.  pe_end() puts the
- * checked signature sig in (and the request's timestamp, if any), lays
- * out the certificate table and writes the signed image.  Each is 0, or
- * -1 with out's status set; pe_job_free() after both (also after a failed
- * pe_begin()).
+ * around its digest: tbs (DIGEST_MAX bytes) is what the key signs.
+ * pe_end() puts the checked signature sig in (and the request's
+ * timestamp, if any), lays out the certificate table and writes the
+ * signed image.  Each is 0, or -1 with out's status set; pe_job_free()
+ * after both (also after a failed pe_begin()).
  */
 struct pe_job {
 	struct pe_image img;
 	struct pe_csum cs; /* the image's checksum, summed while hashed */
 	struct authenticode ac;
-	uint8_t tbs[DIGEST_MAX];
-	size_t tbslen;
 };
 int pe_begin(const struct sign_input *in, struct sign_output *out,
-    struct pe_job *j);
+    struct pe_job *j, uint8_t *tbs, size_t *tbslen);
 int pe_end(const struct sign_input *in, struct sign_output *out,
     struct pe_job *j, const uint8_t *sig, size_t siglen);
 void pe_job_free(struct pe_job *j);
 
 /*
  * cms and raw signatures in the same two steps: cms_begin() hashes
- * the artifact and builds the SignerInfo's signed attributes (j->tbs is
+ * the artifact and builds the SignerInfo's signed attributes (tbs is
  * what the key signs), cms_end() puts the signature in (and the
  * timestamp) and encodes the structure into out->data; raw_begin()
  * hashes the artifact (out->adigest is what the key signs), raw_end()
@@ -129,11 +127,9 @@ void pe_job_free(struct pe_job *j);
 struct cms_job {
 	CMS_ContentInfo *cms;
 	CMS_SignerInfo *si; /* owned by cms */
-	uint8_t tbs[DIGEST_MAX];
-	size_t tbslen;
 };
 int cms_begin(const struct sign_input *in, struct sign_output *out,
-    struct cms_job *j);
+    struct cms_job *j, uint8_t *tbs, size_t *tbslen);
 int cms_end(const struct sign_input *in, struct sign_output *out,
     struct cms_job *j, const uint8_t *sig, size_t siglen);
 void cms_job_free(struct cms_job *j);

@@ -301,10 +301,11 @@ pe_add_timestamp(void *ac, const uint8_t *tok, size_t toklen)
 
 /*
  * The image's checks and digest, and the Authenticode structure around
- * it: j->tbs is what the key signs.
+ * it: tbs (DIGEST_MAX bytes) is what the key signs.
  */
 int
-pe_begin(const struct sign_input *in, struct sign_output *out, struct pe_job *j)
+pe_begin(const struct sign_input *in, struct sign_output *out, struct pe_job *j,
+    uint8_t *tbs, size_t *tbslen)
 {
 	struct pe_err e;
 
@@ -335,7 +336,7 @@ pe_begin(const struct sign_input *in, struct sign_output *out, struct pe_job *j)
 		return sign_fail(out, ST_BAD_ARTIFACT, "%s", e.msg);
 	if (authenticode_build(&j->ac, in->cert, in->pub, in->chain, in->digest,
 		out->adigest, out->adigestlen) == -1 ||
-	    authenticode_tbs(&j->ac, j->tbs, &j->tbslen) == -1)
+	    authenticode_tbs(&j->ac, tbs, tbslen) == -1)
 		return sign_fail(out, ST_INTERNAL,
 		    "cannot build the Authenticode "
 		    "structure");
@@ -387,5 +388,4 @@ void
 pe_job_free(struct pe_job *j)
 {
 	authenticode_free(&j->ac);
-	OPENSSL_cleanse(j->tbs, sizeof(j->tbs));
 }

@@ -64,13 +64,9 @@ format_job_begin(const struct sign_input *in, struct sign_output *out,
 			return -1;
 		return job_tbs(j, out, out->adigest, out->adigestlen);
 	case FMT_PE:
-		if (pe_begin(in, out, &j->u.pe) == -1)
-			return -1;
-		return job_tbs(j, out, j->u.pe.tbs, j->u.pe.tbslen);
+		return pe_begin(in, out, &j->u.pe, j->tbs, &j->tbslen);
 	case FMT_CMS:
-		if (cms_begin(in, out, &j->u.cms) == -1)
-			return -1;
-		return job_tbs(j, out, j->u.cms.tbs, j->u.cms.tbslen);
+		return cms_begin(in, out, &j->u.cms, j->tbs, &j->tbslen);
 	case FMT_RAW:
 		if (raw_begin(in, out) == -1)
 			return -1;

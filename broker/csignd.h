@@ -75,6 +75,7 @@ struct csignd {
 	gid_t sandbox_gid;
 	int separate_uids; /* 0 when not started as root */
 	int foreground;
+	int debug; /* -v: children send their debug lines too */
 	int draining;
 	unsigned spawn_failures; /* children that died before ready */
 	int spawn_paused;	 /* waiting for ev_respawn */

@@ -491,7 +491,7 @@ main(int argc, char *argv[])
 			mode = RUN_PREFLIGHT;
 			break;
 		case 'v':
-			verbose = 1;
+			verbose = d.debug = 1;
 			break;
 		default:
 			usage();

@@ -191,7 +191,11 @@ child_argv(const struct csignd *d, char a[2][24], char *argv[8])
 		argv[i++] = a[1];
 	} else
 		argv[i++] = "-U";
-	if (d->foreground)
+	/*
+	 * Debug lines only where they are kept: a child's line costs it a
+	 * message and the event loop a wake-up, per request in a pipeline.
+	 */
+	if (d->debug)
 		argv[i++] = "-d";
 	argv[i] = NULL;
 }

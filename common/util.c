@@ -22,6 +22,17 @@ util_write_all(int fd, const void *p, size_t len)
 	return 0;
 }
 
+void
+util_drain(int fd)
+{
+	char drain[64];
+	ssize_t n;
+
+	do
+		n = read(fd, drain, sizeof(drain));
+	while (n == (ssize_t)sizeof(drain) || (n == -1 && errno == EINTR));
+}
+
 int
 util_hexval(char c)
 {

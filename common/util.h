@@ -12,6 +12,13 @@
 /* write() all of p[0..len) to fd across short writes and EINTR: 0 or -1. */
 int util_write_all(int fd, const void *p, size_t len);
 
+/*
+ * Empty a non-blocking wake-up pipe: read until a read comes back short
+ * (a pipe hands over all it holds, up to the size asked), so an emptied
+ * pipe costs one read, not a second one that fails with EAGAIN.
+ */
+void util_drain(int fd);
+
 /* The value of one hex digit (either case), or -1. */
 int util_hexval(char c);
 

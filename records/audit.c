@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/util.h"
+
 /* The string fields of struct audit_event, for copying them as a set. */
 static const size_t event_strs[] = {
 	offsetof(struct audit_event, event),
@@ -376,12 +378,10 @@ void
 audit_dispatch(struct audit *a)
 {
 	struct audit_item *it, *next;
-	char drain[64];
 
 	if (a == NULL)
 		return;
-	while (read(a->notify[0], drain, sizeof(drain)) > 0)
-		continue;
+	util_drain(a->notify[0]);
 	pthread_mutex_lock(&a->mu);
 	it = a->done.head;
 	list_init(&a->done);

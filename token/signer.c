@@ -13,6 +13,7 @@
 #include <openssl/crypto.h>
 
 #include "common/log.h"
+#include "common/util.h"
 #include "token/replica.h"
 #include "token/signer_priv.h"
 
@@ -321,10 +322,8 @@ void
 signer_dispatch(struct signer *s)
 {
 	struct signer_job *list, *next;
-	char drain[64];
 
-	while (read(s->pipe[0], drain, sizeof(drain)) > 0)
-		;
+	util_drain(s->pipe[0]);
 	pthread_mutex_lock(&s->mu);
 	list = s->done;
 	s->done = NULL;

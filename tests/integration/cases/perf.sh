@@ -6,6 +6,10 @@
 #  - The session child keeps its verification context from one signature
 #    of a batch to the next: a bad signature after a good one in the same
 #    session (the kept context) is still refused.
+#  - A session child sends its debug lines only to a csignd that logs
+#    them (-v): under -d alone (the systemd unit) every request of a batch
+#    would cost the child a message and the event loop a wake-up, for a
+#    line the loop then drops.
 
 # The nice values of the suite daemon's children, one per line.
 perf_nices() { ps -o ni= --ppid "$DPID" 2>/dev/null | tr -d ' '; }
@@ -97,4 +101,40 @@ t_perf_batch_verify() {
 	rm -f "$T/perf.faults/csign"
 }
 
-CASES="$CASES t_perf_spare_nice t_perf_batch_verify"
+# The arguments of the children of csignd PID, one child a line.
+perf_child_args() {
+	for c in $(ps -o pid= --ppid "$1"); do
+		tr '\0' ' ' < "/proc/$c/cmdline"; echo
+	done
+}
+
+t_perf_child_quiet() {
+	begin "children log debug lines only to a csignd that keeps them (-v)"
+	sed -e "s|^Listen .*|Listen $T/quiet.sock|" -e "/^PesignListen /d" \
+	    -e "s|^AuditLog .*|AuditLog $T/quiet.jsonl|" \
+	    "$T/csignd.conf" > "$T/quiet.conf"
+	rm -f "$T/quiet.sock"
+	SOFTHSM2_CONF=$SOFTHSM2_CONF "$T/bin/csignd" -d -f "$T/quiet.conf" \
+		>> "$T/quiet.log" 2>&1 &
+	qpid=$!
+	for _ in $(seq 100); do
+		[ -S "$T/quiet.sock" ] && break
+		sleep 0.1
+	done
+	it_art
+	check "csignd -d signs" sh -c "cd '$T/home/$ALICE' && runuser -u $ALICE -- \
+	    '$T/bin/csign-client' -S '$T/quiet.sock' sign -k ec -f raw -o - art.bin > /dev/null"
+	args=$(perf_child_args $qpid)
+	if [ -z "$args" ]; then fail "csignd -d has no children"
+	elif printf '%s\n' "$args" | grep -q -- ' -d '; then
+		fail "children of csignd -d log debug lines: $args"
+	else ok; fi
+	it_stop $qpid
+	# The suite's csignd runs with -v: its children send them.
+	args=$(perf_child_args $DPID)
+	if printf '%s\n' "$args" | grep -q -- ' -d '; then ok; else
+		fail "children of csignd -d -v do not log debug lines: $args"
+	fi
+}
+
+CASES="$CASES t_perf_spare_nice t_perf_batch_verify t_perf_child_quiet"

@@ -11,7 +11,7 @@ static const struct {
 	{ format_two_step_sign, FMT_PE },
 	{ format_two_step_sign, FMT_IMA },
 	{ format_verity, FMT_VERITY },
-	{ format_openpgp, FMT_OPENPGP },
+	{ format_two_step_sign, FMT_OPENPGP },
 	{ format_openpgp_clear, FMT_OPENPGP_CLEAR },
 };
 

@@ -16,6 +16,7 @@
 #include "proto/buf.h"
 #include "proto/msg.h"
 #include "sandbox/formats/authenticode.h"
+#include "sandbox/formats/openpgp.h"
 #include "sandbox/formats/pe_parse.h"
 
 struct hold;
@@ -69,10 +70,9 @@ typedef int (*format_fn)(const struct sign_input *, struct sign_output *);
 format_fn format_builder(int format);
 /* Which formats write a signed artifact: proto/names.h. */
 
-/* raw, cms, pe and ima: format_two_step_sign() (below). */
+/* raw, cms, pe, ima and openpgp: format_two_step_sign() (below). */
 int format_module(const struct sign_input *in, struct sign_output *out);
 int format_verity(const struct sign_input *in, struct sign_output *out);
-int format_openpgp(const struct sign_input *in, struct sign_output *out);
 int format_openpgp_clear(const struct sign_input *in, struct sign_output *out);
 /*
  * An uncompressed module in two steps, so that a batch
@@ -139,19 +139,37 @@ int raw_end(struct sign_output *out, const uint8_t *sig, size_t siglen);
 int ima_begin(const struct sign_input *in, struct sign_output *out);
 int ima_end(const struct sign_input *in, struct sign_output *out,
     const uint8_t *sig, size_t siglen);
+/*
+ * A detached OpenPGP signature in two steps: openpgp_begin() checks the
+ * request, hashes the artifact and the signature's hashed part (tbs is
+ * what the key signs), openpgp_end() encodes the packet with the checked
+ * signature into out->data, armoured if asked.  The job holds the key
+ * the signature points to: it stays where openpgp_begin() filled it.
+ */
+struct openpgp_job {
+	struct pgp_key key;
+	struct pgp_sig sig;
+};
+int openpgp_begin(const struct sign_input *in, struct sign_output *out,
+    struct openpgp_job *j, uint8_t *tbs, size_t *tbslen);
+int openpgp_end(const struct sign_input *in, struct sign_output *out,
+    const struct openpgp_job *j, const uint8_t *tbs, const uint8_t *sig,
+    size_t siglen);
 
 /*
  * Any format signed in two steps (sandbox/formats/twostep.c), for a
  * batch's session to start the next file while the token signs this one
- * (sandbox/pipeline.c): module, pe, cms, raw and ima.  format_job_begin() runs the format's first step
- * and leaves in j->tbs what the key signs, format_job_end() the second
+ * (sandbox/pipeline.c): module, pe, cms, raw, ima and openpgp.
+ * format_job_begin() runs the format's first step and leaves in j->tbs
+ * what the key signs, format_job_end() the second
  * with the checked signature; format_job_free() after both (also after a
  * failed begin, and on a job never begun if zeroed).  Each is 0, or -1
  * with out's status set.  format_two_step(): 1 if the format of in is
  * one of these (a compressed module is not: it goes through scratch
  * files), format_two_step_id() the same from the format alone, before
  * the artifact is looked at.  format_two_step_sign(): both steps around
- * one signature, the builder of raw, cms, pe, ima and a plain module.
+ * one signature, the builder of raw, cms, pe, ima, openpgp and a plain
+ * module.
  */
 struct format_job {
 	int format; /* the request's, set by format_job_begin() */
@@ -162,6 +180,7 @@ struct format_job {
 		struct module_job module;
 		struct pe_job pe;
 		struct cms_job cms;
+		struct openpgp_job openpgp;
 	} u;
 };
 int format_two_step_id(int format);

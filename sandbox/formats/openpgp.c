@@ -5,7 +5,8 @@
  * the dash-escaped text to the output, as APT's InRelease).  Both hash
  * the artifact here, in the child, and ask the monitor to sign only the
  * final digest; the audit record names the digest of the artifact's
- * bytes as they came.
+ * bytes as they came.  openpgp goes in two steps (formats.h), so that a
+ * batch hashes its next file while the token signs this one.
  */
 #include <errno.h>
 #include <string.h>
@@ -113,21 +114,36 @@ openpgp_now(const struct sign_input *in)
 	return now > (time_t)UINT32_MAX ? UINT32_MAX : (uint32_t)now;
 }
 
-int
-openpgp_sign(const struct sign_input *in, struct sign_output *out,
-    const struct pgp_sig *s, EVP_MD_CTX *sig, EVP_MD_CTX *audit,
-    struct buf *pkt)
+/*
+ * Finish both hashes: the trailer into sig, whose digest goes to tbs
+ * (DIGEST_MAX bytes), what the key signs; audit's is the artifact's, for
+ * the record.  0, or -1 with out's status set.
+ */
+static int
+finish_hashes(struct sign_output *out, const struct pgp_sig *s, EVP_MD_CTX *sig,
+    EVP_MD_CTX *audit, uint8_t *tbs, size_t *tbslen)
 {
-	uint8_t tbs[DIGEST_MAX], sigbuf[SIG_MAX];
-	size_t siglen = sizeof(sigbuf);
 	unsigned int tlen = 0, alen = 0;
 
 	if (pgp_sig_trailer(s, sig) == -1 ||
 	    EVP_DigestFinal_ex(sig, tbs, &tlen) != 1 ||
 	    EVP_DigestFinal_ex(audit, out->adigest, &alen) != 1)
 		return sign_fail(out, ST_INTERNAL, "cannot hash the artifact");
+	*tbslen = tlen;
 	out->adigestlen = alen;
-	if (signop_sign(in, out, tbs, tlen, sigbuf, &siglen) == -1)
+	return 0;
+}
+
+int
+openpgp_sign(const struct sign_input *in, struct sign_output *out,
+    const struct pgp_sig *s, EVP_MD_CTX *sig, EVP_MD_CTX *audit,
+    struct buf *pkt)
+{
+	uint8_t tbs[DIGEST_MAX], sigbuf[SIG_MAX];
+	size_t tlen = 0, siglen = sizeof(sigbuf);
+
+	if (finish_hashes(out, s, sig, audit, tbs, &tlen) == -1 ||
+	    signop_sign(in, out, tbs, tlen, sigbuf, &siglen) == -1)
 		return -1;
 	if (pgp_sig_packet(pkt, s, tbs, sigbuf, siglen) == -1)
 		return sign_fail(out, ST_INTERNAL,
@@ -148,20 +164,17 @@ openpgp_md_new(const struct sign_input *in, EVP_MD_CTX **a, EVP_MD_CTX **b)
 }
 
 int
-format_openpgp(const struct sign_input *in, struct sign_output *out)
+openpgp_begin(const struct sign_input *in, struct sign_output *out,
+    struct openpgp_job *j, uint8_t *tbs, size_t *tbslen)
 {
 	struct pgp_read rd = { 0 };
-	struct pgp_key k;
-	struct pgp_sig s;
-	struct buf pkt;
 	int r = -1;
 
-	if (openpgp_check(in, out, &k) == -1)
+	if (openpgp_check(in, out, &j->key) == -1)
 		return -1;
-	buf_init(&pkt, PGP_SIG_PACKET_MAX);
 	if (openpgp_md_new(in, &rd.sig, &rd.audit) == -1 ||
-	    pgp_sig_init(&s, PGP_SIG_BINARY, in->digest, &k, openpgp_now(in)) ==
-		-1) {
+	    pgp_sig_init(&j->sig, PGP_SIG_BINARY, in->digest, &j->key,
+		openpgp_now(in)) == -1) {
 		sign_fail(out, ST_INTERNAL, "cannot start the signature");
 		goto done;
 	}
@@ -170,19 +183,30 @@ format_openpgp(const struct sign_input *in, struct sign_output *out)
 			sign_fail(out, ST_INTERNAL, "cannot hash the artifact");
 		goto done;
 	}
-	if (openpgp_sign(in, out, &s, rd.sig, rd.audit, &pkt) == -1)
-		goto done;
-	if ((in->flags & SIGN_F_ARMOR)
-		? pgp_armor(&out->data, "SIGNATURE", buf_ptr(&pkt),
-		      buf_left(&pkt))
-		: buf_put(&out->data, buf_ptr(&pkt), buf_left(&pkt))) {
-		sign_fail(out, ST_INTERNAL, "cannot encode the signature");
-		goto done;
-	}
-	r = 0;
+	r = finish_hashes(out, &j->sig, rd.sig, rd.audit, tbs, tbslen);
 done:
 	EVP_MD_CTX_free(rd.sig);
 	EVP_MD_CTX_free(rd.audit);
+	return r;
+}
+
+int
+openpgp_end(const struct sign_input *in, struct sign_output *out,
+    const struct openpgp_job *j, const uint8_t *tbs, const uint8_t *sig,
+    size_t siglen)
+{
+	struct buf pkt;
+	int r = 0;
+
+	buf_init(&pkt, PGP_SIG_PACKET_MAX);
+	if (pgp_sig_packet(&pkt, &j->sig, tbs, sig, siglen) == -1)
+		r = sign_fail(out, ST_INTERNAL,
+		    "cannot encode the OpenPGP signature");
+	else if ((in->flags & SIGN_F_ARMOR)
+		? pgp_armor(&out->data, "SIGNATURE", buf_ptr(&pkt),
+		      buf_left(&pkt))
+		: buf_put(&out->data, buf_ptr(&pkt), buf_left(&pkt)))
+		r = sign_fail(out, ST_INTERNAL, "cannot encode the signature");
 	buf_free(&pkt);
 	return r;
 }

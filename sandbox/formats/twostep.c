@@ -1,8 +1,9 @@
 /*
  * twostep.c: the formats signed in two steps (formats.h), behind one
- * interface: module, pe, cms, raw and ima.  A batch's session runs the
- * steps of two requests interleaved (sandbox/pipeline.c); any other
- * request runs both around its one signature (format_two_step_sign()).
+ * interface: module, pe, cms, raw, ima and openpgp.  A batch's session
+ * runs the steps of two requests interleaved (sandbox/pipeline.c); any
+ * other request runs both around its one signature
+ * (format_two_step_sign()).
  */
 #include <string.h>
 
@@ -15,7 +16,7 @@ int
 format_two_step_id(int format)
 {
 	return format == FMT_MODULE || format == FMT_PE || format == FMT_CMS ||
-	    format == FMT_RAW || format == FMT_IMA;
+	    format == FMT_RAW || format == FMT_IMA || format == FMT_OPENPGP;
 }
 
 int
@@ -75,6 +76,9 @@ format_job_begin(const struct sign_input *in, struct sign_output *out,
 		if (ima_begin(in, out) == -1)
 			return -1;
 		return job_tbs(j, out, out->adigest, out->adigestlen);
+	case FMT_OPENPGP:
+		return openpgp_begin(in, out, &j->u.openpgp, j->tbs,
+		    &j->tbslen);
 	default:
 		j->begun = 0;
 		return sign_fail(out, ST_INTERNAL,
@@ -97,6 +101,8 @@ format_job_end(const struct sign_input *in, struct sign_output *out,
 		return raw_end(out, sig, siglen);
 	case FMT_IMA:
 		return ima_end(in, out, sig, siglen);
+	case FMT_OPENPGP:
+		return openpgp_end(in, out, &j->u.openpgp, j->tbs, sig, siglen);
 	default:
 		return sign_fail(out, ST_INTERNAL,
 		    "format not signed in two steps");

@@ -396,4 +396,78 @@ t_openpgp_config() {
     Formats raw openpgp" "openpgp without a user ID" "has no OpenPGPUserID"
 }
 
+
+# opg_pl_daemon: a csignd of its own on the OpenPGP config whose token
+# answers 150 ms late (tests/tools/p11fault.c, faults from the files in
+# $T/opgpl.faults), two signing threads; pid in OPGPL_PID.
+opg_pl_daemon() {
+	cp "$build/test/p11fault.so" "$T/bin/p11fault.so" &&
+		chmod 755 "$T/bin/p11fault.so" || return 1
+	mkdir -p "$T/opgpl.faults"
+	rm -f "$T/opgpl.faults/csign" "$T/opgpl.sock"
+	sed -e "s|^Listen .*|Listen $T/opgpl.sock\nSignWorkers 2|" \
+	    -e "/^PesignListen /d" -e "s|^AuditLog .*|AuditLog $T/opgpl.jsonl|" \
+	    -e "s|Module /usr/lib/softhsm/libsofthsm2.so|Module $T/bin/p11fault.so|" \
+	    "$T/opg.conf" > "$T/opgpl.conf"
+	it_spawn_csignd "$T/opgpl.conf" "$T/opgpl.sock" "$T/opgpl.log" \
+	    "env P11FAULT_DIR=$T/opgpl.faults P11FAULT_DELAY_MS=150 P11FAULT_MODULE=/usr/lib/softhsm/libsofthsm2.so" ||
+		return 1
+	OPGPL_PID=$SPAWNED
+}
+
+# opg_pl_sign ARGS...: csign-client sign -k ec -f openpgp --jobs 1 as
+# alice against the 150 ms daemon.
+opg_pl_sign() {
+	(cd "$T/home/$ALICE" && runuser -u "$ALICE" -- "$T/bin/csign-client" \
+		-S "$T/opgpl.sock" sign -k ec -f openpgp --jobs 1 "$@")
+}
+
+# opg_pl_state FILE: signed (FILE.sig verifies with gpgv), corrupt (it
+# does not) or untouched (no FILE.sig).
+opg_pl_state() {
+	if [ ! -e "$1.sig" ]; then echo untouched
+	elif gpgv --keyring "$O/ec.gpg" "$1.sig" "$1" > /dev/null 2>&1; then
+		echo signed
+	else echo corrupt; fi
+}
+
+t_openpgp_batch() {
+	begin "openpgp: a batch's signatures two at a time, each verified by gpgv"
+	opg_setup || { fail "csignd with OpenPGP keys does not start"; return; }
+	[ -s "$O/ec.gpg" ] || check "ec: cert --openpgp" opg_keyring ec
+	check "csignd with a 150 ms token starts" opg_pl_daemon || return
+	a=$T/home/$ALICE
+	pl_list=""
+	for i in 1 2 3 4 5 6; do
+		head -c $((i * 9000)) /dev/urandom > "$a/opb$i.bin"
+		chmod 644 "$a/opb$i.bin"
+		pl_list="$pl_list opb$i.bin"
+	done
+	for armor in "" --armor; do
+		rm -f "$a"/opb?.bin.sig
+		n0=$(wc -l < "$T/opgpl.log")
+		check "6 files over one connection ${armor:-binary}" \
+			opg_pl_sign $armor $pl_list
+		tail -n +"$((n0 + 1))" "$T/opgpl.log" > "$T/opgpl.log.new"
+		expect_grep "pipeline: [2-6] requests sent, up to 2 at the monitor at once" \
+			"$T/opgpl.log.new" "${armor:-binary}: the session had two at the token"
+		bad=""
+		for f in $pl_list; do
+			[ "$(opg_pl_state "$a/$f")" = signed ] || bad="$bad $f"
+		done
+		[ -z "$bad" ] && ok || fail "${armor:-binary}: gpgv refuses:$bad"
+	done
+	# The token corrupts a signature mid-batch: refused, no output for
+	# that file; those before it are signed, none has a bad signature.
+	rm -f "$a"/opb?.bin.sig
+	echo "wrong nth=3 times=1" > "$T/opgpl.faults/csign"
+	expect_rc 1 "a corrupted signature fails the batch" opg_pl_sign $pl_list
+	rm -f "$T/opgpl.faults/csign"
+	expect_grep "does not verify with the key's certificate" "$T/rc.out" \
+		"the bad signature is refused"
+	pl_after_bad 'opb[0-9]\.bin' opg_pl_state signature
+	it_stop "$OPGPL_PID"
+}
+
 CASES="$CASES t_openpgp_config t_openpgp_detached t_openpgp_clear t_openpgp_rpm"
+CASES="$CASES t_openpgp_batch"

@@ -12,7 +12,7 @@ static const struct {
 	{ format_two_step_sign, FMT_IMA },
 	{ format_verity, FMT_VERITY },
 	{ format_two_step_sign, FMT_OPENPGP },
-	{ format_openpgp_clear, FMT_OPENPGP_CLEAR },
+	{ format_two_step_sign, FMT_OPENPGP_CLEAR },
 };
 
 /* The table entry of a format, or -1. */

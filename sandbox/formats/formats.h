@@ -70,10 +70,9 @@ typedef int (*format_fn)(const struct sign_input *, struct sign_output *);
 format_fn format_builder(int format);
 /* Which formats write a signed artifact: proto/names.h. */
 
-/* raw, cms, pe, ima and openpgp: format_two_step_sign() (below). */
+/* raw, cms, pe, ima, openpgp(-clear): format_two_step_sign() (below). */
 int format_module(const struct sign_input *in, struct sign_output *out);
 int format_verity(const struct sign_input *in, struct sign_output *out);
-int format_openpgp_clear(const struct sign_input *in, struct sign_output *out);
 /*
  * An uncompressed module in two steps, so that a batch
  * hashes its next module while the token signs this one
@@ -140,15 +139,18 @@ int ima_begin(const struct sign_input *in, struct sign_output *out);
 int ima_end(const struct sign_input *in, struct sign_output *out,
     const uint8_t *sig, size_t siglen);
 /*
- * A detached OpenPGP signature in two steps: openpgp_begin() checks the
- * request, hashes the artifact and the signature's hashed part (tbs is
- * what the key signs), openpgp_end() encodes the packet with the checked
- * signature into out->data, armoured if asked.  The job holds the key
- * the signature points to: it stays where openpgp_begin() filled it.
+ * OpenPGP signatures, detached (openpgp) or cleartext (openpgp-clear), in
+ * two steps: openpgp_begin() checks the request, hashes the artifact and
+ * the signature's hashed part (tbs is what the key signs) and writes a
+ * cleartext's text to the output; openpgp_end() encodes the packet with
+ * the checked signature into out->data, armoured if asked or after a
+ * text, which it then ends with.  The job holds the key the signature
+ * points to: it stays where openpgp_begin() filled it.
  */
 struct openpgp_job {
 	struct pgp_key key;
 	struct pgp_sig sig;
+	uint64_t written; /* openpgp-clear: the text's bytes */
 };
 int openpgp_begin(const struct sign_input *in, struct sign_output *out,
     struct openpgp_job *j, uint8_t *tbs, size_t *tbslen);
@@ -159,7 +161,7 @@ int openpgp_end(const struct sign_input *in, struct sign_output *out,
 /*
  * Any format signed in two steps (sandbox/formats/twostep.c), for a
  * batch's session to start the next file while the token signs this one
- * (sandbox/pipeline.c): module, pe, cms, raw, ima and openpgp.
+ * (sandbox/pipeline.c): module, pe, cms, raw, ima, openpgp(-clear).
  * format_job_begin() runs the format's first step and leaves in j->tbs
  * what the key signs, format_job_end() the second
  * with the checked signature; format_job_free() after both (also after a
@@ -168,8 +170,7 @@ int openpgp_end(const struct sign_input *in, struct sign_output *out,
  * one of these (a compressed module is not: it goes through scratch
  * files), format_two_step_id() the same from the format alone, before
  * the artifact is looked at.  format_two_step_sign(): both steps around
- * one signature, the builder of raw, cms, pe, ima, openpgp and a plain
- * module.
+ * one signature, the builder of all of them but a compressed module.
  */
 struct format_job {
 	int format; /* the request's, set by format_job_begin() */

@@ -163,54 +163,6 @@ openpgp_md_new(const struct sign_input *in, EVP_MD_CTX **a, EVP_MD_CTX **b)
 	return 0;
 }
 
-int
-openpgp_begin(const struct sign_input *in, struct sign_output *out,
-    struct openpgp_job *j, uint8_t *tbs, size_t *tbslen)
-{
-	struct pgp_read rd = { 0 };
-	int r = -1;
-
-	if (openpgp_check(in, out, &j->key) == -1)
-		return -1;
-	if (openpgp_md_new(in, &rd.sig, &rd.audit) == -1 ||
-	    pgp_sig_init(&j->sig, PGP_SIG_BINARY, in->digest, &j->key,
-		openpgp_now(in)) == -1) {
-		sign_fail(out, ST_INTERNAL, "cannot start the signature");
-		goto done;
-	}
-	if (read_artifact(in, out, &rd) == -1) {
-		if (out->status == ST_OK)
-			sign_fail(out, ST_INTERNAL, "cannot hash the artifact");
-		goto done;
-	}
-	r = finish_hashes(out, &j->sig, rd.sig, rd.audit, tbs, tbslen);
-done:
-	EVP_MD_CTX_free(rd.sig);
-	EVP_MD_CTX_free(rd.audit);
-	return r;
-}
-
-int
-openpgp_end(const struct sign_input *in, struct sign_output *out,
-    const struct openpgp_job *j, const uint8_t *tbs, const uint8_t *sig,
-    size_t siglen)
-{
-	struct buf pkt;
-	int r = 0;
-
-	buf_init(&pkt, PGP_SIG_PACKET_MAX);
-	if (pgp_sig_packet(&pkt, &j->sig, tbs, sig, siglen) == -1)
-		r = sign_fail(out, ST_INTERNAL,
-		    "cannot encode the OpenPGP signature");
-	else if ((in->flags & SIGN_F_ARMOR)
-		? pgp_armor(&out->data, "SIGNATURE", buf_ptr(&pkt),
-		      buf_left(&pkt))
-		: buf_put(&out->data, buf_ptr(&pkt), buf_left(&pkt)))
-		r = sign_fail(out, ST_INTERNAL, "cannot encode the signature");
-	buf_free(&pkt);
-	return r;
-}
-
 /* The text on its way to the output descriptor. */
 struct clear_out {
 	int fd;
@@ -272,51 +224,98 @@ clear_text(const struct sign_input *in, struct sign_output *out,
 	return sign_fail(out, ST_INTERNAL, "cannot write the output");
 }
 
+/*
+ * The first step of both formats: the request checked, the artifact (or
+ * the text, written to the output as it goes) and the hashed part hashed;
+ * tbs is what the key signs.
+ */
 int
-format_openpgp_clear(const struct sign_input *in, struct sign_output *out)
+openpgp_begin(const struct sign_input *in, struct sign_output *out,
+    struct openpgp_job *j, uint8_t *tbs, size_t *tbslen)
 {
+	int clear = in->format == FMT_OPENPGP_CLEAR;
 	struct clear_out o = { .fd = in->outfd };
-	struct pgp_clear clear;
-	struct pgp_read rd = { .clear = &clear };
+	struct pgp_clear canon;
+	struct pgp_read rd = { .clear = clear ? &canon : NULL };
 	EVP_MD_CTX *sig = NULL;
-	struct pgp_key k;
-	struct pgp_sig s;
-	struct buf pkt;
 	int r = -1;
 
-	if (in->flags & SIGN_F_ARMOR)
+	if (clear && (in->flags & SIGN_F_ARMOR))
 		return sign_fail(out, ST_BAD_REQUEST,
 		    "--armor: a cleartext "
 		    "signature is always armoured");
-	if (openpgp_check(in, out, &k) == -1)
+	if (openpgp_check(in, out, &j->key) == -1)
 		return -1;
-	buf_init(&pkt, PGP_SIG_PACKET_MAX);
 	buf_init(&o.pending, CLEAR_FLUSH);
 	if (openpgp_md_new(in, &sig, &rd.audit) == -1 ||
-	    pgp_sig_init(&s, PGP_SIG_TEXT, in->digest, &k, openpgp_now(in)) ==
-		-1) {
+	    pgp_sig_init(&j->sig, clear ? PGP_SIG_TEXT : PGP_SIG_BINARY,
+		in->digest, &j->key, openpgp_now(in)) == -1) {
 		sign_fail(out, ST_INTERNAL, "cannot start the signature");
 		goto done;
 	}
-	pgp_clear_init(&clear, sig, clear_emit, &o);
-	if (clear_text(in, out, &rd, &o) == -1 ||
-	    openpgp_sign(in, out, &s, sig, rd.audit, &pkt) == -1)
-		goto done;
-	/* The signature block follows the text's last line ending. */
-	if (clear_flush(&o) == -1 ||
-	    pgp_armor(&out->data, "SIGNATURE", buf_ptr(&pkt), buf_left(&pkt)) ==
-		-1 ||
-	    output_write(o.fd, buf_ptr(&out->data), buf_left(&out->data)) ==
-		-1) {
-		sign_fail(out, ST_INTERNAL, "cannot write the output");
-		goto done;
+	if (clear) {
+		pgp_clear_init(&canon, sig, clear_emit, &o);
+		/* The signature block follows the text's last line ending. */
+		if (clear_text(in, out, &rd, &o) == -1)
+			goto done;
+		if (clear_flush(&o) == -1) {
+			sign_fail(out, ST_INTERNAL, "cannot write the output");
+			goto done;
+		}
+		j->written = o.written;
+	} else {
+		rd.sig = sig;
+		if (read_artifact(in, out, &rd) == -1) {
+			if (out->status == ST_OK)
+				sign_fail(out, ST_INTERNAL,
+				    "cannot hash the artifact");
+			goto done;
+		}
 	}
-	out->written = o.written + buf_left(&out->data);
-	r = 0;
+	r = finish_hashes(out, &j->sig, sig, rd.audit, tbs, tbslen);
 done:
 	EVP_MD_CTX_free(sig);
 	EVP_MD_CTX_free(rd.audit);
-	buf_free(&pkt);
 	buf_free(&o.pending);
+	return r;
+}
+
+/*
+ * The second: the packet with the checked signature, armoured if asked
+ * (always after a cleartext, which goes to the output after the text).
+ */
+int
+openpgp_end(const struct sign_input *in, struct sign_output *out,
+    const struct openpgp_job *j, const uint8_t *tbs, const uint8_t *sig,
+    size_t siglen)
+{
+	int clear = in->format == FMT_OPENPGP_CLEAR;
+	struct buf pkt;
+	int r = -1;
+
+	buf_init(&pkt, PGP_SIG_PACKET_MAX);
+	if (pgp_sig_packet(&pkt, &j->sig, tbs, sig, siglen) == -1) {
+		sign_fail(out, ST_INTERNAL,
+		    "cannot encode the OpenPGP signature");
+		goto done;
+	}
+	if ((clear || (in->flags & SIGN_F_ARMOR))
+		? pgp_armor(&out->data, "SIGNATURE", buf_ptr(&pkt),
+		      buf_left(&pkt))
+		: buf_put(&out->data, buf_ptr(&pkt), buf_left(&pkt))) {
+		sign_fail(out, ST_INTERNAL, "cannot encode the signature");
+		goto done;
+	}
+	if (clear) {
+		if (output_write(in->outfd, buf_ptr(&out->data),
+			buf_left(&out->data)) == -1) {
+			sign_fail(out, ST_INTERNAL, "cannot write the output");
+			goto done;
+		}
+		out->written = j->written + buf_left(&out->data);
+	}
+	r = 0;
+done:
+	buf_free(&pkt);
 	return r;
 }

@@ -1,9 +1,9 @@
 /*
  * twostep.c: the formats signed in two steps (formats.h), behind one
- * interface: module, pe, cms, raw, ima and openpgp.  A batch's session
- * runs the steps of two requests interleaved (sandbox/pipeline.c); any
- * other request runs both around its one signature
- * (format_two_step_sign()).
+ * interface: module, pe, cms, raw, ima, openpgp and openpgp-clear.  A
+ * batch's session runs the steps of two requests interleaved
+ * (sandbox/pipeline.c); any other request runs both around its one
+ * signature (format_two_step_sign()).
  */
 #include <string.h>
 
@@ -16,7 +16,8 @@ int
 format_two_step_id(int format)
 {
 	return format == FMT_MODULE || format == FMT_PE || format == FMT_CMS ||
-	    format == FMT_RAW || format == FMT_IMA || format == FMT_OPENPGP;
+	    format == FMT_RAW || format == FMT_IMA || format == FMT_OPENPGP ||
+	    format == FMT_OPENPGP_CLEAR;
 }
 
 int
@@ -77,6 +78,7 @@ format_job_begin(const struct sign_input *in, struct sign_output *out,
 			return -1;
 		return job_tbs(j, out, out->adigest, out->adigestlen);
 	case FMT_OPENPGP:
+	case FMT_OPENPGP_CLEAR:
 		return openpgp_begin(in, out, &j->u.openpgp, j->tbs,
 		    &j->tbslen);
 	default:
@@ -102,6 +104,7 @@ format_job_end(const struct sign_input *in, struct sign_output *out,
 	case FMT_IMA:
 		return ima_end(in, out, sig, siglen);
 	case FMT_OPENPGP:
+	case FMT_OPENPGP_CLEAR:
 		return openpgp_end(in, out, &j->u.openpgp, j->tbs, sig, siglen);
 	default:
 		return sign_fail(out, ST_INTERNAL,

@@ -415,11 +415,23 @@ opg_pl_daemon() {
 	OPGPL_PID=$SPAWNED
 }
 
-# opg_pl_sign ARGS...: csign-client sign -k ec -f openpgp --jobs 1 as
-# alice against the 150 ms daemon.
+# opg_pl_sign ARGS...: csign-client sign -k ec --jobs 1 as alice against
+# the 150 ms daemon (ARGS name the format).
 opg_pl_sign() {
 	(cd "$T/home/$ALICE" && runuser -u "$ALICE" -- "$T/bin/csign-client" \
-		-S "$T/opgpl.sock" sign -k ec -f openpgp --jobs 1 "$@")
+		-S "$T/opgpl.sock" sign -k ec --jobs 1 "$@")
+}
+
+# opg_pl_batch WHAT ARGS...: sign $pl_list with ARGS; the session had two
+# at the token.
+opg_pl_batch() {
+	what=$1
+	shift
+	n0=$(wc -l < "$T/opgpl.log")
+	check "$what: 6 files over one connection" opg_pl_sign "$@" $pl_list
+	tail -n +"$((n0 + 1))" "$T/opgpl.log" > "$T/opgpl.log.new"
+	expect_grep "pipeline: [2-6] requests sent, up to 2 at the monitor at once" \
+		"$T/opgpl.log.new" "$what: the session had two at the token"
 }
 
 # opg_pl_state FILE: signed (FILE.sig verifies with gpgv), corrupt (it
@@ -433,6 +445,7 @@ opg_pl_state() {
 
 t_openpgp_batch() {
 	begin "openpgp: a batch's signatures two at a time, each verified by gpgv"
+	# (detached binary and armoured, cleartext)
 	opg_setup || { fail "csignd with OpenPGP keys does not start"; return; }
 	[ -s "$O/ec.gpg" ] || check "ec: cert --openpgp" opg_keyring ec
 	check "csignd with a 150 ms token starts" opg_pl_daemon || return
@@ -445,23 +458,33 @@ t_openpgp_batch() {
 	done
 	for armor in "" --armor; do
 		rm -f "$a"/opb?.bin.sig
-		n0=$(wc -l < "$T/opgpl.log")
-		check "6 files over one connection ${armor:-binary}" \
-			opg_pl_sign $armor $pl_list
-		tail -n +"$((n0 + 1))" "$T/opgpl.log" > "$T/opgpl.log.new"
-		expect_grep "pipeline: [2-6] requests sent, up to 2 at the monitor at once" \
-			"$T/opgpl.log.new" "${armor:-binary}: the session had two at the token"
+		opg_pl_batch "${armor:-binary}" -f openpgp $armor
 		bad=""
 		for f in $pl_list; do
 			[ "$(opg_pl_state "$a/$f")" = signed ] || bad="$bad $f"
 		done
 		[ -z "$bad" ] && ok || fail "${armor:-binary}: gpgv refuses:$bad"
 	done
+	# Cleartext signatures: gpgv gives back each text as it was.
+	for f in $pl_list; do
+		head -c 20000 /dev/urandom | base64 > "$a/$f"
+	done
+	rm -f "$a"/opb?.bin.asc
+	opg_pl_batch cleartext -f openpgp-clear
+	bad=""
+	for f in $pl_list; do
+		rm -f "$O/$f.text"
+		gpgv --keyring "$O/ec.gpg" -o "$O/$f.text" "$a/$f.asc" \
+			> /dev/null 2>&1 && cmp -s "$O/$f.text" "$a/$f" ||
+			bad="$bad $f"
+	done
+	[ -z "$bad" ] && ok || fail "cleartext: gpgv refuses or changes:$bad"
 	# The token corrupts a signature mid-batch: refused, no output for
 	# that file; those before it are signed, none has a bad signature.
 	rm -f "$a"/opb?.bin.sig
 	echo "wrong nth=3 times=1" > "$T/opgpl.faults/csign"
-	expect_rc 1 "a corrupted signature fails the batch" opg_pl_sign $pl_list
+	expect_rc 1 "a corrupted signature fails the batch" \
+		opg_pl_sign -f openpgp $pl_list
 	rm -f "$T/opgpl.faults/csign"
 	expect_grep "does not verify with the key's certificate" "$T/rc.out" \
 		"the bad signature is refused"

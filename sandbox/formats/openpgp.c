@@ -236,7 +236,7 @@ openpgp_begin(const struct sign_input *in, struct sign_output *out,
 	int clear = in->format == FMT_OPENPGP_CLEAR;
 	struct clear_out o = { .fd = in->outfd };
 	struct pgp_clear canon;
-	struct pgp_read rd = { .clear = clear ? &canon : NULL };
+	struct pgp_read rd = { 0 };
 	EVP_MD_CTX *sig = NULL;
 	int r = -1;
 
@@ -255,6 +255,7 @@ openpgp_begin(const struct sign_input *in, struct sign_output *out,
 	}
 	if (clear) {
 		pgp_clear_init(&canon, sig, clear_emit, &o);
+		rd.clear = &canon;
 		/* The signature block follows the text's last line ending. */
 		if (clear_text(in, out, &rd, &o) == -1)
 			goto done;

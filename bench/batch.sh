@@ -248,4 +248,42 @@ tc=$(batch_median < "$d/cmsb.t.csign")
 to=$(batch_median < "$d/cmsb.t.ossl")
 say "one call, $batch_n cms signatures: csign-client $tc s, openssl cms -sign" \
 	"loop (key file) $to s  ratio $(ratio "$tc" "$to")"
-rm -rf "$d/cmsb"
+
+# (e) the same files with detached OpenPGP signatures, against a loop of
+# gpg --detach-sign with an RSA-2048 key of its own keyring (its agent
+# started before the loop, as on a build host that signs with gpg).
+say ""
+say "== a batch of $batch_n detached OpenPGP signatures (64 KiB files), RSA-2048 (rsa) =="
+export GNUPGHOME="$d/gnupg"
+mkdir -p -m 700 "$GNUPGHOME"
+gpg --batch --quiet --pinentry-mode loopback --passphrase '' \
+	--quick-gen-key 'gpg bench <gpg@csign.test>' rsa2048 sign never \
+	2>/dev/null || die "gpg cannot make its key"
+for _ in $(seq "$batch_runs"); do
+	rm -f "$d"/cmsb/*.sig
+	ms=$(cd "$d/cmsb" && ms_of "$build/csign-client" -S "$sock" sign -k rsa \
+		-f openpgp *.bin)
+	[ "$ms" != fail ] || { alive; die "csign-client openpgp batch failed"; }
+	awk -v m="$ms" 'BEGIN { printf "%.3f\n", m / 1000 }'
+done | sort -n > "$d/pgpb.t.csign"
+for _ in $(seq "$batch_runs"); do
+	t0=$(now)
+	for f in "$d"/cmsb/*.bin; do
+		gpg --batch --yes --quiet --pinentry-mode loopback --passphrase '' \
+			-u gpg@csign.test --detach-sign -o "$f.gpg" "$f" ||
+			die "gpg --detach-sign failed"
+	done
+	t1=$(now)
+	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", b - a }'
+done | sort -n > "$d/pgpb.t.gpg"
+"$build/csign-client" -S "$sock" cert --openpgp -o "$d/rsa.asc" rsa &&
+	gpg --dearmor < "$d/rsa.asc" > "$d/rsa.gpg" &&
+	gpgv --keyring "$d/rsa.gpg" "$d/cmsb/f1.bin.sig" "$d/cmsb/f1.bin" \
+		2>/dev/null || die "csign's OpenPGP signature does not verify"
+tc=$(batch_median < "$d/pgpb.t.csign")
+tg=$(batch_median < "$d/pgpb.t.gpg")
+say "one call, $batch_n OpenPGP signatures: csign-client $tc s, gpg" \
+	"--detach-sign loop $tg s  ratio $(ratio "$tc" "$tg")"
+gpgconf --kill gpg-agent 2>/dev/null || true
+rm -rf "$d/cmsb" "$GNUPGHOME"
+unset GNUPGHOME

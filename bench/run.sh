@@ -87,6 +87,8 @@ stop_csignd() {
 }
 cleanup() {
 	stop_csignd
+	# The gpg loop's agent (bench/batch.sh), if it started one.
+	[ -z "${GNUPGHOME:-}" ] || gpgconf --kill gpg-agent 2>/dev/null || true
 	if [ -n "$d" ]; then
 		rm -rf "$d"
 		d=
@@ -154,7 +156,9 @@ Key rsa
     Token hsm0
     Label rsa2048
     Certificate $d/rsa2048.crt
-    Formats raw cms
+    Formats raw cms openpgp
+    OpenPGPUserID "csign bench <rsa@csign.test>"
+    OpenPGPCreated 2026-01-01T00:00:00Z
 Key ec
     Token hsm0
     Label p256

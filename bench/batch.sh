@@ -217,6 +217,38 @@ else
 fi
 
 # (d) a release's detached signatures: batch_n files of 64 KiB.
+# csign_batch_times WHAT ARGS...: the seconds, sorted, of batch_runs calls
+# of csign-client sign ARGS over them (the outputs removed before each).
+csign_batch_times() {
+	what=$1
+	shift
+	for _ in $(seq "$batch_runs"); do
+		rm -f "$d"/cmsb/*.sig
+		ms=$(cd "$d/cmsb" && ms_of "$build/csign-client" -S "$sock" \
+			sign "$@" *.bin)
+		[ "$ms" != fail ] || { alive; die "csign-client $what batch failed"; }
+		awk -v m="$ms" 'BEGIN { printf "%.3f\n", m / 1000 }'
+	done | sort -n
+}
+# loop_batch_times FN: the same for a loop of FN FILE over them.
+loop_batch_times() {
+	for _ in $(seq "$batch_runs"); do
+		t0=$(now)
+		for f in "$d"/cmsb/*.bin; do "$1" "$f"; done
+		t1=$(now)
+		awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", b - a }'
+	done | sort -n
+}
+ossl_sign() {
+	openssl cms -sign -binary -outform DER -signer "$d/rsa2048.crt" \
+		-inkey "$d/rsa2048.key" -in "$1" -out "$1.ossl" ||
+		die "openssl cms -sign failed"
+}
+gpg_sign() {
+	gpg --batch --yes --quiet --pinentry-mode loopback --passphrase '' \
+		-u gpg@csign.test --detach-sign -o "$1.gpg" "$1" ||
+		die "gpg --detach-sign failed"
+}
 say ""
 say "== a batch of $batch_n detached cms signatures (64 KiB files), RSA-2048 (rsa) =="
 mkdir -p "$d/cmsb"
@@ -224,23 +256,8 @@ for i in $(seq "$batch_n"); do
 	head -c 65536 /dev/urandom > "$d/cmsb/f$i.bin"
 done
 sync
-for _ in $(seq "$batch_runs"); do
-	rm -f "$d"/cmsb/*.sig
-	ms=$(cd "$d/cmsb" && ms_of "$build/csign-client" -S "$sock" sign -k rsa \
-		-f cms *.bin)
-	[ "$ms" != fail ] || { alive; die "csign-client cms batch failed"; }
-	awk -v m="$ms" 'BEGIN { printf "%.3f\n", m / 1000 }'
-done | sort -n > "$d/cmsb.t.csign"
-for _ in $(seq "$batch_runs"); do
-	t0=$(now)
-	for f in "$d"/cmsb/*.bin; do
-		openssl cms -sign -binary -outform DER -signer "$d/rsa2048.crt" \
-			-inkey "$d/rsa2048.key" -in "$f" -out "$f.ossl" ||
-			die "openssl cms -sign failed"
-	done
-	t1=$(now)
-	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", b - a }'
-done | sort -n > "$d/cmsb.t.ossl"
+csign_batch_times cms -k rsa -f cms > "$d/cmsb.t.csign"
+loop_batch_times ossl_sign > "$d/cmsb.t.ossl"
 openssl cms -verify -binary -inform DER -in "$d/cmsb/f1.bin.sig" \
 	-content "$d/cmsb/f1.bin" -CAfile "$d/ca.crt" -purpose any \
 	-out /dev/null 2>/dev/null || die "csign's cms signature does not verify"
@@ -259,23 +276,8 @@ mkdir -p -m 700 "$GNUPGHOME"
 gpg --batch --quiet --pinentry-mode loopback --passphrase '' \
 	--quick-gen-key 'gpg bench <gpg@csign.test>' rsa2048 sign never \
 	2>/dev/null || die "gpg cannot make its key"
-for _ in $(seq "$batch_runs"); do
-	rm -f "$d"/cmsb/*.sig
-	ms=$(cd "$d/cmsb" && ms_of "$build/csign-client" -S "$sock" sign -k rsa \
-		-f openpgp *.bin)
-	[ "$ms" != fail ] || { alive; die "csign-client openpgp batch failed"; }
-	awk -v m="$ms" 'BEGIN { printf "%.3f\n", m / 1000 }'
-done | sort -n > "$d/pgpb.t.csign"
-for _ in $(seq "$batch_runs"); do
-	t0=$(now)
-	for f in "$d"/cmsb/*.bin; do
-		gpg --batch --yes --quiet --pinentry-mode loopback --passphrase '' \
-			-u gpg@csign.test --detach-sign -o "$f.gpg" "$f" ||
-			die "gpg --detach-sign failed"
-	done
-	t1=$(now)
-	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", b - a }'
-done | sort -n > "$d/pgpb.t.gpg"
+csign_batch_times openpgp -k rsa -f openpgp > "$d/pgpb.t.csign"
+loop_batch_times gpg_sign > "$d/pgpb.t.gpg"
 "$build/csign-client" -S "$sock" cert --openpgp -o "$d/rsa.asc" rsa &&
 	gpg --dearmor < "$d/rsa.asc" > "$d/rsa.gpg" &&
 	gpgv --keyring "$d/rsa.gpg" "$d/cmsb/f1.bin.sig" "$d/cmsb/f1.bin" \

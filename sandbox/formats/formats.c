@@ -10,7 +10,7 @@ static const struct {
 	{ format_module, FMT_MODULE },
 	{ format_two_step_sign, FMT_PE },
 	{ format_two_step_sign, FMT_IMA },
-	{ format_verity, FMT_VERITY },
+	{ format_two_step_sign, FMT_VERITY },
 	{ format_two_step_sign, FMT_OPENPGP },
 	{ format_two_step_sign, FMT_OPENPGP_CLEAR },
 };

@@ -70,9 +70,8 @@ typedef int (*format_fn)(const struct sign_input *, struct sign_output *);
 format_fn format_builder(int format);
 /* Which formats write a signed artifact: proto/names.h. */
 
-/* raw, cms, pe, ima, openpgp(-clear): format_two_step_sign() (below). */
+/* The others: format_two_step_sign() (below). */
 int format_module(const struct sign_input *in, struct sign_output *out);
-int format_verity(const struct sign_input *in, struct sign_output *out);
 /*
  * An uncompressed module in two steps, so that a batch
  * hashes its next module while the token signs this one
@@ -139,6 +138,15 @@ int ima_begin(const struct sign_input *in, struct sign_output *out);
 int ima_end(const struct sign_input *in, struct sign_output *out,
     const uint8_t *sig, size_t siglen);
 /*
+ * A dm-verity root hash signature: verity_begin() checks the root hash,
+ * hashes it (out->adigest is what the key signs) and makes the PKCS#7
+ * (*cms, to free after both), verity_end() puts the signature in.
+ */
+int verity_begin(const struct sign_input *in, struct sign_output *out,
+    CMS_ContentInfo **cms);
+int verity_end(struct sign_output *out, CMS_ContentInfo *cms,
+    const uint8_t *sig, size_t siglen);
+/*
  * OpenPGP signatures, detached (openpgp) or cleartext (openpgp-clear), in
  * two steps: openpgp_begin() checks the request, hashes the artifact and
  * the signature's hashed part (tbs is what the key signs) and writes a
@@ -159,18 +167,18 @@ int openpgp_end(const struct sign_input *in, struct sign_output *out,
     size_t siglen);
 
 /*
- * Any format signed in two steps (sandbox/formats/twostep.c), for a
+ * Every format is signed in two steps (sandbox/formats/twostep.c), for a
  * batch's session to start the next file while the token signs this one
- * (sandbox/pipeline.c): module, pe, cms, raw, ima, openpgp(-clear).
- * format_job_begin() runs the format's first step and leaves in j->tbs
- * what the key signs, format_job_end() the second
+ * (sandbox/pipeline.c).  format_job_begin() runs the format's first step
+ * and leaves in j->tbs what the key signs, format_job_end() the second
  * with the checked signature; format_job_free() after both (also after a
  * failed begin, and on a job never begun if zeroed).  Each is 0, or -1
- * with out's status set.  format_two_step(): 1 if the format of in is
- * one of these (a compressed module is not: it goes through scratch
- * files), format_two_step_id() the same from the format alone, before
- * the artifact is looked at.  format_two_step_sign(): both steps around
- * one signature, the builder of all of them but a compressed module.
+ * with out's status set.  format_two_step(): 1 if in can go so (a
+ * compressed module cannot: it goes through scratch files),
+ * format_two_step_id() the same from the format alone, before the
+ * artifact is looked at.  format_two_step_sign(): both steps around one
+ * signature, the builder of every format but the module (whose builder
+ * calls it for a plain one).
  */
 struct format_job {
 	int format; /* the request's, set by format_job_begin() */

@@ -1,9 +1,9 @@
 /*
  * twostep.c: the formats signed in two steps (formats.h), behind one
- * interface: module, pe, cms, raw, ima, openpgp and openpgp-clear.  A
- * batch's session runs the steps of two requests interleaved
- * (sandbox/pipeline.c); any other request runs both around its one
- * signature (format_two_step_sign()).
+ * interface: module, pe, cms, raw, ima, verity, openpgp and
+ * openpgp-clear.  A batch's session runs the steps of two requests
+ * interleaved (sandbox/pipeline.c); any other request runs both around
+ * its one signature (format_two_step_sign()).
  */
 #include <string.h>
 
@@ -16,8 +16,8 @@ int
 format_two_step_id(int format)
 {
 	return format == FMT_MODULE || format == FMT_PE || format == FMT_CMS ||
-	    format == FMT_RAW || format == FMT_IMA || format == FMT_OPENPGP ||
-	    format == FMT_OPENPGP_CLEAR;
+	    format == FMT_RAW || format == FMT_IMA || format == FMT_VERITY ||
+	    format == FMT_OPENPGP || format == FMT_OPENPGP_CLEAR;
 }
 
 int
@@ -77,6 +77,10 @@ format_job_begin(const struct sign_input *in, struct sign_output *out,
 		if (ima_begin(in, out) == -1)
 			return -1;
 		return job_tbs(j, out, out->adigest, out->adigestlen);
+	case FMT_VERITY:
+		if (verity_begin(in, out, &j->u.cms.cms) == -1)
+			return -1;
+		return job_tbs(j, out, out->adigest, out->adigestlen);
 	case FMT_OPENPGP:
 	case FMT_OPENPGP_CLEAR:
 		return openpgp_begin(in, out, &j->u.openpgp, j->tbs,
@@ -103,6 +107,8 @@ format_job_end(const struct sign_input *in, struct sign_output *out,
 		return raw_end(out, sig, siglen);
 	case FMT_IMA:
 		return ima_end(in, out, sig, siglen);
+	case FMT_VERITY:
+		return verity_end(out, j->u.cms.cms, sig, siglen);
 	case FMT_OPENPGP:
 	case FMT_OPENPGP_CLEAR:
 		return openpgp_end(in, out, &j->u.openpgp, j->tbs, sig, siglen);
@@ -120,8 +126,8 @@ format_job_free(struct format_job *j)
 			module_job_free(&j->u.module);
 		else if (j->format == FMT_PE)
 			pe_job_free(&j->u.pe);
-		else if (j->format == FMT_CMS)
-			cms_job_free(&j->u.cms);
+		else if (j->format == FMT_CMS || j->format == FMT_VERITY)
+			cms_job_free(&j->u.cms); /* verity's PKCS#7 is there */
 	}
 	OPENSSL_cleanse(j->tbs, sizeof(j->tbs));
 	j->begun = 0;

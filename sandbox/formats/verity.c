@@ -65,17 +65,21 @@ roothash_len(const char *text, size_t n)
 	return (int)n;
 }
 
+/*
+ * The first step: the request and the root hash checked, hashed, and the
+ * PKCS#7 made ready (a certificate it cannot name fails before the token
+ * signs anything).
+ */
 int
-format_verity(const struct sign_input *in, struct sign_output *out)
+verity_begin(const struct sign_input *in, struct sign_output *out,
+    CMS_ContentInfo **cms)
 {
 	char text[ROOTHASH_MAX + 2];
-	uint8_t sig[SIG_MAX];
-	size_t siglen = sizeof(sig);
-	CMS_ContentInfo *cms = NULL;
 	ssize_t got;
 	unsigned int mdlen = 0;
-	int len, r = -1;
+	int len;
 
+	*cms = NULL;
 	if (in->pem)
 		return sign_fail(out, ST_BAD_REQUEST,
 		    "--pem does not apply to "
@@ -98,23 +102,21 @@ format_verity(const struct sign_input *in, struct sign_output *out)
 		return sign_fail(out, ST_INTERNAL, "cannot hash the root hash");
 	out->adigestlen = mdlen;
 	out->size = (uint64_t)len;
-	if ((cms = modsig_cms_new(in->cert, in->pub, in->digest,
-		 (in->flags & SIGN_F_KEYID) != 0)) == NULL) {
-		sign_fail(out, ST_INTERNAL,
+	if ((*cms = modsig_cms_new(in->cert, in->pub, in->digest,
+		 (in->flags & SIGN_F_KEYID) != 0)) == NULL)
+		return sign_fail(out, ST_INTERNAL,
 		    "cannot build the PKCS#7 structure");
-		goto done;
-	}
-	if (signop_sign(in, out, out->adigest, out->adigestlen, sig, &siglen) ==
-	    -1)
-		goto done;
+	return 0;
+}
+
+/* The second: the checked signature into it, encoded into out->data. */
+int
+verity_end(struct sign_output *out, CMS_ContentInfo *cms, const uint8_t *sig,
+    size_t siglen)
+{
 	if (modsig_cms_der(cms, sig, siglen, &out->data) == -1 ||
-	    buf_left(&out->data) > VERITY_CMS_MAX) {
-		sign_fail(out, ST_INTERNAL,
+	    buf_left(&out->data) > VERITY_CMS_MAX)
+		return sign_fail(out, ST_INTERNAL,
 		    "cannot encode the PKCS#7 signature");
-		goto done;
-	}
-	r = 0;
-done:
-	CMS_ContentInfo_free(cms);
-	return r;
+	return 0;
 }

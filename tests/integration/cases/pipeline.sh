@@ -251,7 +251,7 @@ t_pipeline_pe() {
 }
 
 t_pipeline_detached() {
-	begin "pipeline: a batch's cms, raw and ima signatures two at a time, each verifying"
+	begin "pipeline: a batch's cms, raw, ima and verity signatures two at a time, each verifying"
 	rm -f "$T/pl.faults/csign"
 	check "csignd with a 150 ms token starts" pl_daemon || return
 	a=$T/home/$ALICE
@@ -261,21 +261,37 @@ t_pipeline_detached() {
 		chmod 644 "$a/pld$i.bin"
 		pl_list="$pl_list pld$i.bin"
 	done
-	for fmt in cms raw ima; do
-		key=ec
+	# verity signs a root hash: lowercase hex and a newline; the hex
+	# alone is what it signs.
+	pl_roots=""
+	for i in 1 2 3 4 5 6; do
+		head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$T/pld$i.hex"
+		{ cat "$T/pld$i.hex"; echo; } > "$a/pld$i.root"
+		chmod 644 "$a/pld$i.root"
+		pl_roots="$pl_roots pld$i.root"
+	done
+	for fmt in cms raw ima verity; do
+		key=ec files=$pl_list
 		[ $fmt = ima ] && key=ima-ec
-		rm -f "$a"/pld?.bin.sig
+		[ $fmt = verity ] && key=kmod files=$pl_roots
+		rm -f "$a"/pld?.bin.sig "$a"/pld?.root.sig
 		n0=$(wc -l < "$T/pl.log")
 		check "$fmt: 6 files over one connection" sh -c "cd '$a' &&
 		    runuser -u $ALICE -- '$T/bin/csign-client' -S '$T/pl.sock' \
-		    sign -k $key -f $fmt --jobs 1 $pl_list"
+		    sign -k $key -f $fmt --jobs 1 $files"
 		tail -n +"$((n0 + 1))" "$T/pl.log" > "$T/pl.log.new"
 		expect_grep "pipeline: [2-6] requests sent, up to 2 at the monitor at once" \
 			"$T/pl.log.new" "$fmt: the session had two at the token"
 		bad=""
-		for f in $pl_list; do
+		for f in $files; do
 			if [ $fmt = cms ]; then
 				cms_ok "$a/$f.sig" "$a/$f" DER >/dev/null 2>&1 ||
+					bad="$bad $f"
+			elif [ $fmt = verity ]; then
+				openssl cms -verify -binary -inform DER \
+				    -in "$a/$f.sig" -content "$T/${f%.root}.hex" \
+				    -certfile "$T/kmod.crt" -CAfile "$T/ca.crt" \
+				    -purpose any -out /dev/null >/dev/null 2>&1 ||
 					bad="$bad $f"
 			elif [ $fmt = ima ]; then
 				ima_ok "$a/$f" ima-ec >/dev/null 2>&1 ||

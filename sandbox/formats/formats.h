@@ -70,7 +70,7 @@ typedef int (*format_fn)(const struct sign_input *, struct sign_output *);
 format_fn format_builder(int format);
 /* Which formats write a signed artifact: proto/names.h. */
 
-/* The others: format_two_step_sign() (below). */
+/* The module's builder; every other format's: format_two_step_sign(). */
 int format_module(const struct sign_input *in, struct sign_output *out);
 /*
  * An uncompressed module in two steps, so that a batch

@@ -5,8 +5,8 @@
  * the dash-escaped text to the output, as APT's InRelease).  Both hash
  * the artifact here, in the child, and ask the monitor to sign only the
  * final digest; the audit record names the digest of the artifact's
- * bytes as they came.  openpgp goes in two steps (formats.h), so that a
- * batch hashes its next file while the token signs this one.
+ * bytes as they came.  Both go in two steps (formats.h), so that a batch
+ * hashes its next file while the token signs this one.
  */
 #include <errno.h>
 #include <string.h>

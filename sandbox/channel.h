@@ -23,11 +23,14 @@ struct hold;
 #define SCRATCH_OUT_FD 5
 /*
  * ... and for compressed modules (formats/compress.h): the module
- * decompressed, and the signed module before it is compressed again.
+ * decompressed, and the signed module before it is compressed again; a
+ * pair for each of the two requests a batch has in flight.
  */
 #define SCRATCH_DEC_FD 6
 #define SCRATCH_ENC_FD 7
-#define SCRATCH_LAST_FD SCRATCH_ENC_FD
+#define SCRATCH_DEC2_FD 8
+#define SCRATCH_ENC2_FD 9
+#define SCRATCH_LAST_FD SCRATCH_ENC2_FD
 
 /* Route this process's log lines to the monitor (MSG_LOG). */
 void channel_log_init(void);

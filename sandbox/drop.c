@@ -39,7 +39,12 @@
 #include "common/log.h"
 #include "sandbox/seccomp.h"
 
-#define CHILD_NOFILE 16		/* channel, client, artifact, output */
+/*
+ * stdio, the channel, 6 scratch files (channel.h), the client, and an
+ * artifact and an output for each of two requests in flight and one read
+ * ahead (sandbox/pipeline.c): 17.
+ */
+#define CHILD_NOFILE 18
 #define CHILD_AS (1024ul << 20) /* address space, bytes */
 #define CHILD_CPU 600		/* seconds of CPU per session */
 

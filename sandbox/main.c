@@ -105,8 +105,9 @@ openssl_preinit(void)
 }
 
 /*
- * The scratch files of inline transfers, on fixed descriptors: created
- * here because memfd_create is not on the seccomp allowlist.
+ * The scratch files of inline transfers and compressed modules, on fixed
+ * descriptors: created here because memfd_create is not on the seccomp
+ * allowlist.
  */
 static void
 scratch_files(void)
@@ -117,7 +118,9 @@ scratch_files(void)
 	} want[] = { { SCRATCH_IN_FD, "csign-artifact" },
 		{ SCRATCH_OUT_FD, "csign-output" },
 		{ SCRATCH_DEC_FD, "csign-module" },
-		{ SCRATCH_ENC_FD, "csign-module-signed" } };
+		{ SCRATCH_ENC_FD, "csign-module-signed" },
+		{ SCRATCH_DEC2_FD, "csign-module-2" },
+		{ SCRATCH_ENC2_FD, "csign-module-signed-2" } };
 
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		int fd = memfd_create(want[i].name, 0);

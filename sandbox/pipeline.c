@@ -76,7 +76,7 @@ pipeline_eligible(const struct session *s, const struct sign_req *q)
 {
 	return s->capture == NULL && !(q->in.flags & PIPE_ALONE_FLAGS) &&
 	    !q->in.timestamp && !q->c->info.approval && q->in.pub != NULL &&
-	    format_two_step(&q->in);
+	    format_two_step_id(q->in.format);
 }
 
 /* Keep sl's client reply for its turn. */

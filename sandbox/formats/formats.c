@@ -7,7 +7,7 @@ static const struct {
 } builders[] = {
 	{ format_two_step_sign, FMT_RAW },
 	{ format_two_step_sign, FMT_CMS },
-	{ format_module, FMT_MODULE },
+	{ format_two_step_sign, FMT_MODULE },
 	{ format_two_step_sign, FMT_PE },
 	{ format_two_step_sign, FMT_IMA },
 	{ format_two_step_sign, FMT_VERITY },

@@ -70,29 +70,30 @@ typedef int (*format_fn)(const struct sign_input *, struct sign_output *);
 format_fn format_builder(int format);
 /* Which formats write a signed artifact: proto/names.h. */
 
-/* The module's builder; every other format's: format_two_step_sign(). */
-int format_module(const struct sign_input *in, struct sign_output *out);
 /*
- * An uncompressed module in two steps, so that a batch
- * hashes its next module while the token signs this one
- * (sandbox/pipeline.c).  module_begin() checks the request and the
- * module, hashes it (out->adigest is what to sign) and prepares the
- * PKCS#7; module_end() writes the module with the checked signature sig.
- * Each is 0, or -1 with out's status set; module_job_free() after both
- * (also after a failed module_begin()).  module_plain(): 1 if in's
- * module is not compressed, so that these two steps sign it.
+ * A module in two steps, so that a batch hashes its next module while
+ * the token signs this one (sandbox/pipeline.c).  module_begin() checks
+ * the request and the module (a compressed one decompressed into a pair
+ * of scratch files first), hashes it (out->adigest is what to sign) and
+ * prepares the PKCS#7; module_end() writes the module with the checked
+ * signature sig (compressed again onto the output, in the same format).
+ * What is signed and audited is the uncompressed module, as the kernel
+ * checks it.  Each is 0, or -1 with out's status set; module_job_free()
+ * after both (also after a failed module_begin()).
  */
 struct module_job {
 	uint64_t body; /* module bytes before any old signature */
 	uint8_t *keep; /* those bytes, kept to append in place */
 	CMS_ContentInfo *cms;
+	int pair;		 /* compressed: its scratch pair + 1, else 0 */
+	int comp;		 /* compressed: enum comp_kind */
+	struct sign_input plain; /* compressed: the module decompressed */
 };
 int module_begin(const struct sign_input *in, struct sign_output *out,
     struct module_job *j);
 int module_end(const struct sign_input *in, struct sign_output *out,
     struct module_job *j, const uint8_t *sig, size_t siglen);
 void module_job_free(struct module_job *j);
-int module_plain(const struct sign_input *in);
 
 /*
  * A PE image in the same two steps.  pe_begin() checks the request,
@@ -173,12 +174,9 @@ int openpgp_end(const struct sign_input *in, struct sign_output *out,
  * and leaves in j->tbs what the key signs, format_job_end() the second
  * with the checked signature; format_job_free() after both (also after a
  * failed begin, and on a job never begun if zeroed).  Each is 0, or -1
- * with out's status set.  format_two_step(): 1 if in can go so (a
- * compressed module cannot: it goes through scratch files),
- * format_two_step_id() the same from the format alone, before the
- * artifact is looked at.  format_two_step_sign(): both steps around one
- * signature, the builder of every format but the module (whose builder
- * calls it for a plain one).
+ * with out's status set.  format_two_step_id(): 1 if the format goes so.
+ * format_two_step_sign(): both steps around one signature, the builder
+ * of every format.
  */
 struct format_job {
 	int format; /* the request's, set by format_job_begin() */
@@ -193,7 +191,6 @@ struct format_job {
 	} u;
 };
 int format_two_step_id(int format);
-int format_two_step(const struct sign_input *in);
 int format_job_begin(const struct sign_input *in, struct sign_output *out,
     struct format_job *j);
 int format_job_end(const struct sign_input *in, struct sign_output *out,

@@ -353,11 +353,75 @@ module_append(const struct sign_input *in, struct sign_output *out,
 	return 0;
 }
 
+/*
+ * The scratch files of a compressed module (sandbox/channel.h), a pair
+ * for each request in flight: the module decompressed, and signed before
+ * it is compressed again.
+ */
+static const int scratch_pair[][2] = {
+	{ SCRATCH_DEC_FD, SCRATCH_ENC_FD },
+	{ SCRATCH_DEC2_FD, SCRATCH_ENC2_FD },
+};
+static int scratch_busy[sizeof(scratch_pair) / sizeof(scratch_pair[0])];
+
+/*
+ * A compressed module: decompressed into a free scratch pair (bounded by
+ * MaxArtifactSize and COMP_MAX_RATIO), j->plain the request on it, whose
+ * output is the pair's second file.
+ */
+static int
+module_decompress(const struct sign_input *in, struct sign_output *out,
+    enum comp_kind k, struct module_job *j)
+{
+	char err[MESSAGE_MAX + 1];
+	uint64_t len = 0;
+	size_t i;
+	int dec, enc;
+
+	if (module_check_request(in, out) == -1)
+		return -1;
+	if (in->flags & SIGN_F_INPLACE)
+		return sign_fail(out, ST_BAD_REQUEST,
+		    "a compressed module "
+		    "cannot be signed in place");
+	for (i = 0; i < sizeof(scratch_busy) / sizeof(scratch_busy[0]); i++)
+		if (!scratch_busy[i])
+			break;
+	if (i == sizeof(scratch_busy) / sizeof(scratch_busy[0]))
+		return sign_fail(out, ST_INTERNAL,
+		    "no scratch file free for a compressed module");
+	scratch_busy[i] = 1;
+	j->pair = (int)i + 1;
+	j->comp = k;
+	dec = scratch_pair[i][0];
+	enc = scratch_pair[i][1];
+	if (comp_decompress(k, in->fd, in->size, dec, in->max_size, &len, err,
+		sizeof(err)) == -1)
+		return sign_fail(out, ST_BAD_ARTIFACT, "%s", err);
+	if (ftruncate(enc, 0) == -1 || lseek(enc, 0, SEEK_SET) == -1)
+		return sign_fail(out, ST_INTERNAL,
+		    "cannot reset the scratch "
+		    "file");
+	j->plain = *in;
+	j->plain.fd = dec;
+	j->plain.size = len;
+	j->plain.outfd = enc;
+	return 0;
+}
+
 int
 module_begin(const struct sign_input *in, struct sign_output *out,
     struct module_job *j)
 {
+	enum comp_kind k =
+	    in->fd_is_file ? comp_detect(in->fd, in->size) : COMP_NONE;
+
 	memset(j, 0, sizeof(*j));
+	if (k != COMP_NONE) {
+		if (module_decompress(in, out, k, j) == -1)
+			return -1;
+		in = &j->plain;
+	}
 	if (module_check_request(in, out) == -1 ||
 	    module_body(in, out, &j->body) == -1)
 		return -1;
@@ -381,15 +445,27 @@ module_end(const struct sign_input *in, struct sign_output *out,
 	struct buf der;
 	int r;
 
+	const struct sign_input *mod = j->pair ? &j->plain : in;
+	char err[MESSAGE_MAX + 1];
+	uint64_t written = 0;
+
 	buf_init(&der, MODSIG_CMS_MAX);
 	if (modsig_cms_der(j->cms, sig, siglen, &der) == -1)
 		r = sign_fail(out, ST_INTERNAL,
 		    "cannot encode the PKCS#7 signature");
 	else
-		r = (in->flags & SIGN_F_INPLACE)
-		    ? module_append(in, out, j->body, &der, j->keep)
-		    : module_write(in, out, j->body, &der);
+		r = (mod->flags & SIGN_F_INPLACE)
+		    ? module_append(mod, out, j->body, &der, j->keep)
+		    : module_write(mod, out, j->body, &der);
 	buf_free(&der);
+	/* A compressed module goes to the output compressed again. */
+	if (r == 0 && j->pair) {
+		if (comp_compress((enum comp_kind)j->comp, mod->outfd,
+			out->written, in->outfd, &written, err,
+			sizeof(err)) == -1)
+			return sign_fail(out, ST_INTERNAL, "%s", err);
+		out->written = written;
+	}
 	return r;
 }
 
@@ -398,62 +474,7 @@ module_job_free(struct module_job *j)
 {
 	free(j->keep);
 	CMS_ContentInfo_free(j->cms);
+	if (j->pair)
+		scratch_busy[j->pair - 1] = 0;
 	memset(j, 0, sizeof(*j));
-}
-
-int
-module_plain(const struct sign_input *in)
-{
-	return !in->fd_is_file || comp_detect(in->fd, in->size) == COMP_NONE;
-}
-
-/*
- * A compressed module: decompressed into a scratch file (bounded by
- * MaxArtifactSize and COMP_MAX_RATIO), signed as any module into a
- * second one, and compressed again onto the output in the same format.
- * What is signed and audited is the uncompressed module, as the kernel
- * checks it.
- */
-static int
-module_compressed(const struct sign_input *in, struct sign_output *out,
-    enum comp_kind k)
-{
-	struct sign_input plain = *in;
-	char err[MESSAGE_MAX + 1];
-	uint64_t len = 0, written = 0;
-
-	if (module_check_request(in, out) == -1)
-		return -1;
-	if (in->flags & SIGN_F_INPLACE)
-		return sign_fail(out, ST_BAD_REQUEST,
-		    "a compressed module "
-		    "cannot be signed in place");
-	if (comp_decompress(k, in->fd, in->size, SCRATCH_DEC_FD, in->max_size,
-		&len, err, sizeof(err)) == -1)
-		return sign_fail(out, ST_BAD_ARTIFACT, "%s", err);
-	if (ftruncate(SCRATCH_ENC_FD, 0) == -1 ||
-	    lseek(SCRATCH_ENC_FD, 0, SEEK_SET) == -1)
-		return sign_fail(out, ST_INTERNAL,
-		    "cannot reset the scratch "
-		    "file");
-	plain.fd = SCRATCH_DEC_FD;
-	plain.size = len;
-	plain.outfd = SCRATCH_ENC_FD;
-	if (format_two_step_sign(&plain, out) == -1)
-		return -1;
-	if (comp_compress(k, SCRATCH_ENC_FD, out->written, in->outfd, &written,
-		err, sizeof(err)) == -1)
-		return sign_fail(out, ST_INTERNAL, "%s", err);
-	out->written = written;
-	return 0;
-}
-
-int
-format_module(const struct sign_input *in, struct sign_output *out)
-{
-	enum comp_kind k =
-	    in->fd_is_file ? comp_detect(in->fd, in->size) : COMP_NONE;
-
-	return k == COMP_NONE ? format_two_step_sign(in, out)
-			      : module_compressed(in, out, k);
 }

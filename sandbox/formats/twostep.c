@@ -21,14 +21,6 @@ format_two_step_id(int format)
 }
 
 int
-format_two_step(const struct sign_input *in)
-{
-	if (in->format == FMT_MODULE)
-		return module_plain(in);
-	return format_two_step_id(in->format);
-}
-
-int
 format_hash_artifact(const struct sign_input *in, struct sign_output *out)
 {
 	struct artifact_err e;

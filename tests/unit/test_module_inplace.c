@@ -95,7 +95,10 @@ file_size(int fd)
 	return st.st_size;
 }
 
-/* Run format_module on fd (output outfd, flags): the status. */
+/*
+ * Run the module's builder (format_two_step_sign) on fd (output outfd,
+ * flags): the status.
+ */
 static int
 sign_with(int fd, int outfd, uint32_t flags, struct sign_output *out)
 {
@@ -117,7 +120,7 @@ sign_with(int fd, int outfd, uint32_t flags, struct sign_output *out)
 	memset(out, 0, sizeof(*out));
 	buf_init(&out->data, 65536);
 	meddle_fd = fd;
-	r = format_module(&in, out);
+	r = format_two_step_sign(&in, out);
 	meddle = KEEP;
 	assert_int_equal(r == 0, out->status == ST_OK);
 	buf_free(&out->data);

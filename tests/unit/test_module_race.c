@@ -1,5 +1,5 @@
 /*
- * test_module_race.c: format_module against an input that changes while
+ * test_module_race.c: the module builder against an input that changes while
  * it is being signed (sandbox/formats/module.c), with a key made here
  * standing in for the monitor.  What would be written must be what was
  * signed: the module is hashed again as it is copied, and a difference is
@@ -65,7 +65,7 @@ sign_module(int flip, struct sign_output *out, X509 *cert)
 	memset(out, 0, sizeof(*out));
 	buf_init(&out->data, 65536);
 	flip_fd = flip ? in.fd : -1;
-	r = format_module(&in, out);
+	r = format_two_step_sign(&in, out);
 	flip_fd = -1;
 	assert_int_equal(r == 0, out->status == ST_OK);
 	buf_free(&out->data);

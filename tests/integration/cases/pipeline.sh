@@ -306,6 +306,38 @@ t_pipeline_detached() {
 	pl_stop
 }
 
+t_pipeline_compressed() {
+	begin "pipeline: a batch's compressed modules two at a time, each sign-file's bytes inside"
+	pl_start || return
+	a=$T/home/$ALICE
+	pl_list=""
+	for i in 1 2; do
+		xz --check=crc32 --lzma2=dict=1MiB -c "$T/mod/hello.ko" \
+			> "$a/plc$i.ko.xz"
+		zstd -q -c "$T/mod/hello.ko" > "$a/plc$i.ko.zst"
+		gzip -n -c "$T/mod/hello.ko" > "$a/plc$i.ko.gz"
+		pl_list="$pl_list plc$i.ko.xz plc$i.ko.zst plc$i.ko.gz"
+	done
+	for f in $pl_list; do chown "$ALICE" "$a/$f"; done
+	n0=$(wc -l < "$T/pl.log")
+	check "6 compressed modules over one connection" pl_sign $pl_list
+	tail -n +"$((n0 + 1))" "$T/pl.log" > "$T/pl.log.new"
+	expect_grep "pipeline: [2-6] requests sent, up to 2 at the monitor at once" \
+		"$T/pl.log.new" "the session had two requests at the token"
+	bad=""
+	for f in $pl_list; do
+		case $f in
+		*.xz) dec="xz -dc" ;;
+		*.zst) dec="zstd -dcq" ;;
+		*) dec="gzip -dc" ;;
+		esac
+		$dec "$a/$f" > "$T/plc.out" 2>/dev/null &&
+			cmp -s "$T/plc.out" "$T/ref.kmod.sha256.ko" || bad="$bad $f"
+	done
+	[ -z "$bad" ] && ok || fail "not sign-file's bytes inside:$bad"
+	pl_stop
+}
+
 # pl_pe_sign ARGS...: csign-client sign -f pe as alice against $T/pl.sock.
 pl_pe_sign() {
 	(cd "$T/home/$ALICE" && runuser -u "$ALICE" -- "$T/bin/csign-client" \
@@ -313,4 +345,4 @@ pl_pe_sign() {
 }
 
 CASES="$CASES t_pipeline_modules t_pipeline_client_dies t_pipeline_order"
-CASES="$CASES t_pipeline_pe t_pipeline_detached"
+CASES="$CASES t_pipeline_pe t_pipeline_detached t_pipeline_compressed"

@@ -423,15 +423,12 @@ opg_pl_sign() {
 }
 
 # opg_pl_batch WHAT ARGS...: sign $pl_list with ARGS; the session had two
-# at the token.
+# at the token (pl_two, pipeline.sh).
 opg_pl_batch() {
 	what=$1
 	shift
-	n0=$(wc -l < "$T/opgpl.log")
-	check "$what: 6 files over one connection" opg_pl_sign "$@" $pl_list
-	tail -n +"$((n0 + 1))" "$T/opgpl.log" > "$T/opgpl.log.new"
-	expect_grep "pipeline: [2-6] requests sent, up to 2 at the monitor at once" \
-		"$T/opgpl.log.new" "$what: the session had two at the token"
+	pl_two "$T/opgpl.log" "$what: 6 files over one connection" \
+		opg_pl_sign "$@" $pl_list
 }
 
 # opg_pl_state FILE: signed (FILE.sig verifies with gpgv), corrupt (it

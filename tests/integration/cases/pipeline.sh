@@ -50,6 +50,18 @@ pl_whoami() {
 	runuser -u "$ALICE" -- "$T/bin/csign-client" -S "$T/pl.sock" whoami
 }
 
+# pl_two LOG WHAT CMD...: CMD succeeds (check WHAT), and the lines it added
+# to the daemon's log LOG show a session with two requests at the monitor.
+pl_two() {
+	log=$1 what=$2
+	shift 2
+	n0=$(wc -l < "$log")
+	check "$what" "$@"
+	tail -n +"$((n0 + 1))" "$log" > "$log.new"
+	expect_grep "pipeline: ([2-9]|[1-9][0-9]+) requests sent, up to 2 at the monitor at once" \
+		"$log.new" "$what: two at the token"
+}
+
 # pl_copies PREFIX N: N fresh unsigned modules PREFIX1.ko..; their names.
 pl_copies() {
 	pl_list=""
@@ -275,13 +287,9 @@ t_pipeline_detached() {
 		[ $fmt = ima ] && key=ima-ec
 		[ $fmt = verity ] && key=kmod files=$pl_roots
 		rm -f "$a"/pld?.bin.sig "$a"/pld?.root.sig
-		n0=$(wc -l < "$T/pl.log")
-		check "$fmt: 6 files over one connection" sh -c "cd '$a' &&
-		    runuser -u $ALICE -- '$T/bin/csign-client' -S '$T/pl.sock' \
-		    sign -k $key -f $fmt --jobs 1 $files"
-		tail -n +"$((n0 + 1))" "$T/pl.log" > "$T/pl.log.new"
-		expect_grep "pipeline: [2-6] requests sent, up to 2 at the monitor at once" \
-			"$T/pl.log.new" "$fmt: the session had two at the token"
+		pl_two "$T/pl.log" "$fmt: 6 files over one connection" \
+		    sh -c "cd '$a' && runuser -u $ALICE -- '$T/bin/csign-client' \
+		    -S '$T/pl.sock' sign -k $key -f $fmt --jobs 1 $files"
 		bad=""
 		for f in $files; do
 			if [ $fmt = cms ]; then
@@ -319,11 +327,8 @@ t_pipeline_compressed() {
 		pl_list="$pl_list plc$i.ko.xz plc$i.ko.zst plc$i.ko.gz"
 	done
 	for f in $pl_list; do chown "$ALICE" "$a/$f"; done
-	n0=$(wc -l < "$T/pl.log")
-	check "6 compressed modules over one connection" pl_sign $pl_list
-	tail -n +"$((n0 + 1))" "$T/pl.log" > "$T/pl.log.new"
-	expect_grep "pipeline: [2-6] requests sent, up to 2 at the monitor at once" \
-		"$T/pl.log.new" "the session had two requests at the token"
+	pl_two "$T/pl.log" "6 compressed modules over one connection" \
+		pl_sign $pl_list
 	bad=""
 	for f in $pl_list; do
 		case $f in

@@ -445,7 +445,8 @@ t_openpgp_batch() {
 	# (detached binary and armoured, cleartext)
 	opg_setup || { fail "csignd with OpenPGP keys does not start"; return; }
 	[ -s "$O/ec.gpg" ] || check "ec: cert --openpgp" opg_keyring ec
-	check "csignd with a 150 ms token starts" opg_pl_daemon || return
+	check "csignd with a 150 ms token starts" opg_pl_daemon ||
+		{ opg_stop; return; }
 	a=$T/home/$ALICE
 	pl_list=""
 	for i in 1 2 3 4 5 6; do
@@ -487,6 +488,7 @@ t_openpgp_batch() {
 		"the bad signature is refused"
 	pl_after_bad 'opb[0-9]\.bin' opg_pl_state signature
 	it_stop "$OPGPL_PID"
+	opg_stop
 }
 
 CASES="$CASES t_openpgp_config t_openpgp_detached t_openpgp_clear t_openpgp_rpm"

@@ -14,14 +14,12 @@
  * Every signature is still checked against the certificate before use,
  * and released by the monitor only once its record is durable.
  *
- * Only what needs nothing more of the monitor goes this way: a format
- * signed in two steps (sandbox/formats/twostep.c: a plain module, a PE
- * image, a cms, raw or ima signature), with a key the session already
- * knows and that has no approval rule, without timestamp, inline
- * transfer or --no-wait.  A request read ahead that is anything else is
- * kept (s->stash) for the session loop, which serves it once those in
- * flight are done; a module found compressed once its descriptors are
- * checked is signed alone, in its turn.
+ * Only what needs nothing more of the monitor goes this way: a request
+ * in any format (each is signed in two steps: sandbox/formats/twostep.c)
+ * with a key the session already knows and that has no approval rule,
+ * without timestamp, inline transfer or --no-wait.  A request read ahead
+ * that is anything else is kept (s->stash) for the session loop, which
+ * serves it once those in flight are done.
  */
 #include <errno.h>
 #include <stdio.h>

@@ -66,7 +66,10 @@ struct sign_output {
 
 typedef int (*format_fn)(const struct sign_input *, struct sign_output *);
 
-/* The builder for a format, or NULL if this build has none. */
+/*
+ * The builder for a format: format_two_step_sign() (below) for every
+ * one; NULL if the format is none of them.
+ */
 format_fn format_builder(int format);
 /* Which formats write a signed artifact: proto/names.h. */
 
@@ -134,10 +137,16 @@ int cms_end(const struct sign_input *in, struct sign_output *out,
 void cms_job_free(struct cms_job *j);
 int raw_begin(const struct sign_input *in, struct sign_output *out);
 int raw_end(struct sign_output *out, const uint8_t *sig, size_t siglen);
-/* An ima signature in two steps, as raw (the header comes with the end). */
-int ima_begin(const struct sign_input *in, struct sign_output *out);
+/*
+ * An ima signature in two steps, as raw (the header comes with the end):
+ * ima_begin() finds the certificate's key identifier (IMA_KEYID_LEN
+ * bytes into keyid) that ima_end() puts in the header.
+ */
+#define IMA_KEYID_LEN 4
+int ima_begin(const struct sign_input *in, struct sign_output *out,
+    uint8_t *keyid);
 int ima_end(const struct sign_input *in, struct sign_output *out,
-    const uint8_t *sig, size_t siglen);
+    const uint8_t *keyid, const uint8_t *sig, size_t siglen);
 /*
  * A dm-verity root hash signature: verity_begin() checks the root hash,
  * hashes it (out->adigest is what the key signs) and makes the PKCS#7
@@ -188,6 +197,7 @@ struct format_job {
 		struct pe_job pe;
 		struct cms_job cms;
 		struct openpgp_job openpgp;
+		uint8_t ima_keyid[IMA_KEYID_LEN];
 	} u;
 };
 int format_two_step_id(int format);

@@ -22,7 +22,6 @@
 
 #define IMA_XATTR_DIGSIG 3
 #define IMA_SIG_V2 2
-#define IMA_KEYID_LEN 4
 
 /* The kernel's enum hash_algo (include/uapi/linux/hash_info.h). */
 static int
@@ -107,39 +106,28 @@ ima_encode(const struct sign_input *in, const uint8_t *keyid,
 	return 0;
 }
 
-/* The key identifier of in's certificate into keyid, or out's failure. */
-static int
-ima_keyid_of(const struct sign_input *in, struct sign_output *out,
-    uint8_t *keyid)
+/*
+ * The request checked and the artifact hashed; the key identifier found
+ * here too (into keyid, IMA_KEYID_LEN bytes), so that a certificate
+ * without one fails before anything is signed.
+ */
+int
+ima_begin(const struct sign_input *in, struct sign_output *out, uint8_t *keyid)
 {
+	if (ima_check_request(in, out) == -1)
+		return -1;
 	if (ima_keyid(in->cert, keyid) == -1)
 		return sign_fail(out, ST_INTERNAL,
 		    "cannot compute the key "
 		    "identifier of key %s",
 		    in->key);
-	return 0;
-}
-
-/* The key identifier is computed here too, so that it fails unsigned. */
-int
-ima_begin(const struct sign_input *in, struct sign_output *out)
-{
-	uint8_t keyid[IMA_KEYID_LEN];
-
-	if (ima_check_request(in, out) == -1 ||
-	    ima_keyid_of(in, out, keyid) == -1)
-		return -1;
 	return format_hash_artifact(in, out);
 }
 
 int
 ima_end(const struct sign_input *in, struct sign_output *out,
-    const uint8_t *sig, size_t siglen)
+    const uint8_t *keyid, const uint8_t *sig, size_t siglen)
 {
-	uint8_t keyid[IMA_KEYID_LEN];
-
-	if (ima_keyid_of(in, out, keyid) == -1)
-		return -1;
 	if (ima_encode(in, keyid, sig, siglen, &out->data) == -1)
 		return sign_fail(out, ST_INTERNAL,
 		    "cannot encode the IMA "

@@ -3,7 +3,8 @@
  * interface: module, pe, cms, raw, ima, verity, openpgp and
  * openpgp-clear.  A batch's session runs the steps of two requests
  * interleaved (sandbox/pipeline.c); any other request runs both around
- * its one signature (format_two_step_sign()).
+ * its one signature (format_two_step_sign(), every format's builder:
+ * format_builder()).
  */
 #include <string.h>
 
@@ -66,7 +67,7 @@ format_job_begin(const struct sign_input *in, struct sign_output *out,
 			return -1;
 		return job_tbs(j, out, out->adigest, out->adigestlen);
 	case FMT_IMA:
-		if (ima_begin(in, out) == -1)
+		if (ima_begin(in, out, j->u.ima_keyid) == -1)
 			return -1;
 		return job_tbs(j, out, out->adigest, out->adigestlen);
 	case FMT_VERITY:
@@ -98,7 +99,7 @@ format_job_end(const struct sign_input *in, struct sign_output *out,
 	case FMT_RAW:
 		return raw_end(out, sig, siglen);
 	case FMT_IMA:
-		return ima_end(in, out, sig, siglen);
+		return ima_end(in, out, j->u.ima_keyid, sig, siglen);
 	case FMT_VERITY:
 		return verity_end(out, j->u.cms.cms, sig, siglen);
 	case FMT_OPENPGP:
@@ -139,4 +140,10 @@ format_two_step_sign(const struct sign_input *in, struct sign_output *out)
 	format_job_free(&j);
 	OPENSSL_cleanse(sig, sizeof(sig));
 	return r;
+}
+
+format_fn
+format_builder(int format)
+{
+	return format_two_step_id(format) ? format_two_step_sign : NULL;
 }

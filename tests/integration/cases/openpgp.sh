@@ -448,12 +448,7 @@ t_openpgp_batch() {
 	check "csignd with a 150 ms token starts" opg_pl_daemon ||
 		{ opg_stop; return; }
 	a=$T/home/$ALICE
-	pl_list=""
-	for i in 1 2 3 4 5 6; do
-		head -c $((i * 9000)) /dev/urandom > "$a/opb$i.bin"
-		chmod 644 "$a/opb$i.bin"
-		pl_list="$pl_list opb$i.bin"
-	done
+	pl_files opb 9000 # (pipeline.sh)
 	for armor in "" --armor; do
 		rm -f "$a"/opb?.bin.sig
 		opg_pl_batch "${armor:-binary}" -f openpgp $armor

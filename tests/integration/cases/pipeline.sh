@@ -62,6 +62,17 @@ pl_two() {
 		"$log.new" "$what: two at the token"
 }
 
+# pl_files PREFIX STEP: six files of random bytes, i * STEP bytes each,
+# in alice's directory, readable by all; their names in pl_list.
+pl_files() {
+	pl_list=""
+	for i in 1 2 3 4 5 6; do
+		head -c $((i * $2)) /dev/urandom > "$T/home/$ALICE/$1$i.bin"
+		chmod 644 "$T/home/$ALICE/$1$i.bin"
+		pl_list="$pl_list $1$i.bin"
+	done
+}
+
 # pl_copies PREFIX N: N fresh unsigned modules PREFIX1.ko..; their names.
 pl_copies() {
 	pl_list=""
@@ -267,12 +278,7 @@ t_pipeline_detached() {
 	rm -f "$T/pl.faults/csign"
 	check "csignd with a 150 ms token starts" pl_daemon || return
 	a=$T/home/$ALICE
-	pl_list=""
-	for i in 1 2 3 4 5 6; do
-		head -c $((i * 7000)) /dev/urandom > "$a/pld$i.bin"
-		chmod 644 "$a/pld$i.bin"
-		pl_list="$pl_list pld$i.bin"
-	done
+	pl_files pld 7000
 	# verity signs a root hash: lowercase hex and a newline; the hex
 	# alone is what it signs.
 	pl_roots=""

@@ -59,8 +59,8 @@ PROGS = $(BUILD)/csignd $(BUILD)/csign-sandbox $(BUILD)/csign-client \
 TEST_PROGS = $(BUILD)/test/csign-sandbox $(BUILD)/test/rawclient \
 	$(BUILD)/test/pesignclient \
 	$(BUILD)/test/bench-direct $(BUILD)/test/bench-client \
-	$(BUILD)/test/bench-pe $(BUILD)/test/sdlaunch $(BUILD)/test/tsaserver \
-	$(BUILD)/test/tsextract $(BUILD)/test/p11fault.so $(BUILD)/test/syncspy.so
+	$(BUILD)/test/bench-pe $(BUILD)/test/bench-hop $(BUILD)/test/sdlaunch \
+	$(BUILD)/test/tsaserver $(BUILD)/test/tsextract $(BUILD)/test/p11fault.so $(BUILD)/test/syncspy.so
 UNIT_SRC  = $(wildcard tests/unit/test_*.c)
 UNIT_BINS = $(patsubst tests/unit/%.c,$(BUILD)/test/%,$(UNIT_SRC))
 
@@ -156,6 +156,9 @@ $(BUILD)/test/bench-direct: $(call obj,bench/bench_direct.c) $(BUILD)/libtoken.a
 $(BUILD)/test/bench-client: $(call obj,bench/bench_client.c) $(BUILD)/libclient.a $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_CLIENT) -lpthread
+$(BUILD)/test/bench-hop: $(call obj,bench/bench_hop.c)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^
 $(BUILD)/test/pesignclient: $(call obj,tests/tools/pesignclient.c) $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_COMMON)

@@ -61,7 +61,7 @@ die() { printf 'bench/run.sh: %s\n' "$*" >&2; exit 1; }
 [ "$(id -u)" -eq 0 ] || die "needs root (csignd starts as root and runs its sandbox as csign-sandbox)"
 src=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "$build" && pwd) || die "no build directory $1"
-for p in csignd csign-sandbox csign-client test/bench-direct \
+for p in csignd csign-sandbox csign-client test/bench-direct test/bench-hop \
     test/bench-client test/p11fault.so; do
 	[ -x "$build/$p" ] || [ -r "$build/$p" ] ||
 		die "$build/$p is missing; run make all tests"
@@ -236,39 +236,75 @@ start_csignd
 # ---- csignd under load ----------------------------------------------------
 records() { wc -l < "$d/audit.jsonl"; }
 
-# CPU time in ns (schedstat) of each csignd thread ("T tid name ns") and
-# of each live child process ("C pid - ns"), then the audit records; a
-# few processes only, so that it is quick on a loaded host.
+# Each csignd thread ("T tid name ns sleeps utime stime") and each live
+# child process ("C pid - ns sleeps utime stime"): CPU time in ns
+# (schedstat), times it went to sleep (voluntary context switches, each
+# ended by a wake-up), user and system time in clock ticks; then the
+# audit records.  A few processes only, so that it is quick on a loaded
+# host; one that exits meanwhile is left out.
 snapshot() {
-	# shellcheck disable=SC2046
-	grep -H '' /proc/"$pid"/task/*/comm /proc/"$pid"/task/*/schedstat \
-		$(pgrep -P "$pid" | sed 's|.*|/proc/&/schedstat|') 2>/dev/null |
-		awk -F'[/: ]' '
-		$4 == "task" && $6 == "comm" { name[$5] = $7; next }
-		$4 == "task" { ns[$5] = $7; next }
-		{ printf "C %s - %s\n", $3, $5 }
-		END { for (t in ns) printf "T %s %s %s\n", t, name[t], ns[t] }'
+	kids=$(pgrep -P "$pid" | tr '\n' ' ')
+	{
+		# shellcheck disable=SC2046,SC2086
+		grep -H '' /proc/"$pid"/task/*/comm \
+			/proc/"$pid"/task/*/schedstat /proc/"$pid"/task/*/stat \
+			$(for k in $kids; do
+				printf '/proc/%s/schedstat /proc/%s/stat ' "$k" "$k"
+			done)
+		# shellcheck disable=SC2046,SC2086
+		grep -H '^voluntary_ctxt_switches' /proc/"$pid"/task/*/status \
+			$(for k in $kids; do printf '/proc/%s/status ' "$k"; done)
+	} 2>/dev/null | awk '
+	{
+		i = index($0, ":"); v = substr($0, i + 1)
+		n = split(substr($0, 1, i - 1), p, "/"); f = p[n]
+		id = p[4] == "task" ? "T " p[5] : "C " p[3]
+	}
+	f == "comm" { name[id] = v; next }
+	f == "schedstat" { split(v, a, " "); ns[id] = a[1]; next }
+	f == "stat" { sub(/^.*\) /, "", v); split(v, a, " ")
+		ut[id] = a[12]; st[id] = a[13]; next }
+	f == "status" { sub(/^[^:]*:[ \t]*/, "", v); vol[id] = v + 0; next }
+	END {
+		for (i in ns)
+			if ((i in vol) && (i in ut))
+				printf "%s %s %s %s %s %s\n", i,
+				    (i in name) ? name[i] : "-", ns[i], vol[i],
+				    ut[i], st[i]
+	}'
 	printf 'R %s\n' "$(records)"
 }
 
-# CPU per signature between two snapshots, in us: "loop signers writer
-# child n".  Threads by role: the loop is the main thread, the audit
-# writer names itself, the rest sign.  Children count if alive in both
-# snapshots: the ones serving the clients (the pool's idle ones use
+# Per signature between two snapshots: "loop signers writer child n
+# sleeps_loop sleeps_signers sleeps_writer sleeps_child monitor_user
+# monitor_system child_user child_system": CPU in us, sleeps as counts
+# with two decimals.  Threads by role: the loop is the main thread, the
+# audit writer names itself, the rest sign.  Children count if alive in
+# both snapshots: the ones serving the clients (the pool's idle ones use
 # nothing; refills started meanwhile are not per-signature work).
 cpu_split() {
-	awk -v pid="$pid" '
-	FNR == NR { if ($1 == "R") r0 = $2; else a[$1 $2] = $4; next }
+	awk -v pid="$pid" -v hz="$(getconf CLK_TCK)" '
+	FNR == NR {
+		if ($1 == "R") r0 = $2
+		else { a[$1 $2] = $4; w[$1 $2] = $5; u[$1 $2] = $6; s[$1 $2] = $7 }
+		next
+	}
 	$1 == "R" { n = $2 - r0; next }
 	!(($1 $2) in a) { next }
-	{ v = ($4 - a[$1 $2]) / 1000 }
-	$1 == "C" { child += v; next }
-	$2 == pid { loop += v; next }
-	$3 == "csignd-audit" { writer += v; next }
-	{ signers += v }
+	{
+		v = ($4 - a[$1 $2]) / 1000; sl = $5 - w[$1 $2]
+		us = ($6 - u[$1 $2]) * 1e6 / hz; sy = ($7 - s[$1 $2]) * 1e6 / hz
+	}
+	$1 == "C" { child += v; wc += sl; cu += us; cs += sy; next }
+	{ mu += us; ms += sy }
+	$2 == pid { loop += v; wl += sl; next }
+	$3 == "csignd-audit" { writer += v; ww += sl; next }
+	{ signers += v; wsg += sl }
 	END { if (n < 1) n = 1
-		printf "%.0f %.0f %.0f %.0f %d\n", loop / n, signers / n,
-		    writer / n, child / n, n }' "$1" "$2"
+		printf "%.0f %.0f %.0f %.0f %d %.2f %.2f %.2f %.2f %.0f %.0f %.0f %.0f\n",
+		    loop / n, signers / n, writer / n, child / n, n,
+		    wl / n, wsg / n, ww / n, wc / n, mu / n, ms / n, cu / n,
+		    cs / n }' "$1" "$2"
 }
 
 # The ceiling of 8 clients with one request in flight each, which all
@@ -289,10 +325,15 @@ part clients && {
 sync_us=$(dd if=/dev/zero of="$d/sync.probe" bs=512 count=200 oflag=dsync 2>&1 |
 	awk '/copied/ { for (i = 1; i <= NF; i++) if ($i == "s,") { printf "%.0f", $(i - 1) * 1e6 / 200; exit } }')
 rm -f "$d/sync.probe"
+# What a wake-up (a message to a process asleep in recv) and a system call
+# cost here: every hop of a signature pays them (bench/bench_hop.c).
+hop=$("$build/test/bench-hop" 2) || die "bench-hop failed"
+hop_us=$(printf '%s\n' "$hop" | sed -n 's/^hop: \([0-9.]*\) us.*/\1/p')
 say ""
 say "== csignd: N clients, one connection each, raw signatures back to back =="
 say "   (CPU per signature in the steady state, 1 s after the start to 1 s"
 say "   before the end; the token's CPU and the check are bench-direct's)"
+say "$hop" | sed 's/^/   /'
 for key in rsa ec; do
 	if [ $key = rsa ]; then
 		lim=$lim_rsa tok=$cpu_rsa ver=$ver_rsa target=$target_rsa
@@ -326,6 +367,14 @@ for key in rsa ec; do
 		say "    CPU per signature ($5 signatures): monitor $mon us" \
 			"(event loop $1, signing threads $2, audit writer $3)," \
 			"session child $4 us"
+		say "    sleeps per signature, each ended by a wake-up: event" \
+			"loop $6, signing threads $7, audit writer $8, session" \
+			"child $9; user/system CPU: monitor ${10}/${11} us," \
+			"child ${12}/${13} us"
+		[ -n "$hop_us" ] && say "    $(awk -v h="$hop_us" \
+		    -v m="$(awk -v a="$6" -v b="$7" -v c="$8" \
+			'BEGIN { print a + b + c }')" -v c="$9" 'BEGIN {
+			printf "at %.1f us a wake-up (bench-hop), the monitor'"'"'s wake-ups cost about %.0f us a signature, the child'"'"'s %.0f\n", h, m * h, c * h }')"
 		if [ $n -eq 8 ]; then
 			say "    beyond the token: monitor $mon - direct CPU $tok" \
 				"= $over us (target <= $target_cpu:" \

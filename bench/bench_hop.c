@@ -135,9 +135,12 @@ syscalls(void)
 int
 main(int argc, char **argv)
 {
-	double secs;
+	double secs = 0;
+	char *end = NULL;
 
-	if (argc != 2 || (secs = atof(argv[1])) <= 0) {
+	if (argc == 2)
+		secs = strtod(argv[1], &end);
+	if (argc != 2 || end == argv[1] || *end != '\0' || !(secs > 0)) {
 		fprintf(stderr, "usage: bench-hop SECONDS\n");
 		return 2;
 	}

@@ -227,6 +227,8 @@ void
 artifact_win_init(struct artifact_win *r, int fd)
 {
 	r->fd = fd;
+	r->mem = NULL;
+	r->memlen = 0;
 	r->tick = 0;
 	for (size_t i = 0; i < 2; i++) {
 		r->w[i].len = 0;
@@ -252,11 +254,25 @@ win_fill(struct artifact_win *r, size_t i, uint64_t off)
 	return 0;
 }
 
+void
+artifact_win_init_mem(struct artifact_win *r, const uint8_t *p, uint64_t len)
+{
+	artifact_win_init(r, -1);
+	r->mem = p;
+	r->memlen = len;
+}
+
 int
 artifact_win_read(struct artifact_win *r, uint64_t off, void *dst, size_t len)
 {
 	size_t i;
 
+	if (r->mem != NULL) {
+		if (off > r->memlen || len > r->memlen - off)
+			return -1;
+		memcpy(dst, r->mem + off, len);
+		return 0;
+	}
 	if (len >= ARTIFACT_WINDOW)
 		return artifact_pread(r->fd, off, dst, len);
 	r->tick++;

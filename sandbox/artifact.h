@@ -76,7 +76,9 @@ int artifact_pread(int fd, uint64_t off, void *dst, size_t len);
  */
 #define ARTIFACT_WINDOW (32u << 10)
 struct artifact_win {
-	int fd;
+	int fd;		    /* -1: reads come from mem */
+	const uint8_t *mem; /* artifact_win_init_mem() */
+	uint64_t memlen;
 	unsigned tick;
 	struct {
 		uint64_t off;
@@ -86,6 +88,13 @@ struct artifact_win {
 	} w[2];
 };
 void artifact_win_init(struct artifact_win *r, int fd);
+/*
+ * The same reader over bytes already in memory (a module read whole
+ * before it is checked, so that the check sees the very bytes signed):
+ * a read past len fails as one past the end of a file would.
+ */
+void artifact_win_init_mem(struct artifact_win *r, const uint8_t *p,
+    uint64_t len);
 /* As artifact_pread(): exactly len bytes at off, 0 or -1. */
 int artifact_win_read(struct artifact_win *r, uint64_t off, void *dst,
     size_t len);

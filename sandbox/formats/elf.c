@@ -381,23 +381,39 @@ elf_scan_sections(struct artifact_win *r, uint64_t len, struct elf_module *m,
 	return 0;
 }
 
-int
-elf_check_module(int fd, uint64_t len, struct elf_module *m,
+/* The checks of elf_check_module() through reader r. */
+static int
+elf_check(struct artifact_win *r, uint64_t len, struct elf_module *m,
     struct artifact_err *e)
 {
 	struct elf_strtab st = { 0, 0 };
 	struct elf_hdr h = { 0, 0, 0, 0, 0, 0 };
 
-	/* The session child is one thread: one reader, not on the stack. */
-	static struct artifact_win r;
-
-	artifact_win_init(&r, fd);
 	memset(m, 0, sizeof(*m));
-	if (elf_check_ident(&r, len, m, e) == -1 ||
-	    elf_read_ehdr(&r, len, m, &h, e) == -1 ||
-	    elf_read_strtab(&r, m, &h, len, &st, e) == -1)
+	if (elf_check_ident(r, len, m, e) == -1 ||
+	    elf_read_ehdr(r, len, m, &h, e) == -1 ||
+	    elf_read_strtab(r, m, &h, len, &st, e) == -1)
 		return -1;
-	return elf_scan_sections(&r, len, m, &h, &st, e);
+	return elf_scan_sections(r, len, m, &h, &st, e);
+}
+
+/* The session child is one thread: one reader, not on the stack. */
+static struct artifact_win elf_reader;
+
+int
+elf_check_module(int fd, uint64_t len, struct elf_module *m,
+    struct artifact_err *e)
+{
+	artifact_win_init(&elf_reader, fd);
+	return elf_check(&elf_reader, len, m, e);
+}
+
+int
+elf_check_module_mem(const uint8_t *p, uint64_t len, struct elf_module *m,
+    struct artifact_err *e)
+{
+	artifact_win_init_mem(&elf_reader, p, len);
+	return elf_check(&elf_reader, len, m, e);
 }
 
 /* The single-byte fields of struct module_signature that must be 0. */

@@ -51,6 +51,9 @@ struct elf_module {
  */
 int elf_check_module(int fd, uint64_t len, struct elf_module *m,
     struct artifact_err *e);
+/* The same checks of the len bytes at p. */
+int elf_check_module_mem(const uint8_t *p, uint64_t len, struct elf_module *m,
+    struct artifact_err *e);
 
 /*
  * Parse the last MODSIG_TRAILER_LEN bytes tail of a len-byte file (fewer

@@ -86,7 +86,7 @@ format_fn format_builder(int format);
  */
 struct module_job {
 	uint64_t body; /* module bytes before any old signature */
-	uint8_t *keep; /* those bytes, kept to append in place */
+	uint8_t *keep; /* those bytes, read once (module.c), or NULL */
 	CMS_ContentInfo *cms;
 	int pair;		 /* compressed: its scratch pair + 1, else 0 */
 	int comp;		 /* compressed: enum comp_kind */

@@ -128,24 +128,90 @@ module_check_request(const struct sign_input *in, struct sign_output *out)
 }
 
 /*
- * The length of the module to sign: the whole file, or the file without
- * its old signatures with --replace; then the ELF checks on those bytes.
+ * A module of at most this many bytes is read once, whole, into a kept
+ * buffer, and checked, hashed and found again there: the ELF checks see
+ * the very bytes that are signed, and the check before the output (the
+ * file still holds them) is a comparison rather than a second hash.  A
+ * larger one is checked and hashed from the file, and hashed again as it
+ * is written or before the append.
+ */
+#define MODULE_KEEP_MAX (8u << 20)
+#define MODULE_KEEP_MIN (64u << 10)
+
+/*
+ * The kept buffers, one per request in flight (sandbox/pipeline.c keeps
+ * two), reused from one request to the next: a buffer for each module
+ * cost its allocation, the mapping of its pages and their release again
+ * (a tenth of the children's CPU in a batch of small modules).  Each
+ * grows to a power of two, at most MODULE_KEEP_MAX.
+ */
+static struct {
+	uint8_t *p;
+	size_t cap;
+	int busy;
+} keeps[2];
+
+/* A free kept buffer of at least len bytes, or NULL (none free, no memory). */
+static uint8_t *
+keep_take(size_t len)
+{
+	size_t i, cap = MODULE_KEEP_MIN;
+
+	for (i = 0; i < sizeof(keeps) / sizeof(keeps[0]) && keeps[i].busy; i++)
+		;
+	if (i == sizeof(keeps) / sizeof(keeps[0]))
+		return NULL;
+	if (keeps[i].cap < len) {
+		while (cap < len)
+			cap <<= 1;
+		free(keeps[i].p);
+		keeps[i].cap = 0;
+		if ((keeps[i].p = malloc(cap)) == NULL)
+			return NULL;
+		keeps[i].cap = cap;
+		artifact_prefault(keeps[i].p, cap);
+	}
+	keeps[i].busy = 1;
+	return keeps[i].p;
+}
+
+/* p, from keep_take(), is free again. */
+static void
+keep_give(const uint8_t *p)
+{
+	for (size_t i = 0; i < sizeof(keeps) / sizeof(keeps[0]); i++)
+		if (keeps[i].p == p)
+			keeps[i].busy = 0;
+}
+
+/*
+ * The length of the module to sign (j->body): the whole file, or the file
+ * without its old signatures with --replace; those bytes read into a kept
+ * buffer (j->keep) when they fit; then the ELF checks on those bytes.
  */
 static int
 module_body(const struct sign_input *in, struct sign_output *out,
-    uint64_t *body)
+    struct module_job *j)
 {
 	struct artifact_err e;
 	struct elf_module m;
-	int n;
+	int n, r;
 
-	if (modsig_strip(in->fd, in->size, body, &n, &e) == -1)
+	if (modsig_strip(in->fd, in->size, &j->body, &n, &e) == -1)
 		return sign_fail(out, ST_BAD_ARTIFACT, "%s", e.msg);
 	if (n > 0 && !(in->flags & SIGN_F_REPLACE))
 		return sign_fail(out, ST_BAD_ARTIFACT,
 		    "the module already "
 		    "carries a signature (--replace replaces it)");
-	if (elf_check_module(in->fd, *body, &m, &e) == -1)
+	if (j->body > 0 && j->body <= MODULE_KEEP_MAX &&
+	    (j->keep = keep_take((size_t)j->body)) != NULL) {
+		if (artifact_pread(in->fd, 0, j->keep, (size_t)j->body) == -1)
+			return sign_fail(out, ST_BAD_ARTIFACT,
+			    "cannot read the module (did it shrink?)");
+		r = elf_check_module_mem(j->keep, j->body, &m, &e);
+	} else
+		r = elf_check_module(in->fd, j->body, &m, &e);
+	if (r == -1)
 		return sign_fail(out, ST_BAD_ARTIFACT, "%s", e.msg);
 	return 0;
 }
@@ -165,22 +231,14 @@ module_digest(int fd, int digest, uint64_t len, EVP_MD_CTX *ctx, uint8_t *md,
 	return 0;
 }
 
-/*
- * A module signed in place of at most this many bytes is kept in memory
- * from its hash, so that the check before the append is a comparison
- * rather than a second hash; a larger one is hashed again.
- */
-#define MODULE_KEEP_MAX (8u << 20)
-
-/* Digest of bytes [0, len) of fd into md, the bytes kept in keep[]. */
+/* Digest of the len kept bytes into md; 0 or -1. */
 static int
-module_digest_keep(int fd, int digest, uint64_t len, EVP_MD_CTX *ctx,
-    uint8_t *keep, uint8_t *md, size_t *mdlen)
+module_digest_mem(int digest, const uint8_t *keep, uint64_t len,
+    EVP_MD_CTX *ctx, uint8_t *md, size_t *mdlen)
 {
 	unsigned int n = 0;
 
-	if (artifact_pread(fd, 0, keep, (size_t)len) == -1 ||
-	    EVP_DigestInit_ex(ctx, digest_md(digest), NULL) != 1 ||
+	if (EVP_DigestInit_ex(ctx, digest_md(digest), NULL) != 1 ||
 	    EVP_DigestUpdate(ctx, keep, (size_t)len) != 1 ||
 	    EVP_DigestFinal_ex(ctx, md, &n) != 1)
 		return -1;
@@ -189,12 +247,12 @@ module_digest_keep(int fd, int digest, uint64_t len, EVP_MD_CTX *ctx,
 }
 
 /*
- * The digest of the module bytes that get signed: what is audited.  With
- * keep (room for body bytes), the bytes hashed are kept there.
+ * The digest of the module bytes that get signed: what is audited; those
+ * kept (keep), else read from the file.
  */
 static int
 module_hash(const struct sign_input *in, struct sign_output *out, uint64_t body,
-    uint8_t *keep)
+    const uint8_t *keep)
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	int r;
@@ -202,8 +260,8 @@ module_hash(const struct sign_input *in, struct sign_output *out, uint64_t body,
 	if (ctx == NULL)
 		r = -1;
 	else if (keep != NULL)
-		r = module_digest_keep(in->fd, in->digest, body, ctx, keep,
-		    out->adigest, &out->adigestlen);
+		r = module_digest_mem(in->digest, keep, body, ctx, out->adigest,
+		    &out->adigestlen);
 	else
 		r = module_digest(in->fd, in->digest, body, ctx, out->adigest,
 		    &out->adigestlen);
@@ -216,8 +274,15 @@ module_hash(const struct sign_input *in, struct sign_output *out, uint64_t body,
 	return 0;
 }
 
+/* What module_copy() found. */
+enum {
+	COPY_FAILED = 1, /* a read or a write failed */
+	COPY_CHANGED	 /* the bytes are not those signed */
+};
+
 struct module_copying {
-	EVP_MD_CTX *ctx;
+	const uint8_t *kept; /* the bytes signed, else NULL: */
+	EVP_MD_CTX *ctx;     /* hashed again */
 	int outfd;
 };
 
@@ -226,49 +291,62 @@ copy_chunk(void *arg, const uint8_t *p, size_t len, uint64_t off)
 {
 	struct module_copying *c = arg;
 
-	(void)off;
-	if (EVP_DigestUpdate(c->ctx, p, len) != 1 ||
-	    output_write(c->outfd, p, len) == -1)
-		return 1;
-	return 0;
+	if (c->kept != NULL) {
+		if (memcmp(p, c->kept + off, len) != 0)
+			return COPY_CHANGED;
+	} else if (EVP_DigestUpdate(c->ctx, p, len) != 1)
+		return COPY_FAILED;
+	return output_write(c->outfd, p, len) == -1 ? COPY_FAILED : 0;
 }
 
-/* Copy [0, body) to the output, hashing it again as it goes. */
+/*
+ * Copy [0, body) to the output, each chunk found again in the kept bytes,
+ * else hashed again and the digest compared with the one signed: 0,
+ * COPY_CHANGED or COPY_FAILED.
+ */
 static int
-module_copy_hashed(const struct sign_input *in, uint64_t body, EVP_MD_CTX *ctx,
-    uint8_t *md, size_t *mdlen)
+module_copy(const struct sign_input *in, const struct sign_output *out,
+    uint64_t body, const uint8_t *kept)
 {
-	struct module_copying c = { ctx, in->outfd };
+	struct module_copying c = { kept, NULL, in->outfd };
+	uint8_t md[DIGEST_MAX];
 	unsigned int n = 0;
+	int r;
 
-	if (EVP_DigestInit_ex(ctx, digest_md(in->digest), NULL) != 1 ||
-	    artifact_chunks(in->fd, 0, body, copy_chunk, &c) != 0 ||
-	    EVP_DigestFinal_ex(ctx, md, &n) != 1)
-		return -1;
-	*mdlen = n;
-	return 0;
+	if (kept == NULL &&
+	    ((c.ctx = EVP_MD_CTX_new()) == NULL ||
+		EVP_DigestInit_ex(c.ctx, digest_md(in->digest), NULL) != 1)) {
+		EVP_MD_CTX_free(c.ctx);
+		return COPY_FAILED;
+	}
+	r = artifact_chunks(in->fd, 0, body, copy_chunk, &c);
+	if (r == 0 && c.ctx != NULL) {
+		if (EVP_DigestFinal_ex(c.ctx, md, &n) != 1)
+			r = COPY_FAILED;
+		else if (n != out->adigestlen ||
+		    memcmp(md, out->adigest, n) != 0)
+			r = COPY_CHANGED;
+	}
+	EVP_MD_CTX_free(c.ctx);
+	return r == -1 ? COPY_FAILED : r;
 }
 
 /* Write module, PKCS#7 and trailer to the output descriptor. */
 static int
 module_write(const struct sign_input *in, struct sign_output *out,
-    uint64_t body, const struct buf *der)
+    uint64_t body, const struct buf *der, const uint8_t *kept)
 {
-	uint8_t trailer[MODSIG_TRAILER_LEN], md[DIGEST_MAX];
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	size_t mdlen = 0;
-	int r;
+	uint8_t trailer[MODSIG_TRAILER_LEN];
+	int r = module_copy(in, out, body, kept);
 
-	r = ctx == NULL ? -1 : module_copy_hashed(in, body, ctx, md, &mdlen);
-	EVP_MD_CTX_free(ctx);
-	if (r == -1)
-		return sign_fail(out, ST_INTERNAL,
-		    "cannot copy the module to "
-		    "the output");
-	if (mdlen != out->adigestlen || memcmp(md, out->adigest, mdlen) != 0)
+	if (r == COPY_CHANGED)
 		return sign_fail(out, ST_BAD_ARTIFACT,
 		    "the module changed "
 		    "while it was being signed; the output is not usable");
+	if (r != 0)
+		return sign_fail(out, ST_INTERNAL,
+		    "cannot copy the module to "
+		    "the output");
 	modsig_encode((uint32_t)buf_left(der), trailer);
 	if (output_write(in->outfd, buf_ptr(der), buf_left(der)) == -1 ||
 	    output_write(in->outfd, trailer, sizeof(trailer)) == -1)
@@ -423,12 +501,8 @@ module_begin(const struct sign_input *in, struct sign_output *out,
 		in = &j->plain;
 	}
 	if (module_check_request(in, out) == -1 ||
-	    module_body(in, out, &j->body) == -1)
+	    module_body(in, out, j) == -1)
 		return -1;
-	if ((in->flags & SIGN_F_INPLACE) && j->body > 0 &&
-	    j->body <= MODULE_KEEP_MAX &&
-	    (j->keep = malloc((size_t)j->body)) != NULL)
-		artifact_prefault(j->keep, (size_t)j->body);
 	if (module_hash(in, out, j->body, j->keep) == -1)
 		return -1;
 	if ((j->cms = modsig_cms_new(in->cert, in->pub, in->digest,
@@ -456,7 +530,7 @@ module_end(const struct sign_input *in, struct sign_output *out,
 	else
 		r = (mod->flags & SIGN_F_INPLACE)
 		    ? module_append(mod, out, j->body, &der, j->keep)
-		    : module_write(mod, out, j->body, &der);
+		    : module_write(mod, out, j->body, &der, j->keep);
 	buf_free(&der);
 	/* A compressed module goes to the output compressed again. */
 	if (r == 0 && j->pair) {
@@ -472,7 +546,8 @@ module_end(const struct sign_input *in, struct sign_output *out,
 void
 module_job_free(struct module_job *j)
 {
-	free(j->keep);
+	if (j->keep != NULL)
+		keep_give(j->keep);
 	CMS_ContentInfo_free(j->cms);
 	if (j->pair)
 		scratch_busy[j->pair - 1] = 0;

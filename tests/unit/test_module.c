@@ -4,16 +4,24 @@
  */
 #include "module_test.h"
 
-/* Run elf_check_module on t; on failure its message must contain want. */
+/*
+ * Run elf_check_module on t; on failure its message must contain want.
+ * elf_check_module_mem on the same bytes (a module kept in memory) must
+ * come to the same: result, message, and what it learned.
+ */
 static int
 check_telf(const struct telf *t, const char *want)
 {
-	struct artifact_err e = { "" };
-	struct elf_module m;
+	struct artifact_err e = { "" }, em = { "" };
+	struct elf_module m, mm;
 	int fd = mem_fd(t->b, t->len), r;
 
 	r = elf_check_module(fd, t->len, &m, &e);
 	close(fd);
+	assert_int_equal(elf_check_module_mem(t->b, t->len, &mm, &em), r);
+	assert_string_equal(em.msg, r == 0 ? em.msg : e.msg);
+	if (r == 0)
+		assert_memory_equal(&mm, &m, sizeof(m));
 	if (want != NULL) {
 		assert_int_equal(r, -1);
 		if (strstr(e.msg, want) == NULL)

@@ -176,15 +176,27 @@ else
 	# batch_runs such rounds (one round is about a second: one burst of
 	# the host's other work moved a single one by a fifth).
 	rates=
+	snapshot > "$d/kmods/s0"
 	for _ in $(seq "$batch_runs"); do
 		rates="$rates $(batch_eight)" || exit 1
 	done
+	snapshot > "$d/kmods/s1"
 	rate=$(printf '%s\n' $rates | batch_median)
 	r=$(ratio "$rate" "$lim_rsa")
 	say "8 clients x $batch_n modules: $rate sig/s (median of" \
 		"$(printf '%s\n' $rates | sort -n | tr '\n' ' ' | sed 's/ $//; s/ /, /g')" \
 		"sig/s), direct limit $lim_rsa sig/s" \
 		" ratio $r (target >= $target_batch8: $(verdict "$r" $target_batch8))"
+	# What the monitor spent on them (its threads outlive the rounds; the
+	# session children do not, and their start-up is per connection).
+	# shellcheck disable=SC2046
+	set -- $(cpu_split "$d/kmods/s0" "$d/kmods/s1")
+	say "    monitor CPU per signature over the rounds: $(($1 + $2 + $3)) us" \
+		"(event loop $1, signing threads $2, audit writer $3); beyond" \
+		"the token's own with 2 threads ($cpu2_rsa us):" \
+		"$(awk -v a="$(($1 + $2 + $3))" -v b="$cpu2_rsa" \
+		    'BEGIN { printf "%.0f", a - b }') us; sleeps per signature:" \
+		"event loop $6, signing threads $7, audit writer $8"
 	rm -rf "$d/kmods"
 fi
 

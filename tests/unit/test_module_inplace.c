@@ -5,19 +5,7 @@
  * still what was signed.  A key made here stands in for the monitor, and
  * can change the module while it "signs".
  */
-#include "module_test.h"
-
-#include <sys/stat.h>
-
-#include <openssl/evp.h>
-#include <openssl/x509.h>
-
-#include "proto/frame.h"
-#include "proto/sigcheck.h"
-#include "sandbox/formats/formats.h"
-
-static EVP_PKEY *test_key;
-static X509 *test_cert;
+#include "module_sign_test.h"
 
 /* What the stand-in does to the module while it signs. */
 static enum {
@@ -32,10 +20,8 @@ int
 signop_sign(const struct sign_input *in, struct sign_output *out,
     const uint8_t *tbs, size_t tbslen, uint8_t *sig, size_t *siglen)
 {
-	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new(test_key, NULL);
 	struct stat st;
 	uint8_t x;
-	int ok;
 
 	if (meddle == FLIP) {
 		assert_int_equal(pread(meddle_fd, &x, 1, 10), 1);
@@ -46,30 +32,7 @@ signop_sign(const struct sign_input *in, struct sign_output *out,
 		x = 0;
 		assert_int_equal(pwrite(meddle_fd, &x, 1, st.st_size), 1);
 	}
-	ok = c != NULL && EVP_PKEY_sign_init(c) == 1 &&
-	    sig_ctx_setup(c, test_key, in->digest, in->padding) == 0 &&
-	    EVP_PKEY_sign(c, sig, siglen, tbs, tbslen) == 1;
-	EVP_PKEY_CTX_free(c);
-	return ok ? 0 : sign_fail(out, ST_INTERNAL, "test signer failed");
-}
-
-static int
-setup(void **state)
-{
-	(void)state;
-	if ((test_key = EVP_RSA_gen(2048)) == NULL ||
-	    (test_cert = test_self_signed(test_key, "inplace", 0x1002)) == NULL)
-		return -1;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	X509_free(test_cert);
-	EVP_PKEY_free(test_key);
-	return 0;
+	return test_signer_sign(in, out, tbs, tbslen, sig, siglen);
 }
 
 /* A file holding the generated module, padded with zeros to pad bytes. */
@@ -84,15 +47,6 @@ module_file(size_t pad)
 	if (pad > t.len)
 		assert_int_equal(ftruncate(fd, (off_t)pad), 0);
 	return fd;
-}
-
-static off_t
-file_size(int fd)
-{
-	struct stat st;
-
-	assert_int_equal(fstat(fd, &st), 0);
-	return st.st_size;
 }
 
 /*
@@ -258,5 +212,6 @@ main(void)
 		cmocka_unit_test(test_inplace_requests_that_do_not_fit),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, test_signer_setup,
+	    test_signer_teardown);
 }

@@ -2,19 +2,12 @@
  * test_module_race.c: the module builder against an input that changes while
  * it is being signed (sandbox/formats/module.c), with a key made here
  * standing in for the monitor.  What would be written must be what was
- * signed: the module is hashed again as it is copied, and a difference is
- * a bad artifact, never a signed output.
+ * signed: the module is compared with the bytes signed as it is copied
+ * (hashed again if too large to keep), and a difference is a bad
+ * artifact, never a signed output.
  */
-#include "module_test.h"
+#include "module_sign_test.h"
 
-#include <openssl/evp.h>
-#include <openssl/x509.h>
-
-#include "proto/frame.h"
-#include "proto/sigcheck.h"
-#include "sandbox/formats/formats.h"
-
-static EVP_PKEY *test_key;
 static int flip_fd = -1; /* the input to change while signing */
 
 /*
@@ -25,25 +18,19 @@ int
 signop_sign(const struct sign_input *in, struct sign_output *out,
     const uint8_t *tbs, size_t tbslen, uint8_t *sig, size_t *siglen)
 {
-	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new(test_key, NULL);
 	uint8_t x;
-	int ok;
 
 	if (flip_fd != -1) {
 		assert_int_equal(pread(flip_fd, &x, 1, 10), 1);
 		x ^= 0x01;
 		assert_int_equal(pwrite(flip_fd, &x, 1, 10), 1);
 	}
-	ok = c != NULL && EVP_PKEY_sign_init(c) == 1 &&
-	    sig_ctx_setup(c, test_key, in->digest, in->padding) == 0 &&
-	    EVP_PKEY_sign(c, sig, siglen, tbs, tbslen) == 1;
-	EVP_PKEY_CTX_free(c);
-	return ok ? 0 : sign_fail(out, ST_INTERNAL, "test signer failed");
+	return test_signer_sign(in, out, tbs, tbslen, sig, siglen);
 }
 
 /* Sign the generated module, changing it meanwhile if flip: the status. */
 static int
-sign_module(int flip, struct sign_output *out, X509 *cert)
+sign_module(int flip, struct sign_output *out)
 {
 	struct telf t;
 	struct sign_input in = { .format = FMT_MODULE,
@@ -59,8 +46,8 @@ sign_module(int flip, struct sign_output *out, X509 *cert)
 	in.fd = mem_fd(t.b, t.len);
 	in.size = t.len;
 	in.outfd = memfd_create("race-out", 0);
-	in.cert = cert;
-	in.pub = X509_get0_pubkey(cert);
+	in.cert = test_cert;
+	in.pub = X509_get0_pubkey(test_cert);
 	assert_true(in.fd != -1 && in.outfd != -1);
 	memset(out, 0, sizeof(*out));
 	buf_init(&out->data, 65536);
@@ -78,16 +65,11 @@ static void
 test_a_module_changed_while_signed_is_refused(void **state)
 {
 	struct sign_output out;
-	X509 *cert;
 
 	(void)state;
-	assert_non_null(test_key = EVP_RSA_gen(2048));
-	assert_non_null(cert = test_self_signed(test_key, "race", 0x1001));
-	assert_int_equal(sign_module(0, &out, cert), ST_OK);
-	assert_int_equal(sign_module(1, &out, cert), ST_BAD_ARTIFACT);
+	assert_int_equal(sign_module(0, &out), ST_OK);
+	assert_int_equal(sign_module(1, &out), ST_BAD_ARTIFACT);
 	assert_non_null(strstr(out.message, "changed while it was being"));
-	X509_free(cert);
-	EVP_PKEY_free(test_key);
 }
 
 int
@@ -97,5 +79,6 @@ main(void)
 		cmocka_unit_test(test_a_module_changed_while_signed_is_refused),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, test_signer_setup,
+	    test_signer_teardown);
 }

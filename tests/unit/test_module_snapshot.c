@@ -9,31 +9,15 @@
  * Reading the file again for the checks, then for the hash, would sign
  * the broken bytes: they agree with each other.
  */
-#include "module_test.h"
+#include "module_sign_test.h"
 
-#include <sys/stat.h>
+#include "pread_wrap.h"
 
-#include <openssl/evp.h>
-#include <openssl/x509.h>
-
-#include "proto/frame.h"
-#include "proto/sigcheck.h"
-#include "sandbox/formats/formats.h"
-
-ssize_t __real_pread(int fd, void *buf, size_t n, off_t off);
-ssize_t __wrap_pread(int fd, void *buf, size_t n, off_t off);
-ssize_t __real___pread_chk(int fd, void *buf, size_t n, off_t off,
-    size_t buflen);
-ssize_t __wrap___pread_chk(int fd, void *buf, size_t n, off_t off,
-    size_t buflen);
-
-static EVP_PKEY *test_key;
-static X509 *test_cert;
 static int watch_fd = -1; /* the module to break once it was read */
 
 /* After the first read of fd's start: break the ELF magic ("\177ELF"). */
 static void
-after_read(int fd, size_t n, off_t off, ssize_t got)
+pread_seen(int fd, size_t n, off_t off, ssize_t got)
 {
 	const uint8_t x = 'X';
 
@@ -43,66 +27,12 @@ after_read(int fd, size_t n, off_t off, ssize_t got)
 	assert_int_equal(pwrite(fd, &x, 1, 1), 1);
 }
 
-ssize_t
-__wrap_pread(int fd, void *buf, size_t n, off_t off)
-{
-	ssize_t got = __real_pread(fd, buf, n, off);
-
-	after_read(fd, n, off, got);
-	return got;
-}
-
-ssize_t
-__wrap___pread_chk(int fd, void *buf, size_t n, off_t off, size_t buflen)
-{
-	ssize_t got = __real___pread_chk(fd, buf, n, off, buflen);
-
-	after_read(fd, n, off, got);
-	return got;
-}
-
-/* The test's stand-in for sandbox/signop.c: the key made here signs. */
+/* The test's stand-in for sandbox/signop.c. */
 int
 signop_sign(const struct sign_input *in, struct sign_output *out,
     const uint8_t *tbs, size_t tbslen, uint8_t *sig, size_t *siglen)
 {
-	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new(test_key, NULL);
-	int ok;
-
-	ok = c != NULL && EVP_PKEY_sign_init(c) == 1 &&
-	    sig_ctx_setup(c, test_key, in->digest, in->padding) == 0 &&
-	    EVP_PKEY_sign(c, sig, siglen, tbs, tbslen) == 1;
-	EVP_PKEY_CTX_free(c);
-	return ok ? 0 : sign_fail(out, ST_INTERNAL, "test signer failed");
-}
-
-static int
-setup(void **state)
-{
-	(void)state;
-	if ((test_key = EVP_RSA_gen(2048)) == NULL ||
-	    (test_cert = test_self_signed(test_key, "snapshot", 0x1003)) ==
-		NULL)
-		return -1;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	X509_free(test_cert);
-	EVP_PKEY_free(test_key);
-	return 0;
-}
-
-static off_t
-file_size(int fd)
-{
-	struct stat st;
-
-	assert_int_equal(fstat(fd, &st), 0);
-	return st.st_size;
+	return test_signer_sign(in, out, tbs, tbslen, sig, siglen);
 }
 
 /*
@@ -173,5 +103,6 @@ main(void)
 		cmocka_unit_test(test_rewritten_after_reading_is_not_signed),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, test_signer_setup,
+	    test_signer_teardown);
 }

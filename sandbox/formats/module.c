@@ -131,19 +131,24 @@ module_check_request(const struct sign_input *in, struct sign_output *out)
  * A module of at most this many bytes is read once, whole, into a kept
  * buffer, and checked, hashed and found again there: the ELF checks see
  * the very bytes that are signed, and the check before the output (the
- * file still holds them) is a comparison rather than a second hash.  A
- * larger one is checked and hashed from the file, and hashed again as it
- * is written or before the append.
+ * file still holds them) is a comparison rather than a second hash.  The
+ * largest module Debian ships (amdgpu.ko) is 19 MB.  A larger one is
+ * checked and hashed from the file, and hashed again as it is written or
+ * before the append.
  */
-#define MODULE_KEEP_MAX (8u << 20)
+#define MODULE_KEEP_MAX (64u << 20)
 #define MODULE_KEEP_MIN (64u << 10)
+/* A kept buffer larger than this is given back after its request. */
+#define MODULE_KEEP_REUSE (1u << 20)
 
 /*
  * The kept buffers, one per request in flight (sandbox/pipeline.c keeps
  * two), reused from one request to the next: a buffer for each module
  * cost its allocation, the mapping of its pages and their release again
  * (a tenth of the children's CPU in a batch of small modules).  Each
- * grows to a power of two, at most MODULE_KEEP_MAX.
+ * grows to a power of two; one past MODULE_KEEP_REUSE is freed once its
+ * request is done, so that a session keeps at most 2 MiB between
+ * requests.
  */
 static struct {
 	uint8_t *p;
@@ -175,13 +180,20 @@ keep_take(size_t len)
 	return keeps[i].p;
 }
 
-/* p, from keep_take(), is free again. */
+/* p, from keep_take(), is free again (and freed if large). */
 static void
 keep_give(const uint8_t *p)
 {
-	for (size_t i = 0; i < sizeof(keeps) / sizeof(keeps[0]); i++)
-		if (keeps[i].p == p)
-			keeps[i].busy = 0;
+	for (size_t i = 0; i < sizeof(keeps) / sizeof(keeps[0]); i++) {
+		if (keeps[i].p != p)
+			continue;
+		keeps[i].busy = 0;
+		if (keeps[i].cap > MODULE_KEEP_REUSE) {
+			free(keeps[i].p);
+			keeps[i].p = NULL;
+			keeps[i].cap = 0;
+		}
+	}
 }
 
 /*

@@ -62,7 +62,7 @@ sign_with(int fd, int outfd, uint32_t flags, struct sign_output *out)
 		.key = "inplace",
 		.name = "inplace.ko",
 		.fd_is_file = 1,
-		.max_size = 64u << 20,
+		.max_size = 128u << 20,
 		.flags = flags };
 	int r;
 
@@ -135,8 +135,12 @@ test_inplace_appends_what_a_copy_gets(void **state)
 static void
 test_inplace_changed_is_left_alone(void **state)
 {
-	/* 0: kept in memory; 9 MiB: beyond MODULE_KEEP_MAX, hashed again. */
-	static const size_t pads[] = { 0, 9u << 20 };
+	/*
+	 * 0: kept in memory; 2 MiB: kept, and the buffer given back after;
+	 * 65 MiB: beyond MODULE_KEEP_MAX, hashed again; 0 again: a buffer
+	 * taken anew.
+	 */
+	static const size_t pads[] = { 0, 2u << 20, 65u << 20, 0 };
 	struct sign_output out;
 	off_t len;
 	int fd;

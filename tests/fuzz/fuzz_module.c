@@ -2,11 +2,11 @@
  * fuzz_module: a module as -f module reads it (sandbox/formats/module.c
  * module_body): the appended signatures stripped, then the ELF checks on
  * what is left, kept in memory as module_body keeps a module of up to
- * 8 MiB (ASan sees a read past the fuzzer's buffer); then the checks
+ * 64 MiB (ASan sees a read past the fuzzer's buffer); then the checks
  * through a file, as for a larger module, and the trailer readers, on the
- * whole input.  The seeds
- * (corpus/module) are a kernel module built with the installed kbuild,
- * unsigned and signed by the kernel's sign-file (tests/fuzz/seeds.sh).
+ * whole input.  The seeds (corpus/module) are a kernel module built with
+ * the installed kbuild, unsigned and signed by the kernel's sign-file
+ * (tests/fuzz/seeds.sh).
  */
 #include <stdint.h>
 #include <unistd.h>

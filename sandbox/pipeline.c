@@ -74,7 +74,7 @@ pipeline_eligible(const struct session *s, const struct sign_req *q)
 {
 	return s->capture == NULL && !(q->in.flags & PIPE_ALONE_FLAGS) &&
 	    !q->in.timestamp && !q->c->info.approval && q->in.pub != NULL &&
-	    format_two_step_id(q->in.format);
+	    format_supported(q->in.format);
 }
 
 /* Keep sl's client reply for its turn. */
@@ -191,7 +191,7 @@ pipe_wants(struct session *s, const struct frame *f, size_t nfds)
 	(void)frame_get_u32(f, T_FLAGS, &flags);
 	if ((flags & PIPE_ALONE_FLAGS) ||
 	    frame_get_str(f, T_FORMAT, fmt, sizeof(fmt)) == -1 ||
-	    !format_two_step_id(format_from_name(fmt)) ||
+	    !format_supported(format_from_name(fmt)) ||
 	    frame_get_str(f, T_KEY, key, sizeof(key)) == -1)
 		return 0;
 	c = session_key_peek(s, key);

@@ -23,8 +23,7 @@ sign_fields(struct session *s, const struct frame *f, struct sign_input *in,
 	    frame_get_str(f, T_FORMAT, fmt, sizeof(fmt)) == -1)
 		return session_reply(s, ST_BAD_REQUEST, "bad key or format"),
 		       -1;
-	if ((in->format = format_from_name(fmt)) == -1 ||
-	    format_builder(in->format) == NULL)
+	if (!format_supported(in->format = format_from_name(fmt)))
 		return session_reply(s, ST_BAD_REQUEST,
 			   "unknown or unsupported format"),
 		       -1;
@@ -205,7 +204,7 @@ sign_execute(struct session *s, struct sign_req *q)
 	q->in.hold = s->hold;
 	buf_init(&out.data, FRAME_MAX);
 	if (q->in.pub != NULL)
-		(void)format_builder(q->in.format)(&q->in, &out);
+		(void)format_two_step_sign(&q->in, &out);
 	else
 		sign_fail(&out, ST_INTERNAL, "certificate without a key");
 	r = sign_result(s, &q->in, &out);

@@ -64,14 +64,11 @@ struct sign_output {
 	uint16_t busy; /* the monitor's answer: sessions besides this one */
 };
 
-typedef int (*format_fn)(const struct sign_input *, struct sign_output *);
-
 /*
- * The builder for a format: format_two_step_sign() (below) for every
- * one; NULL if the format is none of them.
+ * Every format of proto/names.h (format_supported()) is built by
+ * format_two_step_sign() (below); which ones write a signed artifact:
+ * proto/names.h too.
  */
-format_fn format_builder(int format);
-/* Which formats write a signed artifact: proto/names.h. */
 
 /*
  * A module in two steps, so that a batch hashes its next module while
@@ -183,9 +180,8 @@ int openpgp_end(const struct sign_input *in, struct sign_output *out,
  * and leaves in j->tbs what the key signs, format_job_end() the second
  * with the checked signature; format_job_free() after both (also after a
  * failed begin, and on a job never begun if zeroed).  Each is 0, or -1
- * with out's status set.  format_two_step_id(): 1 if the format goes so.
- * format_two_step_sign(): both steps around one signature, the builder
- * of every format.
+ * with out's status set.  format_two_step_sign(): both steps around one
+ * signature, the builder of every format.
  */
 struct format_job {
 	int format; /* the request's, set by format_job_begin() */
@@ -200,7 +196,6 @@ struct format_job {
 		uint8_t ima_keyid[IMA_KEYID_LEN];
 	} u;
 };
-int format_two_step_id(int format);
 int format_job_begin(const struct sign_input *in, struct sign_output *out,
     struct format_job *j);
 int format_job_end(const struct sign_input *in, struct sign_output *out,

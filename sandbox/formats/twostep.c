@@ -3,8 +3,7 @@
  * interface: module, pe, cms, raw, ima, verity, openpgp and
  * openpgp-clear.  A batch's session runs the steps of two requests
  * interleaved (sandbox/pipeline.c); any other request runs both around
- * its one signature (format_two_step_sign(), every format's builder:
- * format_builder()).
+ * its one signature (format_two_step_sign(), every format's builder).
  */
 #include <string.h>
 
@@ -12,14 +11,6 @@
 
 #include "sandbox/artifact.h"
 #include "sandbox/formats/formats.h"
-
-int
-format_two_step_id(int format)
-{
-	return format == FMT_MODULE || format == FMT_PE || format == FMT_CMS ||
-	    format == FMT_RAW || format == FMT_IMA || format == FMT_VERITY ||
-	    format == FMT_OPENPGP || format == FMT_OPENPGP_CLEAR;
-}
 
 int
 format_hash_artifact(const struct sign_input *in, struct sign_output *out)
@@ -140,10 +131,4 @@ format_two_step_sign(const struct sign_input *in, struct sign_output *out)
 	format_job_free(&j);
 	OPENSSL_cleanse(sig, sizeof(sig));
 	return r;
-}
-
-format_fn
-format_builder(int format)
-{
-	return format_two_step_id(format) ? format_two_step_sign : NULL;
 }

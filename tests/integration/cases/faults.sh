@@ -125,4 +125,22 @@ t_fault_foreign_fd() {
 	check "next client is served" as $ALICE sign -k ec -f raw \
 		-o wfd.sig art.bin
 }
-CASES="$CASES t_fault_audit_full t_fault_client_leaves t_fault_child_hangs t_fault_foreign_fd"
+
+# A format name the child does not know (proto/names.h), sent past
+# csign-client's own check: refused as a bad request by the child, nothing
+# signed, the session still serves a known one.
+t_fault_unknown_format() {
+	begin "a request in a format the child does not know is refused"
+	it_art
+	for f in zip rawx ""; do
+		runuser -u "$ALICE" -- "$T/bin/rawclient" "$T/csignd.sock" \
+			sign ec "$f" "$T/home/$ALICE/art.bin" > "$T/uf.out" 2>&1
+		grep -q "bad-request: unknown or unsupported format" "$T/uf.out" &&
+			ok || fail "format '$f': $(cat "$T/uf.out")"
+	done
+	runuser -u "$ALICE" -- "$T/bin/rawclient" "$T/csignd.sock" \
+		sign ec raw "$T/home/$ALICE/art.bin" > "$T/uf.out" 2>&1
+	expect_grep "^ok: " "$T/uf.out" "a known format is signed"
+}
+CASES="$CASES t_fault_audit_full t_fault_client_leaves t_fault_child_hangs"
+CASES="$CASES t_fault_foreign_fd t_fault_unknown_format"
